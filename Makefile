@@ -1,0 +1,112 @@
+# dunnd: plain Makefile, dependencies through pkg-config.
+#   make               build dunnd and dunnctl into build/
+#   make check         unit + integration tests (SANITIZE=1 for ASan+UBSan)
+#   make demo          walk a multilingual demo book through 30 days
+#   make install       PREFIX=/usr/local DESTDIR=
+
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share/dunnd
+SYSCONFDIR ?= $(PREFIX)/etc/dunnd
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR  ?= $(PREFIX)/share/man
+CC      ?= cc
+VERSION := 0.1.0
+
+PKGS     = libcurl libesmtp-1.0 libevent libevent_pthreads libpq jansson icu-i18n icu-uc libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
+CHECK_CFLAGS = $(shell pkg-config --cflags check)
+CHECK_LIBS   = $(shell pkg-config --libs check)
+
+WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+          -Wformat=2 -Wundef -Wvla
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DDUNN_VERSION=\"$(VERSION)\" -DDUNN_DATADIR=\"$(DATADIR)\" $(WARN) \
+          -Ilib -Ichannels -Itests $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl
+
+ifeq ($(SANITIZE),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+B = build-san
+else
+B = build
+endif
+
+LIB_SRC   = $(wildcard lib/*.c)
+LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
+CHAN_SRC  = $(wildcard channels/*.c)
+CHAN_OBJ  = $(CHAN_SRC:%.c=$(B)/%.o)
+DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
+            daemon/notify.c
+DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o)
+CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
+CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)
+UNIT_SRC  = $(wildcard tests/unit/check_*.c)
+UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+INTEG_SRC = $(wildcard tests/integration/check_*.c)
+INTEG_BIN = $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
+TEST_HELPER = $(B)/tests/testutil.o
+
+all: $(B)/dunnd $(B)/dunnctl
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libdunn.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+# -rdynamic exports the connect() interposer (daemon/nodelay.c) to libesmtp.
+$(B)/dunnd: $(DUNND_OBJ) $(CHAN_OBJ) $(B)/libdunn.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/dunnctl: $(CTL_OBJ) $(B)/libdunn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/tests/testutil.o: tests/testutil.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: $(B)/tests/unit/%.o $(B)/libdunn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+$(B)/tests/%: $(B)/tests/integration/%.o $(TEST_HELPER) $(B)/libdunn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(LDLIBS_ALL)
+
+tests: all $(UNIT_BIN) $(INTEG_BIN)
+
+deps:
+	@scripts/deps.sh
+
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@B=$(B) tests/run.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@B=$(B) scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations \
+		$(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
+	install -m 0755 $(B)/dunnd $(DESTDIR)$(SBINDIR)/dunnd
+	install -m 0755 $(B)/dunnctl $(DESTDIR)$(BINDIR)/dunnctl
+	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
+	cp -R config/. $(DESTDIR)$(SYSCONFDIR)/
+	install -m 0644 systemd/dunnd.service $(DESTDIR)$(UNITDIR)/dunnd.service
+
+clean:
+	rm -rf build build-san
+
+format:
+	clang-format -i lib/*.[ch] daemon/*.[ch] channels/*.[ch] tests/unit/*.c tests/integration/*.c
+
+.PHONY: all tests deps check demo install clean format
+.SECONDARY:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

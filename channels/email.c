@@ -1,0 +1,356 @@
+/* email: libesmtp on a small pool of worker threads. libesmtp blocks, so
+ * the loop only queues jobs; workers take batches, send each batch over
+ * one SMTP session, and post results back to the loop through an event. */
+#include <stddef.h> /* libesmtp.h uses size_t without including it */
+
+#include <errno.h>
+#include <event2/event.h>
+#include <libesmtp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "log.h"
+#include "mime.h"
+
+#define EMAIL_MAX_WORKERS 32
+
+struct email_job {
+	struct email_job *next;
+	int64_t delivery_id;
+	char *to;
+	char *message; /* complete RFC 5322 text, CRLF */
+	channel_done_fn done;
+	void *arg;
+	struct channel_result result;
+};
+
+struct channel {
+	char *instance;
+	char *server;
+	char *from_name, *from_addr, *domain;
+	enum starttls_option starttls;
+	int nworkers, session_batch;
+	struct event *ev_done;
+	pthread_t workers[EMAIL_MAX_WORKERS];
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct email_job *todo, *todo_tail; /* FIFO for workers */
+	struct email_job *done;             /* finished, for the loop */
+	size_t inflight;
+	int stopping;
+};
+
+static void job_free(struct email_job *j)
+{
+	free(j->to);
+	free(j->message);
+	free(j);
+}
+
+/* Take up to session_batch jobs; NULL when stopping and nothing is left. */
+static struct email_job *take_batch(struct channel *ch)
+{
+	struct email_job *batch = NULL, **tail = &batch;
+	int n = 0;
+
+	pthread_mutex_lock(&ch->mu);
+	while (!ch->todo && !ch->stopping)
+		pthread_cond_wait(&ch->cv, &ch->mu);
+	while (ch->todo && n < ch->session_batch) {
+		struct email_job *j = ch->todo;
+		ch->todo = j->next;
+		j->next = NULL;
+		*tail = j;
+		tail = &j->next;
+		n++;
+	}
+	if (!ch->todo)
+		ch->todo_tail = NULL;
+	pthread_mutex_unlock(&ch->mu);
+	return batch;
+}
+
+static void set_result(struct email_job *j, int code, const char *text)
+{
+	struct channel_result *r = &j->result;
+
+	r->delivery_id = j->delivery_id;
+	if (code >= 200 && code < 300) {
+		r->status = CHANNEL_SENT;
+	} else if (code >= 500 && code < 600) {
+		/* 5xx on the recipient: the address does not work. */
+		r->status = CHANNEL_BOUNCE;
+	} else {
+		r->status = CHANNEL_RETRY;
+	}
+	if (r->status != CHANNEL_SENT)
+		snprintf(r->error, sizeof r->error, "smtp %d %s", code,
+			 text ? text : "no response");
+}
+
+static void recipient_cb(smtp_recipient_t rcpt, const char *mailbox, void *arg)
+{
+	struct email_job *j = arg;
+	const smtp_status_t *st = smtp_recipient_status(rcpt);
+
+	(void)mailbox;
+	set_result(j, st ? st->code : 0, st ? st->text : NULL);
+}
+
+static void send_batch(struct channel *ch, struct email_job *batch)
+{
+	smtp_session_t s = smtp_create_session();
+	smtp_message_t msgs[1024];
+	struct email_job *j;
+	size_t n = 0;
+
+	if (!s)
+		goto fail_all;
+	smtp_set_server(s, ch->server);
+	smtp_set_hostname(s, ch->domain);
+	smtp_starttls_enable(s, ch->starttls);
+	smtp_set_timeout(s, Timeout_GREETING, 30);
+	smtp_set_timeout(s, Timeout_ENVELOPE, 30);
+	for (j = batch; j && n < 1024; j = j->next) {
+		smtp_message_t m = smtp_add_message(s);
+		if (!m)
+			goto fail_all;
+		smtp_set_reverse_path(m, ch->from_addr);
+		smtp_set_message_str(m, j->message);
+		smtp_add_recipient(m, j->to);
+		msgs[n++] = m;
+		/* Pre-set: a recipient never reached keeps a transient error. */
+		set_result(j, 0, "session failed before the recipient was tried");
+	}
+	if (!smtp_start_session(s)) {
+		char buf[128];
+		int e = smtp_errno();
+		const char *why = smtp_strerror(e, buf, sizeof buf);
+		for (j = batch; j; j = j->next)
+			set_result(j, 0, why ? why : "smtp session failed");
+	} else {
+		size_t i = 0;
+		for (j = batch; j && i < n; j = j->next, i++) {
+			const smtp_status_t *ms = smtp_message_transfer_status(msgs[i]);
+			smtp_enumerate_recipients(msgs[i], recipient_cb, j);
+			/* Recipient accepted but the data refused: the message failed. */
+			if (j->result.status == CHANNEL_SENT && ms && ms->code && ms->code >= 300)
+				set_result(j, ms->code, ms->text);
+		}
+	}
+	smtp_destroy_session(s);
+	return;
+fail_all:
+	if (s)
+		smtp_destroy_session(s);
+	for (j = batch; j; j = j->next)
+		set_result(j, 0, "out of memory");
+}
+
+static void *worker_main(void *arg)
+{
+	struct channel *ch = arg;
+	struct email_job *batch;
+
+	while ((batch = take_batch(ch)) != NULL) {
+		struct email_job *last = batch;
+		send_batch(ch, batch);
+		while (last->next)
+			last = last->next;
+		pthread_mutex_lock(&ch->mu);
+		last->next = ch->done;
+		ch->done = batch;
+		pthread_mutex_unlock(&ch->mu);
+		event_active(ch->ev_done, EV_READ, 0);
+	}
+	return NULL;
+}
+
+/* On the loop thread: hand results to their callbacks. */
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct email_job *list, *j;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&ch->mu);
+	list = ch->done;
+	ch->done = NULL;
+	pthread_mutex_unlock(&ch->mu);
+	while ((j = list) != NULL) {
+		list = j->next;
+		ch->inflight--;
+		j->done(&j->result, j->arg);
+		job_free(j);
+	}
+}
+
+/* "Name <addr>" or "addr". */
+static int parse_from(const char *from, char **name, char **addr)
+{
+	const char *lt = strchr(from, '<');
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+
+	if (lt && gt) {
+		size_t nl = (size_t)(lt - from);
+		while (nl > 0 && from[nl - 1] == ' ')
+			nl--;
+		*name = nl ? strndup(from, nl) : NULL;
+		*addr = strndup(lt + 1, (size_t)(gt - lt - 1));
+	} else {
+		*name = NULL;
+		*addr = strdup(from);
+	}
+	return *addr && strchr(*addr, '@') ? 0 : -1;
+}
+
+static void email_free(struct channel *ch)
+{
+	if (ch->ev_done)
+		event_free(ch->ev_done);
+	pthread_mutex_destroy(&ch->mu);
+	pthread_cond_destroy(&ch->cv);
+	free(ch->instance);
+	free(ch->server);
+	free(ch->from_name);
+	free(ch->from_addr);
+	free(ch->domain);
+	free(ch);
+}
+
+static struct channel *email_init(const char *instance, json_t *conf, const char *confdir,
+				  struct event_base *base, char *err, size_t errlen)
+{
+	struct channel *ch = calloc(1, sizeof *ch);
+	const char *server = json_string_value(json_object_get(conf, "server"));
+	const char *from = json_string_value(json_object_get(conf, "from"));
+	const char *tls = json_string_value(json_object_get(conf, "starttls"));
+	json_t *w = json_object_get(conf, "workers");
+	json_t *b = json_object_get(conf, "session_batch");
+
+	(void)confdir;
+	if (!ch)
+		return NULL;
+	pthread_mutex_init(&ch->mu, NULL);
+	pthread_cond_init(&ch->cv, NULL);
+	ch->instance = strdup(instance);
+	if (!server || !from || parse_from(from, &ch->from_name, &ch->from_addr) != 0) {
+		snprintf(err, errlen, "channel '%s': 'server' and a valid 'from' are required",
+			 instance);
+		email_free(ch);
+		return NULL;
+	}
+	ch->server = strdup(server);
+	ch->domain = strdup(strchr(ch->from_addr, '@') + 1);
+	if (!tls || strcmp(tls, "if-available") == 0) {
+		ch->starttls = Starttls_ENABLED;
+	} else if (strcmp(tls, "required") == 0) {
+		ch->starttls = Starttls_REQUIRED;
+	} else if (strcmp(tls, "off") == 0) {
+		ch->starttls = Starttls_DISABLED;
+	} else {
+		snprintf(err, errlen, "channel '%s': starttls must be required, if-available or off",
+			 instance);
+		email_free(ch);
+		return NULL;
+	}
+	ch->nworkers = json_is_integer(w) ? (int)json_integer_value(w) : 2;
+	if (ch->nworkers < 1 || ch->nworkers > EMAIL_MAX_WORKERS)
+		ch->nworkers = 2;
+	ch->session_batch = json_is_integer(b) ? (int)json_integer_value(b) : 100;
+	if (ch->session_batch < 1 || ch->session_batch > 1024)
+		ch->session_batch = 100;
+	ch->ev_done = event_new(base, -1, 0, done_cb, ch);
+	for (int i = 0; i < ch->nworkers; i++) {
+		if (pthread_create(&ch->workers[i], NULL, worker_main, ch) != 0) {
+			snprintf(err, errlen, "channel '%s': cannot start worker: %s", instance,
+				 strerror(errno));
+			ch->nworkers = i;
+			ch->stopping = 1;
+			pthread_cond_broadcast(&ch->cv);
+			for (int k = 0; k < i; k++)
+				pthread_join(ch->workers[k], NULL);
+			email_free(ch);
+			return NULL;
+		}
+	}
+	return ch;
+}
+
+static int email_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done,
+		      void *arg)
+{
+	char msgid[160];
+	struct mime_msg mm = {0};
+	struct email_job *j;
+
+	if (!m->to_addr || !strchr(m->to_addr, '@'))
+		return -1;
+	j = calloc(1, sizeof *j);
+	if (!j)
+		return -1;
+	/* Deterministic: a retried delivery keeps its Message-ID. */
+	snprintf(msgid, sizeof msgid, "d%lld.dunnd@%s", (long long)m->delivery_id, ch->domain);
+	mm.from_name = ch->from_name;
+	mm.from_addr = ch->from_addr;
+	mm.to_name = m->to_name;
+	mm.to_addr = m->to_addr;
+	mm.subject = m->subject ? m->subject : "";
+	mm.text = m->text;
+	mm.html = m->html;
+	mm.message_id = msgid;
+	mm.list_unsubscribe_url = m->unsubscribe_url;
+	mm.date = m->now;
+	j->message = mime_build(&mm, NULL);
+	j->to = strdup(m->to_addr);
+	if (!j->message || !j->to) {
+		job_free(j);
+		return -1;
+	}
+	j->delivery_id = m->delivery_id;
+	snprintf(j->result.provider_id, sizeof j->result.provider_id, "<%.120s>", msgid);
+	j->done = done;
+	j->arg = arg;
+	pthread_mutex_lock(&ch->mu);
+	if (ch->todo_tail)
+		ch->todo_tail->next = j;
+	else
+		ch->todo = j;
+	ch->todo_tail = j;
+	ch->inflight++;
+	pthread_cond_signal(&ch->cv);
+	pthread_mutex_unlock(&ch->mu);
+	return 0;
+}
+
+static size_t email_inflight(const struct channel *ch)
+{
+	return ch->inflight;
+}
+
+static void email_close(struct channel *ch)
+{
+	pthread_mutex_lock(&ch->mu);
+	ch->stopping = 1;
+	pthread_cond_broadcast(&ch->cv);
+	pthread_mutex_unlock(&ch->mu);
+	for (int i = 0; i < ch->nworkers; i++)
+		pthread_join(ch->workers[i], NULL);
+	/* Results nobody will collect: the leases expire and they are retried. */
+	done_cb(-1, 0, ch);
+	email_free(ch);
+}
+
+const struct channel_ops channel_email = {
+	.name = "email",
+	.abi = CHANNEL_ABI,
+	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML,
+	.init = email_init,
+	.send = email_send,
+	.inflight = email_inflight,
+	.close = email_close,
+};

@@ -1,0 +1,28 @@
+/* dunnctl: the operator's command line. Each subcommand is one function
+ * taking the loaded config, an open connection and its own arguments. */
+#ifndef DUNN_CTL_H
+#define DUNN_CTL_H
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "config.h"
+
+struct ctl {
+	const char *config_path;
+	struct config *cfg;
+	PGconn *conn;
+};
+
+/* Run sql with params; on failure print the error and return NULL.
+ * Caller PQclear()s. */
+PGresult *ctl_exec(struct ctl *c, const char *sql, int n, const char *const *params);
+/* --at ISO8601 from argv (removed from it), else now. -1 on a bad value. */
+int ctl_take_at(int *argc, char **argv, int64_t *at);
+
+int ctl_migrate(struct ctl *c, int argc, char **argv);
+int ctl_import(struct ctl *c, int argc, char **argv);
+int ctl_pay(struct ctl *c, int argc, char **argv);
+int ctl_status(struct ctl *c, int argc, char **argv);
+
+#endif

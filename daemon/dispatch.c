@@ -1,0 +1,533 @@
+/* The dispatcher: lease due outbox rows, re-check each against the
+ * database (paid? suppressed?), render it, hand it to its channel, and
+ * write results back in batches. No transaction is open while a message
+ * is on the wire: the lease (lease_until) is what protects it. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dunnd.h"
+#include "log.h"
+#include "money.h"
+#include "pgarr.h"
+#include "tmplset.h"
+#include "token.h"
+#include "tz.h"
+
+#define FLUSH_ROWS 1000
+#define FLUSH_MS 50
+#define LINK_DAYS 45
+
+struct results {
+	struct pgarr id, status, provider, error, retry_in, address, sup_channel;
+	size_t n;
+};
+
+struct dispatch {
+	struct dunnd *d;
+	int leasing, again, more, settled;
+	size_t inflight;
+	int flushing;
+	struct results pend;
+	struct event *ev_flush;
+	unsigned long sent, failed, retried, skipped;
+};
+
+/* Lease and gather everything needed to render and to re-check, in one
+ * round trip. */
+static const char SQL_LEASE[] =
+	"WITH lease AS (\n"
+	"  SELECT id FROM dunning.deliveries\n"
+	"  WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1\n"
+	"  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED),\n"
+	"upd AS (\n"
+	"  UPDATE dunning.deliveries d SET status = 'sending', attempts = d.attempts + 1,\n"
+	"         lease_until = $1::timestamptz + make_interval(secs => $3::int),\n"
+	"         next_attempt_at = $1::timestamptz + make_interval(secs => $3::int),\n"
+	"         updated_at = now()\n"
+	"  FROM lease WHERE d.id = lease.id\n"
+	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts)\n"
+	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
+	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
+	"       coalesce(b.balance, 0), b.currency, coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
+	"       coalesce(b.n, 0),\n"
+	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
+	"               WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
+	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
+	"               WHERE s.channel = 'sms' AND s.address = a.phone)\n"
+	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
+	"JOIN dunning.cases c ON c.id = u.case_id\n"
+	"LEFT JOIN LATERAL (SELECT sum(amount_due) AS balance, min(currency) AS currency,\n"
+	"                          min(due_date) AS oldest_due, count(*) AS n\n"
+	"                   FROM dunning.invoices i\n"
+	"                   WHERE i.account_id = u.account_id AND i.paid_at IS NULL\n"
+	"                     AND NOT i.disputed) b ON true";
+
+enum lease_col {
+	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
+	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_BALANCE, L_CURRENCY, L_DUE, L_COUNT, L_EMAIL_SUPP,
+	L_SMS_SUPP,
+};
+
+static const char SQL_RESULTS[] =
+	"WITH r AS (\n"
+	"  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],\n"
+	"                       $7::text[], $8::text[])\n"
+	"         AS r(id, status, provider_id, error, retry_in, address, sup_channel)),\n"
+	"upd AS (\n"
+	"  UPDATE dunning.deliveries d SET\n"
+	"    status = CASE WHEN r.status <> 'retry' THEN r.status\n"
+	"                  WHEN d.attempts >= $9 THEN 'failed' ELSE 'queued' END,\n"
+	"    provider_message_id = coalesce(r.provider_id, d.provider_message_id),\n"
+	"    last_error = r.error, address = coalesce(r.address, d.address),\n"
+	"    next_attempt_at = CASE WHEN r.status = 'retry'\n"
+	"         THEN $1::timestamptz + make_interval(secs => r.retry_in) ELSE d.next_attempt_at END,\n"
+	"    sent_at = CASE WHEN r.status = 'sent' THEN $1::timestamptz ELSE d.sent_at END,\n"
+	"    lease_until = NULL, updated_at = now()\n"
+	"  FROM r WHERE d.id = r.id AND d.status = 'sending'\n"
+	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.status, d.attempts),\n"
+	"sup AS (\n"
+	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
+	"  SELECT DISTINCT sup_channel, address, 'bounce', 'provider' FROM r\n"
+	"  WHERE r.status = 'bounced' AND sup_channel IS NOT NULL AND address IS NOT NULL\n"
+	"  ON CONFLICT DO NOTHING)\n"
+	"INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
+	"SELECT $1, 'delivery_' || status, account_id, case_id, id,\n"
+	"       jsonb_build_object('channel', channel, 'attempts', attempts) FROM upd";
+
+static void lease(struct dispatch *s);
+static void flush(struct dispatch *s);
+
+static void results_init(struct results *r)
+{
+	memset(r, 0, sizeof *r);
+}
+
+static void results_free(struct results *r)
+{
+	pgarr_free(&r->id);
+	pgarr_free(&r->status);
+	pgarr_free(&r->provider);
+	pgarr_free(&r->error);
+	pgarr_free(&r->retry_in);
+	pgarr_free(&r->address);
+	pgarr_free(&r->sup_channel);
+	results_init(r);
+}
+
+static void results_add(struct results *r, int64_t id, const char *status, const char *provider,
+			const char *error, int retry_in, const char *address,
+			const char *sup_channel)
+{
+	pgarr_int(&r->id, id);
+	pgarr_text(&r->status, status);
+	pgarr_text(&r->provider, provider && *provider ? provider : NULL);
+	pgarr_text(&r->error, error && *error ? error : NULL);
+	pgarr_int(&r->retry_in, retry_in);
+	pgarr_text(&r->address, address);
+	pgarr_text(&r->sup_channel, sup_channel);
+	r->n++;
+}
+
+static void flush_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	flush(arg);
+}
+
+struct dispatch *dispatch_new(struct dunnd *d)
+{
+	struct dispatch *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->d = d;
+	s->ev_flush = evtimer_new(d->base, flush_timer, s);
+	return s;
+}
+
+void dispatch_free(struct dispatch *s)
+{
+	if (!s)
+		return;
+	event_free(s->ev_flush);
+	results_free(&s->pend);
+	free(s);
+}
+
+int dispatch_settled(const struct dispatch *s)
+{
+	return s->settled && !s->leasing && !s->more && s->inflight == 0 && s->pend.n == 0 &&
+	       !s->flushing;
+}
+
+static void maybe_settle(struct dispatch *s)
+{
+	if (dispatch_settled(s))
+		dunnd_check_done(s->d);
+}
+
+static void flush_cb(const PGresult *res, void *arg)
+{
+	struct dispatch *s = arg;
+
+	s->flushing = 0;
+	if (!pgq_ok(res)) {
+		/* The rows stay 'sending' and are leased again when it expires. */
+		const char *e = pgq_error(s->d->db, res);
+		log_err("dispatch", "event=results_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
+		if (s->d->once)
+			s->d->exit_code = 1;
+	}
+	if (s->pend.n > 0)
+		flush(s);
+	else if (s->more && !s->d->stopping)
+		lease(s);
+	maybe_settle(s);
+}
+
+static void flush(struct dispatch *s)
+{
+	struct results r;
+	char now[32], maxatt[16];
+	const char *params[9];
+
+	evtimer_del(s->ev_flush);
+	if (s->flushing || s->pend.n == 0)
+		return;
+	r = s->pend;
+	results_init(&s->pend);
+	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
+	snprintf(maxatt, sizeof maxatt, "%d", s->d->cfg->max_attempts);
+	params[0] = now;
+	params[1] = pgarr_str(&r.id);
+	params[2] = pgarr_str(&r.status);
+	params[3] = pgarr_str(&r.provider);
+	params[4] = pgarr_str(&r.error);
+	params[5] = pgarr_str(&r.retry_in);
+	params[6] = pgarr_str(&r.address);
+	params[7] = pgarr_str(&r.sup_channel);
+	params[8] = maxatt;
+	s->flushing = 1;
+	if (pgq_send(s->d->db, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
+		s->flushing = 0;
+		log_err("dispatch", "event=results_dropped count=%zu reason=not_connected", r.n);
+	}
+	results_free(&r);
+}
+
+static void queue_result(struct dispatch *s, int64_t id, const char *status, const char *provider,
+			 const char *error, int retry_in, const char *address,
+			 const char *sup_channel)
+{
+	results_add(&s->pend, id, status, provider, error, retry_in, address, sup_channel);
+	if (s->pend.n >= FLUSH_ROWS || s->inflight == 0) {
+		flush(s);
+	} else if (!evtimer_pending(s->ev_flush, NULL)) {
+		struct timeval tv = {0, FLUSH_MS * 1000};
+		evtimer_add(s->ev_flush, &tv);
+	}
+}
+
+/* Capped exponential backoff with jitter: 1, 2, 4 ... 60 minutes. */
+static int backoff_seconds(int attempts, int retry_after)
+{
+	int base = 60;
+
+	for (int i = 1; i < attempts && base < 3600; i++)
+		base *= 2;
+	if (base > 3600)
+		base = 3600;
+	base = base / 2 + rand() % (base / 2 + 1);
+	return retry_after > base ? retry_after : base;
+}
+
+struct sendctx {
+	struct dispatch *s;
+	int attempts;
+	char *address;
+	const char *sup_channel;
+};
+
+static void send_done(const struct channel_result *r, void *arg)
+{
+	struct sendctx *x = arg;
+	struct dispatch *s = x->s;
+	const char *status = "sent";
+	int retry = 0;
+
+	switch (r->status) {
+	case CHANNEL_SENT:
+		s->sent++;
+		break;
+	case CHANNEL_RETRY:
+		status = "retry";
+		retry = backoff_seconds(x->attempts, r->retry_after);
+		s->retried++;
+		break;
+	case CHANNEL_FAILED:
+		status = "failed";
+		s->failed++;
+		break;
+	case CHANNEL_BOUNCE:
+		status = "bounced";
+		s->failed++;
+		break;
+	}
+	s->inflight--;
+	queue_result(s, r->delivery_id, status, r->provider_id, r->error, retry, x->address,
+		     r->status == CHANNEL_BOUNCE ? x->sup_channel : NULL);
+	free(x->address);
+	free(x);
+	if (s->more && !s->leasing && !s->d->stopping)
+		lease(s);
+	maybe_settle(s);
+}
+
+/* Values a template may use, looked up by name while rendering. */
+struct vars {
+	const char *name, *account_ref, *pay_url, *company, *support;
+	char amount[64], due_date[96], days_overdue[24], invoice_count[24];
+};
+
+static const char *var_lookup(void *ctx, const char *name)
+{
+	struct vars *v = ctx;
+
+	if (!strcmp(name, "name"))
+		return v->name;
+	if (!strcmp(name, "account_ref"))
+		return v->account_ref;
+	if (!strcmp(name, "amount"))
+		return v->amount;
+	if (!strcmp(name, "due_date"))
+		return v->due_date;
+	if (!strcmp(name, "days_overdue"))
+		return v->days_overdue;
+	if (!strcmp(name, "invoice_count"))
+		return v->invoice_count;
+	if (!strcmp(name, "pay_url"))
+		return v->pay_url;
+	if (!strcmp(name, "company"))
+		return v->company;
+	if (!strcmp(name, "support"))
+		return v->support;
+	return NULL;
+}
+
+/* Plain text to a minimal HTML body: escaped, blank lines as paragraphs. */
+static char *html_from_text(const char *text)
+{
+	size_t cap = strlen(text) * 6 + 128, n = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	n += (size_t)sprintf(out, "<!DOCTYPE html><html><body><p>");
+	for (const char *p = text; *p; p++) {
+		const char *rep = NULL;
+		switch (*p) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\r': rep = ""; break;
+		case '\n': rep = p[1] == '\n' ? "</p>\n<p>" : "<br>\n"; break;
+		default: break;
+		}
+		if (*p == '\n' && p[1] == '\n')
+			p++;
+		if (rep) {
+			size_t l = strlen(rep);
+			memcpy(out + n, rep, l);
+			n += l;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	memcpy(out + n, "</p></body></html>\n", 20);
+	return out;
+}
+
+static int64_t days_between(int y, int m, int d, const struct tz_local *now)
+{
+	int64_t a, b;
+
+	if (tz_from_local("UTC", y, m, d, 0, 0, 0, &a) != 0 ||
+	    tz_from_local("UTC", now->year, now->month, now->day, 0, 0, 0, &b) != 0)
+		return 0;
+	return (b - a) / 86400;
+}
+
+static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct vars *v,
+		      char *url, size_t urllen)
+{
+	const struct config *c = s->d->cfg;
+	const char *locale = PQgetvalue(res, r, L_LOCALE);
+	const char *cur = PQgetvalue(res, r, L_CURRENCY);
+	const char *due = PQgetvalue(res, r, L_DUE);
+	int64_t balance = strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10);
+	int64_t account_id = strtoll(PQgetvalue(res, r, L_ACCOUNT_ID), NULL, 10);
+	int64_t now = dunnd_now(s->d);
+	char token[TOKEN_MAX];
+	struct tz_local lt;
+	int y = 0, m = 0, d = 0;
+
+	memset(v, 0, sizeof *v);
+	v->name = PQgetvalue(res, r, L_NAME);
+	v->account_ref = PQgetvalue(res, r, L_REF);
+	v->company = c->company;
+	v->support = c->support;
+	if (!*cur || money_format(balance, cur, locale, v->amount, sizeof v->amount) < 0)
+		snprintf(v->amount, sizeof v->amount, "%" PRId64 " %s", balance, cur);
+	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3) {
+		if (tz_format_date(y, m, d, locale, v->due_date, sizeof v->due_date) < 0)
+			snprintf(v->due_date, sizeof v->due_date, "%s", due);
+		if (tz_local(PQgetvalue(res, r, L_TZ), now, &lt) != 0)
+			tz_local("UTC", now, &lt);
+		snprintf(v->days_overdue, sizeof v->days_overdue, "%" PRId64,
+			 days_between(y, m, d, &lt));
+	}
+	snprintf(v->invoice_count, sizeof v->invoice_count, "%s", PQgetvalue(res, r, L_COUNT));
+	if (token_make(s->d->link_secret, account_id, now + LINK_DAYS * 86400, token,
+		       sizeof token) != 0)
+		token[0] = '\0';
+	snprintf(url, urllen, "%s/p/%s", c->public_url, token);
+	v->pay_url = url;
+}
+
+/* Render and send one leased row, or record why it must not go out. */
+static void handle_row(struct dispatch *s, const PGresult *res, int r)
+{
+	int64_t id = strtoll(PQgetvalue(res, r, L_ID), NULL, 10);
+	const char *chname = PQgetvalue(res, r, L_CHANNEL);
+	const char *kind = PQgetvalue(res, r, L_KIND);
+	const struct dunnd_chan *ch = dunnd_chan(s->d, chname);
+	const struct tmplset_entry *te;
+	int is_email, reminder = strcmp(kind, "reminder") == 0;
+	const char *addr;
+	struct channel_msg msg = {0};
+	struct sendctx *x;
+	struct vars v;
+	char url[512], mask[64];
+	char *subject = NULL, *text = NULL, *html = NULL;
+
+	if (!ch) {
+		queue_result(s, id, "failed", NULL, "channel not configured", 0, NULL, NULL);
+		return;
+	}
+	is_email = strcmp(ch->ops->name, "email") == 0;
+	addr = PQgetvalue(res, r, is_email ? L_EMAIL : L_PHONE);
+	/* Re-check right before sending: paid, resolved or paused since queued. */
+	if (reminder && (strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10) <= 0 ||
+			 strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
+		s->skipped++;
+		queue_result(s, id, "cancelled", NULL, "no longer due", 0, NULL, NULL);
+		return;
+	}
+	if (!*addr || PQgetvalue(res, r, is_email ? L_EMAIL_SUPP : L_SMS_SUPP)[0] == 't') {
+		s->skipped++;
+		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
+			     0, NULL, NULL);
+		return;
+	}
+	te = tmplset_find(s->d->cfg->templates, PQgetvalue(res, r, L_LOCALE),
+			  PQgetvalue(res, r, L_TEMPLATE), ch->ops->name);
+	if (!te) {
+		queue_result(s, id, "failed", NULL, "template not found", 0, NULL, NULL);
+		return;
+	}
+	fill_vars(s, res, r, &v, url, sizeof url);
+	text = tmpl_render(te->body, var_lookup, &v, TMPL_RAW);
+	if (te->subject)
+		subject = tmpl_render(te->subject, var_lookup, &v, TMPL_RAW);
+	if (text && (ch->ops->caps & CHANNEL_CAP_HTML))
+		html = html_from_text(text);
+	x = calloc(1, sizeof *x);
+	if (!text || (te->subject && !subject) || !x) {
+		free(x);
+		queue_result(s, id, "retry", NULL, "out of memory", 60, NULL, NULL);
+		goto out;
+	}
+	msg.delivery_id = id;
+	msg.to_addr = addr;
+	msg.to_name = v.name;
+	msg.subject = subject;
+	msg.text = text;
+	msg.html = html;
+	msg.now = dunnd_now(s->d);
+	x->s = s;
+	x->attempts = atoi(PQgetvalue(res, r, L_ATTEMPTS));
+	x->address = strdup(addr);
+	x->sup_channel = is_email ? "email" : "sms";
+	s->inflight++;
+	if (ch->ops->send(ch->ch, &msg, send_done, x) != 0) {
+		s->inflight--;
+		free(x->address);
+		free(x);
+		queue_result(s, id, "retry", NULL, "channel refused the message", 60, NULL, NULL);
+		goto out;
+	}
+	log_debug("dispatch", "event=send delivery=%" PRId64 " channel=%s to=%s", id, chname,
+		  is_email ? log_mask_email(addr, mask, sizeof mask)
+			   : log_mask_phone(addr, mask, sizeof mask));
+out:
+	free(subject);
+	free(text);
+	free(html);
+}
+
+static void lease_cb(const PGresult *res, void *arg)
+{
+	struct dispatch *s = arg;
+	int n;
+
+	s->leasing = 0;
+	if (!pgq_ok(res)) {
+		const char *e = pgq_error(s->d->db, res);
+		log_err("dispatch", "event=lease_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
+		s->more = 0;
+		s->settled = 1;
+		if (s->d->once)
+			s->d->exit_code = 1;
+		maybe_settle(s);
+		return;
+	}
+	n = PQntuples(res);
+	s->more = n >= s->d->cfg->send_batch;
+	for (int r = 0; r < n; r++)
+		handle_row(s, res, r);
+	if (n < s->d->cfg->send_batch)
+		s->settled = 1;
+	if (s->pend.n > 0 && s->inflight == 0)
+		flush(s);
+	if (s->more && !s->d->stopping && s->inflight < (size_t)s->d->cfg->send_batch * 4)
+		lease(s);
+	maybe_settle(s);
+}
+
+static void lease(struct dispatch *s)
+{
+	char now[32], limit[16], secs[16];
+	const char *params[3] = {now, limit, secs};
+
+	if (s->leasing || s->d->stopping || !pgq_connected(s->d->db))
+		return;
+	if (s->inflight >= (size_t)s->d->cfg->send_batch * 4)
+		return; /* back-pressure: send_done leases again */
+	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
+	snprintf(limit, sizeof limit, "%d", s->d->cfg->send_batch);
+	snprintf(secs, sizeof secs, "%d", s->d->cfg->lease_seconds);
+	s->leasing = 1;
+	if (pgq_send(s->d->db, SQL_LEASE, 3, params, lease_cb, s) != 0)
+		s->leasing = 0;
+}
+
+void dispatch_kick(struct dispatch *s)
+{
+	s->settled = 0;
+	s->more = 1;
+	lease(s);
+}

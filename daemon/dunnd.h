@@ -1,0 +1,65 @@
+/* State shared by the parts of the daemon: one instance per process, all
+ * of it touched only on the event loop thread. */
+#ifndef DUNN_DUNND_H
+#define DUNN_DUNND_H
+
+#include <event2/event.h>
+#include <stdint.h>
+
+#include "channel.h"
+#include "config.h"
+#include "pgq.h"
+
+struct poller;
+struct dispatch;
+
+struct dunnd_chan {
+	char *name;
+	const struct channel_ops *ops;
+	struct channel *ch;
+};
+
+struct dunnd {
+	struct event_base *base;
+	struct config *cfg;
+	char *link_secret;
+	struct pgq *db;
+	struct dunnd_chan *chans;
+	size_t nchans;
+	int once;       /* --once: one full cycle, then exit */
+	int64_t at;     /* --at: the fixed clock, 0 = real time */
+	int stopping;
+	int exit_code;
+	struct poller *poller;
+	struct dispatch *dispatch;
+};
+
+/* The clock every decision uses (unix seconds). */
+int64_t dunnd_now(const struct dunnd *d);
+const struct dunnd_chan *dunnd_chan(const struct dunnd *d, const char *name);
+/* In --once mode, end the loop when planning and dispatch are both done. */
+void dunnd_check_done(struct dunnd *d);
+
+/* channels.c */
+const struct channel_ops *channels_find(const char *module);
+int channels_open(struct dunnd *d, char *err, size_t errlen);
+size_t channels_inflight(const struct dunnd *d);
+void channels_close(struct dunnd *d);
+
+/* poller.c: claim due cases, decide, record the outbox. */
+struct poller *poller_new(struct dunnd *d);
+void poller_free(struct poller *p);
+void poller_kick(struct poller *p);
+/* Finished a cycle with nothing more due. */
+int poller_settled(const struct poller *p);
+
+/* dispatch.c: lease outbox rows, render, send, record results. */
+struct dispatch *dispatch_new(struct dunnd *d);
+void dispatch_free(struct dispatch *s);
+void dispatch_kick(struct dispatch *s);
+int dispatch_settled(const struct dispatch *s);
+
+/* notify.c: the systemd notify protocol, without libsystemd. */
+void notify_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,362 @@
+/* The poller: open cases for newly overdue accounts, then claim due cases
+ * in batches and, in the claim's own transaction, record the decision and
+ * the outbox rows. Claim, decision and outbox are one commit, so a crash
+ * leaves either nothing or a complete, replayable intent. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dunnd.h"
+#include "log.h"
+#include "pgarr.h"
+#include "policy.h"
+#include "tz.h"
+
+struct poller {
+	struct dunnd *d;
+	int running;   /* a cycle is under way */
+	int again;     /* kicked while running: run once more */
+	int settled;   /* last cycle ended with nothing more due */
+	int claimed;   /* rows in the current batch */
+	int64_t now;   /* the clock of the current cycle */
+	unsigned long queued, resolved;
+};
+
+static const char SQL_OPEN[] =
+	"INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
+	"SELECT i.account_id,\n"
+	"       coalesce((SELECT max(cycle) FROM dunning.cases p WHERE p.account_id = i.account_id), 0) + 1,\n"
+	"       $1, $1\n"
+	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
+	"      WHERE paid_at IS NULL AND NOT disputed AND amount_due > 0\n"
+	"        AND due_date <= (($1::timestamptz AT TIME ZONE 'UTC')::date + 1 - $2::int)) i\n"
+	"WHERE NOT EXISTS (SELECT 1 FROM dunning.cases c\n"
+	"                  WHERE c.account_id = i.account_id AND c.state <> 'resolved')\n"
+	"ON CONFLICT DO NOTHING";
+
+/* The claim: the partial index cases_due serves WHERE and ORDER BY. */
+static const char SQL_CLAIM[] =
+	"WITH claimed AS (\n"
+	"  SELECT id FROM dunning.cases\n"
+	"  WHERE state <> 'resolved' AND next_action_at <= $1\n"
+	"  ORDER BY next_action_at LIMIT $2\n"
+	"  FOR UPDATE SKIP LOCKED)\n"
+	"SELECT c.id, c.account_id, c.cycle, c.stage, c.track, c.state,\n"
+	"       coalesce(extract(epoch FROM c.paused_until)::bigint, 0),\n"
+	"       a.timezone, a.segment, coalesce(b.balance, 0), b.currency,\n"
+	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
+	"       (SELECT count(*) FROM dunning.cases p WHERE p.account_id = c.account_id\n"
+	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months')\n"
+	"FROM claimed JOIN dunning.cases c USING (id)\n"
+	"JOIN dunning.accounts a ON a.id = c.account_id\n"
+	"LEFT JOIN LATERAL (SELECT sum(amount_due) AS balance, min(currency) AS currency,\n"
+	"                          min(due_date) AS oldest_due\n"
+	"                   FROM dunning.invoices i\n"
+	"                   WHERE i.account_id = c.account_id AND i.paid_at IS NULL\n"
+	"                     AND NOT i.disputed) b ON true";
+
+static const char SQL_RECORD[] =
+	"WITH x AS (\n"
+	"  SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[],\n"
+	"                       $7::text[]) AS x(id, stage, track, next_at, state, reason)),\n"
+	"upd AS (\n"
+	"  UPDATE dunning.cases c SET stage = x.stage, track = x.track, next_action_at = x.next_at,\n"
+	"         state = x.state,\n"
+	"         closed_at = CASE WHEN x.state = 'resolved' THEN $1::timestamptz END,\n"
+	"         close_reason = CASE WHEN x.state = 'resolved' THEN x.reason END\n"
+	"  FROM x WHERE c.id = x.id\n"
+	"  RETURNING c.id, c.account_id, x.state, x.reason, x.stage),\n"
+	"ins AS (\n"
+	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
+	"                                  status, next_attempt_at, created_at)\n"
+	"  SELECT o.case_id, o.account_id, o.cycle, o.step, o.channel, o.template, 'queued', $1, $1\n"
+	"  FROM unnest($8::bigint[], $9::bigint[], $10::int[], $11::int[], $12::text[], $13::text[])\n"
+	"       AS o(case_id, account_id, cycle, step, channel, template)\n"
+	"  ON CONFLICT (case_id, cycle, step, channel) DO NOTHING\n"
+	"  RETURNING id, case_id, account_id, step, channel),\n"
+	"ev AS (\n"
+	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
+	"  SELECT $1, 'reminder_queued', account_id, case_id, id,\n"
+	"         jsonb_build_object('step', step, 'channel', channel) FROM ins)\n"
+	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
+	"SELECT $1, CASE WHEN state = 'resolved' THEN 'case_resolved' ELSE 'step_taken' END,\n"
+	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage)\n"
+	"FROM upd WHERE state = 'resolved' OR reason = 'step due'";
+
+static void cycle_done(struct poller *p, int settled);
+static void begin_batch(struct poller *p);
+
+struct poller *poller_new(struct dunnd *d)
+{
+	struct poller *p = calloc(1, sizeof *p);
+
+	if (p)
+		p->d = d;
+	return p;
+}
+
+void poller_free(struct poller *p)
+{
+	free(p);
+}
+
+int poller_settled(const struct poller *p)
+{
+	return p->settled && !p->running;
+}
+
+static int fail(struct poller *p, const PGresult *res, const char *what)
+{
+	if (pgq_ok(res))
+		return 0;
+	log_err("poller", "event=%s_failed error=\"%.*s\"", what,
+		(int)strcspn(pgq_error(p->d->db, res), "\n"), pgq_error(p->d->db, res));
+	return 1;
+}
+
+static void rollback_cb(const PGresult *res, void *arg)
+{
+	(void)res;
+	cycle_done(arg, 0);
+}
+
+static void abort_batch(struct poller *p)
+{
+	/* The connection may be gone; then the server rolled back already. */
+	if (pgq_send(p->d->db, "ROLLBACK", 0, NULL, rollback_cb, p) != 0)
+		cycle_done(p, 0);
+}
+
+static void commit_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+
+	if (fail(p, res, "commit")) {
+		cycle_done(p, 0);
+		return;
+	}
+	dispatch_kick(p->d->dispatch);
+	if (p->claimed >= p->d->cfg->batch_size && !p->d->stopping)
+		begin_batch(p);
+	else
+		cycle_done(p, 1);
+}
+
+static void record_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+
+	if (fail(p, res, "record")) {
+		abort_batch(p);
+		return;
+	}
+	if (pgq_send(p->d->db, "COMMIT", 0, NULL, commit_cb, p) != 0)
+		cycle_done(p, 0);
+}
+
+struct batch {
+	struct pgarr id, stage, track, next_at, state, reason;
+	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
+};
+
+static void batch_free(struct batch *b)
+{
+	struct pgarr *all[] = {&b->id,	   &b->stage,	  &b->track,   &b->next_at,
+			       &b->state,  &b->reason,	  &b->o_case,  &b->o_account,
+			       &b->o_cycle, &b->o_step,	  &b->o_channel, &b->o_template};
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		pgarr_free(all[i]);
+}
+
+/* Decide one claimed row; appends to the batch arrays. */
+static void decide_row(struct poller *p, const PGresult *res, int r, struct batch *b)
+{
+	const struct policy *pol = p->d->cfg->policy;
+	struct policy_case c = {0};
+	struct policy_action a;
+	int64_t case_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+	int64_t account_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+	int cycle = atoi(PQgetvalue(res, r, 2));
+	const char *state = PQgetvalue(res, r, 5);
+	const char *due = PQgetvalue(res, r, 11);
+	const char *new_state;
+	int stage;
+
+	c.now = p->now;
+	c.stage = atoi(PQgetvalue(res, r, 3));
+	c.track = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
+	c.paused = strcmp(state, "paused") == 0;
+	c.paused_until = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+	c.timezone = PQgetvalue(res, r, 7);
+	c.segment = PQgetvalue(res, r, 8);
+	c.balance = strtoll(PQgetvalue(res, r, 9), NULL, 10);
+	c.currency = PQgetisnull(res, r, 10) ? NULL : PQgetvalue(res, r, 10);
+	c.prior_cycles = atoi(PQgetvalue(res, r, 12));
+	if (*due)
+		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
+	if (!tz_valid(c.timezone))
+		c.timezone = "UTC"; /* a bad zone must not stall the case */
+	if (c.balance > 0 && !*due)
+		c.balance = 0;
+	if (policy_decide(pol, &c, &a) != 0) {
+		a.verdict = POLICY_WAIT;
+		a.next_at = p->now + 3600;
+		a.reason = "undecidable";
+		log_warn("poller", "event=undecidable case=%" PRId64, case_id);
+	}
+	stage = c.stage;
+	new_state = c.paused && a.verdict != POLICY_WAIT ? "active" : state;
+	if (strcmp(new_state, "paused") == 0 && c.paused_until <= p->now)
+		new_state = "active";
+	if (a.verdict == POLICY_RESOLVE) {
+		new_state = "resolved";
+		a.next_at = 0;
+		p->resolved++;
+	} else if (a.verdict == POLICY_SEND) {
+		stage = a.step_no;
+		for (size_t k = 0; k < a.step->nchannels; k++) {
+			pgarr_int(&b->o_case, case_id);
+			pgarr_int(&b->o_account, account_id);
+			pgarr_int(&b->o_cycle, cycle);
+			pgarr_int(&b->o_step, a.step_no);
+			pgarr_text(&b->o_channel, a.step->channels[k]);
+			pgarr_text(&b->o_template, a.step->template);
+			p->queued++;
+		}
+	}
+	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d reason=\"%s\"", case_id,
+		  a.verdict, a.reason);
+	pgarr_int(&b->id, case_id);
+	pgarr_int(&b->stage, stage);
+	pgarr_text(&b->track, a.track ? a.track->name : c.track);
+	if (a.verdict == POLICY_RESOLVE)
+		pgarr_text(&b->next_at, NULL);
+	else
+		pgarr_time(&b->next_at, a.next_at);
+	pgarr_text(&b->state, new_state);
+	pgarr_text(&b->reason, a.reason);
+}
+
+static void claim_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+	struct batch b;
+	char now[32];
+	const char *params[13];
+	int n;
+
+	if (fail(p, res, "claim")) {
+		abort_batch(p);
+		return;
+	}
+	n = PQntuples(res);
+	p->claimed = n;
+	if (n == 0) {
+		if (pgq_send(p->d->db, "COMMIT", 0, NULL, commit_cb, p) != 0)
+			cycle_done(p, 0);
+		return;
+	}
+	memset(&b, 0, sizeof b);
+	for (int r = 0; r < n; r++)
+		decide_row(p, res, r, &b);
+	tz_format_iso8601(p->now, now, sizeof now);
+	params[0] = now;
+	params[1] = pgarr_str(&b.id);
+	params[2] = pgarr_str(&b.stage);
+	params[3] = pgarr_str(&b.track);
+	params[4] = pgarr_str(&b.next_at);
+	params[5] = pgarr_str(&b.state);
+	params[6] = pgarr_str(&b.reason);
+	params[7] = pgarr_str(&b.o_case);
+	params[8] = pgarr_str(&b.o_account);
+	params[9] = pgarr_str(&b.o_cycle);
+	params[10] = pgarr_str(&b.o_step);
+	params[11] = pgarr_str(&b.o_channel);
+	params[12] = pgarr_str(&b.o_template);
+	for (int i = 1; i < 13; i++)
+		if (!params[i]) {
+			batch_free(&b);
+			abort_batch(p);
+			return;
+		}
+	if (pgq_send(p->d->db, SQL_RECORD, 13, params, record_cb, p) != 0)
+		cycle_done(p, 0);
+	batch_free(&b);
+}
+
+static void begin_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+	char now[32], limit[16];
+	const char *params[2] = {now, limit};
+
+	if (fail(p, res, "begin")) {
+		cycle_done(p, 0);
+		return;
+	}
+	tz_format_iso8601(p->now, now, sizeof now);
+	snprintf(limit, sizeof limit, "%d", p->d->cfg->batch_size);
+	if (pgq_send(p->d->db, SQL_CLAIM, 2, params, claim_cb, p) != 0)
+		cycle_done(p, 0);
+}
+
+static void begin_batch(struct poller *p)
+{
+	if (pgq_send(p->d->db, "BEGIN", 0, NULL, begin_cb, p) != 0)
+		cycle_done(p, 0);
+}
+
+static void open_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+
+	if (fail(p, res, "open_cases")) {
+		cycle_done(p, 0);
+		return;
+	}
+	if (atoi(PQcmdTuples((PGresult *)res)) > 0)
+		log_info("poller", "event=cases_opened count=%s", PQcmdTuples((PGresult *)res));
+	begin_batch(p);
+}
+
+static void cycle_done(struct poller *p, int settled)
+{
+	p->running = 0;
+	p->settled = settled;
+	if (p->queued || p->resolved)
+		log_info("poller", "event=cycle_done queued=%lu resolved=%lu", p->queued,
+			 p->resolved);
+	p->queued = p->resolved = 0;
+	if (!settled && p->d->once) {
+		/* --once must not report success for a cycle that failed. */
+		p->d->exit_code = 1;
+		p->settled = 1;
+	}
+	if (p->again && !p->d->stopping) {
+		p->again = 0;
+		poller_kick(p);
+		return;
+	}
+	dunnd_check_done(p->d);
+}
+
+void poller_kick(struct poller *p)
+{
+	char now[32], grace[16];
+	const char *params[2] = {now, grace};
+
+	if (p->running) {
+		p->again = 1;
+		return;
+	}
+	if (p->d->stopping || !pgq_connected(p->d->db))
+		return;
+	p->running = 1;
+	p->settled = 0;
+	p->now = dunnd_now(p->d);
+	tz_format_iso8601(p->now, now, sizeof now);
+	snprintf(grace, sizeof grace, "%d", p->d->cfg->policy->grace_days);
+	if (pgq_send(p->d->db, SQL_OPEN, 2, params, open_cb, p) != 0)
+		cycle_done(p, 0);
+}

@@ -1,0 +1,252 @@
+#include "config.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "jconf.h"
+#include "log.h"
+
+static const char *const channel_modules[] = {"email", NULL};
+
+char *config_relpath(const char *dir, const char *path)
+{
+	char *out = NULL;
+
+	if (!path)
+		return NULL;
+	if (path[0] == '/' || !dir)
+		return strdup(path);
+	return asprintf(&out, "%s/%s", dir, path) < 0 ? NULL : out;
+}
+
+char *config_read_secret(const char *dir, const char *file)
+{
+	const char *creds = getenv("CREDENTIALS_DIRECTORY");
+	char *path = NULL;
+	char buf[4096];
+	size_t n = 0;
+	FILE *f = NULL;
+
+	if (creds && file[0] != '/' && asprintf(&path, "%s/%s", creds, file) >= 0) {
+		f = fopen(path, "rb");
+		free(path);
+	}
+	if (!f) {
+		path = config_relpath(dir, file);
+		f = path ? fopen(path, "rb") : NULL;
+		free(path);
+	}
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nchannels; i++) {
+		free(c->channels[i].name);
+		free(c->channels[i].module);
+		json_decref(c->channels[i].conf);
+	}
+	free(c->channels);
+	policy_free(c->policy);
+	tmplset_free(c->templates);
+	free(c->path);
+	free(c->dir);
+	free(c->conninfo);
+	free(c->listen_conninfo);
+	free(c->http_listen);
+	free(c->public_url);
+	free(c->policy_path);
+	free(c->templates_dir);
+	free(c->migrations_dir);
+	free(c->company);
+	free(c->support);
+	free(c->link_secret_file);
+	free(c);
+}
+
+const struct config_channel *config_channel(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->nchannels; i++)
+		if (strcmp(c->channels[i].name, name) == 0)
+			return &c->channels[i];
+	return NULL;
+}
+
+static char *sdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void load_channels(struct jconf *j, struct config *c)
+{
+	json_t *chans = jconf_obj(j, j->root, "", "channels", 1);
+	const char *name;
+	json_t *v;
+
+	if (!chans)
+		return;
+	c->channels = calloc(json_object_size(chans) + 1, sizeof *c->channels);
+	json_object_foreach(chans, name, v) {
+		char *path = jconf_path("channels", name);
+		const char *module;
+		size_t k;
+
+		if (!json_is_object(v)) {
+			jconf_error(j, path, 0, "a channel must be an object");
+			free(path);
+			continue;
+		}
+		module = jconf_str(j, v, path, "module", NULL, 1);
+		if (module) {
+			for (k = 0; channel_modules[k]; k++)
+				if (strcmp(channel_modules[k], module) == 0)
+					break;
+			if (!channel_modules[k]) {
+				char *mp = jconf_path(path, "module");
+				jconf_error(j, mp, 0, "unknown channel module '%s'", module);
+				free(mp);
+			}
+		}
+		/* Secrets never inline: only *_file keys may carry them. */
+		static const char *const secret_keys[] = {"password", "auth_token", "secret",
+							  "api_key", NULL};
+		for (k = 0; secret_keys[k]; k++)
+			if (json_object_get(v, secret_keys[k])) {
+				char *sp = jconf_path(path, secret_keys[k]);
+				jconf_error(j, sp, 1,
+					    "secrets are not allowed inline: use '%s_file'",
+					    secret_keys[k]);
+				free(sp);
+			}
+		struct config_channel *ch = &c->channels[c->nchannels++];
+		ch->name = strdup(name);
+		ch->module = sdup(module);
+		ch->conf = json_incref(v);
+		free(path);
+	}
+}
+
+/* Every step names configured channels and templates that exist for them. */
+static void check_policy_refs(struct config *c, struct diag *diag)
+{
+	const struct policy *p = c->policy;
+	struct diag ignore = {0};
+	struct jconf j;
+
+	/* Re-read the policy text only to place the errors. */
+	jconf_open(&j, c->policy_path, &ignore);
+	for (size_t t = 0; t < p->ntracks; t++) {
+		for (size_t s = 0; s < p->tracks[t].nsteps; s++) {
+			const struct policy_step *st = &p->tracks[t].steps[s];
+			for (size_t k = 0; k < st->nchannels; k++) {
+				char path[128];
+				const struct config_channel *ch = config_channel(c, st->channels[k]);
+				if (!ch) {
+					snprintf(path, sizeof path, "tracks[%zu].steps[%zu].channels[%zu]",
+						 t, s, k);
+					diag_at(diag, c->policy_path, j.text, path, 0,
+						"unknown channel '%s'", st->channels[k]);
+				} else if (c->templates && ch->module &&
+					   !tmplset_find(c->templates, "en", st->template, ch->module)) {
+					snprintf(path, sizeof path, "tracks[%zu].steps[%zu].template", t, s);
+					diag_at(diag, c->policy_path, j.text, path, 0,
+						"unknown template '%s' for channel '%s' (no en/%s.%s)",
+						st->template, st->channels[k], st->template, ch->module);
+				}
+			}
+		}
+	}
+	jconf_close(&j);
+	diag_free(&ignore);
+}
+
+struct config *config_load(const char *file, struct diag *diag)
+{
+	static const char *const keys[] = {"database", "http", "policy", "templates",
+					   "migrations", "poll_interval_ms", "batch_size",
+					   "send_batch", "lease_seconds", "max_attempts",
+					   "log_level", "company", "support", "channels", NULL};
+	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
+	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file", NULL};
+	struct jconf j;
+	struct config *c = calloc(1, sizeof *c);
+	size_t before = diag->n;
+	json_t *db, *http;
+	const char *lvl;
+	char *tmp;
+
+	if (!c)
+		return NULL;
+	if (jconf_open(&j, file, diag) != 0) {
+		jconf_close(&j);
+		free(c);
+		return NULL;
+	}
+	c->path = strdup(file);
+	tmp = strdup(file);
+	c->dir = strdup(dirname(tmp));
+	free(tmp);
+	jconf_keys(&j, j.root, "", keys);
+	db = jconf_obj(&j, j.root, "", "database", 1);
+	if (db) {
+		jconf_keys(&j, db, "database", db_keys);
+		c->conninfo = sdup(jconf_str(&j, db, "database", "conninfo", NULL, 1));
+		c->listen_conninfo = sdup(jconf_str(&j, db, "database", "listen_conninfo", NULL, 0));
+	}
+	http = jconf_obj(&j, j.root, "", "http", 0);
+	c->http_listen = strdup("127.0.0.1:8080");
+	if (http) {
+		jconf_keys(&j, http, "http", http_keys);
+		const char *l = jconf_str(&j, http, "http", "listen", NULL, 0);
+		if (l) {
+			free(c->http_listen);
+			c->http_listen = strdup(l);
+		}
+		c->public_url = sdup(jconf_str(&j, http, "http", "public_url", NULL, 0));
+		c->link_secret_file = sdup(jconf_str(&j, http, "http", "link_secret_file", NULL, 0));
+	}
+	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
+		c->public_url = NULL;
+	c->policy_path = config_relpath(c->dir, jconf_str(&j, j.root, "", "policy", "policy.json", 0));
+	c->templates_dir =
+		config_relpath(c->dir, jconf_str(&j, j.root, "", "templates", "templates", 0));
+	c->migrations_dir = config_relpath(
+		c->dir, jconf_str(&j, j.root, "", "migrations", DUNN_DATADIR "/migrations", 0));
+	c->company = sdup(jconf_str(&j, j.root, "", "company", "dunnd", 0));
+	c->support = sdup(jconf_str(&j, j.root, "", "support", "", 0));
+	c->poll_interval_ms = (int)jconf_int(&j, j.root, "", "poll_interval_ms", 5000, 10, 3600000);
+	c->batch_size = (int)jconf_int(&j, j.root, "", "batch_size", 500, 1, 100000);
+	c->send_batch = (int)jconf_int(&j, j.root, "", "send_batch", 200, 1, 100000);
+	c->lease_seconds = (int)jconf_int(&j, j.root, "", "lease_seconds", 300, 5, 86400);
+	c->max_attempts = (int)jconf_int(&j, j.root, "", "max_attempts", 8, 1, 100);
+	lvl = jconf_str(&j, j.root, "", "log_level", "info", 0);
+	c->log_level = log_level_parse(lvl);
+	if (c->log_level < 0) {
+		jconf_error(&j, "log_level", 0, "log_level must be error, warning, notice, info or debug");
+		c->log_level = LOG_INFO;
+	}
+	load_channels(&j, c);
+	jconf_close(&j);
+
+	c->policy = policy_load(c->policy_path, diag);
+	c->templates = tmplset_load(c->templates_dir, diag);
+	if (c->policy)
+		check_policy_refs(c, diag);
+	if (diag->n != before) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}

@@ -1,0 +1,48 @@
+/* dunnd.json: the daemon's configuration, with the policy and templates it
+ * names. Loaded whole and validated; a reload swaps a complete new one. */
+#ifndef DUNN_CONFIG_H
+#define DUNN_CONFIG_H
+
+#include <jansson.h>
+
+#include "diag.h"
+#include "policy.h"
+#include "tmplset.h"
+
+struct config_channel {
+	char *name;   /* key in "channels" */
+	char *module; /* "email", "sms", ... */
+	json_t *conf; /* the channel's object, owned (a reference) */
+};
+
+struct config {
+	char *path, *dir;
+	char *conninfo, *listen_conninfo;
+	char *http_listen, *public_url;
+	char *policy_path, *templates_dir, *migrations_dir;
+	char *company, *support;
+	char *link_secret_file;
+	int poll_interval_ms;
+	int batch_size;
+	int send_batch;
+	int lease_seconds;
+	int max_attempts;
+	int log_level;
+	struct config_channel *channels;
+	size_t nchannels;
+	struct policy *policy;
+	struct tmplset *templates;
+};
+
+/* Load file, its policy and templates. NULL with diag filled on any error. */
+struct config *config_load(const char *file, struct diag *diag);
+void config_free(struct config *c);
+const struct config_channel *config_channel(const struct config *c, const char *name);
+/* Resolve a path relative to the config file's directory. Caller frees. */
+char *config_relpath(const char *dir, const char *path);
+/* Read a secret from a file named by a "*_file" key; relative names are
+ * looked up in $CREDENTIALS_DIRECTORY first. Trailing newline stripped.
+ * Caller frees. NULL if unreadable. */
+char *config_read_secret(const char *dir, const char *file);
+
+#endif

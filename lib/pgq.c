@@ -1,0 +1,350 @@
+#include "pgq.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct pgq_item {
+	struct pgq_item *next;
+	char *sql;
+	int nparams;
+	char **params;
+	pgq_cb cb;
+	void *arg;
+};
+
+struct pgq {
+	struct event_base *base;
+	char *conninfo;
+	PGconn *conn;
+	struct event *ev_read, *ev_write, *ev_retry;
+	int connecting, connected, sent, closing;
+	int backoff_ms;
+	struct pgq_item *head, *tail; /* head is in flight when sent */
+	PGresult *result;             /* kept result of the in-flight query */
+	pgq_state_cb state_cb;
+	void *state_arg;
+	pgq_notify_cb notify_cb;
+	void *notify_arg;
+};
+
+static void pgq_io(evutil_socket_t fd, short what, void *arg);
+
+/* libpq messages end in newlines; log the first line only. */
+static void log_conn_error(const struct pgq *q, const char *event)
+{
+	const char *m = q->conn ? PQerrorMessage(q->conn) : "out of memory";
+
+	log_warn("db", "event=%s error=\"%.*s\"", event, (int)strcspn(m, "\n"), m);
+}
+
+int pgq_ok(const PGresult *res)
+{
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+const char *pgq_error(const struct pgq *q, const PGresult *res)
+{
+	const char *m = res ? PQresultErrorMessage(res) : NULL;
+
+	if (!m || !*m)
+		m = q->conn ? PQerrorMessage(q->conn) : "not connected";
+	return m && *m ? m : "unknown error";
+}
+
+static void item_free(struct pgq_item *it)
+{
+	for (int i = 0; i < it->nparams; i++)
+		free(it->params[i]);
+	free(it->params);
+	free(it->sql);
+	free(it);
+}
+
+struct pgq *pgq_new(struct event_base *base, const char *conninfo)
+{
+	struct pgq *q = calloc(1, sizeof *q);
+
+	if (!q)
+		return NULL;
+	q->base = base;
+	q->conninfo = strdup(conninfo);
+	q->backoff_ms = 100;
+	return q;
+}
+
+void pgq_on_state(struct pgq *q, pgq_state_cb cb, void *arg)
+{
+	q->state_cb = cb;
+	q->state_arg = arg;
+}
+
+void pgq_on_notify(struct pgq *q, pgq_notify_cb cb, void *arg)
+{
+	q->notify_cb = cb;
+	q->notify_arg = arg;
+}
+
+int pgq_connected(const struct pgq *q)
+{
+	return q->connected;
+}
+
+int pgq_idle(const struct pgq *q)
+{
+	return q->head == NULL;
+}
+
+static void drop_events(struct pgq *q)
+{
+	if (q->ev_read)
+		event_free(q->ev_read);
+	if (q->ev_write)
+		event_free(q->ev_write);
+	q->ev_read = q->ev_write = NULL;
+}
+
+/* Fail everything queued: callers learn of the loss and redo their work
+ * from the database, which is the source of truth. */
+static void fail_all(struct pgq *q)
+{
+	while (q->head) {
+		struct pgq_item *it = q->head;
+		q->head = it->next;
+		if (!q->head)
+			q->tail = NULL;
+		if (it->cb)
+			it->cb(NULL, it->arg);
+		item_free(it);
+	}
+	if (q->result) {
+		PQclear(q->result);
+		q->result = NULL;
+	}
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pgq_start(arg);
+}
+
+static void disconnect(struct pgq *q, int retry)
+{
+	int was = q->connected;
+
+	drop_events(q);
+	if (q->conn)
+		PQfinish(q->conn);
+	q->conn = NULL;
+	q->connected = q->connecting = q->sent = 0;
+	fail_all(q);
+	if (was && q->state_cb && !q->closing)
+		q->state_cb(0, q->state_arg);
+	if (retry && !q->closing) {
+		struct timeval tv = {q->backoff_ms / 1000, (q->backoff_ms % 1000) * 1000};
+		if (!q->ev_retry)
+			q->ev_retry = evtimer_new(q->base, retry_cb, q);
+		evtimer_add(q->ev_retry, &tv);
+		q->backoff_ms = q->backoff_ms * 2 > 10000 ? 10000 : q->backoff_ms * 2;
+	}
+}
+
+static void arm(struct pgq *q, int want_write)
+{
+	event_add(q->ev_read, NULL);
+	if (want_write)
+		event_add(q->ev_write, NULL);
+	else
+		event_del(q->ev_write);
+}
+
+static void send_next(struct pgq *q)
+{
+	struct pgq_item *it = q->head;
+
+	if (!it || q->sent || !q->connected)
+		return;
+	if (!PQsendQueryParams(q->conn, it->sql, it->nparams, NULL,
+			       (const char *const *)it->params, NULL, NULL, 0)) {
+		log_err("db", "event=send_failed error=\"%s\"", PQerrorMessage(q->conn));
+		disconnect(q, 1);
+		return;
+	}
+	q->sent = 1;
+	arm(q, PQflush(q->conn) == 1);
+}
+
+static void finish_head(struct pgq *q)
+{
+	struct pgq_item *it = q->head;
+	PGresult *res = q->result;
+
+	q->head = it->next;
+	if (!q->head)
+		q->tail = NULL;
+	q->sent = 0;
+	q->result = NULL;
+	if (it->cb)
+		it->cb(res, it->arg);
+	PQclear(res);
+	item_free(it);
+}
+
+static void drain_notifies(struct pgq *q)
+{
+	PGnotify *n;
+
+	while ((n = PQnotifies(q->conn)) != NULL) {
+		if (q->notify_cb)
+			q->notify_cb(n->relname, q->notify_arg);
+		PQfreemem(n);
+	}
+}
+
+static void poll_connect(struct pgq *q)
+{
+	PostgresPollingStatusType st = PQconnectPoll(q->conn);
+
+	switch (st) {
+	case PGRES_POLLING_READING:
+		event_add(q->ev_read, NULL);
+		event_del(q->ev_write);
+		break;
+	case PGRES_POLLING_WRITING:
+		event_add(q->ev_write, NULL);
+		break;
+	case PGRES_POLLING_OK:
+		q->connecting = 0;
+		q->connected = 1;
+		q->backoff_ms = 100;
+		PQsetnonblocking(q->conn, 1);
+		log_info("db", "event=connected");
+		event_add(q->ev_read, NULL);
+		event_del(q->ev_write);
+		if (q->state_cb)
+			q->state_cb(1, q->state_arg);
+		send_next(q);
+		break;
+	default:
+		log_conn_error(q, "connect_failed");
+		disconnect(q, 1);
+		break;
+	}
+}
+
+static void pgq_io(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgq *q = arg;
+
+	(void)fd;
+	if (q->connecting) {
+		poll_connect(q);
+		return;
+	}
+	if (what & EV_WRITE) {
+		int r = PQflush(q->conn);
+		if (r < 0) {
+			log_conn_error(q, "flush_failed");
+			disconnect(q, 1);
+			return;
+		}
+		if (r == 0)
+			event_del(q->ev_write);
+	}
+	if (what & EV_READ) {
+		if (!PQconsumeInput(q->conn)) {
+			log_conn_error(q, "connection_lost");
+			disconnect(q, 1);
+			return;
+		}
+		drain_notifies(q);
+		while (q->sent && !PQisBusy(q->conn)) {
+			PGresult *res = PQgetResult(q->conn);
+			if (!res) {
+				finish_head(q);
+				send_next(q);
+				if (!q->conn)
+					return;
+				continue;
+			}
+			/* Keep the first error, else the last result. */
+			if (!q->result || pgq_ok(q->result)) {
+				PQclear(q->result);
+				q->result = res;
+			} else {
+				PQclear(res);
+			}
+		}
+		if (q->conn && PQstatus(q->conn) == CONNECTION_BAD) {
+			log_conn_error(q, "connection_bad");
+			disconnect(q, 1);
+		}
+	}
+}
+
+void pgq_start(struct pgq *q)
+{
+	evutil_socket_t fd;
+
+	if (q->conn || q->closing)
+		return;
+	q->conn = PQconnectStart(q->conninfo);
+	if (!q->conn || PQstatus(q->conn) == CONNECTION_BAD) {
+		log_conn_error(q, "connect_failed");
+		disconnect(q, 1);
+		return;
+	}
+	fd = PQsocket(q->conn);
+	q->ev_read = event_new(q->base, fd, EV_READ | EV_PERSIST, pgq_io, q);
+	q->ev_write = event_new(q->base, fd, EV_WRITE | EV_PERSIST, pgq_io, q);
+	q->connecting = 1;
+	event_add(q->ev_write, NULL);
+}
+
+int pgq_send(struct pgq *q, const char *sql, int nparams, const char *const *params, pgq_cb cb,
+	     void *arg)
+{
+	struct pgq_item *it;
+
+	if (!q->connected)
+		return -1;
+	it = calloc(1, sizeof *it);
+	if (!it)
+		return -1;
+	it->sql = strdup(sql);
+	it->nparams = nparams;
+	it->params = calloc((size_t)nparams + 1, sizeof *it->params);
+	for (int i = 0; i < nparams; i++)
+		it->params[i] = params[i] ? strdup(params[i]) : NULL;
+	it->cb = cb;
+	it->arg = arg;
+	if (q->tail)
+		q->tail->next = it;
+	else
+		q->head = it;
+	q->tail = it;
+	send_next(q);
+	return 0;
+}
+
+void pgq_close(struct pgq *q)
+{
+	q->closing = 1;
+	disconnect(q, 0);
+}
+
+void pgq_free(struct pgq *q)
+{
+	if (!q)
+		return;
+	pgq_close(q);
+	if (q->ev_retry)
+		event_free(q->ev_retry);
+	free(q->conninfo);
+	free(q);
+}

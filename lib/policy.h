@@ -1,0 +1,87 @@
+/* The escalation policy: what ops edit (policy.json) and the pure engine
+ * that turns one case into its next action. No I/O in the engine. */
+#ifndef DUNN_POLICY_H
+#define DUNN_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+#define POLICY_MAX_CHANNELS 8
+
+struct policy_step {
+	int after_days; /* days past due (local date) */
+	char *template;
+	char *channels[POLICY_MAX_CHANNELS];
+	size_t nchannels;
+};
+
+struct policy_track {
+	char *name;
+	/* match rules; empty rule matches everything */
+	char *segment;
+	int min_prior_cycles, max_prior_cycles; /* -1 = unbounded */
+	char currency[4];
+	int64_t min_balance; /* minor units of currency; 0 = any */
+	struct policy_step *steps;
+	size_t nsteps;
+};
+
+struct policy_minbal {
+	char currency[4];
+	int64_t minor;
+};
+
+struct policy {
+	int grace_days;
+	int window_start, window_end; /* minutes after local midnight */
+	int weekdays_only;
+	int recheck_hours; /* how soon a waiting case is looked at again */
+	int step_gap_hours; /* least time between two steps of one case */
+	struct policy_minbal *min_balance;
+	size_t nmin_balance;
+	char *confirm_template;
+	char *confirm_channels[POLICY_MAX_CHANNELS];
+	size_t nconfirm_channels;
+	struct policy_track *tracks;
+	size_t ntracks;
+};
+
+/* Load and validate; every problem goes to diag as file:line:col. NULL on error. */
+struct policy *policy_load(const char *file, struct diag *diag);
+void policy_free(struct policy *p);
+
+/* What the engine sees of one case. */
+struct policy_case {
+	int64_t now;           /* unix seconds */
+	const char *track;     /* already chosen track name, or NULL */
+	int stage;             /* steps already taken */
+	int paused;            /* state == paused */
+	int64_t paused_until;  /* 0 = none */
+	int prior_cycles;      /* delinquency cycles in the last 12 months */
+	const char *segment;
+	const char *timezone;  /* IANA */
+	const char *currency;
+	int64_t balance;       /* minor units, unpaid and undisputed */
+	int due_year, due_month, due_day; /* oldest unpaid invoice */
+};
+
+enum policy_verdict { POLICY_WAIT, POLICY_SEND, POLICY_RESOLVE };
+
+struct policy_action {
+	enum policy_verdict verdict;
+	const struct policy_track *track;
+	const struct policy_step *step; /* POLICY_SEND */
+	int step_no;                    /* 1-based, POLICY_SEND */
+	int64_t next_at;                /* when to look at the case again */
+	const char *reason;             /* static string, why */
+};
+
+/* Pure: same inputs, same answer. 0 ok, -1 if the case is malformed. */
+int policy_decide(const struct policy *p, const struct policy_case *c, struct policy_action *out);
+/* Choose the track for a new case; NULL when none matches. */
+const struct policy_track *policy_track_for(const struct policy *p, const struct policy_case *c);
+const struct policy_track *policy_track_named(const struct policy *p, const char *name);
+
+#endif

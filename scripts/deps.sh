@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install what dunnd needs to build, test and demo on Debian 12.
+# Quick when everything is present: only dpkg is consulted.
+set -eu
+
+PKGS="build-essential pkg-config libcurl4-openssl-dev libesmtp-dev libevent-dev
+libpq-dev libjansson-dev check libssl-dev libicu-dev postgresql
+postgresql-contrib python3-aiosmtpd python3 ca-certificates"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "deps: done"

@@ -1,0 +1,184 @@
+/* End to end: an overdue invoice in PostgreSQL becomes exactly one email
+ * at a real SMTP server, in the customer's language, and is recorded. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir, *cfg, *conninfo;
+static PGconn *db;
+
+static const char ACCOUNTS[] =
+	"account_ref,name,email,phone,locale,timezone,segment\n"
+	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
+	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
+	"A-3,Bob Bounce,bounce-bob@customer.test,,en,UTC,retail\n";
+static const char INVOICES[] =
+	"invoice_ref,account_ref,amount,currency,due_date,description\n"
+	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n"
+	"INV-3,A-3,10.00,USD,2026-11-01,Plan\n";
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("e2e");
+	cfg = tu_config(dir, conninfo, NULL, NULL);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	free(tu_file(dir, "accounts.csv", ACCOUNTS));
+	free(tu_file(dir, "invoices.csv", INVOICES));
+	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0, "%s",
+		      tu_output());
+	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0, "%s",
+		      tu_output());
+	db = tu_connect(conninfo);
+	tu_mail_clear();
+}
+
+static void teardown(void)
+{
+	PQfinish(db);
+	free(dir);
+	free(cfg);
+	free(conninfo);
+}
+
+static int run_once(const char *at)
+{
+	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
+	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+	return rc;
+}
+
+/* Find the message whose envelope recipient is addr. */
+static int mail_for(const char *addr)
+{
+	for (int i = 1; i <= tu_mail_count(); i++) {
+		char *r = tu_mail_rcpt(i);
+		int hit = strcmp(r, addr) == 0;
+		free(r);
+		if (hit)
+			return i;
+	}
+	return 0;
+}
+
+START_TEST(one_overdue_invoice_one_email)
+{
+	json_t *m;
+	int i;
+
+	/* 15:00Z = 10:00 in New York, 00:00 in Seoul (night: must wait). */
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_mail_count(), 1);
+	i = mail_for("alice@customer.test");
+	ck_assert_int_eq(i, 1);
+	m = tu_mail(i);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
+			 "A friendly reminder: $49.90 is due");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "to")), "Alice Example"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")), "$49.90"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(m, "text")), "https://pay.test/p/"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "html")), "$49.90"));
+	json_decref(m);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
+				     "JOIN dunning.accounts a ON a.id = d.account_id "
+				     "WHERE a.external_ref = 'A-1' AND d.status = 'sent'"),
+			 1);
+	/* The bounce address got 550: failed for good and suppressed. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'bounced'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions "
+				     "WHERE channel = 'email' AND address = 'bounce-bob@customer.test'"),
+			 1);
+
+	/* Same instant again: nothing new. */
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_mail_count(), 1);
+}
+END_TEST
+
+START_TEST(korean_reminder_in_local_daytime)
+{
+	json_t *m;
+	int i;
+
+	/* 01:00Z = 10:00 in Seoul. */
+	run_once("2026-11-11T01:00:00Z");
+	i = mail_for("minsu@customer.test");
+	ck_assert_int_gt(i, 0);
+	m = tu_mail(i);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
+			 "납부 안내: ₩120,000 결제 기한이 지났습니다");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "to")), "김민수"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")), "₩120,000"));
+	json_decref(m);
+}
+END_TEST
+
+START_TEST(payment_stops_reminders)
+{
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(mail_for("alice@customer.test"), 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s pay INV-1 --at 2026-11-12T12:00:00Z", cfg), 0);
+	tu_mail_clear();
+	/* Day 10 would be the second step; paid, so only the confirmation. */
+	run_once("2026-11-13T15:00:00Z");
+	run_once("2026-11-20T15:00:00Z");
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
+				     "JOIN dunning.accounts a ON a.id = d.account_id "
+				     "WHERE a.external_ref = 'A-1' AND d.kind = 'reminder' "
+				     "AND d.step > 1"),
+			 0);
+	ck_assert_str_eq(PQgetvalue(tu_q(db, "SELECT c.state FROM dunning.cases c JOIN "
+					     "dunning.accounts a ON a.id = c.account_id "
+					     "WHERE a.external_ref = 'A-1'"),
+				    0, 0),
+			 "resolved");
+}
+END_TEST
+
+START_TEST(steps_escalate_over_days)
+{
+	run_once("2026-11-10T15:00:00Z");
+	run_once("2026-11-10T20:00:00Z"); /* same day, step 2 not due: nothing */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN "
+				     "dunning.accounts a ON a.id = d.account_id "
+				     "WHERE a.external_ref = 'A-1'"),
+			 1);
+	run_once("2026-11-11T15:00:00Z"); /* day 10: firm */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN "
+				     "dunning.accounts a ON a.id = d.account_id "
+				     "WHERE a.external_ref = 'A-1' AND d.template = 'firm' "
+				     "AND d.status = 'sent'"),
+			 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("e2e");
+	TCase *tc = tcase_create("walking skeleton");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, one_overdue_invoice_one_email);
+	tcase_add_test(tc, korean_reminder_in_local_daytime);
+	tcase_add_test(tc, payment_stops_reminders);
+	tcase_add_test(tc, steps_escalate_over_days);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# make check: start real servers, run every Check suite, tear down always.
+set -u
+export DUNN_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+B=${B:-build}
+export DUNN_BUILD="$DUNN_SRCDIR/$B"
+. "$DUNN_SRCDIR/tests/servers/lib.sh"
+trap 'servers_stop' EXIT
+trap 'exit 130' INT TERM
+
+servers_start || { echo "check: could not start test servers" >&2; exit 1; }
+# The daemon refuses root; tests run it as root on purpose.
+export DUNND_ALLOW_ROOT=1
+export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
+
+failed=()
+for t in "$DUNN_BUILD"/tests/check_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	out=$("$t" 2>&1)
+	rc=$?
+	summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks' | tail -n 1)
+	printf '%-22s %s\n' "$name" "${summary:-(no summary)}"
+	if [ $rc -ne 0 ]; then
+		printf '%s\n' "$out" | grep -vE '^(Running suite|[0-9]+%: Checks)' | sed 's/^/    /' | tail -n 40
+		failed+=("$name")
+	fi
+done
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "check: FAILED: ${failed[*]}"
+	exit 1
+fi
+echo "check: all suites passed"

@@ -1,0 +1,64 @@
+"""A real SMTP server for dunnd's tests and demo (Debian's aiosmtpd).
+
+Every accepted message is written to MAILDIR as NNNNNN.eml with a
+NNNNNN.json envelope beside it. Recipients whose local part starts with
+"bounce" get 550, with "tempfail" get 451, so tests can drive both paths.
+Listens on 127.0.0.1 only; writes the chosen port to PORTFILE.
+
+usage: /usr/bin/python3 smtp_sink.py MAILDIR PORTFILE
+"""
+import asyncio
+import itertools
+import json
+import os
+import signal
+import sys
+
+from aiosmtpd.smtp import SMTP
+
+
+class Sink:
+    def __init__(self, maildir):
+        self.maildir = maildir
+        self.seq = itertools.count(1)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        local = address.split("@", 1)[0].lower()
+        if local.startswith("bounce"):
+            return "550 5.1.1 mailbox unavailable"
+        if local.startswith("tempfail"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        n = next(self.seq)
+        base = os.path.join(self.maildir, "%06d" % n)
+        with open(base + ".tmp", "wb") as f:
+            f.write(envelope.original_content)
+        with open(base + ".json", "w") as f:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}, f)
+        os.rename(base + ".tmp", base + ".eml")
+        return "250 OK queued as %06d" % n
+
+
+async def main(maildir, portfile):
+    loop = asyncio.get_running_loop()
+    sink = Sink(maildir)
+    server = await loop.create_server(
+        lambda: SMTP(sink, hostname="sink.test", data_size_limit=10 * 1024 * 1024),
+        host="127.0.0.1", port=0)
+    port = server.sockets[0].getsockname()[1]
+    with open(portfile + ".tmp", "w") as f:
+        f.write(str(port))
+    os.rename(portfile + ".tmp", portfile)
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    server.close()
+
+
+if __name__ == "__main__":
+    os.makedirs(sys.argv[1], exist_ok=True)
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

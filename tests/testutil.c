@@ -1,0 +1,231 @@
+#include "testutil.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *last_output;
+
+const char *tu_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	ck_assert_msg(v && *v, "%s is not set: run the tests through 'make check'", name);
+	return v;
+}
+
+char *tu_newdb(const char *name)
+{
+	char sql[256], *conninfo = NULL;
+	PGconn *c = tu_connect(tu_env("DUNN_PG"));
+
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+	PQclear(tu_q(c, sql));
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	PQclear(tu_q(c, sql));
+	PQfinish(c);
+	ck_assert(asprintf(&conninfo, "%s dbname=%s", tu_env("DUNN_PG"), name) > 0);
+	return conninfo;
+}
+
+char *tu_tmpdir(void)
+{
+	char *d = NULL;
+
+	ck_assert(asprintf(&d, "%s/t.XXXXXX", tu_env("SRV_DIR")) > 0);
+	ck_assert(mkdtemp(d) != NULL);
+	return d;
+}
+
+char *tu_file(const char *dir, const char *name, const char *text)
+{
+	char *path = NULL;
+	FILE *f;
+
+	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
+	f = fopen(path, "w");
+	ck_assert_msg(f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+char *tu_config(const char *dir, const char *conninfo, const char *policy_json, const char *extra)
+{
+	const char *src = tu_env("DUNN_SRCDIR");
+	char *policy = NULL, *body = NULL, *path;
+
+	free(tu_file(dir, "link_secret", "test-link-secret-0123456789abcdef\n"));
+	if (policy_json)
+		policy = tu_file(dir, "policy.json", policy_json);
+	else
+		ck_assert(asprintf(&policy, "%s/config/policy.json", src) > 0);
+	ck_assert(asprintf(&body,
+			   "{\n"
+			   "  \"database\": {\"conninfo\": \"%s\"},\n"
+			   "  \"http\": {\"listen\": \"127.0.0.1:0\",\n"
+			   "            \"public_url\": \"https://pay.test\",\n"
+			   "            \"link_secret_file\": \"link_secret\"},\n"
+			   "  \"policy\": \"%s\",\n"
+			   "  \"templates\": \"%s/config/templates\",\n"
+			   "  \"migrations\": \"%s/migrations\",\n"
+			   "  \"company\": \"Test Telecom\",\n"
+			   "  \"support\": \"help@test.example\",\n"
+			   "  \"log_level\": \"info\",\n"
+			   "%s%s"
+			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"%s\",\n"
+			   "     \"from\": \"Test Billing <billing@test.example>\", \"starttls\": \"off\"}}\n"
+			   "}\n",
+			   conninfo, policy, src, src, extra ? extra : "", extra ? ",\n" : "",
+			   tu_env("DUNN_SMTP")) > 0);
+	path = tu_file(dir, "dunnd.json", body);
+	free(body);
+	free(policy);
+	return path;
+}
+
+int tu_sh(const char *fmt, ...)
+{
+	char *cmd = NULL, *full = NULL;
+	va_list ap;
+	FILE *p;
+	size_t cap = 4096, len = 0, n;
+	int st;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&cmd, fmt, ap) > 0);
+	va_end(ap);
+	ck_assert(asprintf(&full, "cd '%s' && PATH='%s':$PATH; { %s ; } 2>&1",
+			   tu_env("DUNN_SRCDIR"), tu_env("DUNN_BUILD"), cmd) > 0);
+	p = popen(full, "r");
+	ck_assert(p != NULL);
+	free(last_output);
+	last_output = malloc(cap);
+	while ((n = fread(last_output + len, 1, cap - len - 1, p)) > 0) {
+		len += n;
+		if (cap - len - 1 == 0)
+			last_output = realloc(last_output, cap *= 2);
+	}
+	last_output[len] = '\0';
+	st = pclose(p);
+	if (getenv("DUNN_TEST_VERBOSE"))
+		fprintf(stderr, "$ %s\n%s", cmd, last_output);
+	free(cmd);
+	free(full);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+const char *tu_output(void)
+{
+	return last_output ? last_output : "";
+}
+
+PGconn *tu_connect(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+
+	ck_assert_msg(PQstatus(c) == CONNECTION_OK, "connect: %s", PQerrorMessage(c));
+	PQclear(PQexec(c, "SET client_min_messages = warning"));
+	return c;
+}
+
+PGresult *tu_q(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	ck_assert_msg(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK, "%s\n-> %s", sql,
+		      PQerrorMessage(c));
+	return r;
+}
+
+long long tu_qint(PGconn *c, const char *sql)
+{
+	PGresult *r = tu_q(c, sql);
+	long long v;
+
+	ck_assert_msg(PQntuples(r) == 1, "%s: expected one row", sql);
+	v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+void tu_mail_clear(void)
+{
+	tu_sh("rm -f '%s'/*.eml '%s'/*.json", tu_env("DUNN_MAILDIR"), tu_env("DUNN_MAILDIR"));
+}
+
+int tu_mail_count(void)
+{
+	DIR *d = opendir(tu_env("DUNN_MAILDIR"));
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert(d != NULL);
+	while ((e = readdir(d)) != NULL) {
+		size_t l = strlen(e->d_name);
+		if (l > 4 && strcmp(e->d_name + l - 4, ".eml") == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The i-th file in name order with the given suffix. */
+static char *nth_file(int i, const char *suffix)
+{
+	struct dirent **list;
+	char *path = NULL;
+	int n = scandir(tu_env("DUNN_MAILDIR"), &list, NULL, alphasort), k = 0;
+
+	for (int j = 0; j < n; j++) {
+		size_t l = strlen(list[j]->d_name);
+		if (!path && l > strlen(suffix) &&
+		    strcmp(list[j]->d_name + l - strlen(suffix), suffix) == 0 && ++k == i)
+			ck_assert(asprintf(&path, "%s/%s", tu_env("DUNN_MAILDIR"),
+					   list[j]->d_name) > 0);
+		free(list[j]);
+	}
+	free(list);
+	ck_assert_msg(path != NULL, "no message %d in the sink", i);
+	return path;
+}
+
+json_t *tu_mail(int i)
+{
+	char *path = nth_file(i, ".eml");
+	json_error_t err;
+	json_t *j;
+
+	ck_assert_int_eq(tu_sh("/usr/bin/python3 tests/servers/mailparse.py '%s'", path), 0);
+	j = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(j != NULL, "mailparse output: %s", err.text);
+	free(path);
+	return j;
+}
+
+char *tu_mail_rcpt(int i)
+{
+	char *eml = nth_file(i, ".eml");
+	json_error_t err;
+	json_t *j, *r;
+	char *out;
+	size_t idx;
+
+	strcpy(eml + strlen(eml) - 4, ".json");
+	j = json_load_file(eml, 0, &err);
+	ck_assert_msg(j != NULL, "%s: %s", eml, err.text);
+	out = calloc(1, 4096);
+	json_array_foreach(json_object_get(j, "rcpt_tos"), idx, r) {
+		if (idx)
+			strcat(out, ",");
+		strncat(out, json_string_value(r), 1000);
+	}
+	json_decref(j);
+	free(eml);
+	return out;
+}
