@@ -154,6 +154,17 @@ long long tu_qint(PGconn *c, const char *sql)
 	return v;
 }
 
+char *tu_qstr(PGconn *c, const char *sql)
+{
+	PGresult *r = tu_q(c, sql);
+	char *v;
+
+	ck_assert_msg(PQntuples(r) == 1, "%s: expected one row", sql);
+	v = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return v;
+}
+
 void tu_mail_clear(void)
 {
 	tu_sh("rm -f '%s'/*.eml '%s'/*.json", tu_env("DUNN_MAILDIR"), tu_env("DUNN_MAILDIR"));
@@ -210,13 +221,12 @@ json_t *tu_mail(int i)
 
 char *tu_mail_rcpt(int i)
 {
-	char *eml = nth_file(i, ".eml");
+	char *eml = nth_file(i, ".json");
 	json_error_t err;
 	json_t *j, *r;
 	char *out;
 	size_t idx;
 
-	strcpy(eml + strlen(eml) - 4, ".json");
 	j = json_load_file(eml, 0, &err);
 	ck_assert_msg(j != NULL, "%s: %s", eml, err.text);
 	out = calloc(1, 4096);

@@ -28,6 +28,8 @@ PGconn *tu_connect(const char *conninfo);
 /* Run SQL, fail the test on error; caller PQclear()s. */
 PGresult *tu_q(PGconn *c, const char *sql);
 long long tu_qint(PGconn *c, const char *sql);
+/* The single value of a one-row query (caller frees). */
+char *tu_qstr(PGconn *c, const char *sql);
 /* Mail sink */
 void tu_mail_clear(void);
 int tu_mail_count(void);

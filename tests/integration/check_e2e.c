@@ -132,11 +132,10 @@ START_TEST(payment_stops_reminders)
 				     "WHERE a.external_ref = 'A-1' AND d.kind = 'reminder' "
 				     "AND d.step > 1"),
 			 0);
-	ck_assert_str_eq(PQgetvalue(tu_q(db, "SELECT c.state FROM dunning.cases c JOIN "
-					     "dunning.accounts a ON a.id = c.account_id "
-					     "WHERE a.external_ref = 'A-1'"),
-				    0, 0),
-			 "resolved");
+	char *state = tu_qstr(db, "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
+				  "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	ck_assert_str_eq(state, "resolved");
+	free(state);
 }
 END_TEST
 

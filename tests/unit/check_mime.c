@@ -648,6 +648,16 @@ START_TEST(test_plain_headers_verbatim)
 	ck_assert_ptr_nonnull(s);
 	ck_assert_ptr_nonnull(strstr(s, "\r\nFrom: \"Acme, Inc.\" <billing@acme.example>\r\n"));
 	free(s);
+
+	/* a long ASCII word still goes out verbatim, on its own folded line */
+	m.subject = "https://pay.example.com/invoices/INV-1001/abcdefghijklmnopqrstuvwxyz0123 due";
+	s = mime_build(&m, &len);
+	ck_assert_ptr_nonnull(s);
+	check_wellformed(s, len);
+	ck_assert_ptr_nonnull(strstr(s, "\r\nSubject:\r\n https://pay.example.com/invoices/"
+					"INV-1001/abcdefghijklmnopqrstuvwxyz0123 due\r\n"));
+	free(s);
+	check_roundtrip(&m);
 }
 END_TEST
 
