@@ -9,6 +9,7 @@ BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share/dunnd
 SYSCONFDIR ?= $(PREFIX)/etc/dunnd
+LIBDIR  ?= $(PREFIX)/lib/dunnd
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR  ?= $(PREFIX)/share/man
 CC      ?= cc
@@ -23,8 +24,9 @@ CHECK_LIBS   = $(shell pkg-config --libs check)
 WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
           -Wformat=2 -Wundef -Wvla
 CFLAGS  ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DDUNN_VERSION=\"$(VERSION)\" -DDUNN_DATADIR=\"$(DATADIR)\" $(WARN) \
-          -Ilib -Ichannels -Itests $(PKG_CFLAGS) $(CFLAGS)
+# PIC everywhere: channel modules are shared objects linking lib/.
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DDUNN_VERSION=\"$(VERSION)\" -DDUNN_DATADIR=\"$(DATADIR)\" -DDUNN_MODULEDIR=\"$(LIBDIR)/modules\" $(WARN) \
+          -fPIC -Ilib -Ichannels -Itests $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl
 
 ifeq ($(SANITIZE),1)
@@ -37,10 +39,10 @@ endif
 
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
-CHAN_SRC  = $(wildcard channels/*.c)
-CHAN_OBJ  = $(CHAN_SRC:%.c=$(B)/%.o)
+MOD_SRC   = $(wildcard channels/*.c)
+MOD_SO    = $(MOD_SRC:channels/%.c=$(B)/modules/%.so)
 DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
-            daemon/notify.c
+            daemon/notify.c daemon/http.c
 DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o)
 CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
 CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)
@@ -50,7 +52,7 @@ INTEG_SRC = $(wildcard tests/integration/check_*.c)
 INTEG_BIN = $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
 TEST_HELPER = $(B)/tests/testutil.o
 
-all: $(B)/dunnd $(B)/dunnctl
+all: $(B)/dunnd $(B)/dunnctl $(MOD_SO)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,9 +62,14 @@ $(B)/%.o: %.c
 $(B)/libdunn.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-# -rdynamic exports the connect() interposer (daemon/nodelay.c) to libesmtp.
-$(B)/dunnd: $(DUNND_OBJ) $(CHAN_OBJ) $(B)/libdunn.a
+# -rdynamic exports the connect() interposer (daemon/nodelay.c) to libesmtp
+# and the daemon's logging to the modules, so they share one log state.
+$(B)/dunnd: $(DUNND_OBJ) $(B)/libdunn.a
 	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/modules/%.so: $(B)/channels/%.o $(B)/libdunn.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -shared -o $@ $^ $(LDLIBS_ALL)
 
 $(B)/dunnctl: $(CTL_OBJ) $(B)/libdunn.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
@@ -93,9 +100,11 @@ demo: deps
 
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations \
+		$(DESTDIR)$(LIBDIR)/modules \
 		$(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
 	install -m 0755 $(B)/dunnd $(DESTDIR)$(SBINDIR)/dunnd
 	install -m 0755 $(B)/dunnctl $(DESTDIR)$(BINDIR)/dunnctl
+	install -m 0644 $(MOD_SO) $(DESTDIR)$(LIBDIR)/modules/
 	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
 	cp -R config/. $(DESTDIR)$(SYSCONFDIR)/
 	install -m 0644 systemd/dunnd.service $(DESTDIR)$(UNITDIR)/dunnd.service

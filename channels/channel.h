@@ -65,6 +65,8 @@ struct channel_ops {
 	void (*close)(struct channel *ch);
 };
 
-extern const struct channel_ops channel_email;
+/* Every module (a shared object, <module_dir>/<name>.so) exports its ops
+ * under this one name. */
+#define CHANNEL_SYMBOL "channel_module"
 
 #endif

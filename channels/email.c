@@ -15,6 +15,8 @@
 #include "log.h"
 #include "mime.h"
 
+extern const struct channel_ops channel_module;
+
 #define EMAIL_MAX_WORKERS 32
 
 struct email_job {
@@ -345,7 +347,7 @@ static void email_close(struct channel *ch)
 	email_free(ch);
 }
 
-const struct channel_ops channel_email = {
+const struct channel_ops channel_module = {
 	.name = "email",
 	.abi = CHANNEL_ABI,
 	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML,

@@ -1,21 +1,11 @@
-/* Channel instances: each configured channel names a module; the module's
- * ops are looked up by name and its ABI checked before use. */
+/* Channel instances: each configured channel names a module, loaded from
+ * the module directory; several instances may share one module. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dunnd.h"
 #include "log.h"
-
-static const struct channel_ops *const channel_modules[] = {&channel_email, NULL};
-
-const struct channel_ops *channels_find(const char *module)
-{
-	for (size_t i = 0; channel_modules[i]; i++)
-		if (strcmp(channel_modules[i]->name, module) == 0)
-			return channel_modules[i];
-	return NULL;
-}
 
 int channels_open(struct dunnd *d, char *err, size_t errlen)
 {
@@ -26,19 +16,20 @@ int channels_open(struct dunnd *d, char *err, size_t errlen)
 		return -1;
 	for (size_t i = 0; i < c->nchannels; i++) {
 		const struct config_channel *cc = &c->channels[i];
-		const struct channel_ops *ops = channels_find(cc->module);
 		struct dunnd_chan *dc = &d->chans[d->nchans];
+		char why[512];
 
-		if (!ops || ops->abi != CHANNEL_ABI) {
-			snprintf(err, errlen, "channel '%s': module '%s' %s", cc->name, cc->module,
-				 ops ? "has an incompatible ABI" : "not found");
+		if (module_load(c->module_dir, cc->module, &dc->mod, why, sizeof why) != 0) {
+			snprintf(err, errlen, "channel '%s': %s", cc->name, why);
 			return -1;
 		}
-		dc->ch = ops->init(cc->name, cc->conf, c->dir, d->base, err, errlen);
-		if (!dc->ch)
+		dc->ops = dc->mod.ops;
+		dc->ch = dc->ops->init(cc->name, cc->conf, c->dir, d->base, err, errlen);
+		if (!dc->ch) {
+			module_unload(&dc->mod);
 			return -1;
+		}
 		dc->name = strdup(cc->name);
-		dc->ops = ops;
 		d->nchans++;
 		log_info("channel", "event=open channel=%s module=%s", cc->name, cc->module);
 	}
@@ -66,6 +57,7 @@ void channels_close(struct dunnd *d)
 {
 	for (size_t i = 0; i < d->nchans; i++) {
 		d->chans[i].ops->close(d->chans[i].ch);
+		module_unload(&d->chans[i].mod);
 		free(d->chans[i].name);
 	}
 	free(d->chans);

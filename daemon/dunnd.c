@@ -59,12 +59,6 @@ static int check_config(const char *path)
 
 	diag_print(&diag, stderr);
 	if (c) {
-		for (size_t i = 0; i < c->nchannels; i++)
-			if (!channels_find(c->channels[i].module)) {
-				fprintf(stderr, "%s: channel '%s': module '%s' not found\n", path,
-					c->channels[i].name, c->channels[i].module);
-				ok = 0;
-			}
 		if (c->link_secret_file) {
 			char *s = config_read_secret(c->dir, c->link_secret_file);
 			if (!s || strlen(s) < 16) {
@@ -176,6 +170,11 @@ static int run(struct dunnd *d)
 		log_err("dunnd", "event=channel_failed error=\"%s\"", err);
 		return 1;
 	}
+	if (!d->once && http_start(d, err, sizeof err) != 0) {
+		log_err("dunnd", "event=http_failed error=\"%s\"", err);
+		channels_close(d);
+		return 1;
+	}
 	pgq_on_state(d->db, on_db_state, d);
 	pgq_on_notify(d->db, on_notify, d);
 	ev_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
@@ -194,6 +193,7 @@ static int run(struct dunnd *d)
 	log_notice("dunnd", "event=started version=%s mode=%s", DUNN_VERSION,
 		   d->once ? "once" : "daemon");
 	event_base_dispatch(d->base);
+	http_stop(d);
 	channels_close(d);
 	pgq_free(d->db);
 	poller_free(d->poller);

@@ -8,13 +8,16 @@
 
 #include "channel.h"
 #include "config.h"
+#include "module.h"
 #include "pgq.h"
 
 struct poller;
 struct dispatch;
+struct http;
 
 struct dunnd_chan {
 	char *name;
+	struct module mod;
 	const struct channel_ops *ops;
 	struct channel *ch;
 };
@@ -32,6 +35,7 @@ struct dunnd {
 	int exit_code;
 	struct poller *poller;
 	struct dispatch *dispatch;
+	struct http *http;
 };
 
 /* The clock every decision uses (unix seconds). */
@@ -41,7 +45,6 @@ const struct dunnd_chan *dunnd_chan(const struct dunnd *d, const char *name);
 void dunnd_check_done(struct dunnd *d);
 
 /* channels.c */
-const struct channel_ops *channels_find(const char *module);
 int channels_open(struct dunnd *d, char *err, size_t errlen);
 size_t channels_inflight(const struct dunnd *d);
 void channels_close(struct dunnd *d);
@@ -58,6 +61,10 @@ struct dispatch *dispatch_new(struct dunnd *d);
 void dispatch_free(struct dispatch *s);
 void dispatch_kick(struct dispatch *s);
 int dispatch_settled(const struct dispatch *s);
+
+/* http.c: health, metrics, webhooks, the customer's page. Not in --once. */
+int http_start(struct dunnd *d, char *err, size_t errlen);
+void http_stop(struct dunnd *d);
 
 /* notify.c: the systemd notify protocol, without libsystemd. */
 void notify_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

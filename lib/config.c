@@ -8,8 +8,7 @@
 
 #include "jconf.h"
 #include "log.h"
-
-static const char *const channel_modules[] = {"email", NULL};
+#include "module.h"
 
 char *config_relpath(const char *dir, const char *path)
 {
@@ -70,6 +69,7 @@ void config_free(struct config *c)
 	free(c->policy_path);
 	free(c->templates_dir);
 	free(c->migrations_dir);
+	free(c->module_dir);
 	free(c->company);
 	free(c->support);
 	free(c->link_secret_file);
@@ -110,14 +110,14 @@ static void load_channels(struct jconf *j, struct config *c)
 		}
 		module = jconf_str(j, v, path, "module", NULL, 1);
 		if (module) {
-			for (k = 0; channel_modules[k]; k++)
-				if (strcmp(channel_modules[k], module) == 0)
-					break;
-			if (!channel_modules[k]) {
+			struct module m;
+			char err[512];
+			if (module_load(c->module_dir, module, &m, err, sizeof err) != 0) {
 				char *mp = jconf_path(path, "module");
-				jconf_error(j, mp, 0, "unknown channel module '%s'", module);
+				jconf_error(j, mp, 0, "%s", err);
 				free(mp);
 			}
+			module_unload(&m);
 		}
 		/* Secrets never inline: only *_file keys may carry them. */
 		static const char *const secret_keys[] = {"password", "auth_token", "secret",
@@ -177,7 +177,8 @@ struct config *config_load(const char *file, struct diag *diag)
 	static const char *const keys[] = {"database", "http", "policy", "templates",
 					   "migrations", "poll_interval_ms", "batch_size",
 					   "send_batch", "lease_seconds", "max_attempts",
-					   "log_level", "company", "support", "channels", NULL};
+					   "log_level", "company", "support", "channels",
+					   "module_dir", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file", NULL};
 	struct jconf j;
@@ -237,6 +238,8 @@ struct config *config_load(const char *file, struct diag *diag)
 		jconf_error(&j, "log_level", 0, "log_level must be error, warning, notice, info or debug");
 		c->log_level = LOG_INFO;
 	}
+	c->module_dir = config_relpath(
+		c->dir, jconf_str(&j, j.root, "", "module_dir", DUNN_MODULEDIR, 0));
 	load_channels(&j, c);
 	jconf_close(&j);
 

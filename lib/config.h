@@ -19,7 +19,7 @@ struct config {
 	char *path, *dir;
 	char *conninfo, *listen_conninfo;
 	char *http_listen, *public_url;
-	char *policy_path, *templates_dir, *migrations_dir;
+	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
 	char *link_secret_file;
 	int poll_interval_ms;

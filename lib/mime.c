@@ -302,7 +302,10 @@ struct mime_hdr {
 	struct mime_buf *b;
 	size_t col;     /* octets on the current line */
 	int sep;        /* next token needs a separating space */
-	int fresh;      /* just folded: folding again would not help */
+	/* A token is on this line.  Folding is allowed only then: a fold right
+	 * after "Name:" shows up as a leading space in some parsers (Python's
+	 * unstructured headers), and a second fold in a row gains nothing. */
+	int has_token;
 };
 
 static void mime_hdr_begin(struct mime_hdr *h, struct mime_buf *b, const char *name)
@@ -312,7 +315,7 @@ static void mime_hdr_begin(struct mime_hdr *h, struct mime_buf *b, const char *n
 	mime_putc(b, ':');
 	h->col = strlen(name) + 1;
 	h->sep = 1;
-	h->fresh = 0;
+	h->has_token = 0;
 }
 
 static void mime_hdr_end(struct mime_hdr *h)
@@ -325,13 +328,21 @@ static void mime_hdr_fold(struct mime_hdr *h)
 	mime_put(h->b, "\r\n ", 3);
 	h->col = 1;
 	h->sep = 0;
-	h->fresh = 1;
+	h->has_token = 0;
+}
+
+/* Octets left on the current line for the next token (after its separator). */
+static size_t mime_hdr_room(const struct mime_hdr *h)
+{
+	size_t used = h->col + (h->sep ? 1 : 0);
+
+	return used < MIME_LINE_MAX ? MIME_LINE_MAX - used : 0;
 }
 
 /* Append an unsplittable token, folding first when it would overflow the line. */
 static void mime_hdr_token(struct mime_hdr *h, const char *t, size_t n)
 {
-	if (!h->fresh && h->col + (h->sep ? 1 : 0) + n > MIME_LINE_MAX) {
+	if (h->has_token && n > mime_hdr_room(h)) {
 		mime_hdr_fold(h);
 	} else if (h->sep) {
 		mime_putc(h->b, ' ');
@@ -340,7 +351,7 @@ static void mime_hdr_token(struct mime_hdr *h, const char *t, size_t n)
 	mime_put(h->b, t, n);
 	h->col += n;
 	h->sep = 1;
-	h->fresh = 0;
+	h->has_token = 1;
 }
 
 static size_t mime_b64(char *out, const unsigned char *in, size_t n)
@@ -374,16 +385,16 @@ static void mime_hdr_ewords(struct mime_hdr *h, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	char w[MIME_EW_MAX + 1];
-	size_t i = 0, j, l, used, avail, lim, budget, wl;
+	size_t i = 0, j, l, avail, lim, budget, wl;
 
 	while (i < n && !h->b->err) {
-		used = h->col + (h->sep ? 1 : 0);
-		avail = used < MIME_LINE_MAX ? MIME_LINE_MAX - used : 0;
-		if (avail < MIME_EW_MIN && !h->fresh) {
+		avail = mime_hdr_room(h);
+		if (avail < MIME_EW_MIN && h->has_token) {
 			mime_hdr_fold(h);
-			avail = MIME_LINE_MAX - h->col;
+			avail = mime_hdr_room(h);
 		}
-		lim = avail < MIME_EW_MAX ? avail : MIME_EW_MAX;
+		/* an over-full first line still gets one minimal word */
+		lim = avail < MIME_EW_MIN ? MIME_EW_MIN : avail < MIME_EW_MAX ? avail : MIME_EW_MAX;
 		budget = (lim - MIME_EW_OVERHEAD) / 4 * 3;
 		/* Whole UTF-8 sequences only: a word must decode on its own. */
 		for (j = i; j < n; j += l) {
@@ -425,19 +436,20 @@ static int mime_plain_chars_ok(const char *s, size_t n)
 	return 1;
 }
 
-/* Would the space-separated words fit when folded only at spaces (including
- * the one after the field name)? */
-static int mime_words_fit(const char *s, size_t n)
+/* Would the space-separated words fit when folded only between words, with
+ * the first on the current line? */
+static int mime_words_fit(const struct mime_hdr *h, const char *s, size_t n)
 {
-	size_t i, w = 0;
+	size_t i, w = 0, room = mime_hdr_room(h);
 
 	for (i = 0; i <= n; i++) {
 		if (i < n && s[i] != ' ') {
 			w++;
 			continue;
 		}
-		if (1 + w > MIME_LINE_MAX)
+		if (w > room)
 			return 0;
+		room = MIME_LINE_MAX - 1;   /* later words may start a folded line */
 		w = 0;
 	}
 	return 1;
@@ -460,7 +472,7 @@ static void mime_hdr_unstructured(struct mime_hdr *h, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (mime_plain_chars_ok(s, n) && mime_words_fit(s, n))
+	if (mime_plain_chars_ok(s, n) && mime_words_fit(h, s, n))
 		mime_hdr_words(h, s, n);
 	else
 		mime_hdr_ewords(h, s, n);
@@ -473,7 +485,7 @@ static void mime_hdr_unstructured(struct mime_hdr *h, const char *s)
  * the space between adjacent encoded-words in a phrase. */
 static void mime_hdr_phrase(struct mime_hdr *h, const char *s)
 {
-	size_t n = strlen(s), i, j, k, qn, w = 0;
+	size_t n = strlen(s), i, j, k, qn, w = 0, room;
 	int atoms = 1, first = 1;
 	char q[2 * MIME_LINE_MAX + 2];
 
@@ -485,7 +497,7 @@ static void mime_hdr_phrase(struct mime_hdr *h, const char *s)
 		if (s[i] != ' ' && !mime_is_atext((unsigned char)s[i]))
 			atoms = 0;
 	if (atoms) {
-		if (mime_words_fit(s, n))
+		if (mime_words_fit(h, s, n))
 			mime_hdr_words(h, s, n);
 		else
 			mime_hdr_ewords(h, s, n);
@@ -494,14 +506,16 @@ static void mime_hdr_phrase(struct mime_hdr *h, const char *s)
 	/* Quoted-string, folded at its (single) spaces: FWS is allowed inside
 	 * and unfolding restores the space exactly.  Check every piece fits,
 	 * counting quotes and escapes, before writing anything. */
+	room = mime_hdr_room(h);
 	for (i = 0; i <= n; i++) {
 		if (i == n || s[i] == ' ') {
 			w += (first ? 1 : 0) + (i == n ? 1 : 0);   /* the quotes */
 			first = 0;
-			if (1 + w > MIME_LINE_MAX) {
+			if (w > room) {
 				mime_hdr_ewords(h, s, n);
 				return;
 			}
+			room = MIME_LINE_MAX - 1;
 			w = 0;
 			continue;
 		}
@@ -827,10 +841,10 @@ char *mime_encode_header(const char *utf8, size_t first_line_used)
 	if (!utf8 || !mime_hdr_text_ok(utf8))
 		return NULL;
 	h.b = &b;
-	/* clamp so column arithmetic cannot wrap; anything past the limit folds */
+	/* clamp so column arithmetic cannot wrap */
 	h.col = first_line_used > MIME_LINE_MAX + 1 ? MIME_LINE_MAX + 1 : first_line_used;
 	h.sep = 0;
-	h.fresh = 0;
+	h.has_token = 0;
 	mime_hdr_unstructured(&h, utf8);
 	return mime_take(&b, NULL);
 }

@@ -50,9 +50,11 @@ char *mime_build(const struct mime_msg *m, size_t *len_out);
  * (folded at spaces if long) when it is plain printable ASCII, otherwise as
  * RFC 2047 B encoded-words of <= 75 chars that never split a UTF-8 sequence,
  * separated by CRLF SP folds.  first_line_used is how many octets the current
- * line already holds (e.g. 9 for "Subject: "); if too few remain the result
- * starts with a fold.  Returns a malloc'd string, or NULL for NULL input,
- * CR/LF or other controls but TAB, invalid UTF-8 or allocation failure. */
+ * line already holds (e.g. 9 for "Subject: ").  The result never starts with a
+ * fold (parsers would keep it as a leading space), so if fewer than 20 octets
+ * remain the first line runs over.  Returns a malloc'd string, or NULL for
+ * NULL input, CR/LF or other controls but TAB, invalid UTF-8 or allocation
+ * failure. */
 char *mime_encode_header(const char *utf8, size_t first_line_used);
 
 #endif

@@ -30,6 +30,7 @@ cat >"$W/dunnd.json" <<JSON
   "policy": "$DUNN_SRCDIR/config/policy.json",
   "templates": "$DUNN_SRCDIR/config/templates",
   "migrations": "$DUNN_SRCDIR/migrations",
+  "module_dir": "$BIN/modules",
   "company": "Demo Telecom",
   "support": "support@demo.example",
   "log_level": "warning",

@@ -73,6 +73,7 @@ char *tu_config(const char *dir, const char *conninfo, const char *policy_json, 
 			   "  \"policy\": \"%s\",\n"
 			   "  \"templates\": \"%s/config/templates\",\n"
 			   "  \"migrations\": \"%s/migrations\",\n"
+			   "  \"module_dir\": \"%s/modules\",\n"
 			   "  \"company\": \"Test Telecom\",\n"
 			   "  \"support\": \"help@test.example\",\n"
 			   "  \"log_level\": \"info\",\n"
@@ -80,7 +81,7 @@ char *tu_config(const char *dir, const char *conninfo, const char *policy_json, 
 			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"%s\",\n"
 			   "     \"from\": \"Test Billing <billing@test.example>\", \"starttls\": \"off\"}}\n"
 			   "}\n",
-			   conninfo, policy, src, src, extra ? extra : "", extra ? ",\n" : "",
+			   conninfo, policy, src, src, tu_env("DUNN_BUILD"), extra ? extra : "", extra ? ",\n" : "",
 			   tu_env("DUNN_SMTP")) > 0);
 	path = tu_file(dir, "dunnd.json", body);
 	free(body);

@@ -1,0 +1,45 @@
+#include "module.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+int module_load(const char *dir, const char *name, struct module *out, char *err, size_t errlen)
+{
+	char path[4096];
+
+	memset(out, 0, sizeof *out);
+	/* A module name is a plain file name: no paths sneaking in. */
+	if (!*name || strchr(name, '/') || name[0] == '.') {
+		snprintf(err, errlen, "invalid module name '%s'", name);
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/%s.so", dir, name);
+	out->handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!out->handle) {
+		snprintf(err, errlen, "module '%s' not found or not loadable: %s", name, dlerror());
+		return -1;
+	}
+	out->ops = dlsym(out->handle, CHANNEL_SYMBOL);
+	if (!out->ops) {
+		snprintf(err, errlen, "%s: no '%s' symbol: not a dunnd channel module", path,
+			 CHANNEL_SYMBOL);
+		module_unload(out);
+		return -1;
+	}
+	if (out->ops->abi != CHANNEL_ABI || strcmp(out->ops->name, name) != 0 || !out->ops->init ||
+	    !out->ops->send || !out->ops->inflight || !out->ops->close) {
+		snprintf(err, errlen, "%s: incompatible module (ABI %d, dunnd needs %d)", path,
+			 out->ops->abi, CHANNEL_ABI);
+		module_unload(out);
+		return -1;
+	}
+	return 0;
+}
+
+void module_unload(struct module *m)
+{
+	if (m->handle)
+		dlclose(m->handle);
+	memset(m, 0, sizeof *m);
+}

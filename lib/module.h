@@ -1,0 +1,19 @@
+/* Channel modules are shared objects, <dir>/<name>.so, each exporting one
+ * struct channel_ops as CHANNEL_SYMBOL. Loading checks the ABI version. */
+#ifndef DUNN_MODULE_H
+#define DUNN_MODULE_H
+
+#include <stddef.h>
+
+#include "channel.h"
+
+struct module {
+	void *handle;
+	const struct channel_ops *ops;
+};
+
+/* 0 ok; -1 with a reason in err (not found, no symbol, wrong ABI). */
+int module_load(const char *dir, const char *name, struct module *out, char *err, size_t errlen);
+void module_unload(struct module *m);
+
+#endif
