@@ -49,13 +49,50 @@ typedef void (*channel_done_fn)(const struct channel_result *r, void *arg);
 
 struct channel;
 
+/* What the daemon tells a module at init. base lives as long as the
+ * module; copy the strings you keep (a reload frees the config). */
+struct channel_env {
+	struct event_base *base; /* the daemon's loop: never block it */
+	const char *confdir;     /* resolves relative *_file names */
+	const char *public_url;  /* http.public_url: what providers call back */
+};
+
+/* A provider callback as the HTTP server received it. */
+struct channel_request {
+	const char *url;          /* public_url + path + query, as signed */
+	const char *path;         /* "/webhooks/twilio/status" */
+	const char *content_type;
+	const char *body;
+	size_t body_len;
+	const char *signature;    /* X-Twilio-Signature or X-Dunn-Signature */
+	const char *timestamp;    /* X-Dunn-Timestamp */
+	int64_t now;
+};
+
+/* What a callback means, in the daemon's terms. */
+enum channel_event_kind {
+	CHANNEL_EV_STATUS,    /* delivery status of provider_id */
+	CHANNEL_EV_INBOUND,   /* a reply from address */
+	CHANNEL_EV_BOUNCE,    /* address is permanently bad */
+	CHANNEL_EV_COMPLAINT, /* address marked us as spam */
+};
+
+struct channel_event {
+	enum channel_event_kind kind;
+	char provider_id[128];
+	char status[32];      /* queued, sent, delivered, undelivered, failed */
+	char error_code[32];
+	char address[256];    /* E.164 number or email address */
+	char body[1600];      /* inbound text, UTF-8 */
+};
+
 struct channel_ops {
 	const char *name; /* module name, "email" */
 	int abi;          /* CHANNEL_ABI */
 	unsigned caps;    /* enum channel_cap */
-	/* conf is the channel's JSON object; confdir resolves relative files. */
-	struct channel *(*init)(const char *instance, json_t *conf, const char *confdir,
-				struct event_base *base, char *err, size_t errlen);
+	/* conf is the channel's JSON object. NULL with a reason on bad config. */
+	struct channel *(*init)(const char *instance, json_t *conf, const struct channel_env *env,
+				char *err, size_t errlen);
 	/* Queue a message; 0 = accepted (done will be called), -1 = refused now. */
 	int (*send)(struct channel *ch, const struct channel_msg *m, channel_done_fn done,
 		    void *arg);
@@ -63,6 +100,12 @@ struct channel_ops {
 	size_t (*inflight)(const struct channel *ch);
 	/* Stop accepting, finish what is queued, free everything. */
 	void (*close)(struct channel *ch);
+	/* Optional (NULL): verify and parse a provider callback addressed to
+	 * this instance. Returns an HTTP status: 200 with *n events filled
+	 * (at most max), 403 for a bad signature, 400 for a malformed body.
+	 * *reply may be set to a static or ch-owned response body (TwiML). */
+	int (*webhook)(struct channel *ch, const struct channel_request *req,
+		       struct channel_event *ev, size_t max, size_t *n, const char **reply);
 };
 
 /* Every module (a shared object, <module_dir>/<name>.so) exports its ops

@@ -224,8 +224,8 @@ static void email_free(struct channel *ch)
 	free(ch);
 }
 
-static struct channel *email_init(const char *instance, json_t *conf, const char *confdir,
-				  struct event_base *base, char *err, size_t errlen)
+static struct channel *email_init(const char *instance, json_t *conf,
+				  const struct channel_env *env, char *err, size_t errlen)
 {
 	struct channel *ch = calloc(1, sizeof *ch);
 	const char *server = json_string_value(json_object_get(conf, "server"));
@@ -234,7 +234,6 @@ static struct channel *email_init(const char *instance, json_t *conf, const char
 	json_t *w = json_object_get(conf, "workers");
 	json_t *b = json_object_get(conf, "session_batch");
 
-	(void)confdir;
 	if (!ch)
 		return NULL;
 	pthread_mutex_init(&ch->mu, NULL);
@@ -266,7 +265,7 @@ static struct channel *email_init(const char *instance, json_t *conf, const char
 	ch->session_batch = json_is_integer(b) ? (int)json_integer_value(b) : 100;
 	if (ch->session_batch < 1 || ch->session_batch > 1024)
 		ch->session_batch = 100;
-	ch->ev_done = event_new(base, -1, 0, done_cb, ch);
+	ch->ev_done = event_new(env->base, -1, 0, done_cb, ch);
 	for (int i = 0; i < ch->nworkers; i++) {
 		if (pthread_create(&ch->workers[i], NULL, worker_main, ch) != 0) {
 			snprintf(err, errlen, "channel '%s': cannot start worker: %s", instance,

@@ -10,6 +10,7 @@
 int channels_open(struct dunnd *d, char *err, size_t errlen)
 {
 	const struct config *c = d->cfg;
+	struct channel_env env = {d->base, c->dir, c->public_url};
 
 	d->chans = calloc(c->nchannels + 1, sizeof *d->chans);
 	if (!d->chans)
@@ -24,7 +25,7 @@ int channels_open(struct dunnd *d, char *err, size_t errlen)
 			return -1;
 		}
 		dc->ops = dc->mod.ops;
-		dc->ch = dc->ops->init(cc->name, cc->conf, c->dir, d->base, err, errlen);
+		dc->ch = dc->ops->init(cc->name, cc->conf, &env, err, errlen);
 		if (!dc->ch) {
 			module_unload(&dc->mod);
 			return -1;

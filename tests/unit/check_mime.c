@@ -199,6 +199,9 @@ static void check_wellformed(const char *s, size_t len)
 					ck_assert_msg(s[start + nl] == ':' && nl > 0,
 						      "not a header line: %.*s", (int)ll, s + start);
 				}
+				/* no fold right after "Name:": read as a leading space */
+				ck_assert_msg(!(s[i - 2] == ':' && (s[i + 1] == ' ' || s[i + 1] == '\t')),
+					      "fold right after field name: %.*s", (int)ll, s + start);
 			} else {
 				in_headers = 0;
 				ck_assert_msg(ll <= 76, "body line too long (%zu): %.*s", ll, (int)ll,
@@ -649,13 +652,22 @@ START_TEST(test_plain_headers_verbatim)
 	ck_assert_ptr_nonnull(strstr(s, "\r\nFrom: \"Acme, Inc.\" <billing@acme.example>\r\n"));
 	free(s);
 
-	/* a long ASCII word still goes out verbatim, on its own folded line */
-	m.subject = "https://pay.example.com/invoices/INV-1001/abcdefghijklmnopqrstuvwxyz0123 due";
+	/* long ASCII words go out verbatim, folded between words */
+	m.subject = "https://pay.example.com/invoices/INV-1001/abcdefghijklmnopqrstuvw is now due";
 	s = mime_build(&m, &len);
 	ck_assert_ptr_nonnull(s);
 	check_wellformed(s, len);
 	ck_assert_ptr_nonnull(strstr(s, "\r\nSubject: https://pay.example.com/invoices/"
-					"INV-1001/abcdefghijklmnopqrstuvwxyz0123\r\n due\r\n"));
+					"INV-1001/abcdefghijklmnopqrstuvw is\r\n now due\r\n"));
+	free(s);
+	check_roundtrip(&m);
+	/* ... unless the first cannot share the line with "Subject:": folding
+	 * before it would read as a leading space, so it is encoded instead */
+	m.subject = "https://pay.example.com/invoices/INV-1001/abcdefghijklmnopqrstuvwxyz01 due";
+	s = mime_build(&m, &len);
+	ck_assert_ptr_nonnull(s);
+	check_wellformed(s, len);
+	ck_assert_ptr_nonnull(strstr(s, "\r\nSubject: =?UTF-8?B?"));
 	free(s);
 	check_roundtrip(&m);
 }
@@ -1078,6 +1090,34 @@ START_TEST(test_invalid_input)
 	check_roundtrip(&m);
 	m.to_addr = "\"john doe\"@example.org";
 	check_roundtrip(&m);
+
+	/* maximal unsplittable tokens: lines run past 78 but stay far below 998 */
+	{
+		char addr[255], id[251];
+
+		memset(addr, 'a', 64);
+		addr[64] = '@';
+		for (size_t i = 65; i < 254; i++)
+			addr[i] = (i % 10 == 0) ? '.' : 'b';
+		addr[254] = '\0';
+		memset(id, 'd', 250);
+		id[120] = '@';
+		id[250] = '\0';
+		m = base_msg();
+		m.to_addr = addr;
+		m.to_name = KO;
+		m.message_id = id;
+		check_roundtrip(&m);
+		m.to_name = NULL;
+		check_roundtrip(&m);
+		{
+			char big[256];
+
+			snprintf(big, sizeof big, "x%s", addr);   /* 255 octets */
+			m.to_addr = big;
+			ck_assert_ptr_null(mime_build(&m, NULL));
+		}
+	}
 }
 END_TEST
 
