@@ -55,6 +55,8 @@ struct channel_env {
 	struct event_base *base; /* the daemon's loop: never block it */
 	const char *confdir;     /* resolves relative *_file names */
 	const char *public_url;  /* http.public_url: what providers call back */
+	const char *conninfo;    /* database.conninfo, for modules that record
+				    (phone_task): use lib/pgq.h on base */
 };
 
 /* A provider callback as the HTTP server received it. */

@@ -10,7 +10,7 @@
 int channels_open(struct dunnd *d, char *err, size_t errlen)
 {
 	const struct config *c = d->cfg;
-	struct channel_env env = {d->base, c->dir, c->public_url};
+	struct channel_env env = {d->base, c->dir, c->public_url, c->conninfo};
 
 	d->chans = calloc(c->nchannels + 1, sizeof *d->chans);
 	if (!d->chans)
