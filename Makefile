@@ -8,10 +8,13 @@ PREFIX  ?= /usr/local
 BINDIR  ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share/dunnd
-SYSCONFDIR ?= $(PREFIX)/etc/dunnd
+# PREFIX=/usr is the distribution layout: configuration in /etc.
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),,$(PREFIX))/etc/dunnd
 LIBDIR  ?= $(PREFIX)/lib/dunnd
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR  ?= $(PREFIX)/share/man
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
 CC      ?= cc
 VERSION := 0.1.0
 
@@ -50,7 +53,7 @@ UNIT_SRC  = $(wildcard tests/unit/check_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 INTEG_SRC = $(wildcard tests/integration/check_*.c)
 INTEG_BIN = $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
-TEST_HELPER = $(B)/tests/testutil.o
+TEST_HELPER = $(B)/tests/testutil.o $(B)/tests/tudaemon.o
 
 all: $(B)/dunnd $(B)/dunnctl $(MOD_SO)
 
@@ -58,6 +61,13 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The install paths compiled into lib/config.c: rebuild it when they change.
+PATHS_STAMP = $(B)/paths.stamp
+$(PATHS_STAMP): FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(DATADIR) $(LIBDIR)/modules' | cmp -s - $@ || echo '$(DATADIR) $(LIBDIR)/modules' >$@
+$(B)/lib/config.o: $(PATHS_STAMP)
 
 $(B)/libdunn.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -98,16 +108,32 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) scripts/demo.sh
 
+MAN8 = man/dunnd.8 man/dunnctl.8
+MAN5 = man/dunnd.json.5
+SUBST = sed -e 's,@SBINDIR@,$(SBINDIR),g' -e 's,@BINDIR@,$(BINDIR),g' \
+	-e 's,@SYSCONFDIR@,$(SYSCONFDIR),g' -e 's,@DATADIR@,$(DATADIR),g' \
+	-e 's,@MODULEDIR@,$(LIBDIR)/modules,g'
+
+# The example configuration is installed once: an existing one is kept.
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations \
-		$(DESTDIR)$(LIBDIR)/modules \
-		$(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR)
+		$(DESTDIR)$(LIBDIR)/modules $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/dunnd $(DESTDIR)$(SBINDIR)/dunnd
 	install -m 0755 $(B)/dunnctl $(DESTDIR)$(BINDIR)/dunnctl
 	install -m 0644 $(MOD_SO) $(DESTDIR)$(LIBDIR)/modules/
 	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
-	cp -R config/. $(DESTDIR)$(SYSCONFDIR)/
-	install -m 0644 systemd/dunnd.service $(DESTDIR)$(UNITDIR)/dunnd.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/dunnd.json ] || cp -R config/. $(DESTDIR)$(SYSCONFDIR)/
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/credentials
+	$(SUBST) systemd/dunnd.service >$(DESTDIR)$(UNITDIR)/dunnd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/dunnd.service
+	install -m 0644 systemd/dunnd.sysusers.conf $(DESTDIR)$(SYSUSERSDIR)/dunnd.conf
+	$(SUBST) systemd/dunnd.tmpfiles.conf >$(DESTDIR)$(TMPFILESDIR)/dunnd.conf
+	chmod 0644 $(DESTDIR)$(TMPFILESDIR)/dunnd.conf
+	for m in $(MAN8); do $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man8/$${m#man/}; done
+	for m in $(MAN5); do $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
+	chmod 0644 $(DESTDIR)$(MANDIR)/man8/*.8 $(DESTDIR)$(MANDIR)/man5/dunnd.json.5
 
 clean:
 	rm -rf build build-san
@@ -115,7 +141,7 @@ clean:
 format:
 	clang-format -i lib/*.[ch] daemon/*.[ch] channels/*.[ch] tests/unit/*.c tests/integration/*.c
 
-.PHONY: all tests deps check demo install clean format
+.PHONY: all tests deps check demo install clean format FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -47,7 +47,8 @@ static const char SQL_LEASE[] =
 	"         next_attempt_at = $1::timestamptz + make_interval(secs => $3::int),\n"
 	"         updated_at = now()\n"
 	"  FROM lease WHERE d.id = lease.id\n"
-	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts)\n"
+	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
+	"            d.invoice_id)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
 	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
 	"       coalesce(b.balance, 0), b.currency, coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
@@ -55,8 +56,10 @@ static const char SQL_LEASE[] =
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
 	"               WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
-	"               WHERE s.channel = 'sms' AND s.address = a.phone)\n"
+	"               WHERE s.channel = 'sms' AND s.address = a.phone),\n"
+	"       pi.amount_due, pi.currency, pi.external_ref\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
+	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"JOIN dunning.cases c ON c.id = u.case_id\n"
 	"LEFT JOIN LATERAL (SELECT sum(amount_due) AS balance, min(currency) AS currency,\n"
 	"                          min(due_date) AS oldest_due, count(*) AS n\n"
@@ -67,7 +70,7 @@ static const char SQL_LEASE[] =
 enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
 	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_BALANCE, L_CURRENCY, L_DUE, L_COUNT, L_EMAIL_SUPP,
-	L_SMS_SUPP,
+	L_SMS_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF,
 };
 
 static const char SQL_RESULTS[] =
@@ -97,6 +100,7 @@ static const char SQL_RESULTS[] =
 	"       jsonb_build_object('channel', channel, 'attempts', attempts) FROM upd";
 
 static void lease(struct dispatch *s);
+static void release_leased(struct dispatch *s, const PGresult *res);
 static void flush(struct dispatch *s);
 
 static void results_init(struct results *r)
@@ -369,6 +373,11 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct var
 	const char *cur = PQgetvalue(res, r, L_CURRENCY);
 	const char *due = PQgetvalue(res, r, L_DUE);
 	int64_t balance = strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10);
+	/* A notice about one invoice (a payment, a dispute) shows its amount. */
+	if (!PQgetisnull(res, r, L_INV_AMOUNT)) {
+		balance = strtoll(PQgetvalue(res, r, L_INV_AMOUNT), NULL, 10);
+		cur = PQgetvalue(res, r, L_INV_CURRENCY);
+	}
 	int64_t account_id = strtoll(PQgetvalue(res, r, L_ACCOUNT_ID), NULL, 10);
 	int64_t now = dunnd_now(s->d);
 	char token[TOKEN_MAX];
@@ -495,6 +504,10 @@ static void lease_cb(const PGresult *res, void *arg)
 		maybe_settle(s);
 		return;
 	}
+	if (s->d->stopping) {
+		release_leased(s, res);
+		return;
+	}
 	n = PQntuples(res);
 	s->more = n >= s->d->cfg->send_batch;
 	for (int r = 0; r < n; r++)
@@ -530,4 +543,57 @@ void dispatch_kick(struct dispatch *s)
 	s->settled = 0;
 	s->more = 1;
 	lease(s);
+}
+
+int dispatch_idle(const struct dispatch *s)
+{
+	return !s->leasing && s->inflight == 0 && s->pend.n == 0 && !s->flushing;
+}
+
+/* Shutdown: rows whose lease came back after the stop was asked for were
+ * never handed to a channel. Give them back now (due at once, the attempt
+ * undone) rather than leave them waiting out lease_seconds. */
+static const char SQL_RELEASE[] =
+	"UPDATE dunning.deliveries SET status = 'queued', attempts = greatest(attempts - 1, 0),\n"
+	"       lease_until = NULL, next_attempt_at = $1, updated_at = now()\n"
+	"WHERE id = ANY($2::bigint[]) AND status = 'sending'";
+
+static void release_cb(const PGresult *res, void *arg)
+{
+	struct dispatch *s = arg;
+
+	s->leasing = 0;
+	if (!pgq_ok(res)) {
+		/* They stay leased and go out again once the lease expires. */
+		const char *e = pgq_error(s->d->db, res);
+		log_err("dispatch", "event=release_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
+	}
+	maybe_settle(s);
+}
+
+static void release_leased(struct dispatch *s, const PGresult *res)
+{
+	struct pgarr ids;
+	char now[32];
+	const char *params[2] = {now, NULL};
+	int n = PQntuples(res);
+
+	s->more = 0;
+	s->settled = 1;
+	if (n == 0) {
+		maybe_settle(s);
+		return;
+	}
+	pgarr_init(&ids);
+	for (int r = 0; r < n; r++)
+		pgarr_int(&ids, strtoll(PQgetvalue(res, r, L_ID), NULL, 10));
+	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
+	params[1] = pgarr_str(&ids);
+	s->leasing = 1;
+	if (!params[1] || pgq_send(s->d->db, SQL_RELEASE, 2, params, release_cb, s) != 0)
+		s->leasing = 0;
+	else
+		log_notice("dispatch", "event=released count=%d reason=stopping", n);
+	pgarr_free(&ids);
+	maybe_settle(s);
 }

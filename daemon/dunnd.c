@@ -31,6 +31,12 @@ static void usage(FILE *out)
 		"  -V, --version       print the version\n");
 }
 
+/* Loop events this file owns; one daemon per process. */
+static struct {
+	struct event *tick, *watchdog, *stop_check, *stop_deadline;
+	int ready; /* READY=1 sent */
+} ev;
+
 int64_t dunnd_now(const struct dunnd *d)
 {
 	if (d->at)
@@ -42,6 +48,15 @@ void dunnd_check_done(struct dunnd *d)
 {
 	if (!d->once && !d->stopping)
 		return;
+	if (d->stopping) {
+		/* A stop waits for what is in flight (sends, their results, an
+		 * open poller transaction), never for more work. */
+		if ((d->dispatch && !dispatch_idle(d->dispatch)) || channels_inflight(d) > 0 ||
+		    (d->db && !pgq_idle(d->db)))
+			return;
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
 	if (d->poller && !poller_settled(d->poller) && !d->stopping)
 		return;
 	if (d->dispatch && !dispatch_settled(d->dispatch))
@@ -77,6 +92,23 @@ static int check_config(const char *path)
 	return ok ? 0 : 1;
 }
 
+static void listen_cb(const PGresult *res, void *arg)
+{
+	(void)arg;
+	/* NULL: the connection went; LISTEN is issued again on reconnect. */
+	if (res && !pgq_ok(res))
+		log_warn("db", "event=listen_failed error=\"%.*s\"",
+			 (int)strcspn(PQresultErrorMessage(res), "\n"), PQresultErrorMessage(res));
+}
+
+static void listen_on(struct pgq *q)
+{
+	pgq_send(q, "LISTEN dunning_wakeup", 0, NULL, listen_cb, NULL);
+}
+
+/* After any (re)connect the poller and dispatcher look again at once:
+ * wakeups sent while we were away are lost, and work whose results could
+ * not be written is found again when its lease runs out. */
 static void on_db_state(int connected, void *arg)
 {
 	struct dunnd *d = arg;
@@ -86,11 +118,34 @@ static void on_db_state(int connected, void *arg)
 			log_err("dunnd", "event=database_lost mode=once");
 			d->exit_code = 1;
 			event_base_loopexit(d->base, NULL);
+			return;
 		}
+		log_warn("dunnd", "event=database_lost action=reconnecting");
+		notify_send("STATUS=database connection lost, reconnecting");
 		return;
 	}
-	notify_send("READY=1\nSTATUS=connected");
+	if (!d->once && !d->listen)
+		listen_on(d->db);
+	if (!ev.ready) {
+		ev.ready = 1;
+		notify_send("READY=1\nSTATUS=connected");
+	} else {
+		log_notice("dunnd", "event=database_reconnected");
+		notify_send("STATUS=database reconnected");
+	}
 	dispatch_kick(d->dispatch);
+	poller_kick(d->poller);
+}
+
+/* The direct connection behind database.listen_conninfo (a pooler in
+ * transaction mode cannot keep a LISTEN). */
+static void on_listen_state(int connected, void *arg)
+{
+	struct dunnd *d = arg;
+
+	if (!connected)
+		return;
+	listen_on(d->listen);
 	poller_kick(d->poller);
 }
 
@@ -98,8 +153,18 @@ static void on_notify(const char *channel, void *arg)
 {
 	struct dunnd *d = arg;
 
-	(void)channel;
+	log_debug("dunnd", "event=wakeup channel=%s", channel);
 	poller_kick(d->poller);
+}
+
+static void depth_cb(const PGresult *res, void *arg)
+{
+	struct dunnd *d = arg;
+
+	if (!pgq_ok(res) || PQntuples(res) != 1 || d->stopping)
+		return;
+	notify_send("STATUS=outbox %s queued, %zu in flight", PQgetvalue(res, 0, 0),
+		    channels_inflight(d));
 }
 
 static void on_tick(evutil_socket_t fd, short what, void *arg)
@@ -110,6 +175,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	poller_kick(d->poller);
 	dispatch_kick(d->dispatch);
+	/* Queue depth for systemctl status; deliveries_due serves it. */
+	pgq_send(d->db,
+		 "SELECT count(*) FROM dunning.deliveries WHERE status IN ('queued', 'sending')",
+		 0, NULL, depth_cb, d);
+}
+
+static void on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	notify_send("WATCHDOG=1");
 }
 
 /* Parse everything new; swap only when all of it is valid. */
@@ -121,7 +198,9 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	notify_send("RELOADING=1");
+	if (d->stopping)
+		return;
+	notify_reloading();
 	c = config_load(d->cfg->path, &diag);
 	if (!c) {
 		for (size_t i = 0; i < diag.n; i++)
@@ -148,16 +227,59 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (d->stopping)
 		return;
-	log_notice("dunnd", "event=stopping");
-	notify_send("STOPPING=1");
+	log_notice("dunnd", "event=stopping inflight=%zu timeout_ms=%d", channels_inflight(d),
+		   d->cfg->shutdown_timeout_ms);
+	notify_send("STOPPING=1\nSTATUS=stopping: %zu sends in flight", channels_inflight(d));
 	d->stopping = 1;
+	evtimer_del(ev.tick);
+	event_add(ev.stop_deadline, &(struct timeval){d->cfg->shutdown_timeout_ms / 1000,
+						       (d->cfg->shutdown_timeout_ms % 1000) * 1000});
+	event_add(ev.stop_check, &(struct timeval){0, 20000});
 	dunnd_check_done(d);
+}
+
+static void on_stop_check(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	dunnd_check_done(arg);
+}
+
+/* The bound on a stop: what is still in a channel is finished by its
+ * close(); the rows stay leased if their results cannot be written. */
+static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct dunnd *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->stop_expired) {
+		log_err("dunnd", "event=results_unwritten action=left_leased");
+	} else {
+		log_warn("dunnd", "event=shutdown_timeout inflight=%zu", channels_inflight(d));
+		d->stop_expired = 1;
+	}
+	event_base_loopexit(d->base, NULL);
+}
+
+/* After the channels closed: write the results of the sends they finished
+ * while we were still connected, within a few seconds. */
+static void finish_writes(struct dunnd *d)
+{
+	if (!pgq_connected(d->db) || (pgq_idle(d->db) && dispatch_idle(d->dispatch)))
+		return;
+	d->stopping = 1;
+	d->stop_expired = 1;
+	event_add(ev.stop_deadline, &(struct timeval){5, 0});
+	event_add(ev.stop_check, &(struct timeval){0, 20000});
+	event_base_dispatch(d->base);
 }
 
 static int run(struct dunnd *d)
 {
-	struct event *ev_hup, *ev_term, *ev_int, *ev_tick;
+	struct event *ev_hup, *ev_term, *ev_int;
 	struct timeval tv;
+	uint64_t wd_usec = notify_watchdog_usec();
 	char err[256] = "";
 	const char *conninfo = d->cfg->conninfo;
 
@@ -166,6 +288,13 @@ static int run(struct dunnd *d)
 	d->dispatch = dispatch_new(d);
 	if (!d->db || !d->poller || !d->dispatch)
 		return 1;
+	if (!d->once && d->cfg->listen_conninfo) {
+		d->listen = pgq_new(d->base, d->cfg->listen_conninfo);
+		if (!d->listen)
+			return 1;
+		pgq_on_state(d->listen, on_listen_state, d);
+		pgq_on_notify(d->listen, on_notify, d);
+	}
 	if (channels_open(d, err, sizeof err) != 0) {
 		log_err("dunnd", "event=channel_failed error=\"%s\"", err);
 		return 1;
@@ -180,28 +309,45 @@ static int run(struct dunnd *d)
 	ev_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	ev_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	ev_int = evsignal_new(d->base, SIGINT, on_stop, d);
-	ev_tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+	ev.tick = event_new(d->base, -1, EV_PERSIST, on_tick, d);
+	ev.stop_check = event_new(d->base, -1, EV_PERSIST, on_stop_check, d);
+	ev.stop_deadline = evtimer_new(d->base, on_stop_deadline, d);
+	ev.watchdog = event_new(d->base, -1, EV_PERSIST, on_watchdog, d);
 	event_add(ev_hup, NULL);
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	if (!d->once) {
 		tv.tv_sec = d->cfg->poll_interval_ms / 1000;
 		tv.tv_usec = (d->cfg->poll_interval_ms % 1000) * 1000;
-		event_add(ev_tick, &tv);
+		event_add(ev.tick, &tv);
+	}
+	/* Pinged from a timer on the loop: a stuck loop stops pinging. */
+	if (wd_usec) {
+		tv.tv_sec = (time_t)(wd_usec / 2 / 1000000);
+		tv.tv_usec = (suseconds_t)(wd_usec / 2 % 1000000);
+		event_add(ev.watchdog, &tv);
+		notify_send("WATCHDOG=1");
 	}
 	pgq_start(d->db);
+	if (d->listen)
+		pgq_start(d->listen);
 	log_notice("dunnd", "event=started version=%s mode=%s", DUNN_VERSION,
 		   d->once ? "once" : "daemon");
 	event_base_dispatch(d->base);
 	http_stop(d);
 	channels_close(d);
+	finish_writes(d);
+	pgq_free(d->listen);
 	pgq_free(d->db);
 	poller_free(d->poller);
 	dispatch_free(d->dispatch);
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);
-	event_free(ev_tick);
+	event_free(ev.tick);
+	event_free(ev.stop_check);
+	event_free(ev.stop_deadline);
+	event_free(ev.watchdog);
 	log_notice("dunnd", "event=exit code=%d", d->exit_code);
 	return d->exit_code;
 }

@@ -27,11 +27,13 @@ struct dunnd {
 	struct config *cfg;
 	char *link_secret;
 	struct pgq *db;
+	struct pgq *listen; /* database.listen_conninfo: LISTEN only, or NULL */
 	struct dunnd_chan *chans;
 	size_t nchans;
 	int once;       /* --once: one full cycle, then exit */
 	int64_t at;     /* --at: the fixed clock, 0 = real time */
 	int stopping;
+	int stop_expired; /* shutdown_timeout_ms passed with work in flight */
 	int exit_code;
 	struct poller *poller;
 	struct dispatch *dispatch;
@@ -61,6 +63,8 @@ struct dispatch *dispatch_new(struct dunnd *d);
 void dispatch_free(struct dispatch *s);
 void dispatch_kick(struct dispatch *s);
 int dispatch_settled(const struct dispatch *s);
+/* Nothing leased, in a channel, or waiting to be written (shutdown). */
+int dispatch_idle(const struct dispatch *s);
 
 /* http.c: health, metrics, webhooks, the customer's page. Not in --once. */
 int http_start(struct dunnd *d, char *err, size_t errlen);
@@ -68,5 +72,9 @@ void http_stop(struct dunnd *d);
 
 /* notify.c: the systemd notify protocol, without libsystemd. */
 void notify_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* RELOADING=1 with MONOTONIC_USEC, as systemd wants it. */
+void notify_reloading(void);
+/* The watchdog interval systemd asked for (µs), 0 when none. */
+uint64_t notify_watchdog_usec(void);
 
 #endif

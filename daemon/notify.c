@@ -1,10 +1,14 @@
-/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET. */
+/* sd_notify without libsystemd: one datagram to $NOTIFY_SOCKET, plus the
+ * two environment variables systemd uses to ask for watchdog pings. */
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dunnd.h"
@@ -36,4 +40,35 @@ void notify_send(const char *fmt, ...)
 		return;
 	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
 	close(fd);
+}
+
+/* systemd compares MONOTONIC_USEC with its own CLOCK_MONOTONIC reading to
+ * tell a reload that has started from one that is already over. */
+void notify_reloading(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	notify_send("RELOADING=1\nMONOTONIC_USEC=%llu",
+		    (unsigned long long)ts.tv_sec * 1000000ULL +
+			    (unsigned long long)ts.tv_nsec / 1000ULL);
+}
+
+/* $WATCHDOG_PID, when set, names the process the watchdog is meant for:
+ * a child that inherited the environment must not ping. */
+uint64_t notify_watchdog_usec(void)
+{
+	const char *usec = getenv("WATCHDOG_USEC");
+	const char *pid = getenv("WATCHDOG_PID");
+	char *end;
+	unsigned long long v;
+
+	if (!usec || !*usec)
+		return 0;
+	if (pid && *pid && strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	v = strtoull(usec, &end, 10);
+	if (*end || v == 0)
+		return 0;
+	return (uint64_t)v;
 }

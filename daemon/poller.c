@@ -35,7 +35,9 @@ static const char SQL_OPEN[] =
 	"                  WHERE c.account_id = i.account_id AND c.state <> 'resolved')\n"
 	"ON CONFLICT DO NOTHING";
 
-/* The claim: the partial index cases_due serves WHERE and ORDER BY. */
+/* The claim: the partial index cases_due serves WHERE and ORDER BY. The
+ * history (recent contacts, for caps) comes as "channel:epoch:reached,...";
+ * channel names are restricted to [A-Za-z0-9_-] by the config loader. */
 static const char SQL_CLAIM[] =
 	"WITH claimed AS (\n"
 	"  SELECT id FROM dunning.cases\n"
@@ -47,14 +49,36 @@ static const char SQL_CLAIM[] =
 	"       a.timezone, a.segment, coalesce(b.balance, 0), b.currency,\n"
 	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
 	"       (SELECT count(*) FROM dunning.cases p WHERE p.account_id = c.account_id\n"
-	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months')\n"
+	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months'),\n"
+	"       coalesce(b.disputed, 0),\n"
+	"       (SELECT string_agg(d.channel || ':' ||\n"
+	"               extract(epoch FROM coalesce(d.sent_at, d.created_at))::bigint || ':0', ',')\n"
+	"        FROM dunning.deliveries d WHERE d.account_id = c.account_id\n"
+	"          AND d.kind = 'reminder' AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
+	"          AND d.created_at > $1::timestamptz - interval '31 days')\n"
 	"FROM claimed JOIN dunning.cases c USING (id)\n"
 	"JOIN dunning.accounts a ON a.id = c.account_id\n"
-	"LEFT JOIN LATERAL (SELECT sum(amount_due) AS balance, min(currency) AS currency,\n"
-	"                          min(due_date) AS oldest_due\n"
-	"                   FROM dunning.invoices i\n"
-	"                   WHERE i.account_id = c.account_id AND i.paid_at IS NULL\n"
-	"                     AND NOT i.disputed) b ON true";
+	"LEFT JOIN LATERAL (\n"
+	"  SELECT sum(amount_due) FILTER (WHERE NOT i.disputed) AS balance,\n"
+	"         sum(amount_due) FILTER (WHERE i.disputed) AS disputed,\n"
+	"         min(currency) AS currency,\n"
+	"         min(due_date) FILTER (WHERE NOT i.disputed) AS oldest_due\n"
+	"  FROM dunning.invoices i\n"
+	"  WHERE i.account_id = c.account_id AND i.paid_at IS NULL) b ON true";
+
+/* Payment confirmations: one per paid invoice and confirmation channel,
+ * for invoices paid while a case was open (so only dunned payments). */
+static const char SQL_CONFIRM[] =
+	"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, kind, template,\n"
+	"                                invoice_id, status, next_attempt_at, created_at)\n"
+	"SELECT c.id, c.account_id, c.cycle, 0, ch.channel, 'confirmation', $3, i.id, 'queued',\n"
+	"       $1, $1\n"
+	"FROM dunning.invoices i\n"
+	"JOIN dunning.cases c ON c.account_id = i.account_id AND c.opened_at <= i.paid_at\n"
+	"     AND (c.closed_at IS NULL OR c.closed_at >= i.paid_at)\n"
+	"CROSS JOIN unnest($2::text[]) AS ch(channel)\n"
+	"WHERE i.paid_at > $1::timestamptz - interval '7 days' AND i.paid_at <= $1\n"
+	"ON CONFLICT (invoice_id, channel) WHERE kind = 'confirmation' DO NOTHING";
 
 static const char SQL_RECORD[] =
 	"WITH x AS (\n"
@@ -65,24 +89,31 @@ static const char SQL_RECORD[] =
 	"         state = x.state,\n"
 	"         closed_at = CASE WHEN x.state = 'resolved' THEN $1::timestamptz END,\n"
 	"         close_reason = CASE WHEN x.state = 'resolved' THEN x.reason END\n"
-	"  FROM x WHERE c.id = x.id\n"
-	"  RETURNING c.id, c.account_id, x.state, x.reason, x.stage),\n"
+	"  FROM x, LATERAL (SELECT state AS old_state FROM dunning.cases o WHERE o.id = x.id) o\n"
+	"  WHERE c.id = x.id\n"
+	"  RETURNING c.id, c.account_id, x.state, o.old_state, x.reason, x.stage),\n"
 	"ins AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
 	"                                  status, next_attempt_at, created_at)\n"
 	"  SELECT o.case_id, o.account_id, o.cycle, o.step, o.channel, o.template, 'queued', $1, $1\n"
 	"  FROM unnest($8::bigint[], $9::bigint[], $10::int[], $11::int[], $12::text[], $13::text[])\n"
 	"       AS o(case_id, account_id, cycle, step, channel, template)\n"
-	"  ON CONFLICT (case_id, cycle, step, channel) DO NOTHING\n"
+	"  ON CONFLICT (case_id, cycle, step, channel) WHERE kind = 'reminder' DO NOTHING\n"
 	"  RETURNING id, case_id, account_id, step, channel),\n"
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
 	"  SELECT $1, 'reminder_queued', account_id, case_id, id,\n"
-	"         jsonb_build_object('step', step, 'channel', channel) FROM ins)\n"
+	"         jsonb_build_object('step', step, 'channel', channel) FROM ins),\n"
+	"cancel AS (\n"
+	"  UPDATE dunning.deliveries d SET status = 'cancelled', last_error = 'case resolved',\n"
+	"         updated_at = now()\n"
+	"  FROM upd WHERE upd.state = 'resolved' AND d.case_id = upd.id\n"
+	"    AND d.kind = 'reminder' AND d.status = 'queued')\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
-	"SELECT $1, CASE WHEN state = 'resolved' THEN 'case_resolved' ELSE 'step_taken' END,\n"
+	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
+	"                WHEN reason = 'step due' THEN 'step_taken' ELSE 'case_' || upd.state END,\n"
 	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage)\n"
-	"FROM upd WHERE state = 'resolved' OR reason = 'step due'";
+	"FROM upd WHERE upd.state IS DISTINCT FROM upd.old_state OR reason = 'step due'";
 
 static void cycle_done(struct poller *p, int settled);
 static void begin_batch(struct poller *p);
@@ -169,10 +200,34 @@ static void batch_free(struct batch *b)
 		pgarr_free(all[i]);
 }
 
+#define MAX_HISTORY 256
+
+/* "email:1798210800:0,sms:..." -> contacts pointing into buf. */
+static size_t parse_history(char *buf, struct policy_contact *out, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	for (char *tok = strtok_r(buf, ",", &save); tok && n < max;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *c1 = strchr(tok, ':');
+		char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c1 = '\0';
+		out[n].channel = tok;
+		out[n].at = strtoll(c1 + 1, NULL, 10);
+		out[n].reached = c2[1] == '1';
+		n++;
+	}
+	return n;
+}
+
 /* Decide one claimed row; appends to the batch arrays. */
 static void decide_row(struct poller *p, const PGresult *res, int r, struct batch *b)
 {
 	const struct policy *pol = p->d->cfg->policy;
+	struct policy_contact hist[MAX_HISTORY];
 	struct policy_case c = {0};
 	struct policy_action a;
 	int64_t case_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
@@ -180,7 +235,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	int cycle = atoi(PQgetvalue(res, r, 2));
 	const char *state = PQgetvalue(res, r, 5);
 	const char *due = PQgetvalue(res, r, 11);
-	const char *new_state;
+	char *histbuf = strdup(PQgetvalue(res, r, 14));
 	int stage;
 
 	c.now = p->now;
@@ -193,6 +248,9 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	c.balance = strtoll(PQgetvalue(res, r, 9), NULL, 10);
 	c.currency = PQgetisnull(res, r, 10) ? NULL : PQgetvalue(res, r, 10);
 	c.prior_cycles = atoi(PQgetvalue(res, r, 12));
+	c.disputed = strtoll(PQgetvalue(res, r, 13), NULL, 10);
+	c.history = hist;
+	c.nhistory = histbuf ? parse_history(histbuf, hist, MAX_HISTORY) : 0;
 	if (*due)
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
@@ -201,32 +259,28 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 		c.balance = 0;
 	if (policy_decide(pol, &c, &a) != 0) {
 		a.verdict = POLICY_WAIT;
+		a.state = state;
 		a.next_at = p->now + 3600;
 		a.reason = "undecidable";
 		log_warn("poller", "event=undecidable case=%" PRId64, case_id);
 	}
 	stage = c.stage;
-	new_state = c.paused && a.verdict != POLICY_WAIT ? "active" : state;
-	if (strcmp(new_state, "paused") == 0 && c.paused_until <= p->now)
-		new_state = "active";
 	if (a.verdict == POLICY_RESOLVE) {
-		new_state = "resolved";
-		a.next_at = 0;
 		p->resolved++;
 	} else if (a.verdict == POLICY_SEND) {
 		stage = a.step_no;
-		for (size_t k = 0; k < a.step->nchannels; k++) {
+		for (size_t k = 0; k < a.nchannels; k++) {
 			pgarr_int(&b->o_case, case_id);
 			pgarr_int(&b->o_account, account_id);
 			pgarr_int(&b->o_cycle, cycle);
 			pgarr_int(&b->o_step, a.step_no);
-			pgarr_text(&b->o_channel, a.step->channels[k]);
+			pgarr_text(&b->o_channel, a.channels[k]);
 			pgarr_text(&b->o_template, a.step->template);
 			p->queued++;
 		}
 	}
-	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d reason=\"%s\"", case_id,
-		  a.verdict, a.reason);
+	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d state=%s reason=\"%s\"",
+		  case_id, a.verdict, a.state, a.reason);
 	pgarr_int(&b->id, case_id);
 	pgarr_int(&b->stage, stage);
 	pgarr_text(&b->track, a.track ? a.track->name : c.track);
@@ -234,8 +288,9 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 		pgarr_text(&b->next_at, NULL);
 	else
 		pgarr_time(&b->next_at, a.next_at);
-	pgarr_text(&b->state, new_state);
+	pgarr_text(&b->state, a.state);
 	pgarr_text(&b->reason, a.reason);
+	free(histbuf);
 }
 
 static void claim_cb(const PGresult *res, void *arg)
@@ -307,6 +362,43 @@ static void begin_batch(struct poller *p)
 		cycle_done(p, 0);
 }
 
+static void confirm_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+
+	if (fail(p, res, "confirm_payments")) {
+		cycle_done(p, 0);
+		return;
+	}
+	if (atoi(PQcmdTuples((PGresult *)res)) > 0)
+		log_info("poller", "event=confirmations_queued count=%s",
+			 PQcmdTuples((PGresult *)res));
+	begin_batch(p);
+}
+
+static void confirm_payments(struct poller *p)
+{
+	const struct policy *pol = p->d->cfg->policy;
+	struct pgarr chans;
+	char now[32];
+	const char *params[3];
+
+	if (!pol->confirm_template || pol->nconfirm_channels == 0) {
+		begin_batch(p);
+		return;
+	}
+	pgarr_init(&chans);
+	for (size_t i = 0; i < pol->nconfirm_channels; i++)
+		pgarr_text(&chans, pol->confirm_channels[i]);
+	tz_format_iso8601(p->now, now, sizeof now);
+	params[0] = now;
+	params[1] = pgarr_str(&chans);
+	params[2] = pol->confirm_template;
+	if (!params[1] || pgq_send(p->d->db, SQL_CONFIRM, 3, params, confirm_cb, p) != 0)
+		cycle_done(p, 0);
+	pgarr_free(&chans);
+}
+
 static void open_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
@@ -317,7 +409,7 @@ static void open_cb(const PGresult *res, void *arg)
 	}
 	if (atoi(PQcmdTuples((PGresult *)res)) > 0)
 		log_info("poller", "event=cases_opened count=%s", PQcmdTuples((PGresult *)res));
-	begin_batch(p);
+	confirm_payments(p);
 }
 
 static void cycle_done(struct poller *p, int settled)

@@ -73,6 +73,8 @@ void config_free(struct config *c)
 	free(c->company);
 	free(c->support);
 	free(c->link_secret_file);
+	free(c->webhook_secret_file);
+	free(c->sms_help_text);
 	free(c);
 }
 
@@ -178,9 +180,11 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "migrations", "poll_interval_ms", "batch_size",
 					   "send_batch", "lease_seconds", "max_attempts",
 					   "log_level", "company", "support", "channels",
-					   "module_dir", NULL};
+					   "module_dir", "shutdown_timeout_ms", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
-	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file", NULL};
+	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
+						"webhook_secret_file", "max_body",
+						"sms_help_text", "timeout_s", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
@@ -217,6 +221,14 @@ struct config *config_load(const char *file, struct diag *diag)
 		}
 		c->public_url = sdup(jconf_str(&j, http, "http", "public_url", NULL, 0));
 		c->link_secret_file = sdup(jconf_str(&j, http, "http", "link_secret_file", NULL, 0));
+		c->webhook_secret_file =
+			sdup(jconf_str(&j, http, "http", "webhook_secret_file", NULL, 0));
+		c->sms_help_text = sdup(jconf_str(&j, http, "http", "sms_help_text", NULL, 0));
+		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024, 16777216);
+		c->http_timeout_s = (int)jconf_int(&j, http, "http", "timeout_s", 5, 1, 300);
+	} else {
+		c->http_max_body = 65536;
+		c->http_timeout_s = 5;
 	}
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;
@@ -232,6 +244,8 @@ struct config *config_load(const char *file, struct diag *diag)
 	c->send_batch = (int)jconf_int(&j, j.root, "", "send_batch", 200, 1, 100000);
 	c->lease_seconds = (int)jconf_int(&j, j.root, "", "lease_seconds", 300, 5, 86400);
 	c->max_attempts = (int)jconf_int(&j, j.root, "", "max_attempts", 8, 1, 100);
+	c->shutdown_timeout_ms =
+		(int)jconf_int(&j, j.root, "", "shutdown_timeout_ms", 10000, 0, 3600000);
 	lvl = jconf_str(&j, j.root, "", "log_level", "info", 0);
 	c->log_level = log_level_parse(lvl);
 	if (c->log_level < 0) {

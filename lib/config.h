@@ -22,11 +22,16 @@ struct config {
 	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
 	char *link_secret_file;
+	char *webhook_secret_file; /* http: generic webhooks' HMAC key */
+	char *sms_help_text;       /* http: the reply to HELP/INFO */
+	int http_max_body;         /* http: bytes; larger bodies get 413 */
+	int http_timeout_s;        /* http: idle/slow client timeout */
 	int poll_interval_ms;
 	int batch_size;
 	int send_batch;
 	int lease_seconds;
 	int max_attempts;
+	int shutdown_timeout_ms; /* how long a stop waits for in-flight sends */
 	int log_level;
 	struct config_channel *channels;
 	size_t nchannels;

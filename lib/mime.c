@@ -761,13 +761,25 @@ static void mime_part_headers(struct mime_buf *b, const char *type)
 	mime_puts(b, "; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n");
 }
 
+/* The CRLF before each "--boundary" belongs to the delimiter (RFC 2046
+ * 5.1.1), so a part decodes to exactly its QP content. */
+static void mime_part(struct mime_buf *b, const char *bnd, const char *type,
+		      const struct mime_buf *body)
+{
+	mime_puts(b, "\r\n--");
+	mime_puts(b, bnd);
+	mime_puts(b, "\r\n");
+	mime_part_headers(b, type);
+	mime_put(b, "\r\n", 2);
+	mime_put(b, body->p, body->len);
+}
+
 char *mime_build(const struct mime_msg *m, size_t *len_out)
 {
 	struct mime_buf out = {0}, text = {0}, html = {0};
 	struct mime_hdr h;
 	char bnd[MIME_BOUNDARY_LEN + 1], t[MIME_MSGID_MAX + 16];
 	const char *html_src;
-	char *res;
 	int n;
 
 	if (!mime_msg_ok(m))
@@ -809,28 +821,15 @@ char *mime_build(const struct mime_msg *m, size_t *len_out)
 	mime_hdr_token(&h, t, (size_t)n);
 	mime_hdr_end(&h);
 	mime_puts(&out, "\r\nThis is a multi-part message in MIME format.\r\n");
-	/* The CRLF before each "--boundary" belongs to the delimiter (RFC 2046
-	 * 5.1.1), so the parts decode to exactly their QP content. */
-	mime_puts(&out, "\r\n--");
-	mime_puts(&out, bnd);
-	mime_puts(&out, "\r\n");
-	mime_part_headers(&out, "text/plain");
-	mime_put(&out, "\r\n", 2);
-	mime_put(&out, text.p, text.len);
-	mime_puts(&out, "\r\n--");
-	mime_puts(&out, bnd);
-	mime_puts(&out, "\r\n");
-	mime_part_headers(&out, "text/html");
-	mime_put(&out, "\r\n", 2);
-	mime_put(&out, html.p, html.len);
+	mime_part(&out, bnd, "text/plain", &text);
+	mime_part(&out, bnd, "text/html", &html);
 	mime_puts(&out, "\r\n--");
 	mime_puts(&out, bnd);
 	mime_puts(&out, "--\r\n");
 done:
 	free(text.p);
 	free(html.p);
-	res = mime_take(&out, len_out);
-	return res;
+	return mime_take(&out, len_out);
 }
 
 char *mime_encode_header(const char *utf8, size_t first_line_used)

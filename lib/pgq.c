@@ -280,6 +280,9 @@ static void pgq_io(evutil_socket_t fd, short what, void *arg)
 				PQclear(res);
 			}
 		}
+		/* PQgetResult may have parsed notifications behind the results. */
+		if (q->conn)
+			drain_notifies(q);
 		if (q->conn && PQstatus(q->conn) == CONNECTION_BAD) {
 			log_conn_error(q, "connection_bad");
 			disconnect(q, 1);

@@ -30,6 +30,16 @@ void policy_free(struct policy *p)
 	}
 	for (size_t i = 0; i < p->nconfirm_channels; i++)
 		free(p->confirm_channels[i]);
+	for (size_t i = 0; i < p->nchannel_windows; i++)
+		free(p->channel_windows[i].channel);
+	for (size_t i = 0; i < p->ncaps; i++)
+		free(p->caps[i].channel);
+	for (size_t i = 0; i < p->nrests; i++)
+		free(p->rests[i].channel);
+	free(p->channel_windows);
+	free(p->holidays);
+	free(p->caps);
+	free(p->rests);
 	free(p->confirm_template);
 	free(p->tracks);
 	free(p->min_balance);
@@ -179,21 +189,131 @@ static void load_track(struct jconf *c, json_t *tj, const char *path, struct pol
 	load_steps(c, tj, path, tr);
 }
 
-static void load_window(struct jconf *c, json_t *root, struct policy *p)
+static void load_one_window(struct jconf *c, json_t *w, const char *path,
+			    struct policy_window *out)
 {
 	static const char *const keys[] = {"start", "end", "weekdays_only", NULL};
-	json_t *w = jconf_obj(c, root, "", "contact_window", 0);
 
-	p->window_start = 8 * 60;
-	p->window_end = 21 * 60;
-	if (!w)
+	jconf_keys(c, w, path, keys);
+	out->start = jconf_hhmm(c, w, path, "start", out->start);
+	out->end = jconf_hhmm(c, w, path, "end", out->end);
+	if (out->start == out->end && out->start >= 0)
+		jconf_error(c, path, 0, "contact window is empty");
+	out->weekdays_only = jconf_bool(c, w, path, "weekdays_only", out->weekdays_only);
+}
+
+static void load_windows(struct jconf *c, json_t *root, struct policy *p)
+{
+	json_t *w = jconf_obj(c, root, "", "contact_window", 0);
+	json_t *cw = jconf_obj(c, root, "", "channel_windows", 0);
+	const char *name;
+	json_t *v;
+
+	p->window.start = 8 * 60;
+	p->window.end = 21 * 60;
+	if (w)
+		load_one_window(c, w, "contact_window", &p->window);
+	if (!cw)
 		return;
-	jconf_keys(c, w, "contact_window", keys);
-	p->window_start = jconf_hhmm(c, w, "contact_window", "start", p->window_start);
-	p->window_end = jconf_hhmm(c, w, "contact_window", "end", p->window_end);
-	if (p->window_start == p->window_end && p->window_start >= 0)
-		jconf_error(c, "contact_window", 0, "contact window is empty");
-	p->weekdays_only = jconf_bool(c, w, "contact_window", "weekdays_only", 0);
+	p->channel_windows = calloc(json_object_size(cw) + 1, sizeof *p->channel_windows);
+	json_object_foreach(cw, name, v) {
+		char *path = jconf_path("channel_windows", name);
+		struct policy_window *pw = &p->channel_windows[p->nchannel_windows++];
+		*pw = p->window;
+		pw->channel = strdup(name);
+		if (json_is_object(v))
+			load_one_window(c, v, path, pw);
+		else
+			jconf_error(c, path, 0, "a channel window must be an object");
+		free(path);
+	}
+}
+
+static int parse_date(const char *s, int *y, int *m, int *d)
+{
+	int used = 0;
+
+	return sscanf(s, "%4d-%2d-%2d%n", y, m, d, &used) == 3 && used == 10 && !s[10] &&
+			       *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31
+		       ? 0
+		       : -1;
+}
+
+static int64_t days_from_civil(int y, int m, int d);
+
+static void load_holidays(struct jconf *c, json_t *root, struct policy *p)
+{
+	json_t *arr = jconf_arr(c, root, "", "holidays", 0);
+	size_t i;
+	json_t *v;
+
+	if (!arr)
+		return;
+	p->holidays = calloc(json_array_size(arr) + 1, sizeof *p->holidays);
+	json_array_foreach(arr, i, v) {
+		int y, m, d;
+		if (!json_is_string(v) || parse_date(json_string_value(v), &y, &m, &d) != 0) {
+			char *path = jconf_path_index("holidays", i);
+			jconf_error(c, path, 0, "a holiday is a local date \"YYYY-MM-DD\"");
+			free(path);
+			continue;
+		}
+		p->holidays[p->nholidays++] = (int)days_from_civil(y, m, d);
+	}
+}
+
+/* Caps default to the collections norm: at most 7 call attempts in 7
+ * days on the channel named "phone", and a week's rest once reached. */
+static void load_caps(struct jconf *c, json_t *root, struct policy *p)
+{
+	static const char *const keys[] = {"channel", "max", "days", NULL};
+	json_t *arr = jconf_arr(c, root, "", "caps", 0);
+	json_t *rest = jconf_obj(c, root, "", "rest_after_reached", 0);
+	const char *name;
+	size_t i;
+	json_t *v;
+
+	if (!json_object_get(root, "caps")) {
+		p->caps = calloc(1, sizeof *p->caps);
+		p->caps[0] = (struct policy_cap){strdup("phone"), 7, 7};
+		p->ncaps = 1;
+	} else if (arr) {
+		p->caps = calloc(json_array_size(arr) + 1, sizeof *p->caps);
+		json_array_foreach(arr, i, v) {
+			char *path = jconf_path_index("caps", i);
+			struct policy_cap *cap = &p->caps[p->ncaps++];
+			if (!json_is_object(v)) {
+				jconf_error(c, path, 0, "a cap is an object {channel, max, days}");
+			} else {
+				const char *ch;
+				jconf_keys(c, v, path, keys);
+				ch = jconf_str(c, v, path, "channel", NULL, 0);
+				cap->channel = ch ? strdup(ch) : NULL;
+				if (!json_object_get(v, "max"))
+					jconf_error(c, path, 0, "missing required key 'max'");
+				cap->max = (int)jconf_int(c, v, path, "max", 1, 0, 1000);
+				cap->days = (int)jconf_int(c, v, path, "days", 7, 1, 366);
+			}
+			free(path);
+		}
+	}
+	if (!json_object_get(root, "rest_after_reached")) {
+		p->rests = calloc(1, sizeof *p->rests);
+		p->rests[0] = (struct policy_rest){strdup("phone"), 7};
+		p->nrests = 1;
+	} else if (rest) {
+		p->rests = calloc(json_object_size(rest) + 1, sizeof *p->rests);
+		json_object_foreach(rest, name, v) {
+			char *path = jconf_path("rest_after_reached", name);
+			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > 366)
+				jconf_error(c, path, 0, "rest must be a number of days, 0 to 366");
+			else
+				p->rests[p->nrests++] =
+					(struct policy_rest){strdup(name), (int)json_integer_value(v)};
+			free(path);
+		}
+	}
 }
 
 static void load_min_balance(struct jconf *c, json_t *root, struct policy *p)
@@ -220,8 +340,10 @@ static void load_min_balance(struct jconf *c, json_t *root, struct policy *p)
 
 struct policy *policy_load(const char *file, struct diag *diag)
 {
-	static const char *const keys[] = {"grace_days", "contact_window", "min_balance",
-					   "recheck_hours", "step_gap_hours", "confirmation", "tracks", NULL};
+	static const char *const keys[] = {"grace_days", "contact_window", "channel_windows",
+					   "holidays", "caps", "rest_after_reached",
+					   "max_promise_days", "min_balance", "recheck_hours",
+					   "step_gap_hours", "confirmation", "tracks", NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
 	struct policy *p;
@@ -241,7 +363,10 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	p->grace_days = (int)jconf_int(&c, c.root, "", "grace_days", 0, 0, 365);
 	p->recheck_hours = (int)jconf_int(&c, c.root, "", "recheck_hours", 24, 1, 24 * 31);
 	p->step_gap_hours = (int)jconf_int(&c, c.root, "", "step_gap_hours", 24, 1, 24 * 31);
-	load_window(&c, c.root, p);
+	p->max_promise_days = (int)jconf_int(&c, c.root, "", "max_promise_days", 30, 1, 365);
+	load_windows(&c, c.root, p);
+	load_holidays(&c, c.root, p);
+	load_caps(&c, c.root, p);
 	load_min_balance(&c, c.root, p);
 	conf = jconf_obj(&c, c.root, "", "confirmation", 0);
 	if (conf) {
@@ -338,8 +463,65 @@ static int64_t minbal_for(const struct policy *p, const char *currency)
 	return 1;
 }
 
-/* First instant of the contact window on the local date due + days. */
-static int64_t step_time(const struct policy *p, const struct policy_case *c, int days)
+static const struct policy_window *window_for(const struct policy *p, const char *channel)
+{
+	for (size_t i = 0; channel && i < p->nchannel_windows; i++)
+		if (strcmp(p->channel_windows[i].channel, channel) == 0)
+			return &p->channel_windows[i];
+	return &p->window;
+}
+
+static int is_holiday(const struct policy *p, int64_t day)
+{
+	for (size_t i = 0; i < p->nholidays; i++)
+		if (p->holidays[i] == day)
+			return 1;
+	return 0;
+}
+
+int64_t policy_next_allowed(const struct policy *p, const char *channel, const char *zone,
+			    int64_t t)
+{
+	const struct policy_window *w = window_for(p, channel);
+
+	/* Each pass either returns or moves past one holiday: bounded. */
+	for (size_t pass = 0; pass <= p->nholidays; pass++) {
+		struct tz_local l;
+		int y, m, d;
+		int64_t day;
+
+		t = tz_next_window(zone, t, w->start, w->end, w->weekdays_only);
+		if (t < 0 || tz_local(zone, t, &l) != 0)
+			return -1;
+		day = days_from_civil(l.year, l.month, l.day);
+		if (!is_holiday(p, day))
+			return t;
+		civil_from_days(day + 1, &y, &m, &d);
+		if (tz_from_local(zone, y, m, d, 0, 0, 0, &t) != 0)
+			return -1;
+	}
+	return t;
+}
+
+/* Earliest instant >= t at which every channel of the list is allowed. */
+static int64_t all_allowed(const struct policy *p, const char *const *channels, size_t n,
+			   const char *zone, int64_t t)
+{
+	for (int round = 0; round < 16; round++) {
+		int64_t start = t;
+		for (size_t i = 0; i < n && t >= 0; i++)
+			t = policy_next_allowed(p, channels[i], zone, t);
+		if (n == 0)
+			t = policy_next_allowed(p, NULL, zone, t);
+		if (t == start || t < 0)
+			return t;
+	}
+	return t; /* windows that never overlap: the last candidate */
+}
+
+/* First allowed instant on the local date due + days. */
+static int64_t step_time(const struct policy *p, const struct policy_case *c,
+			 const struct policy_step *st, int days)
 {
 	int y, m, d;
 	int64_t t;
@@ -347,7 +529,7 @@ static int64_t step_time(const struct policy *p, const struct policy_case *c, in
 	civil_from_days(days_from_civil(c->due_year, c->due_month, c->due_day) + days, &y, &m, &d);
 	if (tz_from_local(c->timezone, y, m, d, 0, 0, 0, &t) != 0)
 		return -1;
-	return tz_next_window(c->timezone, t, p->window_start, p->window_end, p->weekdays_only);
+	return all_allowed(p, (const char *const *)st->channels, st->nchannels, c->timezone, t);
 }
 
 static void wait_until(struct policy_action *a, int64_t at, const char *why)
@@ -357,27 +539,94 @@ static void wait_until(struct policy_action *a, int64_t at, const char *why)
 	a->reason = why;
 }
 
+static int same(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+/* Apply caps and rests to the step's channels. Returns how many remain;
+ * *free_at is when the earliest blocking cap or rest lets go. */
+static size_t usable_channels(const struct policy *p, const struct policy_case *c,
+			      const struct policy_step *st, struct policy_action *a,
+			      int64_t *free_at)
+{
+	*free_at = INT64_MAX;
+	a->nchannels = 0;
+	for (size_t k = 0; k < st->nchannels; k++) {
+		const char *ch = st->channels[k];
+		int blocked = 0;
+		for (size_t i = 0; i < p->ncaps; i++) {
+			const struct policy_cap *cap = &p->caps[i];
+			int64_t since = c->now - (int64_t)cap->days * DAY, oldest = INT64_MAX;
+			int n = 0;
+			if (cap->channel && !same(cap->channel, ch))
+				continue;
+			for (size_t h = 0; h < c->nhistory; h++) {
+				const struct policy_contact *hc = &c->history[h];
+				if (hc->at <= since || hc->at > c->now ||
+				    (cap->channel && !same(hc->channel, ch)))
+					continue;
+				n++;
+				if (hc->at < oldest)
+					oldest = hc->at;
+			}
+			if (n >= cap->max) {
+				blocked = 1;
+				if (oldest != INT64_MAX && oldest + (int64_t)cap->days * DAY < *free_at)
+					*free_at = oldest + (int64_t)cap->days * DAY;
+			}
+		}
+		for (size_t i = 0; i < p->nrests; i++) {
+			if (!same(p->rests[i].channel, ch))
+				continue;
+			for (size_t h = 0; h < c->nhistory; h++) {
+				const struct policy_contact *hc = &c->history[h];
+				int64_t until = hc->at + (int64_t)p->rests[i].days * DAY;
+				if (hc->reached && same(hc->channel, ch) && hc->at <= c->now &&
+				    until > c->now) {
+					blocked = 1;
+					if (until < *free_at)
+						*free_at = until;
+				}
+			}
+		}
+		if (!blocked)
+			a->channels[a->nchannels++] = ch;
+	}
+	return a->nchannels;
+}
+
 int policy_decide(const struct policy *p, const struct policy_case *c, struct policy_action *a)
 {
 	const struct policy_track *tr;
+	const struct policy_step *st;
 	struct tz_local local;
 	int64_t recheck = c->now + (int64_t)p->recheck_hours * 3600;
-	int64_t due_at, open_at;
+	int64_t due_at, open_at, free_at;
+	int after;
 
 	memset(a, 0, sizeof *a);
+	a->state = "active";
 	if (!c->timezone || tz_local(c->timezone, c->now, &local) != 0)
 		return -1;
+	if (c->balance <= 0 && c->disputed > 0) {
+		a->state = "disputed";
+		wait_until(a, recheck, "balance under dispute");
+		return 0;
+	}
 	if (c->balance <= 0) {
 		a->verdict = POLICY_RESOLVE;
+		a->state = "resolved";
 		a->reason = "paid";
+		return 0;
+	}
+	if (c->paused && (c->paused_until == 0 || c->paused_until > c->now)) {
+		a->state = "paused";
+		wait_until(a, c->paused_until ? c->paused_until : recheck, "paused");
 		return 0;
 	}
 	if (c->balance < minbal_for(p, c->currency)) {
 		wait_until(a, recheck, "balance below minimum");
-		return 0;
-	}
-	if (c->paused && c->paused_until > c->now) {
-		wait_until(a, c->paused_until, "paused");
 		return 0;
 	}
 	tr = c->track ? policy_track_named(p, c->track) : NULL;
@@ -392,34 +641,42 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		wait_until(a, recheck, "track complete");
 		return 0;
 	}
+	st = &tr->steps[c->stage];
 	/* Grace is part of "overdue": no step fires before due + grace. */
-	int after = tr->steps[c->stage].after_days;
-	if (after < p->grace_days)
-		after = p->grace_days;
-	due_at = step_time(p, c, after);
-	if (due_at < 0)
-		return -1;
+	after = st->after_days < p->grace_days ? p->grace_days : st->after_days;
 	if (days_from_civil(local.year, local.month, local.day) -
 		    days_from_civil(c->due_year, c->due_month, c->due_day) <
 	    after) {
+		due_at = step_time(p, c, st, after);
+		if (due_at < 0)
+			return -1;
 		wait_until(a, due_at, "not yet due");
 		return 0;
 	}
-	open_at = tz_next_window(c->timezone, c->now, p->window_start, p->window_end,
-				 p->weekdays_only);
+	if (usable_channels(p, c, st, a, &free_at) == 0) {
+		wait_until(a, free_at != INT64_MAX && free_at > c->now ? free_at : recheck,
+			   "contact cap reached");
+		return 0;
+	}
+	open_at = all_allowed(p, a->channels, a->nchannels, c->timezone, c->now);
+	if (open_at < 0)
+		return -1;
 	if (open_at > c->now) {
 		wait_until(a, open_at, "outside contact window");
 		return 0;
 	}
 	a->verdict = POLICY_SEND;
-	a->step = &tr->steps[c->stage];
+	a->step = st;
 	a->step_no = c->stage + 1;
 	a->reason = "step due";
 	if ((size_t)c->stage + 1 < tr->nsteps) {
-		a->next_at = step_time(p, c, tr->steps[c->stage + 1].after_days);
+		const struct policy_step *nx = &tr->steps[c->stage + 1];
+		int64_t gap = c->now + (int64_t)p->step_gap_hours * 3600;
+		a->next_at = step_time(p, c, nx, nx->after_days);
 		/* A case that fell behind catches up one step per gap, never in a burst. */
-		if (a->next_at < c->now + (int64_t)p->step_gap_hours * 3600)
-			a->next_at = c->now + (int64_t)p->step_gap_hours * 3600;
+		if (a->next_at < gap)
+			a->next_at = all_allowed(p, (const char *const *)nx->channels,
+						 nx->nchannels, c->timezone, gap);
 	} else {
 		a->next_at = recheck;
 	}

@@ -33,10 +33,38 @@ struct policy_minbal {
 	int64_t minor;
 };
 
+/* When a channel may reach a customer, in the customer's local time. */
+struct policy_window {
+	char *channel; /* NULL = the default window */
+	int start, end; /* minutes after local midnight; start > end wraps */
+	int weekdays_only;
+};
+
+/* A contact cap: at most max contacts over the rolling window. */
+struct policy_cap {
+	char *channel; /* NULL = all channels together */
+	int max;
+	int days;
+};
+
+/* After the customer was reached on channel, leave it alone for days. */
+struct policy_rest {
+	char *channel;
+	int days;
+};
+
 struct policy {
 	int grace_days;
-	int window_start, window_end; /* minutes after local midnight */
-	int weekdays_only;
+	struct policy_window window; /* default contact window */
+	struct policy_window *channel_windows;
+	size_t nchannel_windows;
+	int *holidays; /* days since 1970-01-01 of local dates with no contact */
+	size_t nholidays;
+	struct policy_cap *caps;
+	size_t ncaps;
+	struct policy_rest *rests;
+	size_t nrests;
+	int max_promise_days;
 	int recheck_hours; /* how soon a waiting case is looked at again */
 	int step_gap_hours; /* least time between two steps of one case */
 	struct policy_minbal *min_balance;
@@ -52,6 +80,13 @@ struct policy {
 struct policy *policy_load(const char *file, struct diag *diag);
 void policy_free(struct policy *p);
 
+/* One earlier contact attempt of this account (the engine's history). */
+struct policy_contact {
+	const char *channel;
+	int64_t at;
+	int reached; /* the customer answered (phone) or replied */
+};
+
 /* What the engine sees of one case. */
 struct policy_case {
 	int64_t now;           /* unix seconds */
@@ -64,16 +99,24 @@ struct policy_case {
 	const char *timezone;  /* IANA */
 	const char *currency;
 	int64_t balance;       /* minor units, unpaid and undisputed */
-	int due_year, due_month, due_day; /* oldest unpaid invoice */
+	int64_t disputed;      /* minor units, unpaid and under dispute */
+	int due_year, due_month, due_day; /* oldest unpaid undisputed invoice */
+	const struct policy_contact *history; /* recent contacts, any order */
+	size_t nhistory;
 };
 
 enum policy_verdict { POLICY_WAIT, POLICY_SEND, POLICY_RESOLVE };
 
 struct policy_action {
 	enum policy_verdict verdict;
+	const char *state;              /* the case's state after this decision */
 	const struct policy_track *track;
 	const struct policy_step *step; /* POLICY_SEND */
 	int step_no;                    /* 1-based, POLICY_SEND */
+	/* POLICY_SEND: the step's channels that may be used now (caps and
+	 * rests applied); the others are skipped for this step. */
+	const char *channels[POLICY_MAX_CHANNELS];
+	size_t nchannels;
 	int64_t next_at;                /* when to look at the case again */
 	const char *reason;             /* static string, why */
 };
@@ -83,5 +126,9 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 /* Choose the track for a new case; NULL when none matches. */
 const struct policy_track *policy_track_for(const struct policy *p, const struct policy_case *c);
 const struct policy_track *policy_track_named(const struct policy *p, const char *name);
+/* Earliest instant >= t at which channel may contact someone in zone
+ * (its window, weekdays, holidays); -1 on an unknown zone. */
+int64_t policy_next_allowed(const struct policy *p, const char *channel, const char *zone,
+			    int64_t t);
 
 #endif

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config libcurl4-openssl-dev libesmtp-dev libevent-dev
 libpq-dev libjansson-dev check libssl-dev libicu-dev postgresql
-postgresql-contrib python3-aiosmtpd python3 ca-certificates"
+postgresql-contrib python3-aiosmtpd python3 ca-certificates pgbouncer groff-base man-db"
 
 missing=""
 for p in $PKGS; do

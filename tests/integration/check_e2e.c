@@ -132,6 +132,13 @@ START_TEST(payment_stops_reminders)
 				     "WHERE a.external_ref = 'A-1' AND d.kind = 'reminder' "
 				     "AND d.step > 1"),
 			 0);
+	/* Exactly one confirmation, with the amount paid. */
+	ck_assert_int_eq(mail_for("alice@customer.test"), 1);
+	ck_assert_int_eq(tu_mail_count(), 1);
+	json_t *m = tu_mail(1);
+	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
+			 "Thank you: payment received for account A-1");
+	json_decref(m);
 	char *state = tu_qstr(db, "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
 				  "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(state, "resolved");

@@ -5,9 +5,9 @@
 #include <check.h>
 #include <errno.h>
 #include <jansson.h>
-#include <stdint.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,28 +275,27 @@ static const char *script_path(char *buf, size_t size)
 	return buf;
 }
 
-/* Write the message to a temp file, parse it with Python, return its JSON. */
+/* Write the message to a temp file, parse it with Python, return its JSON.
+ * The file is removed before any assertion can abort the test. */
 static json_t *python_parse(const char *msg, size_t len)
 {
 	char tmpl[256], script[4096], *out = NULL;
 	const char *tmpdir = getenv("TMPDIR");
 	size_t olen = 0, ocap = 0;
-	int fd, pfd[2], status;
-	pid_t pid;
+	int fd, pfd[2] = {-1, -1}, status = -1, wrote;
+	pid_t pid = -1;
 	json_error_t jerr;
 	json_t *j;
 
+	script_path(script, sizeof script);
+	ck_assert_msg(access(script, R_OK) == 0, "%s not found (set DUNN_SRCDIR)", script);
 	snprintf(tmpl, sizeof tmpl, "%s/check_mime_XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
 	fd = mkstemp(tmpl);
 	ck_assert_msg(fd >= 0, "mkstemp: %s", strerror(errno));
-	ck_assert_int_eq(write(fd, msg, len), (ssize_t)len);
+	wrote = write(fd, msg, len) == (ssize_t)len;
 	close(fd);
-	script_path(script, sizeof script);
-	ck_assert_msg(access(script, R_OK) == 0, "%s not found (set DUNN_SRCDIR)", script);
-
-	ck_assert_int_eq(pipe(pfd), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
+	if (wrote && pipe(pfd) == 0)
+		pid = fork();
 	if (pid == 0) {
 		dup2(pfd[1], STDOUT_FILENO);
 		close(pfd[0]);
@@ -304,31 +303,39 @@ static json_t *python_parse(const char *msg, size_t len)
 		execl(PYTHON, PYTHON, script, tmpl, (char *)NULL);
 		_exit(127);
 	}
-	close(pfd[1]);
-	for (;;) {
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	while (pid > 0) {
 		ssize_t r;
 
 		if (ocap - olen < 4096) {
+			char *np = realloc(out, ocap ? ocap * 2 : 65536);
+
+			if (!np)
+				break;
+			out = np;
 			ocap = ocap ? ocap * 2 : 65536;
-			out = realloc(out, ocap);
-			ck_assert_ptr_nonnull(out);
 		}
 		r = read(pfd[0], out + olen, ocap - olen);
 		if (r < 0 && errno == EINTR)
 			continue;
-		ck_assert_int_ge(r, 0);
-		if (r == 0)
+		if (r <= 0)
 			break;
 		olen += (size_t)r;
 	}
-	close(pfd[0]);
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (pfd[0] >= 0)
+		close(pfd[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
 	unlink(tmpl);
+
+	ck_assert_msg(wrote, "writing %s failed", tmpl);
+	ck_assert_msg(pid > 0, "could not start %s", PYTHON);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s failed (status %d)",
 		      script, status);
-	j = json_loadb(out, olen, 0, &jerr);
-	ck_assert_msg(j != NULL, "bad JSON from parser: %s", jerr.text);
+	j = json_loadb(out ? out : "", olen, 0, &jerr);
 	free(out);
+	ck_assert_msg(j != NULL, "bad JSON from parser: %s", jerr.text);
 	return j;
 }
 

@@ -1,0 +1,995 @@
+/* sms: libcurl's multi interface driven by the daemon's libevent loop
+ * (curl's hiperfifo pattern: curl tells us which sockets to watch and
+ * when to time out, libevent tells curl when something happened). One
+ * multi handle per channel keeps connections alive between messages.
+ *
+ * Providers: "twilio" (form POST to /2010-04-01/Accounts/{sid}/Messages.json,
+ * Basic auth) and "generic" (JSON POST to /messages, Bearer token).
+ *
+ * Flow control: at most max_inflight transfers run at once; messages past
+ * that wait in a FIFO inside the module (up to max_queued), so send()
+ * only refuses (-1, the dispatcher retries a minute later) when even the
+ * queue is full. Encoding and segments are decided before anything goes
+ * on the wire: a message over max_segments fails, it is never cut. */
+#include <curl/curl.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "channel.h"
+#include "config.h"
+#include "form.h"
+#include "log.h"
+#include "sig.h"
+#include "smsseg.h"
+
+extern const struct channel_ops channel_module;
+
+#define SMS_RESP_MAX (64 * 1024)   /* response bytes kept */
+#define SMS_CONNECT_TIMEOUT_MS 5000
+#define SMS_RETRY_AFTER_MAX 86400
+
+enum sms_provider { SMS_TWILIO, SMS_GENERIC };
+
+struct sms_xfer {
+	struct sms_xfer *next; /* queue or done list */
+	struct sms_xfer *rprev, *rnext; /* on the wire */
+	struct channel *ch;
+	CURL *easy;
+	int64_t delivery_id;
+	channel_done_fn done;
+	void *arg;
+	char *body;            /* request body, owned */
+	char to_masked[32];
+	struct smsseg_info seg;
+	char *resp;
+	size_t resp_len;
+	int retry_after;
+	struct timespec started;
+	char errbuf[CURL_ERROR_SIZE];
+	struct channel_result result;
+};
+
+struct sms_sock {
+	struct event *ev;
+	struct sms_sock *prev, *next; /* all of the channel's, for cleanup */
+};
+
+struct channel {
+	char *instance;
+	enum sms_provider provider;
+	char *url;             /* where messages are POSTed */
+	char *account_sid;     /* twilio */
+	char *token;           /* never logged */
+	char *webhook_secret;  /* generic webhooks; defaults to token */
+	char *from;
+	char *status_callback;
+	int max_segments, max_inflight, max_queued, timeout_ms;
+	struct event_base *base;
+	CURLM *multi;
+	struct event *ev_timer;
+	struct event *ev_done;
+	struct curl_slist *headers;
+	struct sms_xfer *queue, *queue_tail; /* accepted, not started */
+	struct sms_xfer *finished;           /* completed, callbacks pending */
+	struct sms_xfer *wire;               /* transfers in the multi handle */
+	struct sms_sock *socks;
+	size_t queued, running, inflight;    /* inflight = all accepted, not yet reported */
+	int closing;
+};
+
+static const char TWIML_EMPTY[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
+
+static void xfer_free(struct sms_xfer *x)
+{
+	if (x->easy)
+		curl_easy_cleanup(x->easy);
+	free(x->body);
+	free(x->resp);
+	free(x);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* ---- completion: results are handed back from an event, never from
+ * inside send() or a curl callback. ---- */
+
+static void finish(struct channel *ch, struct sms_xfer *x, enum channel_status st)
+{
+	struct sms_xfer **tail = &ch->finished;
+
+	x->result.status = st;
+	x->result.delivery_id = x->delivery_id;
+	while (*tail)
+		tail = &(*tail)->next; /* keep completion order */
+	x->next = NULL;
+	*tail = x;
+	event_active(ch->ev_done, EV_READ, 0);
+}
+
+static void done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	struct sms_xfer *list = ch->finished, *x;
+
+	(void)fd;
+	(void)what;
+	ch->finished = NULL;
+	while ((x = list) != NULL) {
+		list = x->next;
+		ch->inflight--;
+		x->done(&x->result, x->arg);
+		xfer_free(x);
+	}
+}
+
+/* ---- the provider's answer ---- */
+
+static void log_result(const struct channel *ch, const struct sms_xfer *x, long code)
+{
+	const struct channel_result *r = &x->result;
+	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
+
+	if (r->status == CHANNEL_SENT)
+		log_info("sms", "event=sent channel=%s delivery=%" PRId64 " to=%s provider_id=%s "
+				"encoding=%s segments=%zu http=%ld ms=%ld",
+			 ch->instance, x->delivery_id, x->to_masked, r->provider_id,
+			 smsseg_encoding_name(x->seg.encoding), x->seg.segments, code,
+			 ms_since(&x->started));
+	else
+		log_warn("sms", "event=%s channel=%s delivery=%" PRId64 " to=%s http=%ld "
+				"retry_after=%d error=\"%s\"",
+			 names[r->status], ch->instance, x->delivery_id, x->to_masked, code,
+			 r->retry_after, r->error);
+}
+
+/* The provider's error code and message: Twilio {"code", "message"},
+ * generic {"code", "message"} or {"error": {"code", "message"}}. */
+static void provider_error(const struct sms_xfer *x, char *code, size_t codelen, char *msg,
+			   size_t msglen)
+{
+	json_t *j = x->resp ? json_loadb(x->resp, x->resp_len, 0, NULL) : NULL;
+	json_t *e = json_is_object(json_object_get(j, "error")) ? json_object_get(j, "error") : j;
+	json_t *c = json_object_get(e, "code"), *m = json_object_get(e, "message");
+
+	code[0] = msg[0] = '\0';
+	if (json_is_integer(c))
+		snprintf(code, codelen, "%" JSON_INTEGER_FORMAT, json_integer_value(c));
+	else if (json_is_string(c))
+		snprintf(code, codelen, "%s", json_string_value(c));
+	if (json_is_string(m))
+		snprintf(msg, msglen, "%s", json_string_value(m));
+	else if (json_is_string(json_object_get(j, "error")))
+		snprintf(msg, msglen, "%s", json_string_value(json_object_get(j, "error")));
+	json_decref(j);
+}
+
+/* Twilio errors that mean the number itself is bad: suppress it. */
+static int twilio_bounce_code(const char *code)
+{
+	return !strcmp(code, "21211") || !strcmp(code, "21610") || !strcmp(code, "21614");
+}
+
+static enum channel_status http_result(struct channel *ch, struct sms_xfer *x, long code)
+{
+	struct channel_result *r = &x->result;
+	char pcode[32], pmsg[200];
+
+	if (code >= 200 && code < 300) {
+		json_t *j = json_loadb(x->resp ? x->resp : "", x->resp_len, 0, NULL);
+		const char *id = json_string_value(
+			json_object_get(j, ch->provider == SMS_TWILIO ? "sid" : "id"));
+		if (id)
+			snprintf(r->provider_id, sizeof r->provider_id, "%s", id);
+		else /* accepted all the same: sending again would duplicate it */
+			snprintf(r->error, sizeof r->error, "http %ld: accepted without an id", code);
+		json_decref(j);
+		return CHANNEL_SENT;
+	}
+	provider_error(x, pcode, sizeof pcode, pmsg, sizeof pmsg);
+	snprintf(r->error, sizeof r->error, "http %ld%s%s%s%s", code, *pcode ? " code " : "", pcode,
+		 *pmsg ? ": " : "", pmsg);
+	if (code == 429 || code >= 500 || code == 408) {
+		r->retry_after = x->retry_after;
+		return CHANNEL_RETRY;
+	}
+	if (code >= 400 && code < 500) {
+		if (ch->provider == SMS_TWILIO && twilio_bounce_code(pcode))
+			return CHANNEL_BOUNCE;
+		return CHANNEL_FAILED;
+	}
+	return CHANNEL_RETRY; /* 1xx/3xx: not an answer we understand */
+}
+
+static enum channel_status curl_result(struct sms_xfer *x, CURLcode rc)
+{
+	struct channel_result *r = &x->result;
+
+	snprintf(r->error, sizeof r->error, "curl %d: %.200s", (int)rc,
+		 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
+	r->error[strcspn(r->error, "\n")] = '\0';
+	switch (rc) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_BAD_FUNCTION_ARGUMENT:
+		return CHANNEL_FAILED;
+	default: /* timeouts, refused, reset, TLS trouble: try again later */
+		return CHANNEL_RETRY;
+	}
+}
+
+static void start_queued(struct channel *ch);
+
+static void wire_remove(struct channel *ch, struct sms_xfer *x)
+{
+	curl_multi_remove_handle(ch->multi, x->easy);
+	if (x->rprev)
+		x->rprev->rnext = x->rnext;
+	else
+		ch->wire = x->rnext;
+	if (x->rnext)
+		x->rnext->rprev = x->rprev;
+	x->rprev = x->rnext = NULL;
+	ch->running--;
+}
+
+static void check_multi_info(struct channel *ch)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(ch->multi, &left)) != NULL) {
+		struct sms_xfer *x = NULL;
+		long code = 0;
+		enum channel_status st;
+
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		if (m->data.result == CURLE_OK)
+			st = http_result(ch, x, code);
+		else
+			st = curl_result(x, m->data.result);
+		wire_remove(ch, x);
+		x->result.status = st;
+		log_result(ch, x, code);
+		finish(ch, x, st);
+	}
+	start_queued(ch);
+}
+
+/* ---- curl <-> libevent glue ---- */
+
+static void sock_cb_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int still;
+
+	curl_multi_socket_action(ch->multi, fd, flags, &still);
+	check_multi_info(ch);
+}
+
+static void timer_cb_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct channel *ch = arg;
+	int still;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(ch->multi, CURL_SOCKET_TIMEOUT, 0, &still);
+	check_multi_info(ch);
+}
+
+/* CURLMOPT_TIMERFUNCTION: one timer per multi handle. */
+static int multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct channel *ch = userp;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		return evtimer_del(ch->ev_timer);
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(ch->ev_timer, &tv);
+}
+
+static void sock_free(struct channel *ch, struct sms_sock *ss)
+{
+	if (ss->ev)
+		event_free(ss->ev);
+	if (ss->prev)
+		ss->prev->next = ss->next;
+	else
+		ch->socks = ss->next;
+	if (ss->next)
+		ss->next->prev = ss->prev;
+	free(ss);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: watch what curl asks for on each socket. */
+static int multi_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct channel *ch = userp;
+	struct sms_sock *ss = socketp;
+	short kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (ss) {
+			sock_free(ch, ss);
+			curl_multi_assign(ch->multi, s, NULL);
+		}
+		return 0;
+	}
+	kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
+		       EV_PERSIST);
+	if (!ss) {
+		ss = calloc(1, sizeof *ss);
+		if (!ss)
+			return -1;
+		ss->next = ch->socks;
+		if (ch->socks)
+			ch->socks->prev = ss;
+		ch->socks = ss;
+		curl_multi_assign(ch->multi, s, ss);
+	} else {
+		event_free(ss->ev);
+	}
+	ss->ev = event_new(ch->base, s, kind, sock_cb_ev, ch);
+	if (!ss->ev)
+		return -1;
+	return event_add(ss->ev, NULL);
+}
+
+static size_t write_cb(char *data, size_t size, size_t n, void *userp)
+{
+	struct sms_xfer *x = userp;
+	size_t len = size * n, keep = len;
+
+	if (x->resp_len + keep > SMS_RESP_MAX)
+		keep = SMS_RESP_MAX - x->resp_len; /* the rest is read and dropped */
+	if (keep) {
+		char *p = realloc(x->resp, x->resp_len + keep + 1);
+		if (!p)
+			return 0;
+		memcpy(p + x->resp_len, data, keep);
+		x->resp = p;
+		x->resp_len += keep;
+		p[x->resp_len] = '\0';
+	}
+	return len;
+}
+
+/* Retry-After in its seconds form; the HTTP-date form is ignored. */
+static size_t header_cb(char *data, size_t size, size_t n, void *userp)
+{
+	struct sms_xfer *x = userp;
+	size_t len = size * n;
+	static const char name[] = "retry-after:";
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		x->retry_after = 0; /* a new response (after 100 Continue, say) */
+	} else if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
+		const char *p = data + sizeof name - 1, *end = data + len;
+		long v = 0;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && *p >= '0' && *p <= '9') {
+			while (p < end && *p >= '0' && *p <= '9' && v <= SMS_RETRY_AFTER_MAX)
+				v = v * 10 + (*p++ - '0');
+			x->retry_after = (int)(v > SMS_RETRY_AFTER_MAX ? SMS_RETRY_AFTER_MAX : v);
+		}
+	}
+	return len;
+}
+
+/* ---- sending ---- */
+
+static int start_one(struct channel *ch, struct sms_xfer *x)
+{
+	CURL *e = curl_easy_init();
+
+	if (!e)
+		return -1;
+	x->easy = e;
+	curl_easy_setopt(e, CURLOPT_URL, ch->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "dunnd/" DUNN_VERSION);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, ch->headers);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->body));
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)SMS_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ch->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+	if (ch->provider == SMS_TWILIO) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, ch->account_sid);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, ch->token);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &x->started);
+	if (curl_multi_add_handle(ch->multi, e) != CURLM_OK)
+		return -1;
+	x->rnext = ch->wire;
+	if (ch->wire)
+		ch->wire->rprev = x;
+	ch->wire = x;
+	ch->running++;
+	return 0;
+}
+
+/* Move queued messages onto the wire while there is room. */
+static void start_queued(struct channel *ch)
+{
+	while (ch->queue && ch->running < (size_t)ch->max_inflight && !ch->closing) {
+		struct sms_xfer *x = ch->queue;
+		ch->queue = x->next;
+		if (!ch->queue)
+			ch->queue_tail = NULL;
+		ch->queued--;
+		x->next = NULL;
+		if (start_one(ch, x) != 0) {
+			snprintf(x->result.error, sizeof x->result.error,
+				 "cannot start transfer: out of memory");
+			finish(ch, x, CHANNEL_RETRY);
+		}
+	}
+}
+
+static int e164_ok(const char *s)
+{
+	size_t n;
+
+	if (!s || s[0] != '+' || s[1] < '1' || s[1] > '9')
+		return 0;
+	n = strlen(s + 1);
+	return n >= 7 && n <= 15 && strspn(s + 1, "0123456789") == n;
+}
+
+static char *build_body(const struct channel *ch, const char *to, const char *text,
+			int64_t delivery_id)
+{
+	if (ch->provider == SMS_TWILIO) {
+		/* A Messaging Service SID (MG...) goes where a sender would. */
+		int svc = strncmp(ch->from, "MG", 2) == 0;
+		const char *kv[] = {"To", to, svc ? "MessagingServiceSid" : "From", ch->from,
+				    "Body", text, "StatusCallback", ch->status_callback};
+		return form_encode(kv, 4);
+	}
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "to", to, "from", ch->from, "body", text,
+			      "callback_url", ch->status_callback, "reference",
+			      (json_int_t)delivery_id);
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return s;
+}
+
+static int sms_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done, void *arg)
+{
+	struct sms_xfer *x;
+	char *text;
+	size_t len;
+
+	if (ch->closing || ch->queued >= (size_t)ch->max_queued)
+		return -1;
+	x = calloc(1, sizeof *x);
+	if (!x)
+		return -1;
+	x->ch = ch;
+	x->delivery_id = m->delivery_id;
+	x->done = done;
+	x->arg = arg;
+	log_mask_phone(m->to_addr, x->to_masked, sizeof x->to_masked);
+	clock_gettime(CLOCK_MONOTONIC, &x->started);
+	/* Templates end with a newline; it would cost a character. */
+	len = m->text ? strlen(m->text) : 0;
+	while (len > 0 && (m->text[len - 1] == '\n' || m->text[len - 1] == '\r' ||
+			   m->text[len - 1] == ' '))
+		len--;
+	ch->inflight++;
+	if (!e164_ok(m->to_addr)) {
+		snprintf(x->result.error, sizeof x->result.error,
+			 "recipient is not an E.164 number");
+		finish(ch, x, CHANNEL_FAILED);
+		log_result(ch, x, 0);
+		return 0;
+	}
+	if (len == 0 || smsseg_count(m->text, len, &x->seg) != 0) {
+		snprintf(x->result.error, sizeof x->result.error,
+			 len ? "message text is not valid UTF-8" : "message text is empty");
+		finish(ch, x, CHANNEL_FAILED);
+		log_result(ch, x, 0);
+		return 0;
+	}
+	if (x->seg.segments > (size_t)ch->max_segments) {
+		snprintf(x->result.error, sizeof x->result.error,
+			 "message needs %zu segments (%s, %zu units), max_segments is %d",
+			 x->seg.segments, smsseg_encoding_name(x->seg.encoding), x->seg.units,
+			 ch->max_segments);
+		finish(ch, x, CHANNEL_FAILED);
+		log_result(ch, x, 0);
+		return 0;
+	}
+	text = strndup(m->text, len);
+	x->body = text ? build_body(ch, m->to_addr, text, m->delivery_id) : NULL;
+	free(text);
+	if (!x->body) {
+		ch->inflight--;
+		xfer_free(x);
+		return -1;
+	}
+	if (ch->queue_tail)
+		ch->queue_tail->next = x;
+	else
+		ch->queue = x;
+	ch->queue_tail = x;
+	ch->queued++;
+	start_queued(ch);
+	return 0;
+}
+
+static size_t sms_inflight(const struct channel *ch)
+{
+	return ch->inflight;
+}
+
+/* ---- setup ---- */
+
+/* https anywhere; plain http only to this machine (tests, a local relay). */
+static int api_base_ok(const char *base, char *why, size_t whylen)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int ok = 0;
+
+	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
+		if (strcmp(scheme, "https") == 0)
+			ok = 1;
+		else if (strcmp(scheme, "http") == 0)
+			ok = !strcmp(host, "127.0.0.1") || !strcasecmp(host, "localhost") ||
+			     !strcmp(host, "[::1]");
+		if (!ok)
+			snprintf(why, whylen, "'api_base' must be https:// (http:// only for "
+					      "127.0.0.1 or localhost)");
+	} else {
+		snprintf(why, whylen, "'api_base' is not a valid URL");
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return ok ? 0 : -1;
+}
+
+static void sms_free(struct channel *ch)
+{
+	if (ch->multi)
+		curl_multi_cleanup(ch->multi);
+	while (ch->socks) /* those curl did not hand back while cleaning up */
+		sock_free(ch, ch->socks);
+	if (ch->ev_timer)
+		event_free(ch->ev_timer);
+	if (ch->ev_done)
+		event_free(ch->ev_done);
+	curl_slist_free_all(ch->headers);
+	free(ch->instance);
+	free(ch->url);
+	free(ch->account_sid);
+	if (ch->token)
+		explicit_bzero(ch->token, strlen(ch->token));
+	free(ch->token);
+	if (ch->webhook_secret)
+		explicit_bzero(ch->webhook_secret, strlen(ch->webhook_secret));
+	free(ch->webhook_secret);
+	free(ch->from);
+	free(ch->status_callback);
+	free(ch);
+}
+
+/* An optional positive integer key; -1 (with err) when present but bad. */
+static int conf_int(json_t *conf, const char *key, int def, int min, int max, const char *inst,
+		    char *err, size_t errlen)
+{
+	json_t *v = json_object_get(conf, key);
+
+	if (!v)
+		return def;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errlen, "channel '%s': '%s' must be an integer from %d to %d", inst,
+			 key, min, max);
+		return -1;
+	}
+	return (int)json_integer_value(v);
+}
+
+static char *join_url(const char *base, const char *path)
+{
+	size_t bl = strlen(base);
+	char *out = NULL;
+
+	while (bl > 0 && base[bl - 1] == '/')
+		bl--;
+	if (asprintf(&out, "%.*s%s", (int)bl, base, path) < 0)
+		return NULL;
+	return out;
+}
+
+static int sid_ok(const char *s)
+{
+	return s && *s && strlen(s) < 64 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+		       strlen(s);
+}
+
+static int setup_headers(struct channel *ch)
+{
+	struct curl_slist *h = NULL, *t;
+	char *auth = NULL;
+
+	/* Never "Expect: 100-continue": one round trip per message. */
+	h = curl_slist_append(h, "Expect:");
+	if (h && (t = curl_slist_append(h, "Accept: application/json")))
+		h = t;
+	if (ch->provider == SMS_GENERIC) {
+		if (h && (t = curl_slist_append(h, "Content-Type: application/json")))
+			h = t;
+		if (asprintf(&auth, "Authorization: Bearer %s", ch->token) < 0)
+			auth = NULL;
+		t = h && auth ? curl_slist_append(h, auth) : NULL;
+		if (auth)
+			explicit_bzero(auth, strlen(auth));
+		free(auth);
+		if (!t) {
+			curl_slist_free_all(h);
+			return -1;
+		}
+		h = t;
+	} else if (h && (t = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded"))) {
+		h = t;
+	}
+	ch->headers = h;
+	return h ? 0 : -1;
+}
+
+static struct channel *sms_init(const char *instance, json_t *conf, const struct channel_env *env,
+				char *err, size_t errlen)
+{
+	struct channel *ch;
+	const char *provider = json_string_value(json_object_get(conf, "provider"));
+	const char *base = json_string_value(json_object_get(conf, "api_base"));
+	const char *sid = json_string_value(json_object_get(conf, "account_sid"));
+	const char *tokf = json_string_value(json_object_get(conf, "auth_token_file"));
+	const char *whf = json_string_value(json_object_get(conf, "webhook_secret_file"));
+	const char *from = json_string_value(json_object_get(conf, "from"));
+	char why[160];
+
+	static int curl_ready;
+	if (!curl_ready) {
+		/* The daemon is single-threaded at init; curl's global state once. */
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+			snprintf(err, errlen, "channel '%s': curl_global_init failed", instance);
+			return NULL;
+		}
+		curl_ready = 1;
+	}
+	ch = calloc(1, sizeof *ch);
+	if (!ch) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ch->instance = strdup(instance);
+	ch->base = env->base;
+	if (!provider || (strcmp(provider, "twilio") && strcmp(provider, "generic"))) {
+		snprintf(err, errlen, "channel '%s': 'provider' must be \"twilio\" or \"generic\"",
+			 instance);
+		goto fail;
+	}
+	ch->provider = strcmp(provider, "twilio") == 0 ? SMS_TWILIO : SMS_GENERIC;
+	if (!base || api_base_ok(base, why, sizeof why) != 0) {
+		snprintf(err, errlen, "channel '%s': %s", instance,
+			 base ? why : "'api_base' is required");
+		goto fail;
+	}
+	if (!from || !*from) {
+		snprintf(err, errlen, "channel '%s': 'from' is required", instance);
+		goto fail;
+	}
+	if (!tokf) {
+		snprintf(err, errlen, "channel '%s': 'auth_token_file' is required", instance);
+		goto fail;
+	}
+	ch->token = config_read_secret(env->confdir, tokf);
+	if (!ch->token || !*ch->token) {
+		snprintf(err, errlen, "channel '%s': auth_token_file '%s' is unreadable or empty",
+			 instance, tokf);
+		goto fail;
+	}
+	ch->webhook_secret = whf ? config_read_secret(env->confdir, whf) : strdup(ch->token);
+	if (!ch->webhook_secret || !*ch->webhook_secret) {
+		snprintf(err, errlen, "channel '%s': webhook_secret_file '%s' is unreadable or empty",
+			 instance, whf ? whf : "");
+		goto fail;
+	}
+	if (ch->provider == SMS_TWILIO) {
+		char path[160];
+		if (!sid_ok(sid)) {
+			snprintf(err, errlen, "channel '%s': 'account_sid' is required (letters and "
+					      "digits)", instance);
+			goto fail;
+		}
+		ch->account_sid = strdup(sid);
+		snprintf(path, sizeof path, "/2010-04-01/Accounts/%s/Messages.json", sid);
+		ch->url = join_url(base, path);
+		ch->status_callback = join_url(env->public_url ? env->public_url : "",
+					       "/webhooks/twilio/status");
+	} else {
+		ch->url = join_url(base, "/messages");
+		ch->status_callback = join_url(env->public_url ? env->public_url : "",
+					       "/webhooks/sms/status");
+	}
+	ch->from = strdup(from);
+	ch->max_segments = conf_int(conf, "max_segments", 6, 1, 10, instance, err, errlen);
+	ch->max_inflight = conf_int(conf, "max_inflight", 64, 1, 4096, instance, err, errlen);
+	ch->max_queued = conf_int(conf, "max_queued", 4096, 0, 1 << 20, instance, err, errlen);
+	ch->timeout_ms = conf_int(conf, "timeout_ms", 10000, 100, 600000, instance, err, errlen);
+	if (ch->max_segments < 0 || ch->max_inflight < 0 || ch->max_queued < 0 || ch->timeout_ms < 0)
+		goto fail;
+	ch->max_queued += ch->max_inflight; /* room to start max_inflight at once */
+	if (!ch->instance || !ch->url || !ch->status_callback || !ch->from ||
+	    setup_headers(ch) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	ch->multi = curl_multi_init();
+	ch->ev_timer = evtimer_new(env->base, timer_cb_ev, ch);
+	ch->ev_done = event_new(env->base, -1, 0, done_cb, ch);
+	if (!ch->multi || !ch->ev_timer || !ch->ev_done) {
+		snprintf(err, errlen, "channel '%s': cannot set up curl", instance);
+		goto fail;
+	}
+	curl_multi_setopt(ch->multi, CURLMOPT_SOCKETFUNCTION, multi_sock_cb);
+	curl_multi_setopt(ch->multi, CURLMOPT_SOCKETDATA, ch);
+	curl_multi_setopt(ch->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
+	curl_multi_setopt(ch->multi, CURLMOPT_TIMERDATA, ch);
+	/* Keep a warm connection for every transfer that may run at once. */
+	curl_multi_setopt(ch->multi, CURLMOPT_MAXCONNECTS, (long)ch->max_inflight);
+	return ch;
+fail:
+	sms_free(ch);
+	return NULL;
+}
+
+/* Stop accepting; give transfers on the wire up to timeout_ms to finish
+ * (the loop may be gone, so curl polls by itself), report the rest as
+ * retries, and free everything. */
+static void sms_close(struct channel *ch)
+{
+	struct timespec t0;
+	struct sms_xfer *x;
+
+	ch->closing = 1;
+	while ((x = ch->queue) != NULL) {
+		ch->queue = x->next;
+		ch->queued--;
+		snprintf(x->result.error, sizeof x->result.error, "channel closed before sending");
+		finish(ch, x, CHANNEL_RETRY);
+	}
+	ch->queue_tail = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (ch->running > 0 && ms_since(&t0) < ch->timeout_ms) {
+		int still;
+		curl_multi_perform(ch->multi, &still);
+		check_multi_info(ch);
+		if (ch->running > 0)
+			curl_multi_poll(ch->multi, NULL, 0, 100, NULL);
+	}
+	while ((x = ch->wire) != NULL) {
+		wire_remove(ch, x);
+		snprintf(x->result.error, sizeof x->result.error,
+			 "channel closed with the request in flight");
+		finish(ch, x, CHANNEL_RETRY);
+	}
+	done_cb(-1, 0, ch);
+	sms_free(ch);
+}
+
+/* ---- provider callbacks ---- */
+
+static void copy_field(char *dst, size_t dstlen, const char *src)
+{
+	size_t n = src ? strlen(src) : 0;
+
+	if (n >= dstlen) {
+		n = dstlen - 1;
+		while (n > 0 && ((unsigned char)src[n] & 0xC0) == 0x80)
+			n--; /* never cut a UTF-8 sequence in half */
+	}
+	if (n)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int path_is(const char *path, const char *suffix)
+{
+	size_t pl = path ? strlen(path) : 0, sl = strlen(suffix);
+
+	return pl >= sl && strcmp(path + pl - sl, suffix) == 0;
+}
+
+/* Twilio error codes in a status callback that mean the number is bad. */
+static int twilio_dead_number(const char *code)
+{
+	return twilio_bounce_code(code) || !strcmp(code, "30005") || !strcmp(code, "30006");
+}
+
+static int twilio_webhook(struct channel *ch, const struct channel_request *req,
+			  struct channel_event *ev, size_t max, size_t *n, const char **reply)
+{
+	struct form f;
+	enum form_error fe;
+	enum sig_result sr;
+	int rc = 200;
+
+	if (req->content_type &&
+	    strncasecmp(req->content_type, "application/x-www-form-urlencoded", 33) != 0)
+		return 400;
+	fe = form_parse(req->body, req->body_len, &f);
+	if (fe != FORM_OK)
+		return 400;
+	sr = sig_twilio_verify(ch->token, req->url, &f, req->signature);
+	if (sr != SIG_OK) {
+		log_warn("sms", "event=webhook_rejected channel=%s path=%s reason=\"%s\"",
+			 ch->instance, req->path ? req->path : "", sig_strerror(sr));
+		form_free(&f);
+		return 403;
+	}
+	if (path_is(req->path, "/status")) {
+		const char *sid = form_get(&f, "MessageSid");
+		const char *st = form_get(&f, "MessageStatus");
+		const char *code = form_get(&f, "ErrorCode");
+		const char *to = form_get(&f, "To");
+		if (!sid)
+			sid = form_get(&f, "SmsSid");
+		if (!st)
+			st = form_get(&f, "SmsStatus");
+		if (!sid || !*sid || !st || !*st || max < 1) {
+			rc = 400;
+			goto out;
+		}
+		memset(&ev[0], 0, sizeof ev[0]);
+		ev[0].kind = CHANNEL_EV_STATUS;
+		copy_field(ev[0].provider_id, sizeof ev[0].provider_id, sid);
+		copy_field(ev[0].status, sizeof ev[0].status, st);
+		copy_field(ev[0].error_code, sizeof ev[0].error_code, code);
+		copy_field(ev[0].address, sizeof ev[0].address, to);
+		*n = 1;
+		if (code && twilio_dead_number(code) && to && *to && max >= 2) {
+			ev[1] = ev[0];
+			ev[1].kind = CHANNEL_EV_BOUNCE;
+			*n = 2;
+		}
+	} else if (path_is(req->path, "/inbound")) {
+		const char *from = form_get(&f, "From"), *body = form_get(&f, "Body");
+		if (!from || !*from || !body || max < 1) {
+			rc = 400;
+			goto out;
+		}
+		memset(&ev[0], 0, sizeof ev[0]);
+		ev[0].kind = CHANNEL_EV_INBOUND;
+		copy_field(ev[0].provider_id, sizeof ev[0].provider_id, form_get(&f, "MessageSid"));
+		copy_field(ev[0].address, sizeof ev[0].address, from);
+		copy_field(ev[0].body, sizeof ev[0].body, body);
+		*n = 1;
+		*reply = TWIML_EMPTY;
+	} else {
+		rc = 404;
+	}
+out:
+	form_free(&f);
+	return rc;
+}
+
+/* Generic provider: JSON bodies signed with X-Dunn-Timestamp and
+ * X-Dunn-Signature. status: {"id", "status", "error_code"?, "to"?};
+ * inbound: {"from", "body", "id"?}. */
+static int generic_webhook(struct channel *ch, const struct channel_request *req,
+			   struct channel_event *ev, size_t max, size_t *n)
+{
+	enum sig_result sr = sig_dunn_verify(ch->webhook_secret, req->timestamp, req->body,
+					     req->body_len, req->signature, req->now);
+	json_t *j, *code;
+	int rc = 200;
+
+	if (sr != SIG_OK) {
+		log_warn("sms", "event=webhook_rejected channel=%s path=%s reason=\"%s\"",
+			 ch->instance, req->path ? req->path : "", sig_strerror(sr));
+		return 403;
+	}
+	j = json_loadb(req->body ? req->body : "", req->body_len, 0, NULL);
+	if (!json_is_object(j) || max < 1) {
+		json_decref(j);
+		return 400;
+	}
+	memset(&ev[0], 0, sizeof ev[0]);
+	if (path_is(req->path, "/status")) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+		const char *st = json_string_value(json_object_get(j, "status"));
+		if (!id || !*id || !st || !*st) {
+			rc = 400;
+			goto out;
+		}
+		ev[0].kind = CHANNEL_EV_STATUS;
+		copy_field(ev[0].provider_id, sizeof ev[0].provider_id, id);
+		copy_field(ev[0].status, sizeof ev[0].status, st);
+		code = json_object_get(j, "error_code");
+		if (json_is_string(code))
+			copy_field(ev[0].error_code, sizeof ev[0].error_code, json_string_value(code));
+		else if (json_is_integer(code))
+			snprintf(ev[0].error_code, sizeof ev[0].error_code,
+				 "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+		copy_field(ev[0].address, sizeof ev[0].address,
+			   json_string_value(json_object_get(j, "to")));
+	} else if (path_is(req->path, "/inbound")) {
+		const char *from = json_string_value(json_object_get(j, "from"));
+		const char *body = json_string_value(json_object_get(j, "body"));
+		if (!from || !*from || !body) {
+			rc = 400;
+			goto out;
+		}
+		ev[0].kind = CHANNEL_EV_INBOUND;
+		copy_field(ev[0].provider_id, sizeof ev[0].provider_id,
+			   json_string_value(json_object_get(j, "id")));
+		copy_field(ev[0].address, sizeof ev[0].address, from);
+		copy_field(ev[0].body, sizeof ev[0].body, body);
+	} else {
+		rc = 404;
+		goto out;
+	}
+	*n = 1;
+out:
+	json_decref(j);
+	return rc;
+}
+
+static int sms_webhook(struct channel *ch, const struct channel_request *req,
+		       struct channel_event *ev, size_t max, size_t *n, const char **reply)
+{
+	*n = 0;
+	*reply = NULL;
+	if (ch->provider == SMS_TWILIO)
+		return twilio_webhook(ch, req, ev, max, n, reply);
+	return generic_webhook(ch, req, ev, max, n);
+}
+
+const struct channel_ops channel_module = {
+	.name = "sms",
+	.abi = CHANNEL_ABI,
+	.caps = CHANNEL_CAP_SEGMENTS,
+	.init = sms_init,
+	.send = sms_send,
+	.inflight = sms_inflight,
+	.close = sms_close,
+	.webhook = sms_webhook,
+};

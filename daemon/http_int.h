@@ -1,0 +1,48 @@
+/* Internals shared by the HTTP server's files (http.c: server, health,
+ * metrics; http_hook.c: provider webhooks). */
+#ifndef DUNN_HTTP_INT_H
+#define DUNN_HTTP_INT_H
+
+#include <event2/http.h>
+
+#include "dunnd.h"
+
+struct http_job;
+
+struct http {
+	struct dunnd *d;
+	struct evhttp *srv;
+	/* Its own connection: webhook writes are single autocommit statements
+	 * and must never run inside the poller's claim transaction, which
+	 * shares d->db; health pings do not queue behind batch work. */
+	struct pgq *db;
+	struct event *ev_tick;
+	double db_ok_at;  /* monotonic: last answered SELECT 1 */
+	double tick_at;   /* monotonic: last timer tick (loop liveness) */
+	unsigned ticks;
+	int ping_busy, gauge_busy;
+	char *webhook_secret;
+	struct http_job *jobs; /* webhooks waiting for the database */
+};
+
+/* Send a response with the headers every response carries. path names a
+ * webhook route for the request counter (NULL: not counted). */
+void http_reply(struct evhttp_request *req, const char *path, int code, const char *ctype,
+		const char *body, size_t len);
+
+enum http_hook_kind {
+	HOOK_TWILIO_STATUS,
+	HOOK_TWILIO_INBOUND,
+	HOOK_SMS_STATUS,
+	HOOK_SMS_INBOUND,
+	HOOK_EMAIL_EVENTS,
+};
+
+/* http_hook.c */
+void http_hook(struct http *h, struct evhttp_request *req, const char *path,
+	       enum http_hook_kind kind);
+/* On shutdown: answer every waiting webhook 503 and forget the requests;
+ * the jobs themselves are freed when pgq fails their queries. */
+void http_hook_abort_all(struct http *h);
+
+#endif
