@@ -19,10 +19,16 @@ struct ctl {
 PGresult *ctl_exec(struct ctl *c, const char *sql, int n, const char *const *params);
 /* --at ISO8601 from argv (removed from it), else now. -1 on a bad value. */
 int ctl_take_at(int *argc, char **argv, int64_t *at);
+/* "--name VALUE" taken out of argv; NULL when absent. */
+const char *ctl_take_opt(int *argc, char **argv, const char *name);
 
 int ctl_migrate(struct ctl *c, int argc, char **argv);
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_pay(struct ctl *c, int argc, char **argv);
 int ctl_status(struct ctl *c, int argc, char **argv);
+int ctl_promise(struct ctl *c, int argc, char **argv);
+int ctl_pause(struct ctl *c, int argc, char **argv);
+int ctl_resume(struct ctl *c, int argc, char **argv);
+int ctl_dispute(struct ctl *c, int argc, char **argv);
 
 #endif

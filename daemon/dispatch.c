@@ -9,6 +9,7 @@
 
 #include "dunnd.h"
 #include "log.h"
+#include "metrics.h"
 #include "money.h"
 #include "pgarr.h"
 #include "tmplset.h"
@@ -48,7 +49,7 @@ static const char SQL_LEASE[] =
 	"         updated_at = now()\n"
 	"  FROM lease WHERE d.id = lease.id\n"
 	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
-	"            d.invoice_id)\n"
+	"            d.invoice_id, d.dispute_id)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
 	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
 	"       coalesce(b.balance, 0), b.currency, coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
@@ -57,9 +58,13 @@ static const char SQL_LEASE[] =
 	"               WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
 	"               WHERE s.channel = 'sms' AND s.address = a.phone),\n"
-	"       pi.amount_due, pi.currency, pi.external_ref\n"
+	"       coalesce(dr.original_amount, pi.amount_due), pi.currency, pi.external_ref,\n"
+	"       dr.reference,\n"
+	"       coalesce(to_char((c.paused_until AT TIME ZONE a.timezone) - interval '1 day',\n"
+	"                        'YYYY-MM-DD'), '')\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
+	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
 	"JOIN dunning.cases c ON c.id = u.case_id\n"
 	"LEFT JOIN LATERAL (SELECT sum(amount_due) AS balance, min(currency) AS currency,\n"
 	"                          min(due_date) AS oldest_due, count(*) AS n\n"
@@ -70,7 +75,7 @@ static const char SQL_LEASE[] =
 enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
 	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_BALANCE, L_CURRENCY, L_DUE, L_COUNT, L_EMAIL_SUPP,
-	L_SMS_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF,
+	L_SMS_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
 };
 
 static const char SQL_RESULTS[] =
@@ -253,6 +258,8 @@ struct sendctx {
 	int attempts;
 	char *address;
 	const char *sup_channel;
+	const char *chan; /* channel name and start time, for metrics */
+	double t0;
 };
 
 static void send_done(const struct channel_result *r, void *arg)
@@ -281,6 +288,8 @@ static void send_done(const struct channel_result *r, void *arg)
 		break;
 	}
 	s->inflight--;
+	metrics_inc("dunnd_deliveries_total", "channel", x->chan, "status", status, NULL);
+	metrics_observe("dunnd_send_latency_seconds", metrics_now() - x->t0, "channel", x->chan, NULL);
 	queue_result(s, r->delivery_id, status, r->provider_id, r->error, retry, x->address,
 		     r->status == CHANNEL_BOUNCE ? x->sup_channel : NULL);
 	free(x->address);
@@ -292,8 +301,8 @@ static void send_done(const struct channel_result *r, void *arg)
 
 /* Values a template may use, looked up by name while rendering. */
 struct vars {
-	const char *name, *account_ref, *pay_url, *company, *support;
-	char amount[64], due_date[96], days_overdue[24], invoice_count[24];
+	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
+	char amount[64], due_date[96], days_overdue[24], invoice_count[24], promise_date[96];
 };
 
 static const char *var_lookup(void *ctx, const char *name)
@@ -318,6 +327,12 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->company;
 	if (!strcmp(name, "support"))
 		return v->support;
+	if (!strcmp(name, "invoice_ref"))
+		return v->invoice_ref;
+	if (!strcmp(name, "dispute_ref"))
+		return v->dispute_ref;
+	if (!strcmp(name, "promise_date"))
+		return v->promise_date;
 	return NULL;
 }
 
@@ -400,6 +415,12 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct var
 			 days_between(y, m, d, &lt));
 	}
 	snprintf(v->invoice_count, sizeof v->invoice_count, "%s", PQgetvalue(res, r, L_COUNT));
+	v->invoice_ref = PQgetvalue(res, r, L_INV_REF);
+	v->dispute_ref = PQgetvalue(res, r, L_DISPUTE_REF);
+	due = PQgetvalue(res, r, L_PROMISE_DATE);
+	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3 &&
+	    tz_format_date(y, m, d, locale, v->promise_date, sizeof v->promise_date) < 0)
+		snprintf(v->promise_date, sizeof v->promise_date, "%s", due);
 	if (token_make(s->d->link_secret, account_id, now + LINK_DAYS * 86400, token,
 		       sizeof token) != 0)
 		token[0] = '\0';
@@ -471,6 +492,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	x->attempts = atoi(PQgetvalue(res, r, L_ATTEMPTS));
 	x->address = strdup(addr);
 	x->sup_channel = is_email ? "email" : "sms";
+	x->chan = ch->name;
+	x->t0 = metrics_now();
 	s->inflight++;
 	if (ch->ops->send(ch->ch, &msg, send_done, x) != 0) {
 		s->inflight--;

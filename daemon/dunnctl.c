@@ -34,6 +34,25 @@ static const struct command commands[] = {
 	 "Queued reminders are cancelled once the account owes nothing."},
 	{"status", ctl_status, "status",
 	 "Show cases by state and deliveries by channel and status."},
+	{"promise", ctl_promise, "promise ACCOUNT_REF --until YYYY-MM-DD [--at ISO8601]",
+	 "Record a promise to pay: reminders pause until the end of that day in the\n"
+	 "customer's time zone (at most max_promise_days ahead), then resume by\n"
+	 "themselves if the account is still unpaid. The customer gets an\n"
+	 "acknowledgement on the confirmation channels."},
+	{"pause", ctl_pause,
+	 "pause ACCOUNT_REF [--reason hardship|manual] [--until YYYY-MM-DD] [--note TEXT]",
+	 "Pause the account's open case (a hardship plan or a manual hold), until a\n"
+	 "date or until 'dunnctl resume'."},
+	{"resume", ctl_resume, "resume ACCOUNT_REF [--at ISO8601]",
+	 "End a pause now; the engine looks at the case on its next cycle."},
+	{"dispute", ctl_dispute,
+	 "dispute INVOICE_REF --reason TEXT [--detail TEXT] [--channel ops|web|phone]\n"
+	 "  dunnctl -c FILE dispute investigate|uphold|reject DISPUTE_REF [--note TEXT]\n"
+	 "  dunnctl -c FILE dispute show DISPUTE_REF",
+	 "Open a dispute on one invoice: dunning of that invoice pauses (the rest of\n"
+	 "the account is still dunned) and the customer gets an acknowledgement with\n"
+	 "the dispute reference. 'uphold' writes the invoice down to zero, 'reject'\n"
+	 "resumes dunning of it; either way the customer is told the outcome."},
 	{NULL, NULL, NULL, NULL},
 };
 
@@ -59,19 +78,33 @@ PGresult *ctl_exec(struct ctl *c, const char *sql, int n, const char *const *par
 	return NULL;
 }
 
+const char *ctl_take_opt(int *argc, char **argv, const char *name)
+{
+	for (int i = 1; i + 1 < *argc; i++) {
+		if (strcmp(argv[i], name) != 0)
+			continue;
+		const char *v = argv[i + 1];
+		memmove(&argv[i], &argv[i + 2], (size_t)(*argc - i - 2 + 1) * sizeof *argv);
+		*argc -= 2;
+		return v;
+	}
+	return NULL;
+}
+
 int ctl_take_at(int *argc, char **argv, int64_t *at)
 {
-	*at = (int64_t)time(NULL);
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--at") != 0)
-			continue;
-		if (i + 1 >= *argc || tz_parse_iso8601(argv[i + 1], at) != 0) {
+	const char *v;
+
+	for (int i = 1; i < *argc; i++)
+		if (strcmp(argv[i], "--at") == 0 && i + 1 >= *argc) {
 			fprintf(stderr, "dunnctl: --at needs an ISO 8601 instant\n");
 			return -1;
 		}
-		memmove(&argv[i], &argv[i + 2], (size_t)(*argc - i - 2 + 1) * sizeof *argv);
-		*argc -= 2;
-		return 0;
+	v = ctl_take_opt(argc, argv, "--at");
+	*at = (int64_t)time(NULL);
+	if (v && tz_parse_iso8601(v, at) != 0) {
+		fprintf(stderr, "dunnctl: --at needs an ISO 8601 instant: %s\n", v);
+		return -1;
 	}
 	return 0;
 }
@@ -103,6 +136,10 @@ int main(int argc, char **argv)
 	if (argc >= 3 && !strcmp(argv[1], "-c")) {
 		c.config_path = argv[2];
 		i = 3;
+	}
+	if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
+		usage(stdout);
+		return 0;
 	}
 	if (i >= argc) {
 		usage(stderr);

@@ -617,7 +617,7 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 	if (c->balance <= 0) {
 		a->verdict = POLICY_RESOLVE;
 		a->state = "resolved";
-		a->reason = "paid";
+		a->reason = "balance cleared";
 		return 0;
 	}
 	if (c->paused && (c->paused_until == 0 || c->paused_until > c->now)) {

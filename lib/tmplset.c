@@ -8,7 +8,7 @@
 
 const char *const tmplset_vars[] = {
 	"name", "account_ref", "amount", "due_date", "days_overdue", "invoice_count",
-	"pay_url", "company", "support", NULL,
+	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", NULL,
 };
 
 struct tmplset {

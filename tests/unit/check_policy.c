@@ -237,7 +237,7 @@ struct decide_case {
 
 static const struct decide_case decisions[] = {
 	{"paid", "2026-11-10T15:00:00Z", NULL, 0, 0, 0, 0, 0, NULL, NULL, POLICY_RESOLVE,
-	 "resolved", "paid", NULL, 0},
+	 "resolved", "balance cleared", NULL, 0},
 	{"all disputed", "2026-11-10T15:00:00Z", NULL, 0, 0, 4990, 0, 0, NULL, NULL, POLICY_WAIT,
 	 "disputed", "balance under dispute", "2026-11-11T15:00:00Z", 0},
 	{"part disputed still dunned", "2026-11-10T15:00:00Z", NULL, 0, 4990, 1000, 0, 0, NULL,

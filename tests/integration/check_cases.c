@@ -1,0 +1,218 @@
+/* Pauses, promises and disputes, driven through dunnctl against a real
+ * database, with the daemon walking the days and a real mail sink. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir, *cfg, *conninfo;
+static PGconn *db;
+
+static const char ACCOUNTS[] =
+	"account_ref,name,email,phone,locale,timezone,segment\n"
+	"A-1,Alice Example,alice@customer.test,,en-US,America/New_York,retail\n"
+	"A-2,Bob Example,bob@customer.test,,en-US,America/New_York,retail\n";
+static const char INVOICES[] =
+	"invoice_ref,account_ref,amount,currency,due_date,description\n"
+	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+	"INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n"
+	"INV-3,A-2,20.00,USD,2026-11-02,Roaming\n";
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("cases");
+	cfg = tu_config(dir, conninfo, NULL, NULL);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	free(tu_file(dir, "accounts.csv", ACCOUNTS));
+	free(tu_file(dir, "invoices.csv", INVOICES));
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir), 0);
+	db = tu_connect(conninfo);
+	tu_mail_clear();
+}
+
+static void teardown(void)
+{
+	PQfinish(db);
+	free(dir);
+	free(cfg);
+	free(conninfo);
+}
+
+static void run_once(const char *at)
+{
+	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
+	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+}
+
+static long long reminders(const char *ref)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a "
+		 "ON a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'reminder' "
+		 "AND d.status = 'sent'",
+		 ref);
+	return tu_qint(db, sql);
+}
+
+/* The sink's message whose subject contains text: its index, or 0. */
+static int find_subject(const char *text)
+{
+	for (int i = tu_mail_count(); i >= 1; i--) {
+		json_t *m = tu_mail(i);
+		int hit = strstr(json_string_value(json_object_get(m, "subject")), text) != NULL;
+		json_decref(m);
+		if (hit)
+			return i;
+	}
+	return 0;
+}
+
+START_TEST(promise_pauses_then_resumes)
+{
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(reminders("A-1"), 1);
+	ck_assert_msg(tu_sh("dunnctl -c %s promise A-1 --until 2026-11-20 --at 2026-11-11T12:00:00Z",
+			    cfg) == 0,
+		      "%s", tu_output());
+	run_once("2026-11-11T15:00:00Z");
+	int i = find_subject("Thank you: we have noted your payment date");
+	ck_assert_int_gt(i, 0);
+	json_t *m = tu_mail(i);
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")),
+				     "by November 20, 2026"));
+	json_decref(m);
+	/* Day 10 would be the second reminder: paused until the 20th ends. */
+	run_once("2026-11-15T15:00:00Z");
+	run_once("2026-11-20T15:00:00Z");
+	ck_assert_int_eq(reminders("A-1"), 1);
+	/* Still unpaid after the promised day: resumes by itself. */
+	run_once("2026-11-21T15:00:00Z");
+	ck_assert_int_eq(reminders("A-1"), 2);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
+				     "WHERE kind = 'case_paused'"),
+			 1);
+}
+END_TEST
+
+START_TEST(promise_beyond_horizon_refused)
+{
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s promise A-1 --until 2027-06-01 --at 2026-11-11T12:00:00Z",
+			       cfg),
+			 1);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "max_promise_days"));
+	ck_assert_int_eq(tu_sh("dunnctl -c %s promise A-1 --until 2026-02-30", cfg), 2);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s promise NOPE --until 2026-11-20 --at 2026-11-11T12:00:00Z",
+			       cfg),
+			 1);
+}
+END_TEST
+
+START_TEST(manual_pause_and_resume)
+{
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s pause A-1 --reason hardship --note plan "
+			       "--at 2026-11-10T16:00:00Z",
+			       cfg),
+			 0);
+	run_once("2026-11-12T15:00:00Z");
+	run_once("2026-11-14T15:00:00Z");
+	ck_assert_int_eq(reminders("A-1"), 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s resume A-1 --at 2026-11-15T14:00:00Z", cfg), 0);
+	run_once("2026-11-15T15:00:00Z");
+	ck_assert_int_eq(reminders("A-1"), 2);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s resume A-1", cfg), 1);
+}
+END_TEST
+
+START_TEST(dispute_pauses_one_invoice_then_rejected)
+{
+	char *ref;
+
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(reminders("A-2"), 1);
+	ck_assert_msg(tu_sh("dunnctl -c %s dispute INV-2 --reason 'not my call' "
+			    "--at 2026-11-10T16:00:00Z",
+			    cfg) == 0,
+		      "%s", tu_output());
+	ref = tu_qstr(db, "SELECT reference FROM dunning.disputes");
+	ck_assert_ptr_nonnull(strstr(tu_output(), ref));
+	/* A repeat intake is refused and names the open dispute. */
+	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute INV-2 --reason again", cfg), 1);
+	run_once("2026-11-10T17:00:00Z");
+	ck_assert_int_gt(find_subject(ref), 0);
+	/* INV-3 is still owed: the case goes on for it. */
+	run_once("2026-11-12T15:00:00Z");
+	ck_assert_int_eq(reminders("A-2"), 2);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute reject %s --note checked "
+			       "--at 2026-11-13T12:00:00Z",
+			       cfg, ref),
+			 0);
+	run_once("2026-11-13T15:00:00Z");
+	ck_assert_int_gt(find_subject("Your query D-1001: our findings"), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute show %s", cfg, ref), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "rejected"));
+	free(ref);
+}
+END_TEST
+
+START_TEST(dispute_upheld_clears_the_charge)
+{
+	char *state;
+
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute INV-1 --reason wrong --at 2026-11-10T16:00:00Z",
+			       cfg),
+			 0);
+	run_once("2026-11-11T15:00:00Z");
+	state = tu_qstr(db, "SELECT state FROM dunning.cases c JOIN dunning.accounts a "
+			    "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	ck_assert_str_eq(state, "disputed");
+	free(state);
+	ck_assert_int_eq(reminders("A-1"), 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute uphold D-1001 --at 2026-11-12T12:00:00Z", cfg),
+			 0);
+	run_once("2026-11-12T15:00:00Z");
+	state = tu_qstr(db, "SELECT state FROM dunning.cases c JOIN dunning.accounts a "
+			    "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	ck_assert_str_eq(state, "resolved");
+	free(state);
+	ck_assert_int_eq(tu_qint(db, "SELECT amount_due FROM dunning.invoices "
+				     "WHERE external_ref = 'INV-1'"),
+			 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT original_amount FROM dunning.disputes"), 4990);
+	ck_assert_int_gt(find_subject("Your query D-1001: resolved in your favour"), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("cases");
+	TCase *tc = tcase_create("pauses and disputes");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, promise_pauses_then_resumes);
+	tcase_add_test(tc, promise_beyond_horizon_refused);
+	tcase_add_test(tc, manual_pause_and_resume);
+	tcase_add_test(tc, dispute_pauses_one_invoice_then_rejected);
+	tcase_add_test(tc, dispute_upheld_clears_the_charge);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
