@@ -1,0 +1,116 @@
+/* SIGHUP reload: a bad policy is reported at file:line:column and the old
+ * one stays in force; a good one takes over without a restart. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "tudaemon.h"
+
+static const char POLICY_FMT[] =
+	"{\n"
+	"  \"grace_days\": 0,\n"
+	"  \"contact_window\": {\"start\": \"00:00\", \"end\": \"23:59\"},\n"
+	"  \"tracks\": [{\"name\": \"only\", \"steps\": [\n"
+	"    {\"after_days\": 1, \"channels\": [\"email\"], \"template\": \"%s\"}]}]\n"
+	"}\n";
+
+static void write_policy(const char *dir, const char *tmpl)
+{
+	char body[1024];
+
+	snprintf(body, sizeof body, POLICY_FMT, tmpl);
+	free(tu_file(dir, "policy.json.new", body));
+	/* Atomic replace, as an operator's deploy tool would do it. */
+	ck_assert_int_eq(tu_sh("mv %s/policy.json.new %s/policy.json", dir, dir), 0);
+}
+
+static int subject_seen(const char *text)
+{
+	for (int i = 1; i <= tu_mail_count(); i++) {
+		json_t *m = tu_mail(i);
+		int hit = strstr(json_string_value(json_object_get(m, "subject")), text) != NULL;
+		json_decref(m);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+START_TEST(reload_keeps_old_on_error_then_swaps)
+{
+	char *dir = tu_tmpdir(), *conninfo = tu_newdb("reload"), *cfg, *policy, *s;
+	struct tud t;
+	char body[1024];
+
+	snprintf(body, sizeof body, POLICY_FMT, "gentle");
+	policy = NULL;
+	cfg = tu_config(dir, conninfo, body, "\"poll_interval_ms\": 200");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_mail_clear();
+	tud_start(&t, dir, cfg, 1, NULL);
+	s = tud_next_state(&t, 10000);
+	ck_assert_ptr_nonnull(strstr(s, "READY=1"));
+	free(s);
+
+	/* A broken policy: logged with its position, old policy kept. */
+	free(tu_file(dir, "policy.json.new", "{\"tracks\": [], \"colour\": \"red\"}\n"));
+	ck_assert_int_eq(tu_sh("mv %s/policy.json.new %s/policy.json", dir, dir), 0);
+	tud_kill(&t, SIGHUP);
+	ck_assert_int_eq(tud_wait_log(&t, "reload_failed", 5000), 0);
+	ck_assert_int_eq(tud_wait_log(&t, "policy.json:1:16: unknown key 'colour'", 1000), 0);
+	tud_book(dir, "one", 1, 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/one-accounts.csv", cfg, dir), 1);
+	/* dunnctl validates the config too: restore for it, then break again. */
+	write_policy(dir, "gentle");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/one-accounts.csv", cfg, dir), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/one-invoices.csv", cfg, dir), 0);
+	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 1, 10000), 1);
+	ck_assert(subject_seen("A friendly reminder"));
+
+	/* A good policy with another template: takes over. */
+	write_policy(dir, "final");
+	tud_kill(&t, SIGHUP);
+	ck_assert_int_eq(tud_wait_log(&t, "event=reloaded", 5000), 0);
+	tud_book(dir, "two", 2, 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/two-accounts.csv", cfg, dir), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/two-invoices.csv", cfg, dir), 0);
+	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 2, 10000), 2);
+	ck_assert(subject_seen("Final reminder"));
+	/* Nothing was sent twice across the reloads. */
+	ck_assert_int_eq(tu_mail_count(), 2);
+
+	tud_kill(&t, SIGTERM);
+	ck_assert_int_eq(tud_wait(&t, 15000), 0);
+	tud_cleanup(&t);
+	free(policy);
+	free(cfg);
+	free(conninfo);
+	free(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("reload");
+	TCase *tc = tcase_create("sighup");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, reload_keeps_old_on_error_then_swaps);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}

@@ -1,0 +1,79 @@
+/* Many instances: two real dunnd processes against one database share the
+ * due cases through FOR UPDATE SKIP LOCKED and leases; the mail sink
+ * counts every reminder exactly once. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+#include "tudaemon.h"
+
+#define N 3000
+
+START_TEST(two_instances_no_duplicates)
+{
+	char *dir = tu_tmpdir(), *conninfo = tu_newdb("scale"), *cfg;
+	PGconn *db;
+	int rc;
+
+	/* Small batches so the two processes interleave many times. */
+	cfg = tu_config(dir, conninfo, NULL, "\"batch_size\": 100, \"send_batch\": 50");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tud_book(dir, "book", 1, N);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/book-accounts.csv", cfg, dir), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/book-invoices.csv", cfg, dir), 0);
+	tu_mail_clear();
+	rc = tu_sh("A=%s; dunnd -c %s --once --at $A 2>%s/a.log & p1=$!; "
+		   "dunnd -c %s --once --at $A 2>%s/b.log & p2=$!; "
+		   "wait $p1; r1=$?; wait $p2; r2=$?; echo \"rc $r1 $r2\"; "
+		   "[ $r1 -eq 0 ] && [ $r2 -eq 0 ]",
+		   tud_iso_now(), cfg, dir, cfg, dir);
+	ck_assert_msg(rc == 0, "%s", tu_output());
+	/* Both took a share of the work (each logs the reminders it queued). */
+	ck_assert_int_eq(tu_sh("grep -q 'cycle_done queued=[1-9]' %s/a.log && "
+			       "grep -q 'cycle_done queued=[1-9]' %s/b.log",
+			       dir, dir),
+			 0);
+	db = tu_connect(conninfo);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), N);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
+			 N);
+	ck_assert_int_eq(tu_mail_count(), N);
+	/* Every recipient exactly once at the sink. */
+	ck_assert_int_eq(tu_sh("cat %s/*.json | grep -o 'c[0-9]*@customer.test' | sort | uniq -d | wc -l "
+			       "| grep -qx 0",
+			       tu_env("DUNN_MAILDIR")),
+			 0);
+	ck_assert_int_eq(tu_sh("cat %s/*.json | grep -o 'c[0-9]*@customer.test' | sort -u | wc -l "
+			       "| grep -qx %d",
+			       tu_env("DUNN_MAILDIR"), N),
+			 0);
+	PQfinish(db);
+	free(cfg);
+	free(conninfo);
+	free(dir);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("scale");
+	TCase *tc = tcase_create("instances");
+
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, two_instances_no_duplicates);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
