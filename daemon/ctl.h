@@ -30,5 +30,6 @@ int ctl_promise(struct ctl *c, int argc, char **argv);
 int ctl_pause(struct ctl *c, int argc, char **argv);
 int ctl_resume(struct ctl *c, int argc, char **argv);
 int ctl_dispute(struct ctl *c, int argc, char **argv);
+int ctl_simulate(struct ctl *c, int argc, char **argv);
 
 #endif

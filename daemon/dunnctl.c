@@ -53,6 +53,12 @@ static const struct command commands[] = {
 	 "the account is still dunned) and the customer gets an acknowledgement with\n"
 	 "the dispute reference. 'uphold' writes the invoice down to zero, 'reject'\n"
 	 "resumes dunning of it; either way the customer is told the outcome."},
+	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601]",
+	 "Run the policy engine over the real book for N days (default 30) with no\n"
+	 "sends and print per day, track, step and channel what would go out. With\n"
+	 "--policy, run that candidate beside the current policy and print only the\n"
+	 "differences, to review a change before reloading it. Assumes nobody pays,\n"
+	 "promises or replies during the simulated days."},
 	{NULL, NULL, NULL, NULL},
 };
 
