@@ -110,6 +110,11 @@ static void load_channels(struct jconf *j, struct config *c)
 			free(path);
 			continue;
 		}
+		/* Names travel through the outbox and logs: keep them plain. */
+		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789_-") != strlen(name) || strlen(name) > 32)
+			jconf_error(j, path, 1, "channel name '%s' must be 1-32 of A-Z a-z 0-9 _ -",
+				    name);
 		module = jconf_str(j, v, path, "module", NULL, 1);
 		if (module) {
 			struct module m;
@@ -118,6 +123,7 @@ static void load_channels(struct jconf *j, struct config *c)
 				char *mp = jconf_path(path, "module");
 				jconf_error(j, mp, 0, "%s", err);
 				free(mp);
+				module = NULL; /* reported once; templates for it not checked */
 			}
 			module_unload(&m);
 		}
@@ -140,35 +146,54 @@ static void load_channels(struct jconf *j, struct config *c)
 	}
 }
 
-/* Every step names configured channels and templates that exist for them. */
+/* A channel the policy names must be configured, and the template it
+ * would carry must exist (at least in en) for that channel's module. */
+static void check_ref(struct config *c, struct diag *diag, const char *text,
+		      const char *channel_path, const char *template_path, const char *channel,
+		      const char *template)
+{
+	const struct config_channel *ch = config_channel(c, channel);
+
+	if (!ch)
+		diag_at(diag, c->policy_path, text, channel_path, 0, "unknown channel '%s'", channel);
+	else if (c->templates && ch->module && !tmplset_find(c->templates, "en", template, ch->module))
+		diag_at(diag, c->policy_path, text, template_path, 0,
+			"unknown template '%s' for channel '%s' (no en/%s.%s)", template, channel,
+			template, ch->module);
+}
+
+/* Notices sent on the confirmation channels besides the confirmation. */
+static const char *const notice_templates[] = {"promise_ack", "dispute_ack", "dispute_upheld",
+					       "dispute_rejected", NULL};
+
 static void check_policy_refs(struct config *c, struct diag *diag)
 {
 	const struct policy *p = c->policy;
 	struct diag ignore = {0};
 	struct jconf j;
+	char cpath[128], tpath[128];
 
 	/* Re-read the policy text only to place the errors. */
 	jconf_open(&j, c->policy_path, &ignore);
 	for (size_t t = 0; t < p->ntracks; t++) {
 		for (size_t s = 0; s < p->tracks[t].nsteps; s++) {
 			const struct policy_step *st = &p->tracks[t].steps[s];
+			snprintf(tpath, sizeof tpath, "tracks[%zu].steps[%zu].template", t, s);
 			for (size_t k = 0; k < st->nchannels; k++) {
-				char path[128];
-				const struct config_channel *ch = config_channel(c, st->channels[k]);
-				if (!ch) {
-					snprintf(path, sizeof path, "tracks[%zu].steps[%zu].channels[%zu]",
-						 t, s, k);
-					diag_at(diag, c->policy_path, j.text, path, 0,
-						"unknown channel '%s'", st->channels[k]);
-				} else if (c->templates && ch->module &&
-					   !tmplset_find(c->templates, "en", st->template, ch->module)) {
-					snprintf(path, sizeof path, "tracks[%zu].steps[%zu].template", t, s);
-					diag_at(diag, c->policy_path, j.text, path, 0,
-						"unknown template '%s' for channel '%s' (no en/%s.%s)",
-						st->template, st->channels[k], st->template, ch->module);
-				}
+				snprintf(cpath, sizeof cpath, "tracks[%zu].steps[%zu].channels[%zu]", t,
+					 s, k);
+				check_ref(c, diag, j.text, cpath, tpath, st->channels[k], st->template);
 			}
 		}
+	}
+	for (size_t k = 0; k < p->nconfirm_channels; k++) {
+		snprintf(cpath, sizeof cpath, "confirmation.channels[%zu]", k);
+		check_ref(c, diag, j.text, cpath, "confirmation.template", p->confirm_channels[k],
+			  p->confirm_template);
+		for (size_t n = 0; notice_templates[n] && config_channel(c, p->confirm_channels[k]);
+		     n++)
+			check_ref(c, diag, j.text, cpath, cpath, p->confirm_channels[k],
+				  notice_templates[n]);
 	}
 	jconf_close(&j);
 	diag_free(&ignore);
