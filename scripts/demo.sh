@@ -55,12 +55,14 @@ echo "demo: $(q "SELECT count(*) FROM dunning.accounts") accounts," \
 	"$(q "SELECT count(*) FROM dunning.invoices") invoices in" \
 	"$(q "SELECT string_agg(DISTINCT currency, ' ' ORDER BY currency) FROM dunning.invoices")," \
 	"locales $(q "SELECT string_agg(DISTINCT locale, ' ' ORDER BY locale) FROM dunning.accounts")"
+echo "demo: before the walk, dunnctl simulate previews the policy (no sends, nobody pays):"
+ctl simulate --days "$DAYS" --at "${START}T00:00:00Z" 2>/dev/null | tail -n 1 | sed 's/^/  /'
 echo
 
-printf '%-5s %-10s | %-28s | %-9s | %-6s | %-5s\n' day date \
-	"reminders by stage (email)" confirmed "paid" "sink"
-printf '%-5s %-10s | %-6s %-6s %-6s %-6s | %-9s | %-6s | %-5s\n' "" "" \
-	step1 step2 step3 total "" "" ""
+printf '%-4s %-10s | %-27s | %-7s | %-4s %-5s %-5s | %-5s\n' day date \
+	"reminders by stage (email)" notices paid promi dispu sink
+printf '%-4s %-10s | %-6s %-6s %-6s %-5s | %-7s | %-4s %-5s %-5s | %-5s\n' "" "" \
+	step1 step2 step3 total "" "" "" "" ""
 sink_before=0
 for day in $(seq 1 "$DAYS"); do
 	date=$(date -u -d "$START + $((day - 1)) days" +%F)
@@ -71,6 +73,25 @@ for day in $(seq 1 "$DAYS"); do
 			ctl pay "$ref" --at "${date}T06:00:00Z" >/dev/null
 		done
 	fi
+	# Some customers promise a date, some dispute a charge.
+	if (( day == 3 )); then
+		for ref in $(q "SELECT a.external_ref FROM dunning.accounts a JOIN dunning.cases c
+		                ON c.account_id = a.id AND c.state = 'active' ORDER BY a.id LIMIT 8"); do
+			ctl promise "$ref" --until "$(date -u -d "$date + 7 days" +%F)" \
+				--at "${date}T05:00:00Z" >/dev/null
+		done
+	fi
+	if (( day == 6 )); then
+		for ref in $(q "SELECT i.external_ref FROM dunning.invoices i JOIN dunning.cases c
+		                ON c.account_id = i.account_id AND c.state = 'active'
+		                WHERE i.paid_at IS NULL ORDER BY i.id DESC LIMIT 4"); do
+			ctl dispute "$ref" --reason "charge not recognised" --at "${date}T05:00:00Z" >/dev/null
+		done
+	fi
+	if (( day == 12 )); then
+		ctl dispute uphold D-1001 --note "duplicate charge" --at "${date}T05:00:00Z" >/dev/null
+		ctl dispute reject D-1002 --note "usage confirmed" --at "${date}T05:00:00Z" >/dev/null
+	fi
 	# Six runs a day so every time zone gets its daytime window.
 	for hour in 00 04 08 12 16 20; do
 		"$BIN/dunnd" -c "$W/dunnd.json" --once --at "${date}T${hour}:00:00Z" \
@@ -80,15 +101,25 @@ for day in $(seq 1 "$DAYS"); do
 		count(*) FILTER (WHERE step = 2), count(*) FILTER (WHERE step = 3), count(*)
 		FROM dunning.deliveries WHERE kind = 'reminder' AND channel = 'email'
 		AND created_at >= '$date' AND created_at < date '$date' + 1" | tr '|' ' ')"
-	conf=$(q "SELECT count(*) FROM dunning.deliveries WHERE kind = 'confirmation'
+	conf=$(q "SELECT count(*) FROM dunning.deliveries WHERE kind <> 'reminder'
 		AND created_at >= '$date' AND created_at < date '$date' + 1")
+	promised=$(q "SELECT count(*) FROM dunning.cases WHERE state = 'paused'")
+	disputed=$(q "SELECT count(*) FROM dunning.disputes WHERE resolved_at IS NULL")
 	paid=$(q "SELECT count(*) FROM dunning.invoices WHERE paid_at >= '$date'
 		AND paid_at < date '$date' + 1")
 	sink_now=$(ls "$DUNN_MAILDIR" | grep -c '\.eml$' || true)
-	printf '%-5s %-10s | %-6s %-6s %-6s %-6s | %-9s | %-6s | %-5s\n' "$day" "$date" \
-		"$s1" "$s2" "$s3" "$tot" "$conf" "$paid" "$((sink_now - sink_before))"
+	printf '%-4s %-10s | %-6s %-6s %-6s %-5s | %-7s | %-4s %-5s %-5s | %-5s\n' "$day" "$date" \
+		"$s1" "$s2" "$s3" "$tot" "$conf" "$paid" "$promised" "$disputed" \
+		"$((sink_now - sink_before))"
 	sink_before=$sink_now
 done
+echo "columns: notices = payment confirmations and promise/dispute notices;"
+echo "         promi = cases paused on a promise; dispu = open disputes;"
+echo "         sink = messages the mail sink received that day"
+echo
+echo "demo: deliveries by kind and status:"
+q "SELECT '  ' || kind || ' ' || status || ': ' || count(*) FROM dunning.deliveries
+   GROUP BY kind, status ORDER BY 1"
 echo
 echo "demo: deliveries by status:"
 q "SELECT '  ' || status || ': ' || count(*) FROM dunning.deliveries GROUP BY status ORDER BY status"
@@ -97,7 +128,6 @@ q "SELECT '  ' || state || ' / ' || coalesce(track, '-') || ': ' || count(*)
    FROM dunning.cases GROUP BY state, track ORDER BY 1"
 echo "demo: the mail sink received $(ls "$DUNN_MAILDIR" | grep -c '\.eml$') messages;" \
 	"dunnd recorded $(q "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'") as sent"
-first_ko=$(grep -l 'ko-KR\|charset' "$DUNN_MAILDIR"/*.eml 2>/dev/null | head -n 1 || true)
 echo "demo: a few subjects as customers read them:"
 for f in $(ls "$DUNN_MAILDIR"/*.eml | head -n 6); do
 	/usr/bin/python3 -c 'import email,email.policy,sys
