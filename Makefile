@@ -45,7 +45,7 @@ LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
 MOD_SRC   = $(wildcard channels/*.c)
 MOD_SO    = $(MOD_SRC:channels/%.c=$(B)/modules/%.so)
 DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
-            daemon/notify.c daemon/http.c
+            daemon/notify.c daemon/http.c daemon/http_hook.c
 DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o)
 CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
 CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)
@@ -72,17 +72,21 @@ $(B)/lib/config.o: $(PATHS_STAMP)
 $(B)/libdunn.a: $(LIB_OBJ)
 	ar rcs $@ $^
 
-# -rdynamic exports the connect() interposer (daemon/nodelay.c) to libesmtp
-# and the daemon's logging to the modules, so they share one log state.
-$(B)/dunnd: $(DUNND_OBJ) $(B)/libdunn.a
-	$(CC) $(LDFLAGS) -rdynamic -o $@ $^ $(LDLIBS_ALL)
+# The binaries carry all of lib/ (whole archive) and export it (-rdynamic):
+# modules link against nothing of ours and resolve lib/ from the binary
+# that loads them, so there is one copy of every function and of the log
+# state. -rdynamic also exports the connect() interposer to libesmtp.
+WHOLE_LIB = -Wl,--whole-archive $(B)/libdunn.a -Wl,--no-whole-archive
 
-$(B)/modules/%.so: $(B)/channels/%.o $(B)/libdunn.a
+$(B)/dunnd: $(DUNND_OBJ) $(B)/libdunn.a
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(DUNND_OBJ) $(WHOLE_LIB) $(LDLIBS_ALL)
+
+$(B)/modules/%.so: $(B)/channels/%.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -shared -o $@ $^ $(LDLIBS_ALL)
 
 $(B)/dunnctl: $(CTL_OBJ) $(B)/libdunn.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	$(CC) $(LDFLAGS) -rdynamic -o $@ $(CTL_OBJ) $(WHOLE_LIB) $(LDLIBS_ALL)
 
 $(B)/tests/testutil.o: tests/testutil.c
 	@mkdir -p $(dir $@)

@@ -7,7 +7,7 @@
  * Basic auth) and "generic" (JSON POST to /messages, Bearer token).
  *
  * Flow control: at most max_inflight transfers run at once; messages past
- * that wait in a FIFO inside the module (up to max_queued), so send()
+ * that wait in a FIFO inside the module (up to max_queued more), so send()
  * only refuses (-1, the dispatcher retries a minute later) when even the
  * queue is full. Encoding and segments are decided before anything goes
  * on the wire: a message over max_segments fails, it is never cut. */
@@ -491,7 +491,8 @@ static int sms_send(struct channel *ch, const struct channel_msg *m, channel_don
 	char *text;
 	size_t len;
 
-	if (ch->closing || ch->queued >= (size_t)ch->max_queued)
+	if (ch->closing ||
+	    (ch->running >= (size_t)ch->max_inflight && ch->queued >= (size_t)ch->max_queued))
 		return -1;
 	x = calloc(1, sizeof *x);
 	if (!x)
@@ -756,7 +757,6 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	ch->timeout_ms = conf_int(conf, "timeout_ms", 10000, 100, 600000, instance, err, errlen);
 	if (ch->max_segments < 0 || ch->max_inflight < 0 || ch->max_queued < 0 || ch->timeout_ms < 0)
 		goto fail;
-	ch->max_queued += ch->max_inflight; /* room to start max_inflight at once */
 	if (!ch->instance || !ch->url || !ch->status_callback || !ch->from ||
 	    setup_headers(ch) != 0) {
 		snprintf(err, errlen, "out of memory");

@@ -374,6 +374,10 @@ static int run_import(struct ctl *c, struct import *im, FILE *f, int accounts)
 	PQclear(res);
 	while ((res = PQgetResult(c->conn)) != NULL)
 		PQclear(res);
+	/* A temp table has no statistics: without them the checks and the
+	 * upsert below pick nested loops over a million rows. */
+	if (!im->errors && simple(c, "ANALYZE stage"))
+		im->errors++;
 	if (!im->errors && report(c, im, SQL_DUPLICATES, accounts ? "account_ref" : "invoice_ref"))
 		im->errors++;
 	if (!im->errors && !accounts && report(c, im, SQL_ORPHANS, "account_ref"))

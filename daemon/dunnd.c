@@ -13,6 +13,7 @@
 
 #include "dunnd.h"
 #include "log.h"
+#include "metrics.h"
 #include "tz.h"
 
 static void usage(FILE *out)
@@ -206,6 +207,7 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 		for (size_t i = 0; i < diag.n; i++)
 			log_err("config", "event=reload_failed error=\"%s\"", diag.msgs[i]);
 		diag_free(&diag);
+		metrics_inc("dunnd_config_reloads_total", "result", "failed", NULL);
 		notify_send("READY=1\nSTATUS=reload failed, previous configuration in force");
 		return;
 	}
@@ -216,6 +218,7 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 	log_set_level((enum log_level)c->log_level);
 	log_notice("config", "event=reloaded tracks=%zu templates=%zu", c->policy->ntracks,
 		   tmplset_count(c->templates));
+	metrics_inc("dunnd_config_reloads_total", "result", "ok", NULL);
 	notify_send("READY=1\nSTATUS=configuration reloaded");
 }
 

@@ -1,16 +1,355 @@
-/* The HTTP side of dunnd: health, metrics, provider webhooks and the
- * customer's payment page, on libevent's evhttp in the same loop. */
-#include "dunnd.h"
+/* The HTTP side of dunnd: health, metrics and provider webhooks, on
+ * libevent's evhttp in the daemon's own loop. Started only in daemon mode.
+ *
+ * Hostile clients are bounded by evhttp itself: bodies over http.max_body
+ * get 413 before any handler runs, headers over 16 KiB are refused, and a
+ * connection idle or slow for http.timeout_s is closed. (Those automatic
+ * error pages are the only responses without the nosniff/no-store
+ * headers: evhttp 2.1 offers no hook before it sends them.) */
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "http_int.h"
+#include "log.h"
+#include "metrics.h"
+
+#define TICK_MS 1000
+#define HEALTH_WINDOW 3.0 /* seconds: a ping answered within it = database up */
+#define GAUGE_EVERY 5     /* ticks between outbox gauge refreshes */
+
+static const char SQL_OUTBOX[] =
+	"SELECT count(*),\n"
+	"       coalesce(extract(epoch FROM now() - min(next_attempt_at)\n"
+	"                FILTER (WHERE next_attempt_at <= now())), 0)\n"
+	"FROM dunning.deliveries WHERE status IN ('queued', 'sending')";
+
+void http_reply(struct evhttp_request *req, const char *path, int code, const char *ctype,
+		const char *body, size_t len)
+{
+	struct evkeyvalq *oh = evhttp_request_get_output_headers(req);
+	struct evbuffer *buf = evbuffer_new();
+	char c[8];
+
+	evhttp_add_header(oh, "X-Content-Type-Options", "nosniff");
+	evhttp_add_header(oh, "Cache-Control", "no-store");
+	if (ctype)
+		evhttp_add_header(oh, "Content-Type", ctype);
+	if (buf && body)
+		evbuffer_add(buf, body, len);
+	if (path) {
+		snprintf(c, sizeof c, "%d", code);
+		metrics_inc("dunnd_webhook_requests_total", "path", path, "code", c, NULL);
+	}
+	evhttp_send_reply(req, code, NULL, buf);
+	if (buf)
+		evbuffer_free(buf);
+}
+
+static void reply_json(struct evhttp_request *req, int code, const char *json)
+{
+	http_reply(req, NULL, code, "application/json", json, strlen(json));
+}
+
+static int db_up(const struct http *h, double now)
+{
+	return h->db_ok_at > 0 && now - h->db_ok_at < HEALTH_WINDOW;
+}
+
+static void on_healthz(struct http *h, struct evhttp_request *req)
+{
+	double now = metrics_now();
+	int db = db_up(h, now), loop = now - h->tick_at < HEALTH_WINDOW;
+	char body[160];
+
+	snprintf(body, sizeof body,
+		 "{\"status\":\"%s\",\"database\":\"%s\",\"loop\":\"%s\"}\n",
+		 db && loop ? "ok" : "unavailable", db ? "up" : "down", loop ? "live" : "stalled");
+	reply_json(req, db && loop ? 200 : 503, body);
+}
+
+static void on_metrics(struct http *h, struct evhttp_request *req)
+{
+	char *text;
+
+	metrics_set("dunnd_database_up", db_up(h, metrics_now()), NULL);
+	text = metrics_render();
+	if (!text) {
+		reply_json(req, 500, "{\"error\":\"out of memory\"}\n");
+		return;
+	}
+	http_reply(req, NULL, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+	free(text);
+}
+
+static const struct route {
+	const char *path;
+	int methods;
+	const char *allow;
+	int hook; /* -1: not a webhook */
+} routes[] = {
+	{"/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", -1},
+	{"/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", -1},
+	{"/webhooks/twilio/status", EVHTTP_REQ_POST, "POST", HOOK_TWILIO_STATUS},
+	{"/webhooks/twilio/inbound", EVHTTP_REQ_POST, "POST", HOOK_TWILIO_INBOUND},
+	{"/webhooks/sms/status", EVHTTP_REQ_POST, "POST", HOOK_SMS_STATUS},
+	{"/webhooks/sms/inbound", EVHTTP_REQ_POST, "POST", HOOK_SMS_INBOUND},
+	{"/webhooks/email/events", EVHTTP_REQ_POST, "POST", HOOK_EMAIL_EVENTS},
+};
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct http *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const struct route *r = NULL;
+
+	for (size_t i = 0; path && i < sizeof routes / sizeof routes[0]; i++)
+		if (strcmp(path, routes[i].path) == 0)
+			r = &routes[i];
+	if (!r) {
+		reply_json(req, 404, "{\"error\":\"not found\"}\n");
+		return;
+	}
+	if (!(evhttp_request_get_command(req) & r->methods)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", r->allow);
+		http_reply(req, r->hook >= 0 ? r->path : NULL, 405, "application/json",
+			   "{\"error\":\"method not allowed\"}\n",
+			   strlen("{\"error\":\"method not allowed\"}\n"));
+		return;
+	}
+	if (r->hook >= 0)
+		http_hook(h, req, r->path, (enum http_hook_kind)r->hook);
+	else if (strcmp(r->path, "/healthz") == 0)
+		on_healthz(h, req);
+	else
+		on_metrics(h, req);
+}
+
+static void ping_cb(const PGresult *res, void *arg)
+{
+	struct http *h = arg;
+
+	h->ping_busy = 0;
+	if (pgq_ok(res))
+		h->db_ok_at = metrics_now();
+}
+
+static void gauge_cb(const PGresult *res, void *arg)
+{
+	struct http *h = arg;
+
+	h->gauge_busy = 0;
+	if (!pgq_ok(res) || PQntuples(res) != 1)
+		return;
+	metrics_set("dunnd_outbox_depth", strtod(PQgetvalue(res, 0, 0), NULL), NULL);
+	metrics_set("dunnd_outbox_oldest_due_seconds", strtod(PQgetvalue(res, 0, 1), NULL), NULL);
+}
+
+/* Every second: prove the loop turns, ping the database; now and then
+ * refresh the outbox gauges. One query of each kind in flight at most. */
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct http *h = arg;
+
+	(void)fd;
+	(void)what;
+	h->tick_at = metrics_now();
+	if (!pgq_connected(h->db))
+		return;
+	if (!h->ping_busy && pgq_send(h->db, "SELECT 1", 0, NULL, ping_cb, h) == 0)
+		h->ping_busy = 1;
+	if (h->ticks++ % GAUGE_EVERY == 0 && !h->gauge_busy &&
+	    pgq_send(h->db, SQL_OUTBOX, 0, NULL, gauge_cb, h) == 0)
+		h->gauge_busy = 1;
+}
+
+static void on_db_state(int connected, void *arg)
+{
+	struct http *h = arg;
+
+	if (connected)
+		on_tick(-1, 0, h); /* healthy as soon as it answers */
+}
+
+static void define_metrics(const struct dunnd *d)
+{
+	static const double lat[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+
+	metrics_define("dunnd_build_info", METRICS_GAUGE, "Build information.", NULL, 0);
+	metrics_define("dunnd_database_up", METRICS_GAUGE,
+		       "1 when the database answered a ping in the last few seconds.", NULL, 0);
+	metrics_define("dunnd_deliveries_total", METRICS_COUNTER,
+		       "Delivery attempts finished, by channel and result.", NULL, 0);
+	metrics_define("dunnd_send_latency_seconds", METRICS_HISTOGRAM,
+		       "Time from handing a message to its channel to the channel's result.", lat,
+		       sizeof lat / sizeof lat[0]);
+	metrics_define("dunnd_outbox_depth", METRICS_GAUGE,
+		       "Deliveries queued or being sent.", NULL, 0);
+	metrics_define("dunnd_outbox_oldest_due_seconds", METRICS_GAUGE,
+		       "Age of the oldest delivery that is due and not yet sent.", NULL, 0);
+	metrics_define("dunnd_webhook_requests_total", METRICS_COUNTER,
+		       "Webhook requests, by path and HTTP status code.", NULL, 0);
+	metrics_define("dunnd_reminders_total", METRICS_COUNTER,
+		       "Reminders queued, by escalation stage (the step's template) and channel.", NULL, 0);
+	metrics_define("dunnd_config_reloads_total", METRICS_COUNTER,
+		       "Configuration reloads (SIGHUP), by result.", NULL, 0);
+	metrics_set("dunnd_build_info", 1, "version", DUNN_VERSION, NULL);
+	metrics_set("dunnd_database_up", 0, NULL);
+	metrics_set("dunnd_outbox_depth", 0, NULL);
+	metrics_set("dunnd_outbox_oldest_due_seconds", 0, NULL);
+	metrics_add("dunnd_config_reloads_total", 0, "result", "ok", NULL);
+	metrics_add("dunnd_config_reloads_total", 0, "result", "failed", NULL);
+	for (size_t i = 0; i < d->nchans; i++)
+		metrics_touch("dunnd_send_latency_seconds", "channel", d->chans[i].name, NULL);
+}
+
+/* "host:port", "[v6]:port"; port 0 = any free port. */
+static int split_listen(const char *s, char *host, size_t hlen, unsigned *port)
+{
+	const char *colon = strrchr(s, ':');
+	const char *h = s;
+	size_t n;
+	char *end;
+	unsigned long p;
+
+	if (!colon)
+		return -1;
+	n = (size_t)(colon - s);
+	if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+		h = s + 1;
+		n -= 2;
+	}
+	if (n == 0 || n >= hlen)
+		return -1;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	p = strtoul(colon + 1, &end, 10);
+	if (*end || end == colon + 1 || p > 65535)
+		return -1;
+	*port = (unsigned)p;
+	return 0;
+}
+
+static unsigned bound_port(struct evhttp_bound_socket *bs)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* For tests: the chosen port, written whole (rename) so a reader never
+ * sees half of it. */
+static void write_port_file(unsigned port)
+{
+	const char *path = getenv("DUNND_HTTP_PORT_FILE");
+	char *tmp = NULL;
+	FILE *f;
+
+	if (!path || !*path || asprintf(&tmp, "%s.tmp", path) < 0)
+		return;
+	f = fopen(tmp, "w");
+	if (f) {
+		fprintf(f, "%u\n", port);
+		if (fclose(f) == 0)
+			rename(tmp, path);
+	}
+	free(tmp);
+}
+
+static void http_free(struct http *h)
+{
+	if (h->ev_tick)
+		event_free(h->ev_tick);
+	if (h->srv)
+		evhttp_free(h->srv);
+	free(h->webhook_secret);
+	free(h);
+}
 
 int http_start(struct dunnd *d, char *err, size_t errlen)
 {
-	(void)d;
-	(void)err;
-	(void)errlen;
+	const struct config *c = d->cfg;
+	struct http *h = calloc(1, sizeof *h);
+	struct evhttp_bound_socket *bs;
+	struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
+	char host[256];
+	unsigned port;
+
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	h->d = d;
+	if (split_listen(c->http_listen, host, sizeof host, &port) != 0) {
+		snprintf(err, errlen, "http.listen: expected host:port, got '%s'", c->http_listen);
+		free(h);
+		return -1;
+	}
+	if (c->webhook_secret_file) {
+		h->webhook_secret = config_read_secret(c->dir, c->webhook_secret_file);
+		if (!h->webhook_secret || strlen(h->webhook_secret) < 16) {
+			snprintf(err, errlen,
+				 "http.webhook_secret_file: unreadable or shorter than 16 bytes");
+			http_free(h);
+			return -1;
+		}
+	}
+	h->srv = evhttp_new(d->base);
+	h->db = pgq_new(d->base, c->conninfo);
+	h->ev_tick = event_new(d->base, -1, EV_PERSIST, on_tick, h);
+	if (!h->srv || !h->db || !h->ev_tick) {
+		snprintf(err, errlen, "out of memory");
+		pgq_free(h->db);
+		http_free(h);
+		return -1;
+	}
+	evhttp_set_max_body_size(h->srv, c->http_max_body);
+	evhttp_set_max_headers_size(h->srv, 16384);
+	evhttp_set_timeout(h->srv, c->http_timeout_s);
+	/* Every method reaches the router, which answers 405 with Allow. */
+	evhttp_set_allowed_methods(h->srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(h->srv, on_request, h);
+	bs = evhttp_bind_socket_with_handle(h->srv, host, (ev_uint16_t)port);
+	if (!bs) {
+		snprintf(err, errlen, "http.listen: cannot listen on %s", c->http_listen);
+		pgq_free(h->db);
+		http_free(h);
+		return -1;
+	}
+	port = bound_port(bs);
+	define_metrics(d);
+	h->tick_at = metrics_now();
+	pgq_on_state(h->db, on_db_state, h);
+	pgq_start(h->db);
+	event_add(h->ev_tick, &tv);
+	d->http = h;
+	write_port_file(port);
+	log_notice("http", "event=listening addr=%s:%u", host, port);
 	return 0;
 }
 
 void http_stop(struct dunnd *d)
 {
-	(void)d;
+	struct http *h = d->http;
+
+	if (!h)
+		return;
+	d->http = NULL;
+	http_hook_abort_all(h);
+	pgq_free(h->db); /* fails what is queued: the callbacks free their jobs */
+	http_free(h);
+	metrics_reset();
 }

@@ -9,6 +9,7 @@
 
 #include "dunnd.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgarr.h"
 #include "policy.h"
 #include "tz.h"
@@ -277,6 +278,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 			pgarr_text(&b->o_channel, a.channels[k]);
 			pgarr_text(&b->o_template, a.step->template);
 			p->queued++;
+			metrics_inc("dunnd_reminders_total", "template", a.step->template, "channel", a.channels[k], NULL);
 		}
 	}
 	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d state=%s reason=\"%s\"",

@@ -35,6 +35,8 @@ static char *decode(const char *s, size_t len, enum form_error *err)
 				goto bad; /* would silently truncate a C string */
 			n++;
 			i += 2;
+		} else if (s[i] == '\0') {
+			goto bad;
 		} else {
 			out[n++] = s[i];
 		}

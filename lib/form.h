@@ -1,7 +1,8 @@
 /* application/x-www-form-urlencoded: parse a request body (webhooks) and
  * encode one (provider APIs). Names and values are percent-decoded, '+'
  * is a space, repeated names are kept in their order, and a malformed
- * escape ("%", "%4", "%zz") or an encoded NUL rejects the whole body. */
+ * escape ("%", "%4", "%zz") or a NUL byte (raw or %00) rejects the whole
+ * body. Values are bytes: check UTF-8 where it matters. */
 #ifndef DUNN_FORM_H
 #define DUNN_FORM_H
 
@@ -12,7 +13,7 @@
 
 enum form_error {
 	FORM_OK = 0,
-	FORM_EESCAPE = -1,  /* bad percent escape or %00 */
+	FORM_EESCAPE = -1,  /* bad percent escape, %00 or a NUL byte */
 	FORM_ETOOBIG = -2,  /* body over FORM_MAX_BODY */
 	FORM_ETOOMANY = -3, /* more than FORM_MAX_PAIRS fields */
 	FORM_ENOMEM = -4,

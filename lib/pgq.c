@@ -31,6 +31,14 @@ struct pgq {
 
 static void pgq_io(evutil_socket_t fd, short what, void *arg);
 
+/* Server notices (and the FATAL a shutting-down server sends an idle
+ * connection) go to the log as one key=value line, not raw to stderr. */
+static void on_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_notice("db", "event=server_notice message=\"%.*s\"", (int)strcspn(msg, "\n"), msg);
+}
+
 /* libpq messages end in newlines; log the first line only. */
 static void log_conn_error(const struct pgq *q, const char *event)
 {
@@ -302,6 +310,7 @@ void pgq_start(struct pgq *q)
 		disconnect(q, 1);
 		return;
 	}
+	PQsetNoticeProcessor(q->conn, on_notice, q);
 	fd = PQsocket(q->conn);
 	q->ev_read = event_new(q->base, fd, EV_READ | EV_PERSIST, pgq_io, q);
 	q->ev_write = event_new(q->base, fd, EV_WRITE | EV_PERSIST, pgq_io, q);

@@ -26,6 +26,14 @@ for t in "$DUNN_BUILD"/tests/check_*; do
 		failed+=("$name")
 	fi
 done
+# make install into a scratch tree: layout, paths, man pages, unit.
+out=$("$DUNN_SRCDIR/tests/install.sh" 2>&1)
+rc=$?
+printf '%-22s %s\n' "install.sh" "$(printf '%s\n' "$out" | tail -n 1)"
+if [ $rc -ne 0 ]; then
+	printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/    /' | tail -n 40
+	failed+=("install.sh")
+fi
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "check: FAILED: ${failed[*]}"
 	exit 1

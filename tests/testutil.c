@@ -56,6 +56,12 @@ char *tu_file(const char *dir, const char *name, const char *text)
 
 char *tu_config(const char *dir, const char *conninfo, const char *policy_json, const char *extra)
 {
+	return tu_config_ex(dir, conninfo, policy_json, NULL, extra);
+}
+
+char *tu_config_ex(const char *dir, const char *conninfo, const char *policy_json,
+		   const char *http_extra, const char *extra)
+{
 	const char *src = tu_env("DUNN_SRCDIR");
 	char *policy = NULL, *body = NULL, *path;
 
@@ -69,7 +75,7 @@ char *tu_config(const char *dir, const char *conninfo, const char *policy_json, 
 			   "  \"database\": {\"conninfo\": \"%s\"},\n"
 			   "  \"http\": {\"listen\": \"127.0.0.1:0\",\n"
 			   "            \"public_url\": \"https://pay.test\",\n"
-			   "            \"link_secret_file\": \"link_secret\"},\n"
+			   "            \"link_secret_file\": \"link_secret\"%s%s},\n"
 			   "  \"policy\": \"%s\",\n"
 			   "  \"templates\": \"%s/config/templates\",\n"
 			   "  \"migrations\": \"%s/migrations\",\n"
@@ -81,11 +87,32 @@ char *tu_config(const char *dir, const char *conninfo, const char *policy_json, 
 			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"%s\",\n"
 			   "     \"from\": \"Test Billing <billing@test.example>\", \"starttls\": \"off\"}}\n"
 			   "}\n",
-			   conninfo, policy, src, src, tu_env("DUNN_BUILD"), extra ? extra : "", extra ? ",\n" : "",
+			   conninfo, http_extra ? ",\n            " : "", http_extra ? http_extra : "",
+			   policy, src, src, tu_env("DUNN_BUILD"), extra ? extra : "", extra ? ",\n" : "",
 			   tu_env("DUNN_SMTP")) > 0);
 	path = tu_file(dir, "dunnd.json", body);
 	free(body);
 	free(policy);
+	return path;
+}
+
+char *tu_config_channels(const char *dir, const char *conninfo, const char *policy_json,
+			 const char *channels_json)
+{
+	char *path = tu_config(dir, conninfo, policy_json, NULL);
+	json_error_t err;
+	json_t *root, *more;
+
+	if (!channels_json)
+		return path;
+	root = json_load_file(path, 0, &err);
+	ck_assert_msg(root != NULL, "%s: %s", path, err.text);
+	more = json_loads(channels_json, 0, &err);
+	ck_assert_msg(json_is_object(more), "channels_json: %s", err.text);
+	ck_assert_int_eq(json_object_update(json_object_get(root, "channels"), more), 0);
+	ck_assert_int_eq(json_dump_file(root, path, JSON_INDENT(2)), 0);
+	json_decref(more);
+	json_decref(root);
 	return path;
 }
 

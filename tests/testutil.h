@@ -17,6 +17,13 @@ char *tu_tmpdir(void);
  * Returns the config path (caller frees). */
 char *tu_config(const char *dir, const char *conninfo, const char *policy_json,
 		const char *extra);
+/* tu_config with more members of the "http" object (http_extra, or NULL). */
+char *tu_config_ex(const char *dir, const char *conninfo, const char *policy_json,
+		   const char *http_extra, const char *extra);
+/* tu_config, then the members of the JSON object channels_json (e.g.
+ * "{\"sms\": {\"module\": \"sms\", ...}}") added to "channels". */
+char *tu_config_channels(const char *dir, const char *conninfo, const char *policy_json,
+			 const char *channels_json);
 /* Write text to DIR/NAME; returns the path (caller frees). */
 char *tu_file(const char *dir, const char *name, const char *text);
 /* Run a shell command line; returns its exit status. Output goes to

@@ -1,0 +1,481 @@
+/* Provider webhooks: verify, parse into channel events, apply each event
+ * to the database with one parameterised statement, answer.
+ *
+ * Twilio callbacks are verified and parsed by the channel module that owns
+ * the auth token (ops->webhook); the generic ones are verified here with
+ * X-Dunn-Signature. Replies that are keywords (STOP, START, HELP) are
+ * answered at once; a confirmation goes out only when the statement
+ * changed something, so a repeated STOP gets an empty answer. Delivery
+ * statuses only move forward (see dunning.delivery_rank in
+ * migrations/0003_webhooks.sql): repeated or late callbacks change
+ * nothing. Unknown provider ids are answered 200 and recorded. */
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "feedback.h"
+#include "http_int.h"
+#include "log.h"
+#include "sig.h"
+
+#define HOOK_MAX_EVENTS 8
+
+struct http_job {
+	struct http *h;
+	struct http_job *prev, *next;
+	struct evhttp_request *req; /* NULL once answered on shutdown */
+	const char *path;           /* static route */
+	int twilio;                 /* answer in TwiML */
+	const char *source;         /* "twilio", "sms", "email": events detail */
+	struct channel_event ev[HOOK_MAX_EVENTS];
+	size_t nev, cur;
+	int kw;           /* enum feedback_keyword of the event in flight */
+	char reply[480];  /* text message back to the sender, "" = none */
+	const char *result;
+};
+
+static const char SQL_STATUS[] =
+	"WITH d AS (\n"
+	"  SELECT id, account_id, case_id, status FROM dunning.deliveries\n"
+	"  WHERE provider_message_id = $1 ORDER BY id DESC LIMIT 1),\n"
+	"upd AS (\n"
+	"  UPDATE dunning.deliveries x SET status = $2,\n"
+	"         last_error = CASE WHEN $3::text IS NULL THEN x.last_error ELSE $4 || ':' || $3 END,\n"
+	"         updated_at = now()\n"
+	"  FROM d WHERE x.id = d.id AND dunning.delivery_rank(d.status) < 3\n"
+	"    AND dunning.delivery_rank($2) > dunning.delivery_rank(d.status)\n"
+	"  RETURNING x.id, x.account_id, x.case_id)\n"
+	"INSERT INTO dunning.events (kind, account_id, case_id, delivery_id, detail)\n"
+	"SELECT 'delivery_' || $2, account_id, case_id, id,\n"
+	"       jsonb_build_object('source', $4::text, 'provider_status', $5::text,\n"
+	"                          'error_code', $3::text) FROM upd\n"
+	"UNION ALL\n"
+	"SELECT 'webhook_unknown_id', NULL, NULL, NULL,\n"
+	"       jsonb_build_object('source', $4::text, 'provider_id', $1::text,\n"
+	"                          'provider_status', $5::text)\n"
+	"WHERE NOT EXISTS (SELECT 1 FROM d)\n"
+	"RETURNING kind";
+
+/* A hard bounce or complaint: suppress the address, and a bounce also
+ * ends the delivery it answers (when the provider names it). */
+static const char SQL_SUPPRESS[] =
+	"WITH sup AS (\n"
+	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
+	"  VALUES ($1, lower($2), $3, $4) ON CONFLICT DO NOTHING RETURNING address),\n"
+	"d AS (\n"
+	"  SELECT id, account_id, case_id, status FROM dunning.deliveries\n"
+	"  WHERE $5::text IS NOT NULL AND provider_message_id = $5 ORDER BY id DESC LIMIT 1),\n"
+	"upd AS (\n"
+	"  UPDATE dunning.deliveries x SET status = 'bounced', last_error = $4 || ':' || $3,\n"
+	"         updated_at = now()\n"
+	"  FROM d WHERE x.id = d.id AND $3 = 'bounce' AND dunning.delivery_rank(d.status) < 3\n"
+	"  RETURNING x.id, x.account_id, x.case_id),\n"
+	"acct AS (\n"
+	"  SELECT coalesce((SELECT account_id FROM d),\n"
+	"                  (SELECT id FROM dunning.accounts WHERE lower(email) = lower($2)\n"
+	"                   ORDER BY id LIMIT 1)) AS account_id)\n"
+	"INSERT INTO dunning.events (kind, account_id, case_id, delivery_id, detail)\n"
+	"SELECT 'suppressed', acct.account_id, (SELECT case_id FROM d), (SELECT id FROM d),\n"
+	"       jsonb_build_object('channel', $1::text, 'reason', $3::text, 'source', $4::text)\n"
+	"FROM sup, acct\n"
+	"UNION ALL\n"
+	"SELECT 'delivery_bounced', account_id, case_id, id, jsonb_build_object('source', $4::text)\n"
+	"FROM upd\n"
+	"RETURNING kind";
+
+/* STOP: an opt-out wins over any other reason; a second STOP changes
+ * nothing and so returns no row (no second confirmation). */
+static const char SQL_OPT_OUT[] =
+	"WITH sup AS (\n"
+	"  INSERT INTO dunning.suppressions AS s (channel, address, reason, source)\n"
+	"  VALUES ('sms', $1, 'opt-out', 'reply')\n"
+	"  ON CONFLICT (channel, address) DO UPDATE\n"
+	"    SET reason = 'opt-out', source = 'reply', created_at = now()\n"
+	"    WHERE s.reason <> 'opt-out'\n"
+	"  RETURNING 1)\n"
+	"INSERT INTO dunning.events (kind, account_id, detail)\n"
+	"SELECT 'sms_opt_out',\n"
+	"       (SELECT id FROM dunning.accounts WHERE phone = $1 ORDER BY id LIMIT 1),\n"
+	"       jsonb_build_object('source', $2::text, 'keyword', $3::text) FROM sup\n"
+	"RETURNING kind";
+
+/* START lifts an opt-out only: bounces and manual blocks stay. */
+static const char SQL_OPT_IN[] =
+	"WITH del AS (\n"
+	"  DELETE FROM dunning.suppressions\n"
+	"  WHERE channel = 'sms' AND address = $1 AND reason = 'opt-out' RETURNING 1)\n"
+	"INSERT INTO dunning.events (kind, account_id, detail)\n"
+	"SELECT 'sms_opt_in',\n"
+	"       (SELECT id FROM dunning.accounts WHERE phone = $1 ORDER BY id LIMIT 1),\n"
+	"       jsonb_build_object('source', $2::text, 'keyword', $3::text) FROM del\n"
+	"RETURNING kind";
+
+/* Any other reply: keep it, and give the call team a task due now on the
+ * sender's open case (else the latest one). */
+static const char SQL_INBOUND[] =
+	"WITH acct AS (\n"
+	"  SELECT a.id AS account_id,\n"
+	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n"
+	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n"
+	"  FROM dunning.accounts a WHERE a.phone = $1 ORDER BY a.id LIMIT 1),\n"
+	"msg AS (\n"
+	"  INSERT INTO dunning.inbound_messages\n"
+	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n"
+	"  SELECT 'sms', $1, $2, acct.account_id, acct.case_id, $3, $4\n"
+	"  FROM (SELECT 1) one LEFT JOIN acct ON true\n"
+	"  ON CONFLICT DO NOTHING\n"
+	"  RETURNING id, account_id, case_id),\n"
+	"task AS (\n"
+	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id)\n"
+	"  SELECT case_id, now(), 'SMS reply: ' || left($2, 500), id FROM msg\n"
+	"  WHERE case_id IS NOT NULL RETURNING id)\n"
+	"INSERT INTO dunning.events (kind, account_id, case_id, detail)\n"
+	"SELECT 'sms_inbound', account_id, case_id,\n"
+	"       jsonb_build_object('source', $4::text, 'inbound_message_id', id,\n"
+	"                          'phone_task_id', (SELECT id FROM task)) FROM msg\n"
+	"RETURNING kind";
+
+static void job_next(struct http_job *j);
+
+static void job_free(struct http_job *j)
+{
+	if (j->prev)
+		j->prev->next = j->next;
+	else if (j->h->jobs == j)
+		j->h->jobs = j->next;
+	if (j->next)
+		j->next->prev = j->prev;
+	free(j);
+}
+
+static void xml_escape(const char *s, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 7 < len; s++) {
+		const char *rep = NULL;
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&apos;"; break;
+		default: out[n++] = *s; continue;
+		}
+		n += (size_t)sprintf(out + n, "%s", rep);
+	}
+	out[n] = '\0';
+}
+
+/* JSON string body: our texts come from config and are escaped here. */
+static json_t *reply_object(const struct http_job *j)
+{
+	if (j->reply[0])
+		return json_pack("{ss}", "reply", j->reply);
+	if (j->result)
+		return json_pack("{ss}", "result", j->result);
+	return json_object();
+}
+
+static void answer(struct http_job *j, int code, const char *error)
+{
+	struct evhttp_request *req = j->req;
+	char esc[sizeof j->reply * 6 + 1], *body = NULL;
+
+	j->req = NULL;
+	if (!req)
+		return;
+	if (code != 200) {
+		json_t *o = json_pack("{ss}", "error", error ? error : "error");
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		http_reply(req, j->path, code, "application/json", body ? body : "{}",
+			   body ? strlen(body) : 2);
+	} else if (j->twilio) {
+		xml_escape(j->reply, esc, sizeof esc);
+		if (asprintf(&body,
+			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>%s%s%s</Response>\n",
+			     esc[0] ? "<Message>" : "", esc, esc[0] ? "</Message>" : "") < 0)
+			body = NULL;
+		http_reply(req, j->path, body ? 200 : 500, "text/xml; charset=utf-8",
+			   body ? body : "", body ? strlen(body) : 0);
+	} else {
+		json_t *o = reply_object(j);
+		body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		json_decref(o);
+		http_reply(req, j->path, body ? 200 : 500, "application/json", body ? body : "",
+			   body ? strlen(body) : 0);
+	}
+	free(body);
+}
+
+static void set_reply(struct http_job *j, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_reply(struct http_job *j, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(j->reply, sizeof j->reply, fmt, ap);
+	va_end(ap);
+}
+
+/* The text to send back once a keyword's statement has run. */
+static void keyword_reply(struct http_job *j, int changed)
+{
+	const struct config *c = j->h->d->cfg;
+
+	if (j->kw == FEEDBACK_KW_STOP && changed)
+		set_reply(j,
+			  "%s: you are unsubscribed and will get no more SMS reminders. "
+			  "Reply START to subscribe again.",
+			  c->company);
+	else if (j->kw == FEEDBACK_KW_START && changed)
+		set_reply(j, "%s: you are subscribed to SMS reminders again. Reply STOP to stop.",
+			  c->company);
+}
+
+static void help_reply(struct http_job *j)
+{
+	const struct config *c = j->h->d->cfg;
+
+	if (c->sms_help_text)
+		set_reply(j, "%s", c->sms_help_text);
+	else if (c->support && *c->support)
+		set_reply(j, "%s billing reminders. For help contact %s. Reply STOP to unsubscribe.",
+			  c->company, c->support);
+	else
+		set_reply(j, "%s billing reminders. Reply STOP to unsubscribe.", c->company);
+}
+
+static void job_cb(const PGresult *res, void *arg)
+{
+	struct http_job *j = arg;
+	int rows;
+
+	if (!j->req) { /* answered on shutdown */
+		job_free(j);
+		return;
+	}
+	if (!pgq_ok(res)) {
+		const char *e = pgq_error(j->h->db, res);
+		log_err("http", "event=webhook_apply_failed path=%s error=\"%.*s\"", j->path,
+			(int)strcspn(e, "\n"), e);
+		/* The provider retries: every statement is idempotent. */
+		answer(j, res ? 500 : 503, "database error");
+		job_free(j);
+		return;
+	}
+	rows = PQntuples(res);
+	if (j->ev[j->cur].kind == CHANNEL_EV_INBOUND)
+		keyword_reply(j, rows > 0);
+	if (j->ev[j->cur].kind == CHANNEL_EV_STATUS)
+		j->result = rows == 0 ? "unchanged"
+			    : strcmp(PQgetvalue(res, 0, 0), "webhook_unknown_id") == 0 ? "unknown_id"
+										   : "updated";
+	else
+		j->result = rows > 0 ? "updated" : "unchanged";
+	log_info("http", "event=webhook_applied path=%s kind=%d changed=%d", j->path,
+		 j->ev[j->cur].kind, rows);
+	j->cur++;
+	job_next(j);
+}
+
+/* Queue the statement for the current event; 1 if queued, 0 if there is
+ * nothing to run for it, -1 if the database is not there. */
+static int send_event(struct http_job *j)
+{
+	const struct channel_event *ev = &j->ev[j->cur];
+	const char *p[5];
+	static const char *const kwname[] = {"", "stop", "start", "help"};
+	const char *status;
+
+	switch (ev->kind) {
+	case CHANNEL_EV_STATUS:
+		status = feedback_status(ev->status);
+		if (!status) {
+			log_info("http", "event=webhook_status_ignored path=%s status=\"%.32s\"",
+				 j->path, ev->status);
+			j->result = "ignored";
+			return 0;
+		}
+		p[0] = ev->provider_id;
+		p[1] = status;
+		p[2] = ev->error_code[0] ? ev->error_code : NULL;
+		p[3] = j->source;
+		p[4] = ev->status;
+		return pgq_send(j->h->db, SQL_STATUS, 5, p, job_cb, j) == 0 ? 1 : -1;
+	case CHANNEL_EV_BOUNCE:
+	case CHANNEL_EV_COMPLAINT:
+		p[0] = strchr(ev->address, '@') ? "email" : "sms";
+		p[1] = ev->address;
+		p[2] = ev->kind == CHANNEL_EV_BOUNCE ? "bounce" : "complaint";
+		p[3] = j->source;
+		p[4] = ev->provider_id[0] ? ev->provider_id : NULL;
+		return pgq_send(j->h->db, SQL_SUPPRESS, 5, p, job_cb, j) == 0 ? 1 : -1;
+	case CHANNEL_EV_INBOUND:
+		j->kw = (int)feedback_keyword(ev->body);
+		p[0] = ev->address;
+		p[1] = j->source;
+		p[2] = kwname[j->kw];
+		switch ((enum feedback_keyword)j->kw) {
+		case FEEDBACK_KW_HELP:
+			help_reply(j);
+			return 0;
+		case FEEDBACK_KW_STOP:
+			return pgq_send(j->h->db, SQL_OPT_OUT, 3, p, job_cb, j) == 0 ? 1 : -1;
+		case FEEDBACK_KW_START:
+			return pgq_send(j->h->db, SQL_OPT_IN, 3, p, job_cb, j) == 0 ? 1 : -1;
+		case FEEDBACK_KW_NONE:
+			break;
+		}
+		p[1] = ev->body;
+		p[2] = ev->provider_id[0] ? ev->provider_id : NULL;
+		p[3] = j->source;
+		return pgq_send(j->h->db, SQL_INBOUND, 4, p, job_cb, j) == 0 ? 1 : -1;
+	}
+	return 0;
+}
+
+static void job_next(struct http_job *j)
+{
+	while (j->cur < j->nev) {
+		int r = send_event(j);
+		if (r > 0)
+			return; /* job_cb continues */
+		if (r < 0) {
+			answer(j, 503, "database unavailable");
+			job_free(j);
+			return;
+		}
+		j->cur++;
+	}
+	answer(j, 200, NULL);
+	job_free(j);
+}
+
+static int parse_generic(enum http_hook_kind kind, const char *body, size_t len,
+			 struct channel_event *ev)
+{
+	switch (kind) {
+	case HOOK_SMS_STATUS: return feedback_parse_sms_status(body, len, ev);
+	case HOOK_SMS_INBOUND: return feedback_parse_sms_inbound(body, len, ev);
+	case HOOK_EMAIL_EVENTS: return feedback_parse_email_event(body, len, ev);
+	default: return -1;
+	}
+}
+
+static const char *provider_of(const struct config *c, const char *chan)
+{
+	const struct config_channel *cc = config_channel(c, chan);
+	json_t *p = cc ? json_object_get(cc->conf, "provider") : NULL;
+
+	return json_is_string(p) ? json_string_value(p) : "";
+}
+
+/* Offer the callback to each Twilio instance until one knows its
+ * signature: several accounts may share the URL. */
+static int twilio_parse(struct http *h, struct evhttp_request *req, const char *path,
+			const char *body, size_t len, struct http_job *j)
+{
+	const struct config *c = h->d->cfg;
+	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+	struct channel_request cr = {0};
+	char *url = NULL;
+	int rc = 404;
+
+	if (asprintf(&url, "%s%s", c->public_url, evhttp_request_get_uri(req)) < 0)
+		return 500;
+	cr.url = url;
+	cr.path = path;
+	cr.content_type = evhttp_find_header(ih, "Content-Type");
+	cr.body = body;
+	cr.body_len = len;
+	cr.signature = evhttp_find_header(ih, "X-Twilio-Signature");
+	cr.now = (int64_t)time(NULL);
+	for (size_t i = 0; i < h->d->nchans; i++) {
+		const struct dunnd_chan *dc = &h->d->chans[i];
+		const char *reply = NULL;
+		size_t n = 0;
+
+		if (!dc->ops->webhook || strcmp(provider_of(c, dc->name), "twilio") != 0)
+			continue;
+		rc = dc->ops->webhook(dc->ch, &cr, j->ev, HOOK_MAX_EVENTS, &n, &reply);
+		if (rc != 403) {
+			j->nev = rc == 200 ? (n > HOOK_MAX_EVENTS ? HOOK_MAX_EVENTS : n) : 0;
+			break;
+		}
+	}
+	free(url);
+	return rc;
+}
+
+void http_hook(struct http *h, struct evhttp_request *req, const char *path,
+	       enum http_hook_kind kind)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	struct http_job *j = calloc(1, sizeof *j);
+	char *body = malloc(len + 1);
+	int twilio = kind == HOOK_TWILIO_STATUS || kind == HOOK_TWILIO_INBOUND;
+	int rc = 200;
+
+	if (!j || !body) {
+		free(j);
+		free(body);
+		http_reply(req, path, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
+		return;
+	}
+	evbuffer_copyout(in, body, len);
+	body[len] = '\0';
+	j->h = h;
+	j->req = req;
+	j->path = path;
+	j->twilio = twilio;
+	j->source = twilio ? "twilio" : kind == HOOK_EMAIL_EVENTS ? "email" : "sms";
+	if ((int64_t)len > h->d->cfg->http_max_body) {
+		rc = 413;
+	} else if (twilio) {
+		rc = twilio_parse(h, req, path, body, len, j);
+	} else {
+		struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+		enum sig_result sr = SIG_EMISSING;
+		if (h->webhook_secret)
+			sr = sig_dunn_verify(h->webhook_secret, evhttp_find_header(ih, "X-Dunn-Timestamp"),
+					     body, len, evhttp_find_header(ih, "X-Dunn-Signature"),
+					     (int64_t)time(NULL));
+		if (sr != SIG_OK) {
+			log_warn("http", "event=webhook_rejected path=%s reason=\"%s\"", path,
+				 h->webhook_secret ? sig_strerror(sr) : "no webhook secret configured");
+			rc = 403;
+		} else if (parse_generic(kind, body, len, &j->ev[0]) != 0) {
+			rc = 400;
+		} else {
+			j->nev = 1;
+		}
+	}
+	free(body);
+	if (rc != 200) {
+		answer(j, rc, rc == 400 ? "malformed body" : rc == 403 ? "forbidden"
+			      : rc == 404 ? "no channel for this webhook"
+			      : rc == 413 ? "body too large" : "rejected");
+		free(j);
+		return;
+	}
+	j->next = h->jobs;
+	if (h->jobs)
+		h->jobs->prev = j;
+	h->jobs = j;
+	job_next(j);
+}
+
+void http_hook_abort_all(struct http *h)
+{
+	for (struct http_job *j = h->jobs; j; j = j->next)
+		answer(j, 503, "shutting down");
+}

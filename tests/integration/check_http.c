@@ -1,0 +1,617 @@
+/* The HTTP side of the real dunnd (daemon mode) against the harness's
+ * PostgreSQL: health, metrics, signed webhooks and what they change,
+ * and hostile requests that must change nothing. */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define SECRET "webhook-secret-0123456789abcdef"
+
+static char *dir, *cfg, *conninfo;
+static PGconn *db;
+static pid_t daemon_pid;
+static int port;
+
+struct resp {
+	long code;
+	char body[8192];
+	size_t len;
+	char headers[4096];
+	size_t hlen;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t k = sz * n, room = sizeof r->body - 1 - r->len;
+
+	memcpy(r->body + r->len, p, k < room ? k : room);
+	r->len += k < room ? k : room;
+	r->body[r->len] = '\0';
+	return k;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t k = sz * n, room = sizeof r->headers - 1 - r->hlen;
+
+	memcpy(r->headers + r->hlen, p, k < room ? k : room);
+	r->hlen += k < room ? k : room;
+	r->headers[r->hlen] = '\0';
+	return k;
+}
+
+/* One request to the daemon; the code is 0 when the connection failed. */
+static void req(int to_port, const char *method, const char *path, const char *ctype,
+		const char *body, size_t len, struct curl_slist *extra, struct resp *r)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = extra;
+	char url[256], ct[128];
+
+	memset(r, 0, sizeof *r);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", to_port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+		snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
+		h = curl_slist_append(h, ct);
+		h = curl_slist_append(h, "Expect:");
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+}
+
+static void get(const char *path, struct resp *r)
+{
+	req(port, "GET", path, NULL, NULL, 0, NULL, r);
+}
+
+/* POST a generic webhook signed at ts with key (NULL: no signature). */
+static void post_signed(const char *path, const char *body, long long ts, const char *key,
+			struct resp *r)
+{
+	struct curl_slist *h = NULL;
+	unsigned char mac[32];
+	unsigned int maclen = 0;
+	char line[160], hex[65], *msg = NULL;
+
+	ck_assert(asprintf(&msg, "%lld.%s", ts, body) > 0);
+	HMAC(EVP_sha256(), key ? key : "", key ? (int)strlen(key) : 0, (unsigned char *)msg,
+	     strlen(msg), mac, &maclen);
+	for (unsigned i = 0; i < maclen; i++)
+		sprintf(hex + 2 * i, "%02x", mac[i]);
+	snprintf(line, sizeof line, "X-Dunn-Timestamp: %lld", ts);
+	h = curl_slist_append(h, line);
+	if (key) {
+		snprintf(line, sizeof line, "X-Dunn-Signature: sha256=%s", hex);
+		h = curl_slist_append(h, line);
+	}
+	req(port, "POST", path, "application/json", body, strlen(body), h, r);
+	free(msg);
+}
+
+static void post(const char *path, const char *body, struct resp *r)
+{
+	post_signed(path, body, (long long)time(NULL), SECRET, r);
+}
+
+static int read_port(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	int p = 0;
+
+	if (f) {
+		if (fscanf(f, "%d", &p) != 1)
+			p = 0;
+		fclose(f);
+	}
+	return p;
+}
+
+/* fork/exec the real daemon; returns its pid and sets *out_port. */
+static pid_t start_daemon(const char *config, const char *tag, int *out_port)
+{
+	char *pf = NULL, *log = NULL, *bin = NULL;
+	pid_t pid;
+
+	ck_assert(asprintf(&pf, "%s/%s.port", dir, tag) > 0);
+	ck_assert(asprintf(&log, "%s/%s.log", dir, tag) > 0);
+	ck_assert(asprintf(&bin, "%s/dunnd", tu_env("DUNN_BUILD")) > 0);
+	unlink(pf);
+	pid = fork();
+	ck_assert(pid >= 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		setenv("DUNND_HTTP_PORT_FILE", pf, 1);
+		execl(bin, "dunnd", "-c", config, (char *)NULL);
+		_exit(127);
+	}
+	*out_port = 0;
+	for (int i = 0; i < 200 && !*out_port; i++) {
+		*out_port = read_port(pf);
+		if (!*out_port)
+			usleep(50000);
+	}
+	ck_assert_msg(*out_port > 0, "dunnd did not write its port (see %s)", log);
+	free(pf);
+	free(log);
+	free(bin);
+	return pid;
+}
+
+/* SIGTERM and reap; returns the wait status, -1 if it had to be killed. */
+static int stop_daemon(pid_t pid)
+{
+	int st = 0;
+
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return st;
+		usleep(50000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static long wait_health(int to_port, long want)
+{
+	struct resp r;
+
+	for (int i = 0; i < 100; i++) {
+		req(to_port, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
+		if (r.code == want)
+			break;
+		usleep(100000);
+	}
+	return r.code;
+}
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("http");
+	free(tu_file(dir, "webhook_secret", SECRET "\n"));
+	cfg = tu_config_ex(dir, conninfo, NULL,
+			   "\"webhook_secret_file\": \"webhook_secret\", \"max_body\": 2048,\n"
+			   "            \"timeout_s\": 2",
+			   NULL);
+	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	db = tu_connect(conninfo);
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.accounts (external_ref, name, email, phone)\n"
+		     "VALUES ('A-1', 'Alice', 'alice@customer.test', '+15550001111');\n"
+		     "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
+		     "SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;\n"
+		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,\n"
+		     "  template, status, next_attempt_at, created_at, provider_message_id, sent_at)\n"
+		     "SELECT c.id, c.account_id, 1, s.step, s.ch, 'gentle', 'sent',\n"
+		     "       now() + interval '30 days', now(), s.pid, now()\n"
+		     "FROM dunning.cases c, (VALUES (1, 'sms', 'SM-1'), (2, 'sms', 'SM-2'),\n"
+		     "                              (3, 'email', 'EM-1')) s(step, ch, pid)"));
+	daemon_pid = start_daemon(cfg, "dunnd", &port);
+	ck_assert_int_eq(wait_health(port, 200), 200);
+}
+
+static void teardown(void)
+{
+	int st = stop_daemon(daemon_pid);
+
+	PQfinish(db);
+	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "dunnd did not exit cleanly on SIGTERM (status %d, log in %s)", st, dir);
+	free(dir);
+	free(cfg);
+	free(conninfo);
+}
+
+static long long q(const char *sql)
+{
+	return tu_qint(db, sql);
+}
+
+static char *status_of(const char *pid)
+{
+	char sql[160];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT status || '|' || coalesce(last_error, '') FROM dunning.deliveries "
+		 "WHERE provider_message_id = '%s'",
+		 pid);
+	return tu_qstr(db, sql);
+}
+
+/* Connect, say nothing for secs, then ask: bytes of answer (0 = closed). */
+static ssize_t idle_then_request(int secs)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	static const char ask[] = "GET /healthz HTTP/1.0\r\n\r\n";
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	char buf[256];
+	ssize_t n;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert(fd >= 0);
+	ck_assert(connect(fd, (struct sockaddr *)&a, sizeof a) == 0);
+	sleep((unsigned)secs);
+	if (send(fd, ask, sizeof ask - 1, MSG_NOSIGNAL) < 0) {
+		close(fd);
+		return 0;
+	}
+	n = recv(fd, buf, sizeof buf, 0);
+	close(fd);
+	return n < 0 ? 0 : n;
+}
+
+static int has_header(const struct resp *r, const char *h)
+{
+	return strcasestr(r->headers, h) != NULL;
+}
+
+START_TEST(healthz_and_metrics)
+{
+	struct resp r;
+	char *line, *save = NULL;
+	int samples = 0, help = 0, type = 0;
+
+	get("/healthz", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"status\":\"ok\""));
+	ck_assert(has_header(&r, "X-Content-Type-Options: nosniff"));
+	ck_assert(has_header(&r, "Cache-Control: no-store"));
+	/* A webhook first, so that its counter shows. */
+	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"delivered\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	get("/metrics", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
+	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_build_info gauge\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_build_info{version=\"" ));
+	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_deliveries_total counter\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_send_latency_seconds histogram\n"));
+	ck_assert_ptr_nonnull(
+		strstr(r.body, "\ndunnd_send_latency_seconds_bucket{channel=\"email\",le=\"+Inf\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_send_latency_seconds_count{channel=\"email\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(
+		r.body,
+		"\ndunnd_webhook_requests_total{path=\"/webhooks/sms/status\",code=\"200\"} 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_config_reloads_total{result=\"ok\"} 0\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_database_up 1\n"));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_outbox_depth "));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_outbox_oldest_due_seconds "));
+	/* Every line: a HELP or TYPE comment, or name[{labels}] value. */
+	for (line = strtok_r(r.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], *end;
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			help++;
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			type++;
+			continue;
+		}
+		ck_assert_msg(sscanf(line, "%127[a-zA-Z0-9_:]", name) == 1, "bad line: %s", line);
+		ck_assert_msg(line[strlen(name)] == '{' || line[strlen(name)] == ' ', "bad line: %s",
+			      line);
+		strtod(strrchr(line, ' ') + 1, &end);
+		ck_assert_msg(*end == '\0', "bad value: %s", line);
+		samples++;
+	}
+	ck_assert_int_eq(help, type);
+	ck_assert_int_ge(help, 8);
+	ck_assert_int_gt(samples, 10);
+	/* A real parser agrees, when Debian's prometheus client is there. */
+	if (tu_sh("/usr/bin/python3 -c 'import prometheus_client' 2>/dev/null") == 0)
+		ck_assert_msg(tu_sh("curl -sf http://127.0.0.1:%d/metrics | /usr/bin/python3 -c '"
+				    "import sys; from prometheus_client.parser import "
+				    "text_string_to_metric_families as p; "
+				    "print(len(list(p(sys.stdin.read()))))'",
+				    port) == 0,
+			      "%s", tu_output());
+	req(port, "HEAD", "/healthz", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 200);
+}
+END_TEST
+
+START_TEST(healthz_503_without_database)
+{
+	char *bad_cfg, *bad_dir = NULL;
+	struct resp r;
+	pid_t pid;
+	int p;
+
+	ck_assert(asprintf(&bad_dir, "%s/nodb", dir) > 0);
+	ck_assert(mkdir(bad_dir, 0755) == 0);
+	free(tu_file(bad_dir, "webhook_secret", SECRET "\n"));
+	bad_cfg = tu_config_ex(bad_dir, "host=/nonexistent/socket/dir port=5432 user=postgres "
+				       "dbname=x connect_timeout=1",
+			       NULL, NULL, NULL);
+	pid = start_daemon(bad_cfg, "nodb", &p);
+	ck_assert_int_eq(wait_health(p, 503), 503);
+	req(p, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 503);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"database\":\"down\""));
+	req(p, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_database_up 0\n"));
+	stop_daemon(pid);
+	free(bad_cfg);
+	free(bad_dir);
+}
+END_TEST
+
+START_TEST(signatures_are_required)
+{
+	const char *body = "{\"id\":\"SM-1\",\"status\":\"delivered\"}";
+	long long now = (long long)time(NULL);
+	struct resp r;
+	char *s;
+
+	post_signed("/webhooks/sms/status", body, now, NULL, &r); /* no signature */
+	ck_assert_int_eq(r.code, 403);
+	post_signed("/webhooks/sms/status", body, now, "wrong-secret-0123456789", &r);
+	ck_assert_int_eq(r.code, 403);
+	post_signed("/webhooks/sms/status", body, now - 301, SECRET, &r); /* replayed */
+	ck_assert_int_eq(r.code, 403);
+	post_signed("/webhooks/sms/status", body, now + 301, SECRET, &r); /* from the future */
+	ck_assert_int_eq(r.code, 403);
+	req(port, "POST", "/webhooks/sms/inbound", NULL, "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
+	    37, NULL, &r);
+	ck_assert_int_eq(r.code, 403);
+	post_signed("/webhooks/email/events",
+		    "{\"type\":\"bounce\",\"address\":\"alice@customer.test\"}", now, "x", &r);
+	ck_assert_int_eq(r.code, 403);
+	s = status_of("SM-1");
+	ck_assert_str_eq(s, "sent|");
+	free(s);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions"), 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events"), 0);
+	/* The same body, signed now: applied. */
+	post("/webhooks/sms/status", body, &r);
+	ck_assert_int_eq(r.code, 200);
+	s = status_of("SM-1");
+	ck_assert_str_eq(s, "delivered|");
+	free(s);
+}
+END_TEST
+
+START_TEST(hostile_requests_change_nothing)
+{
+	char big[4096];
+	struct resp r;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	memcpy(big, "{\"id\":\"", 7);
+	post("/webhooks/sms/status", big, &r);
+	ck_assert_int_eq(r.code, 413);
+	post("/webhooks/sms/status", "{\"id\":\"SM-1\",", &r);
+	ck_assert_int_eq(r.code, 400);
+	post("/webhooks/sms/status", "id=SM-1&status=delivered", &r);
+	ck_assert_int_eq(r.code, 400);
+	post("/webhooks/email/events", "{\"type\":\"bounce\"}", &r);
+	ck_assert_int_eq(r.code, 400);
+	ck_assert(has_header(&r, "X-Content-Type-Options: nosniff"));
+	get("/webhooks/sms/status", &r);
+	ck_assert_int_eq(r.code, 405);
+	ck_assert(has_header(&r, "Allow: POST"));
+	ck_assert(has_header(&r, "Cache-Control: no-store"));
+	req(port, "DELETE", "/healthz", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 405);
+	ck_assert(has_header(&r, "Allow: GET, HEAD"));
+	get("/nope", &r);
+	ck_assert_int_eq(r.code, 404);
+	ck_assert(has_header(&r, "X-Content-Type-Options: nosniff"));
+	get("/webhooks/sms/status/../../etc/passwd", &r);
+	ck_assert_int_eq(r.code, 404);
+	/* Twilio paths without a Twilio channel configured. */
+	req(port, "POST", "/webhooks/twilio/status", "application/x-www-form-urlencoded",
+	    "MessageSid=SM-1&MessageStatus=delivered", 39, NULL, &r);
+	ck_assert_int_eq(r.code, 404);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events"), 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE status <> 'sent'"), 0);
+	/* An idle client is cut off (timeout_s 2); the daemon keeps serving. */
+	ck_assert_int_eq(idle_then_request(3), 0);
+	get("/healthz", &r);
+	ck_assert_int_eq(r.code, 200);
+}
+END_TEST
+
+START_TEST(sms_keywords_and_replies)
+{
+	struct resp r;
+
+	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\" Stop \"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"reply\":\"Test Telecom: you are unsubscribed"));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
+			   "AND address = '+15550001111' AND reason = 'opt-out' AND source = 'reply'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_out' "
+			   "AND account_id IS NOT NULL AND detail::text NOT LIKE '%5550001111%'"),
+			 1);
+	/* Said twice: nothing new, no second confirmation. */
+	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"OPT OUT\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_str_eq(r.body, "{\"result\":\"unchanged\"}");
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_out'"), 1);
+	/* START lifts it, once. */
+	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"start\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "subscribed to SMS reminders again"));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions"), 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_in'"), 1);
+	/* HELP: the help text naming the company and support. */
+	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"HELP\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "Test Telecom"));
+	ck_assert_ptr_nonnull(strstr(r.body, "help@test.example"));
+	/* Anything else: kept, and a task for the call team due now. */
+	post("/webhooks/sms/inbound",
+	     "{\"from\":\"+15550001111\",\"body\":\"I will pay on Friday\",\"id\":\"IN-1\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	post("/webhooks/sms/inbound",
+	     "{\"from\":\"+15550001111\",\"body\":\"I will pay on Friday\",\"id\":\"IN-1\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.inbound_messages m "
+			   "JOIN dunning.accounts a ON a.id = m.account_id "
+			   "WHERE a.external_ref = 'A-1' AND m.body = 'I will pay on Friday' "
+			   "AND m.case_id IS NOT NULL"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.inbound_messages m "
+			   "ON m.id = t.inbound_message_id WHERE t.case_id = m.case_id "
+			   "AND t.due_at <= now() AND t.completed_at IS NULL"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_inbound' "
+			   "AND detail::text NOT LIKE '%Friday%'"),
+			 1);
+	/* An unknown number is kept too, without a task. */
+	post("/webhooks/sms/inbound", "{\"from\":\"+15559999999\",\"body\":\"who is this\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.inbound_messages WHERE account_id IS NULL"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 1);
+}
+END_TEST
+
+START_TEST(status_callbacks_only_move_forward)
+{
+	struct resp r;
+	long long events;
+	char *s;
+
+	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"delivered\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_str_eq(r.body, "{\"result\":\"updated\"}");
+	events = q("SELECT count(*) FROM dunning.events");
+	ck_assert_int_eq(events, 1);
+	/* Repeated: nothing changes, nothing recorded. */
+	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"delivered\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_str_eq(r.body, "{\"result\":\"unchanged\"}");
+	/* Late 'sent' and even 'failed' after 'delivered': ignored. */
+	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"sent\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"failed\",\"error_code\":\"30003\"}",
+	     &r);
+	ck_assert_int_eq(r.code, 200);
+	s = status_of("SM-1");
+	ck_assert_str_eq(s, "delivered|");
+	free(s);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events"), events);
+	/* A failure with the provider's code, stored. */
+	post("/webhooks/sms/status",
+	     "{\"id\":\"SM-2\",\"status\":\"undelivered\",\"error_code\":30007}", &r);
+	ck_assert_int_eq(r.code, 200);
+	s = status_of("SM-2");
+	ck_assert_str_eq(s, "failed|sms:30007");
+	free(s);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'delivery_failed' "
+			   "AND detail->>'error_code' = '30007' AND delivery_id IS NOT NULL"),
+			 1);
+	/* Unknown provider id: 200, recorded. */
+	post("/webhooks/sms/status", "{\"id\":\"SM-404\",\"status\":\"delivered\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_str_eq(r.body, "{\"result\":\"unknown_id\"}");
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'webhook_unknown_id' "
+			   "AND detail->>'provider_id' = 'SM-404'"),
+			 1);
+	/* A status nobody knows: 200, ignored. */
+	post("/webhooks/sms/status", "{\"id\":\"SM-2\",\"status\":\"teleported\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+}
+END_TEST
+
+START_TEST(email_bounces_and_complaints)
+{
+	struct resp r;
+	char *s;
+
+	post("/webhooks/email/events",
+	     "{\"type\":\"bounce\",\"address\":\"Alice@Customer.test\",\"id\":\"EM-1\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'email' "
+			   "AND address = 'alice@customer.test' AND reason = 'bounce'"),
+			 1);
+	s = status_of("EM-1");
+	ck_assert_str_eq(s, "bounced|email:bounce");
+	free(s);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind IN "
+			   "('suppressed', 'delivery_bounced') AND account_id IS NOT NULL "
+			   "AND detail::text NOT LIKE '%alice%'"),
+			 2);
+	post("/webhooks/email/events",
+	     "{\"type\":\"bounce\",\"address\":\"alice@customer.test\",\"id\":\"EM-1\"}", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events"), 2);
+	post("/webhooks/email/events", "{\"type\":\"complaint\",\"address\":\"bob@customer.test\"}",
+	     &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'email' "
+			   "AND address = 'bob@customer.test' AND reason = 'complaint'"),
+			 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("http");
+	TCase *tc = tcase_create("daemon");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, healthz_and_metrics);
+	tcase_add_test(tc, healthz_503_without_database);
+	tcase_add_test(tc, signatures_are_required);
+	tcase_add_test(tc, hostile_requests_change_nothing);
+	tcase_add_test(tc, sms_keywords_and_replies);
+	tcase_add_test(tc, status_callbacks_only_move_forward);
+	tcase_add_test(tc, email_bounces_and_complaints);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
