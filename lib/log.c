@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,50 @@ int log_level_parse(const char *name)
 	return -1;
 }
 
+static int email_local(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+}
+
+static int email_domain(char c)
+{
+	return isalnum((unsigned char)c) || c == '.' || c == '-';
+}
+
+/* Mask, in place and keeping the length, every email address and E.164
+ * number in s: a provider's error text or a library message may quote
+ * them, and logs must not carry them in clear. */
+void log_scrub(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '@') {
+			char *l = p, *r = p + 1, *dot = NULL;
+			while (l > s && email_local(l[-1]))
+				l--;
+			while (email_domain(*r)) {
+				if (*r == '.')
+					dot = r;
+				r++;
+			}
+			if (l == p || !dot || dot == p + 1 || r - dot < 3)
+				continue;
+			for (char *q = l + 2; q < p; q++)
+				*q = '*';
+			for (char *q = p + 3; q < dot; q++)
+				*q = '*';
+			p = r - 1;
+		} else if (*p == '+' && isdigit((unsigned char)p[1])) {
+			char *r = p + 1;
+			while (isdigit((unsigned char)*r))
+				r++;
+			if (r - p - 1 >= 8 && r - p - 1 <= 15)
+				for (char *q = p + 3; q < r - 4; q++)
+					*q = '*';
+			p = r - 1;
+		}
+	}
+}
+
 void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 {
 	char line[2048];
@@ -59,6 +104,7 @@ void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
 	va_end(ap);
+	log_scrub(line + n);
 	/* One write per line so concurrent threads never interleave mid-line. */
 	size_t len = strlen(line);
 	if (len < sizeof line - 1) {

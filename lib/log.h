@@ -20,6 +20,10 @@ void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 #define log_info(s, ...) log_msg(LOG_INFO, s, __VA_ARGS__)
 #define log_debug(s, ...) log_msg(LOG_DEBUG, s, __VA_ARGS__)
 
+/* Mask every email address and E.164 number in s, in place (log_msg does
+ * this to every line). */
+void log_scrub(char *s);
+
 /* PII masking for log fields: "jo***@ex***.com", "+8210****5678".
  * Writes into buf (NUL-terminated) and returns buf. */
 const char *log_mask_email(const char *addr, char *buf, size_t len);
