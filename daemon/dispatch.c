@@ -20,9 +20,20 @@
 #define FLUSH_MS 50
 #define LINK_DAYS 45
 
+/* One delivery's outcome, kept until the database has it: a failed write
+ * is retried, never dropped (a dropped one would be sent again once its
+ * lease expired). */
+struct result {
+	int64_t id;
+	const char *status;      /* static */
+	char *provider, *error, *address;
+	const char *sup_channel; /* static */
+	int retry_in;
+};
+
 struct results {
-	struct pgarr id, status, provider, error, retry_in, address, sup_channel;
-	size_t n;
+	struct result *v;
+	size_t n, cap;
 };
 
 struct dispatch {
@@ -30,7 +41,8 @@ struct dispatch {
 	int leasing, again, more, settled;
 	size_t inflight;
 	int flushing;
-	struct results pend;
+	struct results pend;    /* waiting to be written */
+	struct results writing; /* the batch on the wire */
 	struct event *ev_flush;
 	unsigned long sent, failed, retried, skipped;
 };
@@ -115,28 +127,59 @@ static void results_init(struct results *r)
 
 static void results_free(struct results *r)
 {
-	pgarr_free(&r->id);
-	pgarr_free(&r->status);
-	pgarr_free(&r->provider);
-	pgarr_free(&r->error);
-	pgarr_free(&r->retry_in);
-	pgarr_free(&r->address);
-	pgarr_free(&r->sup_channel);
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].provider);
+		free(r->v[i].error);
+		free(r->v[i].address);
+	}
+	free(r->v);
 	results_init(r);
+}
+
+static char *dup_nonempty(const char *s)
+{
+	return s && *s ? strdup(s) : NULL;
 }
 
 static void results_add(struct results *r, int64_t id, const char *status, const char *provider,
 			const char *error, int retry_in, const char *address,
 			const char *sup_channel)
 {
-	pgarr_int(&r->id, id);
-	pgarr_text(&r->status, status);
-	pgarr_text(&r->provider, provider && *provider ? provider : NULL);
-	pgarr_text(&r->error, error && *error ? error : NULL);
-	pgarr_int(&r->retry_in, retry_in);
-	pgarr_text(&r->address, address);
-	pgarr_text(&r->sup_channel, sup_channel);
-	r->n++;
+	struct result *x;
+
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct result *v = realloc(r->v, cap * sizeof *v);
+		if (!v) {
+			log_err("dispatch", "event=result_lost delivery=%lld reason=oom", (long long)id);
+			return;
+		}
+		r->v = v;
+		r->cap = cap;
+	}
+	x = &r->v[r->n++];
+	x->id = id;
+	x->status = status;
+	x->provider = dup_nonempty(provider);
+	x->error = dup_nonempty(error);
+	x->address = dup_nonempty(address);
+	x->sup_channel = sup_channel;
+	x->retry_in = retry_in;
+}
+
+/* Put a batch that could not be written back in front of what came since. */
+static void results_requeue(struct results *pend, struct results *batch)
+{
+	struct results merged = *batch;
+
+	results_init(batch);
+	for (size_t i = 0; i < pend->n; i++) {
+		struct result *x = &pend->v[i];
+		results_add(&merged, x->id, x->status, x->provider, x->error, x->retry_in,
+			    x->address, x->sup_channel);
+	}
+	results_free(pend);
+	*pend = merged;
 }
 
 static void flush_timer(evutil_socket_t fd, short what, void *arg)
@@ -162,7 +205,10 @@ void dispatch_free(struct dispatch *s)
 	if (!s)
 		return;
 	event_free(s->ev_flush);
+	if (s->pend.n || s->writing.n)
+		log_err("dispatch", "event=results_unwritten count=%zu", s->pend.n + s->writing.n);
 	results_free(&s->pend);
+	results_free(&s->writing);
 	free(s);
 }
 
@@ -178,18 +224,27 @@ static void maybe_settle(struct dispatch *s)
 		dunnd_check_done(s->d);
 }
 
+static void retry_flush_later(struct dispatch *s)
+{
+	struct timeval tv = {1, 0};
+
+	evtimer_add(s->ev_flush, &tv);
+}
+
 static void flush_cb(const PGresult *res, void *arg)
 {
 	struct dispatch *s = arg;
 
 	s->flushing = 0;
 	if (!pgq_ok(res)) {
-		/* The rows stay 'sending' and are leased again when it expires. */
 		const char *e = pgq_error(s->d->db, res);
-		log_err("dispatch", "event=results_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
-		if (s->d->once)
-			s->d->exit_code = 1;
+		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"",
+			s->writing.n, (int)strcspn(e, "\n"), e);
+		results_requeue(&s->pend, &s->writing);
+		retry_flush_later(s);
+		return;
 	}
+	results_free(&s->writing);
 	if (s->pend.n > 0)
 		flush(s);
 	else if (s->more && !s->d->stopping)
@@ -199,32 +254,47 @@ static void flush_cb(const PGresult *res, void *arg)
 
 static void flush(struct dispatch *s)
 {
-	struct results r;
+	struct pgarr a[7];
 	char now[32], maxatt[16];
 	const char *params[9];
+	int ok = 1;
 
 	evtimer_del(s->ev_flush);
 	if (s->flushing || s->pend.n == 0)
 		return;
-	r = s->pend;
+	if (!pgq_connected(s->d->db)) {
+		retry_flush_later(s); /* kept: written once the database is back */
+		return;
+	}
+	s->writing = s->pend;
 	results_init(&s->pend);
+	for (int k = 0; k < 7; k++)
+		pgarr_init(&a[k]);
+	for (size_t i = 0; i < s->writing.n; i++) {
+		const struct result *x = &s->writing.v[i];
+		pgarr_int(&a[0], x->id);
+		pgarr_text(&a[1], x->status);
+		pgarr_text(&a[2], x->provider);
+		pgarr_text(&a[3], x->error);
+		pgarr_int(&a[4], x->retry_in);
+		pgarr_text(&a[5], x->address);
+		pgarr_text(&a[6], x->sup_channel);
+	}
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
 	snprintf(maxatt, sizeof maxatt, "%d", s->d->cfg->max_attempts);
 	params[0] = now;
-	params[1] = pgarr_str(&r.id);
-	params[2] = pgarr_str(&r.status);
-	params[3] = pgarr_str(&r.provider);
-	params[4] = pgarr_str(&r.error);
-	params[5] = pgarr_str(&r.retry_in);
-	params[6] = pgarr_str(&r.address);
-	params[7] = pgarr_str(&r.sup_channel);
+	for (int k = 0; k < 7; k++)
+		if (!(params[k + 1] = pgarr_str(&a[k])))
+			ok = 0;
 	params[8] = maxatt;
 	s->flushing = 1;
-	if (pgq_send(s->d->db, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
+	if (!ok || pgq_send(s->d->db, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
 		s->flushing = 0;
-		log_err("dispatch", "event=results_dropped count=%zu reason=not_connected", r.n);
+		results_requeue(&s->pend, &s->writing);
+		retry_flush_later(s);
 	}
-	results_free(&r);
+	for (int k = 0; k < 7; k++)
+		pgarr_free(&a[k]);
 }
 
 static void queue_result(struct dispatch *s, int64_t id, const char *status, const char *provider,
