@@ -310,15 +310,17 @@ static void queue_result(struct dispatch *s, int64_t id, const char *status, con
 	}
 }
 
-/* Capped exponential backoff with jitter: 1, 2, 4 ... 60 minutes. */
-static int backoff_seconds(int attempts, int retry_after)
+/* Capped exponential backoff with jitter (retry_base_s doubling up to
+ * retry_max_s, each wait drawn from its upper half), never sooner than
+ * the provider asked for. */
+static int backoff_seconds(const struct config *c, int attempts, int retry_after)
 {
-	int base = 60;
+	int base = c->retry_base_s;
 
-	for (int i = 1; i < attempts && base < 3600; i++)
+	for (int i = 1; i < attempts && base < c->retry_max_s; i++)
 		base *= 2;
-	if (base > 3600)
-		base = 3600;
+	if (base > c->retry_max_s)
+		base = c->retry_max_s;
 	base = base / 2 + rand() % (base / 2 + 1);
 	return retry_after > base ? retry_after : base;
 }
@@ -345,7 +347,7 @@ static void send_done(const struct channel_result *r, void *arg)
 		break;
 	case CHANNEL_RETRY:
 		status = "retry";
-		retry = backoff_seconds(x->attempts, r->retry_after);
+		retry = backoff_seconds(s->d->cfg, x->attempts, r->retry_after);
 		s->retried++;
 		break;
 	case CHANNEL_FAILED:

@@ -75,6 +75,7 @@ void config_free(struct config *c)
 	free(c->link_secret_file);
 	free(c->webhook_secret_file);
 	free(c->sms_help_text);
+	free(c->payment_url);
 	free(c);
 }
 
@@ -204,12 +205,14 @@ struct config *config_load(const char *file, struct diag *diag)
 	static const char *const keys[] = {"database", "http", "policy", "templates",
 					   "migrations", "poll_interval_ms", "batch_size",
 					   "send_batch", "lease_seconds", "max_attempts",
+					   "retry_base_s", "retry_max_s",
 					   "log_level", "company", "support", "channels",
-					   "module_dir", "shutdown_timeout_ms", NULL};
+					   "module_dir", "shutdown_timeout_ms", "retention_days",
+					   NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
-						"sms_help_text", "timeout_s", NULL};
+						"sms_help_text", "timeout_s", "payment_url", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
@@ -249,6 +252,10 @@ struct config *config_load(const char *file, struct diag *diag)
 		c->webhook_secret_file =
 			sdup(jconf_str(&j, http, "http", "webhook_secret_file", NULL, 0));
 		c->sms_help_text = sdup(jconf_str(&j, http, "http", "sms_help_text", NULL, 0));
+		c->payment_url = sdup(jconf_str(&j, http, "http", "payment_url", NULL, 0));
+		if (c->payment_url && strncmp(c->payment_url, "https://", 8) != 0 &&
+		    strncmp(c->payment_url, "http://", 7) != 0)
+			jconf_error(&j, "http.payment_url", 0, "http.payment_url must be an http(s) URL");
 		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024, 16777216);
 		c->http_timeout_s = (int)jconf_int(&j, http, "http", "timeout_s", 5, 1, 300);
 	} else {
@@ -269,8 +276,11 @@ struct config *config_load(const char *file, struct diag *diag)
 	c->send_batch = (int)jconf_int(&j, j.root, "", "send_batch", 200, 1, 100000);
 	c->lease_seconds = (int)jconf_int(&j, j.root, "", "lease_seconds", 300, 5, 86400);
 	c->max_attempts = (int)jconf_int(&j, j.root, "", "max_attempts", 8, 1, 100);
+	c->retry_base_s = (int)jconf_int(&j, j.root, "", "retry_base_s", 60, 1, 86400);
+	c->retry_max_s = (int)jconf_int(&j, j.root, "", "retry_max_s", 3600, 1, 7 * 86400);
 	c->shutdown_timeout_ms =
 		(int)jconf_int(&j, j.root, "", "shutdown_timeout_ms", 10000, 0, 3600000);
+	c->retention_days = (int)jconf_int(&j, j.root, "", "retention_days", 730, 1, 36500);
 	lvl = jconf_str(&j, j.root, "", "log_level", "info", 0);
 	c->log_level = log_level_parse(lvl);
 	if (c->log_level < 0) {

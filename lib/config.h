@@ -24,6 +24,7 @@ struct config {
 	char *link_secret_file;
 	char *webhook_secret_file; /* http: generic webhooks' HMAC key */
 	char *sms_help_text;       /* http: the reply to HELP/INFO */
+	char *payment_url;         /* http: the customer page's "Pay now" target */
 	int http_max_body;         /* http: bytes; larger bodies get 413 */
 	int http_timeout_s;        /* http: idle/slow client timeout */
 	int poll_interval_ms;
@@ -31,7 +32,9 @@ struct config {
 	int send_batch;
 	int lease_seconds;
 	int max_attempts;
+	int retry_base_s, retry_max_s; /* transient failures: capped backoff */
 	int shutdown_timeout_ms; /* how long a stop waits for in-flight sends */
+	int retention_days;      /* dunnctl purge: default --older-than */
 	int log_level;
 	struct config_channel *channels;
 	size_t nchannels;
