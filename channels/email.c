@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <openssl/ssl.h> /* before libesmtp.h: it declares smtp_starttls_set_ctx then */
+#include <auth-client.h>
 #include <libesmtp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "channel.h"
+#include "config.h"
 #include "log.h"
 #include "mime.h"
 
@@ -34,6 +37,9 @@ struct channel {
 	char *server;
 	char *from_name, *from_addr, *domain;
 	enum starttls_option starttls;
+	SSL_CTX *tls;          /* verifying context, shared by every session */
+	char *auth_user, *auth_pass;
+	long timeout_s;
 	int nworkers, session_batch;
 	struct event *ev_done;
 	pthread_t workers[EMAIL_MAX_WORKERS];
@@ -102,8 +108,39 @@ static void recipient_cb(smtp_recipient_t rcpt, const char *mailbox, void *arg)
 	set_result(j, st ? st->code : 0, st ? st->text : NULL);
 }
 
+/* The SMTP conversation, at debug level (AUTH lines are not shown). */
+static void monitor_cb(const char *buf, int len, int writing, void *arg)
+{
+	(void)arg;
+	if (writing == SMTP_CB_HEADERS || len > 200)
+		return;
+	if (len >= 4 && strncasecmp(buf, "AUTH", 4) == 0)
+		buf = "AUTH ...", len = 8;
+	log_debug("email", "event=smtp %s \"%.*s\"", writing ? "C:" : "S:",
+		  (int)strcspn(buf, "\r\n") < len ? (int)strcspn(buf, "\r\n") : len, buf);
+}
+
+/* libesmtp asks for the credentials while authenticating. */
+static int auth_interact(auth_client_request_t req, char **result, int fields, void *arg)
+{
+	struct channel *ch = arg;
+
+	for (int i = 0; i < fields; i++) {
+		if (req[i].flags & AUTH_PASS)
+			result[i] = ch->auth_pass;
+		else if (req[i].flags & AUTH_USER)
+			result[i] = ch->auth_user;
+		else
+			result[i] = NULL;
+		if (!result[i] && !(req[i].flags & AUTH_CLEARTEXT))
+			return 0;
+	}
+	return 1;
+}
+
 static void send_batch(struct channel *ch, struct email_job *batch)
 {
+	auth_context_t actx = NULL;
 	smtp_session_t s = smtp_create_session();
 	smtp_message_t msgs[1024];
 	struct email_job *j;
@@ -114,8 +151,25 @@ static void send_batch(struct channel *ch, struct email_job *batch)
 	smtp_set_server(s, ch->server);
 	smtp_set_hostname(s, ch->domain);
 	smtp_starttls_enable(s, ch->starttls);
-	smtp_set_timeout(s, Timeout_GREETING, 30);
-	smtp_set_timeout(s, Timeout_ENVELOPE, 30);
+	if (ch->tls)
+		smtp_starttls_set_ctx(s, ch->tls);
+	if (ch->auth_user) {
+		actx = auth_create_context();
+		if (!actx)
+			goto fail_all;
+		/* PLAIN and LOGIN send the password: only over TLS. */
+		auth_set_mechanism_flags(actx, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(actx, auth_interact, ch);
+		smtp_auth_set_context(s, actx);
+	}
+	/* Never the RFC's minutes-long waits: a stuck server must not hold
+	 * a worker; the messages are retried later instead. */
+	smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
+	smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
+	smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
+	smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
+	smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
+	smtp_set_monitorcb(s, monitor_cb, ch, 0);
 	for (j = batch; j && n < 1024; j = j->next) {
 		smtp_message_t m = smtp_add_message(s);
 		if (!m)
@@ -144,10 +198,14 @@ static void send_batch(struct channel *ch, struct email_job *batch)
 		}
 	}
 	smtp_destroy_session(s);
+	if (actx)
+		auth_destroy_context(actx);
 	return;
 fail_all:
 	if (s)
 		smtp_destroy_session(s);
+	if (actx)
+		auth_destroy_context(actx);
 	for (j = batch; j; j = j->next)
 		set_result(j, 0, "out of memory");
 }
@@ -212,6 +270,12 @@ static int parse_from(const char *from, char **name, char **addr)
 
 static void email_free(struct channel *ch)
 {
+	if (ch->tls)
+		SSL_CTX_free(ch->tls);
+	if (ch->auth_pass)
+		OPENSSL_cleanse(ch->auth_pass, strlen(ch->auth_pass));
+	free(ch->auth_user);
+	free(ch->auth_pass);
 	if (ch->ev_done)
 		event_free(ch->ev_done);
 	pthread_mutex_destroy(&ch->mu);
@@ -222,6 +286,61 @@ static void email_free(struct channel *ch)
 	free(ch->from_addr);
 	free(ch->domain);
 	free(ch);
+}
+
+/* Certificates are always verified, against ca_file or the system store;
+ * libesmtp then checks the server's name against the certificate. */
+static int email_tls_init(struct channel *ch, json_t *conf, const struct channel_env *env,
+			  char *err, size_t errlen)
+{
+	const char *ca = json_string_value(json_object_get(conf, "ca_file"));
+	char *path = ca ? config_relpath(env->confdir, ca) : NULL;
+	int ok;
+
+	ch->tls = SSL_CTX_new(TLS_client_method());
+	if (!ch->tls) {
+		snprintf(err, errlen, "channel '%s': cannot create a TLS context", ch->instance);
+		free(path);
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ch->tls, TLS1_2_VERSION);
+	SSL_CTX_set_verify(ch->tls, SSL_VERIFY_PEER, NULL);
+	ok = path ? SSL_CTX_load_verify_locations(ch->tls, path, NULL)
+		  : SSL_CTX_set_default_verify_paths(ch->tls);
+	if (!ok)
+		snprintf(err, errlen, "channel '%s': cannot load CA certificates%s%s", ch->instance,
+			 path ? " from " : "", path ? path : "");
+	free(path);
+	return ok ? 0 : -1;
+}
+
+/* AUTH needs a user and a password file, and TLS to carry them. */
+static int email_auth_init(struct channel *ch, json_t *conf, const struct channel_env *env,
+			   char *err, size_t errlen)
+{
+	const char *user = json_string_value(json_object_get(conf, "auth_user"));
+	const char *pfile = json_string_value(json_object_get(conf, "password_file"));
+
+	if (!user && !pfile)
+		return 0;
+	if (!user || !pfile) {
+		snprintf(err, errlen, "channel '%s': auth_user and password_file go together",
+			 ch->instance);
+		return -1;
+	}
+	if (ch->starttls != Starttls_REQUIRED) {
+		snprintf(err, errlen,
+			 "channel '%s': AUTH sends the password: set \"starttls\": \"required\"",
+			 ch->instance);
+		return -1;
+	}
+	ch->auth_pass = config_read_secret(env->confdir, pfile);
+	if (!ch->auth_pass) {
+		snprintf(err, errlen, "channel '%s': cannot read password_file", ch->instance);
+		return -1;
+	}
+	ch->auth_user = strdup(user);
+	return 0;
 }
 
 static struct channel *email_init(const char *instance, json_t *conf,
@@ -259,6 +378,18 @@ static struct channel *email_init(const char *instance, json_t *conf,
 		email_free(ch);
 		return NULL;
 	}
+	if (ch->starttls != Starttls_DISABLED && email_tls_init(ch, conf, env, err, errlen) != 0) {
+		email_free(ch);
+		return NULL;
+	}
+	if (email_auth_init(ch, conf, env, err, errlen) != 0) {
+		email_free(ch);
+		return NULL;
+	}
+	json_t *to = json_object_get(conf, "timeout_s");
+	ch->timeout_s = json_is_integer(to) ? (long)json_integer_value(to) : 60;
+	if (ch->timeout_s < 1 || ch->timeout_s > 600)
+		ch->timeout_s = 60;
 	ch->nworkers = json_is_integer(w) ? (int)json_integer_value(w) : 2;
 	if (ch->nworkers < 1 || ch->nworkers > EMAIL_MAX_WORKERS)
 		ch->nworkers = 2;
@@ -344,6 +475,12 @@ static void email_close(struct channel *ch)
 	/* Results nobody will collect: the leases expire and they are retried. */
 	done_cb(-1, 0, ch);
 	email_free(ch);
+}
+
+/* auth_client_init() once per process, before any worker starts. */
+__attribute__((constructor)) static void email_load(void)
+{
+	auth_client_init();
 }
 
 const struct channel_ops channel_module = {

@@ -5,16 +5,20 @@ NNNNNN.json envelope beside it. Recipients whose local part starts with
 "bounce" get 550, with "tempfail" get 451, so tests can drive both paths.
 Listens on 127.0.0.1 only; writes the chosen port to PORTFILE.
 
-usage: /usr/bin/python3 smtp_sink.py MAILDIR PORTFILE
+usage: /usr/bin/python3 smtp_sink.py MAILDIR PORTFILE [--tls CERT KEY] [--require-tls]
+                                      [--auth USER:PASSWORD]
+With --tls it offers STARTTLS; with --auth it requires AUTH (over TLS).
+The envelope records whether TLS was used and who authenticated.
 """
 import asyncio
 import itertools
 import json
 import os
 import signal
+import ssl
 import sys
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 
 class Sink:
@@ -36,18 +40,56 @@ class Sink:
         base = os.path.join(self.maildir, "%06d" % n)
         with open(base + ".tmp", "wb") as f:
             f.write(envelope.original_content)
+        login = session.login_data if session.authenticated else None
         with open(base + ".json", "w") as f:
-            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}, f)
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos,
+                       "tls": session.ssl is not None,
+                       "auth": login.decode() if isinstance(login, bytes) else login}, f)
         os.rename(base + ".tmp", base + ".eml")
         return "250 OK queued as %06d" % n
 
 
-async def main(maildir, portfile):
+def options(argv):
+    opts = {"tls": None, "require_tls": False, "auth": None}
+    i = 0
+    while i < len(argv):
+        if argv[i] == "--tls":
+            opts["tls"] = (argv[i + 1], argv[i + 2])
+            i += 3
+        elif argv[i] == "--require-tls":
+            opts["require_tls"] = True
+            i += 1
+        elif argv[i] == "--auth":
+            opts["auth"] = argv[i + 1]
+            i += 2
+        else:
+            sys.exit("smtp_sink: unknown option " + argv[i])
+    return opts
+
+
+def authenticator(expected):
+    user, password = expected.split(":", 1)
+
+    def check(server, session, envelope, mechanism, auth_data):
+        ok = (auth_data.login.decode() == user and auth_data.password.decode() == password)
+        return AuthResult(success=ok, auth_data=auth_data if ok else None,
+                          handled=False)
+    return check
+
+
+async def main(maildir, portfile, opts):
     loop = asyncio.get_running_loop()
     sink = Sink(maildir)
-    server = await loop.create_server(
-        lambda: SMTP(sink, hostname="sink.test", data_size_limit=10 * 1024 * 1024),
-        host="127.0.0.1", port=0)
+    kwargs = {"hostname": "sink.test", "data_size_limit": 10 * 1024 * 1024}
+    if opts["tls"]:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(*opts["tls"])
+        kwargs["tls_context"] = ctx
+        kwargs["require_starttls"] = opts["require_tls"]
+    if opts["auth"]:
+        kwargs["auth_required"] = True
+        kwargs["authenticator"] = authenticator(opts["auth"])
+    server = await loop.create_server(lambda: SMTP(sink, **kwargs), host="127.0.0.1", port=0)
     port = server.sockets[0].getsockname()[1]
     with open(portfile + ".tmp", "w") as f:
         f.write(str(port))
@@ -61,4 +103,4 @@ async def main(maildir, portfile):
 
 if __name__ == "__main__":
     os.makedirs(sys.argv[1], exist_ok=True)
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    asyncio.run(main(sys.argv[1], sys.argv[2], options(sys.argv[3:])))
