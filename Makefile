@@ -39,13 +39,23 @@ B = build-san
 else
 B = build
 endif
+# make fuzz: lib/ and the harnesses built by clang for libFuzzer.
+ifeq ($(FUZZ),1)
+CC := clang
+ALL_CFLAGS += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+          -fno-sanitize-recover=undefined -DDUNN_SRCDIR=\"$(CURDIR)\"
+# clang also flags vprintf-style wrappers that gcc's -Wformat=2 accepts.
+ALL_CFLAGS += -Wno-format-nonliteral
+B = build-fuzz
+endif
 
 LIB_SRC   = $(wildcard lib/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
 MOD_SRC   = $(wildcard channels/*.c)
 MOD_SO    = $(MOD_SRC:channels/%.c=$(B)/modules/%.so)
 DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
-            daemon/notify.c daemon/http.c daemon/http_hook.c
+            daemon/notify.c daemon/http.c daemon/http_hook.c daemon/page.c daemon/page_render.c \
+            daemon/page_strings.c daemon/page_limit.c
 DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o)
 CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
 CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)
@@ -108,9 +118,43 @@ check: deps
 	@$(MAKE) --no-print-directory tests
 	@B=$(B) tests/run.sh
 
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c): "make fuzz" runs each for
+# FUZZ_SECONDS, two at a time; make check runs each briefly.
+FUZZ_SECONDS ?= 300
+FUZZ_SRC = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
+
+build-fuzz/fuzz_%: build-fuzz/tests/fuzz/fuzz_%.o build-fuzz/libdunn.a
+	$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS_ALL)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory FUZZ=1 $(FUZZ_BIN)
+
+fuzz: deps fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# The integration suites with dunnd and dunnctl under valgrind (tu_sh and
+# tud_start prefix $$DUNN_WRAP); a leak or invalid access fails the test.
+VALGRIND = valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+	--suppressions=$(CURDIR)/tests/valgrind.supp -q
+
+valgrind: deps
+	@$(MAKE) --no-print-directory tests
+	@B=$(B) DUNN_WRAP="$(VALGRIND)" DUNN_SUITES="$${DUNN_SUITES:-integration}" DUNN_FUZZ=0 \
+		CK_DEFAULT_TIMEOUT=600 tests/run.sh
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@B=$(B) scripts/demo.sh
+
+# make bench: dunnd end to end over a million accounts beside the ceilings
+# of PostgreSQL (pgbench), Postfix's smtp-sink and the SMS gateway (wrk);
+# see BENCHMARKS.md. Optimised build in build-bench. BENCH_ACCOUNTS,
+# BENCH_DUE and BENCH_ROUNDS make a quicker run.
+bench: deps
+	@$(MAKE) --no-print-directory B=build-bench CFLAGS="-O2 -g" all
+	@B=build-bench bench/bench.sh
+.PHONY: bench
 
 MAN8 = man/dunnd.8 man/dunnctl.8
 MAN5 = man/dunnd.json.5
@@ -140,12 +184,12 @@ install: all
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/*.8 $(DESTDIR)$(MANDIR)/man5/dunnd.json.5
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 format:
 	clang-format -i lib/*.[ch] daemon/*.[ch] channels/*.[ch] tests/unit/*.c tests/integration/*.c
 
-.PHONY: all tests deps check demo install clean format FORCE
+.PHONY: all tests deps check demo install clean format fuzz fuzz-build valgrind FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

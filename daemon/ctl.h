@@ -3,6 +3,7 @@
 #ifndef DUNN_CTL_H
 #define DUNN_CTL_H
 
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <stdint.h>
 
@@ -22,6 +23,12 @@ int ctl_take_at(int *argc, char **argv, int64_t *at);
 /* "--name VALUE" taken out of argv; NULL when absent. */
 const char *ctl_take_opt(int *argc, char **argv, const char *name);
 
+/* A bare flag ("--json") taken out of argv; 1 when it was there. */
+int ctl_take_flag(int *argc, char **argv, const char *name);
+/* Print doc as one JSON document (and a newline) on stdout and release it.
+ * 0, or 1 when doc is NULL (out of memory) or cannot be written. */
+int ctl_json_print(json_t *doc);
+
 int ctl_migrate(struct ctl *c, int argc, char **argv);
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_pay(struct ctl *c, int argc, char **argv);
@@ -31,5 +38,13 @@ int ctl_pause(struct ctl *c, int argc, char **argv);
 int ctl_resume(struct ctl *c, int argc, char **argv);
 int ctl_dispute(struct ctl *c, int argc, char **argv);
 int ctl_simulate(struct ctl *c, int argc, char **argv);
+int ctl_plan(struct ctl *c, int argc, char **argv);
+int ctl_tasks(struct ctl *c, int argc, char **argv);
+int ctl_report(struct ctl *c, int argc, char **argv);
+int ctl_purge(struct ctl *c, int argc, char **argv);
+/* dunnctl report disputes / report page (daemon/ctl_report_page.c); ctl_report
+ * calls them with argv[0] = "disputes" or "page". */
+int ctl_report_disputes(struct ctl *c, int argc, char **argv);
+int ctl_report_page(struct ctl *c, int argc, char **argv);
 
 #endif

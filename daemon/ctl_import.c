@@ -10,6 +10,7 @@
 #include "csv.h"
 #include "ctl.h"
 #include "money.h"
+#include "phone.h"
 #include "tz.h"
 
 #define MAX_REPORTED 50
@@ -89,31 +90,6 @@ static void trim(char *s)
 		memmove(s, s + i, n - i + 1);
 }
 
-/* E.164: '+' and 8 to 15 digits; spaces, dashes, dots and parentheses
- * written for humans are dropped. */
-static int normalise_phone(char *s)
-{
-	size_t o = 0, digits = 0;
-
-	if (!*s)
-		return 0;
-	for (size_t i = 0; s[i]; i++) {
-		char ch = s[i];
-		if (ch == ' ' || ch == '-' || ch == '.' || ch == '(' || ch == ')')
-			continue;
-		if (ch == '+' && o == 0) {
-			s[o++] = ch;
-			continue;
-		}
-		if (!isdigit((unsigned char)ch))
-			return -1;
-		s[o++] = ch;
-		digits++;
-	}
-	s[o] = '\0';
-	return s[0] == '+' && digits >= 8 && digits <= 15 && s[1] != '0' ? 0 : -1;
-}
-
 static int valid_email(const char *s)
 {
 	const char *at = strchr(s, '@');
@@ -176,7 +152,7 @@ static void account_row(struct import *im, char **f, int line)
 		*p = (char)tolower((unsigned char)*p);
 	if (!valid_email(email))
 		row_error(im, line, "not an email address: '%s'", email);
-	if (normalise_phone(phone) != 0)
+	if (phone_normalise(phone) != 0)
 		row_error(im, line, "phone must be E.164, e.g. +821012345678: '%s'", f[3]);
 	if (!*locale)
 		snprintf(locale, 3, "en");

@@ -32,27 +32,67 @@ static const struct command commands[] = {
 	{"pay", ctl_pay, "pay INVOICE_REF [--at ISO8601]",
 	 "Record that an invoice was paid (when no billing system writes it).\n"
 	 "Queued reminders are cancelled once the account owes nothing."},
-	{"status", ctl_status, "status",
-	 "Show cases by state and deliveries by channel and status."},
-	{"promise", ctl_promise, "promise ACCOUNT_REF --until YYYY-MM-DD [--at ISO8601]",
+	{"status", ctl_status, "status [--json]",
+	 "Show cases by state, the outbox (depth by channel and status, age of the\n"
+	 "oldest due row), deliveries of the last hour by status, the last 10 delivery\n"
+	 "errors, open phone tasks and open disputes."},
+	{"promise", ctl_promise, "promise ACCOUNT_REF --until YYYY-MM-DD [--at ISO8601] [--json]",
 	 "Record a promise to pay: reminders pause until the end of that day in the\n"
 	 "customer's time zone (at most max_promise_days ahead), then resume by\n"
 	 "themselves if the account is still unpaid. The customer gets an\n"
 	 "acknowledgement on the confirmation channels."},
 	{"pause", ctl_pause,
-	 "pause ACCOUNT_REF [--reason hardship|manual] [--until YYYY-MM-DD] [--note TEXT]",
+	 "pause ACCOUNT_REF [--reason hardship|manual] [--until YYYY-MM-DD] [--note TEXT] [--json]",
 	 "Pause the account's open case (a hardship plan or a manual hold), until a\n"
 	 "date or until 'dunnctl resume'."},
-	{"resume", ctl_resume, "resume ACCOUNT_REF [--at ISO8601]",
+	{"resume", ctl_resume, "resume ACCOUNT_REF [--at ISO8601] [--json]",
 	 "End a pause now; the engine looks at the case on its next cycle."},
 	{"dispute", ctl_dispute,
-	 "dispute INVOICE_REF --reason TEXT [--detail TEXT] [--channel ops|web|phone]\n"
-	 "  dunnctl -c FILE dispute investigate|uphold|reject DISPUTE_REF [--note TEXT]\n"
-	 "  dunnctl -c FILE dispute show DISPUTE_REF",
+	 "dispute INVOICE_REF --reason TEXT [--detail TEXT] [--channel ops|web|phone] [--json]\n"
+	 "  dunnctl -c FILE dispute investigate|uphold|reject DISPUTE_REF [--note TEXT] [--json]\n"
+	 "  dunnctl -c FILE dispute show DISPUTE_REF [--json]",
 	 "Open a dispute on one invoice: dunning of that invoice pauses (the rest of\n"
 	 "the account is still dunned) and the customer gets an acknowledgement with\n"
 	 "the dispute reference. 'uphold' writes the invoice down to zero, 'reject'\n"
 	 "resumes dunning of it; either way the customer is told the outcome."},
+	{"tasks", ctl_tasks,
+	 "tasks list [--all] [--json]\n"
+	 "  dunnctl -c FILE tasks claim TASK_ID --as NAME [--json]\n"
+	 "  dunnctl -c FILE tasks complete TASK_ID --outcome OUTCOME [--json] [--at ISO8601]\n"
+	 "    OUTCOME: reached | no_answer | promise_to_pay --until YYYY-MM-DD |\n"
+	 "             dispute --invoice REF --reason TEXT | wrong_number | callback --at TIME",
+	 "The call team's queue. 'list' shows open tasks (with --all, done ones too)\n"
+	 "by due time; 'claim' assigns one to a caller. 'complete' records the call:\n"
+	 "reached (no further calls for the policy's rest_after_reached), no_answer,\n"
+	 "promise_to_pay (pauses the case as 'dunnctl promise' does), dispute (opens\n"
+	 "one as 'dunnctl dispute' does), wrong_number (the number is suppressed for\n"
+	 "sms and phone), callback (the task is due again at TIME, not completed).\n"
+	 "Every outcome is written to dunning.events."},
+	{"report", ctl_report, "report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
+	 "  dunnctl -c FILE report disputes|page [ARGS]",
+	 "The funnel per track, step and channel for reminders created from --from to\n"
+	 "--to inclusive (UTC days; default the last 30 days): sent, delivered, failed\n"
+	 "and the error rate (failed / (sent + failed)), opt-outs (an opt-out of the\n"
+	 "address after the reminder), and payments after it: accounts that paid within\n"
+	 "7 and 30 days and the amount recovered per currency. A payment counts once,\n"
+	 "for the last reminder the account got before it (last touch). Deliveries\n"
+	 "removed by 'purge' still count in sent/delivered/failed (dunning.report_daily)."},
+	{"purge", ctl_purge, "purge [--older-than DAYS] [--dry-run] [--json]",
+	 "Retention: for cases resolved more than DAYS ago (default retention_days,\n"
+	 "730) erase personal data: the account's name, email and phone when it has no\n"
+	 "open case and no unpaid invoice, delivery addresses, inbound reply texts and\n"
+	 "call notes; strip older events' detail down to ids; then fold deliveries older\n"
+	 "than DAYS into dunning.report_daily counts and delete them. One transaction;\n"
+	 "--dry-run counts what would change and changes nothing."},
+	{"plan", ctl_plan,
+	 "plan ACCOUNT_REF --instalments N [--every DAYS] [--first YYYY-MM-DD]\n"
+	 "  dunnctl -c FILE plan pay PLAN_ID | plan show PLAN_ID",
+	 "A payment plan for a customer in hardship: the open balance is split into N\n"
+	 "instalments (every 30 days by default, the first a week from now unless\n"
+	 "--first). Reminders pause until each instalment's due day; 'plan pay'\n"
+	 "records the next instalment and the last one settles the invoices. A\n"
+	 "missed instalment lets the pause lapse: dunning resumes by itself and the\n"
+	 "plan is marked broken."},
 	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
 	 "sends and print per day, track, step and channel what would go out. With\n"
@@ -82,6 +122,28 @@ PGresult *ctl_exec(struct ctl *c, const char *sql, int n, const char *const *par
 	fprintf(stderr, "dunnctl: %s", PQerrorMessage(c->conn));
 	PQclear(res);
 	return NULL;
+}
+
+int ctl_take_flag(int *argc, char **argv, const char *name)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], name) != 0)
+			continue;
+		memmove(&argv[i], &argv[i + 1], (size_t)(*argc - i) * sizeof *argv);
+		*argc -= 1;
+		return 1;
+	}
+	return 0;
+}
+
+int ctl_json_print(json_t *doc)
+{
+	int rc = doc ? json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS) : -1;
+
+	if (rc == 0)
+		putchar('\n');
+	json_decref(doc);
+	return rc == 0 ? 0 : 1;
 }
 
 const char *ctl_take_opt(int *argc, char **argv, const char *name)

@@ -38,7 +38,10 @@ static const char SQL_OPEN[] =
 
 /* The claim: the partial index cases_due serves WHERE and ORDER BY. The
  * history (recent contacts, for caps) comes as "channel:epoch:reached,...";
- * channel names are restricted to [A-Za-z0-9_-] by the config loader. */
+ * channel names are restricted to [A-Za-z0-9_-] by the config loader. A
+ * completed phone task tells the outcome of its delivery's call (at the
+ * time of the call, so rest_after_reached counts from it); tasks raised by
+ * SMS replies have no delivery and count as calls on "phone". */
 static const char SQL_CLAIM[] =
 	"WITH claimed AS (\n"
 	"  SELECT id FROM dunning.cases\n"
@@ -52,11 +55,22 @@ static const char SQL_CLAIM[] =
 	"       (SELECT count(*) FROM dunning.cases p WHERE p.account_id = c.account_id\n"
 	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months'),\n"
 	"       coalesce(b.disputed, 0),\n"
-	"       (SELECT string_agg(d.channel || ':' ||\n"
-	"               extract(epoch FROM coalesce(d.sent_at, d.created_at))::bigint || ':0', ',')\n"
-	"        FROM dunning.deliveries d WHERE d.account_id = c.account_id\n"
-	"          AND d.kind = 'reminder' AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
-	"          AND d.created_at > $1::timestamptz - interval '31 days')\n"
+	"       (SELECT string_agg(h.channel || ':' || extract(epoch FROM h.at)::bigint || ':' ||\n"
+	"               h.reached, ',')\n"
+	"        FROM (SELECT d.channel, coalesce(t.completed_at, d.sent_at, d.created_at) AS at,\n"
+	"                     coalesce(t.outcome IN ('reached', 'promise_to_pay'), false)::int AS reached\n"
+	"              FROM dunning.deliveries d\n"
+	"              LEFT JOIN dunning.phone_tasks t\n"
+	"                ON t.delivery_id = d.id AND t.completed_at IS NOT NULL\n"
+	"              WHERE d.account_id = c.account_id AND d.kind = 'reminder'\n"
+	"                AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
+	"                AND d.created_at > $1::timestamptz - interval '31 days'\n"
+	"              UNION ALL\n"
+	"              SELECT 'phone', t.completed_at,\n"
+	"                     coalesce(t.outcome IN ('reached', 'promise_to_pay'), false)::int\n"
+	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
+	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
+	"                AND t.completed_at > $1::timestamptz - interval '31 days') h)\n"
 	"FROM claimed JOIN dunning.cases c USING (id)\n"
 	"JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
@@ -92,7 +106,7 @@ static const char SQL_RECORD[] =
 	"         close_reason = CASE WHEN x.state = 'resolved' THEN x.reason END\n"
 	"  FROM x, LATERAL (SELECT state AS old_state FROM dunning.cases o WHERE o.id = x.id) o\n"
 	"  WHERE c.id = x.id\n"
-	"  RETURNING c.id, c.account_id, x.state, o.old_state, x.reason, x.stage),\n"
+	"  RETURNING c.id, c.account_id, x.state, o.old_state, x.reason, x.stage, x.next_at),\n"
 	"ins AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
 	"                                  status, next_attempt_at, created_at)\n"
@@ -105,6 +119,12 @@ static const char SQL_RECORD[] =
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
 	"  SELECT $1, 'reminder_queued', account_id, case_id, id,\n"
 	"         jsonb_build_object('step', step, 'channel', channel) FROM ins),\n"
+	"plans AS (\n"
+	"  UPDATE dunning.payment_plans pp\n"
+	"  SET status = CASE WHEN upd.state = 'resolved' THEN 'completed' ELSE 'broken' END,\n"
+	"      closed_at = $1\n"
+	"  FROM upd WHERE pp.case_id = upd.id AND pp.status = 'active'\n"
+	"    AND upd.old_state = 'paused' AND upd.state <> 'paused'),\n"
 	"cancel AS (\n"
 	"  UPDATE dunning.deliveries d SET status = 'cancelled', last_error = 'case resolved',\n"
 	"         updated_at = now()\n"
@@ -112,9 +132,11 @@ static const char SQL_RECORD[] =
 	"    AND d.kind = 'reminder' AND d.status = 'queued')\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
-	"                WHEN reason = 'step due' THEN 'step_taken' ELSE 'case_' || upd.state END,\n"
-	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage)\n"
-	"FROM upd WHERE upd.state IS DISTINCT FROM upd.old_state OR reason = 'step due'";
+	"                WHEN reason = 'step due' THEN 'step_taken'\n"
+	"                WHEN upd.state IS DISTINCT FROM upd.old_state THEN 'case_' || upd.state\n"
+	"                ELSE 'case_waits' END,\n"
+	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage, 'next', next_at)\n"
+	"FROM upd";
 
 static void cycle_done(struct poller *p, int settled);
 static void begin_batch(struct poller *p);

@@ -249,6 +249,65 @@ static int money_locale_fell_back(const char *requested, const char *valid)
     return got[0] == '\0' || strcmp(got, "root") == 0 || strcmp(got, def) == 0;
 }
 
+/* A currency format for an ICU locale id and currency, or NULL when ICU
+ * has no data for the language. */
+static UNumberFormat *money_fmt_open(const char *loc, const char *currency, int exp)
+{
+    UErrorCode st = U_ZERO_ERROR;
+    UNumberFormat *fmt = unum_open(UNUM_CURRENCY, NULL, 0, loc, NULL, &st);
+    if (U_SUCCESS(st)) {
+        const char *valid = unum_getLocaleByType(fmt, ULOC_VALID_LOCALE, &st);
+        if (U_SUCCESS(st) && (valid == NULL || money_locale_fell_back(loc, valid)))
+            st = U_UNSUPPORTED_ERROR;
+    }
+    if (U_FAILURE(st)) {
+        unum_close(fmt);
+        return NULL;
+    }
+    UChar code[4];
+    u_charsToUChars(currency, code, 4);
+    unum_setTextAttribute(fmt, UNUM_CURRENCY_CODE, code, 3, &st);
+    /* Pin the digits to the exponent and forbid rounding: the amount is
+     * already exact, so any rounding ICU wanted to do would be a bug. */
+    unum_setAttribute(fmt, UNUM_MIN_FRACTION_DIGITS, exp);
+    unum_setAttribute(fmt, UNUM_MAX_FRACTION_DIGITS, exp);
+    unum_setAttribute(fmt, UNUM_ROUNDING_MODE, UNUM_ROUND_UNNECESSARY);
+    if (U_FAILURE(st)) {
+        unum_close(fmt);
+        return NULL;
+    }
+    return fmt;
+}
+
+/* unum_open costs ICU locale lookups under locks, about a tenth of dunnd's
+ * CPU per reminder (measured by bench/), and a book has few locale and
+ * currency pairs: each thread keeps its last MONEY_CACHE formats open. */
+#define MONEY_CACHE 16
+static _Thread_local struct {
+    char loc[ULOC_FULLNAME_CAPACITY];
+    char currency[4];
+    UNumberFormat *fmt;
+} money_cache[MONEY_CACHE];
+static _Thread_local unsigned money_cache_next;
+
+static UNumberFormat *money_fmt_get(const char *loc, const char *currency, int exp)
+{
+    for (int i = 0; i < MONEY_CACHE; i++)
+        if (money_cache[i].fmt && strcmp(money_cache[i].currency, currency) == 0 &&
+            strcmp(money_cache[i].loc, loc) == 0)
+            return money_cache[i].fmt;
+    UNumberFormat *fmt = money_fmt_open(loc, currency, exp);
+    if (fmt == NULL)
+        return NULL;
+    unsigned slot = money_cache_next++ % MONEY_CACHE;
+    if (money_cache[slot].fmt)
+        unum_close(money_cache[slot].fmt);
+    money_cache[slot].fmt = fmt;
+    snprintf(money_cache[slot].loc, sizeof money_cache[slot].loc, "%s", loc);
+    snprintf(money_cache[slot].currency, sizeof money_cache[slot].currency, "%s", currency);
+    return fmt;
+}
+
 int money_format(int64_t minor, const char *currency, const char *locale, char *buf, size_t len)
 {
     if (buf == NULL || len == 0)
@@ -267,24 +326,9 @@ int money_format(int64_t minor, const char *currency, const char *locale, char *
         return -1;
 
     UErrorCode st = U_ZERO_ERROR;
-    UNumberFormat *fmt = unum_open(UNUM_CURRENCY, NULL, 0, loc, NULL, &st);
-    if (U_SUCCESS(st)) {
-        const char *valid = unum_getLocaleByType(fmt, ULOC_VALID_LOCALE, &st);
-        if (U_SUCCESS(st) && (valid == NULL || money_locale_fell_back(loc, valid)))
-            st = U_UNSUPPORTED_ERROR;
-    }
-    if (U_FAILURE(st)) {
-        unum_close(fmt);
+    UNumberFormat *fmt = money_fmt_get(loc, currency, exp);
+    if (fmt == NULL)
         return -1;
-    }
-    UChar code[4];
-    u_charsToUChars(currency, code, 4);
-    unum_setTextAttribute(fmt, UNUM_CURRENCY_CODE, code, 3, &st);
-    /* Pin the digits to the exponent and forbid rounding: the amount is
-     * already exact, so any rounding ICU wanted to do would be a bug. */
-    unum_setAttribute(fmt, UNUM_MIN_FRACTION_DIGITS, exp);
-    unum_setAttribute(fmt, UNUM_MAX_FRACTION_DIGITS, exp);
-    unum_setAttribute(fmt, UNUM_ROUNDING_MODE, UNUM_ROUND_UNNECESSARY);
 
     UChar ustack[128];
     UChar *u = ustack;
@@ -301,7 +345,6 @@ int money_format(int64_t minor, const char *currency, const char *locale, char *
                 ulen = unum_formatDecimal(fmt, dec, declen, u, ulen + 1, NULL, &st);
         }
     }
-    unum_close(fmt);
 
     int result = -1;
     if (U_SUCCESS(st)) {

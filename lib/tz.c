@@ -103,7 +103,7 @@ int tz_valid(const char *zone)
 }
 
 /* Gregorian calendar in zone, configured the way tz.h promises. */
-static UCalendar *tz_open(const char *zone)
+static UCalendar *tz_open_new(const char *zone)
 {
     UChar uz[TZ_ZONE_MAX];
     int32_t n = tz_zone_uchars(zone, uz);
@@ -126,6 +126,36 @@ static UCalendar *tz_open(const char *zone)
         ucal_close(cal);
         return NULL;
     }
+    return cal;
+}
+
+/* Opening a calendar costs ICU zone and locale lookups under locks (about
+ * a quarter of dunnd's CPU per reminder, measured by bench/); the poller
+ * and dispatcher ask for the same few zones over and over. So each thread
+ * keeps its last TZ_CACHE calendars open: callers set the instant or the
+ * fields on every use and never close them. */
+#define TZ_CACHE 16
+static _Thread_local struct {
+    char zone[TZ_ZONE_MAX];
+    UCalendar *cal;
+} tz_cache[TZ_CACHE];
+static _Thread_local unsigned tz_cache_next;
+
+static UCalendar *tz_open(const char *zone)
+{
+    if (zone == NULL || strlen(zone) >= TZ_ZONE_MAX)
+        return NULL;
+    for (int i = 0; i < TZ_CACHE; i++)
+        if (tz_cache[i].cal && strcmp(tz_cache[i].zone, zone) == 0)
+            return tz_cache[i].cal;
+    UCalendar *cal = tz_open_new(zone);
+    if (cal == NULL)
+        return NULL;
+    unsigned slot = tz_cache_next++ % TZ_CACHE;
+    if (tz_cache[slot].cal)
+        ucal_close(tz_cache[slot].cal);
+    tz_cache[slot].cal = cal;
+    strcpy(tz_cache[slot].zone, zone);
     return cal;
 }
 
@@ -153,7 +183,6 @@ int tz_local(const char *zone, int64_t t, struct tz_local *out)
         return -1;
     struct tz_local tmp;
     int rc = tz_fields(cal, t, &tmp);
-    ucal_close(cal);
     if (rc == 0)
         *out = tmp;
     return rc;
@@ -171,7 +200,6 @@ int tz_from_local(const char *zone, int year, int month, int day, int hour, int 
     ucal_clear(cal);
     ucal_setDateTime(cal, year, month - 1, day, hour, minute, second, &st);
     UDate ms = ucal_getMillis(cal, &st);
-    ucal_close(cal);
     if (U_FAILURE(st))
         return -1;
     int64_t t = tz_floor_div((int64_t)ms, 1000);
@@ -230,7 +258,6 @@ int64_t tz_next_window(const char *zone, int64_t t, int start_min, int end_min, 
         }
         x += adv;
     }
-    ucal_close(cal);
     return result;
 }
 
@@ -273,15 +300,10 @@ static int tz_locale_fell_back(const char *requested, const char *valid)
     return got[0] == '\0' || strcmp(got, "root") == 0 || strcmp(got, def) == 0;
 }
 
-int tz_format_date(int year, int month, int day, const char *locale, char *buf, size_t len)
+/* A long-date format for an ICU locale id, or NULL when ICU has no data
+ * for its language. */
+static UDateFormat *tz_df_open(const char *loc)
 {
-    if (buf == NULL || len == 0)
-        return -1;
-    buf[0] = '\0';
-    char loc[ULOC_FULLNAME_CAPACITY];
-    if (!tz_date_ok(year, month, day) || tz_icu_locale(locale, loc, (int32_t)sizeof loc) != 0)
-        return -1;
-
     /* The date is rendered as midnight UTC formatted in UTC, so no zone
      * offset can move it to a neighbouring day. */
     static const UChar utc[] = { 'U', 'T', 'C', 0 };
@@ -294,7 +316,7 @@ int tz_format_date(int year, int month, int day, const char *locale, char *buf, 
     }
     if (U_FAILURE(st)) {
         udat_close(df);
-        return -1;
+        return NULL;
     }
     /* Proleptic Gregorian as elsewhere; non-Gregorian calendars (th, fa)
      * reject this with an error that is deliberately ignored. */
@@ -305,13 +327,54 @@ int tz_format_date(int year, int month, int day, const char *locale, char *buf, 
         udat_setCalendar(df, cal);
     }
     ucal_close(cal);
+    if (U_FAILURE(st)) {
+        udat_close(df);
+        return NULL;
+    }
+    return df;
+}
 
+/* Date formats are kept open per thread too (udat_open costs more than
+ * ucal_open), by locale id. */
+#define TZ_DF_CACHE 8
+static _Thread_local struct {
+    char loc[ULOC_FULLNAME_CAPACITY];
+    UDateFormat *df;
+} tz_df_cache[TZ_DF_CACHE];
+static _Thread_local unsigned tz_df_next;
+
+static UDateFormat *tz_df_get(const char *loc)
+{
+    for (int i = 0; i < TZ_DF_CACHE; i++)
+        if (tz_df_cache[i].df && strcmp(tz_df_cache[i].loc, loc) == 0)
+            return tz_df_cache[i].df;
+    UDateFormat *df = tz_df_open(loc);
+    if (df == NULL)
+        return NULL;
+    unsigned slot = tz_df_next++ % TZ_DF_CACHE;
+    if (tz_df_cache[slot].df)
+        udat_close(tz_df_cache[slot].df);
+    tz_df_cache[slot].df = df;
+    snprintf(tz_df_cache[slot].loc, sizeof tz_df_cache[slot].loc, "%s", loc);
+    return df;
+}
+
+int tz_format_date(int year, int month, int day, const char *locale, char *buf, size_t len)
+{
+    if (buf == NULL || len == 0)
+        return -1;
+    buf[0] = '\0';
+    char loc[ULOC_FULLNAME_CAPACITY];
+    if (!tz_date_ok(year, month, day) || tz_icu_locale(locale, loc, (int32_t)sizeof loc) != 0)
+        return -1;
+    UDateFormat *df = tz_df_get(loc);
+    if (df == NULL)
+        return -1;
+
+    UErrorCode st = U_ZERO_ERROR;
     UChar u[128];
     UDate when = (UDate)tz_days_from_civil(year, month, day) * (TZ_DAY * 1000.0);
-    int32_t ulen = 0;
-    if (U_SUCCESS(st))
-        ulen = udat_format(df, when, u, (int32_t)(sizeof u / sizeof u[0]), NULL, &st);
-    udat_close(df);
+    int32_t ulen = udat_format(df, when, u, (int32_t)(sizeof u / sizeof u[0]), NULL, &st);
 
     int32_t cap = len > INT32_MAX ? INT32_MAX : (int32_t)len;
     int32_t out = 0;

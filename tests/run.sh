@@ -17,6 +17,8 @@ failed=()
 for t in "$DUNN_BUILD"/tests/check_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
+	# make valgrind: only the suites that launch dunnd and dunnctl.
+	[ "${DUNN_SUITES:-all}" = integration ] && [ ! -e "$DUNN_SRCDIR/tests/integration/$name.c" ] && continue
 	out=$("$t" 2>&1)
 	rc=$?
 	summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks' | tail -n 1)
@@ -26,6 +28,19 @@ for t in "$DUNN_BUILD"/tests/check_*; do
 		failed+=("$name")
 	fi
 done
+# libFuzzer harnesses, briefly (make fuzz runs each for minutes): one
+# line per harness: name, runs, result.
+if [ "${DUNN_FUZZ:-1}" = 0 ]; then
+	:
+elif ! command -v clang >/dev/null 2>&1; then
+	printf '%-22s %s\n' "fuzz" "SKIPPED: clang not installed (apt-get install clang-14 libclang-rt-14-dev)"
+elif ! out=$(make -C "$DUNN_SRCDIR" --no-print-directory fuzz-build 2>&1); then
+	printf '%-22s %s\n' "fuzz" "build failed"
+	printf '%s\n' "$out" | grep -v '^  CC' | sed 's/^/    /' | tail -n 20
+	failed+=("fuzz")
+else
+	"$DUNN_SRCDIR/tests/fuzz/run.sh" "${DUNN_FUZZ_SECONDS:-8}" 2 || failed+=("fuzz")
+fi
 # make install into a scratch tree: layout, paths, man pages, unit.
 out=$("$DUNN_SRCDIR/tests/install.sh" 2>&1)
 rc=$?

@@ -127,8 +127,14 @@ int tu_sh(const char *fmt, ...)
 	va_start(ap, fmt);
 	ck_assert(vasprintf(&cmd, fmt, ap) > 0);
 	va_end(ap);
-	ck_assert(asprintf(&full, "cd '%s' && PATH='%s':$PATH; { %s ; } 2>&1",
-			   tu_env("DUNN_SRCDIR"), tu_env("DUNN_BUILD"), cmd) > 0);
+	/* make valgrind: $DUNN_WRAP runs in front of every dunnd and dunnctl. */
+	ck_assert(asprintf(&full, "cd '%s' && PATH='%s':$PATH; %s{ %s ; } 2>&1",
+			   tu_env("DUNN_SRCDIR"), tu_env("DUNN_BUILD"),
+			   getenv("DUNN_WRAP") && *getenv("DUNN_WRAP")
+				   ? "dunnd() { $DUNN_WRAP \"$DUNN_BUILD/dunnd\" \"$@\"; }; "
+				     "dunnctl() { $DUNN_WRAP \"$DUNN_BUILD/dunnctl\" \"$@\"; }; "
+				   : "",
+			   cmd) > 0);
 	p = popen(full, "r");
 	ck_assert(p != NULL);
 	free(last_output);

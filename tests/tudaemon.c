@@ -75,6 +75,10 @@ void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
 		if (t->sock)
 			setenv("NOTIFY_SOCKET", t->sock, 1);
 		child_env(env);
+		/* make valgrind: the wrapper execs dunnd in this same pid. */
+		if (getenv("DUNN_WRAP") && *getenv("DUNN_WRAP"))
+			execl("/bin/sh", "sh", "-c", "exec $DUNN_WRAP \"$0\" \"$@\"", bin, "-c", cfg,
+			      (char *)NULL);
 		execl(bin, "dunnd", "-c", cfg, (char *)NULL);
 		_exit(127);
 	}

@@ -190,6 +190,56 @@ START_TEST(dispute_upheld_clears_the_charge)
 }
 END_TEST
 
+START_TEST(payment_plan_kept_then_missed)
+{
+	char *status;
+
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(reminders("A-2"), 1);
+	/* $50.00 owed in two instalments, the first due Nov 15, then Nov 22. */
+	ck_assert_msg(tu_sh("dunnctl -c %s plan A-2 --instalments 2 --every 7 --first 2026-11-15 "
+			    "--at 2026-11-10T16:00:00Z",
+			    cfg) == 0,
+		      "%s", tu_output());
+	ck_assert_int_eq(tu_qint(db, "SELECT sum(amount) FROM dunning.plan_instalments"), 5000);
+	run_once("2026-11-12T15:00:00Z");
+	run_once("2026-11-15T15:00:00Z");
+	ck_assert_int_eq(reminders("A-2"), 1);
+	/* First instalment kept: the pause moves to the second one. */
+	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-15T18:00:00Z", cfg), 0);
+	run_once("2026-11-17T15:00:00Z");
+	run_once("2026-11-22T15:00:00Z");
+	ck_assert_int_eq(reminders("A-2"), 1);
+	/* Second one missed: the pause lapses, dunning resumes, plan broken. */
+	run_once("2026-11-23T15:00:00Z");
+	ck_assert_int_eq(reminders("A-2"), 2);
+	status = tu_qstr(db, "SELECT status FROM dunning.payment_plans");
+	ck_assert_str_eq(status, "broken");
+	free(status);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s plan show 1", cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "25.00 USD"));
+}
+END_TEST
+
+START_TEST(payment_plan_completed_settles)
+{
+	run_once("2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_sh("dunnctl -c %s plan A-2 --instalments 2 --every 7 --first 2026-11-15 "
+			       "--at 2026-11-10T16:00:00Z",
+			       cfg),
+			 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-14T18:00:00Z", cfg), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-21T18:00:00Z", cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "plan completed"));
+	run_once("2026-11-22T15:00:00Z");
+	char *state = tu_qstr(db, "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
+				  "ON a.id = c.account_id WHERE a.external_ref = 'A-2'");
+	ck_assert_str_eq(state, "resolved");
+	free(state);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1", cfg), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cases");
@@ -202,6 +252,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, manual_pause_and_resume);
 	tcase_add_test(tc, dispute_pauses_one_invoice_then_rejected);
 	tcase_add_test(tc, dispute_upheld_clears_the_charge);
+	tcase_add_test(tc, payment_plan_kept_then_missed);
+	tcase_add_test(tc, payment_plan_completed_settles);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,544 @@
+# Functions of bench/bench.sh: servers, seeding, the measured runs and the
+# report. Sourced after tests/servers/lib.sh (srv_pgbin, srv_as_owner).
+
+declare -A R   # R[metric:round] = value
+
+say() { echo "bench: $*" | tee -a "$OUT/report.txt"; }
+calc() { awk "BEGIN { printf \"%.6f\", $* }"; }
+fmt0() { printf '%.0f' "$1"; }
+fmt1() { printf '%.1f' "$1"; }
+fmt2() { printf '%.2f' "$1"; }
+elapsed() { calc "$(date +%s.%N) - $1"; }
+psql_() { "$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 "$@"; }
+q() { psql_ "$PG dbname=$1" -c "$2"; }
+
+# wrk from Debian (bench only, not in scripts/deps.sh); smtp-sink and
+# smtp-source from the postfix package, extracted, never installed.
+bench_deps() {
+	export DEBIAN_FRONTEND=noninteractive
+	if ! command -v wrk >/dev/null; then
+		echo "bench: installing wrk"
+		apt-get install -y -qq --no-install-recommends wrk >/dev/null ||
+			{ apt-get update -qq && apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+	fi
+	PFX="$CACHE/postfix"
+	if [ ! -x "$PFX/usr/sbin/smtp-sink" ]; then
+		echo "bench: extracting Postfix's smtp-sink and smtp-source into $PFX"
+		mkdir -p "$CACHE/deb"
+		(cd "$CACHE/deb" && rm -f postfix_*.deb &&
+			{ apt-get download postfix >/dev/null 2>&1 ||
+				{ apt-get update -qq && apt-get download postfix >/dev/null; }; } &&
+			dpkg -x postfix_*.deb "$PFX" && rm -f postfix_*.deb)
+		# Keep the two programs and their libraries only: the Makefile
+		# reads every *.d under the build directory as dependencies.
+		find "$PFX" -mindepth 1 -maxdepth 1 ! -name usr -exec rm -rf {} +
+		find "$PFX/usr" -mindepth 1 -maxdepth 1 ! -name sbin ! -name lib -exec rm -rf {} +
+		find "$PFX" -name '*.d' -exec rm -rf {} +
+	fi
+	command -v perf >/dev/null || PERF=0
+}
+
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# PostgreSQL as it ships (fsync and synchronous_commit on, autovacuum on),
+# with memory and checkpoint spacing for a book of this size.
+bench_start() {
+	W=$(mktemp -d "${TMPDIR:-/tmp}/dunnd-bench.XXXXXX")
+	chmod 0755 "$W"
+	PGBIN=$(srv_pgbin)
+	mkdir -p "$W/pg"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$W/pg"
+	srv_as_owner "$PGBIN/initdb" -D "$W/pg/data" -A trust -U postgres -E UTF8 \
+		--locale=C.UTF-8 >"$W/initdb.log" 2>&1 || { cat "$W/initdb.log" >&2; return 1; }
+	PGPORT=$((20000 + $$ % 20000))
+	srv_as_owner "$PGBIN/pg_ctl" -D "$W/pg/data" -l "$W/pg/log" -w -t 60 \
+		-o "-k $W/pg -p $PGPORT -c listen_addresses= -c max_connections=50 \
+		    -c shared_buffers=512MB -c work_mem=16MB -c maintenance_work_mem=256MB \
+		    -c max_wal_size=8GB -c checkpoint_timeout=30min" \
+		start >/dev/null || { cat "$W/pg/log" >&2; return 1; }
+	PG="host=$W/pg port=$PGPORT user=postgres"
+	PM_PID=$(head -n 1 "$W/pg/data/postmaster.pid")
+	head -c 32 /dev/urandom | base64 >"$W/link_secret"
+	echo "bench-sms-token-0123456789" >"$W/sms_token"
+	mkdir -p "$W/dump"
+	chown nobody "$W/dump"
+	/usr/bin/python3 "$DUNN_SRCDIR/tests/servers/gateway_sim.py" "$W/gateway.jsonl" \
+		"$W/gateway.port" >"$W/gateway.log" 2>&1 &
+	GW_PID=$!
+	for _ in $(seq 1 100); do
+		[ -s "$W/gateway.port" ] && break
+		sleep 0.1
+	done
+	[ -s "$W/gateway.port" ] || { cat "$W/gateway.log" >&2; return 1; }
+	GW="http://127.0.0.1:$(cat "$W/gateway.port")"
+}
+
+bench_stop() {
+	[ -n "${W:-}" ] || return 0
+	[ -n "${LONGTX_PID:-}" ] && kill "$LONGTX_PID" 2>/dev/null
+	sink_stop
+	if [ -n "${GW_PID:-}" ]; then
+		kill "$GW_PID" 2>/dev/null
+		wait "$GW_PID" 2>/dev/null
+	fi
+	[ -f "$W/pg/data/postmaster.pid" ] &&
+		srv_as_owner "$PGBIN/pg_ctl" -D "$W/pg/data" -m immediate -w stop >/dev/null 2>&1
+	rm -rf "$W"
+	W=
+}
+
+# smtp-sink: one process, -c keeps a running count of messages on stdout.
+# With an argument, every transaction is also appended to that file.
+sink_start() {
+	SINK_PORT=$(free_port)
+	: >"$W/sink.out"
+	LD_LIBRARY_PATH="$PFX/usr/lib/postfix" "$PFX/usr/sbin/smtp-sink" -u nobody -c \
+		${1:+-D "$1"} "127.0.0.1:$SINK_PORT" 1024 >"$W/sink.out" 2>"$W/sink.err" &
+	SINK_PID=$!
+	for _ in $(seq 1 100); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$SINK_PORT") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	cat "$W/sink.err" >&2
+	return 1
+}
+
+sink_stop() {
+	[ -n "${SINK_PID:-}" ] || return 0
+	kill "$SINK_PID" 2>/dev/null
+	wait "$SINK_PID" 2>/dev/null || true
+	SINK_PID=
+}
+
+sink_restart() { sink_stop; sink_start "$@"; }
+
+sink_count() {
+	local n
+	n=$(tr '\r' '\n' <"$W/sink.out" | tail -n 1 | sed -n 's/.*mesg=\([0-9]*\).*/\1/p')
+	echo "${n:-0}"
+}
+
+gw_count() { curl -s "$GW/_stats" | sed -n 's/.*"requests": \([0-9]*\).*/\1/p'; }
+gw_reset() { curl -s -X POST "$GW/_reset" >/dev/null; }
+
+# CPU seconds of a process (and, for the postmaster, of its backends, live
+# and exited).
+proc_cpu() {
+	awk '{ printf "%.2f", ($14 + $15) / 100 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+pg_cpu() {
+	local t
+	t=$(awk '{ printf "%.2f", ($14 + $15 + $16 + $17) / 100 }' "/proc/$PM_PID/stat")
+	for c in $(pgrep -P "$PM_PID"); do
+		t=$(calc "$t + $(proc_cpu "$c")")
+	done
+	echo "$t"
+}
+
+write_config() {
+	local db=$1 cfg="$W/$1.json"
+	cat >"$cfg" <<-JSON
+	{
+	  "database": {"conninfo": "$PG dbname=$db application_name=dunnd"},
+	  "http": {"listen": "127.0.0.1:0", "public_url": "https://pay.bench.example",
+	           "link_secret_file": "$W/link_secret"},
+	  "policy": "$DUNN_SRCDIR/bench/policy.json",
+	  "templates": "$DUNN_SRCDIR/config/templates",
+	  "migrations": "$DUNN_SRCDIR/migrations",
+	  "module_dir": "$BIN/modules",
+	  "company": "Bench Telecom",
+	  "support": "support@bench.example",
+	  "log_level": "info",
+	  "batch_size": $BATCH,
+	  "send_batch": $SEND_BATCH,
+	  "channels": {
+	    "email": {"module": "email", "server": "127.0.0.1:${SINK_PORT:-25}",
+	              "from": "Bench Telecom Billing <billing@bench.example>", "starttls": "off",
+	              "workers": $WORKERS, "session_batch": $SESSION},
+	    "sms": {"module": "sms", "provider": "generic", "api_base": "$GW",
+	            "auth_token_file": "$W/sms_token", "from": "+15005550006",
+	            "max_inflight": $SMS_CONN}
+	  }
+	}
+	JSON
+	echo "$cfg"
+}
+
+db_size() { q postgres "SELECT pg_size_pretty(pg_database_size('$1'))"; }
+
+# A book of $2 accounts, $3 due, into database $1 (bench/seed.sql).
+seed_book() {
+	local db=$1 n=$2 due=$3 cfg
+	(( n % 7919 != 0 )) || { echo "bench: BENCH_ACCOUNTS must not be a multiple of 7919" >&2; exit 2; }
+	q postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null
+	q postgres "CREATE DATABASE $db"
+	cfg=$(write_config "$db")
+	"$BIN/dunnctl" -c "$cfg" migrate >/dev/null
+	psql_ "$PG dbname=$db" -v n="$n" -v due="$due" -v sms_pct="$SMS_PCT" -v at="$AT" \
+		-f "$DUNN_SRCDIR/bench/seed.sql" >/dev/null
+}
+
+# The same book again before every measured run: a file copy of the seeded
+# database, then VACUUM ANALYZE and CHECKPOINT.
+reseed() {
+	local from=${1:-bench_seed}
+	q postgres "DROP DATABASE IF EXISTS bench WITH (FORCE)"
+	q postgres "CREATE DATABASE bench TEMPLATE $from STRATEGY FILE_COPY"
+	q bench "VACUUM ANALYZE"
+	q postgres "CHECKPOINT"
+}
+
+# "cases_upd deliveries_ins deliveries_upd" from pg_stat_user_tables.
+pg_stats() {
+	sleep 1 # backends report their counters when they exit or go idle
+	q "${1:-bench}" "SELECT
+	    (SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'dunning.cases'::regclass),
+	    (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'dunning.deliveries'::regclass),
+	    (SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'dunning.deliveries'::regclass)" |
+		tr '|' ' '
+}
+
+calibrate() {
+	local cfg
+	sink_restart "$W/dump/cal"
+	seed_book bench_cal 40 20
+	cfg=$(write_config bench_cal)
+	gw_reset
+	DUNND_ALLOW_ROOT=1 "$BIN/dunnd" -c "$cfg" --once --at "$AT" 2>"$OUT/calibrate.log" ||
+		{ echo "bench: calibration run failed:" >&2; tail "$OUT/calibrate.log" >&2; exit 1; }
+	sleep 0.5
+	read -r MSG_SIZE NCAL < <(/usr/bin/python3 "$DUNN_SRCDIR/bench/tally.py" msgsize "$W/dump/cal")
+	/usr/bin/python3 "$DUNN_SRCDIR/bench/tally.py" smsbody "$W/gateway.jsonl" "$W/sms_body.json"
+	[ "${NCAL:-0}" -gt 0 ] && [ -s "$W/sms_body.json" ] ||
+		{ echo "bench: calibration sent nothing (mail $NCAL)" >&2; exit 1; }
+	q postgres "DROP DATABASE bench_cal"
+	sink_restart
+}
+
+# Database ceiling: dunnd's own SQL through pgbench, one connection as
+# dunnd has, the same batch sizes. Planning first, then lease + mark-sent
+# over the outbox it made; rows counted from pg_stat_user_tables.
+ceiling_db() {
+	local r=$1 t tp td s0 s1 s2 planned sent
+	reseed
+	read -r -a s0 < <(pg_stats)
+	t=$(date +%s.%N)
+	"$PGBIN/pgbench" -n -M simple -c 1 -t $((DUE / BATCH + 2)) -D at="$AT_EPOCH" -D batch="$BATCH" \
+		-f "$W/plan.sql" "$PG dbname=bench" >"$OUT/pgbench-plan.$r.log" 2>&1 ||
+		{ tail "$OUT/pgbench-plan.$r.log" >&2; exit 1; }
+	tp=$(elapsed "$t")
+	read -r -a s1 < <(pg_stats)
+	t=$(date +%s.%N)
+	"$PGBIN/pgbench" -n -M simple -c 1 -t $((DUE / SEND_BATCH + 2)) -D at="$AT_EPOCH" \
+		-D send_batch="$SEND_BATCH" -f "$W/dispatch.sql" "$PG dbname=bench" \
+		>"$OUT/pgbench-dispatch.$r.log" 2>&1 || { tail "$OUT/pgbench-dispatch.$r.log" >&2; exit 1; }
+	td=$(elapsed "$t")
+	read -r -a s2 < <(pg_stats)
+	planned=$((s1[0] - s0[0]))
+	sent=$(((s2[2] - s1[2]) / 2)) # leased, then marked sent
+	R[db_planned:$r]=$planned
+	R[db_plan:$r]=$(calc "$planned / $tp")
+	R[db_dispatch:$r]=$(calc "$sent / $td")
+	R[db:$r]=$(calc "$sent / ($tp + $td)")
+	R[db_check:$r]=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'")
+}
+
+# Mail ceiling: smtp-source, as many sessions as dunnd has SMTP workers,
+# messages of the size dunnd sends, as many as the run sends by email.
+ceiling_mail() {
+	local r=$1 t d c0 c1
+	sink_restart
+	c0=$(sink_count)
+	t=$(date +%s.%N)
+	LD_LIBRARY_PATH="$PFX/usr/lib/postfix" "$PFX/usr/sbin/smtp-source" -d -s "$WORKERS" \
+		-m "$N_EMAIL" -l "$MSG_SIZE" -f billing@bench.example -t c1@bench.example \
+		"127.0.0.1:$SINK_PORT" >"$OUT/smtp-source.$r.log" 2>&1
+	d=$(elapsed "$t")
+	sleep 0.3
+	c1=$(sink_count)
+	R[mail:$r]=$(calc "($c1 - $c0) / $d")
+}
+
+# SMS ceiling: wrk with dunnd's request, as many connections as the
+# module keeps in flight, counted by the simulator itself.
+ceiling_sms() {
+	local r=$1 t d g0 g1
+	gw_reset
+	g0=$(gw_count)
+	t=$(date +%s.%N)
+	BENCH_SMS_BODY="$W/sms_body.json" BENCH_SMS_TOKEN=$(cat "$W/sms_token") \
+		wrk -t 1 -c "$SMS_CONN" -d "${BENCH_WRK_SECONDS:-10}s" -s "$DUNN_SRCDIR/bench/sms.lua" \
+		"$GW" >"$OUT/wrk.$r.log" 2>&1
+	d=$(elapsed "$t")
+	g1=$(gw_count)
+	R[sms:$r]=$(calc "($g1 - $g0) / $d")
+}
+
+# dunnd under /usr/bin/time (and maybe timeout): a child or grandchild.
+find_dunnd() {
+	local c g
+	for c in $(pgrep -P "$1"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = dunnd ] && { echo "$c"; return; }
+		for g in $(pgrep -P "$c"); do
+			[ "$(cat "/proc/$g/comm" 2>/dev/null)" = dunnd ] && { echo "$g"; return; }
+		done
+	done
+}
+
+# Samples the sink's and the gateway's counts and dunnd's CPU while it runs.
+sampler() {
+	local parent=$1 file=$2 pid cpu
+	while [ -e "$W/sampling" ]; do
+		pid=$(find_dunnd "$parent")
+		cpu=$([ -n "$pid" ] && proc_cpu "$pid" || echo 0)
+		echo "$(date +%s.%N) $(sink_count) $(gw_count) $cpu" >>"$file"
+		sleep 0.2
+	done
+}
+
+iso_epoch() { date -u -d "$1" +%s.%N; }
+
+# One dunnd --once over the book, end to end. $1 round, $2 tag; with
+# BENCH_TIMEOUT set, dunnd is stopped (SIGTERM) after that many seconds.
+run_e2e() {
+	local r=$1 tag=$2 cfg t0 t1 s0 s1 c0 g0 p0 k0 w0 rc pid samples log tend
+	local ne ns plan_end email_end sms_end planned spid
+	[ "${SEED_FROM:-}" = none ] || reseed "${SEED_FROM:-bench_seed}"
+	sink_restart
+	gw_reset
+	cfg=$(write_config bench)
+	read -r -a s0 < <(pg_stats)
+	c0=$(sink_count)
+	g0=$(gw_count)
+	p0=$(pg_cpu)
+	k0=$(proc_cpu "$SINK_PID")
+	w0=$(proc_cpu "$GW_PID")
+	log="$OUT/dunnd.$tag.$r.log"
+	samples="$OUT/samples.$tag.$r.tsv"
+	: >"$samples"
+	touch "$W/sampling"
+	t0=$(date +%s.%N)
+	DUNND_ALLOW_ROOT=1 /usr/bin/time -f '%e %U %S %M' -o "$W/time" \
+		${BENCH_TIMEOUT:+timeout -s TERM "$BENCH_TIMEOUT"} \
+		"$BIN/dunnd" -c "$cfg" --once --at "$AT" 2>"$log" &
+	pid=$!
+	sampler "$pid" "$samples" &
+	spid=$!
+	wait "$pid" && rc=0 || rc=$?
+	t1=$(date +%s.%N)
+	rm -f "$W/sampling"
+	wait "$spid" || true
+	sleep 0.3
+	read -r -a s1 < <(pg_stats)
+	read -r _ u s m < <(tail -n 1 "$W/time")
+	ne=$(( $(sink_count) - c0 ))
+	ns=$(( $(gw_count) - g0 ))
+	planned=$((s1[0] - s0[0]))
+	plan_end=$(grep -m 1 'event=cycle_done' "$log" | cut -d' ' -f1 || true)
+	plan_end=$([ -n "$plan_end" ] && iso_epoch "$plan_end" || echo "$t1")
+	email_end=$(awk -v n="$ne" '$2 - 0 >= n && n > 0 { print $1; exit }' "$samples")
+	sms_end=$(awk -v n="$((ns + g0))" '$3 - 0 >= n && n > 0 { print $1; exit }' "$samples")
+	tend=$(tail -n 1 "$samples" | cut -d' ' -f1)
+	R[rc:$tag:$r]=$rc
+	R[planned:$tag:$r]=$planned
+	R[n_email:$tag:$r]=$ne
+	R[n_sms:$tag:$r]=$ns
+	R[wall:$tag:$r]=$(calc "$t1 - $t0")
+	R[plan:$tag:$r]=$(calc "$planned / ($plan_end - $t0)")
+	R[email:$tag:$r]=$(calc "$ne / (${email_end:-$t1} - $t0)")
+	R[sms:$tag:$r]=$(calc "$ns / (${sms_end:-$t1} - $t0)")
+	R[e2e:$tag:$r]=$(calc "($ne + $ns) / ($t1 - $t0)")
+	R[cpu:$tag:$r]=$(calc "$u + $s")
+	R[cpu10k:$tag:$r]=$(calc "($u + $s) * 10000 / ($ne + $ns + 0.000001)")
+	R[plan_cpu10k:$tag:$r]=$(awk -v e="$plan_end" -v p="$planned" '$1 <= e { c = $4 }
+		END { printf "%.6f", c * 10000 / (p + 0.000001) }' "$samples")
+	R[rss:$tag:$r]=$(calc "$m / 1024")
+	R[pg_util:$tag:$r]=$(calc "($(pg_cpu) - $p0) / ($t1 - $t0)")
+	R[sink_util:$tag:$r]=$(calc "($(proc_cpu "$SINK_PID") - $k0) / ($t1 - $t0)")
+	R[gw_util:$tag:$r]=$(calc "($(proc_cpu "$GW_PID") - $w0) / ($t1 - $t0)")
+	R[dunnd_util:$tag:$r]=$(calc "($u + $s) / ($t1 - $t0)")
+	R[sent:$tag:$r]=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'")
+	R[queued:$tag:$r]=$((s1[1] - s0[1]))
+	[ "$rc" -eq 0 ] || echo "bench: dunnd ($tag $r) exited $rc, log $log" >&2
+	: "${tend:=}"
+}
+
+round_line() {
+	local r=$1
+	echo "db plan $(fmt0 "${R[db_plan:$r]}")/s, db lease+sent $(fmt0 "${R[db_dispatch:$r]}")/s," \
+		"db all $(fmt0 "${R[db:$r]}")/s, smtp-source $(fmt0 "${R[mail:$r]}")/s," \
+		"wrk $(fmt0 "${R[sms:$r]}")/s | dunnd plan $(fmt0 "${R[plan:e2e:$r]}")/s," \
+		"email $(fmt0 "${R[email:e2e:$r]}")/s, sms $(fmt0 "${R[sms:e2e:$r]}")/s," \
+		"e2e $(fmt0 "${R[e2e:e2e:$r]}")/s in $(fmt1 "${R[wall:e2e:$r]}") s" \
+		"(${R[n_email:e2e:$r]} mails, ${R[n_sms:e2e:$r]} SMS, ${R[sent:e2e:$r]} sent rows)," \
+		"rss $(fmt1 "${R[rss:e2e:$r]}") MiB, cpu ${R[cpu:e2e:$r]} s"
+}
+
+# "median min max" of R[key:1..ROUNDS]
+stat3() {
+	local key=$1 r
+	for r in $(seq 1 "$ROUNDS"); do echo "${R[$key:$r]}"; done | sort -g |
+		awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+		       printf "%.6f %.6f %.6f", m, v[1], v[NR] }'
+}
+med() { stat3 "$1" | cut -d' ' -f1; }
+mmm() { local a; read -r -a a < <(stat3 "$1"); echo "$(fmt0 "${a[0]}") ($(fmt0 "${a[1]}")-$(fmt0 "${a[2]}"))"; }
+mmm1() { local a; read -r -a a < <(stat3 "$1"); echo "$(fmt2 "${a[0]}") ($(fmt2 "${a[1]}")-$(fmt2 "${a[2]}"))"; }
+
+# The ceiling of the whole run: the rate at which each resource alone
+# would carry this book's mix (email and SMS run side by side, the
+# database carries both), the lowest of the three.
+mix_ceiling() {
+	local r=$1 ne=${R[n_email:e2e:$1]} ns=${R[n_sms:e2e:$1]}
+	calc "m = ${R[db:$r]}; t = ($ne + $ns) * ${R[mail:$r]} / ($ne + 0.000001); if (t < m) m = t;
+	      t = ($ne + $ns) * ${R[sms:$r]} / ($ns + 0.000001); if (t < m) m = t; m"
+}
+
+summary() {
+	local r
+	for r in $(seq 1 "$ROUNDS"); do
+		R[ceil:$r]=$(mix_ceiling "$r")
+		R[ratio:$r]=$(calc "${R[e2e:e2e:$r]} / ${R[ceil:$r]}")
+		R[plan_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db_plan:$r]}")
+		R[email_ratio:$r]=$(calc "${R[email:e2e:$r]} / ${R[mail:$r]}")
+		R[sms_ratio:$r]=$(calc "${R[sms:e2e:$r]} / ${R[sms:$r]}")
+	done
+	say "median (min-max) of $ROUNDS rounds, warm-up dropped:"
+	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' phase 'dunnd/s' 'ceiling/s' ratio 'cpu s/10k' 'rss MiB')"
+	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' planning "$(mmm plan:e2e)" "$(mmm db_plan)" \
+		"$(mmm1 plan_ratio)" "$(mmm1 plan_cpu10k:e2e)" "$(mmm1 rss:e2e)")"
+	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' email "$(mmm email:e2e)" "$(mmm mail)" \
+		"$(mmm1 email_ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)")"
+	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' sms "$(mmm sms:e2e)" "$(mmm sms)" \
+		"$(mmm1 sms_ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)")"
+	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' e2e "$(mmm e2e:e2e)" "$(mmm ceil)" \
+		"$(mmm1 ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)")"
+	say "ceilings: database (plan + lease + mark-sent) $(mmm db)/s, of which plan $(mmm db_plan)/s" \
+		"and lease + mark-sent $(mmm db_dispatch)/s; mail $(mmm mail)/s; sms $(mmm sms)/s"
+	say "e2e wall $(mmm1 wall:e2e) s; CPU of each part in cores: dunnd $(mmm1 dunnd_util:e2e)," \
+		"postgres $(mmm1 pg_util:e2e), smtp-sink $(mmm1 sink_util:e2e), gateway $(mmm1 gw_util:e2e)"
+	say "(phase rates are counted from the run's start to the phase's last row: phases overlap;" \
+		"planning cpu is dunnd's CPU until planning ended, so it includes sends under way)"
+}
+
+dead_tuples() {
+	q bench "SELECT string_agg(relname || ' ' || n_dead_tup || ' dead/' || n_live_tup || ' live'
+	         || ' (autovacuum ' || autovacuum_count || 'x)', ', ' ORDER BY relname)
+	         FROM pg_stat_user_tables WHERE schemaname = 'dunning'
+	         AND relname IN ('cases', 'deliveries', 'events')"
+}
+
+queue_health() {
+	local t out
+	say "queue health after the last run: $(dead_tuples)"
+	t=$(date +%s.%N)
+	out=$("$BIN/dunnctl" -c "$W/bench.json" purge --older-than 1 --at 2026-11-13T12:00:00Z --json 2>&1) ||
+		{ say "purge failed: $out"; return 0; }
+	sleep 1
+	say "old rows leave the outbox through dunnctl purge (one transaction, DELETE ... RETURNING" \
+		"into report_daily): $(echo "$out" | sed -n 's/.*"deliveries_deleted": *\([0-9]*\).*/\1/p')" \
+		"deliveries in $(fmt2 "$(elapsed "$t")") s; after it: $(dead_tuples)"
+}
+
+long_transaction() {
+	local tag=longtx
+	reseed
+	"$PGBIN/psql" -X -q "$PG dbname=bench application_name=bench_longtx" -c \
+		"BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT txid_current(), count(*) FROM dunning.cases;
+		 SELECT pg_sleep(86400)" >/dev/null 2>&1 &
+	LONGTX_PID=$!
+	sleep 1
+	BENCH_TIMEOUT=$(printf '%.0f' "$(calc "$(med wall:e2e) * 5 + 30")") SEED_FROM=none run_e2e 1 "$tag"
+	say "long transaction: with one REPEATABLE READ transaction open beside it, e2e" \
+		"$(fmt0 "${R[e2e:$tag:1]}")/s (median without: $(fmt0 "$(med e2e:e2e)")/s," \
+		"$(fmt2 "$(calc "${R[e2e:$tag:1]} / $(med e2e:e2e)")")x), planning $(fmt0 "${R[plan:$tag:1]}")/s" \
+		"(without $(fmt0 "$(med plan:e2e)")/s), wall $(fmt1 "${R[wall:$tag:1]}") s," \
+		"dunnd exit ${R[rc:$tag:1]}; $(dead_tuples)"
+	q postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+	            WHERE application_name = 'bench_longtx'" >/dev/null
+	wait "$LONGTX_PID" 2>/dev/null || true
+	LONGTX_PID=
+}
+
+two_instances() {
+	local cfg t0 t1 pa pb c0 g0 p0 ne ns dup_sms sent_email
+	reseed
+	sink_restart
+	gw_reset
+	cfg=$(write_config bench)
+	c0=$(sink_count)
+	g0=$(gw_count)
+	p0=$(pg_cpu)
+	t0=$(date +%s.%N)
+	DUNND_ALLOW_ROOT=1 /usr/bin/time -f '%e %U %S %M' -o "$W/time.a" "$BIN/dunnd" -c "$cfg" \
+		--once --at "$AT" 2>"$OUT/dunnd.two.a.log" &
+	pa=$!
+	DUNND_ALLOW_ROOT=1 /usr/bin/time -f '%e %U %S %M' -o "$W/time.b" "$BIN/dunnd" -c "$cfg" \
+		--once --at "$AT" 2>"$OUT/dunnd.two.b.log" &
+	pb=$!
+	wait "$pa" || echo "bench: dunnd a exited $?" >&2
+	wait "$pb" || echo "bench: dunnd b exited $?" >&2
+	t1=$(date +%s.%N)
+	sleep 0.5
+	ne=$(( $(sink_count) - c0 ))
+	ns=$(( $(gw_count) - g0 ))
+	sent_email=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent' AND channel = 'email'")
+	dup_sms=$(/usr/bin/python3 "$DUNN_SRCDIR/bench/tally.py" dups "$W/gateway.jsonl")
+	read -r _ ua sa ma < <(tail -n 1 "$W/time.a")
+	read -r _ ub sb mb < <(tail -n 1 "$W/time.b")
+	say "two instances: combined $(fmt0 "$(calc "($ne + $ns) / ($t1 - $t0)")")/s" \
+		"(one instance: median $(fmt0 "$(med e2e:e2e)")/s); queued a" \
+		"$(grep -o 'cycle_done queued=[0-9]*' "$OUT/dunnd.two.a.log" | head -n 1 | cut -d= -f2)," \
+		"b $(grep -o 'cycle_done queued=[0-9]*' "$OUT/dunnd.two.b.log" | head -n 1 | cut -d= -f2);" \
+		"duplicates at the sink $((ne - sent_email)) (mail $ne for $sent_email sent rows)," \
+		"at the gateway $dup_sms; CPU in cores: dunnd a $(fmt2 "$(calc "($ua + $sa) / ($t1 - $t0)")")," \
+		"b $(fmt2 "$(calc "($ub + $sb) / ($t1 - $t0)")"), postgres" \
+		"$(fmt2 "$(calc "($(pg_cpu) - $p0) / ($t1 - $t0)")") of $(nproc) cores;" \
+		"rss a $(fmt1 "$(calc "$ma / 1024")") MiB, b $(fmt1 "$(calc "$mb / 1024")") MiB"
+}
+
+small_book() {
+	local n=$((N / 10)) due=$((DUE / 10))
+	(( n % 7919 != 0 )) || n=$((n + 1))
+	seed_book bench_small "$n" "$due"
+	SEED_FROM=bench_small run_e2e 1 small
+	say "book of $n accounts ($due due): e2e $(fmt0 "${R[e2e:small:1]}")/s, planning" \
+		"$(fmt0 "${R[plan:small:1]}")/s, cpu $(fmt2 "${R[cpu10k:small:1]}") s/10k, peak rss" \
+		"$(fmt1 "${R[rss:small:1]}") MiB; at $N accounts: rss $(fmt1 "$(med rss:e2e)") MiB" \
+		"($(fmt0 "$(calc "100 * ($(med rss:e2e) / ${R[rss:small:1]} - 1)")")%)," \
+		"cpu $(fmt2 "$(med cpu10k:e2e)") s/10k"
+	q postgres "DROP DATABASE bench_small WITH (FORCE)"
+}
+
+profile() {
+	local f="$OUT/perf.txt"
+	run_e2e_profiled
+	{
+		echo "== by process and object"
+		perf report -i "$W/perf.data" --stdio -q --sort comm,dso 2>/dev/null | head -n 25 || true
+		echo "== top symbols"
+		perf report -i "$W/perf.data" --stdio -q --sort comm,dso,sym 2>/dev/null | head -n 60 || true
+		echo "== dunnd alone"
+		perf report -i "$W/perf.data" --stdio -q --comms dunnd --sort dso,sym 2>/dev/null | head -n 40 || true
+	} >"$f"
+	say "profile of one more run (perf record -e cpu-clock -a): $f"
+}
+
+run_e2e_profiled() {
+	perf record -q -e cpu-clock -a -o "$W/perf.data" -- sleep 600 >/dev/null 2>&1 &
+	local ppid=$!
+	sleep 1
+	run_e2e 1 perf
+	kill -INT "$ppid" 2>/dev/null
+	wait "$ppid" 2>/dev/null || true
+}
+
+final_line() {
+	local e c
+	e=$(med e2e:e2e)
+	c=$(med ceil)
+	echo "bench: e2e_per_s=$(fmt0 "$e") ceiling_per_s=$(fmt0 "$c") ratio=$(fmt2 "$(calc "$e / $c")")" \
+		"rss_mb=$(fmt1 "$(med rss:e2e)")" | tee -a "$OUT/report.txt"
+}

@@ -1,0 +1,174 @@
+/* dunnctl purge: retention. Personal data of cases resolved long ago is
+ * erased, old events keep only their ids, and old deliveries are folded
+ * into per-day counts (dunning.report_daily) before they are deleted, so
+ * the funnel report still adds them up. One transaction; a dry run is the
+ * same transaction rolled back, so its counts are exact. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "tz.h"
+
+/* $1 is the cutoff instant throughout. A case is old when it was resolved
+ * before it; an account is erased only when every case it has is old and
+ * nothing is owed (a later cycle or a balance still needs the contact). */
+static const char SQL_ACCOUNTS[] =
+	"UPDATE dunning.accounts a SET name = 'purged', email = NULL, phone = NULL\n"
+	"WHERE (a.name <> 'purged' OR a.email IS NOT NULL OR a.phone IS NOT NULL)\n"
+	"  AND EXISTS (SELECT 1 FROM dunning.cases c WHERE c.account_id = a.id\n"
+	"              AND c.state = 'resolved' AND c.closed_at < $1)\n"
+	"  AND NOT EXISTS (SELECT 1 FROM dunning.cases c WHERE c.account_id = a.id\n"
+	"                  AND (c.state <> 'resolved' OR c.closed_at >= $1))\n"
+	"  AND NOT EXISTS (SELECT 1 FROM dunning.invoices i WHERE i.account_id = a.id\n"
+	"                  AND i.paid_at IS NULL AND i.amount_due > 0)";
+
+static const char SQL_ADDRESSES[] =
+	"UPDATE dunning.deliveries d SET address = NULL\n"
+	"FROM dunning.cases c WHERE c.id = d.case_id AND c.state = 'resolved'\n"
+	"  AND c.closed_at < $1 AND d.address IS NOT NULL";
+
+/* Replies without a case (an unknown sender) go by their own age. */
+static const char SQL_INBOUND[] =
+	"UPDATE dunning.inbound_messages m SET body = NULL, address = NULL\n"
+	"WHERE (m.body IS NOT NULL OR m.address IS NOT NULL)\n"
+	"  AND (EXISTS (SELECT 1 FROM dunning.cases c WHERE c.id = m.case_id\n"
+	"               AND c.state = 'resolved' AND c.closed_at < $1)\n"
+	"       OR (m.case_id IS NULL AND m.received_at < $1))";
+
+/* Call notes carry the call script and reply texts. */
+static const char SQL_NOTES[] =
+	"UPDATE dunning.phone_tasks t SET note = NULL\n"
+	"FROM dunning.cases c WHERE c.id = t.case_id AND c.state = 'resolved'\n"
+	"  AND c.closed_at < $1 AND t.note IS NOT NULL";
+
+static const char SQL_EVENTS[] =
+	"UPDATE dunning.events e SET detail =\n"
+	"  (SELECT coalesce(jsonb_object_agg(k, v), '{}') FROM jsonb_each(e.detail) AS x(k, v)\n"
+	"   WHERE k = 'id' OR k LIKE '%\\_id')\n"
+	"WHERE e.at < $1 AND jsonb_typeof(e.detail) = 'object'\n"
+	"  AND EXISTS (SELECT 1 FROM jsonb_each(e.detail) AS x(k, v)\n"
+	"              WHERE NOT (k = 'id' OR k LIKE '%\\_id'))";
+
+/* Count what is deleted from the deleted rows themselves: nothing can
+ * change between counting and deleting. Rows still queued or sending are
+ * work in progress and stay. */
+static const char SQL_DELIVERIES[] =
+	"WITH old AS (\n"
+	"  SELECT id FROM dunning.deliveries\n"
+	"  WHERE created_at < $1 AND status NOT IN ('queued', 'sending') FOR UPDATE),\n"
+	"unlink AS (\n"
+	"  UPDATE dunning.phone_tasks SET delivery_id = NULL\n"
+	"  WHERE delivery_id IN (SELECT id FROM old) RETURNING 1),\n"
+	"gone AS (\n"
+	"  DELETE FROM dunning.deliveries d USING old WHERE d.id = old.id\n"
+	"  RETURNING d.created_at, d.case_id, d.step, d.channel, d.kind, d.status),\n"
+	"agg AS (\n"
+	"  INSERT INTO dunning.report_daily AS r (day, track, step, channel, kind, status, n)\n"
+	"  SELECT (g.created_at AT TIME ZONE 'UTC')::date, coalesce(c.track, ''), g.step,\n"
+	"         g.channel, g.kind, g.status, count(*)\n"
+	"  FROM gone g JOIN dunning.cases c ON c.id = g.case_id\n"
+	"  GROUP BY 1, 2, 3, 4, 5, 6\n"
+	"  ON CONFLICT (day, track, step, channel, kind, status) DO UPDATE SET n = r.n + EXCLUDED.n\n"
+	"  RETURNING 1)\n"
+	"SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM agg)";
+
+struct purge_step {
+	const char *key;
+	const char *label;
+	const char *sql;
+};
+
+static const struct purge_step steps[] = {
+	{"accounts_anonymised", "accounts anonymised", SQL_ACCOUNTS},
+	{"delivery_addresses_cleared", "delivery addresses cleared", SQL_ADDRESSES},
+	{"inbound_messages_erased", "inbound replies erased", SQL_INBOUND},
+	{"phone_task_notes_cleared", "call notes cleared", SQL_NOTES},
+	{"events_stripped", "events stripped to ids", SQL_EVENTS},
+};
+#define NSTEPS (sizeof steps / sizeof steps[0])
+
+static int exec_simple(struct ctl *c, const char *sql)
+{
+	PGresult *res = ctl_exec(c, sql, 0, NULL);
+
+	PQclear(res);
+	return res ? 0 : -1;
+}
+
+/* Every step in one transaction; counts into out. 0 or -1 (rolled back). */
+static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
+{
+	const char *params[1] = {cutoff};
+	PGresult *res;
+
+	if (exec_simple(c, "BEGIN") != 0)
+		return -1;
+	for (size_t i = 0; i < NSTEPS; i++) {
+		res = ctl_exec(c, steps[i].sql, 1, params);
+		if (!res)
+			goto fail;
+		json_object_set_new(out, steps[i].key,
+				    json_integer(strtoll(PQcmdTuples(res), NULL, 10)));
+		PQclear(res);
+	}
+	res = ctl_exec(c, SQL_DELIVERIES, 1, params);
+	if (!res)
+		goto fail;
+	json_object_set_new(out, "deliveries_deleted",
+			    json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+	json_object_set_new(out, "report_daily_rows",
+			    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
+	PQclear(res);
+	return exec_simple(c, dry_run ? "ROLLBACK" : "COMMIT");
+fail:
+	exec_simple(c, "ROLLBACK");
+	return -1;
+}
+
+int ctl_purge(struct ctl *c, int argc, char **argv)
+{
+	int as_json = ctl_take_flag(&argc, argv, "--json");
+	int dry_run = ctl_take_flag(&argc, argv, "--dry-run");
+	const char *older = ctl_take_opt(&argc, argv, "--older-than");
+	int days = c->cfg->retention_days;
+	char cutoff[32], *end = NULL;
+	int64_t at;
+	json_t *out;
+
+	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 1) {
+		fprintf(stderr, "Usage: dunnctl -c FILE purge [--older-than DAYS] [--dry-run] "
+				"[--json]\n");
+		return 2;
+	}
+	if (older) {
+		long v = strtol(older, &end, 10);
+		if (!*older || *end || v < 1 || v > 36500) {
+			fprintf(stderr, "dunnctl: --older-than is a number of days, 1 to 36500\n");
+			return 2;
+		}
+		days = (int)v;
+	}
+	tz_format_iso8601(at - (int64_t)days * 86400, cutoff, sizeof cutoff);
+	out = json_pack("{s:s, s:i, s:b}", "cutoff", cutoff, "older_than_days", days, "dry_run",
+			dry_run);
+	if (!out)
+		return 1;
+	if (purge_run(c, cutoff, dry_run, out) != 0) {
+		fprintf(stderr, "dunnctl: purge failed; nothing was changed\n");
+		json_decref(out);
+		return 1;
+	}
+	if (as_json)
+		return ctl_json_print(out);
+	printf("purge%s: before %s (%d days)\n", dry_run ? " (dry run, nothing changed)" : "",
+	       cutoff, days);
+	for (size_t i = 0; i < NSTEPS; i++)
+		printf("  %-28s %lld\n", steps[i].label,
+		       (long long)json_integer_value(json_object_get(out, steps[i].key)));
+	printf("  %-28s %lld (into %lld report_daily rows)\n", "deliveries deleted",
+	       (long long)json_integer_value(json_object_get(out, "deliveries_deleted")),
+	       (long long)json_integer_value(json_object_get(out, "report_daily_rows")));
+	json_decref(out);
+	return 0;
+}

@@ -1,0 +1,187 @@
+/* dunnctl report disputes and report page: how disputes go (by reason
+ * and status, time to resolution, the customers' satisfaction) and what
+ * customers do on their own page (visits and actions per escalation
+ * stage). Called by ctl_report with argv[0] = "disputes" or "page". */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "caseops.h"
+#include "ctl.h"
+#include "tz.h"
+
+/* $1, $2: first and last UTC day of the period (disputes opened in it). */
+static const char SQL_DISPUTES[] =
+	"SELECT coalesce(reason, ''), status, count(*),\n"
+	"       count(*) FILTER (WHERE resolved_at IS NOT NULL),\n"
+	"       coalesce(round((avg(extract(epoch FROM resolved_at - opened_at))\n"
+	"                FILTER (WHERE resolved_at IS NOT NULL) / 3600)::numeric, 1)::text, '-'),\n"
+	"       coalesce(round((max(extract(epoch FROM resolved_at - opened_at))\n"
+	"                / 3600)::numeric, 1)::text, '-'),\n"
+	"       count(satisfaction),\n"
+	"       coalesce(round(avg(satisfaction), 2)::text, '-'),\n"
+	"       grouping(reason, status)\n"
+	"FROM dunning.disputes\n"
+	"WHERE opened_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
+	"  AND opened_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
+	"GROUP BY GROUPING SETS ((reason, status), ())\n"
+	"ORDER BY grouping(reason, status), reason, status";
+
+/* Page events in the period by the case's stage when they happened
+ * ("-": no open case), with a total row. */
+static const char SQL_PAGE[] =
+	"SELECT coalesce(detail->>'stage', '-'),\n"
+	"       count(*) FILTER (WHERE kind = 'page_view'),\n"
+	"       count(DISTINCT account_id) FILTER (WHERE kind = 'page_view'),\n"
+	"       count(*) FILTER (WHERE kind = 'page_pay'),\n"
+	"       count(*) FILTER (WHERE kind = 'page_promise'),\n"
+	"       count(*) FILTER (WHERE kind = 'page_plan'),\n"
+	"       count(*) FILTER (WHERE kind = 'page_dispute'),\n"
+	"       count(*) FILTER (WHERE kind = 'page_rate'),\n"
+	"       grouping(detail->>'stage')\n"
+	"FROM dunning.events\n"
+	"WHERE kind LIKE 'page\\_%'\n"
+	"  AND at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
+	"  AND at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
+	"GROUP BY GROUPING SETS ((detail->>'stage'), ())\n"
+	"ORDER BY grouping(detail->>'stage'), (detail->>'stage')::int NULLS LAST";
+
+/* --from/--to (default: the last 30 days, today included), --json. */
+static int period(int *argc, char **argv, const char *usage, char from[11], char to[11],
+		  int *as_json)
+{
+	const char *from_s, *to_s;
+	int64_t tf = 0, tt = (int64_t)time(NULL);
+	char buf[TZ_ISO8601_LEN];
+
+	*as_json = ctl_take_flag(argc, argv, "--json");
+	from_s = ctl_take_opt(argc, argv, "--from");
+	to_s = ctl_take_opt(argc, argv, "--to");
+	if (*argc != 1) {
+		fprintf(stderr, "Usage: dunnctl -c FILE report %s\n", usage);
+		return 2;
+	}
+	if ((to_s && !caseops_date(to_s, &tt)) || (from_s && !caseops_date(from_s, &tf))) {
+		fprintf(stderr, "dunnctl: --from and --to are days YYYY-MM-DD\n");
+		return 2;
+	}
+	if (!from_s)
+		tf = tt - 29 * 86400;
+	tz_format_iso8601(tf, buf, sizeof buf);
+	snprintf(from, 11, "%.10s", buf);
+	tz_format_iso8601(tt, buf, sizeof buf);
+	snprintf(to, 11, "%.10s", buf);
+	if (strcmp(from, to) > 0) {
+		fprintf(stderr, "dunnctl: --from %s is after --to %s\n", from, to);
+		return 2;
+	}
+	return 0;
+}
+
+static json_t *num(const char *s)
+{
+	char *end;
+	double d = strtod(s, &end);
+
+	if (end == s || *end)
+		return json_null(); /* "-": nothing to average */
+	return d == (double)(json_int_t)d && !strchr(s, '.') ? json_integer((json_int_t)d)
+							     : json_real(d);
+}
+
+int ctl_report_disputes(struct ctl *c, int argc, char **argv)
+{
+	static const char *const keys[] = {"reason", "status", "disputes", "resolved",
+					   "avg_hours_to_resolve", "max_hours_to_resolve",
+					   "rated", "avg_satisfaction"};
+	char from[11], to[11];
+	const char *params[2] = {from, to};
+	json_t *doc, *rows;
+	PGresult *res;
+	int as_json, rc = period(&argc, argv, "disputes [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
+				 from, to, &as_json);
+
+	if (rc)
+		return rc;
+	res = ctl_exec(c, SQL_DISPUTES, 2, params);
+	if (!res)
+		return 1;
+	if (!as_json) {
+		printf("disputes opened %s .. %s\n", from, to);
+		printf("%-18s %-14s %8s %8s %10s %10s %6s %6s\n", "reason", "status", "disputes",
+		       "resolved", "avg_hours", "max_hours", "rated", "score");
+		for (int r = 0; r < PQntuples(res); r++) {
+			int total = atoi(PQgetvalue(res, r, 8)) != 0;
+			printf("%-18s %-14s %8s %8s %10s %10s %6s %6s\n",
+			       total ? "total" : PQgetvalue(res, r, 0), total ? "" : PQgetvalue(res, r, 1),
+			       PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
+			       PQgetvalue(res, r, 5), PQgetvalue(res, r, 6), PQgetvalue(res, r, 7));
+		}
+		PQclear(res);
+		return 0;
+	}
+	doc = json_pack("{ss ss s[]}", "from", from, "to", to, "rows");
+	rows = doc ? json_object_get(doc, "rows") : NULL;
+	for (int r = 0; rows && r < PQntuples(res); r++) {
+		json_t *o = json_object();
+		int total = atoi(PQgetvalue(res, r, 8)) != 0;
+		for (int k = 0; o && k < 8; k++)
+			json_object_set_new(o, keys[k],
+					    k < 2 ? (total ? json_null() : json_string(PQgetvalue(res, r, k)))
+						  : num(PQgetvalue(res, r, k)));
+		if (total)
+			json_object_set_new(doc, "totals", o);
+		else
+			json_array_append_new(rows, o);
+	}
+	PQclear(res);
+	return ctl_json_print(doc);
+}
+
+int ctl_report_page(struct ctl *c, int argc, char **argv)
+{
+	static const char *const keys[] = {"stage",   "views", "visitors", "pay",
+					   "promise", "plan",  "dispute",  "rate"};
+	char from[11], to[11];
+	const char *params[2] = {from, to};
+	json_t *doc, *rows;
+	PGresult *res;
+	int as_json, rc = period(&argc, argv, "page [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
+				 from, to, &as_json);
+
+	if (rc)
+		return rc;
+	res = ctl_exec(c, SQL_PAGE, 2, params);
+	if (!res)
+		return 1;
+	if (!as_json) {
+		printf("customer page %s .. %s (stage: steps taken when it happened)\n", from, to);
+		printf("%-6s %7s %9s %6s %8s %6s %8s %6s\n", "stage", "views", "visitors", "pay",
+		       "promise", "plan", "dispute", "rate");
+		for (int r = 0; r < PQntuples(res); r++)
+			printf("%-6s %7s %9s %6s %8s %6s %8s %6s\n",
+			       atoi(PQgetvalue(res, r, 8)) ? "total" : PQgetvalue(res, r, 0),
+			       PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
+			       PQgetvalue(res, r, 4), PQgetvalue(res, r, 5), PQgetvalue(res, r, 6),
+			       PQgetvalue(res, r, 7));
+		PQclear(res);
+		return 0;
+	}
+	doc = json_pack("{ss ss s[]}", "from", from, "to", to, "rows");
+	rows = doc ? json_object_get(doc, "rows") : NULL;
+	for (int r = 0; rows && r < PQntuples(res); r++) {
+		json_t *o = json_object();
+		int total = atoi(PQgetvalue(res, r, 8)) != 0;
+		for (int k = 0; o && k < 8; k++)
+			json_object_set_new(o, keys[k],
+					    k == 0 ? (total ? json_null() : json_string(PQgetvalue(res, r, 0)))
+						   : num(PQgetvalue(res, r, k)));
+		if (total)
+			json_object_set_new(doc, "totals", o);
+		else
+			json_array_append_new(rows, o);
+	}
+	PQclear(res);
+	return ctl_json_print(doc);
+}

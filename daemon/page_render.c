@@ -1,0 +1,609 @@
+/* The customer page's HTML: server-side, no JavaScript, one inline style
+ * allowed by its hash, every value escaped. Reads well on a phone. */
+#include <event2/buffer.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "money.h"
+#include "page.h"
+#include "tz.h"
+
+const char *const page_form_names[PAGE_NFORMS] = {"promise", "plan", "dispute", "rate"};
+
+static const char CSS[] =
+	"*{box-sizing:border-box}"
+	"body{margin:0;background:#f4f5f7;color:#1f2328;font:16px/1.5 system-ui,-apple-system,"
+	"'Segoe UI',Roboto,'Noto Sans','Noto Sans CJK KR','Noto Sans CJK JP','Noto Sans CJK SC',"
+	"sans-serif}"
+	"main{max-width:40rem;margin:0 auto;padding:1rem}"
+	"header .co{margin:0;color:#57606a;font-size:.9rem;font-weight:600;letter-spacing:.02em}"
+	"h1{font-size:1.4rem;margin:.2rem 0 .4rem}"
+	"h2{font-size:1.1rem;margin:0 0 .5rem}"
+	"p{margin:.3rem 0}"
+	".muted{color:#57606a;font-size:.9rem}"
+	"section{background:#fff;border:1px solid #d0d7de;border-radius:12px;padding:1rem;"
+	"margin:1rem 0}"
+	".flash{border-radius:12px;padding:.8rem 1rem;margin:1rem 0;font-weight:600}"
+	".ok{background:#dafbe1;border:1px solid #4ac26b}"
+	".err{background:#ffebe9;border:1px solid #ff8182}"
+	".total{font-size:2rem;font-weight:700;margin:.2rem 0 .8rem}"
+	"ul{list-style:none;margin:0;padding:0}"
+	"li{border-top:1px solid #d0d7de;padding:.8rem 0}"
+	".row{display:flex;justify-content:space-between;gap:1rem;align-items:baseline}"
+	".desc{font-weight:600}"
+	".amt{font-weight:700;white-space:nowrap}"
+	".meta{color:#57606a;font-size:.9rem}"
+	".btn,button{display:block;width:100%;margin-top:.6rem;padding:.8rem 1rem;border:0;"
+	"border-radius:10px;background:#0969da;color:#fff;font:inherit;font-weight:600;"
+	"text-align:center;text-decoration:none;cursor:pointer}"
+	".pay{background:#1a7f37;font-size:1.1rem}"
+	".badge{display:inline-block;margin-top:.4rem;padding:.2rem .6rem;border-radius:999px;"
+	"background:#fff8c5;border:1px solid #d4a72c;font-size:.9rem}"
+	"label{display:block;margin:.6rem 0 .2rem;font-weight:600}"
+	"input,select,textarea{width:100%;padding:.6rem;border:1px solid #8c959f;border-radius:8px;"
+	"font:inherit;background:#fff}"
+	"textarea{min-height:6rem}"
+	"fieldset{border:0;margin:.4rem 0;padding:0;display:flex;gap:.4rem}"
+	"fieldset label{flex:1;margin:0;text-align:center;border:1px solid #8c959f;"
+	"border-radius:8px;padding:.4rem 0;font-weight:600}"
+	"fieldset input{width:auto;display:block;margin:0 auto}"
+	"footer{color:#57606a;font-size:.85rem;text-align:center;margin:1.5rem 0}";
+
+static char csp[256];
+
+const char *page_csp(void)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	char b64[64];
+
+	if (csp[0])
+		return csp;
+	EVP_Digest(CSS, strlen(CSS), md, &mdlen, EVP_sha256(), NULL);
+	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
+	snprintf(csp, sizeof csp,
+		 "default-src 'none'; style-src 'sha256-%s'; form-action 'self'; "
+		 "frame-ancestors 'none'; base-uri 'none'",
+		 b64);
+	return csp;
+}
+
+static void esc_n(struct evbuffer *b, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++) {
+		switch (s[i]) {
+		case '&': evbuffer_add(b, "&amp;", 5); break;
+		case '<': evbuffer_add(b, "&lt;", 4); break;
+		case '>': evbuffer_add(b, "&gt;", 4); break;
+		case '"': evbuffer_add(b, "&quot;", 6); break;
+		case '\'': evbuffer_add(b, "&#39;", 5); break;
+		default: evbuffer_add(b, &s[i], 1); break;
+		}
+	}
+}
+
+static void esc(struct evbuffer *b, const char *s)
+{
+	if (s)
+		esc_n(b, s, strlen(s));
+}
+
+/* text with its "{}" replaced by value; both escaped. */
+static void fill(struct evbuffer *b, const char *text, const char *value)
+{
+	const char *at = strstr(text, "{}");
+
+	if (!at) {
+		esc(b, text);
+		return;
+	}
+	esc_n(b, text, (size_t)(at - text));
+	esc(b, value);
+	esc(b, at + 2);
+}
+
+static void lit(struct evbuffer *b, const char *s)
+{
+	evbuffer_add(b, s, strlen(s));
+}
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int64_t jint(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
+}
+
+static void money(int64_t minor, const char *cur, const char *locale, const char *fallback,
+		  char *out, size_t len)
+{
+	if (money_format(minor, cur, locale, out, len) < 0 &&
+	    money_format(minor, cur, fallback, out, len) < 0)
+		snprintf(out, len, "%" PRId64 " %s", minor, cur ? cur : "");
+}
+
+/* "YYYY-MM-DD" in the customer's words. */
+static void date(const char *ymd, const char *locale, const char *fallback, char *out,
+		 size_t len)
+{
+	int y, m, d;
+
+	if (!ymd || sscanf(ymd, "%d-%d-%d", &y, &m, &d) != 3) {
+		snprintf(out, len, "%s", ymd ? ymd : "");
+		return;
+	}
+	if (tz_format_date(y, m, d, locale, out, len) < 0 &&
+	    tz_format_date(y, m, d, fallback, out, len) < 0)
+		snprintf(out, len, "%s", ymd);
+}
+
+static void head(struct evbuffer *b, const char *lang, const char *title, const char *value)
+{
+	lit(b, "<!DOCTYPE html>\n<html lang=\"");
+	esc(b, lang);
+	lit(b, "\"><head><meta charset=\"utf-8\">"
+	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	       "<meta name=\"referrer\" content=\"no-referrer\"><title>");
+	fill(b, title, value);
+	lit(b, "</title><style>");
+	lit(b, CSS);
+	lit(b, "</style></head>\n<body><main>\n");
+}
+
+static void form_open(struct evbuffer *b, const struct page_view *v, enum page_form f)
+{
+	lit(b, "<form method=\"post\" action=\"/p/");
+	esc(b, v->token);
+	lit(b, "/");
+	lit(b, page_form_names[f]);
+	lit(b, "\"><input type=\"hidden\" name=\"csrf\" value=\"");
+	esc(b, v->csrf[f]);
+	lit(b, "\">");
+}
+
+struct ctx {
+	const struct page_view *v;
+	const struct page_text *t;
+	const char *locale, *fallback;
+	const json_t *acct;
+	struct evbuffer *b;
+};
+
+static void flash(struct ctx *c)
+{
+	const struct page_view *v = c->v;
+	const struct page_text *t = c->t;
+	const json_t *cs = json_object_get(c->acct, "case");
+	char buf[128], days[16];
+	const char *ok = NULL, *err = NULL, *val = NULL;
+
+	if (!v->flash)
+		return;
+	snprintf(days, sizeof days, "%d", v->cfg->policy->max_promise_days);
+	if (!strcmp(v->flash, "promised")) {
+		date(jstr(cs, "promise_date"), c->locale, c->fallback, buf, sizeof buf);
+		ok = t->promised;
+		val = buf;
+	} else if (!strcmp(v->flash, "planned")) {
+		ok = t->planned;
+	} else if (!strcmp(v->flash, "disputed") && v->flash_ref) {
+		ok = t->dispute_ok;
+		val = v->flash_ref;
+	} else if (!strcmp(v->flash, "rated")) {
+		ok = t->rate_ok;
+	} else if (!strcmp(v->flash, "bad_date")) {
+		err = t->bad_date;
+		val = days;
+	} else if (!strcmp(v->flash, "no_case")) {
+		err = t->no_case;
+	} else if (!strcmp(v->flash, "dispute_dup") && v->flash_ref) {
+		err = t->dispute_dup;
+		val = v->flash_ref;
+	} else if (!strcmp(v->flash, "error")) {
+		err = t->error;
+	} else {
+		err = t->bad_form;
+	}
+	lit(c->b, ok ? "<p class=\"flash ok\" role=\"status\">"
+		     : "<p class=\"flash err\" role=\"alert\">");
+	fill(c->b, ok ? ok : err, val);
+	lit(c->b, "</p>\n");
+}
+
+/* The pause the customer asked for, while it lasts. */
+static void case_notice(struct ctx *c)
+{
+	const json_t *cs = json_object_get(c->acct, "case");
+	const char *reason = jstr(cs, "pause_reason");
+	char buf[128];
+
+	if (!reason || (c->v->flash && (!strcmp(c->v->flash, "promised") ||
+					!strcmp(c->v->flash, "planned"))))
+		return;
+	if (!strcmp(reason, "promise") && jstr(cs, "promise_date")) {
+		date(jstr(cs, "promise_date"), c->locale, c->fallback, buf, sizeof buf);
+		lit(c->b, "<p class=\"flash ok\">");
+		fill(c->b, c->t->promised, buf);
+		lit(c->b, "</p>\n");
+	} else if (!strcmp(reason, "hardship")) {
+		lit(c->b, "<p class=\"flash ok\">");
+		esc(c->b, c->t->planned);
+		lit(c->b, "</p>\n");
+	}
+}
+
+#define MAX_CUR 8
+
+/* Overdue invoices, the total per currency, "Pay now" on each one not
+ * under review. Returns how many may still be disputed. */
+static int invoices(struct ctx *c)
+{
+	const json_t *inv = json_object_get(c->acct, "invoices");
+	const struct page_text *t = c->t;
+	struct evbuffer *b = c->b;
+	struct total {
+		const char *cur;
+		int64_t sum;
+	} tot[MAX_CUR];
+	size_t ntot = 0, i;
+	const json_t *x;
+	char amt[64], due[128];
+	int open = 0;
+
+	if (json_array_size(inv) == 0) {
+		lit(b, "<section><p>");
+		esc(b, t->nothing_due);
+		lit(b, "</p></section>\n");
+		return 0;
+	}
+	json_array_foreach(inv, i, x) {
+		const char *cur = jstr(x, "currency");
+		size_t k;
+		if (json_is_true(json_object_get(x, "disputed")) || !cur)
+			continue;
+		for (k = 0; k < ntot && strcmp(tot[k].cur, cur); k++)
+			;
+		if (k == ntot && ntot < MAX_CUR)
+			tot[ntot++] = (struct total){cur, 0};
+		if (k < ntot)
+			tot[k].sum += jint(x, "amount");
+	}
+	lit(b, "<section class=\"due\"><h2>");
+	esc(b, t->total);
+	lit(b, "</h2><p class=\"total\">");
+	for (size_t k = 0; k < ntot; k++) {
+		money(tot[k].sum, tot[k].cur, c->locale, c->fallback, amt, sizeof amt);
+		if (k)
+			lit(b, " + ");
+		esc(b, amt);
+	}
+	if (ntot == 0)
+		lit(b, "&mdash;");
+	lit(b, "</p>\n<ul>\n");
+	json_array_foreach(inv, i, x) {
+		const char *ref = jstr(x, "ref");
+		money(jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		date(jstr(x, "due"), c->locale, c->fallback, due, sizeof due);
+		lit(b, "<li><div class=\"row\"><span class=\"desc\">");
+		esc(b, jstr(x, "description") && *jstr(x, "description") ? jstr(x, "description")
+									  : ref);
+		lit(b, "</span><span class=\"amt\">");
+		esc(b, amt);
+		lit(b, "</span></div><div class=\"meta\">");
+		esc(b, t->th_invoice);
+		lit(b, " ");
+		esc(b, ref);
+		lit(b, " &middot; ");
+		esc(b, t->th_due);
+		lit(b, " ");
+		esc(b, due);
+		lit(b, "</div>");
+		if (json_is_true(json_object_get(x, "disputed"))) {
+			lit(b, "<span class=\"badge\">");
+			fill(b, t->under_review, jstr(x, "dispute_ref"));
+			lit(b, "</span>");
+		} else {
+			open++;
+			if (c->v->cfg->payment_url) {
+				lit(b, "<a class=\"btn pay\" href=\"/p/");
+				esc(b, c->v->token);
+				lit(b, "/pay?invoice=");
+				/* refs go into the query as they are: escape what a URL needs */
+				for (const char *p = ref; p && *p; p++) {
+					if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+					    (*p >= '0' && *p <= '9') || strchr("-._~", *p))
+						evbuffer_add(b, p, 1);
+					else
+						evbuffer_add_printf(b, "%%%02X", (unsigned char)*p);
+				}
+				lit(b, "\">");
+				esc(b, t->pay_now);
+				lit(b, "</a>");
+			}
+		}
+		lit(b, "</li>\n");
+	}
+	lit(b, "</ul></section>\n");
+	return open;
+}
+
+static void rating_form(struct ctx *c, const char *ref)
+{
+	struct evbuffer *b = c->b;
+
+	form_open(b, c->v, PAGE_F_RATE);
+	lit(b, "<input type=\"hidden\" name=\"dispute\" value=\"");
+	esc(b, ref);
+	lit(b, "\"><p><strong>");
+	esc(b, c->t->rate_q);
+	lit(b, "</strong></p><fieldset>");
+	for (int s = 1; s <= 5; s++)
+		evbuffer_add_printf(b,
+				    "<label>%d<input type=\"radio\" name=\"score\" value=\"%d\" "
+				    "required></label>",
+				    s, s);
+	lit(b, "</fieldset><p class=\"muted\">");
+	esc(b, c->t->rate_lo);
+	lit(b, " &middot; ");
+	esc(b, c->t->rate_hi);
+	lit(b, "</p><button type=\"submit\">");
+	esc(b, c->t->rate_btn);
+	lit(b, "</button></form>");
+}
+
+static void disputes(struct ctx *c)
+{
+	const json_t *ds = json_object_get(c->acct, "disputes");
+	const struct page_text *t = c->t;
+	struct evbuffer *b = c->b;
+	const json_t *x;
+	size_t i;
+	char amt[64], day[128], n[8];
+
+	if (json_array_size(ds) == 0)
+		return;
+	lit(b, "<section class=\"disputes\"><h2>");
+	esc(b, t->disputes_h);
+	lit(b, "</h2><ul>\n");
+	json_array_foreach(ds, i, x) {
+		const char *st = jstr(x, "status"), *ref = jstr(x, "ref");
+		int k;
+		for (k = 0; k < PAGE_NSTATUS && (!st || strcmp(st, page_status_codes[k])); k++)
+			;
+		money(jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		lit(b, "<li><div class=\"row\"><span class=\"desc\">");
+		esc(b, ref);
+		lit(b, "</span><span class=\"amt\">");
+		esc(b, amt);
+		lit(b, "</span></div><div class=\"meta\">");
+		fill(b, t->dispute_on, jstr(x, "invoice"));
+		lit(b, " &middot; ");
+		date(jstr(x, "opened"), c->locale, c->fallback, day, sizeof day);
+		fill(b, t->opened, day);
+		if (jstr(x, "resolved")) {
+			lit(b, " &middot; ");
+			date(jstr(x, "resolved"), c->locale, c->fallback, day, sizeof day);
+			fill(b, t->resolved, day);
+		}
+		lit(b, "</div><p class=\"status\"><strong>");
+		esc(b, k < PAGE_NSTATUS ? t->status[k] : st);
+		lit(b, "</strong></p>");
+		if (st && (!strcmp(st, "upheld") || !strcmp(st, "rejected"))) {
+			if (jint(x, "satisfaction") > 0) {
+				snprintf(n, sizeof n, "%" PRId64, jint(x, "satisfaction"));
+				lit(b, "<p class=\"muted\">");
+				fill(b, t->rated, n);
+				lit(b, "</p>");
+			} else {
+				rating_form(c, ref);
+			}
+		}
+		lit(b, "</li>\n");
+	}
+	lit(b, "</ul></section>\n");
+}
+
+/* Today and today + max_promise_days in the customer's zone. */
+static void promise_range(struct ctx *c, char *lo, char *hi, size_t len)
+{
+	const char *zone = jstr(c->acct, "tz");
+	struct tz_local l;
+	int64_t t;
+
+	if (!zone || tz_local(zone, c->v->now, &l) != 0)
+		tz_local("UTC", c->v->now, &l);
+	snprintf(lo, len, "%04d-%02d-%02d", l.year, l.month, l.day);
+	if (tz_from_local("UTC", l.year, l.month, l.day, 0, 0, 0, &t) != 0)
+		t = c->v->now;
+	tz_format_iso8601(t + (int64_t)c->v->cfg->policy->max_promise_days * 86400, hi, len);
+	hi[10] = '\0';
+}
+
+static void actions(struct ctx *c, int disputable)
+{
+	const struct page_text *t = c->t;
+	const json_t *inv = json_object_get(c->acct, "invoices");
+	struct evbuffer *b = c->b;
+	char lo[TZ_ISO8601_LEN], hi[TZ_ISO8601_LEN], days[16];
+	const json_t *x;
+	size_t i;
+
+	if (!json_is_object(json_object_get(c->acct, "case")) || json_array_size(inv) == 0)
+		return;
+	promise_range(c, lo, hi, sizeof lo);
+	snprintf(days, sizeof days, "%d", c->v->cfg->policy->max_promise_days);
+	lit(b, "<section><h2>");
+	esc(b, t->promise_h);
+	lit(b, "</h2><p>");
+	fill(b, t->promise_p, days);
+	lit(b, "</p>");
+	form_open(b, c->v, PAGE_F_PROMISE);
+	lit(b, "<label for=\"date\">");
+	esc(b, t->promise_lbl);
+	evbuffer_add_printf(b,
+			    "</label><input type=\"date\" id=\"date\" name=\"date\" min=\"%s\" "
+			    "max=\"%s\" value=\"%s\" required><button type=\"submit\">",
+			    lo, hi, lo);
+	esc(b, t->promise_btn);
+	lit(b, "</button></form></section>\n<section><h2>");
+	esc(b, t->plan_h);
+	lit(b, "</h2><p>");
+	esc(b, t->plan_p);
+	lit(b, "</p>");
+	form_open(b, c->v, PAGE_F_PLAN);
+	lit(b, "<button type=\"submit\">");
+	esc(b, t->plan_btn);
+	lit(b, "</button></form></section>\n");
+	if (!disputable)
+		return;
+	lit(b, "<section><h2>");
+	esc(b, t->dispute_h);
+	lit(b, "</h2><p>");
+	esc(b, t->dispute_p);
+	lit(b, "</p>");
+	form_open(b, c->v, PAGE_F_DISPUTE);
+	lit(b, "<label for=\"invoice\">");
+	esc(b, t->lbl_invoice);
+	lit(b, "</label><select id=\"invoice\" name=\"invoice\" required>");
+	json_array_foreach(inv, i, x) {
+		char amt[64];
+		if (json_is_true(json_object_get(x, "disputed")))
+			continue;
+		money(jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		lit(b, "<option value=\"");
+		esc(b, jstr(x, "ref"));
+		lit(b, "\">");
+		esc(b, jstr(x, "ref"));
+		lit(b, " &middot; ");
+		esc(b, amt);
+		lit(b, "</option>");
+	}
+	lit(b, "</select><label for=\"reason\">");
+	esc(b, t->lbl_reason);
+	lit(b, "</label><select id=\"reason\" name=\"reason\" required>");
+	for (int k = 0; k < PAGE_NREASONS; k++) {
+		lit(b, "<option value=\"");
+		lit(b, page_reason_codes[k]);
+		lit(b, "\">");
+		esc(b, t->reasons[k]);
+		lit(b, "</option>");
+	}
+	lit(b, "</select><label for=\"detail\">");
+	esc(b, t->lbl_detail);
+	lit(b, "</label><textarea id=\"detail\" name=\"detail\" maxlength=\"1000\"></textarea>"
+	       "<button type=\"submit\">");
+	esc(b, t->dispute_btn);
+	lit(b, "</button></form></section>\n");
+}
+
+static char *finish(struct evbuffer *b, size_t *len)
+{
+	size_t n = evbuffer_get_length(b);
+	char *out = malloc(n + 1);
+
+	if (out) {
+		evbuffer_copyout(b, out, n);
+		out[n] = '\0';
+		*len = n;
+	}
+	evbuffer_free(b);
+	return out;
+}
+
+static void footer(struct evbuffer *b, const struct config *cfg)
+{
+	lit(b, "<footer>");
+	esc(b, cfg->company);
+	if (cfg->support && *cfg->support) {
+		lit(b, " &middot; ");
+		esc(b, cfg->support);
+	}
+	lit(b, "</footer>\n</main></body></html>\n");
+}
+
+char *page_render(const struct page_view *v, size_t *len)
+{
+	struct evbuffer *b = evbuffer_new();
+	const char *tag = jstr(v->data, "locale");
+	enum page_lang lang = page_lang_of(tag);
+	struct ctx c = {v, page_text(lang), tag, page_text(lang)->lang, v->data, b};
+	char mask[128], mask2[64], contact[200] = "";
+	int disputable;
+
+	if (!b)
+		return NULL;
+	/* The customer's own tag ("ko-KR", "en-US") formats amounts and dates
+	 * when it is a language we speak; otherwise the page is in English. */
+	c.locale = tag && (lang != PAGE_EN || (!strncasecmp(tag, "en", 2) &&
+					       (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_')))
+			   ? tag
+			   : c.fallback;
+	if (jstr(v->data, "email") && *jstr(v->data, "email"))
+		snprintf(contact, sizeof contact, "%s",
+			 log_mask_email(jstr(v->data, "email"), mask, sizeof mask));
+	if (jstr(v->data, "phone") && *jstr(v->data, "phone"))
+		snprintf(contact + strlen(contact), sizeof contact - strlen(contact), "%s%s",
+			 contact[0] ? ", " : "",
+			 log_mask_phone(jstr(v->data, "phone"), mask2, sizeof mask2));
+	head(b, c.t->lang, c.t->title, v->cfg->company);
+	lit(b, "<header><p class=\"co\">");
+	esc(b, v->cfg->company);
+	lit(b, "</p><h1>");
+	fill(b, c.t->hello, jstr(v->data, "name"));
+	lit(b, "</h1><p>");
+	esc(b, c.t->intro);
+	lit(b, "</p>");
+	if (contact[0]) {
+		lit(b, "<p class=\"muted\">");
+		fill(b, c.t->contact, contact);
+		lit(b, "</p>");
+	}
+	lit(b, "</header>\n");
+	flash(&c);
+	case_notice(&c);
+	disputable = invoices(&c);
+	disputes(&c);
+	actions(&c, disputable);
+	footer(b, v->cfg);
+	return finish(b, len);
+}
+
+char *page_render_refusal(enum page_lang lang, const struct config *cfg, int code, size_t *len)
+{
+	const struct page_text *t = page_text(lang);
+	struct evbuffer *b = evbuffer_new();
+	const char *h = code == 410   ? t->expired_h
+			: code == 429 ? t->too_many
+			: code >= 500 ? t->error
+				      : t->forged_h;
+
+	if (!b)
+		return NULL;
+	head(b, t->lang, h, NULL);
+	lit(b, "<header><p class=\"co\">");
+	esc(b, cfg->company);
+	lit(b, "</p><h1>");
+	esc(b, h);
+	lit(b, "</h1></header>\n<section><p>");
+	if (code == 429 || code >= 500)
+		esc(b, code == 429 ? t->too_many : t->error);
+	else if (cfg->support && *cfg->support)
+		fill(b, t->refused_p, cfg->support);
+	else
+		esc(b, t->refused_nosupport);
+	lit(b, "</p></section>\n");
+	footer(b, cfg);
+	return finish(b, len);
+}

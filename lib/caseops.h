@@ -1,0 +1,73 @@
+/* Case operations shared by dunnctl (ops) and the customer's page in
+ * dunnd: promise to pay, pause, resume, dispute intake and resolution.
+ * One copy of each statement, so both feed the same engine paths. Each is
+ * one statement: the case change, the notice in the outbox and the audit
+ * events commit together. Every parameter is passed as text; NULL entries
+ * are SQL NULL. */
+#ifndef DUNN_CASEOPS_H
+#define DUNN_CASEOPS_H
+
+#include <stdint.h>
+
+#include "pgarr.h"
+#include "policy.h"
+
+/* Pause the account's open case. The pause ends at the start of the day
+ * after $2 in the account's own time zone ("I will pay by the 20th" covers
+ * all of the 20th); without $2 it lasts until resumed.
+ *   $1 account external_ref, or NULL when $8 names the account
+ *   $2 until YYYY-MM-DD, or NULL
+ *   $3 reason: promise | hardship | manual (promise queues promise_ack)
+ *   $4 note, or NULL
+ *   $5 at (ISO 8601 instant: the clock of the change)
+ *   $6 acknowledgement channels, text[] literal (pgarr)
+ *   $7 source for the audit event ("dunnctl", "page")
+ *   $8 account id, or NULL when $1 names the account
+ *   $9 phone task note, or NULL: a dunning.phone_tasks row due at $5
+ *  $10 extra audit event kind (e.g. "page_plan"), or NULL
+ * One row: accounts found, cases paused, paused_until (ISO 8601 or NULL). */
+#define CASEOPS_PAUSE_NPARAMS 10
+extern const char CASEOPS_SQL_PAUSE[];
+
+/* End a pause now.  $1 account external_ref, $2 at.
+ * One row: accounts found, cases resumed. */
+#define CASEOPS_RESUME_NPARAMS 2
+extern const char CASEOPS_SQL_RESUME[];
+
+/* Open a dispute on one unpaid invoice: dunning of that invoice pauses,
+ * the customer is acknowledged with the reference (D-NNNN).
+ *   $1 invoice external_ref
+ *   $2 reason
+ *   $3 detail, or NULL
+ *   $4 intake channel: ops | web | phone
+ *   $5 at
+ *   $6 acknowledgement channels, text[] literal
+ *   $7 account id the invoice must belong to, or NULL (ops: any)
+ *   $8 extra audit event kind (e.g. "page_dispute"), or NULL
+ * One row: invoices found, reference of an open dispute already on it (or
+ * NULL), reference of the new dispute (or NULL), acknowledgements queued. */
+#define CASEOPS_DISPUTE_OPEN_NPARAMS 8
+extern const char CASEOPS_SQL_DISPUTE_OPEN[];
+
+/* Move an open dispute: investigating, or upheld (writes the invoice down
+ * to zero) / rejected (dunning of it resumes), which tell the customer.
+ *   $1 dispute reference, $2 new status, $3 resolution note or NULL,
+ *   $4 at, $5 notice channels text[] literal.
+ * One row: disputes changed. */
+#define CASEOPS_DISPUTE_RESOLVE_NPARAMS 5
+extern const char CASEOPS_SQL_DISPUTE_RESOLVE[];
+
+/* One dispute by reference ($1): reference, status, invoice ref, reason,
+ * resolution note, opened, resolved (UTC "YYYY-MM-DD HH24:MI" or "-"). */
+extern const char CASEOPS_SQL_DISPUTE_SHOW[];
+
+/* "YYYY-MM-DD" naming a real date: 1 and *midnight (UTC) set, else 0. */
+int caseops_date(const char *s, int64_t *midnight);
+/* A promise date (midnight UTC of it) from the day of `at` up to
+ * max_promise_days ahead: 1 if within, else 0. */
+int caseops_promise_in_range(int64_t day, int64_t at, int max_promise_days);
+/* The channels notices go to (the policy's confirmation channels) as a
+ * text[] literal in a, or NULL on allocation failure; pgarr_free(a) after. */
+const char *caseops_notice_channels(const struct policy *p, struct pgarr *a);
+
+#endif

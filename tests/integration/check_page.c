@@ -1,0 +1,681 @@
+/* The customer's page behind the payment link, served by the real dunnd
+ * in daemon mode against the harness's PostgreSQL, read by headless
+ * Chromium (what the customer sees) and driven with libcurl (the form
+ * POSTs, headers, hostile requests). Screenshots of the page in the four
+ * locales go to $DUNN_BUILD/screenshots/. */
+#include <check.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "token.h"
+#include "tudaemon.h"
+
+#define SECRET "test-link-secret-0123456789abcdef" /* what tu_config writes */
+#define PAY_URL "https://pay.example.com/checkout?invoice={invoice_ref}&account={account_ref}"
+
+static char *dir, *cfg, *conninfo;
+static PGconn *db;
+static struct tud dunnd_proc;
+static int port;
+
+struct resp {
+	long code;
+	char body[65536];
+	size_t len;
+	char headers[8192];
+	size_t hlen;
+};
+
+static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t k = sz * n, room = sizeof r->body - 1 - r->len;
+
+	memcpy(r->body + r->len, p, k < room ? k : room);
+	r->len += k < room ? k : room;
+	r->body[r->len] = '\0';
+	return k;
+}
+
+static size_t on_header(char *p, size_t sz, size_t n, void *arg)
+{
+	struct resp *r = arg;
+	size_t k = sz * n, room = sizeof r->headers - 1 - r->hlen;
+
+	memcpy(r->headers + r->hlen, p, k < room ? k : room);
+	r->hlen += k < room ? k : room;
+	r->headers[r->hlen] = '\0';
+	return k;
+}
+
+/* One request, redirects not followed; body NULL = GET. */
+static struct resp *http(const char *path, const char *body, const char *accept_language)
+{
+	struct resp *r = calloc(1, sizeof *r);
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+	char url[512], al[128];
+
+	ck_assert(r && c);
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	if (accept_language) {
+		snprintf(al, sizeof al, "Accept-Language: %s", accept_language);
+		h = curl_slist_append(h, al);
+	}
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
+		h = curl_slist_append(h, "Expect:");
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return r;
+}
+
+/* The value of a response header (static buffer), or "". */
+static const char *header(const struct resp *r, const char *name)
+{
+	static char val[1024];
+	size_t n = strlen(name);
+
+	val[0] = '\0';
+	for (const char *p = r->headers; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			snprintf(val, sizeof val, "%.*s", (int)strcspn(p, "\r\n"), p);
+			break;
+		}
+	return val;
+}
+
+static long long account_id(const char *ref)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof sql, "SELECT id FROM dunning.accounts WHERE external_ref = '%s'", ref);
+	return tu_qint(db, sql);
+}
+
+/* A link token for the account, valid for an hour (or expired). */
+static char *token_for(const char *ref, int expired)
+{
+	char *t = malloc(TOKEN_MAX);
+
+	ck_assert(t);
+	ck_assert_int_eq(token_make(SECRET, account_id(ref),
+				    (long long)time(NULL) + (expired ? -60 : 3600), t, TOKEN_MAX),
+			 0);
+	return t;
+}
+
+static char *path_for(const char *token, const char *rest)
+{
+	char *p = NULL;
+
+	ck_assert(asprintf(&p, "/p/%s%s", token, rest ? rest : "") > 0);
+	return p;
+}
+
+/* Headless Chromium: the DOM after load (caller frees); also a phone-sized
+ * screenshot into $DUNN_BUILD/screenshots/NAME.png when name is set. */
+static char *browse(const char *path, const char *name)
+{
+	char url[512], *ud = NULL, *dom;
+	const char *flags = "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+			    "--disable-background-networking --disable-component-update "
+			    "--disable-sync --disable-dev-shm-usage";
+	int rc;
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
+	ck_assert(asprintf(&ud, "%s/chromium.XXXXXX", dir) > 0);
+	ck_assert(mkdtemp(ud) != NULL);
+	rc = tu_sh("timeout 120 chromium %s --user-data-dir=%s --dump-dom '%s' 2>/dev/null", flags,
+		   ud, url);
+	ck_assert_msg(rc == 0, "chromium --dump-dom failed (%d)", rc);
+	dom = strdup(tu_output());
+	if (name) {
+		char *shot = NULL;
+		struct stat st;
+		ck_assert(asprintf(&shot, "%s/screenshots/%s.png", tu_env("DUNN_BUILD"), name) > 0);
+		mkdir(tu_env("DUNN_BUILD"), 0755);
+		tu_sh("mkdir -p '%s/screenshots' && rm -f '%s'", tu_env("DUNN_BUILD"), shot);
+		rc = tu_sh("timeout 120 chromium %s --user-data-dir=%s --hide-scrollbars "
+			   "--window-size=390,844 --screenshot='%s' '%s' >/dev/null 2>&1",
+			   flags, ud, shot, url);
+		ck_assert_msg(rc == 0 && stat(shot, &st) == 0 && st.st_size > 2000,
+			      "no screenshot %s (%d)", shot, rc);
+		/* and the whole page, to read below the fold */
+		shot[strlen(shot) - 4] = '\0';
+		tu_sh("timeout 120 chromium %s --user-data-dir=%s --hide-scrollbars "
+		      "--window-size=390,2400 --screenshot='%s-full.png' '%s' >/dev/null 2>&1",
+		      flags, ud, shot, url);
+		free(shot);
+	}
+	tu_sh("rm -rf '%s'", ud);
+	free(ud);
+	return dom;
+}
+
+/* The CSRF value of one form on the page (static buffer). */
+static const char *csrf_of(const char *html, const char *token, const char *form)
+{
+	static char val[64];
+	char needle[256];
+	const char *p;
+
+	snprintf(needle, sizeof needle, "action=\"/p/%s/%s\"><input type=\"hidden\" name=\"csrf\" value=\"",
+		 token, form);
+	p = strstr(html, needle);
+	ck_assert_msg(p != NULL, "no %s form on the page", form);
+	p += strlen(needle);
+	snprintf(val, sizeof val, "%.*s", (int)strcspn(p, "\""), p);
+	return val;
+}
+
+/* POST a form with the CSRF value the page carries; returns the response. */
+static struct resp *submit(const char *token, const char *form, const char *fields)
+{
+	char *page = path_for(token, NULL), *action = NULL, *body = NULL;
+	struct resp *g = http(page, NULL, NULL), *r;
+
+	ck_assert_int_eq(g->code, 200);
+	ck_assert(asprintf(&action, "/%s", form) > 0);
+	ck_assert(asprintf(&body, "csrf=%s%s%s", csrf_of(g->body, token, form), fields ? "&" : "",
+			   fields ? fields : "") > 0);
+	free(page);
+	page = path_for(token, action);
+	r = http(page, body, NULL);
+	free(g);
+	free(page);
+	free(action);
+	free(body);
+	return r;
+}
+
+static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static long long q(const char *fmt, ...)
+{
+	char sql[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof sql, fmt, ap);
+	va_end(ap);
+	return tu_qint(db, sql);
+}
+
+static void setup(void)
+{
+	char *accounts = NULL, *invoices = NULL, *pf = NULL;
+	const char *env[3] = {NULL, NULL, NULL};
+
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("page");
+	cfg = tu_config_ex(dir, conninfo, NULL, "\"payment_url\": \"" PAY_URL "\"", NULL);
+	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	ck_assert(asprintf(&accounts,
+			   "account_ref,name,email,phone,locale,timezone,segment\n"
+			   "P-EN,Alice Example,alice@customer.test,+15551234567,en-US,America/New_York,retail\n"
+			   "P-KO,김민준,minjun@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
+			   "P-JA,山田花子,hanako@customer.test,,ja-JP,Asia/Tokyo,retail\n"
+			   "P-ZH,王伟,wei@customer.test,,zh-CN,Asia/Shanghai,retail\n") > 0);
+	char d10[16], d9[16];
+	snprintf(d10, sizeof d10, "%s", tud_date(-10)); /* tud_date: one static buffer */
+	snprintf(d9, sizeof d9, "%s", tud_date(-9));
+	ck_assert(asprintf(&invoices,
+			   "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			   "INV-EN1,P-EN,49.90,USD,%s,Mobile plan October\n"
+			   "INV-EN2,P-EN,20.00,USD,%s,Roaming <b>Europe</b> & more\n"
+			   "INV-KO1,P-KO,120000,KRW,%s,휴대폰 요금 10월분\n"
+			   "INV-JA1,P-JA,5000,JPY,%s,携帯電話料金 10月分\n"
+			   "INV-ZH1,P-ZH,123.45,CNY,%s,手机套餐 10月\n",
+			   d10, d9, d10, d10, d10) > 0);
+	free(tu_file(dir, "accounts.csv", accounts));
+	free(tu_file(dir, "invoices.csv", invoices));
+	free(accounts);
+	free(invoices);
+	ck_assert(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0);
+	ck_assert(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0);
+	/* One cycle opens the cases (and sends what the window allows). */
+	ck_assert_msg(tu_sh("dunnd -c %s --once --at %s", cfg, tud_iso_now()) == 0, "%s",
+		      tu_output());
+	db = tu_connect(conninfo);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"),
+			 4);
+	ck_assert(asprintf(&pf, "DUNND_HTTP_PORT_FILE=%s/port", dir) > 0);
+	env[0] = pf;
+	tud_start(&dunnd_proc, dir, cfg, 0, env);
+	free(pf);
+	ck_assert(asprintf(&pf, "%s/port", dir) > 0);
+	port = 0;
+	for (int i = 0; i < 400 && port == 0; i++) {
+		FILE *f = fopen(pf, "r");
+		if (f) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+		if (!port)
+			usleep(50 * 1000);
+	}
+	free(pf);
+	ck_assert_msg(port > 0, "dunnd did not start listening");
+}
+
+/* SIGTERM: a clean exit (under SANITIZE=1 also no leak and no sanitizer
+ * report), with the daemon's log shown when not. */
+static void stop_clean(void)
+{
+	int rc;
+
+	tud_kill(&dunnd_proc, SIGTERM);
+	rc = tud_wait(&dunnd_proc, 30000);
+	if (rc != 0 || tud_log_count(&dunnd_proc, "Sanitizer") > 0)
+		tu_sh("tail -n 60 '%s' >&2", dunnd_proc.log);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_int_eq(tud_log_count(&dunnd_proc, "Sanitizer"), 0);
+	ck_assert_int_eq(tud_log_count(&dunnd_proc, "runtime error"), 0);
+}
+
+static void teardown(void)
+{
+	tud_cleanup(&dunnd_proc);
+	if (db)
+		PQfinish(db);
+	db = NULL;
+	free(dir);
+	free(cfg);
+	free(conninfo);
+}
+
+START_TEST(page_reads_well_in_four_locales)
+{
+	static const struct {
+		const char *ref, *lang, *amount, *words, *masked;
+	} acc[] = {
+		{"P-EN", "en", "$49.90", "Pay now", "al***@cu***.test"},
+		{"P-KO", "ko", "₩120,000", "지금 납부하기", "mi***@cu***.test"},
+		{"P-JA", "ja", "￥5,000", "今すぐお支払い", "ha***@cu***.test"},
+		{"P-ZH", "zh", "¥123.45", "立即付款", "we***@cu***.test"},
+	};
+
+	for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++) {
+		char *tok = token_for(acc[i].ref, 0), *path = path_for(tok, NULL), *name = NULL;
+		char *dom;
+		ck_assert(asprintf(&name, "page-%s", acc[i].lang) > 0);
+		dom = browse(path, name);
+		ck_assert_msg(strstr(dom, acc[i].amount), "%s: no %s in\n%s", acc[i].ref,
+			      acc[i].amount, dom);
+		ck_assert_msg(strstr(dom, acc[i].words), "%s: not in %s", acc[i].ref, acc[i].lang);
+		ck_assert_msg(strstr(dom, acc[i].masked), "%s: no masked address", acc[i].ref);
+		ck_assert_ptr_null(strstr(dom, "@customer.test"));
+		ck_assert_ptr_nonnull(strstr(dom, "name=\"viewport\""));
+		free(dom);
+		free(name);
+		free(path);
+		free(tok);
+	}
+	/* Dates and totals in the customer's words; stored text escaped. */
+	{
+		char *tok = token_for("P-EN", 0), *path = path_for(tok, NULL), *dom;
+		struct resp *r = http(path, NULL, NULL);
+		ck_assert_int_eq(r->code, 200);
+		ck_assert_ptr_nonnull(strstr(header(r, "Content-Type"), "text/html"));
+		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
+		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "style-src 'sha256-"));
+		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "form-action 'self'"));
+		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "base-uri 'none'"));
+		ck_assert_str_eq(header(r, "X-Content-Type-Options"), "nosniff");
+		ck_assert_str_eq(header(r, "Referrer-Policy"), "no-referrer");
+		ck_assert_str_eq(header(r, "Cache-Control"), "no-store");
+		ck_assert_ptr_nonnull(strstr(r->body, "Roaming &lt;b&gt;Europe&lt;/b&gt; &amp; more"));
+		ck_assert_ptr_null(strstr(r->body, "<b>Europe"));
+		ck_assert_ptr_nonnull(strstr(r->body, "$69.90")); /* the total */
+		ck_assert_ptr_null(strstr(r->body, "<script"));
+		/* "Pay now" goes to the provider with the refs, URL-encoded. */
+		free(r);
+		free(path);
+		path = path_for(tok, "/pay?invoice=INV-EN1");
+		r = http(path, NULL, NULL);
+		ck_assert_int_eq(r->code, 303);
+		ck_assert_str_eq(header(r, "Location"),
+				 "https://pay.example.com/checkout?invoice=INV-EN1&account=P-EN");
+		free(r);
+		free(path);
+		path = path_for(tok, NULL);
+		dom = browse(path, NULL);
+		ck_assert_ptr_nonnull(strstr(dom, "Mobile plan October"));
+		free(dom);
+		free(path);
+		free(tok);
+	}
+	/* Every visit audited, with ids only. */
+	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_view'"),
+			 5);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_pay'"), 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind LIKE 'page%' "
+				     "AND (detail::text LIKE '%@%' OR detail::text LIKE '%Alice%')"),
+			 0);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(promise_to_pay)
+{
+	char *tok = token_for("P-KO", 0), *fields = NULL, *path, *dom;
+	struct resp *r;
+
+	/* Beyond max_promise_days (30): refused, nothing changes. */
+	ck_assert(asprintf(&fields, "date=%s", tud_date(60)) > 0);
+	r = submit(tok, "promise", fields);
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=bad_date"));
+	free(r);
+	free(fields);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE state = 'paused'"), 0);
+
+	ck_assert(asprintf(&fields, "date=%s", tud_date(5)) > 0);
+	r = submit(tok, "promise", fields);
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=promised"));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
+			   "a.id = c.account_id WHERE a.external_ref = '%s' AND c.state = 'paused' "
+			   "AND c.pause_reason = 'promise' AND c.paused_until > now()",
+			   "P-KO"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
+			   "a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'promise_ack'",
+			   "P-KO"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_promise' "
+			   "AND account_id = (SELECT id FROM dunning.accounts WHERE external_ref = '%s')",
+			   "P-KO"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'case_paused' "
+				     "AND detail->>'source' = 'page'"),
+			 1);
+	/* Confirmed on the page, in Korean. */
+	path = strdup(header(r, "Location"));
+	dom = browse(path, "page-ko-promised");
+	ck_assert_msg(strstr(dom, "납부하신다는 말씀 확인했습니다"), "%s", dom);
+	free(dom);
+	free(path);
+	free(r);
+	free(fields);
+	free(tok);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(payment_plan_becomes_a_task)
+{
+	char *tok = token_for("P-JA", 0);
+	struct resp *r = submit(tok, "plan", NULL);
+
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.cases c ON "
+			   "c.id = t.case_id JOIN dunning.accounts a ON a.id = c.account_id "
+			   "WHERE a.external_ref = '%s' AND t.due_at <= now() AND t.completed_at IS NULL",
+			   "P-JA"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
+			   "a.id = c.account_id WHERE a.external_ref = '%s' AND c.state = 'paused' "
+			   "AND c.pause_reason = 'hardship'",
+			   "P-JA"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_plan' "
+				     "AND detail ? 'phone_task_id'"),
+			 1);
+	free(r);
+	free(tok);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(dispute_follow_and_rate)
+{
+	char *tok = token_for("P-EN", 0), *path, *dom, *fields = NULL;
+	char longtext[1200];
+	struct resp *r;
+
+	/* Another account's invoice, an unknown reason, or too much text:
+	 * refused, nothing opened. */
+	r = submit(tok, "dispute", "invoice=INV-KO1&reason=wrong_amount");
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=bad_form"));
+	free(r);
+	r = submit(tok, "dispute", "invoice=INV-EN2&reason=because");
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=bad_form"));
+	free(r);
+	memset(longtext, 'x', 1001);
+	longtext[1001] = '\0';
+	ck_assert(asprintf(&fields, "invoice=INV-EN2&reason=other&detail=%s", longtext) > 0);
+	r = submit(tok, "dispute", fields);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=bad_form"));
+	free(r);
+	free(fields);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes"), 0);
+
+	r = submit(tok, "dispute",
+		   "invoice=INV-EN2&reason=wrong_amount&detail=Charged+twice+%3Cscript%3E");
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_str_eq(strchr(header(r, "Location"), '?'), "?m=disputed&d=D-1001");
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE reference = 'D-1001' "
+				     "AND channel = 'web' AND reason = 'wrong_amount' AND status = 'open'"),
+			 1);
+	/* That invoice only is left out of dunning. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.invoices WHERE disputed"), 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.invoices WHERE disputed "
+				     "AND external_ref = 'INV-EN2'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = 'dispute_ack'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_dispute'"),
+			 1);
+	path = strdup(header(r, "Location"));
+	free(r);
+	dom = browse(path, "page-en-disputed");
+	ck_assert_msg(strstr(dom, "Your reference is D-1001"), "%s", dom);
+	ck_assert_ptr_nonnull(strstr(dom, "Under review (D-1001)"));
+	free(dom);
+	free(path);
+	/* A later visit shows where it stands. */
+	path = path_for(tok, NULL);
+	dom = browse(path, NULL);
+	ck_assert_ptr_nonnull(strstr(dom, "D-1001"));
+	ck_assert_ptr_nonnull(strstr(dom, "Received: we will look into it"));
+	ck_assert_ptr_null(strstr(dom, "Your reference is"));
+	free(dom);
+
+	/* Ops resolve it; the page shows the outcome and asks for a rating. */
+	ck_assert_msg(tu_sh("dunnctl -c %s dispute reject D-1001 --note checked", cfg) == 0, "%s",
+		      tu_output());
+	dom = browse(path, "page-en-resolved");
+	ck_assert_ptr_nonnull(strstr(dom, "Reviewed: we found the charge to be correct"));
+	ck_assert_ptr_nonnull(strstr(dom, "How satisfied are you"));
+	free(dom);
+	{
+		char *rate = path_for(tok, "/rate"), *body = NULL;
+		struct resp *g = http(path, NULL, NULL);
+		char csrf[64];
+		snprintf(csrf, sizeof csrf, "%s", csrf_of(g->body, tok, "rate"));
+		free(g);
+		ck_assert(asprintf(&body, "csrf=%s&dispute=D-1001&score=4", csrf) > 0);
+		r = http(rate, body, NULL);
+		ck_assert_int_eq(r->code, 303);
+		ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=rated"));
+		free(r);
+		free(body);
+		ck_assert_int_eq(tu_qint(db, "SELECT satisfaction FROM dunning.disputes"), 4);
+		/* Stored once: a second rating changes nothing. */
+		ck_assert(asprintf(&body, "csrf=%s&dispute=D-1001&score=1", csrf) > 0);
+		r = http(rate, body, NULL);
+		ck_assert_int_eq(r->code, 303);
+		ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=bad_form"));
+		free(r);
+		free(body);
+		free(rate);
+		ck_assert_int_eq(tu_qint(db, "SELECT satisfaction FROM dunning.disputes"), 4);
+	}
+	r = http(path, NULL, NULL);
+	ck_assert_ptr_null(strstr(r->body, "/rate\""));
+	ck_assert_ptr_nonnull(strstr(r->body, "Thank you for your rating (4/5)."));
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_rate'"), 1);
+
+	/* The reports see it. */
+	ck_assert_msg(tu_sh("dunnctl -c %s report disputes", cfg) == 0, "%s", tu_output());
+	ck_assert_ptr_nonnull(strstr(tu_output(), "wrong_amount"));
+	ck_assert_ptr_nonnull(strstr(tu_output(), "rejected"));
+	ck_assert_msg(tu_sh("dunnctl -c %s report page --json", cfg) == 0, "%s", tu_output());
+	ck_assert_ptr_nonnull(strstr(tu_output(), "\"dispute\": 1"));
+	ck_assert_ptr_nonnull(strstr(tu_output(), "\"rate\": 1"));
+	free(path);
+	free(tok);
+	stop_clean();
+}
+END_TEST
+
+START_TEST(refusals_change_nothing)
+{
+	char *tok = token_for("P-ZH", 0), *bad = strdup(tok), *old = token_for("P-ZH", 1);
+	char *path, *dom, *body = NULL;
+	long long events = tu_qint(db, "SELECT count(*) FROM dunning.events");
+	struct resp *r, *g;
+	int limited = 0;
+
+	/* An altered token: the polite page, 403, nothing recorded. */
+	bad[strlen(bad) - 2] = bad[strlen(bad) - 2] == 'A' ? 'B' : 'A';
+	path = path_for(bad, NULL);
+	r = http(path, NULL, NULL);
+	ck_assert_int_eq(r->code, 403);
+	ck_assert_ptr_nonnull(strstr(r->body, "help@test.example"));
+	ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
+	free(r);
+	r = http(path, NULL, "ja-JP,ja;q=0.9,en;q=0.5");
+	ck_assert_int_eq(r->code, 403);
+	ck_assert_ptr_nonnull(strstr(r->body, "このリンクを確認できませんでした"));
+	free(r);
+	dom = browse(path, "page-refused");
+	ck_assert_ptr_nonnull(strstr(dom, "We could not verify this link"));
+	free(dom);
+	free(path);
+	/* An expired one: 410, same politeness. */
+	path = path_for(old, NULL);
+	r = http(path, NULL, NULL);
+	ck_assert_int_eq(r->code, 410);
+	ck_assert_ptr_nonnull(strstr(r->body, "This link has expired"));
+	ck_assert_ptr_nonnull(strstr(r->body, "help@test.example"));
+	free(r);
+	free(path);
+	/* A POST with a forged token, none or the wrong CSRF value: 403. */
+	path = path_for(tok, NULL);
+	g = http(path, NULL, NULL);
+	free(path);
+	ck_assert(asprintf(&body, "csrf=%s&date=%s", csrf_of(g->body, tok, "promise"), tud_date(3)) > 0);
+	path = path_for(bad, "/promise");
+	r = http(path, body, NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	free(path);
+	free(body);
+	path = path_for(tok, "/promise");
+	ck_assert(asprintf(&body, "date=%s", tud_date(3)) > 0);
+	r = http(path, body, NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	free(body);
+	ck_assert(asprintf(&body, "csrf=%s&date=%s", csrf_of(g->body, tok, "plan"), tud_date(3)) > 0);
+	r = http(path, body, NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	free(body);
+	free(path);
+	free(g);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused'"), 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind <> 'page_view'"),
+			 events);
+	/* A GET is not a POST. */
+	path = path_for(tok, "/promise");
+	r = http(path, NULL, NULL);
+	ck_assert_int_eq(r->code, 405);
+	free(r);
+	free(path);
+	/* Too many requests for one account: 429, politely. */
+	path = path_for(tok, NULL);
+	for (int i = 0; i < 40 && !limited; i++) {
+		r = http(path, NULL, NULL);
+		if (r->code == 429) {
+			limited = 1;
+			ck_assert_str_eq(header(r, "Retry-After"), "60");
+		} else {
+			ck_assert_int_eq(r->code, 200);
+		}
+		free(r);
+	}
+	ck_assert_msg(limited, "no 429 after 40 requests");
+	free(path);
+	/* Another account is not affected. */
+	free(tok);
+	tok = token_for("P-EN", 0);
+	path = path_for(tok, NULL);
+	r = http(path, NULL, NULL);
+	ck_assert_int_eq(r->code, 200);
+	free(r);
+	free(path);
+	free(tok);
+	free(bad);
+	free(old);
+	stop_clean();
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("page");
+	TCase *tc = tcase_create("customer page");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, page_reads_well_in_four_locales);
+	tcase_add_test(tc, promise_to_pay);
+	tcase_add_test(tc, payment_plan_becomes_a_task);
+	tcase_add_test(tc, dispute_follow_and_rate);
+	tcase_add_test(tc, refusals_change_nothing);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
