@@ -70,6 +70,8 @@ static const char SQL_LEASE[] =
 	"               WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
 	"               WHERE s.channel = 'sms' AND s.address = a.phone),\n"
+	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
+	"               WHERE s.channel = 'phone' AND s.address = a.phone),\n"
 	"       coalesce(dr.original_amount, pi.amount_due), pi.currency, pi.external_ref,\n"
 	"       dr.reference,\n"
 	"       coalesce(to_char((c.paused_until AT TIME ZONE a.timezone) - interval '1 day',\n"
@@ -87,7 +89,7 @@ static const char SQL_LEASE[] =
 enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
 	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_BALANCE, L_CURRENCY, L_DUE, L_COUNT, L_EMAIL_SUPP,
-	L_SMS_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
+	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
 };
 
 static const char SQL_RESULTS[] =
@@ -513,7 +515,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	struct channel_msg msg = {0};
 	struct sendctx *x;
 	struct vars v;
-	char url[512], mask[64];
+	char url[512], unsub[528], mask[64];
 	char *subject = NULL, *text = NULL, *html = NULL;
 
 	if (!ch) {
@@ -529,7 +531,11 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		queue_result(s, id, "cancelled", NULL, "no longer due", 0, NULL, NULL);
 		return;
 	}
-	if (!*addr || PQgetvalue(res, r, is_email ? L_EMAIL_SUPP : L_SMS_SUPP)[0] == 't') {
+	/* Each kind of address has its own opt-outs: email, texts, calls. */
+	int supp = is_email ? L_EMAIL_SUPP
+		   : !strcmp(ch->ops->name, "phone_task") ? L_PHONE_SUPP
+							    : L_SMS_SUPP;
+	if (!*addr || PQgetvalue(res, r, supp)[0] == 't') {
 		s->skipped++;
 		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
 			     0, NULL, NULL);
@@ -559,6 +565,12 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	msg.subject = subject;
 	msg.text = text;
 	msg.html = html;
+	/* One-click unsubscribe (RFC 8058) for email reminders; notices about
+	 * a payment or a dispute are transactional and carry none. */
+	if (is_email && reminder && !strncmp(url, "https://", 8) && strlen(url) + 12 < sizeof unsub) {
+		snprintf(unsub, sizeof unsub, "%s/unsubscribe", url);
+		msg.unsubscribe_url = unsub;
+	}
 	msg.now = dunnd_now(s->d);
 	x->s = s;
 	x->attempts = atoi(PQgetvalue(res, r, L_ATTEMPTS));

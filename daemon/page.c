@@ -553,6 +553,52 @@ static void post(struct http *h, struct evhttp_request *req, const char *token, 
 	form_free(&f);
 }
 
+/* RFC 8058 one-click unsubscribe, the List-Unsubscribe-Post of every
+ * reminder email: the signed token in the URL is the authorisation, so
+ * no CSRF token is asked for (a mail client cannot carry one). */
+static const char SQL_UNSUBSCRIBE[] =
+	"WITH a AS (SELECT id, lower(email) AS email FROM dunning.accounts\n"
+	"           WHERE id = $1 AND email IS NOT NULL),\n"
+	"s AS (INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
+	"      SELECT 'email', email, 'opt-out', 'list-unsubscribe' FROM a\n"
+	"      ON CONFLICT DO NOTHING RETURNING 1)\n"
+	"INSERT INTO dunning.events (at, kind, account_id, detail)\n"
+	"SELECT $2, 'email_unsubscribed', id, jsonb_build_object('new', (SELECT count(*) FROM s) > 0)\n"
+	"FROM a";
+
+static void unsubscribe_cb(const PGresult *res, void *arg)
+{
+	struct page_job *j = arg;
+	static const char done[] = "Unsubscribed: no more reminders will come by email.\n";
+
+	if (j->req && !db_failed(j, res))
+		http_reply(j->req, NULL, 200, "text/plain; charset=utf-8", done, sizeof done - 1);
+	else if (j->req)
+		http_reply(j->req, NULL, 503, "text/plain; charset=utf-8", "try again later\n", 16);
+	j->req = NULL;
+	job_free(j);
+}
+
+static void unsubscribe(struct http *h, struct evhttp_request *req, const char *token,
+			int64_t id)
+{
+	struct page_job *j = job_new(h, req, JOB_ACTION, token, id);
+	char at_s[TZ_ISO8601_LEN], id_s[24];
+	const char *params[2] = {id_s, at_s};
+
+	if (!j) {
+		refuse(h, req, 503);
+		return;
+	}
+	tz_format_iso8601(dunnd_now(h->d), at_s, sizeof at_s);
+	snprintf(id_s, sizeof id_s, "%" PRId64, id);
+	if (pgq_send(h->db, SQL_UNSUBSCRIBE, 2, params, unsubscribe_cb, j) != 0) {
+		refuse(h, req, 503);
+		j->req = NULL;
+		job_free(j);
+	}
+}
+
 /* ?m=CODE&d=D-NNNN: which message to show after a redirect. */
 static void take_flash(struct evhttp_request *req, struct page_job *j)
 {
@@ -633,6 +679,20 @@ void page_request(struct http *h, struct evhttp_request *req, const char *path)
 	if (rc != 0) {
 		log_info("page", "event=page_refused reason=%s", rc == -2 ? "expired" : "invalid");
 		refuse(h, req, rc == -2 ? 410 : 403);
+		return;
+	}
+	if (!strcmp(rest, "/unsubscribe")) {
+		char to[TOKEN_MAX + 8];
+		if (cmd == EVHTTP_REQ_POST) {
+			unsubscribe(h, req, token, id);
+		} else if (is_get) { /* a person followed the link: show the page */
+			snprintf(to, sizeof to, "/p/%s", token);
+			redirect(req, to);
+		} else {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+					  "GET, HEAD, POST");
+			refuse(h, req, 405);
+		}
 		return;
 	}
 	if (*rest) {

@@ -82,6 +82,13 @@ START_TEST(one_overdue_invoice_one_email)
 	ck_assert_ptr_nonnull(
 		strstr(json_string_value(json_object_get(m, "text")), "https://pay.test/p/"));
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "html")), "$49.90"));
+	/* One-click unsubscribe (RFC 8058) on reminders. */
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "list_unsubscribe")),
+				     "<https://pay.test/p/"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "list_unsubscribe")),
+				     "/unsubscribe>"));
+	ck_assert_str_eq(json_string_value(json_object_get(m, "list_unsubscribe_post")),
+			 "List-Unsubscribe=One-Click");
 	json_decref(m);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
 				     "JOIN dunning.accounts a ON a.id = d.account_id "

@@ -651,6 +651,41 @@ START_TEST(refusals_change_nothing)
 }
 END_TEST
 
+/* RFC 8058: a mail client POSTs "List-Unsubscribe=One-Click" to the URL
+ * in List-Unsubscribe; the signed token alone authorises it. */
+START_TEST(one_click_unsubscribe)
+{
+	char *tok = token_for("P-EN", 0), *path = path_for(tok, "/unsubscribe");
+	struct resp *r;
+
+	r = http(path, "List-Unsubscribe=One-Click", NULL);
+	ck_assert_int_eq(r->code, 200);
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'email' "
+			   "AND address = 'alice@customer.test' AND source = 'list-unsubscribe'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'email_unsubscribed'"),
+			 1);
+	/* Again: harmless. A person following the link lands on the page. */
+	r = http(path, "List-Unsubscribe=One-Click", NULL);
+	ck_assert_int_eq(r->code, 200);
+	free(r);
+	r = http(path, NULL, NULL);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	free(path);
+	/* An altered token changes nothing. */
+	tok[strlen(tok) - 2] = tok[strlen(tok) - 2] == 'A' ? 'B' : 'A';
+	path = path_for(tok, "/unsubscribe");
+	r = http(path, "List-Unsubscribe=One-Click", NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions"), 1);
+	free(path);
+	free(tok);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("page");
@@ -663,6 +698,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, payment_plan_becomes_a_task);
 	tcase_add_test(tc, dispute_follow_and_rate);
 	tcase_add_test(tc, refusals_change_nothing);
+	tcase_add_test(tc, one_click_unsubscribe);
 	suite_add_tcase(s, tc);
 	return s;
 }
