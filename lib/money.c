@@ -12,6 +12,8 @@
 #include <unicode/ustring.h>
 #include <unicode/utypes.h>
 
+#include "iculoc.h"
+
 /* Enough for "-" + 19 digits + "." + padding zeros + NUL at any exponent
  * ICU reports (at most 4 today; 9 is our own cap). */
 #define MONEY_DEC_MAX 40
@@ -210,44 +212,6 @@ int money_plain(int64_t minor, const char *currency, char *buf, size_t len)
     return n;
 }
 
-/* BCP 47 tag (or an ICU id like "en_US") -> ICU locale id.  Strict on the
- * tag's syntax so a typo fails loudly instead of becoming the root locale. */
-static int money_icu_locale(const char *tag, char *out, int32_t cap)
-{
-    if (tag == NULL || tag[0] == '\0' || strlen(tag) >= 64)
-        return -1;
-    UErrorCode st = U_ZERO_ERROR;
-    if (strchr(tag, '_') != NULL || strchr(tag, '@') != NULL) {
-        uloc_canonicalize(tag, out, cap, &st);
-    } else {
-        int32_t parsed = 0;
-        uloc_forLanguageTag(tag, out, cap, &parsed, &st);
-        if (U_SUCCESS(st) && (size_t)parsed != strlen(tag))
-            return -1;
-    }
-    if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING || out[0] == '\0')
-        return -1;
-    return 0;
-}
-
-/* ICU quietly substitutes the process default locale (from $LANG), then
- * root, for languages it has no data for; that would make customer-facing
- * text depend on the daemon's environment, so such a fallback is an error.
- * Aliases ICU resolves itself ("iw" -> "he") are fine: their data locale
- * is neither root nor the default's language. */
-static int money_locale_fell_back(const char *requested, const char *valid)
-{
-    char want[ULOC_LANG_CAPACITY], got[ULOC_LANG_CAPACITY], def[ULOC_LANG_CAPACITY];
-    UErrorCode st = U_ZERO_ERROR;
-    uloc_getLanguage(requested, want, (int32_t)sizeof want, &st);
-    uloc_getLanguage(valid, got, (int32_t)sizeof got, &st);
-    uloc_getLanguage(uloc_getDefault(), def, (int32_t)sizeof def, &st);
-    if (U_FAILURE(st))
-        return 1;
-    if (strcmp(want, got) == 0)
-        return 0;
-    return got[0] == '\0' || strcmp(got, "root") == 0 || strcmp(got, def) == 0;
-}
 
 /* A currency format for an ICU locale id and currency, or NULL when ICU
  * has no data for the language. */
@@ -257,7 +221,7 @@ static UNumberFormat *money_fmt_open(const char *loc, const char *currency, int 
     UNumberFormat *fmt = unum_open(UNUM_CURRENCY, NULL, 0, loc, NULL, &st);
     if (U_SUCCESS(st)) {
         const char *valid = unum_getLocaleByType(fmt, ULOC_VALID_LOCALE, &st);
-        if (U_SUCCESS(st) && (valid == NULL || money_locale_fell_back(loc, valid)))
+        if (U_SUCCESS(st) && (valid == NULL || iculoc_fell_back(loc, valid)))
             st = U_UNSUPPORTED_ERROR;
     }
     if (U_FAILURE(st)) {
@@ -318,7 +282,7 @@ int money_format(int64_t minor, const char *currency, const char *locale, char *
     if (exp < 0)
         return -1;
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (money_icu_locale(locale, loc, (int32_t)sizeof loc) != 0)
+    if (iculoc_from_tag(locale, loc, (int32_t)sizeof loc) != 0)
         return -1;
     char dec[MONEY_DEC_MAX];
     int declen = money_decimal(minor, exp, dec, sizeof dec);

@@ -239,7 +239,6 @@ static int parse_date(const char *s, int *y, int *m, int *d)
 		       : -1;
 }
 
-static int64_t days_from_civil(int y, int m, int d);
 
 static void load_holidays(struct jconf *c, json_t *root, struct policy *p)
 {
@@ -258,7 +257,7 @@ static void load_holidays(struct jconf *c, json_t *root, struct policy *p)
 			free(path);
 			continue;
 		}
-		p->holidays[p->nholidays++] = (int)days_from_civil(y, m, d);
+		p->holidays[p->nholidays++] = (int)tz_days_from_civil(y, m, d);
 	}
 }
 
@@ -431,28 +430,12 @@ const struct policy_track *policy_track_for(const struct policy *p, const struct
 	return NULL;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int *y, int *m, int *d)
 {
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = (int)(yoe + era * 400 + (*m <= 2));
+	int64_t yy;
+
+	tz_civil_from_days(z, &yy, m, d);
+	*y = (int)yy;
 }
 
 static int64_t minbal_for(const struct policy *p, const char *currency)
@@ -493,7 +476,7 @@ int64_t policy_next_allowed(const struct policy *p, const char *channel, const c
 		t = tz_next_window(zone, t, w->start, w->end, w->weekdays_only);
 		if (t < 0 || tz_local(zone, t, &l) != 0)
 			return -1;
-		day = days_from_civil(l.year, l.month, l.day);
+		day = tz_days_from_civil(l.year, l.month, l.day);
 		if (!is_holiday(p, day))
 			return t;
 		civil_from_days(day + 1, &y, &m, &d);
@@ -526,7 +509,7 @@ static int64_t step_time(const struct policy *p, const struct policy_case *c,
 	int y, m, d;
 	int64_t t;
 
-	civil_from_days(days_from_civil(c->due_year, c->due_month, c->due_day) + days, &y, &m, &d);
+	civil_from_days(tz_days_from_civil(c->due_year, c->due_month, c->due_day) + days, &y, &m, &d);
 	if (tz_from_local(c->timezone, y, m, d, 0, 0, 0, &t) != 0)
 		return -1;
 	return all_allowed(p, (const char *const *)st->channels, st->nchannels, c->timezone, t);
@@ -644,8 +627,8 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 	st = &tr->steps[c->stage];
 	/* Grace is part of "overdue": no step fires before due + grace. */
 	after = st->after_days < p->grace_days ? p->grace_days : st->after_days;
-	if (days_from_civil(local.year, local.month, local.day) -
-		    days_from_civil(c->due_year, c->due_month, c->due_day) <
+	if (tz_days_from_civil(local.year, local.month, local.day) -
+		    tz_days_from_civil(c->due_year, c->due_month, c->due_day) <
 	    after) {
 		due_at = step_time(p, c, st, after);
 		if (due_at < 0)

@@ -10,6 +10,8 @@
 #include <unicode/ustring.h>
 #include <unicode/utypes.h>
 
+#include "iculoc.h"
+
 /* 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z: the range four-digit ISO
  * years can express, and far inside what ICU and a double (ms) hold exactly. */
 #define TZ_MIN_T INT64_C(-62135596800)
@@ -39,7 +41,7 @@ static int tz_date_ok(int y, int m, int d)
 }
 
 /* Days since 1970-01-01 (H. Hinnant's algorithm, exact for all years). */
-static int64_t tz_days_from_civil(int64_t y, int m, int d)
+int64_t tz_days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -49,7 +51,7 @@ static int64_t tz_days_from_civil(int64_t y, int m, int d)
     return era * 146097 + doe - 719468;
 }
 
-static void tz_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void tz_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
     z += 719468;
     int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -261,44 +263,6 @@ int64_t tz_next_window(const char *zone, int64_t t, int start_min, int end_min, 
     return result;
 }
 
-/* BCP 47 tag (or an ICU id like "en_US") -> ICU locale id.  Strict on the
- * tag's syntax so a typo fails loudly instead of becoming the root locale. */
-static int tz_icu_locale(const char *tag, char *out, int32_t cap)
-{
-    if (tag == NULL || tag[0] == '\0' || strlen(tag) >= 64)
-        return -1;
-    UErrorCode st = U_ZERO_ERROR;
-    if (strchr(tag, '_') != NULL || strchr(tag, '@') != NULL) {
-        uloc_canonicalize(tag, out, cap, &st);
-    } else {
-        int32_t parsed = 0;
-        uloc_forLanguageTag(tag, out, cap, &parsed, &st);
-        if (U_SUCCESS(st) && (size_t)parsed != strlen(tag))
-            return -1;
-    }
-    if (U_FAILURE(st) || st == U_STRING_NOT_TERMINATED_WARNING || out[0] == '\0')
-        return -1;
-    return 0;
-}
-
-/* ICU quietly substitutes the process default locale (from $LANG), then
- * root, for languages it has no data for; that would make customer-facing
- * text depend on the daemon's environment, so such a fallback is an error.
- * Aliases ICU resolves itself ("iw" -> "he") are fine: their data locale
- * is neither root nor the default's language. */
-static int tz_locale_fell_back(const char *requested, const char *valid)
-{
-    char want[ULOC_LANG_CAPACITY], got[ULOC_LANG_CAPACITY], def[ULOC_LANG_CAPACITY];
-    UErrorCode st = U_ZERO_ERROR;
-    uloc_getLanguage(requested, want, (int32_t)sizeof want, &st);
-    uloc_getLanguage(valid, got, (int32_t)sizeof got, &st);
-    uloc_getLanguage(uloc_getDefault(), def, (int32_t)sizeof def, &st);
-    if (U_FAILURE(st))
-        return 1;
-    if (strcmp(want, got) == 0)
-        return 0;
-    return got[0] == '\0' || strcmp(got, "root") == 0 || strcmp(got, def) == 0;
-}
 
 /* A long-date format for an ICU locale id, or NULL when ICU has no data
  * for its language. */
@@ -311,7 +275,7 @@ static UDateFormat *tz_df_open(const char *loc)
     UDateFormat *df = udat_open(UDAT_NONE, UDAT_LONG, loc, utc, -1, NULL, 0, &st);
     if (U_SUCCESS(st)) {
         const char *valid = udat_getLocaleByType(df, ULOC_VALID_LOCALE, &st);
-        if (U_SUCCESS(st) && (valid == NULL || tz_locale_fell_back(loc, valid)))
+        if (U_SUCCESS(st) && (valid == NULL || iculoc_fell_back(loc, valid)))
             st = U_UNSUPPORTED_ERROR;
     }
     if (U_FAILURE(st)) {
@@ -365,7 +329,7 @@ int tz_format_date(int year, int month, int day, const char *locale, char *buf, 
         return -1;
     buf[0] = '\0';
     char loc[ULOC_FULLNAME_CAPACITY];
-    if (!tz_date_ok(year, month, day) || tz_icu_locale(locale, loc, (int32_t)sizeof loc) != 0)
+    if (!tz_date_ok(year, month, day) || iculoc_from_tag(locale, loc, (int32_t)sizeof loc) != 0)
         return -1;
     UDateFormat *df = tz_df_get(loc);
     if (df == NULL)

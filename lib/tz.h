@@ -68,4 +68,9 @@ int tz_parse_iso8601(const char *s, int64_t *out);
  * bytes; shorter buffers get a truncated, NUL-terminated string). */
 void tz_format_iso8601(int64_t t, char *buf, size_t len);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (exact
+ * for every year; no time zone involved). */
+int64_t tz_days_from_civil(int64_t y, int m, int d);
+void tz_civil_from_days(int64_t z, int64_t *y, int *m, int *d);
+
 #endif
