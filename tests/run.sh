@@ -41,6 +41,9 @@ elif ! out=$(make -C "$DUNN_SRCDIR" --no-print-directory fuzz-build 2>&1); then
 else
 	"$DUNN_SRCDIR/tests/fuzz/run.sh" "${DUNN_FUZZ_SECONDS:-8}" 2 || failed+=("fuzz")
 fi
+# Every configuration key is documented.
+out=$("$DUNN_SRCDIR/tests/options.sh" 2>&1) || failed+=("options.sh")
+printf '%-22s %s\n' "options.sh" "$(printf '%s\n' "$out" | tail -n 1)"
 # make install into a scratch tree: layout, paths, man pages, unit.
 out=$("$DUNN_SRCDIR/tests/install.sh" 2>&1)
 rc=$?
