@@ -6,7 +6,7 @@ NNNNNN.json envelope beside it. Recipients whose local part starts with
 Listens on 127.0.0.1 only; writes the chosen port to PORTFILE.
 
 usage: /usr/bin/python3 smtp_sink.py MAILDIR PORTFILE [--tls CERT KEY] [--require-tls]
-                                      [--auth USER:PASSWORD]
+                                      [--auth USER:PASSWORD] [--port N]
 With --tls it offers STARTTLS; with --auth it requires AUTH (over TLS).
 The envelope records whether TLS was used and who authenticated.
 """
@@ -50,7 +50,7 @@ class Sink:
 
 
 def options(argv):
-    opts = {"tls": None, "require_tls": False, "auth": None}
+    opts = {"tls": None, "require_tls": False, "auth": None, "port": 0}
     i = 0
     while i < len(argv):
         if argv[i] == "--tls":
@@ -61,6 +61,9 @@ def options(argv):
             i += 1
         elif argv[i] == "--auth":
             opts["auth"] = argv[i + 1]
+            i += 2
+        elif argv[i] == "--port":
+            opts["port"] = int(argv[i + 1])
             i += 2
         else:
             sys.exit("smtp_sink: unknown option " + argv[i])
@@ -89,7 +92,8 @@ async def main(maildir, portfile, opts):
     if opts["auth"]:
         kwargs["auth_required"] = True
         kwargs["authenticator"] = authenticator(opts["auth"])
-    server = await loop.create_server(lambda: SMTP(sink, **kwargs), host="127.0.0.1", port=0)
+    server = await loop.create_server(lambda: SMTP(sink, **kwargs), host="127.0.0.1",
+                                      port=opts["port"], reuse_address=True)
     port = server.sockets[0].getsockname()[1]
     with open(portfile + ".tmp", "w") as f:
         f.write(str(port))
