@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "form.h"
+#include "sig.h"
 #include "testutil.h"
 
 #define SECRET "webhook-secret-0123456789abcdef"
@@ -584,6 +586,71 @@ START_TEST(email_bounces_and_complaints)
 }
 END_TEST
 
+/* POST a Twilio callback signed with token over public_url + path. */
+static void post_twilio(int to_port, const char *token, const char *path, const char *body,
+			struct resp *r)
+{
+	struct curl_slist *h = NULL;
+	struct form f = {0};
+	char url[256], sig[SIG_TWILIO_LEN], line[160];
+
+	snprintf(url, sizeof url, "https://pay.test%s", path);
+	ck_assert_int_eq(form_parse(body, strlen(body), &f), FORM_OK);
+	ck_assert_int_eq(sig_twilio_compute(token, url, &f, sig), 0);
+	form_free(&f);
+	snprintf(line, sizeof line, "X-Twilio-Signature: %s", sig);
+	h = curl_slist_append(h, line);
+	req(to_port, "POST", path, "application/x-www-form-urlencoded", body, strlen(body), h, r);
+}
+
+/* Twilio's callbacks reach the sms module that owns the auth token, which
+ * verifies X-Twilio-Signature; the daemon applies what they mean. */
+START_TEST(twilio_callbacks_verified_by_the_module)
+{
+	char *tdir = tu_tmpdir(), *tcfg, chans[512];
+	struct resp r;
+	pid_t tpid;
+	int tport;
+
+	free(tu_file(tdir, "tw_token", "tw-auth-token-0123456789\n"));
+	snprintf(chans, sizeof chans,
+		 "{\"tw\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": \"%s\", "
+		 "\"account_sid\": \"ACtest\", \"auth_token_file\": \"tw_token\", "
+		 "\"from\": \"+15550009999\"}}",
+		 tu_env("DUNN_GATEWAY"));
+	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
+	tpid = start_daemon(tcfg, "twilio", &tport);
+	ck_assert_int_eq(wait_health(tport, 200), 200);
+
+	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/twilio/status",
+		    "MessageSid=SM-1&MessageStatus=delivered&AccountSid=ACtest", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE provider_message_id = "
+			   "'SM-1' AND status = 'delivered'"),
+			 1);
+	/* Signed with the wrong token: 403, nothing changes. */
+	post_twilio(tport, "not-the-token", "/webhooks/twilio/status",
+		    "MessageSid=SM-2&MessageStatus=delivered&AccountSid=ACtest", &r);
+	ck_assert_int_eq(r.code, 403);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE provider_message_id = "
+			   "'SM-2' AND status = 'sent'"),
+			 1);
+	/* STOP by text: suppressed at once, one confirmation in TwiML. */
+	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/twilio/inbound",
+		    "MessageSid=SMin1&From=%2B15550001111&To=%2B15550009999&Body=%20stop%20", &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Response>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "<Message>"));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
+			   "AND address = '+15550001111'"),
+			 1);
+
+	ck_assert_int_eq(WEXITSTATUS(stop_daemon(tpid)), 0);
+	free(tcfg);
+	free(tdir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("http");
@@ -598,6 +665,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, sms_keywords_and_replies);
 	tcase_add_test(tc, status_callbacks_only_move_forward);
 	tcase_add_test(tc, email_bounces_and_complaints);
+	tcase_add_test(tc, twilio_callbacks_verified_by_the_module);
 	suite_add_tcase(s, tc);
 	return s;
 }
