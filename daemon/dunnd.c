@@ -290,22 +290,23 @@ static int run(struct dunnd *d)
 	d->poller = poller_new(d);
 	d->dispatch = dispatch_new(d);
 	if (!d->db || !d->poller || !d->dispatch)
-		return 1;
+		goto fail;
 	if (!d->once && d->cfg->listen_conninfo) {
 		d->listen = pgq_new(d->base, d->cfg->listen_conninfo);
 		if (!d->listen)
-			return 1;
+			goto fail;
 		pgq_on_state(d->listen, on_listen_state, d);
 		pgq_on_notify(d->listen, on_notify, d);
 	}
 	if (channels_open(d, err, sizeof err) != 0) {
 		log_err("dunnd", "event=channel_failed error=\"%s\"", err);
-		return 1;
+		channels_close(d); /* the ones that did open, and the array */
+		goto fail;
 	}
 	if (!d->once && http_start(d, err, sizeof err) != 0) {
 		log_err("dunnd", "event=http_failed error=\"%s\"", err);
 		channels_close(d);
-		return 1;
+		goto fail;
 	}
 	pgq_on_state(d->db, on_db_state, d);
 	pgq_on_notify(d->db, on_notify, d);
@@ -353,6 +354,12 @@ static int run(struct dunnd *d)
 	event_free(ev.watchdog);
 	log_notice("dunnd", "event=exit code=%d", d->exit_code);
 	return d->exit_code;
+fail: /* nothing started yet: free what was made (valgrind: no leaks) */
+	pgq_free(d->listen);
+	pgq_free(d->db);
+	poller_free(d->poller);
+	dispatch_free(d->dispatch);
+	return 1;
 }
 
 int main(int argc, char **argv)
