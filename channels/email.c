@@ -108,16 +108,20 @@ static void recipient_cb(smtp_recipient_t rcpt, const char *mailbox, void *arg)
 	set_result(j, st ? st->code : 0, st ? st->text : NULL);
 }
 
-/* The SMTP conversation, at debug level (AUTH lines are not shown). */
+/* The SMTP conversation at debug level: the server's replies, and only
+ * the verb of what we send (AUTH exchanges carry credentials, base64). */
 static void monitor_cb(const char *buf, int len, int writing, void *arg)
 {
+	int n = (int)strcspn(buf, "\r\n");
+
 	(void)arg;
-	if (writing == SMTP_CB_HEADERS || len > 200)
+	if (writing == SMTP_CB_HEADERS || len > 512)
 		return;
-	if (len >= 4 && strncasecmp(buf, "AUTH", 4) == 0)
-		buf = "AUTH ...", len = 8;
-	log_debug("email", "event=smtp %s \"%.*s\"", writing ? "C:" : "S:",
-		  (int)strcspn(buf, "\r\n") < len ? (int)strcspn(buf, "\r\n") : len, buf);
+	if (n > len)
+		n = len;
+	if (writing)
+		n = (int)strcspn(buf, " :\r\n") < n ? (int)strcspn(buf, " :\r\n") : n;
+	log_debug("email", "event=smtp %s \"%.*s\"", writing ? "C:" : "S:", n, buf);
 }
 
 /* libesmtp asks for the credentials while authenticating. */
