@@ -6,6 +6,8 @@
  * Providers: "twilio" (form POST to /2010-04-01/Accounts/{sid}/Messages.json,
  * Basic auth) and "generic" (JSON POST to /messages, Bearer token).
  *
+ * The curl <-> libevent glue lives in lib/curlev.c (shared with webhook).
+ *
  * Flow control: at most max_inflight transfers run at once; messages past
  * that wait in a FIFO inside the module (up to max_queued more), so send()
  * only refuses (-1, the dispatcher retries a minute later) when even the
@@ -24,6 +26,7 @@
 
 #include "channel.h"
 #include "config.h"
+#include "curlev.h"
 #include "form.h"
 #include "log.h"
 #include "sig.h"
@@ -31,34 +34,21 @@
 
 extern const struct channel_ops channel_module;
 
-#define SMS_RESP_MAX (64 * 1024)   /* response bytes kept */
 #define SMS_CONNECT_TIMEOUT_MS 5000
-#define SMS_RETRY_AFTER_MAX 86400
 
 enum sms_provider { SMS_TWILIO, SMS_GENERIC };
 
 struct sms_xfer {
 	struct sms_xfer *next; /* queue or done list */
-	struct sms_xfer *rprev, *rnext; /* on the wire */
 	struct channel *ch;
-	CURL *easy;
 	int64_t delivery_id;
 	channel_done_fn done;
 	void *arg;
 	char *body;            /* request body, owned */
 	char to_masked[32];
 	struct smsseg_info seg;
-	char *resp;
-	size_t resp_len;
-	int retry_after;
 	struct timespec started;
-	char errbuf[CURL_ERROR_SIZE];
 	struct channel_result result;
-};
-
-struct sms_sock {
-	struct event *ev;
-	struct sms_sock *prev, *next; /* all of the channel's, for cleanup */
 };
 
 struct channel {
@@ -71,16 +61,12 @@ struct channel {
 	char *from;
 	char *status_callback;
 	int max_segments, max_inflight, max_queued, timeout_ms;
-	struct event_base *base;
-	CURLM *multi;
-	struct event *ev_timer;
+	struct curlev *cv;     /* transfers on the wire */
 	struct event *ev_done;
 	struct curl_slist *headers;
 	struct sms_xfer *queue, *queue_tail; /* accepted, not started */
 	struct sms_xfer *finished;           /* completed, callbacks pending */
-	struct sms_xfer *wire;               /* transfers in the multi handle */
-	struct sms_sock *socks;
-	size_t queued, running, inflight;    /* inflight = all accepted, not yet reported */
+	size_t queued, inflight;             /* inflight = all accepted, not yet reported */
 	int closing;
 };
 
@@ -88,10 +74,7 @@ static const char TWIML_EMPTY[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Re
 
 static void xfer_free(struct sms_xfer *x)
 {
-	if (x->easy)
-		curl_easy_cleanup(x->easy);
 	free(x->body);
-	free(x->resp);
 	free(x);
 }
 
@@ -157,10 +140,10 @@ static void log_result(const struct channel *ch, const struct sms_xfer *x, long 
 
 /* The provider's error code and message: Twilio {"code", "message"},
  * generic {"code", "message"} or {"error": {"code", "message"}}. */
-static void provider_error(const struct sms_xfer *x, char *code, size_t codelen, char *msg,
+static void provider_error(const struct curlev_result *cr, char *code, size_t codelen, char *msg,
 			   size_t msglen)
 {
-	json_t *j = x->resp ? json_loadb(x->resp, x->resp_len, 0, NULL) : NULL;
+	json_t *j = cr->body_len ? json_loadb(cr->body, cr->body_len, 0, NULL) : NULL;
 	json_t *e = json_is_object(json_object_get(j, "error")) ? json_object_get(j, "error") : j;
 	json_t *c = json_object_get(e, "code"), *m = json_object_get(e, "message");
 
@@ -182,13 +165,15 @@ static int twilio_bounce_code(const char *code)
 	return !strcmp(code, "21211") || !strcmp(code, "21610") || !strcmp(code, "21614");
 }
 
-static enum channel_status http_result(struct channel *ch, struct sms_xfer *x, long code)
+static enum channel_status http_result(struct channel *ch, struct sms_xfer *x,
+				       const struct curlev_result *cr)
 {
 	struct channel_result *r = &x->result;
+	long code = cr->code;
 	char pcode[32], pmsg[200];
 
 	if (code >= 200 && code < 300) {
-		json_t *j = json_loadb(x->resp ? x->resp : "", x->resp_len, 0, NULL);
+		json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
 		const char *id = json_string_value(
 			json_object_get(j, ch->provider == SMS_TWILIO ? "sid" : "id"));
 		if (id)
@@ -198,11 +183,11 @@ static enum channel_status http_result(struct channel *ch, struct sms_xfer *x, l
 		json_decref(j);
 		return CHANNEL_SENT;
 	}
-	provider_error(x, pcode, sizeof pcode, pmsg, sizeof pmsg);
+	provider_error(cr, pcode, sizeof pcode, pmsg, sizeof pmsg);
 	snprintf(r->error, sizeof r->error, "http %ld%s%s%s%s", code, *pcode ? " code " : "", pcode,
 		 *pmsg ? ": " : "", pmsg);
 	if (code == 429 || code >= 500 || code == 408) {
-		r->retry_after = x->retry_after;
+		r->retry_after = cr->retry_after;
 		return CHANNEL_RETRY;
 	}
 	if (code >= 400 && code < 500) {
@@ -213,14 +198,16 @@ static enum channel_status http_result(struct channel *ch, struct sms_xfer *x, l
 	return CHANNEL_RETRY; /* 1xx/3xx: not an answer we understand */
 }
 
-static enum channel_status curl_result(struct sms_xfer *x, CURLcode rc)
+static enum channel_status curl_result(struct sms_xfer *x, const struct curlev_result *cr)
 {
 	struct channel_result *r = &x->result;
 
-	snprintf(r->error, sizeof r->error, "curl %d: %.200s", (int)rc,
-		 x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-	r->error[strcspn(r->error, "\n")] = '\0';
-	switch (rc) {
+	if (cr->rc == CURLE_ABORTED_BY_CALLBACK) { /* curlev_abort() at close */
+		snprintf(r->error, sizeof r->error, "channel closed with the request in flight");
+		return CHANNEL_RETRY;
+	}
+	snprintf(r->error, sizeof r->error, "curl %d: %.200s", (int)cr->rc, cr->error);
+	switch (cr->rc) {
 	case CURLE_UNSUPPORTED_PROTOCOL:
 	case CURLE_URL_MALFORMAT:
 	case CURLE_BAD_FUNCTION_ARGUMENT:
@@ -232,170 +219,22 @@ static enum channel_status curl_result(struct sms_xfer *x, CURLcode rc)
 
 static void start_queued(struct channel *ch);
 
-static void wire_remove(struct channel *ch, struct sms_xfer *x)
+/* curlev: a transfer ended. */
+static void xfer_done(CURL *easy, const struct curlev_result *cr, void *arg)
 {
-	curl_multi_remove_handle(ch->multi, x->easy);
-	if (x->rprev)
-		x->rprev->rnext = x->rnext;
-	else
-		ch->wire = x->rnext;
-	if (x->rnext)
-		x->rnext->rprev = x->rprev;
-	x->rprev = x->rnext = NULL;
-	ch->running--;
-}
-
-static void check_multi_info(struct channel *ch)
-{
-	CURLMsg *m;
-	int left;
-
-	while ((m = curl_multi_info_read(ch->multi, &left)) != NULL) {
-		struct sms_xfer *x = NULL;
-		long code = 0;
-		enum channel_status st;
-
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&x);
-		curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-		if (m->data.result == CURLE_OK)
-			st = http_result(ch, x, code);
-		else
-			st = curl_result(x, m->data.result);
-		wire_remove(ch, x);
-		x->result.status = st;
-		log_result(ch, x, code);
-		finish(ch, x, st);
-	}
-	start_queued(ch);
-}
-
-/* ---- curl <-> libevent glue ---- */
-
-static void sock_cb_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct channel *ch = arg;
-	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
-	int still;
-
-	curl_multi_socket_action(ch->multi, fd, flags, &still);
-	check_multi_info(ch);
-}
-
-static void timer_cb_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct channel *ch = arg;
-	int still;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(ch->multi, CURL_SOCKET_TIMEOUT, 0, &still);
-	check_multi_info(ch);
-}
-
-/* CURLMOPT_TIMERFUNCTION: one timer per multi handle. */
-static int multi_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct channel *ch = userp;
-	struct timeval tv;
-
-	(void)multi;
-	if (timeout_ms < 0)
-		return evtimer_del(ch->ev_timer);
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	return evtimer_add(ch->ev_timer, &tv);
-}
-
-static void sock_free(struct channel *ch, struct sms_sock *ss)
-{
-	if (ss->ev)
-		event_free(ss->ev);
-	if (ss->prev)
-		ss->prev->next = ss->next;
-	else
-		ch->socks = ss->next;
-	if (ss->next)
-		ss->next->prev = ss->prev;
-	free(ss);
-}
-
-/* CURLMOPT_SOCKETFUNCTION: watch what curl asks for on each socket. */
-static int multi_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct channel *ch = userp;
-	struct sms_sock *ss = socketp;
-	short kind;
+	struct sms_xfer *x = arg;
+	struct channel *ch = x->ch;
+	enum channel_status st;
 
 	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (ss) {
-			sock_free(ch, ss);
-			curl_multi_assign(ch->multi, s, NULL);
-		}
-		return 0;
-	}
-	kind = (short)((what & CURL_POLL_IN ? EV_READ : 0) | (what & CURL_POLL_OUT ? EV_WRITE : 0) |
-		       EV_PERSIST);
-	if (!ss) {
-		ss = calloc(1, sizeof *ss);
-		if (!ss)
-			return -1;
-		ss->next = ch->socks;
-		if (ch->socks)
-			ch->socks->prev = ss;
-		ch->socks = ss;
-		curl_multi_assign(ch->multi, s, ss);
-	} else {
-		event_free(ss->ev);
-	}
-	ss->ev = event_new(ch->base, s, kind, sock_cb_ev, ch);
-	if (!ss->ev)
-		return -1;
-	return event_add(ss->ev, NULL);
-}
-
-static size_t write_cb(char *data, size_t size, size_t n, void *userp)
-{
-	struct sms_xfer *x = userp;
-	size_t len = size * n, keep = len;
-
-	if (x->resp_len + keep > SMS_RESP_MAX)
-		keep = SMS_RESP_MAX - x->resp_len; /* the rest is read and dropped */
-	if (keep) {
-		char *p = realloc(x->resp, x->resp_len + keep + 1);
-		if (!p)
-			return 0;
-		memcpy(p + x->resp_len, data, keep);
-		x->resp = p;
-		x->resp_len += keep;
-		p[x->resp_len] = '\0';
-	}
-	return len;
-}
-
-/* Retry-After in its seconds form; the HTTP-date form is ignored. */
-static size_t header_cb(char *data, size_t size, size_t n, void *userp)
-{
-	struct sms_xfer *x = userp;
-	size_t len = size * n;
-	static const char name[] = "retry-after:";
-
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		x->retry_after = 0; /* a new response (after 100 Continue, say) */
-	} else if (len > sizeof name - 1 && strncasecmp(data, name, sizeof name - 1) == 0) {
-		const char *p = data + sizeof name - 1, *end = data + len;
-		long v = 0;
-		while (p < end && (*p == ' ' || *p == '\t'))
-			p++;
-		if (p < end && *p >= '0' && *p <= '9') {
-			while (p < end && *p >= '0' && *p <= '9' && v <= SMS_RETRY_AFTER_MAX)
-				v = v * 10 + (*p++ - '0');
-			x->retry_after = (int)(v > SMS_RETRY_AFTER_MAX ? SMS_RETRY_AFTER_MAX : v);
-		}
-	}
-	return len;
+	if (cr->rc == CURLE_OK)
+		st = http_result(ch, x, cr);
+	else
+		st = curl_result(x, cr);
+	x->result.status = st;
+	log_result(ch, x, cr->code);
+	finish(ch, x, st);
+	start_queued(ch);
 }
 
 /* ---- sending ---- */
@@ -406,11 +245,7 @@ static int start_one(struct channel *ch, struct sms_xfer *x)
 
 	if (!e)
 		return -1;
-	x->easy = e;
 	curl_easy_setopt(e, CURLOPT_URL, ch->url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, x);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "dunnd/" DUNN_VERSION);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, ch->headers);
@@ -419,30 +254,23 @@ static int start_one(struct channel *ch, struct sms_xfer *x)
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)SMS_CONNECT_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ch->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
 	if (ch->provider == SMS_TWILIO) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, ch->account_sid);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, ch->token);
 	}
 	clock_gettime(CLOCK_MONOTONIC, &x->started);
-	if (curl_multi_add_handle(ch->multi, e) != CURLM_OK)
+	if (curlev_add(ch->cv, e, xfer_done, x) != 0) {
+		curl_easy_cleanup(e);
 		return -1;
-	x->rnext = ch->wire;
-	if (ch->wire)
-		ch->wire->rprev = x;
-	ch->wire = x;
-	ch->running++;
+	}
 	return 0;
 }
 
 /* Move queued messages onto the wire while there is room. */
 static void start_queued(struct channel *ch)
 {
-	while (ch->queue && ch->running < (size_t)ch->max_inflight && !ch->closing) {
+	while (ch->queue && curlev_inflight(ch->cv) < (size_t)ch->max_inflight && !ch->closing) {
 		struct sms_xfer *x = ch->queue;
 		ch->queue = x->next;
 		if (!ch->queue)
@@ -492,7 +320,8 @@ static int sms_send(struct channel *ch, const struct channel_msg *m, channel_don
 	size_t len;
 
 	if (ch->closing ||
-	    (ch->running >= (size_t)ch->max_inflight && ch->queued >= (size_t)ch->max_queued))
+	    (curlev_inflight(ch->cv) >= (size_t)ch->max_inflight &&
+	     ch->queued >= (size_t)ch->max_queued))
 		return -1;
 	x = calloc(1, sizeof *x);
 	if (!x)
@@ -557,41 +386,9 @@ static size_t sms_inflight(const struct channel *ch)
 
 /* ---- setup ---- */
 
-/* https anywhere; plain http only to this machine (tests, a local relay). */
-static int api_base_ok(const char *base, char *why, size_t whylen)
-{
-	CURLU *u = curl_url();
-	char *scheme = NULL, *host = NULL;
-	int ok = 0;
-
-	if (u && curl_url_set(u, CURLUPART_URL, base, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-		if (strcmp(scheme, "https") == 0)
-			ok = 1;
-		else if (strcmp(scheme, "http") == 0)
-			ok = !strcmp(host, "127.0.0.1") || !strcasecmp(host, "localhost") ||
-			     !strcmp(host, "[::1]");
-		if (!ok)
-			snprintf(why, whylen, "'api_base' must be https:// (http:// only for "
-					      "127.0.0.1 or localhost)");
-	} else {
-		snprintf(why, whylen, "'api_base' is not a valid URL");
-	}
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
-	return ok ? 0 : -1;
-}
-
 static void sms_free(struct channel *ch)
 {
-	if (ch->multi)
-		curl_multi_cleanup(ch->multi);
-	while (ch->socks) /* those curl did not hand back while cleaning up */
-		sock_free(ch, ch->socks);
-	if (ch->ev_timer)
-		event_free(ch->ev_timer);
+	curlev_free(ch->cv);
 	if (ch->ev_done)
 		event_free(ch->ev_done);
 	curl_slist_free_all(ch->headers);
@@ -686,29 +483,19 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	const char *from = json_string_value(json_object_get(conf, "from"));
 	char why[160];
 
-	static int curl_ready;
-	if (!curl_ready) {
-		/* The daemon is single-threaded at init; curl's global state once. */
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-			snprintf(err, errlen, "channel '%s': curl_global_init failed", instance);
-			return NULL;
-		}
-		curl_ready = 1;
-	}
 	ch = calloc(1, sizeof *ch);
 	if (!ch) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	ch->instance = strdup(instance);
-	ch->base = env->base;
 	if (!provider || (strcmp(provider, "twilio") && strcmp(provider, "generic"))) {
 		snprintf(err, errlen, "channel '%s': 'provider' must be \"twilio\" or \"generic\"",
 			 instance);
 		goto fail;
 	}
 	ch->provider = strcmp(provider, "twilio") == 0 ? SMS_TWILIO : SMS_GENERIC;
-	if (!base || api_base_ok(base, why, sizeof why) != 0) {
+	if (!base || curlev_url_ok(base, "api_base", why, sizeof why) != 0) {
 		snprintf(err, errlen, "channel '%s': %s", instance,
 			 base ? why : "'api_base' is required");
 		goto fail;
@@ -762,19 +549,13 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	ch->multi = curl_multi_init();
-	ch->ev_timer = evtimer_new(env->base, timer_cb_ev, ch);
+	/* A warm connection for every transfer that may run at once. */
+	ch->cv = curlev_new(env->base, (long)ch->max_inflight);
 	ch->ev_done = event_new(env->base, -1, 0, done_cb, ch);
-	if (!ch->multi || !ch->ev_timer || !ch->ev_done) {
+	if (!ch->cv || !ch->ev_done) {
 		snprintf(err, errlen, "channel '%s': cannot set up curl", instance);
 		goto fail;
 	}
-	curl_multi_setopt(ch->multi, CURLMOPT_SOCKETFUNCTION, multi_sock_cb);
-	curl_multi_setopt(ch->multi, CURLMOPT_SOCKETDATA, ch);
-	curl_multi_setopt(ch->multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
-	curl_multi_setopt(ch->multi, CURLMOPT_TIMERDATA, ch);
-	/* Keep a warm connection for every transfer that may run at once. */
-	curl_multi_setopt(ch->multi, CURLMOPT_MAXCONNECTS, (long)ch->max_inflight);
 	return ch;
 fail:
 	sms_free(ch);
@@ -786,7 +567,6 @@ fail:
  * retries, and free everything. */
 static void sms_close(struct channel *ch)
 {
-	struct timespec t0;
 	struct sms_xfer *x;
 
 	ch->closing = 1;
@@ -797,20 +577,8 @@ static void sms_close(struct channel *ch)
 		finish(ch, x, CHANNEL_RETRY);
 	}
 	ch->queue_tail = NULL;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (ch->running > 0 && ms_since(&t0) < ch->timeout_ms) {
-		int still;
-		curl_multi_perform(ch->multi, &still);
-		check_multi_info(ch);
-		if (ch->running > 0)
-			curl_multi_poll(ch->multi, NULL, 0, 100, NULL);
-	}
-	while ((x = ch->wire) != NULL) {
-		wire_remove(ch, x);
-		snprintf(x->result.error, sizeof x->result.error,
-			 "channel closed with the request in flight");
-		finish(ch, x, CHANNEL_RETRY);
-	}
+	if (curlev_drain(ch->cv, ch->timeout_ms) > 0)
+		curlev_abort(ch->cv); /* each reported as a retry by xfer_done */
 	done_cb(-1, 0, ch);
 	sms_free(ch);
 }

@@ -109,7 +109,9 @@ static int load_file(struct tmplset *s, const char *path, const char *locale, co
 	e.kind = strdup(dot + 1);
 	e.path = strdup(path);
 	body = src;
-	if (strcmp(e.kind, "email") == 0) {
+	/* Email needs a subject; a webhook (letter) template may start with one. */
+	if (strcmp(e.kind, "email") == 0 ||
+	    (strcmp(e.kind, "webhook") == 0 && strncmp(src, "Subject: ", 9) == 0)) {
 		const char *nl = strchr(src, '\n');
 		if (strncmp(src, "Subject: ", 9) != 0 || !nl) {
 			diag_add(diag, path, 1, 1, "an email template starts with \"Subject: \"");

@@ -5,6 +5,12 @@ Speaks two APIs on 127.0.0.1 (HTTP/1.1, keep-alive):
        201 {"sid": "SM...", ...}; errors {"code", "message", "status"}
   POST /messages                                  generic: JSON body, Bearer auth,
        201 {"id": "gm-..."}; errors {"error": {"code", "message"}}
+  POST /vendor/letters                            a letter vendor (dunnd's webhook
+       module): JSON body signed with X-Dunn-Timestamp and X-Dunn-Signature
+       (HMAC-SHA256 of timestamp + "." + body with the vendor secret; 401 when
+       it does not verify or is more than 300 s old), 202 {"id": "lt-..."};
+       a reference seen before gets 200 and the same id; errors
+       {"error": {"code", "message"}}
 Twilio's magic test numbers answer as Twilio does: +15005550001 -> 400 code
 21211 (invalid number), +15005550004 -> 21610 (unsubscribed), +15005550009
 -> 21614 (not a mobile number).
@@ -13,7 +19,9 @@ Every message request it receives is appended to LOGFILE as one JSON line:
 path, provider, auth (raw header), user/password or bearer, fields (form or
 JSON), the status it answered, the fault mode applied, and its own count of
 encoding/segments/units for the body (an implementation independent of
-lib/smsseg.c, for cross-checking).
+lib/smsseg.c, for cross-checking). A letter request's line has path,
+provider "vendor", headers (all of them), body (raw), fields (parsed),
+signature_ok, status, mode.
 
 Test control:
   POST /_control {"mode": "ok"|"400"|"429"|"500"|"slow"|"hang"|"reset",
@@ -23,12 +31,17 @@ Test control:
        after delay seconds, default 1; "hang" holds the connection for delay
        seconds, default 30, then closes it unanswered; "reset" closes it
        with a TCP RST; "400" uses code/message, default 21408).
-  POST /_reset   forget faults and counts, truncate LOGFILE
+  POST /_control {"vendor_secret": S}   the letter vendor's HMAC key (alone: the
+       fault mode is left as it is)
+  POST /_reset   forget faults, counts, the vendor secret and references
+                 (the one from the command line stays), truncate LOGFILE
   GET  /_stats   {"requests", "by_status", "connections", "max_concurrent"}
 
-usage: /usr/bin/python3 gateway_sim.py LOGFILE PORTFILE
+usage: /usr/bin/python3 gateway_sim.py LOGFILE PORTFILE [VENDOR_SECRET]
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -41,6 +54,8 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+VENDOR_PATH = "/vendor/letters"
+VENDOR_WINDOW = 300
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/([A-Za-z0-9]+)/Messages\.json$")
 MAGIC = {
     "+15005550001": (21211, "The 'To' number is not a valid phone number."),
@@ -74,9 +89,10 @@ def segments(text):
 
 
 class State:
-    def __init__(self, logfile):
+    def __init__(self, logfile, vendor_secret=None):
         self.lock = threading.Lock()
         self.logfile = logfile
+        self.default_secret = vendor_secret
         self.stopping = threading.Event()
         self.reset()
 
@@ -89,6 +105,8 @@ class State:
             self.concurrent = 0
             self.max_concurrent = 0
             self.seq = 0
+            self.vendor_secret = self.default_secret
+            self.letters = {}  # reference -> id
             open(self.logfile, "w").close()
 
     def take_fault(self):
@@ -140,6 +158,12 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_control":
             try:
                 c = json.loads(raw or b"{}")
+                if "vendor_secret" in c:
+                    with self.st.lock:
+                        self.st.vendor_secret = str(c["vendor_secret"])
+                    if "mode" not in c:
+                        self.reply(200, {"ok": True})
+                        return
                 mode = str(c.get("mode", "ok"))
                 if mode not in ("ok", "400", "429", "500", "slow", "hang", "reset"):
                     raise ValueError(mode)
@@ -158,13 +182,16 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, {"ok": True})
             return
         m = TWILIO_PATH.match(self.path)
-        if m or self.path == "/messages":
+        if m or self.path in ("/messages", VENDOR_PATH):
             with self.st.lock:
                 self.st.concurrent += 1
                 self.st.max_concurrent = max(self.st.max_concurrent, self.st.concurrent)
                 self.st.conns.add(self.client_address)
             try:
-                self.message(raw, "twilio" if m else "generic", m.group(1) if m else None)
+                if self.path == VENDOR_PATH:
+                    self.letter(raw)
+                else:
+                    self.message(raw, "twilio" if m else "generic", m.group(1) if m else None)
             finally:
                 with self.st.lock:
                     self.st.concurrent -= 1
@@ -211,6 +238,76 @@ class Handler(BaseHTTPRequestHandler):
             self.drop(fault)
             return
         self.reply(code, obj, headers)
+
+    def letter(self, raw):
+        rec = {"path": self.path, "provider": "vendor",
+               "headers": {k: v for k, v in self.headers.items()},
+               "body": raw.decode("utf-8", "replace"),
+               "content_type": self.headers.get("Content-Type", ""),
+               "conn": "%s:%d" % self.client_address}
+        ts = self.headers.get("X-Dunn-Timestamp", "")
+        sig = self.headers.get("X-Dunn-Signature", "")
+        with self.st.lock:
+            secret = self.st.vendor_secret
+        ok = False
+        if secret and ts.isdigit() and abs(time.time() - int(ts)) <= VENDOR_WINDOW:
+            mac = hmac.new(secret.encode(), ts.encode() + b"." + raw, hashlib.sha256)
+            ok = hmac.compare_digest("sha256=" + mac.hexdigest(), sig)
+        rec["signature_ok"] = ok
+        try:
+            fields = json.loads(raw)
+            if not isinstance(fields, dict):
+                raise ValueError("not an object")
+        except (ValueError, UnicodeDecodeError) as e:
+            fields = {"_raw": raw.decode("utf-8", "replace"), "_error": str(e)}
+        rec["fields"] = fields
+        fault = self.st.take_fault()
+        rec["mode"] = fault["mode"] if fault else "ok"
+        code, obj, headers = self.letter_answer(rec, fields, fault, ok)
+        rec["status"] = code
+        self.record(rec, code)
+        if code == 0:
+            self.drop(fault)
+            return
+        self.reply(code, obj, headers)
+
+    def letter_answer(self, rec, fields, fault, sig_ok):
+        mode = fault["mode"] if fault else "ok"
+
+        def err(code, pcode, msg, headers=None):
+            return code, {"error": {"code": str(pcode), "message": msg}}, headers
+
+        if mode in ("hang", "reset"):
+            return 0, None, None
+        if mode == "slow":
+            time.sleep(float(fault.get("delay") or 1.0))
+        if mode == "429":
+            h = {"Retry-After": str(fault["retry_after"])} if fault.get("retry_after") else {}
+            return err(429, "rate_limited", "Too Many Requests", h)
+        if mode == "500":
+            return err(500, "internal", "Internal Server Error")
+        if mode == "400":
+            return err(400, fault.get("code") or "invalid_address",
+                       fault.get("message") or "The recipient address is incomplete")
+        if not sig_ok:
+            return err(401, "bad_signature", "signature does not verify")
+        if not self.headers.get("Content-Type", "").startswith("application/json"):
+            return err(415, "unsupported_media_type", "send application/json")
+        for k in ("to", "text"):
+            if not isinstance(fields.get(k), str) or not fields[k]:
+                return err(400, "missing_" + k, "'%s' is required" % k)
+        ref = fields.get("reference")
+        with self.st.lock:
+            known = self.st.letters.get(str(ref)) if ref is not None else None
+        if known:
+            rec["id"], rec["duplicate"] = known, True
+            return 200, {"id": known, "status": "accepted", "duplicate": True}, None
+        lid = "lt-%d" % self.next_seq()
+        rec["id"] = lid
+        if ref is not None:
+            with self.st.lock:
+                self.st.letters[str(ref)] = lid
+        return 202, {"id": lid, "status": "accepted"}, None
 
     def answer(self, provider, sid, rec, fields, fault):
         mode = fault["mode"] if fault else "ok"
@@ -291,10 +388,10 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
 
-def main(logfile, portfile):
+def main(logfile, portfile, vendor_secret=None):
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    server.state = State(logfile)
+    server.state = State(logfile, vendor_secret)
 
     def stop(*_):
         server.state.stopping.set()
@@ -310,4 +407,4 @@ def main(logfile, portfile):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)

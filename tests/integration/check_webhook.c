@@ -1,0 +1,851 @@
+/* The webhook channel against a real HTTP receiver: the letter vendor of
+ * the gateway simulator (tests/servers/gateway_sim.py, /vendor/letters),
+ * which verifies X-Dunn-Signature with its own HMAC code and logs every
+ * request. Through the real daemon (dunnd --once, and daemon mode for the
+ * loop's liveness while a vendor hangs), and the module on its own for
+ * its configuration checks and its queue. The module's source is compiled
+ * in, as in check_sms.c. */
+#include <check.h>
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../channels/webhook.c"
+#include "sig.h"
+#include "testutil.h"
+#include "tudaemon.h"
+
+#define SECRET "letter-vendor-secret-0123456789"
+#define T0 "2026-11-10T15:00:00Z" /* 10:00 in New York, 00:00 in Seoul */
+#define T0_UNIX 1794322800LL
+
+static char *dir, *cfg, *conninfo;
+static PGconn *db;
+
+static const char ACCOUNTS[] =
+	"account_ref,name,email,phone,locale,timezone,segment\n"
+	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
+	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n";
+static const char INVOICES[] =
+	"invoice_ref,account_ref,amount,currency,due_date,description\n"
+	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n";
+
+static const char POLICY[] =
+	"{\n"
+	"  \"grace_days\": 3,\n"
+	"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n"
+	"  \"min_balance\": {\"USD\": \"1.00\", \"KRW\": \"1000\"},\n"
+	"  \"recheck_hours\": 24,\n"
+	"  \"step_gap_hours\": 24,\n"
+	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"letter\"]},\n"
+	"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
+	"    {\"after_days\": 3, \"channels\": [\"letter\"], \"template\": \"gentle\"},\n"
+	"    {\"after_days\": 10, \"channels\": [\"letter\"], \"template\": \"firm\"}]}]\n"
+	"}\n";
+
+/* ---- the simulator ---- */
+
+static char *sim_call(const char *method, const char *path, const char *json)
+{
+	CURL *e = curl_easy_init();
+	char url[256], *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	long code = 0;
+
+	snprintf(url, sizeof url, "%s%s", tu_env("DUNN_GATEWAY"), path);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
+	if (json)
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
+	ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	ck_assert_int_eq(code, 200);
+	curl_easy_cleanup(e);
+	fclose(f);
+	return out;
+}
+
+static void sim_control(const char *json)
+{
+	free(sim_call("POST", "/_control", json));
+}
+
+static long long sim_requests(void)
+{
+	char *s = sim_call("GET", "/_stats", NULL);
+	json_t *j = json_loads(s, 0, NULL);
+	long long v;
+
+	ck_assert_ptr_nonnull(j);
+	v = json_integer_value(json_object_get(j, "requests"));
+	json_decref(j);
+	free(s);
+	return v;
+}
+
+/* Every request the simulator logged, oldest first. */
+static json_t *sim_log(void)
+{
+	FILE *f = fopen(tu_env("DUNN_GATEWAY_LOG"), "r");
+	json_t *all = json_array();
+	char *line = NULL;
+	size_t cap = 0;
+
+	ck_assert_ptr_nonnull(f);
+	while (getline(&line, &cap, f) > 0) {
+		json_error_t err;
+		json_t *j = json_loads(line, 0, &err);
+		ck_assert_msg(j != NULL, "gateway log: %s", err.text);
+		json_array_append_new(all, j);
+	}
+	free(line);
+	fclose(f);
+	return all;
+}
+
+/* The last logged letter to a number, or NULL. */
+static json_t *sim_letter_to(json_t *log, const char *to)
+{
+	json_t *hit = NULL, *r;
+	size_t i;
+
+	json_array_foreach(log, i, r) {
+		const char *t = json_string_value(json_object_get(json_object_get(r, "fields"), "to"));
+		if (t && strcmp(t, to) == 0 && !strcmp(json_string_value(json_object_get(r, "path")),
+						       "/vendor/letters"))
+			hit = r;
+	}
+	return hit;
+}
+
+static const char *jstr(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	ck_assert_msg(v != NULL, "no string '%s'", k);
+	return v;
+}
+
+/* A header as the receiver saw it (names compared case-insensitively). */
+static const char *header(json_t *rec, const char *name)
+{
+	json_t *h = json_object_get(rec, "headers"), *v;
+	const char *k;
+
+	json_object_foreach(h, k, v) {
+		if (!strcasecmp(k, name))
+			return json_string_value(v);
+	}
+	ck_abort_msg("no header %s", name);
+	return NULL;
+}
+
+/* ---- the daemon ---- */
+
+static char *letter_channel(const char *more)
+{
+	char *s = NULL;
+
+	ck_assert(asprintf(&s,
+			   "{\"letter\": {\"module\": \"webhook\", \"url\": \"%s/vendor/letters\",\n"
+			   "  \"secret_file\": \"letter_secret\", \"timeout_ms\": 2000,\n"
+			   "  \"headers\": {\"X-Vendor-Account\": \"acme-42\"}%s%s}}",
+			   tu_env("DUNN_GATEWAY"), more ? ", " : "", more ? more : "") > 0);
+	return s;
+}
+
+static void write_config(const char *more)
+{
+	char *ch = letter_channel(more);
+
+	free(cfg);
+	cfg = tu_config_channels(dir, conninfo, POLICY, ch);
+	free(ch);
+}
+
+static void import(const char *accounts, const char *invoices)
+{
+	free(tu_file(dir, "accounts.csv", accounts));
+	free(tu_file(dir, "invoices.csv", invoices));
+	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0, "%s",
+		      tu_output());
+	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0, "%s",
+		      tu_output());
+}
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("webhook");
+	free(tu_file(dir, "letter_secret", SECRET "\n"));
+	write_config(NULL);
+	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	import(ACCOUNTS, INVOICES);
+	db = tu_connect(conninfo);
+	free(sim_call("POST", "/_reset", "{}"));
+	sim_control("{\"vendor_secret\": \"" SECRET "\"}");
+}
+
+static void teardown(void)
+{
+	PQfinish(db);
+	free(dir);
+	free(cfg);
+	free(conninfo);
+	dir = cfg = conninfo = NULL;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Runs dunnd --once; returns the seconds it took. */
+static double run_once(const char *at)
+{
+	double t = now_s();
+	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
+
+	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+	return now_s() - t;
+}
+
+static char *delivery(const char *ref, const char *col)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT coalesce(%s::text, '') FROM dunning.deliveries d JOIN dunning.accounts a "
+		 "ON a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
+		 col, ref);
+	return tu_qstr(db, sql);
+}
+
+static void assert_delivery(const char *ref, const char *col, const char *want)
+{
+	char *v = delivery(ref, col);
+
+	ck_assert_msg(strcmp(v, want) == 0, "%s %s = '%s', want '%s'", ref, col, v, want);
+	free(v);
+}
+
+static void assert_error_has(const char *ref, const char *needle)
+{
+	char *v = delivery(ref, "last_error");
+
+	ck_assert_msg(strstr(v, needle) != NULL, "%s last_error '%s' lacks '%s'", ref, v, needle);
+	free(v);
+}
+
+/* Seconds from T0 to the delivery's next attempt. */
+static long long next_attempt_in(const char *ref)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT extract(epoch FROM d.next_attempt_at)::bigint - %lld "
+		 "FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id "
+		 "WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
+		 T0_UNIX, ref);
+	return tu_qint(db, sql);
+}
+
+START_TEST(letter_arrives_signed)
+{
+	json_t *log, *r, *f;
+	char *id, *did, sig[SIG_DUNN_LEN];
+	const char *body, *ts, *text;
+
+	run_once(T0);
+	ck_assert_int_eq(sim_requests(), 1); /* Seoul is asleep */
+	log = sim_log();
+	r = sim_letter_to(log, "+12025550101");
+	ck_assert_ptr_nonnull(r);
+	/* the receiver's own HMAC check passed, and ours agrees byte for byte */
+	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
+	body = jstr(r, "body");
+	ts = header(r, "X-Dunn-Timestamp");
+	ck_assert_int_eq(sig_dunn_sign(SECRET, ts, body, strlen(body), sig), 0);
+	ck_assert_str_eq(header(r, "X-Dunn-Signature"), sig);
+	ck_assert_int_eq(sig_dunn_verify(SECRET, ts, body, strlen(body), sig, (int64_t)time(NULL)),
+			 SIG_OK);
+	/* wall clock, not the run's --at: the vendor's replay window works */
+	ck_assert_int_le(llabs(atoll(ts) - (long long)time(NULL)), 120);
+	ck_assert_str_eq(header(r, "Content-Type"), "application/json");
+	ck_assert_str_eq(header(r, "X-Vendor-Account"), "acme-42");
+	did = delivery("A-1", "d.id");
+	{
+		char want[64];
+		snprintf(want, sizeof want, "dunnd-%s", did);
+		ck_assert_str_eq(header(r, "Idempotency-Key"), want);
+	}
+	f = json_object_get(r, "fields");
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "delivery_id")), atoll(did));
+	ck_assert_int_eq(json_integer_value(json_object_get(f, "reference")), atoll(did));
+	ck_assert_str_eq(jstr(f, "to"), "+12025550101");
+	ck_assert_str_eq(jstr(f, "name"), "Alice Example");
+	ck_assert_str_eq(jstr(f, "subject"), "A friendly reminder: $49.90 is due");
+	ck_assert_str_eq(jstr(f, "sent_at"), T0);
+	text = jstr(f, "text");
+	ck_assert_msg(strncmp(text, "Account: A-1\n\nDear Alice Example,\n", 34) == 0, "text: %s",
+		      text);
+	ck_assert_ptr_nonnull(strstr(text, "https://pay.test/p/"));
+	ck_assert_ptr_nonnull(strstr(text, "help@test.example"));
+	ck_assert_ptr_null(strstr(text, "Subject:"));
+	ck_assert_ptr_nonnull(strstr(jstr(f, "html"), "<p>Dear Alice Example,</p>"));
+	assert_delivery("A-1", "status", "sent");
+	assert_delivery("A-1", "last_error", "");
+	id = delivery("A-1", "provider_message_id");
+	ck_assert_str_eq(id, jstr(r, "id"));
+	ck_assert_msg(strncmp(id, "lt-", 3) == 0, "id %s", id);
+	free(id);
+	free(did);
+	json_decref(log);
+	/* Same instant again: nothing more goes out. */
+	run_once(T0);
+	ck_assert_int_eq(sim_requests(), 1);
+}
+END_TEST
+
+START_TEST(korean_letter)
+{
+	json_t *log, *r, *f;
+
+	run_once("2026-11-11T01:00:00Z"); /* 10:00 in Seoul, 20:00 in New York */
+	log = sim_log();
+	r = sim_letter_to(log, "+821012345678");
+	ck_assert_ptr_nonnull(r);
+	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
+	f = json_object_get(r, "fields");
+	ck_assert_str_eq(jstr(f, "name"), "김민수");
+	ck_assert_str_eq(jstr(f, "subject"), "납부 안내: ₩120,000 결제 기한이 지났습니다");
+	ck_assert_ptr_nonnull(strstr(jstr(f, "text"), "김민수 고객님"));
+	assert_delivery("A-2", "status", "sent");
+	ck_assert_int_eq(sim_requests(), 2); /* and Alice's */
+	json_decref(log);
+}
+END_TEST
+
+START_TEST(retry_after_429_is_honoured)
+{
+	sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
+	run_once(T0);
+	ck_assert_int_eq(sim_requests(), 1);
+	assert_delivery("A-1", "status", "queued");
+	assert_delivery("A-1", "attempts", "1");
+	assert_error_has("A-1", "http 429");
+	ck_assert_int_ge(next_attempt_in("A-1"), 7200);
+	/* an hour later: still waiting, no request */
+	run_once("2026-11-10T16:00:00Z");
+	ck_assert_int_eq(sim_requests(), 1);
+	assert_delivery("A-1", "status", "queued");
+	/* after Retry-After: delivered */
+	run_once("2026-11-10T17:00:10Z");
+	ck_assert_int_eq(sim_requests(), 2);
+	assert_delivery("A-1", "status", "sent");
+	assert_delivery("A-1", "attempts", "2");
+}
+END_TEST
+
+START_TEST(server_error_is_retried)
+{
+	long long in;
+
+	sim_control("{\"mode\": \"500\", \"count\": 1}");
+	run_once(T0);
+	ck_assert_int_eq(sim_requests(), 1);
+	assert_delivery("A-1", "status", "queued");
+	assert_error_has("A-1", "http 500: {\"error\": {\"code\": \"internal\"");
+	in = next_attempt_in("A-1");
+	ck_assert_int_ge(in, 30); /* the dispatcher's backoff for a first attempt: 30-60 s */
+	ck_assert_int_le(in, 60);
+	run_once("2026-11-10T15:00:20Z"); /* too soon */
+	ck_assert_int_eq(sim_requests(), 1);
+	run_once("2026-11-10T15:05:00Z");
+	ck_assert_int_eq(sim_requests(), 2);
+	assert_delivery("A-1", "status", "sent");
+}
+END_TEST
+
+START_TEST(connection_reset_is_retried)
+{
+	sim_control("{\"mode\": \"reset\", \"count\": 1}");
+	run_once(T0);
+	ck_assert_int_eq(sim_requests(), 1);
+	assert_delivery("A-1", "status", "queued");
+	assert_error_has("A-1", "curl ");
+	run_once("2026-11-10T15:05:00Z");
+	assert_delivery("A-1", "status", "sent");
+	ck_assert_int_eq(sim_requests(), 2);
+}
+END_TEST
+
+START_TEST(client_error_fails_with_status)
+{
+	char *e;
+
+	sim_control("{\"mode\": \"400\", \"count\": 1, \"code\": \"invalid_address\", "
+		    "\"message\": \"The recipient address is incomplete\"}");
+	run_once(T0);
+	assert_delivery("A-1", "status", "failed");
+	assert_error_has("A-1", "http 400: ");
+	assert_error_has("A-1", "The recipient address is incomplete");
+	e = delivery("A-1", "last_error");
+	ck_assert_int_le(strlen(e), strlen("http 400: ") + 200);
+	free(e);
+	run_once("2026-11-10T18:00:00Z");
+	ck_assert_int_eq(sim_requests(), 1); /* never again */
+}
+END_TEST
+
+START_TEST(long_refusal_is_cut_to_200_bytes)
+{
+	char msg[700], *e;
+
+	memset(msg, 'x', 600);
+	msg[600] = '\0';
+	{
+		char ctl[800];
+		snprintf(ctl, sizeof ctl, "{\"mode\": \"400\", \"count\": 1, \"message\": \"%s\"}",
+			 msg);
+		sim_control(ctl);
+	}
+	run_once(T0);
+	assert_delivery("A-1", "status", "failed");
+	e = delivery("A-1", "last_error");
+	ck_assert_msg(strlen(e) == strlen("http 400: ") + 200, "last_error (%zu) %s", strlen(e), e);
+	free(e);
+}
+END_TEST
+
+START_TEST(bad_signature_is_refused_by_the_vendor)
+{
+	sim_control("{\"vendor_secret\": \"another-secret-entirely-0000\"}");
+	run_once(T0);
+	assert_delivery("A-1", "status", "failed");
+	assert_error_has("A-1", "http 401");
+	assert_error_has("A-1", "bad_signature");
+	ck_assert_int_eq(sim_requests(), 1);
+}
+END_TEST
+
+START_TEST(hang_times_out_without_blocking)
+{
+	double took;
+
+	import("account_ref,name,email,phone,locale,timezone,segment\n"
+	       "A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
+	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
+	       "INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
+	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
+	took = run_once(T0);
+	/* timeout_ms is 2000: one transfer hangs, the other completes meanwhile */
+	ck_assert_msg(took < 8.0, "dunnd took %.1f s", took);
+	ck_assert_msg(took >= 1.9, "dunnd took only %.1f s", took);
+	ck_assert_int_eq(sim_requests(), 2);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
+				     "'queued' AND last_error LIKE 'curl 28:%'"),
+			 1);
+	run_once("2026-11-10T15:05:00Z");
+	ck_assert_int_eq(sim_requests(), 3);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
+			 2);
+}
+END_TEST
+
+/* A vendor that keeps failing gets one request per due attempt, whatever
+ * the number of runs: no hot loop. */
+START_TEST(failing_vendor_gets_bounded_requests)
+{
+	static const char *const at[] = {"2026-11-10T15:00:00Z", "2026-11-10T15:00:30Z",
+					 "2026-11-10T15:02:00Z", "2026-11-10T15:03:00Z",
+					 "2026-11-10T15:06:00Z", "2026-11-10T15:06:30Z"};
+	long long reqs, attempts;
+	char *a;
+
+	sim_control("{\"mode\": \"500\", \"count\": 1000}");
+	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
+		run_once(at[i]);
+	reqs = sim_requests();
+	a = delivery("A-1", "attempts");
+	attempts = atoll(a);
+	free(a);
+	/* every request is an attempt, and backoff spaces them (30-60 s, then
+	 * 60-120 s): six runs in 6.5 minutes allow at most four */
+	ck_assert_int_eq(reqs, attempts);
+	ck_assert_int_ge(reqs, 2);
+	ck_assert_int_le(reqs, 4);
+	assert_delivery("A-1", "status", "queued");
+}
+END_TEST
+
+START_TEST(bad_config_is_refused)
+{
+	static const char *const bad[][2] = {
+		{"\"url\": \"http://vendor.example/letters\"", "https"},
+		{"\"timeout_ms\": 5", "timeout_ms"},
+		{"\"max_inflight\": 0", "max_inflight"},
+		{"\"secret_file\": \"missing_secret\"", "missing_secret"},
+		{"\"headers\": {\"Content-Type\": \"text/plain\"}", "Content-Type"},
+		{"\"headers\": {\"X-A\": \"one\\r\\nX-B: two\"}", "one-line"},
+		{"\"headers\": {\"Authorization\": \"Bearer inline\"}", "Authorization"},
+		{"\"retries\": 3", "unknown key 'retries'"},
+	};
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *ch = NULL;
+		ck_assert(asprintf(&ch, "{\"letter\": {\"module\": \"webhook\", \"url\": "
+					"\"%s/vendor/letters\", \"secret_file\": \"letter_secret\"}}",
+				   tu_env("DUNN_GATEWAY")) > 0);
+		/* later keys replace earlier ones in jansson: append the bad one */
+		ch[strlen(ch) - 2] = '\0';
+		{
+			char *full = NULL;
+			ck_assert(asprintf(&full, "%s, %s}}", ch, bad[i][0]) > 0);
+			free(cfg);
+			cfg = tu_config_channels(dir, conninfo, POLICY, full);
+			free(full);
+		}
+		free(ch);
+		ck_assert_int_ne(tu_sh("dunnd -c %s --once --at %s", cfg, T0), 0);
+		ck_assert_msg(strstr(tu_output(), bad[i][1]) != NULL, "%s: %s", bad[i][0],
+			      tu_output());
+	}
+	free(tu_file(dir, "short_secret", "short\n"));
+	write_config("\"secret_file\": \"short_secret\"");
+	ck_assert_int_ne(tu_sh("dunnd -c %s --once --at %s", cfg, T0), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "shorter than 16 bytes"));
+	ck_assert_int_eq(sim_requests(), 0);
+	/* the secret never shows up in what the daemon prints */
+	write_config(NULL);
+	run_once(T0);
+	ck_assert_ptr_null(strstr(tu_output(), SECRET));
+	ck_assert_ptr_null(strstr(tu_output(), "+12025550101"));
+	ck_assert_int_eq(sim_requests(), 1);
+}
+END_TEST
+
+/* ---- daemon mode: the loop stays live while the vendor hangs ---- */
+
+static long healthz(int port, double *took)
+{
+	CURL *e = curl_easy_init();
+	char url[64];
+	long code = 0;
+	FILE *devnull = fopen("/dev/null", "w");
+	double t = now_s();
+
+	snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", port);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, devnull);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 5L);
+	if (curl_easy_perform(e) == CURLE_OK)
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(e);
+	fclose(devnull);
+	*took = now_s() - t;
+	return code;
+}
+
+static long long sim_requests_cond(void *arg)
+{
+	(void)arg;
+	return sim_requests();
+}
+
+START_TEST(daemon_stays_live_while_vendor_hangs)
+{
+	struct tud d = {.pid = 0, .nfd = -1};
+	char *portfile = NULL, *env_port = NULL;
+	int port = 0;
+	long code = 0;
+	double took = 0, worst = 0;
+
+	tud_book(dir, "live", 100, 1); /* A-100, in a zone where it is noon */
+	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/live-accounts.csv", cfg, dir) == 0,
+		      "%s", tu_output());
+	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/live-invoices.csv", cfg, dir) == 0,
+		      "%s", tu_output());
+	write_config("\"timeout_ms\": 3000");
+	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 20}");
+	ck_assert(asprintf(&portfile, "%s/http.port", dir) > 0);
+	ck_assert(asprintf(&env_port, "DUNND_HTTP_PORT_FILE=%s", portfile) > 0);
+	{
+		const char *env[] = {env_port, NULL};
+		tud_start(&d, dir, cfg, 0, env);
+	}
+	for (int i = 0; i < 600 && port <= 0; i++) {
+		FILE *f = fopen(portfile, "r");
+		if (!f || fscanf(f, "%d", &port) != 1)
+			port = 0;
+		if (f)
+			fclose(f);
+		if (port <= 0)
+			usleep(50000);
+	}
+	ck_assert_msg(port > 0, "dunnd wrote no port (log %s)", d.log);
+	/* the letter goes out and hangs at the vendor */
+	ck_assert_msg(tud_until(sim_requests_cond, NULL, 1, 30000) >= 1, "no request (log %s)",
+		      d.log);
+	/* meanwhile the loop answers at once, until curl gives up (3 s) */
+	for (int i = 0; i < 10; i++) {
+		code = healthz(port, &took);
+		ck_assert_msg(code == 200, "/healthz %ld while the vendor hangs (log %s)", code,
+			      d.log);
+		if (took > worst)
+			worst = took;
+		usleep(100000);
+	}
+	ck_assert_msg(worst < 1.0, "/healthz took %.2f s while the vendor hangs", worst);
+	ck_assert_msg(tud_wait_log(&d, "event=retry channel=letter", 15000) == 0,
+		      "no timeout logged (log %s)", d.log);
+	ck_assert_int_eq(tud_log_count(&d, "curl 28:"), 1);
+	/* and no hot loop: each delivery was tried once (A-2 too, when it is
+	 * day in Seoul); the one that timed out waits out its backoff (30 s
+	 * or more) */
+	sleep(2);
+	ck_assert_int_eq(sim_requests(),
+			 tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE attempts = 1"));
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE attempts > 1"),
+			 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
+				     "'queued' AND last_error LIKE 'curl 28:%'"),
+			 1);
+	tud_kill(&d, SIGTERM);
+	ck_assert_int_eq(tud_wait(&d, 20000), 0);
+	tud_cleanup(&d);
+	free(portfile);
+	free(env_port);
+}
+END_TEST
+
+/* ---- the module on its own ---- */
+
+static const struct channel_ops *const ops = &channel_module;
+static struct channel *mch;
+static struct event_base *base;
+
+static struct channel *try_open(const char *more, char *err, size_t errlen)
+{
+	char *ch = letter_channel(more);
+	json_t *all = json_loads(ch, 0, NULL);
+	struct channel_env env = {.base = base, .confdir = dir, .public_url = "https://pay.test"};
+	struct channel *c;
+
+	ck_assert_ptr_nonnull(all);
+	c = ops->init("letter", json_object_get(all, "letter"), &env, err, errlen);
+	json_decref(all);
+	free(ch);
+	return c;
+}
+
+static void msetup(void)
+{
+	dir = tu_tmpdir();
+	free(tu_file(dir, "letter_secret", SECRET "\n"));
+	free(tu_file(dir, "vendor_token", "tok-0123456789\n"));
+	base = event_base_new();
+	free(sim_call("POST", "/_reset", "{}"));
+	sim_control("{\"vendor_secret\": \"" SECRET "\"}");
+}
+
+static void mteardown(void)
+{
+	if (mch)
+		ops->close(mch);
+	mch = NULL;
+	event_base_free(base);
+	free(dir);
+	dir = NULL;
+}
+
+struct outcome {
+	int n, want;
+	int status[64];
+	char provider_id[64][128];
+	char error[64][256];
+};
+
+static void on_done(const struct channel_result *r, void *arg)
+{
+	struct outcome *o = arg;
+
+	o->status[r->delivery_id] = (int)r->status;
+	snprintf(o->provider_id[r->delivery_id], 128, "%s", r->provider_id);
+	snprintf(o->error[r->delivery_id], 256, "%s", r->error);
+	if (++o->n == o->want)
+		event_base_loopexit(base, NULL);
+}
+
+START_TEST(module_declares_caps)
+{
+	char err[256] = "";
+
+	ck_assert_str_eq(ops->name, "webhook");
+	ck_assert_int_eq(ops->abi, CHANNEL_ABI);
+	ck_assert_uint_eq(ops->caps, CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML);
+	ck_assert_ptr_null(ops->webhook);
+	mch = try_open("\"url\": \"http://localhost:1/x\"", err, sizeof err);
+	ck_assert_msg(mch != NULL, "init: %s", err);
+	ops->close(mch);
+	mch = try_open("\"url\": \"https://letters.example/v1/letters\"", err, sizeof err);
+	ck_assert_msg(mch != NULL, "init: %s", err);
+	ops->close(mch);
+	mch = try_open("\"url\": \"http://10.0.0.1/x\"", err, sizeof err);
+	ck_assert_ptr_null(mch);
+	ck_assert_ptr_nonnull(strstr(err, "'url' must be https://"));
+	mch = try_open("\"headers\": [\"X-A: b\"]", err, sizeof err);
+	ck_assert_ptr_null(mch);
+	ck_assert_ptr_nonnull(strstr(err, "'headers' must be an object"));
+	mch = try_open("\"headers\": {\"Bad Name\": \"x\"}", err, sizeof err);
+	ck_assert_ptr_null(mch);
+	ck_assert_ptr_nonnull(strstr(err, "not a valid name"));
+}
+END_TEST
+
+START_TEST(module_queues_past_max_inflight)
+{
+	struct outcome o = {.want = 12};
+	char to[32];
+	struct channel_msg m = {0};
+	char err[256] = "";
+	json_t *log, *r;
+	size_t i;
+	int bearer = 0;
+
+	mch = try_open("\"max_inflight\": 3, \"max_queued\": 8, \"auth_token_file\": "
+		       "\"vendor_token\"",
+		       err, sizeof err);
+	ck_assert_msg(mch != NULL, "init: %s", err);
+	sim_control("{\"mode\": \"slow\", \"count\": 12, \"delay\": 0.3}");
+	m.text = "Dear customer, your bill of $10.00 is due.\n";
+	m.now = T0_UNIX;
+	/* text that is not UTF-8 is accepted and fails without a request */
+	m.to_addr = "+12025550100";
+	m.text = "caf\xe9";
+	m.delivery_id = 11;
+	ck_assert_int_eq(ops->send(mch, &m, on_done, &o), 0);
+	m.text = "Dear customer, your bill of $10.00 is due.\n";
+	m.to_addr = to;
+	for (int k = 0; k < 11; k++) {
+		snprintf(to, sizeof to, "+120255502%02d", k);
+		m.delivery_id = k;
+		ck_assert_int_eq(ops->send(mch, &m, on_done, &o), 0);
+	}
+	/* 3 on the wire + 8 queued (+ the bad one): the next is refused */
+	ck_assert_uint_eq(ops->inflight(mch), 12);
+	m.delivery_id = 12;
+	ck_assert_int_eq(ops->send(mch, &m, on_done, &o), -1);
+	event_base_dispatch(base);
+	ck_assert_int_eq(o.n, 12);
+	ck_assert_uint_eq(ops->inflight(mch), 0);
+	for (int k = 0; k < 11; k++) {
+		ck_assert_int_eq(o.status[k], CHANNEL_SENT);
+		ck_assert_msg(strncmp(o.provider_id[k], "lt-", 3) == 0, "id %s", o.provider_id[k]);
+	}
+	ck_assert_int_eq(o.status[11], CHANNEL_FAILED);
+	ck_assert_ptr_nonnull(strstr(o.error[11], "UTF-8"));
+	ck_assert_int_eq(sim_requests(), 11);
+	log = sim_log();
+	json_array_foreach(log, i, r) {
+		ck_assert(json_is_true(json_object_get(r, "signature_ok")));
+		bearer += !strcmp(header(r, "Authorization"), "Bearer tok-0123456789");
+		/* no subject or html given: none sent */
+		ck_assert_ptr_null(json_object_get(json_object_get(r, "fields"), "subject"));
+		ck_assert_ptr_null(json_object_get(json_object_get(r, "fields"), "html"));
+	}
+	ck_assert_int_eq(bearer, 11);
+	json_decref(log);
+	{
+		char *s = sim_call("GET", "/_stats", NULL);
+		json_t *j = json_loads(s, 0, NULL);
+		ck_assert_int_le(json_integer_value(json_object_get(j, "max_concurrent")), 3);
+		ck_assert_int_le(json_integer_value(json_object_get(j, "connections")), 3);
+		json_decref(j);
+		free(s);
+	}
+}
+END_TEST
+
+/* close() with a transfer on the wire: it is reported (a retry), freed. */
+START_TEST(module_close_reports_inflight)
+{
+	struct outcome o = {.want = 1};
+	struct channel_msg m = {0};
+	char err[256] = "";
+
+	mch = try_open("\"timeout_ms\": 500", err, sizeof err);
+	ck_assert_msg(mch != NULL, "init: %s", err);
+	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 5}");
+	m.to_addr = "+12025550100";
+	m.text = "hello";
+	m.delivery_id = 3;
+	ck_assert_int_eq(ops->send(mch, &m, on_done, &o), 0);
+	ck_assert_uint_eq(ops->inflight(mch), 1);
+	/* let the request reach the simulator, then close mid-flight */
+	for (int i = 0; i < 100 && sim_requests() < 1; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK), usleep(20000);
+	ops->close(mch);
+	mch = NULL;
+	ck_assert_int_eq(o.n, 1);
+	ck_assert_int_eq(o.status[3], CHANNEL_RETRY);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("webhook");
+	TCase *tc = tcase_create("daemon");
+	TCase *tm = tcase_create("module");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, letter_arrives_signed);
+	tcase_add_test(tc, korean_letter);
+	tcase_add_test(tc, retry_after_429_is_honoured);
+	tcase_add_test(tc, server_error_is_retried);
+	tcase_add_test(tc, connection_reset_is_retried);
+	tcase_add_test(tc, client_error_fails_with_status);
+	tcase_add_test(tc, long_refusal_is_cut_to_200_bytes);
+	tcase_add_test(tc, bad_signature_is_refused_by_the_vendor);
+	tcase_add_test(tc, hang_times_out_without_blocking);
+	tcase_add_test(tc, failing_vendor_gets_bounded_requests);
+	tcase_add_test(tc, bad_config_is_refused);
+	tcase_add_test(tc, daemon_stays_live_while_vendor_hangs);
+	suite_add_tcase(s, tc);
+	tcase_add_checked_fixture(tm, msetup, mteardown);
+	tcase_set_timeout(tm, 60);
+	tcase_add_test(tm, module_declares_caps);
+	tcase_add_test(tm, module_queues_past_max_inflight);
+	tcase_add_test(tm, module_close_reports_inflight);
+	suite_add_tcase(s, tm);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr;
+	int failed;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	sr = srunner_create(suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	curl_global_cleanup();
+	return failed ? 1 : 0;
+}
