@@ -327,6 +327,39 @@ static int backoff_seconds(const struct config *c, int attempts, int retry_after
 	return retry_after > base ? retry_after : base;
 }
 
+/* "smtp 451 4.3.0 try later" -> "smtp_451": a bounded label for metrics. */
+static void error_reason(const char *error, char *out, size_t len)
+{
+	size_t n = 0;
+	int words = 0;
+
+	for (const char *p = error; p && *p && n + 1 < len && words < 2; p++) {
+		if (*p == ' ') {
+			words++;
+			if (words < 2)
+				out[n++] = '_';
+		} else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')) {
+			out[n++] = *p;
+		} else if (*p >= 'A' && *p <= 'Z') {
+			out[n++] = (char)(*p - 'A' + 'a');
+		} else {
+			break;
+		}
+	}
+	out[n] = '\0';
+	if (n == 0)
+		snprintf(out, len, "unknown");
+}
+
+static void channel_gauge(struct dispatch *s, const char *name)
+{
+	const struct dunnd_chan *ch = dunnd_chan(s->d, name);
+
+	if (ch)
+		metrics_set("dunnd_channel_inflight", (double)ch->ops->inflight(ch->ch), "channel",
+			    name, NULL);
+}
+
 struct sendctx {
 	struct dispatch *s;
 	int attempts;
@@ -363,6 +396,12 @@ static void send_done(const struct channel_result *r, void *arg)
 	}
 	s->inflight--;
 	metrics_inc("dunnd_deliveries_total", "channel", x->chan, "status", status, NULL);
+	if (r->status != CHANNEL_SENT) {
+		char reason[32];
+		error_reason(r->error, reason, sizeof reason);
+		metrics_inc("dunnd_delivery_errors_total", "channel", x->chan, "reason", reason, NULL);
+	}
+	channel_gauge(s, x->chan);
 	metrics_observe("dunnd_send_latency_seconds", metrics_now() - x->t0, "channel", x->chan, NULL);
 	queue_result(s, r->delivery_id, status, r->provider_id, r->error, retry, x->address,
 		     r->status == CHANNEL_BOUNCE ? x->sup_channel : NULL);
@@ -586,6 +625,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		queue_result(s, id, "retry", NULL, "channel refused the message", 60, NULL, NULL);
 		goto out;
 	}
+	channel_gauge(s, chname);
 	log_debug("dispatch", "event=send delivery=%" PRId64 " channel=%s to=%s", id, chname,
 		  is_email ? log_mask_email(addr, mask, sizeof mask)
 			   : log_mask_phone(addr, mask, sizeof mask));

@@ -206,6 +206,11 @@ static void define_metrics(const struct dunnd *d)
 		       "Reminders queued, by escalation stage (the step's template) and channel.", NULL, 0);
 	metrics_define("dunnd_config_reloads_total", METRICS_COUNTER,
 		       "Configuration reloads (SIGHUP), by result.", NULL, 0);
+	metrics_define("dunnd_channel_inflight", METRICS_GAUGE,
+		       "Messages handed to a channel and not yet finished.", NULL, 0);
+	metrics_define("dunnd_delivery_errors_total", METRICS_COUNTER,
+		       "Failed or retried deliveries, by channel and the provider's reason code.",
+		       NULL, 0);
 	metrics_set("dunnd_build_info", 1, "version", DUNN_VERSION, NULL);
 	metrics_set("dunnd_database_up", 0, NULL);
 	metrics_set("dunnd_outbox_depth", 0, NULL);
