@@ -239,7 +239,7 @@ static void flush_cb(const PGresult *res, void *arg)
 
 	s->flushing = 0;
 	if (!pgq_ok(res)) {
-		const char *e = pgq_error(s->d->db, res);
+		const char *e = pgq_error(s->d->db_send, res);
 		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"",
 			s->writing.n, (int)strcspn(e, "\n"), e);
 		results_requeue(&s->pend, &s->writing);
@@ -264,7 +264,7 @@ static void flush(struct dispatch *s)
 	evtimer_del(s->ev_flush);
 	if (s->flushing || s->pend.n == 0)
 		return;
-	if (!pgq_connected(s->d->db)) {
+	if (!pgq_connected(s->d->db_send)) {
 		retry_flush_later(s); /* kept: written once the database is back */
 		return;
 	}
@@ -290,7 +290,7 @@ static void flush(struct dispatch *s)
 			ok = 0;
 	params[8] = maxatt;
 	s->flushing = 1;
-	if (!ok || pgq_send(s->d->db, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
+	if (!ok || pgq_send(s->d->db_send, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
 		s->flushing = 0;
 		results_requeue(&s->pend, &s->writing);
 		retry_flush_later(s);
@@ -642,7 +642,7 @@ static void lease_cb(const PGresult *res, void *arg)
 
 	s->leasing = 0;
 	if (!pgq_ok(res)) {
-		const char *e = pgq_error(s->d->db, res);
+		const char *e = pgq_error(s->d->db_send, res);
 		log_err("dispatch", "event=lease_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
 		s->more = 0;
 		s->settled = 1;
@@ -673,7 +673,7 @@ static void lease(struct dispatch *s)
 	char now[32], limit[16], secs[16];
 	const char *params[3] = {now, limit, secs};
 
-	if (s->leasing || s->d->stopping || !pgq_connected(s->d->db))
+	if (s->leasing || s->d->stopping || !pgq_connected(s->d->db_send))
 		return;
 	if (s->inflight >= (size_t)s->d->cfg->send_batch * 4)
 		return; /* back-pressure: send_done leases again */
@@ -681,7 +681,7 @@ static void lease(struct dispatch *s)
 	snprintf(limit, sizeof limit, "%d", s->d->cfg->send_batch);
 	snprintf(secs, sizeof secs, "%d", s->d->cfg->lease_seconds);
 	s->leasing = 1;
-	if (pgq_send(s->d->db, SQL_LEASE, 3, params, lease_cb, s) != 0)
+	if (pgq_send(s->d->db_send, SQL_LEASE, 3, params, lease_cb, s) != 0)
 		s->leasing = 0;
 }
 
@@ -712,7 +712,7 @@ static void release_cb(const PGresult *res, void *arg)
 	s->leasing = 0;
 	if (!pgq_ok(res)) {
 		/* They stay leased and go out again once the lease expires. */
-		const char *e = pgq_error(s->d->db, res);
+		const char *e = pgq_error(s->d->db_send, res);
 		log_err("dispatch", "event=release_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
 	}
 	maybe_settle(s);
@@ -737,7 +737,7 @@ static void release_leased(struct dispatch *s, const PGresult *res)
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
 	params[1] = pgarr_str(&ids);
 	s->leasing = 1;
-	if (!params[1] || pgq_send(s->d->db, SQL_RELEASE, 2, params, release_cb, s) != 0)
+	if (!params[1] || pgq_send(s->d->db_send, SQL_RELEASE, 2, params, release_cb, s) != 0)
 		s->leasing = 0;
 	else
 		log_notice("dispatch", "event=released count=%d reason=stopping", n);

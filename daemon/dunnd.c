@@ -53,7 +53,7 @@ void dunnd_check_done(struct dunnd *d)
 		/* A stop waits for what is in flight (sends, their results, an
 		 * open poller transaction), never for more work. */
 		if ((d->dispatch && !dispatch_idle(d->dispatch)) || channels_inflight(d) > 0 ||
-		    (d->db && !pgq_idle(d->db)))
+		    (d->db && !pgq_idle(d->db)) || (d->db_send && !pgq_idle(d->db_send)))
 			return;
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -168,6 +168,20 @@ static void depth_cb(const PGresult *res, void *arg)
 		    channels_inflight(d));
 }
 
+/* The dispatcher's connection: after each (re)connect it looks again. */
+static void on_send_db_state(int connected, void *arg)
+{
+	struct dunnd *d = arg;
+
+	if (connected) {
+		dispatch_kick(d->dispatch);
+	} else if (d->once) {
+		log_err("dunnd", "event=database_lost mode=once connection=dispatch");
+		d->exit_code = 1;
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct dunnd *d = arg;
@@ -269,7 +283,7 @@ static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
  * while we were still connected, within a few seconds. */
 static void finish_writes(struct dunnd *d)
 {
-	if (!pgq_connected(d->db) || (pgq_idle(d->db) && dispatch_idle(d->dispatch)))
+	if (!pgq_connected(d->db_send) || (pgq_idle(d->db_send) && dispatch_idle(d->dispatch)))
 		return;
 	d->stopping = 1;
 	d->stop_expired = 1;
@@ -287,9 +301,10 @@ static int run(struct dunnd *d)
 	const char *conninfo = d->cfg->conninfo;
 
 	d->db = pgq_new(d->base, conninfo);
+	d->db_send = pgq_new(d->base, conninfo);
 	d->poller = poller_new(d);
 	d->dispatch = dispatch_new(d);
-	if (!d->db || !d->poller || !d->dispatch)
+	if (!d->db || !d->db_send || !d->poller || !d->dispatch)
 		goto fail;
 	if (!d->once && d->cfg->listen_conninfo) {
 		d->listen = pgq_new(d->base, d->cfg->listen_conninfo);
@@ -310,6 +325,7 @@ static int run(struct dunnd *d)
 	}
 	pgq_on_state(d->db, on_db_state, d);
 	pgq_on_notify(d->db, on_notify, d);
+	pgq_on_state(d->db_send, on_send_db_state, d);
 	ev_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	ev_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	ev_int = evsignal_new(d->base, SIGINT, on_stop, d);
@@ -333,6 +349,7 @@ static int run(struct dunnd *d)
 		notify_send("WATCHDOG=1");
 	}
 	pgq_start(d->db);
+	pgq_start(d->db_send);
 	if (d->listen)
 		pgq_start(d->listen);
 	log_notice("dunnd", "event=started version=%s mode=%s", DUNN_VERSION,
@@ -342,6 +359,7 @@ static int run(struct dunnd *d)
 	channels_close(d);
 	finish_writes(d);
 	pgq_free(d->listen);
+	pgq_free(d->db_send);
 	pgq_free(d->db);
 	poller_free(d->poller);
 	dispatch_free(d->dispatch);
@@ -356,6 +374,7 @@ static int run(struct dunnd *d)
 	return d->exit_code;
 fail: /* nothing started yet: free what was made (valgrind: no leaks) */
 	pgq_free(d->listen);
+	pgq_free(d->db_send);
 	pgq_free(d->db);
 	poller_free(d->poller);
 	dispatch_free(d->dispatch);

@@ -26,7 +26,9 @@ struct dunnd {
 	struct event_base *base;
 	struct config *cfg;
 	char *link_secret;
-	struct pgq *db;
+	struct pgq *db;      /* the poller's: claim, decide and record transactions */
+	struct pgq *db_send; /* the dispatcher's: leases and results, so sending
+				never queues behind planning (or the other way) */
 	struct pgq *listen; /* database.listen_conninfo: LISTEN only, or NULL */
 	struct dunnd_chan *chans;
 	size_t nchans;

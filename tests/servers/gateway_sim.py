@@ -389,6 +389,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main(logfile, portfile, vendor_secret=None):
+    # The default listen backlog of 5 drops connections when dunnd opens
+    # its 64 in-flight transfers at once.
+    ThreadingHTTPServer.request_queue_size = 128
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.state = State(logfile, vendor_secret)
