@@ -170,13 +170,13 @@ db_size() { q postgres "SELECT pg_size_pretty(pg_database_size('$1'))"; }
 
 # A book of $2 accounts, $3 due, into database $1 (bench/seed.sql).
 seed_book() {
-	local db=$1 n=$2 due=$3 cfg
+	local db=$1 n=$2 due=$3 pct=${4:-$SMS_PCT} cfg
 	(( n % 7919 != 0 )) || { echo "bench: BENCH_ACCOUNTS must not be a multiple of 7919" >&2; exit 2; }
 	q postgres "DROP DATABASE IF EXISTS $db WITH (FORCE)" 2>/dev/null
 	q postgres "CREATE DATABASE $db"
 	cfg=$(write_config "$db")
 	"$BIN/dunnctl" -c "$cfg" migrate >/dev/null
-	psql_ "$PG dbname=$db" -v n="$n" -v due="$due" -v sms_pct="$SMS_PCT" -v at="$AT" \
+	psql_ "$PG dbname=$db" -v n="$n" -v due="$due" -v sms_pct="$pct" -v at="$AT" \
 		-f "$DUNN_SRCDIR/bench/seed.sql" >/dev/null
 }
 
@@ -203,7 +203,7 @@ pg_stats() {
 calibrate() {
 	local cfg
 	sink_restart "$W/dump/cal"
-	seed_book bench_cal 40 20
+	seed_book bench_cal 40 20 10 # due k 0-9 by SMS, 10-19 by email
 	cfg=$(write_config bench_cal)
 	gw_reset
 	DUNND_ALLOW_ROOT=1 "$BIN/dunnd" -c "$cfg" --once --at "$AT" 2>"$OUT/calibrate.log" ||
@@ -253,7 +253,7 @@ ceiling_mail() {
 	c0=$(sink_count)
 	t=$(date +%s.%N)
 	LD_LIBRARY_PATH="$PFX/usr/lib/postfix" "$PFX/usr/sbin/smtp-source" -d -s "$WORKERS" \
-		-m "$N_EMAIL" -l "$MSG_SIZE" -f billing@bench.example -t c1@bench.example \
+		-m "$((N_EMAIL > 0 ? N_EMAIL : 20000))" -l "$MSG_SIZE" -f billing@bench.example -t c1@bench.example \
 		"127.0.0.1:$SINK_PORT" >"$OUT/smtp-source.$r.log" 2>&1
 	d=$(elapsed "$t")
 	sleep 0.3
@@ -272,6 +272,7 @@ ceiling_sms() {
 		wrk -t 1 -c "$SMS_CONN" -d "${BENCH_WRK_SECONDS:-10}s" -s "$DUNN_SRCDIR/bench/sms.lua" \
 		"$GW" >"$OUT/wrk.$r.log" 2>&1
 	d=$(elapsed "$t")
+	sleep 1 # requests wrk left in flight land before the count (and the next run)
 	g1=$(gw_count)
 	R[sms:$r]=$(calc "($g1 - $g0) / $d")
 }
@@ -303,7 +304,7 @@ iso_epoch() { date -u -d "$1" +%s.%N; }
 # One dunnd --once over the book, end to end. $1 round, $2 tag; with
 # BENCH_TIMEOUT set, dunnd is stopped (SIGTERM) after that many seconds.
 run_e2e() {
-	local r=$1 tag=$2 cfg t0 t1 s0 s1 c0 g0 p0 k0 w0 rc pid samples log tend
+	local r=$1 tag=$2 cfg t0 t1 s0 s1 c0 g0 p0 k0 w0 rc pid samples log
 	local ne ns plan_end email_end sms_end planned spid
 	[ "${SEED_FROM:-}" = none ] || reseed "${SEED_FROM:-bench_seed}"
 	sink_restart
@@ -340,7 +341,7 @@ run_e2e() {
 	plan_end=$([ -n "$plan_end" ] && iso_epoch "$plan_end" || echo "$t1")
 	email_end=$(awk -v n="$ne" '$2 - 0 >= n && n > 0 { print $1; exit }' "$samples")
 	sms_end=$(awk -v n="$((ns + g0))" '$3 - 0 >= n && n > 0 { print $1; exit }' "$samples")
-	tend=$(tail -n 1 "$samples" | cut -d' ' -f1)
+
 	R[rc:$tag:$r]=$rc
 	R[planned:$tag:$r]=$planned
 	R[n_email:$tag:$r]=$ne
@@ -362,7 +363,6 @@ run_e2e() {
 	R[sent:$tag:$r]=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'")
 	R[queued:$tag:$r]=$((s1[1] - s0[1]))
 	[ "$rc" -eq 0 ] || echo "bench: dunnd ($tag $r) exited $rc, log $log" >&2
-	: "${tend:=}"
 }
 
 round_line() {
