@@ -90,7 +90,7 @@ static char *config(const char *channel_extra)
 	ck_assert_msg(root != NULL, "%s", err.text);
 	snprintf(chan, sizeof chan,
 		 "{\"module\": \"email\", \"server\": \"localhost:%d\", "
-		 "\"from\": \"Billing <billing@test.example>\", \"timeout_s\": 10, %s}",
+		 "\"from\": \"Billing <billing@test.example>\", \"timeout_s\": 30, %s}",
 		 port, channel_extra);
 	email = json_loads(chan, 0, &err);
 	ck_assert_msg(email != NULL, "%s", err.text);
@@ -260,7 +260,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("tls and auth");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, getenv("DUNN_WRAP") ? 900 : 180);
 	tcase_add_test(tc, starttls_verified_and_auth);
 	tcase_add_test(tc, temporary_failure_retried);
 	tcase_add_test(tc, untrusted_certificate_refused);
