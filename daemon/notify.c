@@ -35,10 +35,14 @@ void notify_send(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* Never block the loop on a receiver that is not reading: a unix
+	 * datagram queue holds only max_dgram_qlen (10 by default) messages,
+	 * and a blocked sendto() would stall every timer, the watchdog
+	 * included. A status line that cannot be queued is dropped. */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return;
-	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sa, salen);
+	(void)sendto(fd, msg, strlen(msg), MSG_NOSIGNAL | MSG_DONTWAIT, (struct sockaddr *)&sa, salen);
 	close(fd);
 }
 
