@@ -41,12 +41,12 @@ def main(srcdir, outdir):
     # exactly them again (our own locks are not skipped).
     decide = (
         "WITH k AS (\n"
-        "  SELECT id FROM dunning.cases\n"
+        "  SELECT id, account_id, cycle FROM dunning.cases\n"
         "  WHERE state <> 'resolved' AND next_action_at <= %s\n"
         "  ORDER BY next_action_at LIMIT :batch FOR UPDATE SKIP LOCKED),\n"
         "dec AS (\n"
-        "  SELECT c.id, c.account_id, c.cycle, a.segment = 'sms' AS sms FROM k\n"
-        "  JOIN dunning.cases c USING (id) JOIN dunning.accounts a ON a.id = c.account_id),\n"
+        "  SELECT k.id, k.account_id, k.cycle, a.segment = 'sms' AS sms FROM k\n"
+        "  JOIN dunning.accounts a ON a.id = k.account_id),\n"
         "arr AS (\n"
         "  SELECT array_agg(id) a2, array_agg(1) a3,\n"
         "         array_agg(CASE WHEN sms THEN 'sms' ELSE 'first_time' END) a4,\n"
@@ -54,9 +54,9 @@ def main(srcdir, outdir):
         "         array_agg('step due'::text) a7, array_agg(id) a8, array_agg(account_id) a9,\n"
         "         array_agg(cycle) a10, array_agg(1) a11,\n"
         "         array_agg(CASE WHEN sms THEN 'sms' ELSE 'email' END) a12,\n"
-        "         array_agg('gentle'::text) a13 FROM dec),\n" % (at, at))
+        "         array_agg('gentle'::text) a13, array_agg('active'::text) a14 FROM dec),\n" % (at, at))
     params = {1: at}
-    for i in range(2, 14):
+    for i in range(2, 15):
         params[i] = "(SELECT a%d FROM arr)" % i
     record = decide + subst(strip_with(c_string(poller, "SQL_RECORD")), params)
     with open(os.path.join(outdir, "plan.sql"), "w") as f:

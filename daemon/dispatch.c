@@ -92,11 +92,18 @@ enum lease_col {
 	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
 };
 
+/* The rows are found by id (deliveries_pkey). Written as "status =
+ * 'sending'", the guard would let the planner pick deliveries_due instead:
+ * its statistics are usually those of a nearly empty outbox, and a bitmap
+ * scan of it reads every queued row, so each write would cost more as a
+ * burst goes on. Compared through r, the guard can no longer select that
+ * index. */
 static const char SQL_RESULTS[] =
 	"WITH r AS (\n"
-	"  SELECT * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],\n"
-	"                       $7::text[], $8::text[])\n"
-	"         AS r(id, status, provider_id, error, retry_in, address, sup_channel)),\n"
+	"  SELECT *, 'sending'::text AS leased\n"
+	"  FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],\n"
+	"              $7::text[], $8::text[])\n"
+	"       AS r(id, status, provider_id, error, retry_in, address, sup_channel)),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.deliveries d SET\n"
 	"    status = CASE WHEN r.status <> 'retry' THEN r.status\n"
@@ -107,7 +114,7 @@ static const char SQL_RESULTS[] =
 	"         THEN $1::timestamptz + make_interval(secs => r.retry_in) ELSE d.next_attempt_at END,\n"
 	"    sent_at = CASE WHEN r.status = 'sent' THEN $1::timestamptz ELSE d.sent_at END,\n"
 	"    lease_until = NULL, updated_at = now()\n"
-	"  FROM r WHERE d.id = r.id AND d.status = 'sending'\n"
+	"  FROM r WHERE d.id = ANY($2::bigint[]) AND d.id = r.id AND d.status = r.leased\n"
 	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.status, d.attempts),\n"
 	"sup AS (\n"
 	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"

@@ -22,6 +22,7 @@ struct poller {
 	int claimed;   /* rows in the current batch */
 	int64_t now;   /* the clock of the current cycle */
 	unsigned long queued, resolved;
+	int analyzed;  /* statistics of deliveries refreshed in this cycle */
 };
 
 static const char SQL_OPEN[] =
@@ -41,10 +42,13 @@ static const char SQL_OPEN[] =
  * channel names are restricted to [A-Za-z0-9_-] by the config loader. A
  * completed phone task tells the outcome of its delivery's call (at the
  * time of the call, so rest_after_reached counts from it); tasks raised by
- * SMS replies have no delivery and count as calls on "phone". */
+ * SMS replies have no delivery and count as calls on "phone". The locked
+ * rows carry every column of the case the decision needs: a join back to
+ * cases was planned as a hash join over the whole table. For the same
+ * reason the record below finds its cases by "id = ANY" (cases_pkey). */
 static const char SQL_CLAIM[] =
-	"WITH claimed AS (\n"
-	"  SELECT id FROM dunning.cases\n"
+	"WITH c AS (\n"
+	"  SELECT id, account_id, cycle, stage, track, state, paused_until FROM dunning.cases\n"
 	"  WHERE state <> 'resolved' AND next_action_at <= $1\n"
 	"  ORDER BY next_action_at LIMIT $2\n"
 	"  FOR UPDATE SKIP LOCKED)\n"
@@ -71,8 +75,7 @@ static const char SQL_CLAIM[] =
 	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
 	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
 	"                AND t.completed_at > $1::timestamptz - interval '31 days') h)\n"
-	"FROM claimed JOIN dunning.cases c USING (id)\n"
-	"JOIN dunning.accounts a ON a.id = c.account_id\n"
+	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT sum(amount_due) FILTER (WHERE NOT i.disputed) AS balance,\n"
 	"         sum(amount_due) FILTER (WHERE i.disputed) AS disputed,\n"
@@ -98,15 +101,15 @@ static const char SQL_CONFIRM[] =
 static const char SQL_RECORD[] =
 	"WITH x AS (\n"
 	"  SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[],\n"
-	"                       $7::text[]) AS x(id, stage, track, next_at, state, reason)),\n"
+	"                       $7::text[], $14::text[])\n"
+	"         AS x(id, stage, track, next_at, state, reason, old_state)),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.cases c SET stage = x.stage, track = x.track, next_action_at = x.next_at,\n"
 	"         state = x.state,\n"
 	"         closed_at = CASE WHEN x.state = 'resolved' THEN $1::timestamptz END,\n"
 	"         close_reason = CASE WHEN x.state = 'resolved' THEN x.reason END\n"
-	"  FROM x, LATERAL (SELECT state AS old_state FROM dunning.cases o WHERE o.id = x.id) o\n"
-	"  WHERE c.id = x.id\n"
-	"  RETURNING c.id, c.account_id, x.state, o.old_state, x.reason, x.stage, x.next_at),\n"
+	"  FROM x WHERE c.id = ANY($2::bigint[]) AND c.id = x.id\n"
+	"  RETURNING c.id, c.account_id, x.state, x.old_state, x.reason, x.stage, x.next_at),\n"
 	"ins AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
 	"                                  status, next_attempt_at, created_at)\n"
@@ -137,6 +140,10 @@ static const char SQL_RECORD[] =
 	"                ELSE 'case_waits' END,\n"
 	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage, 'next', next_at)\n"
 	"FROM upd";
+
+/* Rows queued in one cycle after which the outbox's statistics are
+ * refreshed (see commit_cb). */
+#define ANALYZE_AFTER 10000
 
 static void cycle_done(struct poller *p, int settled);
 static void begin_batch(struct poller *p);
@@ -182,6 +189,26 @@ static void abort_batch(struct poller *p)
 		cycle_done(p, 0);
 }
 
+static void next_batch(struct poller *p)
+{
+	if (p->claimed >= p->d->cfg->batch_size && !p->d->stopping)
+		begin_batch(p);
+	else
+		cycle_done(p, 1);
+}
+
+static void analyze_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+
+	/* Only statistics: a failure (say, not the table's owner) costs
+	 * plans, never reminders. */
+	if (!pgq_ok(res))
+		log_warn("poller", "event=analyze_failed error=\"%.*s\"",
+			 (int)strcspn(pgq_error(p->d->db, res), "\n"), pgq_error(p->d->db, res));
+	next_batch(p);
+}
+
 static void commit_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
@@ -191,10 +218,17 @@ static void commit_cb(const PGresult *res, void *arg)
 		return;
 	}
 	dispatch_kick(p->d->dispatch);
-	if (p->claimed >= p->d->cfg->batch_size && !p->d->stopping)
-		begin_batch(p);
-	else
-		cycle_done(p, 1);
+	/* A burst (a billing day) fills the outbox faster than autovacuum
+	 * notices. With statistics from an empty outbox the planner reads
+	 * the whole of deliveries_due for every lease and result write, so
+	 * each batch costs more than the last; refreshed once, the lease walks
+	 * the index in order and stops at send_batch rows. */
+	if (!p->analyzed && p->queued >= ANALYZE_AFTER && !p->d->stopping) {
+		p->analyzed = 1;
+		if (pgq_send(p->d->db, "ANALYZE dunning.deliveries", 0, NULL, analyze_cb, p) == 0)
+			return;
+	}
+	next_batch(p);
 }
 
 static void record_cb(const PGresult *res, void *arg)
@@ -210,14 +244,14 @@ static void record_cb(const PGresult *res, void *arg)
 }
 
 struct batch {
-	struct pgarr id, stage, track, next_at, state, reason;
+	struct pgarr id, stage, track, next_at, state, reason, old_state;
 	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
 };
 
 static void batch_free(struct batch *b)
 {
 	struct pgarr *all[] = {&b->id,	   &b->stage,	  &b->track,   &b->next_at,
-			       &b->state,  &b->reason,	  &b->o_case,  &b->o_account,
+			       &b->state,  &b->reason,	  &b->old_state, &b->o_case,  &b->o_account,
 			       &b->o_cycle, &b->o_step,	  &b->o_channel, &b->o_template};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
@@ -314,6 +348,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 		pgarr_time(&b->next_at, a.next_at);
 	pgarr_text(&b->state, a.state);
 	pgarr_text(&b->reason, a.reason);
+	pgarr_text(&b->old_state, state);
 	free(histbuf);
 }
 
@@ -322,7 +357,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 	struct batch b;
 	char now[32];
-	const char *params[13];
+	const char *params[14];
 	int n;
 
 	if (fail(p, res, "claim")) {
@@ -353,13 +388,14 @@ static void claim_cb(const PGresult *res, void *arg)
 	params[10] = pgarr_str(&b.o_step);
 	params[11] = pgarr_str(&b.o_channel);
 	params[12] = pgarr_str(&b.o_template);
-	for (int i = 1; i < 13; i++)
+	params[13] = pgarr_str(&b.old_state);
+	for (int i = 1; i < 14; i++)
 		if (!params[i]) {
 			batch_free(&b);
 			abort_batch(p);
 			return;
 		}
-	if (pgq_send(p->d->db, SQL_RECORD, 13, params, record_cb, p) != 0)
+	if (pgq_send(p->d->db, SQL_RECORD, 14, params, record_cb, p) != 0)
 		cycle_done(p, 0);
 	batch_free(&b);
 }
@@ -444,6 +480,7 @@ static void cycle_done(struct poller *p, int settled)
 		log_info("poller", "event=cycle_done queued=%lu resolved=%lu", p->queued,
 			 p->resolved);
 	p->queued = p->resolved = 0;
+	p->analyzed = 0;
 	if (!settled && p->d->once) {
 		/* --once must not report success for a cycle that failed. */
 		p->d->exit_code = 1;
