@@ -149,6 +149,7 @@ static void send_batch(struct channel *ch, struct email_job *batch)
 	smtp_message_t msgs[1024];
 	struct email_job *j;
 	size_t n = 0;
+	long timeout_ms = ch->timeout_s * 1000; /* libesmtp's timeouts are in milliseconds */
 
 	if (!s)
 		goto fail_all;
@@ -168,11 +169,11 @@ static void send_batch(struct channel *ch, struct email_job *batch)
 	}
 	/* Never the RFC's minutes-long waits: a stuck server must not hold
 	 * a worker; the messages are retried later instead. */
-	smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
-	smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
-	smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
-	smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
-	smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, ch->timeout_s);
+	smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
 	smtp_set_monitorcb(s, monitor_cb, ch, 0);
 	for (j = batch; j && n < 1024; j = j->next) {
 		smtp_message_t m = smtp_add_message(s);
@@ -308,6 +309,13 @@ static int email_tls_init(struct channel *ch, json_t *conf, const struct channel
 		return -1;
 	}
 	SSL_CTX_set_min_proto_version(ch->tls, TLS1_2_VERSION);
+	/* Not TLS 1.3: its server sends NewSessionTicket records after the
+	 * handshake, and when they arrive before libesmtp (1.1.0) flushes
+	 * the EHLO that follows STARTTLS, libesmtp takes them for the EHLO
+	 * reply and waits for it without ever sending the EHLO: the session
+	 * stalls for the whole timeout and is dropped. TLS 1.2 sends its
+	 * ticket inside the handshake, so nothing can arrive early. */
+	SSL_CTX_set_max_proto_version(ch->tls, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ch->tls, SSL_VERIFY_PEER, NULL);
 	ok = path ? SSL_CTX_load_verify_locations(ch->tls, path, NULL)
 		  : SSL_CTX_set_default_verify_paths(ch->tls);
@@ -485,6 +493,13 @@ static void email_close(struct channel *ch)
 __attribute__((constructor)) static void email_load(void)
 {
 	auth_client_init();
+}
+
+/* And auth_client_exit() when the module is unloaded: it frees the list
+ * of SASL plugins libesmtp loaded, which would be lost with libesmtp. */
+__attribute__((destructor)) static void email_unload(void)
+{
+	auth_client_exit();
 }
 
 const struct channel_ops channel_module = {
