@@ -38,7 +38,8 @@ struct results {
 
 struct dispatch {
 	struct dunnd *d;
-	int leasing, again, more, settled;
+	int leasing, more, settled;
+	int again; /* kicked while a lease was on the wire: lease once more */
 	size_t inflight;
 	int flushing;
 	struct results pend;    /* waiting to be written */
@@ -663,10 +664,14 @@ static void lease_cb(const PGresult *res, void *arg)
 		return;
 	}
 	n = PQntuples(res);
-	s->more = n >= s->d->cfg->send_batch;
+	/* A kick during the lease means rows were committed that its
+	 * snapshot may not have seen: lease again before settling, or --once
+	 * could exit with them queued. */
+	s->more = n >= s->d->cfg->send_batch || s->again;
+	s->again = 0;
 	for (int r = 0; r < n; r++)
 		handle_row(s, res, r);
-	if (n < s->d->cfg->send_batch)
+	if (!s->more)
 		s->settled = 1;
 	if (s->pend.n > 0 && s->inflight == 0)
 		flush(s);
@@ -696,6 +701,8 @@ void dispatch_kick(struct dispatch *s)
 {
 	s->settled = 0;
 	s->more = 1;
+	if (s->leasing)
+		s->again = 1;
 	lease(s);
 }
 
