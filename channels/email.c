@@ -94,7 +94,9 @@ static void set_result(struct email_job *j, int code, const char *text)
 	} else {
 		r->status = CHANNEL_RETRY;
 	}
-	if (r->status != CHANNEL_SENT)
+	if (r->status == CHANNEL_SENT)
+		r->error[0] = '\0'; /* the pre-set "not tried" no longer holds */
+	else
 		snprintf(r->error, sizeof r->error, "smtp %d %s", code,
 			 text ? text : "no response");
 }
