@@ -1,8 +1,11 @@
 /* dunnctl purge: retention. Personal data of cases resolved long ago is
  * erased, old events keep only their ids, and old deliveries are folded
  * into per-day counts (dunning.report_daily) before they are deleted, so
- * the funnel report still adds them up. One transaction; a dry run is the
- * same transaction rolled back, so its counts are exact. */
+ * the funnel report still adds them up. The erasures are one transaction;
+ * the deliveries then go in batches of PURGE_BATCH rows, each folded and
+ * deleted in its own transaction, so no lock is held for long and
+ * autovacuum can keep up. A dry run is everything in one transaction,
+ * rolled back, so its counts are exact. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +59,8 @@ static const char SQL_EVENTS[] =
 static const char SQL_DELIVERIES[] =
 	"WITH old AS (\n"
 	"  SELECT id FROM dunning.deliveries\n"
-	"  WHERE created_at < $1 AND status NOT IN ('queued', 'sending') FOR UPDATE),\n"
+	"  WHERE created_at < $1 AND status NOT IN ('queued', 'sending')\n"
+	"  ORDER BY created_at LIMIT $2 FOR UPDATE),\n"
 	"unlink AS (\n"
 	"  UPDATE dunning.phone_tasks SET delivery_id = NULL\n"
 	"  WHERE delivery_id IN (SELECT id FROM old) RETURNING 1),\n"
@@ -88,6 +92,9 @@ static const struct purge_step steps[] = {
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
+/* Deliveries deleted per transaction. */
+#define PURGE_BATCH 10000
+
 static int exec_simple(struct ctl *c, const char *sql)
 {
 	PGresult *res = ctl_exec(c, sql, 0, NULL);
@@ -96,7 +103,35 @@ static int exec_simple(struct ctl *c, const char *sql)
 	return res ? 0 : -1;
 }
 
-/* Every step in one transaction; counts into out. 0 or -1 (rolled back). */
+/* Old deliveries, batch by batch (all at once for a dry run, inside its
+ * transaction). 0, or -1 with what was deleted so far committed and
+ * counted in out: each batch is whole, and the next run goes on. */
+static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
+{
+	char limit[16];
+	const char *params[2] = {cutoff, dry_run ? NULL : limit};
+	long long deleted = 0, folded = 0, n;
+	int rc = 0;
+
+	snprintf(limit, sizeof limit, "%d", PURGE_BATCH);
+	do {
+		PGresult *res = ctl_exec(c, SQL_DELIVERIES, 2, params);
+		if (!res) {
+			rc = -1;
+			break;
+		}
+		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		deleted += n;
+		folded += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		PQclear(res);
+	} while (!dry_run && n >= PURGE_BATCH);
+	json_object_set_new(out, "deliveries_deleted", json_integer(deleted));
+	json_object_set_new(out, "report_daily_rows", json_integer(folded));
+	return rc;
+}
+
+/* The erasures in one transaction, then the deliveries; counts into out.
+ * 0, -1 when nothing was changed, -2 when the deliveries stopped part way. */
 static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
 {
 	const char *params[1] = {cutoff};
@@ -112,15 +147,14 @@ static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out
 				    json_integer(strtoll(PQcmdTuples(res), NULL, 10)));
 		PQclear(res);
 	}
-	res = ctl_exec(c, SQL_DELIVERIES, 1, params);
-	if (!res)
-		goto fail;
-	json_object_set_new(out, "deliveries_deleted",
-			    json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-	json_object_set_new(out, "report_daily_rows",
-			    json_integer(strtoll(PQgetvalue(res, 0, 1), NULL, 10)));
-	PQclear(res);
-	return exec_simple(c, dry_run ? "ROLLBACK" : "COMMIT");
+	if (dry_run) {
+		if (purge_deliveries(c, cutoff, 1, out) != 0)
+			goto fail;
+		return exec_simple(c, "ROLLBACK");
+	}
+	if (exec_simple(c, "COMMIT") != 0)
+		return -1;
+	return purge_deliveries(c, cutoff, 0, out) == 0 ? 0 : -2;
 fail:
 	exec_simple(c, "ROLLBACK");
 	return -1;
@@ -154,7 +188,16 @@ int ctl_purge(struct ctl *c, int argc, char **argv)
 			dry_run);
 	if (!out)
 		return 1;
-	if (purge_run(c, cutoff, dry_run, out) != 0) {
+	switch (purge_run(c, cutoff, dry_run, out)) {
+	case 0:
+		break;
+	case -2:
+		fprintf(stderr, "dunnctl: purge stopped after deleting %lld deliveries; personal data "
+				"was erased, and the next run deletes the rest\n",
+			(long long)json_integer_value(json_object_get(out, "deliveries_deleted")));
+		json_decref(out);
+		return 1;
+	default:
 		fprintf(stderr, "dunnctl: purge failed; nothing was changed\n");
 		json_decref(out);
 		return 1;
