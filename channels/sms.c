@@ -6,49 +6,35 @@
  * Providers: "twilio" (form POST to /2010-04-01/Accounts/{sid}/Messages.json,
  * Basic auth) and "generic" (JSON POST to /messages, Bearer token).
  *
- * The curl <-> libevent glue lives in lib/curlev.c (shared with webhook).
- *
- * Flow control: at most max_inflight transfers run at once; messages past
- * that wait in a FIFO inside the module (up to max_queued more), so send()
- * only refuses (-1, the dispatcher retries a minute later) when even the
- * queue is full. Encoding and segments are decided before anything goes
- * on the wire: a message over max_segments fails, it is never cut. */
+ * Flow control, completion on the loop and close are lib/httpq.c's, the
+ * curl <-> libevent glue lib/curlev.c's (both shared with webhook).
+ * Encoding and segments are decided before anything goes on the wire: a
+ * message over max_segments fails, it is never cut. */
 #include <curl/curl.h>
-#include <errno.h>
-#include <event2/event.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "channel.h"
 #include "config.h"
-#include "curlev.h"
 #include "form.h"
+#include "httpq.h"
 #include "log.h"
 #include "sig.h"
 #include "smsseg.h"
 
 extern const struct channel_ops channel_module;
 
-#define SMS_CONNECT_TIMEOUT_MS 5000
-
 enum sms_provider { SMS_TWILIO, SMS_GENERIC };
 
 struct sms_xfer {
-	struct sms_xfer *next; /* queue or done list */
-	struct channel *ch;
-	int64_t delivery_id;
-	channel_done_fn done;
-	void *arg;
+	struct httpq_item q;   /* first: httpq hands it back */
 	char *body;            /* request body, owned */
 	char to_masked[32];
 	struct smsseg_info seg;
-	struct timespec started;
-	struct channel_result result;
 };
 
 struct channel {
@@ -60,81 +46,42 @@ struct channel {
 	char *webhook_secret;  /* generic webhooks; defaults to token */
 	char *from;
 	char *status_callback;
-	int max_segments, max_inflight, max_queued, timeout_ms;
-	struct curlev *cv;     /* transfers on the wire */
-	struct event *ev_done;
+	int max_segments;
+	struct httpq *q;
 	struct curl_slist *headers;
-	struct sms_xfer *queue, *queue_tail; /* accepted, not started */
-	struct sms_xfer *finished;           /* completed, callbacks pending */
-	size_t queued, inflight;             /* inflight = all accepted, not yet reported */
-	int closing;
 };
 
 static const char TWIML_EMPTY[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response></Response>";
 
-static void xfer_free(struct sms_xfer *x)
+/* httpq: after the done callback. */
+static void xfer_free(struct httpq_item *it)
 {
+	struct sms_xfer *x = (struct sms_xfer *)it;
+
 	free(x->body);
 	free(x);
 }
 
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
-/* ---- completion: results are handed back from an event, never from
- * inside send() or a curl callback. ---- */
-
-static void finish(struct channel *ch, struct sms_xfer *x, enum channel_status st)
-{
-	struct sms_xfer **tail = &ch->finished;
-
-	x->result.status = st;
-	x->result.delivery_id = x->delivery_id;
-	while (*tail)
-		tail = &(*tail)->next; /* keep completion order */
-	x->next = NULL;
-	*tail = x;
-	event_active(ch->ev_done, EV_READ, 0);
-}
-
-static void done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct channel *ch = arg;
-	struct sms_xfer *list = ch->finished, *x;
-
-	(void)fd;
-	(void)what;
-	ch->finished = NULL;
-	while ((x = list) != NULL) {
-		list = x->next;
-		ch->inflight--;
-		x->done(&x->result, x->arg);
-		xfer_free(x);
-	}
-}
-
 /* ---- the provider's answer ---- */
 
-static void log_result(const struct channel *ch, const struct sms_xfer *x, long code)
+/* httpq: log a result. */
+static void log_result(void *ctx, const struct httpq_item *it, long code)
 {
-	const struct channel_result *r = &x->result;
+	const struct channel *ch = ctx;
+	const struct sms_xfer *x = (const struct sms_xfer *)it;
+	const struct channel_result *r = &it->result;
 	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
 
 	if (r->status == CHANNEL_SENT)
 		log_info("sms", "event=sent channel=%s delivery=%" PRId64 " to=%s provider_id=%s "
 				"encoding=%s segments=%zu http=%ld ms=%ld",
-			 ch->instance, x->delivery_id, x->to_masked, r->provider_id,
+			 ch->instance, it->delivery_id, x->to_masked, r->provider_id,
 			 smsseg_encoding_name(x->seg.encoding), x->seg.segments, code,
-			 ms_since(&x->started));
+			 httpq_item_ms(it));
 	else
 		log_warn("sms", "event=%s channel=%s delivery=%" PRId64 " to=%s http=%ld "
 				"retry_after=%d error=\"%s\"",
-			 names[r->status], ch->instance, x->delivery_id, x->to_masked, code,
+			 names[r->status], ch->instance, it->delivery_id, x->to_masked, code,
 			 r->retry_after, r->error);
 }
 
@@ -165,10 +112,13 @@ static int twilio_bounce_code(const char *code)
 	return !strcmp(code, "21211") || !strcmp(code, "21610") || !strcmp(code, "21614");
 }
 
-static enum channel_status http_result(struct channel *ch, struct sms_xfer *x,
+/* httpq: what the provider's answer means. */
+static enum channel_status http_result(void *ctx, struct httpq_item *it,
 				       const struct curlev_result *cr)
 {
-	struct channel_result *r = &x->result;
+	const struct channel *ch = ctx;
+	struct channel_result *r = &it->result;
+	enum channel_status st;
 	long code = cr->code;
 	char pcode[32], pmsg[200];
 
@@ -186,104 +136,38 @@ static enum channel_status http_result(struct channel *ch, struct sms_xfer *x,
 	provider_error(cr, pcode, sizeof pcode, pmsg, sizeof pmsg);
 	snprintf(r->error, sizeof r->error, "http %ld%s%s%s%s", code, *pcode ? " code " : "", pcode,
 		 *pmsg ? ": " : "", pmsg);
-	if (code == 429 || code >= 500 || code == 408) {
-		r->retry_after = cr->retry_after;
-		return CHANNEL_RETRY;
-	}
-	if (code >= 400 && code < 500) {
-		if (ch->provider == SMS_TWILIO && twilio_bounce_code(pcode))
-			return CHANNEL_BOUNCE;
-		return CHANNEL_FAILED;
-	}
-	return CHANNEL_RETRY; /* 1xx/3xx: not an answer we understand */
-}
-
-static enum channel_status curl_result(struct sms_xfer *x, const struct curlev_result *cr)
-{
-	struct channel_result *r = &x->result;
-
-	if (cr->rc == CURLE_ABORTED_BY_CALLBACK) { /* curlev_abort() at close */
-		snprintf(r->error, sizeof r->error, "channel closed with the request in flight");
-		return CHANNEL_RETRY;
-	}
-	snprintf(r->error, sizeof r->error, "curl %d: %.200s", (int)cr->rc, cr->error);
-	switch (cr->rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_BAD_FUNCTION_ARGUMENT:
-		return CHANNEL_FAILED;
-	default: /* timeouts, refused, reset, TLS trouble: try again later */
-		return CHANNEL_RETRY;
-	}
-}
-
-static void start_queued(struct channel *ch);
-
-/* curlev: a transfer ended. */
-static void xfer_done(CURL *easy, const struct curlev_result *cr, void *arg)
-{
-	struct sms_xfer *x = arg;
-	struct channel *ch = x->ch;
-	enum channel_status st;
-
-	(void)easy;
-	if (cr->rc == CURLE_OK)
-		st = http_result(ch, x, cr);
-	else
-		st = curl_result(x, cr);
-	x->result.status = st;
-	log_result(ch, x, cr->code);
-	finish(ch, x, st);
-	start_queued(ch);
+	st = httpq_refusal(cr, r);
+	if (st == CHANNEL_FAILED && ch->provider == SMS_TWILIO && twilio_bounce_code(pcode))
+		return CHANNEL_BOUNCE;
+	return st;
 }
 
 /* ---- sending ---- */
 
-static int start_one(struct channel *ch, struct sms_xfer *x)
+/* httpq: the request for one message (httpq set the common options). */
+static int start_one(void *ctx, struct httpq_item *it, CURL *e)
 {
-	CURL *e = curl_easy_init();
+	const struct channel *ch = ctx;
+	const struct sms_xfer *x = (const struct sms_xfer *)it;
 
-	if (!e)
-		return -1;
 	curl_easy_setopt(e, CURLOPT_URL, ch->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "dunnd/" DUNN_VERSION);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, ch->headers);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->body));
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)SMS_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ch->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	if (ch->provider == SMS_TWILIO) {
 		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(e, CURLOPT_USERNAME, ch->account_sid);
 		curl_easy_setopt(e, CURLOPT_PASSWORD, ch->token);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &x->started);
-	if (curlev_add(ch->cv, e, xfer_done, x) != 0) {
-		curl_easy_cleanup(e);
-		return -1;
-	}
 	return 0;
 }
 
-/* Move queued messages onto the wire while there is room. */
-static void start_queued(struct channel *ch)
-{
-	while (ch->queue && curlev_inflight(ch->cv) < (size_t)ch->max_inflight && !ch->closing) {
-		struct sms_xfer *x = ch->queue;
-		ch->queue = x->next;
-		if (!ch->queue)
-			ch->queue_tail = NULL;
-		ch->queued--;
-		x->next = NULL;
-		if (start_one(ch, x) != 0) {
-			snprintf(x->result.error, sizeof x->result.error,
-				 "cannot start transfer: out of memory");
-			finish(ch, x, CHANNEL_RETRY);
-		}
-	}
-}
+static const struct httpq_ops sms_httpq = {
+	.start = start_one,
+	.answer = http_result,
+	.log = log_result,
+	.free = xfer_free,
+};
 
 static int e164_ok(const char *s)
 {
@@ -316,81 +200,63 @@ static char *build_body(const struct channel *ch, const char *to, const char *te
 static int sms_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done, void *arg)
 {
 	struct sms_xfer *x;
+	struct channel_result *r;
 	char *text;
 	size_t len;
 
-	if (ch->closing ||
-	    (curlev_inflight(ch->cv) >= (size_t)ch->max_inflight &&
-	     ch->queued >= (size_t)ch->max_queued))
+	if (httpq_full(ch->q))
 		return -1;
 	x = calloc(1, sizeof *x);
 	if (!x)
 		return -1;
-	x->ch = ch;
-	x->delivery_id = m->delivery_id;
-	x->done = done;
-	x->arg = arg;
+	httpq_item_init(&x->q, m, done, arg);
 	log_mask_phone(m->to_addr, x->to_masked, sizeof x->to_masked);
-	clock_gettime(CLOCK_MONOTONIC, &x->started);
+	r = &x->q.result;
 	/* Templates end with a newline; it would cost a character. */
 	len = m->text ? strlen(m->text) : 0;
 	while (len > 0 && (m->text[len - 1] == '\n' || m->text[len - 1] == '\r' ||
 			   m->text[len - 1] == ' '))
 		len--;
-	ch->inflight++;
 	if (!e164_ok(m->to_addr)) {
-		snprintf(x->result.error, sizeof x->result.error,
-			 "recipient is not an E.164 number");
-		finish(ch, x, CHANNEL_FAILED);
-		log_result(ch, x, 0);
+		snprintf(r->error, sizeof r->error, "recipient is not an E.164 number");
+		httpq_reject(ch->q, &x->q, CHANNEL_FAILED);
 		return 0;
 	}
 	if (len == 0 || smsseg_count(m->text, len, &x->seg) != 0) {
-		snprintf(x->result.error, sizeof x->result.error,
+		snprintf(r->error, sizeof r->error,
 			 len ? "message text is not valid UTF-8" : "message text is empty");
-		finish(ch, x, CHANNEL_FAILED);
-		log_result(ch, x, 0);
+		httpq_reject(ch->q, &x->q, CHANNEL_FAILED);
 		return 0;
 	}
 	if (x->seg.segments > (size_t)ch->max_segments) {
-		snprintf(x->result.error, sizeof x->result.error,
+		snprintf(r->error, sizeof r->error,
 			 "message needs %zu segments (%s, %zu units), max_segments is %d",
 			 x->seg.segments, smsseg_encoding_name(x->seg.encoding), x->seg.units,
 			 ch->max_segments);
-		finish(ch, x, CHANNEL_FAILED);
-		log_result(ch, x, 0);
+		httpq_reject(ch->q, &x->q, CHANNEL_FAILED);
 		return 0;
 	}
 	text = strndup(m->text, len);
 	x->body = text ? build_body(ch, m->to_addr, text, m->delivery_id) : NULL;
 	free(text);
 	if (!x->body) {
-		ch->inflight--;
-		xfer_free(x);
+		xfer_free(&x->q);
 		return -1;
 	}
-	if (ch->queue_tail)
-		ch->queue_tail->next = x;
-	else
-		ch->queue = x;
-	ch->queue_tail = x;
-	ch->queued++;
-	start_queued(ch);
+	httpq_push(ch->q, &x->q);
 	return 0;
 }
 
 static size_t sms_inflight(const struct channel *ch)
 {
-	return ch->inflight;
+	return httpq_inflight(ch->q);
 }
 
 /* ---- setup ---- */
 
 static void sms_free(struct channel *ch)
 {
-	curlev_free(ch->cv);
-	if (ch->ev_done)
-		event_free(ch->ev_done);
+	httpq_close(ch->q);
 	curl_slist_free_all(ch->headers);
 	free(ch->instance);
 	free(ch->url);
@@ -404,22 +270,6 @@ static void sms_free(struct channel *ch)
 	free(ch->from);
 	free(ch->status_callback);
 	free(ch);
-}
-
-/* An optional positive integer key; -1 (with err) when present but bad. */
-static int conf_int(json_t *conf, const char *key, int def, int min, int max, const char *inst,
-		    char *err, size_t errlen)
-{
-	json_t *v = json_object_get(conf, key);
-
-	if (!v)
-		return def;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		snprintf(err, errlen, "channel '%s': '%s' must be an integer from %d to %d", inst,
-			 key, min, max);
-		return -1;
-	}
-	return (int)json_integer_value(v);
 }
 
 static char *join_url(const char *base, const char *path)
@@ -481,6 +331,7 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	const char *tokf = json_string_value(json_object_get(conf, "auth_token_file"));
 	const char *whf = json_string_value(json_object_get(conf, "webhook_secret_file"));
 	const char *from = json_string_value(json_object_get(conf, "from"));
+	struct httpq_limits lim;
 	char why[160];
 
 	ch = calloc(1, sizeof *ch);
@@ -538,21 +389,17 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 					       "/webhooks/sms/status");
 	}
 	ch->from = strdup(from);
-	ch->max_segments = conf_int(conf, "max_segments", 6, 1, 10, instance, err, errlen);
-	ch->max_inflight = conf_int(conf, "max_inflight", 64, 1, 4096, instance, err, errlen);
-	ch->max_queued = conf_int(conf, "max_queued", 4096, 0, 1 << 20, instance, err, errlen);
-	ch->timeout_ms = conf_int(conf, "timeout_ms", 10000, 100, 600000, instance, err, errlen);
-	if (ch->max_segments < 0 || ch->max_inflight < 0 || ch->max_queued < 0 || ch->timeout_ms < 0)
+	ch->max_segments =
+		config_channel_int(conf, "max_segments", 6, 1, 10, instance, err, errlen);
+	if (httpq_limits_read(conf, instance, 64, &lim, err, errlen) != 0 || ch->max_segments < 0)
 		goto fail;
 	if (!ch->instance || !ch->url || !ch->status_callback || !ch->from ||
 	    setup_headers(ch) != 0) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	/* A warm connection for every transfer that may run at once. */
-	ch->cv = curlev_new(env->base, (long)ch->max_inflight);
-	ch->ev_done = event_new(env->base, -1, 0, done_cb, ch);
-	if (!ch->cv || !ch->ev_done) {
+	ch->q = httpq_new(env->base, &lim, &sms_httpq, ch);
+	if (!ch->q) {
 		snprintf(err, errlen, "channel '%s': cannot set up curl", instance);
 		goto fail;
 	}
@@ -560,27 +407,6 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 fail:
 	sms_free(ch);
 	return NULL;
-}
-
-/* Stop accepting; give transfers on the wire up to timeout_ms to finish
- * (the loop may be gone, so curl polls by itself), report the rest as
- * retries, and free everything. */
-static void sms_close(struct channel *ch)
-{
-	struct sms_xfer *x;
-
-	ch->closing = 1;
-	while ((x = ch->queue) != NULL) {
-		ch->queue = x->next;
-		ch->queued--;
-		snprintf(x->result.error, sizeof x->result.error, "channel closed before sending");
-		finish(ch, x, CHANNEL_RETRY);
-	}
-	ch->queue_tail = NULL;
-	if (curlev_drain(ch->cv, ch->timeout_ms) > 0)
-		curlev_abort(ch->cv); /* each reported as a retry by xfer_done */
-	done_cb(-1, 0, ch);
-	sms_free(ch);
 }
 
 /* ---- provider callbacks ---- */
@@ -758,6 +584,6 @@ const struct channel_ops channel_module = {
 	.init = sms_init,
 	.send = sms_send,
 	.inflight = sms_inflight,
-	.close = sms_close,
+	.close = sms_free, /* httpq_close() first reports every message still held */
 	.webhook = sms_webhook,
 };

@@ -10,10 +10,10 @@
  * the body's "reference" is the delivery id too, so a vendor can drop a
  * message we send again after a lost answer.
  *
- * Flow control as in sms: max_inflight on the wire, up to max_queued more
- * wait inside the module, send() refuses only past both. */
+ * Flow control (max_inflight on the wire, up to max_queued more wait,
+ * send() refuses only past both), completion on the loop and close are
+ * lib/httpq.c's, shared with sms. */
 #include <curl/curl.h>
-#include <event2/event.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -24,27 +24,20 @@
 
 #include "channel.h"
 #include "config.h"
-#include "curlev.h"
+#include "httpq.h"
 #include "log.h"
 #include "sig.h"
 #include "tz.h"
 
 extern const struct channel_ops channel_module;
 
-#define WH_CONNECT_TIMEOUT_MS 5000
 #define WH_SECRET_MIN 16   /* bytes, as http.webhook_secret_file */
 #define WH_ERROR_BODY 200  /* bytes of a refusal kept in last_error */
 
 struct wh_xfer {
-	struct wh_xfer *next; /* queue or done list */
-	struct channel *ch;
-	int64_t delivery_id;
-	channel_done_fn done;
-	void *arg;
+	struct httpq_item q;        /* first: httpq hands it back */
 	char *body;                 /* request body, owned */
 	struct curl_slist *headers; /* this request's, owned */
-	struct timespec started;
-	struct channel_result result;
 };
 
 struct channel {
@@ -52,75 +45,34 @@ struct channel {
 	char *url;
 	char *secret;               /* HMAC key, never logged */
 	struct curl_slist *headers; /* static: ours, the token's, the configured ones */
-	int max_inflight, max_queued, timeout_ms;
-	struct curlev *cv;
-	struct event *ev_done;
-	struct wh_xfer *queue, *queue_tail; /* accepted, not started */
-	struct wh_xfer *finished;           /* completed, callbacks pending */
-	size_t queued, inflight;            /* inflight = all accepted, not yet reported */
-	int closing;
+	struct httpq *q;
 };
 
-static void xfer_free(struct wh_xfer *x)
+/* httpq: after the done callback. */
+static void xfer_free(struct httpq_item *it)
 {
+	struct wh_xfer *x = (struct wh_xfer *)it;
+
 	free(x->body);
 	curl_slist_free_all(x->headers);
 	free(x);
 }
 
-static long ms_since(const struct timespec *t0)
+/* httpq: log a result. */
+static void log_result(void *ctx, const struct httpq_item *it, long code)
 {
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
-}
-
-/* ---- completion: results are handed back from an event, never from
- * inside send() or a curl callback. ---- */
-
-static void finish(struct channel *ch, struct wh_xfer *x, enum channel_status st)
-{
-	struct wh_xfer **tail = &ch->finished;
-
-	x->result.status = st;
-	x->result.delivery_id = x->delivery_id;
-	while (*tail)
-		tail = &(*tail)->next; /* keep completion order */
-	x->next = NULL;
-	*tail = x;
-	event_active(ch->ev_done, EV_READ, 0);
-}
-
-static void done_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct channel *ch = arg;
-	struct wh_xfer *list = ch->finished, *x;
-
-	(void)fd;
-	(void)what;
-	ch->finished = NULL;
-	while ((x = list) != NULL) {
-		list = x->next;
-		ch->inflight--;
-		x->done(&x->result, x->arg);
-		xfer_free(x);
-	}
-}
-
-static void log_result(const struct channel *ch, const struct wh_xfer *x, long code)
-{
-	const struct channel_result *r = &x->result;
+	const struct channel *ch = ctx;
+	const struct channel_result *r = &it->result;
 	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
 
 	if (r->status == CHANNEL_SENT)
 		log_info("webhook", "event=sent channel=%s delivery=%" PRId64 " provider_id=%s "
 				    "http=%ld ms=%ld",
-			 ch->instance, x->delivery_id, r->provider_id, code, ms_since(&x->started));
+			 ch->instance, it->delivery_id, r->provider_id, code, httpq_item_ms(it));
 	else
 		log_warn("webhook", "event=%s channel=%s delivery=%" PRId64 " http=%ld "
 				    "retry_after=%d error=\"%s\"",
-			 names[r->status], ch->instance, x->delivery_id, code, r->retry_after,
+			 names[r->status], ch->instance, it->delivery_id, code, r->retry_after,
 			 r->error);
 }
 
@@ -142,11 +94,14 @@ static void snippet(char *dst, size_t dstlen, const char *s, size_t len, size_t 
 	dst[n] = '\0';
 }
 
-static enum channel_status http_result(struct wh_xfer *x, const struct curlev_result *cr)
+/* httpq: what the vendor's answer means. */
+static enum channel_status http_result(void *ctx, struct httpq_item *it,
+				       const struct curlev_result *cr)
 {
-	struct channel_result *r = &x->result;
+	struct channel_result *r = &it->result;
 	char text[WH_ERROR_BODY + 1];
 
+	(void)ctx;
 	if (cr->code >= 200 && cr->code < 300) {
 		json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
 		json_t *id = json_object_get(j, "id");
@@ -163,49 +118,7 @@ static enum channel_status http_result(struct wh_xfer *x, const struct curlev_re
 	}
 	snippet(text, sizeof text, cr->body, cr->body_len, WH_ERROR_BODY);
 	snprintf(r->error, sizeof r->error, "http %ld%s%s", cr->code, *text ? ": " : "", text);
-	if (cr->code == 429 || cr->code >= 500 || cr->code == 408) {
-		r->retry_after = cr->retry_after;
-		return CHANNEL_RETRY;
-	}
-	if (cr->code >= 400)
-		return CHANNEL_FAILED;
-	return CHANNEL_RETRY; /* 1xx/3xx: not an answer we understand */
-}
-
-static enum channel_status curl_result(struct wh_xfer *x, const struct curlev_result *cr)
-{
-	struct channel_result *r = &x->result;
-
-	if (cr->rc == CURLE_ABORTED_BY_CALLBACK) { /* curlev_abort() at close */
-		snprintf(r->error, sizeof r->error, "channel closed with the request in flight");
-		return CHANNEL_RETRY;
-	}
-	snprintf(r->error, sizeof r->error, "curl %d: %.200s", (int)cr->rc, cr->error);
-	switch (cr->rc) {
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_BAD_FUNCTION_ARGUMENT:
-		return CHANNEL_FAILED;
-	default: /* timeouts, refused, reset, TLS trouble: try again later */
-		return CHANNEL_RETRY;
-	}
-}
-
-static void start_queued(struct channel *ch);
-
-/* curlev: a transfer ended. */
-static void xfer_done(CURL *easy, const struct curlev_result *cr, void *arg)
-{
-	struct wh_xfer *x = arg;
-	struct channel *ch = x->ch;
-	enum channel_status st;
-
-	(void)easy;
-	st = cr->rc == CURLE_OK ? http_result(x, cr) : curl_result(x, cr);
-	x->result.status = st;
-	log_result(ch, x, cr->code);
-	finish(ch, x, st);
-	start_queued(ch);
+	return httpq_refusal(cr, r);
 }
 
 /* ---- sending ---- */
@@ -233,7 +146,7 @@ static struct curl_slist *request_headers(const struct channel *ch, const struct
 	if (!(t = curl_slist_append(h, line)))
 		goto fail;
 	h = t;
-	snprintf(line, sizeof line, "Idempotency-Key: dunnd-%" PRId64, x->delivery_id);
+	snprintf(line, sizeof line, "Idempotency-Key: dunnd-%" PRId64, x->q.delivery_id);
 	if (!(t = curl_slist_append(h, line)))
 		goto fail;
 	return t;
@@ -242,49 +155,28 @@ fail:
 	return NULL;
 }
 
-static int start_one(struct channel *ch, struct wh_xfer *x)
+/* httpq: the request for one message (httpq set the common options). */
+static int start_one(void *ctx, struct httpq_item *it, CURL *e)
 {
-	CURL *e;
+	const struct channel *ch = ctx;
+	struct wh_xfer *x = (struct wh_xfer *)it;
 
 	x->headers = request_headers(ch, x);
-	if (!x->headers || !(e = curl_easy_init()))
+	if (!x->headers)
 		return -1;
 	curl_easy_setopt(e, CURLOPT_URL, ch->url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "dunnd/" DUNN_VERSION);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, x->body);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(x->body));
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)WH_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)ch->timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	clock_gettime(CLOCK_MONOTONIC, &x->started);
-	if (curlev_add(ch->cv, e, xfer_done, x) != 0) {
-		curl_easy_cleanup(e);
-		return -1;
-	}
 	return 0;
 }
 
-/* Move queued messages onto the wire while there is room. */
-static void start_queued(struct channel *ch)
-{
-	while (ch->queue && curlev_inflight(ch->cv) < (size_t)ch->max_inflight && !ch->closing) {
-		struct wh_xfer *x = ch->queue;
-		ch->queue = x->next;
-		if (!ch->queue)
-			ch->queue_tail = NULL;
-		ch->queued--;
-		x->next = NULL;
-		if (start_one(ch, x) != 0) {
-			snprintf(x->result.error, sizeof x->result.error,
-				 "cannot start transfer: out of memory");
-			finish(ch, x, CHANNEL_RETRY);
-		}
-	}
-}
+static const struct httpq_ops wh_httpq = {
+	.start = start_one,
+	.answer = http_result,
+	.log = log_result,
+	.free = xfer_free,
+};
 
 /* The document a vendor gets. Caller frees. */
 static char *build_body(const struct channel_msg *m)
@@ -314,57 +206,43 @@ static char *build_body(const struct channel_msg *m)
 static int wh_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done, void *arg)
 {
 	struct wh_xfer *x;
+	struct channel_result *r;
 
-	if (ch->closing || (curlev_inflight(ch->cv) >= (size_t)ch->max_inflight &&
-			    ch->queued >= (size_t)ch->max_queued))
+	if (httpq_full(ch->q))
 		return -1;
 	x = calloc(1, sizeof *x);
 	if (!x)
 		return -1;
-	x->ch = ch;
-	x->delivery_id = m->delivery_id;
-	x->done = done;
-	x->arg = arg;
-	clock_gettime(CLOCK_MONOTONIC, &x->started);
-	ch->inflight++;
+	httpq_item_init(&x->q, m, done, arg);
+	r = &x->q.result;
 	if (!m->to_addr || !*m->to_addr || !m->text || !*m->text) {
-		snprintf(x->result.error, sizeof x->result.error,
+		snprintf(r->error, sizeof r->error,
 			 m->text && *m->text ? "no recipient address" : "message text is empty");
-		finish(ch, x, CHANNEL_FAILED);
-		log_result(ch, x, 0);
+		httpq_reject(ch->q, &x->q, CHANNEL_FAILED);
 		return 0;
 	}
 	/* NULL for text that is not UTF-8, too (jansson refuses it). */
 	x->body = build_body(m);
 	if (!x->body) {
-		snprintf(x->result.error, sizeof x->result.error,
+		snprintf(r->error, sizeof r->error,
 			 "cannot encode the message as JSON (not UTF-8?)");
-		finish(ch, x, CHANNEL_FAILED);
-		log_result(ch, x, 0);
+		httpq_reject(ch->q, &x->q, CHANNEL_FAILED);
 		return 0;
 	}
-	if (ch->queue_tail)
-		ch->queue_tail->next = x;
-	else
-		ch->queue = x;
-	ch->queue_tail = x;
-	ch->queued++;
-	start_queued(ch);
+	httpq_push(ch->q, &x->q);
 	return 0;
 }
 
 static size_t wh_inflight(const struct channel *ch)
 {
-	return ch->inflight;
+	return httpq_inflight(ch->q);
 }
 
 /* ---- setup ---- */
 
 static void wh_free(struct channel *ch)
 {
-	curlev_free(ch->cv);
-	if (ch->ev_done)
-		event_free(ch->ev_done);
+	httpq_close(ch->q);
 	if (ch->headers) { /* the Authorization line holds a token */
 		for (struct curl_slist *s = ch->headers; s; s = s->next)
 			explicit_bzero(s->data, strlen(s->data));
@@ -376,22 +254,6 @@ static void wh_free(struct channel *ch)
 		explicit_bzero(ch->secret, strlen(ch->secret));
 	free(ch->secret);
 	free(ch);
-}
-
-/* An optional integer key; -1 (with err) when present but bad. */
-static int conf_int(json_t *conf, const char *key, int def, int min, int max, const char *inst,
-		    char *err, size_t errlen)
-{
-	json_t *v = json_object_get(conf, key);
-
-	if (!v)
-		return def;
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-		snprintf(err, errlen, "channel '%s': '%s' must be an integer from %d to %d", inst,
-			 key, min, max);
-		return -1;
-	}
-	return (int)json_integer_value(v);
 }
 
 static int header_name_ok(const char *s)
@@ -506,6 +368,7 @@ static struct channel *wh_init(const char *instance, json_t *conf, const struct 
 	const char *secf = json_string_value(json_object_get(conf, "secret_file"));
 	const char *tokf = json_string_value(json_object_get(conf, "auth_token_file"));
 	char why[160], *token = NULL;
+	struct httpq_limits lim;
 	struct channel *ch = calloc(1, sizeof *ch);
 
 	if (!ch || !(ch->instance = strdup(instance))) {
@@ -536,18 +399,13 @@ static struct channel *wh_init(const char *instance, json_t *conf, const struct 
 			goto fail;
 		}
 	}
-	ch->max_inflight = conf_int(conf, "max_inflight", 16, 1, 4096, instance, err, errlen);
-	ch->max_queued = conf_int(conf, "max_queued", 4096, 0, 1 << 20, instance, err, errlen);
-	ch->timeout_ms = conf_int(conf, "timeout_ms", 10000, 100, 600000, instance, err, errlen);
-	if (ch->max_inflight < 0 || ch->max_queued < 0 || ch->timeout_ms < 0)
+	if (httpq_limits_read(conf, instance, 16, &lim, err, errlen) != 0)
 		goto fail;
 	if (setup_headers(ch, json_object_get(conf, "headers"), token, err, errlen) != 0)
 		goto fail;
 	ch->url = strdup(url);
-	/* A warm connection for every transfer that may run at once. */
-	ch->cv = curlev_new(env->base, (long)ch->max_inflight);
-	ch->ev_done = event_new(env->base, -1, 0, done_cb, ch);
-	if (!ch->url || !ch->cv || !ch->ev_done) {
+	ch->q = httpq_new(env->base, &lim, &wh_httpq, ch);
+	if (!ch->url || !ch->q) {
 		snprintf(err, errlen, "channel '%s': cannot set up curl", instance);
 		goto fail;
 	}
@@ -564,27 +422,6 @@ fail:
 	return NULL;
 }
 
-/* Stop accepting; give transfers on the wire up to timeout_ms to finish
- * (the loop may be gone, so curl polls by itself), report the rest as
- * retries, and free everything. */
-static void wh_close(struct channel *ch)
-{
-	struct wh_xfer *x;
-
-	ch->closing = 1;
-	while ((x = ch->queue) != NULL) {
-		ch->queue = x->next;
-		ch->queued--;
-		snprintf(x->result.error, sizeof x->result.error, "channel closed before sending");
-		finish(ch, x, CHANNEL_RETRY);
-	}
-	ch->queue_tail = NULL;
-	if (curlev_drain(ch->cv, ch->timeout_ms) > 0)
-		curlev_abort(ch->cv); /* each reported as a retry by xfer_done */
-	done_cb(-1, 0, ch);
-	wh_free(ch);
-}
-
 const struct channel_ops channel_module = {
 	.name = "webhook",
 	.abi = CHANNEL_ABI,
@@ -592,5 +429,5 @@ const struct channel_ops channel_module = {
 	.init = wh_init,
 	.send = wh_send,
 	.inflight = wh_inflight,
-	.close = wh_close,
+	.close = wh_free, /* httpq_close() first reports every message still held */
 };

@@ -48,6 +48,21 @@ char *config_read_secret(const char *dir, const char *file)
 	return strdup(buf);
 }
 
+int config_channel_int(json_t *conf, const char *key, int def, int min, int max,
+		       const char *instance, char *err, size_t errlen)
+{
+	json_t *v = json_object_get(conf, key);
+
+	if (!v)
+		return def;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+		snprintf(err, errlen, "channel '%s': '%s' must be an integer from %d to %d",
+			 instance, key, min, max);
+		return -1;
+	}
+	return (int)json_integer_value(v);
+}
+
 void config_free(struct config *c)
 {
 	if (!c)

@@ -52,5 +52,10 @@ char *config_relpath(const char *dir, const char *path);
  * looked up in $CREDENTIALS_DIRECTORY first. Trailing newline stripped.
  * Caller frees. NULL if unreadable. */
 char *config_read_secret(const char *dir, const char *file);
+/* An optional integer key of a channel module's object: def when absent;
+ * -1 with a reason naming instance when not an integer from min to max
+ * (so min must not be negative). */
+int config_channel_int(json_t *conf, const char *key, int def, int min, int max,
+		       const char *instance, char *err, size_t errlen);
 
 #endif
