@@ -63,7 +63,7 @@ UNIT_SRC  = $(wildcard tests/unit/check_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 INTEG_SRC = $(wildcard tests/integration/check_*.c)
 INTEG_BIN = $(INTEG_SRC:tests/integration/%.c=$(B)/tests/%)
-TEST_HELPER = $(B)/tests/testutil.o $(B)/tests/tudaemon.o
+TEST_HELPER = $(B)/tests/testutil.o $(B)/tests/tudaemon.o $(B)/tests/tuhttp.o
 
 all: $(B)/dunnd $(B)/dunnctl $(MOD_SO)
 

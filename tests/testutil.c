@@ -6,9 +6,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static char *last_output;
+
+const char tu_ny_seoul_accounts[] =
+	"account_ref,name,email,phone,locale,timezone,segment\n"
+	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
+	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n";
+const char tu_ny_seoul_invoices[] =
+	"invoice_ref,account_ref,amount,currency,due_date,description\n"
+	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n";
 
 const char *tu_env(const char *name)
 {
@@ -272,4 +282,163 @@ char *tu_mail_rcpt(int i)
 	json_decref(j);
 	free(eml);
 	return out;
+}
+
+int tu_mail_for(const char *addr)
+{
+	for (int i = 1; i <= tu_mail_count(); i++) {
+		char *r = tu_mail_rcpt(i);
+		int hit = strcmp(r, addr) == 0;
+		free(r);
+		if (hit)
+			return i;
+	}
+	return 0;
+}
+
+void tu_migrate(const char *cfg)
+{
+	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+}
+
+void tu_import(const char *cfg, const char *dir, const char *accounts, const char *invoices)
+{
+	free(tu_file(dir, "accounts.csv", accounts));
+	free(tu_file(dir, "invoices.csv", invoices));
+	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0, "%s",
+		      tu_output());
+	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0, "%s",
+		      tu_output());
+}
+
+PGconn *tu_book_db(const char *cfg, const char *dir, const char *conninfo, const char *accounts,
+		   const char *invoices)
+{
+	tu_migrate(cfg);
+	tu_import(cfg, dir, accounts, invoices);
+	return tu_connect(conninfo);
+}
+
+void tu_import_named(const char *cfg, const char *dir, const char *name)
+{
+	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/%s-accounts.csv", cfg, dir, name) == 0,
+		      "%s", tu_output());
+	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/%s-invoices.csv", cfg, dir, name) == 0,
+		      "%s", tu_output());
+}
+
+double tu_now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+double tu_run_once(const char *cfg, const char *at)
+{
+	double t = tu_now_s();
+	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
+
+	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+	return tu_now_s() - t;
+}
+
+void tu_teardown(PGconn *db, char *dir, char *cfg, char *conninfo)
+{
+	if (db)
+		PQfinish(db);
+	free(dir);
+	free(cfg);
+	free(conninfo);
+}
+
+int tu_wait_port(const char *file, int ms)
+{
+	for (int waited = 0;; waited += 50) {
+		FILE *f = fopen(file, "r");
+		int port = 0;
+
+		if (f) {
+			if (fscanf(f, "%d", &port) != 1)
+				port = 0;
+			fclose(f);
+		}
+		if (port > 0 || waited >= ms)
+			return port > 0 ? port : 0;
+		usleep(50000);
+	}
+}
+
+int tu_run(Suite *s)
+{
+	SRunner *sr = srunner_create(s);
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
+
+const char *tu_jstr(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+
+	ck_assert_msg(v != NULL, "no string '%s'", k);
+	return v;
+}
+
+void tu_seed_sent(PGconn *db)
+{
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.accounts (external_ref, name, email, phone)\n"
+		     "VALUES ('A-1', 'Alice', 'alice@customer.test', '+15550001111');\n"
+		     "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
+		     "SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;\n"
+		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,\n"
+		     "  template, status, next_attempt_at, created_at, provider_message_id, sent_at)\n"
+		     "SELECT c.id, c.account_id, 1, s.step, s.ch, 'gentle', 'sent',\n"
+		     "       now() + interval '30 days', now(), s.pid, now()\n"
+		     "FROM dunning.cases c, (VALUES (1, 'sms', 'SM-1'), (2, 'sms', 'SM-2'),\n"
+		     "                              (3, 'email', 'EM-1')) s(step, ch, pid)"));
+}
+
+char *tu_delivery(PGconn *db, const char *ref, const char *col)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT coalesce(%s::text, '') FROM dunning.deliveries d JOIN dunning.accounts a "
+		 "ON a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
+		 col, ref);
+	return tu_qstr(db, sql);
+}
+
+void tu_assert_delivery(PGconn *db, const char *ref, const char *col, const char *want)
+{
+	char *v = tu_delivery(db, ref, col);
+
+	ck_assert_msg(strcmp(v, want) == 0, "%s %s = '%s', want '%s'", ref, col, v, want);
+	free(v);
+}
+
+void tu_assert_error_has(PGconn *db, const char *ref, const char *needle)
+{
+	char *v = tu_delivery(db, ref, "last_error");
+
+	ck_assert_msg(strstr(v, needle) != NULL, "%s last_error '%s' lacks '%s'", ref, v, needle);
+	free(v);
+}
+
+long long tu_next_attempt_in(PGconn *db, const char *ref, long long t0)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT extract(epoch FROM d.next_attempt_at)::bigint - %lld "
+		 "FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id "
+		 "WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
+		 t0, ref);
+	return tu_qint(db, sql);
 }

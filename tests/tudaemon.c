@@ -85,6 +85,30 @@ void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
 	free(bin);
 }
 
+int tud_start_http(struct tud *t, const char *dir, const char *cfg, const char *const *env)
+{
+	const char *all[16];
+	char *pf = NULL, *kv = NULL;
+	size_t n = 0;
+	int port;
+
+	ck_assert(asprintf(&pf, "%s/http.port", dir) > 0);
+	ck_assert(asprintf(&kv, "DUNND_HTTP_PORT_FILE=%s", pf) > 0);
+	unlink(pf);
+	all[n++] = kv;
+	for (; env && *env; env++) {
+		ck_assert(n < sizeof all / sizeof all[0] - 1);
+		all[n++] = *env;
+	}
+	all[n] = NULL;
+	tud_start(t, dir, cfg, 0, all);
+	port = tu_wait_port(pf, 30000);
+	ck_assert_msg(port > 0, "dunnd wrote no port (log %s)", t->log);
+	free(kv);
+	free(pf);
+	return port;
+}
+
 char *tud_recv(struct tud *t, int ms)
 {
 	struct pollfd p = {.fd = t->nfd, .events = POLLIN};

@@ -9,8 +9,6 @@
 #include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +23,7 @@
 
 #include "testutil.h"
 #include "tudaemon.h"
+#include "tuhttp.h"
 
 #define SECRET "abuse-webhook-secret-0123456789"
 #define TOKEN "abuse-twilio-token-0123456789"
@@ -34,18 +33,10 @@
 #define TIMEOUT_S 3   /* http.timeout_s of this daemon */
 #define KINDS 18
 
-static char *dir, *cfg, *conninfo, *portfile;
+static char *dir, *cfg, *conninfo;
 static PGconn *db;
 static struct tud d;
 static int port;
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A blocking socket to the daemon with generous timeouts; -1 on failure. */
 static int dial(void)
@@ -97,36 +88,6 @@ static int raw(const char *data, size_t len, int read_reply)
 	return code;
 }
 
-static void hmac_hex(const char *key, const char *msg, char hex[65])
-{
-	unsigned char mac[32];
-	unsigned int maclen = 0;
-
-	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), mac,
-	     &maclen);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-}
-
-/* A generic webhook POST signed with key at ts (key NULL: unsigned). */
-static char *signed_post(const char *path, const char *body, const char *key, long long ts)
-{
-	char hex[65], *msg = NULL, *req = NULL, sig[96] = "";
-
-	ck_assert(asprintf(&msg, "%lld.%s", ts, body) > 0);
-	if (key) {
-		hmac_hex(key, msg, hex);
-		snprintf(sig, sizeof sig, "X-Dunn-Signature: sha256=%s\r\n", hex);
-	}
-	ck_assert(asprintf(&req,
-			   "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-			   "Content-Type: application/json\r\nX-Dunn-Timestamp: %lld\r\n%s"
-			   "Content-Length: %zu\r\n\r\n%s",
-			   path, ts, sig, strlen(body), body) > 0);
-	free(msg);
-	return req;
-}
-
 /* A complete POST with a correct Content-Length (caller frees). */
 static char *post_req(const char *path, const char *headers, const char *ctype, const char *body)
 {
@@ -169,7 +130,7 @@ static char *hostile(int i, size_t *len)
 				       "\r\n{\"from\":\"+15550001111\",\"body\":\"STOP") > 0);
 		break;
 	case 3: /* unsigned STOP */
-		r = signed_post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
+		r = tu_signed_post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
 				NULL, now);
 		break;
 	case 4: /* well-formed but wrong signature */
@@ -180,7 +141,7 @@ static char *hostile(int i, size_t *len)
 		free(big);
 		break;
 	case 5: /* correctly signed, an hour old */
-		r = signed_post("/webhooks/email/events",
+		r = tu_signed_post("/webhooks/email/events",
 				"{\"type\":\"bounce\",\"address\":\"alice@customer.test\"}", SECRET,
 				now - 3600);
 		break;
@@ -239,7 +200,7 @@ static char *hostile(int i, size_t *len)
 		free(big);
 		break;
 	case 16: /* signed with the wrong key */
-		r = signed_post("/webhooks/sms/inbound",
+		r = tu_signed_post("/webhooks/sms/inbound",
 				"{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
 				"not-the-secret-0123456789", now);
 		break;
@@ -249,7 +210,7 @@ static char *hostile(int i, size_t *len)
 		memset(big, '[', 2000);
 		memset(big + 2000, ']', 2000);
 		big[4000] = '\0';
-		r = signed_post("/webhooks/sms/status", i % 2 ? "[1,2,3]" : big, NULL, now);
+		r = tu_signed_post("/webhooks/sms/status", i % 2 ? "[1,2,3]" : big, NULL, now);
 		free(big);
 		break;
 	}
@@ -284,10 +245,10 @@ static void *load_thread(void *arg)
 static double healthz(int *code)
 {
 	static const char ask[] = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
-	double t0 = now_s();
+	double t0 = tu_now_s();
 
 	*code = raw(ask, sizeof ask - 1, 1);
-	return now_s() - t0;
+	return tu_now_s() - t0;
 }
 
 static long rss_kib(pid_t pid)
@@ -349,43 +310,18 @@ static void write_config(void)
 	cfg = base;
 }
 
-static int read_port(void)
-{
-	FILE *f = fopen(portfile, "r");
-	int p = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &p) != 1)
-			p = 0;
-		fclose(f);
-	}
-	return p;
-}
-
 static void setup(void)
 {
-	char *env_port = NULL, *env_asan = NULL;
+	char *env_asan = NULL;
 	int code = 0;
 
 	signal(SIGPIPE, SIG_IGN);
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("abuse");
 	write_config();
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	db = tu_connect(conninfo);
-	PQclear(tu_q(db,
-		     "INSERT INTO dunning.accounts (external_ref, name, email, phone)\n"
-		     "VALUES ('A-1', 'Alice', 'alice@customer.test', '+15550001111');\n"
-		     "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
-		     "SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;\n"
-		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,\n"
-		     "  template, status, next_attempt_at, created_at, provider_message_id, sent_at)\n"
-		     "SELECT c.id, c.account_id, 1, s.step, s.ch, 'gentle', 'sent',\n"
-		     "       now() + interval '30 days', now(), s.pid, now()\n"
-		     "FROM dunning.cases c, (VALUES (1, 'sms', 'SM-1'), (2, 'sms', 'SM-2'),\n"
-		     "                              (3, 'email', 'EM-1')) s(step, ch, pid)"));
-	ck_assert(asprintf(&portfile, "%s/http.port", dir) > 0);
-	ck_assert(asprintf(&env_port, "DUNND_HTTP_PORT_FILE=%s", portfile) > 0);
+	tu_seed_sent(db);
 #ifdef __SANITIZE_ADDRESS__
 	/* ASan keeps 256 MB of freed blocks in quarantine: RSS would measure
 	 * that, not us. A small quarantine still catches use after free. */
@@ -394,14 +330,10 @@ static void setup(void)
 			   getenv("ASAN_OPTIONS") ? ":" : "") > 0);
 #endif
 	{
-		const char *env[] = {env_port, env_asan, NULL};
-		tud_start(&d, dir, cfg, 0, env);
+		const char *env[] = {env_asan, NULL};
+		port = tud_start_http(&d, dir, cfg, env);
 	}
-	free(env_port);
 	free(env_asan);
-	for (int i = 0; i < 600 && !(port = read_port()); i++)
-		usleep(50000);
-	ck_assert_msg(port > 0, "dunnd wrote no port (log %s)", d.log);
 	ck_assert_msg(tud_log_count(&d, "event=listening addr=127.0.0.1:") == 1, "log %s", d.log);
 	for (int i = 0; i < 300 && code != 200; i++) {
 		healthz(&code);
@@ -414,11 +346,7 @@ static void setup(void)
 static void teardown(void)
 {
 	tud_cleanup(&d);
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
-	free(portfile);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 /* Open the idle crowd: every third sends nothing, the others half a
@@ -484,7 +412,7 @@ START_TEST(hostile_load)
 	rss0 = rss_kib(d.pid);
 
 	open_idle(fds);
-	t_idle = now_s();
+	t_idle = tu_now_s();
 	for (int i = 0; i < THREADS; i++) {
 		memset(&loads[i], 0, sizeof loads[i]);
 		loads[i].first = i * (REQUESTS / THREADS);
@@ -492,7 +420,7 @@ START_TEST(hostile_load)
 		ck_assert(pthread_create(&th[i], NULL, load_thread, &loads[i]) == 0);
 	}
 	/* Probe /healthz while the load runs: every 10 ms until it is done. */
-	t0 = now_s();
+	t0 = tu_now_s();
 	for (;;) {
 		int done = 1;
 		for (int i = 0; i < THREADS; i++) {
@@ -507,15 +435,15 @@ START_TEST(hostile_load)
 			worst = s;
 		if (code != 200)
 			bad_probes++;
-		if (done || now_s() - t0 > 600)
+		if (done || tu_now_s() - t0 > 600)
 			break;
 		usleep(10000);
 	}
 	fprintf(stderr, "abuse: %d hostile requests in %.1f s, %d idle connections; "
 			"/healthz max %.1f ms, mean %.1f ms over %d probes (%d not 200)\n",
-		REQUESTS, now_s() - t0, IDLE, worst * 1000, sum / probes * 1000, probes,
+		REQUESTS, tu_now_s() - t0, IDLE, worst * 1000, sum / probes * 1000, probes,
 		bad_probes);
-	ck_assert_msg(now_s() - t0 <= 600, "load did not finish in 600 s");
+	ck_assert_msg(tu_now_s() - t0 <= 600, "load did not finish in 600 s");
 	for (int i = 0; i < THREADS; i++) {
 		fprintf(stderr, "abuse: thread %d:", i);
 		for (int c = 0; c < 600; c++)
@@ -532,11 +460,11 @@ START_TEST(hostile_load)
 	ck_assert_msg(worst < 1.0, "/healthz took %.0f ms under load", worst * 1000);
 
 	/* The server, not the client, ends idle and half-sent connections. */
-	while ((closed = closed_idle(fds)) < IDLE && now_s() - t_idle < TIMEOUT_S * 5 + 30)
+	while ((closed = closed_idle(fds)) < IDLE && tu_now_s() - t_idle < TIMEOUT_S * 5 + 30)
 		usleep(200000);
 	fprintf(stderr, "abuse: %d of %d idle connections closed by dunnd after %.1f s "
 			"(timeout_s %d)\n",
-		closed, IDLE, now_s() - t_idle, TIMEOUT_S);
+		closed, IDLE, tu_now_s() - t_idle, TIMEOUT_S);
 	for (int i = 0; i < IDLE; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -603,14 +531,14 @@ START_TEST(descriptor_exhaustion)
 		c1 - c0, tud_log_count(&d, "accept"));
 	for (int i = 0; i < 200; i++)
 		close(fds[i]);
-	t0 = now_s();
-	while (now_s() - t0 < TIMEOUT_S * 5 + 10) {
+	t0 = tu_now_s();
+	while (tu_now_s() - t0 < TIMEOUT_S * 5 + 10) {
 		healthz(&code);
 		if (code == 200)
 			break;
 		usleep(100000);
 	}
-	fprintf(stderr, "abuse: /healthz %d %.1f s after the crowd left\n", code, now_s() - t0);
+	fprintf(stderr, "abuse: /healthz %d %.1f s after the crowd left\n", code, tu_now_s() - t0);
 	ck_assert_int_eq(code, 200);
 	ck_assert_msg(c1 - c0 < 1.0, "dunnd spun at the descriptor limit (%.2f s CPU in 2 s)",
 		      c1 - c0);
@@ -623,17 +551,11 @@ int main(void)
 {
 	Suite *s = suite_create("abuse");
 	TCase *tc = tcase_create("abuse");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, hostile_load);
 	tcase_add_test(tc, descriptor_exhaustion);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(s);
 }

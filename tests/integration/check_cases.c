@@ -24,27 +24,13 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("cases");
 	cfg = tu_config(dir, conninfo, NULL, NULL);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
-	free(tu_file(dir, "accounts.csv", ACCOUNTS));
-	free(tu_file(dir, "invoices.csv", INVOICES));
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir), 0);
-	db = tu_connect(conninfo);
+	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
 	tu_mail_clear();
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
-}
-
-static void run_once(const char *at)
-{
-	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
-	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 static long long reminders(const char *ref)
@@ -74,12 +60,12 @@ static int find_subject(const char *text)
 
 START_TEST(promise_pauses_then_resumes)
 {
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 1);
 	ck_assert_msg(tu_sh("dunnctl -c %s promise A-1 --until 2026-11-20 --at 2026-11-11T12:00:00Z",
 			    cfg) == 0,
 		      "%s", tu_output());
-	run_once("2026-11-11T15:00:00Z");
+	tu_run_once(cfg, "2026-11-11T15:00:00Z");
 	int i = find_subject("Thank you: we have noted your payment date");
 	ck_assert_int_gt(i, 0);
 	json_t *m = tu_mail(i);
@@ -87,11 +73,11 @@ START_TEST(promise_pauses_then_resumes)
 				     "by November 20, 2026"));
 	json_decref(m);
 	/* Day 10 would be the second reminder: paused until the 20th ends. */
-	run_once("2026-11-15T15:00:00Z");
-	run_once("2026-11-20T15:00:00Z");
+	tu_run_once(cfg, "2026-11-15T15:00:00Z");
+	tu_run_once(cfg, "2026-11-20T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 1);
 	/* Still unpaid after the promised day: resumes by itself. */
-	run_once("2026-11-21T15:00:00Z");
+	tu_run_once(cfg, "2026-11-21T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 2);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
 				     "WHERE kind = 'case_paused'"),
@@ -101,7 +87,7 @@ END_TEST
 
 START_TEST(promise_beyond_horizon_refused)
 {
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(tu_sh("dunnctl -c %s promise A-1 --until 2027-06-01 --at 2026-11-11T12:00:00Z",
 			       cfg),
 			 1);
@@ -115,16 +101,16 @@ END_TEST
 
 START_TEST(manual_pause_and_resume)
 {
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(tu_sh("dunnctl -c %s pause A-1 --reason hardship --note plan "
 			       "--at 2026-11-10T16:00:00Z",
 			       cfg),
 			 0);
-	run_once("2026-11-12T15:00:00Z");
-	run_once("2026-11-14T15:00:00Z");
+	tu_run_once(cfg, "2026-11-12T15:00:00Z");
+	tu_run_once(cfg, "2026-11-14T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 1);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s resume A-1 --at 2026-11-15T14:00:00Z", cfg), 0);
-	run_once("2026-11-15T15:00:00Z");
+	tu_run_once(cfg, "2026-11-15T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 2);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s resume A-1", cfg), 1);
 }
@@ -134,7 +120,7 @@ START_TEST(dispute_pauses_one_invoice_then_rejected)
 {
 	char *ref;
 
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 1);
 	ck_assert_msg(tu_sh("dunnctl -c %s dispute INV-2 --reason 'not my call' "
 			    "--at 2026-11-10T16:00:00Z",
@@ -144,16 +130,16 @@ START_TEST(dispute_pauses_one_invoice_then_rejected)
 	ck_assert_ptr_nonnull(strstr(tu_output(), ref));
 	/* A repeat intake is refused and names the open dispute. */
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute INV-2 --reason again", cfg), 1);
-	run_once("2026-11-10T17:00:00Z");
+	tu_run_once(cfg, "2026-11-10T17:00:00Z");
 	ck_assert_int_gt(find_subject(ref), 0);
 	/* INV-3 is still owed: the case goes on for it. */
-	run_once("2026-11-12T15:00:00Z");
+	tu_run_once(cfg, "2026-11-12T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 2);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute reject %s --note checked "
 			       "--at 2026-11-13T12:00:00Z",
 			       cfg, ref),
 			 0);
-	run_once("2026-11-13T15:00:00Z");
+	tu_run_once(cfg, "2026-11-13T15:00:00Z");
 	ck_assert_int_gt(find_subject("Your query D-1001: our findings"), 0);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute show %s", cfg, ref), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "rejected"));
@@ -165,11 +151,11 @@ START_TEST(dispute_upheld_clears_the_charge)
 {
 	char *state;
 
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute INV-1 --reason wrong --at 2026-11-10T16:00:00Z",
 			       cfg),
 			 0);
-	run_once("2026-11-11T15:00:00Z");
+	tu_run_once(cfg, "2026-11-11T15:00:00Z");
 	state = tu_qstr(db, "SELECT state FROM dunning.cases c JOIN dunning.accounts a "
 			    "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(state, "disputed");
@@ -177,7 +163,7 @@ START_TEST(dispute_upheld_clears_the_charge)
 	ck_assert_int_eq(reminders("A-1"), 1);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute uphold D-1001 --at 2026-11-12T12:00:00Z", cfg),
 			 0);
-	run_once("2026-11-12T15:00:00Z");
+	tu_run_once(cfg, "2026-11-12T15:00:00Z");
 	state = tu_qstr(db, "SELECT state FROM dunning.cases c JOIN dunning.accounts a "
 			    "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(state, "resolved");
@@ -194,7 +180,7 @@ START_TEST(payment_plan_kept_then_missed)
 {
 	char *status;
 
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 1);
 	/* $50.00 owed in two instalments, the first due Nov 15, then Nov 22. */
 	ck_assert_msg(tu_sh("dunnctl -c %s plan A-2 --instalments 2 --every 7 --first 2026-11-15 "
@@ -202,16 +188,16 @@ START_TEST(payment_plan_kept_then_missed)
 			    cfg) == 0,
 		      "%s", tu_output());
 	ck_assert_int_eq(tu_qint(db, "SELECT sum(amount) FROM dunning.plan_instalments"), 5000);
-	run_once("2026-11-12T15:00:00Z");
-	run_once("2026-11-15T15:00:00Z");
+	tu_run_once(cfg, "2026-11-12T15:00:00Z");
+	tu_run_once(cfg, "2026-11-15T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 1);
 	/* First instalment kept: the pause moves to the second one. */
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-15T18:00:00Z", cfg), 0);
-	run_once("2026-11-17T15:00:00Z");
-	run_once("2026-11-22T15:00:00Z");
+	tu_run_once(cfg, "2026-11-17T15:00:00Z");
+	tu_run_once(cfg, "2026-11-22T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 1);
 	/* Second one missed: the pause lapses, dunning resumes, plan broken. */
-	run_once("2026-11-23T15:00:00Z");
+	tu_run_once(cfg, "2026-11-23T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 2);
 	status = tu_qstr(db, "SELECT status FROM dunning.payment_plans");
 	ck_assert_str_eq(status, "broken");
@@ -223,7 +209,7 @@ END_TEST
 
 START_TEST(payment_plan_completed_settles)
 {
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan A-2 --instalments 2 --every 7 --first 2026-11-15 "
 			       "--at 2026-11-10T16:00:00Z",
 			       cfg),
@@ -231,7 +217,7 @@ START_TEST(payment_plan_completed_settles)
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-14T18:00:00Z", cfg), 0);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-21T18:00:00Z", cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "plan completed"));
-	run_once("2026-11-22T15:00:00Z");
+	tu_run_once(cfg, "2026-11-22T15:00:00Z");
 	char *state = tu_qstr(db, "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
 				  "ON a.id = c.account_id WHERE a.external_ref = 'A-2'");
 	ck_assert_str_eq(state, "resolved");
@@ -260,11 +246,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -51,10 +51,9 @@ START_TEST(sigkill_loop_loses_nothing)
 		 "\"shutdown_timeout_ms\": 5000",
 		 SEND_BATCH);
 	cfg = tu_config(dir, conninfo, NULL, extra);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	tud_book(dir, "book", 1, N + 200);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/book-accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/book-invoices.csv", cfg, dir), 0);
+	tu_import_named(cfg, dir, "book");
 	db = tu_connect(conninfo);
 	/* 100 paid before dunning and 100 opted out: none of them may get mail. */
 	PQclear(tu_q(db, "UPDATE dunning.invoices SET paid_at = now() "
@@ -107,10 +106,7 @@ START_TEST(sigkill_loop_loses_nothing)
 			       tu_env("DUNN_MAILDIR")),
 			 0);
 	ck_assert_int_eq(atoi(tu_output()), 0);
-	PQfinish(db);
-	free(cfg);
-	free(conninfo);
-	free(dir);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 END_TEST
 
@@ -127,11 +123,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -24,10 +24,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 START_TEST(migrate_idempotent_and_recorded)
@@ -232,11 +229,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

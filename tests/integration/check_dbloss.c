@@ -18,25 +18,20 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("dbloss");
 	cfg = tu_config(dir, conninfo, NULL, "  \"poll_interval_ms\": 200, \"send_batch\": 20");
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	tu_mail_clear();
 }
 
 static void teardown(void)
 {
 	tud_cleanup(&t);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(NULL, dir, cfg, conninfo);
 }
 
 static void import(const char *name, int from, int n)
 {
 	tud_book(dir, name, from, n);
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/%s-accounts.csv && "
-			    "dunnctl -c %s import invoices %s/%s-invoices.csv",
-			    cfg, dir, name, cfg, dir, name) == 0,
-		      "%s", tu_output());
+	tu_import_named(cfg, dir, name);
 }
 
 static long long count(const char *sql)
@@ -136,11 +131,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

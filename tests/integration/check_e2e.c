@@ -25,43 +25,13 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("e2e");
 	cfg = tu_config(dir, conninfo, NULL, NULL);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
-	free(tu_file(dir, "accounts.csv", ACCOUNTS));
-	free(tu_file(dir, "invoices.csv", INVOICES));
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0, "%s",
-		      tu_output());
-	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0, "%s",
-		      tu_output());
-	db = tu_connect(conninfo);
+	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
 	tu_mail_clear();
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
-}
-
-static int run_once(const char *at)
-{
-	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
-	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
-	return rc;
-}
-
-/* Find the message whose envelope recipient is addr. */
-static int mail_for(const char *addr)
-{
-	for (int i = 1; i <= tu_mail_count(); i++) {
-		char *r = tu_mail_rcpt(i);
-		int hit = strcmp(r, addr) == 0;
-		free(r);
-		if (hit)
-			return i;
-	}
-	return 0;
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 START_TEST(one_overdue_invoice_one_email)
@@ -70,9 +40,9 @@ START_TEST(one_overdue_invoice_one_email)
 	int i;
 
 	/* 15:00Z = 10:00 in New York, 00:00 in Seoul (night: must wait). */
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(tu_mail_count(), 1);
-	i = mail_for("alice@customer.test");
+	i = tu_mail_for("alice@customer.test");
 	ck_assert_int_eq(i, 1);
 	m = tu_mail(i);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
@@ -102,7 +72,7 @@ START_TEST(one_overdue_invoice_one_email)
 			 1);
 
 	/* Same instant again: nothing new. */
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(tu_mail_count(), 1);
 }
 END_TEST
@@ -113,8 +83,8 @@ START_TEST(korean_reminder_in_local_daytime)
 	int i;
 
 	/* 01:00Z = 10:00 in Seoul. */
-	run_once("2026-11-11T01:00:00Z");
-	i = mail_for("minsu@customer.test");
+	tu_run_once(cfg, "2026-11-11T01:00:00Z");
+	i = tu_mail_for("minsu@customer.test");
 	ck_assert_int_gt(i, 0);
 	m = tu_mail(i);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
@@ -127,20 +97,20 @@ END_TEST
 
 START_TEST(payment_stops_reminders)
 {
-	run_once("2026-11-10T15:00:00Z");
-	ck_assert_int_eq(mail_for("alice@customer.test"), 1);
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
+	ck_assert_int_eq(tu_mail_for("alice@customer.test"), 1);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s pay INV-1 --at 2026-11-12T12:00:00Z", cfg), 0);
 	tu_mail_clear();
 	/* Day 10 would be the second step; paid, so only the confirmation. */
-	run_once("2026-11-13T15:00:00Z");
-	run_once("2026-11-20T15:00:00Z");
+	tu_run_once(cfg, "2026-11-13T15:00:00Z");
+	tu_run_once(cfg, "2026-11-20T15:00:00Z");
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
 				     "JOIN dunning.accounts a ON a.id = d.account_id "
 				     "WHERE a.external_ref = 'A-1' AND d.kind = 'reminder' "
 				     "AND d.step > 1"),
 			 0);
 	/* Exactly one confirmation, with the amount paid. */
-	ck_assert_int_eq(mail_for("alice@customer.test"), 1);
+	ck_assert_int_eq(tu_mail_for("alice@customer.test"), 1);
 	ck_assert_int_eq(tu_mail_count(), 1);
 	json_t *m = tu_mail(1);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
@@ -155,13 +125,13 @@ END_TEST
 
 START_TEST(steps_escalate_over_days)
 {
-	run_once("2026-11-10T15:00:00Z");
-	run_once("2026-11-10T20:00:00Z"); /* same day, step 2 not due: nothing */
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T20:00:00Z"); /* same day, step 2 not due: nothing */
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN "
 				     "dunning.accounts a ON a.id = d.account_id "
 				     "WHERE a.external_ref = 'A-1'"),
 			 1);
-	run_once("2026-11-11T15:00:00Z"); /* day 10: firm */
+	tu_run_once(cfg, "2026-11-11T15:00:00Z"); /* day 10: firm */
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN "
 				     "dunning.accounts a ON a.id = d.account_id "
 				     "WHERE a.external_ref = 'A-1' AND d.template = 'firm' "
@@ -187,11 +157,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

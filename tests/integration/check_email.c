@@ -123,7 +123,7 @@ static void teardown(void)
 
 static void seed(const char *cfg)
 {
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/a.csv", cfg, dir), 0);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/i.csv", cfg, dir), 0);
 }
@@ -242,7 +242,7 @@ START_TEST(auth_without_required_tls_is_a_config_error)
 	start_sink("");
 	cfg = config("\"starttls\": \"if-available\", \"auth_user\": \"b\", "
 		     "\"password_file\": \"smtp_password\"");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	ck_assert_int_ne(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z", cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "set \"starttls\": \"required\""));
 	free(cfg);
@@ -268,11 +268,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

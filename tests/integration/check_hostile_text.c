@@ -7,8 +7,6 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <netinet/in.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +18,7 @@
 
 #include "testutil.h"
 #include "tudaemon.h"
+#include "tuhttp.h"
 
 #define SECRET "hostile-webhook-secret-0123456789"
 
@@ -154,17 +153,14 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("hostile");
 	write_config();
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	db = tu_connect(conninfo);
 	tu_mail_clear();
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 /* s without spaces and tabs, into out. */
@@ -177,19 +173,6 @@ static const char *squeeze(const char *s, char *out, size_t len)
 			out[n++] = *s;
 	out[n] = '\0';
 	return out;
-}
-
-/* The message whose envelope recipient is addr, or 0. */
-static int mail_for(const char *addr)
-{
-	for (int i = 1; i <= tu_mail_count(); i++) {
-		char *r = tu_mail_rcpt(i);
-		int hit = strcmp(r, addr) == 0;
-		free(r);
-		if (hit)
-			return i;
-	}
-	return 0;
 }
 
 START_TEST(import_keeps_text_verbatim)
@@ -254,7 +237,7 @@ START_TEST(mail_carries_text_verbatim)
 		int i;
 
 		snprintf(addr, sizeof addr, "h%d@customer.test", k);
-		i = mail_for(addr);
+		i = tu_mail_for(addr);
 		ck_assert_msg(i > 0, "no mail for %s", addr);
 		m = tu_mail(i);
 		ck_assert(asprintf(&want, "%s%s", names[k], SUBJECT_TAIL) > 0);
@@ -285,41 +268,15 @@ START_TEST(mail_carries_text_verbatim)
 }
 END_TEST
 
-static int read_port(const char *pf)
-{
-	FILE *f = fopen(pf, "r");
-	int p = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &p) != 1)
-			p = 0;
-		fclose(f);
-	}
-	return p;
-}
-
 /* POST body to path on 127.0.0.1:port, signed; returns the HTTP status. */
 static int post_signed(int port, const char *path, const char *body)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	struct timeval tv = {20, 0};
-	unsigned char mac[32];
-	unsigned int maclen = 0;
-	long long ts = (long long)time(NULL);
-	char hex[65], *msg = NULL, *req = NULL, buf[256];
+	char *req = tu_signed_post(path, body, SECRET, (long long)time(NULL)), buf[256];
 	ssize_t n, got = 0;
 	int fd, code = 0;
 
-	ck_assert(asprintf(&msg, "%lld.%s", ts, body) > 0);
-	HMAC(EVP_sha256(), SECRET, (int)strlen(SECRET), (unsigned char *)msg, strlen(msg), mac,
-	     &maclen);
-	for (unsigned i = 0; i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-	ck_assert(asprintf(&req,
-			   "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-			   "Content-Type: application/json\r\nX-Dunn-Timestamp: %lld\r\n"
-			   "X-Dunn-Signature: sha256=%s\r\nContent-Length: %zu\r\n\r\n%s",
-			   path, ts, hex, strlen(body), body) > 0);
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	ck_assert(fd >= 0);
@@ -333,7 +290,6 @@ static int post_signed(int port, const char *path, const char *body)
 	if (strncmp(buf, "HTTP/1.", 7) == 0)
 		code = atoi(buf + 9);
 	close(fd);
-	free(msg);
 	free(req);
 	return code;
 }
@@ -343,20 +299,13 @@ static int post_signed(int port, const char *path, const char *body)
 START_TEST(sms_reply_stored_verbatim)
 {
 	struct tud d;
-	char *pf = path_in("http.port"), *env_pf = NULL, *got;
+	char *got;
 	json_t *body;
 	char *json;
 	int port = 0;
 
 	import_book();
-	ck_assert(asprintf(&env_pf, "DUNND_HTTP_PORT_FILE=%s", pf) > 0);
-	{
-		const char *env[] = {env_pf, NULL};
-		tud_start(&d, dir, cfg, 0, env);
-	}
-	for (int i = 0; i < 600 && !(port = read_port(pf)); i++)
-		usleep(50000);
-	ck_assert_msg(port > 0, "no port (log %s)", d.log);
+	port = tud_start_http(&d, dir, cfg, NULL);
 
 	body = json_pack("{s:s, s:s, s:s}", "from", "+15550001101", "body", REPLY, "id", "in-1");
 	json = json_dumps(body, JSON_COMPACT); /* \" \\ and UTF-8 as JSON carries them */
@@ -386,8 +335,6 @@ START_TEST(sms_reply_stored_verbatim)
 	tud_kill(&d, SIGTERM);
 	ck_assert_int_eq(tud_wait(&d, 30000), 0);
 	tud_cleanup(&d);
-	free(pf);
-	free(env_pf);
 }
 END_TEST
 
@@ -414,8 +361,6 @@ int main(void)
 {
 	Suite *s = suite_create("hostile_text");
 	TCase *tc = tcase_create("hostile_text");
-	SRunner *sr;
-	int failed;
 
 	signal(SIGPIPE, SIG_IGN);
 	tcase_add_checked_fixture(tc, setup, teardown);
@@ -426,9 +371,5 @@ int main(void)
 	tcase_add_test(tc, sms_reply_stored_verbatim);
 	tcase_add_test(tc, dispute_reason_verbatim);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(s);
 }

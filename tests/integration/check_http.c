@@ -7,8 +7,6 @@
 #include <sys/socket.h>
 #include <curl/curl.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +19,7 @@
 #include "form.h"
 #include "sig.h"
 #include "testutil.h"
+#include "tuhttp.h"
 
 #define SECRET "webhook-secret-0123456789abcdef"
 
@@ -29,114 +28,33 @@ static PGconn *db;
 static pid_t daemon_pid;
 static int port;
 
-struct resp {
-	long code;
-	char body[8192];
-	size_t len;
-	char headers[4096];
-	size_t hlen;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+static void get(const char *path, struct tu_resp *r)
 {
-	struct resp *r = arg;
-	size_t k = sz * n, room = sizeof r->body - 1 - r->len;
-
-	memcpy(r->body + r->len, p, k < room ? k : room);
-	r->len += k < room ? k : room;
-	r->body[r->len] = '\0';
-	return k;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-	struct resp *r = arg;
-	size_t k = sz * n, room = sizeof r->headers - 1 - r->hlen;
-
-	memcpy(r->headers + r->hlen, p, k < room ? k : room);
-	r->hlen += k < room ? k : room;
-	r->headers[r->hlen] = '\0';
-	return k;
-}
-
-/* One request to the daemon; the code is 0 when the connection failed. */
-static void req(int to_port, const char *method, const char *path, const char *ctype,
-		const char *body, size_t len, struct curl_slist *extra, struct resp *r)
-{
-	CURL *c = curl_easy_init();
-	struct curl_slist *h = extra;
-	char url[256], ct[128];
-
-	memset(r, 0, sizeof *r);
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", to_port, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
-	if (strcmp(method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
-		snprintf(ct, sizeof ct, "Content-Type: %s", ctype ? ctype : "application/json");
-		h = curl_slist_append(h, ct);
-		h = curl_slist_append(h, "Expect:");
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-}
-
-static void get(const char *path, struct resp *r)
-{
-	req(port, "GET", path, NULL, NULL, 0, NULL, r);
+	tu_http(port, "GET", path, NULL, NULL, 0, NULL, r);
 }
 
 /* POST a generic webhook signed at ts with key (NULL: no signature). */
 static void post_signed(const char *path, const char *body, long long ts, const char *key,
-			struct resp *r)
+			struct tu_resp *r)
 {
 	struct curl_slist *h = NULL;
-	unsigned char mac[32];
-	unsigned int maclen = 0;
 	char line[160], hex[65], *msg = NULL;
 
-	ck_assert(asprintf(&msg, "%lld.%s", ts, body) > 0);
-	HMAC(EVP_sha256(), key ? key : "", key ? (int)strlen(key) : 0, (unsigned char *)msg,
-	     strlen(msg), mac, &maclen);
-	for (unsigned i = 0; i < maclen; i++)
-		sprintf(hex + 2 * i, "%02x", mac[i]);
 	snprintf(line, sizeof line, "X-Dunn-Timestamp: %lld", ts);
 	h = curl_slist_append(h, line);
 	if (key) {
+		ck_assert(asprintf(&msg, "%lld.%s", ts, body) > 0);
+		tu_hmac_hex(key, msg, hex);
 		snprintf(line, sizeof line, "X-Dunn-Signature: sha256=%s", hex);
 		h = curl_slist_append(h, line);
 	}
-	req(port, "POST", path, "application/json", body, strlen(body), h, r);
+	tu_http(port, "POST", path, "application/json", body, strlen(body), h, r);
 	free(msg);
 }
 
-static void post(const char *path, const char *body, struct resp *r)
+static void post(const char *path, const char *body, struct tu_resp *r)
 {
 	post_signed(path, body, (long long)time(NULL), SECRET, r);
-}
-
-static int read_port(const char *file)
-{
-	FILE *f = fopen(file, "r");
-	int p = 0;
-
-	if (f) {
-		if (fscanf(f, "%d", &p) != 1)
-			p = 0;
-		fclose(f);
-	}
-	return p;
 }
 
 /* fork/exec the real daemon; returns its pid and sets *out_port. */
@@ -159,12 +77,7 @@ static pid_t start_daemon(const char *config, const char *tag, int *out_port)
 		execl(bin, "dunnd", "-c", config, (char *)NULL);
 		_exit(127);
 	}
-	*out_port = 0;
-	for (int i = 0; i < 200 && !*out_port; i++) {
-		*out_port = read_port(pf);
-		if (!*out_port)
-			usleep(50000);
-	}
+	*out_port = tu_wait_port(pf, 10000);
 	ck_assert_msg(*out_port > 0, "dunnd did not write its port (see %s)", log);
 	free(pf);
 	free(log);
@@ -190,10 +103,10 @@ static int stop_daemon(pid_t pid)
 
 static long wait_health(int to_port, long want)
 {
-	struct resp r;
+	struct tu_resp r;
 
 	for (int i = 0; i < 100; i++) {
-		req(to_port, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
+		tu_http(to_port, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
 		if (r.code == want)
 			break;
 		usleep(100000);
@@ -210,19 +123,9 @@ static void setup(void)
 			   "\"webhook_secret_file\": \"webhook_secret\", \"max_body\": 2048,\n"
 			   "            \"timeout_s\": 2",
 			   NULL);
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	db = tu_connect(conninfo);
-	PQclear(tu_q(db,
-		     "INSERT INTO dunning.accounts (external_ref, name, email, phone)\n"
-		     "VALUES ('A-1', 'Alice', 'alice@customer.test', '+15550001111');\n"
-		     "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
-		     "SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;\n"
-		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,\n"
-		     "  template, status, next_attempt_at, created_at, provider_message_id, sent_at)\n"
-		     "SELECT c.id, c.account_id, 1, s.step, s.ch, 'gentle', 'sent',\n"
-		     "       now() + interval '30 days', now(), s.pid, now()\n"
-		     "FROM dunning.cases c, (VALUES (1, 'sms', 'SM-1'), (2, 'sms', 'SM-2'),\n"
-		     "                              (3, 'email', 'EM-1')) s(step, ch, pid)"));
+	tu_seed_sent(db);
 	daemon_pid = start_daemon(cfg, "dunnd", &port);
 	ck_assert_int_eq(wait_health(port, 200), 200);
 }
@@ -234,9 +137,7 @@ static void teardown(void)
 	PQfinish(db);
 	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		      "dunnd did not exit cleanly on SIGTERM (status %d, log in %s)", st, dir);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(NULL, dir, cfg, conninfo);
 }
 
 static long long q(const char *sql)
@@ -277,14 +178,14 @@ static ssize_t idle_then_request(int secs)
 	return n < 0 ? 0 : n;
 }
 
-static int has_header(const struct resp *r, const char *h)
+static int has_header(const struct tu_resp *r, const char *h)
 {
 	return strcasestr(r->headers, h) != NULL;
 }
 
 START_TEST(healthz_and_metrics)
 {
-	struct resp r;
+	struct tu_resp r;
 	char *line, *save = NULL;
 	int samples = 0, help = 0, type = 0;
 
@@ -342,7 +243,7 @@ START_TEST(healthz_and_metrics)
 				    "print(len(list(p(sys.stdin.read()))))'",
 				    port) == 0,
 			      "%s", tu_output());
-	req(port, "HEAD", "/healthz", NULL, NULL, 0, NULL, &r);
+	tu_http(port, "HEAD", "/healthz", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 200);
 }
 END_TEST
@@ -350,7 +251,7 @@ END_TEST
 START_TEST(healthz_503_without_database)
 {
 	char *bad_cfg, *bad_dir = NULL;
-	struct resp r;
+	struct tu_resp r;
 	pid_t pid;
 	int p;
 
@@ -362,10 +263,10 @@ START_TEST(healthz_503_without_database)
 			       NULL, NULL, NULL);
 	pid = start_daemon(bad_cfg, "nodb", &p);
 	ck_assert_int_eq(wait_health(p, 503), 503);
-	req(p, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
+	tu_http(p, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 503);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"database\":\"down\""));
-	req(p, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
+	tu_http(p, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_database_up 0\n"));
 	stop_daemon(pid);
@@ -378,7 +279,7 @@ START_TEST(signatures_are_required)
 {
 	const char *body = "{\"id\":\"SM-1\",\"status\":\"delivered\"}";
 	long long now = (long long)time(NULL);
-	struct resp r;
+	struct tu_resp r;
 	char *s;
 
 	post_signed("/webhooks/sms/status", body, now, NULL, &r); /* no signature */
@@ -389,8 +290,8 @@ START_TEST(signatures_are_required)
 	ck_assert_int_eq(r.code, 403);
 	post_signed("/webhooks/sms/status", body, now + 301, SECRET, &r); /* from the future */
 	ck_assert_int_eq(r.code, 403);
-	req(port, "POST", "/webhooks/sms/inbound", NULL, "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
-	    37, NULL, &r);
+	tu_http(port, "POST", "/webhooks/sms/inbound", NULL,
+		"{\"from\":\"+15550001111\",\"body\":\"STOP\"}", 37, NULL, &r);
 	ck_assert_int_eq(r.code, 403);
 	post_signed("/webhooks/email/events",
 		    "{\"type\":\"bounce\",\"address\":\"alice@customer.test\"}", now, "x", &r);
@@ -412,7 +313,7 @@ END_TEST
 START_TEST(hostile_requests_change_nothing)
 {
 	char big[4096];
-	struct resp r;
+	struct tu_resp r;
 
 	memset(big, 'x', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
@@ -430,7 +331,7 @@ START_TEST(hostile_requests_change_nothing)
 	ck_assert_int_eq(r.code, 405);
 	ck_assert(has_header(&r, "Allow: POST"));
 	ck_assert(has_header(&r, "Cache-Control: no-store"));
-	req(port, "DELETE", "/healthz", NULL, NULL, 0, NULL, &r);
+	tu_http(port, "DELETE", "/healthz", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 405);
 	ck_assert(has_header(&r, "Allow: GET, HEAD"));
 	get("/nope", &r);
@@ -439,8 +340,8 @@ START_TEST(hostile_requests_change_nothing)
 	get("/webhooks/sms/status/../../etc/passwd", &r);
 	ck_assert_int_eq(r.code, 404);
 	/* Twilio paths without a Twilio channel configured. */
-	req(port, "POST", "/webhooks/twilio/status", "application/x-www-form-urlencoded",
-	    "MessageSid=SM-1&MessageStatus=delivered", 39, NULL, &r);
+	tu_http(port, "POST", "/webhooks/twilio/status", "application/x-www-form-urlencoded",
+		"MessageSid=SM-1&MessageStatus=delivered", 39, NULL, &r);
 	ck_assert_int_eq(r.code, 404);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events"), 0);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE status <> 'sent'"), 0);
@@ -453,7 +354,7 @@ END_TEST
 
 START_TEST(sms_keywords_and_replies)
 {
-	struct resp r;
+	struct tu_resp r;
 
 	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\" Stop \"}", &r);
 	ck_assert_int_eq(r.code, 200);
@@ -509,7 +410,7 @@ END_TEST
 
 START_TEST(status_callbacks_only_move_forward)
 {
-	struct resp r;
+	struct tu_resp r;
 	long long events;
 	char *s;
 
@@ -557,7 +458,7 @@ END_TEST
 
 START_TEST(email_bounces_and_complaints)
 {
-	struct resp r;
+	struct tu_resp r;
 	char *s;
 
 	post("/webhooks/email/events",
@@ -588,7 +489,7 @@ END_TEST
 
 /* POST a Twilio callback signed with token over public_url + path. */
 static void post_twilio(int to_port, const char *token, const char *path, const char *body,
-			struct resp *r)
+			struct tu_resp *r)
 {
 	struct curl_slist *h = NULL;
 	struct form f = {0};
@@ -600,7 +501,7 @@ static void post_twilio(int to_port, const char *token, const char *path, const 
 	form_free(&f);
 	snprintf(line, sizeof line, "X-Twilio-Signature: %s", sig);
 	h = curl_slist_append(h, line);
-	req(to_port, "POST", path, "application/x-www-form-urlencoded", body, strlen(body), h, r);
+	tu_http(to_port, "POST", path, "application/x-www-form-urlencoded", body, strlen(body), h, r);
 }
 
 /* Twilio's callbacks reach the sms module that owns the auth token, which
@@ -608,7 +509,7 @@ static void post_twilio(int to_port, const char *token, const char *path, const 
 START_TEST(twilio_callbacks_verified_by_the_module)
 {
 	char *tdir = tu_tmpdir(), *tcfg, chans[512];
-	struct resp r;
+	struct tu_resp r;
 	pid_t tpid;
 	int tport;
 
@@ -672,14 +573,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return tu_run_curl(suite());
 }

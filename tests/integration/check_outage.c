@@ -86,10 +86,9 @@ START_TEST(smtp_down_for_a_minute)
 			    json_string(server));
 	ck_assert_int_eq(json_dump_file(root, cfg, JSON_INDENT(2)), 0);
 	json_decref(root);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	tud_book(dir, "book", 1, N);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/book-accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/book-invoices.csv", cfg, dir), 0);
+	tu_import_named(cfg, dir, "book");
 	db = tu_connect(conninfo);
 
 	tud_start(&t, dir, cfg, 0, NULL);
@@ -136,12 +135,8 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
+	int rc = tu_run(suite());
 
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
 	stop_sink();
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return rc;
 }

@@ -17,6 +17,7 @@
 #include "testutil.h"
 #include "token.h"
 #include "tudaemon.h"
+#include "tuhttp.h"
 
 #define SECRET "test-link-secret-0123456789abcdef" /* what tu_config writes */
 #define PAY_URL "https://pay.example.com/checkout?invoice={invoice_ref}&account={account_ref}"
@@ -26,71 +27,25 @@ static PGconn *db;
 static struct tud dunnd_proc;
 static int port;
 
-struct resp {
-	long code;
-	char body[65536];
-	size_t len;
-	char headers[8192];
-	size_t hlen;
-};
-
-static size_t on_body(char *p, size_t sz, size_t n, void *arg)
+/* One request, redirects not followed; body NULL = GET (caller frees). */
+static struct tu_resp *http(const char *path, const char *body, const char *accept_language)
 {
-	struct resp *r = arg;
-	size_t k = sz * n, room = sizeof r->body - 1 - r->len;
-
-	memcpy(r->body + r->len, p, k < room ? k : room);
-	r->len += k < room ? k : room;
-	r->body[r->len] = '\0';
-	return k;
-}
-
-static size_t on_header(char *p, size_t sz, size_t n, void *arg)
-{
-	struct resp *r = arg;
-	size_t k = sz * n, room = sizeof r->headers - 1 - r->hlen;
-
-	memcpy(r->headers + r->hlen, p, k < room ? k : room);
-	r->hlen += k < room ? k : room;
-	r->headers[r->hlen] = '\0';
-	return k;
-}
-
-/* One request, redirects not followed; body NULL = GET. */
-static struct resp *http(const char *path, const char *body, const char *accept_language)
-{
-	struct resp *r = calloc(1, sizeof *r);
-	CURL *c = curl_easy_init();
+	struct tu_resp *r = malloc(sizeof *r);
 	struct curl_slist *h = NULL;
-	char url[512], al[128];
+	char al[128];
 
-	ck_assert(r && c);
-	snprintf(url, sizeof url, "http://127.0.0.1:%d%s", port, path);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+	ck_assert(r);
 	if (accept_language) {
 		snprintf(al, sizeof al, "Accept-Language: %s", accept_language);
 		h = curl_slist_append(h, al);
 	}
-	if (body) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		h = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded");
-		h = curl_slist_append(h, "Expect:");
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	if (curl_easy_perform(c) == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	tu_http(port, body ? "POST" : "GET", path, "application/x-www-form-urlencoded", body,
+		body ? strlen(body) : 0, h, r);
 	return r;
 }
 
 /* The value of a response header (static buffer), or "". */
-static const char *header(const struct resp *r, const char *name)
+static const char *header(const struct tu_resp *r, const char *name)
 {
 	static char val[1024];
 	size_t n = strlen(name);
@@ -192,10 +147,10 @@ static const char *csrf_of(const char *html, const char *token, const char *form
 }
 
 /* POST a form with the CSRF value the page carries; returns the response. */
-static struct resp *submit(const char *token, const char *form, const char *fields)
+static struct tu_resp *submit(const char *token, const char *form, const char *fields)
 {
 	char *page = path_for(token, NULL), *action = NULL, *body = NULL;
-	struct resp *g = http(page, NULL, NULL), *r;
+	struct tu_resp *g = http(page, NULL, NULL), *r;
 
 	ck_assert_int_eq(g->code, 200);
 	ck_assert(asprintf(&action, "/%s", form) > 0);
@@ -226,13 +181,12 @@ static long long q(const char *fmt, ...)
 
 static void setup(void)
 {
-	char *accounts = NULL, *invoices = NULL, *pf = NULL;
-	const char *env[3] = {NULL, NULL, NULL};
+	char *accounts = NULL, *invoices = NULL;
 
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("page");
 	cfg = tu_config_ex(dir, conninfo, NULL, "\"payment_url\": \"" PAY_URL "\"", NULL);
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	ck_assert(asprintf(&accounts,
 			   "account_ref,name,email,phone,locale,timezone,segment\n"
 			   "P-EN,Alice Example,alice@customer.test,+15551234567,en-US,America/New_York,retail\n"
@@ -250,36 +204,16 @@ static void setup(void)
 			   "INV-JA1,P-JA,5000,JPY,%s,携帯電話料金 10月分\n"
 			   "INV-ZH1,P-ZH,123.45,CNY,%s,手机套餐 10月\n",
 			   d10, d9, d10, d10, d10) > 0);
-	free(tu_file(dir, "accounts.csv", accounts));
-	free(tu_file(dir, "invoices.csv", invoices));
+	tu_import(cfg, dir, accounts, invoices);
 	free(accounts);
 	free(invoices);
-	ck_assert(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0);
-	ck_assert(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0);
 	/* One cycle opens the cases (and sends what the window allows). */
 	ck_assert_msg(tu_sh("dunnd -c %s --once --at %s", cfg, tud_iso_now()) == 0, "%s",
 		      tu_output());
 	db = tu_connect(conninfo);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"),
 			 4);
-	ck_assert(asprintf(&pf, "DUNND_HTTP_PORT_FILE=%s/port", dir) > 0);
-	env[0] = pf;
-	tud_start(&dunnd_proc, dir, cfg, 0, env);
-	free(pf);
-	ck_assert(asprintf(&pf, "%s/port", dir) > 0);
-	port = 0;
-	for (int i = 0; i < 400 && port == 0; i++) {
-		FILE *f = fopen(pf, "r");
-		if (f) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (!port)
-			usleep(50 * 1000);
-	}
-	free(pf);
-	ck_assert_msg(port > 0, "dunnd did not start listening");
+	port = tud_start_http(&dunnd_proc, dir, cfg, NULL);
 }
 
 /* SIGTERM: a clean exit (under SANITIZE=1 also no leak and no sanitizer
@@ -300,12 +234,8 @@ static void stop_clean(void)
 static void teardown(void)
 {
 	tud_cleanup(&dunnd_proc);
-	if (db)
-		PQfinish(db);
+	tu_teardown(db, dir, cfg, conninfo);
 	db = NULL;
-	free(dir);
-	free(cfg);
-	free(conninfo);
 }
 
 START_TEST(page_reads_well_in_four_locales)
@@ -338,7 +268,7 @@ START_TEST(page_reads_well_in_four_locales)
 	/* Dates and totals in the customer's words; stored text escaped. */
 	{
 		char *tok = token_for("P-EN", 0), *path = path_for(tok, NULL), *dom;
-		struct resp *r = http(path, NULL, NULL);
+		struct tu_resp *r = http(path, NULL, NULL);
 		ck_assert_int_eq(r->code, 200);
 		ck_assert_ptr_nonnull(strstr(header(r, "Content-Type"), "text/html"));
 		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
@@ -384,7 +314,7 @@ END_TEST
 START_TEST(promise_to_pay)
 {
 	char *tok = token_for("P-KO", 0), *fields = NULL, *path, *dom;
-	struct resp *r;
+	struct tu_resp *r;
 
 	/* Beyond max_promise_days (30): refused, nothing changes. */
 	ck_assert(asprintf(&fields, "date=%s", tud_date(60)) > 0);
@@ -431,7 +361,7 @@ END_TEST
 START_TEST(payment_plan_becomes_a_task)
 {
 	char *tok = token_for("P-JA", 0);
-	struct resp *r = submit(tok, "plan", NULL);
+	struct tu_resp *r = submit(tok, "plan", NULL);
 
 	ck_assert_int_eq(r->code, 303);
 	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
@@ -458,7 +388,7 @@ START_TEST(dispute_follow_and_rate)
 {
 	char *tok = token_for("P-EN", 0), *path, *dom, *fields = NULL;
 	char longtext[1200];
-	struct resp *r;
+	struct tu_resp *r;
 
 	/* Another account's invoice, an unknown reason, or too much text:
 	 * refused, nothing opened. */
@@ -517,7 +447,7 @@ START_TEST(dispute_follow_and_rate)
 	free(dom);
 	{
 		char *rate = path_for(tok, "/rate"), *body = NULL;
-		struct resp *g = http(path, NULL, NULL);
+		struct tu_resp *g = http(path, NULL, NULL);
 		char csrf[64];
 		snprintf(csrf, sizeof csrf, "%s", csrf_of(g->body, tok, "rate"));
 		free(g);
@@ -562,7 +492,7 @@ START_TEST(refusals_change_nothing)
 	char *tok = token_for("P-ZH", 0), *bad = strdup(tok), *old = token_for("P-ZH", 1);
 	char *path, *dom, *body = NULL;
 	long long events = tu_qint(db, "SELECT count(*) FROM dunning.events");
-	struct resp *r, *g;
+	struct tu_resp *r, *g;
 	int limited = 0;
 
 	/* An altered token: the polite page, 403, nothing recorded. */
@@ -656,7 +586,7 @@ END_TEST
 START_TEST(one_click_unsubscribe)
 {
 	char *tok = token_for("P-EN", 0), *path = path_for(tok, "/unsubscribe");
-	struct resp *r;
+	struct tu_resp *r;
 
 	r = http(path, "List-Unsubscribe=One-Click", NULL);
 	ck_assert_int_eq(r->code, 200);
@@ -705,13 +635,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return tu_run_curl(suite());
 }

@@ -31,12 +31,9 @@ static void setup(void)
 	ck_assert(asprintf(&pooled, "%s dbname=%s", pgb, name) > 0);
 	/* Schema and book straight to PostgreSQL; dunnd through the pooler. */
 	dcfg = tu_config(ddir, direct, NULL, NULL);
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", dcfg) == 0, "%s", tu_output());
+	tu_migrate(dcfg);
 	tud_book(dir, "book", 1, 30);
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/book-accounts.csv && "
-			    "dunnctl -c %s import invoices %s/book-invoices.csv",
-			    dcfg, dir, dcfg, dir) == 0,
-		      "%s", tu_output());
+	tu_import_named(dcfg, dir, "book");
 	tu_mail_clear();
 }
 
@@ -102,10 +99,7 @@ START_TEST(daemon_woken_by_notify_over_listen_conninfo)
 	usleep(300000);
 	/* New invoices: the statement trigger NOTIFYs dunning_wakeup. */
 	tud_book(dir, "late", 101, 4);
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/late-accounts.csv && "
-			    "dunnctl -c %s import invoices %s/late-invoices.csv",
-			    dcfg, dir, dcfg, dir) == 0,
-		      "%s", tu_output());
+	tu_import_named(dcfg, dir, "late");
 	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 34, 20000), 34);
 	ck_assert_int_ge(tud_log_count(&t, "event=connected"), 2); /* main + listen */
 	tud_kill(&t, SIGTERM);
@@ -129,11 +123,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

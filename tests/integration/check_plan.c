@@ -56,7 +56,7 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("plan");
 	cfg = tu_config(dir, conninfo, NULL, NULL);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	db = tu_connect(conninfo);
 	res = PQexec(db, SEED);
 	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s", PQerrorMessage(db));
@@ -65,10 +65,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 static const char *str(json_t *n, const char *key)
@@ -164,11 +161,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return tu_run(suite());
 }

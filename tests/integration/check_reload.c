@@ -49,7 +49,7 @@ START_TEST(reload_keeps_old_on_error_then_swaps)
 	snprintf(body, sizeof body, POLICY_FMT, "gentle");
 	policy = NULL;
 	cfg = tu_config(dir, conninfo, body, "\"poll_interval_ms\": 200");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	tu_mail_clear();
 	tud_start(&t, dir, cfg, 1, NULL);
 	s = tud_next_state(&t, 10000);
@@ -66,8 +66,7 @@ START_TEST(reload_keeps_old_on_error_then_swaps)
 	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/one-accounts.csv", cfg, dir), 1);
 	/* dunnctl validates the config too: restore for it, then break again. */
 	write_policy(dir, "gentle");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/one-accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/one-invoices.csv", cfg, dir), 0);
+	tu_import_named(cfg, dir, "one");
 	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 1, 60000), 1);
 	ck_assert(subject_seen("A friendly reminder"));
 
@@ -76,8 +75,7 @@ START_TEST(reload_keeps_old_on_error_then_swaps)
 	tud_kill(&t, SIGHUP);
 	ck_assert_int_eq(tud_wait_log(&t, "event=reloaded", 5000), 0);
 	tud_book(dir, "two", 2, 1);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/two-accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/two-invoices.csv", cfg, dir), 0);
+	tu_import_named(cfg, dir, "two");
 	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 2, 60000), 2);
 	ck_assert(subject_seen("Final reminder"));
 	/* Nothing was sent twice across the reloads. */
@@ -87,9 +85,7 @@ START_TEST(reload_keeps_old_on_error_then_swaps)
 	ck_assert_int_eq(tud_wait(&t, 15000), 0);
 	tud_cleanup(&t);
 	free(policy);
-	free(cfg);
-	free(conninfo);
-	free(dir);
+	tu_teardown(NULL, dir, cfg, conninfo);
 }
 END_TEST
 
@@ -106,11 +102,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

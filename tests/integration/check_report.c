@@ -26,26 +26,12 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("report");
 	cfg = tu_config(dir, conninfo, NULL, "\"retention_days\": 400");
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
-	free(tu_file(dir, "accounts.csv", ACCOUNTS));
-	free(tu_file(dir, "invoices.csv", INVOICES));
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir), 0);
-	db = tu_connect(conninfo);
+	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
-}
-
-static void run_once(const char *at)
-{
-	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
-	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 static void ctl_ok(const char *args)
@@ -102,17 +88,17 @@ static json_t *funnel_row(const json_t *doc, const char *track, int step, const 
  * suppressed. */
 static void walk_november(void)
 {
-	run_once("2026-11-04T10:00:00Z");
+	tu_run_once(cfg, "2026-11-04T10:00:00Z");
 	PQclear(tu_q(db, "UPDATE dunning.deliveries d SET status = 'failed', "
 			 "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
 			 "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
 	ctl_ok("pay INV-1 --at 2026-11-06T09:00:00Z");
-	run_once("2026-11-11T10:00:00Z");
+	tu_run_once(cfg, "2026-11-11T10:00:00Z");
 	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source, "
 			 "created_at) VALUES ('email', 'sato@customer.test', 'opt-out', 'test', "
 			 "'2026-11-12T08:00:00Z')"));
 	ctl_ok("pay INV-2 --at 2026-11-20T09:00:00Z");
-	run_once("2026-11-22T10:00:00Z");
+	tu_run_once(cfg, "2026-11-22T10:00:00Z");
 }
 
 START_TEST(funnel_per_track_step_channel)
@@ -224,7 +210,7 @@ START_TEST(case_commands_speak_json)
 {
 	json_t *doc;
 
-	run_once("2026-11-04T10:00:00Z");
+	tu_run_once(cfg, "2026-11-04T10:00:00Z");
 	doc = ctl_json("pause A-3 --reason hardship --until 2026-11-30 --json "
 		       "--at 2026-11-05T10:00:00Z");
 	ck_assert_str_eq(jstr(doc, "reason"), "hardship");
@@ -379,11 +365,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -19,10 +19,9 @@ START_TEST(two_instances_no_duplicates)
 
 	/* Small batches so the two processes interleave many times. */
 	cfg = tu_config(dir, conninfo, NULL, "\"batch_size\": 100, \"send_batch\": 50");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	tu_migrate(cfg);
 	tud_book(dir, "book", 1, N);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/book-accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/book-invoices.csv", cfg, dir), 0);
+	tu_import_named(cfg, dir, "book");
 	tu_mail_clear();
 	rc = tu_sh("A=%s; dunnd -c %s --once --at $A 2>%s/a.log & p1=$!; "
 		   "dunnd -c %s --once --at $A 2>%s/b.log & p2=$!; "
@@ -49,10 +48,7 @@ START_TEST(two_instances_no_duplicates)
 			       "| grep -qx %d",
 			       tu_env("DUNN_MAILDIR"), N),
 			 0);
-	PQfinish(db);
-	free(cfg);
-	free(conninfo);
-	free(dir);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 END_TEST
 
@@ -69,11 +65,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

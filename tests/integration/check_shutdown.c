@@ -21,12 +21,9 @@ static void setup_with(const char *extra)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("shutdown");
 	cfg = tu_config(dir, conninfo, NULL, extra);
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	tud_book(dir, "book", 1, BOOK);
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/book-accounts.csv && "
-			    "dunnctl -c %s import invoices %s/book-invoices.csv",
-			    cfg, dir, cfg, dir) == 0,
-		      "%s", tu_output());
+	tu_import_named(cfg, dir, "book");
 	db = tu_connect(conninfo);
 	tu_mail_clear();
 }
@@ -46,10 +43,7 @@ static void setup_no_grace(void)
 static void teardown(void)
 {
 	tud_cleanup(&t);
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 static long long sent_rows(void *arg)
@@ -141,11 +135,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -25,11 +25,8 @@ START_TEST(simulate_and_compare)
 	PGconn *db;
 
 	cfg = tu_config(dir, conninfo, NULL, NULL);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
-	free(tu_file(dir, "a.csv", ACCOUNTS));
-	free(tu_file(dir, "i.csv", INVOICES));
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/a.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/i.csv", cfg, dir), 0);
+	tu_migrate(cfg);
+	tu_import(cfg, dir, ACCOUNTS, INVOICES);
 	tu_mail_clear();
 
 	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 30 --at 2026-11-02T00:00:00Z 2>/dev/null",
@@ -64,9 +61,7 @@ START_TEST(simulate_and_compare)
 			 6);
 	PQfinish(db);
 	free(alt);
-	free(cfg);
-	free(conninfo);
-	free(dir);
+	tu_teardown(NULL, dir, cfg, conninfo);
 }
 END_TEST
 
@@ -83,11 +78,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -16,6 +16,7 @@
 #include "sig.h"
 #include "smsseg.h"
 #include "testutil.h"
+#include "tuhttp.h"
 
 #define SID "ACtest0123456789"
 #define TOKEN "sms-test-token-0123456789"
@@ -25,95 +26,9 @@
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
 
-static const char ACCOUNTS[] =
-	"account_ref,name,email,phone,locale,timezone,segment\n"
-	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
-	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n";
-
-static const char POLICY[] =
-	"{\n"
-	"  \"grace_days\": 3,\n"
-	"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n"
-	"  \"min_balance\": {\"USD\": \"1.00\", \"KRW\": \"1000\"},\n"
-	"  \"recheck_hours\": 24,\n"
-	"  \"step_gap_hours\": 24,\n"
-	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"sms\"]},\n"
-	"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
-	"    {\"after_days\": 3, \"channels\": [\"sms\"], \"template\": \"gentle\"},\n"
-	"    {\"after_days\": 10, \"channels\": [\"sms\"], \"template\": \"firm\"}]}]\n"
-	"}\n";
+static const char POLICY[] = TU_NY_SEOUL_POLICY("sms");
 
 /* ---- the simulator ---- */
-
-static char *sim_call(const char *method, const char *path, const char *json)
-{
-	CURL *e = curl_easy_init();
-	char url[256], *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	long code = 0;
-
-	snprintf(url, sizeof url, "%s%s", tu_env("DUNN_GATEWAY"), path);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	if (json)
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
-	ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-	ck_assert_int_eq(code, 200);
-	curl_easy_cleanup(e);
-	fclose(f);
-	return out;
-}
-
-static void sim_control(const char *json)
-{
-	free(sim_call("POST", "/_control", json));
-}
-
-static json_t *sim_stats(void)
-{
-	char *s = sim_call("GET", "/_stats", NULL);
-	json_t *j = json_loads(s, 0, NULL);
-
-	ck_assert_ptr_nonnull(j);
-	free(s);
-	return j;
-}
-
-static long long sim_stat(const char *key)
-{
-	json_t *j = sim_stats();
-	long long v = json_integer_value(json_object_get(j, key));
-
-	json_decref(j);
-	return v;
-}
-
-/* Every message request the simulator saw, oldest first. */
-static json_t *sim_log(void)
-{
-	FILE *f = fopen(tu_env("DUNN_GATEWAY_LOG"), "r");
-	json_t *all = json_array();
-	char *line = NULL;
-	size_t cap = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (getline(&line, &cap, f) > 0) {
-		json_error_t err;
-		json_t *j = json_loads(line, 0, &err);
-		ck_assert_msg(j != NULL, "gateway log: %s", err.text);
-		json_array_append_new(all, j);
-	}
-	free(line);
-	fclose(f);
-	return all;
-}
 
 /* The last logged request to a number (To or to), or NULL. */
 static json_t *sim_request_to(json_t *log, const char *to)
@@ -130,14 +45,6 @@ static json_t *sim_request_to(json_t *log, const char *to)
 			hit = r;
 	}
 	return hit;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	ck_assert_msg(v != NULL, "no string '%s'", k);
-	return v;
 }
 
 /* ---- the daemon ---- */
@@ -163,93 +70,20 @@ static void write_config(const char *provider, const char *more)
 	free(ch);
 }
 
-static void import(const char *accounts, const char *invoices)
-{
-	free(tu_file(dir, "accounts.csv", accounts));
-	free(tu_file(dir, "invoices.csv", invoices));
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0, "%s",
-		      tu_output());
-	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0, "%s",
-		      tu_output());
-}
-
 static void setup(void)
 {
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("sms");
 	free(tu_file(dir, "sms_token", TOKEN "\n"));
 	write_config("twilio", NULL);
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
-	import(ACCOUNTS, INVOICES);
-	db = tu_connect(conninfo);
-	free(sim_call("POST", "/_reset", "{}"));
+	db = tu_book_db(cfg, dir, conninfo, tu_ny_seoul_accounts, tu_ny_seoul_invoices);
+	free(tu_sim_call("POST", "/_reset", "{}"));
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(db, dir, cfg, conninfo);
 	dir = cfg = conninfo = NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Runs dunnd --once; returns the seconds it took. */
-static double run_once(const char *at)
-{
-	double t = now_s();
-	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
-
-	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
-	return now_s() - t;
-}
-
-static char *delivery(const char *ref, const char *col)
-{
-	char sql[512];
-
-	snprintf(sql, sizeof sql,
-		 "SELECT coalesce(%s::text, '') FROM dunning.deliveries d JOIN dunning.accounts a "
-		 "ON a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
-		 col, ref);
-	return tu_qstr(db, sql);
-}
-
-static void assert_delivery(const char *ref, const char *col, const char *want)
-{
-	char *v = delivery(ref, col);
-
-	ck_assert_msg(strcmp(v, want) == 0, "%s %s = '%s', want '%s'", ref, col, v, want);
-	free(v);
-}
-
-static void assert_error_has(const char *ref, const char *needle)
-{
-	char *v = delivery(ref, "last_error");
-
-	ck_assert_msg(strstr(v, needle) != NULL, "%s last_error '%s' lacks '%s'", ref, v, needle);
-	free(v);
-}
-
-/* Seconds from T0 to the delivery's next attempt. */
-static long long next_attempt_in(const char *ref)
-{
-	char sql[512];
-
-	snprintf(sql, sizeof sql,
-		 "SELECT extract(epoch FROM d.next_attempt_at)::bigint - %lld "
-		 "FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id "
-		 "WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
-		 T0_UNIX, ref);
-	return tu_qint(db, sql);
 }
 
 /* ---- through the daemon ---- */
@@ -260,34 +94,34 @@ START_TEST(twilio_request_is_right)
 	char *id;
 	const char *body;
 
-	run_once(T0);
-	ck_assert_int_eq(sim_stat("requests"), 1); /* Seoul is asleep */
-	log = sim_log();
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1); /* Seoul is asleep */
+	log = tu_sim_log();
 	r = sim_request_to(log, "+12025550101");
 	ck_assert_ptr_nonnull(r);
 	f = json_object_get(r, "fields");
-	ck_assert_str_eq(jstr(r, "path"), "/2010-04-01/Accounts/" SID "/Messages.json");
-	ck_assert_str_eq(jstr(r, "content_type"), "application/x-www-form-urlencoded");
-	ck_assert_str_eq(jstr(r, "user"), SID);
-	ck_assert_str_eq(jstr(r, "password"), TOKEN);
-	ck_assert_str_eq(jstr(f, "To"), "+12025550101");
-	ck_assert_str_eq(jstr(f, "From"), "+15005550006");
-	ck_assert_str_eq(jstr(f, "StatusCallback"), "https://pay.test/webhooks/twilio/status");
-	body = jstr(f, "Body");
+	ck_assert_str_eq(tu_jstr(r, "path"), "/2010-04-01/Accounts/" SID "/Messages.json");
+	ck_assert_str_eq(tu_jstr(r, "content_type"), "application/x-www-form-urlencoded");
+	ck_assert_str_eq(tu_jstr(r, "user"), SID);
+	ck_assert_str_eq(tu_jstr(r, "password"), TOKEN);
+	ck_assert_str_eq(tu_jstr(f, "To"), "+12025550101");
+	ck_assert_str_eq(tu_jstr(f, "From"), "+15005550006");
+	ck_assert_str_eq(tu_jstr(f, "StatusCallback"), "https://pay.test/webhooks/twilio/status");
+	body = tu_jstr(f, "Body");
 	ck_assert_msg(strstr(body, "Test Telecom: a friendly reminder that $49.90 is due") == body,
 		      "body: %s", body);
 	ck_assert_ptr_nonnull(strstr(body, "https://pay.test/p/"));
 	ck_assert_msg(body[strlen(body) - 1] != '\n', "trailing newline sent");
-	ck_assert_str_eq(jstr(r, "encoding"), "GSM-7");
+	ck_assert_str_eq(tu_jstr(r, "encoding"), "GSM-7");
 	ck_assert_int_le(json_integer_value(json_object_get(r, "segments")), 2);
-	assert_delivery("A-1", "status", "sent");
-	id = delivery("A-1", "provider_message_id");
-	ck_assert_str_eq(id, jstr(r, "sid"));
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	id = tu_delivery(db, "A-1", "provider_message_id");
+	ck_assert_str_eq(id, tu_jstr(r, "sid"));
 	free(id);
 	json_decref(log);
 	/* Same instant again: nothing more goes out. */
-	run_once(T0);
-	ck_assert_int_eq(sim_stat("requests"), 1);
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 }
 END_TEST
 
@@ -297,45 +131,45 @@ START_TEST(korean_is_ucs2)
 	struct smsseg_info info;
 	const char *body;
 
-	run_once("2026-11-11T01:00:00Z"); /* 10:00 in Seoul, 20:00 in New York */
-	log = sim_log();
+	tu_run_once(cfg, "2026-11-11T01:00:00Z"); /* 10:00 in Seoul, 20:00 in New York */
+	log = tu_sim_log();
 	r = sim_request_to(log, "+821012345678");
 	ck_assert_ptr_nonnull(r);
-	body = jstr(json_object_get(r, "fields"), "Body");
+	body = tu_jstr(json_object_get(r, "fields"), "Body");
 	ck_assert_msg(strstr(body, "₩120,000 납부 기한이 지났습니다.") == body, "body: %s", body);
 	ck_assert_ptr_nonnull(strstr(body, "https://pay.test/p/"));
 	/* the simulator's own count and ours agree: UCS-2, two parts */
-	ck_assert_str_eq(jstr(r, "encoding"), "UCS-2");
+	ck_assert_str_eq(tu_jstr(r, "encoding"), "UCS-2");
 	ck_assert_int_eq(smsseg_count(body, strlen(body), &info), 0);
 	ck_assert_int_eq(info.encoding, SMSSEG_UCS2);
 	ck_assert_int_eq((long long)info.units, json_integer_value(json_object_get(r, "units")));
 	ck_assert_int_eq((long long)info.segments,
 			 json_integer_value(json_object_get(r, "segments")));
 	ck_assert_int_eq(info.segments, 2);
-	assert_delivery("A-2", "status", "sent");
-	ck_assert_int_eq(sim_stat("requests"), 2); /* and Alice's */
+	tu_assert_delivery(db, "A-2", "status", "sent");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2); /* and Alice's */
 	json_decref(log);
 }
 END_TEST
 
 START_TEST(retry_after_429_is_honoured)
 {
-	sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
-	run_once(T0);
-	ck_assert_int_eq(sim_stat("requests"), 1);
-	assert_delivery("A-1", "status", "queued");
-	assert_delivery("A-1", "attempts", "1");
-	assert_error_has("A-1", "http 429");
-	ck_assert_int_ge(next_attempt_in("A-1"), 7200);
+	tu_sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_delivery(db, "A-1", "attempts", "1");
+	tu_assert_error_has(db, "A-1", "http 429");
+	ck_assert_int_ge(tu_next_attempt_in(db, "A-1", T0_UNIX), 7200);
 	/* an hour later: still waiting, no request */
-	run_once("2026-11-10T16:00:00Z");
-	ck_assert_int_eq(sim_stat("requests"), 1);
-	assert_delivery("A-1", "status", "queued");
+	tu_run_once(cfg, "2026-11-10T16:00:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
 	/* after Retry-After: delivered */
-	run_once("2026-11-10T17:00:10Z");
-	ck_assert_int_eq(sim_stat("requests"), 2);
-	assert_delivery("A-1", "status", "sent");
-	assert_delivery("A-1", "attempts", "2");
+	tu_run_once(cfg, "2026-11-10T17:00:10Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_assert_delivery(db, "A-1", "attempts", "2");
 }
 END_TEST
 
@@ -343,60 +177,60 @@ START_TEST(server_error_is_retried)
 {
 	long long in;
 
-	sim_control("{\"mode\": \"500\", \"count\": 1}");
-	run_once(T0);
-	ck_assert_int_eq(sim_stat("requests"), 1);
-	assert_delivery("A-1", "status", "queued");
-	assert_error_has("A-1", "http 500");
-	in = next_attempt_in("A-1");
+	tu_sim_control("{\"mode\": \"500\", \"count\": 1}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_error_has(db, "A-1", "http 500");
+	in = tu_next_attempt_in(db, "A-1", T0_UNIX);
 	ck_assert_int_ge(in, 30); /* our backoff for a first attempt: 30-60 s */
 	ck_assert_int_le(in, 60);
-	run_once("2026-11-10T15:00:20Z"); /* too soon */
-	ck_assert_int_eq(sim_stat("requests"), 1);
-	run_once("2026-11-10T15:05:00Z");
-	ck_assert_int_eq(sim_stat("requests"), 2);
-	assert_delivery("A-1", "status", "sent");
+	tu_run_once(cfg, "2026-11-10T15:00:20Z"); /* too soon */
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_run_once(cfg, "2026-11-10T15:05:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
 }
 END_TEST
 
 START_TEST(connection_reset_is_retried)
 {
-	sim_control("{\"mode\": \"reset\", \"count\": 1}");
-	run_once(T0);
-	ck_assert_int_eq(sim_stat("requests"), 1);
-	assert_delivery("A-1", "status", "queued");
-	assert_error_has("A-1", "curl ");
-	run_once("2026-11-10T15:05:00Z");
-	assert_delivery("A-1", "status", "sent");
-	ck_assert_int_eq(sim_stat("requests"), 2);
+	tu_sim_control("{\"mode\": \"reset\", \"count\": 1}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_error_has(db, "A-1", "curl ");
+	tu_run_once(cfg, "2026-11-10T15:05:00Z");
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
 }
 END_TEST
 
 START_TEST(client_error_fails_with_code)
 {
-	sim_control("{\"mode\": \"400\", \"count\": 1, \"code\": 21408}");
-	run_once(T0);
-	assert_delivery("A-1", "status", "failed");
-	assert_error_has("A-1", "http 400 code 21408: Permission to send an SMS");
-	run_once("2026-11-10T18:00:00Z");
-	ck_assert_int_eq(sim_stat("requests"), 1); /* never again */
+	tu_sim_control("{\"mode\": \"400\", \"count\": 1, \"code\": 21408}");
+	tu_run_once(cfg, T0);
+	tu_assert_delivery(db, "A-1", "status", "failed");
+	tu_assert_error_has(db, "A-1", "http 400 code 21408: Permission to send an SMS");
+	tu_run_once(cfg, "2026-11-10T18:00:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 1); /* never again */
 }
 END_TEST
 
 START_TEST(invalid_number_bounces_and_is_suppressed)
 {
-	import("account_ref,name,email,phone,locale,timezone,segment\n"
+	tu_import(cfg, dir, "account_ref,name,email,phone,locale,timezone,segment\n"
 	       "B-1,Bad Number,bad@customer.test,+15005550001,en-US,America/New_York,retail\n",
 	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
 	       "INV-B1,B-1,20.00,USD,2026-11-01,Plan\n");
-	run_once(T0);
-	assert_delivery("B-1", "status", "bounced");
-	assert_error_has("B-1", "code 21211");
+	tu_run_once(cfg, T0);
+	tu_assert_delivery(db, "B-1", "status", "bounced");
+	tu_assert_error_has(db, "B-1", "code 21211");
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions WHERE channel = "
 				     "'sms' AND address = '+15005550001'"),
 			 1);
-	assert_delivery("A-1", "status", "sent");
-	ck_assert_int_eq(sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
 }
 END_TEST
 
@@ -404,23 +238,23 @@ START_TEST(hang_times_out_without_blocking)
 {
 	double took;
 
-	import("account_ref,name,email,phone,locale,timezone,segment\n"
+	tu_import(cfg, dir, "account_ref,name,email,phone,locale,timezone,segment\n"
 	       "A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
 	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
 	       "INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
-	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
-	took = run_once(T0);
+	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
+	took = tu_run_once(cfg, T0);
 	/* timeout_ms is 2000: one transfer hangs, the other completes meanwhile */
 	ck_assert_msg(took < 6.0, "dunnd took %.1f s", took);
 	ck_assert_msg(took >= 1.9, "dunnd took only %.1f s", took);
-	ck_assert_int_eq(sim_stat("requests"), 2);
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
 			 1);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
 				     "'queued' AND last_error LIKE 'curl 28:%'"),
 			 1);
-	run_once("2026-11-10T15:05:00Z");
-	ck_assert_int_eq(sim_stat("requests"), 3);
+	tu_run_once(cfg, "2026-11-10T15:05:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 3);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
 			 2);
 }
@@ -429,11 +263,11 @@ END_TEST
 START_TEST(too_many_segments_fails_unsent)
 {
 	write_config("twilio", "\"max_segments\": 1");
-	run_once(T0);
-	assert_delivery("A-1", "status", "failed");
-	assert_error_has("A-1", "segments (GSM-7");
-	assert_error_has("A-1", "max_segments is 1");
-	ck_assert_int_eq(sim_stat("requests"), 0);
+	tu_run_once(cfg, T0);
+	tu_assert_delivery(db, "A-1", "status", "failed");
+	tu_assert_error_has(db, "A-1", "segments (GSM-7");
+	tu_assert_error_has(db, "A-1", "max_segments is 1");
+	ck_assert_int_eq(tu_sim_stat("requests"), 0);
 }
 END_TEST
 
@@ -443,23 +277,23 @@ START_TEST(generic_provider)
 	char *id, *did;
 
 	write_config("generic", NULL);
-	run_once(T0);
-	log = sim_log();
+	tu_run_once(cfg, T0);
+	log = tu_sim_log();
 	ck_assert_int_eq(json_array_size(log), 1);
 	r = json_array_get(log, 0);
 	f = json_object_get(r, "fields");
-	ck_assert_str_eq(jstr(r, "path"), "/messages");
-	ck_assert_str_eq(jstr(r, "content_type"), "application/json");
-	ck_assert_str_eq(jstr(r, "bearer"), TOKEN);
-	ck_assert_str_eq(jstr(f, "to"), "+12025550101");
-	ck_assert_str_eq(jstr(f, "from"), "+15005550006");
-	ck_assert_str_eq(jstr(f, "callback_url"), "https://pay.test/webhooks/sms/status");
-	ck_assert_ptr_nonnull(strstr(jstr(f, "body"), "$49.90"));
-	did = delivery("A-1", "d.id");
+	ck_assert_str_eq(tu_jstr(r, "path"), "/messages");
+	ck_assert_str_eq(tu_jstr(r, "content_type"), "application/json");
+	ck_assert_str_eq(tu_jstr(r, "bearer"), TOKEN);
+	ck_assert_str_eq(tu_jstr(f, "to"), "+12025550101");
+	ck_assert_str_eq(tu_jstr(f, "from"), "+15005550006");
+	ck_assert_str_eq(tu_jstr(f, "callback_url"), "https://pay.test/webhooks/sms/status");
+	ck_assert_ptr_nonnull(strstr(tu_jstr(f, "body"), "$49.90"));
+	did = tu_delivery(db, "A-1", "d.id");
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "reference")), atoll(did));
-	id = delivery("A-1", "provider_message_id");
-	ck_assert_str_eq(id, jstr(r, "id"));
-	assert_delivery("A-1", "status", "sent");
+	id = tu_delivery(db, "A-1", "provider_message_id");
+	ck_assert_str_eq(id, tu_jstr(r, "id"));
+	tu_assert_delivery(db, "A-1", "status", "sent");
 	free(id);
 	free(did);
 	json_decref(log);
@@ -478,17 +312,17 @@ START_TEST(max_inflight_limits_concurrency_reusing_connections)
 		snprintf(inv + strlen(inv), sizeof inv - strlen(inv),
 			 "INV-N%02d,N-%02d,15.00,USD,2026-11-01,Plan\n", i, i);
 	}
-	import(acc, inv);
+	tu_import(cfg, dir, acc, inv);
 	write_config("twilio", "\"max_inflight\": 3");
-	sim_control("{\"mode\": \"slow\", \"count\": 13, \"delay\": 0.3}");
-	run_once(T0);
-	ck_assert_int_eq(sim_stat("requests"), 13);
+	tu_sim_control("{\"mode\": \"slow\", \"count\": 13, \"delay\": 0.3}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 13);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
 			 13);
 	/* never more than 3 at once, and 3 kept-alive connections carried all 13 */
-	ck_assert_int_le(sim_stat("max_concurrent"), 3);
-	ck_assert_int_ge(sim_stat("max_concurrent"), 2);
-	ck_assert_int_le(sim_stat("connections"), 3);
+	ck_assert_int_le(tu_sim_stat("max_concurrent"), 3);
+	ck_assert_int_ge(tu_sim_stat("max_concurrent"), 2);
+	ck_assert_int_le(tu_sim_stat("connections"), 3);
 }
 END_TEST
 
@@ -504,10 +338,10 @@ START_TEST(bad_config_is_refused)
 				 "\"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\"}}");
 	ck_assert_int_ne(tu_sh("dunnd -c %s --once --at %s", cfg, T0), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "https"));
-	ck_assert_int_eq(sim_stat("requests"), 0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 0);
 	/* the token never shows up in what the daemon prints */
 	write_config("twilio", NULL);
-	run_once(T0);
+	tu_run_once(cfg, T0);
 	ck_assert_ptr_null(strstr(tu_output(), TOKEN));
 	ck_assert_ptr_null(strstr(tu_output(), "+12025550101"));
 }
@@ -541,7 +375,7 @@ static void msetup(void)
 	dir = tu_tmpdir();
 	free(tu_file(dir, "sms_token", TOKEN "\n"));
 	base = event_base_new();
-	free(sim_call("POST", "/_reset", "{}"));
+	free(tu_sim_call("POST", "/_reset", "{}"));
 }
 
 static void mteardown(void)
@@ -577,7 +411,7 @@ START_TEST(module_queues_past_max_inflight)
 	struct channel_msg m = {0};
 
 	mch = open_module("twilio", "\"max_inflight\": 3, \"max_queued\": 8");
-	sim_control("{\"mode\": \"slow\", \"count\": 12, \"delay\": 0.3}");
+	tu_sim_control("{\"mode\": \"slow\", \"count\": 12, \"delay\": 0.3}");
 	m.text = "Your bill of $10.00 is due.";
 	/* a bad number is accepted and fails without a request */
 	m.to_addr = "2025550100";
@@ -601,11 +435,11 @@ START_TEST(module_queues_past_max_inflight)
 		ck_assert_msg(strncmp(o.provider_id[i], "SM", 2) == 0, "id %s", o.provider_id[i]);
 	}
 	ck_assert_int_eq(o.status[11], CHANNEL_FAILED);
-	ck_assert_int_eq(sim_stat("requests"), 11);
-	ck_assert_int_le(sim_stat("max_concurrent"), 3);
-	ck_assert_int_ge(sim_stat("max_concurrent"), 2);
+	ck_assert_int_eq(tu_sim_stat("requests"), 11);
+	ck_assert_int_le(tu_sim_stat("max_concurrent"), 3);
+	ck_assert_int_ge(tu_sim_stat("max_concurrent"), 2);
 	/* keep-alive: three connections carried eleven messages */
-	ck_assert_int_le(sim_stat("connections"), 3);
+	ck_assert_int_le(tu_sim_stat("connections"), 3);
 }
 END_TEST
 
@@ -792,14 +626,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return tu_run_curl(suite());
 }

@@ -21,16 +21,14 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("systemd");
 	cfg = tu_config(dir, conninfo, NULL, "  \"poll_interval_ms\": 200");
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
+	tu_migrate(cfg);
 	tu_mail_clear();
 }
 
 static void teardown(void)
 {
 	tud_cleanup(&t);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(NULL, dir, cfg, conninfo);
 }
 
 /* Rewrite the log_level the config was written with. */
@@ -168,10 +166,7 @@ START_TEST(addresses_masked_in_logs)
 {
 	set_level("info", "debug");
 	tud_book(dir, "pii", 1, 3);
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/pii-accounts.csv && "
-			    "dunnctl -c %s import invoices %s/pii-invoices.csv",
-			    cfg, dir, cfg, dir) == 0,
-		      "%s", tu_output());
+	tu_import_named(cfg, dir, "pii");
 	tud_start(&t, dir, cfg, 0, NULL);
 	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 3, 20000), 3);
 	ck_assert_int_eq(tud_wait_log(&t, "to=c1***@cu***.test", 5000), 0);
@@ -230,11 +225,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -42,26 +42,12 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("tasks");
 	cfg = tu_config_channels(dir, conninfo, POLICY, "{\"phone\": {\"module\": \"phone_task\"}}");
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
-	free(tu_file(dir, "accounts.csv", ACCOUNTS));
-	free(tu_file(dir, "invoices.csv", INVOICES));
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir), 0);
-	db = tu_connect(conninfo);
+	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
-}
-
-static void run_once(const char *at)
-{
-	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
-	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
+	tu_teardown(db, dir, cfg, conninfo);
 }
 
 static long long q(const char *sql)
@@ -105,7 +91,7 @@ static json_t *json_out(void)
 /* Day 3 of both accounts: their first call, on Wednesday 09:30 New York. */
 static void first_calls(void)
 {
-	run_once("2026-11-04T14:30:00Z");
+	tu_run_once(cfg, "2026-11-04T14:30:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
 	ck_assert_int_eq(calls("A-2", "sent"), 1);
 }
@@ -115,7 +101,7 @@ START_TEST(task_created_inside_phone_window)
 	char *due;
 
 	/* 07:00 in New York: email could go, a call may not. */
-	run_once("2026-11-04T12:00:00Z");
+	tu_run_once(cfg, "2026-11-04T12:00:00Z");
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 0);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries"), 0);
 	first_calls();
@@ -137,7 +123,7 @@ START_TEST(task_created_inside_phone_window)
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'phone_task_created'"),
 			 2);
 	/* Idempotent: the same run again creates nothing new. */
-	run_once("2026-11-04T14:40:00Z");
+	tu_run_once(cfg, "2026-11-04T14:40:00Z");
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 2);
 }
 END_TEST
@@ -199,13 +185,13 @@ START_TEST(reached_rests_the_phone_for_a_week)
 	ck_assert_int_eq(json_array_size(json_object_get(j, "tasks")), 0);
 	json_decref(j);
 	/* Day 5, Friday: the second call step. A-1 was reached on Wednesday. */
-	run_once("2026-11-06T15:00:00Z");
+	tu_run_once(cfg, "2026-11-06T15:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
 	ck_assert_int_eq(calls("A-2", "sent"), 2);
-	run_once("2026-11-10T15:00:00Z");
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
 	/* A week after the call it may ring again. */
-	run_once("2026-11-11T16:00:00Z");
+	tu_run_once(cfg, "2026-11-11T16:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 2);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = "
 			   "'phone_task_completed' AND detail->>'outcome' IN ('reached', 'no_answer')"),
@@ -242,8 +228,8 @@ START_TEST(promise_to_pay_pauses_the_case)
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'case_paused' "
 			   "AND detail->>'source' = 'call'"),
 			 1);
-	run_once("2026-11-06T15:00:00Z");
-	run_once("2026-11-12T15:00:00Z");
+	tu_run_once(cfg, "2026-11-06T15:00:00Z");
+	tu_run_once(cfg, "2026-11-12T15:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
 	ck_assert_int_eq(calls("A-2", "sent"), 2);
 }
@@ -277,7 +263,7 @@ START_TEST(dispute_opened_from_a_call)
 			   "AND completed_at IS NOT NULL"),
 			 1);
 	/* The only invoice is disputed: no more calls. */
-	run_once("2026-11-06T15:00:00Z");
+	tu_run_once(cfg, "2026-11-06T15:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
 }
 END_TEST
@@ -297,7 +283,7 @@ START_TEST(wrong_number_suppresses_the_phone)
 			   "AND reason = 'manual' AND source = 'call' AND channel IN ('sms', 'phone')"),
 			 2);
 	/* The next call step is suppressed, not turned into a task. */
-	run_once("2026-11-06T15:00:00Z");
+	tu_run_once(cfg, "2026-11-06T15:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
 	ck_assert_int_eq(calls("A-1", "suppressed"), 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.cases c "
@@ -356,11 +342,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return tu_run(suite());
 }

@@ -18,6 +18,7 @@
 #include "../../channels/webhook.c"
 #include "sig.h"
 #include "testutil.h"
+#include "tuhttp.h"
 #include "tudaemon.h"
 
 #define SECRET "letter-vendor-secret-0123456789"
@@ -27,90 +28,9 @@
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
 
-static const char ACCOUNTS[] =
-	"account_ref,name,email,phone,locale,timezone,segment\n"
-	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
-	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n";
-
-static const char POLICY[] =
-	"{\n"
-	"  \"grace_days\": 3,\n"
-	"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n"
-	"  \"min_balance\": {\"USD\": \"1.00\", \"KRW\": \"1000\"},\n"
-	"  \"recheck_hours\": 24,\n"
-	"  \"step_gap_hours\": 24,\n"
-	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"letter\"]},\n"
-	"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
-	"    {\"after_days\": 3, \"channels\": [\"letter\"], \"template\": \"gentle\"},\n"
-	"    {\"after_days\": 10, \"channels\": [\"letter\"], \"template\": \"firm\"}]}]\n"
-	"}\n";
+static const char POLICY[] = TU_NY_SEOUL_POLICY("letter");
 
 /* ---- the simulator ---- */
-
-static char *sim_call(const char *method, const char *path, const char *json)
-{
-	CURL *e = curl_easy_init();
-	char url[256], *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-	long code = 0;
-
-	snprintf(url, sizeof url, "%s%s", tu_env("DUNN_GATEWAY"), path);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, f);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, 30L);
-	if (json)
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, json);
-	ck_assert_int_eq(curl_easy_perform(e), CURLE_OK);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
-	ck_assert_int_eq(code, 200);
-	curl_easy_cleanup(e);
-	fclose(f);
-	return out;
-}
-
-static void sim_control(const char *json)
-{
-	free(sim_call("POST", "/_control", json));
-}
-
-static long long sim_requests(void)
-{
-	char *s = sim_call("GET", "/_stats", NULL);
-	json_t *j = json_loads(s, 0, NULL);
-	long long v;
-
-	ck_assert_ptr_nonnull(j);
-	v = json_integer_value(json_object_get(j, "requests"));
-	json_decref(j);
-	free(s);
-	return v;
-}
-
-/* Every request the simulator logged, oldest first. */
-static json_t *sim_log(void)
-{
-	FILE *f = fopen(tu_env("DUNN_GATEWAY_LOG"), "r");
-	json_t *all = json_array();
-	char *line = NULL;
-	size_t cap = 0;
-
-	ck_assert_ptr_nonnull(f);
-	while (getline(&line, &cap, f) > 0) {
-		json_error_t err;
-		json_t *j = json_loads(line, 0, &err);
-		ck_assert_msg(j != NULL, "gateway log: %s", err.text);
-		json_array_append_new(all, j);
-	}
-	free(line);
-	fclose(f);
-	return all;
-}
 
 /* The last logged letter to a number, or NULL. */
 static json_t *sim_letter_to(json_t *log, const char *to)
@@ -125,14 +45,6 @@ static json_t *sim_letter_to(json_t *log, const char *to)
 			hit = r;
 	}
 	return hit;
-}
-
-static const char *jstr(json_t *o, const char *k)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	ck_assert_msg(v != NULL, "no string '%s'", k);
-	return v;
 }
 
 /* A header as the receiver saw it (names compared case-insensitively). */
@@ -172,94 +84,21 @@ static void write_config(const char *more)
 	free(ch);
 }
 
-static void import(const char *accounts, const char *invoices)
-{
-	free(tu_file(dir, "accounts.csv", accounts));
-	free(tu_file(dir, "invoices.csv", invoices));
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/accounts.csv", cfg, dir) == 0, "%s",
-		      tu_output());
-	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/invoices.csv", cfg, dir) == 0, "%s",
-		      tu_output());
-}
-
 static void setup(void)
 {
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("webhook");
 	free(tu_file(dir, "letter_secret", SECRET "\n"));
 	write_config(NULL);
-	ck_assert_msg(tu_sh("dunnctl -c %s migrate", cfg) == 0, "%s", tu_output());
-	import(ACCOUNTS, INVOICES);
-	db = tu_connect(conninfo);
-	free(sim_call("POST", "/_reset", "{}"));
-	sim_control("{\"vendor_secret\": \"" SECRET "\"}");
+	db = tu_book_db(cfg, dir, conninfo, tu_ny_seoul_accounts, tu_ny_seoul_invoices);
+	free(tu_sim_call("POST", "/_reset", "{}"));
+	tu_sim_control("{\"vendor_secret\": \"" SECRET "\"}");
 }
 
 static void teardown(void)
 {
-	PQfinish(db);
-	free(dir);
-	free(cfg);
-	free(conninfo);
+	tu_teardown(db, dir, cfg, conninfo);
 	dir = cfg = conninfo = NULL;
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Runs dunnd --once; returns the seconds it took. */
-static double run_once(const char *at)
-{
-	double t = now_s();
-	int rc = tu_sh("dunnd -c %s --once --at %s", cfg, at);
-
-	ck_assert_msg(rc == 0, "dunnd --once failed (%d):\n%s", rc, tu_output());
-	return now_s() - t;
-}
-
-static char *delivery(const char *ref, const char *col)
-{
-	char sql[512];
-
-	snprintf(sql, sizeof sql,
-		 "SELECT coalesce(%s::text, '') FROM dunning.deliveries d JOIN dunning.accounts a "
-		 "ON a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
-		 col, ref);
-	return tu_qstr(db, sql);
-}
-
-static void assert_delivery(const char *ref, const char *col, const char *want)
-{
-	char *v = delivery(ref, col);
-
-	ck_assert_msg(strcmp(v, want) == 0, "%s %s = '%s', want '%s'", ref, col, v, want);
-	free(v);
-}
-
-static void assert_error_has(const char *ref, const char *needle)
-{
-	char *v = delivery(ref, "last_error");
-
-	ck_assert_msg(strstr(v, needle) != NULL, "%s last_error '%s' lacks '%s'", ref, v, needle);
-	free(v);
-}
-
-/* Seconds from T0 to the delivery's next attempt. */
-static long long next_attempt_in(const char *ref)
-{
-	char sql[512];
-
-	snprintf(sql, sizeof sql,
-		 "SELECT extract(epoch FROM d.next_attempt_at)::bigint - %lld "
-		 "FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id "
-		 "WHERE a.external_ref = '%s' AND d.kind = 'reminder'",
-		 T0_UNIX, ref);
-	return tu_qint(db, sql);
 }
 
 START_TEST(letter_arrives_signed)
@@ -268,14 +107,14 @@ START_TEST(letter_arrives_signed)
 	char *id, *did, sig[SIG_DUNN_LEN];
 	const char *body, *ts, *text;
 
-	run_once(T0);
-	ck_assert_int_eq(sim_requests(), 1); /* Seoul is asleep */
-	log = sim_log();
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1); /* Seoul is asleep */
+	log = tu_sim_log();
 	r = sim_letter_to(log, "+12025550101");
 	ck_assert_ptr_nonnull(r);
 	/* the receiver's own HMAC check passed, and ours agrees byte for byte */
 	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
-	body = jstr(r, "body");
+	body = tu_jstr(r, "body");
 	ts = header(r, "X-Dunn-Timestamp");
 	ck_assert_int_eq(sig_dunn_sign(SECRET, ts, body, strlen(body), sig), 0);
 	ck_assert_str_eq(header(r, "X-Dunn-Signature"), sig);
@@ -285,7 +124,7 @@ START_TEST(letter_arrives_signed)
 	ck_assert_int_le(llabs(atoll(ts) - (long long)time(NULL)), 120);
 	ck_assert_str_eq(header(r, "Content-Type"), "application/json");
 	ck_assert_str_eq(header(r, "X-Vendor-Account"), "acme-42");
-	did = delivery("A-1", "d.id");
+	did = tu_delivery(db, "A-1", "d.id");
 	{
 		char want[64];
 		snprintf(want, sizeof want, "dunnd-%s", did);
@@ -294,28 +133,28 @@ START_TEST(letter_arrives_signed)
 	f = json_object_get(r, "fields");
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "delivery_id")), atoll(did));
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "reference")), atoll(did));
-	ck_assert_str_eq(jstr(f, "to"), "+12025550101");
-	ck_assert_str_eq(jstr(f, "name"), "Alice Example");
-	ck_assert_str_eq(jstr(f, "subject"), "A friendly reminder: $49.90 is due");
-	ck_assert_str_eq(jstr(f, "sent_at"), T0);
-	text = jstr(f, "text");
+	ck_assert_str_eq(tu_jstr(f, "to"), "+12025550101");
+	ck_assert_str_eq(tu_jstr(f, "name"), "Alice Example");
+	ck_assert_str_eq(tu_jstr(f, "subject"), "A friendly reminder: $49.90 is due");
+	ck_assert_str_eq(tu_jstr(f, "sent_at"), T0);
+	text = tu_jstr(f, "text");
 	ck_assert_msg(strncmp(text, "Account: A-1\n\nDear Alice Example,\n", 34) == 0, "text: %s",
 		      text);
 	ck_assert_ptr_nonnull(strstr(text, "https://pay.test/p/"));
 	ck_assert_ptr_nonnull(strstr(text, "help@test.example"));
 	ck_assert_ptr_null(strstr(text, "Subject:"));
-	ck_assert_ptr_nonnull(strstr(jstr(f, "html"), "<p>Dear Alice Example,</p>"));
-	assert_delivery("A-1", "status", "sent");
-	assert_delivery("A-1", "last_error", "");
-	id = delivery("A-1", "provider_message_id");
-	ck_assert_str_eq(id, jstr(r, "id"));
+	ck_assert_ptr_nonnull(strstr(tu_jstr(f, "html"), "<p>Dear Alice Example,</p>"));
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_assert_delivery(db, "A-1", "last_error", "");
+	id = tu_delivery(db, "A-1", "provider_message_id");
+	ck_assert_str_eq(id, tu_jstr(r, "id"));
 	ck_assert_msg(strncmp(id, "lt-", 3) == 0, "id %s", id);
 	free(id);
 	free(did);
 	json_decref(log);
 	/* Same instant again: nothing more goes out. */
-	run_once(T0);
-	ck_assert_int_eq(sim_requests(), 1);
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 }
 END_TEST
 
@@ -323,39 +162,39 @@ START_TEST(korean_letter)
 {
 	json_t *log, *r, *f;
 
-	run_once("2026-11-11T01:00:00Z"); /* 10:00 in Seoul, 20:00 in New York */
-	log = sim_log();
+	tu_run_once(cfg, "2026-11-11T01:00:00Z"); /* 10:00 in Seoul, 20:00 in New York */
+	log = tu_sim_log();
 	r = sim_letter_to(log, "+821012345678");
 	ck_assert_ptr_nonnull(r);
 	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
 	f = json_object_get(r, "fields");
-	ck_assert_str_eq(jstr(f, "name"), "김민수");
-	ck_assert_str_eq(jstr(f, "subject"), "납부 안내: ₩120,000 결제 기한이 지났습니다");
-	ck_assert_ptr_nonnull(strstr(jstr(f, "text"), "김민수 고객님"));
-	assert_delivery("A-2", "status", "sent");
-	ck_assert_int_eq(sim_requests(), 2); /* and Alice's */
+	ck_assert_str_eq(tu_jstr(f, "name"), "김민수");
+	ck_assert_str_eq(tu_jstr(f, "subject"), "납부 안내: ₩120,000 결제 기한이 지났습니다");
+	ck_assert_ptr_nonnull(strstr(tu_jstr(f, "text"), "김민수 고객님"));
+	tu_assert_delivery(db, "A-2", "status", "sent");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2); /* and Alice's */
 	json_decref(log);
 }
 END_TEST
 
 START_TEST(retry_after_429_is_honoured)
 {
-	sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
-	run_once(T0);
-	ck_assert_int_eq(sim_requests(), 1);
-	assert_delivery("A-1", "status", "queued");
-	assert_delivery("A-1", "attempts", "1");
-	assert_error_has("A-1", "http 429");
-	ck_assert_int_ge(next_attempt_in("A-1"), 7200);
+	tu_sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_delivery(db, "A-1", "attempts", "1");
+	tu_assert_error_has(db, "A-1", "http 429");
+	ck_assert_int_ge(tu_next_attempt_in(db, "A-1", T0_UNIX), 7200);
 	/* an hour later: still waiting, no request */
-	run_once("2026-11-10T16:00:00Z");
-	ck_assert_int_eq(sim_requests(), 1);
-	assert_delivery("A-1", "status", "queued");
+	tu_run_once(cfg, "2026-11-10T16:00:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
 	/* after Retry-After: delivered */
-	run_once("2026-11-10T17:00:10Z");
-	ck_assert_int_eq(sim_requests(), 2);
-	assert_delivery("A-1", "status", "sent");
-	assert_delivery("A-1", "attempts", "2");
+	tu_run_once(cfg, "2026-11-10T17:00:10Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_assert_delivery(db, "A-1", "attempts", "2");
 }
 END_TEST
 
@@ -363,32 +202,32 @@ START_TEST(server_error_is_retried)
 {
 	long long in;
 
-	sim_control("{\"mode\": \"500\", \"count\": 1}");
-	run_once(T0);
-	ck_assert_int_eq(sim_requests(), 1);
-	assert_delivery("A-1", "status", "queued");
-	assert_error_has("A-1", "http 500: {\"error\": {\"code\": \"internal\"");
-	in = next_attempt_in("A-1");
+	tu_sim_control("{\"mode\": \"500\", \"count\": 1}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_error_has(db, "A-1", "http 500: {\"error\": {\"code\": \"internal\"");
+	in = tu_next_attempt_in(db, "A-1", T0_UNIX);
 	ck_assert_int_ge(in, 30); /* the dispatcher's backoff for a first attempt: 30-60 s */
 	ck_assert_int_le(in, 60);
-	run_once("2026-11-10T15:00:20Z"); /* too soon */
-	ck_assert_int_eq(sim_requests(), 1);
-	run_once("2026-11-10T15:05:00Z");
-	ck_assert_int_eq(sim_requests(), 2);
-	assert_delivery("A-1", "status", "sent");
+	tu_run_once(cfg, "2026-11-10T15:00:20Z"); /* too soon */
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_run_once(cfg, "2026-11-10T15:05:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
 }
 END_TEST
 
 START_TEST(connection_reset_is_retried)
 {
-	sim_control("{\"mode\": \"reset\", \"count\": 1}");
-	run_once(T0);
-	ck_assert_int_eq(sim_requests(), 1);
-	assert_delivery("A-1", "status", "queued");
-	assert_error_has("A-1", "curl ");
-	run_once("2026-11-10T15:05:00Z");
-	assert_delivery("A-1", "status", "sent");
-	ck_assert_int_eq(sim_requests(), 2);
+	tu_sim_control("{\"mode\": \"reset\", \"count\": 1}");
+	tu_run_once(cfg, T0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_error_has(db, "A-1", "curl ");
+	tu_run_once(cfg, "2026-11-10T15:05:00Z");
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
 }
 END_TEST
 
@@ -396,17 +235,17 @@ START_TEST(client_error_fails_with_status)
 {
 	char *e;
 
-	sim_control("{\"mode\": \"400\", \"count\": 1, \"code\": \"invalid_address\", "
+	tu_sim_control("{\"mode\": \"400\", \"count\": 1, \"code\": \"invalid_address\", "
 		    "\"message\": \"The recipient address is incomplete\"}");
-	run_once(T0);
-	assert_delivery("A-1", "status", "failed");
-	assert_error_has("A-1", "http 400: ");
-	assert_error_has("A-1", "The recipient address is incomplete");
-	e = delivery("A-1", "last_error");
+	tu_run_once(cfg, T0);
+	tu_assert_delivery(db, "A-1", "status", "failed");
+	tu_assert_error_has(db, "A-1", "http 400: ");
+	tu_assert_error_has(db, "A-1", "The recipient address is incomplete");
+	e = tu_delivery(db, "A-1", "last_error");
 	ck_assert_int_le(strlen(e), strlen("http 400: ") + 200);
 	free(e);
-	run_once("2026-11-10T18:00:00Z");
-	ck_assert_int_eq(sim_requests(), 1); /* never again */
+	tu_run_once(cfg, "2026-11-10T18:00:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 1); /* never again */
 }
 END_TEST
 
@@ -420,11 +259,11 @@ START_TEST(long_refusal_is_cut_to_200_bytes)
 		char ctl[800];
 		snprintf(ctl, sizeof ctl, "{\"mode\": \"400\", \"count\": 1, \"message\": \"%s\"}",
 			 msg);
-		sim_control(ctl);
+		tu_sim_control(ctl);
 	}
-	run_once(T0);
-	assert_delivery("A-1", "status", "failed");
-	e = delivery("A-1", "last_error");
+	tu_run_once(cfg, T0);
+	tu_assert_delivery(db, "A-1", "status", "failed");
+	e = tu_delivery(db, "A-1", "last_error");
 	ck_assert_msg(strlen(e) == strlen("http 400: ") + 200, "last_error (%zu) %s", strlen(e), e);
 	free(e);
 }
@@ -432,12 +271,12 @@ END_TEST
 
 START_TEST(bad_signature_is_refused_by_the_vendor)
 {
-	sim_control("{\"vendor_secret\": \"another-secret-entirely-0000\"}");
-	run_once(T0);
-	assert_delivery("A-1", "status", "failed");
-	assert_error_has("A-1", "http 401");
-	assert_error_has("A-1", "bad_signature");
-	ck_assert_int_eq(sim_requests(), 1);
+	tu_sim_control("{\"vendor_secret\": \"another-secret-entirely-0000\"}");
+	tu_run_once(cfg, T0);
+	tu_assert_delivery(db, "A-1", "status", "failed");
+	tu_assert_error_has(db, "A-1", "http 401");
+	tu_assert_error_has(db, "A-1", "bad_signature");
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 }
 END_TEST
 
@@ -445,23 +284,23 @@ START_TEST(hang_times_out_without_blocking)
 {
 	double took;
 
-	import("account_ref,name,email,phone,locale,timezone,segment\n"
+	tu_import(cfg, dir, "account_ref,name,email,phone,locale,timezone,segment\n"
 	       "A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
 	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
 	       "INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
-	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
-	took = run_once(T0);
+	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
+	took = tu_run_once(cfg, T0);
 	/* timeout_ms is 2000: one transfer hangs, the other completes meanwhile */
 	ck_assert_msg(took < 8.0, "dunnd took %.1f s", took);
 	ck_assert_msg(took >= 1.9, "dunnd took only %.1f s", took);
-	ck_assert_int_eq(sim_requests(), 2);
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
 			 1);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
 				     "'queued' AND last_error LIKE 'curl 28:%'"),
 			 1);
-	run_once("2026-11-10T15:05:00Z");
-	ck_assert_int_eq(sim_requests(), 3);
+	tu_run_once(cfg, "2026-11-10T15:05:00Z");
+	ck_assert_int_eq(tu_sim_stat("requests"), 3);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
 			 2);
 }
@@ -477,11 +316,11 @@ START_TEST(failing_vendor_gets_bounded_requests)
 	long long reqs, attempts;
 	char *a;
 
-	sim_control("{\"mode\": \"500\", \"count\": 1000}");
+	tu_sim_control("{\"mode\": \"500\", \"count\": 1000}");
 	for (size_t i = 0; i < sizeof at / sizeof at[0]; i++)
-		run_once(at[i]);
-	reqs = sim_requests();
-	a = delivery("A-1", "attempts");
+		tu_run_once(cfg, at[i]);
+	reqs = tu_sim_stat("requests");
+	a = tu_delivery(db, "A-1", "attempts");
 	attempts = atoll(a);
 	free(a);
 	/* every request is an attempt, and backoff spaces them (30-60 s, then
@@ -489,7 +328,7 @@ START_TEST(failing_vendor_gets_bounded_requests)
 	ck_assert_int_eq(reqs, attempts);
 	ck_assert_int_ge(reqs, 2);
 	ck_assert_int_le(reqs, 4);
-	assert_delivery("A-1", "status", "queued");
+	tu_assert_delivery(db, "A-1", "status", "queued");
 }
 END_TEST
 
@@ -529,13 +368,13 @@ START_TEST(bad_config_is_refused)
 	write_config("\"secret_file\": \"short_secret\"");
 	ck_assert_int_ne(tu_sh("dunnd -c %s --once --at %s", cfg, T0), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "shorter than 16 bytes"));
-	ck_assert_int_eq(sim_requests(), 0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 0);
 	/* the secret never shows up in what the daemon prints */
 	write_config(NULL);
-	run_once(T0);
+	tu_run_once(cfg, T0);
 	ck_assert_ptr_null(strstr(tu_output(), SECRET));
 	ck_assert_ptr_null(strstr(tu_output(), "+12025550101"));
-	ck_assert_int_eq(sim_requests(), 1);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 }
 END_TEST
 
@@ -547,7 +386,7 @@ static long healthz(int port, double *took)
 	char url[64];
 	long code = 0;
 	FILE *devnull = fopen("/dev/null", "w");
-	double t = now_s();
+	double t = tu_now_s();
 
 	snprintf(url, sizeof url, "http://127.0.0.1:%d/healthz", port);
 	curl_easy_setopt(e, CURLOPT_URL, url);
@@ -557,47 +396,28 @@ static long healthz(int port, double *took)
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
 	curl_easy_cleanup(e);
 	fclose(devnull);
-	*took = now_s() - t;
+	*took = tu_now_s() - t;
 	return code;
 }
 
 static long long sim_requests_cond(void *arg)
 {
 	(void)arg;
-	return sim_requests();
+	return tu_sim_stat("requests");
 }
 
 START_TEST(daemon_stays_live_while_vendor_hangs)
 {
 	struct tud d = {.pid = 0, .nfd = -1};
-	char *portfile = NULL, *env_port = NULL;
-	int port = 0;
+	int port;
 	long code = 0;
 	double took = 0, worst = 0;
 
 	tud_book(dir, "live", 100, 1); /* A-100, in a zone where it is noon */
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/live-accounts.csv", cfg, dir) == 0,
-		      "%s", tu_output());
-	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/live-invoices.csv", cfg, dir) == 0,
-		      "%s", tu_output());
+	tu_import_named(cfg, dir, "live");
 	write_config("\"timeout_ms\": 3000");
-	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 20}");
-	ck_assert(asprintf(&portfile, "%s/http.port", dir) > 0);
-	ck_assert(asprintf(&env_port, "DUNND_HTTP_PORT_FILE=%s", portfile) > 0);
-	{
-		const char *env[] = {env_port, NULL};
-		tud_start(&d, dir, cfg, 0, env);
-	}
-	for (int i = 0; i < 600 && port <= 0; i++) {
-		FILE *f = fopen(portfile, "r");
-		if (!f || fscanf(f, "%d", &port) != 1)
-			port = 0;
-		if (f)
-			fclose(f);
-		if (port <= 0)
-			usleep(50000);
-	}
-	ck_assert_msg(port > 0, "dunnd wrote no port (log %s)", d.log);
+	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 20}");
+	port = tud_start_http(&d, dir, cfg, NULL);
 	/* the letter goes out and hangs at the vendor */
 	ck_assert_msg(tud_until(sim_requests_cond, NULL, 1, 30000) >= 1, "no request (log %s)",
 		      d.log);
@@ -618,7 +438,7 @@ START_TEST(daemon_stays_live_while_vendor_hangs)
 	 * day in Seoul); the one that timed out waits out its backoff (30 s
 	 * or more) */
 	sleep(2);
-	ck_assert_int_eq(sim_requests(),
+	ck_assert_int_eq(tu_sim_stat("requests"),
 			 tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE attempts = 1"));
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE attempts > 1"),
 			 0);
@@ -628,8 +448,6 @@ START_TEST(daemon_stays_live_while_vendor_hangs)
 	tud_kill(&d, SIGTERM);
 	ck_assert_int_eq(tud_wait(&d, 20000), 0);
 	tud_cleanup(&d);
-	free(portfile);
-	free(env_port);
 }
 END_TEST
 
@@ -659,8 +477,8 @@ static void msetup(void)
 	free(tu_file(dir, "letter_secret", SECRET "\n"));
 	free(tu_file(dir, "vendor_token", "tok-0123456789\n"));
 	base = event_base_new();
-	free(sim_call("POST", "/_reset", "{}"));
-	sim_control("{\"vendor_secret\": \"" SECRET "\"}");
+	free(tu_sim_call("POST", "/_reset", "{}"));
+	tu_sim_control("{\"vendor_secret\": \"" SECRET "\"}");
 }
 
 static void mteardown(void)
@@ -731,7 +549,7 @@ START_TEST(module_queues_past_max_inflight)
 		       "\"vendor_token\"",
 		       err, sizeof err);
 	ck_assert_msg(mch != NULL, "init: %s", err);
-	sim_control("{\"mode\": \"slow\", \"count\": 12, \"delay\": 0.3}");
+	tu_sim_control("{\"mode\": \"slow\", \"count\": 12, \"delay\": 0.3}");
 	m.text = "Dear customer, your bill of $10.00 is due.\n";
 	m.now = T0_UNIX;
 	/* text that is not UTF-8 is accepted and fails without a request */
@@ -759,8 +577,8 @@ START_TEST(module_queues_past_max_inflight)
 	}
 	ck_assert_int_eq(o.status[11], CHANNEL_FAILED);
 	ck_assert_ptr_nonnull(strstr(o.error[11], "UTF-8"));
-	ck_assert_int_eq(sim_requests(), 11);
-	log = sim_log();
+	ck_assert_int_eq(tu_sim_stat("requests"), 11);
+	log = tu_sim_log();
 	json_array_foreach(log, i, r) {
 		ck_assert(json_is_true(json_object_get(r, "signature_ok")));
 		bearer += !strcmp(header(r, "Authorization"), "Bearer tok-0123456789");
@@ -771,7 +589,7 @@ START_TEST(module_queues_past_max_inflight)
 	ck_assert_int_eq(bearer, 11);
 	json_decref(log);
 	{
-		char *s = sim_call("GET", "/_stats", NULL);
+		char *s = tu_sim_call("GET", "/_stats", NULL);
 		json_t *j = json_loads(s, 0, NULL);
 		ck_assert_int_le(json_integer_value(json_object_get(j, "max_concurrent")), 3);
 		ck_assert_int_le(json_integer_value(json_object_get(j, "connections")), 3);
@@ -790,14 +608,14 @@ START_TEST(module_close_reports_inflight)
 
 	mch = try_open("\"timeout_ms\": 500", err, sizeof err);
 	ck_assert_msg(mch != NULL, "init: %s", err);
-	sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 5}");
+	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 5}");
 	m.to_addr = "+12025550100";
 	m.text = "hello";
 	m.delivery_id = 3;
 	ck_assert_int_eq(ops->send(mch, &m, on_done, &o), 0);
 	ck_assert_uint_eq(ops->inflight(mch), 1);
 	/* let the request reach the simulator, then close mid-flight */
-	for (int i = 0; i < 100 && sim_requests() < 1; i++)
+	for (int i = 0; i < 100 && tu_sim_stat("requests") < 1; i++)
 		event_base_loop(base, EVLOOP_NONBLOCK), usleep(20000);
 	ops->close(mch);
 	mch = NULL;
@@ -838,14 +656,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sr = srunner_create(suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	curl_global_cleanup();
-	return failed ? 1 : 0;
+	return tu_run_curl(suite());
 }
