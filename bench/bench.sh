@@ -64,12 +64,19 @@ say "seed: $N accounts, $N invoices, $((2 * DUE)) cases by SQL (generate_series,
 N_SMS=$(q bench_seed "SELECT count(*) FROM dunning.accounts WHERE segment = 'sms'")
 N_EMAIL=$((DUE - N_SMS))
 
+t=$(date +%s.%N)
+plan_books
+say "delivery books: the seeded book planned by pgbench, one with email only, one with SMS only," \
+	"in $(fmt1 "$(elapsed "$t")") s"
+
 for round in $(seq 0 "$ROUNDS"); do
 	tag=$([ "$round" -eq 0 ] && echo "warm-up" || echo "round $round")
 	ceiling_db "$round"
 	ceiling_mail "$round"
 	ceiling_sms "$round"
 	run_e2e "$round" e2e
+	[ "$N_EMAIL" -gt 0 ] && run_deliver "$round" email
+	[ "$N_SMS" -gt 0 ] && run_deliver "$round" sms
 	say "$tag: $(round_line "$round")"
 done
 

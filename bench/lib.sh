@@ -228,6 +228,9 @@ ceiling_db() {
 	"$PGBIN/pgbench" -n -M simple -c 1 -t $((DUE / BATCH + 2)) -D at="$AT_EPOCH" -D batch="$BATCH" \
 		-f "$W/plan.sql" "$PG dbname=bench" >"$OUT/pgbench-plan.$r.log" 2>&1 ||
 		{ tail "$OUT/pgbench-plan.$r.log" >&2; exit 1; }
+	# dunnd refreshes the outbox's statistics once a burst has queued
+	# 10,000 rows (daemon/poller.c, commit_cb); so does the ceiling.
+	q bench "ANALYZE dunning.deliveries"
 	tp=$(elapsed "$t")
 	read -r -a s1 < <(pg_stats)
 	t=$(date +%s.%N)
@@ -243,6 +246,31 @@ ceiling_db() {
 	R[db_dispatch:$r]=$(calc "$sent / $td")
 	R[db:$r]=$(calc "$sent / ($tp + $td)")
 	R[db_check:$r]=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'")
+}
+
+# The books of the delivery phases: the seeded book planned by the
+# ceiling's own planning script (dunnd's SQL_CLAIM and SQL_RECORD), then
+# every row of the other channel cancelled, so that a dunnd run over it
+# only delivers, through one channel. Made once; each run copies it.
+plan_books() {
+	local ch other
+	for ch in email sms; do
+		other=$([ "$ch" = email ] && echo sms || echo email)
+		reseed
+		"$PGBIN/pgbench" -n -M simple -c 1 -t $((DUE / BATCH + 2)) -D at="$AT_EPOCH" \
+			-D batch="$BATCH" -f "$W/plan.sql" "$PG dbname=bench" >"$OUT/pgbench-book.$ch.log" 2>&1 ||
+			{ tail "$OUT/pgbench-book.$ch.log" >&2; exit 1; }
+		q bench "UPDATE dunning.deliveries SET status = 'cancelled', last_error = 'bench: $ch only'
+		         WHERE channel = '$other'" >/dev/null
+		q postgres "DROP DATABASE IF EXISTS bench_$ch WITH (FORCE)"
+		q postgres "CREATE DATABASE bench_$ch TEMPLATE bench STRATEGY FILE_COPY"
+	done
+}
+
+# A delivery phase alone: dunnd --once over an outbox of one channel
+# (nothing is due for planning), copied afresh from its book.
+run_deliver() {
+	SEED_FROM=bench_$2 run_e2e "$1" "$2"
 }
 
 # Mail ceiling: smtp-source, as many sessions as dunnd has SMTP workers,
@@ -373,7 +401,9 @@ round_line() {
 		"email $(fmt0 "${R[email:e2e:$r]}")/s, sms $(fmt0 "${R[sms:e2e:$r]}")/s," \
 		"e2e $(fmt0 "${R[e2e:e2e:$r]}")/s in $(fmt1 "${R[wall:e2e:$r]}") s" \
 		"(${R[n_email:e2e:$r]} mails, ${R[n_sms:e2e:$r]} SMS, ${R[sent:e2e:$r]} sent rows)," \
-		"rss $(fmt1 "${R[rss:e2e:$r]}") MiB, cpu ${R[cpu:e2e:$r]} s"
+		"rss $(fmt1 "${R[rss:e2e:$r]}") MiB, cpu ${R[cpu:e2e:$r]} s" \
+		"| email only $(fmt0 "${R[email:email:$r]:-0}")/s (${R[n_email:email:$r]:-0} mails)," \
+		"SMS only $(fmt0 "${R[sms:sms:$r]:-0}")/s (${R[n_sms:sms:$r]:-0} SMS)"
 }
 
 # "median min max" of R[key:1..ROUNDS]
@@ -401,27 +431,42 @@ summary() {
 	for r in $(seq 1 "$ROUNDS"); do
 		R[ceil:$r]=$(mix_ceiling "$r")
 		R[ratio:$r]=$(calc "${R[e2e:e2e:$r]} / ${R[ceil:$r]}")
-		R[plan_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db_plan:$r]}")
-		R[email_ratio:$r]=$(calc "${R[email:e2e:$r]} / ${R[mail:$r]}")
-		R[sms_ratio:$r]=$(calc "${R[sms:e2e:$r]} / ${R[sms:$r]}")
+		R[plan_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db:$r]}")
+		R[plan_alone_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db_plan:$r]}")
+		R[mix_email_ratio:$r]=$(calc "${R[email:e2e:$r]} / ${R[mail:$r]}")
+		R[mix_sms_ratio:$r]=$(calc "${R[sms:e2e:$r]} / ${R[sms:$r]}")
+		[ "$N_EMAIL" -gt 0 ] && R[email_ratio:$r]=$(calc "${R[email:email:$r]} / ${R[mail:$r]}")
+		[ "$N_SMS" -gt 0 ] && R[sms_ratio:$r]=$(calc "${R[sms:sms:$r]} / ${R[sms:$r]}")
 	done
 	say "median (min-max) of $ROUNDS rounds, warm-up dropped:"
-	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' phase 'dunnd/s' 'ceiling/s' ratio 'cpu s/10k' 'rss MiB')"
-	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' planning "$(mmm plan:e2e)" "$(mmm db_plan)" \
-		"$(mmm1 plan_ratio)" "$(mmm1 plan_cpu10k:e2e)" "$(mmm1 rss:e2e)")"
-	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' email "$(mmm email:e2e)" "$(mmm mail)" \
-		"$(mmm1 email_ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)")"
-	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' sms "$(mmm sms:e2e)" "$(mmm sms)" \
-		"$(mmm1 sms_ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)")"
-	say "$(printf '%-9s %-22s %-22s %-20s %-19s %s' e2e "$(mmm e2e:e2e)" "$(mmm ceil)" \
-		"$(mmm1 ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)")"
-	say "ceilings: database (plan + lease + mark-sent) $(mmm db)/s, of which plan $(mmm db_plan)/s" \
-		"and lease + mark-sent $(mmm db_dispatch)/s; mail $(mmm mail)/s; sms $(mmm sms)/s"
+	row phase 'dunnd/s' 'ceiling/s' ratio 'cpu s/10k' 'rss MiB'
+	row planning "$(mmm plan:e2e)" "$(mmm db) db" "$(mmm1 plan_ratio)" "$(mmm1 plan_cpu10k:e2e)" \
+		"$(mmm1 rss:e2e)"
+	[ "$N_EMAIL" -gt 0 ] && row email "$(mmm email:email)" "$(mmm mail) smtp" "$(mmm1 email_ratio)" \
+		"$(mmm1 cpu10k:email)" "$(mmm1 rss:email)"
+	[ "$N_SMS" -gt 0 ] && row sms "$(mmm sms:sms)" "$(mmm sms) wrk" "$(mmm1 sms_ratio)" \
+		"$(mmm1 cpu10k:sms)" "$(mmm1 rss:sms)"
+	row e2e "$(mmm e2e:e2e)" "$(mmm ceil)" "$(mmm1 ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)"
+	say "phases: planning from the end-to-end run (claim + decide + outbox, while the same run" \
+		"delivers) against the database ceiling; email and SMS from runs that only deliver an" \
+		"outbox of that one channel (planned by the ceiling's script), against their servers"
+	say "ceilings: database (plan + lease + mark-sent, serially on one connection) $(mmm db)/s;" \
+		"planning alone $(mmm db_plan)/s (dunnd's planning is $(mmm1 plan_alone_ratio) of it)," \
+		"lease + mark-sent alone $(mmm db_dispatch)/s; mail $(mmm mail)/s; sms $(mmm sms)/s"
+	say "in the end-to-end run email went at $(mmm email:e2e)/s ($(mmm1 mix_email_ratio) of" \
+		"smtp-source) and SMS at $(mmm sms:e2e)/s ($(mmm1 mix_sms_ratio) of wrk): both follow planning"
 	say "e2e wall $(mmm1 wall:e2e) s; CPU of each part in cores: dunnd $(mmm1 dunnd_util:e2e)," \
 		"postgres $(mmm1 pg_util:e2e), smtp-sink $(mmm1 sink_util:e2e), gateway $(mmm1 gw_util:e2e)"
-	say "(phase rates are counted from the run's start to the phase's last row: phases overlap;" \
+	[ "$N_EMAIL" -gt 0 ] && say "email-only run: wall $(mmm1 wall:email) s; cores: dunnd" \
+		"$(mmm1 dunnd_util:email), postgres $(mmm1 pg_util:email), smtp-sink $(mmm1 sink_util:email)"
+	[ "$N_SMS" -gt 0 ] && say "SMS-only run: wall $(mmm1 wall:sms) s; cores: dunnd" \
+		"$(mmm1 dunnd_util:sms), postgres $(mmm1 pg_util:sms), gateway $(mmm1 gw_util:sms)"
+	say "(phase rates are counted from the run's start to the phase's last row;" \
 		"planning cpu is dunnd's CPU until planning ended, so it includes sends under way)"
+	return 0
 }
+
+row() { say "$(printf '%-9s %-26s %-26s %-20s %-19s %s' "$@")"; }
 
 dead_tuples() {
 	q bench "SELECT string_agg(relname || ' ' || n_dead_tup || ' dead/' || n_live_tup || ' live'
@@ -437,8 +482,9 @@ queue_health() {
 	out=$("$BIN/dunnctl" -c "$W/bench.json" purge --older-than 1 --at 2026-11-13T12:00:00Z --json 2>&1) ||
 		{ say "purge failed: $out"; return 0; }
 	sleep 1
-	say "old rows leave the outbox through dunnctl purge (one transaction, DELETE ... RETURNING" \
-		"into report_daily): $(echo "$out" | sed -n 's/.*"deliveries_deleted": *\([0-9]*\).*/\1/p')" \
+	say "old rows leave the outbox through dunnctl purge (batches of 10,000, each one transaction:" \
+		"DELETE ... RETURNING folded into report_daily):" \
+		"$(echo "$out" | sed -n 's/.*"deliveries_deleted": *\([0-9]*\).*/\1/p')" \
 		"deliveries in $(fmt2 "$(elapsed "$t")") s; after it: $(dead_tuples)"
 }
 
