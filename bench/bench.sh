@@ -8,8 +8,9 @@
 #   BENCH_SMS_PCT  (10)       share of due cases whose track sends SMS
 #   BENCH_BATCH (500), BENCH_SEND_BATCH (200)   dunnd batch_size, send_batch
 #   BENCH_EMAIL_WORKERS (2), BENCH_SESSION_BATCH (100), BENCH_SMS_INFLIGHT (64)
-#   BENCH_EXTRAS   (1)        queue health, long transaction, two instances,
-#                             a book a tenth the size
+#   BENCH_EXTRAS   (1)        the database ceiling on two connections, queue
+#                             health, long transaction, two instances, a book
+#                             a tenth the size
 #   BENCH_PERF     (0)        1: a system-wide perf profile of one more run
 #
 # Every server is our own, on 127.0.0.1 or a unix socket: PostgreSQL,
@@ -83,6 +84,7 @@ done
 summary
 
 if [ "$EXTRAS" = 1 ]; then
+	ceiling_db_parallel
 	queue_health
 	long_transaction
 	two_instances
