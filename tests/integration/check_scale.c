@@ -29,11 +29,14 @@ START_TEST(two_instances_no_duplicates)
 		   "[ $r1 -eq 0 ] && [ $r2 -eq 0 ]",
 		   tud_iso_now(), cfg, dir, cfg, dir);
 	ck_assert_msg(rc == 0, "%s", tu_output());
-	/* Both took a share of the work (each logs the reminders it queued). */
-	ck_assert_int_eq(tu_sh("grep -q 'cycle_done queued=[1-9]' %s/a.log && "
-			       "grep -q 'cycle_done queued=[1-9]' %s/b.log",
-			       dir, dir),
-			 0);
+	/* Both took a share of the work (each logs the reminders it queued).
+	 * Not under make valgrind: there start-up takes seconds, and the first
+	 * instance up claims the whole book before the second connects. */
+	if (!getenv("DUNN_WRAP") || !*getenv("DUNN_WRAP"))
+		ck_assert_int_eq(tu_sh("grep -q 'cycle_done queued=[1-9]' %s/a.log && "
+				       "grep -q 'cycle_done queued=[1-9]' %s/b.log",
+				       dir, dir),
+				 0);
 	db = tu_connect(conninfo);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), N);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
