@@ -292,6 +292,22 @@ static void finish_writes(struct dunnd *d)
 	event_base_dispatch(d->base);
 }
 
+/* Every connection is closed before any is freed: closing one fails what
+ * is queued on it, and the callbacks that learn of it (the poller's, the
+ * dispatcher's) look at the other connections. */
+static void close_db(struct dunnd *d)
+{
+	struct pgq *all[] = {d->listen, d->db_send, d->db};
+
+	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+		if (all[i])
+			pgq_close(all[i]);
+	pgq_free(d->listen);
+	pgq_free(d->db_send);
+	pgq_free(d->db);
+	d->listen = d->db_send = d->db = NULL;
+}
+
 static int run(struct dunnd *d)
 {
 	struct event *ev_hup, *ev_term, *ev_int;
@@ -358,9 +374,7 @@ static int run(struct dunnd *d)
 	http_stop(d);
 	channels_close(d);
 	finish_writes(d);
-	pgq_free(d->listen);
-	pgq_free(d->db_send);
-	pgq_free(d->db);
+	close_db(d);
 	poller_free(d->poller);
 	dispatch_free(d->dispatch);
 	event_free(ev_hup);
@@ -373,9 +387,7 @@ static int run(struct dunnd *d)
 	log_notice("dunnd", "event=exit code=%d", d->exit_code);
 	return d->exit_code;
 fail: /* nothing started yet: free what was made (valgrind: no leaks) */
-	pgq_free(d->listen);
-	pgq_free(d->db_send);
-	pgq_free(d->db);
+	close_db(d);
 	poller_free(d->poller);
 	dispatch_free(d->dispatch);
 	return 1;
