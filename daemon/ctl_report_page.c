@@ -90,6 +90,32 @@ static json_t *num(const char *s)
 							     : json_real(d);
 }
 
+/* Both reports as JSON: a row per group, the columns named by keys (the
+ * first nlabels text, null on the totals row, the rest numbers), and the
+ * row flagged total (column nkeys) as "totals". Prints and frees. */
+static int print_rows_json(PGresult *res, const char *from, const char *to,
+			   const char *const *keys, int nkeys, int nlabels)
+{
+	json_t *doc = json_pack("{ss ss s[]}", "from", from, "to", to, "rows");
+	json_t *rows = doc ? json_object_get(doc, "rows") : NULL;
+
+	for (int r = 0; rows && r < PQntuples(res); r++) {
+		json_t *o = json_object();
+		int total = atoi(PQgetvalue(res, r, nkeys)) != 0;
+		for (int k = 0; o && k < nkeys; k++)
+			json_object_set_new(o, keys[k],
+					    k < nlabels ? (total ? json_null()
+								 : json_string(PQgetvalue(res, r, k)))
+							: num(PQgetvalue(res, r, k)));
+		if (total)
+			json_object_set_new(doc, "totals", o);
+		else
+			json_array_append_new(rows, o);
+	}
+	PQclear(res);
+	return ctl_json_print(doc);
+}
+
 int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 {
 	static const char *const keys[] = {"reason", "status", "disputes", "resolved",
@@ -97,7 +123,6 @@ int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 					   "rated", "avg_satisfaction"};
 	char from[11], to[11];
 	const char *params[2] = {from, to};
-	json_t *doc, *rows;
 	PGresult *res;
 	int as_json, rc = period(&argc, argv, "disputes [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
 				 from, to, &as_json);
@@ -121,22 +146,7 @@ int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 		PQclear(res);
 		return 0;
 	}
-	doc = json_pack("{ss ss s[]}", "from", from, "to", to, "rows");
-	rows = doc ? json_object_get(doc, "rows") : NULL;
-	for (int r = 0; rows && r < PQntuples(res); r++) {
-		json_t *o = json_object();
-		int total = atoi(PQgetvalue(res, r, 8)) != 0;
-		for (int k = 0; o && k < 8; k++)
-			json_object_set_new(o, keys[k],
-					    k < 2 ? (total ? json_null() : json_string(PQgetvalue(res, r, k)))
-						  : num(PQgetvalue(res, r, k)));
-		if (total)
-			json_object_set_new(doc, "totals", o);
-		else
-			json_array_append_new(rows, o);
-	}
-	PQclear(res);
-	return ctl_json_print(doc);
+	return print_rows_json(res, from, to, keys, 8, 2);
 }
 
 int ctl_report_page(struct ctl *c, int argc, char **argv)
@@ -145,7 +155,6 @@ int ctl_report_page(struct ctl *c, int argc, char **argv)
 					   "promise", "plan",  "dispute",  "rate"};
 	char from[11], to[11];
 	const char *params[2] = {from, to};
-	json_t *doc, *rows;
 	PGresult *res;
 	int as_json, rc = period(&argc, argv, "page [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
 				 from, to, &as_json);
@@ -168,20 +177,5 @@ int ctl_report_page(struct ctl *c, int argc, char **argv)
 		PQclear(res);
 		return 0;
 	}
-	doc = json_pack("{ss ss s[]}", "from", from, "to", to, "rows");
-	rows = doc ? json_object_get(doc, "rows") : NULL;
-	for (int r = 0; rows && r < PQntuples(res); r++) {
-		json_t *o = json_object();
-		int total = atoi(PQgetvalue(res, r, 8)) != 0;
-		for (int k = 0; o && k < 8; k++)
-			json_object_set_new(o, keys[k],
-					    k == 0 ? (total ? json_null() : json_string(PQgetvalue(res, r, 0)))
-						   : num(PQgetvalue(res, r, k)));
-		if (total)
-			json_object_set_new(doc, "totals", o);
-		else
-			json_array_append_new(rows, o);
-	}
-	PQclear(res);
-	return ctl_json_print(doc);
+	return print_rows_json(res, from, to, keys, 8, 1);
 }
