@@ -207,6 +207,7 @@ struct dispatch *dispatch_new(struct dunnd *d)
 		return NULL;
 	s->d = d;
 	s->ev_flush = evtimer_new(d->base, flush_timer, s);
+	metrics_set("dunnd_sending_held", d->cfg->hold_sending, NULL);
 	return s;
 }
 
@@ -687,6 +688,11 @@ static void lease(struct dispatch *s)
 
 	if (s->leasing || s->d->stopping || !pgq_connected(s->d->db_send))
 		return;
+	if (s->d->cfg->hold_sending) {
+		s->more = 0; /* dispatch_hold_changed leases again */
+		s->settled = 1;
+		return;
+	}
 	if (s->inflight >= (size_t)s->d->cfg->send_batch * 4)
 		return; /* back-pressure: send_done leases again */
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
@@ -704,6 +710,22 @@ void dispatch_kick(struct dispatch *s)
 	if (s->leasing)
 		s->again = 1;
 	lease(s);
+}
+
+/* hold_sending stops every send at once (a wrong template, an incident)
+ * while planning goes on: reminders wait queued, and what is on the wire
+ * finishes. A reload that clears it sends what is due. */
+void dispatch_hold_changed(struct dispatch *s)
+{
+	int held = s->d->cfg->hold_sending;
+
+	metrics_set("dunnd_sending_held", held, NULL);
+	if (held) {
+		log_notice("dispatch", "event=sending_held");
+	} else {
+		log_notice("dispatch", "event=sending_released");
+		dispatch_kick(s);
+	}
 }
 
 int dispatch_idle(const struct dispatch *s)

@@ -210,6 +210,7 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 	struct dunnd *d = arg;
 	struct diag diag = {0};
 	struct config *c;
+	int held;
 
 	(void)fd;
 	(void)what;
@@ -227,11 +228,14 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 	}
 	diag_free(&diag);
 	/* Channels and the database are not reloaded: they keep their work. */
+	held = d->cfg->hold_sending;
 	config_free(d->cfg);
 	d->cfg = c;
 	log_set_level((enum log_level)c->log_level);
 	log_notice("config", "event=reloaded tracks=%zu templates=%zu", c->policy->ntracks,
 		   tmplset_count(c->templates));
+	if (c->hold_sending != held)
+		dispatch_hold_changed(d->dispatch);
 	metrics_inc("dunnd_config_reloads_total", "result", "ok", NULL);
 	notify_send("READY=1\nSTATUS=configuration reloaded");
 }
@@ -370,6 +374,8 @@ static int run(struct dunnd *d)
 		pgq_start(d->listen);
 	log_notice("dunnd", "event=started version=%s mode=%s", DUNN_VERSION,
 		   d->once ? "once" : "daemon");
+	if (d->cfg->hold_sending)
+		dispatch_hold_changed(d->dispatch);
 	event_base_dispatch(d->base);
 	http_stop(d);
 	channels_close(d);

@@ -64,6 +64,8 @@ int poller_settled(const struct poller *p);
 struct dispatch *dispatch_new(struct dunnd *d);
 void dispatch_free(struct dispatch *s);
 void dispatch_kick(struct dispatch *s);
+/* Call after cfg->hold_sending was set at start or changed by a reload. */
+void dispatch_hold_changed(struct dispatch *s);
 int dispatch_settled(const struct dispatch *s);
 /* Nothing leased, in a channel, or waiting to be written (shutdown). */
 int dispatch_idle(const struct dispatch *s);

@@ -223,7 +223,7 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "retry_base_s", "retry_max_s",
 					   "log_level", "company", "support", "channels",
 					   "module_dir", "shutdown_timeout_ms", "retention_days",
-					   NULL};
+					   "hold_sending", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
@@ -296,6 +296,7 @@ struct config *config_load(const char *file, struct diag *diag)
 	c->shutdown_timeout_ms =
 		(int)jconf_int(&j, j.root, "", "shutdown_timeout_ms", 10000, 0, 3600000);
 	c->retention_days = (int)jconf_int(&j, j.root, "", "retention_days", 730, 1, 36500);
+	c->hold_sending = jconf_bool(&j, j.root, "", "hold_sending", 0);
 	lvl = jconf_str(&j, j.root, "", "log_level", "info", 0);
 	c->log_level = log_level_parse(lvl);
 	if (c->log_level < 0) {

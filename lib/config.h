@@ -35,6 +35,7 @@ struct config {
 	int retry_base_s, retry_max_s; /* transient failures: capped backoff */
 	int shutdown_timeout_ms; /* how long a stop waits for in-flight sends */
 	int retention_days;      /* dunnctl purge: default --older-than */
+	int hold_sending;        /* plan and queue, but send nothing (until a reload) */
 	int log_level;
 	struct config_channel *channels;
 	size_t nchannels;

@@ -1,5 +1,7 @@
 /* SIGHUP reload: a bad policy is reported at file:line:column and the old
- * one stays in force; a good one takes over without a restart. */
+ * one stays in force; a good one takes over without a restart.
+ * hold_sending stops every send while planning goes on, and a reload that
+ * clears it sends what waited. */
 #include <check.h>
 #include <signal.h>
 #include <stdio.h>
@@ -89,6 +91,68 @@ START_TEST(reload_keeps_old_on_error_then_swaps)
 }
 END_TEST
 
+static long long queued(PGconn *db)
+{
+	return tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued'");
+}
+
+static long long queued_cond(void *arg)
+{
+	return queued(arg);
+}
+
+static long long sent_cond(void *arg)
+{
+	return tu_qint(arg, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'");
+}
+
+START_TEST(hold_sending_then_release)
+{
+	char *dir = tu_tmpdir(), *conninfo = tu_newdb("hold"), *cfg;
+	PGconn *db;
+	struct tud t;
+	char body[1024];
+
+	snprintf(body, sizeof body, POLICY_FMT, "gentle");
+	cfg = tu_config(dir, conninfo, body, "\"poll_interval_ms\": 200, \"hold_sending\": true");
+	tu_migrate(cfg);
+	db = PQconnectdb(conninfo);
+	ck_assert_int_eq(PQstatus(db), CONNECTION_OK);
+	tu_mail_clear();
+
+	/* --once plans the cycle and leaves its reminders queued. */
+	tud_book(dir, "once", 1, 2);
+	tu_import_named(cfg, dir, "once");
+	tu_run_once(cfg, tud_iso_now());
+	ck_assert_int_eq(queued(db), 2);
+	ck_assert_int_eq(tu_mail_count(), 0);
+
+	/* The daemon, held: a new account's reminder is planned, not sent. */
+	tud_start(&t, dir, cfg, 0, NULL);
+	ck_assert_int_eq(tud_wait_log(&t, "event=sending_held", 10000), 0);
+	tud_book(dir, "more", 3, 1);
+	tu_import_named(cfg, dir, "more");
+	ck_assert_int_eq(tud_until(queued_cond, db, 3, 30000), 3);
+	usleep(1000 * 1000);
+	ck_assert_int_eq(tu_mail_count(), 0);
+
+	/* Released by a reload: all three go out, once each. */
+	free(tu_config(dir, conninfo, body, "\"poll_interval_ms\": 200"));
+	tud_kill(&t, SIGHUP);
+	ck_assert_int_eq(tud_wait_log(&t, "event=sending_released", 5000), 0);
+	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 3, 60000), 3);
+	ck_assert_int_eq(tud_until(sent_cond, db, 3, 10000), 3);
+	ck_assert_int_eq(queued(db), 0);
+	usleep(500 * 1000);
+	ck_assert_int_eq(tu_mail_count(), 3);
+
+	tud_kill(&t, SIGTERM);
+	ck_assert_int_eq(tud_wait(&t, 15000), 0);
+	tud_cleanup(&t);
+	tu_teardown(db, dir, cfg, conninfo);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("reload");
@@ -96,6 +160,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, getenv("DUNN_WRAP") ? 600 : 120);
 	tcase_add_test(tc, reload_keeps_old_on_error_then_swaps);
+	tcase_add_test(tc, hold_sending_then_release);
 	suite_add_tcase(s, tc);
 	return s;
 }
