@@ -8,9 +8,8 @@
 #   BENCH_SMS_PCT  (10)       share of due cases whose track sends SMS
 #   BENCH_BATCH (500), BENCH_SEND_BATCH (200)   dunnd batch_size, send_batch
 #   BENCH_EMAIL_WORKERS (2), BENCH_SESSION_BATCH (100), BENCH_SMS_INFLIGHT (64)
-#   BENCH_EXTRAS   (1)        the database ceiling on two connections, queue
-#                             health, long transaction, two instances, a book
-#                             a tenth the size
+#   BENCH_EXTRAS   (1)        queue health, long transaction, two instances,
+#                             a book a tenth the size
 #   BENCH_PERF     (0)        1: a system-wide perf profile of one more run
 #
 # Every server is our own, on 127.0.0.1 or a unix socket: PostgreSQL,
@@ -73,8 +72,10 @@ say "delivery books: the seeded book planned by pgbench, one with email only, on
 for round in $(seq 0 "$ROUNDS"); do
 	tag=$([ "$round" -eq 0 ] && echo "warm-up" || echo "round $round")
 	ceiling_db "$round"
+	ceiling_db2 "$round"
 	ceiling_mail "$round"
 	ceiling_sms "$round"
+	run_plan "$round"
 	run_e2e "$round" e2e
 	[ "$N_EMAIL" -gt 0 ] && run_deliver "$round" email
 	[ "$N_SMS" -gt 0 ] && run_deliver "$round" sms
@@ -84,7 +85,6 @@ done
 summary
 
 if [ "$EXTRAS" = 1 ]; then
-	ceiling_db_parallel
 	queue_health
 	long_transaction
 	two_instances

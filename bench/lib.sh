@@ -152,6 +152,7 @@ write_config() {
 	  "support": "support@bench.example",
 	  "log_level": "info",
 	  "batch_size": $BATCH,
+	  "hold_sending": ${HOLD:-false},
 	  "send_batch": $SEND_BATCH,
 	  "channels": {
 	    "email": {"module": "email", "server": "127.0.0.1:${SINK_PORT:-25}",
@@ -273,37 +274,36 @@ run_deliver() {
 	SEED_FROM=bench_$2 run_e2e "$1" "$2"
 }
 
-# The database ceiling on two connections, as dunnd uses two: pgbench
-# -c 2 runs the planning and the delivery scripts side by side (weighted
-# 2:5, so both move the same rows: 500 and 200 a transaction) for a fixed
+# Planning alone: dunnd --once with hold_sending over the seeded book; it
+# claims, decides and queues every due case, and sends nothing.
+run_plan() {
+	HOLD=true run_e2e "$1" plan
+}
+
+# The database ceiling on two connections, as dunnd has two: pgbench -c 2
+# runs the planning and the delivery scripts side by side (weighted 2:5,
+# so both move the same rows: 500 and 200 a transaction) for a fixed
 # time, rows counted as above. Statistics refreshed after 2 s, as dunnd
-# does after 10,000 rows.
-ceiling_db_parallel() {
-	local r t d s0 s1 pb
-	for r in 1 2 3; do
-		reseed
-		read -r -a s0 < <(pg_stats)
-		t=$(date +%s.%N)
-		"$PGBIN/pgbench" -n -M simple -c 2 -j 2 -T "${BENCH_DB2_SECONDS:-15}" -D at="$AT_EPOCH" \
-			-D batch="$BATCH" -D send_batch="$SEND_BATCH" -f "$W/plan.sql@2" -f "$W/dispatch.sql@5" \
-			"$PG dbname=bench" >"$OUT/pgbench-2conn.$r.log" 2>&1 &
-		pb=$!
-		sleep 2
-		q bench "ANALYZE dunning.deliveries"
-		wait "$pb" || { tail "$OUT/pgbench-2conn.$r.log" >&2; exit 1; }
-		d=$(elapsed "$t")
-		read -r -a s1 < <(pg_stats)
-		(( ${s1[0]} - ${s0[0]} < DUE * 9 / 10 )) ||
-			say "(two connections: the run planned nearly all $DUE due cases, so its rate is a" \
-				"lower bound; use a larger book or a shorter BENCH_DB2_SECONDS)"
-		R[db2_plan:$r]=$(calc "(${s1[0]} - ${s0[0]}) / $d")
-		R[db2:$r]=$(calc "(${s1[2]} - ${s0[2]}) / 2 / $d")
-		R[db2_ratio:$r]=$(calc "$(med e2e:e2e) / ${R[db2:$r]}")
-		R[db2_plan_ratio:$r]=$(calc "$(med plan:e2e) / ${R[db2:$r]}")
-	done
-	say "database ceiling on two connections (pgbench -c 2, planning and delivery side by side," \
-		"3 runs of ${BENCH_DB2_SECONDS:-15} s): delivered $(mmm db2)/s, planned $(mmm db2_plan)/s;" \
-		"against it dunnd's planning is $(mmm1 db2_plan_ratio) and end to end $(mmm1 db2_ratio)"
+# does after 10,000 rows. Its delivered rate is the database ceiling.
+ceiling_db2() {
+	local r=$1 t d s0 s1 pb
+	reseed
+	read -r -a s0 < <(pg_stats)
+	t=$(date +%s.%N)
+	"$PGBIN/pgbench" -n -M simple -c 2 -j 2 -T "${BENCH_DB2_SECONDS:-15}" -D at="$AT_EPOCH" \
+		-D batch="$BATCH" -D send_batch="$SEND_BATCH" -f "$W/plan.sql@2" -f "$W/dispatch.sql@5" \
+		"$PG dbname=bench" >"$OUT/pgbench-2conn.$r.log" 2>&1 &
+	pb=$!
+	sleep 2
+	q bench "ANALYZE dunning.deliveries"
+	wait "$pb" || { tail "$OUT/pgbench-2conn.$r.log" >&2; exit 1; }
+	d=$(elapsed "$t")
+	read -r -a s1 < <(pg_stats)
+	(( ${s1[0]} - ${s0[0]} < DUE * 9 / 10 )) ||
+		say "(two connections: the run planned nearly all $DUE due cases, so its rate is a" \
+			"lower bound; use a larger book or a shorter BENCH_DB2_SECONDS)"
+	R[db2_plan:$r]=$(calc "(${s1[0]} - ${s0[0]}) / $d")
+	R[db2:$r]=$(calc "(${s1[2]} - ${s0[2]}) / 2 / $d")
 }
 
 # Mail ceiling: smtp-source, as many sessions as dunnd has SMTP workers,
@@ -429,8 +429,9 @@ run_e2e() {
 round_line() {
 	local r=$1
 	echo "db plan $(fmt0 "${R[db_plan:$r]}")/s, db lease+sent $(fmt0 "${R[db_dispatch:$r]}")/s," \
-		"db all $(fmt0 "${R[db:$r]}")/s, smtp-source $(fmt0 "${R[mail:$r]}")/s," \
-		"wrk $(fmt0 "${R[sms:$r]}")/s | dunnd plan $(fmt0 "${R[plan:e2e:$r]}")/s," \
+		"db all $(fmt0 "${R[db:$r]}")/s, db 2 conns $(fmt0 "${R[db2:$r]}")/s, smtp-source $(fmt0 "${R[mail:$r]}")/s," \
+		"wrk $(fmt0 "${R[sms:$r]}")/s | dunnd planning alone $(fmt0 "${R[plan:plan:$r]}")/s" \
+		"(${R[planned:plan:$r]} cases, ${R[queued:plan:$r]} queued) | e2e: plan $(fmt0 "${R[plan:e2e:$r]}")/s," \
 		"email $(fmt0 "${R[email:e2e:$r]}")/s, sms $(fmt0 "${R[sms:e2e:$r]}")/s," \
 		"e2e $(fmt0 "${R[e2e:e2e:$r]}")/s in $(fmt1 "${R[wall:e2e:$r]}") s" \
 		"(${R[n_email:e2e:$r]} mails, ${R[n_sms:e2e:$r]} SMS, ${R[sent:e2e:$r]} sent rows)," \
@@ -455,8 +456,8 @@ mmm1() { local a; read -r -a a < <(stat3 "$1"); echo "$(fmt2 "${a[0]}") ($(fmt2 
 # database carries both), the lowest of the three.
 mix_ceiling() {
 	local r=$1 ne=${R[n_email:e2e:$1]} ns=${R[n_sms:e2e:$1]}
-	calc "m = ${R[db:$r]}; t = ($ne + $ns) * ${R[mail:$r]} / ($ne + 0.000001); if (t < m) m = t;
-	      t = ($ne + $ns) * ${R[sms:$r]} / ($ns + 0.000001); if (t < m) m = t; m"
+	awk "BEGIN { m = ${R[db2:$r]}; t = ($ne + $ns) * ${R[mail:$r]} / ($ne + 0.000001); if (t < m) m = t;
+	      t = ($ne + $ns) * ${R[sms:$r]} / ($ns + 0.000001); if (t < m) m = t; printf \"%.6f\", m }"
 }
 
 summary() {
@@ -464,8 +465,10 @@ summary() {
 	for r in $(seq 1 "$ROUNDS"); do
 		R[ceil:$r]=$(mix_ceiling "$r")
 		R[ratio:$r]=$(calc "${R[e2e:e2e:$r]} / ${R[ceil:$r]}")
-		R[plan_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db:$r]}")
-		R[plan_alone_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db_plan:$r]}")
+		R[plan_ratio:$r]=$(calc "${R[plan:plan:$r]} / ${R[db2:$r]}")
+		R[plan_alone_ratio:$r]=$(calc "${R[plan:plan:$r]} / ${R[db_plan:$r]}")
+		R[plan_serial_ratio:$r]=$(calc "${R[plan:plan:$r]} / ${R[db:$r]}")
+		R[mix_plan_ratio:$r]=$(calc "${R[plan:e2e:$r]} / ${R[db2:$r]}")
 		R[mix_email_ratio:$r]=$(calc "${R[email:e2e:$r]} / ${R[mail:$r]}")
 		R[mix_sms_ratio:$r]=$(calc "${R[sms:e2e:$r]} / ${R[sms:$r]}")
 		[ "$N_EMAIL" -gt 0 ] && R[email_ratio:$r]=$(calc "${R[email:email:$r]} / ${R[mail:$r]}")
@@ -473,29 +476,35 @@ summary() {
 	done
 	say "median (min-max) of $ROUNDS rounds, warm-up dropped:"
 	row phase 'dunnd/s' 'ceiling/s' ratio 'cpu s/10k' 'rss MiB'
-	row planning "$(mmm plan:e2e)" "$(mmm db) db" "$(mmm1 plan_ratio)" "$(mmm1 plan_cpu10k:e2e)" \
-		"$(mmm1 rss:e2e)"
+	row planning "$(mmm plan:plan)" "$(mmm db2) db" "$(mmm1 plan_ratio)" "$(mmm1 plan_cpu10k:plan)" \
+		"$(mmm1 rss:plan)"
 	[ "$N_EMAIL" -gt 0 ] && row email "$(mmm email:email)" "$(mmm mail) smtp" "$(mmm1 email_ratio)" \
 		"$(mmm1 cpu10k:email)" "$(mmm1 rss:email)"
 	[ "$N_SMS" -gt 0 ] && row sms "$(mmm sms:sms)" "$(mmm sms) wrk" "$(mmm1 sms_ratio)" \
 		"$(mmm1 cpu10k:sms)" "$(mmm1 rss:sms)"
 	row e2e "$(mmm e2e:e2e)" "$(mmm ceil)" "$(mmm1 ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)"
-	say "phases: planning from the end-to-end run (claim + decide + outbox, while the same run" \
-		"delivers) against the database ceiling; email and SMS from runs that only deliver an" \
-		"outbox of that one channel (planned by the ceiling's script), against their servers"
-	say "ceilings: database (plan + lease + mark-sent, serially on one connection) $(mmm db)/s;" \
-		"planning alone $(mmm db_plan)/s (dunnd's planning is $(mmm1 plan_alone_ratio) of it)," \
-		"lease + mark-sent alone $(mmm db_dispatch)/s; mail $(mmm mail)/s; sms $(mmm sms)/s"
-	say "in the end-to-end run email went at $(mmm email:e2e)/s ($(mmm1 mix_email_ratio) of" \
-		"smtp-source) and SMS at $(mmm sms:e2e)/s ($(mmm1 mix_sms_ratio) of wrk): both follow planning"
+	say "phases: each measured alone: planning from a run with hold_sending (claim + decide +" \
+		"outbox, nothing sent), email and SMS from runs that only deliver an outbox of that one" \
+		"channel (planned by the ceiling's script); each against the ceiling of what it drives"
+	say "ceilings: database (pgbench, dunnd's SQL on two connections as dunnd has: plan + lease +" \
+		"mark-sent side by side) $(mmm db2)/s, planning $(mmm db2_plan)/s in the same runs;" \
+		"on one connection: planning alone $(mmm db_plan)/s (dunnd's planning is" \
+		"$(mmm1 plan_alone_ratio) of it), lease + mark-sent alone $(mmm db_dispatch)/s, the whole" \
+		"path serially $(mmm db)/s ($(mmm1 plan_serial_ratio)); mail $(mmm mail)/s; sms $(mmm sms)/s"
+	say "in the end-to-end run planning went at $(mmm plan:e2e)/s ($(mmm1 mix_plan_ratio) of the" \
+		"database ceiling), email at $(mmm email:e2e)/s ($(mmm1 mix_email_ratio) of smtp-source)" \
+		"and SMS at $(mmm sms:e2e)/s ($(mmm1 mix_sms_ratio) of wrk): all three share the machine," \
+		"and both channels follow planning"
 	say "e2e wall $(mmm1 wall:e2e) s; CPU of each part in cores: dunnd $(mmm1 dunnd_util:e2e)," \
 		"postgres $(mmm1 pg_util:e2e), smtp-sink $(mmm1 sink_util:e2e), gateway $(mmm1 gw_util:e2e)"
+	say "planning-alone run: wall $(mmm1 wall:plan) s; cores: dunnd $(mmm1 dunnd_util:plan)," \
+		"postgres $(mmm1 pg_util:plan)"
 	[ "$N_EMAIL" -gt 0 ] && say "email-only run: wall $(mmm1 wall:email) s; cores: dunnd" \
 		"$(mmm1 dunnd_util:email), postgres $(mmm1 pg_util:email), smtp-sink $(mmm1 sink_util:email)"
 	[ "$N_SMS" -gt 0 ] && say "SMS-only run: wall $(mmm1 wall:sms) s; cores: dunnd" \
 		"$(mmm1 dunnd_util:sms), postgres $(mmm1 pg_util:sms), gateway $(mmm1 gw_util:sms)"
 	say "(phase rates are counted from the run's start to the phase's last row;" \
-		"planning cpu is dunnd's CPU until planning ended, so it includes sends under way)"
+		"planning cpu is dunnd's CPU until planning ended)"
 	return 0
 }
 
