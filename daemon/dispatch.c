@@ -3,6 +3,7 @@
  * write results back in batches. No transaction is open while a message
  * is on the wire: the lease (lease_until) is what protects it. */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,7 @@ struct dispatch {
 	struct results pend;    /* waiting to be written */
 	struct results writing; /* the batch on the wire */
 	struct event *ev_flush;
-	unsigned long sent, failed, retried, skipped;
+	unsigned long sent, failed, retried, skipped, deferred;
 };
 
 /* Lease and gather everything needed to render and to re-check, in one
@@ -107,16 +108,21 @@ static const char SQL_RESULTS[] =
 	"       AS r(id, status, provider_id, error, retry_in, address, sup_channel)),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.deliveries d SET\n"
-	"    status = CASE WHEN r.status <> 'retry' THEN r.status\n"
+	"    status = CASE WHEN r.status = 'deferred' THEN 'queued'\n"
+	"                  WHEN r.status <> 'retry' THEN r.status\n"
 	"                  WHEN d.attempts >= $9 THEN 'failed' ELSE 'queued' END,\n"
+	"    attempts = CASE WHEN r.status = 'deferred' THEN greatest(d.attempts - 1, 0)\n"
+	"                    ELSE d.attempts END,\n"
 	"    provider_message_id = coalesce(r.provider_id, d.provider_message_id),\n"
-	"    last_error = r.error, address = coalesce(r.address, d.address),\n"
-	"    next_attempt_at = CASE WHEN r.status = 'retry'\n"
+	"    last_error = CASE WHEN r.status = 'deferred' THEN d.last_error ELSE r.error END,\n"
+	"    address = coalesce(r.address, d.address),\n"
+	"    next_attempt_at = CASE WHEN r.status IN ('retry', 'deferred')\n"
 	"         THEN $1::timestamptz + make_interval(secs => r.retry_in) ELSE d.next_attempt_at END,\n"
 	"    sent_at = CASE WHEN r.status = 'sent' THEN $1::timestamptz ELSE d.sent_at END,\n"
 	"    lease_until = NULL, updated_at = now()\n"
 	"  FROM r WHERE d.id = ANY($2::bigint[]) AND d.id = r.id AND d.status = r.leased\n"
-	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.status, d.attempts),\n"
+	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.attempts, d.next_attempt_at,\n"
+	"            CASE WHEN r.status = 'deferred' THEN 'deferred' ELSE d.status END AS status),\n"
 	"sup AS (\n"
 	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
 	"  SELECT DISTINCT sup_channel, address, 'bounce', 'provider' FROM r\n"
@@ -124,7 +130,9 @@ static const char SQL_RESULTS[] =
 	"  ON CONFLICT DO NOTHING)\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
 	"SELECT $1, 'delivery_' || status, account_id, case_id, id,\n"
-	"       jsonb_build_object('channel', channel, 'attempts', attempts) FROM upd";
+	"       jsonb_build_object('channel', channel, 'attempts', attempts) ||\n"
+	"       CASE WHEN status = 'deferred' THEN jsonb_build_object('until', next_attempt_at)\n"
+	"            ELSE '{}' END FROM upd";
 
 static void lease(struct dispatch *s);
 static void release_leased(struct dispatch *s, const PGresult *res);
@@ -588,6 +596,23 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
 			     0, NULL, NULL);
 		return;
+	}
+	/* Planning put the reminder inside the customer's contact window, but
+	 * a retry, an outage or hold_sending can bring it to the wire later:
+	 * outside the window it waits for the next opening, the attempt
+	 * undone. Notices answer the customer's own act and go at once. */
+	if (reminder) {
+		int64_t now = dunnd_now(s->d);
+		int64_t at = policy_next_allowed(s->d->cfg->policy, chname,
+						 PQgetvalue(res, r, L_TZ), now);
+		if (at > now) {
+			s->deferred++;
+			metrics_inc("dunnd_deliveries_total", "channel", chname, "status", "deferred",
+				    NULL);
+			queue_result(s, id, "deferred", NULL, NULL,
+				     at - now > INT_MAX ? INT_MAX : (int)(at - now), NULL, NULL);
+			return;
+		}
 	}
 	te = tmplset_find(s->d->cfg->templates, PQgetvalue(res, r, L_LOCALE),
 			  PQgetvalue(res, r, L_TEMPLATE), ch->ops->name);

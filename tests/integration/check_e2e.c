@@ -140,6 +140,38 @@ START_TEST(steps_escalate_over_days)
 }
 END_TEST
 
+/* A reminder that reaches the wire at night waits for the morning: here it
+ * was held at 10:00 in New York and released at 22:00. */
+START_TEST(late_reminder_waits_for_the_window)
+{
+	/* 2026-11-11 08:00 in New York (EST, UTC-5). */
+	const long long morning = 1794402000;
+	char *held = tu_config(dir, conninfo, NULL, "\"hold_sending\": true");
+
+	free(held);
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	ck_assert_int_eq(tu_mail_count(), 0);
+
+	free(tu_config(dir, conninfo, NULL, NULL));
+	tu_run_once(cfg, "2026-11-11T03:00:00Z"); /* 22:00 in New York */
+	ck_assert_int_eq(tu_mail_for("alice@customer.test"), 0);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_delivery(db, "A-1", "attempts", "0");
+	ck_assert_int_eq(tu_next_attempt_in(db, "A-1", morning), 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e "
+				     "JOIN dunning.accounts a ON a.id = e.account_id "
+				     "WHERE a.external_ref = 'A-1' AND e.kind = 'delivery_deferred' "
+				     "AND e.detail->>'channel' = 'email'"),
+			 1);
+
+	tu_run_once(cfg, "2026-11-11T13:00:00Z");
+	ck_assert_int_gt(tu_mail_for("alice@customer.test"), 0);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_assert_delivery(db, "A-1", "attempts", "1");
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("e2e");
@@ -151,6 +183,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, korean_reminder_in_local_daytime);
 	tcase_add_test(tc, payment_stops_reminders);
 	tcase_add_test(tc, steps_escalate_over_days);
+	tcase_add_test(tc, late_reminder_waits_for_the_window);
 	suite_add_tcase(s, tc);
 	return s;
 }
