@@ -34,6 +34,8 @@ enum channel_status {
 	CHANNEL_RETRY,  /* transient: try again later */
 	CHANNEL_FAILED, /* permanent: never retry */
 	CHANNEL_BOUNCE, /* permanent and the address is bad: suppress it */
+	CHANNEL_UNSENT, /* never handed to the provider (the channel closed
+			   first): due again at once, the attempt undone */
 };
 
 struct channel_result {

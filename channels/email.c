@@ -58,7 +58,9 @@ static void job_free(struct email_job *j)
 	free(j);
 }
 
-/* Take up to session_batch jobs; NULL when stopping and nothing is left. */
+/* Take up to session_batch jobs; NULL once stopping: a closing channel
+ * finishes the sessions under way and starts none (close() gives the rest
+ * back unsent, so no send outlives the daemon's record of it). */
 static struct email_job *take_batch(struct channel *ch)
 {
 	struct email_job *batch = NULL, **tail = &batch;
@@ -67,7 +69,7 @@ static struct email_job *take_batch(struct channel *ch)
 	pthread_mutex_lock(&ch->mu);
 	while (!ch->todo && !ch->stopping)
 		pthread_cond_wait(&ch->cv, &ch->mu);
-	while (ch->todo && n < ch->session_batch) {
+	while (ch->todo && !ch->stopping && n < ch->session_batch) {
 		struct email_job *j = ch->todo;
 		ch->todo = j->next;
 		j->next = NULL;
@@ -480,13 +482,25 @@ static size_t email_inflight(const struct channel *ch)
 
 static void email_close(struct channel *ch)
 {
+	struct email_job *j;
+
 	pthread_mutex_lock(&ch->mu);
 	ch->stopping = 1;
 	pthread_cond_broadcast(&ch->cv);
 	pthread_mutex_unlock(&ch->mu);
 	for (int i = 0; i < ch->nworkers; i++)
 		pthread_join(ch->workers[i], NULL);
-	/* Results nobody will collect: the leases expire and they are retried. */
+	while ((j = ch->todo) != NULL) {
+		ch->todo = j->next;
+		j->result.delivery_id = j->delivery_id;
+		j->result.status = CHANNEL_UNSENT;
+		snprintf(j->result.error, sizeof j->result.error, "channel closed before sending");
+		j->next = ch->done;
+		ch->done = j;
+	}
+	ch->todo_tail = NULL;
+	/* The daemon writes these results if it still can; otherwise the
+	 * leases expire and the rows go out again. */
 	done_cb(-1, 0, ch);
 	email_free(ch);
 }

@@ -205,13 +205,14 @@ static void pt_close(struct channel *ch)
 {
 	struct pt_job *list = ch->waiting;
 
-	/* Rows whose INSERT never ran: their leases expire and they are sent
-	 * again; the unique index makes a late duplicate harmless. */
+	/* Rows whose INSERT never ran: due again at once; if that result
+	 * cannot be written, their leases expire and they are sent again (the
+	 * unique index makes a late duplicate harmless). */
 	ch->waiting = ch->waiting_tail = NULL;
 	while (list) {
 		struct pt_job *j = list;
 		list = j->next;
-		job_finish(j, CHANNEL_RETRY, NULL, "channel closed");
+		job_finish(j, CHANNEL_UNSENT, NULL, "channel closed before sending");
 	}
 	pgq_close(ch->db); /* in-flight callbacks get NULL: retried */
 	pt_free(ch);

@@ -410,10 +410,14 @@ static void send_done(const struct channel_result *r, void *arg)
 		status = "bounced";
 		s->failed++;
 		break;
+	case CHANNEL_UNSENT:
+		status = "deferred"; /* written back as queued, due now */
+		s->deferred++;
+		break;
 	}
 	s->inflight--;
 	metrics_inc("dunnd_deliveries_total", "channel", x->chan, "status", status, NULL);
-	if (r->status != CHANNEL_SENT) {
+	if (r->status != CHANNEL_SENT && r->status != CHANNEL_UNSENT) {
 		char reason[32];
 		error_reason(r->error, reason, sizeof reason);
 		metrics_inc("dunnd_delivery_errors_total", "channel", x->chan, "reason", reason, NULL);

@@ -243,7 +243,7 @@ void httpq_close(struct httpq *q)
 		q->queue = it->next;
 		q->queued--;
 		snprintf(it->result.error, sizeof it->result.error, "channel closed before sending");
-		finish(q, it, CHANNEL_RETRY);
+		finish(q, it, CHANNEL_UNSENT);
 	}
 	q->queue_tail = NULL;
 	if (q->cv && curlev_drain(q->cv, q->lim.timeout_ms) > 0)
