@@ -15,6 +15,10 @@ enum channel_cap {
 	CHANNEL_CAP_SUBJECT = 1 << 0,
 	CHANNEL_CAP_HTML = 1 << 1,
 	CHANNEL_CAP_SEGMENTS = 1 << 2,
+	/* Addressed by the account's reference, not by an email address or a
+	 * phone number: the vendor holds the postal address or the device.
+	 * No opt-out list of email or texts applies. */
+	CHANNEL_CAP_ACCOUNT = 1 << 3,
 };
 
 /* One message; everything is borrowed for the duration of send(). */
@@ -102,7 +106,8 @@ struct channel_ops {
 		    void *arg);
 	/* Messages accepted but not yet completed. */
 	size_t (*inflight)(const struct channel *ch);
-	/* Stop accepting, finish what is queued, free everything. */
+	/* Stop accepting, finish what is on the wire, report what never left
+	 * as CHANNEL_UNSENT, free everything. */
 	void (*close)(struct channel *ch);
 	/* Optional (NULL): verify and parse a provider callback addressed to
 	 * this instance. Returns an HTTP status: 200 with *n events filled

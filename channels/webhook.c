@@ -425,7 +425,7 @@ fail:
 const struct channel_ops channel_module = {
 	.name = "webhook",
 	.abi = CHANNEL_ABI,
-	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML,
+	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML | CHANNEL_CAP_ACCOUNT,
 	.init = wh_init,
 	.send = wh_send,
 	.inflight = wh_inflight,

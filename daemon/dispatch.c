@@ -570,7 +570,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	const char *kind = PQgetvalue(res, r, L_KIND);
 	const struct dunnd_chan *ch = dunnd_chan(s->d, chname);
 	const struct tmplset_entry *te;
-	int is_email, reminder = strcmp(kind, "reminder") == 0;
+	int is_email, by_account, reminder = strcmp(kind, "reminder") == 0;
 	const char *addr;
 	struct channel_msg msg = {0};
 	struct sendctx *x;
@@ -583,7 +583,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		return;
 	}
 	is_email = strcmp(ch->ops->name, "email") == 0;
-	addr = PQgetvalue(res, r, is_email ? L_EMAIL : L_PHONE);
+	by_account = (ch->ops->caps & CHANNEL_CAP_ACCOUNT) != 0;
+	addr = PQgetvalue(res, r, is_email ? L_EMAIL : by_account ? L_REF : L_PHONE);
 	/* Re-check right before sending: paid, resolved or paused since queued. */
 	if (reminder && (strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10) <= 0 ||
 			 strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
@@ -595,7 +596,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	int supp = is_email ? L_EMAIL_SUPP
 		   : !strcmp(ch->ops->name, "phone_task") ? L_PHONE_SUPP
 							    : L_SMS_SUPP;
-	if (!*addr || PQgetvalue(res, r, supp)[0] == 't') {
+	if (!by_account && (!*addr || PQgetvalue(res, r, supp)[0] == 't')) {
 		s->skipped++;
 		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
 			     0, NULL, NULL);
@@ -665,8 +666,9 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	}
 	channel_gauge(s, chname);
 	log_debug("dispatch", "event=send delivery=%" PRId64 " channel=%s to=%s", id, chname,
-		  is_email ? log_mask_email(addr, mask, sizeof mask)
-			   : log_mask_phone(addr, mask, sizeof mask));
+		  is_email     ? log_mask_email(addr, mask, sizeof mask)
+		  : by_account ? addr
+			       : log_mask_phone(addr, mask, sizeof mask));
 out:
 	free(subject);
 	free(text);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "testutil.h"
 
@@ -161,4 +162,68 @@ json_t *tu_sim_log(void)
 	free(line);
 	fclose(f);
 	return all;
+}
+
+/* dunnd --once at t0 + secs. */
+static void run_at(const char *cfg, long long t0_unix, long long secs)
+{
+	time_t t = (time_t)(t0_unix + secs);
+	struct tm tm;
+	char at[32];
+
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof at, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	tu_run_once(cfg, at);
+}
+
+void tu_gw_429_honoured(const char *cfg, PGconn *db, const char *t0, long long t0_unix)
+{
+	tu_sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
+	tu_run_once(cfg, t0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_delivery(db, "A-1", "attempts", "1");
+	tu_assert_error_has(db, "A-1", "http 429");
+	ck_assert_int_ge(tu_next_attempt_in(db, "A-1", t0_unix), 7200);
+	/* an hour later: still waiting, no request */
+	run_at(cfg, t0_unix, 3600);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	/* after Retry-After: delivered */
+	run_at(cfg, t0_unix, 7210);
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_assert_delivery(db, "A-1", "attempts", "2");
+}
+
+void tu_gw_500_retried(const char *cfg, PGconn *db, const char *t0, long long t0_unix,
+		       const char *error)
+{
+	long long in;
+
+	tu_sim_control("{\"mode\": \"500\", \"count\": 1}");
+	tu_run_once(cfg, t0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_error_has(db, "A-1", error);
+	in = tu_next_attempt_in(db, "A-1", t0_unix);
+	ck_assert_int_ge(in, 30); /* the dispatcher's backoff for a first attempt */
+	ck_assert_int_le(in, 60);
+	run_at(cfg, t0_unix, 20); /* too soon */
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	run_at(cfg, t0_unix, 300);
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+}
+
+void tu_gw_reset_retried(const char *cfg, PGconn *db, const char *t0, long long t0_unix)
+{
+	tu_sim_control("{\"mode\": \"reset\", \"count\": 1}");
+	tu_run_once(cfg, t0);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	tu_assert_delivery(db, "A-1", "status", "queued");
+	tu_assert_error_has(db, "A-1", "curl ");
+	run_at(cfg, t0_unix, 300);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	ck_assert_int_eq(tu_sim_stat("requests"), 2);
 }

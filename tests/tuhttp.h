@@ -7,6 +7,7 @@
 #include <check.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stddef.h>
 
 /* What came back: the status (0 when the exchange failed), the body and
@@ -45,5 +46,16 @@ void tu_sim_control(const char *json);
 long long tu_sim_stat(const char *key);
 /* Every request the simulator logged, oldest first (caller decrefs). */
 json_t *tu_sim_log(void);
+
+/* Transient gateway faults, as every HTTP channel must take them. Each
+ * runs dunnd --once at t0 (unix t0_unix), when account A-1's reminder is
+ * due and goes through the channel under test alone, then later. */
+/* 429 with Retry-After 7200: nothing before it, sent after it. */
+void tu_gw_429_honoured(const char *cfg, PGconn *db, const char *t0, long long t0_unix);
+/* 500: retried after the first backoff (30-60 s); last_error has error. */
+void tu_gw_500_retried(const char *cfg, PGconn *db, const char *t0, long long t0_unix,
+		       const char *error);
+/* The connection reset mid-request: retried. */
+void tu_gw_reset_retried(const char *cfg, PGconn *db, const char *t0, long long t0_unix);
 
 #endif

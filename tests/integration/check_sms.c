@@ -154,55 +154,19 @@ END_TEST
 
 START_TEST(retry_after_429_is_honoured)
 {
-	tu_sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
-	tu_run_once(cfg, T0);
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	tu_assert_delivery(db, "A-1", "attempts", "1");
-	tu_assert_error_has(db, "A-1", "http 429");
-	ck_assert_int_ge(tu_next_attempt_in(db, "A-1", T0_UNIX), 7200);
-	/* an hour later: still waiting, no request */
-	tu_run_once(cfg, "2026-11-10T16:00:00Z");
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	/* after Retry-After: delivered */
-	tu_run_once(cfg, "2026-11-10T17:00:10Z");
-	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	tu_assert_delivery(db, "A-1", "status", "sent");
-	tu_assert_delivery(db, "A-1", "attempts", "2");
+	tu_gw_429_honoured(cfg, db, T0, T0_UNIX);
 }
 END_TEST
 
 START_TEST(server_error_is_retried)
 {
-	long long in;
-
-	tu_sim_control("{\"mode\": \"500\", \"count\": 1}");
-	tu_run_once(cfg, T0);
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	tu_assert_error_has(db, "A-1", "http 500");
-	in = tu_next_attempt_in(db, "A-1", T0_UNIX);
-	ck_assert_int_ge(in, 30); /* our backoff for a first attempt: 30-60 s */
-	ck_assert_int_le(in, 60);
-	tu_run_once(cfg, "2026-11-10T15:00:20Z"); /* too soon */
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_run_once(cfg, "2026-11-10T15:05:00Z");
-	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_gw_500_retried(cfg, db, T0, T0_UNIX, "http 500");
 }
 END_TEST
 
 START_TEST(connection_reset_is_retried)
 {
-	tu_sim_control("{\"mode\": \"reset\", \"count\": 1}");
-	tu_run_once(cfg, T0);
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	tu_assert_error_has(db, "A-1", "curl ");
-	tu_run_once(cfg, "2026-11-10T15:05:00Z");
-	tu_assert_delivery(db, "A-1", "status", "sent");
-	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_gw_reset_retried(cfg, db, T0, T0_UNIX);
 }
 END_TEST
 

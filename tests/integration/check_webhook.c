@@ -32,7 +32,7 @@ static const char POLICY[] = TU_NY_SEOUL_POLICY("letter");
 
 /* ---- the simulator ---- */
 
-/* The last logged letter to a number, or NULL. */
+/* The last logged letter to an account, or NULL. */
 static json_t *sim_letter_to(json_t *log, const char *to)
 {
 	json_t *hit = NULL, *r;
@@ -110,7 +110,7 @@ START_TEST(letter_arrives_signed)
 	tu_run_once(cfg, T0);
 	ck_assert_int_eq(tu_sim_stat("requests"), 1); /* Seoul is asleep */
 	log = tu_sim_log();
-	r = sim_letter_to(log, "+12025550101");
+	r = sim_letter_to(log, "A-1");
 	ck_assert_ptr_nonnull(r);
 	/* the receiver's own HMAC check passed, and ours agrees byte for byte */
 	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
@@ -133,7 +133,7 @@ START_TEST(letter_arrives_signed)
 	f = json_object_get(r, "fields");
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "delivery_id")), atoll(did));
 	ck_assert_int_eq(json_integer_value(json_object_get(f, "reference")), atoll(did));
-	ck_assert_str_eq(tu_jstr(f, "to"), "+12025550101");
+	ck_assert_str_eq(tu_jstr(f, "to"), "A-1"); /* the account, not a number */
 	ck_assert_str_eq(tu_jstr(f, "name"), "Alice Example");
 	ck_assert_str_eq(tu_jstr(f, "subject"), "A friendly reminder: $49.90 is due");
 	ck_assert_str_eq(tu_jstr(f, "sent_at"), T0);
@@ -158,13 +158,32 @@ START_TEST(letter_arrives_signed)
 }
 END_TEST
 
+/* A letter needs neither a phone nor an email, and an SMS STOP or an
+ * email unsubscribe does not stop it. */
+START_TEST(letter_ignores_phone_and_opt_outs)
+{
+	json_t *log;
+
+	PQclear(tu_q(db, "UPDATE dunning.accounts SET phone = NULL WHERE external_ref = 'A-1'"));
+	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source) "
+			 "VALUES ('sms', '+12025550101', 'opt-out', 'sms'), "
+			 "('email', 'alice@customer.test', 'opt-out', 'page')"));
+	tu_run_once(cfg, T0);
+	log = tu_sim_log();
+	ck_assert_ptr_nonnull(sim_letter_to(log, "A-1"));
+	json_decref(log);
+	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_assert_delivery(db, "A-1", "address", "A-1");
+}
+END_TEST
+
 START_TEST(korean_letter)
 {
 	json_t *log, *r, *f;
 
 	tu_run_once(cfg, "2026-11-11T01:00:00Z"); /* 10:00 in Seoul, 20:00 in New York */
 	log = tu_sim_log();
-	r = sim_letter_to(log, "+821012345678");
+	r = sim_letter_to(log, "A-2");
 	ck_assert_ptr_nonnull(r);
 	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
 	f = json_object_get(r, "fields");
@@ -179,55 +198,19 @@ END_TEST
 
 START_TEST(retry_after_429_is_honoured)
 {
-	tu_sim_control("{\"mode\": \"429\", \"count\": 1, \"retry_after\": 7200}");
-	tu_run_once(cfg, T0);
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	tu_assert_delivery(db, "A-1", "attempts", "1");
-	tu_assert_error_has(db, "A-1", "http 429");
-	ck_assert_int_ge(tu_next_attempt_in(db, "A-1", T0_UNIX), 7200);
-	/* an hour later: still waiting, no request */
-	tu_run_once(cfg, "2026-11-10T16:00:00Z");
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	/* after Retry-After: delivered */
-	tu_run_once(cfg, "2026-11-10T17:00:10Z");
-	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	tu_assert_delivery(db, "A-1", "status", "sent");
-	tu_assert_delivery(db, "A-1", "attempts", "2");
+	tu_gw_429_honoured(cfg, db, T0, T0_UNIX);
 }
 END_TEST
 
 START_TEST(server_error_is_retried)
 {
-	long long in;
-
-	tu_sim_control("{\"mode\": \"500\", \"count\": 1}");
-	tu_run_once(cfg, T0);
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	tu_assert_error_has(db, "A-1", "http 500: {\"error\": {\"code\": \"internal\"");
-	in = tu_next_attempt_in(db, "A-1", T0_UNIX);
-	ck_assert_int_ge(in, 30); /* the dispatcher's backoff for a first attempt: 30-60 s */
-	ck_assert_int_le(in, 60);
-	tu_run_once(cfg, "2026-11-10T15:00:20Z"); /* too soon */
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_run_once(cfg, "2026-11-10T15:05:00Z");
-	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	tu_assert_delivery(db, "A-1", "status", "sent");
+	tu_gw_500_retried(cfg, db, T0, T0_UNIX, "http 500: {\"error\": {\"code\": \"internal\"");
 }
 END_TEST
 
 START_TEST(connection_reset_is_retried)
 {
-	tu_sim_control("{\"mode\": \"reset\", \"count\": 1}");
-	tu_run_once(cfg, T0);
-	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	tu_assert_delivery(db, "A-1", "status", "queued");
-	tu_assert_error_has(db, "A-1", "curl ");
-	tu_run_once(cfg, "2026-11-10T15:05:00Z");
-	tu_assert_delivery(db, "A-1", "status", "sent");
-	ck_assert_int_eq(tu_sim_stat("requests"), 2);
+	tu_gw_reset_retried(cfg, db, T0, T0_UNIX);
 }
 END_TEST
 
@@ -515,7 +498,7 @@ START_TEST(module_declares_caps)
 
 	ck_assert_str_eq(ops->name, "webhook");
 	ck_assert_int_eq(ops->abi, CHANNEL_ABI);
-	ck_assert_uint_eq(ops->caps, CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML);
+	ck_assert_uint_eq(ops->caps, CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML | CHANNEL_CAP_ACCOUNT);
 	ck_assert_ptr_null(ops->webhook);
 	mch = try_open("\"url\": \"http://localhost:1/x\"", err, sizeof err);
 	ck_assert_msg(mch != NULL, "init: %s", err);
@@ -634,6 +617,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, letter_arrives_signed);
 	tcase_add_test(tc, korean_letter);
+	tcase_add_test(tc, letter_ignores_phone_and_opt_outs);
 	tcase_add_test(tc, retry_after_429_is_honoured);
 	tcase_add_test(tc, server_error_is_retried);
 	tcase_add_test(tc, connection_reset_is_retried);
