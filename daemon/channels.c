@@ -54,10 +54,14 @@ const struct dunnd_chan *dunnd_chan(const struct dunnd *d, const char *name)
 	return NULL;
 }
 
+/* Every channel is closed before any name or module goes: a closing
+ * channel reports its last results, and the dispatcher looks channels up
+ * by name while it records them. */
 void channels_close(struct dunnd *d)
 {
-	for (size_t i = 0; i < d->nchans; i++) {
+	for (size_t i = 0; i < d->nchans; i++)
 		d->chans[i].ops->close(d->chans[i].ch);
+	for (size_t i = 0; i < d->nchans; i++) {
 		module_unload(&d->chans[i].mod);
 		free(d->chans[i].name);
 	}

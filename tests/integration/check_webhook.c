@@ -434,6 +434,47 @@ START_TEST(daemon_stays_live_while_vendor_hangs)
 }
 END_TEST
 
+/* A stop whose grace runs out while letters wait behind a hung one: those
+ * that never left come back queued, due at once, the attempt undone; the
+ * one on the wire is a retry (the vendor may have it). */
+START_TEST(stop_gives_back_what_never_left)
+{
+	struct tud d = {.pid = 0, .nfd = -1};
+	long long total;
+	char *all;
+
+	tud_book(dir, "stop", 100, 6); /* A-100..A-105, where it is noon */
+	tu_import_named(cfg, dir, "stop");
+	write_config("\"timeout_ms\": 20000, \"max_inflight\": 1");
+	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 13}");
+	tud_start(&d, dir, cfg, 0, NULL);
+	ck_assert_msg(tud_until(sim_requests_cond, NULL, 1, 30000) >= 1, "no request (log %s)",
+		      d.log);
+	ck_assert_int_eq(tud_wait_log(&d, "event=cycle_done", 10000), 0);
+	usleep(300 * 1000);
+	tud_kill(&d, SIGTERM); /* the grace (10 s) ends before the vendor lets go */
+	ck_assert_int_eq(tud_wait(&d, 40000), 0);
+	/* The first letter (whichever account: A-2 too when it is day in
+	 * Seoul) hung and is a retry; the others never left. */
+	total = tu_qint(db, "SELECT count(*) FROM dunning.deliveries");
+	all = tu_qstr(db, "SELECT string_agg(a.external_ref || ' ' || d.status || ' ' || d.attempts, "
+			  "', ') FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id");
+	ck_assert_msg(total >= 6, "%s", all);
+	ck_assert_msg(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+				  "AND attempts = 1 AND last_error LIKE 'curl %'") == 1,
+		      "%s (log %s)", all, d.log);
+	ck_assert_msg(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+				  "AND attempts = 0 AND next_attempt_at <= now()") == total - 1,
+		      "%s (log %s)", all, d.log);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
+				     "WHERE kind = 'delivery_deferred'"),
+			 total - 1);
+	ck_assert_int_eq(tu_sim_stat("requests"), 1);
+	free(all);
+	tud_cleanup(&d);
+}
+END_TEST
+
 /* ---- the module on its own ---- */
 
 static const struct channel_ops *const ops = &channel_module;
@@ -628,6 +669,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, failing_vendor_gets_bounded_requests);
 	tcase_add_test(tc, bad_config_is_refused);
 	tcase_add_test(tc, daemon_stays_live_while_vendor_hangs);
+	tcase_add_test(tc, stop_gives_back_what_never_left);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tm, msetup, mteardown);
 	tcase_set_timeout(tm, 60);
