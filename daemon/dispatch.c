@@ -46,7 +46,6 @@ struct dispatch {
 	struct results pend;    /* waiting to be written */
 	struct results writing; /* the batch on the wire */
 	struct event *ev_flush;
-	unsigned long sent, failed, retried, skipped, deferred;
 };
 
 /* Lease and gather everything needed to render and to re-check, in one
@@ -395,24 +394,19 @@ static void send_done(const struct channel_result *r, void *arg)
 
 	switch (r->status) {
 	case CHANNEL_SENT:
-		s->sent++;
 		break;
 	case CHANNEL_RETRY:
 		status = "retry";
 		retry = backoff_seconds(s->d->cfg, x->attempts, r->retry_after);
-		s->retried++;
 		break;
 	case CHANNEL_FAILED:
 		status = "failed";
-		s->failed++;
 		break;
 	case CHANNEL_BOUNCE:
 		status = "bounced";
-		s->failed++;
 		break;
 	case CHANNEL_UNSENT:
 		status = "deferred"; /* written back as queued, due now */
-		s->deferred++;
 		break;
 	}
 	s->inflight--;
@@ -588,7 +582,6 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	/* Re-check right before sending: paid, resolved or paused since queued. */
 	if (reminder && (strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10) <= 0 ||
 			 strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
-		s->skipped++;
 		queue_result(s, id, "cancelled", NULL, "no longer due", 0, NULL, NULL);
 		return;
 	}
@@ -597,7 +590,6 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		   : !strcmp(ch->ops->name, "phone_task") ? L_PHONE_SUPP
 							    : L_SMS_SUPP;
 	if (!by_account && (!*addr || PQgetvalue(res, r, supp)[0] == 't')) {
-		s->skipped++;
 		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
 			     0, NULL, NULL);
 		return;
@@ -611,7 +603,6 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		int64_t at = policy_next_allowed(s->d->cfg->policy, chname,
 						 PQgetvalue(res, r, L_TZ), now);
 		if (at > now) {
-			s->deferred++;
 			metrics_inc("dunnd_deliveries_total", "channel", chname, "status", "deferred",
 				    NULL);
 			queue_result(s, id, "deferred", NULL, NULL,
@@ -765,49 +756,21 @@ int dispatch_idle(const struct dispatch *s)
 }
 
 /* Shutdown: rows whose lease came back after the stop was asked for were
- * never handed to a channel. Give them back now (due at once, the attempt
- * undone) rather than leave them waiting out lease_seconds. */
-static const char SQL_RELEASE[] =
-	"UPDATE dunning.deliveries SET status = 'queued', attempts = greatest(attempts - 1, 0),\n"
-	"       lease_until = NULL, next_attempt_at = $1, updated_at = now()\n"
-	"WHERE id = ANY($2::bigint[]) AND status = 'sending'";
-
-static void release_cb(const PGresult *res, void *arg)
-{
-	struct dispatch *s = arg;
-
-	s->leasing = 0;
-	if (!pgq_ok(res)) {
-		/* They stay leased and go out again once the lease expires. */
-		const char *e = pgq_error(s->d->db_send, res);
-		log_err("dispatch", "event=release_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
-	}
-	maybe_settle(s);
-}
-
+ * never handed to a channel. Give them back now as a closing channel gives
+ * back what never left (due at once, the attempt undone) rather than leave
+ * them waiting out lease_seconds. */
 static void release_leased(struct dispatch *s, const PGresult *res)
 {
-	struct pgarr ids;
-	char now[32];
-	const char *params[2] = {now, NULL};
 	int n = PQntuples(res);
 
 	s->more = 0;
 	s->settled = 1;
-	if (n == 0) {
-		maybe_settle(s);
-		return;
-	}
-	pgarr_init(&ids);
 	for (int r = 0; r < n; r++)
-		pgarr_int(&ids, strtoll(PQgetvalue(res, r, L_ID), NULL, 10));
-	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
-	params[1] = pgarr_str(&ids);
-	s->leasing = 1;
-	if (!params[1] || pgq_send(s->d->db_send, SQL_RELEASE, 2, params, release_cb, s) != 0)
-		s->leasing = 0;
-	else
+		results_add(&s->pend, strtoll(PQgetvalue(res, r, L_ID), NULL, 10), "deferred", NULL,
+			    NULL, 0, NULL, NULL);
+	if (n > 0) {
 		log_notice("dispatch", "event=released count=%d reason=stopping", n);
-	pgarr_free(&ids);
+		flush(s);
+	}
 	maybe_settle(s);
 }
