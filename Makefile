@@ -114,9 +114,10 @@ tests: all $(UNIT_BIN) $(INTEG_BIN)
 deps:
 	@scripts/deps.sh
 
+# make check ONLY="check_page check_ctl" runs just those suites.
 check: deps
 	@$(MAKE) --no-print-directory tests
-	@B=$(B) tests/run.sh
+	@B=$(B) DUNN_ONLY="$(ONLY)" tests/run.sh
 
 # libFuzzer harnesses (tests/fuzz/fuzz_*.c): "make fuzz" runs each for
 # FUZZ_SECONDS, two at a time; make check runs each briefly.
