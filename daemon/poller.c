@@ -38,7 +38,8 @@ static const char SQL_OPEN[] =
 	"ON CONFLICT DO NOTHING";
 
 /* The claim: the partial index cases_due serves WHERE and ORDER BY. The
- * history (recent contacts, for caps) comes as "channel:epoch:reached,...";
+ * history (recent contacts, for caps) comes as "channel:epoch:reached,...",
+ * as far back as the policy's longest cap or rest ($3 days);
  * channel names are restricted to [A-Za-z0-9_-] by the config loader. A
  * completed phone task tells the outcome of its delivery's call (at the
  * time of the call, so rest_after_reached counts from it); tasks raised by
@@ -68,13 +69,13 @@ static const char SQL_CLAIM[] =
 	"                ON t.delivery_id = d.id AND t.completed_at IS NOT NULL\n"
 	"              WHERE d.account_id = c.account_id AND d.kind = 'reminder'\n"
 	"                AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
-	"                AND d.created_at > $1::timestamptz - interval '31 days'\n"
+	"                AND d.created_at > $1::timestamptz - $3::int * interval '1 day'\n"
 	"              UNION ALL\n"
 	"              SELECT 'phone', t.completed_at,\n"
 	"                     coalesce(t.outcome IN ('reached', 'promise_to_pay'), false)::int\n"
 	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
 	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
-	"                AND t.completed_at > $1::timestamptz - interval '31 days') h)\n"
+	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h)\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT sum(amount_due) FILTER (WHERE NOT i.disputed) AS balance,\n"
@@ -403,8 +404,8 @@ static void claim_cb(const PGresult *res, void *arg)
 static void begin_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
-	char now[32], limit[16];
-	const char *params[2] = {now, limit};
+	char now[32], limit[16], hist[16];
+	const char *params[3] = {now, limit, hist};
 
 	if (fail(p, res, "begin")) {
 		cycle_done(p, 0);
@@ -412,7 +413,8 @@ static void begin_cb(const PGresult *res, void *arg)
 	}
 	tz_format_iso8601(p->now, now, sizeof now);
 	snprintf(limit, sizeof limit, "%d", p->d->cfg->batch_size);
-	if (pgq_send(p->d->db, SQL_CLAIM, 2, params, claim_cb, p) != 0)
+	snprintf(hist, sizeof hist, "%d", policy_history_days(p->d->cfg->policy));
+	if (pgq_send(p->d->db, SQL_CLAIM, 3, params, claim_cb, p) != 0)
 		cycle_done(p, 0);
 }
 

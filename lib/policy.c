@@ -462,6 +462,19 @@ static int is_holiday(const struct policy *p, int64_t day)
 	return 0;
 }
 
+int policy_history_days(const struct policy *p)
+{
+	int days = 1;
+
+	for (size_t i = 0; i < p->ncaps; i++)
+		if (p->caps[i].days > days)
+			days = p->caps[i].days;
+	for (size_t i = 0; i < p->nrests; i++)
+		if (p->rests[i].days > days)
+			days = p->rests[i].days;
+	return days;
+}
+
 int64_t policy_next_allowed(const struct policy *p, const char *channel, const char *zone,
 			    int64_t t)
 {
@@ -553,6 +566,11 @@ static size_t usable_channels(const struct policy *p, const struct policy_case *
 				if (hc->at < oldest)
 					oldest = hc->at;
 			}
+			/* Channels this step already uses count as contacts too: a
+			 * two-channel step must not carry a total cap one past max. */
+			for (size_t j = 0; j < a->nchannels; j++)
+				if (!cap->channel || same(a->channels[j], ch))
+					n++;
 			if (n >= cap->max) {
 				blocked = 1;
 				if (oldest != INT64_MAX && oldest + (int64_t)cap->days * DAY < *free_at)

@@ -126,6 +126,9 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 /* Choose the track for a new case; NULL when none matches. */
 const struct policy_track *policy_track_for(const struct policy *p, const struct policy_case *c);
 const struct policy_track *policy_track_named(const struct policy *p, const char *name);
+/* How many days of contact history the engine needs: the longest cap or
+ * rest window (at least 1). Feeding less lets a long cap overflow. */
+int policy_history_days(const struct policy *p);
 /* Earliest instant >= t at which channel may contact someone in zone
  * (its window, weekdays, holidays); -1 on an unknown zone. */
 int64_t policy_next_allowed(const struct policy *p, const char *channel, const char *zone,

@@ -226,6 +226,45 @@ START_TEST(payment_plan_completed_settles)
 }
 END_TEST
 
+/* A total cap of 3 contacts in 7 days, and every step on two channels:
+ * the daemon walking the days must never put a 4th contact in a window. */
+START_TEST(total_cap_counts_both_channels_of_a_step)
+{
+	static const char POLICY[] =
+		"{\"grace_days\": 3,\n"
+		" \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n"
+		" \"caps\": [{\"max\": 3, \"days\": 7}],\n"
+		" \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
+		"   {\"after_days\": 3, \"channels\": [\"email\", \"email2\"], \"template\": \"gentle\"},\n"
+		"   {\"after_days\": 4, \"channels\": [\"email\", \"email2\"], \"template\": \"firm\"},\n"
+		"   {\"after_days\": 5, \"channels\": [\"email\", \"email2\"], \"template\": \"firm\"}]}]}\n";
+	char chans[512], at[32];
+	long long worst;
+
+	snprintf(chans, sizeof chans,
+		 "{\"email2\": {\"module\": \"email\", \"server\": \"%s\","
+		 " \"from\": \"Test Billing <billing@test.example>\", \"starttls\": \"off\"}}",
+		 tu_env("DUNN_SMTP"));
+	free(cfg);
+	cfg = tu_config_channels(dir, conninfo, POLICY, chans);
+	for (int day = 4; day <= 12; day++) {
+		snprintf(at, sizeof at, "2026-11-%02dT15:00:00Z", day);
+		tu_run_once(cfg, at);
+	}
+	/* The most contacts of one account in any 7-day window ending at a contact. */
+	worst = tu_qint(db, "SELECT coalesce(max(n), 0) FROM (\n"
+			    "  SELECT (SELECT count(*) FROM dunning.deliveries e\n"
+			    "          WHERE e.account_id = d.account_id AND e.kind = 'reminder'\n"
+			    "            AND e.status = 'sent' AND e.created_at <= d.created_at\n"
+			    "            AND e.created_at > d.created_at - interval '7 days') AS n\n"
+			    "  FROM dunning.deliveries d WHERE d.kind = 'reminder' AND d.status = 'sent') w");
+	ck_assert_int_eq(worst, 3);
+	/* 2 on day 4, 1 on day 5 (the cap), none until the day-4 pair leaves
+	 * the window, then the last step's 2 on day 11. */
+	ck_assert_int_eq(reminders("A-1"), 5);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("cases");
@@ -240,6 +279,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, dispute_upheld_clears_the_charge);
 	tcase_add_test(tc, payment_plan_kept_then_missed);
 	tcase_add_test(tc, payment_plan_completed_settles);
+	tcase_add_test(tc, total_cap_counts_both_channels_of_a_step);
 	suite_add_tcase(s, tc);
 	return s;
 }

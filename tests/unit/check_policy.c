@@ -489,6 +489,47 @@ START_TEST(total_cap_all_channels)
 }
 END_TEST
 
+START_TEST(total_cap_counts_channels_of_the_same_step)
+{
+	/* Two contacts in the window and a total cap of 3: the email+sms step
+	 * may use one of its channels, not both (that would be a 4th contact). */
+	struct policy_contact h[2] = {{"email", at("2026-11-22T15:00:00Z"), 0},
+				      {"sms", at("2026-11-22T16:00:00Z"), 0}};
+	struct policy_case c = ny("2026-11-23T15:00:00Z");
+	struct policy_action a;
+
+	c.stage = 1;
+	c.track = "first_time";
+	c.history = h;
+	c.nhistory = 2;
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_SEND);
+	ck_assert_int_eq((int)a.nchannels, 1);
+	ck_assert_str_eq(a.channels[0], "email");
+	/* With one contact in the window both fit (2 + 1 = 3). */
+	c.nhistory = 1;
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_SEND);
+	ck_assert_int_eq((int)a.nchannels, 2);
+}
+END_TEST
+
+START_TEST(history_covers_the_longest_cap)
+{
+	char msg[256];
+	struct policy *p;
+
+	ck_assert_int_eq(policy_history_days(pol), 7);
+	p = load("{\"caps\": [{\"max\": 3, \"days\": 60}], \"rest_after_reached\": {\"phone\": 90},"
+		 " \"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 1,"
+		 " \"channels\": [\"email\"], \"template\": \"gentle\"}]}]}",
+		 msg, sizeof msg);
+	ck_assert_msg(p != NULL, "%s", msg);
+	ck_assert_int_eq(policy_history_days(p), 90);
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(catch_up_one_step_per_gap)
 {
 	/* Step 1 sent long after due: step 2 (day 10) is already past, but
@@ -535,6 +576,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, capped_channel_dropped_others_kept);
 	tcase_add_test(tc, rest_after_reached);
 	tcase_add_test(tc, total_cap_all_channels);
+	tcase_add_test(tc, total_cap_counts_channels_of_the_same_step);
+	tcase_add_test(tc, history_covers_the_longest_cap);
 	tcase_add_test(tc, catch_up_one_step_per_gap);
 	tcase_add_test(tc, next_allowed_per_channel);
 	suite_add_tcase(s, tc);
