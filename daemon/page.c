@@ -370,10 +370,15 @@ static void action_cb(const PGresult *res, void *arg)
 	switch (j->form) {
 	case PAGE_F_PROMISE:
 	case PAGE_F_PLAN:
+		/* The same request again while the first holds gets the same
+		 * answer; the statement changed nothing (column 3 is 0). */
 		if (atoi(PQgetvalue(res, 0, 1)) == 0)
 			flash = "no_case";
 		else
 			flash = j->form == PAGE_F_PROMISE ? "promised" : "planned";
+		if (atoi(PQgetvalue(res, 0, 3)) == 0 && atoi(PQgetvalue(res, 0, 1)) > 0)
+			log_info("page", "event=page_%s_unchanged account_id=%" PRId64,
+				 page_form_names[j->form], j->account_id);
 		break;
 	case PAGE_F_DISPUTE:
 		if (!PQgetisnull(res, 0, 1)) {
@@ -681,6 +686,13 @@ void page_request(struct http *h, struct evhttp_request *req, const char *path)
 		refuse(h, req, rc == -2 ? 410 : 403);
 		return;
 	}
+	/* Every request for the account draws on its bucket, the one-click
+	 * unsubscribe too (each one writes an event row). */
+	if (!page_limit_take(id, metrics_now())) {
+		log_warn("page", "event=page_rate_limited account_id=%" PRId64, id);
+		refuse(h, req, 429);
+		return;
+	}
 	if (!strcmp(rest, "/unsubscribe")) {
 		char to[TOKEN_MAX + 8];
 		if (cmd == EVHTTP_REQ_POST) {
@@ -708,11 +720,6 @@ void page_request(struct http *h, struct evhttp_request *req, const char *path)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
 				  form >= 0 ? "POST" : "GET, HEAD");
 		refuse(h, req, 405);
-		return;
-	}
-	if (!page_limit_take(id, metrics_now())) {
-		log_warn("page", "event=page_rate_limited account_id=%" PRId64, id);
-		refuse(h, req, 429);
 		return;
 	}
 	if (form >= 0)

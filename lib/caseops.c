@@ -6,9 +6,16 @@
 
 #include "tz.h"
 
+/* The same pause asked for again while it holds (a customer pressing
+ * "promise" five times, a plan request while its call task is open)
+ * changes nothing: no second acknowledgement, task or event. The test is
+ * on the case row itself so that a concurrent second request, which waits
+ * for the first one's row lock, sees the pause the first one wrote. */
 const char CASEOPS_SQL_PAUSE[] =
 	"WITH a AS (SELECT id, timezone FROM dunning.accounts\n"
 	"           WHERE external_ref = $1 OR id = $8::bigint),\n"
+	"o AS (SELECT c.id, c.paused_until FROM dunning.cases c JOIN a ON c.account_id = a.id\n"
+	"      WHERE c.state <> 'resolved'),\n"
 	"c AS (\n"
 	"  UPDATE dunning.cases c SET state = 'paused', pause_reason = $3::text, pause_note = $4::text,\n"
 	"         paused_until = CASE WHEN $2::date IS NULL THEN NULL\n"
@@ -16,6 +23,14 @@ const char CASEOPS_SQL_PAUSE[] =
 	"         next_action_at = CASE WHEN $2::date IS NULL THEN $5::timestamptz + interval '1 day'\n"
 	"                        ELSE ($2::date + 1)::timestamp AT TIME ZONE a.timezone END\n"
 	"  FROM a WHERE c.account_id = a.id AND c.state <> 'resolved'\n"
+	"    AND NOT (c.state = 'paused' AND c.pause_reason IS NOT DISTINCT FROM $3::text\n"
+	"             AND c.pause_note IS NOT DISTINCT FROM $4::text\n"
+	"             AND c.paused_until IS NOT DISTINCT FROM\n"
+	"                 (CASE WHEN $2::date IS NULL THEN NULL\n"
+	"                  ELSE ($2::date + 1)::timestamp AT TIME ZONE a.timezone END)\n"
+	"             AND ($9::text IS NULL OR EXISTS (\n"
+	"                  SELECT 1 FROM dunning.phone_tasks t WHERE t.case_id = c.id\n"
+	"                  AND t.completed_at IS NULL AND t.note = $9::text)))\n"
 	"  RETURNING c.id, c.account_id, c.cycle, c.stage, c.paused_until),\n"
 	"ack AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, kind, template,\n"
@@ -36,9 +51,11 @@ const char CASEOPS_SQL_PAUSE[] =
 	"         jsonb_build_object('stage', c.stage, 'reason', $3::text,\n"
 	"                            'phone_task_id', (SELECT id FROM task WHERE case_id = c.id))\n"
 	"  FROM c WHERE $10::text IS NOT NULL)\n"
-	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM c),\n"
-	"       (SELECT to_char(paused_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')\n"
-	"        FROM c LIMIT 1)";
+	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM o),\n"
+	"       to_char(coalesce((SELECT paused_until FROM c LIMIT 1),\n"
+	"                        (SELECT paused_until FROM o LIMIT 1)) AT TIME ZONE 'UTC',\n"
+	"               'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),\n"
+	"       (SELECT count(*) FROM c)";
 
 const char CASEOPS_SQL_RESUME[] =
 	"WITH a AS (SELECT id FROM dunning.accounts WHERE external_ref = $1),\n"

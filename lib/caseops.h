@@ -25,7 +25,11 @@
  *   $8 account id, or NULL when $1 names the account
  *   $9 phone task note, or NULL: a dunning.phone_tasks row due at $5
  *  $10 extra audit event kind (e.g. "page_plan"), or NULL
- * One row: accounts found, cases paused, paused_until (ISO 8601 or NULL). */
+ * A case already paused the same way ($3, $4 and the same end; with $9, a
+ * task with that note still open) is left alone: nothing is queued,
+ * written or audited for it.
+ * One row: accounts found, open cases (paused now or already so),
+ * paused_until (ISO 8601 or NULL), cases changed by this statement. */
 #define CASEOPS_PAUSE_NPARAMS 10
 extern const char CASEOPS_SQL_PAUSE[];
 

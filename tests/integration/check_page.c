@@ -581,6 +581,135 @@ START_TEST(refusals_change_nothing)
 }
 END_TEST
 
+/* Messages at the sink whose envelope goes to addr alone. */
+static long long mails_to(const char *addr)
+{
+	long long n = 0;
+
+	for (int i = 1; i <= tu_mail_count(); i++) {
+		char *rcpt = tu_mail_rcpt(i);
+		n += strcmp(rcpt, addr) == 0;
+		free(rcpt);
+	}
+	return n;
+}
+
+static long long ko_ack_sent(void *arg)
+{
+	(void)arg;
+	return q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
+		 "a.id = d.account_id WHERE a.external_ref = 'P-KO' AND d.kind = 'promise_ack' "
+		 "AND d.status = 'sent'");
+}
+
+static long long ko_mails(void *arg)
+{
+	(void)arg;
+	return mails_to("minjun@customer.test");
+}
+
+/* Pressing the button again (a double click, a reload, an impatient
+ * customer) while the first promise or plan holds changes nothing and
+ * sends nothing more. */
+START_TEST(repeated_actions_change_nothing)
+{
+	char *tok = token_for("P-KO", 0), *fields = NULL, *until;
+	struct tu_resp *r;
+	long long events;
+
+	tu_mail_clear();
+	ck_assert(asprintf(&fields, "date=%s", tud_date(5)) > 0);
+	for (int i = 0; i < 5; i++) {
+		r = submit(tok, "promise", fields);
+		ck_assert_int_eq(r->code, 303);
+		ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=promised"));
+		free(r);
+	}
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
+			   "a.id = d.account_id WHERE a.external_ref = 'P-KO' "
+			   "AND d.kind = 'promise_ack'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind IN ('page_promise', "
+			   "'case_paused')"),
+			 2);
+	/* The one acknowledgement goes out, and it is the only message. */
+	ck_assert_int_eq(tud_until(ko_ack_sent, NULL, 1, 60000), 1);
+	ck_assert_int_eq(tud_until(ko_mails, NULL, 1, 60000), 1);
+	ck_assert_int_eq(mails_to("minjun@customer.test"), 1);
+	/* A different date is a new promise: it is acknowledged. */
+	until = tu_qstr(db, "SELECT paused_until FROM dunning.cases c JOIN dunning.accounts a ON "
+			    "a.id = c.account_id WHERE a.external_ref = 'P-KO'");
+	free(fields);
+	ck_assert(asprintf(&fields, "date=%s", tud_date(6)) > 0);
+	r = submit(tok, "promise", fields);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=promised"));
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
+			   "a.id = c.account_id WHERE a.external_ref = 'P-KO' "
+			   "AND c.paused_until > '%s'",
+			   until),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'promise_ack'"), 2);
+	free(until);
+	free(tok);
+
+	/* Three plan requests: one call task while it is open. */
+	tok = token_for("P-JA", 0);
+	for (int i = 0; i < 3; i++) {
+		r = submit(tok, "plan", NULL);
+		ck_assert_int_eq(r->code, 303);
+		ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
+		free(r);
+	}
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.cases c ON "
+			   "c.id = t.case_id JOIN dunning.accounts a ON a.id = c.account_id "
+			   "WHERE a.external_ref = 'P-JA'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'"), 1);
+	/* Once the call team has dealt with it, a new request is a new task. */
+	tu_q(db, "UPDATE dunning.phone_tasks SET completed_at = now(), outcome = 'reached'");
+	events = q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'");
+	r = submit(tok, "plan", NULL);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'"),
+			 events + 1);
+	free(fields);
+	free(tok);
+	stop_clean();
+}
+END_TEST
+
+/* The one-click unsubscribe draws on the account's requests like every
+ * other: a flood of them is refused, and writes no event rows. */
+START_TEST(unsubscribe_is_rate_limited)
+{
+	char *tok = token_for("P-EN", 0), *path = path_for(tok, "/unsubscribe");
+	int ok = 0, limited = 0;
+
+	for (int i = 0; i < 60; i++) {
+		struct tu_resp *r = http(path, "List-Unsubscribe=One-Click", NULL);
+		if (r->code == 429) {
+			limited++;
+			ck_assert_str_eq(header(r, "Retry-After"), "60");
+		} else {
+			ck_assert_int_eq(r->code, 200);
+			ok++;
+		}
+		free(r);
+	}
+	ck_assert_msg(limited > 0, "no 429 in 60 unsubscribe requests");
+	ck_assert_int_le(ok, 31);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'email_unsubscribed'"),
+			 ok);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions"), 1);
+	free(path);
+	free(tok);
+	stop_clean();
+}
+END_TEST
+
 /* RFC 8058: a mail client POSTs "List-Unsubscribe=One-Click" to the URL
  * in List-Unsubscribe; the signed token alone authorises it. */
 START_TEST(one_click_unsubscribe)
@@ -629,6 +758,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, dispute_follow_and_rate);
 	tcase_add_test(tc, refusals_change_nothing);
 	tcase_add_test(tc, one_click_unsubscribe);
+	tcase_add_test(tc, repeated_actions_change_nothing);
+	tcase_add_test(tc, unsubscribe_is_rate_limited);
 	suite_add_tcase(s, tc);
 	return s;
 }
