@@ -556,6 +556,14 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct var
 	v->pay_url = url;
 }
 
+/* Kinds that acknowledge the customer's own act, sent at once at any
+ * hour; every other kind, present or future, waits for the window. */
+static int dispatch_answers_customer(const char *kind)
+{
+	return !strcmp(kind, "confirmation") || !strcmp(kind, "promise_ack") ||
+	       !strcmp(kind, "dispute_ack");
+}
+
 /* Render and send one leased row, or record why it must not go out. */
 static void handle_row(struct dispatch *s, const PGresult *res, int r)
 {
@@ -597,8 +605,10 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	/* Planning put the reminder inside the customer's contact window, but
 	 * a retry, an outage or hold_sending can bring it to the wire later:
 	 * outside the window it waits for the next opening, the attempt
-	 * undone. Notices answer the customer's own act and go at once. */
-	if (reminder) {
+	 * undone. So does every notice, except those that acknowledge what the
+	 * customer has just done (paid, promised, disputed): a rejected
+	 * dispute or any other news of ours is contact like a reminder. */
+	if (!dispatch_answers_customer(kind)) {
 		int64_t now = dunnd_now(s->d);
 		int64_t at = policy_next_allowed(s->d->cfg->policy, chname,
 						 PQgetvalue(res, r, L_TZ), now);
