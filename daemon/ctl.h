@@ -29,6 +29,19 @@ int ctl_take_flag(int *argc, char **argv, const char *name);
  * 0, or 1 when doc is NULL (out of memory) or cannot be written. */
 int ctl_json_print(json_t *doc);
 
+/* Last touch, for the report and for what purge keeps of it: the last
+ * reminder that reached the account of invoice i at or before i.paid_at,
+ * within 30 days, as lt(id, at). One definition, so a purged delivery's
+ * payments are the ones the report gave it. */
+#define CTL_SQL_LAST_TOUCH \
+	"CROSS JOIN LATERAL (SELECT d.id, coalesce(d.sent_at, d.created_at) AS at\n" \
+	"     FROM dunning.deliveries d\n" \
+	"     WHERE d.account_id = i.account_id AND d.kind = 'reminder'\n" \
+	"       AND d.status IN ('sent', 'delivered')\n" \
+	"       AND coalesce(d.sent_at, d.created_at) <= i.paid_at\n" \
+	"       AND i.paid_at <= coalesce(d.sent_at, d.created_at) + interval '30 days'\n" \
+	"     ORDER BY 2 DESC, 1 DESC LIMIT 1) lt\n"
+
 int ctl_migrate(struct ctl *c, int argc, char **argv);
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_pay(struct ctl *c, int argc, char **argv);

@@ -1,7 +1,8 @@
 /* dunnctl purge: retention. Personal data of cases resolved long ago is
- * erased, old events keep only their ids, and old deliveries are folded
- * into per-day counts (dunning.report_daily) before they are deleted, so
- * the funnel report still adds them up. The erasures are one transaction;
+ * erased, old events keep only their ids, and those cases' old deliveries
+ * are folded into per-day counts (dunning.report_daily, and the payments
+ * attributed to them in report_daily_paid) before they are deleted, so the
+ * funnel report reads the same. Open cases are never touched. The erasures are one transaction;
  * the deliveries then go in batches of PURGE_BATCH rows, each folded and
  * deleted in its own transaction, so no lock is held for long and
  * autovacuum can keep up. A dry run is everything in one transaction,
@@ -50,32 +51,69 @@ static const char SQL_EVENTS[] =
 	"  (SELECT coalesce(jsonb_object_agg(k, v), '{}') FROM jsonb_each(e.detail) AS x(k, v)\n"
 	"   WHERE k = 'id' OR k LIKE '%\\_id')\n"
 	"WHERE e.at < $1 AND jsonb_typeof(e.detail) = 'object'\n"
+	"  AND NOT EXISTS (SELECT 1 FROM dunning.cases c WHERE c.id = e.case_id\n"
+	"                  AND (c.state <> 'resolved' OR c.closed_at >= $1))\n"
 	"  AND EXISTS (SELECT 1 FROM jsonb_each(e.detail) AS x(k, v)\n"
 	"              WHERE NOT (k = 'id' OR k LIKE '%\\_id'))";
 
 /* Count what is deleted from the deleted rows themselves: nothing can
- * change between counting and deleting. Rows still queued or sending are
- * work in progress and stay. */
+ * change between counting and deleting. Only deliveries of cases resolved
+ * before the cutoff go (an open case keeps its history for caps, the
+ * report and the page); rows still queued or sending are work in progress
+ * and stay. A batch takes whole accounts (the first $2 rows by account,
+ * then the rest of the last account's), so the payments whose last touch
+ * is a deleted delivery are folded exactly once: no later batch can find
+ * an older delivery of the same account left to give them to. */
+#define PURGE_OLD_DELIVERY \
+	"FROM dunning.deliveries d JOIN dunning.cases c ON c.id = d.case_id\n" \
+	"  WHERE d.created_at < $1 AND d.status NOT IN ('queued', 'sending')\n" \
+	"    AND c.state = 'resolved' AND c.closed_at < $1\n"
 static const char SQL_DELIVERIES[] =
-	"WITH old AS (\n"
-	"  SELECT id FROM dunning.deliveries\n"
-	"  WHERE created_at < $1 AND status NOT IN ('queued', 'sending')\n"
-	"  ORDER BY created_at LIMIT $2 FOR UPDATE),\n"
+	"WITH acc AS (\n"
+	"  SELECT DISTINCT account_id FROM (SELECT d.account_id " PURGE_OLD_DELIVERY
+	"  ORDER BY d.account_id LIMIT $2) x),\n"
+	"old AS (\n"
+	"  SELECT d.id " PURGE_OLD_DELIVERY
+	"    AND d.account_id IN (SELECT account_id FROM acc)\n"
+	"  FOR UPDATE OF d),\n"
+	"paid_all AS MATERIALIZED (\n"
+	"  SELECT lt.id, i.paid_at <= lt.at + interval '7 days' AS in7, i.amount_due,\n"
+	"         i.currency::text AS currency\n"
+	"  FROM dunning.invoices i\n"
+	"  " CTL_SQL_LAST_TOUCH
+	"  WHERE i.account_id IN (SELECT account_id FROM acc) AND i.paid_at IS NOT NULL),\n"
+	"touch AS (SELECT * FROM paid_all WHERE id IN (SELECT id FROM old)),\n"
 	"unlink AS (\n"
 	"  UPDATE dunning.phone_tasks SET delivery_id = NULL\n"
 	"  WHERE delivery_id IN (SELECT id FROM old) RETURNING 1),\n"
 	"gone AS (\n"
 	"  DELETE FROM dunning.deliveries d USING old WHERE d.id = old.id\n"
-	"  RETURNING d.created_at, d.case_id, d.step, d.channel, d.kind, d.status),\n"
+	"  RETURNING d.id, d.created_at, d.case_id, d.step, d.channel, d.kind, d.status),\n"
+	"gt AS (\n"
+	"  SELECT g.id, (g.created_at AT TIME ZONE 'UTC')::date AS day, coalesce(c.track, '') AS track,\n"
+	"         g.step, g.channel, g.kind, g.status\n"
+	"  FROM gone g JOIN dunning.cases c ON c.id = g.case_id),\n"
 	"agg AS (\n"
 	"  INSERT INTO dunning.report_daily AS r (day, track, step, channel, kind, status, n)\n"
-	"  SELECT (g.created_at AT TIME ZONE 'UTC')::date, coalesce(c.track, ''), g.step,\n"
-	"         g.channel, g.kind, g.status, count(*)\n"
-	"  FROM gone g JOIN dunning.cases c ON c.id = g.case_id\n"
+	"  SELECT day, track, step, channel, kind, status, count(*) FROM gt\n"
 	"  GROUP BY 1, 2, 3, 4, 5, 6\n"
 	"  ON CONFLICT (day, track, step, channel, kind, status) DO UPDATE SET n = r.n + EXCLUDED.n\n"
+	"  RETURNING 1),\n"
+	"paid AS (\n"
+	"  INSERT INTO dunning.report_daily_paid AS r\n"
+	"         (day, track, step, channel, currency, paid_7d, paid_30d, recovered)\n"
+	"  SELECT gt.day, gt.track, gt.step, gt.channel, '',\n"
+	"         count(DISTINCT t.id) FILTER (WHERE t.in7), count(DISTINCT t.id), 0\n"
+	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4\n"
+	"  UNION ALL\n"
+	"  SELECT gt.day, gt.track, gt.step, gt.channel, t.currency, 0, 0, sum(t.amount_due)\n"
+	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4, 5\n"
+	"  ON CONFLICT (day, track, step, channel, currency) DO UPDATE\n"
+	"  SET paid_7d = r.paid_7d + EXCLUDED.paid_7d, paid_30d = r.paid_30d + EXCLUDED.paid_30d,\n"
+	"      recovered = r.recovered + EXCLUDED.recovered\n"
 	"  RETURNING 1)\n"
-	"SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM agg)";
+	"SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM agg),\n"
+	"       (SELECT count(*) FROM paid)";
 
 struct purge_step {
 	const char *key;
@@ -110,7 +148,7 @@ static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json
 {
 	char limit[16];
 	const char *params[2] = {cutoff, dry_run ? NULL : limit};
-	long long deleted = 0, folded = 0, n;
+	long long deleted = 0, folded = 0, paid = 0, n;
 	int rc = 0;
 
 	snprintf(limit, sizeof limit, "%d", PURGE_BATCH);
@@ -123,10 +161,12 @@ static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json
 		n = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		deleted += n;
 		folded += strtoll(PQgetvalue(res, 0, 1), NULL, 10);
+		paid += strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 		PQclear(res);
 	} while (!dry_run && n >= PURGE_BATCH);
 	json_object_set_new(out, "deliveries_deleted", json_integer(deleted));
 	json_object_set_new(out, "report_daily_rows", json_integer(folded));
+	json_object_set_new(out, "report_daily_paid_rows", json_integer(paid));
 	return rc;
 }
 

@@ -13,8 +13,10 @@
 /* $1, $2: first and last UTC day of the period. Reminders are those
  * created in it; a payment or an opt-out counts once, for the last
  * reminder that reached the account (or address) before it ("last
- * touch"), and a payment only within 30 days of that reminder. Deliveries
- * purged since are in report_daily (counts by status only). */
+ * touch", chosen among all reminders, so a payment never counts in two
+ * periods), and a payment only within 30 days of that reminder.
+ * Deliveries purged since are in report_daily (counts by status) and
+ * report_daily_paid (their payments). */
 static const char SQL_FUNNEL[] =
 	"WITH r AS (\n"
 	"  SELECT d.id, d.account_id, coalesce(c.track, '') AS track, d.step, d.channel, d.status,\n"
@@ -23,15 +25,13 @@ static const char SQL_FUNNEL[] =
 	"  WHERE d.kind = 'reminder'\n"
 	"    AND d.created_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
 	"    AND d.created_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'),\n"
-	"pay AS (\n"
+	"pay_all AS MATERIALIZED (\n"
 	"  SELECT lt.id, i.paid_at <= lt.at + interval '7 days' AS in7, i.amount_due,\n"
 	"         i.currency::text AS currency\n"
 	"  FROM dunning.invoices i\n"
-	"  CROSS JOIN LATERAL (SELECT r.id, r.at FROM r\n"
-	"       WHERE r.account_id = i.account_id AND r.status IN ('sent', 'delivered')\n"
-	"         AND r.at <= i.paid_at AND i.paid_at <= r.at + interval '30 days'\n"
-	"       ORDER BY r.at DESC, r.id DESC LIMIT 1) lt\n"
+	"  " CTL_SQL_LAST_TOUCH
 	"  WHERE i.paid_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'),\n"
+	"pay AS (SELECT * FROM pay_all WHERE id IN (SELECT id FROM r)),\n"
 	"opt AS (\n"
 	"  SELECT lt.id FROM dunning.suppressions s\n"
 	"  CROSS JOIN LATERAL (SELECT r.id FROM r\n"
@@ -55,14 +55,26 @@ static const char SQL_FUNNEL[] =
 	"cc AS (SELECT track, step, channel, sum(reminders) AS reminders, sum(sent) AS sent,\n"
 	"              sum(delivered) AS delivered, sum(failed) AS failed\n"
 	"       FROM counts GROUP BY 1, 2, 3),\n"
-	"pay_g AS (SELECT r.track, r.step, r.channel,\n"
-	"                 count(DISTINCT p.id) FILTER (WHERE p.in7) AS paid7,\n"
-	"                 count(DISTINCT p.id) AS paid30\n"
-	"          FROM pay p JOIN r ON r.id = p.id GROUP BY 1, 2, 3),\n"
+	"paid_days AS (SELECT * FROM dunning.report_daily_paid\n"
+	"              WHERE day BETWEEN $1::date AND $2::date),\n"
+	"pay_g AS (SELECT track, step, channel, sum(paid7) AS paid7, sum(paid30) AS paid30\n"
+	"          FROM (SELECT r.track, r.step, r.channel,\n"
+	"                       count(DISTINCT p.id) FILTER (WHERE p.in7) AS paid7,\n"
+	"                       count(DISTINCT p.id) AS paid30\n"
+	"                FROM pay p JOIN r ON r.id = p.id GROUP BY 1, 2, 3\n"
+	"                UNION ALL\n"
+	"                SELECT track, step, channel, sum(paid_7d), sum(paid_30d)\n"
+	"                FROM paid_days WHERE currency = '' GROUP BY 1, 2, 3) x\n"
+	"          GROUP BY 1, 2, 3),\n"
 	"rec_g AS (SELECT track, step, channel,\n"
 	"                 string_agg(currency || ':' || amount, ',' ORDER BY currency) AS recovered\n"
-	"          FROM (SELECT r.track, r.step, r.channel, p.currency, sum(p.amount_due) AS amount\n"
-	"                FROM pay p JOIN r ON r.id = p.id GROUP BY 1, 2, 3, 4) x\n"
+	"          FROM (SELECT track, step, channel, currency, sum(amount) AS amount\n"
+	"                FROM (SELECT r.track, r.step, r.channel, p.currency, p.amount_due AS amount\n"
+	"                      FROM pay p JOIN r ON r.id = p.id\n"
+	"                      UNION ALL\n"
+	"                      SELECT track, step, channel, currency, recovered\n"
+	"                      FROM paid_days WHERE currency <> '') y\n"
+	"                GROUP BY 1, 2, 3, 4) x\n"
 	"          GROUP BY 1, 2, 3),\n"
 	"opt_g AS (SELECT r.track, r.step, r.channel, count(*) AS n\n"
 	"          FROM opt o JOIN r ON r.id = o.id GROUP BY 1, 2, 3)\n"

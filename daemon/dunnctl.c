@@ -76,14 +76,17 @@ static const struct command commands[] = {
 	 "address after the reminder), and payments after it: accounts that paid within\n"
 	 "7 and 30 days and the amount recovered per currency. A payment counts once,\n"
 	 "for the last reminder the account got before it (last touch). Deliveries\n"
-	 "removed by 'purge' still count in sent/delivered/failed (dunning.report_daily)."},
+	 "removed by 'purge' still count, with their payments (dunning.report_daily\n"
+	 "and dunning.report_daily_paid)."},
 	{"purge", ctl_purge, "purge [--older-than DAYS] [--dry-run] [--json]",
 	 "Retention: for cases resolved more than DAYS ago (default retention_days,\n"
 	 "730) erase personal data: the account's name, email and phone when it has no\n"
 	 "open case and no unpaid invoice, delivery addresses, inbound reply texts and\n"
-	 "call notes; strip older events' detail down to ids; then fold deliveries older\n"
-	 "than DAYS into dunning.report_daily counts and delete them. One transaction;\n"
-	 "--dry-run counts what would change and changes nothing."},
+	 "call notes; strip older events' detail down to ids; then fold those cases'\n"
+	 "deliveries older than DAYS, and the payments the report gives them, into\n"
+	 "dunning.report_daily and report_daily_paid and delete them, so 'report'\n"
+	 "shows the same figures. Open cases, their deliveries and events are never\n"
+	 "touched. --dry-run counts what would change and changes nothing."},
 	{"plan", ctl_plan,
 	 "plan ACCOUNT_REF --instalments N [--every DAYS] [--first YYYY-MM-DD]\n"
 	 "  dunnctl -c FILE plan pay PLAN_ID | plan show PLAN_ID",

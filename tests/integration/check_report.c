@@ -234,10 +234,28 @@ START_TEST(case_commands_speak_json)
 }
 END_TEST
 
+/* Every figure of every row and of the totals, as one string. */
+static char *figures(const json_t *doc)
+{
+	json_t *all = json_pack("{s:O, s:O}", "rows", json_object_get(doc, "rows"), "totals",
+				json_object_get(doc, "totals"));
+	char *s = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
+
+	json_decref(all);
+	return s;
+}
+
+/* The open cases' deliveries, every column purge could touch. */
+#define OPEN_ROWS \
+	"SELECT string_agg(concat_ws('|', d.id, d.status, d.address, d.created_at, d.sent_at), " \
+	"',' ORDER BY d.id) FROM dunning.deliveries d JOIN dunning.cases c ON c.id = d.case_id " \
+	"WHERE c.state <> 'resolved'"
+
 START_TEST(purge_erases_pii_and_keeps_the_figures)
 {
 	json_t *before, *doc, *after;
-	long long n;
+	long long n, open_deliveries;
+	char *fb, *fa, *open_rows;
 
 	walk_november();
 	PQclear(tu_q(db, "INSERT INTO dunning.inbound_messages (address, body, account_id, case_id, "
@@ -248,6 +266,10 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 			 "SELECT id, '2026-11-12T10:00:00Z', 'SMS reply: I paid already' "
 			 "FROM dunning.cases"));
 	before = ctl_json("report --from 2026-11-01 --to 2026-11-30 --json");
+	open_deliveries = tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
+				      "JOIN dunning.cases c ON c.id = d.case_id WHERE c.state <> 'resolved'");
+	ck_assert_int_gt(open_deliveries, 0);
+	open_rows = tu_qstr(db, OPEN_ROWS);
 
 	/* Default from the config (retention_days), and a dry run changes nothing. */
 	doc = ctl_json("purge --dry-run --json");
@@ -261,7 +283,7 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	json_decref(doc);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.accounts WHERE name = 'purged'"),
 			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n + open_deliveries);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.report_daily"), 0);
 
 	doc = ctl_json("purge --older-than 10 --at 2026-12-15T00:00:00Z --json");
@@ -285,9 +307,19 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.inbound_messages "
 				     "WHERE body IS NOT NULL"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), 0);
+	/* A-3's case is open: its deliveries and events stay as they were. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), open_deliveries);
+	fa = tu_qstr(db, OPEN_ROWS);
+	ck_assert_str_eq(fa, open_rows);
+	free(fa);
+	free(open_rows);
+	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.events e JOIN dunning.cases c "
+				     "ON c.id = e.case_id WHERE c.state <> 'resolved' AND e.detail ? 'step'"),
+			 0);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e "
-				     "WHERE e.at < '2026-12-05T00:00:00Z' AND EXISTS ("
+				     "WHERE e.at < '2026-12-05T00:00:00Z' "
+				     "AND NOT EXISTS (SELECT 1 FROM dunning.cases c WHERE c.id = e.case_id "
+				     "AND c.state <> 'resolved') AND EXISTS ("
 				     "SELECT 1 FROM jsonb_each(e.detail) x(k, v) "
 				     "WHERE k NOT LIKE '%\\_id' AND k <> 'id')"),
 			 0);
@@ -305,6 +337,13 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	ck_assert_int_eq(jint(json_object_get(after, "totals"), "failed"),
 			 jint(json_object_get(before, "totals"), "failed"));
 	ck_assert_int_eq(jint(funnel_row(after, "first_time", 1, "email"), "failed"), 1);
+	/* Every figure, paid within 7 and 30 days and recovered included. */
+	ck_assert_int_eq(jint(json_object_get(before, "totals"), "paid_30d"), 2);
+	fb = figures(before);
+	fa = figures(after);
+	ck_assert_str_eq(fa, fb);
+	free(fb);
+	free(fa);
 	json_decref(before);
 	json_decref(after);
 
@@ -321,27 +360,31 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 }
 END_TEST
 
-/* More old deliveries than one purge batch (10,000): every one is
- * deleted and counted, batch after batch. */
+/* More old deliveries than one purge batch (10,000): every one of the
+ * closed cases is deleted and counted, batch after batch (whole accounts
+ * each), and the open case's stay. */
 START_TEST(purge_goes_batch_by_batch)
 {
 	json_t *doc;
-	long long before;
+	long long before, open;
 
 	walk_november();
 	PQclear(tu_q(db, "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
 			 "template, status, next_attempt_at, created_at, sent_at) "
 			 "SELECT c.id, c.account_id, c.cycle, 100 + g, 'email', 'gentle', 'sent', "
 			 "'2026-11-02T10:00:00Z', '2026-11-02T10:00:00Z', '2026-11-02T10:00:00Z' "
-			 "FROM (SELECT * FROM dunning.cases ORDER BY id LIMIT 1) c, "
-			 "generate_series(1, 25000) g"));
+			 "FROM (SELECT * FROM dunning.cases WHERE state = 'resolved') c, "
+			 "generate_series(1, 12500) g"));
 	before = tu_qint(db, "SELECT count(*) FROM dunning.deliveries");
+	open = tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN dunning.cases c "
+			   "ON c.id = d.case_id WHERE c.state <> 'resolved'");
 	ck_assert_int_gt(before, 25000);
+	ck_assert_int_gt(open, 0);
 	doc = ctl_json("purge --older-than 10 --at 2026-12-15T00:00:00Z --json");
-	ck_assert_int_eq(jint(doc, "deliveries_deleted"), before);
+	ck_assert_int_eq(jint(doc, "deliveries_deleted"), before - open);
 	json_decref(doc);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT sum(n) FROM dunning.report_daily"), before);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), open);
+	ck_assert_int_eq(tu_qint(db, "SELECT sum(n) FROM dunning.report_daily"), before - open);
 	ck_assert_int_eq(tu_qint(db, "SELECT sum(n) FROM dunning.report_daily WHERE step > 100"),
 			 25000);
 }
