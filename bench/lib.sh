@@ -62,6 +62,7 @@ bench_start() {
 	PM_PID=$(head -n 1 "$W/pg/data/postmaster.pid")
 	head -c 32 /dev/urandom | base64 >"$W/link_secret"
 	echo "bench-sms-token-0123456789" >"$W/sms_token"
+	chmod 600 "$W/link_secret" "$W/sms_token" # dunnd refuses secrets others may read
 	mkdir -p "$W/dump"
 	chown nobody "$W/dump"
 	/usr/bin/python3 "$DUNN_SRCDIR/tests/servers/gateway_sim.py" "$W/gateway.jsonl" \

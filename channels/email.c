@@ -350,9 +350,10 @@ static int email_auth_init(struct channel *ch, json_t *conf, const struct channe
 			 ch->instance);
 		return -1;
 	}
-	ch->auth_pass = config_read_secret(env->confdir, pfile);
+	char why[512];
+	ch->auth_pass = config_read_secret(env->confdir, pfile, why, sizeof why);
 	if (!ch->auth_pass) {
-		snprintf(err, errlen, "channel '%s': cannot read password_file", ch->instance);
+		snprintf(err, errlen, "channel '%s': password_file: %s", ch->instance, why);
 		return -1;
 	}
 	ch->auth_user = strdup(user);

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "sig.h"
 #include "smsseg.h"
+#include "utf8.h"
 
 extern const struct channel_ops channel_module;
 
@@ -332,7 +333,7 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	const char *whf = json_string_value(json_object_get(conf, "webhook_secret_file"));
 	const char *from = json_string_value(json_object_get(conf, "from"));
 	struct httpq_limits lim;
-	char why[160];
+	char why[512];
 
 	ch = calloc(1, sizeof *ch);
 	if (!ch) {
@@ -359,16 +360,19 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 		snprintf(err, errlen, "channel '%s': 'auth_token_file' is required", instance);
 		goto fail;
 	}
-	ch->token = config_read_secret(env->confdir, tokf);
+	ch->token = config_read_secret(env->confdir, tokf, why, sizeof why);
 	if (!ch->token || !*ch->token) {
-		snprintf(err, errlen, "channel '%s': auth_token_file '%s' is unreadable or empty",
-			 instance, tokf);
+		if (ch->token)
+			snprintf(why, sizeof why, "'%s' is empty", tokf);
+		snprintf(err, errlen, "channel '%s': auth_token_file: %s", instance, why);
 		goto fail;
 	}
-	ch->webhook_secret = whf ? config_read_secret(env->confdir, whf) : strdup(ch->token);
+	ch->webhook_secret = whf ? config_read_secret(env->confdir, whf, why, sizeof why)
+				 : strdup(ch->token);
 	if (!ch->webhook_secret || !*ch->webhook_secret) {
-		snprintf(err, errlen, "channel '%s': webhook_secret_file '%s' is unreadable or empty",
-			 instance, whf ? whf : "");
+		if (ch->webhook_secret)
+			snprintf(why, sizeof why, "'%s' is empty", whf);
+		snprintf(err, errlen, "channel '%s': webhook_secret_file: %s", instance, why);
 		goto fail;
 	}
 	if (ch->provider == SMS_TWILIO) {
@@ -514,6 +518,7 @@ static int generic_webhook(struct channel *ch, const struct channel_request *req
 	enum sig_result sr = sig_dunn_verify(ch->webhook_secret, req->timestamp, req->body,
 					     req->body_len, req->signature, req->now);
 	json_t *j, *code;
+	char *clean;
 	int rc = 200;
 
 	if (sr != SIG_OK) {
@@ -521,7 +526,11 @@ static int generic_webhook(struct channel *ch, const struct channel_request *req
 			 ch->instance, req->path ? req->path : "", sig_strerror(sr));
 		return 403;
 	}
-	j = json_loadb(req->body ? req->body : "", req->body_len, 0, NULL);
+	/* Verified as sent; parsed made valid UTF-8, so that a provider's bad
+	 * byte in a reply costs one character, not the reply. */
+	clean = utf8_sanitize(req->body, req->body ? req->body_len : 0, (size_t)-1);
+	j = clean ? json_loads(clean, 0, NULL) : NULL;
+	free(clean);
 	if (!json_is_object(j) || max < 1) {
 		json_decref(j);
 		return 400;

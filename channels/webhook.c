@@ -367,7 +367,7 @@ static struct channel *wh_init(const char *instance, json_t *conf, const struct 
 	const char *url = json_string_value(json_object_get(conf, "url"));
 	const char *secf = json_string_value(json_object_get(conf, "secret_file"));
 	const char *tokf = json_string_value(json_object_get(conf, "auth_token_file"));
-	char why[160], *token = NULL;
+	char why[512], *token = NULL;
 	struct httpq_limits lim;
 	struct channel *ch = calloc(1, sizeof *ch);
 
@@ -385,17 +385,20 @@ static struct channel *wh_init(const char *instance, json_t *conf, const struct 
 		snprintf(err, errlen, "channel '%s': 'secret_file' is required", instance);
 		goto fail;
 	}
-	ch->secret = config_read_secret(env->confdir, secf);
+	ch->secret = config_read_secret(env->confdir, secf, why, sizeof why);
 	if (!ch->secret || strlen(ch->secret) < WH_SECRET_MIN) {
-		snprintf(err, errlen, "channel '%s': secret_file '%s' is unreadable or shorter "
-				      "than %d bytes", instance, secf, WH_SECRET_MIN);
+		if (ch->secret)
+			snprintf(why, sizeof why, "'%s' is shorter than %d bytes", secf,
+				 WH_SECRET_MIN);
+		snprintf(err, errlen, "channel '%s': secret_file: %s", instance, why);
 		goto fail;
 	}
 	if (tokf) {
-		token = config_read_secret(env->confdir, tokf);
+		token = config_read_secret(env->confdir, tokf, why, sizeof why);
 		if (!token || !*token || strpbrk(token, "\r\n")) {
-			snprintf(err, errlen, "channel '%s': auth_token_file '%s' is unreadable, "
-					      "empty or not one line", instance, tokf);
+			if (token)
+				snprintf(why, sizeof why, "'%s' is empty or not one line", tokf);
+			snprintf(err, errlen, "channel '%s': auth_token_file: %s", instance, why);
 			goto fail;
 		}
 	}

@@ -74,17 +74,9 @@ static int check_config(const char *path)
 	int ok = c != NULL;
 
 	diag_print(&diag, stderr);
-	if (c) {
-		if (c->link_secret_file) {
-			char *s = config_read_secret(c->dir, c->link_secret_file);
-			if (!s || strlen(s) < 16) {
-				fprintf(stderr, "%s: http.link_secret_file: unreadable or shorter than 16 bytes\n",
-					path);
-				ok = 0;
-			}
-			free(s);
-		}
-	}
+	/* The secrets are read as the daemon will read them at start. */
+	if (c && config_check_secrets(c, stderr) > 0)
+		ok = 0;
 	if (ok)
 		printf("%s: configuration OK (%zu tracks, %zu templates, %zu channels)\n", path,
 		       c->policy->ntracks, tmplset_count(c->templates), c->nchannels);
@@ -317,7 +309,7 @@ static int run(struct dunnd *d)
 	struct event *ev_hup, *ev_term, *ev_int;
 	struct timeval tv;
 	uint64_t wd_usec = notify_watchdog_usec();
-	char err[256] = "";
+	char err[512] = "";
 	const char *conninfo = d->cfg->conninfo;
 
 	d->db = pgq_new(d->base, conninfo);
@@ -454,11 +446,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level((enum log_level)d.cfg->log_level);
+	char why[512] = "is required";
 	if (!d.cfg->link_secret_file ||
-	    !(d.link_secret = config_read_secret(d.cfg->dir, d.cfg->link_secret_file)) ||
+	    !(d.link_secret = config_read_secret(d.cfg->dir, d.cfg->link_secret_file, why,
+						 sizeof why)) ||
 	    strlen(d.link_secret) < 16) {
-		fprintf(stderr, "%s: http.link_secret_file: unreadable or shorter than 16 bytes\n",
-			path);
+		fprintf(stderr, "%s: http.link_secret_file: %s\n", path,
+			d.link_secret ? "shorter than 16 bytes" : why);
 		config_free(d.cfg);
 		free(d.link_secret);
 		return 1;

@@ -344,10 +344,11 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->webhook_secret_file) {
-		h->webhook_secret = config_read_secret(c->dir, c->webhook_secret_file);
+		char why[512];
+		h->webhook_secret = config_read_secret(c->dir, c->webhook_secret_file, why, sizeof why);
 		if (!h->webhook_secret || strlen(h->webhook_secret) < 16) {
-			snprintf(err, errlen,
-				 "http.webhook_secret_file: unreadable or shorter than 16 bytes");
+			snprintf(err, errlen, "http.webhook_secret_file: %s",
+				 h->webhook_secret ? "shorter than 16 bytes" : why);
 			http_free(h);
 			return -1;
 		}

@@ -1,10 +1,14 @@
 #include "config.h"
 
+#include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <libpq-fe.h>
 
 #include "jconf.h"
 #include "log.h"
@@ -21,31 +25,139 @@ char *config_relpath(const char *dir, const char *path)
 	return asprintf(&out, "%s/%s", dir, path) < 0 ? NULL : out;
 }
 
-char *config_read_secret(const char *dir, const char *file)
+/* Open file where config_read_secret looks: $CREDENTIALS_DIRECTORY first
+ * for a relative name, then dir. *path is what was opened (caller frees). */
+static FILE *secret_open(const char *dir, const char *file, char **path)
 {
 	const char *creds = getenv("CREDENTIALS_DIRECTORY");
-	char *path = NULL;
-	char buf[4096];
-	size_t n = 0;
 	FILE *f = NULL;
 
-	if (creds && file[0] != '/' && asprintf(&path, "%s/%s", creds, file) >= 0) {
-		f = fopen(path, "rb");
-		free(path);
+	*path = NULL;
+	if (creds && file[0] != '/' && asprintf(path, "%s/%s", creds, file) >= 0) {
+		f = fopen(*path, "rb");
+		if (!f) {
+			free(*path);
+			*path = NULL;
+		}
 	}
 	if (!f) {
-		path = config_relpath(dir, file);
-		f = path ? fopen(path, "rb") : NULL;
-		free(path);
+		*path = config_relpath(dir, file);
+		f = *path ? fopen(*path, "rb") : NULL;
 	}
-	if (!f)
+	return f;
+}
+
+/* Like ssh with a private key: a secret anyone else on the machine may
+ * read (or replace) is refused, not used; a NUL byte would cut it short
+ * without a word, and a longer file would be cut at the buffer. */
+char *config_read_secret(const char *dir, const char *file, char *err, size_t errlen)
+{
+	char *path = NULL, *out = NULL;
+	char buf[CONFIG_SECRET_MAX + 1];
+	struct stat st;
+	size_t n = 0;
+	FILE *f;
+	int e;
+
+	f = file ? secret_open(dir, file, &path) : NULL;
+	if (!f) {
+		e = errno;
+		snprintf(err, errlen, "cannot open '%s': %s", path ? path : file ? file : "",
+			 file ? strerror(e) : "no file named");
+		free(path);
 		return NULL;
-	n = fread(buf, 1, sizeof buf - 1, f);
+	}
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "'%s' is not a regular file", path);
+	} else if (st.st_mode & 077) {
+		snprintf(err, errlen,
+			 "Permissions %04o for '%s' are too open: a secret must not be "
+			 "accessible by group or others (chmod 600)",
+			 (unsigned)(st.st_mode & 07777), path);
+	} else {
+		n = fread(buf, 1, sizeof buf, f);
+		if (ferror(f))
+			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		else if (n > CONFIG_SECRET_MAX)
+			snprintf(err, errlen, "'%s' is longer than %d bytes", path, CONFIG_SECRET_MAX);
+		else if (memchr(buf, '\0', n))
+			snprintf(err, errlen, "'%s' holds a NUL byte", path);
+		else {
+			while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+				n--;
+			buf[n] = '\0';
+			out = strdup(buf);
+			if (!out)
+				snprintf(err, errlen, "out of memory");
+		}
+	}
+	explicit_bzero(buf, sizeof buf);
 	fclose(f);
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	buf[n] = '\0';
-	return strdup(buf);
+	free(path);
+	return out;
+}
+
+/* One secret file: readable as config_read_secret reads it, and at least
+ * min bytes; else "CFG: KEY: why" to out. */
+static int check_secret(const struct config *c, FILE *out, const char *key, const char *file,
+			size_t min, const char *consequence)
+{
+	char why[512];
+	char *s = config_read_secret(c->dir, file, why, sizeof why);
+	int bad = !s || strlen(s) < (min ? min : 1);
+
+	if (s && bad)
+		snprintf(why, sizeof why, "'%s' is %s", file,
+			 min ? "shorter than 16 bytes" : "empty");
+	if (bad)
+		fprintf(out, "%s: %s: %s%s\n", c->path, key, why, consequence ? consequence : "");
+	if (s)
+		explicit_bzero(s, strlen(s));
+	free(s);
+	return bad;
+}
+
+int config_check_secrets(const struct config *c, FILE *out)
+{
+	static const char *const secret_file_keys[] = {"password_file", "auth_token_file",
+						       "secret_file", "webhook_secret_file",
+						       "api_key_file", NULL};
+	char key[256];
+	int n = 0;
+
+	if (c->link_secret_file)
+		n += check_secret(c, out, "http.link_secret_file", c->link_secret_file, 16, NULL);
+	if (c->webhook_secret_file)
+		n += check_secret(c, out, "http.webhook_secret_file", c->webhook_secret_file, 16,
+				  NULL);
+	for (size_t i = 0; i < c->nchannels; i++) {
+		const struct config_channel *ch = &c->channels[i];
+		const char *whf = json_string_value(json_object_get(ch->conf, "webhook_secret_file"));
+		const char *tokf = json_string_value(json_object_get(ch->conf, "auth_token_file"));
+
+		for (size_t k = 0; secret_file_keys[k]; k++) {
+			const char *f = json_string_value(json_object_get(ch->conf, secret_file_keys[k]));
+			int hook = ch->module && !strcmp(ch->module, "sms") &&
+				   (!strcmp(secret_file_keys[k], "webhook_secret_file") ||
+				    (!whf && !strcmp(secret_file_keys[k], "auth_token_file")));
+			if (!f)
+				continue;
+			snprintf(key, sizeof key, "channels.%s.%s", ch->name, secret_file_keys[k]);
+			n += check_secret(c, out, key, f, 0,
+					  hook ? ": the channel's callbacks could never be verified"
+					       : NULL);
+		}
+		/* An sms instance verifies its callbacks with a key of its own:
+		 * without one, every STOP would be refused. */
+		if (ch->module && !strcmp(ch->module, "sms") && !whf && !tokf) {
+			fprintf(out,
+				"%s: channels.%s: no auth_token_file or webhook_secret_file: the "
+				"channel's callbacks could never be verified\n",
+				c->path, ch->name);
+			n++;
+		}
+	}
+	return n;
 }
 
 int config_channel_int(json_t *conf, const char *key, int def, int min, int max,
@@ -215,6 +327,36 @@ static void check_policy_refs(struct config *c, struct diag *diag)
 	diag_free(&ignore);
 }
 
+/* A password in the connection string would sit in a file every operator
+ * reads and in the process's memory dumps: libpq reads it from a passfile
+ * (passfile=..., $PGPASSFILE or ~/.pgpass), so only that is accepted.
+ * PQconninfoParse sees it in both forms, "password=x" and a URI's
+ * user:x@host. */
+static void conninfo_check(struct jconf *j, const char *path, const char *conninfo)
+{
+	PQconninfoOption *opts;
+	char *perr = NULL;
+
+	if (!conninfo)
+		return;
+	opts = PQconninfoParse(conninfo, &perr);
+	if (!opts) {
+		jconf_error(j, path, 0, "%s: %.*s", path, perr ? (int)strcspn(perr, "\n") : 14,
+			    perr ? perr : "cannot parse it");
+		PQfreemem(perr);
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			jconf_error(j, path, 0,
+				    "%s: a password is not allowed in the connection string: put it "
+				    "in a passfile (passfile=PATH or $PGPASSFILE, mode 0600; under "
+				    "systemd, LoadCredential=pgpass:PATH and "
+				    "Environment=PGPASSFILE=%%d/pgpass)",
+				    path);
+	PQconninfoFree(opts);
+}
+
 struct config *config_load(const char *file, struct diag *diag)
 {
 	static const char *const keys[] = {"database", "http", "policy", "templates",
@@ -252,6 +394,8 @@ struct config *config_load(const char *file, struct diag *diag)
 		jconf_keys(&j, db, "database", db_keys);
 		c->conninfo = sdup(jconf_str(&j, db, "database", "conninfo", NULL, 1));
 		c->listen_conninfo = sdup(jconf_str(&j, db, "database", "listen_conninfo", NULL, 0));
+		conninfo_check(&j, "database.conninfo", c->conninfo);
+		conninfo_check(&j, "database.listen_conninfo", c->listen_conninfo);
 	}
 	http = jconf_obj(&j, j.root, "", "http", 0);
 	c->http_listen = strdup("127.0.0.1:8080");

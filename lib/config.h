@@ -4,6 +4,7 @@
 #define DUNN_CONFIG_H
 
 #include <jansson.h>
+#include <stdio.h>
 
 #include "diag.h"
 #include "policy.h"
@@ -51,8 +52,17 @@ const struct config_channel *config_channel(const struct config *c, const char *
 char *config_relpath(const char *dir, const char *path);
 /* Read a secret from a file named by a "*_file" key; relative names are
  * looked up in $CREDENTIALS_DIRECTORY first. Trailing newline stripped.
- * Caller frees. NULL if unreadable. */
-char *config_read_secret(const char *dir, const char *file);
+ * Caller frees. NULL with the reason in err (naming the file) when it
+ * cannot be read, is open to group or others (mode & 077, as ssh refuses
+ * a private key), holds a NUL byte or is longer than CONFIG_SECRET_MAX. */
+#define CONFIG_SECRET_MAX 4095
+char *config_read_secret(const char *dir, const char *file, char *err, size_t errlen);
+/* Read now every secret file the daemon will read at start (http's link
+ * and webhook keys, each channel's *_file secrets), reporting each one it
+ * would refuse to out as "CONFIG: KEY: why"; an sms channel whose
+ * callbacks could never be verified (no key, or one it cannot read) is
+ * named as such. Returns the number of problems. */
+int config_check_secrets(const struct config *c, FILE *out);
 /* An optional integer key of a channel module's object: def when absent;
  * -1 with a reason naming instance when not an integer from min to max
  * (so min must not be negative). */

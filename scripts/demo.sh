@@ -22,6 +22,7 @@ CONN="$DUNN_PG dbname=demo"
 W="$SRV_DIR/demo"
 mkdir -p "$W"
 head -c 32 /dev/urandom | base64 >"$W/link_secret"
+chmod 600 "$W/link_secret" # dunnd refuses a secret others may read
 cat >"$W/dunnd.json" <<JSON
 {
   "database": {"conninfo": "$CONN"},

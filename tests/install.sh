@@ -52,6 +52,7 @@ grep -q '"link_secret_file": "link_secret"' "$root/etc/dunnd/dunnd.json" && ok "
 # (module_dir and migrations re-rooted under DESTDIR, secret as a credential).
 mkdir -p "$tmp/creds"
 head -c 32 /dev/urandom | base64 >"$tmp/creds/link_secret"
+chmod 600 "$tmp/creds/link_secret" # dunnd refuses a secret others may read
 sed "s|^{|{ \"module_dir\": \"$root/usr/lib/dunnd/modules\", \"migrations\": \"$root/usr/share/dunnd/migrations\",|" \
 	"$root/etc/dunnd/dunnd.json" >"$root/etc/dunnd/check.json"
 if CREDENTIALS_DIRECTORY="$tmp/creds" "$root/usr/sbin/dunnd" -c "$root/etc/dunnd/check.json" \

@@ -2,10 +2,12 @@
 
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,8 +58,14 @@ char *tu_file(const char *dir, const char *name, const char *text)
 	char *path = NULL;
 	FILE *f;
 
+	int fd;
+
 	ck_assert(asprintf(&path, "%s/%s", dir, name) > 0);
-	f = fopen(path, "w");
+	/* 0600 whatever the umask: dunnd refuses a secret file open to group
+	 * or others, and fixtures write secrets here too. */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_msg(fd >= 0 && fchmod(fd, 0600) == 0, "cannot write %s", path);
+	f = fdopen(fd, "w");
 	ck_assert_msg(f != NULL, "cannot write %s", path);
 	fputs(text, f);
 	fclose(f);

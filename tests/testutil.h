@@ -25,7 +25,7 @@ char *tu_config_ex(const char *dir, const char *conninfo, const char *policy_jso
  * "{\"sms\": {\"module\": \"sms\", ...}}") added to "channels". */
 char *tu_config_channels(const char *dir, const char *conninfo, const char *policy_json,
 			 const char *channels_json);
-/* Write text to DIR/NAME; returns the path (caller frees). */
+/* Write text to DIR/NAME, mode 0600; returns the path (caller frees). */
 char *tu_file(const char *dir, const char *name, const char *text);
 /* Run a shell command line; returns its exit status. Output goes to
  * DIR/last.log when dir is set, else to the test's stderr. */

@@ -164,6 +164,118 @@ START_TEST(template_unknown_variable)
 }
 END_TEST
 
+/* dunnd refuses cfg with --check-config and at start, naming error. */
+static void expect_dunnd_refuses(const char *cfg, const char *error)
+{
+	ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
+	ck_assert_msg(strstr(tu_output(), error) != NULL, "--check-config: want '%s' in:\n%s",
+		      error, tu_output());
+	ck_assert_int_ne(tu_sh("dunnd -c %s --once", cfg), 0);
+	ck_assert_msg(strstr(tu_output(), error) != NULL, "start: want '%s' in:\n%s", error,
+		      tu_output());
+}
+
+/* As ssh with a private key: a secret others may read is refused, with
+ * the file and its mode named; so is one holding a NUL byte. */
+START_TEST(secret_files_must_be_private)
+{
+	char *cfg = write_config(NULL, NULL, NULL, NULL), *want = NULL;
+
+	ck_assert_int_eq(tu_sh("chmod 644 %s/link_secret", dir), 0);
+	ck_assert(asprintf(&want, "Permissions 0644 for '%s/link_secret' are too open", dir) > 0);
+	expect_dunnd_refuses(cfg, want);
+	ck_assert_ptr_null(strstr(tu_output(), "0123456789abcdef0123456789abcdef"));
+	free(want);
+	ck_assert_int_eq(tu_sh("chmod 640 %s/link_secret", dir), 0);
+	expect_dunnd_refuses(cfg, "Permissions 0640 for");
+	ck_assert_int_eq(tu_sh("chmod 600 %s/link_secret", dir), 0);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+
+	ck_assert_int_eq(tu_sh("printf '0123456789abcdef\\0ignored-0123456789' >%s/link_secret && "
+			       "chmod 600 %s/link_secret",
+			       dir, dir),
+			 0);
+	ck_assert(asprintf(&want, "'%s/link_secret' holds a NUL byte", dir) > 0);
+	expect_dunnd_refuses(cfg, want);
+	free(want);
+	free(cfg);
+}
+END_TEST
+
+/* A password belongs in a passfile, not in the connection string; the
+ * error says where to put it and never repeats it. */
+START_TEST(conninfo_password_refused)
+{
+	static const char *const bad[] = {
+		"host=db.example user=dunnd password=hunter2 dbname=dunning",
+		"postgresql://dunnd:hunter2@db.example/dunning",
+	};
+	const char *src = tu_env("DUNN_BUILD");
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char *body = NULL, *cfg;
+		free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
+		ck_assert(asprintf(&body,
+				   "{\n"
+				   "  \"database\": {\"conninfo\": \"%s\"},\n"
+				   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
+				   "\"link_secret\"},\n"
+				   "  \"module_dir\": \"%s/modules\",\n"
+				   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
+				   "\"127.0.0.1:25\", \"from\": \"b@example.com\"}}\n"
+				   "}\n",
+				   bad[i], src) > 0);
+		cfg = tu_file(dir, "dunnd.json", body);
+		expect_error(cfg, "dunnd.json:2:28: database.conninfo: a password is not allowed");
+		ck_assert_ptr_nonnull(strstr(tu_output(), "passfile"));
+		ck_assert_ptr_null(strstr(tu_output(), "hunter2"));
+		free(body);
+		free(cfg);
+	}
+}
+END_TEST
+
+/* An sms channel whose callbacks could never be verified (its key
+ * missing, or open to others) fails --check-config, named. */
+START_TEST(sms_callbacks_that_could_never_verify)
+{
+	const char *build = tu_env("DUNN_BUILD");
+	static const char *const keys[] = {
+		"\"auth_token_file\": \"sms_token\", \"webhook_secret_file\": \"no_such_file\"",
+		"\"auth_token_file\": \"open_token\"",
+	};
+	static const char *const want[] = {"channels.sms.webhook_secret_file: cannot open",
+					   "channels.sms.auth_token_file: Permissions 0644"};
+
+	free(tu_file(dir, "sms_token", "sms-token-0123456789\n"));
+	free(tu_file(dir, "open_token", "sms-token-0123456789\n"));
+	ck_assert_int_eq(tu_sh("chmod 644 %s/open_token", dir), 0);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char *body = NULL, *cfg;
+		free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
+		ck_assert(asprintf(&body,
+				   "{\n"
+				   "  \"database\": {\"conninfo\": \"dbname=none\"},\n"
+				   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
+				   "\"link_secret\"},\n"
+				   "  \"module_dir\": \"%s/modules\",\n"
+				   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
+				   "\"127.0.0.1:25\", \"from\": \"b@example.com\"},\n"
+				   "    \"sms\": {\"module\": \"sms\", \"provider\": \"generic\", "
+				   "\"api_base\": \"https://sms.example\", \"from\": \"+15550009999\", %s}}\n"
+				   "}\n",
+				   build, keys[i]) > 0);
+		cfg = tu_file(dir, "dunnd.json", body);
+		ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
+		ck_assert_msg(strstr(tu_output(), want[i]), "want '%s' in:\n%s", want[i],
+			      tu_output());
+		ck_assert_ptr_nonnull(strstr(tu_output(), "callbacks could never be verified"));
+		free(body);
+		free(cfg);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
@@ -176,6 +288,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, wrong_type);
 	tcase_add_test(tc, syntax_error);
 	tcase_add_test(tc, inline_secret_refused);
+	tcase_add_test(tc, secret_files_must_be_private);
+	tcase_add_test(tc, conninfo_password_refused);
+	tcase_add_test(tc, sms_callbacks_that_could_never_verify);
 	tcase_add_test(tc, missing_module);
 	tcase_add_test(tc, policy_unknown_channel_and_template);
 	tcase_add_test(tc, step_days_must_increase);
