@@ -2,13 +2,17 @@
  * to the database with one parameterised statement, answer.
  *
  * Twilio callbacks are verified and parsed by the channel module that owns
- * the auth token (ops->webhook); the generic ones are verified here with
- * X-Dunn-Signature. Replies that are keywords (STOP, START, HELP) are
+ * the auth token (ops->webhook); the generic ones are verified with
+ * X-Dunn-Signature, here with http.webhook_secret_file's key or by each
+ * generic sms instance with its own. A signed callback whose signature was
+ * seen before is a duplicate: answered, and applied only the first time.
+ * Text is made valid UTF-8 before it is stored. Replies that are keywords (STOP, START, HELP) are
  * answered at once; a confirmation goes out only when the statement
  * changed something, so a repeated STOP gets an empty answer. Delivery
  * statuses only move forward (see dunning.delivery_rank in
  * migrations/0003_webhooks.sql): repeated or late callbacks change
  * nothing. Unknown provider ids are answered 200 and recorded. */
+#include <ctype.h>
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -21,6 +25,7 @@
 #include "http_int.h"
 #include "log.h"
 #include "sig.h"
+#include "utf8.h"
 
 #define HOOK_MAX_EVENTS 8
 
@@ -31,6 +36,7 @@ struct http_job {
 	const char *path;           /* static route */
 	int twilio;                 /* answer in TwiML */
 	const char *source;         /* "twilio", "sms", "email": events detail */
+	char seen[80];              /* X-Dunn-Signature once verified, "" = none */
 	struct channel_event ev[HOOK_MAX_EVENTS];
 	size_t nev, cur;
 	int kw;           /* enum feedback_keyword of the event in flight */
@@ -38,106 +44,138 @@ struct http_job {
 	const char *result;
 };
 
+/* $1 of every statement: the signature of a signed callback, or NULL. The
+ * first time a signature is seen it is recorded in the same statement
+ * that applies the callback, so a callback that fails is not recorded and
+ * its retry applies; the same signature again changes nothing and is
+ * answered as a duplicate. Expired signatures (their timestamp can no
+ * longer verify) are deleted on the way. */
+#define SEEN \
+	"seen AS (INSERT INTO dunning.webhook_seen (signature)\n" \
+	"         SELECT $1::text WHERE $1::text IS NOT NULL\n" \
+	"         ON CONFLICT DO NOTHING RETURNING 1),\n" \
+	"purge AS (DELETE FROM dunning.webhook_seen\n" \
+	"          WHERE $1::text IS NOT NULL AND seen_at < now() - interval '15 minutes'),\n"
+/* A condition: this callback is not one already applied. */
+#define FRESH "($1::text IS NULL OR EXISTS (SELECT 1 FROM seen))"
+/* The rows of what changed, or one 'duplicate' row. */
+#define DUPLICATE \
+	"SELECT kind FROM ins\n" \
+	"UNION ALL SELECT 'duplicate' WHERE NOT " FRESH
+
 static const char SQL_STATUS[] =
-	"WITH d AS (\n"
+	"WITH " SEEN
+	"d AS (\n"
 	"  SELECT id, account_id, case_id, status FROM dunning.deliveries\n"
-	"  WHERE provider_message_id = $1 ORDER BY id DESC LIMIT 1),\n"
+	"  WHERE provider_message_id = $2 AND " FRESH " ORDER BY id DESC LIMIT 1),\n"
 	"upd AS (\n"
-	"  UPDATE dunning.deliveries x SET status = $2,\n"
-	"         last_error = CASE WHEN $3::text IS NULL THEN x.last_error ELSE $4 || ':' || $3 END,\n"
+	"  UPDATE dunning.deliveries x SET status = $3,\n"
+	"         last_error = CASE WHEN $4::text IS NULL THEN x.last_error ELSE $5 || ':' || $4 END,\n"
 	"         updated_at = now()\n"
 	"  FROM d WHERE x.id = d.id AND dunning.delivery_rank(d.status) < 3\n"
-	"    AND dunning.delivery_rank($2) > dunning.delivery_rank(d.status)\n"
-	"  RETURNING x.id, x.account_id, x.case_id)\n"
-	"INSERT INTO dunning.events (kind, account_id, case_id, delivery_id, detail)\n"
-	"SELECT 'delivery_' || $2, account_id, case_id, id,\n"
-	"       jsonb_build_object('source', $4::text, 'provider_status', $5::text,\n"
-	"                          'error_code', $3::text) FROM upd\n"
+	"    AND dunning.delivery_rank($3) > dunning.delivery_rank(d.status)\n"
+	"  RETURNING x.id, x.account_id, x.case_id),\n"
+	"ins AS (INSERT INTO dunning.events (kind, account_id, case_id, delivery_id, detail)\n"
+	"SELECT 'delivery_' || $3, account_id, case_id, id,\n"
+	"       jsonb_build_object('source', $5::text, 'provider_status', $6::text,\n"
+	"                          'error_code', $4::text) FROM upd\n"
 	"UNION ALL\n"
 	"SELECT 'webhook_unknown_id', NULL, NULL, NULL,\n"
-	"       jsonb_build_object('source', $4::text, 'provider_id', $1::text,\n"
-	"                          'provider_status', $5::text)\n"
-	"WHERE NOT EXISTS (SELECT 1 FROM d)\n"
-	"RETURNING kind";
+	"       jsonb_build_object('source', $5::text, 'provider_id', $2::text,\n"
+	"                          'provider_status', $6::text)\n"
+	"WHERE NOT EXISTS (SELECT 1 FROM d) AND " FRESH "\n"
+	"RETURNING kind)\n"
+	DUPLICATE;
 
 /* A hard bounce or complaint: suppress the address, and a bounce also
  * ends the delivery it answers (when the provider names it). */
 static const char SQL_SUPPRESS[] =
-	"WITH sup AS (\n"
+	"WITH " SEEN
+	"sup AS (\n"
 	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
-	"  VALUES ($1, lower($2), $3, $4) ON CONFLICT DO NOTHING RETURNING address),\n"
+	"  SELECT $2, lower($3), $4, $5 WHERE " FRESH "\n"
+	"  ON CONFLICT DO NOTHING RETURNING address),\n"
 	"d AS (\n"
 	"  SELECT id, account_id, case_id, status FROM dunning.deliveries\n"
-	"  WHERE $5::text IS NOT NULL AND provider_message_id = $5 ORDER BY id DESC LIMIT 1),\n"
+	"  WHERE $6::text IS NOT NULL AND provider_message_id = $6 AND " FRESH "\n"
+	"  ORDER BY id DESC LIMIT 1),\n"
 	"upd AS (\n"
-	"  UPDATE dunning.deliveries x SET status = 'bounced', last_error = $4 || ':' || $3,\n"
+	"  UPDATE dunning.deliveries x SET status = 'bounced', last_error = $5 || ':' || $4,\n"
 	"         updated_at = now()\n"
-	"  FROM d WHERE x.id = d.id AND $3 = 'bounce' AND dunning.delivery_rank(d.status) < 3\n"
+	"  FROM d WHERE x.id = d.id AND $4 = 'bounce' AND dunning.delivery_rank(d.status) < 3\n"
 	"  RETURNING x.id, x.account_id, x.case_id),\n"
 	"acct AS (\n"
 	"  SELECT coalesce((SELECT account_id FROM d),\n"
-	"                  (SELECT id FROM dunning.accounts WHERE lower(email) = lower($2)\n"
-	"                   ORDER BY id LIMIT 1)) AS account_id)\n"
-	"INSERT INTO dunning.events (kind, account_id, case_id, delivery_id, detail)\n"
+	"                  (SELECT id FROM dunning.accounts WHERE lower(email) = lower($3)\n"
+	"                   ORDER BY id LIMIT 1)) AS account_id),\n"
+	"ins AS (INSERT INTO dunning.events (kind, account_id, case_id, delivery_id, detail)\n"
 	"SELECT 'suppressed', acct.account_id, (SELECT case_id FROM d), (SELECT id FROM d),\n"
-	"       jsonb_build_object('channel', $1::text, 'reason', $3::text, 'source', $4::text)\n"
+	"       jsonb_build_object('channel', $2::text, 'reason', $4::text, 'source', $5::text)\n"
 	"FROM sup, acct\n"
 	"UNION ALL\n"
-	"SELECT 'delivery_bounced', account_id, case_id, id, jsonb_build_object('source', $4::text)\n"
+	"SELECT 'delivery_bounced', account_id, case_id, id, jsonb_build_object('source', $5::text)\n"
 	"FROM upd\n"
-	"RETURNING kind";
+	"RETURNING kind)\n"
+	DUPLICATE;
 
 /* STOP: an opt-out wins over any other reason; a second STOP changes
  * nothing and so returns no row (no second confirmation). */
 static const char SQL_OPT_OUT[] =
-	"WITH sup AS (\n"
+	"WITH " SEEN
+	"sup AS (\n"
 	"  INSERT INTO dunning.suppressions AS s (channel, address, reason, source)\n"
-	"  VALUES ('sms', $1, 'opt-out', 'reply')\n"
+	"  SELECT 'sms', $2, 'opt-out', 'reply' WHERE " FRESH "\n"
 	"  ON CONFLICT (channel, address) DO UPDATE\n"
 	"    SET reason = 'opt-out', source = 'reply', created_at = now()\n"
 	"    WHERE s.reason <> 'opt-out'\n"
-	"  RETURNING 1)\n"
-	"INSERT INTO dunning.events (kind, account_id, detail)\n"
+	"  RETURNING 1),\n"
+	"ins AS (INSERT INTO dunning.events (kind, account_id, detail)\n"
 	"SELECT 'sms_opt_out',\n"
-	"       (SELECT id FROM dunning.accounts WHERE phone = $1 ORDER BY id LIMIT 1),\n"
-	"       jsonb_build_object('source', $2::text, 'keyword', $3::text) FROM sup\n"
-	"RETURNING kind";
+	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
+	"       jsonb_build_object('source', $3::text, 'keyword', $4::text) FROM sup\n"
+	"RETURNING kind)\n"
+	DUPLICATE;
 
 /* START lifts an opt-out only: bounces and manual blocks stay. */
 static const char SQL_OPT_IN[] =
-	"WITH del AS (\n"
+	"WITH " SEEN
+	"del AS (\n"
 	"  DELETE FROM dunning.suppressions\n"
-	"  WHERE channel = 'sms' AND address = $1 AND reason = 'opt-out' RETURNING 1)\n"
-	"INSERT INTO dunning.events (kind, account_id, detail)\n"
+	"  WHERE channel = 'sms' AND address = $2 AND reason = 'opt-out' AND " FRESH "\n"
+	"  RETURNING 1),\n"
+	"ins AS (INSERT INTO dunning.events (kind, account_id, detail)\n"
 	"SELECT 'sms_opt_in',\n"
-	"       (SELECT id FROM dunning.accounts WHERE phone = $1 ORDER BY id LIMIT 1),\n"
-	"       jsonb_build_object('source', $2::text, 'keyword', $3::text) FROM del\n"
-	"RETURNING kind";
+	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
+	"       jsonb_build_object('source', $3::text, 'keyword', $4::text) FROM del\n"
+	"RETURNING kind)\n"
+	DUPLICATE;
 
 /* Any other reply: keep it, and give the call team a task due now on the
  * sender's open case (else the latest one). */
 static const char SQL_INBOUND[] =
-	"WITH acct AS (\n"
+	"WITH " SEEN
+	"acct AS (\n"
 	"  SELECT a.id AS account_id,\n"
 	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n"
 	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n"
-	"  FROM dunning.accounts a WHERE a.phone = $1 ORDER BY a.id LIMIT 1),\n"
+	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n"
 	"msg AS (\n"
 	"  INSERT INTO dunning.inbound_messages\n"
 	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n"
-	"  SELECT 'sms', $1, $2, acct.account_id, acct.case_id, $3, $4\n"
-	"  FROM (SELECT 1) one LEFT JOIN acct ON true\n"
+	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n"
+	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n"
 	"  ON CONFLICT DO NOTHING\n"
 	"  RETURNING id, account_id, case_id),\n"
 	"task AS (\n"
 	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id)\n"
-	"  SELECT case_id, now(), 'SMS reply: ' || left($2, 500), id FROM msg\n"
-	"  WHERE case_id IS NOT NULL RETURNING id)\n"
-	"INSERT INTO dunning.events (kind, account_id, case_id, detail)\n"
+	"  SELECT case_id, now(), 'SMS reply: ' || left($3, 500), id FROM msg\n"
+	"  WHERE case_id IS NOT NULL RETURNING id),\n"
+	"ins AS (INSERT INTO dunning.events (kind, account_id, case_id, detail)\n"
 	"SELECT 'sms_inbound', account_id, case_id,\n"
-	"       jsonb_build_object('source', $4::text, 'inbound_message_id', id,\n"
+	"       jsonb_build_object('source', $5::text, 'inbound_message_id', id,\n"
 	"                          'phone_task_id', (SELECT id FROM task)) FROM msg\n"
-	"RETURNING kind";
+	"RETURNING kind)\n"
+	DUPLICATE;
 
 static void job_next(struct http_job *j);
 
@@ -272,6 +310,14 @@ static void job_cb(const PGresult *res, void *arg)
 		return;
 	}
 	rows = PQntuples(res);
+	if (rows > 0 && strcmp(PQgetvalue(res, 0, 0), "duplicate") == 0) {
+		/* The same signed callback again: applied the first time. */
+		log_info("http", "event=webhook_duplicate path=%s", j->path);
+		j->result = "duplicate";
+		j->cur++;
+		job_next(j);
+		return;
+	}
 	if (j->ev[j->cur].kind == CHANNEL_EV_INBOUND)
 		keyword_reply(j, rows > 0);
 	if (j->ev[j->cur].kind == CHANNEL_EV_STATUS)
@@ -291,10 +337,11 @@ static void job_cb(const PGresult *res, void *arg)
 static int send_event(struct http_job *j)
 {
 	const struct channel_event *ev = &j->ev[j->cur];
-	const char *p[5];
+	const char *p[6], **q = p + 1; /* p[0]: the signature */
 	static const char *const kwname[] = {"", "stop", "start", "help"};
 	const char *status;
 
+	p[0] = j->seen[0] ? j->seen : NULL;
 	switch (ev->kind) {
 	case CHANNEL_EV_STATUS:
 		status = feedback_status(ev->status);
@@ -304,40 +351,40 @@ static int send_event(struct http_job *j)
 			j->result = "ignored";
 			return 0;
 		}
-		p[0] = ev->provider_id;
-		p[1] = status;
-		p[2] = ev->error_code[0] ? ev->error_code : NULL;
-		p[3] = j->source;
-		p[4] = ev->status;
-		return pgq_send(j->h->db, SQL_STATUS, 5, p, job_cb, j) == 0 ? 1 : -1;
+		q[0] = ev->provider_id;
+		q[1] = status;
+		q[2] = ev->error_code[0] ? ev->error_code : NULL;
+		q[3] = j->source;
+		q[4] = ev->status;
+		return pgq_send(j->h->db, SQL_STATUS, 6, p, job_cb, j) == 0 ? 1 : -1;
 	case CHANNEL_EV_BOUNCE:
 	case CHANNEL_EV_COMPLAINT:
-		p[0] = strchr(ev->address, '@') ? "email" : "sms";
-		p[1] = ev->address;
-		p[2] = ev->kind == CHANNEL_EV_BOUNCE ? "bounce" : "complaint";
-		p[3] = j->source;
-		p[4] = ev->provider_id[0] ? ev->provider_id : NULL;
-		return pgq_send(j->h->db, SQL_SUPPRESS, 5, p, job_cb, j) == 0 ? 1 : -1;
+		q[0] = strchr(ev->address, '@') ? "email" : "sms";
+		q[1] = ev->address;
+		q[2] = ev->kind == CHANNEL_EV_BOUNCE ? "bounce" : "complaint";
+		q[3] = j->source;
+		q[4] = ev->provider_id[0] ? ev->provider_id : NULL;
+		return pgq_send(j->h->db, SQL_SUPPRESS, 6, p, job_cb, j) == 0 ? 1 : -1;
 	case CHANNEL_EV_INBOUND:
 		j->kw = (int)feedback_keyword(ev->body);
-		p[0] = ev->address;
-		p[1] = j->source;
-		p[2] = kwname[j->kw];
+		q[0] = ev->address;
+		q[1] = j->source;
+		q[2] = kwname[j->kw];
 		switch ((enum feedback_keyword)j->kw) {
 		case FEEDBACK_KW_HELP:
 			help_reply(j);
 			return 0;
 		case FEEDBACK_KW_STOP:
-			return pgq_send(j->h->db, SQL_OPT_OUT, 3, p, job_cb, j) == 0 ? 1 : -1;
+			return pgq_send(j->h->db, SQL_OPT_OUT, 4, p, job_cb, j) == 0 ? 1 : -1;
 		case FEEDBACK_KW_START:
-			return pgq_send(j->h->db, SQL_OPT_IN, 3, p, job_cb, j) == 0 ? 1 : -1;
+			return pgq_send(j->h->db, SQL_OPT_IN, 4, p, job_cb, j) == 0 ? 1 : -1;
 		case FEEDBACK_KW_NONE:
 			break;
 		}
-		p[1] = ev->body;
-		p[2] = ev->provider_id[0] ? ev->provider_id : NULL;
-		p[3] = j->source;
-		return pgq_send(j->h->db, SQL_INBOUND, 4, p, job_cb, j) == 0 ? 1 : -1;
+		q[1] = ev->body;
+		q[2] = ev->provider_id[0] ? ev->provider_id : NULL;
+		q[3] = j->source;
+		return pgq_send(j->h->db, SQL_INBOUND, 5, p, job_cb, j) == 0 ? 1 : -1;
 	}
 	return 0;
 }
@@ -415,6 +462,88 @@ static int twilio_parse(struct http *h, struct evhttp_request *req, const char *
 	return rc;
 }
 
+/* A generic callback (X-Dunn-Signature): http.webhook_secret_file's key
+ * verifies every route; an SMS route is also offered to each sms instance
+ * with a generic provider, which verifies it with its own secret
+ * (webhook_secret_file, else its token). Once verified, the signature is
+ * what makes a second delivery of the same callback a duplicate. */
+static int generic_parse(struct http *h, struct evhttp_request *req, const char *path,
+			 enum http_hook_kind kind, const char *body, size_t len, struct http_job *j)
+{
+	const struct config *c = h->d->cfg;
+	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+	const char *ts = evhttp_find_header(ih, "X-Dunn-Timestamp");
+	const char *sig = evhttp_find_header(ih, "X-Dunn-Signature");
+	int64_t now = (int64_t)time(NULL);
+	enum sig_result sr = SIG_EMISSING;
+	int rc = 403, keys = 0;
+
+	if (h->webhook_secret) {
+		keys++;
+		sr = sig_dunn_verify(h->webhook_secret, ts, body, len, sig, now);
+		if (sr == SIG_OK) {
+			char *clean = utf8_sanitize(body, len, (size_t)-1);
+			rc = clean && parse_generic(kind, clean, strlen(clean), &j->ev[0]) == 0 ? 200
+											       : 400;
+			j->nev = rc == 200;
+			free(clean);
+		}
+	}
+	for (size_t i = 0; rc == 403 && kind != HOOK_EMAIL_EVENTS && i < h->d->nchans; i++) {
+		const struct dunnd_chan *dc = &h->d->chans[i];
+		struct channel_request cr = {0};
+		const char *reply = NULL;
+		size_t n = 0;
+
+		if (!dc->ops->webhook || strcmp(dc->ops->name, "sms") != 0 ||
+		    strcmp(provider_of(c, dc->name), "generic") != 0)
+			continue;
+		keys++;
+		cr.path = path;
+		cr.content_type = evhttp_find_header(ih, "Content-Type");
+		cr.body = body;
+		cr.body_len = len;
+		cr.signature = sig;
+		cr.timestamp = ts;
+		cr.now = now;
+		rc = dc->ops->webhook(dc->ch, &cr, j->ev, HOOK_MAX_EVENTS, &n, &reply);
+		j->nev = rc == 200 ? (n > HOOK_MAX_EVENTS ? HOOK_MAX_EVENTS : n) : 0;
+	}
+	if (rc == 403)
+		log_warn("http", "event=webhook_rejected path=%s reason=\"%s\"", path,
+			 !keys ? "no webhook secret configured"
+			 : h->webhook_secret ? sig_strerror(sr) : "no channel's secret verifies it");
+	else if (rc == 200 && sig && strlen(sig) < sizeof j->seen)
+		for (size_t i = 0; i <= strlen(sig); i++) /* hex in either case */
+			j->seen[i] = (char)tolower((unsigned char)sig[i]);
+	return rc;
+}
+
+/* Text from outside made valid UTF-8 before PostgreSQL sees it (one bad
+ * byte would refuse the statement, and the reply would be lost). */
+static void field_clean(char *f, size_t size)
+{
+	char *t;
+
+	if (utf8_valid(f, strlen(f)))
+		return;
+	t = utf8_sanitize(f, strlen(f), size - 1);
+	if (t)
+		snprintf(f, size, "%s", t);
+	else
+		f[0] = '\0';
+	free(t);
+}
+
+static void event_clean(struct channel_event *ev)
+{
+	field_clean(ev->provider_id, sizeof ev->provider_id);
+	field_clean(ev->status, sizeof ev->status);
+	field_clean(ev->error_code, sizeof ev->error_code);
+	field_clean(ev->address, sizeof ev->address);
+	field_clean(ev->body, sizeof ev->body);
+}
+
 void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 	       enum http_hook_kind kind)
 {
@@ -443,23 +572,11 @@ void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 	} else if (twilio) {
 		rc = twilio_parse(h, req, path, body, len, j);
 	} else {
-		struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
-		enum sig_result sr = SIG_EMISSING;
-		if (h->webhook_secret)
-			sr = sig_dunn_verify(h->webhook_secret, evhttp_find_header(ih, "X-Dunn-Timestamp"),
-					     body, len, evhttp_find_header(ih, "X-Dunn-Signature"),
-					     (int64_t)time(NULL));
-		if (sr != SIG_OK) {
-			log_warn("http", "event=webhook_rejected path=%s reason=\"%s\"", path,
-				 h->webhook_secret ? sig_strerror(sr) : "no webhook secret configured");
-			rc = 403;
-		} else if (parse_generic(kind, body, len, &j->ev[0]) != 0) {
-			rc = 400;
-		} else {
-			j->nev = 1;
-		}
+		rc = generic_parse(h, req, path, kind, body, len, j);
 	}
 	free(body);
+	for (size_t i = 0; rc == 200 && i < j->nev; i++)
+		event_clean(&j->ev[i]);
 	if (rc != 200) {
 		answer(j, rc, rc == 400 ? "malformed body" : rc == 403 ? "forbidden"
 			      : rc == 404 ? "no channel for this webhook"

@@ -33,9 +33,10 @@ static void get(const char *path, struct tu_resp *r)
 	tu_http(port, "GET", path, NULL, NULL, 0, NULL, r);
 }
 
-/* POST a generic webhook signed at ts with key (NULL: no signature). */
-static void post_signed(const char *path, const char *body, long long ts, const char *key,
-			struct tu_resp *r)
+/* POST a generic webhook to to_port signed at ts with key (NULL: no
+ * signature). */
+static void post_signed_to(int to_port, const char *path, const char *body, long long ts,
+			   const char *key, struct tu_resp *r)
 {
 	struct curl_slist *h = NULL;
 	char line[160], hex[65], *msg = NULL;
@@ -48,13 +49,23 @@ static void post_signed(const char *path, const char *body, long long ts, const 
 		snprintf(line, sizeof line, "X-Dunn-Signature: sha256=%s", hex);
 		h = curl_slist_append(h, line);
 	}
-	tu_http(port, "POST", path, "application/json", body, strlen(body), h, r);
+	tu_http(to_port, "POST", path, "application/json", body, strlen(body), h, r);
 	free(msg);
 }
 
+static void post_signed(const char *path, const char *body, long long ts, const char *key,
+			struct tu_resp *r)
+{
+	post_signed_to(port, path, body, ts, key, r);
+}
+
+/* A callback the provider signs anew: a repeat of the same body is a new
+ * callback (another second of the window), not a replay of the last. */
 static void post(const char *path, const char *body, struct tu_resp *r)
 {
-	post_signed(path, body, (long long)time(NULL), SECRET, r);
+	static long long seq;
+
+	post_signed(path, body, (long long)time(NULL) - 240 + seq++ % 240, SECRET, r);
 }
 
 /* fork/exec the real daemon; returns its pid and sets *out_port. */
@@ -552,6 +563,144 @@ START_TEST(twilio_callbacks_verified_by_the_module)
 }
 END_TEST
 
+/* A generic sms instance verifies its callbacks with its own key: the
+ * token by default, or its webhook_secret_file; no http-wide key needed. */
+START_TEST(sms_instances_verify_with_their_own_secret)
+{
+	char *tdir = tu_tmpdir(), *tcfg, chans[1024];
+	struct tu_resp r;
+	long long now = (long long)time(NULL);
+	pid_t tpid;
+	int tport;
+
+	free(tu_file(tdir, "gs_token", "generic-sms-token-0123456789\n"));
+	free(tu_file(tdir, "gs2_token", "other-sms-token-0123456789\n"));
+	free(tu_file(tdir, "gs2_hook", "other-sms-hook-key-0123456789\n"));
+	snprintf(chans, sizeof chans,
+		 "{\"gs\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": \"%s\", "
+		 "\"auth_token_file\": \"gs_token\", \"from\": \"+15550009999\"}, "
+		 "\"gs2\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": \"%s\", "
+		 "\"auth_token_file\": \"gs2_token\", \"webhook_secret_file\": \"gs2_hook\", "
+		 "\"from\": \"+15550009998\"}}",
+		 tu_env("DUNN_GATEWAY"), tu_env("DUNN_GATEWAY"));
+	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", tcfg) == 0, "%s", tu_output());
+	tpid = start_daemon(tcfg, "generic", &tport);
+	ck_assert_int_eq(wait_health(tport, 200), 200);
+
+	/* gs: signed with its token. */
+	post_signed_to(tport, "/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
+		       now, "generic-sms-token-0123456789", &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
+			   "AND address = '+15550001111' AND reason = 'opt-out'"),
+			 1);
+	/* gs2: its webhook_secret_file, not its token. */
+	post_signed_to(tport, "/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"delivered\"}",
+		       now, "other-sms-token-0123456789", &r);
+	ck_assert_int_eq(r.code, 403);
+	post_signed_to(tport, "/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"delivered\"}",
+		       now, "other-sms-hook-key-0123456789", &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE provider_message_id = "
+			   "'SM-1' AND status = 'delivered'"),
+			 1);
+	/* Any other key: 403, nothing changes. */
+	post_signed_to(tport, "/webhooks/sms/status", "{\"id\":\"SM-2\",\"status\":\"delivered\"}",
+		       now, SECRET, &r);
+	ck_assert_int_eq(r.code, 403);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE provider_message_id = "
+			   "'SM-2' AND status = 'sent'"),
+			 1);
+	ck_assert_int_eq(WEXITSTATUS(stop_daemon(tpid)), 0);
+	free(tcfg);
+	tu_sh("rm -rf '%s'", tdir);
+	free(tdir);
+}
+END_TEST
+
+/* The same signed callback sent again inside the 5-minute window: 200
+ * "duplicate", nothing written a second time. */
+START_TEST(replayed_callbacks_change_nothing)
+{
+	static const char reply[] = "{\"from\":\"+15550001111\",\"body\":\"I will pay on Friday\"}";
+	long long now = (long long)time(NULL);
+	struct tu_resp r;
+
+	tu_q(db, "INSERT INTO dunning.webhook_seen VALUES ('sha256=expired', "
+		 "now() - interval '1 hour')");
+	post_signed("/webhooks/sms/inbound", reply, now, SECRET, &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"updated\""));
+	for (int i = 0; i < 3; i++) {
+		post_signed("/webhooks/sms/inbound", reply, now, SECRET, &r);
+		ck_assert_int_eq(r.code, 200);
+		ck_assert_str_eq(r.body, "{\"result\":\"duplicate\"}");
+	}
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.inbound_messages"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_inbound'"), 1);
+	/* A STOP replayed: one opt-out, one confirmation. */
+	post_signed("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}", now,
+		    SECRET, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "unsubscribed"));
+	post_signed("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}", now,
+		    SECRET, &r);
+	ck_assert_str_eq(r.body, "{\"result\":\"duplicate\"}");
+	/* The provider sending it anew, signed at another second, is another
+	 * callback: the customer may well text the same words twice. */
+	post_signed("/webhooks/sms/inbound", reply, now + 1, SECRET, &r);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"updated\""));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.inbound_messages"), 2);
+	/* Expired signatures are forgotten on the way. */
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.webhook_seen WHERE signature = "
+			   "'sha256=expired'"),
+			 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.webhook_seen"), 3);
+}
+END_TEST
+
+/* A reply whose text is not valid UTF-8 is kept, each bad byte replaced
+ * with U+FFFD: Twilio's form and a generic provider's JSON alike. */
+START_TEST(invalid_utf8_replies_are_kept)
+{
+	char *tdir = tu_tmpdir(), *tcfg, chans[512], *body;
+	struct tu_resp r;
+	pid_t tpid;
+	int tport;
+
+	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"Requ\xeate invalide\"}",
+	     &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	body = tu_qstr(db, "SELECT body FROM dunning.inbound_messages");
+	ck_assert_str_eq(body, "Requ\xef\xbf\xbdte invalide");
+	free(body);
+
+	free(tu_file(tdir, "tw_token", "tw-auth-token-0123456789\n"));
+	snprintf(chans, sizeof chans,
+		 "{\"tw\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": \"%s\", "
+		 "\"account_sid\": \"ACtest\", \"auth_token_file\": \"tw_token\", "
+		 "\"from\": \"+15550009999\"}}",
+		 tu_env("DUNN_GATEWAY"));
+	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
+	tpid = start_daemon(tcfg, "twilio-utf8", &tport);
+	ck_assert_int_eq(wait_health(tport, 200), 200);
+	/* Latin-1 "Café", and a Korean character cut in half. */
+	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/twilio/inbound",
+		    "MessageSid=SMbad1&From=%2B15550001111&To=%2B15550009999&Body=Caf%E9+%ED%95", &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	body = tu_qstr(db, "SELECT body FROM dunning.inbound_messages WHERE provider_message_id = "
+			   "'SMbad1'");
+	ck_assert_str_eq(body, "Caf\xef\xbf\xbd \xef\xbf\xbd");
+	free(body);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 2);
+	ck_assert_int_eq(WEXITSTATUS(stop_daemon(tpid)), 0);
+	free(tcfg);
+	tu_sh("rm -rf '%s'", tdir);
+	free(tdir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("http");
@@ -567,6 +716,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, status_callbacks_only_move_forward);
 	tcase_add_test(tc, email_bounces_and_complaints);
 	tcase_add_test(tc, twilio_callbacks_verified_by_the_module);
+	tcase_add_test(tc, sms_instances_verify_with_their_own_secret);
+	tcase_add_test(tc, replayed_callbacks_change_nothing);
+	tcase_add_test(tc, invalid_utf8_replies_are_kept);
 	suite_add_tcase(s, tc);
 	return s;
 }
