@@ -3,7 +3,10 @@
  * complete them here, and each outcome acts on the case: a promise pauses
  * it and a dispute opens one through the statements 'dunnctl promise' and
  * 'dunnctl dispute' use (lib/caseops), a wrong number is suppressed, and "reached" is history the
- * poller hands to the engine (rest_after_reached). */
+ * poller hands to the engine (rest_after_reached). Review tasks are SMS
+ * replies that named an opt-out word without being one: nobody calls on
+ * them; a person decides opt_out or not_opt_out, and texts to the number
+ * wait meanwhile. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +25,7 @@ static const char SQL_LIST[] =
 	"                        'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), ''),\n"
 	"       a.external_ref, a.name, coalesce(a.phone, ''), a.timezone, a.locale,\n"
 	"       c.id, c.state, coalesce(d.channel, ''), coalesce(d.step, 0),\n"
-	"       coalesce(t.note, ''), coalesce(b.owed, '')\n"
+	"       coalesce(t.note, ''), coalesce(b.owed, ''), t.kind\n"
 	"FROM dunning.phone_tasks t\n"
 	"JOIN dunning.cases c ON c.id = t.case_id\n"
 	"JOIN dunning.accounts a ON a.id = c.account_id\n"
@@ -32,11 +35,11 @@ static const char SQL_LIST[] =
 	"  FROM (SELECT currency::text, sum(amount_due) AS s FROM dunning.invoices i\n"
 	"        WHERE i.account_id = a.id AND i.paid_at IS NULL AND NOT i.disputed\n"
 	"        GROUP BY 1) x) b ON true\n"
-	"WHERE $1::boolean OR t.completed_at IS NULL\n"
+	"WHERE ($1::boolean OR t.completed_at IS NULL) AND ($2::text IS NULL OR t.kind = $2)\n"
 	"ORDER BY t.completed_at IS NOT NULL, t.due_at, t.id";
 
 enum { L_ID, L_DUE, L_ASSIGNEE, L_OUTCOME, L_DONE, L_REF, L_NAME, L_PHONE, L_TZ, L_LOCALE,
-       L_CASE, L_STATE, L_CHANNEL, L_STEP, L_NOTE, L_OWED };
+       L_CASE, L_STATE, L_CHANNEL, L_STEP, L_NOTE, L_OWED, L_KIND };
 
 /* Only one caller per task: a claim by someone else is refused. The last
  * two columns are read before the update (the statement's snapshot). */
@@ -57,9 +60,53 @@ static const char SQL_CLAIM[] =
 
 static const char SQL_TASK[] =
 	"SELECT t.case_id, c.account_id, a.external_ref, coalesce(a.phone, ''),\n"
-	"       t.completed_at IS NOT NULL, t.delivery_id\n"
+	"       t.completed_at IS NOT NULL, t.delivery_id, t.kind,\n"
+	"       coalesce(m.address, a.phone, '')\n"
 	"FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id\n"
-	"JOIN dunning.accounts a ON a.id = c.account_id WHERE t.id = $1 FOR UPDATE OF t";
+	"JOIN dunning.accounts a ON a.id = c.account_id\n"
+	"LEFT JOIN dunning.inbound_messages m ON m.id = t.inbound_message_id\n"
+	"WHERE t.id = $1 FOR UPDATE OF t";
+
+/* A reviewed reply was an opt-out after all: the pause becomes one (an
+ * opt-out wins over any other reason, as a STOP does). $1 the number,
+ * $2 the clock, $3 the account, $4 the task. */
+static const char SQL_REVIEW_OPT_OUT[] =
+	"WITH sup AS (\n"
+	"  INSERT INTO dunning.suppressions AS s (channel, address, reason, source, created_at)\n"
+	"  SELECT 'sms', $1, 'opt-out', 'review', $2 WHERE $1 <> ''\n"
+	"  ON CONFLICT (channel, address) DO UPDATE\n"
+	"    SET reason = 'opt-out', source = 'review', created_at = $2\n"
+	"    WHERE s.reason <> 'opt-out'\n"
+	"  RETURNING 1)\n"
+	"INSERT INTO dunning.events (at, kind, account_id, detail)\n"
+	"SELECT $2, 'sms_opt_out', $3::bigint,\n"
+	"       jsonb_build_object('source', 'review', 'phone_task_id', $4::bigint) FROM sup";
+
+/* Not an opt-out: the pause is lifted unless another review of the same
+ * number is still open, and the reply becomes a task for the call team
+ * due now, as any ordinary reply does. $1 the number, $2 the clock, $3
+ * the account, $4 the task, $5 the case. */
+static const char SQL_REVIEW_CLEAR[] =
+	"WITH lift AS (\n"
+	"  DELETE FROM dunning.suppressions s\n"
+	"  WHERE s.channel = 'sms' AND s.address = $1 AND s.reason = 'review'\n"
+	"    AND NOT EXISTS (SELECT 1 FROM dunning.phone_tasks o\n"
+	"                    JOIN dunning.inbound_messages m ON m.id = o.inbound_message_id\n"
+	"                    WHERE o.kind = 'review' AND o.completed_at IS NULL\n"
+	"                      AND o.id <> $4::bigint AND m.address = $1)\n"
+	"  RETURNING 1),\n"
+	"call AS (\n"
+	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id, kind)\n"
+	"  SELECT $5::bigint, $2, 'SMS reply: ' || left(coalesce(m.body, ''), 500), t.inbound_message_id,\n"
+	"         'call'\n"
+	"  FROM dunning.phone_tasks t LEFT JOIN dunning.inbound_messages m\n"
+	"       ON m.id = t.inbound_message_id WHERE t.id = $4::bigint\n"
+	"  RETURNING id)\n"
+	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
+	"SELECT $2, 'sms_review_cleared', $3::bigint, $5::bigint,\n"
+	"       jsonb_build_object('phone_task_id', $4::bigint, 'call_task_id', call.id,\n"
+	"                          'resumed', EXISTS (SELECT 1 FROM lift))\n"
+	"FROM call RETURNING (SELECT id FROM call), EXISTS (SELECT 1 FROM lift)";
 
 /* $2 outcome, $3 the clock, $4 who called (or NULL). */
 static const char SQL_COMPLETE[] =
@@ -125,7 +172,7 @@ static json_t *str_or_null(const char *s)
 static json_t *task_json(const PGresult *res, int r)
 {
 	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:o, s:i,"
-			 " s:s, s:o}",
+			 " s:s, s:o, s:s}",
 			 "id", (json_int_t)strtoll(PQgetvalue(res, r, L_ID), NULL, 10),
 			 "due_at", PQgetvalue(res, r, L_DUE),
 			 "assignee", str_or_null(PQgetvalue(res, r, L_ASSIGNEE)),
@@ -141,23 +188,27 @@ static json_t *task_json(const PGresult *res, int r)
 			 "channel", str_or_null(PQgetvalue(res, r, L_CHANNEL)),
 			 "step", atoi(PQgetvalue(res, r, L_STEP)),
 			 "note", PQgetvalue(res, r, L_NOTE),
-			 "owed", owed_json(PQgetvalue(res, r, L_OWED)));
+			 "owed", owed_json(PQgetvalue(res, r, L_OWED)),
+			 "kind", PQgetvalue(res, r, L_KIND));
 }
 
 static int tasks_list(struct ctl *c, int argc, char **argv, int as_json)
 {
 	int all = ctl_take_flag(&argc, argv, "--all");
-	const char *params[1] = {NULL};
+	const char *kind = ctl_take_opt(&argc, argv, "--kind");
+	const char *params[2] = {NULL};
 	PGresult *res;
 	json_t *arr;
 	int n;
 
-	if (argc != 2) {
-		fprintf(stderr, "Usage: dunnctl -c FILE tasks list [--all] [--json]\n");
+	if (argc != 2 || (kind && strcmp(kind, "call") && strcmp(kind, "review"))) {
+		fprintf(stderr, "Usage: dunnctl -c FILE tasks list [--all] [--kind call|review] "
+				"[--json]\n");
 		return 2;
 	}
 	params[0] = all ? "true" : "false";
-	res = ctl_exec(c, SQL_LIST, 1, params);
+	params[1] = kind;
+	res = ctl_exec(c, SQL_LIST, 2, params);
 	if (!res)
 		return 1;
 	n = PQntuples(res);
@@ -188,6 +239,9 @@ static int tasks_list(struct ctl *c, int argc, char **argv, int as_json)
 		       *PQgetvalue(res, r, L_OUTCOME) ? PQgetvalue(res, r, L_OUTCOME) : "open");
 		printf("       %s (%s, %s)\n", PQgetvalue(res, r, L_NAME), PQgetvalue(res, r, L_LOCALE),
 		       PQgetvalue(res, r, L_TZ));
+		/* A review is read, not called: show what the customer wrote. */
+		if (!strcmp(PQgetvalue(res, r, L_KIND), "review"))
+			printf("       review: %s\n", PQgetvalue(res, r, L_NOTE));
 	}
 	printf("%d task(s)\n", n);
 	PQclear(res);
@@ -246,6 +300,46 @@ struct outcome_args {
 
 static const char *const outcomes[] = {"reached", "no_answer", "promise_to_pay", "dispute",
 				       "wrong_number", "callback", NULL};
+/* The decisions on a review task. */
+static const char *const review_outcomes[] = {"opt_out", "not_opt_out", NULL};
+
+static int in_list(const char *const *list, const char *s)
+{
+	for (size_t k = 0; s && list[k]; k++)
+		if (!strcmp(list[k], s))
+			return 1;
+	return 0;
+}
+
+/* A review decided: the pause becomes an opt-out, or is lifted and the
+ * reply goes to the call team. The task itself is completed by the
+ * caller. */
+static int outcome_review(struct ctl *c, const struct outcome_args *o, const char *number,
+			  const char *account_id, const char *case_id, const char *at_s,
+			  json_t *out)
+{
+	const char *params[5] = {number, at_s, account_id, o->id, case_id};
+	PGresult *res;
+
+	if (!strcmp(o->outcome, "opt_out")) {
+		res = ctl_exec(c, SQL_REVIEW_OPT_OUT, 4, params);
+		if (!res)
+			return 1;
+		json_object_set_new(out, "opted_out", json_boolean(atoi(PQcmdTuples(res)) > 0));
+		PQclear(res);
+		return 0;
+	}
+	res = ctl_exec(c, SQL_REVIEW_CLEAR, 5, params);
+	if (!res)
+		return 1;
+	if (PQntuples(res) == 1) {
+		json_object_set_new(out, "call_task_id",
+				    json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+		json_object_set_new(out, "sms_resumed", json_boolean(PQgetvalue(res, 0, 1)[0] == 't'));
+	}
+	PQclear(res);
+	return 0;
+}
 
 /* Pause the case for a promise made on the phone (dunnctl promise's
  * statement: same acknowledgement, same engine path). */
@@ -327,7 +421,8 @@ static int outcome_dispute(struct ctl *c, const struct outcome_args *o, const ch
  * command: 0 done, 1 refused or failed, 2 usage. */
 static int apply_outcome(struct ctl *c, const struct outcome_args *o, json_t *out)
 {
-	char at_s[32], case_id[24], account_id[24];
+	char at_s[32], case_id[24], account_id[24], number[64];
+	int review;
 	const char *params[4];
 	PGresult *res;
 	int rc = 0;
@@ -345,10 +440,22 @@ static int apply_outcome(struct ctl *c, const struct outcome_args *o, json_t *ou
 	}
 	snprintf(case_id, sizeof case_id, "%s", PQgetvalue(res, 0, 0));
 	snprintf(account_id, sizeof account_id, "%s", PQgetvalue(res, 0, 1));
+	snprintf(number, sizeof number, "%s", PQgetvalue(res, 0, 7));
+	review = !strcmp(PQgetvalue(res, 0, 6), "review");
+	/* A review is decided, never called; a call is never "decided". */
+	if (review != in_list(review_outcomes, o->outcome)) {
+		fprintf(stderr, "dunnctl: phone task %s is a %s: outcome %s\n", o->id,
+			review ? "review (an SMS reply that may be an opt-out)" : "call",
+			review ? "opt_out or not_opt_out" : "of a call, not opt_out/not_opt_out");
+		PQclear(res);
+		return 1;
+	}
 	json_object_set_new(out, "account_ref", json_string(PQgetvalue(res, 0, 2)));
 	json_object_set_new(out, "case_id", json_integer(strtoll(case_id, NULL, 10)));
 	PQclear(res);
-	if (!strcmp(o->outcome, "promise_to_pay")) {
+	if (review) {
+		rc = outcome_review(c, o, number, account_id, case_id, at_s, out);
+	} else if (!strcmp(o->outcome, "promise_to_pay")) {
 		rc = outcome_promise(c, o, account_id, at_s, out);
 	} else if (!strcmp(o->outcome, "dispute")) {
 		rc = outcome_dispute(c, o, account_id, at_s, out);
@@ -379,7 +486,6 @@ static int tasks_complete(struct ctl *c, int argc, char **argv, int as_json)
 	struct outcome_args o = {0};
 	char cb_s[32];
 	json_t *out;
-	size_t k;
 	int rc;
 
 	o.outcome = ctl_take_opt(&argc, argv, "--outcome");
@@ -398,15 +504,14 @@ static int tasks_complete(struct ctl *c, int argc, char **argv, int as_json)
 		tz_format_iso8601(t, cb_s, sizeof cb_s);
 		o.callback_at = cb_s;
 	}
-	for (k = 0; o.outcome && outcomes[k]; k++)
-		if (!strcmp(outcomes[k], o.outcome))
-			break;
 	if (ctl_take_at(&argc, argv, &o.at) != 0 || argc != 3 || !valid_id(argv[2]) ||
-	    !o.outcome || !outcomes[k]) {
+	    !(in_list(outcomes, o.outcome) || in_list(review_outcomes, o.outcome))) {
 		fprintf(stderr, "Usage: dunnctl -c FILE tasks complete TASK_ID --outcome "
 				"reached|no_answer|promise_to_pay|dispute|wrong_number|callback\n"
 				"  [--until YYYY-MM-DD] [--invoice REF --reason TEXT] [--at TIME] "
-				"[--as NAME] [--json]\n");
+				"[--as NAME] [--json]\n"
+				"       dunnctl -c FILE tasks complete REVIEW_TASK_ID --outcome "
+				"opt_out|not_opt_out [--at TIME] [--as NAME] [--json]\n");
 		return 2;
 	}
 	if (!strcmp(o.outcome, "promise_to_pay") && !o.until) {
@@ -447,6 +552,13 @@ static int tasks_complete(struct ctl *c, int argc, char **argv, int as_json)
 		       (long long)json_integer_value(json_object_get(out, "suppressed")));
 	if (json_object_get(out, "due_at"))
 		printf(": due again at %s", json_string_value(json_object_get(out, "due_at")));
+	if (!strcmp(o.outcome, "opt_out"))
+		printf(": the number is opted out of SMS");
+	if (json_object_get(out, "call_task_id"))
+		printf(": SMS %s; the reply is call task %lld",
+		       json_is_true(json_object_get(out, "sms_resumed")) ? "resumed"
+									: "still held (another open review, or an opt-out)",
+		       (long long)json_integer_value(json_object_get(out, "call_task_id")));
 	printf("\n");
 	json_decref(out);
 	return 0;

@@ -56,17 +56,22 @@ static const struct command commands[] = {
 	 "the dispute reference. 'uphold' writes the invoice down to zero, 'reject'\n"
 	 "resumes dunning of it; either way the customer is told the outcome."},
 	{"tasks", ctl_tasks,
-	 "tasks list [--all] [--json]\n"
+	 "tasks list [--all] [--kind call|review] [--json]\n"
 	 "  dunnctl -c FILE tasks claim TASK_ID --as NAME [--json]\n"
 	 "  dunnctl -c FILE tasks complete TASK_ID --outcome OUTCOME [--json] [--at ISO8601]\n"
 	 "    OUTCOME: reached | no_answer | promise_to_pay --until YYYY-MM-DD |\n"
-	 "             dispute --invoice REF --reason TEXT | wrong_number | callback --at TIME",
+	 "             dispute --invoice REF --reason TEXT | wrong_number | callback --at TIME\n"
+	 "    review tasks: opt_out | not_opt_out",
 	 "The call team's queue. 'list' shows open tasks (with --all, done ones too)\n"
 	 "by due time; 'claim' assigns one to a caller. 'complete' records the call:\n"
 	 "reached (no further calls for the policy's rest_after_reached), no_answer,\n"
 	 "promise_to_pay (pauses the case as 'dunnctl promise' does), dispute (opens\n"
 	 "one as 'dunnctl dispute' does), wrong_number (the number is suppressed for\n"
 	 "sms and phone), callback (the task is due again at TIME, not completed).\n"
+	 "Review tasks (--kind review) are SMS replies that name an opt-out word\n"
+	 "without being one (\"STOP please\"): nobody calls on them, texts to the\n"
+	 "number are held, and a person decides: opt_out (the number is opted out\n"
+	 "of SMS) or not_opt_out (texts resume; the reply becomes a call task).\n"
 	 "Every outcome is written to dunning.events."},
 	{"report", ctl_report, "report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
 	 "  dunnctl -c FILE report disputes|page [ARGS]",

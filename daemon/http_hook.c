@@ -6,9 +6,13 @@
  * X-Dunn-Signature, here with http.webhook_secret_file's key or by each
  * generic sms instance with its own. A signed callback whose signature was
  * seen before is a duplicate: answered, and applied only the first time.
- * Text is made valid UTF-8 before it is stored. Replies that are keywords (STOP, START, HELP) are
- * answered at once; a confirmation goes out only when the statement
- * changed something, so a repeated STOP gets an empty answer. Delivery
+ * Text is made valid UTF-8 before it is stored. Replies that are keywords
+ * (STOP, START, HELP, in en, ko, ja, zh: lib/feedback.c) are answered at
+ * once, in the language of the account the number belongs to; a
+ * confirmation goes out only when the statement changed something, so a
+ * repeated STOP gets an empty answer. A reply that names an opt-out word
+ * but is not one goes to a person (a review task) and pauses texts to the
+ * number meanwhile. Delivery
  * statuses only move forward (see dunning.delivery_rank in
  * migrations/0003_webhooks.sql): repeated or late callbacks change
  * nothing. Unknown provider ids are answered 200 and recorded. */
@@ -40,6 +44,7 @@ struct http_job {
 	struct channel_event ev[HOOK_MAX_EVENTS];
 	size_t nev, cur;
 	int kw;           /* enum feedback_keyword of the event in flight */
+	const char *lang; /* the keyword's language: replies to unknown numbers */
 	char reply[480];  /* text message back to the sender, "" = none */
 	const char *result;
 };
@@ -62,6 +67,11 @@ struct http_job {
 #define DUPLICATE \
 	"SELECT kind FROM ins\n" \
 	"UNION ALL SELECT 'duplicate' WHERE NOT " FRESH
+/* DUPLICATE with the locale of the account (ins.account_id) the answer
+ * is written for. */
+#define DUPLICATE_LOCALE \
+	"SELECT kind, (SELECT locale FROM dunning.accounts WHERE id = ins.account_id) FROM ins\n" \
+	"UNION ALL SELECT 'duplicate', NULL WHERE NOT " FRESH
 
 static const char SQL_STATUS[] =
 	"WITH " SEEN
@@ -133,8 +143,8 @@ static const char SQL_OPT_OUT[] =
 	"SELECT 'sms_opt_out',\n"
 	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
 	"       jsonb_build_object('source', $3::text, 'keyword', $4::text) FROM sup\n"
-	"RETURNING kind)\n"
-	DUPLICATE;
+	"RETURNING kind, account_id)\n"
+	DUPLICATE_LOCALE;
 
 /* START lifts an opt-out only: bounces and manual blocks stay. */
 static const char SQL_OPT_IN[] =
@@ -147,6 +157,45 @@ static const char SQL_OPT_IN[] =
 	"SELECT 'sms_opt_in',\n"
 	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
 	"       jsonb_build_object('source', $3::text, 'keyword', $4::text) FROM del\n"
+	"RETURNING kind, account_id)\n"
+	DUPLICATE_LOCALE;
+
+/* HELP changes nothing: only the language of the answer is looked up. */
+static const char SQL_HELP[] =
+	"SELECT 'help', (SELECT locale FROM dunning.accounts WHERE phone = $1 ORDER BY id LIMIT 1)";
+
+/* A reply that names an opt-out word but is not one: kept, a review task
+ * due now (never a call), and the number's texts paused by a 'review'
+ * suppression until the task is decided (dunnctl tasks complete ID
+ * --outcome opt_out|not_opt_out). A number already suppressed keeps its
+ * reason. Without a case there is no task and nothing to pause. */
+static const char SQL_REVIEW[] =
+	"WITH " SEEN
+	"acct AS (\n"
+	"  SELECT a.id AS account_id,\n"
+	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n"
+	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n"
+	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n"
+	"msg AS (\n"
+	"  INSERT INTO dunning.inbound_messages\n"
+	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n"
+	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n"
+	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n"
+	"  ON CONFLICT DO NOTHING\n"
+	"  RETURNING id, account_id, case_id),\n"
+	"task AS (\n"
+	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id, kind)\n"
+	"  SELECT case_id, now(), 'SMS reply to review (opt-out?): ' || left($3, 500), id, 'review'\n"
+	"  FROM msg WHERE case_id IS NOT NULL RETURNING id),\n"
+	"hold AS (\n"
+	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
+	"  SELECT 'sms', $2, 'review', 'reply' FROM task\n"
+	"  ON CONFLICT (channel, address) DO NOTHING RETURNING 1),\n"
+	"ins AS (INSERT INTO dunning.events (kind, account_id, case_id, detail)\n"
+	"SELECT 'sms_review', account_id, case_id,\n"
+	"       jsonb_build_object('source', $5::text, 'inbound_message_id', id,\n"
+	"                          'phone_task_id', (SELECT id FROM task),\n"
+	"                          'paused', EXISTS (SELECT 1 FROM hold)) FROM msg\n"
 	"RETURNING kind)\n"
 	DUPLICATE;
 
@@ -263,32 +312,35 @@ static void set_reply(struct http_job *j, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The text to send back once a keyword's statement has run. */
-static void keyword_reply(struct http_job *j, int changed)
+/* The text to send back once a keyword's statement has run: in the
+ * language of the account the number belongs to (the statement's locale
+ * column), else in the keyword's own. */
+static void keyword_reply(struct http_job *j, const PGresult *res)
 {
 	const struct config *c = j->h->d->cfg;
+	const char *lang = j->lang;
+	int rows = PQntuples(res), last = PQnfields(res) - 1;
 
-	if (j->kw == FEEDBACK_KW_STOP && changed)
-		set_reply(j,
-			  "%s: you are unsubscribed and will get no more SMS reminders. "
-			  "Reply START to subscribe again.",
-			  c->company);
-	else if (j->kw == FEEDBACK_KW_START && changed)
-		set_reply(j, "%s: you are subscribed to SMS reminders again. Reply STOP to stop.",
-			  c->company);
-}
-
-static void help_reply(struct http_job *j)
-{
-	const struct config *c = j->h->d->cfg;
-
-	if (c->sms_help_text)
-		set_reply(j, "%s", c->sms_help_text);
-	else if (c->support && *c->support)
-		set_reply(j, "%s billing reminders. For help contact %s. Reply STOP to unsubscribe.",
-			  c->company, c->support);
-	else
-		set_reply(j, "%s billing reminders. Reply STOP to unsubscribe.", c->company);
+	if (rows > 0 && last >= 1 && !PQgetisnull(res, 0, last))
+		lang = feedback_lang(PQgetvalue(res, 0, last));
+	switch ((enum feedback_keyword)j->kw) {
+	case FEEDBACK_KW_STOP:
+	case FEEDBACK_KW_START:
+		if (rows > 0 && feedback_reply(j->kw, lang, c->company, c->support, j->reply,
+					       sizeof j->reply) < 0)
+			log_warn("http", "event=sms_reply_too_long keyword=%d", j->kw);
+		break;
+	case FEEDBACK_KW_HELP:
+		/* http.sms_help_text, when set, is the operator's own text. */
+		if (c->sms_help_text)
+			set_reply(j, "%s", c->sms_help_text);
+		else if (feedback_reply(j->kw, lang, c->company, c->support, j->reply,
+					sizeof j->reply) < 0)
+			log_warn("http", "event=sms_reply_too_long keyword=%d", j->kw);
+		break;
+	default:
+		break;
+	}
 }
 
 static void job_cb(const PGresult *res, void *arg)
@@ -319,11 +371,13 @@ static void job_cb(const PGresult *res, void *arg)
 		return;
 	}
 	if (j->ev[j->cur].kind == CHANNEL_EV_INBOUND)
-		keyword_reply(j, rows > 0);
+		keyword_reply(j, res);
 	if (j->ev[j->cur].kind == CHANNEL_EV_STATUS)
 		j->result = rows == 0 ? "unchanged"
 			    : strcmp(PQgetvalue(res, 0, 0), "webhook_unknown_id") == 0 ? "unknown_id"
 										   : "updated";
+	else if (j->ev[j->cur].kind == CHANNEL_EV_INBOUND && j->kw == FEEDBACK_KW_HELP)
+		j->result = "unchanged";
 	else
 		j->result = rows > 0 ? "updated" : "unchanged";
 	log_info("http", "event=webhook_applied path=%s kind=%d changed=%d", j->path,
@@ -338,7 +392,7 @@ static int send_event(struct http_job *j)
 {
 	const struct channel_event *ev = &j->ev[j->cur];
 	const char *p[6], **q = p + 1; /* p[0]: the signature */
-	static const char *const kwname[] = {"", "stop", "start", "help"};
+	static const char *const kwname[] = {"", "stop", "start", "help", "review"};
 	const char *status;
 
 	p[0] = j->seen[0] ? j->seen : NULL;
@@ -366,25 +420,29 @@ static int send_event(struct http_job *j)
 		q[4] = ev->provider_id[0] ? ev->provider_id : NULL;
 		return pgq_send(j->h->db, SQL_SUPPRESS, 6, p, job_cb, j) == 0 ? 1 : -1;
 	case CHANNEL_EV_INBOUND:
-		j->kw = (int)feedback_keyword(ev->body);
+		j->kw = (int)feedback_classify(ev->body, &j->lang);
 		q[0] = ev->address;
 		q[1] = j->source;
 		q[2] = kwname[j->kw];
 		switch ((enum feedback_keyword)j->kw) {
 		case FEEDBACK_KW_HELP:
-			help_reply(j);
-			return 0;
+			/* Nothing to record: the number alone, for its language. */
+			return pgq_send(j->h->db, SQL_HELP, 1, q, job_cb, j) == 0 ? 1 : -1;
 		case FEEDBACK_KW_STOP:
 			return pgq_send(j->h->db, SQL_OPT_OUT, 4, p, job_cb, j) == 0 ? 1 : -1;
 		case FEEDBACK_KW_START:
 			return pgq_send(j->h->db, SQL_OPT_IN, 4, p, job_cb, j) == 0 ? 1 : -1;
+		case FEEDBACK_KW_REVIEW:
 		case FEEDBACK_KW_NONE:
 			break;
 		}
 		q[1] = ev->body;
 		q[2] = ev->provider_id[0] ? ev->provider_id : NULL;
 		q[3] = j->source;
-		return pgq_send(j->h->db, SQL_INBOUND, 5, p, job_cb, j) == 0 ? 1 : -1;
+		return pgq_send(j->h->db, j->kw == FEEDBACK_KW_REVIEW ? SQL_REVIEW : SQL_INBOUND, 5, p,
+				job_cb, j) == 0
+			       ? 1
+			       : -1;
 	}
 	return 0;
 }

@@ -9,15 +9,38 @@
 #include "channel.h"
 
 enum feedback_keyword {
-	FEEDBACK_KW_NONE,  /* an ordinary reply: a task for the call team */
-	FEEDBACK_KW_STOP,  /* STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPT OUT */
-	FEEDBACK_KW_START, /* START, UNSTOP, YES */
-	FEEDBACK_KW_HELP,  /* HELP, INFO */
+	FEEDBACK_KW_NONE,   /* an ordinary reply: a task for the call team */
+	FEEDBACK_KW_STOP,   /* an opt-out: STOP, 수신거부, 配信停止, 退订, TD, ... */
+	FEEDBACK_KW_START,  /* an opt-in: START, 시작, 開始, 订阅, ... */
+	FEEDBACK_KW_HELP,   /* HELP, 도움말, ヘルプ, 帮助, ... */
+	FEEDBACK_KW_REVIEW, /* names an opt-out word but is not one ("STOP please",
+			     * "수신거부 하려면?"): a person decides, nobody calls */
 };
 
-/* The keyword a whole reply is: any case, surrounding blanks and
- * trailing punctuation ignored, inner blanks collapsed ("opt  out"). */
+/* What a whole reply is. The reply is folded first with ICU's
+ * NFKC_Casefold (full-width Latin and half-width katakana become plain,
+ * case is folded), then whitespace, punctuation, symbols and controls
+ * are dropped ("  Ｓｔｏｐ！", "opt-out", "「配信停止」", "수신 거부" are
+ * keywords). Anything else that contains an opt-out word (a whole Latin
+ * word, or a CJK one anywhere) is FEEDBACK_KW_REVIEW. *lang, when lang is
+ * not NULL, is set to the language of the word matched ("en", "ko", "ja",
+ * "zh"), or NULL for FEEDBACK_KW_NONE. Only the first 4096 bytes count;
+ * invalid UTF-8 counts as U+FFFD. */
+enum feedback_keyword feedback_classify(const char *body, const char **lang);
+/* feedback_classify without the language. */
 enum feedback_keyword feedback_keyword(const char *body);
+
+/* The language dunnd replies in for a BCP 47 locale: "ko", "ja", "zh" for
+ * those languages (any region or script), else "en". NULL gives "en". */
+const char *feedback_lang(const char *locale);
+
+/* The text answering a keyword (STOP, START or HELP; others give -1) in
+ * lang (as feedback_lang returns; unknown ones get English), naming
+ * company and, for HELP, support (NULL or "" leaves it out). Returns the
+ * bytes written to out, or -1 when kw has no text or out is too small
+ * (out is then ""). */
+int feedback_reply(enum feedback_keyword kw, const char *lang, const char *company,
+		   const char *support, char *out, size_t len);
 
 /* A provider's delivery status as a deliveries.status value: queued,
  * sending, sent, delivered, failed (also for undelivered) or bounced.

@@ -13,6 +13,24 @@ static void check_event(const struct channel_event *ev)
 	FUZZ_ASSERT(memchr(ev->body, 0, sizeof ev->body));
 }
 
+/* The keyword of a reply and the answer to it: a language exactly when a
+ * word matched, and an answer that fits or is empty. */
+static void check_keyword(const char *s)
+{
+	static const char *const langs[] = {"en", "ko", "ja", "zh", "fr", NULL};
+	const char *lang = NULL;
+	enum feedback_keyword kw = feedback_classify(s, &lang);
+	char out[64];
+
+	FUZZ_ASSERT((kw == FEEDBACK_KW_NONE) == (lang == NULL));
+	FUZZ_ASSERT(feedback_keyword(s) == kw);
+	for (size_t i = 0; i < sizeof langs / sizeof langs[0]; i++) {
+		int n = feedback_reply(kw, langs[i], s, s, out, sizeof out);
+		FUZZ_ASSERT(n < 0 ? out[0] == '\0' : (size_t)n == strlen(out));
+	}
+	(void)feedback_lang(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct channel_event ev;
@@ -32,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1:
 		if (feedback_parse_sms_inbound(body, size - 1, &ev) == 0) {
 			check_event(&ev);
-			(void)feedback_keyword(ev.body);
+			check_keyword(ev.body);
 		}
 		break;
 	case 2:
@@ -41,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		s = fuzz_str(data + 1, size - 1);
-		(void)feedback_keyword(s);
+		check_keyword(s);
 		(void)feedback_status(s);
 		free(s);
 		break;

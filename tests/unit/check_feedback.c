@@ -12,8 +12,10 @@ START_TEST(keywords)
 	ck_assert_int_eq(feedback_keyword("  stop \n"), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("Stop."), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("opt  out"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("Opt-Out!"), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("Unsubscribe"), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("STOPALL"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("stop all"), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("cancel"), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("end"), FEEDBACK_KW_STOP);
 	ck_assert_int_eq(feedback_keyword("quit"), FEEDBACK_KW_STOP);
@@ -23,13 +25,191 @@ START_TEST(keywords)
 	ck_assert_int_eq(feedback_keyword("yes"), FEEDBACK_KW_START);
 	ck_assert_int_eq(feedback_keyword("help"), FEEDBACK_KW_HELP);
 	ck_assert_int_eq(feedback_keyword("Info"), FEEDBACK_KW_HELP);
-	ck_assert_int_eq(feedback_keyword("please stop"), FEEDBACK_KW_NONE);
 	ck_assert_int_eq(feedback_keyword("stopping"), FEEDBACK_KW_NONE);
 	ck_assert_int_eq(feedback_keyword("I will pay on Friday, thank you very much"),
 			 FEEDBACK_KW_NONE);
 	ck_assert_int_eq(feedback_keyword(""), FEEDBACK_KW_NONE);
+	ck_assert_int_eq(feedback_keyword(" .!? "), FEEDBACK_KW_NONE);
 	ck_assert_int_eq(feedback_keyword(NULL), FEEDBACK_KW_NONE);
-	ck_assert_int_eq(feedback_keyword("ＳＴＯＰ"), FEEDBACK_KW_NONE);
+}
+END_TEST
+
+/* Full-width Latin (as CJK keyboards type it), ideographic blanks and
+ * CJK punctuation fold away; so do emoji. */
+START_TEST(keywords_width_and_punctuation)
+{
+	ck_assert_int_eq(feedback_keyword("ＳＴＯＰ"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("ｓｔｏｐ"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("\u3000Ｓｔｏｐ！\u3000"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("ＴＤ"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("ｔｄ。"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("「配信停止」"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("配信停止。"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("ｽﾄｯﾌﾟ"), FEEDBACK_KW_STOP); /* half-width kana */
+	ck_assert_int_eq(feedback_keyword("수신 거부"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("수신거부!!"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("“退订”"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("退订！"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("STOP 🛑"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("Ｈｅｌｐ？"), FEEDBACK_KW_HELP);
+	/* Zero-width and other format characters are no disguise. */
+	ck_assert_int_eq(feedback_keyword("S\u200bTOP"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("\xef\xbb\xbfstop"), FEEDBACK_KW_STOP);
+}
+END_TEST
+
+START_TEST(keywords_per_language)
+{
+	static const struct {
+		const char *body;
+		enum feedback_keyword kw;
+		const char *lang;
+	} cases[] = {
+		{"STOP", FEEDBACK_KW_STOP, "en"},     {"START", FEEDBACK_KW_START, "en"},
+		{"HELP", FEEDBACK_KW_HELP, "en"},     {"수신거부", FEEDBACK_KW_STOP, "ko"},
+		{"거부", FEEDBACK_KW_STOP, "ko"},     {"수신중지", FEEDBACK_KW_STOP, "ko"},
+		{"시작", FEEDBACK_KW_START, "ko"},    {"수신동의", FEEDBACK_KW_START, "ko"},
+		{"도움말", FEEDBACK_KW_HELP, "ko"},   {"配信停止", FEEDBACK_KW_STOP, "ja"},
+		{"停止", FEEDBACK_KW_STOP, "ja"},     {"配信解除", FEEDBACK_KW_STOP, "ja"},
+		{"開始", FEEDBACK_KW_START, "ja"},    {"再開", FEEDBACK_KW_START, "ja"},
+		{"ヘルプ", FEEDBACK_KW_HELP, "ja"},   {"退订", FEEDBACK_KW_STOP, "zh"},
+		{"退訂", FEEDBACK_KW_STOP, "zh"},     {"TD", FEEDBACK_KW_STOP, "zh"},
+		{"T", FEEDBACK_KW_STOP, "zh"},        {"t", FEEDBACK_KW_STOP, "zh"},
+		{"订阅", FEEDBACK_KW_START, "zh"},    {"帮助", FEEDBACK_KW_HELP, "zh"},
+	};
+	const char *lang;
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		enum feedback_keyword kw = feedback_classify(cases[i].body, &lang);
+		ck_assert_msg(kw == cases[i].kw, "%s: %d", cases[i].body, kw);
+		ck_assert_msg(lang && !strcmp(lang, cases[i].lang), "%s: lang %s", cases[i].body,
+			      lang ? lang : "(null)");
+	}
+	ck_assert_int_eq(feedback_classify("I will pay on Friday", &lang), FEEDBACK_KW_NONE);
+	ck_assert_ptr_null(lang);
+}
+END_TEST
+
+/* A reply that names an opt-out but is not one goes to a person. */
+START_TEST(keywords_for_review)
+{
+	static const char *const review[] = {
+		"STOP please",          "please stop",           "Stop texting me",
+		"stop!!! I paid",       "Can I unsubscribe?",    "ＳＴＯＰ　ｐｌｅａｓｅ",
+		"I want to opt out",    "opt-out of texts",      "STOP STOP",
+		"수신거부 하려면?",     "수신거부해주세요",      "문자 그만 보내세요",
+		"STOP해주세요",         "配信停止してください",  "配信を停止して",
+		"退订谢谢",             "回复TD",                "请不要再发短信",
+		"我要退订",             "cancel my texts",       "quit sending",
+	};
+	static const char *const ordinary[] = {
+		"I will pay at the end of the month", "the payment stopped?", "I paid yesterday",
+		"weekend", "Thanks", "お支払いしました", "내일 납부하겠습니다", "我明天付款",
+		"Tom", "startup",
+	};
+	const char *lang;
+
+	for (size_t i = 0; i < sizeof review / sizeof review[0]; i++)
+		ck_assert_msg(feedback_classify(review[i], &lang) == FEEDBACK_KW_REVIEW && lang,
+			      "not for review: %s", review[i]);
+	for (size_t i = 0; i < sizeof ordinary / sizeof ordinary[0]; i++)
+		ck_assert_msg(feedback_keyword(ordinary[i]) == FEEDBACK_KW_NONE, "not ordinary: %s",
+			      ordinary[i]);
+	ck_assert_int_eq(feedback_classify("수신거부 하려면?", &lang), FEEDBACK_KW_REVIEW);
+	ck_assert_str_eq(lang, "ko");
+	ck_assert_int_eq(feedback_classify("STOP please", &lang), FEEDBACK_KW_REVIEW);
+	ck_assert_str_eq(lang, "en");
+}
+END_TEST
+
+/* Broken and hostile input never reads out of bounds (ASan) and never
+ * counts as an opt-out by accident. */
+START_TEST(keywords_hostile)
+{
+	char big[10000];
+
+	ck_assert_int_eq(feedback_keyword("\xff\xfe"), FEEDBACK_KW_NONE);
+	/* An invalid byte is dropped like a format character: the safe side. */
+	ck_assert_int_eq(feedback_keyword("ST\xffOP"), FEEDBACK_KW_STOP);
+	ck_assert_int_eq(feedback_keyword("\xe6\x98"), FEEDBACK_KW_NONE);    /* cut sequence */
+	memset(big, 'a', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	ck_assert_int_eq(feedback_keyword(big), FEEDBACK_KW_NONE);
+	memcpy(big, "stop ", 5);
+	ck_assert_int_eq(feedback_keyword(big), FEEDBACK_KW_REVIEW);
+	/* Ligatures and compatibility forms fold as NFKC does. */
+	ck_assert_int_eq(feedback_keyword("\xef\xac\x86op"), FEEDBACK_KW_STOP); /* U+FB06 "st" */
+}
+END_TEST
+
+START_TEST(languages)
+{
+	ck_assert_str_eq(feedback_lang("ko-KR"), "ko");
+	ck_assert_str_eq(feedback_lang("ko"), "ko");
+	ck_assert_str_eq(feedback_lang("KO_kr"), "ko");
+	ck_assert_str_eq(feedback_lang("ja-JP"), "ja");
+	ck_assert_str_eq(feedback_lang("zh-Hans-CN"), "zh");
+	ck_assert_str_eq(feedback_lang("zh-TW"), "zh");
+	ck_assert_str_eq(feedback_lang("en-US"), "en");
+	ck_assert_str_eq(feedback_lang("fr-FR"), "en");
+	ck_assert_str_eq(feedback_lang("kok"), "en"); /* Konkani is not Korean */
+	ck_assert_str_eq(feedback_lang(""), "en");
+	ck_assert_str_eq(feedback_lang(NULL), "en");
+}
+END_TEST
+
+/* Each language's confirmation names the company and the keyword to
+ * answer in that language, and that keyword is one dunnd understands. */
+START_TEST(replies)
+{
+	static const struct {
+		const char *lang, *stop_says, *start_says, *help_says;
+	} want[] = {
+		{"en", "START", "STOP", "STOP"},
+		{"ko", "시작", "수신거부", "수신거부"},
+		{"ja", "開始", "停止", "停止"},
+		{"zh", "订阅", "退订", "TD"},
+	};
+	char out[480], small[8];
+
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_STOP, want[i].lang, "Example Telecom",
+						"help@example.test", out, sizeof out),
+				 0);
+		ck_assert_ptr_nonnull(strstr(out, "Example Telecom"));
+		ck_assert_msg(strstr(out, want[i].stop_says), "%s: %s", want[i].lang, out);
+		ck_assert_int_eq(feedback_keyword(want[i].stop_says), FEEDBACK_KW_START);
+		ck_assert_ptr_null(strstr(out, "help@example.test"));
+		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_START, want[i].lang, "Example Telecom",
+						NULL, out, sizeof out),
+				 0);
+		ck_assert_msg(strstr(out, want[i].start_says), "%s: %s", want[i].lang, out);
+		ck_assert_int_eq(feedback_keyword(want[i].start_says), FEEDBACK_KW_STOP);
+		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_HELP, want[i].lang, "Example Telecom",
+						"help@example.test", out, sizeof out),
+				 0);
+		ck_assert_ptr_nonnull(strstr(out, "help@example.test"));
+		ck_assert_msg(strstr(out, want[i].help_says), "%s: %s", want[i].lang, out);
+		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_HELP, want[i].lang, "Example Telecom",
+						"", out, sizeof out),
+				 0);
+		ck_assert_ptr_null(strstr(out, "%s"));
+		ck_assert_ptr_nonnull(strstr(out, "Example Telecom"));
+	}
+	feedback_reply(FEEDBACK_KW_STOP, "ko", "예시텔레콤", NULL, out, sizeof out);
+	ck_assert_msg(strstr(out, "[예시텔레콤] ") == out, "%s", out);
+	feedback_reply(FEEDBACK_KW_STOP, "ja", "Example Telecom", NULL, out, sizeof out);
+	ck_assert_msg(strstr(out, "【Example Telecom】") == out, "%s", out);
+	feedback_reply(FEEDBACK_KW_STOP, "zh", "示例电信", NULL, out, sizeof out);
+	ck_assert_msg(strstr(out, "【示例电信】") == out, "%s", out);
+	/* Unknown languages get English; other keywords have no text. */
+	ck_assert_int_gt(feedback_reply(FEEDBACK_KW_STOP, "fr", "X", NULL, out, sizeof out), 0);
+	ck_assert_ptr_nonnull(strstr(out, "unsubscribed"));
+	ck_assert_int_gt(feedback_reply(FEEDBACK_KW_STOP, NULL, NULL, NULL, out, sizeof out), 0);
+	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_REVIEW, "en", "X", NULL, out, sizeof out), -1);
+	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_NONE, "en", "X", NULL, out, sizeof out), -1);
+	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_STOP, "en", "X", NULL, small, sizeof small), -1);
+	ck_assert_str_eq(small, "");
 }
 END_TEST
 
@@ -130,6 +310,12 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, keywords);
+	tcase_add_test(tc, keywords_width_and_punctuation);
+	tcase_add_test(tc, keywords_per_language);
+	tcase_add_test(tc, keywords_for_review);
+	tcase_add_test(tc, keywords_hostile);
+	tcase_add_test(tc, languages);
+	tcase_add_test(tc, replies);
 	tcase_add_test(tc, statuses);
 	tcase_add_test(tc, sms_status_bodies);
 	tcase_add_test(tc, sms_inbound_bodies);
