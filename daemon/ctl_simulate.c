@@ -5,7 +5,13 @@
  *
  * The model: every account with unpaid invoices, its open case if any
  * (stage, track, pause), its recent contacts; time advances hour by hour;
- * no payments, promises or replies happen during the simulated days. */
+ * no payments, promises or replies happen during the simulated days.
+ *
+ * A message is counted on the customer's local date (what the customer
+ * sees), per track, step, channel and template. Two policies differ when
+ * any of those counts differ, or when the same messages go at other hours
+ * of the same days: each message's account, hour, step, channel and
+ * template is hashed, and the two multisets of hashes are compared. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +36,7 @@ static const char SQL_BOOK[] =
 	"               extract(epoch FROM coalesce(d.sent_at, d.created_at))::bigint, ',')\n"
 	"        FROM dunning.deliveries d WHERE d.account_id = a.id AND d.kind = 'reminder'\n"
 	"          AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
-	"          AND d.created_at > $1::timestamptz - interval '31 days')\n"
+	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day')\n"
 	"FROM (SELECT account_id,\n"
 	"             coalesce(sum(amount_due) FILTER (WHERE NOT disputed), 0) AS balance,\n"
 	"             coalesce(sum(amount_due) FILTER (WHERE disputed), 0) AS disputed,\n"
@@ -52,24 +58,35 @@ struct sim_case {
 	size_t nhist;
 };
 
-/* One counted cell: day, track, step, channel. */
+/* One counted cell: the customer's local date (days since 1970-01-01),
+ * track, step, channel and template. */
 struct sim_cell {
 	int day, step;
-	char track[48], channel[48];
+	char track[48], channel[48], template[64];
 	long n;
 };
 
 struct sim_result {
 	struct sim_cell *cells;
 	size_t n, cap;
+	uint64_t *msgs; /* one hash per message, when kept (--policy) */
+	size_t nmsgs, capmsgs;
+	int keep_msgs;
 };
 
-static void count(struct sim_result *r, int day, const char *track, int step, const char *ch)
+static int same_cell(const struct sim_cell *c, int day, const char *track, int step,
+		     const char *ch, const char *tmpl)
+{
+	return c->day == day && c->step == step && !strcmp(c->track, track) &&
+	       !strcmp(c->channel, ch) && !strcmp(c->template, tmpl);
+}
+
+static void count(struct sim_result *r, int day, const char *track, int step, const char *ch,
+		  const char *tmpl)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct sim_cell *c = &r->cells[i];
-		if (c->day == day && c->step == step && !strcmp(c->track, track) &&
-		    !strcmp(c->channel, ch)) {
+		if (same_cell(c, day, track, step, ch, tmpl)) {
 			c->n++;
 			return;
 		}
@@ -88,17 +105,79 @@ static void count(struct sim_result *r, int day, const char *track, int step, co
 	c->step = step;
 	snprintf(c->track, sizeof c->track, "%s", track);
 	snprintf(c->channel, sizeof c->channel, "%s", ch);
+	snprintf(c->template, sizeof c->template, "%s", tmpl);
 	c->n = 1;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* Remember one message (account, instant, track, step, channel, template). */
+static void keep_msg(struct sim_result *r, int acct, int64_t at, const char *track, int step,
+		     const char *ch, const char *tmpl)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	if (!r->keep_msgs)
+		return;
+	if (r->nmsgs == r->capmsgs) {
+		size_t cap = r->capmsgs ? r->capmsgs * 2 : 1024;
+		uint64_t *nm = realloc(r->msgs, cap * sizeof *nm);
+		if (!nm)
+			return;
+		r->msgs = nm;
+		r->capmsgs = cap;
+	}
+	h = fnv(h, &acct, sizeof acct);
+	h = fnv(h, &at, sizeof at);
+	h = fnv(h, &step, sizeof step);
+	h = fnv(h, track, strlen(track) + 1);
+	h = fnv(h, ch, strlen(ch) + 1);
+	h = fnv(h, tmpl, strlen(tmpl) + 1);
+	r->msgs[r->nmsgs++] = h;
+}
+
+static int by_hash(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Messages of a not in b plus messages of b not in a (multisets). */
+static long msgs_differing(struct sim_result *a, struct sim_result *b)
+{
+	size_t i = 0, j = 0;
+	long n = 0;
+
+	qsort(a->msgs, a->nmsgs, sizeof *a->msgs, by_hash);
+	qsort(b->msgs, b->nmsgs, sizeof *b->msgs, by_hash);
+	while (i < a->nmsgs && j < b->nmsgs) {
+		if (a->msgs[i] == b->msgs[j]) {
+			i++;
+			j++;
+		} else if (a->msgs[i] < b->msgs[j]) {
+			i++;
+			n++;
+		} else {
+			j++;
+			n++;
+		}
+	}
+	return n + (long)(a->nmsgs - i) + (long)(b->nmsgs - j);
 }
 
 static long lookup(const struct sim_result *r, const struct sim_cell *k)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		const struct sim_cell *c = &r->cells[i];
-		if (c->day == k->day && c->step == k->step && !strcmp(c->track, k->track) &&
-		    !strcmp(c->channel, k->channel))
-			return c->n;
-	}
+	for (size_t i = 0; i < r->n; i++)
+		if (same_cell(&r->cells[i], k->day, k->track, k->step, k->channel, k->template))
+			return r->cells[i].n;
 	return 0;
 }
 
@@ -113,7 +192,9 @@ static int by_cell(const void *a, const void *b)
 		return d;
 	if (x->step != y->step)
 		return x->step - y->step;
-	return strcmp(x->channel, y->channel);
+	if ((d = strcmp(x->channel, y->channel)) != 0)
+		return d;
+	return strcmp(x->template, y->template);
 }
 
 static void load_case(struct sim_case *s, const PGresult *res, int r)
@@ -182,8 +263,18 @@ static void add_contact(struct sim_case *s, const char *ch, int64_t at)
 		s->hist[k].channel = s->hist_channels[k];
 }
 
-/* Walk one case through [t, t + 1h): at most a few decisions. */
-static void step_case(const struct policy *p, struct sim_case *s, int64_t t, int day,
+/* The customer's local date of instant t, as days since 1970-01-01. */
+static int local_day(const char *zone, int64_t t)
+{
+	struct tz_local l;
+
+	if (tz_local(zone, t, &l) != 0)
+		return (int)(t / 86400);
+	return (int)tz_days_from_civil(l.year, l.month, l.day);
+}
+
+/* Walk case number acct through [t, t + 1h): at most a few decisions. */
+static void step_case(const struct policy *p, struct sim_case *s, int acct, int64_t t,
 		      struct sim_result *out)
 {
 	for (int guard = 0; guard < 4 && !s->done; guard++) {
@@ -229,8 +320,12 @@ static void step_case(const struct policy *p, struct sim_case *s, int64_t t, int
 			return;
 		}
 		if (a.verdict == POLICY_SEND) {
+			int day = local_day(s->tz, t);
 			for (size_t k = 0; k < a.nchannels; k++) {
-				count(out, day, a.track->name, a.step_no, a.channels[k]);
+				count(out, day, a.track->name, a.step_no, a.channels[k],
+				      a.step->template);
+				keep_msg(out, acct, t, a.track->name, a.step_no, a.channels[k],
+					 a.step->template);
 				add_contact(s, a.channels[k], t);
 			}
 			s->stage = a.step_no;
@@ -250,89 +345,161 @@ static void simulate(const struct policy *p, const PGresult *book, int64_t start
 	for (int day = 0; day < days; day++)
 		for (int h = 0; h < 24; h++)
 			for (int r = 0; r < n; r++)
-				step_case(p, &cs[r], start + (int64_t)day * 86400 + h * 3600, day,
+				step_case(p, &cs[r], r, start + (int64_t)day * 86400 + h * 3600,
 					  out);
 	for (int r = 0; r < n; r++)
 		free_case(&cs[r]);
 	free(cs);
 }
 
-static void day_label(int64_t start, int day, char *buf, size_t len)
+static void day_label(int day, char *buf, size_t len)
 {
-	char iso[32];
+	int64_t y;
+	int m, d;
 
-	tz_format_iso8601(start + (int64_t)day * 86400, iso, sizeof iso);
-	snprintf(buf, len, "%.10s", iso);
+	tz_civil_from_days(day, &y, &m, &d);
+	snprintf(buf, len, "%04d-%02d-%02d", (int)y, m, d);
 }
 
-static void print_one(const struct sim_result *r, int64_t start)
+static const char DAY_BASIS[] = "customer_local_date";
+
+static json_t *cell_json(const struct sim_cell *c)
 {
+	char d[16];
+
+	day_label(c->day, d, sizeof d);
+	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "day", d, "track", c->track, "step",
+			 c->step, "channel", c->channel, "template", c->template);
+}
+
+static json_t *one_json(const struct sim_result *r, const char *from, int days, int accounts)
+{
+	json_t *rows = json_array();
 	long total = 0;
 
-	qsort(r->cells, r->n, sizeof *r->cells, by_cell);
-	printf("%-10s  %-16s %4s  %-12s %8s\n", "day", "track", "step", "channel", "messages");
 	for (size_t i = 0; i < r->n; i++) {
-		char d[16];
-		day_label(start, r->cells[i].day, d, sizeof d);
-		printf("%-10s  %-16s %4d  %-12s %8ld\n", d, r->cells[i].track, r->cells[i].step,
-		       r->cells[i].channel, r->cells[i].n);
+		json_t *row = cell_json(&r->cells[i]);
+		json_object_set_new(row, "messages", json_integer(r->cells[i].n));
+		json_array_append_new(rows, row);
 		total += r->cells[i].n;
 	}
-	printf("simulate: %ld messages would go out; nothing was sent\n", total);
+	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I}", "from", from, "days", days, "day_basis",
+			 DAY_BASIS, "accounts", accounts, "rows", rows, "messages",
+			 (json_int_t)total);
 }
 
-static void print_diff(const struct sim_result *a, const struct sim_result *b, int64_t start)
+static void print_one(const json_t *doc)
+{
+	json_t *row;
+	size_t i;
+
+	printf("%-10s  %-16s %4s  %-12s %-16s %8s\n", "day", "track", "step", "channel",
+	       "template", "messages");
+	json_array_foreach(json_object_get(doc, "rows"), i, row)
+		printf("%-10s  %-16s %4d  %-12s %-16s %8lld\n",
+		       json_string_value(json_object_get(row, "day")),
+		       json_string_value(json_object_get(row, "track")),
+		       (int)json_integer_value(json_object_get(row, "step")),
+		       json_string_value(json_object_get(row, "channel")),
+		       json_string_value(json_object_get(row, "template")),
+		       (long long)json_integer_value(json_object_get(row, "messages")));
+	printf("days are each customer's local date\n");
+	printf("simulate: %lld messages would go out; nothing was sent\n",
+	       (long long)json_integer_value(json_object_get(doc, "messages")));
+}
+
+static json_t *diff_json(struct sim_result *a, struct sim_result *b, const char *from, int days,
+			 int accounts)
 {
 	struct sim_result all = {0};
-	long ta = 0, tb = 0, rows = 0;
+	json_t *rows = json_array();
+	long ta = 0, tb = 0, moved;
 
 	for (size_t i = 0; i < a->n; i++)
 		count(&all, a->cells[i].day, a->cells[i].track, a->cells[i].step,
-		      a->cells[i].channel);
+		      a->cells[i].channel, a->cells[i].template);
 	for (size_t i = 0; i < b->n; i++)
 		count(&all, b->cells[i].day, b->cells[i].track, b->cells[i].step,
-		      b->cells[i].channel);
+		      b->cells[i].channel, b->cells[i].template);
 	qsort(all.cells, all.n, sizeof *all.cells, by_cell);
-	printf("%-10s  %-16s %4s  %-12s %8s %8s %8s\n", "day", "track", "step", "channel",
-	       "current", "new", "change");
 	for (size_t i = 0; i < all.n; i++) {
 		long x = lookup(a, &all.cells[i]), y = lookup(b, &all.cells[i]);
-		char d[16];
 		ta += x;
 		tb += y;
 		if (x == y)
 			continue;
-		day_label(start, all.cells[i].day, d, sizeof d);
-		printf("%-10s  %-16s %4d  %-12s %8ld %8ld %+8ld\n", d, all.cells[i].track,
-		       all.cells[i].step, all.cells[i].channel, x, y, y - x);
-		rows++;
+		json_t *row = cell_json(&all.cells[i]);
+		json_object_set_new(row, "current", json_integer(x));
+		json_object_set_new(row, "new", json_integer(y));
+		json_object_set_new(row, "change", json_integer(y - x));
+		json_array_append_new(rows, row);
 	}
-	if (rows == 0)
-		printf("(no difference)\n");
-	printf("simulate: current policy %ld messages, new policy %ld (%+ld); nothing was sent\n",
-	       ta, tb, tb - ta);
 	free(all.cells);
+	/* Messages the day counts do not show: the same cell, another hour. */
+	moved = msgs_differing(a, b);
+	for (size_t i = 0; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
+		json_int_t ch = json_integer_value(json_object_get(row, "change"));
+		moved -= (long)(ch < 0 ? -ch : ch);
+	}
+	moved /= 2; /* each moved message is one missing and one extra */
+	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I, s:I, s:I, s:b}", "from", from, "days",
+			 days, "day_basis", DAY_BASIS, "accounts", accounts, "rows", rows,
+			 "current_messages", (json_int_t)ta, "new_messages", (json_int_t)tb,
+			 "moved_within_day", (json_int_t)(moved > 0 ? moved : 0), "different",
+			 json_array_size(rows) > 0 || moved > 0);
+}
+
+static void print_diff(const json_t *doc)
+{
+	json_t *row;
+	size_t i;
+	long long ta = json_integer_value(json_object_get(doc, "current_messages"));
+	long long tb = json_integer_value(json_object_get(doc, "new_messages"));
+	long long moved = json_integer_value(json_object_get(doc, "moved_within_day"));
+
+	printf("%-10s  %-16s %4s  %-12s %-16s %8s %8s %8s\n", "day", "track", "step", "channel",
+	       "template", "current", "new", "change");
+	json_array_foreach(json_object_get(doc, "rows"), i, row)
+		printf("%-10s  %-16s %4d  %-12s %-16s %8lld %8lld %+8lld\n",
+		       json_string_value(json_object_get(row, "day")),
+		       json_string_value(json_object_get(row, "track")),
+		       (int)json_integer_value(json_object_get(row, "step")),
+		       json_string_value(json_object_get(row, "channel")),
+		       json_string_value(json_object_get(row, "template")),
+		       (long long)json_integer_value(json_object_get(row, "current")),
+		       (long long)json_integer_value(json_object_get(row, "new")),
+		       (long long)json_integer_value(json_object_get(row, "change")));
+	if (moved > 0)
+		printf("%lld messages go out at another hour of the same day\n", moved);
+	if (!json_is_true(json_object_get(doc, "different")))
+		printf("(no difference)\n");
+	printf("days are each customer's local date\n");
+	printf("simulate: current policy %lld messages, new policy %lld (%+lld); nothing was sent\n",
+	       ta, tb, tb - ta);
 }
 
 int ctl_simulate(struct ctl *c, int argc, char **argv)
 {
+	int as_json = ctl_take_flag(&argc, argv, "--json");
 	const char *days_s = ctl_take_opt(&argc, argv, "--days");
 	const char *other = ctl_take_opt(&argc, argv, "--policy");
 	struct sim_result cur = {0}, alt = {0};
 	struct policy *p2 = NULL;
-	char at_s[32];
-	const char *params[1] = {at_s};
+	char at_s[32], hist_s[16], *end = NULL;
+	const char *params[2] = {at_s, hist_s};
 	PGresult *book;
+	json_t *doc;
 	int64_t at;
-	int days;
+	int days, hist, accounts, compare;
 
 	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 1) {
 		fprintf(stderr, "Usage: dunnctl -c FILE simulate [--days N] [--policy FILE] "
-				"[--at ISO8601]\n");
+				"[--at ISO8601] [--json]\n");
 		return 2;
 	}
-	days = days_s ? atoi(days_s) : 30;
-	if (days < 1 || days > 366) {
+	days = days_s ? (int)strtol(days_s, &end, 10) : 30;
+	if ((days_s && (!*days_s || *end)) || days < 1 || days > 366) {
 		fprintf(stderr, "dunnctl: --days must be 1 to 366\n");
 		return 2;
 	}
@@ -346,23 +513,43 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	}
 	at -= at % 3600; /* whole hours, like the simulated clock */
 	tz_format_iso8601(at, at_s, sizeof at_s);
-	book = ctl_exec(c, SQL_BOOK, 1, params);
+	/* Enough history for the longest cap or rest of either policy. */
+	hist = policy_history_days(c->cfg->policy);
+	if (p2 && policy_history_days(p2) > hist)
+		hist = policy_history_days(p2);
+	snprintf(hist_s, sizeof hist_s, "%d", hist);
+	book = ctl_exec(c, SQL_BOOK, 2, params);
 	if (!book) {
 		policy_free(p2);
 		return 1;
 	}
+	accounts = PQntuples(book);
 	fprintf(stderr, "simulate: %d accounts with unpaid invoices, %d days from %s\n",
-		PQntuples(book), days, at_s);
+		accounts, days, at_s);
+	compare = p2 != NULL;
+	cur.keep_msgs = alt.keep_msgs = compare;
 	simulate(c->cfg->policy, book, at, days, &cur);
+	qsort(cur.cells, cur.n, sizeof *cur.cells, by_cell);
 	if (p2) {
 		simulate(p2, book, at, days, &alt);
-		print_diff(&cur, &alt, at);
+		doc = diff_json(&cur, &alt, at_s, days, accounts);
 	} else {
-		print_one(&cur, at);
+		doc = one_json(&cur, at_s, days, accounts);
 	}
 	PQclear(book);
 	policy_free(p2);
 	free(cur.cells);
 	free(alt.cells);
+	free(cur.msgs);
+	free(alt.msgs);
+	if (as_json)
+		return ctl_json_print(doc);
+	if (!doc)
+		return 1;
+	if (compare)
+		print_diff(doc);
+	else
+		print_one(doc);
+	json_decref(doc);
 	return 0;
 }

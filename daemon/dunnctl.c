@@ -101,11 +101,13 @@ static const struct command commands[] = {
 	 "records the next instalment and the last one settles the invoices. A\n"
 	 "missed instalment lets the pause lapse: dunning resumes by itself and the\n"
 	 "plan is marked broken."},
-	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601]",
+	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601] [--json]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
-	 "sends and print per day, track, step and channel what would go out. With\n"
-	 "--policy, run that candidate beside the current policy and print only the\n"
-	 "differences, to review a change before reloading it. Assumes nobody pays,\n"
+	 "sends and print per day, track, step, channel and template what would go\n"
+	 "out; each day is the customer's local date. With --policy, run that\n"
+	 "candidate beside the current policy and print only the differences (a\n"
+	 "template, channel, day or count, and messages moved to another hour of the\n"
+	 "same day), to review a change before reloading it. Assumes nobody pays,\n"
 	 "promises or replies during the simulated days."},
 	{NULL, NULL, NULL, NULL},
 };
