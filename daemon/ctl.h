@@ -23,6 +23,15 @@ int ctl_take_at(int *argc, char **argv, int64_t *at);
 /* "--name VALUE" taken out of argv; NULL when absent. */
 const char *ctl_take_opt(int *argc, char **argv, const char *name);
 
+/* From here on every control character dunnctl writes to stdout or stderr
+ * (but line breaks and tabs) is written as a visible escape
+ * (daemon/ctl_out.c). 0, or -1 when the streams cannot be set up. */
+int ctl_out_escape(void);
+/* s with every control character escaped, line breaks and tabs too, for
+ * a value printed in a table or a line: s itself when it has none, else a
+ * copy valid for the next 15 calls. */
+const char *ctl_text(const char *s);
+
 /* A bare flag ("--json") taken out of argv; 1 when it was there. */
 int ctl_take_flag(int *argc, char **argv, const char *name);
 /* Print doc as one JSON document (and a newline) on stdout and release it.

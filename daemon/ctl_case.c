@@ -128,7 +128,7 @@ static void status_print(const json_t *st)
 		printf("  %s  #%lld %-10s %-8s %s\n", json_string_value(json_object_get(v, "at")),
 		       jint(v, "delivery_id"), json_string_value(json_object_get(v, "channel")),
 		       json_string_value(json_object_get(v, "status")),
-		       json_string_value(json_object_get(v, "error")));
+		       ctl_text(json_string_value(json_object_get(v, "error"))));
 	v = json_object_get(st, "phone_tasks");
 	printf("\nphone tasks: %lld open (%lld due, %lld unassigned)\n", jint(v, "open"),
 	       jint(v, "due"), jint(v, "unassigned"));

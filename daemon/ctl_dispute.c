@@ -123,9 +123,9 @@ static int dispute_show(struct ctl *c, const char *ref)
 	}
 	printf("dispute %s\n  status:   %s\n  invoice:  %s\n  reason:   %s\n  note:     %s\n"
 	       "  opened:   %s\n  resolved: %s\n",
-	       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
-	       PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5),
-	       PQgetvalue(res, 0, 6));
+	       PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), ctl_text(PQgetvalue(res, 0, 2)),
+	       ctl_text(PQgetvalue(res, 0, 3)), ctl_text(PQgetvalue(res, 0, 4)),
+	       PQgetvalue(res, 0, 5), PQgetvalue(res, 0, 6));
 	PQclear(res);
 	return 0;
 }

@@ -90,6 +90,32 @@ static void trim(char *s)
 		memmove(s, s + i, n - i + 1);
 }
 
+/* The first control character of s (valid UTF-8, csv.c checked it): C0,
+ * DEL or C1, except line breaks and tabs when breaks is set; -1 if none.
+ * A name or reference holding ESC or CR would drive the terminal of the
+ * operator who lists it, and would end up in letters and messages. */
+static long control_in(const char *s, int breaks)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (breaks && (*p == '\n' || *p == '\t'))
+			continue;
+		if (*p < 0x20 || *p == 0x7F)
+			return *p;
+		if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F)
+			return p[1];
+	}
+	return -1;
+}
+
+/* Refuse field `what` of line when it holds a control character. */
+static void check_text(struct import *im, int line, const char *what, const char *s, int breaks)
+{
+	long cc = control_in(s, breaks);
+
+	if (cc >= 0)
+		row_error(im, line, "%s holds a control character (U+%04lX)", what, cc);
+}
+
 static int valid_email(const char *s)
 {
 	const char *at = strchr(s, '@');
@@ -148,6 +174,9 @@ static void account_row(struct import *im, char **f, int line)
 		row_error(im, line, "account_ref is empty");
 	if (!*name)
 		row_error(im, line, "name is empty");
+	check_text(im, line, "account_ref", ref, 0);
+	check_text(im, line, "name", name, 0);
+	check_text(im, line, "segment", segment, 0);
 	for (char *p = email; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	if (!valid_email(email))
@@ -190,6 +219,9 @@ static void invoice_row(struct import *im, char **f, int line)
 		row_error(im, line, "invoice_ref is empty");
 	if (!*acct)
 		row_error(im, line, "account_ref is empty");
+	check_text(im, line, "invoice_ref", ref, 0);
+	check_text(im, line, "account_ref", acct, 0);
+	check_text(im, line, "description", desc, 1);
 	if (money_exponent(cur) < 0)
 		row_error(im, line, "unknown currency '%s'", cur);
 	else if (money_parse(amount, cur, &minor, err, sizeof err) != 0)

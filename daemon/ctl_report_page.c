@@ -139,7 +139,8 @@ int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 		for (int r = 0; r < PQntuples(res); r++) {
 			int total = atoi(PQgetvalue(res, r, 8)) != 0;
 			printf("%-18s %-14s %8s %8s %10s %10s %6s %6s\n",
-			       total ? "total" : PQgetvalue(res, r, 0), total ? "" : PQgetvalue(res, r, 1),
+			       total ? "total" : ctl_text(PQgetvalue(res, r, 0)),
+			       total ? "" : ctl_text(PQgetvalue(res, r, 1)),
 			       PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
 			       PQgetvalue(res, r, 5), PQgetvalue(res, r, 6), PQgetvalue(res, r, 7));
 		}

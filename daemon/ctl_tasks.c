@@ -232,16 +232,19 @@ static int tasks_list(struct ctl *c, int argc, char **argv, int as_json)
 				 cur);
 		}
 		json_decref(owed);
+		/* Every value on one line: a line break in a name is shown too. */
 		printf("%-6s %-20s %-12s %-14s %-16s %-14s %s\n", PQgetvalue(res, r, L_ID),
-		       PQgetvalue(res, r, L_DUE), PQgetvalue(res, r, L_REF),
-		       PQgetvalue(res, r, L_PHONE), owe,
-		       *PQgetvalue(res, r, L_ASSIGNEE) ? PQgetvalue(res, r, L_ASSIGNEE) : "-",
-		       *PQgetvalue(res, r, L_OUTCOME) ? PQgetvalue(res, r, L_OUTCOME) : "open");
-		printf("       %s (%s, %s)\n", PQgetvalue(res, r, L_NAME), PQgetvalue(res, r, L_LOCALE),
-		       PQgetvalue(res, r, L_TZ));
+		       PQgetvalue(res, r, L_DUE), ctl_text(PQgetvalue(res, r, L_REF)),
+		       ctl_text(PQgetvalue(res, r, L_PHONE)), ctl_text(owe),
+		       *PQgetvalue(res, r, L_ASSIGNEE) ? ctl_text(PQgetvalue(res, r, L_ASSIGNEE))
+						       : "-",
+		       *PQgetvalue(res, r, L_OUTCOME) ? ctl_text(PQgetvalue(res, r, L_OUTCOME))
+						      : "open");
+		printf("       %s (%s, %s)\n", ctl_text(PQgetvalue(res, r, L_NAME)),
+		       ctl_text(PQgetvalue(res, r, L_LOCALE)), ctl_text(PQgetvalue(res, r, L_TZ)));
 		/* A review is read, not called: show what the customer wrote. */
 		if (!strcmp(PQgetvalue(res, r, L_KIND), "review"))
-			printf("       review: %s\n", PQgetvalue(res, r, L_NOTE));
+			printf("       review: %s\n", ctl_text(PQgetvalue(res, r, L_NOTE)));
 	}
 	printf("%d task(s)\n", n);
 	PQclear(res);

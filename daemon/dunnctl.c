@@ -203,6 +203,11 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int i = 1, rc;
 
+	/* Names and texts from outside must not drive the terminal. */
+	if (ctl_out_escape() != 0) {
+		perror("dunnctl: output");
+		return 1;
+	}
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return 0;

@@ -101,6 +101,87 @@ START_TEST(import_reports_every_bad_row_and_imports_nothing)
 }
 END_TEST
 
+/* A name or reference with a terminal control in it (ESC starting a
+ * CSI sequence, CR rewriting the line, a tab, a C1 code) is refused with
+ * PATH:line:, and nothing is imported. */
+START_TEST(import_refuses_control_characters)
+{
+	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	free(tu_file(dir, "acc.csv",
+		     "account_ref,name,email,phone,locale,timezone,segment\n"
+		     "A-1,Alice,alice@example.com,,en,UTC,retail\n"
+		     "A-2,\"Bob\x1b[2J\",bob@example.com,,en,UTC,retail\n"
+		     /* a CR inside quotes is kept, and counted as a line */
+		     "A-4,\"Dan\rFAKE LINE\",dan@example.com,,en,UTC,retail\n"
+		     "A-5,Eve\tTab,eve@example.com,,en,UTC,retail\n"
+		     "A-6,Fay\xc2\x9b" "31m,fay@example.com,,en,UTC,retail\n"
+		     "A-7,Gus,gus@example.com,,en,UTC,re\x07tail\n"));
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/acc.csv", cfg, dir), 1);
+	ck_assert_msg(strstr(tu_output(), "acc.csv:3: name holds a control character (U+001B)"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "acc.csv:4: name holds a control character (U+000D)"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "acc.csv:6: name holds a control character (U+0009)"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "acc.csv:7: name holds a control character (U+009B)"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "acc.csv:8: segment holds a control character (U+0007)"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "nothing imported"), "%s", tu_output());
+	ck_assert_ptr_null(strchr(tu_output(), '\x1b'));
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.accounts"), 0);
+
+	free(tu_file(dir, "acc.csv",
+		     "account_ref,name,email,phone,locale,timezone,segment\n"
+		     "A-1,Alice,alice@example.com,,en,UTC,retail\n"));
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import accounts %s/acc.csv", cfg, dir), 0);
+	free(tu_file(dir, "inv.csv",
+		     "invoice_ref,account_ref,amount,currency,due_date,description\n"
+		     "I-1\x1b]0;owned\x07,A-1,10,USD,2026-11-01,title\n"
+		     "I-2,A-1,10,USD,2026-11-01,\"two\nlines\tand a tab\"\n"
+		     "I-3,A-1,10,USD,2026-11-01,bell\x07\n"));
+	ck_assert_int_eq(tu_sh("dunnctl -c %s import invoices %s/inv.csv", cfg, dir), 1);
+	ck_assert_msg(strstr(tu_output(), "inv.csv:2: invoice_ref holds a control character (U+001B)"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "inv.csv:5: description holds a control character (U+0007)"), "%s", tu_output());
+	ck_assert_ptr_null(strstr(tu_output(), "inv.csv:3:"));
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.invoices"), 0);
+}
+END_TEST
+
+/* What the billing system wrote itself (or a customer texted) reaches
+ * the operator's terminal escaped: no ESC, CR or C1 byte is printed. */
+START_TEST(text_commands_escape_control_characters)
+{
+	json_t *j;
+	json_error_t je;
+
+	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
+	PQclear(tu_q(db, "INSERT INTO dunning.accounts (external_ref, name, phone)\n"
+			 "VALUES (E'A-\\x1b[31mRED', E'Eve\\x1b]0;pwned\\x07\\rFAKE\\nLINE\\u009b2J',\n"
+			 "        '+15550001111');\n"
+			 "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
+			 "SELECT id, 1, now(), now() FROM dunning.accounts;\n"
+			 "INSERT INTO dunning.phone_tasks (case_id, due_at, note)\n"
+			 "SELECT id, now(), E'SMS reply: hi\\x1b[2J' FROM dunning.cases"));
+	ck_assert_msg(tu_sh("dunnctl -c %s tasks list", cfg) == 0, "%s", tu_output());
+	ck_assert_ptr_null(strchr(tu_output(), '\x1b'));
+	ck_assert_ptr_null(strchr(tu_output(), '\r'));
+	ck_assert_ptr_null(strchr(tu_output(), '\x07'));
+	ck_assert_ptr_null(strstr(tu_output(), "\xc2\x9b"));
+	ck_assert_msg(strstr(tu_output(), "A-\\x1b[31mRED"), "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "Eve\\x1b]0;pwned\\x07\\rFAKE\\nLINE\\u009b2J"), "%s",
+		      tu_output());
+	/* --json carries the same text, as JSON escapes it. */
+	ck_assert_int_eq(tu_sh("dunnctl -c %s tasks list --json", cfg), 0);
+	ck_assert_ptr_null(strchr(tu_output(), '\x1b'));
+	j = json_loads(tu_output(), 0, &je);
+	ck_assert_msg(j != NULL, "%s: %s", je.text, tu_output());
+	ck_assert_str_eq(json_string_value(json_object_get(
+				 json_array_get(json_object_get(j, "tasks"), 0), "name")),
+			 "Eve\x1b]0;pwned\x07\rFAKE\nLINE\xc2\x9b" "2J");
+	json_decref(j);
+	/* What the operator typed back, in an error. */
+	ck_assert_int_eq(tu_sh("dunnctl -c %s resume \"$(printf 'X\\033[2J')\"", cfg), 1);
+	ck_assert_ptr_null(strchr(tu_output(), '\x1b'));
+	ck_assert_ptr_nonnull(strstr(tu_output(), "'X\\x1b[2J'"));
+}
+END_TEST
+
 START_TEST(import_money_by_currency_exponent)
 {
 	ck_assert_int_eq(tu_sh("dunnctl -c %s migrate", cfg), 0);
@@ -221,6 +302,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, migrate_concurrent_runs);
 	tcase_add_test(tc, import_reports_every_bad_row_and_imports_nothing);
 	tcase_add_test(tc, import_money_by_currency_exponent);
+	tcase_add_test(tc, import_refuses_control_characters);
+	tcase_add_test(tc, text_commands_escape_control_characters);
 	tcase_add_test(tc, import_duplicate_refs_and_bad_header);
 	tcase_add_test(tc, pay_records_and_reports);
 	suite_add_tcase(s, tc);

@@ -31,7 +31,7 @@ static const char *const names[] = {
 	"O'Brien \"Bobby\" \\ Tables'); DROP TABLE dunning.accounts;--",
 	"김민수 " DUCK " " RLO "gnp.exe" PDF " <script>alert(1)</script>",
 	"שלום עליכם مرحبا بالعالم ％＄＼ 日本語 \\N \\t 'x' %s%n",
-	"Zoë Ünïcødé-Ĉhâracters ,\"\",\\\\, tab\there",
+	"Zoë Ünïcødé-Ĉhâracters ,\"\",\\\\, ¡olé!",
 };
 #define NACC 4
 
