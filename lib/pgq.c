@@ -18,7 +18,8 @@ struct pgq {
 	struct event_base *base;
 	char *conninfo;
 	PGconn *conn;
-	struct event *ev_read, *ev_write, *ev_retry;
+	struct event *ev_read, *ev_write, *ev_retry, *ev_timeout;
+	evutil_socket_t fd; /* the socket ev_read and ev_write watch */
 	int connecting, connected, sent, closing;
 	int backoff_ms;
 	struct pgq_item *head, *tail; /* head is in flight when sent */
@@ -30,6 +31,10 @@ struct pgq {
 };
 
 static void pgq_io(evutil_socket_t fd, short what, void *arg);
+
+/* libpq ignores connect_timeout in PQconnectPoll: a host that never
+ * answers (a primary that lost power) would hold the attempt forever. */
+#define PGQ_CONNECT_TIMEOUT_S 10
 
 /* Server notices (and the FATAL a shutting-down server sends an idle
  * connection) go to the log as one key=value line, not raw to stderr. */
@@ -81,6 +86,7 @@ struct pgq *pgq_new(struct event_base *base, const char *conninfo)
 	q->base = base;
 	q->conninfo = strdup(conninfo);
 	q->backoff_ms = 100;
+	q->fd = -1;
 	return q;
 }
 
@@ -113,6 +119,7 @@ static void drop_events(struct pgq *q)
 	if (q->ev_write)
 		event_free(q->ev_write);
 	q->ev_read = q->ev_write = NULL;
+	q->fd = -1;
 }
 
 /* Fail everything queued: callers learn of the loss and redo their work
@@ -146,6 +153,8 @@ static void disconnect(struct pgq *q, int retry)
 	int was = q->connected;
 
 	drop_events(q);
+	if (q->ev_timeout)
+		evtimer_del(q->ev_timeout);
 	if (q->conn)
 		PQfinish(q->conn);
 	q->conn = NULL;
@@ -187,10 +196,24 @@ static void send_next(struct pgq *q)
 	arm(q, PQflush(q->conn) == 1);
 }
 
+int pgq_conn_unusable(const PGresult *res)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (!st)
+		return 0;
+	return strncmp(st, "08", 2) == 0 ||   /* connection exception */
+	       strcmp(st, "57P01") == 0 ||    /* admin_shutdown */
+	       strcmp(st, "57P02") == 0 ||    /* crash_shutdown */
+	       strcmp(st, "57P03") == 0 ||    /* cannot_connect_now */
+	       strcmp(st, "25006") == 0;      /* read_only_sql_transaction */
+}
+
 static void finish_head(struct pgq *q)
 {
 	struct pgq_item *it = q->head;
 	PGresult *res = q->result;
+	int unusable = pgq_conn_unusable(res);
 
 	q->head = it->next;
 	if (!q->head)
@@ -201,6 +224,14 @@ static void finish_head(struct pgq *q)
 		it->cb(res, it->arg);
 	PQclear(res);
 	item_free(it);
+	/* A server that went read-only (a primary demoted by a failover) or
+	 * is shutting down keeps the session open but will never take our
+	 * writes again: connect anew, which with target_session_attrs=
+	 * read-write finds whichever host is primary now. */
+	if (unusable && q->conn && !q->closing) {
+		log_warn("db", "event=connection_unusable action=reconnecting");
+		disconnect(q, 1);
+	}
 }
 
 static void drain_notifies(struct pgq *q)
@@ -214,10 +245,50 @@ static void drain_notifies(struct pgq *q)
 	}
 }
 
+/* Watch the connection's socket. libpq opens a new one for every host
+ * and address it tries (a multi-host conninfo, target_session_attrs
+ * turning down a read-only server), so it is looked up after every
+ * PQconnectPoll: events left on the closed socket would never fire, and
+ * the attempt would wait forever. */
+static int watch_socket(struct pgq *q)
+{
+	evutil_socket_t fd = PQsocket(q->conn);
+
+	if (fd == q->fd && q->ev_read)
+		return 0;
+	drop_events(q);
+	if (fd < 0)
+		return -1;
+	q->ev_read = event_new(q->base, fd, EV_READ | EV_PERSIST, pgq_io, q);
+	q->ev_write = event_new(q->base, fd, EV_WRITE | EV_PERSIST, pgq_io, q);
+	if (!q->ev_read || !q->ev_write)
+		return -1;
+	q->fd = fd;
+	return 0;
+}
+
+static void connect_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgq *q = arg;
+
+	(void)fd;
+	(void)what;
+	if (!q->connecting)
+		return;
+	log_warn("db", "event=connect_failed error=\"no answer within %d s\"",
+		 PGQ_CONNECT_TIMEOUT_S);
+	disconnect(q, 1);
+}
+
 static void poll_connect(struct pgq *q)
 {
 	PostgresPollingStatusType st = PQconnectPoll(q->conn);
 
+	if (st != PGRES_POLLING_FAILED && watch_socket(q) != 0) {
+		log_conn_error(q, "connect_failed");
+		disconnect(q, 1);
+		return;
+	}
 	switch (st) {
 	case PGRES_POLLING_READING:
 		event_add(q->ev_read, NULL);
@@ -230,6 +301,8 @@ static void poll_connect(struct pgq *q)
 		q->connecting = 0;
 		q->connected = 1;
 		q->backoff_ms = 100;
+		if (q->ev_timeout)
+			evtimer_del(q->ev_timeout);
 		PQsetnonblocking(q->conn, 1);
 		log_info("db", "event=connected");
 		event_add(q->ev_read, NULL);
@@ -300,20 +373,21 @@ static void pgq_io(evutil_socket_t fd, short what, void *arg)
 
 void pgq_start(struct pgq *q)
 {
-	evutil_socket_t fd;
-
 	if (q->conn || q->closing)
 		return;
 	q->conn = PQconnectStart(q->conninfo);
-	if (!q->conn || PQstatus(q->conn) == CONNECTION_BAD) {
+	if (!q->conn || PQstatus(q->conn) == CONNECTION_BAD || watch_socket(q) != 0) {
 		log_conn_error(q, "connect_failed");
 		disconnect(q, 1);
 		return;
 	}
 	PQsetNoticeProcessor(q->conn, on_notice, q);
-	fd = PQsocket(q->conn);
-	q->ev_read = event_new(q->base, fd, EV_READ | EV_PERSIST, pgq_io, q);
-	q->ev_write = event_new(q->base, fd, EV_WRITE | EV_PERSIST, pgq_io, q);
+	if (!q->ev_timeout)
+		q->ev_timeout = evtimer_new(q->base, connect_timeout_cb, q);
+	if (q->ev_timeout) {
+		struct timeval tv = {PGQ_CONNECT_TIMEOUT_S, 0};
+		evtimer_add(q->ev_timeout, &tv);
+	}
 	q->connecting = 1;
 	event_add(q->ev_write, NULL);
 }
@@ -357,6 +431,8 @@ void pgq_free(struct pgq *q)
 	pgq_close(q);
 	if (q->ev_retry)
 		event_free(q->ev_retry);
+	if (q->ev_timeout)
+		event_free(q->ev_timeout);
 	free(q->conninfo);
 	free(q);
 }

@@ -34,6 +34,11 @@ void pgq_close(struct pgq *q);
 
 /* The result succeeded (COMMAND_OK or TUPLES_OK). */
 int pgq_ok(const PGresult *res);
+/* res failed in a way that says this session can do no more work: a
+ * connection error, the server shutting down, or a read-only server
+ * (SQLSTATE class 08, 57P01-57P03, 25006). pgq reconnects after such a
+ * result has been handed to its callback. */
+int pgq_conn_unusable(const PGresult *res);
 /* An error message for res (or the connection when res is NULL). */
 const char *pgq_error(const struct pgq *q, const PGresult *res);
 
