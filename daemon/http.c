@@ -59,9 +59,13 @@ static void reply_json(struct evhttp_request *req, int code, const char *json)
 	http_reply(req, NULL, code, "application/json", json, strlen(json));
 }
 
+/* Up when this listener's own connection answered a ping lately and the
+ * poller's and the dispatcher's connections are open too: with either of
+ * those down (a failover under way) nothing is claimed or sent. */
 static int db_up(const struct http *h, double now)
 {
-	return h->db_ok_at > 0 && now - h->db_ok_at < HEALTH_WINDOW;
+	return h->db_ok_at > 0 && now - h->db_ok_at < HEALTH_WINDOW && pgq_connected(h->d->db) &&
+	       pgq_connected(h->d->db_send);
 }
 
 static void on_healthz(struct http *h, struct evhttp_request *req)
