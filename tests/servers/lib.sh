@@ -116,6 +116,7 @@ servers_start() {
 
 servers_stop() {
 	[ -n "${SRV_DIR:-}" ] || return 0
+	srv_paf_stop
 	if [ -n "${SRV_SMTP_PID:-}" ]; then
 		kill "$SRV_SMTP_PID" 2>/dev/null
 		wait "$SRV_SMTP_PID" 2>/dev/null
@@ -132,4 +133,154 @@ servers_stop() {
 	fi
 	rm -rf "$SRV_DIR"
 	SRV_DIR=
+}
+
+# pg_auto_failover on this machine (the failover tests): a monitor and two
+# data nodes, each a pg_autoctl service with its own PostgreSQL on
+# 127.0.0.1, all in $SRV_DIR/paf as the postgres user. pg_autoctl keeps
+# its state under XDG_CONFIG_HOME and XDG_DATA_HOME, pointed inside that
+# directory so that nothing outlives servers_stop.
+srv_paf() {
+	local d="$SRV_DIR/paf"
+	srv_as_owner env XDG_CONFIG_HOME="$d/xdg-config" XDG_DATA_HOME="$d/xdg-data" \
+		PG_CONFIG="$(srv_pgbin)/pg_config" PATH="$(srv_pgbin):$PATH" pg_autoctl "$@"
+}
+
+# Three TCP ports nobody listens on now, one per line.
+srv_free_ports() {
+	"$SRV_PY" -c '
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print("\n".join(str(s.getsockname()[1]) for s in ss))'
+}
+
+# The current state of node NAME as the monitor reports it (single,
+# primary, secondary, wait_primary, ...), or nothing.
+srv_paf_state() {
+	srv_paf show state --pgdata "$SRV_DIR/paf/monitor" --json 2>/dev/null |
+		"$SRV_PY" -c '
+import json, sys
+name = sys.argv[1]
+try:
+    rows = json.load(sys.stdin)
+except ValueError:
+    sys.exit(0)
+for r in rows:
+    if r.get("nodename") == name:
+        print(r.get("current_group_state", ""), r.get("assigned_group_state", ""))' "$1"
+}
+
+# Wait up to $3 seconds until node $1's current and assigned states are
+# both $2.
+srv_paf_wait() {
+	local i
+	for i in $(seq 1 $(($3 * 5))); do
+		[ "$(srv_paf_state "$1")" = "$2 $2" ] && return 0
+		sleep 0.2
+	done
+	echo "servers: node $1 never reached $2 (now: $(srv_paf_state "$1"))" >&2
+	return 1
+}
+
+# Start a pg_autoctl service for $1 (monitor, node1, node2) in the
+# background, in a session of its own whose id is kept in $SRV_DIR/paf/$1.pid
+# (the service, its PostgreSQL and its helpers all belong to it), its
+# output in $SRV_DIR/paf/$1.log. The rest are pg_autoctl's arguments.
+srv_paf_bg() {
+	local d="$SRV_DIR/paf" name=$1
+	shift
+	srv_as_owner env XDG_CONFIG_HOME="$d/xdg-config" XDG_DATA_HOME="$d/xdg-data" \
+		PATH="$(srv_pgbin):$PATH" bash -c 'cd "$1" || exit 1; shift
+		setsid pg_autoctl "$@" </dev/null >>"$0.log" 2>&1 &
+		echo $! >"$0.pid"' "$d/$name" "$d" "$@"
+}
+
+# Monitor, node1 (primary) and node2 (secondary). Writes the multi-host
+# conninfo to $SRV_DIR/paf/conninfo and exports it as DUNN_PAF. Returns 2
+# (and says why) when pg_autoctl is not installed.
+srv_paf_start() {
+	command -v pg_autoctl >/dev/null ||
+		{ echo "servers: pg_autoctl not installed (apt-get install postgresql-15-auto-failover)" >&2; return 2; }
+	local d="$SRV_DIR/paf" p0 p1 p2 mon n
+	mkdir -p "$d"
+	chmod 0755 "$d"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$d"
+	{ read -r p0; read -r p1; read -r p2; } < <(srv_free_ports)
+	printf '%s\n' "$p0" "$p1" "$p2" >"$d/ports"
+	srv_paf create monitor --pgdata "$d/monitor" --pgport "$p0" --hostname 127.0.0.1 \
+		--auth trust --no-ssl >"$d/monitor-create.log" 2>&1 ||
+		{ cat "$d/monitor-create.log" >&2; return 1; }
+	# Let the monitor see a lost node within seconds, not the default 20.
+	cat >>"$d/monitor/postgresql.conf" <<-EOF
+	pgautofailover.health_check_period = 1000
+	pgautofailover.health_check_timeout = 1000
+	pgautofailover.health_check_max_retries = 1
+	pgautofailover.health_check_retry_delay = 500
+	pgautofailover.node_considered_unhealthy_timeout = 4000
+	pgautofailover.primary_demote_timeout = 3000
+	EOF
+	srv_paf_bg monitor run --pgdata "$d/monitor"
+	mon="postgres://autoctl_node@127.0.0.1:$p0/pg_auto_failover?sslmode=disable"
+	for n in 1 2; do
+		local port
+		port=$p1
+		[ "$n" = 2 ] && port=$p2
+		srv_paf_bg "node$n" create postgres --pgdata "$d/node$n" --pgport "$port" \
+			--hostname 127.0.0.1 --name "node$n" --auth trust --no-ssl --dbname dunn \
+			--monitor "$mon" --run
+		if [ "$n" = 1 ]; then
+			srv_paf_wait node1 single 180 || { tail -n 30 "$d/node1.log" >&2; return 1; }
+		fi
+	done
+	# node2 starts with a base backup, which waits for a checkpoint that
+	# the primary spreads over a minute unless asked for one now.
+	for _ in $(seq 1 120); do
+		case "$(srv_paf_state node2)" in "secondary secondary") break ;; esac
+		"$(srv_pgbin)/psql" -qAtX -h 127.0.0.1 -p "$p1" -U postgres -d dunn -c CHECKPOINT \
+			>/dev/null 2>&1
+		sleep 1
+	done
+	srv_paf_wait node1 primary 240 || { tail -n 30 "$d/node1.log" >&2; return 1; }
+	srv_paf_wait node2 secondary 240 || { tail -n 30 "$d/node2.log" >&2; return 1; }
+	DUNN_PAF="host=127.0.0.1,127.0.0.1 port=$p1,$p2 dbname=dunn user=postgres target_session_attrs=read-write"
+	printf '%s\n' "$DUNN_PAF" >"$d/conninfo"
+	export DUNN_PAF
+}
+
+# The node that is primary now (node1 or node2), or nothing.
+srv_paf_primary() {
+	local n
+	for n in node1 node2; do
+		case "$(srv_paf_state $n)" in
+		"primary primary" | "wait_primary wait_primary" | "single single") echo "$n"; return 0 ;;
+		esac
+	done
+}
+
+# Kill node $1 outright: its pg_autoctl service and its PostgreSQL, with
+# SIGKILL, as a machine that loses power would.
+srv_paf_kill() {
+	local d="$SRV_DIR/paf" pid
+	pid=$(cat "$d/$1.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -KILL -- "-$pid" 2>/dev/null
+	# PostgreSQL's postmaster too, should it have left the session.
+	pid=$(head -n 1 "$d/$1/postmaster.pid" 2>/dev/null)
+	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+	return 0
+}
+
+srv_paf_stop() {
+	local d="$SRV_DIR/paf" n
+	[ -d "$d" ] || return 0
+	for n in node1 node2 monitor; do
+		[ -d "$d/$n" ] && srv_paf stop --pgdata "$d/$n" --fast >/dev/null 2>&1
+	done
+	for n in node1 node2 monitor; do
+		srv_paf_kill "$n"
+		[ -f "$d/$n/postmaster.pid" ] &&
+			srv_as_owner "$(srv_pgbin)/pg_ctl" -D "$d/$n" -m immediate -w stop >/dev/null 2>&1
+	done
+	return 0
 }
