@@ -132,6 +132,38 @@ char *utf8_escape_controls(const char *s, size_t len, size_t max_bytes)
 	return utf8_copy(s, len, max_bytes, 1);
 }
 
+static size_t utf8_into(char *buf, size_t size, const char *s, size_t len, int escape)
+{
+	char *t = utf8_copy(s, len, size - 1, escape);
+	size_t n;
+
+	if (!t) {
+		/* Out of memory: ASCII alone is still safe, and fits in place. */
+		n = len < size - 1 ? len : size - 1;
+		for (size_t i = 0; i < n; i++)
+			buf[i] = (unsigned char)s[i] >= 0x80 || (unsigned char)s[i] < 0x20 ||
+						 s[i] == 0x7F
+					 ? '?'
+					 : s[i];
+		buf[n] = '\0';
+		return n;
+	}
+	n = strlen(t);
+	memcpy(buf, t, n + 1);
+	free(t);
+	return n;
+}
+
+size_t utf8_sanitize_into(char *buf, size_t size, const char *s, size_t len)
+{
+	return utf8_into(buf, size, s, len, 0);
+}
+
+size_t utf8_escape_into(char *buf, size_t size, const char *s, size_t len)
+{
+	return utf8_into(buf, size, s, len, 1);
+}
+
 int utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;

@@ -32,6 +32,14 @@ char *utf8_sanitize(const char *s, size_t len, size_t max_bytes);
  * reversible encoding. An escape is never cut by max_bytes. */
 char *utf8_escape_controls(const char *s, size_t len, size_t max_bytes);
 
+/* utf8_sanitize into buf (size bytes, the NUL included, size >= 1): for
+ * fixed-size fields such as struct channel_result's. buf and s may be the
+ * same buffer (a field made safe in place). Returns the length written. */
+size_t utf8_sanitize_into(char *buf, size_t size, const char *s, size_t len);
+/* The same for utf8_escape_controls: a provider's reply kept for the
+ * database and logged on one line. */
+size_t utf8_escape_into(char *buf, size_t size, const char *s, size_t len);
+
 /* 1 if s[0..len) is valid UTF-8 with no NUL byte, else 0. */
 int utf8_valid(const char *s, size_t len);
 

@@ -242,6 +242,26 @@ START_TEST(test_cut)
 }
 END_TEST
 
+START_TEST(test_into)
+{
+	char buf[8];
+
+	/* in place: "ab\xff" grows to 5 bytes, within the field */
+	strcpy(buf, "ab\xff");
+	ck_assert_uint_eq(utf8_sanitize_into(buf, sizeof buf, buf, strlen(buf)), 5);
+	ck_assert_str_eq(buf, "ab" FFFD);
+	/* a Korean text longer than the field: whole syllables only */
+	ck_assert_uint_eq(utf8_sanitize_into(buf, sizeof buf, "\xea\xb0\x80\xeb\x82\x98\xeb\x8b\xa4", 9), 6);
+	ck_assert_str_eq(buf, "\xea\xb0\x80\xeb\x82\x98");
+	ck_assert_uint_eq(utf8_sanitize_into(buf, 1, "abc", 3), 0);
+	ck_assert_str_eq(buf, "");
+	/* escaped in place: an escape that does not fit is left out whole */
+	strcpy(buf, "a\r\nbcd");
+	ck_assert_uint_eq(utf8_escape_into(buf, sizeof buf, buf, strlen(buf)), 7);
+	ck_assert_str_eq(buf, "a\\r\\nbc");
+}
+END_TEST
+
 static const struct {
 	const char *in;
 	size_t len;
@@ -498,6 +518,7 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_truncated, 0, N(truncated));
 	tcase_add_test(tc, test_bounds);
 	tcase_add_test(tc, test_cut);
+	tcase_add_test(tc, test_into);
 	tcase_add_loop_test(tc, test_escape, 0, N(escapes));
 	tcase_add_test(tc, test_escape_bounds);
 	suite_add_tcase(s, tc);
