@@ -18,6 +18,7 @@
 #include "log.h"
 #include "pgq.h"
 #include "tz.h"
+#include "utf8.h"
 
 extern const struct channel_ops channel_module;
 
@@ -56,25 +57,6 @@ static const char SQL_TASK[] =
 	"SELECT id FROM ins UNION ALL\n"
 	"SELECT id FROM dunning.phone_tasks WHERE delivery_id = $1 LIMIT 1";
 
-/* A note cut at PHONE_NOTE_MAX must not end inside a UTF-8 sequence:
- * PostgreSQL would refuse the whole row. */
-static void utf8_trim(char *s)
-{
-	size_t n = strlen(s), k = n;
-
-	if (n < PHONE_NOTE_MAX)
-		return;
-	while (k > 0 && ((unsigned char)s[k - 1] & 0xC0) == 0x80)
-		k--;
-	if (k == 0)
-		return;
-	/* s[k - 1] leads a sequence: keep it only if it is complete. */
-	unsigned char lead = (unsigned char)s[k - 1];
-	size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
-	if (n - (k - 1) < need)
-		s[k - 1] = '\0';
-}
-
 static void job_finish(struct pt_job *j, enum channel_status st, const char *task_id,
 		       const char *error)
 {
@@ -85,8 +67,8 @@ static void job_finish(struct pt_job *j, enum channel_status st, const char *tas
 	r.status = st;
 	if (task_id)
 		snprintf(r.provider_id, sizeof r.provider_id, "task:%s", task_id);
-	if (error)
-		snprintf(r.error, sizeof r.error, "%.*s", (int)strcspn(error, "\n"), error);
+	if (error) /* the database's words: one line, valid UTF-8 */
+		utf8_sanitize_into(r.error, sizeof r.error, error, strcspn(error, "\r\n"));
 	ch->inflight--;
 	j->done(&r, j->arg);
 	free(j->note);
@@ -179,12 +161,14 @@ static int pt_send(struct channel *ch, const struct channel_msg *m, channel_done
 
 	if (!j)
 		return -1;
-	j->note = strndup(m->text ? m->text : "", PHONE_NOTE_MAX);
+	/* Cut at PHONE_NOTE_MAX on a character boundary: a note ending
+	 * inside a UTF-8 sequence would make PostgreSQL refuse the row. */
+	j->note = utf8_sanitize(m->text ? m->text : "", m->text ? strlen(m->text) : 0,
+				PHONE_NOTE_MAX);
 	if (!j->note) {
 		free(j);
 		return -1;
 	}
-	utf8_trim(j->note);
 	j->ch = ch;
 	j->delivery_id = m->delivery_id;
 	snprintf(j->id_s, sizeof j->id_s, "%" PRId64, m->delivery_id);

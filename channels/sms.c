@@ -99,11 +99,13 @@ static void provider_error(const struct curlev_result *cr, char *code, size_t co
 	if (json_is_integer(c))
 		snprintf(code, codelen, "%" JSON_INTEGER_FORMAT, json_integer_value(c));
 	else if (json_is_string(c))
-		snprintf(code, codelen, "%s", json_string_value(c));
+		utf8_escape_into(code, codelen, json_string_value(c), json_string_length(c));
+	if (!json_is_string(m))
+		m = json_object_get(j, "error");
+	/* Cut on a character boundary: a Korean message cut mid-syllable
+	 * would make the whole results write fail. */
 	if (json_is_string(m))
-		snprintf(msg, msglen, "%s", json_string_value(m));
-	else if (json_is_string(json_object_get(j, "error")))
-		snprintf(msg, msglen, "%s", json_string_value(json_object_get(j, "error")));
+		utf8_escape_into(msg, msglen, json_string_value(m), json_string_length(m));
 	json_decref(j);
 }
 
@@ -128,7 +130,7 @@ static enum channel_status http_result(void *ctx, struct httpq_item *it,
 		const char *id = json_string_value(
 			json_object_get(j, ch->provider == SMS_TWILIO ? "sid" : "id"));
 		if (id)
-			snprintf(r->provider_id, sizeof r->provider_id, "%s", id);
+			utf8_escape_into(r->provider_id, sizeof r->provider_id, id, strlen(id));
 		else /* accepted all the same: sending again would duplicate it */
 			snprintf(r->error, sizeof r->error, "http %ld: accepted without an id", code);
 		json_decref(j);

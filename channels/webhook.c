@@ -28,6 +28,7 @@
 #include "log.h"
 #include "sig.h"
 #include "tz.h"
+#include "utf8.h"
 
 extern const struct channel_ops channel_module;
 
@@ -78,20 +79,21 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 
 /* ---- the vendor's answer ---- */
 
-/* At most max bytes of s on one line: control characters become spaces,
- * a UTF-8 sequence is never cut in half. */
+/* At most max bytes of s on one line, valid UTF-8 whatever the vendor
+ * sent (a Latin-1 "Requ\xeate invalide"): invalid bytes become U+FFFD,
+ * control characters spaces, and a character is never cut in half. */
 static void snippet(char *dst, size_t dstlen, const char *s, size_t len, size_t max)
 {
-	size_t n = len < max ? len : max;
+	size_t n = utf8_sanitize_into(dst, max + 1 < dstlen ? max + 1 : dstlen, s, len);
 
-	if (n >= dstlen)
-		n = dstlen - 1;
-	if (n < len)
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	for (size_t i = 0; i < n; i++)
-		dst[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' : s[i];
-	dst[n] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)dst[i];
+
+		if (c < 0x20 || c == 0x7f)
+			dst[i] = ' ';
+		else if (c == 0xC2 && i + 1 < n && (unsigned char)dst[i + 1] <= 0x9F)
+			dst[i] = dst[i + 1] = ' '; /* C1, U+0080..U+009F */
+	}
 }
 
 /* httpq: what the vendor's answer means. */
@@ -106,7 +108,8 @@ static enum channel_status http_result(void *ctx, struct httpq_item *it,
 		json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
 		json_t *id = json_object_get(j, "id");
 		if (json_is_string(id) && *json_string_value(id))
-			snprintf(r->provider_id, sizeof r->provider_id, "%s", json_string_value(id));
+			utf8_escape_into(r->provider_id, sizeof r->provider_id, json_string_value(id),
+					 strlen(json_string_value(id)));
 		else if (json_is_integer(id))
 			snprintf(r->provider_id, sizeof r->provider_id, "%" JSON_INTEGER_FORMAT,
 				 json_integer_value(id));

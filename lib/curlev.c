@@ -7,6 +7,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "utf8.h"
+
 struct curlev_xfer {
 	struct curlev_xfer *prev, *next; /* the handle's running transfers */
 	CURL *easy;
@@ -62,8 +64,11 @@ static void xfer_report(struct curlev_xfer *x, CURLcode rc, long code)
 
 	error[0] = '\0';
 	if (rc != CURLE_OK) {
-		snprintf(error, sizeof error, "%s", x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc));
-		error[strcspn(error, "\r\n")] = '\0';
+		const char *e = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+
+		/* curl's words can quote the server's (a status line, a name):
+		 * valid UTF-8, on one line. */
+		utf8_sanitize_into(error, sizeof error, e, strcspn(e, "\r\n"));
 	}
 	r.rc = rc;
 	r.code = code;

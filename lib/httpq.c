@@ -3,8 +3,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "utf8.h"
 
 struct httpq {
 	struct httpq_limits lim;
@@ -24,7 +26,13 @@ struct httpq {
 static void finish(struct httpq *q, struct httpq_item *it, enum channel_status st)
 {
 	struct httpq_item **tail = &q->finished;
+	struct channel_result *r = &it->result;
 
+	/* Whatever a module copied from an answer: valid UTF-8 on one line
+	 * before the daemon stores or logs it. */
+	utf8_escape_into(r->error, sizeof r->error, r->error, strnlen(r->error, sizeof r->error));
+	utf8_escape_into(r->provider_id, sizeof r->provider_id, r->provider_id,
+			 strnlen(r->provider_id, sizeof r->provider_id));
 	it->result.status = st;
 	it->result.delivery_id = it->delivery_id;
 	while (*tail)
