@@ -36,7 +36,11 @@ struct channel_msg {
 enum channel_status {
 	CHANNEL_SENT,   /* accepted by the provider */
 	CHANNEL_RETRY,  /* transient: try again later */
-	CHANNEL_FAILED, /* permanent: never retry */
+	CHANNEL_FAILED, /* permanent: never retry. Also a message refused for
+			   its content (a CR in a name, an address the
+			   provider cannot carry): it can never go as it is,
+			   so it fails at its first attempt, the reason in
+			   error */
 	CHANNEL_BOUNCE, /* permanent and the address is bad: suppress it */
 	CHANNEL_UNSENT, /* never handed to the provider (the channel closed
 			   first): due again at once, the attempt undone */
@@ -46,6 +50,10 @@ struct channel_result {
 	int64_t delivery_id;
 	enum channel_status status;
 	int retry_after; /* seconds the provider asked us to wait, 0 = ours */
+	/* Text from the provider (an SMTP reply, an HTTP body) goes in only
+	 * as valid UTF-8 cut on a character boundary, controls escaped
+	 * (utf8_escape_into): PostgreSQL refuses a whole statement for one
+	 * bad byte. The daemon checks again before storing it. */
 	char provider_id[128];
 	char error[256];
 };
@@ -101,7 +109,10 @@ struct channel_ops {
 	/* conf is the channel's JSON object. NULL with a reason on bad config. */
 	struct channel *(*init)(const char *instance, json_t *conf, const struct channel_env *env,
 				char *err, size_t errlen);
-	/* Queue a message; 0 = accepted (done will be called), -1 = refused now. */
+	/* Queue a message; 0 = accepted (done will be called), -1 = cannot
+	 * take it now (queue full, closing): the daemon retries it later. A
+	 * message refused for its content is accepted and reported through
+	 * done as CHANNEL_FAILED with the reason, never -1. */
 	int (*send)(struct channel *ch, const struct channel_msg *m, channel_done_fn done,
 		    void *arg);
 	/* Messages accepted but not yet completed. */

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "log.h"
 #include "mime.h"
+#include "utf8.h"
 
 extern const struct channel_ops channel_module;
 
@@ -96,11 +97,23 @@ static void set_result(struct email_job *j, int code, const char *text)
 	} else {
 		r->status = CHANNEL_RETRY;
 	}
-	if (r->status == CHANNEL_SENT)
+	if (r->status == CHANNEL_SENT) {
 		r->error[0] = '\0'; /* the pre-set "not tried" no longer holds */
-	else
-		snprintf(r->error, sizeof r->error, "smtp %d %s", code,
-			 text ? text : "no response");
+	} else {
+		/* The server's words in any charset (a Latin-1 550 reply):
+		 * made safe before they can reach the database or a log. */
+		char said[200];
+
+		size_t n;
+
+		if (!text)
+			text = "no response";
+		n = strlen(text);
+		while (n > 0 && (text[n - 1] == '\r' || text[n - 1] == '\n' || text[n - 1] == ' '))
+			n--; /* the reply's own line end */
+		utf8_escape_into(said, sizeof said, text, n);
+		snprintf(r->error, sizeof r->error, "smtp %d %s", code, said);
+	}
 }
 
 static void recipient_cb(smtp_recipient_t rcpt, const char *mailbox, void *arg)
@@ -430,18 +443,36 @@ static struct channel *email_init(const char *instance, json_t *conf,
 	return ch;
 }
 
+/* A message that can never go as it is: reported failed with the reason,
+ * from the loop like any other result, never sent. */
+static void email_refuse(struct channel *ch, struct email_job *j, const char *why)
+{
+	j->result.delivery_id = j->delivery_id;
+	j->result.status = CHANNEL_FAILED;
+	j->result.provider_id[0] = '\0';
+	snprintf(j->result.error, sizeof j->result.error, "message refused: %s", why);
+	pthread_mutex_lock(&ch->mu);
+	j->next = ch->done;
+	ch->done = j;
+	ch->inflight++;
+	pthread_mutex_unlock(&ch->mu);
+	event_active(ch->ev_done, EV_READ, 0);
+}
+
 static int email_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done,
 		      void *arg)
 {
 	char msgid[160];
 	struct mime_msg mm = {0};
 	struct email_job *j;
+	const char *refused;
 
-	if (!m->to_addr || !strchr(m->to_addr, '@'))
-		return -1;
 	j = calloc(1, sizeof *j);
 	if (!j)
 		return -1;
+	j->delivery_id = m->delivery_id;
+	j->done = done;
+	j->arg = arg;
 	/* Deterministic: a retried delivery keeps its Message-ID. */
 	snprintf(msgid, sizeof msgid, "d%lld.dunnd@%s", (long long)m->delivery_id, ch->domain);
 	mm.from_name = ch->from_name;
@@ -454,16 +485,21 @@ static int email_send(struct channel *ch, const struct channel_msg *m, channel_d
 	mm.message_id = msgid;
 	mm.list_unsubscribe_url = m->unsubscribe_url;
 	mm.date = m->now;
+	if (!m->to_addr || !*m->to_addr)
+		refused = "no recipient address";
+	else
+		refused = mime_refusal(&mm);
+	if (refused) {
+		email_refuse(ch, j, refused);
+		return 0;
+	}
 	j->message = mime_build(&mm, NULL);
 	j->to = strdup(m->to_addr);
 	if (!j->message || !j->to) {
 		job_free(j);
 		return -1;
 	}
-	j->delivery_id = m->delivery_id;
 	snprintf(j->result.provider_id, sizeof j->result.provider_id, "<%.120s>", msgid);
-	j->done = done;
-	j->arg = arg;
 	pthread_mutex_lock(&ch->mu);
 	if (ch->todo_tail)
 		ch->todo_tail->next = j;

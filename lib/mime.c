@@ -703,30 +703,43 @@ static void mime_boundary(char out[MIME_BOUNDARY_LEN + 1], const char *msgid,
 
 /* ---- public API */
 
-static int mime_msg_ok(const struct mime_msg *m)
+const char *mime_refusal(const struct mime_msg *m)
 {
+	static const char *const bad_utf8[3] = {
+		"sender name is not valid UTF-8", "recipient name is not valid UTF-8",
+		"subject is not valid UTF-8"};
+	static const char *const control[3] = {
+		"sender name has a control character (CR, LF, ...)",
+		"recipient name has a control character (CR, LF, ...)",
+		"subject has a control character (CR, LF, ...)"};
 	const char *names[3];
 	size_t i;
 
 	if (!m || !m->from_addr || !m->to_addr || !m->subject || !m->text || !m->message_id)
-		return 0;
-	if (!mime_addr_ok(m->from_addr) || !mime_addr_ok(m->to_addr) ||
-	    !mime_msgid_ok(m->message_id))
-		return 0;
+		return "a required field is missing";
+	if (!mime_addr_ok(m->from_addr))
+		return "sender address is not a plain ASCII addr-spec";
+	if (!mime_addr_ok(m->to_addr))
+		return "recipient address is not a plain ASCII addr-spec";
+	if (!mime_msgid_ok(m->message_id))
+		return "message id is malformed";
 	names[0] = m->from_name;
 	names[1] = m->to_name;
 	names[2] = m->subject;
 	for (i = 0; i < 3; i++)
 		if (names[i] && !mime_hdr_text_ok(names[i]))
-			return 0;
-	if (!mime_utf8_ok(m->text, strlen(m->text)) ||
-	    (m->html && !mime_utf8_ok(m->html, strlen(m->html))))
-		return 0;
+			return mime_utf8_ok(names[i], strlen(names[i])) ? control[i] : bad_utf8[i];
+	if (!mime_utf8_ok(m->text, strlen(m->text)))
+		return "text body is not valid UTF-8";
+	if (m->html && !mime_utf8_ok(m->html, strlen(m->html)))
+		return "HTML body is not valid UTF-8";
 	if (mime_opt(m->list_unsubscribe_url) && !mime_https_ok(m->list_unsubscribe_url))
-		return 0;
+		return "unsubscribe URL is not a plain https URL";
 	if (mime_opt(m->list_unsubscribe_mailto) && !mime_mailto_ok(m->list_unsubscribe_mailto))
-		return 0;
-	return m->date >= MIME_DATE_MIN && m->date <= MIME_DATE_MAX;
+		return "unsubscribe mailto is malformed";
+	if (m->date < MIME_DATE_MIN || m->date > MIME_DATE_MAX)
+		return "date is outside 1900..9999";
+	return NULL;
 }
 
 static void mime_hdr_unsubscribe(struct mime_buf *b, const char *mailto, const char *url)
@@ -782,7 +795,7 @@ char *mime_build(const struct mime_msg *m, size_t *len_out)
 	const char *html_src;
 	int n;
 
-	if (!mime_msg_ok(m))
+	if (mime_refusal(m))
 		return NULL;
 	html_src = mime_opt(m->html);
 	mime_qp(&text, m->text);

@@ -46,6 +46,13 @@ struct mime_msg {
  * its length in *len_out when len_out is not NULL. */
 char *mime_build(const struct mime_msg *m, size_t *len_out);
 
+/* Why mime_build would refuse m for its content, as a static phrase
+ * ("recipient name has a control character (CR, LF, ...)", "recipient
+ * address is not a plain ASCII addr-spec", ...), or NULL when it would
+ * not: such a message can never be sent as it is, so a caller fails it
+ * rather than retrying. */
+const char *mime_refusal(const struct mime_msg *m);
+
 /* Encode one unstructured header value (e.g. a Subject): returned verbatim
  * (folded at spaces if long) when it is plain printable ASCII, otherwise as
  * RFC 2047 B encoded-words of <= 75 chars that never split a UTF-8 sequence,

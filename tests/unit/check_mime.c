@@ -1068,6 +1068,7 @@ START_TEST(test_invalid_input)
 		m = base_msg();                                          \
 		m.field = val;                                           \
 		ck_assert_msg(mime_build(&m, NULL) == NULL, #field);     \
+		ck_assert_msg(mime_refusal(&m) != NULL, #field);         \
 	} while (0)
 	EXPECT_NULL(from_addr, NULL);
 	EXPECT_NULL(to_addr, NULL);
@@ -1125,6 +1126,46 @@ START_TEST(test_invalid_input)
 			ck_assert_ptr_null(mime_build(&m, NULL));
 		}
 	}
+}
+END_TEST
+
+/* The reason for each refusal, as a failed delivery's last_error shows
+ * it; NULL exactly when mime_build would build. */
+START_TEST(test_refusal)
+{
+	static const struct {
+		const char *to_name, *to_addr, *subject, *want;
+	} cases[] = {
+		{"Alice\r\nBcc: x@evil.test", NULL, NULL,
+		 "recipient name has a control character (CR, LF, ...)"},
+		{"J\xf6rg", NULL, NULL, "recipient name is not valid UTF-8"},
+		{NULL, "j\xc3\xb6rg@example.com", NULL,
+		 "recipient address is not a plain ASCII addr-spec"},
+		{NULL, "no-at-sign", NULL, "recipient address is not a plain ASCII addr-spec"},
+		{NULL, NULL, "Due\nnow", "subject has a control character (CR, LF, ...)"},
+		{NULL, NULL, "Due \xff", "subject is not valid UTF-8"},
+	};
+	struct mime_msg m = base_msg();
+	char *s;
+
+	ck_assert_ptr_null(mime_refusal(&m));
+	ck_assert_str_eq(mime_refusal(NULL), "a required field is missing");
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		m = base_msg();
+		if (cases[i].to_name)
+			m.to_name = cases[i].to_name;
+		if (cases[i].to_addr)
+			m.to_addr = cases[i].to_addr;
+		if (cases[i].subject)
+			m.subject = cases[i].subject;
+		ck_assert_msg(mime_refusal(&m) && !strcmp(mime_refusal(&m), cases[i].want),
+			      "case %zu: %s", i, mime_refusal(&m) ? mime_refusal(&m) : "(accepted)");
+		ck_assert_ptr_null(mime_build(&m, NULL));
+	}
+	m = base_msg();
+	s = mime_build(&m, NULL);
+	ck_assert_ptr_nonnull(s);
+	free(s);
 }
 END_TEST
 
@@ -1195,6 +1236,7 @@ static Suite *mime_suite(void)
 	tcase_add_test(tc, test_deterministic);
 	tcase_add_test(tc, test_date);
 	tcase_add_test(tc, test_invalid_input);
+	tcase_add_test(tc, test_refusal);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 
