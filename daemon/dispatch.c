@@ -16,10 +16,18 @@
 #include "tmplset.h"
 #include "token.h"
 #include "tz.h"
+#include "utf8.h"
 
 #define FLUSH_ROWS 1000
 #define FLUSH_MS 50
 #define LINK_DAYS 45
+/* Bytes of text a result may store: last_error, provider id, address. */
+#define RESULT_ERROR_MAX 1000
+#define RESULT_PROVIDER_MAX 255
+#define RESULT_ADDRESS_MAX 512
+/* Depth of the bisection of a refused results write: one level per
+ * halving, so 64 covers any batch. */
+#define SPLIT_MAX 64
 
 /* One delivery's outcome, kept until the database has it: a failed write
  * is retried, never dropped (a dropped one would be sent again once its
@@ -30,6 +38,8 @@ struct result {
 	char *provider, *error, *address;
 	const char *sup_channel; /* static */
 	int retry_in;
+	int unstorable; /* the database refused it alone: 1 = kept with only the
+			   reason, 2 = and as failed */
 };
 
 struct results {
@@ -45,22 +55,42 @@ struct dispatch {
 	int flushing;
 	struct results pend;    /* waiting to be written */
 	struct results writing; /* the batch on the wire */
+	/* A write the database refused for what a row holds is bisected:
+	 * the sizes of the chunks at the head of pend that go each in a
+	 * statement of its own, the next on top. Empty: pend goes whole. */
+	size_t split[SPLIT_MAX];
+	int nsplit;
 	struct event *ev_flush;
 };
 
 /* Lease and gather everything needed to render and to re-check, in one
- * round trip. */
+ * round trip. A row already tried max_attempts times ($4) is never handed
+ * out again: a lease that expired without a result (a crash, a write that
+ * never landed) would otherwise send it once more every lease_seconds. It
+ * fails instead, with the reason and an event. */
 static const char SQL_LEASE[] =
 	"WITH lease AS (\n"
 	"  SELECT id FROM dunning.deliveries\n"
 	"  WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1\n"
 	"  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED),\n"
+	"spent AS (\n"
+	"  UPDATE dunning.deliveries d SET status = 'failed', lease_until = NULL, updated_at = now(),\n"
+	"         last_error = 'attempts exhausted (' || d.attempts || ' of ' || $4::int || ')' ||\n"
+	"           CASE WHEN d.status = 'sending' THEN ': the last attempt''s result never came back'\n"
+	"                WHEN d.last_error IS NOT NULL THEN ': ' || d.last_error ELSE '' END\n"
+	"  FROM lease WHERE d.id = lease.id AND d.attempts >= $4::int\n"
+	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.attempts),\n"
+	"spent_ev AS (\n"
+	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
+	"  SELECT $1, 'delivery_failed', account_id, case_id, id,\n"
+	"         jsonb_build_object('channel', channel, 'attempts', attempts,\n"
+	"                            'reason', 'attempts_exhausted') FROM spent),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.deliveries d SET status = 'sending', attempts = d.attempts + 1,\n"
 	"         lease_until = $1::timestamptz + make_interval(secs => $3::int),\n"
 	"         next_attempt_at = $1::timestamptz + make_interval(secs => $3::int),\n"
 	"         updated_at = now()\n"
-	"  FROM lease WHERE d.id = lease.id\n"
+	"  FROM lease WHERE d.id = lease.id AND d.attempts < $4::int\n"
 	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
 	"            d.invoice_id, d.dispute_id)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
@@ -153,9 +183,14 @@ static void results_free(struct results *r)
 	results_init(r);
 }
 
-static char *dup_nonempty(const char *s)
+/* A copy that PostgreSQL will take: valid UTF-8, bounded on a character
+ * boundary, whatever a channel module passed on (NULL for "" too). The
+ * error is also escaped so it can be logged and shown as it is. */
+static char *dup_storable(const char *s, size_t max, int escape)
 {
-	return s && *s ? strdup(s) : NULL;
+	if (!s || !*s)
+		return NULL;
+	return escape ? utf8_escape_controls(s, strlen(s), max) : utf8_sanitize(s, strlen(s), max);
 }
 
 static void results_add(struct results *r, int64_t id, const char *status, const char *provider,
@@ -177,11 +212,12 @@ static void results_add(struct results *r, int64_t id, const char *status, const
 	x = &r->v[r->n++];
 	x->id = id;
 	x->status = status;
-	x->provider = dup_nonempty(provider);
-	x->error = dup_nonempty(error);
-	x->address = dup_nonempty(address);
+	x->provider = dup_storable(provider, RESULT_PROVIDER_MAX, 0);
+	x->error = dup_storable(error, RESULT_ERROR_MAX, 1);
+	x->address = dup_storable(address, RESULT_ADDRESS_MAX, 0);
 	x->sup_channel = sup_channel;
 	x->retry_in = retry_in;
+	x->unstorable = 0;
 }
 
 /* Put a batch that could not be written back in front of what came since. */
@@ -192,11 +228,36 @@ static void results_requeue(struct results *pend, struct results *batch)
 	results_init(batch);
 	for (size_t i = 0; i < pend->n; i++) {
 		struct result *x = &pend->v[i];
+		size_t before = merged.n;
+
 		results_add(&merged, x->id, x->status, x->provider, x->error, x->retry_in,
 			    x->address, x->sup_channel);
+		if (merged.n > before)
+			merged.v[before].unstorable = x->unstorable;
 	}
 	results_free(pend);
 	*pend = merged;
+}
+
+/* Move the first k results of src (all when fewer) to dst, which is empty. */
+static void results_take(struct results *dst, struct results *src, size_t k)
+{
+	if (k >= src->n) {
+		*dst = *src;
+		results_init(src);
+		return;
+	}
+	results_init(dst);
+	dst->v = malloc(k * sizeof *dst->v);
+	if (!dst->v) { /* no room to split: the whole queue goes */
+		*dst = *src;
+		results_init(src);
+		return;
+	}
+	memcpy(dst->v, src->v, k * sizeof *dst->v);
+	dst->n = dst->cap = k;
+	memmove(src->v, src->v + k, (src->n - k) * sizeof *src->v);
+	src->n -= k;
 }
 
 static void flush_timer(evutil_socket_t fd, short what, void *arg)
@@ -249,11 +310,101 @@ static void retry_flush_later(struct dispatch *s)
 	evtimer_add(s->ev_flush, &tv);
 }
 
+/* Refused for what a row holds (a byte the encoding cannot take, a
+ * constraint, a trigger), not for the connection or the server's state:
+ * then writing the rows apart isolates the one at fault. */
+static int refused_for_content(const PGresult *res)
+{
+	const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	static const char *const classes[] = {"22", "23", "2F", "38", "39", "44", "54", "P0"};
+
+	if (!st || strlen(st) != 5)
+		return 0;
+	for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++)
+		if (!strncmp(st, classes[i], 2))
+			return 1;
+	return 0;
+}
+
+/* The written chunk is done: the next one of a bisection, if any, is on top. */
+static void split_done(struct dispatch *s)
+{
+	if (s->nsplit > 0)
+		s->nsplit--;
+}
+
+/* The database refused s->writing for its content. Write each half on
+ * its own, and so on down to the row at fault, so every other result is
+ * stored within a few round trips; that row is then stored with only
+ * the database's reason ("result unstorable: ..."), its status kept,
+ * then as failed, and if even that is refused it is given up, logged,
+ * and left to its lease (which max_attempts bounds). */
+static void results_refused(struct dispatch *s, const PGresult *res)
+{
+	const char *e = pgq_error(s->d->db_send, res);
+	int elen = (int)strcspn(e, "\n");
+	size_t n = s->writing.n;
+	struct result *x = &s->writing.v[0];
+
+	if (n > 1) {
+		size_t a = (n + 1) / 2;
+
+		split_done(s);
+		if (s->nsplit + 2 <= SPLIT_MAX) {
+			s->split[s->nsplit++] = n - a;
+			s->split[s->nsplit++] = a;
+		}
+		log_warn("dispatch", "event=results_refused count=%zu split=%zu+%zu error=\"%.*s\"",
+			 n, a, n - a, elen, e);
+		results_requeue(&s->pend, &s->writing);
+		flush(s);
+		return;
+	}
+	if (x->unstorable >= 2) {
+		log_err("dispatch", "event=result_lost delivery=%" PRId64 " error=\"%.*s\"", x->id,
+			elen, e);
+		results_free(&s->writing);
+		split_done(s);
+		flush(s);
+		maybe_settle(s);
+		return;
+	}
+	{
+		/* The message alone, without "ERROR:  " and the context lines. */
+		const char *pm = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+		const char *m = pm ? pm : e;
+		char why[RESULT_ERROR_MAX], *safe = utf8_escape_controls(m, strcspn(m, "\n"), 600);
+		int level = x->unstorable + 1;
+
+		snprintf(why, sizeof why, "result unstorable: %s", safe ? safe : "refused");
+		free(safe);
+		log_err("dispatch", "event=result_unstorable delivery=%" PRId64 " status=%s error=\"%s\"",
+			x->id, x->status, why);
+		free(x->provider);
+		free(x->address);
+		free(x->error);
+		x->provider = x->address = NULL;
+		x->sup_channel = NULL;
+		x->error = strdup(why);
+		if (level == 2)
+			x->status = "failed"; /* its outcome itself could not be kept */
+		x->unstorable = level;
+		if (s->nsplit == 0)
+			s->split[s->nsplit++] = 1; /* alone, not with what came since */
+	}
+	results_requeue(&s->pend, &s->writing);
+	flush(s);
+}
+
 static void flush_cb(const PGresult *res, void *arg)
 {
 	struct dispatch *s = arg;
 
 	s->flushing = 0;
+	if (!pgq_ok(res) && s->writing.n > 0 && refused_for_content(res)) {
+		results_refused(s, res);
+		return;
+	}
 	if (!pgq_ok(res)) {
 		const char *e = pgq_error(s->d->db_send, res);
 		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"",
@@ -263,6 +414,7 @@ static void flush_cb(const PGresult *res, void *arg)
 		return;
 	}
 	results_free(&s->writing);
+	split_done(s);
 	if (s->pend.n > 0)
 		flush(s);
 	else if (s->more && !s->d->stopping)
@@ -284,8 +436,7 @@ static void flush(struct dispatch *s)
 		retry_flush_later(s); /* kept: written once the database is back */
 		return;
 	}
-	s->writing = s->pend;
-	results_init(&s->pend);
+	results_take(&s->writing, &s->pend, s->nsplit ? s->split[s->nsplit - 1] : s->pend.n);
 	for (int k = 0; k < 7; k++)
 		pgarr_init(&a[k]);
 	for (size_t i = 0; i < s->writing.n; i++) {
@@ -715,8 +866,8 @@ static void lease_cb(const PGresult *res, void *arg)
 
 static void lease(struct dispatch *s)
 {
-	char now[32], limit[16], secs[16];
-	const char *params[3] = {now, limit, secs};
+	char now[32], limit[16], secs[16], maxatt[16];
+	const char *params[4] = {now, limit, secs, maxatt};
 
 	if (s->leasing || s->d->stopping || !pgq_connected(s->d->db_send))
 		return;
@@ -730,8 +881,9 @@ static void lease(struct dispatch *s)
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
 	snprintf(limit, sizeof limit, "%d", s->d->cfg->send_batch);
 	snprintf(secs, sizeof secs, "%d", s->d->cfg->lease_seconds);
+	snprintf(maxatt, sizeof maxatt, "%d", s->d->cfg->max_attempts);
 	s->leasing = 1;
-	if (pgq_send(s->d->db_send, SQL_LEASE, 3, params, lease_cb, s) != 0)
+	if (pgq_send(s->d->db_send, SQL_LEASE, 4, params, lease_cb, s) != 0)
 		s->leasing = 0;
 }
 
