@@ -30,7 +30,11 @@ Test control:
        the next N message requests get that answer ("slow" answers normally
        after delay seconds, default 1; "hang" holds the connection for delay
        seconds, default 30, then closes it unanswered; "reset" closes it
-       with a TCP RST; "400" uses code/message, default 21408).
+       with a TCP RST; "400" uses code/message, default 21408; with "body_hex"
+       it answers those raw bytes instead, as Content-Type "content_type"
+       (default text/plain): a body in any charset, Latin-1 say). "only":
+       "twilio"|"generic"|"vendor" limits the fault to that API's requests
+       (the others pass untouched and do not count).
   POST /_control {"vendor_secret": S}   the letter vendor's HMAC key (alone: the
        fault mode is left as it is)
   POST /_reset   forget faults, counts, the vendor secret and references
@@ -109,13 +113,23 @@ class State:
             self.letters = {}  # reference -> id
             open(self.logfile, "w").close()
 
-    def take_fault(self):
+    def take_fault(self, provider):
         with self.lock:
             f = self.fault
             if not f or f["count"] <= 0:
                 return None
+            if f.get("only") and f["only"] != provider:
+                return None
             f["count"] -= 1
             return dict(f)
+
+
+class RawBody:
+    """An answer sent byte for byte, not as JSON."""
+
+    def __init__(self, fault):
+        self.data = bytes.fromhex(fault["body_hex"])
+        self.ctype = fault.get("content_type") or "text/plain"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -134,9 +148,13 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n else b""
 
     def reply(self, code, obj, headers=None):
-        data = json.dumps(obj).encode()
+        ctype = "application/json"
+        if isinstance(obj, RawBody):
+            data, ctype = obj.data, obj.ctype
+        else:
+            data = json.dumps(obj).encode()
         self.send_response(code)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -174,7 +192,9 @@ class Handler(BaseHTTPRequestHandler):
                 self.st.fault = None if mode == "ok" else {
                     "mode": mode, "count": int(c.get("count", 1)),
                     "retry_after": c.get("retry_after"), "delay": c.get("delay"),
-                    "code": c.get("code"), "message": c.get("message")}
+                    "code": c.get("code"), "message": c.get("message"),
+                    "body_hex": c.get("body_hex"), "content_type": c.get("content_type"),
+                    "only": c.get("only")}
             self.reply(200, {"ok": True})
             return
         if self.path == "/_reset":
@@ -229,7 +249,7 @@ class Handler(BaseHTTPRequestHandler):
         text = fields.get("Body" if provider == "twilio" else "body")
         if isinstance(text, str):
             rec["encoding"], rec["units"], rec["segments"] = segments(text)
-        fault = self.st.take_fault()
+        fault = self.st.take_fault(provider)
         rec["mode"] = fault["mode"] if fault else "ok"
         code, obj, headers = self.answer(provider, sid, rec, fields, fault)
         rec["status"] = code
@@ -261,7 +281,7 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError) as e:
             fields = {"_raw": raw.decode("utf-8", "replace"), "_error": str(e)}
         rec["fields"] = fields
-        fault = self.st.take_fault()
+        fault = self.st.take_fault("vendor")
         rec["mode"] = fault["mode"] if fault else "ok"
         code, obj, headers = self.letter_answer(rec, fields, fault, ok)
         rec["status"] = code
@@ -286,6 +306,8 @@ class Handler(BaseHTTPRequestHandler):
             return err(429, "rate_limited", "Too Many Requests", h)
         if mode == "500":
             return err(500, "internal", "Internal Server Error")
+        if mode == "400" and fault.get("body_hex") is not None:
+            return 400, RawBody(fault), None
         if mode == "400":
             return err(400, fault.get("code") or "invalid_address",
                        fault.get("message") or "The recipient address is incomplete")
@@ -327,6 +349,8 @@ class Handler(BaseHTTPRequestHandler):
             return err(429, 20429, "Too Many Requests", h)
         if mode == "500":
             return err(500, 20500, "Internal Server Error")
+        if mode == "400" and fault.get("body_hex") is not None:
+            return 400, RawBody(fault), None
         if mode == "400":
             return err(400, fault.get("code") or 21408,
                        fault.get("message") or "Permission to send an SMS has not been "

@@ -2,7 +2,9 @@
 
 Every accepted message is written to MAILDIR as NNNNNN.eml with a
 NNNNNN.json envelope beside it. Recipients whose local part starts with
-"bounce" get 550, with "tempfail" get 451, so tests can drive both paths.
+"bounce" get 550, with "tempfail" get 451, so tests can drive both paths;
+with "latin1" get a 550 whose text is Latin-1, not UTF-8 (as some servers
+answer in their own language).
 Listens on 127.0.0.1 only; writes the chosen port to PORTFILE.
 
 usage: /usr/bin/python3 smtp_sink.py MAILDIR PORTFILE [--tls CERT KEY] [--require-tls]
@@ -30,6 +32,8 @@ class Sink:
         local = address.split("@", 1)[0].lower()
         if local.startswith("bounce"):
             return "550 5.1.1 mailbox unavailable"
+        if local.startswith("latin1"):
+            return "550 5.1.1 Empfänger unbekannt, réessayez".encode("latin-1")
         if local.startswith("tempfail"):
             return "451 4.3.0 try again later"
         envelope.rcpt_tos.append(address)
