@@ -45,6 +45,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* valid text without NUL comes through unchanged */
 	if (utf8_valid(t, len))
 		FUZZ_ASSERT(strlen(all) == len && memcmp(all, t, len) == 0);
+	/* into a field: the same as the bounded copy, in place too */
+	{
+		size_t field = max % 300 + 1, n;
+		char *buf = malloc(field > len ? field : len + 1);
+
+		if (!buf)
+			abort();
+		n = utf8_sanitize_into(buf, field, t, len);
+		FUZZ_ASSERT(n == strlen(buf) && n < field && strncmp(all, buf, n) == 0);
+		FUZZ_ASSERT(utf8_cut(all, strlen(all), field - 1) == n);
+		memcpy(buf, t, len);
+		buf[len] = '\0';
+		n = utf8_escape_into(buf, field, buf, strnlen(buf, len));
+		FUZZ_ASSERT(n == strlen(buf) && n < field && fuzz_no_controls(buf));
+		free(buf);
+	}
 	/* sanitising is idempotent */
 	{
 		char *again = utf8_sanitize(all, strlen(all), SIZE_MAX);
