@@ -34,7 +34,7 @@ static const char ACCOUNTS[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"A-2,Bob Example,bob@customer.test,+12025550102,en-US,America/New_York,retail\n"
-	"A-3,Carol Example,latin1-carol@customer.test,+12025550103,en-US,America/New_York,retail\n";
+	"A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n";
 static const char INVOICES[] =
 	"invoice_ref,account_ref,amount,currency,due_date,description\n"
 	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
@@ -78,9 +78,12 @@ static void teardown(void)
 static void run_once_bounded(const char *at)
 {
 	int rc = tu_sh("timeout %d dunnd -c %s --once --at %s", RUN_LIMIT_S, cfg, at);
+	const char *out = tu_output();
+	size_t n = strlen(out);
 
+	/* the log's tail: a stalled write repeats itself every second */
 	ck_assert_msg(rc == 0, "dunnd --once exited %d (124: still running after %d s):\n%s", rc,
-		      RUN_LIMIT_S, tu_output());
+		      RUN_LIMIT_S, n > 1500 ? out + n - 1500 : out);
 }
 
 /* One delivery's column as text ('' for NULL; caller frees). */
@@ -184,17 +187,20 @@ START_TEST(latin1_letter_refusal_is_stored)
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
 				     "'sms' AND status = 'sent'"),
 			 3);
-	assert_col("A-1", "email", "status", "sent");
-	assert_col("A-2", "email", "status", "sent");
-	assert_col("A-3", "email", "status", "bounced");
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				     "'email' AND status = 'sent'"),
+			 3);
 	assert_all_written(0);
-	assert_nothing_sent_twice(2);
+	assert_nothing_sent_twice(3);
 }
 END_TEST
 
-/* An SMTP 550 whose text is Latin-1. */
+/* An SMTP 550 whose text is Latin-1 (the sink answers so for this
+ * local part). */
 START_TEST(latin1_smtp_reply_is_stored)
 {
+	PQclear(tu_q(db, "UPDATE dunning.accounts SET email = 'latin1-carol@customer.test' "
+			 "WHERE external_ref = 'A-3'"));
 	run_once_bounded(T0);
 	assert_col("A-3", "email", "status", "bounced");
 	assert_col("A-3", "email", "last_error",
@@ -245,7 +251,7 @@ START_TEST(korean_sms_refusal_is_cut_on_a_character)
 				     "'letter' AND status = 'sent'"),
 			 3);
 	assert_all_written(0);
-	assert_nothing_sent_twice(2);
+	assert_nothing_sent_twice(3);
 }
 END_TEST
 
@@ -274,10 +280,10 @@ START_TEST(refused_row_is_isolated)
 		1);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
 				     "WHERE status = 'sent'"),
-			 2 + 3 + 2); /* email (A-3 bounces), sms, the other letters */
+			 3 + 3 + 2); /* email, sms, the other letters */
 	assert_all_written(0);
-	ck_assert_msg(strstr(tu_output(), "event=result_unstorable") != NULL, "%s", tu_output());
-	assert_nothing_sent_twice(2);
+	ck_assert(strstr(tu_output(), "event=result_unstorable") != NULL);
+	assert_nothing_sent_twice(3);
 }
 END_TEST
 
@@ -329,12 +335,12 @@ START_TEST(mime_refusal_fails_at_once)
 	assert_col("A-2", "email", "attempts", "1");
 	assert_col("A-2", "email", "last_error",
 		   "message refused: recipient address is not a plain ASCII addr-spec");
-	ck_assert_int_eq(tu_mail_count(), 0); /* A-3 bounces */
+	ck_assert_int_eq(tu_mail_count(), 1); /* A-3's */
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
 				     "WHERE channel IN ('sms', 'letter') AND status = 'sent'"),
 			 6);
 	assert_all_written(0);
-	assert_nothing_sent_twice(0);
+	assert_nothing_sent_twice(1);
 	assert_col("A-1", "email", "attempts", "1");
 }
 END_TEST
