@@ -333,6 +333,18 @@ static void split_done(struct dispatch *s)
 		s->nsplit--;
 }
 
+/* A batch is settled, written or given up: write what waits, else lease. */
+static void flush_next(struct dispatch *s)
+{
+	results_free(&s->writing);
+	split_done(s);
+	if (s->pend.n > 0)
+		flush(s);
+	else if (s->more && !s->d->stopping)
+		lease(s);
+	maybe_settle(s);
+}
+
 /* The database refused s->writing for its content. Write each half on
  * its own, and so on down to the row at fault, so every other result is
  * stored within a few round trips; that row is then stored with only
@@ -363,10 +375,7 @@ static void results_refused(struct dispatch *s, const PGresult *res)
 	if (x->unstorable >= 2) {
 		log_err("dispatch", "event=result_lost delivery=%" PRId64 " error=\"%.*s\"", x->id,
 			elen, e);
-		results_free(&s->writing);
-		split_done(s);
-		flush(s);
-		maybe_settle(s);
+		flush_next(s);
 		return;
 	}
 	{
@@ -413,13 +422,7 @@ static void flush_cb(const PGresult *res, void *arg)
 		retry_flush_later(s);
 		return;
 	}
-	results_free(&s->writing);
-	split_done(s);
-	if (s->pend.n > 0)
-		flush(s);
-	else if (s->more && !s->d->stopping)
-		lease(s);
-	maybe_settle(s);
+	flush_next(s);
 }
 
 static void flush(struct dispatch *s)
