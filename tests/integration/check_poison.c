@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+
 #include "testutil.h"
+#include "tudaemon.h"
 #include "tuhttp.h"
 
 #define SID "ACpoison0123456789"
@@ -345,6 +348,66 @@ START_TEST(mime_refusal_fails_at_once)
 }
 END_TEST
 
+/* Results of the live book (A-100..A-102) no longer leased or queued. */
+static long long live_settled(void *arg)
+{
+	(void)arg;
+	return tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
+			   "JOIN dunning.accounts a ON a.id = d.account_id "
+			   "WHERE a.external_ref IN ('A-100', 'A-101', 'A-102') "
+			   "AND d.status NOT IN ('queued', 'sending')");
+}
+
+/* The daemon running: with a letter vendor's Latin-1 refusal among them,
+ * every other result is in the database within a second of the
+ * provider's answer, none waits for the faulty one. */
+START_TEST(live_results_within_a_second)
+{
+	struct tud d = {0};
+	json_t *log, *r;
+	size_t i;
+	int letters = 0;
+
+	tud_book(dir, "live", 100, 3); /* in a zone where it is noon */
+	tu_import_named(cfg, dir, "live");
+	tu_sim_control("{\"mode\": \"400\", \"count\": 1, \"only\": \"vendor\","
+		       " \"body_hex\": \"52657175ea746520696e76616c696465\"}");
+	tud_start_http(&d, dir, cfg, NULL);
+	ck_assert_msg(tud_until(live_settled, NULL, 9, 30000) >= 9, "results not written (log %s)",
+		      d.log);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE last_error = "
+				     "'http 400: Requ" FFFD "te invalide'"),
+			 1);
+	/* each letter's result, against the moment the vendor answered it */
+	log = tu_sim_log();
+	json_array_foreach(log, i, r) {
+		json_t *ref = json_object_get(json_object_get(r, "fields"), "reference");
+		char sql[256];
+		double answered = json_number_value(json_object_get(r, "time")), written;
+		char *w;
+
+		if (!json_is_integer(ref))
+			continue;
+		snprintf(sql, sizeof sql,
+			 "SELECT extract(epoch FROM updated_at)::text FROM dunning.deliveries "
+			 "WHERE id = %lld AND status NOT IN ('queued', 'sending')",
+			 (long long)json_integer_value(ref));
+		w = tu_qstr(db, sql);
+		written = atof(w);
+		free(w);
+		ck_assert_msg(written - answered < 1.0, "letter %lld written %.3f s after its answer",
+			      (long long)json_integer_value(ref), written - answered);
+		letters++;
+	}
+	json_decref(log);
+	ck_assert_int_ge(letters, 3);
+	ck_assert_int_eq(tud_log_count(&d, "event=results_deferred"), 0);
+	tud_kill(&d, SIGTERM);
+	ck_assert_int_eq(tud_wait(&d, 20000), 0);
+	tud_cleanup(&d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("poison");
@@ -358,6 +421,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, refused_row_is_isolated);
 	tcase_add_test(tc, lease_stops_at_max_attempts);
 	tcase_add_test(tc, mime_refusal_fails_at_once);
+	tcase_add_test(tc, live_results_within_a_second);
 	suite_add_tcase(s, tc);
 	return s;
 }
