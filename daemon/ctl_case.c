@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "lease.h"
 #include "tz.h"
 
 /* Mark paid, cancel queued reminders if nothing is owed any more, and
@@ -78,6 +79,9 @@ static const char SQL_STATUS[] =
 	"                   WHERE status IN ('queued', 'sending') GROUP BY 1, 2) x),\n"
 	"  'outbox_due', (SELECT count(*) FROM dunning.deliveries\n"
 	"                 WHERE status IN ('queued', 'sending') AND next_attempt_at <= now()),\n"
+	"  'leases_orphaned', (SELECT jsonb_build_object('count', n, 'resend_from', first_at,\n"
+	"                       'resend_until', last_at)\n"
+	"                     FROM (" LEASE_SQL_ORPHANED ") x(n, first_at, last_at)),\n"
 	"  'oldest_due_seconds', (SELECT coalesce(extract(epoch FROM now() - min(next_attempt_at))\n"
 	"                                         ::bigint, 0) FROM dunning.deliveries\n"
 	"                 WHERE status IN ('queued', 'sending') AND next_attempt_at <= now()),\n"
@@ -120,6 +124,14 @@ static void status_print(const json_t *st)
 		       json_string_value(json_object_get(v, "status")), jint(v, "count"));
 	printf("  due now: %lld, oldest due for %llds\n", jint(st, "outbox_due"),
 	       jint(st, "oldest_due_seconds"));
+	v = json_object_get(st, "leases_orphaned");
+	if (jint(v, "count") > 0)
+		printf("  leased by a process that no longer holds them: %lld, sent again as their "
+		       "leases run out, from %s to %s\n",
+		       jint(v, "count"), json_string_value(json_object_get(v, "resend_from")),
+		       json_string_value(json_object_get(v, "resend_until")));
+	else
+		printf("  leased by a process that no longer holds them: 0\n");
 	printf("\ndeliveries in the last hour by status:\n");
 	json_object_foreach((json_t *)json_object_get(st, "last_hour"), k, v)
 		printf("  %-12s %lld\n", k, (long long)json_integer_value(v));

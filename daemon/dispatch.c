@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "dunnd.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
@@ -89,7 +90,7 @@ static const char SQL_LEASE[] =
 	"  UPDATE dunning.deliveries d SET status = 'sending', attempts = d.attempts + 1,\n"
 	"         lease_until = $1::timestamptz + make_interval(secs => $3::int),\n"
 	"         next_attempt_at = $1::timestamptz + make_interval(secs => $3::int),\n"
-	"         updated_at = now()\n"
+	"         leased_by = $5::int, updated_at = now()\n"
 	"  FROM lease WHERE d.id = lease.id AND d.attempts < $4::int\n"
 	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
 	"            d.invoice_id, d.dispute_id)\n"
@@ -869,8 +870,8 @@ static void lease_cb(const PGresult *res, void *arg)
 
 static void lease(struct dispatch *s)
 {
-	char now[32], limit[16], secs[16], maxatt[16];
-	const char *params[4] = {now, limit, secs, maxatt};
+	char now[32], limit[16], secs[16], maxatt[16], holder[16];
+	const char *params[5] = {now, limit, secs, maxatt, holder};
 
 	if (s->leasing || s->d->stopping || !pgq_connected(s->d->db_send))
 		return;
@@ -885,8 +886,9 @@ static void lease(struct dispatch *s)
 	snprintf(limit, sizeof limit, "%d", s->d->cfg->send_batch);
 	snprintf(secs, sizeof secs, "%d", s->d->cfg->lease_seconds);
 	snprintf(maxatt, sizeof maxatt, "%d", s->d->cfg->max_attempts);
+	snprintf(holder, sizeof holder, "%d", (int)lease_instance_id());
 	s->leasing = 1;
-	if (pgq_send(s->d->db_send, SQL_LEASE, 4, params, lease_cb, s) != 0)
+	if (pgq_send(s->d->db_send, SQL_LEASE, 5, params, lease_cb, s) != 0)
 		s->leasing = 0;
 }
 

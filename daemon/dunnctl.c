@@ -34,8 +34,9 @@ static const struct command commands[] = {
 	 "Queued reminders are cancelled once the account owes nothing."},
 	{"status", ctl_status, "status [--json]",
 	 "Show cases by state, the outbox (depth by channel and status, age of the\n"
-	 "oldest due row), deliveries of the last hour by status, the last 10 delivery\n"
-	 "errors, open phone tasks and open disputes."},
+	 "oldest due row, rows leased by a process that no longer holds them and when\n"
+	 "they go out again), deliveries of the last hour by status, the last 10\n"
+	 "delivery errors, open phone tasks and open disputes."},
 	{"promise", ctl_promise, "promise ACCOUNT_REF --until YYYY-MM-DD [--at ISO8601] [--json]",
 	 "Record a promise to pay: reminders pause until the end of that day in the\n"
 	 "customer's time zone (at most max_promise_days ahead), then resume by\n"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dunnd.h"
+#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "tz.h"
@@ -35,7 +36,10 @@ static void usage(FILE *out)
 /* Loop events this file owns; one daemon per process. */
 static struct {
 	struct event *tick, *watchdog, *stop_check, *stop_deadline;
-	int ready; /* READY=1 sent */
+	int ready;        /* READY=1 sent */
+	int reported;     /* the start-up lease report was asked for */
+	int lease_locked; /* the dispatcher's connection holds our lease lock */
+	int lease_locking;
 } ev;
 
 int64_t dunnd_now(const struct dunnd *d)
@@ -85,6 +89,53 @@ static int check_config(const char *path)
 	return ok ? 0 : 1;
 }
 
+/* A start says what an earlier process left leased: rows nobody will
+ * report on, which go out again when their lease runs out (and may then
+ * reach their recipient twice). */
+static void orphaned_cb(const PGresult *res, void *arg)
+{
+	(void)arg;
+	if (!pgq_ok(res) || PQntuples(res) != 1) {
+		if (res)
+			log_warn("dunnd", "event=lease_report_failed error=\"%.*s\"",
+				 (int)strcspn(PQresultErrorMessage(res), "\n"),
+				 PQresultErrorMessage(res));
+		return;
+	}
+	if (atoll(PQgetvalue(res, 0, 0)) == 0)
+		return;
+	log_warn("dunnd",
+		 "event=leases_orphaned count=%s resend_from=%s resend_until=%s "
+		 "message=\"%s deliveries were leased by a process that no longer holds them; "
+		 "they go out again as their leases run out, from %s to %s\"",
+		 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+		 PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+}
+
+static void lease_lock_cb(const PGresult *res, void *arg)
+{
+	(void)arg;
+	ev.lease_locking = 0;
+	if (pgq_ok(res) && PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't') {
+		ev.lease_locked = 1;
+		return;
+	}
+	/* Our previous session may not be gone yet: tried again each tick. */
+	log_info("dunnd", "event=lease_lock_pending");
+}
+
+static void lease_lock(struct dunnd *d)
+{
+	char id[16];
+	const char *params[1] = {id};
+
+	if (ev.lease_locked || ev.lease_locking)
+		return;
+	snprintf(id, sizeof id, "%d", (int)lease_instance_id());
+	if (pgq_send(d->db_send, lease_sql_lock, 1, params, lease_lock_cb, d) == 0)
+		ev.lease_locking = 1;
+}
+
 static void listen_cb(const PGresult *res, void *arg)
 {
 	(void)arg;
@@ -119,6 +170,10 @@ static void on_db_state(int connected, void *arg)
 	}
 	if (!d->once && !d->listen)
 		listen_on(d->db);
+	if (!ev.reported) {
+		ev.reported = 1;
+		pgq_send(d->db, lease_sql_orphaned, 0, NULL, orphaned_cb, d);
+	}
 	if (!ev.ready) {
 		ev.ready = 1;
 		notify_send("READY=1\nSTATUS=connected");
@@ -166,8 +221,14 @@ static void on_send_db_state(int connected, void *arg)
 	struct dunnd *d = arg;
 
 	if (connected) {
+		/* Before any lease: rows leased on this session name a holder
+		 * whose lock is held. */
+		lease_lock(d);
 		dispatch_kick(d->dispatch);
-	} else if (d->once) {
+		return;
+	}
+	ev.lease_locked = 0;
+	if (d->once) {
 		log_err("dunnd", "event=database_lost mode=once connection=dispatch");
 		d->exit_code = 1;
 		event_base_loopexit(d->base, NULL);
@@ -181,6 +242,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	poller_kick(d->poller);
+	if (pgq_connected(d->db_send))
+		lease_lock(d);
 	dispatch_kick(d->dispatch);
 	/* Queue depth for systemctl status; deliveries_due serves it. */
 	pgq_send(d->db,

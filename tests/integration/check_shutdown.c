@@ -116,6 +116,66 @@ START_TEST(no_grace_still_each_once)
 }
 END_TEST
 
+static long long other_sessions(void *arg)
+{
+	(void)arg;
+	return -tu_qint(db, "SELECT count(*) FROM pg_stat_activity "
+			    "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+}
+
+/* A SIGKILL leaves rows leased. The next start says how many and when
+ * they go out again, and so does dunnctl status; a row whose holder is
+ * alive (here the test, holding a lease holder's lock) is not counted. */
+START_TEST(restart_reports_leases_left_by_a_dead_process)
+{
+	long long orphaned;
+	char want[160];
+
+	tud_start(&t, dir, cfg, 0, NULL);
+	ck_assert_int_ge(tud_until(tud_mail_count, NULL, 40, 30000), 40);
+	tud_kill(&t, SIGKILL);
+	tud_wait(&t, 10000);
+	tud_cleanup(&t);
+	/* Its sessions end once the server notices the closed sockets. */
+	ck_assert_int_eq(tud_until(other_sessions, NULL, 0, 10000), 0);
+	PQclear(tu_q(db, "SELECT pg_advisory_lock(1685417582, 777)"));
+	PQclear(tu_q(db, "UPDATE dunning.deliveries SET status = 'sending', leased_by = 777,\n"
+			 "  lease_until = now() + interval '300 s', next_attempt_at = now() + interval '300 s'\n"
+			 "WHERE id = (SELECT min(id) FROM dunning.deliveries WHERE status = 'queued')"));
+	PQclear(tu_q(db, "UPDATE dunning.deliveries SET status = 'sending', leased_by = 4242,\n"
+			 "  lease_until = now() + interval '300 s', next_attempt_at = now() + interval '300 s'\n"
+			 "WHERE id = (SELECT min(id) FROM dunning.deliveries WHERE status = 'queued')"));
+	orphaned = tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sending' "
+			       "AND lease_until > now() AND leased_by IS DISTINCT FROM 777");
+	fprintf(stderr, "check_shutdown: %lld rows left leased by the killed run (and 4242)\n",
+		orphaned);
+	ck_assert_int_ge(orphaned, 1);
+
+	snprintf(want, sizeof want, "leased by a process that no longer holds them: %lld, sent again",
+		 orphaned);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s status", cfg), 0);
+	ck_assert_msg(strstr(tu_output(), want), "no '%s' in:\n%s", want, tu_output());
+	ck_assert_int_eq(tu_sh("dunnctl -c %s status --json", cfg), 0);
+	{
+		json_error_t e;
+		json_t *st = json_loads(tu_output(), 0, &e), *v;
+
+		ck_assert_msg(st != NULL, "%s", e.text);
+		v = json_object_get(st, "leases_orphaned");
+		ck_assert_int_eq(json_integer_value(json_object_get(v, "count")), orphaned);
+		ck_assert(json_is_string(json_object_get(v, "resend_from")));
+		json_decref(st);
+	}
+
+	snprintf(want, sizeof want, "event=leases_orphaned count=%lld ", orphaned);
+	tud_start(&t, dir, cfg, 0, NULL);
+	ck_assert_msg(tud_wait_log(&t, want, 20000) == 0, "no '%s' in %s", want, t.log);
+	ck_assert_int_eq(tud_log_count(&t, "they go out again as their leases run out"), 1);
+	tud_kill(&t, SIGTERM);
+	ck_assert_int_eq(tud_wait(&t, 20000), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("shutdown");
@@ -125,6 +185,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, sigterm_mid_run_each_reminder_once);
+	tcase_add_test(tc, restart_reports_leases_left_by_a_dead_process);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(tc0, setup_no_grace, teardown);
 	tcase_set_timeout(tc0, 180);
