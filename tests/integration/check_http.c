@@ -627,8 +627,8 @@ START_TEST(replayed_callbacks_change_nothing)
 	long long now = (long long)time(NULL);
 	struct tu_resp r;
 
-	tu_q(db, "INSERT INTO dunning.webhook_seen VALUES ('sha256=expired', "
-		 "now() - interval '1 hour')");
+	PQclear(tu_q(db, "INSERT INTO dunning.webhook_seen VALUES ('sha256=expired', "
+			 "now() - interval '1 hour')"));
 	post_signed("/webhooks/sms/inbound", reply, now, SECRET, &r);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"updated\""));

@@ -667,7 +667,7 @@ START_TEST(repeated_actions_change_nothing)
 			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'"), 1);
 	/* Once the call team has dealt with it, a new request is a new task. */
-	tu_q(db, "UPDATE dunning.phone_tasks SET completed_at = now(), outcome = 'reached'");
+	PQclear(tu_q(db, "UPDATE dunning.phone_tasks SET completed_at = now(), outcome = 'reached'"));
 	events = q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'");
 	r = submit(tok, "plan", NULL);
 	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
