@@ -26,10 +26,24 @@
 #define HEALTH_WINDOW 3.0 /* seconds: a ping answered within it = database up */
 #define GAUGE_EVERY 5     /* ticks between outbox gauge refreshes */
 
+/* The outbox's depth and age, and how much of it vacuum still owes: the
+ * dead tuples of deliveries (with its partitions, if it has any) as the
+ * statistics collector last counted them, and how long the oldest row in
+ * 'sending' has been there (a lease nobody reports on shows here). */
 static const char SQL_OUTBOX[] =
+	"WITH t AS (\n"
+	"  SELECT coalesce(sum(n_dead_tup), 0) AS dead, coalesce(sum(n_live_tup), 0) AS live\n"
+	"  FROM pg_stat_user_tables\n"
+	"  WHERE relid IN (SELECT 'dunning.deliveries'::regclass UNION ALL\n"
+	"                  SELECT inhrelid FROM pg_inherits\n"
+	"                  WHERE inhparent = 'dunning.deliveries'::regclass))\n"
 	"SELECT count(*),\n"
 	"       coalesce(extract(epoch FROM now() - min(next_attempt_at)\n"
-	"                FILTER (WHERE next_attempt_at <= now())), 0)\n"
+	"                FILTER (WHERE next_attempt_at <= now())), 0),\n"
+	"       coalesce(extract(epoch FROM now() - min(updated_at)\n"
+	"                FILTER (WHERE status = 'sending')), 0),\n"
+	"       (SELECT dead FROM t),\n"
+	"       (SELECT coalesce(dead::float8 / nullif(dead + live, 0), 0) FROM t)\n"
 	"FROM dunning.deliveries WHERE status IN ('queued', 'sending')";
 
 void http_reply(struct evhttp_request *req, const char *path, int code, const char *ctype,
@@ -160,6 +174,10 @@ static void gauge_cb(const PGresult *res, void *arg)
 		return;
 	metrics_set("dunnd_outbox_depth", strtod(PQgetvalue(res, 0, 0), NULL), NULL);
 	metrics_set("dunnd_outbox_oldest_due_seconds", strtod(PQgetvalue(res, 0, 1), NULL), NULL);
+	metrics_set("dunnd_outbox_oldest_sending_seconds", strtod(PQgetvalue(res, 0, 2), NULL),
+		    NULL);
+	metrics_set("dunnd_outbox_dead_tuples", strtod(PQgetvalue(res, 0, 3), NULL), NULL);
+	metrics_set("dunnd_outbox_dead_tuple_ratio", strtod(PQgetvalue(res, 0, 4), NULL), NULL);
 }
 
 /* Every second: prove the loop turns, ping the database; now and then
@@ -204,6 +222,13 @@ static void define_metrics(const struct dunnd *d)
 		       "Deliveries queued or being sent.", NULL, 0);
 	metrics_define("dunnd_outbox_oldest_due_seconds", METRICS_GAUGE,
 		       "Age of the oldest delivery that is due and not yet sent.", NULL, 0);
+	metrics_define("dunnd_outbox_oldest_sending_seconds", METRICS_GAUGE,
+		       "How long the oldest delivery in 'sending' has been leased.", NULL, 0);
+	metrics_define("dunnd_outbox_dead_tuples", METRICS_GAUGE,
+		       "Dead tuples in dunning.deliveries that vacuum has not yet removed.", NULL, 0);
+	metrics_define("dunnd_outbox_dead_tuple_ratio", METRICS_GAUGE,
+		       "Dead tuples of dunning.deliveries as a share of its live and dead ones.",
+		       NULL, 0);
 	metrics_define("dunnd_webhook_requests_total", METRICS_COUNTER,
 		       "Webhook requests, by path and HTTP status code.", NULL, 0);
 	metrics_define("dunnd_reminders_total", METRICS_COUNTER,
@@ -219,6 +244,9 @@ static void define_metrics(const struct dunnd *d)
 	metrics_set("dunnd_database_up", 0, NULL);
 	metrics_set("dunnd_outbox_depth", 0, NULL);
 	metrics_set("dunnd_outbox_oldest_due_seconds", 0, NULL);
+	metrics_set("dunnd_outbox_oldest_sending_seconds", 0, NULL);
+	metrics_set("dunnd_outbox_dead_tuples", 0, NULL);
+	metrics_set("dunnd_outbox_dead_tuple_ratio", 0, NULL);
 	metrics_add("dunnd_config_reloads_total", 0, "result", "ok", NULL);
 	metrics_add("dunnd_config_reloads_total", 0, "result", "failed", NULL);
 	for (size_t i = 0; i < d->nchans; i++)
