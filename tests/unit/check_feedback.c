@@ -1,5 +1,6 @@
 /* Unit tests for lib/feedback: reply keywords, statuses, generic bodies. */
 #include <check.h>
+#include <ctype.h>
 #include <string.h>
 
 #include "feedback.h"
@@ -87,6 +88,88 @@ START_TEST(keywords_per_language)
 	}
 	ck_assert_int_eq(feedback_classify("I will pay on Friday", &lang), FEEDBACK_KW_NONE);
 	ck_assert_ptr_null(lang);
+}
+END_TEST
+
+/* Every documented word (README's table), in every dress a phone keyboard
+ * gives it: as typed, upper and lower case, full-width, quoted or
+ * bracketed, with CJK or ASCII punctuation, blanks around and between. */
+START_TEST(keywords_every_word_every_form)
+{
+	static const struct {
+		const char *word;
+		enum feedback_keyword kw;
+	} words[] = {
+		{"STOP", FEEDBACK_KW_STOP},     {"STOPALL", FEEDBACK_KW_STOP},
+		{"UNSUBSCRIBE", FEEDBACK_KW_STOP}, {"CANCEL", FEEDBACK_KW_STOP},
+		{"END", FEEDBACK_KW_STOP},      {"QUIT", FEEDBACK_KW_STOP},
+		{"REVOKE", FEEDBACK_KW_STOP},   {"OPT OUT", FEEDBACK_KW_STOP},
+		{"START", FEEDBACK_KW_START},   {"UNSTOP", FEEDBACK_KW_START},
+		{"YES", FEEDBACK_KW_START},     {"HELP", FEEDBACK_KW_HELP},
+		{"INFO", FEEDBACK_KW_HELP},     {"수신거부", FEEDBACK_KW_STOP},
+		{"거부", FEEDBACK_KW_STOP},     {"수신거절", FEEDBACK_KW_STOP},
+		{"수신중지", FEEDBACK_KW_STOP}, {"중지", FEEDBACK_KW_STOP},
+		{"시작", FEEDBACK_KW_START},    {"수신동의", FEEDBACK_KW_START},
+		{"재개", FEEDBACK_KW_START},    {"도움말", FEEDBACK_KW_HELP},
+		{"도움", FEEDBACK_KW_HELP},     {"안내", FEEDBACK_KW_HELP},
+		{"配信停止", FEEDBACK_KW_STOP}, {"停止", FEEDBACK_KW_STOP},
+		{"配信解除", FEEDBACK_KW_STOP}, {"受信拒否", FEEDBACK_KW_STOP},
+		{"ストップ", FEEDBACK_KW_STOP}, {"開始", FEEDBACK_KW_START},
+		{"配信再開", FEEDBACK_KW_START}, {"再開", FEEDBACK_KW_START},
+		{"スタート", FEEDBACK_KW_START}, {"ヘルプ", FEEDBACK_KW_HELP},
+		{"案内", FEEDBACK_KW_HELP},     {"ご案内", FEEDBACK_KW_HELP},
+		{"退订", FEEDBACK_KW_STOP},     {"退訂", FEEDBACK_KW_STOP},
+		{"TD", FEEDBACK_KW_STOP},       {"T", FEEDBACK_KW_STOP},
+		{"取消订阅", FEEDBACK_KW_STOP}, {"订阅", FEEDBACK_KW_START},
+		{"重新订阅", FEEDBACK_KW_START}, {"开始", FEEDBACK_KW_START},
+		{"帮助", FEEDBACK_KW_HELP},     {"客服", FEEDBACK_KW_HELP},
+	};
+	static const char *const dress[] = {
+		"%s", " %s ", "\t%s\n", "%s.", "%s!", "%s?", "%s!!!", "\"%s\"", "'%s'",
+		"(%s)", "[%s]", "「%s」", "『%s』", "“%s”", "【%s】", "%s。", "%s！", "%s？",
+		"\u3000%s\u3000", "%s、", "...%s...", "%s 🙏", "%s\u200b",
+	};
+	char buf[256], forms[4][128];
+
+	for (size_t w = 0; w < sizeof words / sizeof words[0]; w++) {
+		const char *word = words[w].word;
+		size_t n = 0, l = strlen(word);
+		int latin = (unsigned char)word[0] < 0x80;
+
+		snprintf(forms[0], sizeof forms[0], "%s", word);
+		/* lower case, and Title case for Latin words */
+		for (size_t i = 0; i <= l; i++) {
+			forms[1][i] = latin ? (char)tolower((unsigned char)word[i]) : word[i];
+			forms[2][i] = latin && i > 0 ? (char)tolower((unsigned char)word[i]) : word[i];
+		}
+		/* full-width Latin: U+FF21.. for A.., U+3000 for a blank */
+		forms[3][0] = '\0';
+		for (size_t i = 0; latin && i < l; i++) {
+			unsigned c = (unsigned char)word[i];
+			unsigned u = c == ' ' ? 0x3000 : c + 0xFEE0;
+			forms[3][n++] = (char)(0xE0 | (u >> 12));
+			forms[3][n++] = (char)(0x80 | ((u >> 6) & 0x3F));
+			forms[3][n++] = (char)(0x80 | (u & 0x3F));
+			forms[3][n] = '\0';
+		}
+		for (size_t f = 0; f < 4; f++) {
+			if (!forms[f][0])
+				continue;
+			for (size_t d = 0; d < sizeof dress / sizeof dress[0]; d++) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+				snprintf(buf, sizeof buf, dress[d], forms[f]);
+#pragma GCC diagnostic pop
+				ck_assert_msg(feedback_keyword(buf) == words[w].kw, "'%s': %d, want %d",
+					      buf, feedback_keyword(buf), words[w].kw);
+			}
+		}
+		/* A blank inside a CJK word is only a slip of the thumb. */
+		if (!latin && l >= 6) {
+			snprintf(buf, sizeof buf, "%.3s %s", word, word + 3);
+			ck_assert_msg(feedback_keyword(buf) == words[w].kw, "'%s'", buf);
+		}
+	}
 }
 END_TEST
 
@@ -312,6 +395,7 @@ int main(void)
 	tcase_add_test(tc, keywords);
 	tcase_add_test(tc, keywords_width_and_punctuation);
 	tcase_add_test(tc, keywords_per_language);
+	tcase_add_test(tc, keywords_every_word_every_form);
 	tcase_add_test(tc, keywords_for_review);
 	tcase_add_test(tc, keywords_hostile);
 	tcase_add_test(tc, languages);
