@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "tuhttp.h"
 
 static int now_ms(void)
 {
@@ -85,6 +86,19 @@ void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
 	free(bin);
 }
 
+long tud_wait_health(int port, long want, int ms)
+{
+	struct tu_resp r = {0};
+	int end = now_ms() + ms;
+
+	for (;;) {
+		tu_http(port, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
+		if (r.code == want || now_ms() >= end)
+			return r.code;
+		usleep(20000);
+	}
+}
+
 int tud_start_http(struct tud *t, const char *dir, const char *cfg, const char *const *env)
 {
 	const char *all[16];
@@ -104,6 +118,10 @@ int tud_start_http(struct tud *t, const char *dir, const char *cfg, const char *
 	tud_start(t, dir, cfg, 0, all);
 	port = tu_wait_port(pf, 30000);
 	ck_assert_msg(port > 0, "dunnd wrote no port (log %s)", t->log);
+	/* The listener opens before the database connection is up: a busy
+	 * machine would otherwise see the page's 503 for "not yet". */
+	ck_assert_msg(tud_wait_health(port, 200, 30000) == 200,
+		      "dunnd never answered /healthz with 200 (log %s)", t->log);
 	free(kv);
 	free(pf);
 	return port;

@@ -20,8 +20,12 @@ void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
 	       const char *const *env);
 /* tud_start without notify, with DUNND_HTTP_PORT_FILE=DIR/http.port
  * added to env (which may be NULL); returns the port the daemon listens
- * on, failing the test if none is written within 30 s. */
+ * on once /healthz answers 200 (database connected), failing the test if
+ * that takes more than 30 s. */
 int tud_start_http(struct tud *t, const char *dir, const char *cfg, const char *const *env);
+/* GET /healthz on port until it answers want or ms pass; the last status
+ * (0: no answer). */
+long tud_wait_health(int port, long want, int ms);
 /* The next notify datagram within ms (caller frees), or NULL. */
 char *tud_recv(struct tud *t, int ms);
 /* Next datagram that is not a bare WATCHDOG=1 or STATUS= line (those
