@@ -10,6 +10,7 @@
 #include "csv.h"
 #include "ctl.h"
 #include "money.h"
+#include "owed.h"
 #include "phone.h"
 #include "tz.h"
 
@@ -226,6 +227,10 @@ static void invoice_row(struct import *im, char **f, int line)
 		row_error(im, line, "unknown currency '%s'", cur);
 	else if (money_parse(amount, cur, &minor, err, sizeof err) != 0)
 		row_error(im, line, "amount: %s", err);
+	else if (minor > OWED_MAX_AMOUNT) {
+		money_plain(OWED_MAX_AMOUNT, cur, err, sizeof err);
+		row_error(im, line, "amount: more than the largest accepted, %s %s", err, cur);
+	}
 	if (!valid_date(due))
 		row_error(im, line, "due_date must be YYYY-MM-DD: '%s'", due);
 	if (im->errors)

@@ -29,9 +29,15 @@ static const struct command commands[] = {
 	 "invoices: invoice_ref,account_ref,amount,currency,due_date,description\n"
 	 "amount is in major units as on the bill (49.90 USD, 120000 KRW).\n"
 	 "All rows or none: every bad row is reported as PATH:line: message."},
-	{"pay", ctl_pay, "pay INVOICE_REF [--at ISO8601]",
-	 "Record that an invoice was paid (when no billing system writes it).\n"
-	 "Queued reminders are cancelled once the account owes nothing."},
+	{"pay", ctl_pay,
+	 "pay INVOICE_REF [--amount X] [--currency CUR] [--ref ID] [--at ISO8601] [--json]",
+	 "Record a payment in the ledger (when no billing system writes it). X is in\n"
+	 "major units as on the bill; without --amount, the rest of the invoice.\n"
+	 "--currency, when given, must be the invoice's. --ref is the payment's own\n"
+	 "id: the same --ref recorded twice counts once. More than is owed, another\n"
+	 "currency or an unknown invoice is refused and nothing changes. Queued\n"
+	 "reminders are cancelled once nothing is overdue; the daemon resolves the\n"
+	 "case and sends the confirmation."},
 	{"status", ctl_status, "status [--json]",
 	 "Show cases by state, the outbox (depth by channel and status, age of the\n"
 	 "oldest due row, rows leased by a process that no longer holds them and when\n"
