@@ -1,9 +1,10 @@
 /* dunnctl plan: payment plans for customers in hardship. The open balance
  * is split into instalments; the case pauses (reason hardship) until the
  * end of the next instalment's due day in the customer's zone. Recording
- * an instalment moves the pause to the next one; the last one settles the
- * invoices. A missed instalment needs nothing: the pause lapses and the
- * engine resumes dunning, and the poller marks the plan broken. */
+ * an instalment (a ledger payment) moves the pause to the next one; the
+ * last one settles the invoices. A missed instalment needs nothing: the
+ * pause lapses and the engine resumes dunning, and the poller marks the
+ * plan broken. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,10 @@ static const char SQL_CREATE[] =
 	"WITH a AS (SELECT id, timezone FROM dunning.accounts WHERE external_ref = $1),\n"
 	"c AS (SELECT c.id, c.account_id FROM dunning.cases c JOIN a ON a.id = c.account_id\n"
 	"      WHERE c.state IN ('active', 'paused')),\n"
-	"b AS (SELECT sum(i.amount_due) AS total, min(i.currency) AS currency,\n"
+	"b AS (SELECT sum(i.amount_due - i.amount_paid) AS total, min(i.currency) AS currency,\n"
 	"             count(DISTINCT i.currency) AS currencies\n"
 	"      FROM dunning.invoices i JOIN a ON a.id = i.account_id\n"
-	"      WHERE i.paid_at IS NULL AND NOT i.disputed),\n"
+	"      WHERE i.paid_at IS NULL AND NOT i.disputed AND i.amount_due > i.amount_paid),\n"
 	"p AS (\n"
 	"  INSERT INTO dunning.payment_plans (account_id, case_id, created_at)\n"
 	"  SELECT c.account_id, c.id, $5 FROM c, b\n"
@@ -48,12 +49,32 @@ static const char SQL_CREATE[] =
 	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM c), (SELECT id FROM p),\n"
 	"       (SELECT total FROM b), (SELECT currency FROM b), (SELECT currencies FROM b)";
 
-/* Record the next unpaid instalment; move the pause or settle the plan. */
+/* Record the next unpaid instalment; move the pause or settle the plan.
+ * An instalment is a ledger payment (source 'plan'), spread over the
+ * account's unpaid invoices in the plan's currency, oldest due first, so
+ * what is still owed (and a broken plan's next reminder) is the rest. */
 static const char SQL_PAY[] =
 	"WITH p AS (SELECT id, case_id, account_id FROM dunning.payment_plans\n"
 	"           WHERE id = $1 AND status = 'active'),\n"
-	"nx AS (SELECT i.plan_id, i.seq FROM dunning.plan_instalments i JOIN p ON p.id = i.plan_id\n"
+	"nx AS (SELECT i.plan_id, i.seq, i.amount, i.currency\n"
+	"       FROM dunning.plan_instalments i JOIN p ON p.id = i.plan_id\n"
 	"       WHERE i.paid_at IS NULL ORDER BY i.seq LIMIT 1),\n"
+	"alloc AS (\n"
+	"  SELECT v.id, v.account_id, v.currency,\n"
+	"         least(v.owed, nx.amount - coalesce(sum(v.owed) OVER (ORDER BY v.due_date, v.id\n"
+	"               ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)) AS pay\n"
+	"  FROM nx, p, LATERAL (SELECT i.id, i.account_id, i.currency, i.due_date,\n"
+	"                              i.amount_due - i.amount_paid AS owed\n"
+	"                       FROM dunning.invoices i\n"
+	"                       WHERE i.account_id = p.account_id AND i.currency = nx.currency\n"
+	"                         AND i.paid_at IS NULL AND NOT i.disputed\n"
+	"                         AND i.amount_due > i.amount_paid) v),\n"
+	"ledger AS (\n"
+	"  INSERT INTO dunning.payments (invoice_id, account_id, amount, currency, at, source,\n"
+	"                                source_id)\n"
+	"  SELECT alloc.id, alloc.account_id, alloc.pay, alloc.currency, $2, 'plan',\n"
+	"         nx.plan_id || '/' || nx.seq || '/' || alloc.id\n"
+	"  FROM alloc, nx WHERE alloc.pay > 0),\n"
 	"paid AS (UPDATE dunning.plan_instalments i SET paid_at = $2\n"
 	"         FROM nx WHERE i.plan_id = nx.plan_id AND i.seq = nx.seq\n"
 	"         RETURNING i.seq),\n"
@@ -71,9 +92,7 @@ static const char SQL_PAY[] =
 	"  RETURNING x.account_id),\n"
 	"wake AS (UPDATE dunning.cases c SET next_action_at = $2 FROM done, p\n"
 	"         WHERE c.id = p.case_id),\n"
-	"settle AS (\n"
-	"  UPDATE dunning.invoices v SET paid_at = $2 FROM done\n"
-	"  WHERE v.account_id = done.account_id AND v.paid_at IS NULL AND NOT v.disputed),\n"
+	
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"  SELECT $2, 'plan_instalment_paid', p.account_id, p.case_id,\n"

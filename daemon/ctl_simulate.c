@@ -19,11 +19,16 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "owed.h"
 #include "policy.h"
 #include "tz.h"
 
 #define SIM_HISTORY 64
 
+/* What each account owes comes per currency (see owed.h) from
+ * dunning.account_owed as of the end of the simulated days ($3): an
+ * invoice that falls due within them counts (the engine still waits for
+ * each step's day), one due later never does. */
 static const char SQL_BOOK[] =
 	"SELECT a.id, a.timezone, a.segment, b.balance, b.disputed, b.currency,\n"
 	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
@@ -37,19 +42,24 @@ static const char SQL_BOOK[] =
 	"        FROM dunning.deliveries d WHERE d.account_id = a.id AND d.kind = 'reminder'\n"
 	"          AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
 	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day')\n"
-	"FROM (SELECT account_id,\n"
-	"             coalesce(sum(amount_due) FILTER (WHERE NOT disputed), 0) AS balance,\n"
-	"             coalesce(sum(amount_due) FILTER (WHERE disputed), 0) AS disputed,\n"
-	"             min(currency) AS currency,\n"
-	"             min(due_date) FILTER (WHERE NOT disputed) AS oldest_due\n"
-	"      FROM dunning.invoices WHERE paid_at IS NULL AND amount_due > 0\n"
-	"      GROUP BY account_id) b\n"
-	"JOIN dunning.accounts a ON a.id = b.account_id\n"
-	"LEFT JOIN dunning.cases c ON c.account_id = a.id AND c.state <> 'resolved'";
+	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
+	"      WHERE paid_at IS NULL AND amount_due > amount_paid) x\n"
+	"JOIN dunning.accounts a ON a.id = x.account_id\n"
+	"CROSS JOIN LATERAL (\n"
+	"  SELECT coalesce(string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
+	"           FILTER (WHERE o.overdue > 0), '') AS balance,\n"
+	"         count(*) FILTER (WHERE o.disputed > 0) AS disputed,\n"
+	"         min(o.currency) FILTER (WHERE o.overdue > 0) AS currency,\n"
+	"         min(o.oldest_due) AS oldest_due\n"
+	"  FROM dunning.account_owed(a.id, $3) o) b\n"
+	"LEFT JOIN dunning.cases c ON c.account_id = a.id AND c.state <> 'resolved'\n"
+	"WHERE b.balance <> '' OR b.disputed > 0";
 
 struct sim_case {
 	char *tz, *segment, *currency, *track;
-	int64_t balance, disputed;
+	struct owed owed[OWED_MAX_CURRENCIES];
+	size_t nowed;
+	int64_t disputed;
 	int due_y, due_m, due_d;
 	int open, stage, paused, prior, done;
 	int64_t paused_until, next_at;
@@ -204,7 +214,8 @@ static void load_case(struct sim_case *s, const PGresult *res, int r)
 	memset(s, 0, sizeof *s);
 	s->tz = strdup(PQgetvalue(res, r, 1));
 	s->segment = strdup(PQgetvalue(res, r, 2));
-	s->balance = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+	int n = owed_parse(PQgetvalue(res, r, 3), s->owed, OWED_MAX_CURRENCIES);
+	s->nowed = n > 0 ? (size_t)n : 0; /* out of range: simulated as owing nothing */
 	s->disputed = strtoll(PQgetvalue(res, r, 4), NULL, 10);
 	s->currency = strdup(PQgetvalue(res, r, 5));
 	sscanf(PQgetvalue(res, r, 6), "%d-%d-%d", &s->due_y, &s->due_m, &s->due_d);
@@ -301,7 +312,8 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		c.segment = s->segment;
 		c.timezone = s->tz;
 		c.currency = s->currency;
-		c.balance = s->balance;
+		c.owed = s->owed;
+		c.nowed = s->nowed;
 		c.disputed = s->disputed;
 		c.due_year = s->due_y;
 		c.due_month = s->due_m;
@@ -486,8 +498,8 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	const char *other = ctl_take_opt(&argc, argv, "--policy");
 	struct sim_result cur = {0}, alt = {0};
 	struct policy *p2 = NULL;
-	char at_s[32], hist_s[16], *end = NULL;
-	const char *params[2] = {at_s, hist_s};
+	char at_s[32], hist_s[16], end_s[32], *end = NULL;
+	const char *params[3] = {at_s, hist_s, end_s};
 	PGresult *book;
 	json_t *doc;
 	int64_t at;
@@ -518,7 +530,8 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	if (p2 && policy_history_days(p2) > hist)
 		hist = policy_history_days(p2);
 	snprintf(hist_s, sizeof hist_s, "%d", hist);
-	book = ctl_exec(c, SQL_BOOK, 2, params);
+	tz_format_iso8601(at + (int64_t)days * 86400, end_s, sizeof end_s);
+	book = ctl_exec(c, SQL_BOOK, 3, params);
 	if (!book) {
 		policy_free(p2);
 		return 1;

@@ -14,6 +14,7 @@
 #include "caseops.h"
 #include "ctl.h"
 #include "money.h"
+#include "owed.h"
 #include "pgarr.h"
 #include "tz.h"
 
@@ -31,10 +32,8 @@ static const char SQL_LIST[] =
 	"JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN dunning.deliveries d ON d.id = t.delivery_id\n"
 	"LEFT JOIN LATERAL (\n"
-	"  SELECT string_agg(currency || ':' || s, ',' ORDER BY currency) AS owed\n"
-	"  FROM (SELECT currency::text, sum(amount_due) AS s FROM dunning.invoices i\n"
-	"        WHERE i.account_id = a.id AND i.paid_at IS NULL AND NOT i.disputed\n"
-	"        GROUP BY 1) x) b ON true\n"
+	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency) AS owed\n"
+	"  FROM dunning.account_owed(a.id, now()) o WHERE o.overdue > 0) b ON true\n"
 	"WHERE ($1::boolean OR t.completed_at IS NULL) AND ($2::text IS NULL OR t.kind = $2)\n"
 	"ORDER BY t.completed_at IS NOT NULL, t.due_at, t.id";
 
@@ -144,23 +143,24 @@ static int valid_id(const char *s)
 }
 
 /* "USD:4990,KRW:120000" to {"USD": "49.90", "KRW": "120000"}. */
+/* "USD:4990,KRW:120000" -> {"USD": "49.90", "KRW": "120000"}; a total past
+ * the bound is "out of range", never a wrapped number. */
 static json_t *owed_json(const char *list)
 {
+	struct owed v[OWED_MAX_CURRENCIES];
+	int n = owed_parse(list, v, OWED_MAX_CURRENCIES);
 	json_t *out = json_object();
-	char *dup = strdup(list), *save = NULL;
 	char buf[64];
 
-	for (char *tok = dup ? strtok_r(dup, ",", &save) : NULL; tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strchr(tok, ':');
-		if (!colon)
-			continue;
-		*colon = '\0';
-		if (money_plain(strtoll(colon + 1, NULL, 10), tok, buf, sizeof buf) < 0)
-			snprintf(buf, sizeof buf, "%s", colon + 1);
-		json_object_set_new(out, tok, json_string(buf));
+	if (n < 0) {
+		json_object_set_new(out, "error", json_string("out of range"));
+		return out;
 	}
-	free(dup);
+	for (int i = 0; i < n; i++) {
+		if (money_plain(v[i].minor, v[i].currency, buf, sizeof buf) < 0)
+			snprintf(buf, sizeof buf, "%lld", (long long)v[i].minor);
+		json_object_set_new(out, v[i].currency, json_string(buf));
+	}
 	return out;
 }
 

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
+#include "owed.h"
 #include "pgarr.h"
 #include "tmplset.h"
 #include "token.h"
@@ -68,7 +69,9 @@ struct dispatch {
  * round trip. A row already tried max_attempts times ($4) is never handed
  * out again: a lease that expired without a result (a crash, a write that
  * never landed) would otherwise send it once more every lease_seconds. It
- * fails instead, with the reason and an event. */
+ * fails instead, with the reason and an event. What is owed comes per
+ * currency (see owed.h): the overdue amount ({{ amount }}, and the
+ * re-check) and the whole balance ({{ balance }}, not yet due included). */
 static const char SQL_LEASE[] =
 	"WITH lease AS (\n"
 	"  SELECT id FROM dunning.deliveries\n"
@@ -96,8 +99,8 @@ static const char SQL_LEASE[] =
 	"            d.invoice_id, d.dispute_id)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
 	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
-	"       coalesce(b.balance, 0), b.currency, coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
-	"       coalesce(b.n, 0),\n"
+	"       coalesce(b.overdue, ''), coalesce(b.balance, ''),\n"
+	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''), coalesce(b.n, 0),\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
 	"               WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
@@ -112,15 +115,17 @@ static const char SQL_LEASE[] =
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
 	"JOIN dunning.cases c ON c.id = u.case_id\n"
-	"LEFT JOIN LATERAL (SELECT sum(amount_due) AS balance, min(currency) AS currency,\n"
-	"                          min(due_date) AS oldest_due, count(*) AS n\n"
-	"                   FROM dunning.invoices i\n"
-	"                   WHERE i.account_id = u.account_id AND i.paid_at IS NULL\n"
-	"                     AND NOT i.disputed) b ON true";
+	"LEFT JOIN LATERAL (\n"
+	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
+	"           FILTER (WHERE o.overdue > 0) AS overdue,\n"
+	"         string_agg(o.currency || ':' || o.balance, ',' ORDER BY o.currency)\n"
+	"           FILTER (WHERE o.balance > 0) AS balance,\n"
+	"         min(o.oldest_due) AS oldest_due, sum(o.overdue_count) AS n\n"
+	"  FROM dunning.account_owed(u.account_id, $1) o) b ON true";
 
 enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
-	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_BALANCE, L_CURRENCY, L_DUE, L_COUNT, L_EMAIL_SUPP,
+	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_OVERDUE, L_BALANCE, L_DUE, L_COUNT, L_EMAIL_SUPP,
 	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
 };
 
@@ -585,7 +590,8 @@ static void send_done(const struct channel_result *r, void *arg)
 /* Values a template may use, looked up by name while rendering. */
 struct vars {
 	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
-	char amount[64], due_date[96], days_overdue[24], invoice_count[24], promise_date[96];
+	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
+	char promise_date[96];
 };
 
 static const char *var_lookup(void *ctx, const char *name)
@@ -598,6 +604,8 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->account_ref;
 	if (!strcmp(name, "amount"))
 		return v->amount;
+	if (!strcmp(name, "balance"))
+		return v->balance;
 	if (!strcmp(name, "due_date"))
 		return v->due_date;
 	if (!strcmp(name, "days_overdue"))
@@ -668,13 +676,16 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct var
 {
 	const struct config *c = s->d->cfg;
 	const char *locale = PQgetvalue(res, r, L_LOCALE);
-	const char *cur = PQgetvalue(res, r, L_CURRENCY);
 	const char *due = PQgetvalue(res, r, L_DUE);
-	int64_t balance = strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10);
+	struct owed over[OWED_MAX_CURRENCIES], bal[OWED_MAX_CURRENCIES];
+	int nover = owed_parse(PQgetvalue(res, r, L_OVERDUE), over, OWED_MAX_CURRENCIES);
+	int nbal = owed_parse(PQgetvalue(res, r, L_BALANCE), bal, OWED_MAX_CURRENCIES);
 	/* A notice about one invoice (a payment, a dispute) shows its amount. */
 	if (!PQgetisnull(res, r, L_INV_AMOUNT)) {
-		balance = strtoll(PQgetvalue(res, r, L_INV_AMOUNT), NULL, 10);
-		cur = PQgetvalue(res, r, L_INV_CURRENCY);
+		snprintf(over[0].currency, sizeof over[0].currency, "%s",
+			 PQgetvalue(res, r, L_INV_CURRENCY));
+		over[0].minor = strtoll(PQgetvalue(res, r, L_INV_AMOUNT), NULL, 10);
+		nover = 1;
 	}
 	int64_t account_id = strtoll(PQgetvalue(res, r, L_ACCOUNT_ID), NULL, 10);
 	int64_t now = dunnd_now(s->d);
@@ -687,8 +698,9 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct var
 	v->account_ref = PQgetvalue(res, r, L_REF);
 	v->company = c->company;
 	v->support = c->support;
-	if (!*cur || money_format(balance, cur, locale, v->amount, sizeof v->amount) < 0)
-		snprintf(v->amount, sizeof v->amount, "%" PRId64 " %s", balance, cur);
+	/* handle_row refused lists that did not parse. */
+	owed_format(over, nover > 0 ? (size_t)nover : 0, locale, v->amount, sizeof v->amount);
+	owed_format(bal, nbal > 0 ? (size_t)nbal : 0, locale, v->balance, sizeof v->balance);
 	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3) {
 		if (tz_format_date(y, m, d, locale, v->due_date, sizeof v->due_date) < 0)
 			snprintf(v->due_date, sizeof v->due_date, "%s", due);
@@ -743,10 +755,19 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	by_account = (ch->ops->caps & CHANNEL_CAP_ACCOUNT) != 0;
 	addr = PQgetvalue(res, r, is_email ? L_EMAIL : by_account ? L_REF : L_PHONE);
 	/* Re-check right before sending: paid, resolved or paused since queued. */
-	if (reminder && (strtoll(PQgetvalue(res, r, L_BALANCE), NULL, 10) <= 0 ||
+	if (reminder && (!*PQgetvalue(res, r, L_OVERDUE) ||
 			 strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
 		queue_result(s, id, "cancelled", NULL, "no longer due", 0, NULL, NULL);
 		return;
+	}
+	/* A total past the bound is never shown wrapped or cut. */
+	{
+		struct owed chk[OWED_MAX_CURRENCIES];
+		if (owed_parse(PQgetvalue(res, r, L_OVERDUE), chk, OWED_MAX_CURRENCIES) < 0 ||
+		    owed_parse(PQgetvalue(res, r, L_BALANCE), chk, OWED_MAX_CURRENCIES) < 0) {
+			queue_result(s, id, "failed", NULL, "amount out of range", 0, NULL, NULL);
+			return;
+		}
 	}
 	/* Each kind of address has its own opt-outs: email, texts, calls. */
 	int supp = is_email ? L_EMAIL_SUPP

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "money.h"
+#include "owed.h"
 #include "page.h"
 #include "tz.h"
 
@@ -256,6 +257,7 @@ static int invoices(struct ctx *c)
 	struct total {
 		const char *cur;
 		int64_t sum;
+		int over; /* past the bound: shown as a dash, never wrapped */
 	} tot[MAX_CUR];
 	size_t ntot = 0, i;
 	const json_t *x;
@@ -276,17 +278,21 @@ static int invoices(struct ctx *c)
 		for (k = 0; k < ntot && strcmp(tot[k].cur, cur); k++)
 			;
 		if (k == ntot && ntot < MAX_CUR)
-			tot[ntot++] = (struct total){cur, 0};
-		if (k < ntot)
-			tot[k].sum += jint(x, "amount");
+			tot[ntot++] = (struct total){cur, 0, 0};
+		if (k < ntot && owed_add(&tot[k].sum, jint(x, "amount")) != 0)
+			tot[k].over = 1;
 	}
 	lit(b, "<section class=\"due\"><h2>");
 	esc(b, t->total);
 	lit(b, "</h2><p class=\"total\">");
 	for (size_t k = 0; k < ntot; k++) {
-		money(tot[k].sum, tot[k].cur, c->locale, c->fallback, amt, sizeof amt);
 		if (k)
 			lit(b, " + ");
+		if (tot[k].over) {
+			lit(b, "&mdash;");
+			continue;
+		}
+		money(tot[k].sum, tot[k].cur, c->locale, c->fallback, amt, sizeof amt);
 		esc(b, amt);
 	}
 	if (ntot == 0)

@@ -10,6 +10,7 @@
 #include "dunnd.h"
 #include "log.h"
 #include "metrics.h"
+#include "owed.h"
 #include "pgarr.h"
 #include "policy.h"
 #include "tz.h"
@@ -25,14 +26,22 @@ struct poller {
 	int analyzed;  /* statistics of deliveries refreshed in this cycle */
 };
 
+/* A case opens when an account has something overdue past grace: an
+ * unpaid, undisputed invoice whose due date is at least max(grace, 1)
+ * days behind the account's local date ($2 is that number). The UTC range
+ * first (any zone is within a day of UTC), so the local date is computed
+ * only for invoices near the line. An invoice not yet due opens nothing. */
 static const char SQL_OPEN[] =
 	"INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
 	"SELECT i.account_id,\n"
 	"       coalesce((SELECT max(cycle) FROM dunning.cases p WHERE p.account_id = i.account_id), 0) + 1,\n"
 	"       $1, $1\n"
-	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
-	"      WHERE paid_at IS NULL AND NOT disputed AND amount_due > 0\n"
-	"        AND due_date <= (($1::timestamptz AT TIME ZONE 'UTC')::date + 1 - $2::int)) i\n"
+	"FROM (SELECT DISTINCT i.account_id FROM dunning.invoices i\n"
+	"      JOIN dunning.accounts a ON a.id = i.account_id\n"
+	"      WHERE i.paid_at IS NULL AND NOT i.disputed AND i.amount_due > i.amount_paid\n"
+	"        AND i.due_date <= (($1::timestamptz AT TIME ZONE 'UTC')::date + 1 - $2::int)\n"
+	"        AND (i.due_date <= (($1::timestamptz AT TIME ZONE 'UTC')::date - 1 - $2::int)\n"
+	"             OR i.due_date <= dunning.local_date($1, a.timezone) - $2::int)) i\n"
 	"WHERE NOT EXISTS (SELECT 1 FROM dunning.cases c\n"
 	"                  WHERE c.account_id = i.account_id AND c.state <> 'resolved')\n"
 	"ON CONFLICT DO NOTHING";
@@ -46,7 +55,9 @@ static const char SQL_OPEN[] =
  * SMS replies have no delivery and count as calls on "phone". The locked
  * rows carry every column of the case the decision needs: a join back to
  * cases was planned as a hash join over the whole table. For the same
- * reason the record below finds its cases by "id = ANY" (cases_pkey). */
+ * reason the record below finds its cases by "id = ANY" (cases_pkey).
+ * What is overdue comes per currency ("USD:1000,KRW:5000", see owed.h)
+ * from dunning.account_owed: invoices not yet due never count. */
 static const char SQL_CLAIM[] =
 	"WITH c AS (\n"
 	"  SELECT id, account_id, cycle, stage, track, state, paused_until FROM dunning.cases\n"
@@ -55,7 +66,7 @@ static const char SQL_CLAIM[] =
 	"  FOR UPDATE SKIP LOCKED)\n"
 	"SELECT c.id, c.account_id, c.cycle, c.stage, c.track, c.state,\n"
 	"       coalesce(extract(epoch FROM c.paused_until)::bigint, 0),\n"
-	"       a.timezone, a.segment, coalesce(b.balance, 0), b.currency,\n"
+	"       a.timezone, a.segment, coalesce(b.balance, ''), b.currency,\n"
 	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
 	"       (SELECT count(*) FROM dunning.cases p WHERE p.account_id = c.account_id\n"
 	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months'),\n"
@@ -78,12 +89,12 @@ static const char SQL_CLAIM[] =
 	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h)\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
-	"  SELECT sum(amount_due) FILTER (WHERE NOT i.disputed) AS balance,\n"
-	"         sum(amount_due) FILTER (WHERE i.disputed) AS disputed,\n"
-	"         min(currency) AS currency,\n"
-	"         min(due_date) FILTER (WHERE NOT i.disputed) AS oldest_due\n"
-	"  FROM dunning.invoices i\n"
-	"  WHERE i.account_id = c.account_id AND i.paid_at IS NULL) b ON true";
+	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
+	"           FILTER (WHERE o.overdue > 0) AS balance,\n"
+	"         count(*) FILTER (WHERE o.disputed > 0) AS disputed,\n"
+	"         min(o.currency) FILTER (WHERE o.overdue > 0) AS currency,\n"
+	"         min(o.oldest_due) AS oldest_due\n"
+	"  FROM dunning.account_owed(c.account_id, $1) o) b ON true";
 
 /* Payment confirmations: one per paid invoice and confirmation channel,
  * for invoices paid while a case was open (so only dunned payments). */
@@ -107,6 +118,9 @@ static const char SQL_RECORD[] =
 	"upd AS (\n"
 	"  UPDATE dunning.cases c SET stage = x.stage, track = x.track, next_action_at = x.next_at,\n"
 	"         state = x.state,\n"
+	"         paused_until = CASE WHEN x.state = 'paused' THEN c.paused_until END,\n"
+	"         pause_reason = CASE WHEN x.state = 'paused' THEN c.pause_reason END,\n"
+	"         pause_note = CASE WHEN x.state = 'paused' THEN c.pause_note END,\n"
 	"         closed_at = CASE WHEN x.state = 'resolved' THEN $1::timestamptz END,\n"
 	"         close_reason = CASE WHEN x.state = 'resolved' THEN x.reason END\n"
 	"  FROM x WHERE c.id = ANY($2::bigint[]) AND c.id = x.id\n"
@@ -136,11 +150,14 @@ static const char SQL_RECORD[] =
 	"    AND d.kind = 'reminder' AND d.status = 'queued')\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
-	"                WHEN reason = 'step due' THEN 'step_taken'\n"
+		"                WHEN reason = 'step due' THEN 'step_taken'\n"
 	"                WHEN upd.state IS DISTINCT FROM upd.old_state THEN 'case_' || upd.state\n"
 	"                ELSE 'case_waits' END,\n"
 	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage, 'next', next_at)\n"
-	"FROM upd";
+	"FROM upd\n"
+	"UNION ALL\n"
+	"SELECT $1, 'case_resumed', account_id, id, jsonb_build_object('source', 'poller')\n"
+	"FROM upd WHERE upd.old_state = 'paused' AND upd.state IN ('active', 'disputed')";
 
 /* Rows queued in one cycle after which the outbox's statistics are
  * refreshed (see commit_cb). */
@@ -294,7 +311,8 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	const char *state = PQgetvalue(res, r, 5);
 	const char *due = PQgetvalue(res, r, 11);
 	char *histbuf = strdup(PQgetvalue(res, r, 14));
-	int stage;
+	struct owed owed[OWED_MAX_CURRENCIES];
+	int stage, nowed;
 
 	c.now = p->now;
 	c.stage = atoi(PQgetvalue(res, r, 3));
@@ -303,7 +321,10 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	c.paused_until = strtoll(PQgetvalue(res, r, 6), NULL, 10);
 	c.timezone = PQgetvalue(res, r, 7);
 	c.segment = PQgetvalue(res, r, 8);
-	c.balance = strtoll(PQgetvalue(res, r, 9), NULL, 10);
+	nowed = owed_parse(PQgetvalue(res, r, 9), owed, OWED_MAX_CURRENCIES);
+	c.owed = owed;
+	c.nowed = nowed > 0 ? (size_t)nowed : 0;
+	c.balance = nowed > 0 ? owed[0].minor : 0;
 	c.currency = PQgetisnull(res, r, 10) ? NULL : PQgetvalue(res, r, 10);
 	c.prior_cycles = atoi(PQgetvalue(res, r, 12));
 	c.disputed = strtoll(PQgetvalue(res, r, 13), NULL, 10);
@@ -313,9 +334,15 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
 		c.timezone = "UTC"; /* a bad zone must not stall the case */
-	if (c.balance > 0 && !*due)
-		c.balance = 0;
-	if (policy_decide(pol, &c, &a) != 0) {
+	if (nowed < 0) {
+		/* A total past the bound: never chase with a wrapped amount. */
+		memset(&a, 0, sizeof a);
+		a.verdict = POLICY_WAIT;
+		a.state = state;
+		a.next_at = p->now + 3600;
+		a.reason = "amount out of range";
+		log_warn("poller", "event=amount_out_of_range case=%" PRId64, case_id);
+	} else if (policy_decide(pol, &c, &a) != 0) {
 		a.verdict = POLICY_WAIT;
 		a.state = state;
 		a.next_at = p->now + 3600;
@@ -511,7 +538,8 @@ void poller_kick(struct poller *p)
 	p->settled = 0;
 	p->now = dunnd_now(p->d);
 	tz_format_iso8601(p->now, now, sizeof now);
-	snprintf(grace, sizeof grace, "%d", p->d->cfg->policy->grace_days);
+	snprintf(grace, sizeof grace, "%d",
+		 p->d->cfg->policy->grace_days > 1 ? p->d->cfg->policy->grace_days : 1);
 	if (pgq_send(p->d->db, SQL_OPEN, 2, params, open_cb, p) != 0)
 		cycle_done(p, 0);
 }

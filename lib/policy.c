@@ -1,5 +1,6 @@
 #include "policy.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,6 +408,22 @@ const struct policy_track *policy_track_named(const struct policy *p, const char
 	return NULL;
 }
 
+/* The case's overdue amounts per currency: c->owed, or the single
+ * currency and balance pair (one is scratch space for it). */
+static size_t case_owed(const struct policy_case *c, struct owed *one, const struct owed **v)
+{
+	if (c->nowed > 0) {
+		*v = c->owed;
+		return c->nowed;
+	}
+	*v = one;
+	if (c->balance <= 0)
+		return 0;
+	snprintf(one->currency, sizeof one->currency, "%s", c->currency ? c->currency : "");
+	one->minor = c->balance;
+	return 1;
+}
+
 static int track_matches(const struct policy_track *t, const struct policy_case *c)
 {
 	if (t->segment && strcmp(t->segment, c->segment ? c->segment : "") != 0)
@@ -415,10 +432,18 @@ static int track_matches(const struct policy_track *t, const struct policy_case 
 		return 0;
 	if (t->max_prior_cycles >= 0 && c->prior_cycles > t->max_prior_cycles)
 		return 0;
-	if (t->currency[0] && strcmp(t->currency, c->currency ? c->currency : "") != 0)
-		return 0;
-	if (t->min_balance > 0 && c->balance < t->min_balance)
-		return 0;
+	if (t->currency[0] || t->min_balance > 0) {
+		const struct owed *v;
+		struct owed one;
+		size_t n = case_owed(c, &one, &v), k;
+		/* min_balance always names its currency (the loader checks). */
+		for (k = 0; k < n; k++)
+			if ((!t->currency[0] || strcmp(t->currency, v[k].currency) == 0) &&
+			    v[k].minor >= t->min_balance)
+				break;
+		if (k == n)
+			return 0;
+	}
 	return 1;
 }
 
@@ -444,6 +469,28 @@ static int64_t minbal_for(const struct policy *p, const char *currency)
 		if (strcmp(p->min_balance[i].currency, currency) == 0)
 			return p->min_balance[i].minor;
 	return 1;
+}
+
+/* Something is overdue, in any currency. */
+static int owes(const struct policy_case *c)
+{
+	const struct owed *v;
+	struct owed one;
+
+	return case_owed(c, &one, &v) > 0;
+}
+
+/* Some currency's overdue amount reaches that currency's minimum. */
+static int above_minimum(const struct policy *p, const struct policy_case *c)
+{
+	const struct owed *v;
+	struct owed one;
+	size_t n = case_owed(c, &one, &v);
+
+	for (size_t k = 0; k < n; k++)
+		if (v[k].minor >= minbal_for(p, v[k].currency))
+			return 1;
+	return 0;
 }
 
 static const struct policy_window *window_for(const struct policy *p, const char *channel)
@@ -610,12 +657,12 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 	a->state = "active";
 	if (!c->timezone || tz_local(c->timezone, c->now, &local) != 0)
 		return -1;
-	if (c->balance <= 0 && c->disputed > 0) {
+	if (!owes(c) && c->disputed > 0) {
 		a->state = "disputed";
 		wait_until(a, recheck, "balance under dispute");
 		return 0;
 	}
-	if (c->balance <= 0) {
+	if (!owes(c)) {
 		a->verdict = POLICY_RESOLVE;
 		a->state = "resolved";
 		a->reason = "balance cleared";
@@ -626,7 +673,7 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		wait_until(a, c->paused_until ? c->paused_until : recheck, "paused");
 		return 0;
 	}
-	if (c->balance < minbal_for(p, c->currency)) {
+	if (!above_minimum(p, c)) {
 		wait_until(a, recheck, "balance below minimum");
 		return 0;
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "owed.h"
 
 #define POLICY_MAX_CHANNELS 8
 
@@ -97,10 +98,16 @@ struct policy_case {
 	int prior_cycles;      /* delinquency cycles in the last 12 months */
 	const char *segment;
 	const char *timezone;  /* IANA */
+	/* What is overdue (unpaid, undisputed, past due in the customer's
+	 * local date), one entry per currency: the minimum balance and the
+	 * track rules look at each currency on its own, never at a sum of
+	 * two. With nowed 0, the single currency and balance below are used. */
+	const struct owed *owed;
+	size_t nowed;
 	const char *currency;
-	int64_t balance;       /* minor units, unpaid and undisputed */
-	int64_t disputed;      /* minor units, unpaid and under dispute */
-	int due_year, due_month, due_day; /* oldest unpaid undisputed invoice */
+	int64_t balance;       /* minor units, overdue and undisputed */
+	int64_t disputed;      /* minor units, overdue and under dispute (> 0: some) */
+	int due_year, due_month, due_day; /* oldest overdue undisputed invoice */
 	const struct policy_contact *history; /* recent contacts, any order */
 	size_t nhistory;
 };

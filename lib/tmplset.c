@@ -7,7 +7,7 @@
 #include <string.h>
 
 const char *const tmplset_vars[] = {
-	"name", "account_ref", "amount", "due_date", "days_overdue", "invoice_count",
+	"name", "account_ref", "amount", "balance", "due_date", "days_overdue", "invoice_count",
 	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", NULL,
 };
 

@@ -215,6 +215,35 @@ START_TEST(track_rules)
 }
 END_TEST
 
+/* Two currencies are judged each on its own, never as a sum. */
+START_TEST(two_currencies_each_on_its_own)
+{
+	struct policy_case c = ny("2026-11-10T15:00:00Z");
+	struct owed v[2] = {{"KRW", 500}, {"USD", 50}};
+	struct policy_action a;
+
+	c.owed = v;
+	c.nowed = 2;
+	/* KRW 500 < 1000 and USD 0.50 < 1.00: 550 "minor units" must not pass. */
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_WAIT);
+	ck_assert_str_eq(a.reason, "balance below minimum");
+	v[1].minor = 100; /* USD 1.00 reaches its own minimum */
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_SEND);
+	/* The USD rule of "big" sees USD alone: KRW 100,000 is not $1000. */
+	v[0].minor = 100000;
+	ck_assert_str_eq(policy_track_for(pol, &c)->name, "first_time");
+	v[1].minor = 100000;
+	ck_assert_str_eq(policy_track_for(pol, &c)->name, "big");
+	/* Nothing overdue in any currency: resolved. */
+	c.nowed = 0;
+	c.balance = 0;
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_RESOLVE);
+}
+END_TEST
+
 /* ---- decisions ---- */
 
 struct decide_case {
@@ -566,6 +595,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, loader_defaults);
 	tcase_add_test(tc, shipped_policy_loads);
 	tcase_add_test(tc, track_rules);
+	tcase_add_test(tc, two_currencies_each_on_its_own);
 	tcase_add_loop_test(tc, decide_table, 0, (int)(sizeof decisions / sizeof decisions[0]));
 	tcase_add_test(tc, decide_is_pure);
 	tcase_add_test(tc, unknown_zone_is_an_error);
