@@ -138,6 +138,17 @@ static void monitor_cb(const char *buf, int len, int writing, void *arg)
 		n = len;
 	if (writing)
 		n = (int)strcspn(buf, " :\r\n") < n ? (int)strcspn(buf, " :\r\n") : n;
+	/* The server's reply in whatever charset it speaks: escaped when it
+	 * is not plain printable ASCII. */
+	for (int i = 0; i < n; i++) {
+		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7F) {
+			char safe[600];
+
+			utf8_escape_into(safe, sizeof safe, buf, (size_t)n);
+			log_debug("email", "event=smtp %s \"%s\"", writing ? "C:" : "S:", safe);
+			return;
+		}
+	}
 	log_debug("email", "event=smtp %s \"%.*s\"", writing ? "C:" : "S:", n, buf);
 }
 

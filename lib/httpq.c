@@ -23,16 +23,20 @@ struct httpq {
 /* ---- completion: results are handed back from an event, never from
  * inside send() or a curl callback. ---- */
 
-static void finish(struct httpq *q, struct httpq_item *it, enum channel_status st)
+/* Whatever a module copied from an answer: valid UTF-8 on one line
+ * before it is logged or handed on to be stored. */
+static void result_make_safe(struct channel_result *r)
 {
-	struct httpq_item **tail = &q->finished;
-	struct channel_result *r = &it->result;
-
-	/* Whatever a module copied from an answer: valid UTF-8 on one line
-	 * before the daemon stores or logs it. */
 	utf8_escape_into(r->error, sizeof r->error, r->error, strnlen(r->error, sizeof r->error));
 	utf8_escape_into(r->provider_id, sizeof r->provider_id, r->provider_id,
 			 strnlen(r->provider_id, sizeof r->provider_id));
+}
+
+static void finish(struct httpq *q, struct httpq_item *it, enum channel_status st)
+{
+	struct httpq_item **tail = &q->finished;
+
+	result_make_safe(&it->result);
 	it->result.status = st;
 	it->result.delivery_id = it->delivery_id;
 	while (*tail)
@@ -103,6 +107,7 @@ static void xfer_done(CURL *easy, const struct curlev_result *cr, void *arg)
 	(void)easy;
 	st = cr->rc == CURLE_OK ? q->ops->answer(q->ctx, it, cr) : transport_result(it, cr);
 	it->result.status = st;
+	result_make_safe(&it->result);
 	q->ops->log(q->ctx, it, cr->code);
 	finish(q, it, st);
 	start_queued(q);

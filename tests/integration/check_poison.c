@@ -20,6 +20,7 @@
 #include "testutil.h"
 #include "tudaemon.h"
 #include "tuhttp.h"
+#include "utf8.h"
 
 #define SID "ACpoison0123456789"
 #define TOKEN "sms-poison-token-0123456789"
@@ -204,7 +205,13 @@ START_TEST(latin1_smtp_reply_is_stored)
 {
 	PQclear(tu_q(db, "UPDATE dunning.accounts SET email = 'latin1-carol@customer.test' "
 			 "WHERE external_ref = 'A-3'"));
+	/* the SMTP conversation is logged at debug level */
+	ck_assert_int_eq(tu_sh("sed -i 's/\"log_level\": \"info\"/\"log_level\": \"debug\"/' %s",
+			       cfg), 0);
 	run_once_bounded(T0);
+	/* and the log stays UTF-8 too */
+	ck_assert(strstr(tu_output(), "event=smtp S: \"550 5.1.1 Empf" FFFD "nger") != NULL);
+	ck_assert(utf8_valid(tu_output(), strlen(tu_output())));
 	assert_col("A-3", "email", "status", "bounced");
 	assert_col("A-3", "email", "last_error",
 		   "smtp 550 5.1.1 Empf" FFFD "nger unbekannt, r" FFFD "essayez");

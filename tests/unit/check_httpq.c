@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "httpq.h"
+#include "utf8.h"
 
 static struct event_base *base;
 static struct evhttp *http;
@@ -62,7 +63,8 @@ static enum channel_status t_answer(void *ctx, struct httpq_item *it, const stru
 	g.answers++;
 	if (cr->code == 200)
 		return CHANNEL_SENT;
-	snprintf(it->result.error, sizeof it->result.error, "http %ld", cr->code);
+	/* as a careless module would: the body's bytes as they came */
+	snprintf(it->result.error, sizeof it->result.error, "http %ld Requ\xeate\r\n", cr->code);
 	return httpq_refusal(cr, &it->result);
 }
 
@@ -70,6 +72,9 @@ static void t_log(void *ctx, const struct httpq_item *it, long code)
 {
 	(void)ctx;
 	g.logged_http[g.logs++] = code;
+	/* logged only once made safe */
+	ck_assert(utf8_valid(it->result.error, strlen(it->result.error)));
+	ck_assert(!strpbrk(it->result.error, "\r\n"));
 	ck_assert_int_eq(it->result.status == CHANNEL_SENT || it->result.status == CHANNEL_RETRY ||
 				 it->result.status == CHANNEL_FAILED, 1);
 }
@@ -145,7 +150,7 @@ START_TEST(answers_and_rejects)
 	httpq_push(q, &mk("/429", 2)->q);
 	httpq_push(q, &mk("/404", 3)->q);
 	r = mk("/x", 4);
-	snprintf(r->q.result.error, sizeof r->q.result.error, "bad");
+	snprintf(r->q.result.error, sizeof r->q.result.error, "bad \x1b[2J");
 	httpq_reject(q, &r->q, CHANNEL_FAILED);
 	ck_assert_int_eq(g.n, 0); /* never from inside send() */
 	ck_assert_uint_eq(httpq_inflight(q), 4);
@@ -155,7 +160,7 @@ START_TEST(answers_and_rejects)
 	ck_assert_int_eq(g.logs, 4);
 	ck_assert_int_eq(g.id[0], 4); /* the reject finished first */
 	ck_assert_int_eq(g.st[0], CHANNEL_FAILED);
-	ck_assert_str_eq(g.error[0], "bad");
+	ck_assert_str_eq(g.error[0], "bad \\x1b[2J");
 	for (int i = 1; i < 4; i++) {
 		if (g.id[i] == 1)
 			ck_assert_int_eq(g.st[i], CHANNEL_SENT);
@@ -163,8 +168,10 @@ START_TEST(answers_and_rejects)
 			ck_assert_int_eq(g.st[i], CHANNEL_RETRY);
 			ck_assert_int_eq(g.retry_after[i], 120);
 		}
-		if (g.id[i] == 3)
+		if (g.id[i] == 3) {
 			ck_assert_int_eq(g.st[i], CHANNEL_FAILED);
+			ck_assert_str_eq(g.error[i], "http 404 Requ" UTF8_REPLACEMENT "te\\r\\n");
+		}
 	}
 	httpq_close(q);
 }
