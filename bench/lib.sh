@@ -143,7 +143,7 @@ write_config() {
 	cat >"$cfg" <<-JSON
 	{
 	  "database": {"conninfo": "$PG dbname=$db application_name=dunnd"},
-	  "http": {"listen": "127.0.0.1:0", "public_url": "https://pay.bench.example",
+	  "http": {"listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0", "public_url": "https://pay.bench.example",
 	           "link_secret_file": "$W/link_secret"},
 	  "policy": "$DUNN_SRCDIR/bench/policy.json",
 	  "templates": "$DUNN_SRCDIR/config/templates",

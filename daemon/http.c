@@ -1,5 +1,7 @@
-/* The HTTP side of dunnd: health, metrics and provider webhooks, on
- * libevent's evhttp in the daemon's own loop. Started only in daemon mode.
+/* The HTTP side of dunnd, on libevent's evhttp in the daemon's own loop,
+ * started only in daemon mode. Two servers: the public one (customer
+ * page, provider webhooks, health) and the admin one (metrics, health),
+ * each on its own socket so a route can only be reached where it belongs.
  *
  * Hostile clients are bounded by evhttp itself: bodies over http.max_body
  * get 413 before any handler runs, headers over 16 KiB are refused, and a
@@ -115,7 +117,6 @@ static const struct route {
 	int hook; /* -1: not a webhook */
 } routes[] = {
 	{"/healthz", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", -1},
-	{"/metrics", EVHTTP_REQ_GET | EVHTTP_REQ_HEAD, "GET, HEAD", -1},
 	{"/webhooks/twilio/status", EVHTTP_REQ_POST, "POST", HOOK_TWILIO_STATUS},
 	{"/webhooks/twilio/inbound", EVHTTP_REQ_POST, "POST", HOOK_TWILIO_INBOUND},
 	{"/webhooks/sms/status", EVHTTP_REQ_POST, "POST", HOOK_SMS_STATUS},
@@ -123,6 +124,15 @@ static const struct route {
 	{"/webhooks/email/events", EVHTTP_REQ_POST, "POST", HOOK_EMAIL_EVENTS},
 };
 
+static void reply_405(struct evhttp_request *req, const char *counted, const char *allow)
+{
+	static const char body[] = "{\"error\":\"method not allowed\"}\n";
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+	http_reply(req, counted, 405, "application/json", body, sizeof body - 1);
+}
+
+/* The public listener: what customers and providers may reach. */
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct http *h = arg;
@@ -142,18 +152,36 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	if (!(evhttp_request_get_command(req) & r->methods)) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", r->allow);
-		http_reply(req, r->hook >= 0 ? r->path : NULL, 405, "application/json",
-			   "{\"error\":\"method not allowed\"}\n",
-			   strlen("{\"error\":\"method not allowed\"}\n"));
+		reply_405(req, r->hook >= 0 ? r->path : NULL, r->allow);
 		return;
 	}
 	if (r->hook >= 0)
 		http_hook(h, req, r->path, (enum http_hook_kind)r->hook);
-	else if (strcmp(r->path, "/healthz") == 0)
-		on_healthz(h, req);
 	else
+		on_healthz(h, req);
+}
+
+/* The admin listener: metrics (volumes, error reasons, the version) and,
+ * later, the operator's API and console; never the customer's routes. */
+static void on_admin(struct evhttp_request *req, void *arg)
+{
+	struct http *h = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	int metrics = path && strcmp(path, "/metrics") == 0;
+
+	if (!path || (!metrics && strcmp(path, "/healthz") != 0)) {
+		reply_json(req, 404, "{\"error\":\"not found\"}\n");
+		return;
+	}
+	if (!(evhttp_request_get_command(req) & (EVHTTP_REQ_GET | EVHTTP_REQ_HEAD))) {
+		reply_405(req, NULL, "GET, HEAD");
+		return;
+	}
+	if (metrics)
 		on_metrics(h, req);
+	else
+		on_healthz(h, req);
 }
 
 static void ping_cb(const PGresult *res, void *arg)
@@ -294,9 +322,9 @@ static unsigned bound_port(struct evhttp_bound_socket *bs)
 
 /* For tests: the chosen port, written whole (rename) so a reader never
  * sees half of it. */
-static void write_port_file(unsigned port)
+static void write_port_file(const char *env, unsigned port)
 {
-	const char *path = getenv("DUNND_HTTP_PORT_FILE");
+	const char *path = getenv(env);
 	char *tmp = NULL;
 	FILE *f;
 
@@ -311,47 +339,133 @@ static void write_port_file(unsigned port)
 	free(tmp);
 }
 
+/* One listening socket with its own evhttp server. */
+struct http_lst {
+	struct http *h;
+	const char *key; /* its config key, for messages */
+	struct evhttp *srv;
+	struct evconnlistener *lev;
+	struct event *accept_pause;
+	double accept_warned_at;
+};
+
 /* At the descriptor limit accept() fails at once, and evhttp's listener,
  * still readable, would spin and log on every turn of the loop (measured:
  * 400,000 lines in 3 s). Pause accepting briefly instead; idle clients
- * time out meanwhile. One HTTP server per process: the timer is static. */
+ * time out meanwhile. */
 #define ACCEPT_PAUSE_MS 100
-static struct event *accept_pause;
-static double accept_warned_at;
+
+/* The error callback gets evhttp's own argument, not ours: find the
+ * listener by its evconnlistener. One HTTP side per process. */
+static struct http_lst *lsts[2];
 
 static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 {
+	struct http_lst *l = arg;
+
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(arg);
+	evconnlistener_enable(l->lev);
 }
 
 static void on_accept_error(struct evconnlistener *lev, void *arg)
 {
+	struct http_lst *l = NULL;
 	struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
 	int err = EVUTIL_SOCKET_ERROR();
 	double now = metrics_now();
 
 	(void)arg;
-	if (accept_warned_at == 0 || now - accept_warned_at >= 10) {
-		accept_warned_at = now;
-		log_warn("http", "event=accept_failed error=\"%s\" pause_ms=%d", strerror(err),
-			 ACCEPT_PAUSE_MS);
+	for (size_t i = 0; i < sizeof lsts / sizeof lsts[0]; i++)
+		if (lsts[i] && lsts[i]->lev == lev)
+			l = lsts[i];
+	if (!l)
+		return;
+	if (l->accept_warned_at == 0 || now - l->accept_warned_at >= 10) {
+		l->accept_warned_at = now;
+		log_warn("http", "event=accept_failed listener=%s error=\"%s\" pause_ms=%d", l->key,
+			 strerror(err), ACCEPT_PAUSE_MS);
 	}
 	evconnlistener_disable(lev);
-	evtimer_add(accept_pause, &tv);
+	evtimer_add(l->accept_pause, &tv);
+}
+
+static void lst_free(struct http_lst *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < sizeof lsts / sizeof lsts[0]; i++)
+		if (lsts[i] == l)
+			lsts[i] = NULL;
+	if (l->srv)
+		evhttp_free(l->srv); /* closes its connections, then the socket */
+	if (l->accept_pause)
+		event_free(l->accept_pause);
+	free(l);
+}
+
+/* Listen on addr ("host:port") with the shared limits; cb routes. */
+static struct http_lst *lst_new(struct http *h, const char *key, const char *addr,
+				void (*cb)(struct evhttp_request *, void *), const char *port_env,
+				char *err, size_t errlen)
+{
+	const struct config *c = h->d->cfg;
+	struct http_lst *l = calloc(1, sizeof *l);
+	struct evhttp_bound_socket *bs;
+	char host[256];
+	unsigned port;
+
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	l->h = h;
+	l->key = key;
+	if (split_listen(addr, host, sizeof host, &port) != 0) {
+		snprintf(err, errlen, "%s: expected host:port, got '%s'", key, addr);
+		free(l);
+		return NULL;
+	}
+	l->srv = evhttp_new(h->d->base);
+	l->accept_pause = evtimer_new(h->d->base, on_accept_resume, l);
+	if (!l->srv || !l->accept_pause) {
+		snprintf(err, errlen, "out of memory");
+		lst_free(l);
+		return NULL;
+	}
+	evhttp_set_max_body_size(l->srv, c->http_max_body);
+	evhttp_set_max_headers_size(l->srv, 16384);
+	evhttp_set_timeout(l->srv, c->http_timeout_s);
+	/* Every method reaches the router, which answers 405 with Allow. */
+	evhttp_set_allowed_methods(l->srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(l->srv, cb, h);
+	bs = evhttp_bind_socket_with_handle(l->srv, host, (ev_uint16_t)port);
+	if (!bs) {
+		snprintf(err, errlen, "%s: cannot listen on %s: %s", key, addr, strerror(errno));
+		lst_free(l);
+		return NULL;
+	}
+	l->lev = evhttp_bound_socket_get_listener(bs);
+	for (size_t i = 0; i < sizeof lsts / sizeof lsts[0]; i++)
+		if (!lsts[i]) {
+			lsts[i] = l;
+			break;
+		}
+	evconnlistener_set_error_cb(l->lev, on_accept_error);
+	port = bound_port(bs);
+	write_port_file(port_env, port);
+	log_notice("http", "event=listening addr=%s:%u listener=%s", host, port, key);
+	return l;
 }
 
 static void http_free(struct http *h)
 {
-	if (accept_pause) {
-		event_free(accept_pause);
-		accept_pause = NULL;
-	}
 	if (h->ev_tick)
 		event_free(h->ev_tick);
-	if (h->srv)
-		evhttp_free(h->srv);
+	lst_free(h->pub);
+	lst_free(h->admin);
 	free(h->webhook_secret);
 	free(h);
 }
@@ -360,21 +474,13 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 {
 	const struct config *c = d->cfg;
 	struct http *h = calloc(1, sizeof *h);
-	struct evhttp_bound_socket *bs;
 	struct timeval tv = {TICK_MS / 1000, (TICK_MS % 1000) * 1000};
-	char host[256];
-	unsigned port;
 
 	if (!h) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	h->d = d;
-	if (split_listen(c->http_listen, host, sizeof host, &port) != 0) {
-		snprintf(err, errlen, "http.listen: expected host:port, got '%s'", c->http_listen);
-		free(h);
-		return -1;
-	}
 	if (c->webhook_secret_file) {
 		char why[512];
 		h->webhook_secret = config_read_secret(c->dir, c->webhook_secret_file, why, sizeof why);
@@ -385,42 +491,31 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	h->srv = evhttp_new(d->base);
-	h->db = pgq_new(d->base, c->conninfo);
 	h->ev_tick = event_new(d->base, -1, EV_PERSIST, on_tick, h);
-	if (!h->srv || !h->db || !h->ev_tick) {
+	if (!h->ev_tick) {
 		snprintf(err, errlen, "out of memory");
-		pgq_free(h->db);
 		http_free(h);
 		return -1;
 	}
-	evhttp_set_max_body_size(h->srv, c->http_max_body);
-	evhttp_set_max_headers_size(h->srv, 16384);
-	evhttp_set_timeout(h->srv, c->http_timeout_s);
-	/* Every method reaches the router, which answers 405 with Allow. */
-	evhttp_set_allowed_methods(h->srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-						   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(h->srv, on_request, h);
-	bs = evhttp_bind_socket_with_handle(h->srv, host, (ev_uint16_t)port);
-	if (!bs) {
-		snprintf(err, errlen, "http.listen: cannot listen on %s", c->http_listen);
-		pgq_free(h->db);
+	h->pub = lst_new(h, "http.listen", c->http_listen, on_request, "DUNND_HTTP_PORT_FILE", err,
+			 errlen);
+	if (h->pub)
+		h->admin = lst_new(h, "http.admin_listen", c->http_admin_listen, on_admin,
+				   "DUNND_ADMIN_PORT_FILE", err, errlen);
+	if (h->admin)
+		h->db = pgq_new(d->base, c->conninfo);
+	if (!h->db) {
+		if (h->admin)
+			snprintf(err, errlen, "out of memory");
 		http_free(h);
 		return -1;
 	}
-	port = bound_port(bs);
-	accept_pause = evtimer_new(d->base, on_accept_resume, evhttp_bound_socket_get_listener(bs));
-	if (accept_pause)
-		evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bs), on_accept_error);
 	define_metrics(d);
 	h->tick_at = metrics_now();
 	pgq_on_state(h->db, on_db_state, h);
 	pgq_start(h->db);
 	event_add(h->ev_tick, &tv);
 	d->http = h;
-	write_port_file(port);
-	log_notice("http", "event=listening addr=%s:%u", host, port);
 	return 0;
 }
 

@@ -8,10 +8,14 @@
 #include "dunnd.h"
 
 struct http_job;
+struct http_lst;
 
 struct http {
 	struct dunnd *d;
-	struct evhttp *srv;
+	/* The public listener (customer page, webhooks, health) and the admin
+	 * one (metrics, health, operator routes): two evhttp servers, so no
+	 * route can be reached through the wrong one. */
+	struct http_lst *pub, *admin;
 	/* Its own connection: webhook writes are single autocommit statements
 	 * and must never run inside the poller's claim transaction, which
 	 * shares d->db; health pings do not queue behind batch work. */

@@ -192,6 +192,7 @@ void config_free(struct config *c)
 	free(c->conninfo);
 	free(c->listen_conninfo);
 	free(c->http_listen);
+	free(c->http_admin_listen);
 	free(c->public_url);
 	free(c->policy_path);
 	free(c->templates_dir);
@@ -369,7 +370,8 @@ struct config *config_load(const char *file, struct diag *diag)
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
-						"sms_help_text", "timeout_s", "payment_url", NULL};
+						"sms_help_text", "timeout_s", "payment_url",
+						"admin_listen", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
@@ -399,12 +401,20 @@ struct config *config_load(const char *file, struct diag *diag)
 	}
 	http = jconf_obj(&j, j.root, "", "http", 0);
 	c->http_listen = strdup("127.0.0.1:8080");
+	c->http_admin_listen = strdup("127.0.0.1:9180");
+	c->http_max_body = 65536;
+	c->http_timeout_s = 5;
 	if (http) {
 		jconf_keys(&j, http, "http", http_keys);
 		const char *l = jconf_str(&j, http, "http", "listen", NULL, 0);
 		if (l) {
 			free(c->http_listen);
 			c->http_listen = strdup(l);
+		}
+		l = jconf_str(&j, http, "http", "admin_listen", NULL, 0);
+		if (l) {
+			free(c->http_admin_listen);
+			c->http_admin_listen = strdup(l);
 		}
 		c->public_url = sdup(jconf_str(&j, http, "http", "public_url", NULL, 0));
 		c->link_secret_file = sdup(jconf_str(&j, http, "http", "link_secret_file", NULL, 0));
@@ -417,9 +427,6 @@ struct config *config_load(const char *file, struct diag *diag)
 			jconf_error(&j, "http.payment_url", 0, "http.payment_url must be an http(s) URL");
 		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024, 16777216);
 		c->http_timeout_s = (int)jconf_int(&j, http, "http", "timeout_s", 5, 1, 300);
-	} else {
-		c->http_max_body = 65536;
-		c->http_timeout_s = 5;
 	}
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;

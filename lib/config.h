@@ -20,6 +20,7 @@ struct config {
 	char *path, *dir;
 	char *conninfo, *listen_conninfo;
 	char *http_listen, *public_url;
+	char *http_admin_listen;   /* http: /metrics and operator routes, never public */
 	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
 	char *link_secret_file;

@@ -26,7 +26,7 @@ chmod 600 "$W/link_secret" # dunnd refuses a secret others may read
 cat >"$W/dunnd.json" <<JSON
 {
   "database": {"conninfo": "$CONN"},
-  "http": {"listen": "127.0.0.1:0", "public_url": "https://pay.demo.example",
+  "http": {"listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0", "public_url": "https://pay.demo.example",
            "link_secret_file": "link_secret"},
   "policy": "$DUNN_SRCDIR/config/policy.json",
   "templates": "$DUNN_SRCDIR/config/templates",

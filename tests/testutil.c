@@ -92,6 +92,7 @@ char *tu_config_ex(const char *dir, const char *conninfo, const char *policy_jso
 			   "{\n"
 			   "  \"database\": {\"conninfo\": \"%s\"},\n"
 			   "  \"http\": {\"listen\": \"127.0.0.1:0\",\n"
+			   "            \"admin_listen\": \"127.0.0.1:0\",\n"
 			   "            \"public_url\": \"https://pay.test\",\n"
 			   "            \"link_secret_file\": \"link_secret\"%s%s},\n"
 			   "  \"policy\": \"%s\",\n"

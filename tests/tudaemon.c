@@ -102,14 +102,18 @@ long tud_wait_health(int port, long want, int ms)
 int tud_start_http(struct tud *t, const char *dir, const char *cfg, const char *const *env)
 {
 	const char *all[16];
-	char *pf = NULL, *kv = NULL;
+	char *pf = NULL, *kv = NULL, *af = NULL, *akv = NULL;
 	size_t n = 0;
 	int port;
 
 	ck_assert(asprintf(&pf, "%s/http.port", dir) > 0);
 	ck_assert(asprintf(&kv, "DUNND_HTTP_PORT_FILE=%s", pf) > 0);
+	ck_assert(asprintf(&af, "%s/admin.port", dir) > 0);
+	ck_assert(asprintf(&akv, "DUNND_ADMIN_PORT_FILE=%s", af) > 0);
 	unlink(pf);
+	unlink(af);
 	all[n++] = kv;
+	all[n++] = akv;
 	for (; env && *env; env++) {
 		ck_assert(n < sizeof all / sizeof all[0] - 1);
 		all[n++] = *env;
@@ -118,12 +122,16 @@ int tud_start_http(struct tud *t, const char *dir, const char *cfg, const char *
 	tud_start(t, dir, cfg, 0, all);
 	port = tu_wait_port(pf, 30000);
 	ck_assert_msg(port > 0, "dunnd wrote no port (log %s)", t->log);
+	t->admin_port = tu_wait_port(af, 30000);
+	ck_assert_msg(t->admin_port > 0, "dunnd wrote no admin port (log %s)", t->log);
 	/* The listener opens before the database connection is up: a busy
 	 * machine would otherwise see the page's 503 for "not yet". */
 	ck_assert_msg(tud_wait_health(port, 200, 30000) == 200,
 		      "dunnd never answered /healthz with 200 (log %s)", t->log);
 	free(kv);
 	free(pf);
+	free(akv);
+	free(af);
 	return port;
 }
 

@@ -334,7 +334,7 @@ static void setup(void)
 		port = tud_start_http(&d, dir, cfg, env);
 	}
 	free(env_asan);
-	ck_assert_msg(tud_log_count(&d, "event=listening addr=127.0.0.1:") == 1, "log %s", d.log);
+	ck_assert_msg(tud_log_count(&d, "event=listening addr=127.0.0.1:") == 2, "log %s", d.log);
 	for (int i = 0; i < 300 && code != 200; i++) {
 		healthz(&code);
 		if (code != 200)

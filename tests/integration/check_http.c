@@ -26,7 +26,7 @@
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
 static pid_t daemon_pid;
-static int port;
+static int port, admin; /* http.listen's and http.admin_listen's */
 
 static void get(const char *path, struct tu_resp *r)
 {
@@ -68,16 +68,20 @@ static void post(const char *path, const char *body, struct tu_resp *r)
 	post_signed(path, body, (long long)time(NULL) - 240 + seq++ % 240, SECRET, r);
 }
 
-/* fork/exec the real daemon; returns its pid and sets *out_port. */
-static pid_t start_daemon(const char *config, const char *tag, int *out_port)
+/* fork/exec the real daemon; returns its pid and sets *out_port and, when
+ * not NULL, *out_admin (the admin listener's). */
+static pid_t start_daemon(const char *config, const char *tag, int *out_port, int *out_admin)
 {
-	char *pf = NULL, *log = NULL, *bin = NULL;
+	char *pf = NULL, *af = NULL, *log = NULL, *bin = NULL;
+	int admin_port;
 	pid_t pid;
 
 	ck_assert(asprintf(&pf, "%s/%s.port", dir, tag) > 0);
+	ck_assert(asprintf(&af, "%s/%s.admin", dir, tag) > 0);
 	ck_assert(asprintf(&log, "%s/%s.log", dir, tag) > 0);
 	ck_assert(asprintf(&bin, "%s/dunnd", tu_env("DUNN_BUILD")) > 0);
 	unlink(pf);
+	unlink(af);
 	pid = fork();
 	ck_assert(pid >= 0);
 	if (pid == 0) {
@@ -85,12 +89,18 @@ static pid_t start_daemon(const char *config, const char *tag, int *out_port)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		setenv("DUNND_HTTP_PORT_FILE", pf, 1);
+		setenv("DUNND_ADMIN_PORT_FILE", af, 1);
 		execl(bin, "dunnd", "-c", config, (char *)NULL);
 		_exit(127);
 	}
 	*out_port = tu_wait_port(pf, 10000);
 	ck_assert_msg(*out_port > 0, "dunnd did not write its port (see %s)", log);
+	admin_port = tu_wait_port(af, 10000);
+	ck_assert_msg(admin_port > 0, "dunnd did not write its admin port (see %s)", log);
+	if (out_admin)
+		*out_admin = admin_port;
 	free(pf);
+	free(af);
 	free(log);
 	free(bin);
 	return pid;
@@ -137,7 +147,7 @@ static void setup(void)
 	tu_migrate(cfg);
 	db = tu_connect(conninfo);
 	tu_seed_sent(db);
-	daemon_pid = start_daemon(cfg, "dunnd", &port);
+	daemon_pid = start_daemon(cfg, "dunnd", &port, &admin);
 	ck_assert_int_eq(wait_health(port, 200), 200);
 }
 
@@ -208,7 +218,7 @@ START_TEST(healthz_and_metrics)
 	/* A webhook first, so that its counter shows. */
 	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"delivered\"}", &r);
 	ck_assert_int_eq(r.code, 200);
-	get("/metrics", &r);
+	tu_http(admin, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
 	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_build_info gauge\n"));
@@ -252,10 +262,48 @@ START_TEST(healthz_and_metrics)
 				    "import sys; from prometheus_client.parser import "
 				    "text_string_to_metric_families as p; "
 				    "print(len(list(p(sys.stdin.read()))))'",
-				    port) == 0,
+				    admin) == 0,
 			      "%s", tu_output());
 	tu_http(port, "HEAD", "/healthz", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 200);
+}
+END_TEST
+
+/* Metrics (volumes, error reasons, the version) only on the admin
+ * listener; the customer's and the providers' routes only on the public
+ * one; health on both. */
+START_TEST(metrics_only_on_the_admin_listener)
+{
+	static const char *const admin_only[] = {"/metrics", "/metrics?x=1", "/metrics/", NULL};
+	static const char *const public_only[] = {"/p/x", "/webhooks/sms/status",
+						  "/webhooks/twilio/inbound", NULL};
+	struct tu_resp r;
+
+	for (const char *const *p = admin_only; *p; p++) {
+		get(*p, &r);
+		ck_assert_msg(r.code == 404, "public %s: %ld", *p, r.code);
+		ck_assert_ptr_null(strstr(r.body, "dunnd_build_info"));
+		tu_http(port, "HEAD", *p, NULL, NULL, 0, NULL, &r);
+		ck_assert_msg(r.code == 404, "public HEAD %s: %ld", *p, r.code);
+	}
+	tu_http(admin, "GET", "/metrics?x=1", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "dunnd_build_info"));
+	for (const char *const *p = public_only; *p; p++) {
+		tu_http(admin, "GET", *p, NULL, NULL, 0, NULL, &r);
+		ck_assert_msg(r.code == 404, "admin GET %s: %ld", *p, r.code);
+		tu_http(admin, "POST", *p, "application/json", "{}", 2, NULL, &r);
+		ck_assert_msg(r.code == 404, "admin POST %s: %ld", *p, r.code);
+	}
+	tu_http(admin, "POST", "/metrics", "application/json", "{}", 2, NULL, &r);
+	ck_assert_int_eq(r.code, 405);
+	ck_assert(has_header(&r, "Allow: GET, HEAD"));
+	get("/healthz", &r);
+	ck_assert_int_eq(r.code, 200);
+	tu_http(admin, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 200);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"status\":\"ok\""));
+	ck_assert(has_header(&r, "Cache-Control: no-store"));
 }
 END_TEST
 
@@ -264,7 +312,7 @@ START_TEST(healthz_503_without_database)
 	char *bad_cfg, *bad_dir = NULL;
 	struct tu_resp r;
 	pid_t pid;
-	int p;
+	int p, a;
 
 	ck_assert(asprintf(&bad_dir, "%s/nodb", dir) > 0);
 	ck_assert(mkdir(bad_dir, 0755) == 0);
@@ -272,12 +320,13 @@ START_TEST(healthz_503_without_database)
 	bad_cfg = tu_config_ex(bad_dir, "host=/nonexistent/socket/dir port=5432 user=postgres "
 				       "dbname=x connect_timeout=1",
 			       NULL, NULL, NULL);
-	pid = start_daemon(bad_cfg, "nodb", &p);
+	pid = start_daemon(bad_cfg, "nodb", &p, &a);
 	ck_assert_int_eq(wait_health(p, 503), 503);
 	tu_http(p, "GET", "/healthz", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 503);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"database\":\"down\""));
-	tu_http(p, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(wait_health(a, 503), 503);
+	tu_http(a, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_database_up 0\n"));
 	stop_daemon(pid);
@@ -531,7 +580,7 @@ START_TEST(twilio_callbacks_verified_by_the_module)
 		 "\"from\": \"+15550009999\"}}",
 		 tu_env("DUNN_GATEWAY"));
 	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
-	tpid = start_daemon(tcfg, "twilio", &tport);
+	tpid = start_daemon(tcfg, "twilio", &tport, NULL);
 	ck_assert_int_eq(wait_health(tport, 200), 200);
 
 	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/twilio/status",
@@ -585,7 +634,7 @@ START_TEST(sms_instances_verify_with_their_own_secret)
 		 tu_env("DUNN_GATEWAY"), tu_env("DUNN_GATEWAY"));
 	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
 	ck_assert_msg(tu_sh("dunnd -c %s --check-config", tcfg) == 0, "%s", tu_output());
-	tpid = start_daemon(tcfg, "generic", &tport);
+	tpid = start_daemon(tcfg, "generic", &tport, NULL);
 	ck_assert_int_eq(wait_health(tport, 200), 200);
 
 	/* gs: signed with its token. */
@@ -683,7 +732,7 @@ START_TEST(invalid_utf8_replies_are_kept)
 		 "\"from\": \"+15550009999\"}}",
 		 tu_env("DUNN_GATEWAY"));
 	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
-	tpid = start_daemon(tcfg, "twilio-utf8", &tport);
+	tpid = start_daemon(tcfg, "twilio-utf8", &tport, NULL);
 	ck_assert_int_eq(wait_health(tport, 200), 200);
 	/* Latin-1 "Café", and a Korean character cut in half. */
 	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/twilio/inbound",
@@ -709,6 +758,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, healthz_and_metrics);
+	tcase_add_test(tc, metrics_only_on_the_admin_listener);
 	tcase_add_test(tc, healthz_503_without_database);
 	tcase_add_test(tc, signatures_are_required);
 	tcase_add_test(tc, hostile_requests_change_nothing);

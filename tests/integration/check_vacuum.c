@@ -43,7 +43,7 @@ static double metric(const char *name)
 	char needle[128];
 	const char *p;
 
-	tu_http(port, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
+	tu_http(t.admin_port, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
 	if (r.code != 200)
 		return -1;
 	snprintf(needle, sizeof needle, "\n%s ", name);
