@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "acceptlang.h"
 #include "page.h"
 
 const char *const page_reason_codes[PAGE_NREASONS] = {
@@ -297,37 +298,14 @@ enum page_lang page_lang_of(const char *tag)
 }
 
 /* "ko-KR,ko;q=0.9,en-US;q=0.8": the supported language with the highest
- * q (the first of equals). */
+ * q (the first of equals), parsed with bounded work (acceptlang.h). */
 enum page_lang page_lang_accept(const char *header)
 {
-	enum page_lang best = PAGE_EN;
-	double best_q = 0;
+	const char *langs[PAGE_NLANG];
+	int l;
 
-	for (const char *p = header; p && *p;) {
-		size_t len = strcspn(p, ",");
-		const char *semi = memchr(p, ';', len);
-		size_t tag = semi ? (size_t)(semi - p) : len;
-		double q = 1;
-		enum page_lang l;
-
-		while (tag && isspace((unsigned char)*p)) {
-			p++;
-			len--;
-			tag--;
-		}
-		if (semi) {
-			const char *qs = strstr(semi, "q=");
-			if (qs && qs < p + len)
-				q = strtod(qs + 2, NULL);
-		}
-		l = lang_of(p, tag);
-		if (l != PAGE_NLANG && q > best_q) {
-			best = l;
-			best_q = q;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-	return best;
+	for (int i = 0; i < PAGE_NLANG; i++)
+		langs[i] = texts[i].lang;
+	l = acceptlang_best(header, langs, PAGE_NLANG, NULL);
+	return l < 0 ? PAGE_EN : (enum page_lang)l;
 }
