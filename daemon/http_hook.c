@@ -129,7 +129,9 @@ static const char SQL_SUPPRESS[] =
 	DUPLICATE;
 
 /* STOP: an opt-out wins over any other reason; a second STOP changes
- * nothing and so returns no row (no second confirmation). */
+ * nothing and so returns no row (no second confirmation). The customer
+ * has now said it plainly: an open review of an earlier reply from the
+ * number is decided as an opt-out, so nobody later turns it into a call. */
 static const char SQL_OPT_OUT[] =
 	"WITH " SEEN
 	"sup AS (\n"
@@ -139,10 +141,17 @@ static const char SQL_OPT_OUT[] =
 	"    SET reason = 'opt-out', source = 'reply', created_at = now()\n"
 	"    WHERE s.reason <> 'opt-out'\n"
 	"  RETURNING 1),\n"
+	"rev AS (\n"
+	"  UPDATE dunning.phone_tasks t SET outcome = 'opt_out', completed_at = now()\n"
+	"  FROM dunning.inbound_messages m\n"
+	"  WHERE m.id = t.inbound_message_id AND m.address = $2 AND t.kind = 'review'\n"
+	"    AND t.completed_at IS NULL AND " FRESH "\n"
+	"  RETURNING t.id),\n"
 	"ins AS (INSERT INTO dunning.events (kind, account_id, detail)\n"
 	"SELECT 'sms_opt_out',\n"
 	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
-	"       jsonb_build_object('source', $3::text, 'keyword', $4::text) FROM sup\n"
+	"       jsonb_build_object('source', $3::text, 'keyword', $4::text,\n"
+	"                          'reviews_decided', (SELECT count(*) FROM rev)) FROM sup\n"
 	"RETURNING kind, account_id)\n"
 	DUPLICATE_LOCALE;
 

@@ -403,6 +403,31 @@ START_TEST(ambiguous_reply_goes_to_review)
 }
 END_TEST
 
+/* A plain STOP after an unclear reply settles the review: opted out,
+ * and the review is closed, so nobody can turn it into a call later. */
+START_TEST(plain_stop_decides_an_open_review)
+{
+	struct tu_resp r;
+	long long id;
+
+	reply_from("+819011112222", "配信停止してください", NULL, &r);
+	ck_assert_str_eq(answer_text(&r), "");
+	id = review_task("A-JA");
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(suppressed("+819011112222", "review"), 1);
+	reply_from("+819011112222", "停止", NULL, &r);
+	assert_answer_has(&r, "【Test Telecom】SMSでのご案内を停止しました。");
+	ck_assert_int_eq(suppressed("+819011112222", "opt-out"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"), 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE kind = 'review' "
+			   "AND outcome = 'opt_out' AND completed_at IS NOT NULL"),
+			 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s tasks complete %lld --outcome not_opt_out", cfg, id),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE kind = 'call'"), 0);
+}
+END_TEST
+
 /* Ordinary replies still reach the call team at once. */
 START_TEST(ordinary_reply_is_a_call)
 {
@@ -426,6 +451,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, opt_out_words_in_each_language);
 	tcase_add_test(tc, ambiguous_reply_goes_to_review);
+	tcase_add_test(tc, plain_stop_decides_an_open_review);
 	tcase_add_test(tc, ordinary_reply_is_a_call);
 	suite_add_tcase(s, tc);
 	return s;
