@@ -13,6 +13,9 @@
 #include "money.h"
 #include "tz.h"
 
+/* The instalments add up to what is owed exactly: the numeric sum is
+ * divided as bigint, the remainder on the last (numeric division would
+ * round each instalment on its own). */
 static const char SQL_CREATE[] =
 	"WITH a AS (SELECT id, timezone FROM dunning.accounts WHERE external_ref = $1),\n"
 	"c AS (SELECT c.id, c.account_id FROM dunning.cases c JOIN a ON a.id = c.account_id\n"
@@ -31,7 +34,8 @@ static const char SQL_CREATE[] =
 	"ins AS (\n"
 	"  INSERT INTO dunning.plan_instalments (plan_id, seq, due_date, amount, currency)\n"
 	"  SELECT p.id, k, $4::date + (k - 1) * $3::int,\n"
-	"         b.total / $2::int + CASE WHEN k = $2::int THEN b.total % $2::int ELSE 0 END,\n"
+	"         b.total::bigint / $2::int + CASE WHEN k = $2::int THEN b.total::bigint % $2::int\n"
+	"                                          ELSE 0 END,\n"
 	"         b.currency\n"
 	"  FROM p, b, generate_series(1, $2::int) AS k\n"
 	"  RETURNING plan_id),\n"
