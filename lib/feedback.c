@@ -237,7 +237,9 @@ const char *feedback_lang(const char *locale)
 /* Replies per language: STOP, START, HELP with support, HELP without.
  * The first %s is the company, the second (HELP) the support contact.
  * Each names the keyword to answer in its own language, and the brand
- * comes first in the form local texts use. */
+ * comes first in the form local texts use. Kept short: with a company
+ * and a support address of a dozen characters each, every one fits one
+ * SMS (70 UCS-2 characters; 160 GSM-7 for en). */
 static const struct {
 	const char *lang;
 	const char *text[4];
@@ -249,21 +251,17 @@ static const struct {
 	  "%s billing reminders. For help contact %s. Reply STOP to unsubscribe.",
 	  "%s billing reminders. Reply STOP to unsubscribe."}},
 	{"ko",
-	 {"[%s] 문자 수신거부가 완료되었습니다. 앞으로 문자 안내를 보내 드리지 않습니다. "
-	  "다시 받으시려면 '시작'이라고 답장해 주세요.",
+	 {"[%s] 문자 수신거부 처리되었습니다. 다시 받으시려면 '시작'이라고 답장해 주세요.",
 	  "[%s] 문자 안내 수신이 다시 시작되었습니다. 원하지 않으시면 '수신거부'라고 답장해 "
 	  "주세요.",
-	  "[%s] 요금 납부 안내 문자입니다. 문의: %s. 수신을 원하지 않으시면 '수신거부'라고 "
-	  "답장해 주세요.",
-	  "[%s] 요금 납부 안내 문자입니다. 수신을 원하지 않으시면 '수신거부'라고 답장해 주세요."}},
+	  "[%s] 요금 납부 안내입니다. 문의: %s. 수신거부: '수신거부'로 답장",
+	  "[%s] 요금 납부 안내입니다. 수신거부: '수신거부'로 답장"}},
 	{"ja",
 	 {"【%s】SMSでのご案内を停止しました。今後SMSはお送りしません。"
 	  "再開をご希望の場合は「開始」とご返信ください。",
 	  "【%s】SMSでのご案内を再開しました。停止をご希望の場合は「停止」とご返信ください。",
-	  "【%s】料金のお支払いに関するご案内です。お問い合わせ：%s。"
-	  "配信停止をご希望の場合は「停止」とご返信ください。",
-	  "【%s】料金のお支払いに関するご案内です。"
-	  "配信停止をご希望の場合は「停止」とご返信ください。"}},
+	  "【%s】お支払いのご案内です。お問い合わせ：%s。配信停止は「停止」とご返信ください。",
+	  "【%s】お支払いのご案内です。配信停止は「停止」とご返信ください。"}},
 	{"zh",
 	 {"【%s】您已成功退订，今后将不再收到短信提醒。如需重新订阅，请回复“订阅”。",
 	  "【%s】您已重新订阅短信提醒。如需退订，请回复“退订”或“TD”。",

@@ -169,7 +169,7 @@ START_TEST(opt_out_words_in_each_language)
 	struct tu_resp r;
 
 	reply_from("+821011112222", "수신거부", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 문자 수신거부가 완료되었습니다.");
+	assert_answer_has(&r, "[Test Telecom] 문자 수신거부 처리되었습니다.");
 	assert_answer_has(&r, "'시작'");
 	ck_assert_int_eq(suppressed("+821011112222", "opt-out"), 1);
 	/* Said again, in another form: nothing new, no second confirmation. */
@@ -180,7 +180,7 @@ START_TEST(opt_out_words_in_each_language)
 	assert_answer_has(&r, "[Test Telecom] 문자 안내 수신이 다시 시작되었습니다.");
 	ck_assert_int_eq(suppressed("+821011112222", "opt-out"), 0);
 	reply_from("+821011112222", "도움말", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 요금 납부 안내 문자입니다. 문의: help@test.example.");
+	assert_answer_has(&r, "[Test Telecom] 요금 납부 안내입니다. 문의: help@test.example.");
 
 	reply_from("+819011112222", "「配信停止」", NULL, &r);
 	assert_answer_has(&r, "【Test Telecom】SMSでのご案内を停止しました。");
@@ -209,7 +209,7 @@ START_TEST(opt_out_words_in_each_language)
 	reply_from("+12025550199", "配信停止", NULL, &r);
 	assert_answer_has(&r, "Test Telecom: you are unsubscribed");
 	reply_from("+821011112222", "STOP", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 문자 수신거부가 완료되었습니다.");
+	assert_answer_has(&r, "[Test Telecom] 문자 수신거부 처리되었습니다.");
 	/* A number we do not know is answered in the keyword's language. */
 	reply_from("+8613899990000", "退订", NULL, &r);
 	assert_answer_has(&r, "【Test Telecom】您已成功退订");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "feedback.h"
+#include "smsseg.h"
 
 #define P(f, s, ev) f(s, strlen(s), ev)
 
@@ -278,6 +279,21 @@ START_TEST(replies)
 				 0);
 		ck_assert_ptr_null(strstr(out, "%s"));
 		ck_assert_ptr_nonnull(strstr(out, "Example Telecom"));
+	}
+	/* One SMS each, with a company and a support address of a dozen
+	 * characters or so. */
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		static const enum feedback_keyword kws[] = {FEEDBACK_KW_STOP, FEEDBACK_KW_START,
+							    FEEDBACK_KW_HELP};
+		for (size_t k = 0; k < 3; k++) {
+			struct smsseg_info info;
+			ck_assert_int_gt(feedback_reply(kws[k], want[i].lang, "Test Telecom",
+							"help@test.example", out, sizeof out),
+					 0);
+			ck_assert_int_eq(smsseg_count(out, strlen(out), &info), 0);
+			ck_assert_msg(info.segments == 1, "%s: %zu parts: %s", want[i].lang,
+				      info.segments, out);
+		}
 	}
 	feedback_reply(FEEDBACK_KW_STOP, "ko", "예시텔레콤", NULL, out, sizeof out);
 	ck_assert_msg(strstr(out, "[예시텔레콤] ") == out, "%s", out);
