@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -19,9 +20,9 @@ struct pgq {
 	char *conninfo;
 	PGconn *conn;
 	struct event *ev_read, *ev_write, *ev_retry, *ev_timeout;
-	evutil_socket_t fd; /* the socket ev_read and ev_write watch */
 	int connecting, connected, sent, closing;
 	int backoff_ms;
+	double lost_at; /* monotonic seconds: when this outage began, 0 while connected */
 	struct pgq_item *head, *tail; /* head is in flight when sent */
 	PGresult *result;             /* kept result of the in-flight query */
 	pgq_state_cb state_cb;
@@ -35,6 +36,22 @@ static void pgq_io(evutil_socket_t fd, short what, void *arg);
 /* libpq ignores connect_timeout in PQconnectPoll: a host that never
  * answers (a primary that lost power) would hold the attempt forever. */
 #define PGQ_CONNECT_TIMEOUT_S 10
+
+/* Reconnect delays: 0.1 s doubling, at most 1 s in the first 30 s of an
+ * outage (a failover is over in seconds, and the new primary should not
+ * wait for a 6.4 s backoff step) and 10 s after that. */
+#define PGQ_BACKOFF_FIRST_MS 100
+#define PGQ_BACKOFF_EARLY_MS 1000
+#define PGQ_BACKOFF_EARLY_S 30
+#define PGQ_BACKOFF_MAX_MS 10000
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* Server notices (and the FATAL a shutting-down server sends an idle
  * connection) go to the log as one key=value line, not raw to stderr. */
@@ -85,8 +102,7 @@ struct pgq *pgq_new(struct event_base *base, const char *conninfo)
 		return NULL;
 	q->base = base;
 	q->conninfo = strdup(conninfo);
-	q->backoff_ms = 100;
-	q->fd = -1;
+	q->backoff_ms = PGQ_BACKOFF_FIRST_MS;
 	return q;
 }
 
@@ -119,7 +135,6 @@ static void drop_events(struct pgq *q)
 	if (q->ev_write)
 		event_free(q->ev_write);
 	q->ev_read = q->ev_write = NULL;
-	q->fd = -1;
 }
 
 /* Fail everything queued: callers learn of the loss and redo their work
@@ -163,11 +178,24 @@ static void disconnect(struct pgq *q, int retry)
 	if (was && q->state_cb && !q->closing)
 		q->state_cb(0, q->state_arg);
 	if (retry && !q->closing) {
-		struct timeval tv = {q->backoff_ms / 1000, (q->backoff_ms % 1000) * 1000};
+		double now = mono_now();
+		int cap, ms;
+		struct timeval tv;
+
+		if (q->lost_at == 0)
+			q->lost_at = now;
+		cap = now - q->lost_at < PGQ_BACKOFF_EARLY_S ? PGQ_BACKOFF_EARLY_MS : PGQ_BACKOFF_MAX_MS;
+		if (q->backoff_ms > cap)
+			q->backoff_ms = cap;
+		/* +-20%: connections (and instances) that lost the same server
+		 * do not all knock on the next one at the same instant. */
+		ms = q->backoff_ms * 8 / 10 + rand() % (q->backoff_ms * 4 / 10 + 1);
+		tv.tv_sec = ms / 1000;
+		tv.tv_usec = (ms % 1000) * 1000;
 		if (!q->ev_retry)
 			q->ev_retry = evtimer_new(q->base, retry_cb, q);
 		evtimer_add(q->ev_retry, &tv);
-		q->backoff_ms = q->backoff_ms * 2 > 10000 ? 10000 : q->backoff_ms * 2;
+		q->backoff_ms = q->backoff_ms * 2 > cap ? cap : q->backoff_ms * 2;
 	}
 }
 
@@ -245,17 +273,17 @@ static void drain_notifies(struct pgq *q)
 	}
 }
 
-/* Watch the connection's socket. libpq opens a new one for every host
- * and address it tries (a multi-host conninfo, target_session_attrs
- * turning down a read-only server), so it is looked up after every
- * PQconnectPoll: events left on the closed socket would never fire, and
- * the attempt would wait forever. */
+/* Watch the connection's socket, with events made anew. libpq opens a
+ * new socket for every host and address it tries (a multi-host conninfo,
+ * target_session_attrs turning down a read-only server), and the new one
+ * usually gets the number of the one it just closed: epoll has forgotten
+ * the closed one, but an event still added for that number would never
+ * be passed on, and the attempt would wait forever. So while connecting
+ * the events are remade after every PQconnectPoll. */
 static int watch_socket(struct pgq *q)
 {
 	evutil_socket_t fd = PQsocket(q->conn);
 
-	if (fd == q->fd && q->ev_read)
-		return 0;
 	drop_events(q);
 	if (fd < 0)
 		return -1;
@@ -263,7 +291,6 @@ static int watch_socket(struct pgq *q)
 	q->ev_write = event_new(q->base, fd, EV_WRITE | EV_PERSIST, pgq_io, q);
 	if (!q->ev_read || !q->ev_write)
 		return -1;
-	q->fd = fd;
 	return 0;
 }
 
@@ -300,7 +327,8 @@ static void poll_connect(struct pgq *q)
 	case PGRES_POLLING_OK:
 		q->connecting = 0;
 		q->connected = 1;
-		q->backoff_ms = 100;
+		q->backoff_ms = PGQ_BACKOFF_FIRST_MS;
+		q->lost_at = 0;
 		if (q->ev_timeout)
 			evtimer_del(q->ev_timeout);
 		PQsetnonblocking(q->conn, 1);
