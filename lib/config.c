@@ -147,6 +147,20 @@ int config_check_secrets(const struct config *c, FILE *out)
 					  hook ? ": the channel's callbacks could never be verified"
 					       : NULL);
 		}
+		/* Twilio signs the URL it called: without http.public_url (the
+		 * default is the listen address, which Twilio never calls) no
+		 * signature of this channel's callbacks could match. */
+		const char *prov = json_string_value(json_object_get(ch->conf, "provider"));
+		char def[300];
+		snprintf(def, sizeof def, "http://%s", c->http_listen ? c->http_listen : "");
+		if (ch->module && !strcmp(ch->module, "sms") && prov && !strcmp(prov, "twilio") &&
+		    (!c->public_url || !strcmp(c->public_url, def))) {
+			fprintf(out,
+				"%s: channels.%s: http.public_url is not set: Twilio signs the URL it "
+				"calls, so the channel's callbacks could never be verified\n",
+				c->path, ch->name);
+			n++;
+		}
 		/* An sms instance verifies its callbacks with a key of its own:
 		 * without one, every STOP would be refused. */
 		if (ch->module && !strcmp(ch->module, "sms") && !whf && !tokf) {

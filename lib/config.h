@@ -62,7 +62,8 @@ char *config_read_secret(const char *dir, const char *file, char *err, size_t er
  * and webhook keys, each channel's *_file secrets), reporting each one it
  * would refuse to out as "CONFIG: KEY: why"; an sms channel whose
  * callbacks could never be verified (no key, or one it cannot read) is
- * named as such. Returns the number of problems. */
+ * named as such, and so is a Twilio one without http.public_url (Twilio
+ * signs the URL it calls). Returns the number of problems. */
 int config_check_secrets(const struct config *c, FILE *out);
 /* An optional integer key of a channel module's object: def when absent;
  * -1 with a reason naming instance when not an integer from min to max

@@ -241,11 +241,15 @@ START_TEST(sms_callbacks_that_could_never_verify)
 {
 	const char *build = tu_env("DUNN_BUILD");
 	static const char *const keys[] = {
-		"\"auth_token_file\": \"sms_token\", \"webhook_secret_file\": \"no_such_file\"",
-		"\"auth_token_file\": \"open_token\"",
+		"\"provider\": \"generic\", \"auth_token_file\": \"sms_token\", "
+		"\"webhook_secret_file\": \"no_such_file\"",
+		"\"provider\": \"generic\", \"auth_token_file\": \"open_token\"",
+		"\"auth_token_file\": \"sms_token\", \"provider\": \"twilio\", "
+		"\"account_sid\": \"ACtest\"",
 	};
 	static const char *const want[] = {"channels.sms.webhook_secret_file: cannot open",
-					   "channels.sms.auth_token_file: Permissions 0644"};
+					   "channels.sms.auth_token_file: Permissions 0644",
+					   "channels.sms: http.public_url is not set"};
 
 	free(tu_file(dir, "sms_token", "sms-token-0123456789\n"));
 	free(tu_file(dir, "open_token", "sms-token-0123456789\n"));
@@ -261,7 +265,7 @@ START_TEST(sms_callbacks_that_could_never_verify)
 				   "  \"module_dir\": \"%s/modules\",\n"
 				   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
 				   "\"127.0.0.1:25\", \"from\": \"b@example.com\"},\n"
-				   "    \"sms\": {\"module\": \"sms\", \"provider\": \"generic\", "
+				   "    \"sms\": {\"module\": \"sms\", "
 				   "\"api_base\": \"https://sms.example\", \"from\": \"+15550009999\", %s}}\n"
 				   "}\n",
 				   build, keys[i]) > 0);
