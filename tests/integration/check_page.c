@@ -214,6 +214,17 @@ static void setup(void)
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"),
 			 4);
 	port = tud_start_http(&dunnd_proc, dir, cfg, NULL);
+	/* Listening comes before the page's own database connection is up:
+	 * /healthz answers 200 once that connection has answered a ping. */
+	for (int i = 0; i < 300; i++) {
+		struct tu_resp *r = http("/healthz", NULL, NULL);
+		long code = r->code;
+		free(r);
+		if (code == 200)
+			break;
+		ck_assert_msg(i < 299, "/healthz never answered 200 (%ld)", code);
+		usleep(100000);
+	}
 }
 
 /* SIGTERM: a clean exit (under SANITIZE=1 also no leak and no sanitizer
