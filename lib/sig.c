@@ -227,3 +227,134 @@ const char *sig_strerror(enum sig_result r)
 	}
 	return "unknown";
 }
+
+/* A v1 value: 64 hex digits into mac. */
+static int stripe_v1(const char *v, size_t n, unsigned char mac[32])
+{
+	if (n != 64)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		mac[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+#define STRIPE_MAX_V1 8
+
+enum sig_result sig_stripe_verify(const char *const *secrets, size_t nsecrets, const char *header,
+				  const char *body, size_t len, int64_t now)
+{
+	unsigned char got[STRIPE_MAX_V1][32], want[32];
+	char ts[16] = "";
+	size_t nv1 = 0;
+	int64_t t = 0;
+	int match = 0;
+
+	if (!header || !*header)
+		return SIG_EMISSING;
+	for (const char *p = header; *p;) {
+		size_t n = strcspn(p, ","), k = strcspn(p, "=");
+		const char *v = p + k + 1;
+		size_t vn = k < n ? n - k - 1 : 0;
+
+		if (k >= n)
+			return SIG_EMALFORMED;
+		if (k == 1 && p[0] == 't') {
+			if (ts[0] || vn == 0 || vn > 12 || strspn(v, "0123456789") < vn)
+				return SIG_EMALFORMED;
+			memcpy(ts, v, vn);
+			ts[vn] = '\0';
+		} else if (k == 2 && p[0] == 'v' && p[1] == '1') {
+			/* More than a rotation needs is not a header Stripe sent. */
+			if (nv1 == STRIPE_MAX_V1 || stripe_v1(v, vn, got[nv1]) != 0)
+				return SIG_EMALFORMED;
+			nv1++;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (!ts[0] || nv1 == 0)
+		return SIG_EMALFORMED;
+	for (size_t s = 0; s < nsecrets; s++) {
+		if (!secrets[s] || !*secrets[s] || dunn_mac(secrets[s], ts, body, len, want) != 0)
+			return SIG_EINTERNAL;
+		/* Every pair compared, so the time taken says nothing of which. */
+		for (size_t i = 0; i < nv1; i++)
+			match |= CRYPTO_memcmp(got[i], want, sizeof want) == 0;
+	}
+	if (!match)
+		return SIG_EMISMATCH;
+	for (size_t i = 0; ts[i]; i++)
+		t = t * 10 + (ts[i] - '0');
+	if (t > now + SIG_STRIPE_TOLERANCE || t < now - SIG_STRIPE_TOLERANCE)
+		return SIG_ESTALE;
+	return SIG_OK;
+}
+
+int sig_stripe_sign(const char *secret, int64_t ts, const char *body, size_t len, char *out,
+		    size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char mac[32];
+	char t[24];
+	int n;
+
+	snprintf(t, sizeof t, "%lld", (long long)ts);
+	if (!secret || dunn_mac(secret, t, body, len, mac) != 0)
+		return -1;
+	n = snprintf(out, outlen, "t=%s,v1=", t);
+	if (n < 0 || (size_t)n + 65 > outlen)
+		return -1;
+	for (int i = 0; i < 32; i++) {
+		out[n + 2 * i] = hex[mac[i] >> 4];
+		out[n + 2 * i + 1] = hex[mac[i] & 15];
+	}
+	out[n + 64] = '\0';
+	return 0;
+}
+
+int sig_adyen_key(const char *hex, unsigned char key[SIG_ADYEN_KEY_MAX])
+{
+	size_t n = hex ? strlen(hex) : 0;
+
+	if (n % 2 || n < 64 || n > 2 * SIG_ADYEN_KEY_MAX)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		key[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return (int)(n / 2);
+}
+
+int sig_adyen_sign(const unsigned char *key, size_t keylen, const char *data, size_t len,
+		   char out[SIG_ADYEN_LEN])
+{
+	unsigned char mac[32];
+	unsigned int maclen = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)keylen, (const unsigned char *)data, len, mac, &maclen) ||
+	    maclen != 32)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, mac, 32);
+	return 0;
+}
+
+enum sig_result sig_adyen_verify(const unsigned char *key, size_t keylen, const char *data,
+				 size_t len, const char *signature)
+{
+	char want[SIG_ADYEN_LEN];
+
+	if (!signature || !*signature)
+		return SIG_EMISSING;
+	if (strlen(signature) != SIG_ADYEN_LEN - 1)
+		return SIG_EMALFORMED;
+	if (sig_adyen_sign(key, keylen, data, len, want) != 0)
+		return SIG_EINTERNAL;
+	return CRYPTO_memcmp(want, signature, SIG_ADYEN_LEN - 1) == 0 ? SIG_OK : SIG_EMISMATCH;
+}

@@ -286,6 +286,85 @@ START_TEST(test_strerror)
 }
 END_TEST
 
+/* Stripe: the header stripe-node's generateTestHeaderString gives for
+ * payload {"a":1}, secret whsec_abc, t=1700000000 (computed with stripe
+ * 23 from the npm registry). */
+#define ST_BODY "{\"a\":1}"
+#define ST_V1 "3b843bacfb18cc5554542fdcc84d815b399c52758e508a6fcecf0a2af4efea2b"
+#define ST_T 1700000000
+
+START_TEST(test_stripe_vector)
+{
+	const char *one[] = {"whsec_abc"}, *rotated[] = {"whsec_new", "whsec_abc"};
+	const char *wrong[] = {"whsec_abd"};
+	char h[128];
+
+	ck_assert_int_eq(sig_stripe_verify(one, 1, "t=1700000000,v1=" ST_V1, ST_BODY, 7, ST_T),
+			 SIG_OK);
+	ck_assert_int_eq(sig_stripe_sign("whsec_abc", ST_T, ST_BODY, 7, h, sizeof h), 0);
+	ck_assert_str_eq(h, "t=1700000000,v1=" ST_V1);
+	/* rotation: either secret configured, either v1 sent, a v0 ignored */
+	ck_assert_int_eq(sig_stripe_verify(rotated, 2, h, ST_BODY, 7, ST_T), SIG_OK);
+	ck_assert_int_eq(sig_stripe_verify(one, 1,
+					   "t=1700000000,v1=" "00000000000000000000000000000000"
+					   "00000000000000000000000000000000,v0=ab,v1=" ST_V1,
+					   ST_BODY, 7, ST_T + 299),
+			 SIG_OK);
+	ck_assert_int_eq(sig_stripe_verify(wrong, 1, h, ST_BODY, 7, ST_T), SIG_EMISMATCH);
+	ck_assert_int_eq(sig_stripe_verify(one, 1, h, "{\"a\":2}", 7, ST_T), SIG_EMISMATCH);
+	ck_assert_int_eq(sig_stripe_verify(one, 1, h, ST_BODY, 7, ST_T + 301), SIG_ESTALE);
+	ck_assert_int_eq(sig_stripe_verify(one, 1, h, ST_BODY, 7, ST_T - 301), SIG_ESTALE);
+	/* the timestamp is signed: another t with the same v1 is a mismatch */
+	ck_assert_int_eq(sig_stripe_verify(one, 1, "t=1700000001,v1=" ST_V1, ST_BODY, 7, ST_T),
+			 SIG_EMISMATCH);
+}
+END_TEST
+
+static const char *const stripe_bad[] = {
+	"", "t=1700000000", "v1=" ST_V1, "t=,v1=" ST_V1, "t=17x,v1=" ST_V1,
+	"t=1700000000,v1=abc", "t=1700000000,v1=" ST_V1 "00", "t=1,t=1700000000,v1=" ST_V1,
+	"t=1700000000,v1=" ST_V1 ",garbage", "t=1700000000,v0=" ST_V1,
+	"t=1700000000,v1=zz43bacfb18cc5554542fdcc84d815b399c52758e508a6fcecf0a2af4efea2b",
+};
+
+START_TEST(test_stripe_malformed)
+{
+	const char *one[] = {"whsec_abc"};
+	enum sig_result r = sig_stripe_verify(one, 1, stripe_bad[_i], ST_BODY, 7, ST_T);
+
+	ck_assert_msg(r == SIG_EMALFORMED || (r == SIG_EMISSING && !*stripe_bad[_i]),
+		      "'%s': %d", stripe_bad[_i], r);
+	ck_assert_int_eq(sig_stripe_verify(one, 1, NULL, ST_BODY, 7, ST_T), SIG_EMISSING);
+}
+END_TEST
+
+/* Adyen's own published vector (adyen-php-api-library HmacSignatureTest). */
+START_TEST(test_adyen_vector)
+{
+	static const char data[] = "7914073381342284::TestMerchant:TestPayment-1407325143704:"
+				   "1130:EUR:AUTHORISATION:true";
+	unsigned char key[SIG_ADYEN_KEY_MAX];
+	char out[SIG_ADYEN_LEN];
+	int n = sig_adyen_key("DFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
+			      key);
+
+	ck_assert_int_eq(n, 32);
+	ck_assert_int_eq(sig_adyen_sign(key, (size_t)n, data, strlen(data), out), 0);
+	ck_assert_str_eq(out, "Ny9gS2veKo5E4w8/OL6xz1/wvT/hYkAXy1xNc/QvO4I=");
+	ck_assert_int_eq(sig_adyen_verify(key, (size_t)n, data, strlen(data), out), SIG_OK);
+	ck_assert_int_eq(sig_adyen_verify(key, (size_t)n, data, strlen(data) - 1, out),
+			 SIG_EMISMATCH);
+	ck_assert_int_eq(sig_adyen_verify(key, (size_t)n, data, strlen(data), "Ny9g"),
+			 SIG_EMALFORMED);
+	ck_assert_int_eq(sig_adyen_verify(key, (size_t)n, data, strlen(data), NULL), SIG_EMISSING);
+	ck_assert_int_eq(sig_adyen_key("DFB1", key), -1);
+	ck_assert_int_eq(sig_adyen_key("XFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
+				       key), -1);
+	ck_assert_int_eq(sig_adyen_key("FB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
+				       key), -1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sig");
@@ -299,6 +378,9 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, test_dunn_verify, 0, N(dunn_cases));
 	tcase_add_test(tc, test_dunn_roundtrip);
 	tcase_add_test(tc, test_strerror);
+	tcase_add_test(tc, test_stripe_vector);
+	tcase_add_loop_test(tc, test_stripe_malformed, 0, N(stripe_bad));
+	tcase_add_test(tc, test_adyen_vector);
 	suite_add_tcase(s, tc);
 	return s;
 }
