@@ -54,6 +54,7 @@ int ctl_json_print(json_t *doc);
 int ctl_migrate(struct ctl *c, int argc, char **argv);
 int ctl_import(struct ctl *c, int argc, char **argv);
 int ctl_pay(struct ctl *c, int argc, char **argv);
+int ctl_payments(struct ctl *c, int argc, char **argv);
 int ctl_status(struct ctl *c, int argc, char **argv);
 int ctl_promise(struct ctl *c, int argc, char **argv);
 int ctl_pause(struct ctl *c, int argc, char **argv);

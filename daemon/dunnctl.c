@@ -38,6 +38,11 @@ static const struct command commands[] = {
 	 "currency or an unknown invoice is refused and nothing changes. Queued\n"
 	 "reminders are cancelled once nothing is overdue; the daemon resolves the\n"
 	 "case and sends the confirmation."},
+	{"payments", ctl_payments, "payments list [--limit N] [--json]",
+	 "The payment providers' latest webhook events (Stripe, Adyen, generic), the\n"
+	 "newest first (50 unless --limit): when each came, from which instance, its\n"
+	 "id and type, the invoice it names, the amount and what became of it\n"
+	 "(recorded, already_recorded, nothing_owed, unknown_invoice, dispute, ...)."},
 	{"status", ctl_status, "status [--json]",
 	 "Show cases by state, the outbox (depth by channel and status, age of the\n"
 	 "oldest due row, rows leased by a process that no longer holds them and when\n"

@@ -147,6 +147,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; path && i < sizeof routes / sizeof routes[0]; i++)
 		if (strcmp(path, routes[i].path) == 0)
 			r = &routes[i];
+	if (!r && path && http_pay_route(h, req, path))
+		return;
 	if (!r) {
 		reply_json(req, 404, "{\"error\":\"not found\"}\n");
 		return;
@@ -467,6 +469,7 @@ static void http_free(struct http *h)
 	lst_free(h->pub);
 	lst_free(h->admin);
 	free(h->webhook_secret);
+	http_pay_free(h);
 	free(h);
 }
 
@@ -490,6 +493,10 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 			http_free(h);
 			return -1;
 		}
+	}
+	if (http_pay_load(h, err, errlen) != 0) {
+		http_free(h);
+		return -1;
 	}
 	h->ev_tick = event_new(d->base, -1, EV_PERSIST, on_tick, h);
 	if (!h->ev_tick) {
@@ -527,6 +534,7 @@ void http_stop(struct dunnd *d)
 		return;
 	d->http = NULL;
 	http_hook_abort_all(h);
+	http_pay_abort_all(h);
 	page_abort_all();
 	pgq_free(h->db); /* fails what is queued: the callbacks free their jobs */
 	http_free(h);

@@ -9,6 +9,7 @@
 
 struct http_job;
 struct http_lst;
+struct http_pay;
 
 struct http {
 	struct dunnd *d;
@@ -27,6 +28,8 @@ struct http {
 	int ping_busy, gauge_busy;
 	char *webhook_secret;
 	struct http_job *jobs; /* webhooks waiting for the database */
+	struct http_pay *pay;  /* "payments" instances, their keys read at start */
+	size_t npay;
 };
 
 /* Send a response with the headers every response carries. path names a
@@ -48,5 +51,13 @@ void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 /* On shutdown: answer every waiting webhook 503 and forget the requests;
  * the jobs themselves are freed when pgq fails their queries. */
 void http_hook_abort_all(struct http *h);
+
+/* http_pay.c: payment providers' webhooks. http_pay_route answers a
+ * request for /webhooks/<instance>/events and returns 1, or returns 0
+ * when path is no payment instance's. */
+int http_pay_load(struct http *h, char *err, size_t errlen);
+void http_pay_free(struct http *h);
+int http_pay_route(struct http *h, struct evhttp_request *req, const char *path);
+void http_pay_abort_all(struct http *h);
 
 #endif

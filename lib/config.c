@@ -171,6 +171,16 @@ int config_check_secrets(const struct config *c, FILE *out)
 			n++;
 		}
 	}
+	for (size_t i = 0; i < c->npayments; i++) {
+		const struct config_payment *p = &c->payments[i];
+		snprintf(key, sizeof key, "payments.%s.%s", p->name,
+			 p->provider == CONFIG_PAY_STRIPE  ? "signing_secret_file"
+			 : p->provider == CONFIG_PAY_ADYEN ? "hmac_key_file"
+							   : "secret_file");
+		if (p->secret_file)
+			n += check_secret(c, out, key, p->secret_file, 0,
+					  ": the instance's events could never be verified");
+	}
 	return n;
 }
 
@@ -199,6 +209,12 @@ void config_free(struct config *c)
 		json_decref(c->channels[i].conf);
 	}
 	free(c->channels);
+	for (size_t i = 0; i < c->npayments; i++) {
+		free(c->payments[i].name);
+		free(c->payments[i].secret_file);
+		free(c->payments[i].ref_field);
+	}
+	free(c->payments);
 	policy_free(c->policy);
 	tmplset_free(c->templates);
 	free(c->path);
@@ -232,6 +248,93 @@ const struct config_channel *config_channel(const struct config *c, const char *
 static char *sdup(const char *s)
 {
 	return s ? strdup(s) : NULL;
+}
+
+const struct config_payment *config_payment(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->npayments; i++)
+		if (strcmp(c->payments[i].name, name) == 0)
+			return &c->payments[i];
+	return NULL;
+}
+
+const char *config_pay_provider_name(enum config_pay_provider p)
+{
+	switch (p) {
+	case CONFIG_PAY_STRIPE: return "stripe";
+	case CONFIG_PAY_ADYEN: return "adyen";
+	case CONFIG_PAY_GENERIC: break;
+	}
+	return "generic";
+}
+
+/* "payments": each instance names its provider and the file holding its
+ * key; the key each provider's dashboard calls it by. */
+static void load_payments(struct jconf *j, struct config *c)
+{
+	static const char *const stripe_keys[] = {"provider", "signing_secret_file",
+						  "invoice_ref_field", NULL};
+	static const char *const adyen_keys[] = {"provider", "hmac_key_file", NULL};
+	static const char *const generic_keys[] = {"provider", "secret_file", NULL};
+	static const char *const secret_key[] = {"signing_secret_file", "hmac_key_file",
+						 "secret_file"};
+	json_t *pays = jconf_obj(j, j->root, "", "payments", 0);
+	const char *name;
+	json_t *v;
+
+	if (!pays)
+		return;
+	c->payments = calloc(json_object_size(pays) + 1, sizeof *c->payments);
+	if (!c->payments)
+		return;
+	json_object_foreach(pays, name, v) {
+		char *path = jconf_path("payments", name);
+		const char *prov, *file;
+		enum config_pay_provider p;
+
+		if (!json_is_object(v)) {
+			jconf_error(j, path, 0, "a payment instance must be an object");
+			free(path);
+			continue;
+		}
+		/* The name is a URL segment; the channels' own routes keep theirs. */
+		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+					   "0123456789_-") != strlen(name) || strlen(name) > 32)
+			jconf_error(j, path, 1, "payment instance name '%s' must be 1-32 of A-Z a-z "
+				    "0-9 _ -", name);
+		else if (!strcmp(name, "twilio") || !strcmp(name, "sms") || !strcmp(name, "email"))
+			jconf_error(j, path, 1, "payment instance name '%s' is taken by the %s "
+				    "webhooks", name, name);
+		prov = jconf_str(j, v, path, "provider", NULL, 1);
+		if (!prov) {
+			free(path);
+			continue;
+		}
+		if (!strcmp(prov, "stripe"))
+			p = CONFIG_PAY_STRIPE;
+		else if (!strcmp(prov, "adyen"))
+			p = CONFIG_PAY_ADYEN;
+		else if (!strcmp(prov, "generic"))
+			p = CONFIG_PAY_GENERIC;
+		else {
+			char *pp = jconf_path(path, "provider");
+			jconf_error(j, pp, 0, "provider must be stripe, adyen or generic");
+			free(pp);
+			free(path);
+			continue;
+		}
+		jconf_keys(j, v, path, p == CONFIG_PAY_STRIPE ? stripe_keys
+				       : p == CONFIG_PAY_ADYEN ? adyen_keys : generic_keys);
+		file = jconf_str(j, v, path, secret_key[p], NULL, 1);
+		struct config_payment *cp = &c->payments[c->npayments++];
+		cp->name = strdup(name);
+		cp->provider = p;
+		cp->secret_file = sdup(file);
+		cp->ref_field = p == CONFIG_PAY_STRIPE
+					? sdup(jconf_str(j, v, path, "invoice_ref_field", "invoice_ref", 0))
+					: NULL;
+		free(path);
+	}
 }
 
 static void load_channels(struct jconf *j, struct config *c)
@@ -380,7 +483,7 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "retry_base_s", "retry_max_s",
 					   "log_level", "company", "support", "channels",
 					   "module_dir", "shutdown_timeout_ms", "retention_days",
-					   "hold_sending", NULL};
+					   "hold_sending", "payments", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
@@ -471,6 +574,7 @@ struct config *config_load(const char *file, struct diag *diag)
 	c->module_dir = config_relpath(
 		c->dir, jconf_str(&j, j.root, "", "module_dir", DUNN_MODULEDIR, 0));
 	load_channels(&j, c);
+	load_payments(&j, c);
 	jconf_close(&j);
 
 	c->policy = policy_load(c->policy_path, diag);

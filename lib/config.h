@@ -16,6 +16,17 @@ struct config_channel {
 	json_t *conf; /* the channel's object, owned (a reference) */
 };
 
+/* A payment provider's webhook instance ("payments": {"<name>": {...}}):
+ * its events arrive at /webhooks/<name>/events. */
+enum config_pay_provider { CONFIG_PAY_STRIPE, CONFIG_PAY_ADYEN, CONFIG_PAY_GENERIC };
+
+struct config_payment {
+	char *name;
+	enum config_pay_provider provider;
+	char *secret_file; /* signing_secret_file, hmac_key_file or secret_file */
+	char *ref_field;   /* stripe: the metadata key naming dunnd's invoice */
+};
+
 struct config {
 	char *path, *dir;
 	char *conninfo, *listen_conninfo;
@@ -41,6 +52,8 @@ struct config {
 	int log_level;
 	struct config_channel *channels;
 	size_t nchannels;
+	struct config_payment *payments;
+	size_t npayments;
 	struct policy *policy;
 	struct tmplset *templates;
 };
@@ -49,6 +62,9 @@ struct config {
 struct config *config_load(const char *file, struct diag *diag);
 void config_free(struct config *c);
 const struct config_channel *config_channel(const struct config *c, const char *name);
+const struct config_payment *config_payment(const struct config *c, const char *name);
+/* "stripe", "adyen" or "generic". */
+const char *config_pay_provider_name(enum config_pay_provider p);
 /* Resolve a path relative to the config file's directory. Caller frees. */
 char *config_relpath(const char *dir, const char *path);
 /* Read a secret from a file named by a "*_file" key; relative names are

@@ -177,6 +177,37 @@ static void expect_dunnd_refuses(const char *cfg, const char *error)
 
 /* As ssh with a private key: a secret others may read is refused, with
  * the file and its mode named; so is one holding a NUL byte. */
+/* "payments": the provider, the instance's name and each provider's own
+ * keys, each error where it is. */
+START_TEST(payments_errors)
+{
+	char *cfg = write_config(
+		"  \"payments\": {\"s\": {\"provider\": \"paypal\", \"signing_secret_file\": \"x\"},\n"
+		"               \"twilio\": {\"provider\": \"adyen\"},\n"
+		"               \"g\": {\"provider\": \"generic\", \"secret_file\": \"g\", \"hmac_key_file\": \"h\"}},\n",
+		NULL, NULL, NULL);
+
+	expect_error(cfg, "dunnd.json:7:34: provider must be stripe, adyen or generic");
+	expect_error(cfg, "dunnd.json:8:16: payment instance name 'twilio' is taken by the twilio "
+			  "webhooks");
+	expect_error(cfg, "dunnd.json:8:26: missing required key 'hmac_key_file'");
+	expect_error(cfg, "dunnd.json:9:65: unknown key 'hmac_key_file'");
+	free(cfg);
+	/* a good one passes, and its key file is read as the daemon reads it */
+	free(tu_file(dir, "whsec", "whsec_0123456789abcdef\nwhsec_fedcba9876543210\n"));
+	cfg = write_config("  \"payments\": {\"stripe\": {\"provider\": \"stripe\", "
+			   "\"signing_secret_file\": \"whsec\", \"invoice_ref_field\": \"ref\"}},\n",
+			   NULL, NULL, NULL);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_int_eq(tu_sh("chmod 644 %s/whsec", dir), 0);
+	ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
+	ck_assert_msg(strstr(tu_output(), "payments.stripe.signing_secret_file") &&
+			      strstr(tu_output(), "too open"),
+		      "%s", tu_output());
+	free(cfg);
+}
+END_TEST
+
 START_TEST(secret_files_must_be_private)
 {
 	char *cfg = write_config(NULL, NULL, NULL, NULL), *want = NULL;
@@ -293,6 +324,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, syntax_error);
 	tcase_add_test(tc, inline_secret_refused);
 	tcase_add_test(tc, secret_files_must_be_private);
+	tcase_add_test(tc, payments_errors);
 	tcase_add_test(tc, conninfo_password_refused);
 	tcase_add_test(tc, sms_callbacks_that_could_never_verify);
 	tcase_add_test(tc, missing_module);

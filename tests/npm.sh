@@ -1,0 +1,19 @@
+#!/bin/sh
+# The providers' own Node libraries the payment tests sign with (test-only,
+# never a runtime dependency): installed from the npm registry once into a
+# cache, $DUNN_NPM_CACHE or ~/.cache/dunnd-npm. Prints the node_modules
+# directory, or why it cannot be had (exit 1).
+set -u
+dir=${DUNN_NPM_CACHE:-${HOME:-/tmp}/.cache/dunnd-npm}
+pkgs="stripe@23 @adyen/api-library@32"
+command -v node >/dev/null 2>&1 || { echo "node is not installed (scripts/deps.sh installs nodejs)"; exit 1; }
+if [ ! -d "$dir/node_modules/stripe" ] || [ ! -d "$dir/node_modules/@adyen/api-library" ]; then
+	command -v npm >/dev/null 2>&1 || { echo "npm is not installed (scripts/deps.sh installs npm)"; exit 1; }
+	mkdir -p "$dir" || { echo "cannot create $dir"; exit 1; }
+	# One installer at a time: suites may start together.
+	if ! out=$(cd "$dir" && flock "$dir/.lock" npm install --no-audit --no-fund --silent $pkgs 2>&1); then
+		echo "npm install $pkgs into $dir failed: $(printf '%s' "$out" | tail -n 3)"
+		exit 1
+	fi
+fi
+echo "$dir/node_modules"
