@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -367,6 +368,28 @@ static void close_db(struct dunnd *d)
 	d->listen = d->db_send = d->db = NULL;
 }
 
+/* Clients, database connections, SMTP sessions and SMS transfers all take
+ * descriptors, and the soft limit (often 1,024) is far below what the
+ * process may have (the hard limit): raise it before anything opens. The
+ * unit's LimitNOFILE sets both; the HTTP side sizes its connection cap
+ * from what is in force afterwards. */
+static void raise_nofile(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("dunnd", "event=nofile_not_raised soft=%llu hard=%llu error=\"%s\"",
+			 (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+	else
+		log_info("dunnd", "event=nofile_raised from=%llu to=%llu", (unsigned long long)was,
+			 (unsigned long long)rl.rlim_cur);
+}
+
 static int run(struct dunnd *d)
 {
 	struct event *ev_hup, *ev_term, *ev_int;
@@ -375,6 +398,7 @@ static int run(struct dunnd *d)
 	char err[512] = "";
 	const char *conninfo = d->cfg->conninfo;
 
+	raise_nofile();
 	d->db = pgq_new(d->base, conninfo);
 	d->db_send = pgq_new(d->base, conninfo);
 	d->poller = poller_new(d);

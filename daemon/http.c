@@ -3,20 +3,25 @@
  * page, provider webhooks, health) and the admin one (metrics, health),
  * each on its own socket so a route can only be reached where it belongs.
  *
- * Hostile clients are bounded by evhttp itself: bodies over http.max_body
- * get 413 before any handler runs, headers over 16 KiB are refused, and a
- * connection idle or slow for http.timeout_s is closed. (Those automatic
- * error pages are the only responses without the nosniff/no-store
- * headers: evhttp 2.1 offers no hook before it sends them.) */
+ * Hostile clients are bounded: bodies over http.max_body get 413 before
+ * any handler runs, headers over 16 KiB are refused, a connection idle for
+ * http.timeout_s is closed, a request not whole within
+ * http.request_timeout_s is closed however steadily it trickles, and past
+ * http.max_connections new connections are closed on arrival (the
+ * connection guard below). (The automatic error pages are the only
+ * responses without the nosniff/no-store headers: evhttp 2.1 offers no
+ * hook before it sends them.) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "http_int.h"
@@ -96,11 +101,14 @@ static void on_healthz(struct http *h, struct evhttp_request *req)
 	reply_json(req, db && loop ? 200 : 503, body);
 }
 
+static void lst_gauges(const struct http *h);
+
 static void on_metrics(struct http *h, struct evhttp_request *req)
 {
 	char *text;
 
 	metrics_set("dunnd_database_up", db_up(h, metrics_now()), NULL);
+	lst_gauges(h);
 	text = metrics_render();
 	if (!text) {
 		reply_json(req, 500, "{\"error\":\"out of memory\"}\n");
@@ -133,9 +141,8 @@ static void reply_405(struct evhttp_request *req, const char *counted, const cha
 }
 
 /* The public listener: what customers and providers may reach. */
-static void on_request(struct evhttp_request *req, void *arg)
+static void on_request(struct http *h, struct evhttp_request *req)
 {
-	struct http *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	const struct route *r = NULL;
@@ -165,9 +172,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 
 /* The admin listener: metrics (volumes, error reasons, the version) and,
  * later, the operator's API and console; never the customer's routes. */
-static void on_admin(struct evhttp_request *req, void *arg)
+static void on_admin(struct http *h, struct evhttp_request *req)
 {
-	struct http *h = arg;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int metrics = path && strcmp(path, "/metrics") == 0;
@@ -267,6 +273,14 @@ static void define_metrics(const struct dunnd *d)
 		       "Configuration reloads (SIGHUP), by result.", NULL, 0);
 	metrics_define("dunnd_channel_inflight", METRICS_GAUGE,
 		       "Messages handed to a channel and not yet finished.", NULL, 0);
+	metrics_define("dunnd_http_connections_refused_total", METRICS_COUNTER,
+		       "Connections closed on arrival: the listener had its cap open.", NULL, 0);
+	metrics_define("dunnd_http_connections_closed_total", METRICS_COUNTER,
+		       "Connections closed by dunnd, by listener and reason (deadline: the "
+		       "request was not whole within http.request_timeout_s).",
+		       NULL, 0);
+	metrics_define("dunnd_http_connections_open", METRICS_GAUGE,
+		       "Client connections open, by listener.", NULL, 0);
 	metrics_define("dunnd_delivery_errors_total", METRICS_COUNTER,
 		       "Failed or retried deliveries, by channel and the provider's reason code.",
 		       NULL, 0);
@@ -344,12 +358,189 @@ static void write_port_file(const char *env, unsigned port)
 /* One listening socket with its own evhttp server. */
 struct http_lst {
 	struct http *h;
-	const char *key; /* its config key, for messages */
+	const char *key;  /* its config key, for messages */
+	const char *name; /* "public", "admin": the metrics label */
 	struct evhttp *srv;
 	struct evconnlistener *lev;
 	struct event *accept_pause;
 	double accept_warned_at;
+	void (*route)(struct http *h, struct evhttp_request *req);
+	/* The connection guard: open connections by descriptor, at most cap. */
+	struct http_conn **byfd;
+	size_t nbyfd;
+	int open, cap;
+	int pending; /* accepted, not yet counted: their start events are queued */
+	int burst_paused;
+	struct timeval deadline; /* a request's headers and body within it */
 };
+
+/* evhttp 2.1 has no hook when it accepts a connection and no absolute
+ * deadline (evhttp_set_timeout is idle time: one byte every 2 s keeps a
+ * connection forever). It does let us make each connection's
+ * bufferevent (evhttp_set_bevcb), and calls that just before it builds
+ * the connection around it. So each new bufferevent comes with a guard
+ * whose event runs once evhttp is done: by then the bufferevent's
+ * callback argument is the new evhttp_connection. The guard counts it
+ * against the cap (over it: closed at once, counted), learns of its end
+ * through the connection's close callback, and closes it when a request
+ * has not arrived whole within the deadline. While a complete request is
+ * being answered the deadline is off: freeing the connection then would
+ * free a request a handler still holds. */
+/* evconnlistener accepts until the backlog is empty before any start
+ * event runs: at most this many, then it waits for them, so a crowd never
+ * holds more than cap + ACCEPT_BURST descriptors. */
+#define ACCEPT_BURST 16
+
+struct http_conn {
+	struct http_lst *l;
+	struct bufferevent *bev;
+	struct evhttp_connection *evcon; /* NULL until started */
+	struct event *ev; /* first the start, then the deadline */
+	int fd;
+	int busy; /* a whole request is being answered */
+};
+
+static void conn_free(struct http_conn *c)
+{
+	struct http_lst *l = c->l;
+
+	if (c->evcon) {
+		l->open--;
+		if (c->fd >= 0 && (size_t)c->fd < l->nbyfd && l->byfd[c->fd] == c)
+			l->byfd[c->fd] = NULL;
+	}
+	event_free(c->ev);
+	free(c);
+}
+
+static void on_conn_close(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	conn_free(arg);
+}
+
+static int conn_index(struct http_lst *l, struct http_conn *c)
+{
+	if ((size_t)c->fd >= l->nbyfd) {
+		size_t n = l->nbyfd ? l->nbyfd : 64;
+		struct http_conn **t;
+
+		while (n <= (size_t)c->fd)
+			n *= 2;
+		t = realloc(l->byfd, n * sizeof *t);
+		if (!t)
+			return -1;
+		memset(t + l->nbyfd, 0, (n - l->nbyfd) * sizeof *t);
+		l->byfd = t;
+		l->nbyfd = n;
+	}
+	l->byfd[c->fd] = c;
+	return 0;
+}
+
+static void on_conn_event(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_conn *c = arg;
+	struct http_lst *l = c->l;
+	void *cbarg = NULL;
+
+	(void)fd;
+	(void)what;
+	if (c->evcon) { /* the deadline */
+		if (c->busy)
+			return;
+		metrics_inc("dunnd_http_connections_closed_total", "listener", l->name, "reason",
+			    "deadline", NULL);
+		evhttp_connection_free(c->evcon); /* calls on_conn_close: c is freed */
+		return;
+	}
+	bufferevent_getcb(c->bev, NULL, NULL, NULL, &cbarg);
+	c->fd = (int)bufferevent_getfd(c->bev);
+	bufferevent_decref(c->bev); /* evhttp owns it now, if it kept it */
+	if (--l->pending == 0 && l->burst_paused) {
+		l->burst_paused = 0;
+		if (!evtimer_pending(l->accept_pause, NULL)) /* else it enables */
+			evconnlistener_enable(l->lev);
+	}
+	if (!cbarg || c->fd < 0) { /* evhttp already gave it up */
+		conn_free(c);
+		return;
+	}
+	if (l->open >= l->cap || conn_index(l, c) != 0) {
+		metrics_inc("dunnd_http_connections_refused_total", "listener", l->name, NULL);
+		conn_free(c);
+		evhttp_connection_free(cbarg);
+		return;
+	}
+	c->evcon = cbarg;
+	l->open++;
+	evhttp_connection_set_closecb(c->evcon, on_conn_close, c);
+	evtimer_add(c->ev, &l->deadline);
+}
+
+static struct bufferevent *on_new_bev(struct event_base *base, void *arg)
+{
+	struct http_lst *l = arg;
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct http_conn *c;
+
+	if (!bev)
+		return NULL;
+	c = calloc(1, sizeof *c);
+	if (c)
+		c->ev = event_new(base, -1, 0, on_conn_event, c);
+	if (!c || !c->ev) {
+		/* No guard: refuse it as soon as evhttp has made it. A bufferevent
+		 * with no socket gets none, and evhttp frees the connection. */
+		free(c);
+		return bev;
+	}
+	c->l = l;
+	c->bev = bev;
+	c->fd = -1;
+	bufferevent_incref(bev); /* alive until the start event has looked */
+	event_active(c->ev, EV_TIMEOUT, 0);
+	if (++l->pending >= ACCEPT_BURST && !l->burst_paused) {
+		l->burst_paused = 1;
+		evconnlistener_disable(l->lev); /* ends the accept loop after this one */
+	}
+	return bev;
+}
+
+static struct http_conn *conn_of(struct http_lst *l, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	evutil_socket_t fd = bev ? bufferevent_getfd(bev) : -1;
+	struct http_conn *c = fd >= 0 && (size_t)fd < l->nbyfd ? l->byfd[fd] : NULL;
+
+	return c && c->evcon == evcon ? c : NULL;
+}
+
+/* The reply went out: the next request on this connection (keep-alive)
+ * gets a deadline of its own. */
+static void on_req_done(struct evhttp_request *req, void *arg)
+{
+	struct http_conn *c = arg;
+
+	(void)req;
+	c->busy = 0;
+	evtimer_add(c->ev, &c->l->deadline);
+}
+
+/* Every request of a listener: off the deadline while it is answered. */
+static void on_lst_request(struct evhttp_request *req, void *arg)
+{
+	struct http_lst *l = arg;
+	struct http_conn *c = conn_of(l, req);
+
+	if (c) {
+		c->busy = 1;
+		evtimer_del(c->ev);
+		evhttp_request_set_on_complete_cb(req, on_req_done, c);
+	}
+	l->route(l->h, req);
+}
 
 /* At the descriptor limit accept() fails at once, and evhttp's listener,
  * still readable, would spin and log on every turn of the loop (measured:
@@ -367,7 +558,8 @@ static void on_accept_resume(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(l->lev);
+	if (!l->burst_paused)
+		evconnlistener_enable(l->lev);
 }
 
 static void on_accept_error(struct evconnlistener *lev, void *arg)
@@ -400,16 +592,19 @@ static void lst_free(struct http_lst *l)
 		if (lsts[i] == l)
 			lsts[i] = NULL;
 	if (l->srv)
-		evhttp_free(l->srv); /* closes its connections, then the socket */
+		evhttp_free(l->srv); /* closes its connections (freeing their guards) */
 	if (l->accept_pause)
 		event_free(l->accept_pause);
+	free(l->byfd);
 	free(l);
 }
 
-/* Listen on addr ("host:port") with the shared limits; cb routes. */
-static struct http_lst *lst_new(struct http *h, const char *key, const char *addr,
-				void (*cb)(struct evhttp_request *, void *), const char *port_env,
-				char *err, size_t errlen)
+/* Listen on addr ("host:port") with the shared limits and at most cap
+ * open connections; route answers. */
+static struct http_lst *lst_new(struct http *h, const char *key, const char *name,
+				const char *addr, int cap,
+				void (*route)(struct http *, struct evhttp_request *),
+				const char *port_env, char *err, size_t errlen)
 {
 	const struct config *c = h->d->cfg;
 	struct http_lst *l = calloc(1, sizeof *l);
@@ -423,6 +618,10 @@ static struct http_lst *lst_new(struct http *h, const char *key, const char *add
 	}
 	l->h = h;
 	l->key = key;
+	l->name = name;
+	l->route = route;
+	l->cap = cap;
+	l->deadline.tv_sec = c->http_request_timeout_s;
 	if (split_listen(addr, host, sizeof host, &port) != 0) {
 		snprintf(err, errlen, "%s: expected host:port, got '%s'", key, addr);
 		free(l);
@@ -442,7 +641,8 @@ static struct http_lst *lst_new(struct http *h, const char *key, const char *add
 	evhttp_set_allowed_methods(l->srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 						   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 						   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(l->srv, cb, h);
+	evhttp_set_gencb(l->srv, on_lst_request, l);
+	evhttp_set_bevcb(l->srv, on_new_bev, l);
 	bs = evhttp_bind_socket_with_handle(l->srv, host, (ev_uint16_t)port);
 	if (!bs) {
 		snprintf(err, errlen, "%s: cannot listen on %s: %s", key, addr, strerror(errno));
@@ -460,6 +660,49 @@ static struct http_lst *lst_new(struct http *h, const char *key, const char *add
 	write_port_file(port_env, port);
 	log_notice("http", "event=listening addr=%s:%u listener=%s", host, port, key);
 	return l;
+}
+
+/* The admin side's own small cap: a flood of the public side never takes
+ * the descriptors metrics and health checks need. */
+#define ADMIN_MAX_CONNECTIONS 32
+/* Descriptors kept for everything but clients: database connections,
+ * SMTP sessions, SMS transfers, module files. */
+#define FD_RESERVE 64
+
+/* http.max_connections, lowered when the descriptor limit could not hold
+ * that many clients beside the admin side and the reserve. */
+static int public_cap(const struct config *c)
+{
+	struct rlimit rl;
+	long room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return c->http_max_connections;
+	room = (long)rl.rlim_cur - FD_RESERVE - ADMIN_MAX_CONNECTIONS - 2 * ACCEPT_BURST;
+	if (room < 1)
+		room = 1;
+	if (room >= c->http_max_connections)
+		return c->http_max_connections;
+	log_warn("http", "event=connection_cap max_connections=%d nofile=%ld cap=%ld "
+			 "reason=\"descriptor limit\"",
+		 c->http_max_connections, (long)rl.rlim_cur, room);
+	return (int)room;
+}
+
+static void lst_gauges(const struct http *h)
+{
+	const struct http_lst *ls[] = {h->pub, h->admin};
+
+	for (size_t i = 0; i < sizeof ls / sizeof ls[0]; i++) {
+		if (!ls[i])
+			continue;
+		metrics_set("dunnd_http_connections_open", ls[i]->open, "listener", ls[i]->name,
+			    NULL);
+		metrics_add("dunnd_http_connections_refused_total", 0, "listener", ls[i]->name,
+			    NULL);
+		metrics_add("dunnd_http_connections_closed_total", 0, "listener", ls[i]->name,
+			    "reason", "deadline", NULL);
+	}
 }
 
 static void http_free(struct http *h)
@@ -504,11 +747,12 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 		http_free(h);
 		return -1;
 	}
-	h->pub = lst_new(h, "http.listen", c->http_listen, on_request, "DUNND_HTTP_PORT_FILE", err,
-			 errlen);
+	h->pub = lst_new(h, "http.listen", "public", c->http_listen, public_cap(c), on_request,
+			 "DUNND_HTTP_PORT_FILE", err, errlen);
 	if (h->pub)
-		h->admin = lst_new(h, "http.admin_listen", c->http_admin_listen, on_admin,
-				   "DUNND_ADMIN_PORT_FILE", err, errlen);
+		h->admin = lst_new(h, "http.admin_listen", "admin", c->http_admin_listen,
+				   ADMIN_MAX_CONNECTIONS, on_admin, "DUNND_ADMIN_PORT_FILE", err,
+				   errlen);
 	if (h->admin)
 		h->db = pgq_new(d->base, c->conninfo);
 	if (!h->db) {

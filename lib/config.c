@@ -488,7 +488,8 @@ struct config *config_load(const char *file, struct diag *diag)
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
 						"sms_help_text", "timeout_s", "payment_url",
-						"admin_listen", NULL};
+						"admin_listen", "request_timeout_s",
+						"max_connections", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
@@ -521,6 +522,8 @@ struct config *config_load(const char *file, struct diag *diag)
 	c->http_admin_listen = strdup("127.0.0.1:9180");
 	c->http_max_body = 65536;
 	c->http_timeout_s = 5;
+	c->http_request_timeout_s = 10;
+	c->http_max_connections = 1024;
 	if (http) {
 		jconf_keys(&j, http, "http", http_keys);
 		const char *l = jconf_str(&j, http, "http", "listen", NULL, 0);
@@ -544,6 +547,10 @@ struct config *config_load(const char *file, struct diag *diag)
 			jconf_error(&j, "http.payment_url", 0, "http.payment_url must be an http(s) URL");
 		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024, 16777216);
 		c->http_timeout_s = (int)jconf_int(&j, http, "http", "timeout_s", 5, 1, 300);
+		c->http_request_timeout_s =
+			(int)jconf_int(&j, http, "http", "request_timeout_s", 10, 1, 300);
+		c->http_max_connections =
+			(int)jconf_int(&j, http, "http", "max_connections", 1024, 1, 1000000);
 	}
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;

@@ -40,6 +40,8 @@ struct config {
 	char *payment_url;         /* http: the customer page's "Pay now" target */
 	int http_max_body;         /* http: bytes; larger bodies get 413 */
 	int http_timeout_s;        /* http: idle/slow client timeout */
+	int http_request_timeout_s; /* http: a request's headers and body within it */
+	int http_max_connections;   /* http: open public connections at most */
 	int poll_interval_ms;
 	int batch_size;
 	int send_batch;

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -547,6 +548,223 @@ START_TEST(descriptor_exhaustion)
 }
 END_TEST
 
+/* The admin /healthz, timed, every 50 ms until told to stop. */
+struct probe {
+	int port;
+	volatile int stop;
+	int n, bad, slow; /* slow: over 100 ms */
+	double worst;
+};
+
+static void *probe_run(void *arg)
+{
+	struct probe *p = arg;
+	struct tu_resp *r = malloc(sizeof *r);
+
+	while (r && !p->stop) {
+		double t0 = tu_now_s(), dt;
+
+		tu_http(p->port, "GET", "/healthz", NULL, NULL, 0, NULL, r);
+		dt = tu_now_s() - t0;
+		p->n++;
+		if (r->code != 200)
+			p->bad++;
+		if (dt > p->worst)
+			p->worst = dt;
+		if (dt >= 0.1)
+			p->slow++;
+		usleep(50000);
+	}
+	free(r);
+	return NULL;
+}
+
+/* A slow client: its socket and what it has still to drip. */
+struct drip {
+	int fd;
+	int body; /* a half-sent 60 KB body, else headers that never end */
+};
+
+#define DRIP_N 1000
+#define DRIP_BODY 61440
+
+static void drip_open(struct drip *s)
+{
+	static char chunk[DRIP_BODY / 2];
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	char head[160];
+	int n;
+
+	s->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_msg(s->fd >= 0, "socket: %s", strerror(errno));
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(s->fd, (struct sockaddr *)&a, sizeof a) != 0) {
+		close(s->fd);
+		s->fd = -1;
+		return;
+	}
+	fcntl(s->fd, F_SETFL, O_NONBLOCK);
+	if (s->body) {
+		memset(chunk, 'x', sizeof chunk);
+		n = snprintf(head, sizeof head,
+			     "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
+			     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n",
+			     DRIP_BODY);
+		send(s->fd, head, (size_t)n, MSG_NOSIGNAL);
+		send(s->fd, chunk, sizeof chunk, MSG_NOSIGNAL);
+	} else {
+		send(s->fd, "GET /healthz HTTP/1.1\r\nX-Slow: ", 32, MSG_NOSIGNAL);
+	}
+}
+
+/* One more byte; 0 when dunnd has closed the connection (or answered). */
+static int drip_byte(struct drip *s)
+{
+	char buf[256];
+	ssize_t n = recv(s->fd, buf, sizeof buf, MSG_DONTWAIT);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || n > 0)
+		return 0;
+	return send(s->fd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ||
+	       errno == EAGAIN || errno == EWOULDBLOCK;
+}
+
+static double metric_of(int admin_port, const char *sample)
+{
+	static struct tu_resp r;
+	const char *p;
+
+	tu_http(admin_port, "GET", "/metrics", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 200);
+	p = strstr(r.body, sample);
+	return p ? strtod(p + strlen(sample), NULL) : -1;
+}
+
+/* 1,000 clients that send a byte every 2 s (some of them half of a 60 KB
+ * body), reconnecting whenever dunnd closes them, against a dunnd that
+ * has 256 descriptors: before the cap and the deadline, they took every
+ * descriptor, /healthz timed out and mail failed with "Too many open
+ * files". Now health answers within 100 ms throughout, mail goes out,
+ * memory stays bounded and the refusals show in /metrics. */
+START_TEST(slow_clients_under_a_low_descriptor_limit)
+{
+	static struct drip slots[DRIP_N];
+	struct rlimit own;
+	struct probe pr = {0};
+	pthread_t th;
+	char *wrap = NULL, *env_asan = NULL, *cfg2;
+	int opened = 0, closed = 0, mails0, mails = 0, imported = 0;
+	long rss0, rss_max = 0;
+	double t0, tick = 0, refused, deadline;
+
+	/* This test's own side needs more than 1,000 descriptors. */
+	ck_assert(getrlimit(RLIMIT_NOFILE, &own) == 0);
+	own.rlim_cur = own.rlim_max;
+	ck_assert(setrlimit(RLIMIT_NOFILE, &own) == 0);
+	ck_assert_msg(own.rlim_cur > DRIP_N + 64, "nofile hard limit %llu",
+		      (unsigned long long)own.rlim_cur);
+
+	tud_kill(&d, SIGTERM);
+	ck_assert_int_eq(tud_wait(&d, 30000), 0);
+	tud_cleanup(&d);
+	/* Bodies up to 64 KiB, an idle timeout (3 s) the drip stays under,
+	 * the default deadline (10 s) and connection cap. */
+	cfg2 = tu_config_ex(dir, conninfo, NULL,
+			    "\"webhook_secret_file\": \"webhook_secret\", \"timeout_s\": 3", NULL);
+	ck_assert(asprintf(&wrap, "DUNN_WRAP=prlimit --nofile=256:256 %s",
+			   getenv("DUNN_WRAP") ? getenv("DUNN_WRAP") : "") > 0);
+#ifdef __SANITIZE_ADDRESS__
+	/* As in setup: RSS should measure us, not ASan's quarantine. */
+	ck_assert(asprintf(&env_asan, "ASAN_OPTIONS=%s%squarantine_size_mb=4",
+			   getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "",
+			   getenv("ASAN_OPTIONS") ? ":" : "") > 0);
+#endif
+	{
+		const char *env[] = {wrap, env_asan, NULL};
+		port = tud_start_http(&d, dir, cfg2, env);
+	}
+	ck_assert_int_eq(tud_wait_log(&d, "event=connection_cap", 5000), 0);
+	rss0 = rss_kib(d.pid);
+	mails0 = tu_mail_count();
+	pr.port = d.admin_port;
+	ck_assert_int_eq(pthread_create(&th, NULL, probe_run, &pr), 0);
+
+	for (int i = 0; i < DRIP_N; i++) {
+		slots[i].body = i % 2;
+		drip_open(&slots[i]);
+		opened++;
+	}
+	t0 = tu_now_s();
+	/* At least two deadlines long, and until the reminders are out. */
+	while (tu_now_s() - t0 < 25 || (mails < 20 && tu_now_s() - t0 < 120)) {
+		long rss;
+
+		if (tu_now_s() - tick >= 2) {
+			tick = tu_now_s();
+			for (int i = 0; i < DRIP_N; i++) {
+				if (slots[i].fd >= 0 && drip_byte(&slots[i]))
+					continue;
+				if (slots[i].fd >= 0) {
+					close(slots[i].fd);
+					closed++;
+				}
+				drip_open(&slots[i]);
+				opened++;
+			}
+		}
+		if (!imported && tu_now_s() - t0 > 3) {
+			tud_book(dir, "drip", 7001, 20);
+			tu_import_named(cfg2, dir, "drip");
+			imported = 1;
+		}
+		rss = rss_kib(d.pid);
+		if (rss > rss_max)
+			rss_max = rss;
+		mails = tu_mail_count() - mails0;
+		usleep(100000);
+	}
+	pr.stop = 1;
+	pthread_join(th, NULL);
+	refused = metric_of(d.admin_port,
+			    "\ndunnd_http_connections_refused_total{listener=\"public\"} ");
+	deadline = metric_of(d.admin_port, "\ndunnd_http_connections_closed_total{listener="
+					  "\"public\",reason=\"deadline\"} ");
+	fprintf(stderr,
+		"abuse: %d slow clients (%d connections made, %d closed by dunnd) for %.0f s "
+		"under nofile 256: admin /healthz max %.1f ms over %d probes (%d over 100 ms, "
+		"%d not 200); "
+		"%d reminders mailed; VmRSS %ld kB before, max %ld kB; refused %.0f, "
+		"closed at the deadline %.0f\n",
+		DRIP_N, opened, closed, tu_now_s() - t0, pr.worst * 1000, pr.n, pr.slow, pr.bad,
+		mails, rss0,
+		rss_max, refused, deadline);
+	for (int i = 0; i < DRIP_N; i++)
+		if (slots[i].fd >= 0)
+			close(slots[i].fd);
+	ck_assert_int_eq(pr.bad, 0);
+	if (!getenv("DUNN_WRAP") || !*getenv("DUNN_WRAP")) {
+		/* Within 100 ms throughout, but for the odd probe a busy shared
+		 * machine delays (each is printed above); never near a second.
+		 * Instrumented builds are several times slower on every request. */
+#ifndef __SANITIZE_ADDRESS__
+		ck_assert_msg(pr.slow * 100 <= pr.n, "%d of %d /healthz probes over 100 ms",
+			      pr.slow, pr.n);
+#endif
+		ck_assert_msg(pr.worst < 1.0, "/healthz took %.0f ms", pr.worst * 1000);
+		ck_assert_msg(rss_max - rss0 < 32 * 1024, "VmRSS grew by %ld kB", rss_max - rss0);
+	}
+	ck_assert_int_ge(mails, 20);
+	ck_assert_msg(tud_log_count(&d, "Too many open files") == 0, "log %s", d.log);
+	ck_assert_msg(refused > 0, "no refused connection counted");
+	ck_assert_msg(deadline > 0, "no connection closed at the deadline");
+	tud_kill(&d, SIGTERM);
+	ck_assert_int_eq(tud_wait(&d, 30000), 0);
+	free(wrap);
+	free(env_asan);
+	free(cfg2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("abuse");
@@ -556,6 +774,7 @@ int main(void)
 	tcase_set_timeout(tc, 900);
 	tcase_add_test(tc, hostile_load);
 	tcase_add_test(tc, descriptor_exhaustion);
+	tcase_add_test(tc, slow_clients_under_a_low_descriptor_limit);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
