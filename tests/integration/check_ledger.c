@@ -148,9 +148,9 @@ START_TEST(paid_case_resolves_and_next_cycle_repeats)
 	tu_run_once(cfg, "2026-11-04T15:00:00Z");
 	ck_assert_int_eq(mails_to("alice@customer.test"), 1);
 	/* A reminder queued and not yet sent when the payment arrives. */
-	tu_q(db, "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
+	PQclear(tu_q(db, "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
 		 "template, status, next_attempt_at, created_at) SELECT id, account_id, cycle, 9, "
-		 "'email', 'firm', 'queued', '2026-12-01', '2026-11-05' FROM dunning.cases");
+		 "'email', 'firm', 'queued', '2026-12-01', '2026-11-05' FROM dunning.cases"));
 	/* Paid before the next planned step (the 11th): resolved at once. */
 	ck_assert_msg(tu_sh("dunnctl -c %s pay INV-1 --at 2026-11-06T14:00:00Z", cfg) == 0, "%s",
 		      tu_output());
@@ -261,9 +261,9 @@ START_TEST(pay_records_once_and_refuses_what_is_wrong)
 	ck_assert_int_eq(tu_sh("dunnctl -c %s pay INV-1", cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "already paid at 2026-11-06T12:00:00Z"));
 	/* A refund reopens what is owed. */
-	tu_q(db, "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, currency, at, "
-		 "source, source_id) SELECT id, account_id, 'refund', -250, 'USD', now(), "
-		 "'billing', 'RF-1' FROM dunning.invoices");
+	PQclear(tu_q(db, "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
+		 "currency, at, source, source_id) SELECT id, account_id, 'refund', -250, 'USD', now(), "
+		 "'billing', 'RF-1' FROM dunning.invoices"));
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.invoices WHERE amount_paid = 750 AND "
 			   "paid_at IS NULL"),
 			 1);
@@ -308,9 +308,9 @@ START_TEST(amounts_past_the_bound_are_refused)
 	PQclear(r);
 	/* ...and a total past it (1,001 invoices at the bound) is never
 	 * stated: no reminder, the case waits. */
-	tu_q(db, "INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, "
+	PQclear(tu_q(db, "INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, "
 		 "due_date) SELECT a.id, 'B-' || k, 1000000000000000, 'USD', '2026-11-01' "
-		 "FROM dunning.accounts a, generate_series(1, 1001) k WHERE a.external_ref = 'A-2'");
+		 "FROM dunning.accounts a, generate_series(1, 1001) k WHERE a.external_ref = 'A-2'"));
 	tu_run_once(cfg, "2026-11-04T15:00:00Z");
 	ck_assert_int_eq(mails_to("alice@customer.test"), 1);
 	ck_assert_int_eq(mails_to("bob@customer.test"), 0);
