@@ -192,6 +192,37 @@ static void on_admin(struct http *h, struct evhttp_request *req)
 		on_healthz(h, req);
 }
 
+#define REFUSED_INTERVAL_S 10
+#define REFUSED_BURST 5 /* lines logged in full per interval */
+
+static struct {
+	double start;
+	unsigned logged, suppressed;
+} refused;
+
+/* At the end of an interval: one line with what was not logged. */
+static void refused_flush(double now)
+{
+	if (now - refused.start < REFUSED_INTERVAL_S)
+		return;
+	if (refused.suppressed)
+		log_warn("http", "event=requests_refused_suppressed count=%u interval_s=%d",
+			 refused.suppressed, REFUSED_INTERVAL_S);
+	refused.start = now;
+	refused.logged = refused.suppressed = 0;
+}
+
+int http_refused_log_ok(void)
+{
+	refused_flush(metrics_now());
+	if (refused.logged < REFUSED_BURST) {
+		refused.logged++;
+		return 1;
+	}
+	refused.suppressed++;
+	return 0;
+}
+
 static void ping_cb(const PGresult *res, void *arg)
 {
 	struct http *h = arg;
@@ -225,6 +256,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	h->tick_at = metrics_now();
+	refused_flush(h->tick_at);
 	if (!pgq_connected(h->db))
 		return;
 	if (!h->ping_busy && pgq_send(h->db, "SELECT 1", 0, NULL, ping_cb, h) == 0)

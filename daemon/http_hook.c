@@ -576,7 +576,7 @@ static int generic_parse(struct http *h, struct evhttp_request *req, const char 
 		rc = dc->ops->webhook(dc->ch, &cr, j->ev, HOOK_MAX_EVENTS, &n, &reply);
 		j->nev = rc == 200 ? (n > HOOK_MAX_EVENTS ? HOOK_MAX_EVENTS : n) : 0;
 	}
-	if (rc == 403)
+	if (rc == 403 && http_refused_log_ok())
 		log_warn("http", "event=webhook_rejected path=%s reason=\"%s\"", path,
 			 !keys ? "no webhook secret configured"
 			 : h->webhook_secret ? sig_strerror(sr) : "no channel's secret verifies it");

@@ -45,6 +45,13 @@ enum http_hook_kind {
 	HOOK_EMAIL_EVENTS,
 };
 
+/* A refused request (forged token or signature, a form without its CSRF
+ * value) may be logged: 1 for the first few in each 10 s interval, 0 for
+ * the rest, which are counted and reported in one summary line when the
+ * interval ends. Anyone can send these; journald must not drop real lines
+ * for them. */
+int http_refused_log_ok(void);
+
 /* http_hook.c */
 void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 	       enum http_hook_kind kind);

@@ -540,8 +540,10 @@ static void post(struct http *h, struct evhttp_request *req, const char *token, 
 	if (form_parse(body, len, &f) != FORM_OK ||
 	    !csrf_ok(h->d->link_secret, token, page_form_names[form], form_get(&f, "csrf"))) {
 		/* Changes nothing: no statement runs. */
-		log_warn("page", "event=page_refused account_id=%" PRId64 " form=%s reason=csrf", id,
-			 page_form_names[form]);
+		if (http_refused_log_ok())
+				log_warn("page",
+				 "event=page_refused account_id=%" PRId64 " form=%s reason=csrf", id,
+				 page_form_names[form]);
 		free(body);
 		form_free(&f);
 		refuse(h, req, 403);
@@ -682,7 +684,9 @@ void page_request(struct http *h, struct evhttp_request *req, const char *path)
 	token[n] = '\0';
 	rc = token_check(h->d->link_secret, token, dunnd_now(h->d), &id);
 	if (rc != 0) {
-		log_info("page", "event=page_refused reason=%s", rc == -2 ? "expired" : "invalid");
+		if (http_refused_log_ok())
+			log_info("page", "event=page_refused reason=%s",
+				 rc == -2 ? "expired" : "invalid");
 		refuse(h, req, rc == -2 ? 410 : 403);
 		return;
 	}

@@ -460,6 +460,21 @@ START_TEST(hostile_load)
 	ck_assert_msg(bad_probes == 0, "%d of %d /healthz probes failed", bad_probes, probes);
 	ck_assert_msg(worst < 1.0, "/healthz took %.0f ms under load", worst * 1000);
 
+	/* Refused requests are logged five per 10 s, the rest summed up in a
+	 * line of their own (each used to be a line: enough to make journald
+	 * drop real ones). */
+	{
+		int lines = tud_log_count(&d, "http: event=webhook_rejected") +
+			    tud_log_count(&d, "page: event=page_refused");
+		int most = 5 * (2 + (int)((tu_now_s() - t0) / 10));
+
+		fprintf(stderr, "abuse: %d refused requests logged in full (at most %d)\n", lines,
+			most);
+		ck_assert_msg(lines <= most, "%d refused requests logged, at most %d", lines, most);
+		ck_assert_int_eq(tud_wait_log(&d, "event=requests_refused_suppressed count=", 15000),
+				 0);
+	}
+
 	/* The server, not the client, ends idle and half-sent connections. */
 	while ((closed = closed_idle(fds)) < IDLE && tu_now_s() - t_idle < TIMEOUT_S * 5 + 30)
 		usleep(200000);
