@@ -590,6 +590,7 @@ static void send_done(const struct channel_result *r, void *arg)
 /* Values a template may use, looked up by name while rendering. */
 struct vars {
 	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
+	const char *brand;
 	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
 	char promise_date[96];
 };
@@ -618,6 +619,8 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->company;
 	if (!strcmp(name, "support"))
 		return v->support;
+	if (!strcmp(name, "brand"))
+		return v->brand;
 	if (!strcmp(name, "invoice_ref"))
 		return v->invoice_ref;
 	if (!strcmp(name, "dispute_ref"))
@@ -698,6 +701,7 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct var
 	v->account_ref = PQgetvalue(res, r, L_REF);
 	v->company = c->company;
 	v->support = c->support;
+	v->brand = config_brand(c, locale);
 	/* handle_row refused lists that did not parse. */
 	owed_format(over, nover > 0 ? (size_t)nover : 0, locale, v->amount, sizeof v->amount);
 	owed_format(bal, nbal > 0 ? (size_t)nbal : 0, locale, v->balance, sizeof v->balance);

@@ -34,6 +34,9 @@ struct config {
 	char *http_admin_listen;   /* http: /metrics and operator routes, never public */
 	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
+	/* "brand": the sender's name per locale, "default" for the rest. */
+	char **brand_locale, **brand_name;
+	size_t nbrand;
 	char *link_secret_file;
 	char *webhook_secret_file; /* http: generic webhooks' HMAC key */
 	char *sms_help_text;       /* http: the reply to HELP/INFO */
@@ -60,6 +63,10 @@ struct config {
 	struct tmplset *templates;
 };
 
+/* The brand an SMS starts with for a BCP 47 locale: the exact tag, then
+ * zh-Hant for zh-TW/zh-HK/zh-MO, then the shorter tags ("ko-KR" -> "ko"),
+ * then "default", then company. Never NULL. */
+const char *config_brand(const struct config *c, const char *locale);
 /* Load file, its policy and templates. NULL with diag filled on any error. */
 struct config *config_load(const char *file, struct diag *diag);
 void config_free(struct config *c);

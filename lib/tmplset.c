@@ -8,7 +8,7 @@
 
 const char *const tmplset_vars[] = {
 	"name", "account_ref", "amount", "balance", "due_date", "days_overdue", "invoice_count",
-	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", NULL,
+	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", "brand", NULL,
 };
 
 struct tmplset {
@@ -39,6 +39,11 @@ void tmplset_free(struct tmplset *s)
 size_t tmplset_count(const struct tmplset *s)
 {
 	return s->n;
+}
+
+const struct tmplset_entry *tmplset_entry_at(const struct tmplset *s, size_t i)
+{
+	return i < s->n ? &s->e[i] : NULL;
 }
 
 static char *slurp(const char *path, size_t *len)

@@ -26,5 +26,7 @@ const struct tmplset_entry *tmplset_find(const struct tmplset *s, const char *lo
 					 const char *name, const char *kind);
 /* Number of loaded templates. */
 size_t tmplset_count(const struct tmplset *s);
+/* The i-th loaded template (NULL past the end), to check every one. */
+const struct tmplset_entry *tmplset_entry_at(const struct tmplset *s, size_t i);
 
 #endif

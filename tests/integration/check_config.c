@@ -81,6 +81,18 @@ START_TEST(unknown_key)
 }
 END_TEST
 
+START_TEST(brand_errors)
+{
+	char *cfg = write_config("  \"brand\": {\"default\": \"\", \"k!\": \"X\", \"ko\": 3},\n", NULL,
+				 NULL, NULL);
+
+	expect_error(cfg, "dunnd.json:7:24: brand.default must be 1 to 24 characters on one line");
+	expect_error(cfg, "dunnd.json:7:28: brand: 'k!' is not a locale");
+	expect_error(cfg, "dunnd.json:7:45: brand.ko must be a string");
+	free(cfg);
+}
+END_TEST
+
 START_TEST(wrong_type)
 {
 	char *cfg = write_config("  \"batch_size\": \"500\",\n", NULL, NULL, NULL);
@@ -331,6 +343,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, policy_unknown_channel_and_template);
 	tcase_add_test(tc, step_days_must_increase);
 	tcase_add_test(tc, template_unknown_variable);
+	tcase_add_test(tc, brand_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
