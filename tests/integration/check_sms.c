@@ -108,9 +108,12 @@ START_TEST(twilio_request_is_right)
 	ck_assert_str_eq(tu_jstr(f, "From"), "+15005550006");
 	ck_assert_str_eq(tu_jstr(f, "StatusCallback"), "https://pay.test/webhooks/twilio/status");
 	body = tu_jstr(f, "Body");
-	ck_assert_msg(strstr(body, "Test Telecom: a friendly reminder that $49.90 is due") == body,
+	ck_assert_msg(strstr(body, "Test Telecom: A friendly reminder that $49.90 is due") == body,
 		      "body: %s", body);
 	ck_assert_ptr_nonnull(strstr(body, "https://pay.test/p/"));
+	ck_assert_msg(strlen(body) > 30 &&
+			      !strcmp(body + strlen(body) - 22, "Reply STOP to opt out."),
+		      "no opt-out line: %s", body);
 	ck_assert_msg(body[strlen(body) - 1] != '\n', "trailing newline sent");
 	ck_assert_str_eq(tu_jstr(r, "encoding"), "GSM-7");
 	ck_assert_int_le(json_integer_value(json_object_get(r, "segments")), 2);
@@ -136,7 +139,10 @@ START_TEST(korean_is_ucs2)
 	r = sim_request_to(log, "+821012345678");
 	ck_assert_ptr_nonnull(r);
 	body = tu_jstr(json_object_get(r, "fields"), "Body");
-	ck_assert_msg(strstr(body, "₩120,000 납부 기한이 지났습니다.") == body, "body: %s", body);
+	ck_assert_msg(strstr(body, "[Test Telecom] ₩120,000 납부 기한이 지났습니다.") == body,
+		      "body: %s", body);
+	ck_assert_msg(strlen(body) > 30 && !strcmp(body + strlen(body) - 27, "수신거부: 거부 회신"),
+		      "no opt-out line: %s", body);
 	ck_assert_ptr_nonnull(strstr(body, "https://pay.test/p/"));
 	/* the simulator's own count and ours agree: UCS-2, two parts */
 	ck_assert_str_eq(tu_jstr(r, "encoding"), "UCS-2");

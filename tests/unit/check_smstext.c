@@ -1,0 +1,202 @@
+/* Every shipped SMS template, rendered with the shipped configuration and
+ * the longest values a reminder plausibly carries, names its sender in the
+ * locale's form, ends with an opt-out line whose keyword lib/feedback
+ * accepts, and costs at most two message parts. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "diag.h"
+#include "feedback.h"
+#include "owed.h"
+#include "smsseg.h"
+#include "tmpl.h"
+#include "tmplset.h"
+#include "tz.h"
+
+/* 73 characters, as a public_url on a long host plus a link token. */
+#define LONG_URL "https://payments.example-telecom.co.kr/p/AbCdEfGhIjKlMnOpQrStUvWxYz012345"
+
+struct sample {
+	const char *brand, *url;
+	char amount[256], promise[96];
+};
+
+static const char *sample_lookup(void *ctx, const char *name)
+{
+	struct sample *s = ctx;
+
+	if (!strcmp(name, "brand"))
+		return s->brand;
+	if (!strcmp(name, "company"))
+		return "Example Telecommunications Holdings";
+	if (!strcmp(name, "name"))
+		return "Maximilian Alexander Fitzgerald-Montgomery";
+	if (!strcmp(name, "amount") || !strcmp(name, "balance"))
+		return s->amount;
+	if (!strcmp(name, "pay_url"))
+		return s->url;
+	if (!strcmp(name, "days_overdue"))
+		return "365";
+	if (!strcmp(name, "invoice_count"))
+		return "12";
+	if (!strcmp(name, "invoice_ref"))
+		return "INV-2026-000123";
+	if (!strcmp(name, "dispute_ref"))
+		return "D-2026-000045";
+	if (!strcmp(name, "account_ref"))
+		return "ACC-000012345";
+	if (!strcmp(name, "promise_date"))
+		return s->promise;
+	if (!strcmp(name, "support"))
+		return "support@example.com";
+	if (!strcmp(name, "due_date"))
+		return s->promise;
+	return NULL;
+}
+
+/* Per language: how the brand is set off, the opt-out line, its keyword,
+ * and a currency the locale bills in. */
+static const struct {
+	const char *lang, *open, *close, *optout, *keyword, *currency;
+	int64_t minor;
+} forms[] = {
+	{"en", "", ": ", "Reply STOP to opt out.", "STOP", "USD", 1234567890},
+	{"ko", "[", "] ", "수신거부: 거부 회신", "거부", "KRW", 123456789},
+	{"ja", "【", "】", "配信停止：停止と返信", "停止", "JPY", 123456789},
+	{"zh", "【", "】", "回复TD退订", "TD", "CNY", 1234567890},
+};
+
+START_TEST(test_every_sms_template)
+{
+	const char *src = getenv("DUNN_SRCDIR");
+	char path[4096];
+	struct diag diag = {0};
+	struct config cfg = {0}, *c;
+	struct tmplset *ts;
+	size_t nsms = 0;
+	int bad = 0;
+
+	/* The shipped brand map (loading the whole file needs the channel
+	 * modules, which load only into the daemon) and the shipped templates. */
+	snprintf(path, sizeof path, "%s/config/dunnd.json", src ? src : ".");
+	json_t *root = json_load_file(path, 0, NULL), *brand, *v;
+	const char *key;
+	ck_assert_ptr_nonnull(root);
+	brand = json_object_get(root, "brand");
+	ck_assert_msg(json_is_object(brand), "%s has no \"brand\" object", path);
+	cfg.company = (char *)json_string_value(json_object_get(root, "company"));
+	cfg.brand_locale = calloc(json_object_size(brand), sizeof(char *));
+	cfg.brand_name = calloc(json_object_size(brand), sizeof(char *));
+	ck_assert(cfg.company && cfg.brand_locale && cfg.brand_name);
+	json_object_foreach(brand, key, v) {
+		cfg.brand_locale[cfg.nbrand] = (char *)key;
+		cfg.brand_name[cfg.nbrand++] = (char *)json_string_value(v);
+	}
+	snprintf(path, sizeof path, "%s/config/templates", src ? src : ".");
+	ts = tmplset_load(path, &diag);
+	if (!ts)
+		diag_print(&diag, stderr);
+	ck_assert_msg(ts != NULL, "%s does not load", path);
+	c = &cfg;
+	ck_assert_uint_eq(strlen(LONG_URL), 73);
+	for (size_t i = 0; i < tmplset_count(ts); i++) {
+		const struct tmplset_entry *e = tmplset_entry_at(ts, i);
+		struct sample s = {.url = LONG_URL};
+		struct smsseg_info info;
+		size_t f = 0, len;
+		char *text;
+
+		if (strcmp(e->kind, "sms") != 0)
+			continue;
+		nsms++;
+		while (f < sizeof forms / sizeof forms[0] &&
+		       strncmp(e->locale, forms[f].lang, 2) != 0)
+			f++;
+		ck_assert_msg(f < sizeof forms / sizeof forms[0], "%s: no form for its locale",
+			      e->path);
+		s.brand = config_brand(c, e->locale);
+		ck_assert_msg(strcmp(s.brand, c->company) != 0 || !strcmp(forms[f].lang, "en"),
+			      "%s: no brand of its own for %s", e->path, e->locale);
+		struct owed o = {.minor = forms[f].minor};
+		snprintf(o.currency, sizeof o.currency, "%s", forms[f].currency);
+		ck_assert_int_gt(owed_format(&o, 1, e->locale, s.amount, sizeof s.amount), 0);
+		if (tz_format_date(2026, 12, 31, e->locale, s.promise, sizeof s.promise) < 0)
+			snprintf(s.promise, sizeof s.promise, "2026-12-31");
+		text = tmpl_render(e->body, sample_lookup, &s, TMPL_RAW);
+		ck_assert_ptr_nonnull(text);
+		len = strlen(text);
+		while (len > 0 && text[len - 1] == '\n')
+			text[--len] = '\0';
+
+		char head[128];
+		snprintf(head, sizeof head, "%s%s%s", forms[f].open, s.brand, forms[f].close);
+		if (strncmp(text, head, strlen(head)) != 0)
+			bad += fprintf(stderr, "%s does not start with \"%s\": %s\n", e->path, head,
+				       text) > 0;
+		size_t ol = strlen(forms[f].optout);
+		if (len < ol || strcmp(text + len - ol, forms[f].optout) != 0)
+			bad += fprintf(stderr, "%s does not end with \"%s\": %s\n", e->path,
+				       forms[f].optout, text) > 0;
+		ck_assert_int_eq(feedback_keyword(forms[f].keyword), FEEDBACK_KW_STOP);
+		ck_assert_int_eq(smsseg_count(text, len, &info), 0);
+		if (info.segments > 2)
+			bad += fprintf(stderr, "%s: %zu parts (%zu %s units): %s\n", e->path,
+				       info.segments, info.units, smsseg_encoding_name(info.encoding),
+				       text) > 0;
+		free(text);
+	}
+	ck_assert_uint_ge(nsms, 32);
+	ck_assert_msg(bad == 0, "%d SMS texts out of form (listed above)", bad);
+	tmplset_free(ts);
+	free(cfg.brand_locale);
+	free(cfg.brand_name);
+	json_decref(root);
+	diag_free(&diag);
+}
+END_TEST
+
+START_TEST(test_brand_fallback)
+{
+	struct config c = {.company = "Co"};
+	char *loc[] = {"default", "ko", "zh", "zh-Hant", "ja-JP"};
+	char *name[] = {"Def", "KO", "ZH", "HANT", "JAJP"};
+
+	ck_assert_str_eq(config_brand(&c, "ko-KR"), "Co");
+	c.brand_locale = loc;
+	c.brand_name = name;
+	c.nbrand = 5;
+	ck_assert_str_eq(config_brand(&c, "ko-KR"), "KO");
+	ck_assert_str_eq(config_brand(&c, "KO"), "KO");
+	ck_assert_str_eq(config_brand(&c, "zh-CN"), "ZH");
+	ck_assert_str_eq(config_brand(&c, "zh-Hans-CN"), "ZH");
+	ck_assert_str_eq(config_brand(&c, "zh-TW"), "HANT");
+	ck_assert_str_eq(config_brand(&c, "zh-HK"), "HANT");
+	ck_assert_str_eq(config_brand(&c, "zh-Hant-TW"), "HANT");
+	ck_assert_str_eq(config_brand(&c, "ja-JP"), "JAJP");
+	ck_assert_str_eq(config_brand(&c, "ja"), "Def");
+	ck_assert_str_eq(config_brand(&c, "en-US"), "Def");
+	ck_assert_str_eq(config_brand(&c, NULL), "Def");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("smstext");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_every_sms_template);
+	tcase_add_test(tc, test_brand_fallback);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
