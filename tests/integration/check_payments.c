@@ -276,9 +276,25 @@ START_TEST(stripe_forgeries_refused)
 	ck_assert_int_eq(resp.code, 400);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments"), 0);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_events"), 0);
-	/* and the genuine one still goes through */
+	/* during a roll Stripe signs with both secrets: two v1 in one header,
+	 * each from stripe-node; one the file does not hold is not enough */
+	{
+		char *a = node("stripe", WHSEC_OLD, now, body);
+		char *b = node("stripe", "whsec_unknown_0123456789", now, body);
+		char *c = node("stripe", "whsec_other_0123456789", now, body);
+		snprintf(line, sizeof line, "Stripe-Signature: %s,%s", c, strstr(b, ",v1=") + 1);
+		post("stripe", body, line);
+		ck_assert_int_eq(resp.code, 403);
+		snprintf(line, sizeof line, "Stripe-Signature: %s,%s", b, strstr(a, ",v1=") + 1);
+		post("stripe", body, line);
+		assert_result("recorded");
+		free(a);
+		free(b);
+		free(c);
+	}
+	/* and the same event once more is a duplicate */
 	stripe_post(body, WHSEC_NEW, now);
-	assert_result("recorded");
+	assert_result("duplicate");
 	free(sig);
 	free(tampered);
 	free(body);
