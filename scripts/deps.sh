@@ -15,6 +15,12 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
+# Node and npm run the payment providers' own libraries in the tests. A
+# node that is already there (from any source) is kept: Debian's npm
+# would fight another distribution's nodejs.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	missing="$missing nodejs npm"
+fi
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing:$missing"
