@@ -674,11 +674,12 @@ static int64_t days_between(int y, int m, int d, const struct tz_local *now)
 	return (b - a) / 86400;
 }
 
-static void fill_vars(struct dispatch *s, const PGresult *res, int r, struct vars *v,
-		      char *url, size_t urllen)
+/* Amounts and dates are formatted in locale, that of the template chosen
+ * (tmplset_format_locale), so they read like the words around them. */
+static void fill_vars(struct dispatch *s, const PGresult *res, int r, const char *locale,
+		      struct vars *v, char *url, size_t urllen)
 {
 	const struct config *c = s->d->cfg;
-	const char *locale = PQgetvalue(res, r, L_LOCALE);
 	const char *due = PQgetvalue(res, r, L_DUE);
 	struct owed over[OWED_MAX_CURRENCIES], bal[OWED_MAX_CURRENCIES];
 	int nover = owed_parse(PQgetvalue(res, r, L_OVERDUE), over, OWED_MAX_CURRENCIES);
@@ -806,7 +807,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		queue_result(s, id, "failed", NULL, "template not found", 0, NULL, NULL);
 		return;
 	}
-	fill_vars(s, res, r, &v, url, sizeof url);
+	fill_vars(s, res, r, tmplset_format_locale(te, PQgetvalue(res, r, L_LOCALE)), &v, url,
+		  sizeof url);
 	text = tmpl_render(te->body, var_lookup, &v, TMPL_RAW);
 	if (te->subject)
 		subject = tmpl_render(te->subject, var_lookup, &v, TMPL_RAW);

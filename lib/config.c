@@ -219,6 +219,12 @@ void config_free(struct config *c)
 	free(c->payments);
 	policy_free(c->policy);
 	tmplset_free(c->templates);
+	for (size_t i = 0; i < c->nlocale_fallback; i++) {
+		free((char *)c->locale_fallback[i].from);
+		for (size_t k = 0; k < c->locale_fallback[i].nto; k++)
+			free((char *)c->locale_fallback[i].to[k]);
+	}
+	free(c->locale_fallback);
 	free(c->path);
 	free(c->dir);
 	free(c->conninfo);
@@ -396,6 +402,48 @@ static void load_channels(struct jconf *j, struct config *c)
 		ch->name = strdup(name);
 		ch->module = sdup(module);
 		ch->conf = json_incref(v);
+		free(path);
+	}
+}
+
+/* "locale_fallback": {"zh-TW": ["zh-Hant", "zh-HK"], ..., "*": ["en"]}:
+ * which template locales to try after a customer's own. */
+static void load_fallback(struct jconf *j, struct config *c)
+{
+	json_t *obj = jconf_obj(j, j->root, "", "locale_fallback", 0), *v;
+	const char *from;
+
+	if (!obj)
+		return;
+	c->locale_fallback = calloc(json_object_size(obj) + 1, sizeof *c->locale_fallback);
+	if (!c->locale_fallback)
+		return;
+	json_object_foreach(obj, from, v) {
+		char *path = jconf_path("locale_fallback", from);
+		struct tmplset_chain *ch = &c->locale_fallback[c->nlocale_fallback];
+		size_t i;
+		json_t *to;
+
+		if (strcmp(from, "*") != 0 && !tmplset_locale_valid(from)) {
+			jconf_error(j, path, 1, "'%s' is not a locale (such as zh-TW) or \"*\"", from);
+		} else if (!json_is_array(v) || json_array_size(v) == 0 ||
+			   json_array_size(v) > TMPLSET_CHAIN_MAX) {
+			jconf_error(j, path, 0, "a fallback is a list of 1 to %d locales",
+				    TMPLSET_CHAIN_MAX);
+		} else {
+			ch->from = strdup(from);
+			json_array_foreach(v, i, to) {
+				const char *t = json_string_value(to);
+				if (!t || !tmplset_locale_valid(t)) {
+					char *ip = jconf_path_index(path, i);
+					jconf_error(j, ip, 0, "a fallback entry is a locale such as zh-Hant");
+					free(ip);
+					continue;
+				}
+				ch->to[ch->nto++] = strdup(t);
+			}
+			c->nlocale_fallback++;
+		}
 		free(path);
 	}
 }
@@ -610,7 +658,8 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "retry_base_s", "retry_max_s",
 					   "log_level", "company", "support", "channels",
 					   "module_dir", "shutdown_timeout_ms", "retention_days",
-					   "hold_sending", "payments", "brand", NULL};
+					   "hold_sending", "payments", "brand", "locale_fallback",
+					   NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
@@ -710,10 +759,13 @@ struct config *config_load(const char *file, struct diag *diag)
 	load_channels(&j, c);
 	load_payments(&j, c);
 	load_brand(&j, c);
+	load_fallback(&j, c);
 	jconf_close(&j);
 
 	c->policy = policy_load(c->policy_path, diag);
 	c->templates = tmplset_load(c->templates_dir, diag);
+	if (c->templates && c->locale_fallback)
+		tmplset_set_fallback(c->templates, c->locale_fallback, c->nlocale_fallback);
 	if (c->policy)
 		check_policy_refs(c, diag);
 	if (diag->n != before) {

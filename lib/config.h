@@ -61,6 +61,9 @@ struct config {
 	size_t npayments;
 	struct policy *policy;
 	struct tmplset *templates;
+	/* locale_fallback, when set (else tmplset_default_chain); owned. */
+	struct tmplset_chain *locale_fallback;
+	size_t nlocale_fallback;
 };
 
 /* The brand an SMS starts with for a BCP 47 locale: the exact tag, then

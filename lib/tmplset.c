@@ -14,7 +14,27 @@ const char *const tmplset_vars[] = {
 struct tmplset {
 	struct tmplset_entry *e;
 	size_t n, cap;
+	const struct tmplset_chain *chain;
+	size_t nchain;
 };
+
+const struct tmplset_chain tmplset_default_chain[] = {
+	{"zh-TW", {"zh-Hant", "zh-HK"}, 2},
+	{"zh-HK", {"zh-Hant", "zh-TW"}, 2},
+	{"zh-MO", {"zh-HK", "zh-Hant", "zh-TW"}, 3},
+	{"zh-Hant-TW", {"zh-TW"}, 1},
+	{"zh-Hant-HK", {"zh-HK"}, 1},
+	{"zh-Hant-MO", {"zh-HK"}, 1},
+	{"zh-Hant", {"zh-TW", "zh-HK"}, 2},
+	{"*", {"en"}, 1},
+};
+const size_t tmplset_default_nchain = sizeof tmplset_default_chain / sizeof tmplset_default_chain[0];
+
+void tmplset_set_fallback(struct tmplset *s, const struct tmplset_chain *chain, size_t n)
+{
+	s->chain = chain;
+	s->nchain = n;
+}
 
 static void entry_free(struct tmplset_entry *e)
 {
@@ -153,11 +173,11 @@ static int load_file(struct tmplset *s, const char *path, const char *locale, co
 	return 0;
 }
 
-static int valid_locale(const char *l)
+int tmplset_locale_valid(const char *l)
 {
 	size_t n = strlen(l);
 
-	if (n < 2 || n > 15)
+	if (n < 2 || n > 15 || !isalpha((unsigned char)l[0]))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)l[i]) && l[i] != '-')
@@ -169,6 +189,9 @@ struct tmplset *tmplset_load(const char *dir, struct diag *diag)
 {
 	struct tmplset *s = calloc(1, sizeof *s);
 	size_t before = diag->n;
+
+	if (s)
+		tmplset_set_fallback(s, tmplset_default_chain, tmplset_default_nchain);
 	DIR *top = opendir(dir);
 	struct dirent *ld;
 
@@ -185,7 +208,7 @@ struct tmplset *tmplset_load(const char *dir, struct diag *diag)
 		DIR *d;
 		struct dirent *fd;
 
-		if (ld->d_name[0] == '.' || !valid_locale(ld->d_name))
+		if (ld->d_name[0] == '.' || !tmplset_locale_valid(ld->d_name))
 			continue;
 		snprintf(sub, sizeof sub, "%s/%s", dir, ld->d_name);
 		d = opendir(sub);
@@ -220,21 +243,72 @@ static const struct tmplset_entry *find_exact(const struct tmplset *s, const cha
 	return NULL;
 }
 
+static const struct tmplset_chain *chain_for(const struct tmplset *s, const char *locale,
+					    size_t llen)
+{
+	for (size_t i = 0; i < s->nchain; i++)
+		if (strlen(s->chain[i].from) == llen &&
+		    strncasecmp(s->chain[i].from, locale, llen) == 0)
+			return &s->chain[i];
+	return NULL;
+}
+
+static const struct tmplset_entry *find_chained(const struct tmplset *s,
+						const struct tmplset_chain *ch, const char *name,
+						const char *kind)
+{
+	const struct tmplset_entry *e;
+
+	for (size_t i = 0; ch && i < ch->nto; i++)
+		if ((e = find_exact(s, ch->to[i], strlen(ch->to[i]), name, kind)) != NULL)
+			return e;
+	return NULL;
+}
+
 const struct tmplset_entry *tmplset_find(const struct tmplset *s, const char *locale,
 					 const char *name, const char *kind)
 {
 	const struct tmplset_entry *e;
+	const struct tmplset_chain *last;
+	char tag[64];
 	size_t n = locale ? strlen(locale) : 0;
 
-	/* Strip subtags one at a time: zh-Hant-TW, zh-Hant, zh. */
+	/* ICU-style ids ("zh_TW") are the BCP 47 tags they spell. */
+	if (n >= sizeof tag)
+		n = 0;
+	for (size_t i = 0; i < n; i++)
+		tag[i] = locale[i] == '_' ? '-' : locale[i];
+	tag[n] = '\0';
+	locale = tag;
+	/* Strip subtags one at a time (zh-Hant-TW, zh-Hant, zh), each
+	 * followed by its own links of the chain. */
 	while (n > 0) {
-		e = find_exact(s, locale, n, name, kind);
-		if (e)
+		if ((e = find_exact(s, locale, n, name, kind)) != NULL)
+			return e;
+		if ((e = find_chained(s, chain_for(s, locale, n), name, kind)) != NULL)
 			return e;
 		while (n > 0 && locale[n - 1] != '-')
 			n--;
 		if (n > 0)
 			n--;
 	}
-	return find_exact(s, "en", 2, name, kind);
+	last = chain_for(s, "*", 1);
+	if (!last)
+		return find_exact(s, "en", 2, name, kind);
+	return find_chained(s, last, name, kind);
+}
+
+/* The primary language subtag's length: "zh" of "zh-Hant-TW", "en" of "en_US". */
+static size_t lang_len(const char *tag)
+{
+	return strcspn(tag, "-_");
+}
+
+const char *tmplset_format_locale(const struct tmplset_entry *e, const char *customer)
+{
+	size_t n = customer ? lang_len(customer) : 0;
+
+	if (n && n == lang_len(e->locale) && strncasecmp(customer, e->locale, n) == 0)
+		return customer;
+	return e->locale;
 }

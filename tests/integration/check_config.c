@@ -93,6 +93,31 @@ START_TEST(brand_errors)
 }
 END_TEST
 
+/* locale_fallback: a good chain passes; each bad part is named where it is. */
+START_TEST(locale_fallback_checked)
+{
+	char *cfg = write_config("  \"locale_fallback\": {\"zh-TW\": [\"zh-Hant\", \"zh-HK\"],\n"
+				 "                      \"*\": [\"en\"]},\n",
+				 NULL, NULL, NULL);
+
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	free(cfg);
+	cfg = write_config("  \"locale_fallback\": {\"zh TW\": [\"zh-Hant\"]},\n", NULL, NULL, NULL);
+	expect_error(cfg, "dunnd.json:7:23: 'zh TW' is not a locale");
+	free(cfg);
+	cfg = write_config("  \"locale_fallback\": {\"zh-TW\": []},\n", NULL, NULL, NULL);
+	expect_error(cfg, "dunnd.json:7:32: a fallback is a list of 1 to 8 locales");
+	free(cfg);
+	cfg = write_config("  \"locale_fallback\": {\"zh-TW\": [\"zh-Hant\", 7]},\n", NULL, NULL,
+			   NULL);
+	expect_error(cfg, "dunnd.json:7:44: a fallback entry is a locale");
+	free(cfg);
+	cfg = write_config("  \"locale_fallback\": [\"en\"],\n", NULL, NULL, NULL);
+	expect_error(cfg, "dunnd.json:7:22: 'locale_fallback' must be an object");
+	free(cfg);
+}
+END_TEST
+
 START_TEST(wrong_type)
 {
 	char *cfg = write_config("  \"batch_size\": \"500\",\n", NULL, NULL, NULL);
@@ -332,6 +357,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, good_config_passes);
 	tcase_add_test(tc, unknown_key);
+	tcase_add_test(tc, locale_fallback_checked);
 	tcase_add_test(tc, wrong_type);
 	tcase_add_test(tc, syntax_error);
 	tcase_add_test(tc, inline_secret_refused);

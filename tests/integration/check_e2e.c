@@ -77,6 +77,49 @@ START_TEST(one_overdue_invoice_one_email)
 }
 END_TEST
 
+/* Amounts and dates read in the language of the template that was used:
+ * fr-FR has no templates and reads English ones with English formats;
+ * zh-TW and zh-HK read the Traditional templates, not the Simplified. */
+START_TEST(formats_follow_the_template_used)
+{
+	static const char MORE_ACCOUNTS[] =
+		"account_ref,name,email,phone,locale,timezone,segment\n"
+		"A-4,Claire Dubois,claire@customer.test,,fr-FR,Europe/Paris,retail\n"
+		"A-5,陳美玲,meiling@customer.test,,zh-TW,Asia/Taipei,retail\n"
+		"A-6,李嘉欣,kayan@customer.test,,zh-HK,Asia/Hong_Kong,retail\n";
+	static const char MORE_INVOICES[] =
+		"invoice_ref,account_ref,amount,currency,due_date,description\n"
+		"INV-4,A-4,1234.50,USD,2026-11-25,Forfait mobile\n"
+		"INV-5,A-5,1500,TWD,2026-11-25,行動電話月租費\n"
+		"INV-6,A-6,1500,HKD,2026-11-25,流動電話月費\n";
+	json_t *m;
+	const char *text;
+
+	tu_import(cfg, dir, MORE_ACCOUNTS, MORE_INVOICES);
+	/* 11:00 in Paris, 18:00 in Taipei and Hong Kong. */
+	tu_run_once(cfg, "2026-11-28T10:00:00Z");
+	m = tu_mail(tu_mail_for("claire@customer.test"));
+	text = json_string_value(json_object_get(m, "text"));
+	ck_assert_msg(strstr(text, "$1,234.50") && strstr(text, "November 25, 2026"),
+		      "fr-FR reading English:\n%s", text);
+	ck_assert_ptr_null(strstr(text, "$US"));
+	ck_assert_ptr_null(strstr(text, "novembre"));
+	json_decref(m);
+	m = tu_mail(tu_mail_for("meiling@customer.test"));
+	text = json_string_value(json_object_get(m, "text"));
+	ck_assert_msg(strstr(text, "帳戶") && strstr(text, "$1,500.00") &&
+			      strstr(text, "2026年11月25日"),
+		      "zh-TW:\n%s", text);
+	ck_assert_ptr_null(strstr(text, "账户"));
+	json_decref(m);
+	m = tu_mail(tu_mail_for("kayan@customer.test"));
+	text = json_string_value(json_object_get(m, "text"));
+	ck_assert_msg(strstr(text, "帳戶") && strstr(text, "HK$1,500.00"), "zh-HK:\n%s", text);
+	ck_assert_ptr_null(strstr(text, "账户"));
+	json_decref(m);
+}
+END_TEST
+
 START_TEST(korean_reminder_in_local_daytime)
 {
 	json_t *m;
@@ -181,6 +224,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, one_overdue_invoice_one_email);
 	tcase_add_test(tc, korean_reminder_in_local_daytime);
+	tcase_add_test(tc, formats_follow_the_template_used);
 	tcase_add_test(tc, payment_stops_reminders);
 	tcase_add_test(tc, steps_escalate_over_days);
 	tcase_add_test(tc, late_reminder_waits_for_the_window);

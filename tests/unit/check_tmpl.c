@@ -1,10 +1,15 @@
-/* Unit tests for lib/tmpl. */
+/* Unit tests for lib/tmpl and lib/tmplset (locale fallback, formats). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "money.h"
 #include "tmpl.h"
+#include "tmplset.h"
+#include "tz.h"
 
 /* Fixed variable set used by the render tests. */
 static const char *lookup_vars(void *ctx, const char *name)
@@ -284,6 +289,126 @@ START_TEST(test_many_vars)
 }
 END_TEST
 
+/* A template tree with gentle.sms in each of locales (NULL-ended). */
+static struct tmplset *tree(const char *const *locales, char *dir, size_t len)
+{
+    struct diag d = {0};
+    struct tmplset *ts;
+    char path[512];
+
+    snprintf(dir, len, "/tmp/check_tmplset.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    for (size_t i = 0; locales[i]; i++) {
+        FILE *f;
+        snprintf(path, sizeof path, "%s/%s", dir, locales[i]);
+        ck_assert_int_eq(mkdir(path, 0755), 0);
+        snprintf(path, sizeof path, "%s/%s/gentle.sms", dir, locales[i]);
+        f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        fprintf(f, "%s {{ amount }}\n", locales[i]);
+        fclose(f);
+    }
+    ts = tmplset_load(dir, &d);
+    ck_assert_msg(ts != NULL, "tmplset_load failed");
+    diag_free(&d);
+    return ts;
+}
+
+static void rmtree(const char *dir, const char *const *locales)
+{
+    char path[512];
+
+    for (size_t i = 0; locales[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s/gentle.sms", dir, locales[i]);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/%s", dir, locales[i]);
+        rmdir(path);
+    }
+    rmdir(dir);
+}
+
+static const char *found(const struct tmplset *ts, const char *locale)
+{
+    const struct tmplset_entry *e = tmplset_find(ts, locale, "gentle", "sms");
+
+    return e ? e->locale : "(none)";
+}
+
+START_TEST(test_fallback_chain)
+{
+    static const char *const locales[] = {"en", "ko", "zh", "zh-Hant", NULL};
+    char dir[64];
+    struct tmplset *ts = tree(locales, dir, sizeof dir);
+
+    ck_assert_str_eq(found(ts, "ko-KR"), "ko");
+    ck_assert_str_eq(found(ts, "fr-FR"), "en");
+    ck_assert_str_eq(found(ts, "zh-CN"), "zh");
+    /* Traditional Chinese never falls to the Simplified templates. */
+    ck_assert_str_eq(found(ts, "zh-TW"), "zh-Hant");
+    ck_assert_str_eq(found(ts, "zh-HK"), "zh-Hant");
+    ck_assert_str_eq(found(ts, "zh-MO"), "zh-Hant");
+    ck_assert_str_eq(found(ts, "zh-Hant-TW"), "zh-Hant");
+    ck_assert_str_eq(found(ts, "zh_TW"), "zh-Hant");
+    ck_assert_str_eq(found(ts, ""), "en");
+    tmplset_free(ts);
+    rmtree(dir, locales);
+}
+END_TEST
+
+START_TEST(test_fallback_configured)
+{
+    static const char *const locales[] = {"en", "de", "ko", NULL};
+    static const struct tmplset_chain chain[] = {
+        {"fr", {"de"}, 1},
+        {"*", {"ko", "en"}, 2},
+    };
+    char dir[64];
+    struct tmplset *ts = tree(locales, dir, sizeof dir);
+
+    tmplset_set_fallback(ts, chain, 2);
+    ck_assert_str_eq(found(ts, "fr-FR"), "de");
+    ck_assert_str_eq(found(ts, "FR"), "de");
+    ck_assert_str_eq(found(ts, "ja-JP"), "ko");
+    ck_assert_str_eq(found(ts, "en-GB"), "en");
+    /* Without a "*" link the last resort is en. */
+    tmplset_set_fallback(ts, chain, 1);
+    ck_assert_str_eq(found(ts, "ja-JP"), "en");
+    tmplset_free(ts);
+    rmtree(dir, locales);
+}
+END_TEST
+
+/* Money and dates follow the template's language: fr-FR reading the
+ * English template gets English formats; ko-KR reading ko gets ko-KR's. */
+START_TEST(test_format_locale_follows_template)
+{
+    static const char *const locales[] = {"en", "ko", "zh-Hant", NULL};
+    char dir[64], buf[64];
+    struct tmplset *ts = tree(locales, dir, sizeof dir);
+    const struct tmplset_entry *e;
+    const char *loc;
+
+    e = tmplset_find(ts, "fr-FR", "gentle", "sms");
+    loc = tmplset_format_locale(e, "fr-FR");
+    ck_assert_str_eq(loc, "en");
+    ck_assert_int_gt(money_format(123450, "USD", loc, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "$1,234.50");
+    ck_assert_int_gt(tz_format_date(2026, 11, 25, loc, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "November 25, 2026");
+    e = tmplset_find(ts, "ko-KR", "gentle", "sms");
+    ck_assert_str_eq(tmplset_format_locale(e, "ko-KR"), "ko-KR");
+    e = tmplset_find(ts, "en-GB", "gentle", "sms");
+    ck_assert_str_eq(tmplset_format_locale(e, "en-GB"), "en-GB");
+    e = tmplset_find(ts, "zh-TW", "gentle", "sms");
+    loc = tmplset_format_locale(e, "zh-TW");
+    ck_assert_str_eq(loc, "zh-TW");
+    ck_assert_int_gt(tz_format_date(2026, 11, 25, loc, buf, sizeof buf), 0);
+    ck_assert_str_eq(buf, "2026年11月25日");
+    tmplset_free(ts);
+    rmtree(dir, locales);
+}
+END_TEST
+
 static Suite *tmpl_suite(void)
 {
     Suite *s = suite_create("tmpl");
@@ -297,6 +422,9 @@ static Suite *tmpl_suite(void)
     tcase_add_test(tc, test_empty_template);
     tcase_add_test(tc, test_lookup_ctx_and_calls);
     tcase_add_test(tc, test_many_vars);
+    tcase_add_test(tc, test_fallback_chain);
+    tcase_add_test(tc, test_fallback_configured);
+    tcase_add_test(tc, test_format_locale_follows_template);
     suite_add_tcase(s, tc);
     return s;
 }
