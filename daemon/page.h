@@ -16,9 +16,10 @@ void page_request(struct http *h, struct evhttp_request *req, const char *path);
  * jobs are freed when pgq fails their queries. */
 void page_abort_all(void);
 
-/* page_strings.c: the page's words in en, ko, ja, zh. "{}" in a string
+/* page_strings.c: the page's words in en, ko, ja, zh (Simplified) and
+ * zh-Hant (Traditional: zh-TW, zh-HK, zh-MO, zh-Hant-*). "{}" in a string
  * marks where one value goes. */
-enum page_lang { PAGE_EN, PAGE_KO, PAGE_JA, PAGE_ZH, PAGE_NLANG };
+enum page_lang { PAGE_EN, PAGE_KO, PAGE_JA, PAGE_ZH, PAGE_ZH_HANT, PAGE_NLANG };
 
 #define PAGE_NREASONS 5
 #define PAGE_NSTATUS 5
@@ -45,7 +46,8 @@ extern const char *const page_reason_codes[PAGE_NREASONS];
 extern const char *const page_status_codes[PAGE_NSTATUS];
 
 const struct page_text *page_text(enum page_lang lang);
-/* The language of a BCP 47 tag ("ko-KR" -> ko); anything else is en. */
+/* The language of a BCP 47 tag ("ko-KR" -> ko, "zh-TW" -> zh-Hant);
+ * anything else is en. */
 enum page_lang page_lang_of(const char *tag);
 /* The best of our languages in an Accept-Language header (q-values
  * honoured), else en. */

@@ -1,5 +1,6 @@
-/* The customer page's words in the four languages we write to customers
- * in. Plain, polite, the way the reminders themselves are written. */
+/* The customer page's words in the languages we write to customers in
+ * (Chinese both in Simplified and in Traditional script). Plain, polite,
+ * the way the reminders themselves are written. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,66 @@ static const struct page_text texts[PAGE_NLANG] = {
 				     "请联系我们的客服，我们很乐意为您提供帮助。",
 		.too_many = "请求过于频繁，请稍候一分钟再试。",
 	},
+	[PAGE_ZH_HANT] = {
+		.lang = "zh-Hant",
+		.title = "{} 客戶專頁",
+		.hello = "{} 您好：",
+		.intro = "以下是您帳戶中已逾期的帳單，感謝您撥冗查看。",
+		.contact = "我們的提醒會寄送至：{}",
+		.th_invoice = "帳單",
+		.th_due = "到期日",
+		.th_amount = "金額",
+		.total = "逾期金額合計",
+		.pay_now = "立即付款",
+		.under_review = "查核中（{}）",
+		.nothing_due = "您的帳戶目前沒有逾期款項，謝謝您！",
+		.promise_h = "告訴我們付款日期",
+		.promise_p = "請選擇您的付款日期（自今天起{}天內）。在此之前我們不會再發出提醒。",
+		.promise_lbl = "付款日期",
+		.promise_btn = "確認付款日期",
+		.promised = "謝謝您。我們已記下您將於{}前付款，在此之前不會再發出提醒。",
+		.plan_h = "申請分期付款",
+		.plan_p = "如果目前一次付清有困難，我們的專員會與您聯絡，一起商定適合您的"
+			  "付款計畫。在此期間提醒將會暫停。",
+		.plan_btn = "申請分期付款",
+		.planned = "謝謝您。我們的專員會盡快與您聯絡商定付款計畫，在此期間提醒已暫停。",
+		.dispute_h = "對費用有疑問",
+		.dispute_p = "請告訴我們是哪一張帳單以及原因。查核期間，我們會暫停這張帳單的提醒。",
+		.lbl_invoice = "帳單",
+		.lbl_reason = "原因",
+		.lbl_detail = "詳細說明（選填，最多1000字）",
+		.dispute_btn = "送出查詢",
+		.reasons = {"我不認得這筆費用", "我已經付過款了", "金額不正確", "服務出了問題",
+			    "其他"},
+		.disputes_h = "您的查詢",
+		.dispute_on = "帳單 {}",
+		.opened = "受理日期 {}",
+		.resolved = "完成日期 {}",
+		.status = {"已受理，我們會盡快查核",
+			   "查核中",
+			   "已依您的說明處理，這筆費用已取消",
+			   "經查核，這筆費用正確無誤",
+			   "已撤回"},
+		.rate_q = "您對這次的處理結果滿意嗎？",
+		.rate_lo = "1 = 非常不滿意",
+		.rate_hi = "5 = 非常滿意",
+		.rate_btn = "送出評分",
+		.rated = "感謝您的評分（{}/5）。",
+		.dispute_ok = "謝謝您，我們已收到您的查詢，案件編號為 {}。",
+		.rate_ok = "感謝您的意見。",
+		.bad_date = "請選擇自今天起{}天內的日期。",
+		.bad_form = "部分內容缺漏或不正確，請檢查後再試一次。",
+		.no_case = "您的帳戶目前沒有可以暫停的提醒。",
+		.dispute_dup = "這張帳單已在查核中（{}）。",
+		.error = "抱歉，系統暫時發生問題，請稍後再試。",
+		.expired_h = "此連結已過期",
+		.forged_h = "無法驗證此連結",
+		.refused_p = "為了保障您的安全，付款連結只在一段時間內有效。請聯絡 {}，"
+			     "我們很樂意為您協助。",
+		.refused_nosupport = "為了保障您的安全，付款連結只在一段時間內有效。"
+				     "請與我們的客服聯絡，我們很樂意為您協助。",
+		.too_many = "您的操作過於頻繁，請稍候一分鐘再試。",
+	},
 };
 
 const struct page_text *page_text(enum page_lang lang)
@@ -277,13 +338,41 @@ const struct page_text *page_text(enum page_lang lang)
 	return &texts[lang < PAGE_NLANG ? lang : PAGE_EN];
 }
 
-/* The primary subtag of a BCP 47 tag or language range, n bytes. */
+/* Chinese in Traditional script: a Hant script subtag, or a region that
+ * writes it (Taiwan, Hong Kong, Macau) with no Hans subtag. s is the whole
+ * tag or range, n bytes. */
+static int zh_traditional(const char *s, size_t n)
+{
+	int hant = 0, hans = 0, region = 0;
+
+	for (size_t i = strcspn(s, "-_"); i < n;) {
+		size_t k;
+		i++;
+		k = strcspn(s + i, "-_");
+		if (i + k > n)
+			k = n - i;
+		if (k == 4 && !strncasecmp(s + i, "hant", 4))
+			hant = 1;
+		else if (k == 4 && !strncasecmp(s + i, "hans", 4))
+			hans = 1;
+		else if (k == 2 && (!strncasecmp(s + i, "tw", 2) || !strncasecmp(s + i, "hk", 2) ||
+				    !strncasecmp(s + i, "mo", 2)))
+			region = 1;
+		i += k;
+	}
+	return hant || (region && !hans);
+}
+
+/* The page language of a BCP 47 tag or language range, n bytes: by its
+ * primary subtag, and for Chinese by its script. */
 static enum page_lang lang_of(const char *s, size_t n)
 {
 	size_t k = strcspn(s, "-_");
 
 	if (k > n)
 		k = n;
+	if (k == 2 && strncasecmp(s, "zh", 2) == 0)
+		return zh_traditional(s, n) ? PAGE_ZH_HANT : PAGE_ZH;
 	for (int i = 0; i < PAGE_NLANG; i++)
 		if (k == strlen(texts[i].lang) && strncasecmp(s, texts[i].lang, k) == 0)
 			return (enum page_lang)i;

@@ -192,7 +192,8 @@ static void setup(void)
 			   "P-EN,Alice Example,alice@customer.test,+15551234567,en-US,America/New_York,retail\n"
 			   "P-KO,김민준,minjun@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
 			   "P-JA,山田花子,hanako@customer.test,,ja-JP,Asia/Tokyo,retail\n"
-			   "P-ZH,王伟,wei@customer.test,,zh-CN,Asia/Shanghai,retail\n") > 0);
+			   "P-ZH,王伟,wei@customer.test,,zh-CN,Asia/Shanghai,retail\n"
+			   "P-TW,陳美玲,meiling@customer.test,,zh-TW,Asia/Taipei,retail\n") > 0);
 	char d10[16], d9[16];
 	snprintf(d10, sizeof d10, "%s", tud_date(-10)); /* tud_date: one static buffer */
 	snprintf(d9, sizeof d9, "%s", tud_date(-9));
@@ -202,8 +203,9 @@ static void setup(void)
 			   "INV-EN2,P-EN,20.00,USD,%s,Roaming <b>Europe</b> & more\n"
 			   "INV-KO1,P-KO,120000,KRW,%s,휴대폰 요금 10월분\n"
 			   "INV-JA1,P-JA,5000,JPY,%s,携帯電話料金 10月分\n"
-			   "INV-ZH1,P-ZH,123.45,CNY,%s,手机套餐 10月\n",
-			   d10, d9, d10, d10, d10) > 0);
+			   "INV-ZH1,P-ZH,123.45,CNY,%s,手机套餐 10月\n"
+			   "INV-TW1,P-TW,1500,TWD,%s,行動電話月租費 10月\n",
+			   d10, d9, d10, d10, d10, d10) > 0);
 	tu_import(cfg, dir, accounts, invoices);
 	free(accounts);
 	free(invoices);
@@ -212,7 +214,7 @@ static void setup(void)
 		      tu_output());
 	db = tu_connect(conninfo);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"),
-			 4);
+			 5);
 	port = tud_start_http(&dunnd_proc, dir, cfg, NULL);
 	/* Listening comes before the page's own database connection is up:
 	 * /healthz answers 200 once that connection has answered a ping. */
@@ -257,7 +259,8 @@ START_TEST(page_reads_well_in_four_locales)
 		{"P-EN", "en", "$49.90", "Pay now", "al***@cu***.test"},
 		{"P-KO", "ko", "₩120,000", "지금 납부하기", "mi***@cu***.test"},
 		{"P-JA", "ja", "￥5,000", "今すぐお支払い", "ha***@cu***.test"},
-		{"P-ZH", "zh", "¥123.45", "立即付款", "we***@cu***.test"},
+		{"P-ZH", "zh", "¥123.45", "逾期金额合计", "we***@cu***.test"},
+		{"P-TW", "zh-Hant", "$1,500.00", "逾期金額合計", "me***@cu***.test"},
 	};
 
 	for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++) {
