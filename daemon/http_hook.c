@@ -169,6 +169,22 @@ static const char SQL_OPT_IN[] =
 	"RETURNING kind, account_id)\n"
 	DUPLICATE_LOCALE;
 
+/* The reply kept, on the sender's open case (else the latest one): the
+ * CTEs "acct" and "msg" that the review and inbound statements share. */
+#define STORE_REPLY \
+	"acct AS (\n" \
+	"  SELECT a.id AS account_id,\n" \
+	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n" \
+	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n" \
+	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n" \
+	"msg AS (\n" \
+	"  INSERT INTO dunning.inbound_messages\n" \
+	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n" \
+	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n" \
+	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n" \
+	"  ON CONFLICT DO NOTHING\n" \
+	"  RETURNING id, account_id, case_id),\n"
+
 /* HELP changes nothing: only the language of the answer is looked up. */
 static const char SQL_HELP[] =
 	"SELECT 'help', (SELECT locale FROM dunning.accounts WHERE phone = $1 ORDER BY id LIMIT 1)";
@@ -180,18 +196,7 @@ static const char SQL_HELP[] =
  * reason. Without a case there is no task and nothing to pause. */
 static const char SQL_REVIEW[] =
 	"WITH " SEEN
-	"acct AS (\n"
-	"  SELECT a.id AS account_id,\n"
-	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n"
-	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n"
-	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n"
-	"msg AS (\n"
-	"  INSERT INTO dunning.inbound_messages\n"
-	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n"
-	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n"
-	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n"
-	"  ON CONFLICT DO NOTHING\n"
-	"  RETURNING id, account_id, case_id),\n"
+	STORE_REPLY
 	"task AS (\n"
 	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id, kind)\n"
 	"  SELECT case_id, now(), 'SMS reply to review (opt-out?): ' || left($3, 500), id, 'review'\n"
@@ -212,18 +217,7 @@ static const char SQL_REVIEW[] =
  * sender's open case (else the latest one). */
 static const char SQL_INBOUND[] =
 	"WITH " SEEN
-	"acct AS (\n"
-	"  SELECT a.id AS account_id,\n"
-	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n"
-	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n"
-	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n"
-	"msg AS (\n"
-	"  INSERT INTO dunning.inbound_messages\n"
-	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n"
-	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n"
-	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n"
-	"  ON CONFLICT DO NOTHING\n"
-	"  RETURNING id, account_id, case_id),\n"
+	STORE_REPLY
 	"task AS (\n"
 	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id)\n"
 	"  SELECT case_id, now(), 'SMS reply: ' || left($3, 500), id FROM msg\n"
