@@ -590,7 +590,7 @@ static void send_done(const struct channel_result *r, void *arg)
 /* Values a template may use, looked up by name while rendering. */
 struct vars {
 	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
-	const char *brand;
+	const char *brand, *legal_name, *support_phone, *privacy_url;
 	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
 	char promise_date[96];
 };
@@ -621,6 +621,12 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->support;
 	if (!strcmp(name, "brand"))
 		return v->brand;
+	if (!strcmp(name, "legal_name"))
+		return v->legal_name;
+	if (!strcmp(name, "support_phone"))
+		return v->support_phone;
+	if (!strcmp(name, "privacy_url"))
+		return v->privacy_url;
 	if (!strcmp(name, "invoice_ref"))
 		return v->invoice_ref;
 	if (!strcmp(name, "dispute_ref"))
@@ -701,8 +707,11 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, const char
 	v->name = PQgetvalue(res, r, L_NAME);
 	v->account_ref = PQgetvalue(res, r, L_REF);
 	v->company = c->company;
-	v->support = c->support;
+	v->support = config_brand_field(c, locale, BRAND_SUPPORT);
 	v->brand = config_brand(c, locale);
+	v->legal_name = config_brand_field(c, locale, BRAND_LEGAL_NAME);
+	v->support_phone = config_brand_field(c, locale, BRAND_SUPPORT_PHONE);
+	v->privacy_url = config_brand_field(c, locale, BRAND_PRIVACY_URL);
 	/* handle_row refused lists that did not parse. */
 	owed_format(over, nover > 0 ? (size_t)nover : 0, locale, v->amount, sizeof v->amount);
 	owed_format(bal, nbal > 0 ? (size_t)nbal : 0, locale, v->balance, sizeof v->balance);

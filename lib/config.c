@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "brand.h"
 #include "jconf.h"
 #include "log.h"
 #include "module.h"
@@ -238,12 +239,7 @@ void config_free(struct config *c)
 	free(c->module_dir);
 	free(c->company);
 	free(c->support);
-	for (size_t i = 0; i < c->nbrand; i++) {
-		free(c->brand_locale[i]);
-		free(c->brand_name[i]);
-	}
-	free(c->brand_locale);
-	free(c->brand_name);
+	brand_free(&c->brand);
 	free(c->link_secret_file);
 	free(c->webhook_secret_file);
 	free(c->sms_help_text);
@@ -531,123 +527,9 @@ static void conninfo_check(struct jconf *j, const char *path, const char *connin
 	PQconninfoFree(opts);
 }
 
-/* A locale key: "default" or a BCP 47 tag of letters and digits in
- * subtags of 1 to 8, the first of 2 or 3 letters. */
-static int brand_key_ok(const char *k)
-{
-	size_t n = 0, first = 1;
-
-	if (!strcmp(k, "default"))
-		return 1;
-	for (const char *p = k;; p++) {
-		if (*p == '-' || *p == '\0') {
-			if (n == 0 || n > 8 || (first && (n < 2 || n > 3)))
-				return 0;
-			if (*p == '\0')
-				return 1;
-			n = 0;
-			first = 0;
-		} else if (isalpha((unsigned char)*p) || (!first && isdigit((unsigned char)*p))) {
-			n++;
-		} else {
-			return 0;
-		}
-	}
-}
-
-/* A brand opens every SMS: a short single line, so that the text's
- * segment count stays what the templates were written for. */
-#define CONFIG_BRAND_MAX_CHARS 24
-
-static void load_brand(struct jconf *j, struct config *c)
-{
-	json_t *o = jconf_obj(j, j->root, "", "brand", 0), *v;
-	const char *key;
-	size_t n;
-
-	if (!o)
-		return;
-	n = json_object_size(o);
-	c->brand_locale = calloc(n ? n : 1, sizeof *c->brand_locale);
-	c->brand_name = calloc(n ? n : 1, sizeof *c->brand_name);
-	if (!c->brand_locale || !c->brand_name) {
-		jconf_error(j, "brand", 0, "out of memory");
-		return;
-	}
-	json_object_foreach(o, key, v) {
-		char *p = jconf_path("brand", key);
-		const char *path = p ? p : "brand";
-		const char *s = json_string_value(v);
-		size_t chars = 0;
-		int bad = 0;
-
-		if (!brand_key_ok(key)) {
-			jconf_error(j, path, 1,
-				    "brand: '%s' is not a locale (\"default\", or a tag like \"ko\", "
-				    "\"zh-TW\")",
-				    key);
-		} else if (!json_is_string(v)) {
-			jconf_error(j, path, 0, "%s must be a string", path);
-		} else {
-			for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
-				if (*q < 0x20 || *q == 0x7f)
-					bad = 1;
-				if ((*q & 0xc0) != 0x80)
-					chars++;
-			}
-			if (chars == 0 || bad || chars > CONFIG_BRAND_MAX_CHARS)
-				jconf_error(j, path, 0,
-					    "%s must be 1 to %d characters on one line", path,
-					    CONFIG_BRAND_MAX_CHARS);
-			else {
-				c->brand_locale[c->nbrand] = strdup(key);
-				c->brand_name[c->nbrand] = strdup(s);
-				if (!c->brand_locale[c->nbrand] || !c->brand_name[c->nbrand]) {
-					free(c->brand_locale[c->nbrand]);
-					free(c->brand_name[c->nbrand]);
-					jconf_error(j, path, 0, "out of memory");
-				} else {
-					c->nbrand++;
-				}
-			}
-		}
-		free(p);
-	}
-}
-
-static const char *brand_exact(const struct config *c, const char *tag, size_t len)
-{
-	for (size_t i = 0; i < c->nbrand; i++)
-		if (strlen(c->brand_locale[i]) == len &&
-		    !strncasecmp(c->brand_locale[i], tag, len))
-			return c->brand_name[i];
-	return NULL;
-}
-
 const char *config_brand(const struct config *c, const char *locale)
 {
-	const char *b;
-	size_t len = locale ? strlen(locale) : 0;
-
-	if (locale && (b = brand_exact(c, locale, len)))
-		return b;
-	/* Taiwan, Hong Kong and Macau read Traditional characters. */
-	if (locale && len >= 5 && !strncasecmp(locale, "zh-", 3) &&
-	    (!strncasecmp(locale + 3, "TW", 2) || !strncasecmp(locale + 3, "HK", 2) ||
-	     !strncasecmp(locale + 3, "MO", 2)) &&
-	    (locale[5] == '\0' || locale[5] == '-') && (b = brand_exact(c, "zh-Hant", 7)))
-		return b;
-	while (len > 0) {
-		while (len > 0 && locale[len - 1] != '-' && locale[len - 1] != '_')
-			len--;
-		if (len > 0)
-			len--;
-		if (len > 0 && (b = brand_exact(c, locale, len)))
-			return b;
-	}
-	if ((b = brand_exact(c, "default", 7)))
-		return b;
-	return c->company ? c->company : "";
+	return config_brand_field(c, locale, BRAND_NAME);
 }
 
 struct config *config_load(const char *file, struct diag *diag)
@@ -758,7 +640,7 @@ struct config *config_load(const char *file, struct diag *diag)
 		c->dir, jconf_str(&j, j.root, "", "module_dir", DUNN_MODULEDIR, 0));
 	load_channels(&j, c);
 	load_payments(&j, c);
-	load_brand(&j, c);
+	brand_load(&j, c);
 	load_fallback(&j, c);
 	jconf_close(&j);
 

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "brand.h"
 #include "diag.h"
 #include "policy.h"
 #include "tmplset.h"
@@ -34,9 +35,7 @@ struct config {
 	char *http_admin_listen;   /* http: /metrics and operator routes, never public */
 	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
-	/* "brand": the sender's name per locale, "default" for the rest. */
-	char **brand_locale, **brand_name;
-	size_t nbrand;
+	struct brand brand; /* "brand": who sends, per locale (brand.h) */
 	char *link_secret_file;
 	char *webhook_secret_file; /* http: generic webhooks' HMAC key */
 	char *sms_help_text;       /* http: the reply to HELP/INFO */

@@ -8,7 +8,8 @@
 
 const char *const tmplset_vars[] = {
 	"name", "account_ref", "amount", "balance", "due_date", "days_overdue", "invoice_count",
-	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", "brand", NULL,
+	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", "brand",
+	"legal_name", "support_phone", "privacy_url", NULL,
 };
 
 struct tmplset {

@@ -90,6 +90,16 @@ START_TEST(brand_errors)
 	expect_error(cfg, "dunnd.json:7:28: brand: 'k!' is not a locale");
 	expect_error(cfg, "dunnd.json:7:45: brand.ko must be a string");
 	free(cfg);
+	cfg = write_config("  \"brand\": {\"ja\": {\"legal_name\": \"X K.K.\", \"phone\": \"1\",\n"
+			   "                   \"privacy_url\": \"ftp://x\"}},\n",
+			   NULL, NULL, NULL);
+	expect_error(cfg, "dunnd.json:7:44: unknown key 'phone' (name, legal_name, support");
+	expect_error(cfg, "dunnd.json:8:35: brand.ja.privacy_url must be an http(s) URL");
+	free(cfg);
+	cfg = write_config("  \"brand\": {\"ja\": {\"legal_name\": \"X K.K.\", \"support_phone\": \"1\"}},\n",
+			   NULL, NULL, NULL);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	free(cfg);
 }
 END_TEST
 

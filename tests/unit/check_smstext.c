@@ -91,12 +91,17 @@ START_TEST(test_every_sms_template)
 	brand = json_object_get(root, "brand");
 	ck_assert_msg(json_is_object(brand), "%s has no \"brand\" object", path);
 	cfg.company = (char *)json_string_value(json_object_get(root, "company"));
-	cfg.brand_locale = calloc(json_object_size(brand), sizeof(char *));
-	cfg.brand_name = calloc(json_object_size(brand), sizeof(char *));
-	ck_assert(cfg.company && cfg.brand_locale && cfg.brand_name);
+	cfg.brand.e = calloc(json_object_size(brand), sizeof *cfg.brand.e);
+	ck_assert(cfg.company && cfg.brand.e);
 	json_object_foreach(brand, key, v) {
-		cfg.brand_locale[cfg.nbrand] = (char *)key;
-		cfg.brand_name[cfg.nbrand++] = (char *)json_string_value(v);
+		struct brand_entry *be = &cfg.brand.e[cfg.brand.n++];
+		be->locale = (char *)key;
+		be->f[BRAND_NAME] = (char *)json_string_value(
+			json_is_object(v) ? json_object_get(v, "name") : v);
+		if (json_is_object(v))
+			for (int bf = 0; bf < BRAND_NFIELDS; bf++)
+				be->f[bf] = (char *)json_string_value(
+					json_object_get(v, brand_field_key((enum brand_field)bf)));
 	}
 	snprintf(path, sizeof path, "%s/config/templates", src ? src : ".");
 	ts = tmplset_load(path, &diag);
@@ -154,8 +159,7 @@ START_TEST(test_every_sms_template)
 	ck_assert_uint_ge(nsms, 40);
 	ck_assert_msg(bad == 0, "%d SMS texts out of form (listed above)", bad);
 	tmplset_free(ts);
-	free(cfg.brand_locale);
-	free(cfg.brand_name);
+	free(cfg.brand.e);
 	json_decref(root);
 	diag_free(&diag);
 }
@@ -164,13 +168,23 @@ END_TEST
 START_TEST(test_brand_fallback)
 {
 	struct config c = {.company = "Co"};
-	char *loc[] = {"default", "ko", "zh", "zh-Hant", "ja-JP"};
-	char *name[] = {"Def", "KO", "ZH", "HANT", "JAJP"};
+	struct brand_entry e[] = {
+		{.locale = "default", .f = {[BRAND_NAME] = "Def", [BRAND_SUPPORT] = "help@def"}},
+		{.locale = "ko", .f = {[BRAND_NAME] = "KO", [BRAND_LEGAL_NAME] = "KO Ltd"}},
+		{.locale = "zh", .f = {[BRAND_NAME] = "ZH"}},
+		{.locale = "zh-Hant", .f = {[BRAND_NAME] = "HANT"}},
+		{.locale = "ja-JP", .f = {[BRAND_NAME] = "JAJP"}},
+	};
 
 	ck_assert_str_eq(config_brand(&c, "ko-KR"), "Co");
-	c.brand_locale = loc;
-	c.brand_name = name;
-	c.nbrand = 5;
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_LEGAL_NAME), "Co");
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_SUPPORT_PHONE), "");
+	c.brand.e = e;
+	c.brand.n = 5;
+	/* Each field follows the chain on its own. */
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_LEGAL_NAME), "KO Ltd");
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_SUPPORT), "help@def");
+	ck_assert_str_eq(config_brand_field(&c, "ja", BRAND_LEGAL_NAME), "Co");
 	ck_assert_str_eq(config_brand(&c, "ko-KR"), "KO");
 	ck_assert_str_eq(config_brand(&c, "KO"), "KO");
 	ck_assert_str_eq(config_brand(&c, "zh-CN"), "ZH");

@@ -1,0 +1,197 @@
+#include "brand.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "jconf.h"
+
+static const char *const field_keys[BRAND_NFIELDS] = {
+	"name", "legal_name", "support", "support_phone", "privacy_url",
+};
+
+/* The most characters each field may have. The name opens every SMS: a
+ * short single line, so that the text's segment count stays what the
+ * templates were written for; the others sit in every message's footer. */
+static const size_t field_max[BRAND_NFIELDS] = {24, 80, 80, 32, 200};
+
+const char *brand_field_key(enum brand_field f)
+{
+	return f < BRAND_NFIELDS ? field_keys[f] : "";
+}
+
+/* A locale key: "default" or a BCP 47 tag of letters and digits in
+ * subtags of 1 to 8, the first of 2 or 3 letters. */
+static int key_ok(const char *k)
+{
+	size_t n = 0, first = 1;
+
+	if (!strcmp(k, "default"))
+		return 1;
+	for (const char *p = k;; p++) {
+		if (*p == '-' || *p == '\0') {
+			if (n == 0 || n > 8 || (first && (n < 2 || n > 3)))
+				return 0;
+			if (*p == '\0')
+				return 1;
+			n = 0;
+			first = 0;
+		} else if (isalpha((unsigned char)*p) || (!first && isdigit((unsigned char)*p))) {
+			n++;
+		} else {
+			return 0;
+		}
+	}
+}
+
+/* One field's text: 1 to max characters, no control character. */
+static char *field_read(struct jconf *j, json_t *v, const char *path, enum brand_field f)
+{
+	const char *s = json_string_value(v);
+	size_t chars = 0;
+	int bad = 0;
+	char *out;
+
+	if (!s) {
+		jconf_error(j, path, 0, "%s must be a string", path);
+		return NULL;
+	}
+	for (const unsigned char *q = (const unsigned char *)s; *q; q++) {
+		if (*q < 0x20 || *q == 0x7f)
+			bad = 1;
+		if ((*q & 0xc0) != 0x80)
+			chars++;
+	}
+	if (chars == 0 || bad || chars > field_max[f]) {
+		jconf_error(j, path, 0, "%s must be 1 to %zu characters on one line", path,
+			    field_max[f]);
+		return NULL;
+	}
+	if (f == BRAND_PRIVACY_URL && strncmp(s, "https://", 8) && strncmp(s, "http://", 7)) {
+		jconf_error(j, path, 0, "%s must be an http(s) URL", path);
+		return NULL;
+	}
+	out = strdup(s);
+	if (!out)
+		jconf_error(j, path, 0, "out of memory");
+	return out;
+}
+
+static void entry_read(struct jconf *j, struct brand_entry *e, json_t *v, const char *path)
+{
+	const char *key;
+	json_t *m;
+
+	if (json_is_string(v)) {
+		e->f[BRAND_NAME] = field_read(j, v, path, BRAND_NAME);
+		return;
+	}
+	if (!json_is_object(v)) {
+		jconf_error(j, path, 0, "%s must be a string (the name) or an object", path);
+		return;
+	}
+	json_object_foreach(v, key, m) {
+		char *p = jconf_path(path, key);
+		int f;
+
+		for (f = 0; f < BRAND_NFIELDS && strcmp(field_keys[f], key); f++)
+			;
+		if (f == BRAND_NFIELDS)
+			jconf_error(j, p ? p : path, 1,
+				    "unknown key '%s' (name, legal_name, support, support_phone, "
+				    "privacy_url)",
+				    key);
+		else
+			e->f[f] = field_read(j, m, p ? p : path, (enum brand_field)f);
+		free(p);
+	}
+}
+
+void brand_load(struct jconf *j, struct config *c)
+{
+	json_t *o = jconf_obj(j, j->root, "", "brand", 0), *v;
+	const char *key;
+	size_t n;
+
+	if (!o)
+		return;
+	n = json_object_size(o);
+	c->brand.e = calloc(n ? n : 1, sizeof *c->brand.e);
+	if (!c->brand.e) {
+		jconf_error(j, "brand", 0, "out of memory");
+		return;
+	}
+	json_object_foreach(o, key, v) {
+		char *p = jconf_path("brand", key);
+		const char *path = p ? p : "brand";
+		struct brand_entry *e = &c->brand.e[c->brand.n];
+
+		if (!key_ok(key)) {
+			jconf_error(j, path, 1,
+				    "brand: '%s' is not a locale (\"default\", or a tag like \"ko\", "
+				    "\"zh-TW\")",
+				    key);
+		} else if (!(e->locale = strdup(key))) {
+			jconf_error(j, path, 0, "out of memory");
+		} else {
+			c->brand.n++;
+			entry_read(j, e, v, path);
+		}
+		free(p);
+	}
+}
+
+void brand_free(struct brand *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		free(b->e[i].locale);
+		for (int f = 0; f < BRAND_NFIELDS; f++)
+			free(b->e[i].f[f]);
+	}
+	free(b->e);
+	b->e = NULL;
+	b->n = 0;
+}
+
+static const char *exact(const struct brand *b, const char *tag, size_t len, enum brand_field f)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (strlen(b->e[i].locale) == len && !strncasecmp(b->e[i].locale, tag, len))
+			return b->e[i].f[f];
+	return NULL;
+}
+
+const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f)
+{
+	const struct brand *b = &c->brand;
+	const char *v;
+	size_t len = locale ? strlen(locale) : 0;
+
+	if (f >= BRAND_NFIELDS)
+		return "";
+	if (locale && (v = exact(b, locale, len, f)))
+		return v;
+	/* Taiwan, Hong Kong and Macau read Traditional characters. */
+	if (locale && len >= 5 && !strncasecmp(locale, "zh-", 3) &&
+	    (!strncasecmp(locale + 3, "TW", 2) || !strncasecmp(locale + 3, "HK", 2) ||
+	     !strncasecmp(locale + 3, "MO", 2)) &&
+	    (locale[5] == '\0' || locale[5] == '-') && (v = exact(b, "zh-Hant", 7, f)))
+		return v;
+	while (len > 0) {
+		while (len > 0 && locale[len - 1] != '-' && locale[len - 1] != '_')
+			len--;
+		if (len > 0)
+			len--;
+		if (len > 0 && (v = exact(b, locale, len, f)))
+			return v;
+	}
+	if ((v = exact(b, "default", 7, f)))
+		return v;
+	if (f == BRAND_NAME || f == BRAND_LEGAL_NAME)
+		return c->company ? c->company : "";
+	if (f == BRAND_SUPPORT)
+		return c->support ? c->support : "";
+	return "";
+}

@@ -1,0 +1,44 @@
+/* The sender's identity per locale ("brand" in dunnd.json): the short
+ * name an SMS opens with, the legal name, the support contact, the
+ * support phone and the privacy notice's address. A locale's value is
+ * either a string (its name alone) or an object of those fields; a field
+ * a locale does not set is taken from the next locale of its chain. */
+#ifndef DUNN_BRAND_H
+#define DUNN_BRAND_H
+
+#include <stddef.h>
+
+enum brand_field {
+	BRAND_NAME,          /* "name": opens every SMS, at most 24 characters */
+	BRAND_LEGAL_NAME,    /* "legal_name": the company's registered name */
+	BRAND_SUPPORT,       /* "support": where to ask (address or URL) */
+	BRAND_SUPPORT_PHONE, /* "support_phone" */
+	BRAND_PRIVACY_URL,   /* "privacy_url": http(s) */
+	BRAND_NFIELDS
+};
+
+struct brand_entry {
+	char *locale; /* "default" or a BCP 47 tag */
+	char *f[BRAND_NFIELDS]; /* NULL = not set here */
+};
+
+struct brand {
+	struct brand_entry *e;
+	size_t n;
+};
+
+struct config;
+struct jconf;
+
+/* Read root's "brand" into c->brand, problems to j's diag. */
+void brand_load(struct jconf *j, struct config *c);
+void brand_free(struct brand *b);
+/* The JSON key of a field ("legal_name"). */
+const char *brand_field_key(enum brand_field f);
+/* field for a BCP 47 locale: the exact tag, then zh-Hant for
+ * zh-TW/zh-HK/zh-MO, then the shorter tags ("ko-KR" -> "ko"), then
+ * "default"; unset everywhere, the top-level "company" (name, legal
+ * name), "support" (support) or "". Never NULL. */
+const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f);
+
+#endif
