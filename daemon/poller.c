@@ -52,9 +52,10 @@ static const char SQL_OPEN[] =
  * channel names are restricted to [A-Za-z0-9_-] by the config loader. A
  * completed phone task tells the outcome of its delivery's call (at the
  * time of the call, so rest_after_reached counts from it); tasks raised by
- * SMS replies have no delivery and count as calls on "phone". The locked
- * rows carry every column of the case the decision needs: a join back to
- * cases was planned as a hash join over the whole table. For the same
+ * SMS replies have no delivery and count as calls on "phone", but only
+ * kind 'call': a reply decided in the review queue reached nobody. The
+ * locked rows carry every column of the case the decision needs: a join
+ * back to cases was planned as a hash join over the whole table. For the same
  * reason the record below finds its cases by "id = ANY" (cases_pkey).
  * What is overdue comes per currency ("USD:1000,KRW:5000", see owed.h)
  * from dunning.account_owed: invoices not yet due never count. */
@@ -86,6 +87,7 @@ static const char SQL_CLAIM[] =
 	"                     coalesce(t.outcome IN ('reached', 'promise_to_pay'), false)::int\n"
 	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
 	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
+	"                AND t.kind = 'call'\n"
 	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h)\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"

@@ -322,6 +322,44 @@ START_TEST(callback_reschedules)
 }
 END_TEST
 
+/* A reply the review queue decided is no call: with at most 2 calls in 7
+ * days, A-1's decided review leaves its second call step due as A-2's. */
+START_TEST(decided_review_is_no_call)
+{
+	static const char CAPPED[] =
+		"{\n"
+		"  \"grace_days\": 0,\n"
+		"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\"},\n"
+		"  \"channel_windows\": {\"phone\": {\"start\": \"09:00\", \"end\": \"18:00\",\n"
+		"                                    \"weekdays_only\": true}},\n"
+		"  \"caps\": [{\"channel\": \"phone\", \"max\": 2, \"days\": 7}, {\"max\": 2, \"days\": 7}],\n"
+		"  \"step_gap_hours\": 24,\n"
+		"  \"tracks\": [{\"name\": \"calls\", \"steps\": [\n"
+		"    {\"after_days\": 3, \"channels\": [\"phone\"], \"template\": \"gentle\"},\n"
+		"    {\"after_days\": 5, \"channels\": [\"phone\"], \"template\": \"firm\"}]}]\n"
+		"}\n";
+	long long id;
+
+	free(cfg);
+	cfg = tu_config_channels(dir, conninfo, CAPPED, "{\"phone\": {\"module\": \"phone_task\"}}");
+	first_calls();
+	/* An unclear SMS reply of A-1's, queued for review and decided. */
+	id = q("INSERT INTO dunning.phone_tasks (case_id, due_at, note, kind, created_at)\n"
+	       "SELECT c.id, '2026-11-04T16:00:00Z', 'SMS reply: STOP please', 'review',\n"
+	       "       '2026-11-04T16:00:00Z'\n"
+	       "FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id\n"
+	       "WHERE a.external_ref = 'A-1' RETURNING id");
+	ck_assert_msg(tu_sh("dunnctl -c %s tasks complete %lld --outcome opt_out "
+			    "--at 2026-11-04T16:30:00Z",
+			    cfg, id) == 0,
+		      "%s", tu_output());
+	/* Day 5, Friday: both second calls, within either cap. */
+	tu_run_once(cfg, "2026-11-06T15:00:00Z");
+	ck_assert_int_eq(calls("A-2", "sent"), 2);
+	ck_assert_int_eq(calls("A-1", "sent"), 2);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("tasks");
@@ -336,6 +374,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, dispute_opened_from_a_call);
 	tcase_add_test(tc, wrong_number_suppresses_the_phone);
 	tcase_add_test(tc, callback_reschedules);
+	tcase_add_test(tc, decided_review_is_no_call);
 	suite_add_tcase(s, tc);
 	return s;
 }
