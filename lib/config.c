@@ -460,6 +460,44 @@ static void check_ref(struct config *c, struct diag *diag, const char *text,
 			template, ch->module);
 }
 
+static int same_channels(const struct policy_step *a, const struct policy_step *b)
+{
+	if (a->nchannels != b->nchannels)
+		return 0;
+	for (size_t k = 0; k < a->nchannels; k++)
+		if (strcmp(a->channels[k], b->channels[k]) != 0)
+			return 0;
+	return 1;
+}
+
+/* Each variant's channels and template, placed where the variant names
+ * them (or at the step, when it keeps the step's). */
+static void check_variant_refs(struct config *c, struct diag *diag, const char *text, size_t t,
+			       size_t s, const struct policy_step *st)
+{
+	char cpath[160], tpath[160];
+
+	for (size_t v = 0; v < st->nvariants; v++) {
+		const struct policy_step *vs = &st->variants[v].step;
+		int own_ch = !same_channels(vs, st);
+		if (strcmp(vs->template, st->template) != 0)
+			snprintf(tpath, sizeof tpath, "tracks[%zu].steps[%zu].variants[%zu].template",
+				 t, s, v);
+		else
+			snprintf(tpath, sizeof tpath, "tracks[%zu].steps[%zu].template", t, s);
+		for (size_t k = 0; k < vs->nchannels; k++) {
+			if (own_ch)
+				snprintf(cpath, sizeof cpath,
+					 "tracks[%zu].steps[%zu].variants[%zu].channels[%zu]", t, s,
+					 v, k);
+			else
+				snprintf(cpath, sizeof cpath, "tracks[%zu].steps[%zu].channels[%zu]",
+					 t, s, k);
+			check_ref(c, diag, text, cpath, tpath, vs->channels[k], vs->template);
+		}
+	}
+}
+
 /* Notices sent on the confirmation channels besides the confirmation. */
 static const char *const notice_templates[] = {"promise_ack", "dispute_ack", "dispute_upheld",
 					       "dispute_rejected", NULL};
@@ -482,6 +520,7 @@ static void check_policy_refs(struct config *c, struct diag *diag)
 					 s, k);
 				check_ref(c, diag, j.text, cpath, tpath, st->channels[k], st->template);
 			}
+			check_variant_refs(c, diag, j.text, t, s, st);
 		}
 	}
 	for (size_t k = 0; k < p->nconfirm_channels; k++) {

@@ -15,6 +15,12 @@ static void policy_step_free(struct policy_step *s)
 	free(s->template);
 	for (size_t i = 0; i < s->nchannels; i++)
 		free(s->channels[i]);
+	for (size_t i = 0; i < s->nvariants; i++) {
+		free(s->variants[i].name);
+		policy_step_free(&s->variants[i].step);
+	}
+	free(s->variants);
+	free(s->experiment);
 }
 
 void policy_free(struct policy *p)
@@ -99,9 +105,179 @@ static int load_amount(struct jconf *c, const char *path, json_t *v, const char 
 	return 0;
 }
 
+/* Names that end up in the database, events and report labels. */
+static int plain_name(const char *s, const char *extra)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' || strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+/* One variant: the base step copied, then the variant's overrides. */
+static void load_variant(struct jconf *c, json_t *vj, const char *path,
+			 const struct policy_step *base, struct policy_variant *v)
+{
+	static const char *const keys[] = {"name", "weight", "template", "after_days",
+					   "channels", NULL};
+	struct policy_step *s = &v->step;
+	const char *name, *tmpl;
+
+	if (!json_is_object(vj)) {
+		jconf_error(c, path, 0, "a variant is an object {name, weight, ...overrides}");
+		return;
+	}
+	jconf_keys(c, vj, path, keys);
+	name = jconf_str(c, vj, path, "name", NULL, 1);
+	if (name && !plain_name(name, "")) {
+		char *np = jconf_path(path, "name");
+		jconf_error(c, np, 0,
+			    "a variant's name is 1 to 64 letters, digits, '_' or '-', not '%s'",
+			    name);
+		free(np);
+	}
+	v->name = dup_or_null(name);
+	if (!json_object_get(vj, "weight"))
+		jconf_error(c, path, 0, "missing required key 'weight'");
+	v->weight = (uint32_t)jconf_int(c, vj, path, "weight", 1, 1, 1000000);
+	s->after_days = (int)jconf_int(c, vj, path, "after_days", base->after_days, 0, 3650);
+	tmpl = jconf_str(c, vj, path, "template", base->template, 0);
+	if (tmpl && !*tmpl) {
+		char *tp = jconf_path(path, "template");
+		jconf_error(c, tp, 0, "'template' must be a non-empty string");
+		free(tp);
+	}
+	s->template = dup_or_null(tmpl);
+	if (json_object_get(vj, "channels")) {
+		s->nchannels = load_channels(c, vj, path, s->channels);
+	} else {
+		for (size_t k = 0; k < base->nchannels; k++)
+			s->channels[k] = strdup(base->channels[k]);
+		s->nchannels = base->nchannels;
+	}
+}
+
+/* "variants" and "experiment" of one step (the base fields are loaded). */
+static void load_variants(struct jconf *c, json_t *st, const char *path,
+			  const char *track_name, size_t index, struct policy_step *s)
+{
+	json_t *arr = jconf_arr(c, st, path, "variants", 0);
+	const char *exp = jconf_str(c, st, path, "experiment", NULL, 0);
+	char *vpath = jconf_path(path, "variants");
+	char defname[96];
+	size_t i;
+	json_t *vj;
+
+	if (!arr) {
+		if (exp)
+			jconf_error(c, path, 0, "'experiment' needs 'variants' beside it");
+		goto out;
+	}
+	if (json_array_size(arr) < 2 || json_array_size(arr) > 16) {
+		jconf_error(c, vpath, 0, "'variants' must list 2 to 16 variants");
+		goto out;
+	}
+	if (exp && !plain_name(exp, "./")) {
+		char *ep = jconf_path(path, "experiment");
+		jconf_error(c, ep, 0,
+			    "an experiment's name is 1 to 64 letters, digits, '_', '-', '.' or "
+			    "'/', not '%s'",
+			    exp);
+		free(ep);
+	}
+	/* Named after its place unless named: renaming the track or moving
+	 * the step starts a new experiment, as it should. */
+	snprintf(defname, sizeof defname, "%s/%zu", track_name ? track_name : "", index + 1);
+	s->experiment = strdup(exp ? exp : defname);
+	s->variants = calloc(json_array_size(arr), sizeof *s->variants);
+	json_array_foreach(arr, i, vj) {
+		char *ipath = jconf_path_index(vpath, i);
+		struct policy_variant *v = &s->variants[s->nvariants++];
+		load_variant(c, vj, ipath, s, v);
+		s->total_weight += v->weight;
+		for (size_t k = 0; v->name && k + 1 < s->nvariants; k++)
+			if (s->variants[k].name && strcmp(s->variants[k].name, v->name) == 0)
+				jconf_error(c, ipath, 0, "variant '%s' named twice", v->name);
+		free(ipath);
+	}
+out:
+	free(vpath);
+}
+
+/* The days a step may fire on, over its variants. */
+static void step_day_range(const struct policy_step *s, int *lo, int *hi)
+{
+	*lo = *hi = s->after_days;
+	for (size_t k = 0; k < s->nvariants; k++) {
+		if (s->variants[k].step.after_days < *lo)
+			*lo = s->variants[k].step.after_days;
+		if (s->variants[k].step.after_days > *hi)
+			*hi = s->variants[k].step.after_days;
+	}
+}
+
+/* Whatever variants an account takes, its steps come in order. */
+static void check_variant_days(struct jconf *c, const char *spath, const struct policy_track *tr)
+{
+	for (size_t i = 1; i < tr->nsteps; i++) {
+		int plo, phi, lo, hi;
+		step_day_range(&tr->steps[i - 1], &plo, &phi);
+		step_day_range(&tr->steps[i], &lo, &hi);
+		if ((tr->steps[i].nvariants || tr->steps[i - 1].nvariants) && lo <= phi &&
+		    tr->steps[i].after_days > tr->steps[i - 1].after_days) {
+			char *ipath = jconf_path_index(spath, i);
+			jconf_error(c, ipath, 0,
+				    "with its variants this step may come on day %d, not after "
+				    "day %d of the step before",
+				    lo, phi);
+			free(ipath);
+		}
+	}
+}
+
+/* Steps sharing an experiment (so an account keeps its variant from one
+ * step to the next) must offer the same variants with the same weights. */
+static void check_experiments(struct jconf *c, const struct policy *p)
+{
+	for (size_t t = 0; t < p->ntracks; t++)
+		for (size_t s = 0; s < p->tracks[t].nsteps; s++) {
+			const struct policy_step *a = &p->tracks[t].steps[s];
+			int bad = 0;
+			if (!a->experiment)
+				continue;
+			for (size_t u = 0; u <= t && !bad; u++)
+				for (size_t r = 0; r < p->tracks[u].nsteps && !bad; r++) {
+					const struct policy_step *b = &p->tracks[u].steps[r];
+					if (b == a)
+						break;
+					if (!b->experiment || strcmp(a->experiment, b->experiment))
+						continue;
+					bad = a->nvariants != b->nvariants;
+					for (size_t k = 0; !bad && k < a->nvariants; k++)
+						bad = a->variants[k].weight != b->variants[k].weight ||
+						      !a->variants[k].name || !b->variants[k].name ||
+						      strcmp(a->variants[k].name, b->variants[k].name);
+				}
+			if (bad) {
+				char path[96];
+				snprintf(path, sizeof path, "tracks[%zu].steps[%zu].variants", t, s);
+				jconf_error(c, path, 0,
+					    "experiment '%s' is used before with other variant names "
+					    "or weights",
+					    a->experiment);
+			}
+		}
+}
+
 static void load_steps(struct jconf *c, json_t *track, const char *path, struct policy_track *tr)
 {
-	static const char *const keys[] = {"after_days", "channels", "template", "note", NULL};
+	static const char *const keys[] = {"after_days", "channels", "template", "note",
+					   "variants", "experiment", NULL};
 	json_t *arr = jconf_arr(c, track, path, "steps", 1);
 	char *spath = jconf_path(path, "steps");
 	size_t i;
@@ -135,8 +311,10 @@ static void load_steps(struct jconf *c, json_t *track, const char *path, struct 
 		prev = s->after_days;
 		s->template = dup_or_null(jconf_str(c, st, ipath, "template", NULL, 1));
 		s->nchannels = load_channels(c, st, ipath, s->channels);
+		load_variants(c, st, ipath, tr->name, i, s);
 		free(ipath);
 	}
+	check_variant_days(c, spath, tr);
 out:
 	free(spath);
 }
@@ -392,6 +570,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 			free(path);
 		}
 	}
+	check_experiments(&c, p);
 	jconf_close(&c);
 	if (diag->n != before) {
 		policy_free(p);
@@ -689,7 +868,8 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		wait_until(a, recheck, "track complete");
 		return 0;
 	}
-	st = &tr->steps[c->stage];
+	st = policy_variant_for(&tr->steps[c->stage], c->account_key, &a->variant);
+	a->experiment = a->variant ? tr->steps[c->stage].experiment : NULL;
 	/* Grace is part of "overdue": no step fires before due + grace. */
 	after = st->after_days < p->grace_days ? p->grace_days : st->after_days;
 	if (tz_days_from_civil(local.year, local.month, local.day) -
@@ -718,7 +898,9 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 	a->step_no = c->stage + 1;
 	a->reason = "step due";
 	if ((size_t)c->stage + 1 < tr->nsteps) {
-		const struct policy_step *nx = &tr->steps[c->stage + 1];
+		const struct policy_variant *nv;
+		const struct policy_step *nx =
+			policy_variant_for(&tr->steps[c->stage + 1], c->account_key, &nv);
 		int64_t gap = c->now + (int64_t)p->step_gap_hours * 3600;
 		a->next_at = step_time(p, c, nx, nx->after_days);
 		/* A case that fell behind catches up one step per gap, never in a burst. */

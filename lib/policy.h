@@ -11,11 +11,28 @@
 
 #define POLICY_MAX_CHANNELS 8
 
+struct policy_variant;
+
 struct policy_step {
 	int after_days; /* days past due (local date) */
 	char *template;
 	char *channels[POLICY_MAX_CHANNELS];
 	size_t nchannels;
+	/* Champion/challenger: with nvariants > 0 each account takes one
+	 * variant of this step, chosen by policy_variant_for. */
+	char *experiment; /* the experiment's name; NULL without variants */
+	struct policy_variant *variants;
+	size_t nvariants;
+	uint32_t total_weight;
+};
+
+/* One variant of a step: its name, weight and the step as it is sent to
+ * the accounts it is assigned (the base step with the variant's
+ * overrides of template, after_days and channels applied). */
+struct policy_variant {
+	char *name;
+	uint32_t weight;
+	struct policy_step step; /* has no variants of its own */
 };
 
 struct policy_track {
@@ -110,6 +127,9 @@ struct policy_case {
 	int due_year, due_month, due_day; /* oldest overdue undisputed invoice */
 	const struct policy_contact *history; /* recent contacts, any order */
 	size_t nhistory;
+	/* The account's stable key (its external_ref): picks its variant of
+	 * a step with variants. NULL: the first variant. */
+	const char *account_key;
 };
 
 enum policy_verdict { POLICY_WAIT, POLICY_SEND, POLICY_RESOLVE };
@@ -118,8 +138,12 @@ struct policy_action {
 	enum policy_verdict verdict;
 	const char *state;              /* the case's state after this decision */
 	const struct policy_track *track;
-	const struct policy_step *step; /* POLICY_SEND */
+	const struct policy_step *step; /* POLICY_SEND; a variant's own step */
 	int step_no;                    /* 1-based, POLICY_SEND */
+	/* When the step at hand has variants (sent or waited for): its
+	 * experiment and the variant the account takes; NULL otherwise. */
+	const char *experiment;
+	const struct policy_variant *variant;
 	/* POLICY_SEND: the step's channels that may be used now (caps and
 	 * rests applied); the others are skipped for this step. */
 	const char *channels[POLICY_MAX_CHANNELS];
@@ -133,6 +157,17 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 /* Choose the track for a new case; NULL when none matches. */
 const struct policy_track *policy_track_for(const struct policy *p, const struct policy_case *c);
 const struct policy_track *policy_track_named(const struct policy *p, const char *name);
+/* Which of the step's variants account_key takes, in [0, nvariants): the
+ * first 8 bytes of SHA-256(experiment NUL account_key) modulo the total
+ * weight, walked over the weights. The same account and experiment give
+ * the same variant in every cycle, process and reload, whatever the
+ * other steps. -1 when the step has no variants. */
+int policy_variant_index(const struct policy_step *st, const char *account_key);
+/* The step as account_key receives it: its variant's step, or st itself
+ * without variants (*v is then NULL). */
+const struct policy_step *policy_variant_for(const struct policy_step *st,
+					     const char *account_key,
+					     const struct policy_variant **v);
 /* How many days of contact history the engine needs: the longest cap or
  * rest window (at least 1). Feeding less lets a long cap overflow. */
 int policy_history_days(const struct policy *p);
