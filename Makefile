@@ -30,7 +30,7 @@ CFLAGS  ?= -O2 -g
 # PIC everywhere: channel modules are shared objects linking lib/.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DDUNN_VERSION=\"$(VERSION)\" -DDUNN_DATADIR=\"$(DATADIR)\" -DDUNN_MODULEDIR=\"$(LIBDIR)/modules\" $(WARN) \
           -fPIC -Ilib -Ichannels -Itests $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl
+LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm
 
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined

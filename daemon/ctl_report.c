@@ -242,7 +242,7 @@ static void funnel_print(const json_t *doc)
 
 int ctl_report(struct ctl *c, int argc, char **argv)
 {
-	const char *from_s, *to_s, *params[2];
+	const char *from_s, *to_s, *by, *params[2];
 	char from[11], to[11];
 	int64_t tf, tt;
 	int as_json;
@@ -256,9 +256,10 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 	as_json = ctl_take_flag(&argc, argv, "--json");
 	from_s = ctl_take_opt(&argc, argv, "--from");
 	to_s = ctl_take_opt(&argc, argv, "--to");
-	if (argc != 1) {
-		fprintf(stderr, "Usage: dunnctl -c FILE report [--from YYYY-MM-DD] [--to YYYY-MM-DD] "
-				"[--json]\n");
+	by = ctl_take_opt(&argc, argv, "--by");
+	if (argc != 1 || (by && strcmp(by, "variant") != 0)) {
+		fprintf(stderr, "Usage: dunnctl -c FILE report [--by variant] [--from YYYY-MM-DD] "
+				"[--to YYYY-MM-DD] [--json]\n");
 		return 2;
 	}
 	tt = (int64_t)time(NULL);
@@ -266,14 +267,16 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "dunnctl: --from and --to are days YYYY-MM-DD\n");
 		return 2;
 	}
-	if (!from_s)
-		tf = tt - 29 * 86400; /* the last 30 days, today included */
+	if (!from_s) /* the last 30 days, today included; an experiment's whole life */
+		tf = by ? 0 : tt - 29 * 86400;
 	day_of(tf, from);
 	day_of(tt, to);
 	if (strcmp(from, to) > 0) {
 		fprintf(stderr, "dunnctl: --from %s is after --to %s\n", from, to);
 		return 2;
 	}
+	if (by)
+		return ctl_report_variants(c, from, to, as_json);
 	params[0] = from;
 	params[1] = to;
 	res = ctl_exec(c, SQL_FUNNEL, 2, params);

@@ -85,7 +85,7 @@ static const struct command commands[] = {
 	 "number are held, and a person decides: opt_out (the number is opted out\n"
 	 "of SMS) or not_opt_out (texts resume; the reply becomes a call task).\n"
 	 "Every outcome is written to dunning.events."},
-	{"report", ctl_report, "report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
+	{"report", ctl_report, "report [--by variant] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
 	 "  dunnctl -c FILE report disputes|page [ARGS]",
 	 "The funnel per track, step and channel for reminders created from --from to\n"
 	 "--to inclusive (UTC days; default the last 30 days): sent, delivered, failed\n"
@@ -94,7 +94,13 @@ static const struct command commands[] = {
 	 "7 and 30 days and the amount recovered per currency. A payment counts once,\n"
 	 "for the last reminder the account got before it (last touch). Deliveries\n"
 	 "removed by 'purge' still count, with their payments (dunning.report_daily\n"
-	 "and dunning.report_daily_paid)."},
+	 "and dunning.report_daily_paid).\n"
+	 "--by variant: per experiment and variant (default every case since the\n"
+	 "start; --from/--to pick the days cases joined): cases, reminders, sent,\n"
+	 "delivered, opt-outs, disputes, cases paid within 7 and 30 days of joining\n"
+	 "and the amount recovered per currency, each rate with its 95% Wilson\n"
+	 "interval, and a two-proportion z-test of each variant against the\n"
+	 "policy's first one that says plainly when a difference is not significant."},
 	{"purge", ctl_purge, "purge [--older-than DAYS] [--dry-run] [--json]",
 	 "Retention: for cases resolved more than DAYS ago (default retention_days,\n"
 	 "730) erase personal data: the account's name, email and phone when it has no\n"

@@ -3,6 +3,7 @@
  * the outbox rows. Claim, decision and outbox are one commit, so a crash
  * leaves either nothing or a complete, replayable intent. */
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,7 +59,8 @@ static const char SQL_OPEN[] =
  * back to cases was planned as a hash join over the whole table. For the same
  * reason the record below finds its cases by "id = ANY" (cases_pkey).
  * What is overdue comes per currency ("USD:1000,KRW:5000", see owed.h)
- * from dunning.account_owed: invoices not yet due never count. */
+ * from dunning.account_owed: invoices not yet due never count. The
+ * account's external_ref picks its variant of a step with variants. */
 static const char SQL_CLAIM[] =
 	"WITH c AS (\n"
 	"  SELECT id, account_id, cycle, stage, track, state, paused_until FROM dunning.cases\n"
@@ -88,7 +90,8 @@ static const char SQL_CLAIM[] =
 	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
 	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
 	"                AND t.kind = 'call'\n"
-	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h)\n"
+	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h),\n"
+	"       a.external_ref\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
@@ -112,14 +115,18 @@ static const char SQL_CONFIRM[] =
 	"WHERE i.paid_at > $1::timestamptz - interval '7 days' AND i.paid_at <= $1\n"
 	"ON CONFLICT (invoice_id, channel) WHERE kind = 'confirmation' DO NOTHING";
 
+/* $17: per case, the variants it was assigned in this decision as a JSON
+ * object (experiment -> variant) or NULL; "prev" sees the cases as they
+ * were before this statement, so only a first assignment is an event. */
 static const char SQL_RECORD[] =
 	"WITH x AS (\n"
 	"  SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[],\n"
-	"                       $7::text[], $14::text[])\n"
-	"         AS x(id, stage, track, next_at, state, reason, old_state)),\n"
+	"                       $7::text[], $14::text[], $17::jsonb[])\n"
+	"         AS x(id, stage, track, next_at, state, reason, old_state, assign)),\n"
+	"prev AS (SELECT id, variants FROM dunning.cases WHERE id = ANY($2::bigint[])),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.cases c SET stage = x.stage, track = x.track, next_action_at = x.next_at,\n"
-	"         state = x.state,\n"
+	"         state = x.state, variants = c.variants || coalesce(x.assign, '{}'::jsonb),\n"
 	"         paused_until = CASE WHEN x.state = 'paused' THEN c.paused_until END,\n"
 	"         pause_reason = CASE WHEN x.state = 'paused' THEN c.pause_reason END,\n"
 	"         pause_note = CASE WHEN x.state = 'paused' THEN c.pause_note END,\n"
@@ -129,16 +136,26 @@ static const char SQL_RECORD[] =
 	"  RETURNING c.id, c.account_id, x.state, x.old_state, x.reason, x.stage, x.next_at),\n"
 	"ins AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
-	"                                  status, next_attempt_at, created_at)\n"
-	"  SELECT o.case_id, o.account_id, o.cycle, o.step, o.channel, o.template, 'queued', $1, $1\n"
-	"  FROM unnest($8::bigint[], $9::bigint[], $10::int[], $11::int[], $12::text[], $13::text[])\n"
-	"       AS o(case_id, account_id, cycle, step, channel, template)\n"
+	"                                  experiment, variant, status, next_attempt_at, created_at)\n"
+	"  SELECT o.case_id, o.account_id, o.cycle, o.step, o.channel, o.template,\n"
+	"         o.experiment, o.variant, 'queued', $1, $1\n"
+	"  FROM unnest($8::bigint[], $9::bigint[], $10::int[], $11::int[], $12::text[], $13::text[],\n"
+	"              $15::text[], $16::text[])\n"
+	"       AS o(case_id, account_id, cycle, step, channel, template, experiment, variant)\n"
 	"  ON CONFLICT (case_id, cycle, step, channel) WHERE kind = 'reminder' DO NOTHING\n"
-	"  RETURNING id, case_id, account_id, step, channel),\n"
+	"  RETURNING id, case_id, account_id, step, channel, experiment, variant),\n"
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
 	"  SELECT $1, 'reminder_queued', account_id, case_id, id,\n"
-	"         jsonb_build_object('step', step, 'channel', channel) FROM ins),\n"
+	"         jsonb_strip_nulls(jsonb_build_object('step', step, 'channel', channel,\n"
+	"                           'experiment', experiment, 'variant', variant)) FROM ins),\n"
+	"assigned AS (\n"
+	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
+	"  SELECT $1, 'variant_assigned', upd.account_id, upd.id,\n"
+	"         jsonb_build_object('experiment', e.key, 'variant', e.value)\n"
+	"  FROM upd JOIN x ON x.id = upd.id JOIN prev ON prev.id = upd.id\n"
+	"  CROSS JOIN LATERAL jsonb_each_text(coalesce(x.assign, '{}'::jsonb)) e\n"
+	"  WHERE NOT prev.variants ? e.key),\n"
 	"plans AS (\n"
 	"  UPDATE dunning.payment_plans pp\n"
 	"  SET status = CASE WHEN upd.state = 'resolved' THEN 'completed' ELSE 'broken' END,\n"
@@ -264,15 +281,17 @@ static void record_cb(const PGresult *res, void *arg)
 }
 
 struct batch {
-	struct pgarr id, stage, track, next_at, state, reason, old_state;
+	struct pgarr id, stage, track, next_at, state, reason, old_state, assign;
 	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
+	struct pgarr o_experiment, o_variant;
 };
 
 static void batch_free(struct batch *b)
 {
 	struct pgarr *all[] = {&b->id,	   &b->stage,	  &b->track,   &b->next_at,
 			       &b->state,  &b->reason,	  &b->old_state, &b->o_case,  &b->o_account,
-			       &b->o_cycle, &b->o_step,	  &b->o_channel, &b->o_template};
+			       &b->o_cycle, &b->o_step,	  &b->o_channel, &b->o_template,
+			       &b->assign, &b->o_experiment, &b->o_variant};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
 }
@@ -300,6 +319,31 @@ static size_t parse_history(char *buf, struct policy_contact *out, size_t max)
 	return n;
 }
 
+/* The variants of the case's steps from index from to index to (the next
+ * step to take), as a JSON object experiment -> variant, or NULL. A case
+ * joins a step's experiment as soon as that step is the next one, before
+ * it fires: a case that pays while waiting for its variant's later day
+ * counts for that variant, not for none. */
+static char *assignments(const struct policy_track *tr, int from, int to, const char *key)
+{
+	json_t *o = NULL;
+	char *s = NULL;
+
+	for (int i = from; tr && i <= to && i < (int)tr->nsteps; i++) {
+		const struct policy_variant *v;
+		policy_variant_for(&tr->steps[i], key, &v);
+		if (!v)
+			continue;
+		if (!o)
+			o = json_object();
+		json_object_set_new(o, tr->steps[i].experiment, json_string(v->name));
+	}
+	if (o)
+		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
 /* Decide one claimed row; appends to the batch arrays. */
 static void decide_row(struct poller *p, const PGresult *res, int r, struct batch *b)
 {
@@ -314,6 +358,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	const char *due = PQgetvalue(res, r, 11);
 	char *histbuf = strdup(PQgetvalue(res, r, 14));
 	struct owed owed[OWED_MAX_CURRENCIES];
+	char *assign;
 	int stage, nowed;
 
 	c.now = p->now;
@@ -332,6 +377,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	c.disputed = strtoll(PQgetvalue(res, r, 13), NULL, 10);
 	c.history = hist;
 	c.nhistory = histbuf ? parse_history(histbuf, hist, MAX_HISTORY) : 0;
+	c.account_key = PQgetvalue(res, r, 15);
 	if (*due)
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
@@ -363,6 +409,8 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 			pgarr_int(&b->o_step, a.step_no);
 			pgarr_text(&b->o_channel, a.channels[k]);
 			pgarr_text(&b->o_template, a.step->template);
+			pgarr_text(&b->o_experiment, a.experiment);
+			pgarr_text(&b->o_variant, a.variant ? a.variant->name : NULL);
 			p->queued++;
 			metrics_inc("dunnd_reminders_total", "template", a.step->template, "channel", a.channels[k], NULL);
 		}
@@ -379,6 +427,10 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	pgarr_text(&b->state, a.state);
 	pgarr_text(&b->reason, a.reason);
 	pgarr_text(&b->old_state, state);
+	assign = a.verdict == POLICY_RESOLVE ? NULL
+					     : assignments(a.track, c.stage, stage, c.account_key);
+	pgarr_text(&b->assign, assign);
+	free(assign);
 	free(histbuf);
 }
 
@@ -387,7 +439,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 	struct batch b;
 	char now[32];
-	const char *params[14];
+	const char *params[17];
 	int n;
 
 	if (fail(p, res, "claim")) {
@@ -419,13 +471,16 @@ static void claim_cb(const PGresult *res, void *arg)
 	params[11] = pgarr_str(&b.o_channel);
 	params[12] = pgarr_str(&b.o_template);
 	params[13] = pgarr_str(&b.old_state);
-	for (int i = 1; i < 14; i++)
+	params[14] = pgarr_str(&b.o_experiment);
+	params[15] = pgarr_str(&b.o_variant);
+	params[16] = pgarr_str(&b.assign);
+	for (int i = 1; i < 17; i++)
 		if (!params[i]) {
 			batch_free(&b);
 			abort_batch(p);
 			return;
 		}
-	if (pgq_send(p->d->db, SQL_RECORD, 14, params, record_cb, p) != 0)
+	if (pgq_send(p->d->db, SQL_RECORD, 17, params, record_cb, p) != 0)
 		cycle_done(p, 0);
 	batch_free(&b);
 }
