@@ -41,7 +41,8 @@ static const char SQL_BOOK[] =
 	"               extract(epoch FROM coalesce(d.sent_at, d.created_at))::bigint, ',')\n"
 	"        FROM dunning.deliveries d WHERE d.account_id = a.id AND d.kind = 'reminder'\n"
 	"          AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
-	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day')\n"
+	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day'),\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id)\n"
 	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
 	"      WHERE paid_at IS NULL AND amount_due > amount_paid) x\n"
 	"JOIN dunning.accounts a ON a.id = x.account_id\n"
@@ -66,6 +67,7 @@ struct sim_case {
 	char *hist_channels[SIM_HISTORY];
 	struct policy_contact hist[SIM_HISTORY];
 	size_t nhist;
+	struct quiet *quiet; /* the customer's quiet times, or NULL */
 };
 
 /* One counted cell: the customer's local date (days since 1970-01-01),
@@ -82,6 +84,9 @@ struct sim_result {
 	uint64_t *msgs; /* one hash per message, when kept (--policy) */
 	size_t nmsgs, capmsgs;
 	int keep_msgs;
+	/* Steps held back by the customer's quiet times, counted like
+	 * messages with the reason in place of the template, no channel. */
+	struct sim_result *deferred;
 };
 
 static int same_cell(const struct sim_cell *c, int day, const char *track, int step,
@@ -230,6 +235,13 @@ static void load_case(struct sim_case *s, const PGresult *res, int r)
 		free(s->tz);
 		s->tz = strdup("UTC");
 	}
+	if (!PQgetisnull(res, r, 15)) {
+		s->quiet = malloc(sizeof *s->quiet);
+		if (s->quiet && quiet_parse(PQgetvalue(res, r, 15), s->quiet, NULL, 0) != 0) {
+			free(s->quiet);
+			s->quiet = NULL;
+		}
+	}
 	hist = strdup(PQgetvalue(res, r, 14));
 	for (char *save = NULL, *tok = strtok_r(hist, ",", &save); tok && s->nhist < SIM_HISTORY;
 	     tok = strtok_r(NULL, ",", &save)) {
@@ -251,6 +263,7 @@ static void free_case(struct sim_case *s)
 	free(s->segment);
 	free(s->currency);
 	free(s->track);
+	free(s->quiet);
 	for (size_t i = 0; i < s->nhist; i++)
 		free(s->hist_channels[i]);
 }
@@ -320,6 +333,7 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		c.due_day = s->due_d;
 		c.history = s->hist;
 		c.nhistory = s->nhist;
+		c.quiet = s->quiet;
 		if (policy_decide(p, &c, &a) != 0) {
 			s->done = 1;
 			return;
@@ -331,6 +345,10 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 			s->done = 1;
 			return;
 		}
+		if (a.verdict == POLICY_WAIT && out->deferred && a.track &&
+		    !strcmp(a.reason, POLICY_REASON_QUIET))
+			count(out->deferred, local_day(s->tz, t), a.track->name, s->stage + 1, "",
+			      a.reason);
 		if (a.verdict == POLICY_SEND) {
 			int day = local_day(s->tz, t);
 			for (size_t k = 0; k < a.nchannels; k++) {
@@ -384,6 +402,26 @@ static json_t *cell_json(const struct sim_cell *c)
 			 c->step, "channel", c->channel, "template", c->template);
 }
 
+/* Each day a step waits for the customer's quiet times: day, track, step,
+ * reason and how many accounts. */
+static json_t *deferred_json(struct sim_result *d)
+{
+	json_t *rows = json_array();
+
+	if (!d)
+		return rows;
+	qsort(d->cells, d->n, sizeof *d->cells, by_cell);
+	for (size_t i = 0; i < d->n; i++) {
+		char day[16];
+		day_label(d->cells[i].day, day, sizeof day);
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:i, s:s, s:i}", "day", day, "track",
+						      d->cells[i].track, "step", d->cells[i].step,
+						      "reason", d->cells[i].template, "accounts",
+						      (int)d->cells[i].n));
+	}
+	return rows;
+}
+
 static json_t *one_json(const struct sim_result *r, const char *from, int days, int accounts)
 {
 	json_t *rows = json_array();
@@ -395,9 +433,9 @@ static json_t *one_json(const struct sim_result *r, const char *from, int days, 
 		json_array_append_new(rows, row);
 		total += r->cells[i].n;
 	}
-	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I}", "from", from, "days", days, "day_basis",
-			 DAY_BASIS, "accounts", accounts, "rows", rows, "messages",
-			 (json_int_t)total);
+	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I, s:o}", "from", from, "days", days,
+			 "day_basis", DAY_BASIS, "accounts", accounts, "rows", rows, "messages",
+			 (json_int_t)total, "deferred", deferred_json(r->deferred));
 }
 
 static void print_one(const json_t *doc)
@@ -415,6 +453,17 @@ static void print_one(const json_t *doc)
 		       json_string_value(json_object_get(row, "channel")),
 		       json_string_value(json_object_get(row, "template")),
 		       (long long)json_integer_value(json_object_get(row, "messages")));
+	if (json_array_size(json_object_get(doc, "deferred")) > 0) {
+		printf("\n%-10s  %-16s %4s  %-24s %8s\n", "deferred", "track", "step", "why",
+		       "accounts");
+		json_array_foreach(json_object_get(doc, "deferred"), i, row)
+			printf("%-10s  %-16s %4d  %-24s %8lld\n",
+			       json_string_value(json_object_get(row, "day")),
+			       json_string_value(json_object_get(row, "track")),
+			       (int)json_integer_value(json_object_get(row, "step")),
+			       json_string_value(json_object_get(row, "reason")),
+			       (long long)json_integer_value(json_object_get(row, "accounts")));
+	}
 	printf("days are each customer's local date\n");
 	printf("simulate: %lld messages would go out; nothing was sent\n",
 	       (long long)json_integer_value(json_object_get(doc, "messages")));
@@ -496,7 +545,7 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	int as_json = ctl_take_flag(&argc, argv, "--json");
 	const char *days_s = ctl_take_opt(&argc, argv, "--days");
 	const char *other = ctl_take_opt(&argc, argv, "--policy");
-	struct sim_result cur = {0}, alt = {0};
+	struct sim_result cur = {0}, alt = {0}, deferred = {0};
 	struct policy *p2 = NULL;
 	char at_s[32], hist_s[16], end_s[32], *end = NULL;
 	const char *params[3] = {at_s, hist_s, end_s};
@@ -541,6 +590,8 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 		accounts, days, at_s);
 	compare = p2 != NULL;
 	cur.keep_msgs = alt.keep_msgs = compare;
+	if (!compare)
+		cur.deferred = &deferred;
 	simulate(c->cfg->policy, book, at, days, &cur);
 	qsort(cur.cells, cur.n, sizeof *cur.cells, by_cell);
 	if (p2) {
@@ -553,6 +604,7 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	policy_free(p2);
 	free(cur.cells);
 	free(alt.cells);
+	free(deferred.cells);
 	free(cur.msgs);
 	free(alt.msgs);
 	if (as_json)

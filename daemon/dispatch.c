@@ -110,7 +110,8 @@ static const char SQL_LEASE[] =
 	"       coalesce(dr.original_amount, pi.amount_due), pi.currency, pi.external_ref,\n"
 	"       dr.reference,\n"
 	"       coalesce(to_char((c.paused_until AT TIME ZONE a.timezone) - interval '1 day',\n"
-	"                        'YYYY-MM-DD'), '')\n"
+	"                        'YYYY-MM-DD'), ''),\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id)\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
@@ -127,6 +128,7 @@ enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
 	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_OVERDUE, L_BALANCE, L_DUE, L_COUNT, L_EMAIL_SUPP,
 	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
+	L_QUIET,
 };
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
@@ -157,7 +159,8 @@ static const char SQL_RESULTS[] =
 	"    lease_until = NULL, updated_at = now()\n"
 	"  FROM r WHERE d.id = ANY($2::bigint[]) AND d.id = r.id AND d.status = r.leased\n"
 	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.attempts, d.next_attempt_at,\n"
-	"            CASE WHEN r.status = 'deferred' THEN 'deferred' ELSE d.status END AS status),\n"
+	"            CASE WHEN r.status = 'deferred' THEN 'deferred' ELSE d.status END AS status,\n"
+	"            r.error AS why),\n"
 	"sup AS (\n"
 	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
 	"  SELECT DISTINCT sup_channel, address, 'bounce', 'provider' FROM r\n"
@@ -166,7 +169,8 @@ static const char SQL_RESULTS[] =
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
 	"SELECT $1, 'delivery_' || status, account_id, case_id, id,\n"
 	"       jsonb_build_object('channel', channel, 'attempts', attempts) ||\n"
-	"       CASE WHEN status = 'deferred' THEN jsonb_build_object('until', next_attempt_at)\n"
+	"       CASE WHEN status = 'deferred' THEN jsonb_build_object('until', next_attempt_at) ||\n"
+	"                 jsonb_strip_nulls(jsonb_build_object('reason', why))\n"
 	"            ELSE '{}' END FROM upd";
 
 static void lease(struct dispatch *s);
@@ -798,14 +802,23 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	 * undone. So does every notice, except those that acknowledge what the
 	 * customer has just done (paid, promised, disputed): a rejected
 	 * dispute or any other news of ours is contact like a reminder. */
+	/* The customer's own quiet times hold back the same messages. */
 	if (!dispatch_answers_customer(kind)) {
+		const struct policy *pol = s->d->cfg->policy;
+		const char *zone = PQgetvalue(res, r, L_TZ);
 		int64_t now = dunnd_now(s->d);
-		int64_t at = policy_next_allowed(s->d->cfg->policy, chname,
-						 PQgetvalue(res, r, L_TZ), now);
+		int64_t at = policy_next_allowed(pol, chname, zone, now);
+		const char *why = "outside contact window";
+		struct quiet q;
+		if (at <= now && !PQgetisnull(res, r, L_QUIET) &&
+		    quiet_parse(PQgetvalue(res, r, L_QUIET), &q, NULL, 0) == 0) {
+			at = policy_next_open(pol, chname, zone, &q, now);
+			why = POLICY_REASON_QUIET;
+		}
 		if (at > now) {
 			metrics_inc("dunnd_deliveries_total", "channel", chname, "status", "deferred",
 				    NULL);
-			queue_result(s, id, "deferred", NULL, NULL,
+			queue_result(s, id, "deferred", NULL, why,
 				     at - now > INT_MAX ? INT_MAX : (int)(at - now), NULL, NULL);
 			return;
 		}

@@ -119,6 +119,18 @@ static const struct command commands[] = {
 	 "records the next instalment and the last one settles the invoices. A\n"
 	 "missed instalment lets the pause lapse: dunning resumes by itself and the\n"
 	 "plan is marked broken."},
+	{"quiet", ctl_quiet,
+	 "quiet ACCOUNT_REF [--show] [--json]\n"
+	 "  dunnctl -c FILE quiet ACCOUNT_REF --set SPEC | --clear [--at ISO8601] [--json]",
+	 "The weekly times the customer does not want to be contacted, in the\n"
+	 "account's own time zone; no reminder or notice goes then on any channel\n"
+	 "(acknowledgements of the customer's own act excepted). SPEC is a comma-\n"
+	 "separated list of DAYS [HH:MM-HH:MM]: DAYS is mon..sun, a range such as\n"
+	 "mon-fri, or daily, weekdays, weekends; no time means the whole day; a\n"
+	 "range past midnight (22:00-07:00) runs into the next day. Example:\n"
+	 "\"mon-fri 12:00-13:00,sun\". At most the policy's quiet_max_hours_per_week\n"
+	 "(default 28) may be blocked. --clear removes them; every change is written\n"
+	 "to dunning.events."},
 	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601] [--json]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
 	 "sends and print per day, track, step, channel and template what would go\n"

@@ -91,7 +91,8 @@ static const char SQL_CLAIM[] =
 	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
 	"                AND t.kind = 'call'\n"
 	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h),\n"
-	"       a.external_ref\n"
+	"       a.external_ref,\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = c.account_id)\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
@@ -359,6 +360,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	char *histbuf = strdup(PQgetvalue(res, r, 14));
 	struct owed owed[OWED_MAX_CURRENCIES];
 	char *assign;
+	struct quiet quiet;
 	int stage, nowed;
 
 	c.now = p->now;
@@ -382,6 +384,10 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
 		c.timezone = "UTC"; /* a bad zone must not stall the case */
+	/* Specs are written by dunnd alone; one that no longer parses is
+	 * ignored rather than stalling the case. */
+	if (!PQgetisnull(res, r, 16) && quiet_parse(PQgetvalue(res, r, 16), &quiet, NULL, 0) == 0)
+		c.quiet = &quiet;
 	if (nowed < 0) {
 		/* A total past the bound: never chase with a wrapped amount. */
 		memset(&a, 0, sizeof a);

@@ -65,6 +65,18 @@ extern const char CASEOPS_SQL_DISPUTE_RESOLVE[];
  * resolution note, opened, resolved (UTC "YYYY-MM-DD HH24:MI" or "-"). */
 extern const char CASEOPS_SQL_DISPUTE_SHOW[];
 
+/* Set or clear the account's quiet times (quiet.h), with an event
+ * (quiet_times_set or quiet_times_cleared) when they change.
+ *   $1 account external_ref, or NULL when $2 names the account
+ *   $2 account id, or NULL
+ *   $3 canonical spec (quiet_normalize), "" to clear
+ *   $4 blocked minutes per week
+ *   $5 source: page | operator
+ *   $6 at
+ * One row: accounts found, changes made (0 when already so). */
+#define CASEOPS_QUIET_NPARAMS 6
+extern const char CASEOPS_SQL_QUIET_SET[];
+
 /* "YYYY-MM-DD" naming a real date: 1 and *midnight (UTC) set, else 0. */
 int caseops_date(const char *s, int64_t *midnight);
 /* A promise date (midnight UTC of it) from the day of `at` up to

@@ -521,7 +521,8 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	static const char *const keys[] = {"grace_days", "contact_window", "channel_windows",
 					   "holidays", "caps", "rest_after_reached",
 					   "max_promise_days", "min_balance", "recheck_hours",
-					   "step_gap_hours", "confirmation", "tracks", NULL};
+					   "step_gap_hours", "quiet_max_hours_per_week",
+					   "confirmation", "tracks", NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
 	struct policy *p;
@@ -541,6 +542,8 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	p->grace_days = (int)jconf_int(&c, c.root, "", "grace_days", 0, 0, 365);
 	p->recheck_hours = (int)jconf_int(&c, c.root, "", "recheck_hours", 24, 1, 24 * 31);
 	p->step_gap_hours = (int)jconf_int(&c, c.root, "", "step_gap_hours", 24, 1, 24 * 31);
+	p->quiet_max_hours = (int)jconf_int(&c, c.root, "", "quiet_max_hours_per_week",
+					    QUIET_DEFAULT_MAX_HOURS, 0, 7 * 24 - 1);
 	p->max_promise_days = (int)jconf_int(&c, c.root, "", "max_promise_days", 30, 1, 365);
 	load_windows(&c, c.root, p);
 	load_holidays(&c, c.root, p);
@@ -725,16 +728,32 @@ int64_t policy_next_allowed(const struct policy *p, const char *channel, const c
 	return t;
 }
 
-/* Earliest instant >= t at which every channel of the list is allowed. */
-static int64_t all_allowed(const struct policy *p, const char *const *channels, size_t n,
-			   const char *zone, int64_t t)
+int64_t policy_next_open(const struct policy *p, const char *channel, const char *zone,
+			 const struct quiet *q, int64_t t)
 {
-	for (int round = 0; round < 16; round++) {
+	/* Alternate until both agree: each step only moves forward. */
+	for (int round = 0; round < 32 && t >= 0; round++) {
+		int64_t start = t;
+		t = policy_next_allowed(p, channel, zone, t);
+		if (t >= 0)
+			t = quiet_next_open(q, zone, t);
+		if (t == start)
+			return t;
+	}
+	return t;
+}
+
+/* Earliest instant >= t at which every channel of the list is allowed,
+ * outside the quiet times q (NULL = none). */
+static int64_t all_allowed(const struct policy *p, const char *const *channels, size_t n,
+			   const char *zone, const struct quiet *q, int64_t t)
+{
+	for (int round = 0; round < 32; round++) {
 		int64_t start = t;
 		for (size_t i = 0; i < n && t >= 0; i++)
-			t = policy_next_allowed(p, channels[i], zone, t);
+			t = policy_next_open(p, channels[i], zone, q, t);
 		if (n == 0)
-			t = policy_next_allowed(p, NULL, zone, t);
+			t = policy_next_open(p, NULL, zone, q, t);
 		if (t == start || t < 0)
 			return t;
 	}
@@ -751,7 +770,8 @@ static int64_t step_time(const struct policy *p, const struct policy_case *c,
 	civil_from_days(tz_days_from_civil(c->due_year, c->due_month, c->due_day) + days, &y, &m, &d);
 	if (tz_from_local(c->timezone, y, m, d, 0, 0, 0, &t) != 0)
 		return -1;
-	return all_allowed(p, (const char *const *)st->channels, st->nchannels, c->timezone, t);
+	return all_allowed(p, (const char *const *)st->channels, st->nchannels, c->timezone, NULL,
+			   t);
 }
 
 static void wait_until(struct policy_action *a, int64_t at, const char *why)
@@ -886,11 +906,21 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 			   "contact cap reached");
 		return 0;
 	}
-	open_at = all_allowed(p, a->channels, a->nchannels, c->timezone, c->now);
+	/* The customer's quiet times are applied here only, not to the day a
+	 * step falls due: a step deferred by them then says so (events,
+	 * simulate) rather than showing up as not yet due. */
+	open_at = all_allowed(p, a->channels, a->nchannels, c->timezone, NULL, c->now);
 	if (open_at < 0)
 		return -1;
 	if (open_at > c->now) {
 		wait_until(a, open_at, "outside contact window");
+		return 0;
+	}
+	open_at = all_allowed(p, a->channels, a->nchannels, c->timezone, c->quiet, c->now);
+	if (open_at < 0)
+		return -1;
+	if (open_at > c->now) {
+		wait_until(a, open_at, POLICY_REASON_QUIET);
 		return 0;
 	}
 	a->verdict = POLICY_SEND;
@@ -906,7 +936,7 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		/* A case that fell behind catches up one step per gap, never in a burst. */
 		if (a->next_at < gap)
 			a->next_at = all_allowed(p, (const char *const *)nx->channels,
-						 nx->nchannels, c->timezone, gap);
+						 nx->nchannels, c->timezone, NULL, gap);
 	} else {
 		a->next_at = recheck;
 	}

@@ -8,6 +8,7 @@
 
 #include "diag.h"
 #include "owed.h"
+#include "quiet.h"
 
 #define POLICY_MAX_CHANNELS 8
 
@@ -85,6 +86,7 @@ struct policy {
 	int max_promise_days;
 	int recheck_hours; /* how soon a waiting case is looked at again */
 	int step_gap_hours; /* least time between two steps of one case */
+	int quiet_max_hours; /* most a customer may block per week (quiet.h) */
 	struct policy_minbal *min_balance;
 	size_t nmin_balance;
 	char *confirm_template;
@@ -130,7 +132,11 @@ struct policy_case {
 	/* The account's stable key (its external_ref): picks its variant of
 	 * a step with variants. NULL: the first variant. */
 	const char *account_key;
+	const struct quiet *quiet; /* the customer's own quiet times; NULL = none */
 };
+
+/* The reason of a wait for the customer's own quiet times. */
+#define POLICY_REASON_QUIET "customer quiet time"
 
 enum policy_verdict { POLICY_WAIT, POLICY_SEND, POLICY_RESOLVE };
 
@@ -175,5 +181,8 @@ int policy_history_days(const struct policy *p);
  * (its window, weekdays, holidays); -1 on an unknown zone. */
 int64_t policy_next_allowed(const struct policy *p, const char *channel, const char *zone,
 			    int64_t t);
+/* The same, and outside the customer's quiet times q (NULL = none). */
+int64_t policy_next_open(const struct policy *p, const char *channel, const char *zone,
+			 const struct quiet *q, int64_t t);
 
 #endif

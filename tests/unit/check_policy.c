@@ -171,6 +171,7 @@ START_TEST(loader_defaults)
 	ck_assert_int_eq(p->caps[0].days, 7);
 	ck_assert_int_eq((int)p->nrests, 1);
 	ck_assert_int_eq(p->rests[0].days, 7);
+	ck_assert_int_eq(p->quiet_max_hours, 28);
 	policy_free(p);
 }
 END_TEST
@@ -584,6 +585,50 @@ START_TEST(next_allowed_per_channel)
 }
 END_TEST
 
+START_TEST(quiet_times_defer_with_reason)
+{
+	/* The step of catch_up_one_step_per_gap, due Sunday 10:00 EST, while
+	 * the customer has blocked Sunday mornings. */
+	struct policy_case c = ny("2026-11-15T15:00:00Z");
+	struct policy_action a;
+	struct quiet q;
+
+	ck_assert_int_eq(quiet_parse("sun 09:00-12:00", &q, NULL, 0), 0);
+	c.quiet = &q;
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_WAIT);
+	ck_assert_str_eq(a.reason, POLICY_REASON_QUIET);
+	ck_assert_int_eq(a.next_at, at("2026-11-15T17:00:00Z"));
+	c.now = a.next_at;
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_int_eq(a.verdict, POLICY_SEND);
+	/* Outside the window first: the window's reason, not the customer's. */
+	c.now = at("2026-11-16T03:00:00Z"); /* Sunday 22:00 EST */
+	ck_assert_int_eq(policy_decide(pol, &c, &a), 0);
+	ck_assert_str_eq(a.reason, "outside contact window");
+}
+END_TEST
+
+START_TEST(next_open_window_and_quiet)
+{
+	struct quiet q;
+
+	/* Sunday 19:00 EST; blocked until Monday 09:00, window opens 08:00. */
+	ck_assert_int_eq(quiet_parse("sun 18:00-24:00,mon 00:00-09:00", &q, NULL, 0), 0);
+	ck_assert_int_eq(policy_next_open(pol, "email", "America/New_York", &q,
+					  at("2026-11-30T00:00:00Z")),
+			 at("2026-11-30T14:00:00Z"));
+	/* Blocked until the window closes: the next day's opening. */
+	ck_assert_int_eq(quiet_parse("mon 08:00-21:00", &q, NULL, 0), 0);
+	ck_assert_int_eq(policy_next_open(pol, "email", "America/New_York", &q,
+					  at("2026-11-30T14:00:00Z")),
+			 at("2026-12-01T13:00:00Z"));
+	ck_assert_int_eq(policy_next_open(pol, "email", "America/New_York", NULL,
+					  at("2026-11-30T14:00:00Z")),
+			 at("2026-11-30T14:00:00Z"));
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -593,6 +638,8 @@ static Suite *suite(void)
 	tcase_add_loop_test(tc, loader_reports_file_line_column, 0,
 			    (int)(sizeof bad_policies / sizeof bad_policies[0]));
 	tcase_add_test(tc, loader_defaults);
+	tcase_add_test(tc, quiet_times_defer_with_reason);
+	tcase_add_test(tc, next_open_window_and_quiet);
 	tcase_add_test(tc, shipped_policy_loads);
 	tcase_add_test(tc, track_rules);
 	tcase_add_test(tc, two_currencies_each_on_its_own);
