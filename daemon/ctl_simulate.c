@@ -8,10 +8,13 @@
  * no payments, promises or replies happen during the simulated days.
  *
  * A message is counted on the customer's local date (what the customer
- * sees), per track, step, channel and template. Two policies differ when
- * any of those counts differ, or when the same messages go at other hours
- * of the same days: each message's account, hour, step, channel and
- * template is hashed, and the two multisets of hashes are compared. */
+ * sees), per track, step, channel, template and variant (a step's
+ * variant is the account's, computed as the poller does from its
+ * external_ref, so adding, removing or reweighting a variant shows as
+ * messages moving between variants). Two policies differ when any of
+ * those counts differ, or when the same messages go at other hours of the
+ * same days: each message's account, hour, step, channel, template and
+ * variant is hashed, and the two multisets of hashes are compared. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +45,8 @@ static const char SQL_BOOK[] =
 	"        FROM dunning.deliveries d WHERE d.account_id = a.id AND d.kind = 'reminder'\n"
 	"          AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
 	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day'),\n"
-	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id)\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id),\n"
+	"       a.external_ref\n"
 	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
 	"      WHERE paid_at IS NULL AND amount_due > amount_paid) x\n"
 	"JOIN dunning.accounts a ON a.id = x.account_id\n"
@@ -57,7 +61,7 @@ static const char SQL_BOOK[] =
 	"WHERE b.balance <> '' OR b.disputed > 0";
 
 struct sim_case {
-	char *tz, *segment, *currency, *track;
+	char *tz, *segment, *currency, *track, *key;
 	struct owed owed[OWED_MAX_CURRENCIES];
 	size_t nowed;
 	int64_t disputed;
@@ -74,7 +78,7 @@ struct sim_case {
  * track, step, channel and template. */
 struct sim_cell {
 	int day, step;
-	char track[48], channel[48], template[64];
+	char track[48], channel[48], template[64], variant[72]; /* "" = no variants */
 	long n;
 };
 
@@ -90,18 +94,18 @@ struct sim_result {
 };
 
 static int same_cell(const struct sim_cell *c, int day, const char *track, int step,
-		     const char *ch, const char *tmpl)
+		     const char *ch, const char *tmpl, const char *var)
 {
 	return c->day == day && c->step == step && !strcmp(c->track, track) &&
-	       !strcmp(c->channel, ch) && !strcmp(c->template, tmpl);
+	       !strcmp(c->channel, ch) && !strcmp(c->template, tmpl) && !strcmp(c->variant, var);
 }
 
 static void count(struct sim_result *r, int day, const char *track, int step, const char *ch,
-		  const char *tmpl)
+		  const char *tmpl, const char *var)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct sim_cell *c = &r->cells[i];
-		if (same_cell(c, day, track, step, ch, tmpl)) {
+		if (same_cell(c, day, track, step, ch, tmpl, var)) {
 			c->n++;
 			return;
 		}
@@ -121,6 +125,7 @@ static void count(struct sim_result *r, int day, const char *track, int step, co
 	snprintf(c->track, sizeof c->track, "%s", track);
 	snprintf(c->channel, sizeof c->channel, "%s", ch);
 	snprintf(c->template, sizeof c->template, "%s", tmpl);
+	snprintf(c->variant, sizeof c->variant, "%s", var);
 	c->n = 1;
 }
 
@@ -133,9 +138,10 @@ static uint64_t fnv(uint64_t h, const void *p, size_t n)
 	return h;
 }
 
-/* Remember one message (account, instant, track, step, channel, template). */
+/* Remember one message (account, instant, track, step, channel, template,
+ * variant). */
 static void keep_msg(struct sim_result *r, int acct, int64_t at, const char *track, int step,
-		     const char *ch, const char *tmpl)
+		     const char *ch, const char *tmpl, const char *var)
 {
 	uint64_t h = 14695981039346656037ULL;
 
@@ -155,6 +161,7 @@ static void keep_msg(struct sim_result *r, int acct, int64_t at, const char *tra
 	h = fnv(h, track, strlen(track) + 1);
 	h = fnv(h, ch, strlen(ch) + 1);
 	h = fnv(h, tmpl, strlen(tmpl) + 1);
+	h = fnv(h, var, strlen(var) + 1);
 	r->msgs[r->nmsgs++] = h;
 }
 
@@ -191,7 +198,8 @@ static long msgs_differing(struct sim_result *a, struct sim_result *b)
 static long lookup(const struct sim_result *r, const struct sim_cell *k)
 {
 	for (size_t i = 0; i < r->n; i++)
-		if (same_cell(&r->cells[i], k->day, k->track, k->step, k->channel, k->template))
+		if (same_cell(&r->cells[i], k->day, k->track, k->step, k->channel, k->template,
+			      k->variant))
 			return r->cells[i].n;
 	return 0;
 }
@@ -209,7 +217,9 @@ static int by_cell(const void *a, const void *b)
 		return x->step - y->step;
 	if ((d = strcmp(x->channel, y->channel)) != 0)
 		return d;
-	return strcmp(x->template, y->template);
+	if ((d = strcmp(x->template, y->template)) != 0)
+		return d;
+	return strcmp(x->variant, y->variant);
 }
 
 static void load_case(struct sim_case *s, const PGresult *res, int r)
@@ -231,6 +241,7 @@ static void load_case(struct sim_case *s, const PGresult *res, int r)
 	s->paused_until = strtoll(PQgetvalue(res, r, 11), NULL, 10);
 	s->next_at = strtoll(PQgetvalue(res, r, 12), NULL, 10);
 	s->prior = atoi(PQgetvalue(res, r, 13));
+	s->key = strdup(PQgetvalue(res, r, 16));
 	if (!tz_valid(s->tz)) {
 		free(s->tz);
 		s->tz = strdup("UTC");
@@ -264,6 +275,7 @@ static void free_case(struct sim_case *s)
 	free(s->currency);
 	free(s->track);
 	free(s->quiet);
+	free(s->key);
 	for (size_t i = 0; i < s->nhist; i++)
 		free(s->hist_channels[i]);
 }
@@ -334,6 +346,7 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		c.history = s->hist;
 		c.nhistory = s->nhist;
 		c.quiet = s->quiet;
+		c.account_key = s->key;
 		if (policy_decide(p, &c, &a) != 0) {
 			s->done = 1;
 			return;
@@ -348,14 +361,17 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		if (a.verdict == POLICY_WAIT && out->deferred && a.track &&
 		    !strcmp(a.reason, POLICY_REASON_QUIET))
 			count(out->deferred, local_day(s->tz, t), a.track->name, s->stage + 1, "",
-			      a.reason);
+			      a.reason, "");
 		if (a.verdict == POLICY_SEND) {
 			int day = local_day(s->tz, t);
+			char var[72] = "";
+			if (a.variant)
+				snprintf(var, sizeof var, "%s", a.variant->name);
 			for (size_t k = 0; k < a.nchannels; k++) {
 				count(out, day, a.track->name, a.step_no, a.channels[k],
-				      a.step->template);
+				      a.step->template, var);
 				keep_msg(out, acct, t, a.track->name, a.step_no, a.channels[k],
-					 a.step->template);
+					 a.step->template, var);
 				add_contact(s, a.channels[k], t);
 			}
 			s->stage = a.step_no;
@@ -396,10 +412,22 @@ static const char DAY_BASIS[] = "customer_local_date";
 static json_t *cell_json(const struct sim_cell *c)
 {
 	char d[16];
+	json_t *o;
 
 	day_label(c->day, d, sizeof d);
-	return json_pack("{s:s, s:s, s:i, s:s, s:s}", "day", d, "track", c->track, "step",
-			 c->step, "channel", c->channel, "template", c->template);
+	o = json_pack("{s:s, s:s, s:i, s:s, s:s}", "day", d, "track", c->track, "step", c->step,
+		      "channel", c->channel, "template", c->template);
+	if (o && c->variant[0])
+		json_object_set_new(o, "variant", json_string(c->variant));
+	return o;
+}
+
+/* The variant column of the text output: "-" for a step without variants. */
+static const char *variant_of(const json_t *row)
+{
+	const json_t *v = json_object_get(row, "variant");
+
+	return v ? json_string_value(v) : "-";
 }
 
 /* Each day a step waits for the customer's quiet times: day, track, step,
@@ -443,15 +471,15 @@ static void print_one(const json_t *doc)
 	json_t *row;
 	size_t i;
 
-	printf("%-10s  %-16s %4s  %-12s %-16s %8s\n", "day", "track", "step", "channel",
-	       "template", "messages");
+	printf("%-10s  %-16s %4s  %-12s %-16s %-8s %8s\n", "day", "track", "step", "channel",
+	       "template", "variant", "messages");
 	json_array_foreach(json_object_get(doc, "rows"), i, row)
-		printf("%-10s  %-16s %4d  %-12s %-16s %8lld\n",
+		printf("%-10s  %-16s %4d  %-12s %-16s %-8s %8lld\n",
 		       json_string_value(json_object_get(row, "day")),
 		       json_string_value(json_object_get(row, "track")),
 		       (int)json_integer_value(json_object_get(row, "step")),
 		       json_string_value(json_object_get(row, "channel")),
-		       json_string_value(json_object_get(row, "template")),
+		       json_string_value(json_object_get(row, "template")), variant_of(row),
 		       (long long)json_integer_value(json_object_get(row, "messages")));
 	if (json_array_size(json_object_get(doc, "deferred")) > 0) {
 		printf("\n%-10s  %-16s %4s  %-24s %8s\n", "deferred", "track", "step", "why",
@@ -478,10 +506,10 @@ static json_t *diff_json(struct sim_result *a, struct sim_result *b, const char 
 
 	for (size_t i = 0; i < a->n; i++)
 		count(&all, a->cells[i].day, a->cells[i].track, a->cells[i].step,
-		      a->cells[i].channel, a->cells[i].template);
+		      a->cells[i].channel, a->cells[i].template, a->cells[i].variant);
 	for (size_t i = 0; i < b->n; i++)
 		count(&all, b->cells[i].day, b->cells[i].track, b->cells[i].step,
-		      b->cells[i].channel, b->cells[i].template);
+		      b->cells[i].channel, b->cells[i].template, b->cells[i].variant);
 	qsort(all.cells, all.n, sizeof *all.cells, by_cell);
 	for (size_t i = 0; i < all.n; i++) {
 		long x = lookup(a, &all.cells[i]), y = lookup(b, &all.cells[i]);
@@ -519,15 +547,15 @@ static void print_diff(const json_t *doc)
 	long long tb = json_integer_value(json_object_get(doc, "new_messages"));
 	long long moved = json_integer_value(json_object_get(doc, "moved_within_day"));
 
-	printf("%-10s  %-16s %4s  %-12s %-16s %8s %8s %8s\n", "day", "track", "step", "channel",
-	       "template", "current", "new", "change");
+	printf("%-10s  %-16s %4s  %-12s %-16s %-8s %8s %8s %8s\n", "day", "track", "step",
+	       "channel", "template", "variant", "current", "new", "change");
 	json_array_foreach(json_object_get(doc, "rows"), i, row)
-		printf("%-10s  %-16s %4d  %-12s %-16s %8lld %8lld %+8lld\n",
+		printf("%-10s  %-16s %4d  %-12s %-16s %-8s %8lld %8lld %+8lld\n",
 		       json_string_value(json_object_get(row, "day")),
 		       json_string_value(json_object_get(row, "track")),
 		       (int)json_integer_value(json_object_get(row, "step")),
 		       json_string_value(json_object_get(row, "channel")),
-		       json_string_value(json_object_get(row, "template")),
+		       json_string_value(json_object_get(row, "template")), variant_of(row),
 		       (long long)json_integer_value(json_object_get(row, "current")),
 		       (long long)json_integer_value(json_object_get(row, "new")),
 		       (long long)json_integer_value(json_object_get(row, "change")));

@@ -133,11 +133,11 @@ static const struct command commands[] = {
 	 "to dunning.events."},
 	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601] [--json]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
-	 "sends and print per day, track, step, channel and template what would go\n"
-	 "out; each day is the customer's local date. With --policy, run that\n"
+	 "sends and print per day, track, step, channel, template and variant what\n"
+	 "would go out; each day is the customer's local date. With --policy, run that\n"
 	 "candidate beside the current policy and print only the differences (a\n"
-	 "template, channel, day or count, and messages moved to another hour of the\n"
-	 "same day), to review a change before reloading it. Assumes nobody pays,\n"
+	 "template, channel, variant, day or count, and messages moved to another hour\n"
+	 "of the same day), to review a change before reloading it. Assumes nobody pays,\n"
 	 "promises or replies during the simulated days."},
 	{NULL, NULL, NULL, NULL},
 };

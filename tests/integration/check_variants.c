@@ -352,6 +352,92 @@ START_TEST(check_config_places_variant_errors)
 }
 END_TEST
 
+/* The diff row of simulate --json for day and variant, or NULL. */
+static json_t *sim_row(json_t *doc, const char *day, const char *variant)
+{
+	size_t i;
+	json_t *r;
+
+	json_array_foreach(json_object_get(doc, "rows"), i, r) {
+		json_t *v = json_object_get(r, "variant");
+		if (!strcmp(tu_jstr(r, "day"), day) && v && !strcmp(json_string_value(v), variant))
+			return r;
+	}
+	return NULL;
+}
+
+/* Reweighting and adding a variant are previewed as a difference per
+ * variant, with each account's variant computed as dunnd would. */
+START_TEST(simulate_previews_variant_changes)
+{
+	static const char reweighted[] =
+		"{\n"
+		"  \"grace_days\": 3,\n"
+		"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n"
+		"  \"min_balance\": {\"USD\": \"1.00\"},\n"
+		"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
+		"    {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\",\n"
+		"     \"variants\": [{\"name\": \"A\", \"weight\": 60},\n"
+		"                  {\"name\": \"B\", \"weight\": 20, \"template\": \"firm\", \"after_days\": 4},\n"
+		"                  {\"name\": \"C\", \"weight\": 20, \"template\": \"final\"}]},\n"
+		"    {\"after_days\": 20, \"channels\": [\"email\"], \"template\": \"firm\"}]}]\n"
+		"}\n";
+	char *npath = tu_file(dir, "new-policy.json", reweighted);
+	struct diag d = {0};
+	struct policy *np = policy_load(npath, &d);
+	const struct policy_step *st = &np->tracks[0].steps[0];
+	int na = arm_size("A"), nb = arm_size("B"), n2[3] = {0};
+	json_error_t err;
+	json_t *doc, *r;
+	char key[16];
+
+	ck_assert_ptr_nonnull(np);
+	for (int k = 0; k < N; k++) {
+		snprintf(key, sizeof key, "V-%03d", k);
+		n2[policy_variant_index(st, key)]++;
+	}
+	/* The current policy alone: A on day 3, B on day 4. */
+	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 10 --at 2026-11-02T00:00:00Z --json "
+			       "2>/dev/null",
+			       cfg),
+			 0);
+	doc = json_loads(tu_output(), 0, &err);
+	ck_assert_ptr_nonnull(doc);
+	r = json_array_get(json_object_get(doc, "rows"), 0);
+	ck_assert_str_eq(tu_jstr(r, "day"), "2026-11-04");
+	ck_assert_str_eq(tu_jstr(r, "variant"), "A");
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "messages")), na);
+	json_decref(doc);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 10 --at 2026-11-02T00:00:00Z "
+			       "--policy %s --json 2>/dev/null",
+			       cfg, npath),
+			 0);
+	doc = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(doc != NULL, "%s", tu_output());
+	ck_assert(json_is_true(json_object_get(doc, "different")));
+	r = sim_row(doc, "2026-11-04", "A");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "current")), na);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "new")), n2[0]);
+	r = sim_row(doc, "2026-11-05", "B");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "current")), nb);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "new")), n2[1]);
+	r = sim_row(doc, "2026-11-04", "C");
+	ck_assert_ptr_nonnull(r);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "current")), 0);
+	ck_assert_int_eq(json_integer_value(json_object_get(r, "new")), n2[2]);
+	ck_assert_str_eq(tu_jstr(r, "template"), "final");
+	json_decref(doc);
+	/* Nothing was sent or recorded. */
+	ck_assert_int_eq(tu_mail_count(), 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), 0);
+	policy_free(np);
+	diag_free(&d);
+	free(npath);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("variants");
@@ -360,6 +446,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, check_config_places_variant_errors);
+	tcase_add_test(tc, simulate_previews_variant_changes);
 	tcase_add_test(tc, variant_assigned_recorded_and_sent);
 	tcase_add_test(tc, report_finds_that_b_recovers_more);
 	tcase_add_test(tc, report_says_when_there_is_no_difference);
