@@ -131,6 +131,17 @@ static const struct command commands[] = {
 	 "\"mon-fri 12:00-13:00,sun\". At most the policy's quiet_max_hours_per_week\n"
 	 "(default 28) may be blocked. --clear removes them; every change is written\n"
 	 "to dunning.events."},
+	{"staff", ctl_staff,
+	 "staff add NAME --role agent|supervisor|admin [--locale en|ko|ja|zh] [--password-stdin]\n"
+	 "  dunnctl -c FILE staff list [--json] | staff disable NAME\n"
+	 "  dunnctl -c FILE staff passwd NAME [--password-stdin]",
+	 "The people who sign in to the staff console (http.admin_listen, /console/).\n"
+	 "agent: the call queue and cases; supervisor: also disputes and the dashboard;\n"
+	 "admin: everything. The password (10 to 1024 characters) is read from the\n"
+	 "terminal, or with --password-stdin as one line of standard input, and stored\n"
+	 "as a yescrypt hash. --locale is the console's language for that person (en\n"
+	 "unless given; they can change it in the console). 'disable' and 'passwd' end\n"
+	 "the person's open sessions. Every change is written to dunning.events."},
 	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601] [--json]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
 	 "sends and print per day, track, step, channel, template and variant what\n"
