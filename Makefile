@@ -55,7 +55,8 @@ MOD_SRC   = $(wildcard channels/*.c)
 MOD_SO    = $(MOD_SRC:channels/%.c=$(B)/modules/%.so)
 DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
             daemon/notify.c daemon/http.c daemon/http_hook.c daemon/http_pay.c daemon/page.c daemon/page_render.c \
-            daemon/page_strings.c daemon/page_limit.c
+            daemon/page_strings.c daemon/page_limit.c \
+            $(wildcard daemon/console*.c)
 DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o)
 CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
 CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)

@@ -24,6 +24,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
+#include "console.h"
 #include "http_int.h"
 #include "log.h"
 #include "metrics.h"
@@ -170,14 +171,18 @@ static void on_request(struct http *h, struct evhttp_request *req)
 		on_healthz(h, req);
 }
 
-/* The admin listener: metrics (volumes, error reasons, the version) and,
- * later, the operator's API and console; never the customer's routes. */
+/* The admin listener: metrics (volumes, error reasons, the version) and
+ * the staff console; never the customer's routes. */
 static void on_admin(struct http *h, struct evhttp_request *req)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int metrics = path && strcmp(path, "/metrics") == 0;
 
+	if (path && (!strcmp(path, "/console") || !strncmp(path, "/console/", 9))) {
+		console_request(h, req, path);
+		return;
+	}
 	if (!path || (!metrics && strcmp(path, "/healthz") != 0)) {
 		reply_json(req, 404, "{\"error\":\"not found\"}\n");
 		return;
@@ -793,6 +798,11 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 		http_free(h);
 		return -1;
 	}
+	if (console_start(h, err, errlen) != 0) {
+		pgq_free(h->db);
+		http_free(h);
+		return -1;
+	}
 	define_metrics(d);
 	h->tick_at = metrics_now();
 	pgq_on_state(h->db, on_db_state, h);
@@ -812,6 +822,7 @@ void http_stop(struct dunnd *d)
 	http_hook_abort_all(h);
 	http_pay_abort_all(h);
 	page_abort_all();
+	console_stop(h);
 	pgq_free(h->db); /* fails what is queued: the callbacks free their jobs */
 	http_free(h);
 	metrics_reset();

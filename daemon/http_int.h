@@ -10,6 +10,7 @@
 struct http_job;
 struct http_lst;
 struct http_pay;
+struct console;
 
 struct http {
 	struct dunnd *d;
@@ -30,6 +31,7 @@ struct http {
 	struct http_job *jobs; /* webhooks waiting for the database */
 	struct http_pay *pay;  /* "payments" instances, their keys read at start */
 	size_t npay;
+	struct console *console; /* the staff console's workers (console.c) */
 };
 
 /* Send a response with the headers every response carries. path names a

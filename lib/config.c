@@ -233,6 +233,7 @@ void config_free(struct config *c)
 	free(c->http_listen);
 	free(c->http_admin_listen);
 	free(c->public_url);
+	free(c->console_url);
 	free(c->policy_path);
 	free(c->templates_dir);
 	free(c->migrations_dir);
@@ -580,17 +581,19 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "log_level", "company", "support", "channels",
 					   "module_dir", "shutdown_timeout_ms", "retention_days",
 					   "hold_sending", "payments", "brand", "locale_fallback",
-					   NULL};
+					   "console", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
 						"sms_help_text", "timeout_s", "payment_url",
 						"admin_listen", "request_timeout_s",
 						"max_connections", NULL};
+	static const char *const console_keys[] = {"url", "idle_timeout_s", "absolute_timeout_s",
+						   NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
-	json_t *db, *http;
+	json_t *db, *http, *console;
 	const char *lvl;
 	char *tmp;
 
@@ -651,6 +654,22 @@ struct config *config_load(const char *file, struct diag *diag)
 	}
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;
+	console = jconf_obj(&j, j.root, "", "console", 0);
+	c->console_idle_timeout_s = 1800;
+	c->console_absolute_timeout_s = 43200;
+	if (console) {
+		jconf_keys(&j, console, "console", console_keys);
+		c->console_url = sdup(jconf_str(&j, console, "console", "url", NULL, 0));
+		if (c->console_url && strncmp(c->console_url, "https://", 8) != 0 &&
+		    strncmp(c->console_url, "http://", 7) != 0)
+			jconf_error(&j, "console.url", 0, "console.url must be an http(s) URL");
+		c->console_idle_timeout_s =
+			(int)jconf_int(&j, console, "console", "idle_timeout_s", 1800, 60, 86400);
+		c->console_absolute_timeout_s = (int)jconf_int(
+			&j, console, "console", "absolute_timeout_s", 43200, 300, 30 * 86400);
+	}
+	if (!c->console_url && asprintf(&c->console_url, "http://%s", c->http_admin_listen) < 0)
+		c->console_url = NULL;
 	c->policy_path = config_relpath(c->dir, jconf_str(&j, j.root, "", "policy", "policy.json", 0));
 	c->templates_dir =
 		config_relpath(c->dir, jconf_str(&j, j.root, "", "templates", "templates", 0));

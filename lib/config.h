@@ -44,6 +44,10 @@ struct config {
 	int http_timeout_s;        /* http: idle/slow client timeout */
 	int http_request_timeout_s; /* http: a request's headers and body within it */
 	int http_max_connections;   /* http: open public connections at most */
+	/* console: the URL staff open (https: the session cookie is Secure),
+	 * and a session's idle and absolute lifetimes in seconds. */
+	char *console_url;
+	int console_idle_timeout_s, console_absolute_timeout_s;
 	int poll_interval_ms;
 	int batch_size;
 	int send_batch;

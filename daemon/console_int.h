@@ -1,0 +1,156 @@
+/* The console's worker side: what a request carries to a worker, what the
+ * worker answers, and the files that build answers (console_route.c
+ * dispatches; console_auth.c signs people in and out; console_html.c
+ * writes pages; console_text.c has their words; console_queue.c is the
+ * call queue and task page; console_case.c finds and steers cases;
+ * console_disputes.c lists disputes). Nothing here touches libevent or the
+ * daemon's configuration: the loop copies what a worker needs. */
+#ifndef DUNN_CONSOLE_INT_H
+#define DUNN_CONSOLE_INT_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "form.h"
+
+enum con_method { CON_GET, CON_HEAD, CON_POST, CON_OTHER };
+enum con_role { CON_AGENT = 1, CON_SUPERVISOR = 2, CON_ADMIN = 3 };
+enum con_lang { CON_EN, CON_KO, CON_JA, CON_ZH, CON_NLANG };
+
+/* One request, copied on the loop thread (the worker owns the copy). */
+struct con_in {
+	enum con_method method;
+	char *path, *query; /* query NULL when none */
+	char *body;         /* NUL-terminated copy of the body */
+	size_t blen;
+	char *cookie;       /* the Cookie header, or NULL */
+	char *accept_lang;  /* Accept-Language, or NULL */
+	char peer[64];      /* the client's address */
+	int64_t now;        /* the daemon's clock */
+	/* From the configuration at the time of the request. */
+	int idle_s, absolute_s, secure;
+	int max_promise_days;
+	char *notice_channels; /* text[] literal, or NULL */
+	char *company;
+};
+
+#define CON_MAX_COOKIES 2
+
+/* The answer; the loop sends it. */
+struct con_out {
+	int code;
+	const char *ctype; /* static */
+	char *body;
+	size_t len, cap;
+	int oom;
+	char *location;                    /* Location, or NULL */
+	char *set_cookie[CON_MAX_COOKIES]; /* Set-Cookie values */
+	int retry_after;                   /* seconds, 0: none */
+	const char *lang;                  /* Content-Language, static */
+};
+
+/* The signed-in person. */
+struct con_session {
+	int64_t staff_id;
+	char name[72];
+	enum con_role role;
+	enum con_lang lang;
+	char csrf[65]; /* the value every form of this session carries */
+	char id_hex[65];
+};
+
+/* A worker's connection. */
+struct con_db {
+	PGconn *conn;
+	const char *conninfo;
+};
+
+/* console_route.c: answer one request. */
+void con_handle(struct con_db *db, const struct con_in *in, struct con_out *out);
+
+/* Run sql (text parameters); NULL on failure, logged, with a broken
+ * connection reset for the next request. Caller PQclear()s. */
+PGresult *con_q(struct con_db *db, const char *sql, int n, const char *const *params);
+/* BEGIN / COMMIT / ROLLBACK; 0 or -1. */
+int con_exec(struct con_db *db, const char *sql);
+
+/* console_auth.c */
+/* The session named by the request's cookie, still within its idle and
+ * absolute limits, of a person not disabled; its seen_at moves to now.
+ * 1 found, 0 none, -1 database failure. */
+int con_session_get(struct con_db *db, const struct con_in *in, struct con_session *s);
+/* GET and POST /console/login, POST /console/logout. */
+void con_login_page(struct con_db *db, const struct con_in *in, struct con_out *out,
+		    const char *error_code);
+void con_login_post(struct con_db *db, const struct con_in *in, const struct form *f,
+		    struct con_out *out);
+void con_logout(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		struct con_out *out);
+/* Constant-time compare of a form's csrf value with the session's. */
+int con_csrf_ok(const struct con_session *s, const struct form *f);
+/* An audit row naming the staff member: kind, then NULL or the account
+ * and case ids (text), and detail members as a JSON object text (or NULL). */
+int con_audit(struct con_db *db, const struct con_in *in, const struct con_session *s,
+	      const char *kind, const char *account_id, const char *case_id,
+	      const char *detail_json);
+
+/* console_html.c: the answer's body. */
+void con_add(struct con_out *o, const char *s, size_t n);
+void con_lit(struct con_out *o, const char *s);
+void con_esc(struct con_out *o, const char *s); /* HTML-escaped */
+void con_printf(struct con_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The page's start: doctype, head, title, the nav for s (NULL: signed
+ * out) and a flash message code (NULL: none). */
+void con_head(struct con_out *o, enum con_lang lang, const char *title,
+	      const struct con_session *s, const char *flash);
+void con_foot(struct con_out *o);
+/* <input type=hidden name=csrf>. */
+void con_csrf_field(struct con_out *o, const struct con_session *s);
+void con_redirect(struct con_out *o, const char *location);
+/* A whole small page with one message and the status code. */
+void con_error_page(struct con_out *o, int code, enum con_lang lang,
+		    const struct con_session *s, const char *msg);
+const char *con_csp(void);
+/* "+8210****5678" / "jo***@ex***.com": contact data until revealed. */
+void con_mask_phone(const char *s, char *out, size_t len);
+void con_mask_email(const char *s, char *out, size_t len);
+/* Money in minor units as text in the language's locale. */
+void con_money(const char *minor, const char *currency, enum con_lang lang, char *out,
+	       size_t len);
+
+/* console_text.c */
+struct con_text;
+const char *con_t(enum con_lang lang, const char *key); /* never NULL */
+const char *con_lang_code(enum con_lang lang);           /* "en", "ko", ... */
+enum con_lang con_lang_parse(const char *s);             /* unknown: CON_EN */
+/* A query parameter of in (malloc'd, caller frees), or NULL. */
+char *con_query(const struct con_in *in, const char *name);
+/* Percent-encoding of s for a path segment, and its reverse (NULL when
+ * malformed or holding a NUL or control byte); malloc'd, caller frees. */
+char *con_urlenc(const char *s);
+char *con_urldec(const char *s, size_t n);
+
+/* console_queue.c */
+void con_queue(struct con_db *db, const struct con_in *in, const struct con_session *s,
+	       struct con_out *out);
+void con_queue_next(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		    struct con_out *out);
+/* /console/task/ID[/claim|/reveal|/outcome]: rest is what follows ID. */
+void con_task(struct con_db *db, const struct con_in *in, const struct con_session *s,
+	      const char *id, const char *rest, const struct form *f, struct con_out *out);
+/* The case's timeline (every row about the account, newest first). */
+void con_timeline(struct con_db *db, struct con_out *out, enum con_lang lang,
+		  const char *account_id);
+
+/* console_case.c */
+void con_find(struct con_db *db, const struct con_in *in, const struct con_session *s,
+	      struct con_out *out);
+void con_case(struct con_db *db, const struct con_in *in, const struct con_session *s,
+	      const char *ref, const char *rest, const struct form *f, struct con_out *out);
+
+/* console_disputes.c (supervisors) */
+void con_disputes(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		  struct con_out *out);
+
+#endif

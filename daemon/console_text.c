@@ -1,0 +1,235 @@
+/* The console's words in en, ko, ja and zh (Simplified), each person's
+ * choice; and small text helpers of the worker side. A key without a
+ * translation shows as itself (codes such as a case's state). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console_int.h"
+
+struct row {
+	const char *key;
+	const char *t[CON_NLANG];
+};
+
+static const struct row rows[] = {
+	{"lang_name", {"English", "한국어", "日本語", "中文"}},
+	{"language", {"Language", "언어", "言語", "语言"}},
+	{"set_language", {"Set", "변경", "変更", "切换"}},
+	{"nav", {"Console", "콘솔", "コンソール", "控制台"}},
+	{"queue", {"Call queue", "통화 대기열", "架電キュー", "呼叫队列"}},
+	{"find", {"Find a customer", "고객 찾기", "顧客を検索", "查找客户"}},
+	{"disputes", {"Disputes", "이의 제기", "異議申し立て", "争议"}},
+	{"logout", {"Sign out", "로그아웃", "ログアウト", "退出"}},
+	{"role_agent", {"agent", "상담원", "担当者", "坐席"}},
+	{"role_supervisor", {"supervisor", "관리자", "監督者", "主管"}},
+	{"role_admin", {"admin", "운영자", "管理者", "管理员"}},
+	{"login_title", {"Staff sign-in", "직원 로그인", "スタッフ ログイン", "员工登录"}},
+	{"user", {"User name", "사용자 이름", "ユーザー名", "用户名"}},
+	{"password", {"Password", "비밀번호", "パスワード", "密码"}},
+	{"sign_in", {"Sign in", "로그인", "ログイン", "登录"}},
+	{"next_task", {"Next task", "다음 업무", "次のタスク", "下一个任务"}},
+	{"due_now", {"due now", "지금 처리", "現在期限", "当前到期"}},
+	{"due_later", {"due later", "나중에 처리", "後で期限", "稍后到期"}},
+	{"task", {"Task", "업무", "タスク", "任务"}},
+	{"due", {"Due", "예정", "期限", "到期"}},
+	{"due_utc", {"Due (UTC)", "예정 (UTC)", "期限 (UTC)", "到期 (UTC)"}},
+	{"account", {"Account", "계정", "アカウント", "账户"}},
+	{"name", {"Name", "이름", "名前", "姓名"}},
+	{"overdue", {"Overdue", "연체", "延滞", "逾期"}},
+	{"assignee", {"Assigned to", "담당자", "担当", "负责人"}},
+	{"claim", {"Claim", "맡기", "担当する", "认领"}},
+	{"claimed", {"The task is yours.", "이 업무를 맡았습니다.", "このタスクを担当します。",
+		     "任务已由您认领。"}},
+	{"reveal", {"Reveal contact details", "연락처 보기", "連絡先を表示", "显示联系方式"}},
+	{"customer", {"Customer", "고객", "顧客", "客户"}},
+	{"phone", {"Phone", "전화", "電話", "电话"}},
+	{"email", {"Email", "이메일", "メール", "电子邮件"}},
+	{"case", {"Case", "건", "案件", "案件"}},
+	{"case_state", {"Case", "상태", "状態", "状态"}},
+	{"invoice", {"Invoice", "청구서", "請求書", "账单"}},
+	{"due_date", {"Due date", "납부 기한", "支払期限", "到期日"}},
+	{"days_late", {"Days late", "연체일", "延滞日数", "逾期天数"}},
+	{"amount", {"Amount", "금액", "金額", "金额"}},
+	{"description", {"Description", "내용", "内容", "说明"}},
+	{"disputed", {"disputed", "이의 제기됨", "異議あり", "有争议"}},
+	{"script", {"Call script", "통화 스크립트", "通話スクリプト", "通话脚本"}},
+	{"outcome", {"Outcome", "결과", "結果", "结果"}},
+	{"reached", {"Reached", "통화됨", "通話できた", "已接通"}},
+	{"no_answer", {"No answer", "응답 없음", "応答なし", "无人接听"}},
+	{"promise_to_pay", {"Promise to pay", "납부 약속", "支払いの約束", "承诺付款"}},
+	{"dispute", {"Dispute", "이의 제기", "異議", "争议"}},
+	{"wrong_number", {"Wrong number", "잘못된 번호", "番号違い", "号码错误"}},
+	{"callback", {"Call back at", "다시 전화", "折り返し", "回电"}},
+	{"promise_until", {"Pays by (date)", "납부 약속일", "支払予定日", "承诺付款日期"}},
+	{"dispute_invoice", {"Disputed invoice", "이의 청구서", "異議のある請求書", "争议账单"}},
+	{"dispute_reason", {"Reason of the dispute", "이의 사유", "異議の理由", "争议原因"}},
+	{"callback_at", {"Call back at (customer's local time)", "다시 전화할 시각 (고객 현지 시각)",
+			 "折り返し日時（顧客の現地時刻）", "回电时间（客户当地时间）"}},
+	{"record", {"Record", "기록", "記録", "记录"}},
+	{"recorded", {"Recorded.", "기록했습니다.", "記録しました。", "已记录。"}},
+	{"timeline", {"Timeline", "타임라인", "タイムライン", "时间线"}},
+	{"when_utc", {"When (UTC)", "시각 (UTC)", "日時 (UTC)", "时间 (UTC)"}},
+	{"what", {"What", "종류", "種類", "类型"}},
+	{"detail", {"Detail", "내용", "詳細", "详情"}},
+	{"message", {"Message", "메시지", "メッセージ", "消息"}},
+	{"reply", {"Reply", "답장", "返信", "回复"}},
+	{"event", {"Event", "이벤트", "イベント", "事件"}},
+	{"plan", {"Plan", "분할 납부", "分割払い", "分期计划"}},
+	{"call", {"Call", "통화", "通話", "通话"}},
+	{"find_hint", {"Account reference, email or phone (exact)", "계정 번호, 이메일 또는 전화 (정확히)",
+		       "アカウント番号、メールまたは電話（完全一致）", "账户编号、电子邮件或电话（精确匹配）"}},
+	{"search", {"Search", "검색", "検索", "搜索"}},
+	{"no_match", {"No account matches.", "일치하는 계정이 없습니다.", "一致するアカウントはありません。",
+		      "没有匹配的账户。"}},
+	{"pause", {"Pause", "일시 중지", "一時停止", "暂停"}},
+	{"pause_reason", {"Reason", "사유", "理由", "原因"}},
+	{"pause_until", {"Until (optional)", "종료일 (선택)", "終了日（任意）", "截止日期（可选）"}},
+	{"note", {"Note", "메모", "メモ", "备注"}},
+	{"resume", {"Resume", "재개", "再開", "恢复"}},
+	{"queue_empty", {"No task is due now.", "지금 처리할 업무가 없습니다.", "現在期限のタスクはありません。",
+			 "当前没有到期任务。"}},
+	{"dispute_target", {"Resolution target (days)", "처리 목표 (일)", "解決目標（日）", "处理目标（天）"}},
+	{"status", {"Status", "상태", "状態", "状态"}},
+	{"reason", {"Reason", "사유", "理由", "原因"}},
+	{"opened", {"Opened", "접수", "受付", "受理"}},
+	{"age_days", {"Age (days)", "경과 (일)", "経過（日）", "已过（天）"}},
+	{"resolved", {"Resolved", "해결", "解決", "解决"}},
+	{"satisfaction", {"Satisfaction", "만족도", "満足度", "满意度"}},
+	{"open", {"open", "접수됨", "受付済み", "已受理"}},
+	{"investigating", {"investigating", "조사 중", "調査中", "调查中"}},
+	{"upheld", {"upheld", "인정됨", "認容", "已支持"}},
+	{"rejected", {"rejected", "기각됨", "棄却", "已驳回"}},
+	{"withdrawn", {"withdrawn", "철회됨", "取り下げ", "已撤回"}},
+	{"err_login", {"Wrong user name or password.", "사용자 이름 또는 비밀번호가 틀렸습니다.",
+		       "ユーザー名またはパスワードが違います。", "用户名或密码错误。"}},
+	{"err_throttled", {"Too many failed sign-ins: try again later.",
+			   "로그인 실패가 너무 많습니다. 나중에 다시 시도하세요.",
+			   "ログインの失敗が多すぎます。しばらくしてからお試しください。",
+			   "登录失败次数过多，请稍后再试。"}},
+	{"err_csrf", {"This form has expired: reload the page and try again.",
+		      "양식이 만료되었습니다. 페이지를 새로 고친 후 다시 시도하세요.",
+		      "フォームの有効期限が切れました。再読み込みしてやり直してください。",
+		      "表单已过期，请刷新页面后重试。"}},
+	{"err_session", {"Please sign in.", "로그인하세요.", "ログインしてください。", "请登录。"}},
+	{"err_role", {"Your role may not open this page.", "이 페이지를 볼 권한이 없습니다.",
+		      "この役割ではこのページを開けません。", "您的角色无权打开此页面。"}},
+	{"err_not_found", {"Not found.", "찾을 수 없습니다.", "見つかりません。", "未找到。"}},
+	{"err_method", {"Method not allowed.", "허용되지 않는 방식입니다.", "許可されていないメソッドです。",
+			"不允许的方法。"}},
+	{"err_form", {"The form is incomplete or invalid.", "입력이 부족하거나 올바르지 않습니다.",
+		      "入力が不完全か正しくありません。", "表单不完整或无效。"}},
+	{"err_db", {"The database is not answering: try again shortly.",
+		    "데이터베이스가 응답하지 않습니다. 잠시 후 다시 시도하세요.",
+		    "データベースが応答しません。しばらくしてからお試しください。",
+		    "数据库无响应，请稍后再试。"}},
+	{"err_claim", {"Someone else holds this task.", "다른 사람이 맡은 업무입니다.",
+		       "他の人が担当しているタスクです。", "此任务已由他人认领。"}},
+	{"err_outcome", {"The outcome was not recorded.", "결과가 기록되지 않았습니다.",
+			 "結果は記録されませんでした。", "结果未记录。"}},
+	{"err_action", {"Nothing was changed.", "변경된 것이 없습니다.", "何も変更されていません。",
+			"未作任何更改。"}},
+	{"err_date", {"Give a date from today within the promise horizon.",
+		      "오늘부터 약속 가능 기간 안의 날짜를 입력하세요.",
+		      "今日から約束可能な期間内の日付を入力してください。",
+		      "请填写从今天起在承诺期限内的日期。"}},
+	{"err_no_case", {"The account has no open case.", "진행 중인 건이 없습니다.",
+			 "進行中の案件はありません。", "该账户没有未结案件。"}},
+	{"err_not_paused", {"The case is not paused.", "일시 중지된 건이 아닙니다.",
+			    "案件は一時停止されていません。", "该案件未暂停。"}},
+};
+
+const char *con_t(enum con_lang lang, const char *key)
+{
+	if ((int)lang < 0 || lang >= CON_NLANG)
+		lang = CON_EN;
+	for (size_t i = 0; key && i < sizeof rows / sizeof rows[0]; i++)
+		if (!strcmp(rows[i].key, key))
+			return rows[i].t[lang];
+	return key ? key : "";
+}
+
+static const char *const codes[CON_NLANG] = {"en", "ko", "ja", "zh"};
+
+const char *con_lang_code(enum con_lang lang)
+{
+	return (int)lang >= 0 && lang < CON_NLANG ? codes[lang] : "en";
+}
+
+enum con_lang con_lang_parse(const char *s)
+{
+	for (int i = 0; s && i < CON_NLANG; i++)
+		if (!strcmp(s, codes[i]))
+			return (enum con_lang)i;
+	return CON_EN;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+char *con_urldec(const char *s, size_t n)
+{
+	char *out = malloc(n + 1);
+	size_t k = 0;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i];
+		if (c == '%') {
+			if (i + 2 >= n || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0) {
+				free(out);
+				return NULL;
+			}
+			c = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+			i += 2;
+		} else if (c == '+') {
+			c = ' ';
+		}
+		if (c < 0x20 || c == 0x7f) {
+			free(out);
+			return NULL;
+		}
+		out[k++] = (char)c;
+	}
+	out[k] = '\0';
+	return out;
+}
+
+char *con_urlenc(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = malloc(3 * n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~')
+			*o++ = (char)c;
+		else
+			o += sprintf(o, "%%%02X", c);
+	}
+	*o = '\0';
+	return out;
+}
+
+char *con_query(const struct con_in *in, const char *name)
+{
+	struct form f = {0};
+	const char *v;
+	char *out = NULL;
+
+	if (!in->query || form_parse(in->query, strlen(in->query), &f) != FORM_OK)
+		return NULL;
+	v = form_get(&f, name);
+	if (v)
+		out = strdup(v);
+	form_free(&f);
+	return out;
+}

@@ -1,0 +1,762 @@
+/* The staff console on the real dunnd (daemon mode, the harness's
+ * PostgreSQL), driven over real HTTP: staff managed with dunnctl, sign-in,
+ * the session cookie and its flags, CSRF, roles, throttled logins, the
+ * call queue and an outcome recorded through the same statements as
+ * dunnctl tasks, and a case paused and resumed. */
+#include <check.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+#include "tudaemon.h"
+#include "tuhttp.h"
+
+static char *dir, *cfg, *conninfo;
+static PGconn *db;
+static struct tud dunnd_proc;
+static int port, admin;
+
+static const char POLICY[] =
+	"{\n"
+	"  \"grace_days\": 0,\n"
+	"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\"},\n"
+	"  \"channel_windows\": {\"phone\": {\"start\": \"09:00\", \"end\": \"18:00\",\n"
+	"                                    \"weekdays_only\": true}},\n"
+	"  \"step_gap_hours\": 24,\n"
+	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"email\"]},\n"
+	"  \"tracks\": [{\"name\": \"calls\", \"steps\": [\n"
+	"    {\"after_days\": 3, \"channels\": [\"phone\"], \"template\": \"gentle\"}]}]\n"
+	"}\n";
+
+static const char ACCOUNTS[] =
+	"account_ref,name,email,phone,locale,timezone,segment\n"
+	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
+	"A-2,Bob Example,bob@customer.test,+12025550102,ko-KR,America/New_York,retail\n";
+static const char INVOICES[] =
+	"invoice_ref,account_ref,amount,currency,due_date,description\n"
+	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+	"INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n";
+
+#define PW "correct horse battery"
+
+/* Add the "console" member to the configuration file. */
+static void console_conf(const char *member_json)
+{
+	json_error_t err;
+	json_t *root = json_load_file(cfg, 0, &err), *m = json_loads(member_json, 0, &err);
+
+	ck_assert(root && m);
+	json_object_set_new(root, "console", m);
+	ck_assert_int_eq(json_dump_file(root, cfg, JSON_INDENT(2)), 0);
+	json_decref(root);
+}
+
+static void staff_add(const char *name, const char *role)
+{
+	ck_assert_msg(tu_sh("printf '%%s\\n' '" PW "' | %s/dunnctl -c %s staff add %s --role %s "
+			    "--password-stdin",
+			    tu_env("DUNN_BUILD"), cfg, name, role) == 0,
+		      "%s", tu_output());
+}
+
+static void start(const char *console_json)
+{
+	if (console_json)
+		console_conf(console_json);
+	port = tud_start_http(&dunnd_proc, dir, cfg, NULL);
+	admin = dunnd_proc.admin_port;
+}
+
+static void setup(void)
+{
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("console");
+	cfg = tu_config_channels(dir, conninfo, POLICY, "{\"phone\": {\"module\": \"phone_task\"}}");
+	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
+	/* The first calls: Wednesday 09:30 in New York, long past. */
+	tu_run_once(cfg, "2026-11-04T14:30:00Z");
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks"), 2);
+	staff_add("alice", "agent");
+	staff_add("sue", "supervisor");
+	memset(&dunnd_proc, 0, sizeof dunnd_proc);
+}
+
+static void teardown(void)
+{
+	tud_cleanup(&dunnd_proc);
+	tu_teardown(db, dir, cfg, conninfo);
+}
+
+/* The value of the first response header name (static), or "". */
+static const char *header(const struct tu_resp *r, const char *name)
+{
+	static char val[1024];
+	size_t n = strlen(name);
+
+	val[0] = '\0';
+	for (const char *p = r->headers; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			snprintf(val, sizeof val, "%.*s", (int)strcspn(p, "\r\n"), p);
+			break;
+		}
+	return val;
+}
+
+/* The whole Set-Cookie line for cookie name (static), or "". */
+static const char *set_cookie(const struct tu_resp *r, const char *name)
+{
+	static char val[1024];
+	size_t n = strlen(name);
+
+	val[0] = '\0';
+	for (const char *p = r->headers; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (strncasecmp(p, "Set-Cookie: ", 12) == 0 && !strncmp(p + 12, name, n) &&
+		    p[12 + n] == '=') {
+			snprintf(val, sizeof val, "%.*s", (int)strcspn(p + 12, "\r\n"), p + 12);
+			break;
+		}
+	return val;
+}
+
+/* "name=value" of a Set-Cookie line (static). */
+static const char *pair(const char *line)
+{
+	static char v[256];
+
+	snprintf(v, sizeof v, "%.*s", (int)strcspn(line, ";"), line);
+	return v;
+}
+
+static struct tu_resp *req(int p, const char *method, const char *path, const char *cookie,
+			   const char *body)
+{
+	struct tu_resp *r = malloc(sizeof *r);
+	struct curl_slist *h = NULL;
+	char c[1024];
+
+	ck_assert(r);
+	if (cookie && *cookie) {
+		snprintf(c, sizeof c, "Cookie: %s", cookie);
+		h = curl_slist_append(h, c);
+	}
+	tu_http(p, method, path, body ? "application/x-www-form-urlencoded" : NULL, body,
+		body ? strlen(body) : 0, h, r);
+	return r;
+}
+
+/* The csrf value of the first form in a page (static). */
+static const char *csrf_in(const struct tu_resp *r)
+{
+	static char v[80];
+	const char *p = strstr(r->body, "name=\"csrf\" value=\"");
+
+	ck_assert_msg(p != NULL, "no csrf field in:\n%s", r->body);
+	p += strlen("name=\"csrf\" value=\"");
+	snprintf(v, sizeof v, "%.*s", (int)strcspn(p, "\""), p);
+	return v;
+}
+
+struct session {
+	char cookie[300]; /* "dunnd_console=..." */
+	char csrf[80];
+	char login_cookie[300];
+};
+
+/* The login form: its cookie and csrf. */
+static void login_form(struct session *s)
+{
+	struct tu_resp *r = req(admin, "GET", "/console/login", NULL, NULL);
+
+	ck_assert_int_eq(r->code, 200);
+	snprintf(s->login_cookie, sizeof s->login_cookie, "%s", pair(set_cookie(r, "dunnd_login")));
+	ck_assert_msg(strlen(s->login_cookie) == strlen("dunnd_login=") + 64, "%s", r->headers);
+	snprintf(s->csrf, sizeof s->csrf, "%s", csrf_in(r));
+	free(r);
+}
+
+/* POST the login form; the response (caller frees). extra_cookie is sent
+ * beside the login cookie. */
+static struct tu_resp *login_post(struct session *s, const char *user, const char *pw,
+				  const char *extra_cookie)
+{
+	char body[512], cookie[512];
+
+	snprintf(body, sizeof body, "csrf=%s&user=%s&password=%s", s->csrf, user, pw);
+	for (char *p = body; *p; p++)
+		if (*p == ' ')
+			*p = '+';
+	snprintf(cookie, sizeof cookie, "%s%s%s", s->login_cookie, extra_cookie ? "; " : "",
+		 extra_cookie ? extra_cookie : "");
+	return req(admin, "POST", "/console/login", cookie, body);
+}
+
+static void login(struct session *s, const char *user)
+{
+	struct tu_resp *r;
+
+	login_form(s);
+	r = login_post(s, user, PW, NULL);
+	ck_assert_msg(r->code == 303, "login %s: %ld\n%s", user, r->code, r->body);
+	ck_assert_str_eq(header(r, "Location"), "/console/queue");
+	snprintf(s->cookie, sizeof s->cookie, "%s", pair(set_cookie(r, "dunnd_console")));
+	free(r);
+	r = req(admin, "GET", "/console/queue", s->cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	snprintf(s->csrf, sizeof s->csrf, "%s", csrf_in(r));
+	free(r);
+}
+
+START_TEST(staff_managed_by_dunnctl)
+{
+	char *hash;
+
+	/* Duplicate, short password, bad role: refused. */
+	ck_assert_int_ne(tu_sh("printf '%%s\\n' '" PW "' | %s/dunnctl -c %s staff add alice "
+			       "--role agent --password-stdin",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "already exists"));
+	ck_assert_int_ne(tu_sh("printf 'short\\n' | %s/dunnctl -c %s staff add bob --role agent "
+			       "--password-stdin",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	ck_assert_int_eq(tu_sh("printf '%%s\\n' '" PW "' | %s/dunnctl -c %s staff add bob "
+			       "--role boss --password-stdin",
+			       tu_env("DUNN_BUILD"), cfg),
+			 2);
+	/* yescrypt, never the password. */
+	hash = tu_qstr(db, "SELECT password_hash FROM dunning.staff WHERE name = 'alice'");
+	ck_assert_msg(!strncmp(hash, "$y$", 3), "%s", hash);
+	ck_assert_ptr_null(strstr(hash, "horse"));
+	free(hash);
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff list --json", tu_env("DUNN_BUILD"), cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "\"role\": \"supervisor\""));
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff disable sue", tu_env("DUNN_BUILD"), cfg), 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.staff WHERE name = 'sue' AND "
+				     "disabled_at IS NOT NULL"),
+			 1);
+	ck_assert_int_eq(tu_sh("printf 'another long secret\\n' | %s/dunnctl -c %s staff passwd "
+			       "alice --password-stdin",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	ck_assert_int_ne(tu_sh("%s/dunnctl -c %s staff disable nobody", tu_env("DUNN_BUILD"), cfg),
+			 0);
+	/* Every change audited, naming the person. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind IN "
+				     "('staff_added', 'staff_disabled', 'staff_password_changed') "
+				     "AND detail->>'staff' IN ('alice', 'sue')"),
+			 4);
+}
+END_TEST
+
+START_TEST(admin_listener_only)
+{
+	struct tu_resp *r;
+
+	start(NULL);
+	r = req(port, "GET", "/console/", NULL, NULL);
+	ck_assert_int_eq(r->code, 404);
+	free(r);
+	r = req(port, "GET", "/console/login", NULL, NULL);
+	ck_assert_int_eq(r->code, 404);
+	free(r);
+	r = req(admin, "GET", "/console/", NULL, NULL);
+	ck_assert_int_eq(r->code, 302);
+	ck_assert_str_eq(header(r, "Location"), "/console/login");
+	free(r);
+}
+END_TEST
+
+START_TEST(no_page_or_action_without_session)
+{
+	static const char *const pages[] = {"/console/queue", "/console/task/1", "/console/find",
+					    "/console/case/A-1", "/console/disputes"};
+	struct tu_resp *r;
+
+	start(NULL);
+	for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+		r = req(admin, "GET", pages[i], NULL, NULL);
+		ck_assert_msg(r->code == 302, "%s: %ld", pages[i], r->code);
+		ck_assert_str_eq(header(r, "Location"), "/console/login");
+		ck_assert_ptr_null(strstr(r->body, "Alice"));
+		free(r);
+		/* A made-up session id is nobody's. */
+		r = req(admin, "GET", pages[i],
+			"dunnd_console=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+			NULL);
+		ck_assert_int_eq(r->code, 302);
+		free(r);
+	}
+	r = req(admin, "POST", "/console/task/1/claim", NULL, "csrf=x");
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	r = req(admin, "POST", "/console/queue/next", NULL, "");
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE assignee IS "
+				     "NOT NULL"),
+			 0);
+}
+END_TEST
+
+START_TEST(session_cookie_flags_and_storage)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+	const char *line;
+	char *stored, sql[256];
+	unsigned char raw[32], md[32];
+	char want[65];
+	unsigned int mdlen = 0;
+
+	start(NULL);
+	login_form(&s);
+	r = login_post(&s, "alice", PW, NULL);
+	ck_assert_int_eq(r->code, 303);
+	line = set_cookie(r, "dunnd_console");
+	ck_assert_msg(strstr(line, "; HttpOnly") && strstr(line, "; SameSite=Strict") &&
+			      strstr(line, "; Path=/console") && strstr(line, "Max-Age=43200"),
+		      "%s", line);
+	ck_assert_msg(!strstr(line, "Secure"), "plain http: %s", line);
+	/* 256 random bits, and the database holds only their SHA-256. */
+	ck_assert_int_eq((int)strcspn(line + strlen("dunnd_console="), ";"), 64);
+	for (int i = 0; i < 32; i++) {
+		unsigned v;
+		sscanf(line + strlen("dunnd_console=") + 2 * i, "%2x", &v);
+		raw[i] = (unsigned char)v;
+	}
+	EVP_Digest(raw, 32, md, &mdlen, EVP_sha256(), NULL);
+	for (int i = 0; i < 32; i++)
+		snprintf(want + 2 * i, 3, "%02x", md[i]);
+	stored = tu_qstr(db, "SELECT encode(id_hash, 'hex') FROM dunning.staff_sessions");
+	ck_assert_str_eq(stored, want);
+	free(stored);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM dunning.staff_sessions WHERE "
+				  "encode(id_hash, 'hex') = '%.64s'",
+		 line + strlen("dunnd_console="));
+	ck_assert_int_eq(tu_qint(db, sql), 0);
+	ck_assert_str_eq(header(r, "X-Frame-Options"), "DENY");
+	ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'staff_login' AND detail->>'staff' = 'alice'"),
+			 1);
+}
+END_TEST
+
+START_TEST(secure_cookie_behind_https)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+
+	start("{\"url\": \"https://console.example\", \"idle_timeout_s\": 600}");
+	login_form(&s);
+	r = login_post(&s, "alice", PW, NULL);
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_msg(strstr(set_cookie(r, "dunnd_console"), "; Secure") != NULL, "%s", r->headers);
+	snprintf(s.cookie, sizeof s.cookie, "%s", pair(set_cookie(r, "dunnd_console")));
+	free(r);
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	free(r);
+	/* Idle longer than this idle_timeout_s (10 minutes): signed out. */
+	PQclear(tu_q(db, "UPDATE dunning.staff_sessions SET seen_at = now() - interval '11 minutes'"));
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+}
+END_TEST
+
+START_TEST(timeouts_end_sessions)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+
+	start(NULL);
+	login(&s, "alice");
+	PQclear(tu_q(db, "UPDATE dunning.staff_sessions SET seen_at = now() - interval '31 minutes'"));
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+	login(&s, "alice");
+	PQclear(tu_q(db, "UPDATE dunning.staff_sessions SET created_at = now() - interval '13 hours' "
+			 "WHERE ended_at IS NULL"));
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+	/* Disabled: the session ends at once. */
+	login(&s, "alice");
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff disable alice", tu_env("DUNN_BUILD"), cfg), 0);
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+}
+END_TEST
+
+START_TEST(no_session_fixation)
+{
+	struct session a = {0}, b = {0};
+	struct tu_resp *r;
+	char planted[200];
+
+	start(NULL);
+	login(&a, "alice");
+	/* Signing in again from a browser that carries a session: a new id,
+	 * the old one ends. */
+	login_form(&b);
+	r = login_post(&b, "alice", PW, a.cookie);
+	ck_assert_int_eq(r->code, 303);
+	snprintf(b.cookie, sizeof b.cookie, "%s", pair(set_cookie(r, "dunnd_console")));
+	free(r);
+	ck_assert_str_ne(a.cookie, b.cookie);
+	r = req(admin, "GET", "/console/queue", a.cookie, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+	r = req(admin, "GET", "/console/queue", b.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	free(r);
+	/* An id an attacker planted is never adopted. */
+	snprintf(planted, sizeof planted,
+		 "dunnd_console=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	login_form(&b);
+	r = login_post(&b, "alice", PW, planted);
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_ptr_null(strstr(set_cookie(r, "dunnd_console"), "aaaaaaaa"));
+	free(r);
+	r = req(admin, "GET", "/console/queue", planted, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+}
+END_TEST
+
+START_TEST(csrf_required)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+	char body[200];
+
+	start(NULL);
+	login(&s, "alice");
+	r = req(admin, "POST", "/console/task/1/claim", s.cookie, "");
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	r = req(admin, "POST", "/console/task/1/claim", s.cookie,
+		"csrf=0000000000000000000000000000000000000000000000000000000000000000");
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE assignee IS "
+				     "NOT NULL"),
+			 0);
+	/* The login form too. */
+	r = req(admin, "POST", "/console/login", NULL, "user=alice&password=" PW);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s", s.csrf);
+	r = req(admin, "POST", "/console/task/1/claim", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE assignee = "
+				     "'alice'"),
+			 1);
+}
+END_TEST
+
+START_TEST(wrong_role_403)
+{
+	struct session a = {0}, s = {0};
+	struct tu_resp *r;
+
+	start(NULL);
+	login(&a, "alice");
+	r = req(admin, "GET", "/console/disputes", a.cookie, NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	login(&s, "sue");
+	r = req(admin, "GET", "/console/disputes", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	free(r);
+}
+END_TEST
+
+START_TEST(logins_throttled)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+
+	start(NULL);
+	login_form(&s);
+	for (int i = 0; i < 5; i++) {
+		r = login_post(&s, "alice", "wrong+password", NULL);
+		ck_assert_int_eq(r->code, 401);
+		ck_assert_ptr_null(strstr(r->headers, "dunnd_console="));
+		free(r);
+	}
+	/* Now even the right password waits. */
+	r = login_post(&s, "alice", PW, NULL);
+	ck_assert_int_eq(r->code, 429);
+	ck_assert_int_gt(atoi(header(r, "Retry-After")), 0);
+	ck_assert_ptr_null(strstr(r->headers, "dunnd_console="));
+	free(r);
+	/* Someone else is not locked out by it. */
+	r = login_post(&s, "sue", PW, NULL);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'staff_login_failed' AND detail->>'staff' = 'alice'"),
+			 5);
+}
+END_TEST
+
+/* Password checks run on the console's workers: the loop keeps
+ * answering while logins are hashed. */
+START_TEST(loop_not_stalled_by_logins)
+{
+	struct session s = {0};
+	double worst = 0;
+	pid_t kid;
+	int st;
+
+	start(NULL);
+	login_form(&s);
+	kid = fork();
+	ck_assert_int_ge(kid, 0);
+	if (kid == 0) {
+		for (int i = 0; i < 12; i++) {
+			struct tu_resp *r = login_post(&s, i % 2 ? "sue" : "nobody", PW, NULL);
+			free(r);
+		}
+		_exit(0);
+	}
+	for (int i = 0; i < 30; i++) {
+		struct tu_resp *r;
+		double t0 = tu_now_s(), dt;
+		r = req(admin, "GET", "/healthz", NULL, NULL);
+		dt = tu_now_s() - t0;
+		ck_assert_int_eq(r->code, 200);
+		free(r);
+		if (dt > worst)
+			worst = dt;
+		usleep(20000);
+	}
+	waitpid(kid, &st, 0);
+	fprintf(stderr, "console: /healthz worst %.1f ms during 12 logins\n", worst * 1000);
+	ck_assert_msg(worst < 1.0, "/healthz took %.3f s while logins were hashed", worst);
+}
+END_TEST
+
+START_TEST(agent_works_the_queue)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+	char body[300], path[64];
+	long long id;
+
+	start(NULL);
+	login(&s, "alice");
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "Alice Example"));
+	ck_assert_ptr_nonnull(strstr(r->body, "Bob Example"));
+	/* Oldest first: A-1's task was created first. */
+	ck_assert(strstr(r->body, "A-1") && strstr(r->body, "A-1") < strstr(r->body, "A-2"));
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s", s.csrf);
+	r = req(admin, "POST", "/console/queue/next", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	id = tu_qint(db, "SELECT min(id) FROM dunning.phone_tasks");
+	snprintf(path, sizeof path, "/console/task/%lld", id);
+	ck_assert_str_eq(header(r, "Location"), path);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'phone_task_claimed' AND detail->>'assignee' = 'alice'"),
+			 1);
+	/* The task page: masked contact, what is overdue, the script, the
+	 * timeline. */
+	r = req(admin, "GET", path, s.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_ptr_null(strstr(r->body, "+12025550101"));
+	ck_assert_ptr_null(strstr(r->body, "alice@customer.test"));
+	ck_assert_ptr_nonnull(strstr(r->body, "+12****01"));
+	ck_assert_ptr_nonnull(strstr(r->body, "$49.90"));
+	ck_assert_ptr_nonnull(strstr(r->body, "INV-1"));
+	ck_assert_ptr_nonnull(strstr(r->body, "pay.test/p/")); /* the call script */
+	ck_assert_ptr_nonnull(strstr(r->body, "phone_task_claimed"));
+	free(r);
+	/* Reveal: shown, and audited. */
+	snprintf(path, sizeof path, "/console/task/%lld/reveal", id);
+	r = req(admin, "POST", path, s.cookie, body);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "+12025550101"));
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'console_contact_revealed' AND detail->>'staff' = 'alice'"),
+			 1);
+	/* A promise out of range is refused and changes nothing. */
+	snprintf(path, sizeof path, "/console/task/%lld/outcome", id);
+	snprintf(body, sizeof body, "csrf=%s&outcome=promise_to_pay&until=2099-01-01", s.csrf);
+	r = req(admin, "POST", path, s.cookie, body);
+	ck_assert_int_eq(r->code, 422);
+	ck_assert_ptr_nonnull(strstr(r->body, "max_promise_days"));
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE completed_at "
+				     "IS NOT NULL"),
+			 0);
+	/* A promise for the day after tomorrow: the case pauses as with
+	 * dunnctl tasks complete. */
+	snprintf(body, sizeof body, "csrf=%s&outcome=promise_to_pay&until=%s", s.csrf,
+		 tud_date(2));
+	r = req(admin, "POST", path, s.cookie, body);
+	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE outcome = "
+				     "'promise_to_pay' AND assignee = 'alice' AND completed_at IS "
+				     "NOT NULL"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a "
+				     "ON a.id = c.account_id WHERE a.external_ref = 'A-1' AND "
+				     "c.state = 'paused' AND c.pause_reason = 'promise'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'phone_task_completed' AND detail->>'staff' = 'alice'"),
+			 1);
+	/* The acknowledgement is queued, as for a promise made with dunnctl. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE template = "
+				     "'promise_ack'"),
+			 1);
+	/* Done: the queue holds only Bob's. */
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_ptr_null(strstr(r->body, "Alice Example"));
+	free(r);
+}
+END_TEST
+
+START_TEST(cases_found_and_steered)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+	char body[300];
+
+	start(NULL);
+	login(&s, "alice");
+	r = req(admin, "GET", "/console/find?q=bob%40customer.test", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "/console/case/A-2"));
+	ck_assert_ptr_null(strstr(r->body, "/console/case/A-1"));
+	free(r);
+	r = req(admin, "GET", "/console/find?q=%2B1+202+555+0101", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "/console/case/A-1"));
+	free(r);
+	r = req(admin, "GET", "/console/find?q=A-", s.cookie, NULL); /* exact only */
+	ck_assert_ptr_null(strstr(r->body, "/console/case/"));
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s&reason=manual&until=&note=asked+to+wait", s.csrf);
+	r = req(admin, "POST", "/console/case/A-2/pause", s.cookie, body);
+	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
+				     "AND pause_reason = 'manual'"),
+			 1);
+	snprintf(body, sizeof body, "csrf=%s", s.csrf);
+	r = req(admin, "POST", "/console/case/A-2/resume", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused'"),
+			 0);
+	/* Resuming again: the CLI's refusal, nothing changes. */
+	r = req(admin, "POST", "/console/case/A-2/resume", s.cookie, body);
+	ck_assert_int_eq(r->code, 422);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'console_case_action' AND detail->>'staff' = 'alice'"),
+			 2);
+	r = req(admin, "GET", "/console/case/NOPE", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 404);
+	free(r);
+}
+END_TEST
+
+START_TEST(logout_ends_session)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+	char body[200];
+
+	start(NULL);
+	login(&s, "alice");
+	snprintf(body, sizeof body, "csrf=%s", s.csrf);
+	r = req(admin, "POST", "/console/logout", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_str_eq(header(r, "Location"), "/console/login");
+	free(r);
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'staff_logout' AND detail->>'staff' = 'alice'"),
+			 1);
+}
+END_TEST
+
+START_TEST(language_per_person)
+{
+	struct session s = {0};
+	struct tu_resp *r;
+	char body[200];
+
+	start(NULL);
+	login(&s, "alice");
+	snprintf(body, sizeof body, "csrf=%s&lang=ko", s.csrf);
+	r = req(admin, "POST", "/console/prefs", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "통화 대기열"));
+	ck_assert_ptr_nonnull(strstr(r->body, "<html lang=\"ko\">"));
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.staff WHERE name = 'alice' AND "
+				     "locale = 'ko'"),
+			 1);
+	snprintf(body, sizeof body, "csrf=%s&lang=xx", s.csrf);
+	r = req(admin, "POST", "/console/prefs", s.cookie, body);
+	ck_assert_int_eq(r->code, 400);
+	free(r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("console");
+	TCase *tc = tcase_create("console");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 180);
+	tcase_add_test(tc, staff_managed_by_dunnctl);
+	tcase_add_test(tc, admin_listener_only);
+	tcase_add_test(tc, no_page_or_action_without_session);
+	tcase_add_test(tc, session_cookie_flags_and_storage);
+	tcase_add_test(tc, secure_cookie_behind_https);
+	tcase_add_test(tc, timeouts_end_sessions);
+	tcase_add_test(tc, no_session_fixation);
+	tcase_add_test(tc, csrf_required);
+	tcase_add_test(tc, wrong_role_403);
+	tcase_add_test(tc, logins_throttled);
+	tcase_add_test(tc, loop_not_stalled_by_logins);
+	tcase_add_test(tc, agent_works_the_queue);
+	tcase_add_test(tc, cases_found_and_steered);
+	tcase_add_test(tc, logout_ends_session);
+	tcase_add_test(tc, language_per_person);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run_curl(suite());
+}
