@@ -161,9 +161,7 @@ void con_head(struct con_out *o, enum con_lang lang, const char *title,
 								   : "role_agent"));
 		con_lit(o, ")</span><form method=\"post\" action=\"/console/prefs\">");
 		con_csrf_field(o, s);
-		con_lit(o, "<label for=\"lang\" class=\"muted\" hidden>");
-		con_esc(o, con_t(lang, "language"));
-		con_lit(o, "</label><select id=\"lang\" name=\"lang\" aria-label=\"");
+		con_lit(o, "<select id=\"lang\" name=\"lang\" aria-label=\"");
 		con_esc(o, con_t(lang, "language"));
 		con_lit(o, "\">");
 		for (int l = 0; l < CON_NLANG; l++)

@@ -1,13 +1,18 @@
 #!/bin/sh
-# The providers' own Node libraries the payment tests sign with (test-only,
-# never a runtime dependency): installed from the npm registry once into a
-# cache, $DUNN_NPM_CACHE or ~/.cache/dunnd-npm. Prints the node_modules
+# The providers' own Node libraries the payment tests sign with, and
+# puppeteer-core and axe-core that drive the console's browser test
+# (test-only, never a runtime dependency): installed from the npm registry
+# once into a cache, $DUNN_NPM_CACHE or ~/.cache/dunnd-npm. Prints the node_modules
 # directory, or why it cannot be had (exit 1).
 set -u
 dir=${DUNN_NPM_CACHE:-${HOME:-/tmp}/.cache/dunnd-npm}
-pkgs="stripe@23 @adyen/api-library@32"
+pkgs="stripe@23 @adyen/api-library@32 puppeteer-core@24 axe-core@4"
 command -v node >/dev/null 2>&1 || { echo "node is not installed (scripts/deps.sh installs nodejs)"; exit 1; }
-if [ ! -d "$dir/node_modules/stripe" ] || [ ! -d "$dir/node_modules/@adyen/api-library" ]; then
+missing=0
+for m in stripe @adyen/api-library puppeteer-core axe-core; do
+	[ -d "$dir/node_modules/$m" ] || missing=1
+done
+if [ $missing = 1 ]; then
 	command -v npm >/dev/null 2>&1 || { echo "npm is not installed (scripts/deps.sh installs npm)"; exit 1; }
 	mkdir -p "$dir" || { echo "cannot create $dir"; exit 1; }
 	# One installer at a time: suites may start together.

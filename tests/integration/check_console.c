@@ -730,6 +730,54 @@ START_TEST(language_per_person)
 }
 END_TEST
 
+/* Debian's Chromium through puppeteer-core: sign in, take the next task,
+ * record a promise; axe-core finds no serious or critical violation on
+ * any page; screenshots in the four languages under
+ * $DUNN_BUILD/screenshots/. Skipped, saying why, without node, the npm
+ * packages or Chromium. */
+START_TEST(browser_sign_in_claim_promise)
+{
+	char *node_path, shots[512];
+	int rc;
+
+	if (access("/usr/bin/chromium", X_OK) != 0) {
+		fprintf(stderr, "check_console: browser test SKIPPED: /usr/bin/chromium is not "
+				"installed (scripts/deps.sh installs it)\n");
+		return;
+	}
+	rc = tu_sh("%s/tests/npm.sh", tu_env("DUNN_SRCDIR"));
+	node_path = strdup(tu_output());
+	node_path[strcspn(node_path, "\n")] = '\0';
+	if (rc != 0) {
+		fprintf(stderr, "check_console: browser test SKIPPED: %s\n", node_path);
+		free(node_path);
+		return;
+	}
+	start(NULL);
+	snprintf(shots, sizeof shots, "%s/screenshots", tu_env("DUNN_BUILD"));
+	tu_sh("mkdir -p '%s'", shots);
+	rc = tu_sh("NODE_PATH='%s' timeout 300 node %s/tests/console_browser.js "
+		   "http://127.0.0.1:%d sue '" PW "' %s '%s' 2>&1",
+		   node_path, tu_env("DUNN_SRCDIR"), admin, tud_date(2), shots);
+	free(node_path);
+	ck_assert_msg(rc == 0, "console_browser.js failed (%d):\n%s", rc, tu_output());
+	fprintf(stderr, "%s", tu_output());
+	/* What the browser did is in the database. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE outcome = "
+				     "'promise_to_pay' AND assignee = 'sue'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
+				     "AND pause_reason = 'promise'"),
+			 1);
+	for (int i = 0; i < 4; i++) {
+		static const char *const langs[] = {"en", "ko", "ja", "zh"};
+		char f[600];
+		snprintf(f, sizeof f, "%s/console-task-%s.png", shots, langs[i]);
+		ck_assert_msg(access(f, R_OK) == 0, "no screenshot %s", f);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("console");
@@ -752,6 +800,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cases_found_and_steered);
 	tcase_add_test(tc, logout_ends_session);
 	tcase_add_test(tc, language_per_person);
+	tcase_add_test(tc, browser_sign_in_claim_promise);
 	suite_add_tcase(s, tc);
 	return s;
 }
