@@ -32,9 +32,16 @@ static void put(struct pgarr *a, const char *s, size_t n)
 	a->len += n;
 }
 
+/* The buffer always starts with '{' once anything was written, even when
+ * pgarr_str() was read on an empty array: reading never changes what the
+ * next element needs. */
 static void sep(struct pgarr *a)
 {
-	put(a, a->n++ ? "," : "{", 1);
+	if (a->len == 0)
+		put(a, "{", 1);
+	else if (a->n > 0)
+		put(a, ",", 1);
+	a->n++;
 }
 
 void pgarr_int(struct pgarr *a, int64_t v)
@@ -72,7 +79,7 @@ void pgarr_time(struct pgarr *a, int64_t t)
 
 const char *pgarr_str(struct pgarr *a)
 {
-	if (a->n == 0)
+	if (a->len == 0)
 		put(a, "{", 1);
 	put(a, "}", 1);
 	if (a->oom)
