@@ -92,6 +92,10 @@ int token_check(const char *secret, const char *token, int64_t now, int64_t *acc
 	if (n <= 0)
 		return -1;
 	payload[n] = '\0';
+	/* sscanf would skip leading blanks and take a sign: the payload is
+	 * ours, so anything but "<digits>.<digits>" is not. */
+	if (strspn((char *)payload, "0123456789.") != (size_t)n)
+		return -1;
 	if (sscanf((char *)payload, "%" SCNd64 ".%" SCNd64 "%n", &id, &exp, &used) != 2 ||
 	    used != n)
 		return -1;
