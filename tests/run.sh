@@ -24,10 +24,11 @@ for t in "$DUNN_BUILD"/tests/check_*; do
 	if [ -n "${DUNN_ONLY:-}" ]; then
 		case " $DUNN_ONLY " in *" $name "*) ;; *) continue ;; esac
 	fi
+	t0=$(date +%s)
 	out=$("$t" 2>&1)
 	rc=$?
 	summary=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks' | tail -n 1)
-	printf '%-22s %s\n' "$name" "${summary:-(no summary)}"
+	printf '%-22s %s (%ss)\n' "$name" "${summary:-(no summary)}" "$(($(date +%s) - t0))"
 	if [ $rc -ne 0 ]; then
 		printf '%s\n' "$out" | grep -vE '^(Running suite|[0-9]+%: Checks)' | sed 's/^/    /' | tail -n 40
 		failed+=("$name")
