@@ -9,16 +9,42 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHANNEL_ABI 1
+/* 2: a module says what it is (address, opt-out list, template kind) in
+ * its ops; the daemon never looks at its name to decide anything. */
+#define CHANNEL_ABI 2
 
+/* What a module can carry. The dispatcher renders and passes only what is
+ * declared here. */
 enum channel_cap {
-	CHANNEL_CAP_SUBJECT = 1 << 0,
-	CHANNEL_CAP_HTML = 1 << 1,
-	CHANNEL_CAP_SEGMENTS = 1 << 2,
-	/* Addressed by the account's reference, not by an email address or a
-	 * phone number: the vendor holds the postal address or the device.
-	 * No opt-out list of email or texts applies. */
+	CHANNEL_CAP_SUBJECT = 1 << 0, /* a subject; its templates may start
+					 with "Subject: " */
+	CHANNEL_CAP_HTML = 1 << 1,    /* an HTML part beside the text */
+	CHANNEL_CAP_SEGMENTS = 1 << 2, /* texts billed per segment */
+	/* Kept from ABI 1: the same as .addr = CHANNEL_ADDR_ACCOUNT. */
 	CHANNEL_CAP_ACCOUNT = 1 << 3,
+	CHANNEL_CAP_SUBJECT_REQUIRED = 1 << 4, /* every template must start
+						  with "Subject: " (email) */
+	CHANNEL_CAP_UNSUBSCRIBE = 1 << 5,      /* a one-click unsubscribe link
+						  in the envelope (RFC 8058) */
+};
+
+/* Which of the account's addresses a message goes to. */
+enum channel_addr {
+	CHANNEL_ADDR_EMAIL = 1, /* accounts.email */
+	CHANNEL_ADDR_PHONE,     /* accounts.phone, E.164 */
+	/* The account's reference: the vendor holds the postal address or
+	 * the device. */
+	CHANNEL_ADDR_ACCOUNT,
+};
+
+/* Which opt-out list a message is checked against before it goes, and
+ * where a bounce reported for it is filed. Each list is one kind of
+ * contact the customer can refuse: mail, texts, calls. */
+enum channel_optout {
+	CHANNEL_OPTOUT_NONE = 0, /* nothing the customer can refuse here */
+	CHANNEL_OPTOUT_EMAIL,
+	CHANNEL_OPTOUT_TEXTS,
+	CHANNEL_OPTOUT_CALLS,
 };
 
 /* One message; everything is borrowed for the duration of send(). */
@@ -103,9 +129,13 @@ struct channel_event {
 };
 
 struct channel_ops {
-	const char *name; /* module name, "email" */
+	const char *name; /* module name, "email": for logs and loading only */
 	int abi;          /* CHANNEL_ABI */
 	unsigned caps;    /* enum channel_cap */
+	enum channel_addr addr;
+	enum channel_optout optout;
+	/* Templates are <locale>/<template>.<template_kind>; NULL = name. */
+	const char *template_kind;
 	/* conf is the channel's JSON object. NULL with a reason on bad config. */
 	struct channel *(*init)(const char *instance, json_t *conf, const struct channel_env *env,
 				char *err, size_t errlen);

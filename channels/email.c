@@ -569,7 +569,10 @@ __attribute__((destructor)) static void email_unload(void)
 const struct channel_ops channel_module = {
 	.name = "email",
 	.abi = CHANNEL_ABI,
-	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML,
+	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML | CHANNEL_CAP_SUBJECT_REQUIRED |
+		CHANNEL_CAP_UNSUBSCRIBE,
+	.addr = CHANNEL_ADDR_EMAIL,
+	.optout = CHANNEL_OPTOUT_EMAIL,
 	.init = email_init,
 	.send = email_send,
 	.inflight = email_inflight,

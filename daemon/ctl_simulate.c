@@ -599,6 +599,11 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 		diag_free(&d);
 		if (!p2)
 			return 1;
+		if (config_bind_calls(c->cfg, p2) != 0) {
+			fprintf(stderr, "dunnctl: out of memory\n");
+			policy_free(p2);
+			return 1;
+		}
 	}
 	at -= at % 3600; /* whole hours, like the simulated clock */
 	tz_format_iso8601(at, at_s, sizeof at_s);

@@ -757,7 +757,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	const char *kind = PQgetvalue(res, r, L_KIND);
 	const struct dunnd_chan *ch = dunnd_chan(s->d, chname);
 	const struct tmplset_entry *te;
-	int is_email, by_account, reminder = strcmp(kind, "reminder") == 0;
+	int by_account, reminder = strcmp(kind, "reminder") == 0;
 	const char *addr;
 	struct channel_msg msg = {0};
 	struct sendctx *x;
@@ -769,9 +769,12 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		queue_result(s, id, "failed", NULL, "channel not configured", 0, NULL, NULL);
 		return;
 	}
-	is_email = strcmp(ch->ops->name, "email") == 0;
-	by_account = (ch->ops->caps & CHANNEL_CAP_ACCOUNT) != 0;
-	addr = PQgetvalue(res, r, is_email ? L_EMAIL : by_account ? L_REF : L_PHONE);
+	/* Address, opt-out list and template come from what the module says
+	 * it is (channel.h), never from its name. */
+	by_account = ch->ops->addr == CHANNEL_ADDR_ACCOUNT;
+	addr = PQgetvalue(res, r, ch->ops->addr == CHANNEL_ADDR_EMAIL ? L_EMAIL
+				  : by_account			      ? L_REF
+									      : L_PHONE);
 	/* Re-check right before sending: paid, resolved or paused since queued. */
 	if (reminder && (!*PQgetvalue(res, r, L_OVERDUE) ||
 			 strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
@@ -787,11 +790,12 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 			return;
 		}
 	}
-	/* Each kind of address has its own opt-outs: email, texts, calls. */
-	int supp = is_email ? L_EMAIL_SUPP
-		   : !strcmp(ch->ops->name, "phone_task") ? L_PHONE_SUPP
-							    : L_SMS_SUPP;
-	if (!by_account && (!*addr || PQgetvalue(res, r, supp)[0] == 't')) {
+	/* Each kind of contact has its own opt-outs: mail, texts, calls. */
+	int supp = ch->ops->optout == CHANNEL_OPTOUT_EMAIL   ? L_EMAIL_SUPP
+		   : ch->ops->optout == CHANNEL_OPTOUT_TEXTS ? L_SMS_SUPP
+		   : ch->ops->optout == CHANNEL_OPTOUT_CALLS ? L_PHONE_SUPP
+							     : -1;
+	if (!by_account && (!*addr || (supp >= 0 && PQgetvalue(res, r, supp)[0] == 't'))) {
 		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
 			     0, NULL, NULL);
 		return;
@@ -824,7 +828,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		}
 	}
 	te = tmplset_find(s->d->cfg->templates, PQgetvalue(res, r, L_LOCALE),
-			  PQgetvalue(res, r, L_TEMPLATE), ch->ops->name);
+			  PQgetvalue(res, r, L_TEMPLATE), module_template_kind(ch->ops));
 	if (!te) {
 		queue_result(s, id, "failed", NULL, "template not found", 0, NULL, NULL);
 		return;
@@ -832,12 +836,12 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	fill_vars(s, res, r, tmplset_format_locale(te, PQgetvalue(res, r, L_LOCALE)), &v, url,
 		  sizeof url);
 	text = tmpl_render(te->body, var_lookup, &v, TMPL_RAW);
-	if (te->subject)
+	if (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT))
 		subject = tmpl_render(te->subject, var_lookup, &v, TMPL_RAW);
 	if (text && (ch->ops->caps & CHANNEL_CAP_HTML))
 		html = html_from_text(text);
 	x = calloc(1, sizeof *x);
-	if (!text || (te->subject && !subject) || !x) {
+	if (!text || (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT) && !subject) || !x) {
 		free(x);
 		queue_result(s, id, "retry", NULL, "out of memory", 60, NULL, NULL);
 		goto out;
@@ -848,9 +852,11 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	msg.subject = subject;
 	msg.text = text;
 	msg.html = html;
-	/* One-click unsubscribe (RFC 8058) for email reminders; notices about
-	 * a payment or a dispute are transactional and carry none. */
-	if (is_email && reminder && !strncmp(url, "https://", 8) && strlen(url) + 12 < sizeof unsub) {
+	/* One-click unsubscribe (RFC 8058) for reminders, on a module that can
+	 * carry it; the link stops mail, so only where mail's opt-outs apply.
+	 * Notices about a payment or a dispute are transactional: none. */
+	if ((ch->ops->caps & CHANNEL_CAP_UNSUBSCRIBE) && ch->ops->optout == CHANNEL_OPTOUT_EMAIL &&
+	    reminder && !strncmp(url, "https://", 8) && strlen(url) + 12 < sizeof unsub) {
 		snprintf(unsub, sizeof unsub, "%s/unsubscribe", url);
 		msg.unsubscribe_url = unsub;
 	}
@@ -858,7 +864,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	x->s = s;
 	x->attempts = atoi(PQgetvalue(res, r, L_ATTEMPTS));
 	x->address = strdup(addr);
-	x->sup_channel = is_email ? "email" : "sms";
+	/* A bounce is filed on the list the message was checked against. */
+	x->sup_channel = module_optout_list(ch->ops->optout);
 	x->chan = ch->name;
 	x->t0 = metrics_now();
 	s->inflight++;
@@ -871,7 +878,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	}
 	channel_gauge(s, chname);
 	log_debug("dispatch", "event=send delivery=%" PRId64 " channel=%s to=%s", id, chname,
-		  is_email     ? log_mask_email(addr, mask, sizeof mask)
+		  ch->ops->addr == CHANNEL_ADDR_EMAIL ? log_mask_email(addr, mask, sizeof mask)
 		  : by_account ? addr
 			       : log_mask_phone(addr, mask, sizeof mask));
 out:

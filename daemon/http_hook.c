@@ -556,7 +556,7 @@ static int generic_parse(struct http *h, struct evhttp_request *req, const char 
 		const char *reply = NULL;
 		size_t n = 0;
 
-		if (!dc->ops->webhook || strcmp(dc->ops->name, "sms") != 0 ||
+		if (!dc->ops->webhook || dc->ops->optout != CHANNEL_OPTOUT_TEXTS ||
 		    strcmp(provider_of(c, dc->name), "generic") != 0)
 			continue;
 		keys++;

@@ -209,6 +209,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->nchannels; i++) {
 		free(c->channels[i].name);
 		free(c->channels[i].module);
+		free(c->channels[i].template_kind);
 		json_decref(c->channels[i].conf);
 	}
 	free(c->channels);
@@ -359,7 +360,10 @@ static void load_channels(struct jconf *j, struct config *c)
 	c->channels = calloc(json_object_size(chans) + 1, sizeof *c->channels);
 	json_object_foreach(chans, name, v) {
 		char *path = jconf_path("channels", name);
-		const char *module;
+		const char *module, *kind = NULL;
+		struct module m = {0};
+		unsigned caps = 0;
+		int optout = 0;
 		size_t k;
 
 		if (!json_is_object(v)) {
@@ -374,15 +378,17 @@ static void load_channels(struct jconf *j, struct config *c)
 				    name);
 		module = jconf_str(j, v, path, "module", NULL, 1);
 		if (module) {
-			struct module m;
 			char err[512];
 			if (module_load(c->module_dir, module, &m, err, sizeof err) != 0) {
 				char *mp = jconf_path(path, "module");
 				jconf_error(j, mp, 0, "%s", err);
 				free(mp);
 				module = NULL; /* reported once; templates for it not checked */
+			} else {
+				kind = module_template_kind(m.ops);
+				caps = m.ops->caps;
+				optout = (int)m.ops->optout;
 			}
-			module_unload(&m);
 		}
 		/* Secrets never inline: only *_file keys may carry them. */
 		static const char *const secret_keys[] = {"password", "auth_token", "secret",
@@ -399,8 +405,57 @@ static void load_channels(struct jconf *j, struct config *c)
 		ch->name = strdup(name);
 		ch->module = sdup(module);
 		ch->conf = json_incref(v);
+		ch->template_kind = sdup(kind);
+		ch->caps = caps;
+		ch->optout = optout;
+		module_unload(&m); /* after kind, which points into it, is copied */
 		free(path);
 	}
+}
+
+/* The policy's default call caps go to the channels that make calls,
+ * whatever they are named. */
+int config_bind_calls(const struct config *c, struct policy *p)
+{
+	const char **names = calloc(c->nchannels + 1, sizeof *names);
+	size_t n = 0;
+	int rc;
+
+	if (!names)
+		return -1;
+	for (size_t i = 0; i < c->nchannels; i++)
+		if (c->channels[i].optout == CHANNEL_OPTOUT_CALLS)
+			names[n++] = c->channels[i].name;
+	rc = policy_bind_calls(p, names, n);
+	free(names);
+	return rc;
+}
+
+/* Templates, each kind parsed for what its channels carry: a kind used by
+ * a module that needs a subject must start with one. */
+static struct tmplset *load_templates(struct config *c, struct diag *diag)
+{
+	struct tmplset_kind *kinds = calloc(c->nchannels + 1, sizeof *kinds);
+	struct tmplset *t;
+	size_t n = 0;
+
+	if (!kinds)
+		return NULL;
+	for (size_t i = 0; i < c->nchannels; i++) {
+		const struct config_channel *ch = &c->channels[i];
+		size_t k;
+		if (!ch->template_kind)
+			continue;
+		for (k = 0; k < n && strcmp(kinds[k].kind, ch->template_kind) != 0; k++)
+			;
+		if (k == n)
+			kinds[n++] = (struct tmplset_kind){ch->template_kind, ch->caps};
+		else
+			kinds[k].caps |= ch->caps;
+	}
+	t = tmplset_load_kinds(c->templates_dir, kinds, n, diag);
+	free(kinds);
+	return t;
 }
 
 /* "locale_fallback": {"zh-TW": ["zh-Hant", "zh-HK"], ..., "*": ["en"]}:
@@ -455,10 +510,11 @@ static void check_ref(struct config *c, struct diag *diag, const char *text,
 
 	if (!ch)
 		diag_at(diag, c->policy_path, text, channel_path, 0, "unknown channel '%s'", channel);
-	else if (c->templates && ch->module && !tmplset_find(c->templates, "en", template, ch->module))
+	else if (c->templates && ch->template_kind &&
+		 !tmplset_find(c->templates, "en", template, ch->template_kind))
 		diag_at(diag, c->policy_path, text, template_path, 0,
 			"unknown template '%s' for channel '%s' (no en/%s.%s)", template, channel,
-			template, ch->module);
+			template, ch->template_kind);
 }
 
 static int same_channels(const struct policy_step *a, const struct policy_step *b)
@@ -703,11 +759,13 @@ struct config *config_load(const char *file, struct diag *diag)
 	jconf_close(&j);
 
 	c->policy = policy_load(c->policy_path, diag);
-	c->templates = tmplset_load(c->templates_dir, diag);
+	c->templates = load_templates(c, diag);
 	if (c->templates && c->locale_fallback)
 		tmplset_set_fallback(c->templates, c->locale_fallback, c->nlocale_fallback);
 	if (c->policy)
 		check_policy_refs(c, diag);
+	if (c->policy && config_bind_calls(c, c->policy) != 0)
+		diag_add(diag, c->path, 0, 0, "out of memory");
 	if (diag->n != before) {
 		config_free(c);
 		return NULL;

@@ -15,6 +15,12 @@ struct config_channel {
 	char *name;   /* key in "channels" */
 	char *module; /* "email", "sms", ... */
 	json_t *conf; /* the channel's object, owned (a reference) */
+	/* What its module declares (channel.h), read when the config was
+	 * checked: the template kind (NULL if the module did not load), its
+	 * enum channel_cap bits and its enum channel_optout list. */
+	char *template_kind;
+	unsigned caps;
+	int optout;
 };
 
 /* A payment provider's webhook instance ("payments": {"<name>": {...}}):
@@ -101,5 +107,9 @@ int config_check_secrets(const struct config *c, FILE *out);
  * (so min must not be negative). */
 int config_channel_int(json_t *conf, const char *key, int def, int min, int max,
 		       const char *instance, char *err, size_t errlen);
+
+/* Bind p's default call caps and rests to c's channels that make calls
+ * (policy_bind_calls); 0 or -1 when memory ran out. */
+int config_bind_calls(const struct config *c, struct policy *p);
 
 #endif

@@ -34,7 +34,36 @@ int module_load(const char *dir, const char *name, struct module *out, char *err
 		module_unload(out);
 		return -1;
 	}
+	/* What it says it is must be something the daemon can act on. */
+	const char *kind = module_template_kind(out->ops);
+	if (out->ops->addr < CHANNEL_ADDR_EMAIL || out->ops->addr > CHANNEL_ADDR_ACCOUNT ||
+	    out->ops->optout < CHANNEL_OPTOUT_NONE || out->ops->optout > CHANNEL_OPTOUT_CALLS ||
+	    !*kind || strlen(kind) > 32 ||
+	    strspn(kind, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(kind)) {
+		snprintf(err, errlen,
+			 "%s: module declares no valid address kind, opt-out list or template "
+			 "kind (addr %d, optout %d)",
+			 path, (int)out->ops->addr, (int)out->ops->optout);
+		module_unload(out);
+		return -1;
+	}
 	return 0;
+}
+
+const char *module_template_kind(const struct channel_ops *ops)
+{
+	return ops->template_kind ? ops->template_kind : ops->name;
+}
+
+const char *module_optout_list(enum channel_optout o)
+{
+	static const char *const lists[] = {
+		[CHANNEL_OPTOUT_NONE] = NULL,
+		[CHANNEL_OPTOUT_EMAIL] = "email",
+		[CHANNEL_OPTOUT_TEXTS] = "sms",
+		[CHANNEL_OPTOUT_CALLS] = "phone",
+	};
+	return (unsigned)o < sizeof lists / sizeof lists[0] ? lists[o] : NULL;
 }
 
 void module_unload(struct module *m)

@@ -16,4 +16,10 @@ struct module {
 int module_load(const char *dir, const char *name, struct module *out, char *err, size_t errlen);
 void module_unload(struct module *m);
 
+/* The extension of a module's templates: its template_kind, or its name. */
+const char *module_template_kind(const struct channel_ops *ops);
+/* The suppressions.channel value of an opt-out list ("email", "sms",
+ * "phone"), NULL for CHANNEL_OPTOUT_NONE. */
+const char *module_optout_list(enum channel_optout o);
+
 #endif

@@ -441,7 +441,8 @@ static void load_holidays(struct jconf *c, json_t *root, struct policy *p)
 }
 
 /* Caps default to the collections norm: at most 7 call attempts in 7
- * days on the channel named "phone", and a week's rest once reached. */
+ * days, and a week's rest once reached, on every channel that makes calls
+ * (bound by policy_bind_calls; "phone" until then). */
 static void load_caps(struct jconf *c, json_t *root, struct policy *p)
 {
 	static const char *const keys[] = {"channel", "max", "days", NULL};
@@ -455,6 +456,7 @@ static void load_caps(struct jconf *c, json_t *root, struct policy *p)
 		p->caps = calloc(1, sizeof *p->caps);
 		p->caps[0] = (struct policy_cap){strdup("phone"), 7, 7};
 		p->ncaps = 1;
+		p->caps_default = 1;
 	} else if (arr) {
 		p->caps = calloc(json_array_size(arr) + 1, sizeof *p->caps);
 		json_array_foreach(arr, i, v) {
@@ -479,6 +481,7 @@ static void load_caps(struct jconf *c, json_t *root, struct policy *p)
 		p->rests = calloc(1, sizeof *p->rests);
 		p->rests[0] = (struct policy_rest){strdup("phone"), 7};
 		p->nrests = 1;
+		p->rests_default = 1;
 	} else if (rest) {
 		p->rests = calloc(json_object_size(rest) + 1, sizeof *p->rests);
 		json_object_foreach(rest, name, v) {
@@ -939,6 +942,58 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 						 nx->nchannels, c->timezone, NULL, gap);
 	} else {
 		a->next_at = recheck;
+	}
+	return 0;
+}
+
+int policy_bind_calls(struct policy *p, const char *const *channels, size_t n)
+{
+	struct policy_cap *caps = NULL;
+	struct policy_rest *rests = NULL;
+	size_t k;
+
+	if (p->caps_default && !(caps = calloc(n + 1, sizeof *caps)))
+		return -1;
+	if (p->rests_default && !(rests = calloc(n + 1, sizeof *rests))) {
+		free(caps);
+		return -1;
+	}
+	for (k = 0; k < n; k++) {
+		if (caps && !(caps[k].channel = strdup(channels[k])))
+			break;
+		if (caps)
+			caps[k].max = caps[k].days = 7;
+		if (rests && !(rests[k].channel = strdup(channels[k])))
+			break;
+		if (rests)
+			rests[k].days = 7;
+	}
+	if (k < n) {
+		for (size_t i = 0; i <= k && i < n; i++) {
+			if (caps)
+				free(caps[i].channel);
+			if (rests)
+				free(rests[i].channel);
+		}
+		free(caps);
+		free(rests);
+		return -1;
+	}
+	if (caps) {
+		for (size_t i = 0; i < p->ncaps; i++)
+			free(p->caps[i].channel);
+		free(p->caps);
+		p->caps = caps;
+		p->ncaps = n;
+		p->caps_default = 0;
+	}
+	if (rests) {
+		for (size_t i = 0; i < p->nrests; i++)
+			free(p->rests[i].channel);
+		free(p->rests);
+		p->rests = rests;
+		p->nrests = n;
+		p->rests_default = 0;
 	}
 	return 0;
 }

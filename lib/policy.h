@@ -83,6 +83,10 @@ struct policy {
 	size_t ncaps;
 	struct policy_rest *rests;
 	size_t nrests;
+	/* The policy set no caps (or no rests): the collections norm for
+	 * calls was put in for a channel named "phone" until
+	 * policy_bind_calls() names the channels that really make calls. */
+	int caps_default, rests_default;
 	int max_promise_days;
 	int recheck_hours; /* how soon a waiting case is looked at again */
 	int step_gap_hours; /* least time between two steps of one case */
@@ -184,5 +188,10 @@ int64_t policy_next_allowed(const struct policy *p, const char *channel, const c
 /* The same, and outside the customer's quiet times q (NULL = none). */
 int64_t policy_next_open(const struct policy *p, const char *channel, const char *zone,
 			 const struct quiet *q, int64_t t);
+
+/* Give the default call caps and rests (if the policy set none) to the
+ * channels whose module makes calls, by their instance names (borrowed).
+ * 0, or -1 when memory ran out (the policy is then left as it was). */
+int policy_bind_calls(struct policy *p, const char *const *channels, size_t n);
 
 #endif

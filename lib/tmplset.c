@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "channel.h"
+
 const char *const tmplset_vars[] = {
 	"name", "account_ref", "amount", "balance", "due_date", "days_overdue", "invoice_count",
 	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", "brand",
@@ -114,7 +116,7 @@ static struct tmpl *parse_part(const char *path, const char *src, size_t len, in
 }
 
 static int load_file(struct tmplset *s, const char *path, const char *locale, const char *file,
-		     struct diag *diag)
+		     const struct tmplset_kind *kinds, size_t nkinds, struct diag *diag)
 {
 	const char *dot = strrchr(file, '.');
 	struct tmplset_entry e = {0};
@@ -135,12 +137,17 @@ static int load_file(struct tmplset *s, const char *path, const char *locale, co
 	e.kind = strdup(dot + 1);
 	e.path = strdup(path);
 	body = src;
-	/* Email needs a subject; a webhook (letter) template may start with one. */
-	if (strcmp(e.kind, "email") == 0 ||
-	    (strcmp(e.kind, "webhook") == 0 && strncmp(src, "Subject: ", 9) == 0)) {
+	/* A kind whose channel needs a subject starts with one; one whose
+	 * channel can carry it may (a letter); others are all body. */
+	unsigned caps = CHANNEL_CAP_SUBJECT;
+	for (size_t k = 0; k < nkinds; k++)
+		if (strcmp(kinds[k].kind, e.kind) == 0)
+			caps = kinds[k].caps;
+	if ((caps & CHANNEL_CAP_SUBJECT_REQUIRED) ||
+	    ((caps & CHANNEL_CAP_SUBJECT) && strncmp(src, "Subject: ", 9) == 0)) {
 		const char *nl = strchr(src, '\n');
 		if (strncmp(src, "Subject: ", 9) != 0 || !nl) {
-			diag_add(diag, path, 1, 1, "an email template starts with \"Subject: \"");
+			diag_add(diag, path, 1, 1, "a %s template starts with \"Subject: \"", e.kind);
 		} else {
 			size_t sl = (size_t)(nl - src - 9);
 			if (sl && src[9 + sl - 1] == '\r')
@@ -188,6 +195,12 @@ int tmplset_locale_valid(const char *l)
 
 struct tmplset *tmplset_load(const char *dir, struct diag *diag)
 {
+	return tmplset_load_kinds(dir, NULL, 0, diag);
+}
+
+struct tmplset *tmplset_load_kinds(const char *dir, const struct tmplset_kind *kinds, size_t n,
+				   struct diag *diag)
+{
 	struct tmplset *s = calloc(1, sizeof *s);
 	size_t before = diag->n;
 
@@ -220,7 +233,7 @@ struct tmplset *tmplset_load(const char *dir, struct diag *diag)
 			if (fd->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof path, "%s/%s", sub, fd->d_name);
-			load_file(s, path, ld->d_name, fd->d_name, diag);
+			load_file(s, path, ld->d_name, fd->d_name, kinds, n, diag);
 		}
 		closedir(d);
 	}

@@ -35,6 +35,16 @@ extern const char *const tmplset_vars[];
 
 /* Load and check every template; problems go to diag as file:line:col. */
 struct tmplset *tmplset_load(const char *dir, struct diag *diag);
+/* What the channels using a template kind carry (enum channel_cap bits):
+ * CHANNEL_CAP_SUBJECT_REQUIRED makes "Subject: " the first line of every
+ * template of that kind, CHANNEL_CAP_SUBJECT lets it be; a kind without
+ * either is all body. Kinds not listed may start with a subject. */
+struct tmplset_kind {
+	const char *kind;
+	unsigned caps;
+};
+struct tmplset *tmplset_load_kinds(const char *dir, const struct tmplset_kind *kinds, size_t n,
+				   struct diag *diag);
 void tmplset_free(struct tmplset *s);
 /* Replace the fallback chain (borrowed: it must outlive s). */
 void tmplset_set_fallback(struct tmplset *s, const struct tmplset_chain *chain, size_t n);

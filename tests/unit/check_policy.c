@@ -176,6 +176,56 @@ START_TEST(loader_defaults)
 }
 END_TEST
 
+/* The default call caps go to whichever channels make calls, by data
+ * from their modules; caps the policy sets itself are never replaced. */
+START_TEST(default_caps_bind_to_call_channels)
+{
+	static const char *const calls[] = {"agents", "dialer"};
+	struct policy *p = load("{\"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 1, "
+				"\"channels\": [\"agents\"], \"template\": \"x\"}]}]}",
+				NULL, 0);
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(policy_bind_calls(p, calls, 2), 0);
+	ck_assert_int_eq((int)p->ncaps, 2);
+	ck_assert_int_eq((int)p->nrests, 2);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_str_eq(p->caps[i].channel, calls[i]);
+		ck_assert_int_eq(p->caps[i].max, 7);
+		ck_assert_int_eq(p->caps[i].days, 7);
+		ck_assert_str_eq(p->rests[i].channel, calls[i]);
+		ck_assert_int_eq(p->rests[i].days, 7);
+	}
+	/* bound once: a second binding changes nothing */
+	ck_assert_int_eq(policy_bind_calls(p, calls, 1), 0);
+	ck_assert_int_eq((int)p->ncaps, 2);
+	policy_free(p);
+
+	/* no channel makes calls: no default caps at all */
+	p = load("{\"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 1, "
+		 "\"channels\": [\"mail\"], \"template\": \"x\"}]}]}",
+		 NULL, 0);
+	ck_assert_int_eq(policy_bind_calls(p, NULL, 0), 0);
+	ck_assert_int_eq((int)p->ncaps, 0);
+	ck_assert_int_eq((int)p->nrests, 0);
+	policy_free(p);
+
+	/* the policy's own caps stay as written */
+	p = load("{\"caps\": [{\"channel\": \"sms\", \"max\": 2, \"days\": 7}],"
+		 " \"rest_after_reached\": {\"sms\": 3},"
+		 " \"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 1, "
+		 "\"channels\": [\"sms\"], \"template\": \"x\"}]}]}",
+		 NULL, 0);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(policy_bind_calls(p, calls, 2), 0);
+	ck_assert_int_eq((int)p->ncaps, 1);
+	ck_assert_str_eq(p->caps[0].channel, "sms");
+	ck_assert_int_eq((int)p->nrests, 1);
+	ck_assert_str_eq(p->rests[0].channel, "sms");
+	policy_free(p);
+}
+END_TEST
+
 START_TEST(shipped_policy_loads)
 {
 	struct diag d = {0};
@@ -640,6 +690,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, loader_defaults);
 	tcase_add_test(tc, quiet_times_defer_with_reason);
 	tcase_add_test(tc, next_open_window_and_quiet);
+	tcase_add_test(tc, default_caps_bind_to_call_channels);
 	tcase_add_test(tc, shipped_policy_loads);
 	tcase_add_test(tc, track_rules);
 	tcase_add_test(tc, two_currencies_each_on_its_own);
