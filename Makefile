@@ -15,6 +15,8 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR  ?= $(PREFIX)/share/man
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
 CC      ?= cc
 VERSION := 0.1.0
 
@@ -162,10 +164,19 @@ MAN8 = man/dunnd.8 man/dunnctl.8
 MAN5 = man/dunnd.json.5
 SUBST = sed -e 's,@SBINDIR@,$(SBINDIR),g' -e 's,@BINDIR@,$(BINDIR),g' \
 	-e 's,@SYSCONFDIR@,$(SYSCONFDIR),g' -e 's,@DATADIR@,$(DATADIR),g' \
-	-e 's,@MODULEDIR@,$(LIBDIR)/modules,g'
+	-e 's,@MODULEDIR@,$(LIBDIR)/modules,g' -e 's,@PREFIX@,$(PREFIX),g' \
+	-e 's,@INCLUDEDIR@,$(INCLUDEDIR),g' -e 's,@VERSION@,$(VERSION),g'
+
+# What a channel module built outside the tree needs: channel.h and
+# dunnd-channel.pc (pkg-config --cflags dunnd-channel).
+install-dev:
+	install -d $(DESTDIR)$(INCLUDEDIR)/dunnd $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0644 channels/channel.h $(DESTDIR)$(INCLUDEDIR)/dunnd/
+	$(SUBST) channels/dunnd-channel.pc.in >$(DESTDIR)$(PKGCONFIGDIR)/dunnd-channel.pc
+	chmod 0644 $(DESTDIR)$(PKGCONFIGDIR)/dunnd-channel.pc
 
 # The example configuration is installed once: an existing one is kept.
-install: all
+install: all install-dev
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations \
 		$(DESTDIR)$(LIBDIR)/modules $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
@@ -191,7 +202,7 @@ clean:
 format:
 	clang-format -i lib/*.[ch] daemon/*.[ch] channels/*.[ch] tests/unit/*.c tests/integration/*.c
 
-.PHONY: all tests deps check demo install clean format fuzz fuzz-build valgrind FORCE
+.PHONY: all tests deps check demo install install-dev clean format fuzz fuzz-build valgrind FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

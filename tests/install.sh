@@ -23,7 +23,8 @@ for f in usr/sbin/dunnd usr/bin/dunnctl usr/lib/dunnd/modules/email.so \
 	usr/lib/systemd/system/dunnd.service usr/lib/sysusers.d/dunnd.conf \
 	usr/lib/tmpfiles.d/dunnd.conf etc/dunnd/dunnd.json etc/dunnd/policy.json \
 	etc/dunnd/templates/en usr/share/man/man8/dunnd.8 usr/share/man/man8/dunnctl.8 \
-	usr/share/man/man5/dunnd.json.5; do
+	usr/share/man/man5/dunnd.json.5 usr/include/dunnd/channel.h \
+	usr/share/pkgconfig/dunnd-channel.pc; do
 	[ -e "$root/$f" ] && ok "$f" || bad "missing $f"
 done
 for m in "$SRC"/build/modules/*.so; do
@@ -43,7 +44,8 @@ grep -q '^ExecStart=/usr/sbin/dunnd -c /etc/dunnd/dunnd.json$' "$root/usr/lib/sy
 	ok "unit ExecStart" || bad "unit ExecStart does not name /usr/sbin/dunnd and /etc/dunnd/dunnd.json"
 grep -q '^LoadCredential=link_secret:/etc/dunnd/credentials/link_secret$' \
 	"$root/usr/lib/systemd/system/dunnd.service" && ok "unit LoadCredential" || bad "unit LoadCredential"
-grep -rq '@[A-Z]*DIR@' "$root/usr/lib" "$root/usr/share/man" && bad "unsubstituted @...@ left" ||
+{ grep -rq '@[A-Z]*DIR@' "$root/usr/lib" "$root/usr/share/man" ||
+	grep -rq '@[A-Z]*@' "$root/usr/share/pkgconfig"; } && bad "unsubstituted @...@ left" ||
 	ok "no placeholders left"
 grep -q '"link_secret_file": "link_secret"' "$root/etc/dunnd/dunnd.json" && ok "config names the credential" ||
 	bad "example config does not name link_secret"
