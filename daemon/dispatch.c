@@ -96,7 +96,7 @@ static const char SQL_LEASE[] =
 	"         leased_by = $5::int, updated_at = now()\n"
 	"  FROM lease WHERE d.id = lease.id AND d.attempts < $4::int\n"
 	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
-	"            d.invoice_id, d.dispute_id)\n"
+	"            d.invoice_id, d.dispute_id, d.step)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
 	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
 	"       coalesce(b.overdue, ''), coalesce(b.balance, ''),\n"
@@ -111,7 +111,8 @@ static const char SQL_LEASE[] =
 	"       dr.reference,\n"
 	"       coalesce(to_char((c.paused_until AT TIME ZONE a.timezone) - interval '1 day',\n"
 	"                        'YYYY-MM-DD'), ''),\n"
-	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id)\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id),\n"
+	"       u.step, coalesce(c.track, '')\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
@@ -128,7 +129,7 @@ enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
 	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_OVERDUE, L_BALANCE, L_DUE, L_COUNT, L_EMAIL_SUPP,
 	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
-	L_QUIET,
+	L_QUIET, L_STEP, L_TRACK,
 };
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
@@ -596,7 +597,8 @@ struct vars {
 	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
 	const char *brand, *legal_name, *support_phone, *privacy_url;
 	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
-	char promise_date[96];
+	char promise_date[96], deadline[96];
+	char *consequence; /* rendered from the step's text, owned */
 };
 
 static const char *var_lookup(void *ctx, const char *name)
@@ -625,6 +627,10 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->support;
 	if (!strcmp(name, "brand"))
 		return v->brand;
+	if (!strcmp(name, "deadline"))
+		return v->deadline;
+	if (!strcmp(name, "consequence"))
+		return v->consequence;
 	if (!strcmp(name, "legal_name"))
 		return v->legal_name;
 	if (!strcmp(name, "support_phone"))
@@ -684,10 +690,42 @@ static int64_t days_between(int y, int m, int d, const struct tz_local *now)
 	return (b - a) / 86400;
 }
 
+/* What the step that sends the message says beyond the template: its
+ * deadline, a date in the customer's zone deadline_days after now, and
+ * its consequence in the template's language (which may say the date).
+ * --check-config made sure a template using them has them. */
+static void fill_step(struct dispatch *s, const PGresult *res, int r,
+		      const struct tmplset_entry *te, const char *locale, struct vars *v, int64_t now)
+{
+	const struct policy_step *st =
+		policy_step_for(s->d->cfg->policy, PQgetvalue(res, r, L_TRACK),
+				atoi(PQgetvalue(res, r, L_STEP)), PQgetvalue(res, r, L_TEMPLATE));
+	const struct tmpl *ct;
+	struct tz_local lt;
+
+	if (!st)
+		return;
+	if (st->deadline_days > 0) {
+		int64_t yy;
+		int m, d;
+		if (tz_local(PQgetvalue(res, r, L_TZ), now, &lt) != 0)
+			tz_local("UTC", now, &lt);
+		tz_civil_from_days(tz_days_from_civil(lt.year, lt.month, lt.day) +
+					   st->deadline_days,
+				   &yy, &m, &d);
+		if (tz_format_date((int)yy, m, d, locale, v->deadline, sizeof v->deadline) < 0)
+			snprintf(v->deadline, sizeof v->deadline, "%04d-%02d-%02d", (int)yy, m, d);
+	}
+	ct = policy_consequence(st, te->locale);
+	if (ct)
+		v->consequence = tmpl_render(ct, var_lookup, v, TMPL_RAW);
+}
+
 /* Amounts and dates are formatted in locale, that of the template chosen
  * (tmplset_format_locale), so they read like the words around them. */
-static void fill_vars(struct dispatch *s, const PGresult *res, int r, const char *locale,
-		      struct vars *v, char *url, size_t urllen)
+static void fill_vars(struct dispatch *s, const PGresult *res, int r,
+		      const struct tmplset_entry *te, const char *locale, struct vars *v, char *url,
+		      size_t urllen)
 {
 	const struct config *c = s->d->cfg;
 	const char *due = PQgetvalue(res, r, L_DUE);
@@ -739,6 +777,7 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r, const char
 		token[0] = '\0';
 	snprintf(url, urllen, "%s/p/%s", c->public_url, token);
 	v->pay_url = url;
+	fill_step(s, res, r, te, locale, v, now);
 }
 
 /* Kinds that acknowledge the customer's own act, sent at once at any
@@ -833,7 +872,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		queue_result(s, id, "failed", NULL, "template not found", 0, NULL, NULL);
 		return;
 	}
-	fill_vars(s, res, r, tmplset_format_locale(te, PQgetvalue(res, r, L_LOCALE)), &v, url,
+	fill_vars(s, res, r, te, tmplset_format_locale(te, PQgetvalue(res, r, L_LOCALE)), &v, url,
 		  sizeof url);
 	text = tmpl_render(te->body, var_lookup, &v, TMPL_RAW);
 	if (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT))
@@ -882,6 +921,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		  : by_account ? addr
 			       : log_mask_phone(addr, mask, sizeof mask));
 out:
+	free(v.consequence);
 	free(subject);
 	free(text);
 	free(html);

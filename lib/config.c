@@ -559,6 +559,93 @@ static void check_variant_refs(struct config *c, struct diag *diag, const char *
 static const char *const notice_templates[] = {"promise_ack", "dispute_ack", "dispute_upheld",
 					       "dispute_rejected", NULL};
 
+/* {{ deadline }} and {{ consequence }} come from the step that sends a
+ * template: one that no step sends (a notice), or that a step sends
+ * without a deadline_days or a consequence (in the template's language),
+ * would say nothing where the customer expects a date or a warning. */
+/* 1 if st or one of its variants sends e's template on a channel of
+ * e's kind; *named counts the steps that send the template at all. */
+static int step_sends_kind(const struct config *c, const struct policy_step *st,
+			   const struct tmplset_entry *e, size_t *named)
+{
+	int hit = 0, seen = 0;
+
+	for (size_t v = 0; v <= st->nvariants; v++) {
+		const struct policy_step *vs = v == 0 ? st : &st->variants[v - 1].step;
+		if (!vs->template || strcmp(vs->template, e->name) != 0)
+			continue;
+		seen = 1;
+		/* Only the channels that send it render this kind. */
+		for (size_t k = 0; k < vs->nchannels; k++) {
+			const struct config_channel *ch = config_channel(c, vs->channels[k]);
+			if (ch && ch->module && !strcmp(ch->module, e->kind))
+				hit = 1;
+		}
+	}
+	*named += (size_t)seen;
+	return hit;
+}
+
+static void check_step_var(struct config *c, struct diag *diag, const char *text,
+			   const struct tmplset_entry *e, const char *var, int line, int col)
+{
+	const struct policy *p = c->policy;
+	size_t using = 0;
+	char spath[128];
+
+	for (size_t t = 0; t < p->ntracks; t++)
+		for (size_t s = 0; s < p->tracks[t].nsteps; s++) {
+			const struct policy_step *st = &p->tracks[t].steps[s];
+			if (!step_sends_kind(c, st, e, &using))
+				continue;
+			snprintf(spath, sizeof spath, "tracks[%zu].steps[%zu]", t, s);
+			if (!strcmp(var, "deadline") && st->deadline_days == 0)
+				diag_add(diag, e->path, line, col,
+					 "{{ deadline }}, but %s (track '%s') sends '%s' and sets no "
+					 "deadline_days",
+					 spath, p->tracks[t].name, e->name);
+			else if (!strcmp(var, "consequence") && st->nconsequence == 0)
+				diag_add(diag, e->path, line, col,
+					 "{{ consequence }}, but %s (track '%s') sends '%s' and sets no "
+					 "consequence",
+					 spath, p->tracks[t].name, e->name);
+			else if (!strcmp(var, "consequence") && !policy_consequence(st, e->locale)) {
+				snprintf(spath, sizeof spath, "tracks[%zu].steps[%zu].consequence", t, s);
+				diag_at(diag, c->policy_path, text, spath, 0,
+					"no consequence for locale '%s' (%s says {{ consequence }})",
+					e->locale, e->path);
+			}
+		}
+	/* A notice is sent by no step; a template nothing sends is left be. */
+	int notice = p->confirm_template && !strcmp(p->confirm_template, e->name);
+	for (size_t n = 0; !notice && notice_templates[n]; n++)
+		notice = !strcmp(notice_templates[n], e->name);
+	if (using == 0 && notice)
+		diag_add(diag, e->path, line, col,
+			 "{{ %s }}, but '%s' is a notice, which no step sends: only a step's "
+			 "deadline_days and consequence give it a value",
+			 var, e->name);
+}
+
+static void check_step_vars(struct config *c, struct diag *diag, const char *text)
+{
+	for (size_t i = 0; c->templates && i < tmplset_count(c->templates); i++) {
+		const struct tmplset_entry *e = tmplset_entry_at(c->templates, i);
+		const struct tmpl *part[2] = {e->subject, e->body};
+		for (int k = 0; k < 2; k++)
+			for (size_t v = 0; part[k] && v < tmpl_var_count(part[k]); v++) {
+				int line = 0, col = 0;
+				const char *n = tmpl_var_name(part[k], v, &line, &col);
+				if (k == 0)
+					col += 9; /* after "Subject: " */
+				else
+					line += e->body_line;
+				if (!strcmp(n, "deadline") || !strcmp(n, "consequence"))
+					check_step_var(c, diag, text, e, n, line, col);
+			}
+	}
+}
+
 static void check_policy_refs(struct config *c, struct diag *diag)
 {
 	const struct policy *p = c->policy;
@@ -589,6 +676,7 @@ static void check_policy_refs(struct config *c, struct diag *diag)
 			check_ref(c, diag, j.text, cpath, cpath, p->confirm_channels[k],
 				  notice_templates[n]);
 	}
+	check_step_vars(c, diag, j.text);
 	jconf_close(&j);
 	diag_free(&ignore);
 }

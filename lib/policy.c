@@ -3,15 +3,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "jconf.h"
 #include "money.h"
+#include "tmplset.h"
 #include "tz.h"
 
 #define DAY 86400
 
 static void policy_step_free(struct policy_step *s)
 {
+	for (size_t i = 0; i < s->nconsequence; i++) {
+		free(s->consequence[i].locale);
+		tmpl_free(s->consequence[i].text);
+	}
+	free(s->consequence);
 	free(s->template);
 	for (size_t i = 0; i < s->nchannels; i++)
 		free(s->channels[i]);
@@ -274,10 +281,93 @@ static void check_experiments(struct jconf *c, const struct policy *p)
 		}
 }
 
+static int policy_text_var_ok(const char *name)
+{
+	for (size_t i = 0; tmplset_vars[i]; i++)
+		if (!strcmp(tmplset_vars[i], name))
+			return 1;
+	return 0;
+}
+
+/* A consequence text is a template of its own, with the message's
+ * variables but itself; {{ deadline }} needs the step's deadline_days. */
+static struct tmpl *load_text(struct jconf *c, json_t *v, const char *path,
+			      const struct policy_step *s)
+{
+	char err[256];
+	int line = 0, col = 0;
+	struct tmpl *t;
+
+	if (!json_is_string(v) || json_string_length(v) == 0) {
+		jconf_error(c, path, 0, "%s must be a non-empty string", path);
+		return NULL;
+	}
+	t = tmpl_parse(json_string_value(v), json_string_length(v), err, sizeof err, &line, &col);
+	if (!t) {
+		jconf_error(c, path, 0, "%s: %s (at character %d)", path, err, col);
+		return NULL;
+	}
+	for (size_t i = 0; i < tmpl_var_count(t); i++) {
+		const char *n = tmpl_var_name(t, i, NULL, NULL);
+		if (!strcmp(n, "consequence"))
+			jconf_error(c, path, 0, "%s cannot use {{ consequence }} itself", path);
+		else if (!strcmp(n, "deadline") && s->deadline_days == 0)
+			jconf_error(c, path, 0,
+				    "%s says {{ deadline }} but the step sets no deadline_days", path);
+		else if (!policy_text_var_ok(n))
+			jconf_error(c, path, 0, "%s: unknown variable '%s'", path, n);
+	}
+	return t;
+}
+
+/* "consequence": one string for every language ("default"), or an object
+ * of locale tags (and "default") to strings. */
+static void load_consequence(struct jconf *c, json_t *st, const char *path, struct policy_step *s)
+{
+	json_t *v = json_object_get(st, "consequence"), *m;
+	char *cpath = jconf_path(path, "consequence");
+	const char *key;
+
+	if (!v)
+		goto out;
+	if (json_is_string(v)) {
+		s->consequence = calloc(1, sizeof *s->consequence);
+		if (s->consequence && (s->consequence[0].locale = strdup("default")) &&
+		    (s->consequence[0].text = load_text(c, v, cpath, s)))
+			s->nconsequence = 1;
+		else if (s->consequence)
+			free(s->consequence[0].locale);
+		goto out;
+	}
+	if (!json_is_object(v) || json_object_size(v) == 0) {
+		jconf_error(c, cpath, 0,
+			    "%s must be a string or an object of locales to strings", cpath);
+		goto out;
+	}
+	s->consequence = calloc(json_object_size(v), sizeof *s->consequence);
+	if (!s->consequence)
+		goto out;
+	json_object_foreach(v, key, m) {
+		char *kp = jconf_path(cpath, key);
+		struct policy_text *pt = &s->consequence[s->nconsequence];
+		pt->text = load_text(c, m, kp ? kp : cpath, s);
+		if (pt->text && !(pt->locale = strdup(key))) {
+			tmpl_free(pt->text);
+			pt->text = NULL;
+		}
+		if (pt->text)
+			s->nconsequence++;
+		free(kp);
+	}
+out:
+	free(cpath);
+}
+
 static void load_steps(struct jconf *c, json_t *track, const char *path, struct policy_track *tr)
 {
-	static const char *const keys[] = {"after_days", "channels", "template", "note",
-					   "variants", "experiment", NULL};
+	static const char *const keys[] = {"after_days", "channels",      "template",
+					   "note",       "variants",      "experiment",
+					   "deadline_days", "consequence", NULL};
 	json_t *arr = jconf_arr(c, track, path, "steps", 1);
 	char *spath = jconf_path(path, "steps");
 	size_t i;
@@ -312,6 +402,8 @@ static void load_steps(struct jconf *c, json_t *track, const char *path, struct 
 		s->template = dup_or_null(jconf_str(c, st, ipath, "template", NULL, 1));
 		s->nchannels = load_channels(c, st, ipath, s->channels);
 		load_variants(c, st, ipath, tr->name, i, s);
+		s->deadline_days = (int)jconf_int(c, st, ipath, "deadline_days", 0, 1, 365);
+		load_consequence(c, st, ipath, s);
 		free(ipath);
 	}
 	check_variant_days(c, spath, tr);
@@ -583,6 +675,53 @@ struct policy *policy_load(const char *file, struct diag *diag)
 		return NULL;
 	}
 	return p;
+}
+
+const struct tmpl *policy_consequence(const struct policy_step *st, const char *locale)
+{
+	size_t len = locale ? strlen(locale) : 0;
+
+	while (len > 0) {
+		for (size_t i = 0; i < st->nconsequence; i++)
+			if (strlen(st->consequence[i].locale) == len &&
+			    !strncasecmp(st->consequence[i].locale, locale, len))
+				return st->consequence[i].text;
+		while (len > 0 && locale[len - 1] != '-')
+			len--;
+		if (len > 0)
+			len--;
+	}
+	for (size_t i = 0; i < st->nconsequence; i++)
+		if (!strcmp(st->consequence[i].locale, "default"))
+			return st->consequence[i].text;
+	return NULL;
+}
+
+/* 1 if st sends template, itself or through one of its variants. */
+static int step_sends(const struct policy_step *st, const char *template)
+{
+	if (st->template && !strcmp(st->template, template))
+		return 1;
+	for (size_t k = 0; k < st->nvariants; k++)
+		if (st->variants[k].step.template &&
+		    !strcmp(st->variants[k].step.template, template))
+			return 1;
+	return 0;
+}
+
+const struct policy_step *policy_step_for(const struct policy *p, const char *track, int step_no,
+					  const char *template)
+{
+	const struct policy_track *t = policy_track_named(p, track);
+
+	if (!t || !template)
+		return NULL;
+	if (step_no >= 1 && (size_t)step_no <= t->nsteps && step_sends(&t->steps[step_no - 1], template))
+		return &t->steps[step_no - 1];
+	for (size_t i = 0; i < t->nsteps; i++)
+		if (step_sends(&t->steps[i], template))
+			return &t->steps[i];
+	return NULL;
 }
 
 const struct policy_track *policy_track_named(const struct policy *p, const char *name)

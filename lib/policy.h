@@ -9,10 +9,18 @@
 #include "diag.h"
 #include "owed.h"
 #include "quiet.h"
+#include "tmpl.h"
 
 #define POLICY_MAX_CHANNELS 8
 
 struct policy_variant;
+/* A step's consequence in one language: what the company will do next
+ * if nothing is paid ({{ consequence }}), itself a template that may say
+ * {{ deadline }}. */
+struct policy_text {
+	char *locale; /* BCP 47 tag or "default" */
+	struct tmpl *text;
+};
 
 struct policy_step {
 	int after_days; /* days past due (local date) */
@@ -25,6 +33,13 @@ struct policy_step {
 	struct policy_variant *variants;
 	size_t nvariants;
 	uint32_t total_weight;
+	/* {{ deadline }}: the customer's local date this many days after the
+	 * message goes out; 0 = the step sets no deadline. */
+	int deadline_days;
+	/* "consequence": per locale; none = the step threatens nothing. */
+	struct policy_text *consequence;
+	size_t nconsequence;
+	/* A variant's own step has none: the base step's apply to it. */
 };
 
 /* One variant of a step: its name, weight and the step as it is sent to
@@ -102,6 +117,15 @@ struct policy {
 
 /* Load and validate; every problem goes to diag as file:line:col. NULL on error. */
 struct policy *policy_load(const char *file, struct diag *diag);
+/* The consequence text of st for a template in locale: the exact tag,
+ * then its shorter tags, then "default"; NULL when there is none. */
+const struct tmpl *policy_consequence(const struct policy_step *st, const char *locale);
+/* The step of track whose delivery is step_no and renders template: that
+ * step when it (or one of its variants) sends the template still (a
+ * reload may have moved steps), else the track's first step that does;
+ * NULL if none. A variant's deadline and consequence are its step's. */
+const struct policy_step *policy_step_for(const struct policy *p, const char *track, int step_no,
+					  const char *template);
 void policy_free(struct policy *p);
 
 /* One earlier contact attempt of this account (the engine's history). */

@@ -11,7 +11,7 @@
 const char *const tmplset_vars[] = {
 	"name", "account_ref", "amount", "balance", "due_date", "days_overdue", "invoice_count",
 	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", "brand",
-	"legal_name", "support_phone", "privacy_url", NULL,
+	"legal_name", "support_phone", "privacy_url", "deadline", "consequence", NULL,
 };
 
 struct tmplset {
@@ -166,6 +166,7 @@ static int load_file(struct tmplset *s, const char *path, const char *locale, co
 		}
 	}
 	e.body = parse_part(path, body, len - (size_t)(body - src), body_line, 0, diag);
+	e.body_line = body_line;
 	free(src);
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 32;

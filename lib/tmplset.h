@@ -11,6 +11,7 @@ struct tmplset_entry {
 	char *locale, *name, *kind, *path;
 	struct tmpl *subject; /* NULL unless the kind has subjects */
 	struct tmpl *body;
+	int body_line; /* lines before the body (a subject and a blank line: 2) */
 };
 
 struct tmplset;

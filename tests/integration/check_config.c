@@ -186,6 +186,42 @@ START_TEST(policy_unknown_channel_and_template)
 }
 END_TEST
 
+/* {{ deadline }} and {{ consequence }} need the step that sends the
+ * template to set them, in the template's language. */
+START_TEST(step_deadline_and_consequence)
+{
+	char *cfg = write_config(NULL, NULL, NULL, NULL);
+
+	ck_assert_int_eq(tu_sh("sed -i 's/\"template\": \"urgent\", \"deadline_days\": 7/"
+			       "\"template\": \"urgent\"/' %s/policy.json",
+			       dir),
+			 0);
+	expect_error(cfg, "templates/en/urgent.email:5:140: {{ deadline }}, but tracks[0].steps[1] "
+			  "(track 'repeat') sends 'urgent' and sets no deadline_days");
+	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && sed -i '/\"ja\": \"{{ deadline }}を/d' "
+			       "%s/policy.json",
+			       dir, dir),
+			 0);
+	expect_error(cfg, "policy.json:16:26: no consequence for locale 'ja'");
+	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && sed -i 's/\"after_days\": 21, "
+			       "\"channels\": \\[\"email\"\\], \"template\": \"final\", "
+			       "\"deadline_days\": 7,/\"after_days\": 21, \"channels\": [\"email\"], "
+			       "\"template\": \"final\",/' %s/policy.json",
+			       dir, dir),
+			 0);
+	expect_error(cfg, "policy.json:32:19: tracks[1].steps[2].consequence.en says "
+			  "{{ deadline }} but the step sets no deadline_days");
+	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && echo 'Subject: x {{ deadline }}' > "
+			       "%s/templates/en/promise_ack.email && echo >> "
+			       "%s/templates/en/promise_ack.email",
+			       dir, dir, dir),
+			 0);
+	expect_error(cfg, "templates/en/promise_ack.email:1:12: {{ deadline }}, but 'promise_ack' is "
+			  "a notice");
+	free(cfg);
+}
+END_TEST
+
 START_TEST(step_days_must_increase)
 {
 	char *cfg = write_config(NULL, NULL, NULL, NULL);
@@ -193,7 +229,7 @@ START_TEST(step_days_must_increase)
 	ck_assert_int_eq(tu_sh("sed -i 's/\"after_days\": 10,/\"after_days\": 2, /' %s/policy.json",
 			       dir),
 			 0);
-	expect_error(cfg, "policy.json:22:25: step days must increase: 2 does not come after 3");
+	expect_error(cfg, "policy.json:29:25: step days must increase: 2 does not come after 3");
 	free(cfg);
 }
 END_TEST
@@ -380,6 +416,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, step_days_must_increase);
 	tcase_add_test(tc, template_unknown_variable);
 	tcase_add_test(tc, brand_errors);
+	tcase_add_test(tc, step_deadline_and_consequence);
 	suite_add_tcase(s, tc);
 	return s;
 }

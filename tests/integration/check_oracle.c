@@ -432,10 +432,10 @@ static const char *const REMINDER[NCH][NLOC][3] = {
 			"Test Telecom: Final notice. {} is still unpaid. *"},
 		[KO] = {"[Test Telecom] {} 납부 기한이 지났습니다. *",
 			"[Test Telecom] {} 미납 *일째입니다. *",
-			"[Test Telecom] 최종 안내: {} 미납입니다. *"},
+			"[Test Telecom] 최종안내 {} 미납 *"},
 		[JA] = {"【Test Telecom】{}のお支払い期限が過ぎています。*",
 			"【Test Telecom】{}のお支払いが*日遅れています。*",
-			"【Test Telecom】最終のご案内：{}が未払いです。*"},
+			"【Test Telecom】最終案内：{}を*"},
 		[ZH] = {"【Test Telecom】温馨提醒：您的 {} 账单已到期。*",
 			"【Test Telecom】您有 {} 已逾期（最长 * 天）*",
 			"【Test Telecom】最后通知：{} 仍未支付。*"},
@@ -446,28 +446,28 @@ static const char *const REMINDER[NCH][NLOC][3] = {
  * answers to disputes. A message that is neither is a failure. */
 static const char *const OTHER[NCH][NLOC][4] = {
 	[CH_EMAIL] = {
-		[EN] = {"Thank you: payment received for account *", "We are looking into your query (*)",
-			"Your query *: our findings", "Your query *: resolved in your favour"},
-		[KO] = {"납부 확인: 계정 *", "문의가 접수되었습니다 (*)", "문의 * 처리 결과 안내",
-			"문의 * 처리 결과: 청구가 취소되었습니다"},
+		[EN] = {"Thank you: payment received for account *", "We are looking into your dispute (*)",
+			"Your dispute *: our findings", "Your dispute *: resolved in your favour"},
+		[KO] = {"납부 확인: 계정 *", "이의 신청이 접수되었습니다 (*)", "이의 신청 * 처리 결과 안내",
+			"이의 신청 * 처리 결과: 청구가 취소되었습니다"},
 		[JA] = {"ご入金確認のお知らせ：アカウント *", "お問い合わせを受け付けました（*）",
 			"お問い合わせ * の確認結果", "お問い合わせ * の結果：ご請求を取り消しました"},
-		[ZH] = {"付款确认：账户 *", "我们已收到您的询问（*）", "询问 * 核实结果",
-			"询问 * 处理结果：费用已取消"},
+		[ZH] = {"付款确认：账户 *", "我们已收到您的异议（*）", "异议 * 核实结果",
+			"异议 * 处理结果：费用已取消"},
 	},
 	[CH_SMS] = {
 		[EN] = {"Test Telecom: Thank you, we have received your payment of *",
-			"Test Telecom: We have received your query *", "Test Telecom: We reviewed invoice *",
-			"Test Telecom: Your query * is resolved in your favour. *"},
-		[KO] = {"[Test Telecom] * 납부가 확인되었습니다. *", "[Test Telecom] 문의(*) 접수. *",
+			"Test Telecom: We have received your dispute *", "Test Telecom: We reviewed invoice *",
+			"Test Telecom: Your dispute * is resolved in your favour. *"},
+		[KO] = {"[Test Telecom] * 납부가 확인되었습니다. *", "[Test Telecom] 이의 신청(*) 접수. *",
 			"[Test Telecom] 청구서 * 검토 결과 이상이 없습니다. *",
-			"[Test Telecom] 문의(*) 결과 * 청구를 취소했습니다. *"},
+			"[Test Telecom] 이의 신청(*) 결과 * 청구를 취소했습니다. *"},
 		[JA] = {"【Test Telecom】*のお支払いを確認しました。*",
 			"【Test Telecom】お問い合わせ（*）を承りました。*",
 			"【Test Telecom】請求書*のご請求内容に誤りはございませんでした。*",
 			"【Test Telecom】お問い合わせ（*）の結果、*のご請求を取り消しました。*"},
-		[ZH] = {"【Test Telecom】我们已收到您支付的 *", "【Test Telecom】已收到您的账单问询（*",
-			"【Test Telecom】我们已核查账单 *", "【Test Telecom】您的问询（*）已核实，*"},
+		[ZH] = {"【Test Telecom】我们已收到您支付的 *", "【Test Telecom】已收到您的账单异议（*",
+			"【Test Telecom】我们已核查账单 *", "【Test Telecom】您的异议（*）已核实，*"},
 	},
 };
 
@@ -568,12 +568,15 @@ static const char POLICY[] =
 	"  \"tracks\": [\n"
 	"    {\"name\": \"repeat\", \"when\": {\"min_prior_cycles\": 1}, \"steps\": [\n"
 	"      {\"after_days\": 3, \"channels\": [\"email\", \"sms\"], \"template\": \"firm\"},\n"
-	"      {\"after_days\": 7, \"channels\": [\"email\", \"sms\"], \"template\": \"final\"},\n"
-	"      {\"after_days\": 14, \"channels\": [\"email\", \"sms\"], \"template\": \"final\"}]},\n"
+	"      {\"after_days\": 7, \"channels\": [\"email\", \"sms\"], \"template\": \"final\",\n"
+	"       \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"},\n"
+	"      {\"after_days\": 14, \"channels\": [\"email\", \"sms\"], \"template\": \"final\",\n"
+	"       \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]},\n"
 	"    {\"name\": \"first_time\", \"steps\": [\n"
 	"      {\"after_days\": 3, \"channels\": [\"email\", \"sms\"], \"template\": \"gentle\"},\n"
 	"      {\"after_days\": 10, \"channels\": [\"email\", \"sms\"], \"template\": \"firm\"},\n"
-	"      {\"after_days\": 21, \"channels\": [\"email\", \"sms\"], \"template\": \"final\"}]}]\n"
+	"      {\"after_days\": 21, \"channels\": [\"email\", \"sms\"], \"template\": \"final\",\n"
+	"       \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]}]\n"
 	"}\n";
 
 static void setup(void)

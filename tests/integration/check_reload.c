@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testutil.h"
@@ -17,7 +18,8 @@ static const char POLICY_FMT[] =
 	"  \"grace_days\": 0,\n"
 	"  \"contact_window\": {\"start\": \"00:00\", \"end\": \"23:59\"},\n"
 	"  \"tracks\": [{\"name\": \"only\", \"steps\": [\n"
-	"    {\"after_days\": 1, \"channels\": [\"email\"], \"template\": \"%s\"}]}]\n"
+	"    {\"after_days\": 1, \"channels\": [\"email\"], \"template\": \"%s\",\n"
+	"     \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]}]\n"
 	"}\n";
 
 static void write_policy(const char *dir, const char *tmpl)
@@ -80,6 +82,20 @@ START_TEST(reload_keeps_old_on_error_then_swaps)
 	tu_import_named(cfg, dir, "two");
 	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 2, 60000), 2);
 	ck_assert(subject_seen("Final reminder"));
+	/* The step's deadline is a date a week on, in its consequence too. */
+	{
+		json_t *m = tu_mail(2);
+		const char *text = json_string_value(json_object_get(m, "text"));
+		char want[160], date[64];
+		time_t wk = time(NULL) + 7 * 86400;
+		strftime(date, sizeof date, "%B %-d, %Y", gmtime(&wk));
+		snprintf(want, sizeof want, "Service may be suspended after %s.", date);
+		ck_assert_msg(text && strstr(text, want), "want '%s' in:\n%s", want, text);
+		snprintf(want, sizeof want, "Please pay by %s:", date);
+		ck_assert_msg(strstr(text, want), "want '%s' in:\n%s", want, text);
+		ck_assert_msg(!strstr(text, "collections team"), "%s", text);
+		json_decref(m);
+	}
 	/* Nothing was sent twice across the reloads. */
 	ck_assert_int_eq(tu_mail_count(), 2);
 

@@ -17,7 +17,8 @@ static const char INVOICES[] =
 static const char TWO_STEPS[] =
 	"{\"grace_days\": 3, \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
 	" {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"},\n"
-	" {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"final\"}]}]}\n";
+	" {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"final\",\n"
+	"  \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]}]}\n";
 
 START_TEST(simulate_and_compare)
 {
@@ -70,7 +71,8 @@ END_TEST
 	" \"contact_window\": {\"start\": \"" start "\", \"end\": \"21:00\", \"weekdays_only\": false},\n" \
 	" \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n" \
 	"  {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"},\n" \
-	"  {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"" tmpl2 "\"}]}]}\n"
+	"  {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"" tmpl2 "\",\n" \
+	"   \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]}]}\n"
 
 /* dunnctl simulate ... --json [--policy alt]: exit 0 and one JSON document. */
 static json_t *sim_json(const char *cfg, const char *alt)

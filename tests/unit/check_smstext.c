@@ -54,7 +54,7 @@ static const char *sample_lookup(void *ctx, const char *name)
 		return s->promise;
 	if (!strcmp(name, "support"))
 		return "support@example.com";
-	if (!strcmp(name, "due_date"))
+	if (!strcmp(name, "due_date") || !strcmp(name, "deadline"))
 		return s->promise;
 	return NULL;
 }
