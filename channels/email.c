@@ -1,6 +1,9 @@
 /* email: libesmtp on a small pool of worker threads. libesmtp blocks, so
- * the loop only queues jobs; workers take batches, send each batch over
- * one SMTP session, and post results back to the loop through an event. */
+ * the loop only queues jobs; workers take batches and send each batch over
+ * one SMTP session. Each message's result goes back to the loop (through
+ * an event) the moment the server has answered its data, not when the
+ * session ends: a crash then repeats only what was accepted while its
+ * result was on its way to the database. */
 #include <stddef.h> /* libesmtp.h uses size_t without including it */
 
 #include <errno.h>
@@ -9,6 +12,7 @@
 #include <auth-client.h>
 #include <libesmtp.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +129,60 @@ static void recipient_cb(smtp_recipient_t rcpt, const char *mailbox, void *arg)
 	set_result(j, st ? st->code : 0, st ? st->text : NULL);
 }
 
+/* One message of a session: the job, and whether its result has gone to
+ * the loop already (the worker never touches a job after that). */
+struct email_slot {
+	struct email_job *job;
+	smtp_message_t msg;
+	int posted;
+};
+
+/* The result of m as the server gave it: the recipient's reply, then the
+ * reply to its data (recipient accepted but the data refused: failed). */
+static void message_result(struct email_slot *sl)
+{
+	const smtp_status_t *ms = smtp_message_transfer_status(sl->msg);
+
+	smtp_enumerate_recipients(sl->msg, recipient_cb, sl->job);
+	if (sl->job->result.status == CHANNEL_SENT && ms && ms->code && ms->code >= 300)
+		set_result(sl->job, ms->code, ms->text);
+}
+
+/* Hand finished jobs (a NULL-terminated list through next) to the loop. */
+static void post_done(struct channel *ch, struct email_job *first, struct email_job *last)
+{
+	pthread_mutex_lock(&ch->mu);
+	last->next = ch->done;
+	ch->done = first;
+	pthread_mutex_unlock(&ch->mu);
+	event_active(ch->ev_done, EV_READ, 0);
+}
+
+/* libesmtp reports SMTP_EV_MESSAGESENT once the server has answered a
+ * message's data (or refused it before): its result is final then, and
+ * goes to the loop at once while the session carries on. */
+static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
+{
+	struct channel *ch = arg;
+	struct email_slot *sl;
+	smtp_message_t m;
+	va_list ap;
+
+	(void)session;
+	if (event_no != SMTP_EV_MESSAGESENT)
+		return;
+	va_start(ap, arg);
+	m = va_arg(ap, smtp_message_t);
+	va_end(ap);
+	sl = m ? smtp_message_get_application_data(m) : NULL;
+	if (!sl || sl->posted)
+		return;
+	message_result(sl);
+	sl->posted = 1;
+	sl->job->next = NULL;
+	post_done(ch, sl->job, sl->job);
+}
+
 /* The SMTP conversation at debug level: the server's replies, and only
  * the verb of what we send (AUTH exchanges carry credentials, base64). */
 static void monitor_cb(const char *buf, int len, int writing, void *arg)
@@ -170,30 +228,31 @@ static int auth_interact(auth_client_request_t req, char **result, int fields, v
 	return 1;
 }
 
-static void send_batch(struct channel *ch, struct email_job *batch)
+/* The session's settings: server, TLS, AUTH, timeouts, monitor, events.
+ * NULL when libesmtp cannot allocate one. */
+static smtp_session_t session_new(struct channel *ch, auth_context_t *actx)
 {
-	auth_context_t actx = NULL;
 	smtp_session_t s = smtp_create_session();
-	smtp_message_t msgs[1024];
-	struct email_job *j;
-	size_t n = 0;
 	long timeout_ms = ch->timeout_s * 1000; /* libesmtp's timeouts are in milliseconds */
 
+	*actx = NULL;
 	if (!s)
-		goto fail_all;
+		return NULL;
 	smtp_set_server(s, ch->server);
 	smtp_set_hostname(s, ch->domain);
 	smtp_starttls_enable(s, ch->starttls);
 	if (ch->tls)
 		smtp_starttls_set_ctx(s, ch->tls);
 	if (ch->auth_user) {
-		actx = auth_create_context();
-		if (!actx)
-			goto fail_all;
+		*actx = auth_create_context();
+		if (!*actx) {
+			smtp_destroy_session(s);
+			return NULL;
+		}
 		/* PLAIN and LOGIN send the password: only over TLS. */
-		auth_set_mechanism_flags(actx, AUTH_PLUGIN_PLAIN, 0);
-		auth_set_interact_cb(actx, auth_interact, ch);
-		smtp_auth_set_context(s, actx);
+		auth_set_mechanism_flags(*actx, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(*actx, auth_interact, ch);
+		smtp_auth_set_context(s, *actx);
 	}
 	/* Never the RFC's minutes-long waits: a stuck server must not hold
 	 * a worker; the messages are retried later instead. */
@@ -203,44 +262,71 @@ static void send_batch(struct channel *ch, struct email_job *batch)
 	smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
 	smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
 	smtp_set_monitorcb(s, monitor_cb, ch, 0);
+	smtp_set_eventcb(s, event_cb, ch);
+	return s;
+}
+
+/* One session for the batch. Results already posted by event_cb are the
+ * worker's no more; the rest (never reached, the session failed) are
+ * posted together at the end. */
+static void send_batch(struct channel *ch, struct email_job *batch)
+{
+	auth_context_t actx = NULL;
+	smtp_session_t s = session_new(ch, &actx);
+	struct email_slot slots[1024];
+	struct email_job *j, *first = NULL, *last = NULL;
+	const char *why = NULL;
+	char buf[128];
+	size_t n = 0;
+
 	for (j = batch; j && n < 1024; j = j->next) {
-		smtp_message_t m = smtp_add_message(s);
-		if (!m)
-			goto fail_all;
-		smtp_set_reverse_path(m, ch->from_addr);
-		smtp_set_message_str(m, j->message);
-		smtp_add_recipient(m, j->to);
-		msgs[n++] = m;
+		slots[n].job = j;
+		slots[n].msg = NULL;
+		slots[n].posted = 0;
+		n++;
 		/* Pre-set: a recipient never reached keeps a transient error. */
 		set_result(j, 0, "session failed before the recipient was tried");
 	}
-	if (!smtp_start_session(s)) {
-		char buf[128];
-		int e = smtp_errno();
-		const char *why = smtp_strerror(e, buf, sizeof buf);
-		for (j = batch; j; j = j->next)
-			set_result(j, 0, why ? why : "smtp session failed");
-	} else {
-		size_t i = 0;
-		for (j = batch; j && i < n; j = j->next, i++) {
-			const smtp_status_t *ms = smtp_message_transfer_status(msgs[i]);
-			smtp_enumerate_recipients(msgs[i], recipient_cb, j);
-			/* Recipient accepted but the data refused: the message failed. */
-			if (j->result.status == CHANNEL_SENT && ms && ms->code && ms->code >= 300)
-				set_result(j, ms->code, ms->text);
+	for (size_t i = 0; s && i < n; i++) {
+		smtp_message_t m = smtp_add_message(s);
+		if (!m) {
+			why = "out of memory";
+			break;
 		}
+		smtp_set_reverse_path(m, ch->from_addr);
+		smtp_set_message_str(m, slots[i].job->message);
+		smtp_add_recipient(m, slots[i].job->to);
+		smtp_message_set_application_data_release(m, &slots[i], NULL);
+		slots[i].msg = m;
 	}
-	smtp_destroy_session(s);
-	if (actx)
-		auth_destroy_context(actx);
-	return;
-fail_all:
+	if (!s) {
+		why = "out of memory";
+	} else if (!why && !smtp_start_session(s)) {
+		why = smtp_strerror(smtp_errno(), buf, sizeof buf);
+		if (!why)
+			why = "smtp session failed";
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i].posted)
+			continue;
+		j = slots[i].job;
+		if (why)
+			set_result(j, 0, why);
+		else
+			message_result(&slots[i]);
+		j->next = NULL;
+		if (last)
+			last->next = j;
+		else
+			first = j;
+		last = j;
+	}
 	if (s)
 		smtp_destroy_session(s);
 	if (actx)
 		auth_destroy_context(actx);
-	for (j = batch; j; j = j->next)
-		set_result(j, 0, "out of memory");
+	if (first)
+		post_done(ch, first, last);
 }
 
 static void *worker_main(void *arg)
@@ -248,17 +334,8 @@ static void *worker_main(void *arg)
 	struct channel *ch = arg;
 	struct email_job *batch;
 
-	while ((batch = take_batch(ch)) != NULL) {
-		struct email_job *last = batch;
-		send_batch(ch, batch);
-		while (last->next)
-			last = last->next;
-		pthread_mutex_lock(&ch->mu);
-		last->next = ch->done;
-		ch->done = batch;
-		pthread_mutex_unlock(&ch->mu);
-		event_active(ch->ev_done, EV_READ, 0);
-	}
+	while ((batch = take_batch(ch)) != NULL)
+		send_batch(ch, batch); /* posts every result itself */
 	return NULL;
 }
 
