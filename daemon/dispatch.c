@@ -20,8 +20,6 @@
 #include "tz.h"
 #include "utf8.h"
 
-#define FLUSH_ROWS 1000
-#define FLUSH_MS 50
 #define LINK_DAYS 45
 /* Bytes of text a result may store: last_error, provider id, address. */
 #define RESULT_ERROR_MAX 1000
@@ -364,7 +362,7 @@ static void flush_next(struct dispatch *s)
  * and left to its lease (which max_attempts bounds). */
 static void results_refused(struct dispatch *s, const PGresult *res)
 {
-	const char *e = pgq_error(s->d->db_send, res);
+	const char *e = pgq_error(s->d->db_results, res);
 	int elen = (int)strcspn(e, "\n");
 	size_t n = s->writing.n;
 	struct result *x = &s->writing.v[0];
@@ -426,7 +424,7 @@ static void flush_cb(const PGresult *res, void *arg)
 		return;
 	}
 	if (!pgq_ok(res)) {
-		const char *e = pgq_error(s->d->db_send, res);
+		const char *e = pgq_error(s->d->db_results, res);
 		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"",
 			s->writing.n, (int)strcspn(e, "\n"), e);
 		results_requeue(&s->pend, &s->writing);
@@ -446,7 +444,7 @@ static void flush(struct dispatch *s)
 	evtimer_del(s->ev_flush);
 	if (s->flushing || s->pend.n == 0)
 		return;
-	if (!pgq_connected(s->d->db_send)) {
+	if (!pgq_connected(s->d->db_results)) {
 		retry_flush_later(s); /* kept: written once the database is back */
 		return;
 	}
@@ -471,7 +469,7 @@ static void flush(struct dispatch *s)
 			ok = 0;
 	params[8] = maxatt;
 	s->flushing = 1;
-	if (!ok || pgq_send(s->d->db_send, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
+	if (!ok || pgq_send(s->d->db_results, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
 		s->flushing = 0;
 		results_requeue(&s->pend, &s->writing);
 		retry_flush_later(s);
@@ -480,17 +478,18 @@ static void flush(struct dispatch *s)
 		pgarr_free(&a[k]);
 }
 
+/* A result goes to the database at once: one write is on the wire at a
+ * time, and what comes in meanwhile waits in pend for the next one
+ * (flush_next), so batches grow with the rate and never wait for a timer.
+ * A message the provider took but whose result is not stored yet goes out
+ * again after a crash: the shorter that wait, the fewer it repeats. */
 static void queue_result(struct dispatch *s, int64_t id, const char *status, const char *provider,
 			 const char *error, int retry_in, const char *address,
 			 const char *sup_channel)
 {
 	results_add(&s->pend, id, status, provider, error, retry_in, address, sup_channel);
-	if (s->pend.n >= FLUSH_ROWS || s->inflight == 0) {
-		flush(s);
-	} else if (!evtimer_pending(s->ev_flush, NULL)) {
-		struct timeval tv = {0, FLUSH_MS * 1000};
-		evtimer_add(s->ev_flush, &tv);
-	}
+	if (!evtimer_pending(s->ev_flush, NULL))
+		flush(s); /* a no-op while a write is on the wire */
 }
 
 /* Capped exponential backoff with jitter (retry_base_s doubling up to
@@ -986,6 +985,12 @@ static void lease(struct dispatch *s)
 	s->leasing = 1;
 	if (pgq_send(s->d->db_send, SQL_LEASE, 5, params, lease_cb, s) != 0)
 		s->leasing = 0;
+}
+
+void dispatch_results_ready(struct dispatch *s)
+{
+	if (!evtimer_pending(s->ev_flush, NULL))
+		flush(s);
 }
 
 void dispatch_kick(struct dispatch *s)

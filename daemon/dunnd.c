@@ -58,7 +58,8 @@ void dunnd_check_done(struct dunnd *d)
 		/* A stop waits for what is in flight (sends, their results, an
 		 * open poller transaction), never for more work. */
 		if ((d->dispatch && !dispatch_idle(d->dispatch)) || channels_inflight(d) > 0 ||
-		    (d->db && !pgq_idle(d->db)) || (d->db_send && !pgq_idle(d->db_send)))
+		    (d->db && !pgq_idle(d->db)) || (d->db_send && !pgq_idle(d->db_send)) ||
+		    (d->db_results && !pgq_idle(d->db_results)))
 			return;
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -236,6 +237,22 @@ static void on_send_db_state(int connected, void *arg)
 	}
 }
 
+/* The results connection: what waited for it is written at once. */
+static void on_results_db_state(int connected, void *arg)
+{
+	struct dunnd *d = arg;
+
+	if (connected) {
+		dispatch_results_ready(d->dispatch);
+		return;
+	}
+	if (d->once) {
+		log_err("dunnd", "event=database_lost mode=once connection=results");
+		d->exit_code = 1;
+		event_base_loopexit(d->base, NULL);
+	}
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct dunnd *d = arg;
@@ -343,7 +360,8 @@ static void on_stop_deadline(evutil_socket_t fd, short what, void *arg)
  * while we were still connected, within a few seconds. */
 static void finish_writes(struct dunnd *d)
 {
-	if (!pgq_connected(d->db_send) || (pgq_idle(d->db_send) && dispatch_idle(d->dispatch)))
+	if (!pgq_connected(d->db_results) ||
+	    (pgq_idle(d->db_results) && pgq_idle(d->db_send) && dispatch_idle(d->dispatch)))
 		return;
 	d->stopping = 1;
 	d->stop_expired = 1;
@@ -357,15 +375,16 @@ static void finish_writes(struct dunnd *d)
  * dispatcher's) look at the other connections. */
 static void close_db(struct dunnd *d)
 {
-	struct pgq *all[] = {d->listen, d->db_send, d->db};
+	struct pgq *all[] = {d->listen, d->db_results, d->db_send, d->db};
 
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		if (all[i])
 			pgq_close(all[i]);
 	pgq_free(d->listen);
+	pgq_free(d->db_results);
 	pgq_free(d->db_send);
 	pgq_free(d->db);
-	d->listen = d->db_send = d->db = NULL;
+	d->listen = d->db_results = d->db_send = d->db = NULL;
 }
 
 /* Clients, database connections, SMTP sessions and SMS transfers all take
@@ -401,9 +420,10 @@ static int run(struct dunnd *d)
 	raise_nofile();
 	d->db = pgq_new(d->base, conninfo);
 	d->db_send = pgq_new(d->base, conninfo);
+	d->db_results = pgq_new(d->base, conninfo);
 	d->poller = poller_new(d);
 	d->dispatch = dispatch_new(d);
-	if (!d->db || !d->db_send || !d->poller || !d->dispatch)
+	if (!d->db || !d->db_send || !d->db_results || !d->poller || !d->dispatch)
 		goto fail;
 	if (!d->once && d->cfg->listen_conninfo) {
 		d->listen = pgq_new(d->base, d->cfg->listen_conninfo);
@@ -425,6 +445,7 @@ static int run(struct dunnd *d)
 	pgq_on_state(d->db, on_db_state, d);
 	pgq_on_notify(d->db, on_notify, d);
 	pgq_on_state(d->db_send, on_send_db_state, d);
+	pgq_on_state(d->db_results, on_results_db_state, d);
 	ev_hup = evsignal_new(d->base, SIGHUP, on_sighup, d);
 	ev_term = evsignal_new(d->base, SIGTERM, on_stop, d);
 	ev_int = evsignal_new(d->base, SIGINT, on_stop, d);
@@ -449,6 +470,7 @@ static int run(struct dunnd *d)
 	}
 	pgq_start(d->db);
 	pgq_start(d->db_send);
+	pgq_start(d->db_results);
 	if (d->listen)
 		pgq_start(d->listen);
 	log_notice("dunnd", "event=started version=%s mode=%s", DUNN_VERSION,

@@ -27,8 +27,11 @@ struct dunnd {
 	struct config *cfg;
 	char *link_secret;
 	struct pgq *db;      /* the poller's: claim, decide and record transactions */
-	struct pgq *db_send; /* the dispatcher's: leases and results, so sending
-				never queues behind planning (or the other way) */
+	struct pgq *db_send; /* the dispatcher's leases, so sending never
+				queues behind planning (or the other way) */
+	struct pgq *db_results; /* the dispatcher's results alone: a result
+				   never waits behind a lease, so what the
+				   providers took is stored within a round trip */
 	struct pgq *listen; /* database.listen_conninfo: LISTEN only, or NULL */
 	struct dunnd_chan *chans;
 	size_t nchans;
@@ -64,6 +67,8 @@ int poller_settled(const struct poller *p);
 struct dispatch *dispatch_new(struct dunnd *d);
 void dispatch_free(struct dispatch *s);
 void dispatch_kick(struct dispatch *s);
+/* The results connection is (back) up: write what waits. */
+void dispatch_results_ready(struct dispatch *s);
 /* Call after cfg->hold_sending was set at start or changed by a reload. */
 void dispatch_hold_changed(struct dispatch *s);
 int dispatch_settled(const struct dispatch *s);

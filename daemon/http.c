@@ -82,12 +82,12 @@ static void reply_json(struct evhttp_request *req, int code, const char *json)
 }
 
 /* Up when this listener's own connection answered a ping lately and the
- * poller's and the dispatcher's connections are open too: with either of
- * those down (a failover under way) nothing is claimed or sent. */
+ * poller's and the dispatcher's connections are open too: with any of
+ * those down (a failover under way) nothing is claimed, sent or recorded. */
 static int db_up(const struct http *h, double now)
 {
 	return h->db_ok_at > 0 && now - h->db_ok_at < HEALTH_WINDOW && pgq_connected(h->d->db) &&
-	       pgq_connected(h->d->db_send);
+	       pgq_connected(h->d->db_send) && pgq_connected(h->d->db_results);
 }
 
 static void on_healthz(struct http *h, struct evhttp_request *req)
