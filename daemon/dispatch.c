@@ -69,7 +69,10 @@ struct dispatch {
  * never landed) would otherwise send it once more every lease_seconds. It
  * fails instead, with the reason and an event. What is owed comes per
  * currency (see owed.h): the overdue amount ({{ amount }}, and the
- * re-check) and the whole balance ({{ balance }}, not yet due included). */
+ * re-check) and the whole balance ({{ balance }}, not yet due included).
+ * A receipt states what its clearing settled: every invoice of the
+ * account settled since its case opened, up to the clearing, per
+ * currency. */
 static const char SQL_LEASE[] =
 	"WITH lease AS (\n"
 	"  SELECT id FROM dunning.deliveries\n"
@@ -94,7 +97,7 @@ static const char SQL_LEASE[] =
 	"         leased_by = $5::int, updated_at = now()\n"
 	"  FROM lease WHERE d.id = lease.id AND d.attempts < $4::int\n"
 	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
-	"            d.invoice_id, d.dispute_id, d.step)\n"
+	"            d.invoice_id, d.dispute_id, d.step, d.cleared_at)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
 	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
 	"       coalesce(b.overdue, ''), coalesce(b.balance, ''),\n"
@@ -110,7 +113,8 @@ static const char SQL_LEASE[] =
 	"       coalesce(to_char((c.paused_until AT TIME ZONE a.timezone) - interval '1 day',\n"
 	"                        'YYYY-MM-DD'), ''),\n"
 	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id),\n"
-	"       u.step, coalesce(c.track, '')\n"
+	"       u.step, coalesce(c.track, ''),\n"
+	"       coalesce(rc.paid, '')\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
@@ -121,13 +125,19 @@ static const char SQL_LEASE[] =
 	"         string_agg(o.currency || ':' || o.balance, ',' ORDER BY o.currency)\n"
 	"           FILTER (WHERE o.balance > 0) AS balance,\n"
 	"         min(o.oldest_due) AS oldest_due, sum(o.overdue_count) AS n\n"
-	"  FROM dunning.account_owed(u.account_id, $1) o) b ON true";
+	"  FROM dunning.account_owed(u.account_id, $1) o) b ON true\n"
+	"LEFT JOIN LATERAL (\n"
+	"  SELECT string_agg(s.currency || ':' || s.total, ',' ORDER BY s.currency) AS paid\n"
+	"  FROM (SELECT si.currency, sum(si.amount_due) AS total FROM dunning.invoices si\n"
+	"        WHERE u.kind = 'confirmation' AND si.account_id = u.account_id\n"
+	"          AND si.paid_at >= c.opened_at AND si.paid_at <= u.cleared_at\n"
+	"        GROUP BY si.currency) s) rc ON true";
 
 enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
 	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_OVERDUE, L_BALANCE, L_DUE, L_COUNT, L_EMAIL_SUPP,
 	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
-	L_QUIET, L_STEP, L_TRACK,
+	L_QUIET, L_STEP, L_TRACK, L_RECEIPT,
 };
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
@@ -737,6 +747,14 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r,
 			 PQgetvalue(res, r, L_INV_CURRENCY));
 		over[0].minor = strtoll(PQgetvalue(res, r, L_INV_AMOUNT), NULL, 10);
 		nover = 1;
+	}
+	if (*PQgetvalue(res, r, L_RECEIPT)) {
+		struct owed paid[OWED_MAX_CURRENCIES];
+		int npaid = owed_parse(PQgetvalue(res, r, L_RECEIPT), paid, OWED_MAX_CURRENCIES);
+		if (npaid > 0) {
+			memcpy(over, paid, sizeof paid);
+			nover = npaid;
+		}
 	}
 	int64_t account_id = strtoll(PQgetvalue(res, r, L_ACCOUNT_ID), NULL, 10);
 	int64_t now = dunnd_now(s->d);

@@ -102,19 +102,30 @@ static const char SQL_CLAIM[] =
 	"         min(o.oldest_due) AS oldest_due\n"
 	"  FROM dunning.account_owed(c.account_id, $1) o) b ON true";
 
-/* Payment confirmations: one per paid invoice and confirmation channel,
- * for invoices paid while a case was open (so only dunned payments). */
+/* Payment confirmations (receipts): one per clearing and confirmation
+ * channel. A clearing is an invoice settled while a case was open that
+ * left nothing overdue: the account's latest settlement of the last 7
+ * days, named by its paid_at (so a payment after a refund is a clearing
+ * of its own), and only once account_owed shows nothing overdue. A
+ * payment that leaves something overdue gets none: the one that clears
+ * it does. */
 static const char SQL_CONFIRM[] =
 	"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, kind, template,\n"
-	"                                invoice_id, status, next_attempt_at, created_at)\n"
-	"SELECT c.id, c.account_id, c.cycle, 0, ch.channel, 'confirmation', $3, i.id, 'queued',\n"
-	"       $1, $1\n"
-	"FROM dunning.invoices i\n"
+	"                                invoice_id, cleared_at, status, next_attempt_at, created_at)\n"
+	"SELECT c.id, c.account_id, c.cycle, 0, ch.channel, 'confirmation', $3, i.id, i.paid_at,\n"
+	"       'queued', $1, $1\n"
+	"FROM (SELECT DISTINCT ON (account_id) id, account_id, paid_at FROM dunning.invoices\n"
+	"      WHERE paid_at > $1::timestamptz - interval '7 days' AND paid_at <= $1\n"
+	"      ORDER BY account_id, paid_at DESC, id DESC) i\n"
 	"JOIN dunning.cases c ON c.account_id = i.account_id AND c.opened_at <= i.paid_at\n"
 	"     AND (c.closed_at IS NULL OR c.closed_at >= i.paid_at)\n"
 	"CROSS JOIN unnest($2::text[]) AS ch(channel)\n"
-	"WHERE i.paid_at > $1::timestamptz - interval '7 days' AND i.paid_at <= $1\n"
-	"ON CONFLICT (invoice_id, channel) WHERE kind = 'confirmation' DO NOTHING";
+	"WHERE NOT EXISTS (SELECT 1 FROM dunning.deliveries d WHERE d.kind = 'confirmation'\n"
+	"                    AND d.account_id = i.account_id AND d.cleared_at = i.paid_at\n"
+	"                    AND d.channel = ch.channel)\n"
+	"  AND NOT EXISTS (SELECT 1 FROM dunning.account_owed(i.account_id, $1) o\n"
+	"                  WHERE o.overdue > 0)\n"
+	"ON CONFLICT (account_id, cleared_at, channel) WHERE kind = 'confirmation' DO NOTHING";
 
 /* $17: per case, the variants it was assigned in this decision as a JSON
  * object (experiment -> variant) or NULL; "prev" sees the cases as they

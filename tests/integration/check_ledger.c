@@ -331,6 +331,90 @@ START_TEST(amounts_past_the_bound_are_refused)
 }
 END_TEST
 
+/* Receipts of an account (kind confirmation) with status sent. */
+static long long receipts(const char *ref)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a "
+		 "ON a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'confirmation' "
+		 "AND d.status = 'sent'",
+		 ref);
+	return tu_qint(db, sql);
+}
+
+static void pay_at(const char *args)
+{
+	ck_assert_msg(tu_sh("dunnctl -c %s pay %s", cfg, args) == 0, "%s", tu_output());
+}
+
+/* Paid, refunded by the billing system, paid again: the second payment
+ * clears the account again and gets its own receipt. */
+START_TEST(paid_again_after_a_refund_gets_a_receipt)
+{
+	book("invoice_ref,account_ref,amount,currency,due_date,description\n"
+	     "INV-1,A-1,10.00,USD,2026-11-01,October\n");
+	tu_run_once(cfg, "2026-11-04T15:00:00Z");
+	pay_at("INV-1 --at 2026-11-05T12:00:00Z");
+	tu_run_once(cfg, "2026-11-05T15:00:00Z");
+	ck_assert_int_eq(receipts("A-1"), 1);
+	PQclear(tu_q(db, "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
+			 "currency, at, source, source_id) SELECT id, account_id, 'refund', -1000, "
+			 "currency, '2026-11-08T12:00:00Z', 'billing', 'RF-1' FROM dunning.invoices"));
+	tu_run_once(cfg, "2026-11-08T15:00:00Z");
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"), 1);
+	ck_assert_int_eq(receipts("A-1"), 1);
+	pay_at("INV-1 --at 2026-11-09T12:00:00Z");
+	tu_run_once(cfg, "2026-11-09T15:00:00Z");
+	ck_assert_int_eq(receipts("A-1"), 2);
+	char *m = last_mail("alice@customer.test");
+	assert_has(m, "Thank you: payment received for account A-1");
+	assert_has(m, "We have received your payment of $10.00");
+	free(m);
+	tu_run_once(cfg, "2026-11-10T15:00:00Z");
+	ck_assert_int_eq(receipts("A-1"), 2);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"), 0);
+}
+END_TEST
+
+/* A-1 pays one of its two overdue invoices, then part of the other, then
+ * the rest; A-2 pays both of its own at once. Only what clears the
+ * account gets a receipt, exactly one each, stating what was settled. */
+START_TEST(one_receipt_when_everything_clears)
+{
+	book("invoice_ref,account_ref,amount,currency,due_date,description\n"
+	     "INV-1,A-1,10.00,USD,2026-11-01,October\n"
+	     "INV-2,A-1,20.00,USD,2026-11-02,October roaming\n"
+	     "INV-3,A-2,10.00,USD,2026-11-01,October\n"
+	     "INV-4,A-2,5.00,USD,2026-11-02,October roaming\n"
+	     "INV-5,A-2,40.00,USD,2027-01-30,January\n");
+	tu_run_once(cfg, "2026-11-05T15:00:00Z");
+	ck_assert_int_eq(mails_to("alice@customer.test"), 1);
+	pay_at("INV-1 --at 2026-11-06T12:00:00Z");
+	pay_at("INV-3 --at 2026-11-06T12:00:00Z");
+	pay_at("INV-4 --at 2026-11-06T12:05:00Z");
+	tu_run_once(cfg, "2026-11-06T15:00:00Z");
+	ck_assert_int_eq(receipts("A-1"), 0); /* INV-2 is still overdue */
+	ck_assert_int_eq(receipts("A-2"), 1); /* INV-5 is not due yet */
+	pay_at("INV-2 --amount 5.00 --at 2026-11-07T12:00:00Z");
+	tu_run_once(cfg, "2026-11-07T15:00:00Z");
+	ck_assert_int_eq(receipts("A-1"), 0);
+	pay_at("INV-2 --at 2026-11-08T12:00:00Z");
+	tu_run_once(cfg, "2026-11-08T15:00:00Z");
+	tu_run_once(cfg, "2026-11-09T15:00:00Z");
+	ck_assert_int_eq(receipts("A-1"), 1);
+	ck_assert_int_eq(receipts("A-2"), 1);
+	char *m = last_mail("alice@customer.test");
+	assert_has(m, "We have received your payment of $30.00");
+	free(m);
+	m = last_mail("bob@customer.test");
+	assert_has(m, "We have received your payment of $15.00");
+	free(m);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ledger");
@@ -345,6 +429,8 @@ int main(void)
 	tcase_add_test(tc, pay_records_once_and_refuses_what_is_wrong);
 	tcase_add_test(tc, partial_payment_lowers_the_amount);
 	tcase_add_test(tc, amounts_past_the_bound_are_refused);
+	tcase_add_test(tc, paid_again_after_a_refund_gets_a_receipt);
+	tcase_add_test(tc, one_receipt_when_everything_clears);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
