@@ -7,8 +7,10 @@
  * real SMTP sink or the real gateway simulator is checked against what
  * this file computes on its own (a model of the book in C, each locale's
  * money written here, never the daemon's SQL or ICU): the amount a
- * reminder states, overdue counted by the customer's own local date, and
- * that an account with nothing overdue is never reminded. The runs move
+ * reminder states, overdue counted by the customer's own local date;
+ * that an account with nothing overdue is never reminded; and that a
+ * receipt comes only once everything overdue is cleared, one per
+ * clearing. The runs move
  * through the day (23:30, 02:00 and 13:30 UTC), so each zone is reached
  * on a local date that is now ahead of UTC's, now behind it. */
 #include <check.h>
@@ -442,8 +444,8 @@ static const char *const REMINDER[NCH][NLOC][3] = {
 	},
 };
 
-/* Everything else this book makes the daemon send: receipts and the
- * answers to disputes. A message that is neither is a failure. */
+/* Everything else this book makes the daemon send: receipts (first) and
+ * the answers to disputes. A message that is none of these is a failure. */
 static const char *const OTHER[NCH][NLOC][4] = {
 	[CH_EMAIL] = {
 		[EN] = {"Thank you: payment received for account *", "We are looking into your dispute (*)",
@@ -474,6 +476,8 @@ static const char *const OTHER[NCH][NLOC][4] = {
 static struct {
 	long long reminders[NCH], others[NCH], by_loc[NLOC], by_zone[NZONE];
 	long long local_differs; /* reminders where the UTC date would be wrong */
+	long long receipts[NCH];
+	long receipt_at[ACCOUNTS][NCH]; /* instant of the last receipt + 1 */
 } seen;
 
 /* One captured message to account i on channel ch at instant t. */
@@ -501,11 +505,23 @@ static void check_message(int i, int ch, const char *text, long t)
 		seen.by_zone[a->zone]++;
 		return;
 	}
-	for (int f = 0; f < 4; f++)
-		if (match(OTHER[ch][a->loc][f], text, &cap, &caplen)) {
-			seen.others[ch]++;
+	for (int f = 0; f < 4; f++) {
+		if (!match(OTHER[ch][a->loc][f], text, &cap, &caplen))
+			continue;
+		seen.others[ch]++;
+		if (f > 0)
 			return;
-		}
+		/* A receipt: only once everything overdue is cleared, and one
+		 * per clearing (so never two in a run). */
+		expected(a, local_day(a, t), want, sizeof want);
+		ck_assert_msg(!*want, "%s: O-%d sent a receipt by %s while %s is overdue: %s", at, i,
+			      CH_NAME[ch], want, text);
+		ck_assert_msg(seen.receipt_at[i][ch] != t + 1, "%s: O-%d sent two receipts by %s", at,
+			      i, CH_NAME[ch]);
+		seen.receipt_at[i][ch] = t + 1;
+		seen.receipts[ch]++;
+		return;
+	}
 	ck_abort_msg("%s: O-%d got an unknown %s: %s", at, i, CH_NAME[ch], text);
 }
 
@@ -626,12 +642,12 @@ START_TEST(every_amount_as_computed_here)
 		"oracle: %d accounts, %d days, %.0f s; reminders checked: %lld email, %lld sms "
 		"(en %lld, ko %lld, ja %lld, zh %lld; Seoul %lld, Tokyo %lld, Shanghai %lld, "
 		"New York %lld, UTC %lld; %lld where the UTC date would differ); other messages: "
-		"%lld email, %lld sms; %lld plans\n",
+		"%lld email, %lld sms (receipts %lld, %lld); %lld plans\n",
 		ACCOUNTS, DAYS, tu_now_s() - t0, seen.reminders[CH_EMAIL], seen.reminders[CH_SMS],
 		seen.by_loc[EN], seen.by_loc[KO], seen.by_loc[JA], seen.by_loc[ZH], seen.by_zone[SEOUL],
 		seen.by_zone[TOKYO], seen.by_zone[SHANGHAI], seen.by_zone[NEW_YORK],
 		seen.by_zone[ZUTC], seen.local_differs, seen.others[CH_EMAIL], seen.others[CH_SMS],
-		plans);
+		seen.receipts[CH_EMAIL], seen.receipts[CH_SMS], plans);
 	ck_assert_int_gt(seen.reminders[CH_EMAIL], ACCOUNTS / 2);
 	ck_assert_int_gt(seen.reminders[CH_SMS], ACCOUNTS / 2);
 	for (int l = 0; l < NLOC; l++)
@@ -639,7 +655,8 @@ START_TEST(every_amount_as_computed_here)
 	for (int z = 0; z < NZONE; z++)
 		ck_assert_int_gt(seen.by_zone[z], 20);
 	ck_assert_int_gt(seen.local_differs, 0);
-	ck_assert_int_gt(seen.others[CH_SMS], 0);
+	ck_assert_int_gt(seen.receipts[CH_EMAIL], 0);
+	ck_assert_int_gt(seen.receipts[CH_SMS], 0);
 	ck_assert_int_gt(plans, 0);
 	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld'"),
 			 0);
