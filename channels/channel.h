@@ -97,6 +97,10 @@ struct channel_env {
 	const char *public_url;  /* http.public_url: what providers call back */
 	const char *conninfo;    /* database.conninfo, for modules that record
 				    (phone_task): use lib/pgq.h on base */
+	/* public_url + "/webhooks/<instance>": this instance's callbacks,
+	 * <webhook_url>/<kind> ("status", "inbound", ...), reach its
+	 * webhook op. Give providers these, never a path of your own. */
+	const char *webhook_url;
 };
 
 /* A provider callback as the HTTP server received it. */
@@ -109,6 +113,13 @@ struct channel_request {
 	const char *signature;    /* X-Twilio-Signature or X-Dunn-Signature */
 	const char *timestamp;    /* X-Dunn-Timestamp */
 	int64_t now;
+	/* The last segment of /webhooks/<instance>/<kind>; NULL on the
+	 * daemon's older shared routes, where path tells. */
+	const char *kind;
+	/* Any request header by name (case-insensitive), NULL if absent:
+	 * for providers that sign with headers of their own. */
+	const char *(*header)(const struct channel_request *req, const char *name);
+	void *header_ctx; /* the daemon's, for header() */
 };
 
 /* What a callback means, in the daemon's terms. */
@@ -156,6 +167,11 @@ struct channel_ops {
 	 * *reply may be set to a static or ch-owned response body (TwiML). */
 	int (*webhook)(struct channel *ch, const struct channel_request *req,
 		       struct channel_event *ev, size_t max, size_t *n, const char **reply);
+	/* Optional: write the answer to a callback of this instance in the
+	 * provider's own format (TwiML), text being a message back to the
+	 * sender or "" for none; returns its content type. NULL (or no op):
+	 * the daemon answers in JSON, {"reply": text} or {"result": ...}. */
+	const char *(*reply)(struct channel *ch, const char *text, char *out, size_t outlen);
 };
 
 /* Every module (a shared object, <module_dir>/<name>.so) exports its ops

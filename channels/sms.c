@@ -387,13 +387,11 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 		ch->account_sid = strdup(sid);
 		snprintf(path, sizeof path, "/2010-04-01/Accounts/%s/Messages.json", sid);
 		ch->url = join_url(base, path);
-		ch->status_callback = join_url(env->public_url ? env->public_url : "",
-					       "/webhooks/twilio/status");
 	} else {
 		ch->url = join_url(base, "/messages");
-		ch->status_callback = join_url(env->public_url ? env->public_url : "",
-					       "/webhooks/sms/status");
 	}
+	/* The daemon routes /webhooks/<instance>/status to this instance. */
+	ch->status_callback = join_url(env->webhook_url ? env->webhook_url : "", "/status");
 	ch->from = strdup(from);
 	ch->max_segments =
 		config_channel_int(conf, "max_segments", 6, 1, 10, instance, err, errlen);
@@ -588,6 +586,31 @@ static int sms_webhook(struct channel *ch, const struct channel_request *req,
 	return generic_webhook(ch, req, ev, max, n);
 }
 
+/* Twilio takes TwiML back: a <Message> is a reply text to the sender. */
+static const char *sms_reply(struct channel *ch, const char *text, char *out, size_t outlen)
+{
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>";
+	size_t n;
+
+	if (ch->provider != SMS_TWILIO || outlen < sizeof head + 64)
+		return NULL;
+	n = (size_t)snprintf(out, outlen, "%s%s", head, *text ? "<Message>" : "");
+	for (; *text && n + 32 < outlen; text++) {
+		const char *rep = *text == '&'   ? "&amp;"
+				  : *text == '<'  ? "&lt;"
+				  : *text == '>'  ? "&gt;"
+				  : *text == '"'  ? "&quot;"
+				  : *text == '\'' ? "&apos;"
+						  : NULL;
+		if (rep)
+			n += (size_t)snprintf(out + n, outlen - n, "%s", rep);
+		else
+			out[n++] = *text;
+	}
+	snprintf(out + n, outlen - n, "%s</Response>\n", n > sizeof head - 1 ? "</Message>" : "");
+	return "text/xml; charset=utf-8";
+}
+
 const struct channel_ops channel_module = {
 	.name = "sms",
 	.abi = CHANNEL_ABI,
@@ -599,4 +622,5 @@ const struct channel_ops channel_module = {
 	.inflight = sms_inflight,
 	.close = sms_free, /* httpq_close() first reports every message still held */
 	.webhook = sms_webhook,
+	.reply = sms_reply,
 };

@@ -10,7 +10,7 @@
 int channels_open(struct dunnd *d, char *err, size_t errlen)
 {
 	const struct config *c = d->cfg;
-	struct channel_env env = {d->base, c->dir, c->public_url, c->conninfo};
+	struct channel_env env = {d->base, c->dir, c->public_url, c->conninfo, NULL};
 
 	d->chans = calloc(c->nchannels + 1, sizeof *d->chans);
 	if (!d->chans)
@@ -18,13 +18,21 @@ int channels_open(struct dunnd *d, char *err, size_t errlen)
 	for (size_t i = 0; i < c->nchannels; i++) {
 		const struct config_channel *cc = &c->channels[i];
 		struct dunnd_chan *dc = &d->chans[d->nchans];
-		char why[512];
+		char why[512], hook[1024];
 
 		if (module_load(c->module_dir, cc->module, &dc->mod, why, sizeof why) != 0) {
 			snprintf(err, errlen, "channel '%s': %s", cc->name, why);
 			return -1;
 		}
 		dc->ops = dc->mod.ops;
+		{
+			const char *pu = c->public_url ? c->public_url : "";
+			size_t pl = strlen(pu);
+			while (pl > 0 && pu[pl - 1] == '/')
+				pl--;
+			snprintf(hook, sizeof hook, "%.*s/webhooks/%s", (int)pl, pu, cc->name);
+		}
+		env.webhook_url = hook;
 		dc->ch = dc->ops->init(cc->name, cc->conf, &env, err, errlen);
 		if (!dc->ch) {
 			module_unload(&dc->mod);

@@ -157,6 +157,11 @@ static void on_request(struct http *h, struct evhttp_request *req)
 			r = &routes[i];
 	if (!r && path && http_pay_route(h, req, path))
 		return;
+	/* A channel instance's own route comes first; where its name is also
+	 * one of the shared routes above, what it does not verify goes on to
+	 * that route as before. */
+	if (path && http_hook_route(h, req, path, r != NULL))
+		return;
 	if (!r) {
 		reply_json(req, 404, "{\"error\":\"not found\"}\n");
 		return;

@@ -39,6 +39,8 @@ struct http_job {
 	struct evhttp_request *req; /* NULL once answered on shutdown */
 	const char *path;           /* static route */
 	int twilio;                 /* answer in TwiML */
+	const struct dunnd_chan *dc; /* the instance of /webhooks/<instance>/<kind> */
+	char route[96];             /* that route, the request counter's label */
 	const char *source;         /* "twilio", "sms", "email": events detail */
 	char seen[80];              /* X-Dunn-Signature once verified, "" = none */
 	struct channel_event ev[HOOK_MAX_EVENTS];
@@ -274,7 +276,8 @@ static json_t *reply_object(const struct http_job *j)
 static void answer(struct http_job *j, int code, const char *error)
 {
 	struct evhttp_request *req = j->req;
-	char esc[sizeof j->reply * 6 + 1], *body = NULL;
+	char esc[sizeof j->reply * 6 + 1], own[sizeof j->reply * 6 + 256], *body = NULL;
+	const char *ctype;
 
 	j->req = NULL;
 	if (!req)
@@ -285,6 +288,9 @@ static void answer(struct http_job *j, int code, const char *error)
 		json_decref(o);
 		http_reply(req, j->path, code, "application/json", body ? body : "{}",
 			   body ? strlen(body) : 2);
+	} else if (j->dc && j->dc->ops->reply &&
+		   (ctype = j->dc->ops->reply(j->dc->ch, j->reply, own, sizeof own)) != NULL) {
+		http_reply(req, j->path, 200, ctype, own, strlen(own));
 	} else if (j->twilio) {
 		xml_escape(j->reply, esc, sizeof esc);
 		if (asprintf(&body,
@@ -650,6 +656,115 @@ void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 		h->jobs->prev = j;
 	h->jobs = j;
 	job_next(j);
+}
+
+static const char *request_header(const struct channel_request *cr, const char *name)
+{
+	return evhttp_find_header(cr->header_ctx, name);
+}
+
+/* The instance's own route: only that instance's webhook op sees the
+ * request, whatever its provider; the module tells status, replies and
+ * bounces apart by kind and verifies with its own key. */
+int http_hook_route(struct http *h, struct evhttp_request *req, const char *path, int shared)
+{
+	const char *inst = path + strlen("/webhooks/"), *slash = strchr(inst, '/');
+	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const struct dunnd_chan *dc = NULL;
+	struct channel_request cr = {0};
+	struct http_job *j;
+	const char *reply = NULL;
+	char *body = NULL, *url = NULL;
+	size_t len = evbuffer_get_length(in), n = 0;
+	int rc;
+
+	if (strncmp(path, "/webhooks/", 10) != 0 || !slash || slash == inst ||
+	    strchr(slash + 1, '/') || !slash[1])
+		return 0;
+	for (size_t i = 0; i < h->d->nchans; i++)
+		if (strlen(h->d->chans[i].name) == (size_t)(slash - inst) &&
+		    !strncmp(h->d->chans[i].name, inst, (size_t)(slash - inst)) &&
+		    h->d->chans[i].ops->webhook)
+			dc = &h->d->chans[i];
+	if (!dc || strlen(slash + 1) > 16 ||
+	    (shared && evhttp_request_get_command(req) != EVHTTP_REQ_POST))
+		return 0;
+	j = calloc(1, sizeof *j);
+	if (!j) {
+		http_reply(req, NULL, 500, "application/json", "{\"error\":\"out of memory\"}", 25);
+		return 1;
+	}
+	j->h = h;
+	j->req = req;
+	j->dc = dc;
+	snprintf(j->route, sizeof j->route, "/webhooks/%s/%s", dc->name, slash + 1);
+	j->path = j->route;
+	j->source = dc->name;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+		answer(j, 405, "method not allowed");
+		free(j);
+		return 1;
+	}
+	if ((int64_t)len > h->d->cfg->http_max_body) {
+		answer(j, 413, "body too large");
+		free(j);
+		return 1;
+	}
+	body = malloc(len + 1);
+	/* Signed as called: the public URL, path and query. */
+	if (!body || asprintf(&url, "%s%s", h->d->cfg->public_url, evhttp_request_get_uri(req)) < 0) {
+		free(body);
+		answer(j, 500, "out of memory");
+		free(j);
+		return 1;
+	}
+	evbuffer_copyout(in, body, len);
+	body[len] = '\0';
+	cr.url = url;
+	cr.path = j->route;
+	cr.kind = slash + 1;
+	cr.content_type = evhttp_find_header(ih, "Content-Type");
+	cr.body = body;
+	cr.body_len = len;
+	cr.signature = evhttp_find_header(ih, "X-Twilio-Signature");
+	if (!cr.signature)
+		cr.signature = evhttp_find_header(ih, "X-Dunn-Signature");
+	cr.timestamp = evhttp_find_header(ih, "X-Dunn-Timestamp");
+	cr.now = (int64_t)time(NULL);
+	cr.header = request_header;
+	cr.header_ctx = ih;
+	rc = dc->ops->webhook(dc->ch, &cr, j->ev, HOOK_MAX_EVENTS, &n, &reply);
+	j->nev = rc == 200 ? (n > HOOK_MAX_EVENTS ? HOOK_MAX_EVENTS : n) : 0;
+	/* Once verified, the signature makes a second delivery a duplicate. */
+	if (rc == 200 && cr.signature && strlen(cr.signature) < sizeof j->seen)
+		for (size_t i = 0; i <= strlen(cr.signature); i++)
+			j->seen[i] = (char)tolower((unsigned char)cr.signature[i]);
+	free(url);
+	free(body);
+	if (shared && (rc == 403 || rc == 404)) {
+		free(j);
+		return 0;
+	}
+	for (size_t i = 0; rc == 200 && i < j->nev; i++)
+		event_clean(&j->ev[i]);
+	if (rc != 200) {
+		if (rc == 403 && http_refused_log_ok())
+			log_warn("http", "event=webhook_rejected path=%s reason=\"not verified by the "
+					 "instance\"",
+				 j->route);
+		answer(j, rc, rc == 400 ? "malformed body" : rc == 403 ? "forbidden"
+			      : rc == 404 ? "no such webhook" : "rejected");
+		free(j);
+		return 1;
+	}
+	j->next = h->jobs;
+	if (h->jobs)
+		h->jobs->prev = j;
+	h->jobs = j;
+	job_next(j);
+	return 1;
 }
 
 void http_hook_abort_all(struct http *h)

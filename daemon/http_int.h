@@ -60,6 +60,11 @@ void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 /* On shutdown: answer every waiting webhook 503 and forget the requests;
  * the jobs themselves are freed when pgq fails their queries. */
 void http_hook_abort_all(struct http *h);
+/* POST /webhooks/<instance>/<kind> for a channel instance with a webhook
+ * op: answers and returns 1; 0 when path names no such instance, or when
+ * shared is set (the path is also a shared route) and the instance does
+ * not verify the request, which is then the shared route's to answer. */
+int http_hook_route(struct http *h, struct evhttp_request *req, const char *path, int shared);
 
 /* http_pay.c: payment providers' webhooks. http_pay_route answers a
  * request for /webhooks/<instance>/events and returns 1, or returns 0

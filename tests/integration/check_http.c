@@ -612,6 +612,83 @@ START_TEST(twilio_callbacks_verified_by_the_module)
 }
 END_TEST
 
+/* /webhooks/<instance>/<kind> reaches that instance's module alone: a
+ * callback signed with another instance's key is refused there, the
+ * module answers in its own format, and only configured instances with
+ * callbacks have routes. */
+START_TEST(webhooks_routed_by_instance)
+{
+	char *tdir = tu_tmpdir(), *tcfg, chans[1024];
+	struct tu_resp r;
+	long long now = (long long)time(NULL);
+	pid_t tpid;
+	int tport;
+
+	free(tu_file(tdir, "tw_token", "tw-auth-token-0123456789\n"));
+	free(tu_file(tdir, "tw2_token", "tw2-auth-token-0123456789\n"));
+	free(tu_file(tdir, "gs_token", "generic-sms-token-0123456789\n"));
+	snprintf(chans, sizeof chans,
+		 "{\"tw\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": \"%s\", "
+		 "\"account_sid\": \"ACtest\", \"auth_token_file\": \"tw_token\", "
+		 "\"from\": \"+15550009999\"}, "
+		 "\"tw2\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": \"%s\", "
+		 "\"account_sid\": \"ACtest2\", \"auth_token_file\": \"tw2_token\", "
+		 "\"from\": \"+15550009998\"}, "
+		 "\"gs\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": \"%s\", "
+		 "\"auth_token_file\": \"gs_token\", \"from\": \"+15550009997\"}}",
+		 tu_env("DUNN_GATEWAY"), tu_env("DUNN_GATEWAY"), tu_env("DUNN_GATEWAY"));
+	tcfg = tu_config_channels(tdir, conninfo, NULL, chans);
+	tpid = start_daemon(tcfg, "routed", &tport, NULL);
+	ck_assert_int_eq(wait_health(tport, 200), 200);
+
+	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/tw/status",
+		    "MessageSid=SM-1&MessageStatus=delivered&AccountSid=ACtest", &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE provider_message_id = "
+			   "'SM-1' AND status = 'delivered'"),
+			 1);
+	/* tw2's own key on tw's route: not tw's callback. */
+	post_twilio(tport, "tw2-auth-token-0123456789", "/webhooks/tw/status",
+		    "MessageSid=SM-2&MessageStatus=delivered&AccountSid=ACtest2", &r);
+	ck_assert_int_eq(r.code, 403);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE provider_message_id = "
+			   "'SM-2' AND status = 'sent'"),
+			 1);
+	/* The module answers Twilio in TwiML, with the confirmation. */
+	post_twilio(tport, "tw2-auth-token-0123456789", "/webhooks/tw2/inbound",
+		    "MessageSid=SMin1&From=%2B15550001111&To=%2B15550009998&Body=STOP", &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "<Response><Message>"));
+	ck_assert_ptr_nonnull(strstr(r.body, "</Message></Response>"));
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
+			   "AND address = '+15550001111'"),
+			 1);
+	/* A generic instance: its own key, JSON back; the http-wide key is
+	 * not the instance's. */
+	post_signed_to(tport, "/webhooks/gs/inbound", "{\"from\":\"+15550002222\",\"body\":\"STOP\"}",
+		       now, SECRET, &r);
+	ck_assert_int_eq(r.code, 403);
+	post_signed_to(tport, "/webhooks/gs/inbound", "{\"from\":\"+15550002222\",\"body\":\"STOP\"}",
+		       now, "generic-sms-token-0123456789", &r);
+	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
+	ck_assert_ptr_nonnull(strstr(r.body, "\"reply\""));
+	/* No route for a channel without callbacks, or for no channel; only
+	 * POST on those that exist. */
+	tu_http(tport, "POST", "/webhooks/email/status", "application/json", "{}", 2, NULL, &r);
+	ck_assert_int_eq(r.code, 404);
+	tu_http(tport, "POST", "/webhooks/nobody/status", "application/json", "{}", 2, NULL, &r);
+	ck_assert_int_eq(r.code, 404);
+	tu_http(tport, "GET", "/webhooks/tw/status", NULL, NULL, 0, NULL, &r);
+	ck_assert_int_eq(r.code, 405);
+	tu_http(tport, "POST", "/webhooks/tw/status/x", "application/json", "{}", 2, NULL, &r);
+	ck_assert_int_eq(r.code, 404);
+	ck_assert_int_eq(WEXITSTATUS(stop_daemon(tpid)), 0);
+	free(tcfg);
+	tu_sh("rm -rf '%s'", tdir);
+	free(tdir);
+}
+END_TEST
+
 /* A generic sms instance verifies its callbacks with its own key: the
  * token by default, or its webhook_secret_file; no http-wide key needed. */
 START_TEST(sms_instances_verify_with_their_own_secret)
@@ -766,6 +843,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, status_callbacks_only_move_forward);
 	tcase_add_test(tc, email_bounces_and_complaints);
 	tcase_add_test(tc, twilio_callbacks_verified_by_the_module);
+	tcase_add_test(tc, webhooks_routed_by_instance);
 	tcase_add_test(tc, sms_instances_verify_with_their_own_secret);
 	tcase_add_test(tc, replayed_callbacks_change_nothing);
 	tcase_add_test(tc, invalid_utf8_replies_are_kept);
