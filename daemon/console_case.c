@@ -1,8 +1,9 @@
 /* Cases: find an account by its reference, email or phone (exact), and
  * its page: the customer (contact data masked until revealed, audited),
- * what is overdue, the timeline, and pause, resume and promise, each
- * through lib/caseops with the checks dunnctl makes. Every action writes
- * an events row naming the staff member in the same transaction. */
+ * what is overdue, the timeline, and pause, resume and promise (through
+ * lib/caseops) and pay (lib/payops), each with the checks dunnctl makes.
+ * Every action writes an events row naming the staff member in the same
+ * transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "console_int.h"
 #include "log.h"
 #include "owed.h"
+#include "payops.h"
 #include "tz.h"
 
 #define OWED_SQL \
@@ -237,6 +239,7 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 	con_lit(out, "</p>");
 	if (!reveal)
 		action_form(out, s, ref, "reveal", con_t(lang, "reveal"), "");
+	con_invoices(db, out, lang, PQgetvalue(a, 0, A_ID), now);
 	con_lit(out, "</section>");
 	if (open) {
 		con_lit(out, "<div class=\"row\"><section><h2>");
@@ -261,12 +264,66 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 		con_esc(out, con_t(lang, "resume"));
 		con_lit(out, "</h2>");
 		action_form(out, s, ref, "resume", con_t(lang, "resume"), "");
+		con_lit(out, "</section><section><h2>");
+		con_esc(out, con_t(lang, "pay"));
+		con_lit(out, "</h2>");
+		f.len = 0;
+		labelled(&f, lang, "pay_invoice", "invoice",
+			 "<input id=\"pay_invoice\" name=\"invoice\" required maxlength=\"200\">");
+		labelled(&f, lang, "pay_amount", "pay_amount",
+			 "<input id=\"pay_amount\" name=\"amount\" inputmode=\"decimal\" "
+			 "maxlength=\"32\">");
+		action_form(out, s, ref, "pay", con_t(lang, "record"), f.body ? f.body : "");
 		con_lit(out, "</section></div>");
 	}
 	free(f.body);
 	con_timeline(db, out, lang, PQgetvalue(a, 0, A_ID));
 	con_foot(out);
 	PQclear(a);
+}
+
+/* A payment on one of the account's invoices, through dunnctl pay's code
+ * (lib/payops): the payment_recorded event names the staff member. */
+static const char *pay(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		       const char *ref, const struct form *f, char *why, size_t whylen)
+{
+	const char *inv = form_get(f, "invoice"), *amount = form_get(f, "amount");
+	struct payops_args a = {0};
+	struct payops_result r;
+	const char *p[2] = {inv, ref};
+	PGresult *res;
+	char err[512];
+	int mine;
+
+	if (!inv || !*inv || strlen(inv) > 200 || (amount && strlen(amount) > 32))
+		return con_t(s->lang, "err_form");
+	/* Only an invoice of this account. */
+	res = con_q(db,
+		    "SELECT 1 FROM dunning.invoices i JOIN dunning.accounts a ON a.id = i.account_id\n"
+		    "WHERE i.external_ref = $1 AND a.external_ref = $2",
+		    2, p);
+	if (!res)
+		return con_t(s->lang, "err_db");
+	mine = PQntuples(res) == 1;
+	PQclear(res);
+	if (!mine)
+		return con_t(s->lang, "err_not_found");
+	a.invoice_ref = inv;
+	a.amount = amount && *amount ? amount : NULL;
+	a.source = "console";
+	a.actor = s->name;
+	a.at = in->now;
+	if (!db->conn || payops_record(db->conn, &a, &r, err, sizeof err) != 0) {
+		snprintf(why, whylen, "%s", db->conn ? err : con_t(s->lang, "err_db"));
+		return why;
+	}
+	if (*r.note) {
+		snprintf(why, whylen, "%s", r.note);
+		return why;
+	}
+	log_info("console", "event=console_payment payment_id=%s staff_id=%lld", r.payment_id,
+		 (long long)s->staff_id);
+	return NULL;
 }
 
 /* The caseops statement for action and the staff member's audit row, in
@@ -306,6 +363,8 @@ static const char *act(struct con_db *db, const struct con_in *in, const struct 
 			return con_t(s->lang, "err_form");
 		params[2] = r;
 		params[3] = note;
+	} else if (!strcmp(action, "pay")) {
+		return pay(db, in, s, ref, f, why, whylen);
 	} else if (!resume) {
 		return con_t(s->lang, "err_not_found");
 	}
@@ -356,7 +415,7 @@ static const char *act(struct con_db *db, const struct con_in *in, const struct 
 void con_case(struct con_db *db, const struct con_in *in, const struct con_session *s,
 	      const char *ref, const char *rest, const struct form *f, struct con_out *out)
 {
-	char why[256], loc[600];
+	char why[600], loc[600];
 	const char *err;
 	char *e;
 

@@ -143,6 +143,11 @@ void con_task(struct con_db *db, const struct con_in *in, const struct con_sessi
 void con_timeline(struct con_db *db, struct con_out *out, enum con_lang lang,
 		  const char *account_id);
 
+/* The account's unpaid invoices as a table (days late, amount, whether
+ * disputed). now: ISO 8601. */
+void con_invoices(struct con_db *db, struct con_out *out, enum con_lang lang,
+		  const char *account_id, const char *now);
+
 /* console_case.c */
 void con_find(struct con_db *db, const struct con_in *in, const struct con_session *s,
 	      struct con_out *out);

@@ -268,14 +268,52 @@ void con_timeline(struct con_db *db, struct con_out *out, enum con_lang lang,
 	PQclear(res);
 }
 
+void con_invoices(struct con_db *db, struct con_out *out, enum con_lang lang,
+		  const char *account_id, const char *now)
+{
+	const char *p[2] = {account_id, now};
+	char money[64];
+	PGresult *res;
+
+	res = con_q(db, SQL_INVOICES, 2, p);
+	if (res && PQntuples(res)) {
+		con_lit(out, "<table><thead><tr>");
+		th(out, lang, "invoice", 0);
+		th(out, lang, "due_date", 0);
+		th(out, lang, "days_late", 1);
+		th(out, lang, "amount", 1);
+		th(out, lang, "description", 0);
+		con_lit(out, "</tr></thead><tbody>");
+		for (int r = 0; r < PQntuples(res); r++) {
+			int late = atoi(PQgetvalue(res, r, 4));
+			con_lit(out, "<tr>");
+			td(out, PQgetvalue(res, r, 0), 0);
+			td(out, PQgetvalue(res, r, 3), 0);
+			con_printf(out, "<td class=\"num%s\">%d</td>", late > 0 ? " late" : "",
+				   late > 0 ? late : 0);
+			con_money(PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), lang, money,
+				  sizeof money);
+			td(out, money, 1);
+			con_lit(out, "<td>");
+			con_esc(out, PQgetvalue(res, r, 6));
+			if (PQgetvalue(res, r, 5)[0] == 't') {
+				con_lit(out, " <em>(");
+				con_esc(out, con_t(lang, "disputed"));
+				con_lit(out, ")</em>");
+			}
+			con_lit(out, "</td></tr>");
+		}
+		con_lit(out, "</tbody></table>");
+	}
+	PQclear(res);
+}
+
 /* The customer and what they owe: the part of the task page (and the case
  * page) above the timeline. */
 static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
 		     const PGresult *t, const char *now, int reveal)
 {
-	const char *p[2] = {PQgetvalue(t, 0, T_ACCOUNT), now};
-	char mask[128], owed[256], money[64];
-	PGresult *res;
+	char mask[128], owed[256];
 
 	con_lit(out, "<section><h2>");
 	con_esc(out, con_t(lang, "customer"));
@@ -317,37 +355,7 @@ static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
 	con_lit(out, ": ");
 	con_esc(out, PQgetvalue(t, 0, T_STATE));
 	con_lit(out, "</p>");
-	res = con_q(db, SQL_INVOICES, 2, p);
-	if (res && PQntuples(res)) {
-		con_lit(out, "<table><thead><tr>");
-		th(out, lang, "invoice", 0);
-		th(out, lang, "due_date", 0);
-		th(out, lang, "days_late", 1);
-		th(out, lang, "amount", 1);
-		th(out, lang, "description", 0);
-		con_lit(out, "</tr></thead><tbody>");
-		for (int r = 0; r < PQntuples(res); r++) {
-			int late = atoi(PQgetvalue(res, r, 4));
-			con_lit(out, "<tr>");
-			td(out, PQgetvalue(res, r, 0), 0);
-			td(out, PQgetvalue(res, r, 3), 0);
-			con_printf(out, "<td class=\"num%s\">%d</td>", late > 0 ? " late" : "",
-				   late > 0 ? late : 0);
-			con_money(PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), lang, money,
-				  sizeof money);
-			td(out, money, 1);
-			con_lit(out, "<td>");
-			con_esc(out, PQgetvalue(res, r, 6));
-			if (PQgetvalue(res, r, 5)[0] == 't') {
-				con_lit(out, " <em>(");
-				con_esc(out, con_t(lang, "disputed"));
-				con_lit(out, ")</em>");
-			}
-			con_lit(out, "</td></tr>");
-		}
-		con_lit(out, "</tbody></table>");
-	}
-	PQclear(res);
+	con_invoices(db, out, lang, PQgetvalue(t, 0, T_ACCOUNT), now);
 	con_lit(out, "</section>");
 }
 

@@ -679,6 +679,30 @@ START_TEST(cases_found_and_steered)
 	r = req(admin, "GET", "/console/case/NOPE", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 404);
 	free(r);
+	/* Pay, with dunnctl pay's checks: more than owed, or another
+	 * account's invoice, changes nothing. */
+	snprintf(body, sizeof body, "csrf=%s&invoice=INV-2&amount=100", s.csrf);
+	r = req(admin, "POST", "/console/case/A-2/pay", s.cookie, body);
+	ck_assert_int_eq(r->code, 422);
+	ck_assert_ptr_nonnull(strstr(r->body, "is more than the 30.00 USD owed"));
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s&invoice=INV-1&amount=1", s.csrf);
+	r = req(admin, "POST", "/console/case/A-2/pay", s.cookie, body);
+	ck_assert_int_eq(r->code, 422);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.payments"), 0);
+	snprintf(body, sizeof body, "csrf=%s&invoice=INV-2&amount=10.00", s.csrf);
+	r = req(admin, "POST", "/console/case/A-2/pay", s.cookie, body);
+	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT amount FROM dunning.payments WHERE source = 'console'"),
+			 1000);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
+				     "'payment_recorded' AND detail->>'staff' = 'alice'"),
+			 1);
+	r = req(admin, "GET", "/console/case/A-2", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, ">$20.00<"));
+	free(r);
 }
 END_TEST
 
