@@ -149,7 +149,7 @@ valgrind: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@B=$(B) scripts/demo.sh
+	@B=$(B) KEEP="$(KEEP)" scripts/demo.sh
 
 # make bench: dunnd end to end over a million accounts beside the ceilings
 # of PostgreSQL (pgbench), Postfix's smtp-sink and the SMS gateway (wrk);

@@ -1,7 +1,9 @@
 #!/bin/bash
 # make demo: start PostgreSQL and a mail sink, seed a multilingual book
 # through dunnctl, walk 30 simulated days with `dunnd --once --at`, and
-# print what went out each day, counted at the sink.
+# print what went out each day, counted at the sink. Then dunnd runs as a
+# daemon and the staff console's address and a demo login are printed;
+# with KEEP=1 (make demo KEEP=1) it stays up until Ctrl-C.
 set -euo pipefail
 export DUNN_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-build}
@@ -23,12 +25,23 @@ W="$SRV_DIR/demo"
 mkdir -p "$W"
 head -c 32 /dev/urandom | base64 >"$W/link_secret"
 chmod 600 "$W/link_secret" # dunnd refuses a secret others may read
+# The repository's policy, with a call for the team on each final step:
+# the console's call queue has work when the walk is over.
+/usr/bin/python3 - "$DUNN_SRCDIR/config/policy.json" "$W/policy.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for t in p["tracks"]:
+    for s in t["steps"]:
+        if s["template"] == "final" and "phone" not in s["channels"]:
+            s["channels"].append("phone")
+json.dump(p, open(sys.argv[2], "w"), indent=2)
+PY
 cat >"$W/dunnd.json" <<JSON
 {
   "database": {"conninfo": "$CONN"},
   "http": {"listen": "127.0.0.1:0", "admin_listen": "127.0.0.1:0", "public_url": "https://pay.demo.example",
            "link_secret_file": "link_secret"},
-  "policy": "$DUNN_SRCDIR/config/policy.json",
+  "policy": "$W/policy.json",
   "templates": "$DUNN_SRCDIR/config/templates",
   "migrations": "$DUNN_SRCDIR/migrations",
   "module_dir": "$BIN/modules",
@@ -36,7 +49,8 @@ cat >"$W/dunnd.json" <<JSON
   "support": "support@demo.example",
   "log_level": "warning",
   "channels": {"email": {"module": "email", "server": "$DUNN_SMTP",
-               "from": "Demo Telecom Billing <billing@demo.example>", "starttls": "off"}}
+               "from": "Demo Telecom Billing <billing@demo.example>", "starttls": "off"},
+               "phone": {"module": "phone_task"}}
 }
 JSON
 ctl() { "$BIN/dunnctl" -c "$W/dunnd.json" "$@"; }
@@ -128,10 +142,36 @@ echo "demo: cases by state and track:"
 q "SELECT '  ' || state || ' / ' || coalesce(track, '-') || ': ' || count(*)
    FROM dunning.cases GROUP BY state, track ORDER BY 1"
 echo "demo: the mail sink received $(ls "$DUNN_MAILDIR" | grep -c '\.eml$') messages;" \
-	"dunnd recorded $(q "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'") as sent"
+	"dunnd recorded $(q "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'
+	                     AND channel = 'email'") emails as sent"
 echo "demo: a few subjects as customers read them:"
 for f in $(ls "$DUNN_MAILDIR"/*.eml | head -n 6); do
 	/usr/bin/python3 -c 'import email,email.policy,sys
 m=email.message_from_binary_file(open(sys.argv[1],"rb"),policy=email.policy.default)
 print("  ", m["to"].addresses[0].display_name, "|", m["subject"])' "$f"
 done
+
+# The staff console on the book the walk left: dunnd as a daemon.
+DEMO_PW=demo-console-password
+printf '%s\n' "$DEMO_PW" | ctl staff add demo --role admin --password-stdin >/dev/null
+printf '%s\n' "$DEMO_PW" | ctl staff add agent-ko --role agent --locale ko --password-stdin >/dev/null
+rm -f "$W/admin.port"
+DUNND_ADMIN_PORT_FILE="$W/admin.port" "$BIN/dunnd" -c "$W/dunnd.json" 2>>"$W/dunnd.log" &
+DUNND_PID=$!
+trap 'kill "$DUNND_PID" 2>/dev/null; wait "$DUNND_PID" 2>/dev/null; servers_stop' EXIT
+for _ in $(seq 100); do
+	[ -s "$W/admin.port" ] && break
+	kill -0 "$DUNND_PID" 2>/dev/null || { echo "demo: dunnd stopped, see $W/dunnd.log"; exit 1; }
+	sleep 0.1
+done
+[ -s "$W/admin.port" ] || { echo "demo: dunnd did not listen, see $W/dunnd.log"; exit 1; }
+echo
+echo "demo: $(q "SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL") call tasks wait in the console's queue"
+echo "demo: staff console: http://127.0.0.1:$(cat "$W/admin.port")/console/"
+echo "demo:   sign in as demo (admin) or agent-ko (agent, Korean), password $DEMO_PW"
+if [ "${KEEP:-0}" = 1 ]; then
+	echo "demo: KEEP=1: dunnd keeps running; Ctrl-C stops it and the servers"
+	wait "$DUNND_PID" || true
+else
+	echo "demo: stopping (make demo KEEP=1 keeps the console running)"
+fi
