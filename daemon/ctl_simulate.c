@@ -46,7 +46,7 @@ static const char SQL_BOOK[] =
 	"          AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
 	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day'),\n"
 	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id),\n"
-	"       a.external_ref\n"
+	"       a.external_ref, c.pause_reason\n"
 	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
 	"      WHERE paid_at IS NULL AND amount_due > amount_paid) x\n"
 	"JOIN dunning.accounts a ON a.id = x.account_id\n"
@@ -61,7 +61,7 @@ static const char SQL_BOOK[] =
 	"WHERE b.balance <> '' OR b.disputed > 0";
 
 struct sim_case {
-	char *tz, *segment, *currency, *track, *key;
+	char *tz, *segment, *currency, *track, *key, *pause_reason;
 	struct owed owed[OWED_MAX_CURRENCIES];
 	size_t nowed;
 	int64_t disputed;
@@ -242,6 +242,7 @@ static void load_case(struct sim_case *s, const PGresult *res, int r)
 	s->next_at = strtoll(PQgetvalue(res, r, 12), NULL, 10);
 	s->prior = atoi(PQgetvalue(res, r, 13));
 	s->key = strdup(PQgetvalue(res, r, 16));
+	s->pause_reason = PQgetisnull(res, r, 17) ? NULL : strdup(PQgetvalue(res, r, 17));
 	if (!tz_valid(s->tz)) {
 		free(s->tz);
 		s->tz = strdup("UTC");
@@ -276,6 +277,7 @@ static void free_case(struct sim_case *s)
 	free(s->track);
 	free(s->quiet);
 	free(s->key);
+	free(s->pause_reason);
 	for (size_t i = 0; i < s->nhist; i++)
 		free(s->hist_channels[i]);
 }
@@ -347,12 +349,16 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		c.nhistory = s->nhist;
 		c.quiet = s->quiet;
 		c.account_key = s->key;
+		c.pause_reason = s->pause_reason;
 		if (policy_decide(p, &c, &a) != 0) {
 			s->done = 1;
 			return;
 		}
-		if (a.track && !s->track)
+		/* A broken promise may move the case to another track. */
+		if (a.track && (!s->track || strcmp(s->track, a.track->name) != 0)) {
+			free(s->track);
 			s->track = strdup(a.track->name);
+		}
 		s->paused = !strcmp(a.state, "paused");
 		if (a.verdict == POLICY_RESOLVE) {
 			s->done = 1;

@@ -51,8 +51,10 @@ static const struct command commands[] = {
 	{"promise", ctl_promise, "promise ACCOUNT_REF --until YYYY-MM-DD [--at ISO8601] [--json]",
 	 "Record a promise to pay: reminders pause until the end of that day in the\n"
 	 "customer's time zone (at most max_promise_days ahead), then resume by\n"
-	 "themselves if the account is still unpaid. The customer gets an\n"
-	 "acknowledgement on the confirmation channels."},
+	 "themselves if the account is still unpaid: a broken promise, which moves\n"
+	 "the case to the track the policy's on_broken_promise names (a\n"
+	 "promise_broken event). The customer gets an acknowledgement on the\n"
+	 "confirmation channels."},
 	{"pause", ctl_pause,
 	 "pause ACCOUNT_REF [--reason hardship|manual] [--until YYYY-MM-DD] [--note TEXT] [--json]",
 	 "Pause the account's open case (a hardship plan or a manual hold), until a\n"

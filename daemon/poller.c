@@ -63,7 +63,8 @@ static const char SQL_OPEN[] =
  * account's external_ref picks its variant of a step with variants. */
 static const char SQL_CLAIM[] =
 	"WITH c AS (\n"
-	"  SELECT id, account_id, cycle, stage, track, state, paused_until FROM dunning.cases\n"
+	"  SELECT id, account_id, cycle, stage, track, state, paused_until, pause_reason\n"
+	"  FROM dunning.cases\n"
 	"  WHERE state <> 'resolved' AND next_action_at <= $1\n"
 	"  ORDER BY next_action_at LIMIT $2\n"
 	"  FOR UPDATE SKIP LOCKED)\n"
@@ -92,7 +93,8 @@ static const char SQL_CLAIM[] =
 	"                AND t.kind = 'call'\n"
 	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h),\n"
 	"       a.external_ref,\n"
-	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = c.account_id)\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = c.account_id),\n"
+	"       c.pause_reason\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
@@ -133,8 +135,8 @@ static const char SQL_CONFIRM[] =
 static const char SQL_RECORD[] =
 	"WITH x AS (\n"
 	"  SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[],\n"
-	"                       $7::text[], $14::text[], $17::jsonb[])\n"
-	"         AS x(id, stage, track, next_at, state, reason, old_state, assign)),\n"
+	"                       $7::text[], $14::text[], $17::jsonb[], $18::text[])\n"
+	"         AS x(id, stage, track, next_at, state, reason, old_state, assign, broken)),\n"
 	"prev AS (SELECT id, variants FROM dunning.cases WHERE id = ANY($2::bigint[])),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.cases c SET stage = x.stage, track = x.track, next_action_at = x.next_at,\n"
@@ -168,6 +170,11 @@ static const char SQL_RECORD[] =
 	"  FROM upd JOIN x ON x.id = upd.id JOIN prev ON prev.id = upd.id\n"
 	"  CROSS JOIN LATERAL jsonb_each_text(coalesce(x.assign, '{}'::jsonb)) e\n"
 	"  WHERE NOT prev.variants ? e.key),\n"
+	"broken AS (\n"
+	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
+	"  SELECT $1, 'promise_broken', upd.account_id, upd.id,\n"
+	"         jsonb_build_object('from_track', x.broken, 'to_track', x.track)\n"
+	"  FROM upd JOIN x ON x.id = upd.id WHERE x.broken IS NOT NULL),\n"
 	"plans AS (\n"
 	"  UPDATE dunning.payment_plans pp\n"
 	"  SET status = CASE WHEN upd.state = 'resolved' THEN 'completed' ELSE 'broken' END,\n"
@@ -293,7 +300,7 @@ static void record_cb(const PGresult *res, void *arg)
 }
 
 struct batch {
-	struct pgarr id, stage, track, next_at, state, reason, old_state, assign;
+	struct pgarr id, stage, track, next_at, state, reason, old_state, assign, broken;
 	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
 	struct pgarr o_experiment, o_variant;
 };
@@ -303,7 +310,7 @@ static void batch_free(struct batch *b)
 	struct pgarr *all[] = {&b->id,	   &b->stage,	  &b->track,   &b->next_at,
 			       &b->state,  &b->reason,	  &b->old_state, &b->o_case,  &b->o_account,
 			       &b->o_cycle, &b->o_step,	  &b->o_channel, &b->o_template,
-			       &b->assign, &b->o_experiment, &b->o_variant};
+			       &b->assign, &b->o_experiment, &b->o_variant, &b->broken};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
 }
@@ -391,6 +398,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	c.history = hist;
 	c.nhistory = histbuf ? parse_history(histbuf, hist, MAX_HISTORY) : 0;
 	c.account_key = PQgetvalue(res, r, 15);
+	c.pause_reason = PQgetisnull(res, r, 17) ? NULL : PQgetvalue(res, r, 17);
 	if (*due)
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
@@ -412,6 +420,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 		a.state = state;
 		a.next_at = p->now + 3600;
 		a.reason = "undecidable";
+		a.broken_from = NULL; /* nothing changed: the case stays as it was */
 		log_warn("poller", "event=undecidable case=%" PRId64, case_id);
 	}
 	stage = c.stage;
@@ -447,6 +456,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	assign = a.verdict == POLICY_RESOLVE ? NULL
 					     : assignments(a.track, c.stage, stage, c.account_key);
 	pgarr_text(&b->assign, assign);
+	pgarr_text(&b->broken, a.broken_from);
 	free(assign);
 	free(histbuf);
 }
@@ -456,7 +466,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 	struct batch b;
 	char now[32];
-	const char *params[17];
+	const char *params[18];
 	int n;
 
 	if (fail(p, res, "claim")) {
@@ -491,13 +501,14 @@ static void claim_cb(const PGresult *res, void *arg)
 	params[14] = pgarr_str(&b.o_experiment);
 	params[15] = pgarr_str(&b.o_variant);
 	params[16] = pgarr_str(&b.assign);
-	for (int i = 1; i < 17; i++)
+	params[17] = pgarr_str(&b.broken);
+	for (int i = 1; i < 18; i++)
 		if (!params[i]) {
 			batch_free(&b);
 			abort_batch(p);
 			return;
 		}
-	if (pgq_send(p->d->db, SQL_RECORD, 17, params, record_cb, p) != 0)
+	if (pgq_send(p->d->db, SQL_RECORD, 18, params, record_cb, p) != 0)
 		cycle_done(p, 0);
 	batch_free(&b);
 }

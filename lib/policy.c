@@ -41,7 +41,9 @@ void policy_free(struct policy *p)
 		free(tr->steps);
 		free(tr->name);
 		free(tr->segment);
+		free(tr->on_broken_promise);
 	}
+	free(p->on_broken_promise);
 	for (size_t i = 0; i < p->nconfirm_channels; i++)
 		free(p->confirm_channels[i]);
 	for (size_t i = 0; i < p->nchannel_windows; i++)
@@ -413,7 +415,7 @@ out:
 
 static void load_track(struct jconf *c, json_t *tj, const char *path, struct policy_track *tr)
 {
-	static const char *const keys[] = {"name", "when", "steps", NULL};
+	static const char *const keys[] = {"name", "when", "steps", "on_broken_promise", NULL};
 	static const char *const when_keys[] = {"segment", "min_prior_cycles", "max_prior_cycles",
 						"currency", "min_balance", NULL};
 	json_t *when;
@@ -427,6 +429,7 @@ static void load_track(struct jconf *c, json_t *tj, const char *path, struct pol
 	}
 	jconf_keys(c, tj, path, keys);
 	tr->name = dup_or_null(jconf_str(c, tj, path, "name", NULL, 1));
+	tr->on_broken_promise = dup_or_null(jconf_str(c, tj, path, "on_broken_promise", NULL, 0));
 	when = jconf_obj(c, tj, path, "when", 0);
 	wpath = jconf_path(path, "when");
 	if (when) {
@@ -611,13 +614,28 @@ static void load_min_balance(struct jconf *c, json_t *root, struct policy *p)
 	}
 }
 
+/* on_broken_promise names a track of this policy. */
+static void check_broken_promise(struct jconf *c, const struct policy *p)
+{
+	char path[64];
+
+	if (p->on_broken_promise && !policy_track_named(p, p->on_broken_promise))
+		jconf_error(c, "on_broken_promise", 0, "no track named '%s'", p->on_broken_promise);
+	for (size_t t = 0; t < p->ntracks; t++) {
+		const char *to = p->tracks[t].on_broken_promise;
+		snprintf(path, sizeof path, "tracks[%zu].on_broken_promise", t);
+		if (to && !policy_track_named(p, to))
+			jconf_error(c, path, 0, "no track named '%s'", to);
+	}
+}
+
 struct policy *policy_load(const char *file, struct diag *diag)
 {
 	static const char *const keys[] = {"grace_days", "contact_window", "channel_windows",
 					   "holidays", "caps", "rest_after_reached",
 					   "max_promise_days", "min_balance", "recheck_hours",
 					   "step_gap_hours", "quiet_max_hours_per_week",
-					   "confirmation", "tracks", NULL};
+					   "confirmation", "tracks", "on_broken_promise", NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
 	struct policy *p;
@@ -640,6 +658,8 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	p->quiet_max_hours = (int)jconf_int(&c, c.root, "", "quiet_max_hours_per_week",
 					    QUIET_DEFAULT_MAX_HOURS, 0, 7 * 24 - 1);
 	p->max_promise_days = (int)jconf_int(&c, c.root, "", "max_promise_days", 30, 1, 365);
+	p->on_broken_promise =
+		dup_or_null(jconf_str(&c, c.root, "", "on_broken_promise", NULL, 0));
 	load_windows(&c, c.root, p);
 	load_holidays(&c, c.root, p);
 	load_caps(&c, c.root, p);
@@ -669,6 +689,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 		}
 	}
 	check_experiments(&c, p);
+	check_broken_promise(&c, p);
 	jconf_close(&c);
 	if (diag->n != before) {
 		policy_free(p);
@@ -985,6 +1006,21 @@ static size_t usable_channels(const struct policy *p, const struct policy_case *
 	return a->nchannels;
 }
 
+/* The promise's day passed and something is still owed (the caller
+ * checked both): the case moves to its track's on_broken_promise (or the
+ * policy's), keeping its count of steps taken, so the next reminder is
+ * the new track's step after those, at once if its day has passed. */
+static const struct policy_track *broken_promise(const struct policy *p,
+						 const struct policy_track *tr,
+						 struct policy_action *a)
+{
+	const char *to = tr->on_broken_promise ? tr->on_broken_promise : p->on_broken_promise;
+	const struct policy_track *nt = to ? policy_track_named(p, to) : NULL;
+
+	a->broken_from = tr->name;
+	return nt ? nt : tr;
+}
+
 int policy_decide(const struct policy *p, const struct policy_case *c, struct policy_action *a)
 {
 	const struct policy_track *tr;
@@ -1014,13 +1050,18 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		wait_until(a, c->paused_until ? c->paused_until : recheck, "paused");
 		return 0;
 	}
+	tr = c->track ? policy_track_named(p, c->track) : NULL;
+	if (!tr)
+		tr = policy_track_for(p, c);
+	/* Noticed even below the minimum: the pause ends now either way. */
+	if (tr && c->paused && c->paused_until && same(c->pause_reason, "promise")) {
+		tr = broken_promise(p, tr, a);
+		a->track = tr;
+	}
 	if (!above_minimum(p, c)) {
 		wait_until(a, recheck, "balance below minimum");
 		return 0;
 	}
-	tr = c->track ? policy_track_named(p, c->track) : NULL;
-	if (!tr)
-		tr = policy_track_for(p, c);
 	a->track = tr;
 	if (!tr) {
 		wait_until(a, recheck, "no track matches");

@@ -60,6 +60,7 @@ struct policy_track {
 	int64_t min_balance; /* minor units of currency; 0 = any */
 	struct policy_step *steps;
 	size_t nsteps;
+	char *on_broken_promise; /* track a lapsed promise moves to; NULL: the policy's */
 };
 
 struct policy_minbal {
@@ -113,6 +114,7 @@ struct policy {
 	size_t nconfirm_channels;
 	struct policy_track *tracks;
 	size_t ntracks;
+	char *on_broken_promise; /* default of the tracks' own; NULL: stay */
 };
 
 /* Load and validate; every problem goes to diag as file:line:col. NULL on error. */
@@ -142,6 +144,7 @@ struct policy_case {
 	int stage;             /* steps already taken */
 	int paused;            /* state == paused */
 	int64_t paused_until;  /* 0 = none */
+	const char *pause_reason; /* "promise", "hardship", ...; NULL = none */
 	int prior_cycles;      /* delinquency cycles in the last 12 months */
 	const char *segment;
 	const char *timezone;  /* IANA */
@@ -183,6 +186,10 @@ struct policy_action {
 	const char *channels[POLICY_MAX_CHANNELS];
 	size_t nchannels;
 	int64_t next_at;                /* when to look at the case again */
+	/* A promise's date passed with the balance still owed: the track the
+	 * case was on (a->track is where on_broken_promise moves it, or the
+	 * same). NULL when no promise was broken in this decision. */
+	const char *broken_from;
 	const char *reason;             /* static string, why */
 };
 
