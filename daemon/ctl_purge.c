@@ -83,6 +83,12 @@ static const char SQL_DELIVERIES[] =
 	"  " CTL_SQL_LAST_TOUCH
 	"  WHERE i.account_id IN (SELECT account_id FROM acc) AND i.paid_at IS NOT NULL),\n"
 	"touch AS (SELECT * FROM paid_all WHERE id IN (SELECT id FROM old)),\n"
+	"rec_all AS MATERIALIZED (\n"
+	"  SELECT lt.id, p.amount, p.currency::text AS currency\n"
+	"  FROM dunning.payments p\n"
+	"  " CTL_SQL_PAY_TOUCH
+	"  WHERE p.account_id IN (SELECT account_id FROM acc) AND " CTL_SQL_RECOVERED_KINDS "),\n"
+	"rtouch AS (SELECT * FROM rec_all WHERE id IN (SELECT id FROM old)),\n"
 	"unlink AS (\n"
 	"  UPDATE dunning.phone_tasks SET delivery_id = NULL\n"
 	"  WHERE delivery_id IN (SELECT id FROM old) RETURNING 1),\n"
@@ -106,8 +112,8 @@ static const char SQL_DELIVERIES[] =
 	"         count(DISTINCT t.id) FILTER (WHERE t.in7), count(DISTINCT t.id), 0\n"
 	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4\n"
 	"  UNION ALL\n"
-	"  SELECT gt.day, gt.track, gt.step, gt.channel, t.currency, 0, 0, sum(t.amount_due)\n"
-	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4, 5\n"
+	"  SELECT gt.day, gt.track, gt.step, gt.channel, t.currency, 0, 0, sum(t.amount)\n"
+	"  FROM rtouch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4, 5\n"
 	"  ON CONFLICT (day, track, step, channel, currency) DO UPDATE\n"
 	"  SET paid_7d = r.paid_7d + EXCLUDED.paid_7d, paid_30d = r.paid_30d + EXCLUDED.paid_30d,\n"
 	"      recovered = r.recovered + EXCLUDED.recovered\n"

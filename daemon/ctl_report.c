@@ -14,7 +14,10 @@
  * created in it; a payment or an opt-out counts once, for the last
  * reminder that reached the account (or address) before it ("last
  * touch", chosen among all reminders, so a payment never counts in two
- * periods), and a payment only within 30 days of that reminder.
+ * periods), and a payment only within 30 days of that reminder. Paid
+ * within 7 and 30 days counts settled invoices; recovered sums the
+ * ledger (every payment, partial ones included, net of refunds), not the
+ * amounts of the invoices that were settled.
  * Deliveries purged since are in report_daily (counts by status) and
  * report_daily_paid (their payments). */
 static const char SQL_FUNNEL[] =
@@ -32,6 +35,12 @@ static const char SQL_FUNNEL[] =
 	"  " CTL_SQL_LAST_TOUCH
 	"  WHERE i.paid_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'),\n"
 	"pay AS (SELECT * FROM pay_all WHERE id IN (SELECT id FROM r)),\n"
+	"rec_all AS MATERIALIZED (\n"
+	"  SELECT lt.id, p.amount, p.currency::text AS currency\n"
+	"  FROM dunning.payments p\n"
+	"  " CTL_SQL_PAY_TOUCH
+	"  WHERE " CTL_SQL_RECOVERED_KINDS " AND p.at >= ($1::date)::timestamp AT TIME ZONE 'UTC'),\n"
+	"rec AS (SELECT * FROM rec_all WHERE id IN (SELECT id FROM r)),\n"
 	"opt AS (\n"
 	"  SELECT lt.id FROM dunning.suppressions s\n"
 	"  CROSS JOIN LATERAL (SELECT r.id FROM r\n"
@@ -69,8 +78,8 @@ static const char SQL_FUNNEL[] =
 	"rec_g AS (SELECT track, step, channel,\n"
 	"                 string_agg(currency || ':' || amount, ',' ORDER BY currency) AS recovered\n"
 	"          FROM (SELECT track, step, channel, currency, sum(amount) AS amount\n"
-	"                FROM (SELECT r.track, r.step, r.channel, p.currency, p.amount_due AS amount\n"
-	"                      FROM pay p JOIN r ON r.id = p.id\n"
+	"                FROM (SELECT r.track, r.step, r.channel, p.currency, p.amount\n"
+	"                      FROM rec p JOIN r ON r.id = p.id\n"
 	"                      UNION ALL\n"
 	"                      SELECT track, step, channel, currency, recovered\n"
 	"                      FROM paid_days WHERE currency <> '') y\n"

@@ -83,9 +83,10 @@ static json_t *funnel_row(const json_t *doc, const char *track, int step, const 
 }
 
 /* November: step 1 (day 3) to everyone, A-3's fails; A-1 pays within a
- * week; step 2 (day 10) to A-2 and A-3; A-3 opts out the day after; A-2
- * pays nine days after its second reminder; step 3 (day 21) to A-3 is
- * suppressed. */
+ * week; A-2 pays part (20000 KRW) before step 2; step 2 (day 10) to A-2
+ * and A-3; A-3 opts out the day after and pays part (2000 JPY) the day
+ * after that; A-2 pays the rest nine days after its second reminder; step
+ * 3 (day 21) to A-3 is suppressed. */
 static void walk_november(void)
 {
 	tu_run_once(cfg, "2026-11-04T10:00:00Z");
@@ -93,10 +94,12 @@ static void walk_november(void)
 			 "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
 			 "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
 	ctl_ok("pay INV-1 --at 2026-11-06T09:00:00Z");
+	ctl_ok("pay INV-2 --amount 20000 --at 2026-11-08T09:00:00Z");
 	tu_run_once(cfg, "2026-11-11T10:00:00Z");
 	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source, "
 			 "created_at) VALUES ('email', 'sato@customer.test', 'opt-out', 'test', "
 			 "'2026-11-12T08:00:00Z')"));
+	ctl_ok("pay INV-3 --amount 2000 --at 2026-11-13T09:00:00Z");
 	ctl_ok("pay INV-2 --at 2026-11-20T09:00:00Z");
 	tu_run_once(cfg, "2026-11-22T10:00:00Z");
 }
@@ -121,8 +124,11 @@ START_TEST(funnel_per_track_step_channel)
 	ck_assert_int_eq(jint(r, "paid_7d"), 1);
 	ck_assert_int_eq(jint(r, "paid_30d"), 1);
 	ck_assert_str_eq(jstr(json_object_get(r, "recovered"), "USD"), "49.90");
-	ck_assert_int_eq(json_object_size(json_object_get(r, "recovered")), 1);
-	/* A-2 paid after its second reminder: the last touch gets it. */
+	/* Recovered is the ledger: A-2's part payment before step 2 is step 1's. */
+	ck_assert_str_eq(jstr(json_object_get(r, "recovered"), "KRW"), "20000");
+	ck_assert_int_eq(json_object_size(json_object_get(r, "recovered")), 2);
+	/* A-2 paid the rest after its second reminder: the last touch gets it,
+	 * and A-3's part payment, though nothing of A-3's is settled. */
 	r = funnel_row(doc, "first_time", 2, "email");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(jint(r, "reminders"), 2);
@@ -131,7 +137,9 @@ START_TEST(funnel_per_track_step_channel)
 	ck_assert_int_eq(jint(r, "opt_outs"), 1);
 	ck_assert_int_eq(jint(r, "paid_7d"), 0);
 	ck_assert_int_eq(jint(r, "paid_30d"), 1);
-	ck_assert_str_eq(jstr(json_object_get(r, "recovered"), "KRW"), "120000");
+	ck_assert_str_eq(jstr(json_object_get(r, "recovered"), "KRW"), "100000");
+	ck_assert_str_eq(jstr(json_object_get(r, "recovered"), "JPY"), "2000");
+	ck_assert_int_eq(json_object_size(json_object_get(r, "recovered")), 2);
 	r = funnel_row(doc, "first_time", 3, "email");
 	ck_assert_ptr_nonnull(r);
 	ck_assert_int_eq(jint(r, "reminders"), 1);
@@ -143,7 +151,8 @@ START_TEST(funnel_per_track_step_channel)
 	ck_assert_int_eq(jint(r, "failed"), 1);
 	ck_assert_int_eq(jint(r, "opt_outs"), 1);
 	ck_assert_int_eq(jint(r, "paid_30d"), 2);
-	ck_assert_int_eq(json_object_size(json_object_get(r, "recovered")), 2);
+	ck_assert_str_eq(jstr(json_object_get(r, "recovered"), "KRW"), "120000");
+	ck_assert_int_eq(json_object_size(json_object_get(r, "recovered")), 3);
 	json_decref(doc);
 	/* A period before anything was sent is empty, not an error. */
 	doc = ctl_json("report --from 2026-10-01 --to 2026-10-31 --json");
