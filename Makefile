@@ -58,8 +58,9 @@ MOD_SO    = $(MOD_SRC:channels/%.c=$(B)/modules/%.so)
 DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
             daemon/notify.c daemon/http.c daemon/http_hook.c daemon/http_pay.c daemon/page.c daemon/page_render.c \
             daemon/page_strings.c daemon/page_limit.c \
-            $(wildcard daemon/console*.c)
-DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o)
+            $(wildcard daemon/console*.c) \
+            daemon/api.c daemon/api_write.c daemon/api_read.c
+DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o) $(B)/daemon/api_doc.o
 CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
 CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)
 UNIT_SRC  = $(wildcard tests/unit/check_*.c)
@@ -74,6 +75,22 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The OpenAPI document, api/openapi.json, served by dunnd from its own
+# binary: the file in the tree is the one the tests lint and validate.
+$(B)/daemon/api_doc.c: api/openapi.json
+	@mkdir -p $(dir $@)
+	@{ echo '/* Generated from api/openapi.json by make. */'; \
+	  echo '#include <stddef.h>'; \
+	  echo 'extern const char api_openapi[];'; \
+	  echo 'extern const size_t api_openapi_len;'; \
+	  echo 'const char api_openapi[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0};'; \
+	  echo 'const size_t api_openapi_len = sizeof api_openapi - 1;'; } >$@
+$(B)/daemon/api_doc.o: $(B)/daemon/api_doc.c
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 # The install paths compiled into lib/config.c: rebuild it when they change.
 PATHS_STAMP = $(B)/paths.stamp

@@ -176,14 +176,19 @@ static void on_request(struct http *h, struct evhttp_request *req)
 		on_healthz(h, req);
 }
 
-/* The admin listener: metrics (volumes, error reasons, the version) and
- * the staff console; never the customer's routes. */
+/* The admin listener: metrics (volumes, error reasons, the version), the
+ * staff console and the billing system's API (api.c); never the
+ * customer's routes. */
 static void on_admin(struct http *h, struct evhttp_request *req)
 {
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	int metrics = path && strcmp(path, "/metrics") == 0;
 
+	if (path && strncmp(path, "/api/", 5) == 0) {
+		api_route(h, req, path);
+		return;
+	}
 	if (path && (!strcmp(path, "/console") || !strncmp(path, "/console/", 9))) {
 		console_request(h, req, path);
 		return;
@@ -676,7 +681,12 @@ static struct http_lst *lst_new(struct http *h, const char *key, const char *nam
 		lst_free(l);
 		return NULL;
 	}
-	evhttp_set_max_body_size(l->srv, c->http_max_body);
+	/* The admin side takes the API's bulk bodies: api.c answers 413 past
+	 * api.max_body itself, as a problem the client can read; past twice
+	 * that evhttp refuses before reading on. */
+	evhttp_set_max_body_size(l->srv, route == on_admin && c->api_max_body > c->http_max_body
+						 ? 2 * (ev_ssize_t)c->api_max_body
+						 : c->http_max_body);
 	evhttp_set_max_headers_size(l->srv, 16384);
 	evhttp_set_timeout(l->srv, c->http_timeout_s);
 	/* Every method reaches the router, which answers 405 with Allow. */
@@ -755,6 +765,7 @@ static void http_free(struct http *h)
 	lst_free(h->admin);
 	free(h->webhook_secret);
 	http_pay_free(h);
+	api_stop(h);
 	free(h);
 }
 
@@ -779,7 +790,7 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	if (http_pay_load(h, err, errlen) != 0) {
+	if (http_pay_load(h, err, errlen) != 0 || api_start(h, err, errlen) != 0) {
 		http_free(h);
 		return -1;
 	}
@@ -826,6 +837,7 @@ void http_stop(struct dunnd *d)
 	d->http = NULL;
 	http_hook_abort_all(h);
 	http_pay_abort_all(h);
+	api_stop(h);
 	page_abort_all();
 	console_stop(h);
 	pgq_free(h->db); /* fails what is queued: the callbacks free their jobs */

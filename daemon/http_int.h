@@ -11,6 +11,7 @@ struct http_job;
 struct http_lst;
 struct http_pay;
 struct console;
+struct api;
 
 struct http {
 	struct dunnd *d;
@@ -32,6 +33,7 @@ struct http {
 	struct http_pay *pay;  /* "payments" instances, their keys read at start */
 	size_t npay;
 	struct console *console; /* the staff console's workers (console.c) */
+	struct api *api; /* /api/v1 on the admin listener, NULL without api.keys_file */
 };
 
 /* Send a response with the headers every response carries. path names a
@@ -73,5 +75,13 @@ int http_pay_load(struct http *h, char *err, size_t errlen);
 void http_pay_free(struct http *h);
 int http_pay_route(struct http *h, struct evhttp_request *req, const char *path);
 void http_pay_abort_all(struct http *h);
+
+/* api.c: the billing system's API. api_start reads api.keys_file (none:
+ * no API) and opens its connection; api_route answers every request for
+ * /api/ on the admin listener. */
+int api_start(struct http *h, char *err, size_t errlen);
+void api_route(struct http *h, struct evhttp_request *req, const char *path);
+/* On shutdown: answer every waiting request 503, then free it all. */
+void api_stop(struct http *h);
 
 #endif

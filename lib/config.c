@@ -11,7 +11,9 @@
 #include <unistd.h>
 
 #include <libpq-fe.h>
+#include <openssl/crypto.h>
 
+#include "apikey.h"
 #include "brand.h"
 #include "jconf.h"
 #include "log.h"
@@ -133,6 +135,21 @@ int config_check_secrets(const struct config *c, FILE *out)
 	if (c->webhook_secret_file)
 		n += check_secret(c, out, "http.webhook_secret_file", c->webhook_secret_file, 16,
 				  NULL);
+	if (c->api_keys_file) {
+		char why[512];
+		struct apikeys *ks = calloc(1, sizeof *ks);
+		char *text = config_read_secret(c->dir, c->api_keys_file, why, sizeof why);
+		if (text && ks && apikey_parse(text, ks, why, sizeof why) == 0) {
+			OPENSSL_cleanse(ks, sizeof *ks);
+		} else {
+			fprintf(out, "%s: api.keys_file: %s%s%s\n", c->path,
+				text ? c->api_keys_file : "", text ? ": " : "",
+				ks ? why : "out of memory");
+			n++;
+		}
+		free(text);
+		free(ks);
+	}
 	for (size_t i = 0; i < c->nchannels; i++) {
 		const struct config_channel *ch = &c->channels[i];
 		const char *whf = json_string_value(json_object_get(ch->conf, "webhook_secret_file"));
@@ -244,6 +261,7 @@ void config_free(struct config *c)
 	brand_free(&c->brand);
 	free(c->link_secret_file);
 	free(c->webhook_secret_file);
+	free(c->api_keys_file);
 	free(c->sms_help_text);
 	free(c->payment_url);
 	free(c);
@@ -725,7 +743,7 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "log_level", "company", "support", "channels",
 					   "module_dir", "shutdown_timeout_ms", "retention_days",
 					   "hold_sending", "payments", "brand", "locale_fallback",
-					   "console", NULL};
+					   "console", "api", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
@@ -734,10 +752,11 @@ struct config *config_load(const char *file, struct diag *diag)
 						"max_connections", NULL};
 	static const char *const console_keys[] = {"url", "idle_timeout_s", "absolute_timeout_s",
 						   NULL};
+	static const char *const api_keys[] = {"keys_file", "max_body", "idempotency_ttl_s", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
-	json_t *db, *http, *console;
+	json_t *db, *http, *console, *api;
 	const char *lvl;
 	char *tmp;
 
@@ -795,6 +814,17 @@ struct config *config_load(const char *file, struct diag *diag)
 			(int)jconf_int(&j, http, "http", "request_timeout_s", 10, 1, 300);
 		c->http_max_connections =
 			(int)jconf_int(&j, http, "http", "max_connections", 1024, 1, 1000000);
+	}
+	c->api_max_body = 1048576;
+	c->api_idempotency_ttl_s = 86400;
+	api = jconf_obj(&j, j.root, "", "api", 0);
+	if (api) {
+		jconf_keys(&j, api, "api", api_keys);
+		c->api_keys_file = sdup(jconf_str(&j, api, "api", "keys_file", NULL, 0));
+		c->api_max_body =
+			(int)jconf_int(&j, api, "api", "max_body", 1048576, 1024, 67108864);
+		c->api_idempotency_ttl_s = (int)jconf_int(&j, api, "api", "idempotency_ttl_s",
+							   86400, 60, 30 * 86400);
 	}
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;

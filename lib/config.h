@@ -54,6 +54,9 @@ struct config {
 	 * and a session's idle and absolute lifetimes in seconds. */
 	char *console_url;
 	int console_idle_timeout_s, console_absolute_timeout_s;
+	char *api_keys_file;        /* api: bearer keys; NULL = no /api/v1 */
+	int api_max_body;           /* api: bytes of a request body at most */
+	int api_idempotency_ttl_s;  /* api: how long an answer is replayed */
 	int poll_interval_ms;
 	int batch_size;
 	int send_batch;

@@ -1,4 +1,5 @@
-/* dunnctl pay's checks and statements, shared with the console. */
+/* dunnctl pay's checks and statements, shared with the console; the API
+ * runs the same statements on its asynchronous connection. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,26 +10,26 @@
 #include "payops.h"
 #include "tz.h"
 
-static const char SQL_INVOICE[] =
+const char PAYOPS_SQL_INVOICE[] =
 	"SELECT i.id, i.account_id, i.currency,\n"
 	"       CASE WHEN i.paid_at IS NULL THEN greatest(i.amount_due - i.amount_paid, 0)\n"
 	"            ELSE 0 END,\n"
 	"       coalesce(to_char(i.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')\n"
 	"FROM dunning.invoices i WHERE i.external_ref = $1 FOR UPDATE";
 
-static const char SQL_SAME_REF[] =
+const char PAYOPS_SQL_SAME_REF[] =
 	"SELECT p.amount, i.external_ref FROM dunning.payments p\n"
 	"JOIN dunning.invoices i ON i.id = p.invoice_id\n"
 	"WHERE p.source = $2 AND p.source_id = $1";
 
-static const char SQL_INSERT[] =
+const char PAYOPS_SQL_INSERT[] =
 	"INSERT INTO dunning.payments (invoice_id, account_id, amount, currency, at, source,\n"
 	"                              source_id)\n"
 	"VALUES ($1, $2, $3, $4, $5, $7, $6)\n"
 	"ON CONFLICT (source, source_id) DO NOTHING RETURNING id";
 
 /* Reminders still queued go nowhere once nothing is overdue. */
-static const char SQL_CANCEL[] =
+const char PAYOPS_SQL_CANCEL[] =
 	"WITH cancel AS (\n"
 	"  UPDATE dunning.deliveries d SET status = 'cancelled', last_error = 'paid',\n"
 	"         updated_at = now()\n"
@@ -41,6 +42,7 @@ static const char SQL_CANCEL[] =
 	"          jsonb_build_object('invoice_id', $3::bigint, 'payment_id', $4::bigint,\n"
 	"                             'source', $5::text)\n"
 	"          || CASE WHEN $5 = 'dunnctl' THEN '{}'::jsonb\n"
+	"                  WHEN $5 = 'api' THEN jsonb_build_object('api_key', $6::text)\n"
 	"                  ELSE jsonb_build_object('source', 'console', 'staff', $5::text) END))\n"
 	"SELECT count(*) FROM cancel";
 
@@ -87,7 +89,7 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 	if (!run_ok(conn, "BEGIN", err, errlen))
 		return 1;
 	params[0] = a->invoice_ref;
-	res = run(conn, SQL_INVOICE, 1, params, err, errlen);
+	res = run(conn, PAYOPS_SQL_INVOICE, 1, params, err, errlen);
 	if (!res)
 		goto fail;
 	if (PQntuples(res) == 0) {
@@ -130,7 +132,7 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 	if (a->ref) {
 		params[0] = a->ref;
 		params[1] = a->source;
-		res = run(conn, SQL_SAME_REF, 2, params, err, errlen);
+		res = run(conn, PAYOPS_SQL_SAME_REF, 2, params, err, errlen);
 		if (!res)
 			goto fail;
 		if (PQntuples(res) == 1) {
@@ -183,7 +185,7 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 	params[4] = at_s;
 	params[5] = a->ref;
 	params[6] = a->source;
-	res = run(conn, SQL_INSERT, 7, params, err, errlen);
+	res = run(conn, PAYOPS_SQL_INSERT, PAYOPS_INSERT_NPARAMS, params, err, errlen);
 	if (!res)
 		goto fail;
 	if (PQntuples(res) == 0) { /* the same --ref, recorded meanwhile */
@@ -199,7 +201,8 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 	params[2] = inv_id;
 	params[3] = r->payment_id;
 	params[4] = a->actor;
-	res = run(conn, SQL_CANCEL, 5, params, err, errlen);
+	params[5] = NULL;
+	res = run(conn, PAYOPS_SQL_CANCEL, PAYOPS_CANCEL_NPARAMS, params, err, errlen);
 	if (!res)
 		goto fail;
 	r->cancelled = atol(PQgetvalue(res, 0, 0));

@@ -1,15 +1,23 @@
 #!/bin/sh
-# The providers' own Node libraries the payment tests sign with, and
-# puppeteer-core and axe-core that drive the console's browser test
-# (test-only, never a runtime dependency): installed from the npm registry
-# once into a cache, $DUNN_NPM_CACHE or ~/.cache/dunnd-npm. Prints the node_modules
-# directory, or why it cannot be had (exit 1).
+# Outside judges from the npm registry (test-only, never a runtime
+# dependency), installed once into a cache, $DUNN_NPM_CACHE or
+# ~/.cache/dunnd-npm:
+#   (no argument)  the payment providers' own Node libraries the payment
+#                  tests sign with, and puppeteer-core and axe-core that
+#                  drive the console's browser test
+#   openapi        Redocly's CLI, which check_api lints api/openapi.json with
+# Prints the node_modules directory, or why it cannot be had (exit 1).
 set -u
 dir=${DUNN_NPM_CACHE:-${HOME:-/tmp}/.cache/dunnd-npm}
-pkgs="stripe@23 @adyen/api-library@32 puppeteer-core@24 axe-core@4"
+case "${1:-}" in
+"") pkgs="stripe@23 @adyen/api-library@32 puppeteer-core@24 axe-core@4"
+    need="stripe @adyen/api-library puppeteer-core axe-core" ;;
+openapi) pkgs="@redocly/cli@2"; need="@redocly/cli" ;;
+*) echo "usage: tests/npm.sh [openapi]"; exit 2 ;;
+esac
 command -v node >/dev/null 2>&1 || { echo "node is not installed (scripts/deps.sh installs nodejs)"; exit 1; }
 missing=0
-for m in stripe @adyen/api-library puppeteer-core axe-core; do
+for m in $need; do
 	[ -d "$dir/node_modules/$m" ] || missing=1
 done
 if [ $missing = 1 ]; then
