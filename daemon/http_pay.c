@@ -19,8 +19,9 @@
  * on it through the shared dispute path (caseops.c), which pauses its
  * dunning. The ledger's trigger wakes the case, which resolves on the
  * next poll when nothing is overdue (queued reminders cancelled, one
- * confirmation), or goes on from the step it had reached when a refund
- * makes it overdue again. */
+ * confirmation), or, when a refund unsettles an invoice whose payment
+ * closed it, goes on from the step it had reached (the invoices trigger
+ * of migration 0021, which every way of writing a refund passes). */
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -95,25 +96,6 @@ static const char SQL_APPLY[] =
 	"  WHERE fresh.yes AND $4::text IN ('payment', 'refund', 'dispute') AND amt.v > 0\n"
 	"    AND inv.currency = $10::text\n"
 	"  ON CONFLICT (source, source_id) DO NOTHING RETURNING id),\n"
-	/* A refund after the payment that closed the case: the same case goes
-	 * on from the step it had reached, rather than a new cycle from the
-	 * first step (the poller opens one only when no case is open). */
-	"reopen AS (\n"
-	"  UPDATE dunning.cases c SET state = 'active', closed_at = NULL, close_reason = NULL,\n"
-	"         next_action_at = now()\n"
-	"  FROM inv, ledger\n"
-	"  WHERE $4::text = 'refund'\n"
-	"    AND c.id = (SELECT l.id FROM dunning.cases l WHERE l.account_id = inv.account_id\n"
-	"                ORDER BY l.cycle DESC LIMIT 1)\n"
-	"    AND c.state = 'resolved' AND c.close_reason = 'balance cleared'\n"
-	"    AND c.closed_at >= (SELECT min(p.at) FROM dunning.payments p\n"
-	"                        WHERE p.invoice_id = inv.id AND p.kind <> 'refund')\n"
-	"  RETURNING c.id, c.account_id, c.stage),\n"
-	"reopened AS (\n"
-	"  INSERT INTO dunning.events (kind, account_id, case_id, detail)\n"
-	"  SELECT 'case_reopened', account_id, id,\n"
-	"         jsonb_build_object('source', $1::text, 'event_id', $2::text, 'stage', stage)\n"
-	"  FROM reopen),\n"
 	"outcome AS (SELECT CASE\n"
 	"    WHEN NOT fresh.yes THEN 'duplicate'\n"
 	"    WHEN $4::text = 'ignored' THEN 'ignored'\n"

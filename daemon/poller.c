@@ -110,17 +110,21 @@ static const char SQL_CLAIM[] =
  * days, named by its paid_at (so a payment after a refund is a clearing
  * of its own), and only once account_owed shows nothing overdue. A
  * payment that leaves something overdue gets none: the one that clears
- * it does. */
+ * it does. paid_at is compared in whole seconds, as the poller's clock
+ * and so closed_at are: a webhook's or a billing system's paid_at carries
+ * a fraction, and a case this poll closes in that same second must still
+ * count the payment as made while it was open. */
 static const char SQL_CONFIRM[] =
 	"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, kind, template,\n"
 	"                                invoice_id, cleared_at, status, next_attempt_at, created_at)\n"
 	"SELECT c.id, c.account_id, c.cycle, 0, ch.channel, 'confirmation', $3, i.id, i.paid_at,\n"
 	"       'queued', $1, $1\n"
 	"FROM (SELECT DISTINCT ON (account_id) id, account_id, paid_at FROM dunning.invoices\n"
-	"      WHERE paid_at > $1::timestamptz - interval '7 days' AND paid_at <= $1\n"
+	"      WHERE paid_at > $1::timestamptz - interval '7 days'\n"
+	"        AND date_trunc('second', paid_at) <= $1\n"
 	"      ORDER BY account_id, paid_at DESC, id DESC) i\n"
 	"JOIN dunning.cases c ON c.account_id = i.account_id AND c.opened_at <= i.paid_at\n"
-	"     AND (c.closed_at IS NULL OR c.closed_at >= i.paid_at)\n"
+	"     AND (c.closed_at IS NULL OR c.closed_at >= date_trunc('second', i.paid_at))\n"
 	"CROSS JOIN unnest($2::text[]) AS ch(channel)\n"
 	"WHERE NOT EXISTS (SELECT 1 FROM dunning.deliveries d WHERE d.kind = 'confirmation'\n"
 	"                    AND d.account_id = i.account_id AND d.cleared_at = i.paid_at\n"
@@ -156,7 +160,14 @@ static const char SQL_RECORD[] =
 	"  FROM unnest($8::bigint[], $9::bigint[], $10::int[], $11::int[], $12::text[], $13::text[],\n"
 	"              $15::text[], $16::text[])\n"
 	"       AS o(case_id, account_id, cycle, step, channel, template, experiment, variant)\n"
-	"  ON CONFLICT (case_id, cycle, step, channel) WHERE kind = 'reminder' DO NOTHING\n"
+	/* A step taken again after a refund reopened the case: its reminder,
+	 * cancelled by the payment, is queued again rather than lost. */
+	"  ON CONFLICT (case_id, cycle, step, channel) WHERE kind = 'reminder' DO UPDATE\n"
+	"    SET status = 'queued', attempts = 0, next_attempt_at = EXCLUDED.next_attempt_at,\n"
+	"        template = EXCLUDED.template, experiment = EXCLUDED.experiment,\n"
+	"        variant = EXCLUDED.variant, lease_until = NULL, last_error = NULL,\n"
+	"        updated_at = now()\n"
+	"    WHERE deliveries.status = 'cancelled'\n"
 	"  RETURNING id, case_id, account_id, step, channel, experiment, variant),\n"
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
