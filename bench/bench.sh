@@ -11,6 +11,8 @@
 #   BENCH_EXTRAS   (1)        queue health, long transaction, two instances,
 #                             a book a tenth the size
 #   BENCH_PERF     (0)        1: a system-wide perf profile of one more run
+#   BENCH_ONLY     ()         "api": only the billing API's bulk upsert phase
+#   BENCH_API_INVOICES (50000) invoices per pass of that phase
 #
 # Every server is our own, on 127.0.0.1 or a unix socket: PostgreSQL,
 # Postfix's smtp-sink (from the Debian package, extracted, not installed)
@@ -23,6 +25,7 @@ CACHE="$DUNN_SRCDIR/build-bench"
 OUT="$CACHE/results"
 . "$DUNN_SRCDIR/tests/servers/lib.sh"
 . "$DUNN_SRCDIR/bench/lib.sh"
+. "$DUNN_SRCDIR/bench/api.sh"
 
 N=${BENCH_ACCOUNTS:-1000000}
 DUE=${BENCH_DUE:-$((N / 5))}
@@ -45,6 +48,10 @@ rm -f "$OUT"/*.log "$OUT"/*.tsv "$OUT"/*.txt
 trap 'bench_stop' EXIT
 trap 'exit 130' INT TERM
 bench_start
+if [ "${BENCH_ONLY:-}" = api ]; then
+	api_bulk
+	exit 0
+fi
 /usr/bin/python3 "$DUNN_SRCDIR/bench/pgbench_gen.py" "$DUNN_SRCDIR" "$W"
 
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)," \
@@ -89,6 +96,7 @@ if [ "$EXTRAS" = 1 ]; then
 	long_transaction
 	two_instances
 	small_book
+	api_bulk
 fi
 [ "$PERF" = 1 ] && profile
 final_line
