@@ -682,10 +682,14 @@ START_TEST(slow_clients_under_a_low_descriptor_limit)
 	tud_kill(&d, SIGTERM);
 	ck_assert_int_eq(tud_wait(&d, 30000), 0);
 	tud_cleanup(&d);
-	/* Bodies up to 64 KiB, an idle timeout (3 s) the drip stays under,
-	 * the default deadline (10 s) and connection cap. */
+	/* Bodies up to 64 KiB, the default connection cap, and a deadline
+	 * (5 s) well inside an idle timeout (30 s): the drip keeps every
+	 * connection busy, so only the deadline can end it, however late a
+	 * busy machine runs the drip. */
 	cfg2 = tu_config_ex(dir, conninfo, NULL,
-			    "\"webhook_secret_file\": \"webhook_secret\", \"timeout_s\": 3", NULL);
+			    "\"webhook_secret_file\": \"webhook_secret\", \"timeout_s\": 30, "
+			    "\"request_timeout_s\": 5",
+			    NULL);
 	ck_assert(asprintf(&wrap, "DUNN_WRAP=prlimit --nofile=256:256 %s",
 			   getenv("DUNN_WRAP") ? getenv("DUNN_WRAP") : "") > 0);
 #ifdef __SANITIZE_ADDRESS__
