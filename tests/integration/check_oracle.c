@@ -414,32 +414,37 @@ static int match(const char *pat, const char *text, const char **cap, size_t *ca
 enum { CH_EMAIL, CH_SMS, NCH };
 static const char *const CH_NAME[] = {"email", "sms"};
 
-/* The shipped templates' reminders (gentle, firm, final) with the amount
- * as {}, written out here: the subject of a mail, the whole text of an
- * SMS. The brand is the test config's company. */
-static const char *const REMINDER[NCH][NLOC][3] = {
+/* The shipped templates' reminders (gentle, firm, urgent, final) with
+ * the amount as {}, written out here: the subject of a mail, the whole
+ * text of an SMS. The brand is the test config's company. */
+#define NFORM 4
+static const char *const REMINDER[NCH][NLOC][NFORM] = {
 	[CH_EMAIL] = {
 		[EN] = {"A friendly reminder: {} is due", "Your payment of {} is overdue",
-			"Final reminder: {} overdue on account *"},
-		[KO] = {"납부 안내: {} 결제 기한이 지났습니다", "{} 미납 *일째 안내",
+			"Second reminder: {} is still overdue", "Final reminder: {} overdue on account *"},
+		[KO] = {"납부 안내: {} 결제 기한이 지났습니다", "{} 미납 *일째 안내", "재안내: {} 미납 *일째",
 			"최종 안내: 계정 * 미납액 {}"},
 		[JA] = {"お支払いのお願い：{}のお支払い期限が過ぎています",
-			"{}のお支払いが*日遅れています",
+			"{}のお支払いが*日遅れています", "再度のご案内：{}のお支払いが*日遅れています",
 			"最終のご案内：アカウント * の未払い金 {}"},
-		[ZH] = {"付款提醒：{} 已到期", "您的 {} 付款已逾期 * 天", "最后提醒：账户 * 逾期 {}"},
+		[ZH] = {"付款提醒：{} 已到期", "您的 {} 付款已逾期 * 天", "再次提醒：您的 {} 付款已逾期 * 天",
+			"最后提醒：账户 * 逾期 {}"},
 	},
 	[CH_SMS] = {
 		[EN] = {"Test Telecom: A friendly reminder that {} is due on your account. *",
 			"Test Telecom: {} on your account is overdue, the oldest part for * days. *",
+			"Test Telecom: Second reminder: {} is still overdue (* days). *",
 			"Test Telecom: Final notice. {} is still unpaid. *"},
 		[KO] = {"[Test Telecom] {} 납부 기한이 지났습니다. *",
-			"[Test Telecom] {} 미납 *일째입니다. *",
-			"[Test Telecom] 최종안내 {} 미납 *"},
+			"[Test Telecom] {} 미납 *일째입니다. *", "[Test Telecom] 재안내 {} 미납, *",
+			"[Test Telecom] 최종안내 {} 미납 *까지 납부: *"},
 		[JA] = {"【Test Telecom】{}のお支払い期限が過ぎています。*",
 			"【Test Telecom】{}のお支払いが*日遅れています。*",
-			"【Test Telecom】最終案内：{}を*"},
+			"【Test Telecom】再度ご案内：{}を*までにお支払いください *",
+			"【Test Telecom】最終案内：{}を*までにお支払いください *"},
 		[ZH] = {"【Test Telecom】温馨提醒：您的 {} 账单已到期。*",
 			"【Test Telecom】您有 {} 已逾期（最长 * 天）*",
+			"【Test Telecom】再次提醒：{} 已逾期，*",
 			"【Test Telecom】最后通知：{} 仍未支付。*"},
 	},
 };
@@ -448,8 +453,9 @@ static const char *const REMINDER[NCH][NLOC][3] = {
  * the answers to disputes. A message that is none of these is a failure. */
 static const char *const OTHER[NCH][NLOC][4] = {
 	[CH_EMAIL] = {
-		[EN] = {"Thank you: payment received for account *", "We are looking into your dispute (*)",
-			"Your dispute *: our findings", "Your dispute *: resolved in your favour"},
+		[EN] = {"Thank you: payment received for account *",
+			"We are looking into your dispute (*)", "Your dispute *: our findings",
+			"Your dispute *: resolved in your favour"},
 		[KO] = {"납부 확인: 계정 *", "이의 신청이 접수되었습니다 (*)", "이의 신청 * 처리 결과 안내",
 			"이의 신청 * 처리 결과: 청구가 취소되었습니다"},
 		[JA] = {"ご入金確認のお知らせ：アカウント *", "お問い合わせを受け付けました（*）",
@@ -459,7 +465,8 @@ static const char *const OTHER[NCH][NLOC][4] = {
 	},
 	[CH_SMS] = {
 		[EN] = {"Test Telecom: Thank you, we have received your payment of *",
-			"Test Telecom: We have received your dispute *", "Test Telecom: We reviewed invoice *",
+			"Test Telecom: We have received your dispute *",
+			"Test Telecom: We reviewed invoice *",
 			"Test Telecom: Your dispute * is resolved in your favour. *"},
 		[KO] = {"[Test Telecom] * 납부가 확인되었습니다. *", "[Test Telecom] 이의 신청(*) 접수. *",
 			"[Test Telecom] 청구서 * 검토 결과 이상이 없습니다. *",
@@ -489,7 +496,7 @@ static void check_message(int i, int ch, const char *text, long t)
 	char at[32], want[160], by_utc[160];
 
 	at_str(t, at, sizeof at);
-	for (int f = 0; f < 3; f++) {
+	for (int f = 0; f < NFORM; f++) {
 		if (!match(REMINDER[ch][a->loc][f], text, &cap, &caplen))
 			continue;
 		expected(a, local_day(a, t), want, sizeof want);
@@ -573,6 +580,11 @@ static void check_sms(long t)
 /* Every reminder and receipt on both channels; the window 07:00-22:00
  * local, so each run reaches three or four of the five zones; a minimum
  * balance of one minor unit, so every amount owed is stated. */
+#define CONSEQUENCE \
+	"{\"en\": \"Unpaid after {{ deadline }}, the service may be suspended.\", " \
+	"\"ko\": \"{{ deadline }}까지 납부되지 않으면 서비스가 정지될 수 있습니다.\", " \
+	"\"ja\": \"{{ deadline }}を過ぎるとサービスを停止することがあります。\", " \
+	"\"zh\": \"如 {{ deadline }} 后仍未付款，服务可能会被暂停。\"}"
 static const char POLICY[] =
 	"{\n"
 	"  \"grace_days\": 3,\n"
@@ -584,15 +596,15 @@ static const char POLICY[] =
 	"  \"tracks\": [\n"
 	"    {\"name\": \"repeat\", \"when\": {\"min_prior_cycles\": 1}, \"steps\": [\n"
 	"      {\"after_days\": 3, \"channels\": [\"email\", \"sms\"], \"template\": \"firm\"},\n"
-	"      {\"after_days\": 7, \"channels\": [\"email\", \"sms\"], \"template\": \"final\",\n"
-	"       \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"},\n"
+	"      {\"after_days\": 7, \"channels\": [\"email\", \"sms\"], \"template\": \"urgent\",\n"
+	"       \"deadline_days\": 7},\n"
 	"      {\"after_days\": 14, \"channels\": [\"email\", \"sms\"], \"template\": \"final\",\n"
-	"       \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]},\n"
+	"       \"deadline_days\": 7, \"consequence\": " CONSEQUENCE "}]},\n"
 	"    {\"name\": \"first_time\", \"steps\": [\n"
 	"      {\"after_days\": 3, \"channels\": [\"email\", \"sms\"], \"template\": \"gentle\"},\n"
 	"      {\"after_days\": 10, \"channels\": [\"email\", \"sms\"], \"template\": \"firm\"},\n"
 	"      {\"after_days\": 21, \"channels\": [\"email\", \"sms\"], \"template\": \"final\",\n"
-	"       \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]}]\n"
+	"       \"deadline_days\": 7, \"consequence\": " CONSEQUENCE "}]}]\n"
 	"}\n";
 
 static void setup(void)
