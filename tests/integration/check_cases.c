@@ -140,7 +140,7 @@ START_TEST(dispute_pauses_one_invoice_then_rejected)
 			       cfg, ref),
 			 0);
 	tu_run_once(cfg, "2026-11-13T15:00:00Z");
-	ck_assert_int_gt(find_subject("Your query D-1001: our findings"), 0);
+	ck_assert_int_gt(find_subject("Your dispute D-1001: our findings"), 0);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute show %s", cfg, ref), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "rejected"));
 	free(ref);
@@ -172,7 +172,7 @@ START_TEST(dispute_upheld_clears_the_charge)
 				     "WHERE external_ref = 'INV-1'"),
 			 0);
 	ck_assert_int_eq(tu_qint(db, "SELECT original_amount FROM dunning.disputes"), 4990);
-	ck_assert_int_gt(find_subject("Your query D-1001: resolved in your favour"), 0);
+	ck_assert_int_gt(find_subject("Your dispute D-1001: resolved in your favour"), 0);
 }
 END_TEST
 
