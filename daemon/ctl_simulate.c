@@ -178,8 +178,10 @@ static long msgs_differing(struct sim_result *a, struct sim_result *b)
 	size_t i = 0, j = 0;
 	long n = 0;
 
-	qsort(a->msgs, a->nmsgs, sizeof *a->msgs, by_hash);
-	qsort(b->msgs, b->nmsgs, sizeof *b->msgs, by_hash);
+	if (a->nmsgs) /* qsort's array must not be NULL, even for no elements */
+		qsort(a->msgs, a->nmsgs, sizeof *a->msgs, by_hash);
+	if (b->nmsgs)
+		qsort(b->msgs, b->nmsgs, sizeof *b->msgs, by_hash);
 	while (i < a->nmsgs && j < b->nmsgs) {
 		if (a->msgs[i] == b->msgs[j]) {
 			i++;
@@ -442,7 +444,7 @@ static json_t *deferred_json(struct sim_result *d)
 {
 	json_t *rows = json_array();
 
-	if (!d)
+	if (!d || d->n == 0) /* qsort's array must not be NULL */
 		return rows;
 	qsort(d->cells, d->n, sizeof *d->cells, by_cell);
 	for (size_t i = 0; i < d->n; i++) {
@@ -516,7 +518,8 @@ static json_t *diff_json(struct sim_result *a, struct sim_result *b, const char 
 	for (size_t i = 0; i < b->n; i++)
 		count(&all, b->cells[i].day, b->cells[i].track, b->cells[i].step,
 		      b->cells[i].channel, b->cells[i].template, b->cells[i].variant);
-	qsort(all.cells, all.n, sizeof *all.cells, by_cell);
+	if (all.n)
+		qsort(all.cells, all.n, sizeof *all.cells, by_cell);
 	for (size_t i = 0; i < all.n; i++) {
 		long x = lookup(a, &all.cells[i]), y = lookup(b, &all.cells[i]);
 		ta += x;
@@ -632,7 +635,8 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	if (!compare)
 		cur.deferred = &deferred;
 	simulate(c->cfg->policy, book, at, days, &cur);
-	qsort(cur.cells, cur.n, sizeof *cur.cells, by_cell);
+	if (cur.n)
+		qsort(cur.cells, cur.n, sizeof *cur.cells, by_cell);
 	if (p2) {
 		simulate(p2, book, at, days, &alt);
 		doc = diff_json(&cur, &alt, at_s, days, accounts);
