@@ -157,5 +157,8 @@ void con_case(struct con_db *db, const struct con_in *in, const struct con_sessi
 /* console_disputes.c (supervisors) */
 void con_disputes(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		  struct con_out *out);
+/* /console/dispute/D-NNNN[/assign|/note|/investigate|/resolve]. */
+void con_dispute(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		 const char *ref, const char *rest, const struct form *f, struct con_out *out);
 
 #endif

@@ -131,6 +131,18 @@ static void signed_in(struct con_db *db, const struct con_in *in, const struct c
 		free(refb);
 		return;
 	}
+	if (!strncmp(rest, "dispute/", 8)) {
+		const char *ref = rest + 8;
+		size_t n = strcspn(ref, "/");
+		char refb[24];
+		if (s->role < CON_SUPERVISOR)
+			return con_error_page(out, 403, s->lang, s, "err_role");
+		if (n == 0 || n >= sizeof refb)
+			return con_error_page(out, 404, s->lang, s, "err_not_found");
+		memcpy(refb, ref, n);
+		refb[n] = '\0';
+		return con_dispute(db, in, s, refb, ref + n, f, out);
+	}
 	if (!strcmp(rest, "disputes")) {
 		if (s->role < CON_SUPERVISOR)
 			return con_error_page(out, 403, s->lang, s, "err_role");

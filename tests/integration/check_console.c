@@ -754,6 +754,80 @@ START_TEST(language_per_person)
 }
 END_TEST
 
+/* The complaint procedure: a supervisor takes a dispute on, notes the
+ * investigation and upholds it with a resolution; the customer's notice
+ * is queued and the invoice written down, as with dunnctl dispute. An
+ * agent may not. */
+START_TEST(supervisor_resolves_a_dispute)
+{
+	struct session a = {0}, s = {0};
+	struct tu_resp *r;
+	char body[400];
+
+	ck_assert_msg(tu_sh("%s/dunnctl -c %s dispute INV-2 --reason 'charge not recognised'",
+			    tu_env("DUNN_BUILD"), cfg) == 0,
+		      "%s", tu_output());
+	start(NULL);
+	login(&a, "alice");
+	r = req(admin, "GET", "/console/dispute/D-1001", a.cookie, NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s&outcome=upheld&resolution=x", a.csrf);
+	r = req(admin, "POST", "/console/dispute/D-1001/resolve", a.cookie, body);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	login(&s, "sue");
+	r = req(admin, "GET", "/console/disputes", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "/console/dispute/D-1001"));
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s", s.csrf);
+	r = req(admin, "POST", "/console/dispute/D-1001/assign", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	snprintf(body, sizeof body, "csrf=%s&note=billing+shows+a+double+charge", s.csrf);
+	r = req(admin, "POST", "/console/dispute/D-1001/note", s.cookie, body);
+	ck_assert_int_eq(r->code, 303);
+	free(r);
+	/* A resolution without its text is refused. */
+	snprintf(body, sizeof body, "csrf=%s&outcome=upheld&resolution=", s.csrf);
+	r = req(admin, "POST", "/console/dispute/D-1001/resolve", s.cookie, body);
+	ck_assert_int_eq(r->code, 422);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'open'"),
+			 1);
+	snprintf(body, sizeof body,
+		 "csrf=%s&outcome=upheld&resolution=Charged+twice%%3A+removed", s.csrf);
+	r = req(admin, "POST", "/console/dispute/D-1001/resolve", s.cookie, body);
+	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld' "
+				     "AND resolution_note = 'Charged twice: removed'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT amount_due FROM dunning.invoices WHERE external_ref = "
+				     "'INV-2'"),
+			 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+				     "'dispute_outcome' AND template = 'dispute_upheld' AND status IN "
+				     "('queued', 'sending', 'sent')"),
+			 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind IN "
+				     "('console_dispute_assigned', 'console_dispute_note', "
+				     "'console_dispute_resolved') AND detail->>'staff' = 'sue'"),
+			 3);
+	r = req(admin, "GET", "/console/dispute/D-1001", s.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "billing shows a double charge"));
+	ck_assert_ptr_nonnull(strstr(r->body, "Charged twice: removed"));
+	free(r);
+	/* Resolved: a second resolution changes nothing. */
+	snprintf(body, sizeof body, "csrf=%s&outcome=rejected&resolution=again", s.csrf);
+	r = req(admin, "POST", "/console/dispute/D-1001/resolve", s.cookie, body);
+	ck_assert_int_eq(r->code, 422);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld'"),
+			 1);
+}
+END_TEST
+
 /* Debian's Chromium through puppeteer-core: sign in, take the next task,
  * record a promise; axe-core finds no serious or critical violation on
  * any page; screenshots in the four languages under
@@ -824,6 +898,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, cases_found_and_steered);
 	tcase_add_test(tc, logout_ends_session);
 	tcase_add_test(tc, language_per_person);
+	tcase_add_test(tc, supervisor_resolves_a_dispute);
 	tcase_add_test(tc, browser_sign_in_claim_promise);
 	suite_add_tcase(s, tc);
 	return s;
