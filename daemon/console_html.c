@@ -44,7 +44,9 @@ static const char CSS[] =
 	".row{display:flex;flex-wrap:wrap;gap:1rem}"
 	".row>section{flex:1 1 20rem}"
 	"pre{white-space:pre-wrap;background:#f6f8fa;padding:.6rem;border-radius:6px;margin:0}"
-	"a{color:#0550ae}";
+	"a{color:#0550ae}"
+	"h3{font-size:1rem;margin:.8rem 0 .3rem}"
+	".chart{display:block;max-width:48rem;margin:.4rem 0 .8rem}";
 
 static char csp[256];
 
@@ -151,6 +153,8 @@ void con_head(struct con_out *o, enum con_lang lang, const char *title,
 		if (s->role >= CON_SUPERVISOR) {
 			con_lit(o, " &middot; <a href=\"/console/disputes\">");
 			con_esc(o, con_t(lang, "disputes"));
+			con_lit(o, "</a> &middot; <a href=\"/console/dashboard\">");
+			con_esc(o, con_t(lang, "dashboard"));
 			con_lit(o, "</a>");
 		}
 		con_lit(o, "</nav><span class=\"who\">");

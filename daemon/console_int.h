@@ -157,6 +157,9 @@ void con_case(struct con_db *db, const struct con_in *in, const struct con_sessi
 /* console_disputes.c (supervisors) */
 void con_disputes(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		  struct con_out *out);
+/* console_dash.c (supervisors): /console/dashboard?from=&to= */
+void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		   struct con_out *out);
 /* /console/dispute/D-NNNN[/assign|/note|/investigate|/resolve]. */
 void con_dispute(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		 const char *ref, const char *rest, const struct form *f, struct con_out *out);

@@ -143,6 +143,13 @@ static void signed_in(struct con_db *db, const struct con_in *in, const struct c
 		refb[n] = '\0';
 		return con_dispute(db, in, s, refb, ref + n, f, out);
 	}
+	if (!strcmp(rest, "dashboard")) {
+		if (s->role < CON_SUPERVISOR)
+			return con_error_page(out, 403, s->lang, s, "err_role");
+		if (!get)
+			return method_not_allowed(out, s->lang, s);
+		return con_dashboard(db, in, s, out);
+	}
 	if (!strcmp(rest, "disputes")) {
 		if (s->role < CON_SUPERVISOR)
 			return con_error_page(out, 403, s->lang, s, "err_role");
@@ -161,6 +168,10 @@ void con_handle(struct con_db *db, const struct con_in *in, struct con_out *out)
 	struct form f = {0};
 	int rc;
 
+	/* A transaction an earlier request left open (it never should) would
+	 * hold locks and swallow this request's statements. */
+	if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(db->conn, "ROLLBACK"));
 	if (in->method == CON_OTHER) {
 		con_error_page(out, 405, CON_EN, NULL, "err_method");
 		return;

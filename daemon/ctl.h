@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "report_sql.h"
 
 struct ctl {
 	const char *config_path;
@@ -38,25 +39,12 @@ int ctl_take_flag(int *argc, char **argv, const char *name);
  * 0, or 1 when doc is NULL (out of memory) or cannot be written. */
 int ctl_json_print(json_t *doc);
 
-/* Last touch, for the report and for what purge keeps of it: the last
- * reminder that reached account acct at or before the instant at, within
- * 30 days, as lt(id, at); acct and at are SQL expressions (string
- * literals). One definition, so a purged delivery's payments are the ones
- * the report gave it. */
-#define CTL_SQL_TOUCH(acct, at) \
-	"CROSS JOIN LATERAL (SELECT d.id, coalesce(d.sent_at, d.created_at) AS at\n" \
-	"     FROM dunning.deliveries d\n" \
-	"     WHERE d.account_id = " acct " AND d.kind = 'reminder'\n" \
-	"       AND d.status IN ('sent', 'delivered')\n" \
-	"       AND coalesce(d.sent_at, d.created_at) <= " at "\n" \
-	"       AND " at " <= coalesce(d.sent_at, d.created_at) + interval '30 days'\n" \
-	"     ORDER BY 2 DESC, 1 DESC LIMIT 1) lt\n"
-/* The invoice i settled (paid within 7 and 30 days). */
-#define CTL_SQL_LAST_TOUCH CTL_SQL_TOUCH("i.account_id", "i.paid_at")
-/* The ledger entry p (recovered: every payment, net of refunds, partial
- * ones included; credits are not money in). */
-#define CTL_SQL_PAY_TOUCH CTL_SQL_TOUCH("p.account_id", "p.at")
-#define CTL_SQL_RECOVERED_KINDS "p.kind IN ('payment', 'refund')"
+/* Last touch (lib/report_sql.h): one definition for report, purge and the
+ * console's dashboard. */
+#define CTL_SQL_TOUCH REPORT_SQL_TOUCH
+#define CTL_SQL_LAST_TOUCH REPORT_SQL_LAST_TOUCH
+#define CTL_SQL_PAY_TOUCH REPORT_SQL_PAY_TOUCH
+#define CTL_SQL_RECOVERED_KINDS REPORT_SQL_RECOVERED_KINDS
 
 int ctl_migrate(struct ctl *c, int argc, char **argv);
 int ctl_import(struct ctl *c, int argc, char **argv);

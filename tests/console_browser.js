@@ -77,6 +77,11 @@ function pathOf(page) {
 		await audit(page, 'case');
 		await page.goto(`${base}/console/disputes`, { waitUntil: 'load' });
 		await audit(page, 'disputes');
+		await page.goto(`${base}/console/dashboard?from=2026-11-01&to=2026-12-31`, { waitUntil: 'load' });
+		await audit(page, 'dashboard');
+		const bars = await page.$$eval('svg.chart rect', (r) => r.length);
+		if (bars < 1) fail('the dashboard draws no chart');
+		await page.screenshot({ path: path.join(outDir, 'console-dashboard-en.png'), fullPage: true });
 		// Each language, chosen in the header: the queue and the task.
 		for (const lang of ['en', 'ko', 'ja', 'zh']) {
 			await page.goto(`${base}/console/queue`, { waitUntil: 'load' });

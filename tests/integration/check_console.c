@@ -754,6 +754,86 @@ START_TEST(language_per_person)
 }
 END_TEST
 
+/* The value of attribute attr in the <tr> whose data-row is row (static),
+ * or "" when there is none. */
+static const char *row_attr(const char *html, const char *row, const char *attr)
+{
+	static char v[64];
+	char key[200];
+	const char *p, *end, *a;
+
+	v[0] = '\0';
+	snprintf(key, sizeof key, "data-row=\"%s\"", row);
+	p = strstr(html, key);
+	if (!p)
+		return v;
+	end = strchr(p, '>');
+	snprintf(key, sizeof key, " data-%s=\"", attr);
+	a = strstr(p, key);
+	if (a && a < end)
+		snprintf(v, sizeof v, "%.*s", (int)strcspn(a + strlen(key), "\""), a + strlen(key));
+	return v;
+}
+
+/* The dashboard's figures are dunnctl report's for the same period. */
+START_TEST(dashboard_matches_report)
+{
+	static const char *const keys[] = {"reminders", "sent", "delivered", "failed",
+					   "opt_outs", "paid_7d", "paid_30d"};
+	struct session a = {0}, s = {0};
+	struct tu_resp *r;
+	json_error_t err;
+	json_t *rep, *rows;
+	size_t i;
+	int checked = 0;
+
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s pay INV-1 --at 2026-11-06T12:00:00Z",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s report --from 2026-11-01 --to 2026-11-30 --json",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	rep = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(rep != NULL, "%s", tu_output());
+	start(NULL);
+	login(&a, "alice");
+	r = req(admin, "GET", "/console/dashboard", a.cookie, NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	login(&s, "sue");
+	r = req(admin, "GET", "/console/dashboard?from=2026-11-01&to=2026-11-30", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "<svg class=\"chart\""));
+	rows = json_object_get(rep, "rows");
+	ck_assert_int_gt(json_array_size(rows), 0);
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
+		char name[200];
+		snprintf(name, sizeof name, "%s / %lld / %s",
+			 json_string_value(json_object_get(row, "track")),
+			 (long long)json_integer_value(json_object_get(row, "step")),
+			 json_string_value(json_object_get(row, "channel")));
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			char want[32];
+			snprintf(want, sizeof want, "%lld",
+				 (long long)json_integer_value(json_object_get(row, keys[k])));
+			ck_assert_msg(!strcmp(row_attr(r->body, name, keys[k]), want),
+				      "%s %s: dashboard '%s', report %s", name, keys[k],
+				      row_attr(r->body, name, keys[k]), want);
+			checked++;
+		}
+	}
+	/* The payment counts for the call of 2026-11-04. */
+	ck_assert_str_eq(row_attr(r->body, "calls / 1 / phone", "paid_7d"), "1");
+	ck_assert_int_eq(checked, 7 * (int)json_array_size(rows));
+	free(r);
+	r = req(admin, "GET", "/console/dashboard?from=2026-13-01", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 400);
+	free(r);
+	json_decref(rep);
+}
+END_TEST
+
 /* The complaint procedure: a supervisor takes a dispute on, notes the
  * investigation and upholds it with a resolution; the customer's notice
  * is queued and the invoice written down, as with dunnctl dispute. An
@@ -899,6 +979,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, logout_ends_session);
 	tcase_add_test(tc, language_per_person);
 	tcase_add_test(tc, supervisor_resolves_a_dispute);
+	tcase_add_test(tc, dashboard_matches_report);
 	tcase_add_test(tc, browser_sign_in_claim_promise);
 	suite_add_tcase(s, tc);
 	return s;

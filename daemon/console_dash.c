@@ -1,0 +1,312 @@
+/* The supervisors' dashboard: over a chosen period (UTC days, the last 30
+ * by default), per track, step and channel, the reminders sent,
+ * delivered and failed (error rate), opt-outs, accounts that paid within
+ * 7 and 30 days and the amount recovered per currency: the rows of
+ * dunnctl report, from the same statement (lib/report_sql). Beside them
+ * the overdue amounts in aging buckets per currency, the outbox, and what
+ * each staff member did. Charts are inline SVG drawn here: no script, no
+ * outside asset. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "console_int.h"
+#include "report_sql.h"
+#include "tz.h"
+
+static const char SQL_AGING[] =
+	"SELECT currency,\n"
+	"       coalesce(sum(owed) FILTER (WHERE late BETWEEN 1 AND 30), 0),\n"
+	"       coalesce(sum(owed) FILTER (WHERE late BETWEEN 31 AND 60), 0),\n"
+	"       coalesce(sum(owed) FILTER (WHERE late BETWEEN 61 AND 90), 0),\n"
+	"       coalesce(sum(owed) FILTER (WHERE late > 90), 0)\n"
+	"FROM (SELECT i.currency::text AS currency, i.amount_due - i.amount_paid AS owed,\n"
+	"             dunning.local_date($1::timestamptz, a.timezone) - i.due_date AS late\n"
+	"      FROM dunning.invoices i JOIN dunning.accounts a ON a.id = i.account_id\n"
+	"      WHERE i.paid_at IS NULL AND NOT i.disputed AND i.amount_due > i.amount_paid) x\n"
+	"WHERE late >= 1 GROUP BY currency ORDER BY currency";
+
+static const char SQL_OUTBOX[] =
+	"SELECT count(*),\n"
+	"       coalesce(to_char(min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1)\n"
+	"                AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), '-')\n"
+	"FROM dunning.deliveries WHERE status IN ('queued', 'sending')";
+
+/* What each person did in the period, from the events naming them. */
+static const char SQL_AGENTS[] =
+	"SELECT who,\n"
+	"       count(*) FILTER (WHERE kind = 'phone_task_claimed'),\n"
+	"       count(*) FILTER (WHERE kind IN ('phone_task_completed', 'phone_task_rescheduled')),\n"
+	"       count(*) FILTER (WHERE kind = 'phone_task_completed' AND outcome = 'reached'),\n"
+	"       count(*) FILTER (WHERE kind = 'phone_task_completed' AND outcome = 'promise_to_pay'),\n"
+	"       count(*) FILTER (WHERE kind = 'payment_recorded'),\n"
+	"       count(*) FILTER (WHERE kind LIKE 'console_dispute_%')\n"
+	"FROM (SELECT coalesce(detail->>'staff', detail->>'assignee') AS who, kind,\n"
+	"             detail->>'outcome' AS outcome\n"
+	"      FROM dunning.events\n"
+	"      WHERE at >= ($2::date)::timestamp AT TIME ZONE 'UTC'\n"
+	"        AND at < ($3::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
+	"        AND (detail ? 'staff' OR kind = 'phone_task_claimed')) e\n"
+	"WHERE who IS NOT NULL AND $1::text IS NOT NULL GROUP BY who ORDER BY who";
+
+/* A horizontal bar chart: n bars of values v with labels, one colour. */
+static void bars(struct con_out *o, const char *title, const char *const *labels,
+		 const long long *v, int n, const char *colour)
+{
+	const int w = 640, row = 22, left = 220, h = n * row + 8;
+	long long max = 1;
+
+	for (int i = 0; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	con_printf(o, "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
+		      "aria-label=\"", w, h);
+	con_esc(o, title);
+	con_lit(o, "\"><title>");
+	con_esc(o, title);
+	con_lit(o, "</title>");
+	for (int i = 0; i < n; i++) {
+		int bw = (int)((w - left - 70) * (double)v[i] / (double)max);
+		int y = 4 + i * row;
+		con_printf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\" "
+			      "fill=\"#1f2328\">", left - 6, y + 14);
+		con_esc(o, labels[i]);
+		con_printf(o, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\">"
+			      "</rect><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f2328\">%lld"
+			      "</text>",
+			   left, y + 2, bw > 0 ? bw : 1, colour, left + (bw > 0 ? bw : 1) + 6, y + 14,
+			   v[i]);
+	}
+	con_lit(o, "</svg>");
+}
+
+static int day_ok(const char *s)
+{
+	int64_t t;
+	char buf[TZ_ISO8601_LEN];
+
+	if (!s || strlen(s) != 10 || tz_parse_iso8601(s, &t) != 0)
+		return 0;
+	tz_format_iso8601(t, buf, sizeof buf);
+	return strncmp(buf, s, 10) == 0;
+}
+
+static void th(struct con_out *o, enum con_lang lang, const char *key)
+{
+	con_lit(o, "<th scope=\"col\">");
+	con_esc(o, con_t(lang, key));
+	con_lit(o, "</th>");
+}
+
+#define MAX_ROWS 200
+
+/* "USD:4990,KRW:120000": each in its own currency, never added up. */
+static void amounts(struct con_out *out, enum con_lang lang, const char *list)
+{
+	char *dup = strdup(list), *save = NULL, m[64];
+
+	for (char *tok = dup ? strtok_r(dup, ",", &save) : NULL; tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strchr(tok, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		con_money(colon + 1, tok, lang, m, sizeof m);
+		con_esc(out, m);
+		con_lit(out, " ");
+	}
+	free(dup);
+}
+
+static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, const char *from,
+		   const char *to)
+{
+	static const char *const keys[] = {"reminders", "sent", "delivered", "failed",
+					   "opt_outs", "paid_7d", "paid_30d"};
+	static const char *const cols[] = {"track", "step", "channel", "reminders", "sent",
+					   "delivered", "failed", "error_rate", "opt_outs",
+					   "paid_7d", "paid_30d", "recovered"};
+	const char *p[2] = {from, to};
+	PGresult *res = con_q(db, REPORT_SQL_FUNNEL, 2, p);
+	const char *labels[MAX_ROWS];
+	char lab[MAX_ROWS][96];
+	long long sent[MAX_ROWS], paid[MAX_ROWS];
+	int n;
+
+	con_lit(out, "<section><h2>");
+	con_esc(out, con_t(lang, "funnel"));
+	con_lit(out, "</h2>");
+	if (!res) {
+		con_esc(out, con_t(lang, "err_db"));
+		con_lit(out, "</section>");
+		return;
+	}
+	n = PQntuples(res) < MAX_ROWS ? PQntuples(res) : MAX_ROWS;
+	for (int r = 0; r < n; r++) {
+		snprintf(lab[r], sizeof lab[r], "%s / %s / %s", PQgetvalue(res, r, 0),
+			 PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
+		labels[r] = lab[r];
+		sent[r] = strtoll(PQgetvalue(res, r, 4), NULL, 10);
+		paid[r] = strtoll(PQgetvalue(res, r, 9), NULL, 10);
+	}
+	if (n) {
+		bars(out, con_t(lang, "sent"), labels, sent, n, "#0969da");
+		bars(out, con_t(lang, "paid_30d"), labels, paid, n, "#1a7f37");
+	}
+	con_lit(out, "<table class=\"funnel\"><thead><tr>");
+	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+		th(out, lang, cols[k]);
+	con_lit(out, "</tr></thead><tbody>");
+	for (int r = 0; r < n; r++) {
+		long long s = sent[r], f = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+		const char *rec = PQgetvalue(res, r, 10);
+
+		con_lit(out, "<tr data-row=\"");
+		con_esc(out, lab[r]);
+		con_lit(out, "\"");
+		for (int k = 0; k < 7; k++)
+			con_printf(out, " data-%s=\"%s\"", keys[k], PQgetvalue(res, r, 3 + k));
+		con_lit(out, ">");
+		for (int k = 0; k < 3; k++) {
+			con_lit(out, "<td>");
+			con_esc(out, PQgetvalue(res, r, k));
+			con_lit(out, "</td>");
+		}
+		for (int k = 3; k < 7; k++)
+			con_printf(out, "<td class=\"num\">%s</td>", PQgetvalue(res, r, k));
+		/* failed / (sent + failed), as dunnctl report gives it. */
+		con_printf(out, "<td class=\"num\">%.2f%%</td>",
+			   s + f ? 100.0 * (double)f / (double)(s + f) : 0.0);
+		for (int k = 7; k < 10; k++)
+			con_printf(out, "<td class=\"num\">%s</td>", PQgetvalue(res, r, k));
+		con_lit(out, "<td class=\"num\">");
+		amounts(out, lang, rec);
+		con_lit(out, "</td></tr>");
+	}
+	con_lit(out, "</tbody></table></section>");
+	PQclear(res);
+}
+
+static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, const char *now)
+{
+	static const char *const buckets[] = {"1-30", "31-60", "61-90", "90+"};
+	const char *p[1] = {now};
+	PGresult *res = con_q(db, SQL_AGING, 1, p);
+
+	con_lit(out, "<section><h2>");
+	con_esc(out, con_t(lang, "aging"));
+	con_lit(out, "</h2>");
+	for (int r = 0; res && r < PQntuples(res); r++) {
+		long long v[4];
+		char title[128], m[4][64];
+		const char *labels[4];
+		for (int k = 0; k < 4; k++) {
+			v[k] = strtoll(PQgetvalue(res, r, 1 + k), NULL, 10);
+			con_money(PQgetvalue(res, r, 1 + k), PQgetvalue(res, r, 0), lang, m[k],
+				  sizeof m[k]);
+			labels[k] = buckets[k];
+		}
+		snprintf(title, sizeof title, "%s %s (%s)", con_t(lang, "aging"),
+			 PQgetvalue(res, r, 0), con_t(lang, "days_late"));
+		con_lit(out, "<h3>");
+		con_esc(out, PQgetvalue(res, r, 0));
+		con_lit(out, "</h3>");
+		bars(out, title, labels, v, 4, "#a40e26");
+		con_lit(out, "<table><thead><tr>");
+		th(out, lang, "days_late");
+		th(out, lang, "amount");
+		con_lit(out, "</tr></thead><tbody>");
+		for (int k = 0; k < 4; k++) {
+			con_printf(out, "<tr data-aging=\"%s %s\" data-minor=\"%lld\"><td>%s</td>"
+				      "<td class=\"num\">",
+				   PQgetvalue(res, r, 0), buckets[k], v[k], buckets[k]);
+			con_esc(out, m[k]);
+			con_lit(out, "</td></tr>");
+		}
+		con_lit(out, "</tbody></table>");
+	}
+	con_lit(out, "</section>");
+	PQclear(res);
+}
+
+static void outbox_and_agents(struct con_db *db, struct con_out *out, enum con_lang lang,
+			      const char *now, const char *from, const char *to)
+{
+	static const char *const cols[] = {"name", "claims", "calls", "reached", "promise_to_pay",
+					   "payments", "disputes"};
+	const char *p[3] = {now, from, to};
+	PGresult *res = con_q(db, SQL_OUTBOX, 1, p);
+
+	con_lit(out, "<div class=\"row\"><section><h2>");
+	con_esc(out, con_t(lang, "outbox"));
+	con_lit(out, "</h2>");
+	if (res && PQntuples(res) == 1) {
+		con_lit(out, "<p>");
+		con_esc(out, con_t(lang, "outbox_depth"));
+		con_printf(out, ": <strong data-outbox-depth=\"%s\">%s</strong></p><p>",
+			   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 0));
+		con_esc(out, con_t(lang, "oldest_due"));
+		con_lit(out, ": ");
+		con_esc(out, PQgetvalue(res, 0, 1));
+		con_lit(out, "</p>");
+	}
+	PQclear(res);
+	con_lit(out, "</section><section><h2>");
+	con_esc(out, con_t(lang, "agent_activity"));
+	con_lit(out, "</h2><table><thead><tr>");
+	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
+		th(out, lang, cols[k]);
+	con_lit(out, "</tr></thead><tbody>");
+	res = con_q(db, SQL_AGENTS, 3, p);
+	for (int r = 0; res && r < PQntuples(res); r++) {
+		con_lit(out, "<tr><td>");
+		con_esc(out, PQgetvalue(res, r, 0));
+		con_lit(out, "</td>");
+		for (int k = 1; k < 7; k++)
+			con_printf(out, "<td class=\"num\">%s</td>", PQgetvalue(res, r, k));
+		con_lit(out, "</tr>");
+	}
+	PQclear(res);
+	con_lit(out, "</tbody></table></section></div>");
+}
+
+void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		   struct con_out *out)
+{
+	enum con_lang lang = s->lang;
+	char *from = con_query(in, "from"), *to = con_query(in, "to");
+	char now[TZ_ISO8601_LEN], dfrom[TZ_ISO8601_LEN], dto[TZ_ISO8601_LEN];
+
+	tz_format_iso8601(in->now, now, sizeof now);
+	tz_format_iso8601(in->now, dto, sizeof dto);
+	tz_format_iso8601(in->now - 29 * 86400, dfrom, sizeof dfrom);
+	dto[10] = dfrom[10] = '\0';
+	if ((from && !day_ok(from)) || (to && !day_ok(to)) ||
+	    (from && to && strcmp(from, to) > 0)) {
+		free(from);
+		free(to);
+		return con_error_page(out, 400, lang, s, "err_form");
+	}
+	con_head(out, lang, con_t(lang, "dashboard"), s, NULL);
+	con_lit(out, "<h1>");
+	con_esc(out, con_t(lang, "dashboard"));
+	con_lit(out, "</h1><section><form method=\"get\" action=\"/console/dashboard\" "
+		     "class=\"row\"><div><label for=\"from\">");
+	con_esc(out, con_t(lang, "from"));
+	con_lit(out, "</label><input id=\"from\" name=\"from\" type=\"date\" value=\"");
+	con_esc(out, from ? from : dfrom);
+	con_lit(out, "\"></div><div><label for=\"to\">");
+	con_esc(out, con_t(lang, "to"));
+	con_lit(out, "</label><input id=\"to\" name=\"to\" type=\"date\" value=\"");
+	con_esc(out, to ? to : dto);
+	con_lit(out, "\"></div><div><button type=\"submit\">");
+	con_esc(out, con_t(lang, "show"));
+	con_lit(out, "</button></div></form></section>");
+	funnel(db, out, lang, from ? from : dfrom, to ? to : dto);
+	aging(db, out, lang, now);
+	outbox_and_agents(db, out, lang, now, from ? from : dfrom, to ? to : dto);
+	con_foot(out);
+	free(from);
+	free(to);
+}

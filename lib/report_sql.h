@@ -1,0 +1,31 @@
+/* The funnel report's statements, shared by dunnctl report (and purge)
+ * and the console's dashboard, so both show the same figures. */
+#ifndef DUNN_REPORT_SQL_H
+#define DUNN_REPORT_SQL_H
+
+/* Last touch, for the report and for what purge keeps of it: the last
+ * reminder that reached account acct at or before the instant at, within
+ * 30 days, as lt(id, at); acct and at are SQL expressions (string
+ * literals). One definition, so a purged delivery's payments are the ones
+ * the report gave it. */
+#define REPORT_SQL_TOUCH(acct, at) \
+	"CROSS JOIN LATERAL (SELECT d.id, coalesce(d.sent_at, d.created_at) AS at\n" \
+	"     FROM dunning.deliveries d\n" \
+	"     WHERE d.account_id = " acct " AND d.kind = 'reminder'\n" \
+	"       AND d.status IN ('sent', 'delivered')\n" \
+	"       AND coalesce(d.sent_at, d.created_at) <= " at "\n" \
+	"       AND " at " <= coalesce(d.sent_at, d.created_at) + interval '30 days'\n" \
+	"     ORDER BY 2 DESC, 1 DESC LIMIT 1) lt\n"
+/* The invoice i settled (paid within 7 and 30 days). */
+#define REPORT_SQL_LAST_TOUCH REPORT_SQL_TOUCH("i.account_id", "i.paid_at")
+/* The ledger entry p (recovered: every payment, net of refunds, partial
+ * ones included; credits are not money in). */
+#define REPORT_SQL_PAY_TOUCH REPORT_SQL_TOUCH("p.account_id", "p.at")
+#define REPORT_SQL_RECOVERED_KINDS "p.kind IN ('payment', 'refund')"
+
+/* The funnel per track, step and channel. Columns: track, step, channel,
+ * reminders, sent, delivered, failed, opt-outs, paid within 7 days, paid
+ * within 30 days, recovered ("CUR:minor,..." or ""). */
+extern const char REPORT_SQL_FUNNEL[];
+
+#endif
