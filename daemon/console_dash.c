@@ -50,12 +50,17 @@ static const char SQL_AGENTS[] =
 	"        AND (detail ? 'staff' OR kind = 'phone_task_claimed')) e\n"
 	"WHERE who IS NOT NULL AND $1::text IS NOT NULL GROUP BY who ORDER BY who";
 
-/* A horizontal bar chart: n bars of values v with labels, one colour. */
+/* A horizontal bar chart under its caption: n bars of values v with
+ * labels, one colour; shown (NULL: v itself) is the text beside each bar. */
 static void bars(struct con_out *o, const char *title, const char *const *labels,
-		 const long long *v, int n, const char *colour)
+		 const long long *v, const char *const *shown, int n, const char *colour)
 {
 	const int w = 640, row = 22, left = 220, h = n * row + 8;
 	long long max = 1;
+
+	con_lit(o, "<p class=\"muted\">");
+	con_esc(o, title);
+	con_lit(o, "</p>");
 
 	for (int i = 0; i < n; i++)
 		if (v[i] > max)
@@ -73,10 +78,13 @@ static void bars(struct con_out *o, const char *title, const char *const *labels
 			      "fill=\"#1f2328\">", left - 6, y + 14);
 		con_esc(o, labels[i]);
 		con_printf(o, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\">"
-			      "</rect><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f2328\">%lld"
-			      "</text>",
-			   left, y + 2, bw > 0 ? bw : 1, colour, left + (bw > 0 ? bw : 1) + 6, y + 14,
-			   v[i]);
+			      "</rect><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f2328\">",
+			   left, y + 2, bw > 0 ? bw : 1, colour, left + (bw > 0 ? bw : 1) + 6, y + 14);
+		if (shown)
+			con_esc(o, shown[i]);
+		else
+			con_printf(o, "%lld", v[i]);
+		con_lit(o, "</text>");
 	}
 	con_lit(o, "</svg>");
 }
@@ -151,8 +159,8 @@ static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, c
 		paid[r] = strtoll(PQgetvalue(res, r, 9), NULL, 10);
 	}
 	if (n) {
-		bars(out, con_t(lang, "sent"), labels, sent, n, "#0969da");
-		bars(out, con_t(lang, "paid_30d"), labels, paid, n, "#1a7f37");
+		bars(out, con_t(lang, "sent"), labels, sent, NULL, n, "#0969da");
+		bars(out, con_t(lang, "paid_30d"), labels, paid, NULL, n, "#1a7f37");
 	}
 	con_lit(out, "<table class=\"funnel\"><thead><tr>");
 	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
@@ -200,19 +208,20 @@ static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, co
 	for (int r = 0; res && r < PQntuples(res); r++) {
 		long long v[4];
 		char title[128], m[4][64];
-		const char *labels[4];
+		const char *labels[4], *shown[4];
 		for (int k = 0; k < 4; k++) {
 			v[k] = strtoll(PQgetvalue(res, r, 1 + k), NULL, 10);
 			con_money(PQgetvalue(res, r, 1 + k), PQgetvalue(res, r, 0), lang, m[k],
 				  sizeof m[k]);
 			labels[k] = buckets[k];
+			shown[k] = m[k];
 		}
 		snprintf(title, sizeof title, "%s %s (%s)", con_t(lang, "aging"),
 			 PQgetvalue(res, r, 0), con_t(lang, "days_late"));
 		con_lit(out, "<h3>");
 		con_esc(out, PQgetvalue(res, r, 0));
 		con_lit(out, "</h3>");
-		bars(out, title, labels, v, 4, "#a40e26");
+		bars(out, title, labels, v, shown, 4, "#a40e26");
 		con_lit(out, "<table><thead><tr>");
 		th(out, lang, "days_late");
 		th(out, lang, "amount");
