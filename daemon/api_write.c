@@ -239,9 +239,14 @@ static enum api_next upsert_step(struct api_job *j, const PGresult *res)
 		rc = api_send(j, SQL_FILL, 1, p);
 		break;
 	case 2:
-		rc = api_send(j, BOOK_SQL_DUPLICATES, 0, NULL);
+		/* As import does: a temp table has no statistics, and without
+		 * them the checks and the upsert may pick nested loops. */
+		rc = api_send(j, "ANALYZE stage", 0, NULL);
 		break;
 	case 3:
+		rc = api_send(j, BOOK_SQL_DUPLICATES, 0, NULL);
+		break;
+	case 4:
 		if (PQntuples(res))
 			return staged_errors(j, res, member, ref, ref);
 		if (!accounts) {
@@ -250,7 +255,7 @@ static enum api_next upsert_step(struct api_job *j, const PGresult *res)
 		}
 		j->step++;
 		/* fall through */
-	case 4:
+	case 5:
 		if (!accounts && PQntuples(res))
 			return staged_errors(j, res, member, "account_ref", "account_ref");
 		rc = api_send(j, accounts ? BOOK_SQL_UPSERT_ACCOUNTS : BOOK_SQL_UPSERT_INVOICES, 0,
