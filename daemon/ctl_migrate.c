@@ -200,6 +200,21 @@ int ctl_migrate(struct ctl *c, int argc, char **argv)
 			goto unlock;
 		applied++;
 	}
+	/* The outbox's partitions for this month and the two after it (dunnd
+	 * makes them too, as its clock moves): once the schema has them. */
+	PQclear(res);
+	res = ctl_exec(c, "SELECT to_regprocedure('dunning.partitions_ensure(timestamptz)')", 0,
+		       NULL);
+	if (!res)
+		goto unlock;
+	if (!PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		res = ctl_exec(c, "SELECT dunning.partitions_ensure(now())", 0, NULL);
+		if (!res)
+			goto unlock;
+		if (atoi(PQgetvalue(res, 0, 0)) > 0)
+			printf("migrate: %s partitions created\n", PQgetvalue(res, 0, 0));
+	}
 	printf("migrate: %zu applied, schema at version %04d\n", applied,
 	       n ? m[n - 1].version : 0);
 	rc = 0;

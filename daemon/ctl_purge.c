@@ -1,17 +1,20 @@
 /* dunnctl purge: retention. Personal data of cases resolved long ago is
  * erased, old events keep only their ids, and those cases' old deliveries
  * are folded into per-day counts (dunning.report_daily, and the payments
- * attributed to them in report_daily_paid) before they are deleted, so the
- * funnel report reads the same. Open cases are never touched. The erasures are one transaction;
- * the deliveries then go in batches of PURGE_BATCH rows, each folded and
- * deleted in its own transaction, so no lock is held for long and
- * autovacuum can keep up. A dry run is everything in one transaction,
- * rolled back, so its counts are exact. */
+ * attributed to them in report_daily_paid) before they go, so the funnel
+ * report reads the same. Open cases are never touched. Whole partitions
+ * go first, by DETACH and DROP (ctl_purge_part.c): that costs the same
+ * whatever their size and leaves no dead rows. What is left (old rows in
+ * a partition an open case keeps, or in a DEFAULT partition) is deleted
+ * after the erasures (one transaction) in batches of PURGE_BATCH rows,
+ * each folded and deleted in its own transaction, so no lock is held for
+ * long. A dry run is everything in one transaction, rolled back, so its
+ * counts are exact. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ctl.h"
+#include "ctl_purge.h"
 #include "tz.h"
 
 /* $1 is the cutoff instant throughout. A case is old when it was resolved
@@ -89,9 +92,6 @@ static const char SQL_DELIVERIES[] =
 	"  " CTL_SQL_PAY_TOUCH
 	"  WHERE p.account_id IN (SELECT account_id FROM acc) AND " CTL_SQL_RECOVERED_KINDS "),\n"
 	"rtouch AS (SELECT * FROM rec_all WHERE id IN (SELECT id FROM old)),\n"
-	"unlink AS (\n"
-	"  UPDATE dunning.phone_tasks SET delivery_id = NULL\n"
-	"  WHERE delivery_id IN (SELECT id FROM old) RETURNING 1),\n"
 	"gone AS (\n"
 	"  DELETE FROM dunning.deliveries d USING old WHERE d.id = old.id\n"
 	"  RETURNING d.id, d.created_at, d.case_id, d.step, d.channel, d.kind, d.status),\n"
@@ -99,25 +99,7 @@ static const char SQL_DELIVERIES[] =
 	"  SELECT g.id, (g.created_at AT TIME ZONE 'UTC')::date AS day, coalesce(c.track, '') AS track,\n"
 	"         g.step, g.channel, g.kind, g.status\n"
 	"  FROM gone g JOIN dunning.cases c ON c.id = g.case_id),\n"
-	"agg AS (\n"
-	"  INSERT INTO dunning.report_daily AS r (day, track, step, channel, kind, status, n)\n"
-	"  SELECT day, track, step, channel, kind, status, count(*) FROM gt\n"
-	"  GROUP BY 1, 2, 3, 4, 5, 6\n"
-	"  ON CONFLICT (day, track, step, channel, kind, status) DO UPDATE SET n = r.n + EXCLUDED.n\n"
-	"  RETURNING 1),\n"
-	"paid AS (\n"
-	"  INSERT INTO dunning.report_daily_paid AS r\n"
-	"         (day, track, step, channel, currency, paid_7d, paid_30d, recovered)\n"
-	"  SELECT gt.day, gt.track, gt.step, gt.channel, '',\n"
-	"         count(DISTINCT t.id) FILTER (WHERE t.in7), count(DISTINCT t.id), 0\n"
-	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4\n"
-	"  UNION ALL\n"
-	"  SELECT gt.day, gt.track, gt.step, gt.channel, t.currency, 0, 0, sum(t.amount)\n"
-	"  FROM rtouch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4, 5\n"
-	"  ON CONFLICT (day, track, step, channel, currency) DO UPDATE\n"
-	"  SET paid_7d = r.paid_7d + EXCLUDED.paid_7d, paid_30d = r.paid_30d + EXCLUDED.paid_30d,\n"
-	"      recovered = r.recovered + EXCLUDED.recovered\n"
-	"  RETURNING 1)\n"
+	PURGE_SQL_UNLINK ",\n" PURGE_SQL_FOLD_COUNTS ",\n" PURGE_SQL_FOLD_PAID "\n"
 	"SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM agg),\n"
 	"       (SELECT count(*) FROM paid)";
 
@@ -147,9 +129,15 @@ static int exec_simple(struct ctl *c, const char *sql)
 	return res ? 0 : -1;
 }
 
-/* Old deliveries, batch by batch (all at once for a dry run, inside its
- * transaction). 0, or -1 with what was deleted so far committed and
- * counted in out: each batch is whole, and the next run goes on. */
+static long long jget(json_t *out, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(out, key));
+}
+
+/* Old deliveries left in partitions that could not go whole, batch by
+ * batch (all at once for a dry run, inside its transaction), added to the
+ * counts in out. 0, or -1 with what was deleted so far committed and
+ * counted: each batch is whole, and the next run goes on. */
 static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
 {
 	char limit[16];
@@ -170,21 +158,35 @@ static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json
 		paid += strtoll(PQgetvalue(res, 0, 2), NULL, 10);
 		PQclear(res);
 	} while (!dry_run && n >= PURGE_BATCH);
-	json_object_set_new(out, "deliveries_deleted", json_integer(deleted));
-	json_object_set_new(out, "report_daily_rows", json_integer(folded));
-	json_object_set_new(out, "report_daily_paid_rows", json_integer(paid));
+	json_object_set_new(out, "deliveries_deleted",
+			    json_integer(jget(out, "deliveries_deleted") + deleted));
+	json_object_set_new(out, "report_daily_rows",
+			    json_integer(jget(out, "report_daily_rows") + folded));
+	json_object_set_new(out, "report_daily_paid_rows",
+			    json_integer(jget(out, "report_daily_paid_rows") + paid));
 	return rc;
 }
 
-/* The erasures in one transaction, then the deliveries; counts into out.
- * 0, -1 when nothing was changed, -2 when the deliveries stopped part way. */
+/* Whole partitions first (ctl_purge_part.c), so the erasures and the
+ * row-by-row deletes below never write to rows that are about to go;
+ * then the erasures in one transaction, then the deliveries that are
+ * left. A dry run does it all in one transaction and rolls it back, so
+ * its counts are exact. Counts into out. 0, -1 when nothing was changed,
+ * -2 when it stopped part way. */
 static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
 {
 	const char *params[1] = {cutoff};
 	PGresult *res;
 
-	if (exec_simple(c, "BEGIN") != 0)
+	if (dry_run && exec_simple(c, "BEGIN") != 0)
 		return -1;
+	if (ctl_purge_partitions(c, cutoff, dry_run, out) != 0) {
+		if (dry_run)
+			exec_simple(c, "ROLLBACK");
+		return dry_run || jget(out, "partitions_dropped") == 0 ? -1 : -2;
+	}
+	if (!dry_run && exec_simple(c, "BEGIN") != 0)
+		return -2;
 	for (size_t i = 0; i < NSTEPS; i++) {
 		res = ctl_exec(c, steps[i].sql, 1, params);
 		if (!res)
@@ -199,11 +201,11 @@ static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out
 		return exec_simple(c, "ROLLBACK");
 	}
 	if (exec_simple(c, "COMMIT") != 0)
-		return -1;
+		return -2;
 	return purge_deliveries(c, cutoff, 0, out) == 0 ? 0 : -2;
 fail:
 	exec_simple(c, "ROLLBACK");
-	return -1;
+	return dry_run || jget(out, "partitions_dropped") == 0 ? -1 : -2;
 }
 
 int ctl_purge(struct ctl *c, int argc, char **argv)
@@ -238,9 +240,9 @@ int ctl_purge(struct ctl *c, int argc, char **argv)
 	case 0:
 		break;
 	case -2:
-		fprintf(stderr, "dunnctl: purge stopped after deleting %lld deliveries; personal data "
-				"was erased, and the next run deletes the rest\n",
-			(long long)json_integer_value(json_object_get(out, "deliveries_deleted")));
+		fprintf(stderr, "dunnctl: purge stopped part way, after %lld partitions and %lld "
+				"deliveries; the next run goes on\n",
+			jget(out, "partitions_dropped"), jget(out, "deliveries_deleted"));
 		json_decref(out);
 		return 1;
 	default:
@@ -256,8 +258,9 @@ int ctl_purge(struct ctl *c, int argc, char **argv)
 		printf("  %-28s %lld\n", steps[i].label,
 		       (long long)json_integer_value(json_object_get(out, steps[i].key)));
 	printf("  %-28s %lld (into %lld report_daily rows)\n", "deliveries deleted",
-	       (long long)json_integer_value(json_object_get(out, "deliveries_deleted")),
-	       (long long)json_integer_value(json_object_get(out, "report_daily_rows")));
+	       jget(out, "deliveries_deleted"), jget(out, "report_daily_rows"));
+	printf("  %-28s %lld (%lld events with them)\n", "partitions dropped",
+	       jget(out, "partitions_dropped"), jget(out, "events_dropped"));
 	json_decref(out);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dunnd.h"
 #include "log.h"
@@ -25,6 +26,8 @@ struct poller {
 	int64_t now;   /* the clock of the current cycle */
 	unsigned long queued, resolved;
 	int analyzed;  /* statistics of deliveries refreshed in this cycle */
+	int month;     /* UTC month (year * 12 + month) partitions were made for */
+	int64_t ensure_after; /* after a failure, not asked again before this */
 };
 
 /* A case opens when an account has something overdue past grace: an
@@ -113,7 +116,11 @@ static const char SQL_CLAIM[] =
  * it does. paid_at is compared in whole seconds, as the poller's clock
  * and so closed_at are: a webhook's or a billing system's paid_at carries
  * a fraction, and a case this poll closes in that same second must still
- * count the payment as made while it was open. */
+ * count the payment as made while it was open. The conflict is on
+ * deliveries_receipt_key, (account_id, cleared_at, channel, case_id): the
+ * case is the one open at the settlement, so the key is as strict as
+ * without it. Left unnamed, the same statement runs on a book from
+ * before the outbox was partitioned. */
 static const char SQL_CONFIRM[] =
 	"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, kind, template,\n"
 	"                                invoice_id, cleared_at, status, next_attempt_at, created_at)\n"
@@ -131,7 +138,7 @@ static const char SQL_CONFIRM[] =
 	"                    AND d.channel = ch.channel)\n"
 	"  AND NOT EXISTS (SELECT 1 FROM dunning.account_owed(i.account_id, $1) o\n"
 	"                  WHERE o.overdue > 0)\n"
-	"ON CONFLICT (account_id, cleared_at, channel) WHERE kind = 'confirmation' DO NOTHING";
+	"ON CONFLICT DO NOTHING";
 
 /* $17: per case, the variants it was assigned in this decision as a JSON
  * object (experiment -> variant) or NULL; "prev" sees the cases as they
@@ -619,11 +626,68 @@ static void cycle_done(struct poller *p, int settled)
 	dunnd_check_done(p->d);
 }
 
-void poller_kick(struct poller *p)
+static void open_cases(struct poller *p)
 {
 	char now[32], grace[16];
 	const char *params[2] = {now, grace};
 
+	tz_format_iso8601(p->now, now, sizeof now);
+	snprintf(grace, sizeof grace, "%d",
+		 p->d->cfg->policy->grace_days > 1 ? p->d->cfg->policy->grace_days : 1);
+	if (pgq_send(p->d->db, SQL_OPEN, 2, params, open_cb, p) != 0)
+		cycle_done(p, 0);
+}
+
+static int utc_month(int64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!gmtime_r(&tt, &tm))
+		return 0;
+	return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+}
+
+static void ensure_cb(const PGresult *res, void *arg)
+{
+	struct poller *p = arg;
+
+	/* Without its partitions a month's rows wait in the DEFAULT
+	 * partitions: nothing is lost, purge just cannot drop them whole.
+	 * So a failure is told and the cycle goes on; a later one tries
+	 * again. */
+	if (!pgq_ok(res)) {
+		log_warn("poller", "event=partitions_failed error=\"%.*s\"",
+			 (int)strcspn(pgq_error(p->d->db, res), "\n"), pgq_error(p->d->db, res));
+		p->ensure_after = p->now + 600;
+	} else {
+		p->month = utc_month(p->now);
+		if (atoi(PQgetvalue(res, 0, 0)) > 0)
+			log_info("poller", "event=partitions_created count=%s", PQgetvalue(res, 0, 0));
+	}
+	open_cases(p);
+}
+
+/* The outbox's and the audit log's partitions for the clock's month and
+ * the two after it (see migrations/0025_partition.sql): made when dunnd
+ * starts and whenever its clock enters another month, before that
+ * month's first case opens. */
+static void ensure_partitions(struct poller *p)
+{
+	char now[32];
+	const char *params[1] = {now};
+
+	if (p->month == utc_month(p->now) || p->now < p->ensure_after) {
+		open_cases(p);
+		return;
+	}
+	tz_format_iso8601(p->now, now, sizeof now);
+	if (pgq_send(p->d->db, "SELECT dunning.partitions_ensure($1)", 1, params, ensure_cb, p) != 0)
+		cycle_done(p, 0);
+}
+
+void poller_kick(struct poller *p)
+{
 	if (p->running) {
 		p->again = 1;
 		return;
@@ -633,9 +697,5 @@ void poller_kick(struct poller *p)
 	p->running = 1;
 	p->settled = 0;
 	p->now = dunnd_now(p->d);
-	tz_format_iso8601(p->now, now, sizeof now);
-	snprintf(grace, sizeof grace, "%d",
-		 p->d->cfg->policy->grace_days > 1 ? p->d->cfg->policy->grace_days : 1);
-	if (pgq_send(p->d->db, SQL_OPEN, 2, params, open_cb, p) != 0)
-		cycle_done(p, 0);
+	ensure_partitions(p);
 }

@@ -96,7 +96,10 @@ const char CASEOPS_SQL_QUIET_SET[] =
 	"  RETURNING 1)\n"
 	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM ev)";
 
-/* Notices go to the account's latest case: a dispute may outlive it. */
+/* Notices go to the account's latest case: a dispute may outlive it. Their
+ * conflict is on deliveries_dispute_key, (dispute_id, kind, channel,
+ * case_id); a dispute opens and is resolved once, so its notices meet one
+ * case each. */
 const char CASEOPS_SQL_DISPUTE_OPEN[] =
 	"WITH i AS (SELECT id, account_id, amount_due FROM dunning.invoices\n"
 	"           WHERE external_ref = $1 AND paid_at IS NULL\n"
@@ -123,7 +126,7 @@ const char CASEOPS_SQL_DISPUTE_OPEN[] =
 	"  SELECT lc.id, lc.account_id, lc.cycle, 0, ch, 'dispute_ack', 'dispute_ack', d.id,\n"
 	"         d.invoice_id, 'queued', $5, $5\n"
 	"  FROM d JOIN lc ON lc.account_id = d.account_id, unnest($6::text[]) AS ch\n"
-	"  ON CONFLICT (dispute_id, kind, channel) WHERE dispute_id IS NOT NULL DO NOTHING\n"
+	"  ON CONFLICT DO NOTHING\n"
 	"  RETURNING id),\n"
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, detail)\n"
@@ -163,7 +166,7 @@ const char CASEOPS_SQL_DISPUTE_RESOLVE[] =
 	"         d.id, d.invoice_id, 'queued', $4, $4\n"
 	"  FROM d JOIN lc ON lc.account_id = d.account_id, unnest($5::text[]) AS ch\n"
 	"  WHERE d.status IN ('upheld', 'rejected')\n"
-	"  ON CONFLICT (dispute_id, kind, channel) WHERE dispute_id IS NOT NULL DO NOTHING),\n"
+	"  ON CONFLICT DO NOTHING),\n"
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, detail)\n"
 	"  SELECT $4, 'dispute_' || d.status, d.account_id, jsonb_build_object('dispute_id', d.id)\n"

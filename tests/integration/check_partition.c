@@ -1,0 +1,356 @@
+/* The partitioned outbox (migrations/0025_partition.sql) against a real
+ * database: a book made and walked by the real dunnd on the schema before
+ * it moves across with every row, the daemon goes on with it, and
+ * dunnctl purge drops whole partitions past retention with the report's
+ * figures kept and open cases untouched. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *dir, *cfg, *old_cfg, *conninfo;
+static PGconn *db;
+
+static const char ACCOUNTS[] =
+	"account_ref,name,email,phone,locale,timezone,segment\n"
+	"A-1,Alice Example,alice@customer.test,+12025550101,en,UTC,retail\n"
+	"A-2,Kim Minji,kim@customer.test,+821012345678,ko,UTC,retail\n"
+	"A-3,Sato Yui,sato@customer.test,+81312345678,ja,UTC,retail\n"
+	"A-4,Bob Example,bob@customer.test,+12025550104,en,America/New_York,retail\n";
+static const char INVOICES[] =
+	"invoice_ref,account_ref,amount,currency,due_date,description\n"
+	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+	"INV-2,A-2,120000,KRW,2026-11-01,Mobile plan October\n"
+	"INV-3,A-3,5000,JPY,2026-11-01,Mobile plan October\n"
+	"INV-4,A-4,19.90,USD,2026-11-01,Mobile plan October\n";
+
+static void setup(void)
+{
+	json_error_t err;
+	json_t *root;
+
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("partition");
+	cfg = tu_config(dir, conninfo, NULL, "\"retention_days\": 400");
+	/* The schema as it was before the outbox was partitioned: every
+	 * migration but 0025 and later. */
+	ck_assert_msg(tu_sh("mkdir %s/old && for f in %s/migrations/*.sql; do "
+			    "case $(basename $f) in 00[01]*|002[0-4]*) cp $f %s/old/;; esac; done",
+			    dir, tu_env("DUNN_SRCDIR"), dir) == 0,
+		      "%s", tu_output());
+	root = json_load_file(cfg, 0, &err);
+	ck_assert_msg(root != NULL, "%s", err.text);
+	ck_assert(asprintf(&old_cfg, "%s/old.json", dir) > 0);
+	json_object_set_new(root, "migrations", json_sprintf("%s/old", dir));
+	ck_assert_int_eq(json_dump_file(root, old_cfg, JSON_INDENT(2)), 0);
+	json_decref(root);
+}
+
+static void teardown(void)
+{
+	free(old_cfg);
+	tu_teardown(db, dir, cfg, conninfo);
+}
+
+static void ctl_ok(const char *c, const char *args)
+{
+	ck_assert_msg(tu_sh("dunnctl -c %s %s", c, args) == 0, "dunnctl %s:\n%s", args,
+		      tu_output());
+}
+
+static json_t *ctl_json(const char *args)
+{
+	json_error_t err;
+	json_t *j;
+
+	ctl_ok(cfg, args);
+	j = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(j != NULL, "dunnctl %s: %s:\n%s", args, err.text, tu_output());
+	return j;
+}
+
+static long long jint(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	ck_assert_msg(json_is_integer(v), "no integer '%s'", key);
+	return (long long)json_integer_value(v);
+}
+
+/* Every figure of the report's rows and totals, as one string. */
+static char *figures(const char *args)
+{
+	json_t *doc = ctl_json(args);
+	json_t *all = json_pack("{s:O, s:O}", "rows", json_object_get(doc, "rows"), "totals",
+				json_object_get(doc, "totals"));
+	char *s = json_dumps(all, JSON_SORT_KEYS | JSON_COMPACT);
+
+	json_decref(all);
+	json_decref(doc);
+	return s;
+}
+
+/* Every row of a table, every column, as one digest (and its count). */
+#define DIGEST(t) \
+	"SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x.id)), '') " \
+	"FROM dunning." t " x"
+
+static const char *const TABLES[] = {"deliveries", "events", "phone_tasks", "cases"};
+#define NTABLES (sizeof TABLES / sizeof TABLES[0])
+
+static char relkind(const char *table)
+{
+	char q[256], *v, k;
+
+	snprintf(q, sizeof q, "SELECT relkind FROM pg_class WHERE oid = 'dunning.%s'::regclass",
+		 table);
+	v = tu_qstr(db, q);
+	k = v[0];
+	free(v);
+	return k;
+}
+
+/* November on the old schema: step 1 to everyone (A-3's fails), A-1 pays
+ * (a confirmation), A-4 disputes (an acknowledgement), step 2, A-2 pays;
+ * a phone task for one delivery. Then the migration, and the daemon goes
+ * on: step 3, a new account's first case, and a replayed day that must
+ * queue nothing twice. */
+START_TEST(migration_moves_every_row)
+{
+	char *before[NTABLES], q[256], *fb, *fa, *v;
+	long long n, open_block;
+
+	ctl_ok(old_cfg, "migrate");
+	db = tu_connect(conninfo);
+	ck_assert_int_eq(relkind("deliveries"), 'r');
+	tu_import(cfg, dir, ACCOUNTS, INVOICES);
+	tu_run_once(old_cfg, "2026-11-04T10:00:00Z");
+	PQclear(tu_q(db, "UPDATE dunning.deliveries d SET status = 'failed', "
+			 "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
+			 "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
+	ctl_ok(old_cfg, "pay INV-1 --at 2026-11-06T09:00:00Z");
+	ctl_ok(old_cfg, "dispute INV-4 --reason 'not mine' --at 2026-11-07T09:00:00Z");
+	tu_run_once(old_cfg, "2026-11-11T10:00:00Z");
+	ctl_ok(old_cfg, "pay INV-2 --at 2026-11-13T09:00:00Z");
+	tu_run_once(old_cfg, "2026-11-14T10:00:00Z");
+	PQclear(tu_q(db, "INSERT INTO dunning.phone_tasks (case_id, delivery_id, due_at, note) "
+			 "SELECT case_id, id, '2026-11-15T10:00:00Z', 'call' FROM dunning.deliveries "
+			 "ORDER BY id DESC LIMIT 1"));
+	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+				     "'confirmation'"),
+			 1);
+	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+				     "'dispute_ack'"),
+			 1);
+	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), 6);
+	for (size_t i = 0; i < NTABLES; i++) {
+		snprintf(q, sizeof q, DIGEST("%s"), TABLES[i]);
+		before[i] = tu_qstr(db, q);
+	}
+	fb = figures("report --from 2026-11-01 --to 2026-11-30 --json");
+
+	/* dunnctl migrate with every migration: 0025 moves the tables. */
+	ctl_ok(cfg, "migrate");
+	ck_assert_ptr_nonnull(strstr(tu_output(), "applied 0025_partition"));
+	ck_assert_int_eq(relkind("deliveries"), 'p');
+	ck_assert_int_eq(relkind("events"), 'p');
+	for (size_t i = 0; i < NTABLES; i++) {
+		snprintf(q, sizeof q, DIGEST("%s"), TABLES[i]);
+		v = tu_qstr(db, q);
+		ck_assert_msg(strcmp(v, before[i]) == 0, "%s: %s before, %s after", TABLES[i],
+			      before[i], v);
+		free(v);
+		free(before[i]);
+	}
+	fa = figures("report --from 2026-11-01 --to 2026-11-30 --json");
+	ck_assert_str_eq(fa, fb);
+	free(fa);
+	free(fb);
+	/* Every old row is in the legacy partition; this month's block and
+	 * the next two are there, and the sequence of cases is in the block. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
+				     "WHERE tableoid <> 'dunning.deliveries_legacy'::regclass"),
+			 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_inherits "
+				     "WHERE inhparent = 'dunning.deliveries'::regclass"),
+			 5);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_inherits "
+				     "WHERE inhparent = 'dunning.events'::regclass"),
+			 5);
+	/* The references: a task names a delivery that exists, with its case. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_constraint "
+				     "WHERE conname = 'phone_tasks_delivery_fkey'"),
+			 1);
+	{
+		PGresult *res = PQexec(db, "INSERT INTO dunning.phone_tasks (case_id, delivery_id, "
+					   "due_at) SELECT id, -1, now() FROM dunning.cases LIMIT 1");
+		ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23503");
+		PQclear(res);
+	}
+	n = tu_qint(db, "SELECT count(*) FROM dunning.deliveries");
+
+	/* The daemon goes on: the same day again queues nothing twice (the
+	 * keys hold across partitions), a later one takes the next steps. */
+	tu_run_once(cfg, "2026-11-14T10:00:00Z");
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n);
+	tu_run_once(cfg, "2026-11-22T10:00:00Z");
+	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM (SELECT case_id, cycle, step, channel "
+				     "FROM dunning.deliveries WHERE kind = 'reminder' "
+				     "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) x"),
+			 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM (SELECT invoice_id, channel "
+				     "FROM dunning.deliveries WHERE kind = 'confirmation' "
+				     "GROUP BY 1, 2 HAVING count(*) > 1) x"),
+			 0);
+	/* A new account's case opens in this month's block, and its
+	 * reminder lands in that block's partition. */
+	free(tu_file(dir, "more-accounts.csv",
+		     "account_ref,name,email,phone,locale,timezone,segment\n"
+		     "A-5,Eve Example,eve@customer.test,+12025550105,en,UTC,retail\n"));
+	free(tu_file(dir, "more-invoices.csv",
+		     "invoice_ref,account_ref,amount,currency,due_date,description\n"
+		     "INV-5,A-5,9.90,USD,2026-11-15,Mobile plan October\n"));
+	tu_import_named(cfg, dir, "more");
+	tu_run_once(cfg, "2026-11-20T10:00:00Z");
+	open_block = tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
+				 "JOIN dunning.accounts a ON a.id = d.account_id "
+				 "WHERE a.external_ref = 'A-5' AND d.case_id >= dunning.case_block(now()) "
+				 "AND d.tableoid = ('dunning.deliveries_' || "
+				 "to_char(now() AT TIME ZONE 'UTC', 'YYYYMM'))::regclass");
+	ck_assert_int_eq(open_block, 1);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status IN "
+				     "('queued', 'sending')"),
+			 0);
+	ck_assert_int_eq(tu_mail_for("eve@customer.test") > 0, 1);
+}
+END_TEST
+
+/* Closed cases from before the partitioning (the legacy partition) with
+ * ROWS deliveries, paid within a week of their last reminder, call tasks
+ * and events; one open case in this month's block. */
+#define ROWS "200000"
+static const char SEED[] =
+	"INSERT INTO dunning.accounts (id, external_ref, name, email)\n"
+	"  SELECT i, 'P-' || i, 'Customer ' || i, 'p' || i || '@purge.test'\n"
+	"  FROM generate_series(1, 20001) i;\n"
+	"INSERT INTO dunning.cases (id, account_id, cycle, track, stage, state, opened_at, closed_at,\n"
+	"                           close_reason)\n"
+	"  SELECT i, i, 1, 'first_time', 10, 'resolved', '2025-01-02', '2025-02-01', 'paid'\n"
+	"  FROM generate_series(1, 20000) i;\n"
+	"INSERT INTO dunning.cases (id, account_id, cycle, track, stage, state, opened_at,\n"
+	"                           next_action_at)\n"
+	"  VALUES (dunning.case_block(now()) + 1, 20001, 1, 'first_time', 1, 'active', now(), now());\n"
+	"INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, due_date,\n"
+	"                              paid_at)\n"
+	"  SELECT i, 'PI-' || i, 1000 + i % 7, 'USD', '2025-01-01', '2025-01-15'\n"
+	"  FROM generate_series(1, 20000) i;\n"
+	"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template, status,\n"
+	"                                next_attempt_at, created_at, sent_at)\n"
+	"  SELECT c, c, 1, s, 'email', 'gentle', CASE WHEN s = 3 THEN 'failed' ELSE 'sent' END,\n"
+	"         '2025-01-02'::timestamptz + s * interval '1 day',\n"
+	"         '2025-01-02'::timestamptz + s * interval '1 day',\n"
+	"         CASE WHEN s <> 3 THEN '2025-01-02'::timestamptz + s * interval '1 day' END\n"
+	"  FROM generate_series(1, 20000) c, generate_series(1, " ROWS " / 20000) s;\n"
+	"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template, status,\n"
+	"                                next_attempt_at, created_at, sent_at, address)\n"
+	"  VALUES (dunning.case_block(now()) + 1, 20001, 1, 1, 'email', 'gentle', 'sent', now(),\n"
+	"          now(), now(), 'p20001@purge.test');\n"
+	"INSERT INTO dunning.phone_tasks (case_id, delivery_id, due_at, completed_at, outcome)\n"
+	"  SELECT case_id, id, '2025-01-10', '2025-01-10', 'reached' FROM dunning.deliveries\n"
+	"  WHERE step = 5 AND case_id <= 1000;\n"
+	"INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
+	"  SELECT created_at, 'delivery_sent', account_id, case_id, id, jsonb_build_object('step', step)\n"
+	"  FROM dunning.deliveries WHERE step = 1;\n"
+	"ANALYZE dunning.deliveries, dunning.events, dunning.cases, dunning.invoices;";
+
+/* events_legacy ends where this month begins: a cutoff past it. */
+#define CUTOFF "--at 2027-01-15T00:00:00Z --older-than 30"
+
+#define OPEN_ROW \
+	"SELECT string_agg(x::text, '|') FROM dunning.deliveries x WHERE account_id = 20001"
+
+START_TEST(purge_drops_whole_partitions)
+{
+	char *fb, *fa, *open_before, *open_after;
+	json_t *doc;
+	double t0, took;
+	PGresult *res;
+
+	ctl_ok(cfg, "migrate");
+	db = tu_connect(conninfo);
+	res = PQexec(db, SEED);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s", PQerrorMessage(db));
+	PQclear(res);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries_legacy"),
+			 atoi(ROWS));
+	fb = figures("report --from 2025-01-01 --to 2025-01-31 --json");
+	ck_assert_ptr_nonnull(strstr(fb, "\"paid_7d\":20000"));
+	open_before = tu_qstr(db, OPEN_ROW);
+
+	/* A dry run counts and changes nothing. */
+	doc = ctl_json("purge " CUTOFF " --dry-run --json");
+	ck_assert_int_eq(jint(doc, "deliveries_deleted"), atoi(ROWS));
+	ck_assert_int_eq(jint(doc, "partitions_dropped"), 2);
+	json_decref(doc);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries_legacy"),
+			 atoi(ROWS));
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.report_daily"), 0);
+
+	t0 = tu_now_s();
+	doc = ctl_json("purge " CUTOFF " --json");
+	took = tu_now_s() - t0;
+	fprintf(stderr, "check_partition: purge of %s deliveries took %.3f s\n", ROWS, took);
+	ck_assert_int_eq(jint(doc, "deliveries_deleted"), atoi(ROWS));
+	/* deliveries_legacy and events_legacy; the open case's partition and
+	 * the ones ahead stay. */
+	ck_assert_int_eq(jint(doc, "partitions_dropped"), 2);
+	ck_assert_int_eq(jint(doc, "events_dropped"), 20000);
+	json_decref(doc);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_class "
+				     "WHERE relname IN ('deliveries_legacy', 'events_legacy')"),
+			 0);
+	/* Nothing was deleted row by row: no dead rows anywhere in the outbox. */
+	ck_assert_int_eq(tu_qint(db, "SELECT coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables "
+				     "WHERE schemaname = 'dunning' AND relname LIKE 'deliveries%'"),
+			 0);
+	open_after = tu_qstr(db, OPEN_ROW);
+	ck_assert_str_eq(open_after, open_before);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks "
+				     "WHERE delivery_id IS NOT NULL"),
+			 0);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks"), 1000);
+	fa = figures("report --from 2025-01-01 --to 2025-01-31 --json");
+	ck_assert_str_eq(fa, fb);
+	free(fa);
+	free(fb);
+	free(open_before);
+	free(open_after);
+
+	/* Again: nothing left, and new rows still find their partitions. */
+	doc = ctl_json("purge " CUTOFF " --json");
+	ck_assert_int_eq(jint(doc, "deliveries_deleted"), 0);
+	ck_assert_int_eq(jint(doc, "partitions_dropped"), 0);
+	json_decref(doc);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), 1);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("partition");
+	TCase *tc = tcase_create("partition");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, migration_moves_every_row);
+	tcase_add_test(tc, purge_drops_whole_partitions);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	return tu_run(suite());
+}
