@@ -192,13 +192,16 @@ reseed() {
 	q postgres "CHECKPOINT"
 }
 
-# "cases_upd deliveries_ins deliveries_upd" from pg_stat_user_tables.
+# "cases_upd deliveries_ins deliveries_upd" from pg_stat_user_tables (the
+# outbox's counters are its partitions').
 pg_stats() {
 	sleep 1 # backends report their counters when they exit or go idle
 	q "${1:-bench}" "SELECT
 	    (SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'dunning.cases'::regclass),
-	    (SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'dunning.deliveries'::regclass),
-	    (SELECT n_tup_upd FROM pg_stat_user_tables WHERE relid = 'dunning.deliveries'::regclass)" |
+	    (SELECT sum(n_tup_ins) FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid
+	     FROM pg_inherits WHERE inhparent = 'dunning.deliveries'::regclass)),
+	    (SELECT sum(n_tup_upd) FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid
+	     FROM pg_inherits WHERE inhparent = 'dunning.deliveries'::regclass))" |
 		tr '|' ' '
 }
 
@@ -511,11 +514,16 @@ summary() {
 
 row() { say "$(printf '%-9s %-26s %-26s %-20s %-19s %s' "$@")"; }
 
+# Per table, its partitions summed.
 dead_tuples() {
-	q bench "SELECT string_agg(relname || ' ' || n_dead_tup || ' dead/' || n_live_tup || ' live'
-	         || ' (autovacuum ' || autovacuum_count || 'x)', ', ' ORDER BY relname)
-	         FROM pg_stat_user_tables WHERE schemaname = 'dunning'
-	         AND relname IN ('cases', 'deliveries', 'events')"
+	q bench "SELECT string_agg(t || ' ' || dead || ' dead/' || live || ' live'
+	         || ' (autovacuum ' || av || 'x)', ', ' ORDER BY t)
+	         FROM (SELECT regexp_replace(relname, '_(legacy|default|[0-9]{6})$', '') AS t,
+	                      sum(n_dead_tup) AS dead, sum(n_live_tup) AS live,
+	                      sum(autovacuum_count) AS av
+	               FROM pg_stat_user_tables WHERE schemaname = 'dunning'
+	               AND relname ~ '^(cases|deliveries|events)(_(legacy|default|[0-9]{6}))?$'
+	               GROUP BY 1) x"
 }
 
 # Dead tuples after an end-to-end run, then purge over what it left.
@@ -527,8 +535,8 @@ queue_health() {
 	out=$("$BIN/dunnctl" -c "$W/bench.json" purge --older-than 1 --at 2026-11-13T12:00:00Z --json 2>&1) ||
 		{ say "purge failed: $out"; return 0; }
 	sleep 1
-	say "old rows leave the outbox through dunnctl purge (batches of 10,000, each one transaction:" \
-		"DELETE ... RETURNING folded into report_daily):" \
+	say "old rows leave the outbox through dunnctl purge (whole partitions by DETACH and DROP," \
+		"folded into report_daily first; what is left in batches of 10,000):" \
 		"$(echo "$out" | sed -n 's/.*"deliveries_deleted": *\([0-9]*\).*/\1/p')" \
 		"deliveries in $(fmt2 "$(elapsed "$t")") s; after it: $(dead_tuples)"
 }
