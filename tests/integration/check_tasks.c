@@ -299,7 +299,7 @@ END_TEST
 
 START_TEST(callback_reschedules)
 {
-	char *s;
+	char *s, sql[512];
 	long long id;
 
 	first_calls();
@@ -308,9 +308,11 @@ START_TEST(callback_reschedules)
 			    "--at 2026-11-05T19:30:00Z --as alice",
 			    cfg, id) == 0,
 		      "%s", tu_output());
-	s = tu_qstr(db, "SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ':' || "
-			"(completed_at IS NULL) || ':' || assignee FROM dunning.phone_tasks "
-			"ORDER BY id LIMIT 1");
+	snprintf(sql, sizeof sql,
+		 "SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ':' || "
+		 "(completed_at IS NULL) || ':' || assignee FROM dunning.phone_tasks WHERE id = %lld",
+		 id);
+	s = tu_qstr(db, sql);
 	ck_assert_str_eq(s, "2026-11-05 19:30:true:alice");
 	free(s);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = "
