@@ -72,7 +72,8 @@ struct dispatch {
  * re-check) and the whole balance ({{ balance }}, not yet due included).
  * A receipt states what its clearing settled: every invoice of the
  * account settled since its case opened, up to the clearing, per
- * currency. */
+ * currency. The batch is handed out oldest row first: over the outbox's
+ * partitions the update's join comes back in any order. */
 static const char SQL_LEASE[] =
 	"WITH lease AS (\n"
 	"  SELECT id FROM dunning.deliveries\n"
@@ -131,7 +132,8 @@ static const char SQL_LEASE[] =
 	"  FROM (SELECT si.currency, sum(si.amount_due) AS total FROM dunning.invoices si\n"
 	"        WHERE u.kind = 'confirmation' AND si.account_id = u.account_id\n"
 	"          AND si.paid_at >= c.opened_at AND si.paid_at <= u.cleared_at\n"
-	"        GROUP BY si.currency) s) rc ON true";
+	"        GROUP BY si.currency) s) rc ON true\n"
+	"ORDER BY u.id";
 
 enum lease_col {
 	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
