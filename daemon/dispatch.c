@@ -15,6 +15,7 @@
 #include "money.h"
 #include "owed.h"
 #include "pgarr.h"
+#include "texthtml.h"
 #include "tmplset.h"
 #include "token.h"
 #include "tz.h"
@@ -657,40 +658,6 @@ static const char *var_lookup(void *ctx, const char *name)
 	return NULL;
 }
 
-/* Plain text to a minimal HTML body: escaped, blank lines as paragraphs. */
-static char *html_from_text(const char *text)
-{
-	size_t cap = strlen(text) * 6 + 128, n = 0;
-	char *out = malloc(cap);
-
-	if (!out)
-		return NULL;
-	n += (size_t)sprintf(out, "<!DOCTYPE html><html><body><p>");
-	for (const char *p = text; *p; p++) {
-		const char *rep = NULL;
-		switch (*p) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\r': rep = ""; break;
-		case '\n': rep = p[1] == '\n' ? "</p>\n<p>" : "<br>\n"; break;
-		default: break;
-		}
-		if (*p == '\n' && p[1] == '\n')
-			p++;
-		if (rep) {
-			size_t l = strlen(rep);
-			memcpy(out + n, rep, l);
-			n += l;
-		} else {
-			out[n++] = *p;
-		}
-	}
-	memcpy(out + n, "</p></body></html>\n", 20);
-	return out;
-}
-
 static int64_t days_between(int y, int m, int d, const struct tz_local *now)
 {
 	int64_t a, b;
@@ -774,8 +741,11 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r,
 	v->support_phone = config_brand_field(c, locale, BRAND_SUPPORT_PHONE);
 	v->privacy_url = config_brand_field(c, locale, BRAND_PRIVACY_URL);
 	/* handle_row refused lists that did not parse. */
-	owed_format(over, nover > 0 ? (size_t)nover : 0, locale, v->amount, sizeof v->amount);
-	owed_format(bal, nbal > 0 ? (size_t)nbal : 0, locale, v->balance, sizeof v->balance);
+	int style = config_money_style(c, locale);
+	owed_format_style(over, nover > 0 ? (size_t)nover : 0, locale, style, v->amount,
+			  sizeof v->amount);
+	owed_format_style(bal, nbal > 0 ? (size_t)nbal : 0, locale, style, v->balance,
+			  sizeof v->balance);
 	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3) {
 		if (tz_format_date(y, m, d, locale, v->due_date, sizeof v->due_date) < 0)
 			snprintf(v->due_date, sizeof v->due_date, "%s", due);
@@ -897,7 +867,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	if (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT))
 		subject = tmpl_render(te->subject, var_lookup, &v, TMPL_RAW);
 	if (text && (ch->ops->caps & CHANNEL_CAP_HTML))
-		html = html_from_text(text);
+		html = texthtml_from_text(text);
 	x = calloc(1, sizeof *x);
 	if (!text || (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT) && !subject) || !x) {
 		free(x);

@@ -127,10 +127,13 @@ static int64_t jint(const json_t *o, const char *key)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : 0;
 }
 
-static void money(int64_t minor, const char *cur, const char *locale, const char *fallback,
-		  char *out, size_t len)
+/* Written in the style the configuration gives the page's locale
+ * ("1,289,000원" for ko), as the customer's reminders are. */
+static void money(const struct config *cfg, int64_t minor, const char *cur, const char *locale,
+		  const char *fallback, char *out, size_t len)
 {
-	if (money_format(minor, cur, locale, out, len) < 0 &&
+	if (money_format_style(minor, cur, locale,
+			       (enum money_style)config_money_style(cfg, locale), out, len) < 0 &&
 	    money_format(minor, cur, fallback, out, len) < 0)
 		snprintf(out, len, "%" PRId64 " %s", minor, cur ? cur : "");
 }
@@ -292,7 +295,7 @@ static int invoices(struct ctx *c)
 			lit(b, "&mdash;");
 			continue;
 		}
-		money(tot[k].sum, tot[k].cur, c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, tot[k].sum, tot[k].cur, c->locale, c->fallback, amt, sizeof amt);
 		esc(b, amt);
 	}
 	if (ntot == 0)
@@ -300,7 +303,7 @@ static int invoices(struct ctx *c)
 	lit(b, "</p>\n<ul>\n");
 	json_array_foreach(inv, i, x) {
 		const char *ref = jstr(x, "ref");
-		money(jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
 		date(jstr(x, "due"), c->locale, c->fallback, due, sizeof due);
 		lit(b, "<li><div class=\"row\"><span class=\"desc\">");
 		esc(b, jstr(x, "description") && *jstr(x, "description") ? jstr(x, "description")
@@ -388,7 +391,7 @@ static void disputes(struct ctx *c)
 		int k;
 		for (k = 0; k < PAGE_NSTATUS && (!st || strcmp(st, page_status_codes[k])); k++)
 			;
-		money(jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
 		lit(b, "<li><div class=\"row\"><span class=\"desc\">");
 		esc(b, ref);
 		lit(b, "</span><span class=\"amt\">");
@@ -487,7 +490,7 @@ static void actions(struct ctx *c, int disputable)
 		char amt[64];
 		if (json_is_true(json_object_get(x, "disputed")))
 			continue;
-		money(jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
 		lit(b, "<option value=\"");
 		esc(b, jstr(x, "ref"));
 		lit(b, "\">");

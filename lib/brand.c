@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "jconf.h"
+#include "money.h"
 
 static const char *const field_keys[BRAND_NFIELDS] = {
 	"name", "legal_name", "support", "support_phone", "privacy_url",
@@ -194,4 +195,67 @@ const char *config_brand_field(const struct config *c, const char *locale, enum 
 	if (f == BRAND_SUPPORT)
 		return c->support ? c->support : "";
 	return "";
+}
+
+void money_style_load(struct jconf *j, struct config *c)
+{
+	json_t *o = jconf_obj(j, j->root, "", "money_style", 0), *v;
+	const char *key;
+	size_t n;
+
+	if (!o)
+		return;
+	n = json_object_size(o);
+	c->mstyle_locale = calloc(n ? n : 1, sizeof *c->mstyle_locale);
+	c->mstyle = calloc(n ? n : 1, sizeof *c->mstyle);
+	if (!c->mstyle_locale || !c->mstyle) {
+		jconf_error(j, "money_style", 0, "out of memory");
+		return;
+	}
+	json_object_foreach(o, key, v) {
+		char *p = jconf_path("money_style", key);
+		const char *path = p ? p : "money_style";
+		int st = money_style_parse(json_string_value(v));
+
+		if (!key_ok(key))
+			jconf_error(j, path, 1,
+				    "money_style: '%s' is not a locale (\"default\", or a tag like "
+				    "\"ko\")",
+				    key);
+		else if (st < 0)
+			jconf_error(j, path, 0, "%s must be \"symbol\" or \"unit\"", path);
+		else if (!(c->mstyle_locale[c->nmstyle] = strdup(key)))
+			jconf_error(j, path, 0, "out of memory");
+		else
+			c->mstyle[c->nmstyle++] = st;
+		free(p);
+	}
+}
+
+void money_style_free(struct config *c)
+{
+	for (size_t i = 0; i < c->nmstyle; i++)
+		free(c->mstyle_locale[i]);
+	free(c->mstyle_locale);
+	free(c->mstyle);
+}
+
+int config_money_style(const struct config *c, const char *locale)
+{
+	size_t len = locale ? strlen(locale) : 0;
+
+	while (len > 0) {
+		for (size_t i = 0; i < c->nmstyle; i++)
+			if (strlen(c->mstyle_locale[i]) == len &&
+			    !strncasecmp(c->mstyle_locale[i], locale, len))
+				return c->mstyle[i];
+		while (len > 0 && locale[len - 1] != '-' && locale[len - 1] != '_')
+			len--;
+		if (len > 0)
+			len--;
+	}
+	for (size_t i = 0; i < c->nmstyle; i++)
+		if (!strcmp(c->mstyle_locale[i], "default"))
+			return c->mstyle[i];
+	return money_style_default(locale);
 }

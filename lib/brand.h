@@ -41,4 +41,8 @@ const char *brand_field_key(enum brand_field f);
  * name), "support" (support) or "". Never NULL. */
 const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f);
 
+/* "money_style" (config_money_style in config.h reads it). */
+void money_style_load(struct jconf *j, struct config *c);
+void money_style_free(struct config *c);
+
 #endif

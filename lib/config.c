@@ -259,6 +259,7 @@ void config_free(struct config *c)
 	free(c->company);
 	free(c->support);
 	brand_free(&c->brand);
+	money_style_free(c);
 	free(c->link_secret_file);
 	free(c->webhook_secret_file);
 	free(c->api_keys_file);
@@ -743,7 +744,7 @@ struct config *config_load(const char *file, struct diag *diag)
 					   "log_level", "company", "support", "channels",
 					   "module_dir", "shutdown_timeout_ms", "retention_days",
 					   "hold_sending", "payments", "brand", "locale_fallback",
-					   "console", "api", NULL};
+					   "money_style", "console", "api", NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
 	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
 						"webhook_secret_file", "max_body",
@@ -873,6 +874,7 @@ struct config *config_load(const char *file, struct diag *diag)
 	load_channels(&j, c);
 	load_payments(&j, c);
 	brand_load(&j, c);
+	money_style_load(&j, c);
 	load_fallback(&j, c);
 	jconf_close(&j);
 

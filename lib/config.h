@@ -42,6 +42,10 @@ struct config {
 	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
 	struct brand brand; /* "brand": who sends, per locale (brand.h) */
+	/* "money_style": locale tag or "default" -> enum money_style. */
+	char **mstyle_locale;
+	int *mstyle;
+	size_t nmstyle;
 	char *link_secret_file;
 	char *webhook_secret_file; /* http: generic webhooks' HMAC key */
 	char *sms_help_text;       /* http: the reply to HELP/INFO */
@@ -82,6 +86,10 @@ struct config {
  * zh-Hant for zh-TW/zh-HK/zh-MO, then the shorter tags ("ko-KR" -> "ko"),
  * then "default", then company. Never NULL. */
 const char *config_brand(const struct config *c, const char *locale);
+/* How amounts are written for a locale: the configured style of the
+ * exact tag, then of its shorter tags, then "default", else
+ * money_style_default (unit for ko and ja). An enum money_style. */
+int config_money_style(const struct config *c, const char *locale);
 /* Load file, its policy and templates. NULL with diag filled on any error. */
 struct config *config_load(const char *file, struct diag *diag);
 void config_free(struct config *c);

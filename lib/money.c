@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <unicode/ucurr.h>
 #include <unicode/uloc.h>
@@ -324,4 +325,77 @@ int money_format(int64_t minor, const char *currency, const char *locale, char *
     if (result < 0)
         buf[0] = '\0';
     return result;
+}
+
+int money_style_parse(const char *s)
+{
+    if (s && !strcmp(s, "symbol"))
+        return MONEY_STYLE_SYMBOL;
+    if (s && !strcmp(s, "unit"))
+        return MONEY_STYLE_UNIT;
+    return -1;
+}
+
+/* 1 if locale's language subtag is lang (2 letters), any case. */
+static int money_lang_is(const char *locale, const char *lang)
+{
+    return locale && strncasecmp(locale, lang, 2) == 0 &&
+           (locale[2] == '\0' || locale[2] == '-' || locale[2] == '_');
+}
+
+enum money_style money_style_default(const char *locale)
+{
+    return money_lang_is(locale, "ko") || money_lang_is(locale, "ja") ? MONEY_STYLE_UNIT
+                                                                      : MONEY_STYLE_SYMBOL;
+}
+
+/* The word a bill in locale writes after an amount of its own currency. */
+static const char *money_unit(const char *currency, const char *locale)
+{
+    if (!strcmp(currency, "KRW") && money_lang_is(locale, "ko"))
+        return "\xec\x9b\x90"; /* 원 */
+    if (!strcmp(currency, "JPY") && money_lang_is(locale, "ja"))
+        return "\xe5\x86\x86"; /* 円 */
+    if (!strcmp(currency, "CNY") && money_lang_is(locale, "zh"))
+        return "\xe5\x85\x83"; /* 元 */
+    return NULL;
+}
+
+int money_format_style(int64_t minor, const char *currency, const char *locale,
+                       enum money_style style, char *buf, size_t len)
+{
+    char dec[MONEY_DEC_MAX];
+    const char *unit;
+    int exp, n;
+    size_t o = 0, intlen;
+
+    if (style != MONEY_STYLE_UNIT || !currency || !(unit = money_unit(currency, locale)))
+        return money_format(minor, currency, locale, buf, len);
+    if (buf == NULL || len == 0)
+        return -1;
+    buf[0] = '\0';
+    exp = money_exponent(currency);
+    n = exp < 0 ? -1 : money_decimal(minor, exp, dec, sizeof dec);
+    if (n < 0)
+        return -1;
+    /* Korean, Japanese and Chinese bills group by thousands with a comma
+     * and mark the fraction with a point. */
+    const char *digits = dec[0] == '-' ? dec + 1 : dec;
+    intlen = strcspn(digits, ".");
+    char out[MONEY_DEC_MAX * 2 + 8];
+    if (dec[0] == '-')
+        out[o++] = '-';
+    for (size_t i = 0; i < intlen; i++) {
+        if (i > 0 && (intlen - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    n = snprintf(out + o, sizeof out - o, "%s%s", digits + intlen, unit);
+    if (n < 0 || (size_t)n >= sizeof out - o)
+        return -1;
+    o += (size_t)n;
+    if (o >= len)
+        return -1;
+    memcpy(buf, out, o + 1);
+    return (int)o;
 }

@@ -42,6 +42,20 @@ int money_parse(const char *text, const char *currency, int64_t *minor, char *er
  * unsupported locale, buffer too small; buf is then "" if len > 0). */
 int money_format(int64_t minor, const char *currency, const char *locale, char *buf, size_t len);
 
+/* How an amount is written: with the currency's symbol as ICU has it
+ * ("₩1,289,000", "￥5,000", "$49.90"), or as local bills write their own
+ * currency, the number and then the unit ("1,289,000원", "5,000円",
+ * "128.40元"). The unit form exists for KRW in Korean, JPY in Japanese and
+ * CNY in Chinese; any other pair is written with the symbol. */
+enum money_style { MONEY_STYLE_SYMBOL, MONEY_STYLE_UNIT };
+/* "symbol" or "unit" -> the style; -1 for anything else. */
+int money_style_parse(const char *s);
+/* The style a locale uses when the configuration names none: unit for
+ * Korean and Japanese, symbol for the rest. */
+enum money_style money_style_default(const char *locale);
+/* money_format in style; same contract. */
+int money_format_style(int64_t minor, const char *currency, const char *locale,
+		       enum money_style style, char *buf, size_t len);
 /* Plain, locale-free major-unit string for CSV/logs: 4990 USD -> "49.90",
  * 120000 KRW -> "120000", -5 USD -> "-0.05".  Returns length or -1 (unknown
  * currency, buffer too small; buf is then "" if len > 0). */

@@ -71,6 +71,12 @@ int owed_parse(const char *list, struct owed *out, size_t max)
 
 int owed_format(const struct owed *v, size_t n, const char *locale, char *buf, size_t len)
 {
+	return owed_format_style(v, n, locale, MONEY_STYLE_SYMBOL, buf, len);
+}
+
+int owed_format_style(const struct owed *v, size_t n, const char *locale, int style, char *buf,
+		      size_t len)
+{
 	size_t used = 0;
 
 	if (len == 0)
@@ -79,7 +85,8 @@ int owed_format(const struct owed *v, size_t n, const char *locale, char *buf, s
 	for (size_t i = 0; i < n; i++) {
 		char one[96];
 		int k;
-		if (money_format(v[i].minor, v[i].currency, locale, one, sizeof one) < 0)
+		if (money_format_style(v[i].minor, v[i].currency, locale, (enum money_style)style, one,
+				       sizeof one) < 0)
 			snprintf(one, sizeof one, "%" PRId64 " %s", v[i].minor, v[i].currency);
 		k = snprintf(buf + used, len - used, "%s%s", i ? " + " : "", one);
 		if (k < 0 || (size_t)k >= len - used) {

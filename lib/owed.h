@@ -31,6 +31,10 @@ int owed_parse(const char *list, struct owed *out, size_t max);
  * "0 CUR"-style plain text for a currency ICU cannot format. Returns the
  * length, or -1 when buf is too small. An empty list gives "". */
 int owed_format(const struct owed *v, size_t n, const char *locale, char *buf, size_t len);
+/* owed_format with each amount in style (money_format_style); style is
+ * an enum money_style. */
+int owed_format_style(const struct owed *v, size_t n, const char *locale, int style, char *buf,
+		      size_t len);
 
 /* *sum += add, refused (-1, *sum untouched) past OWED_MAX_TOTAL or on
  * overflow. */

@@ -186,6 +186,21 @@ START_TEST(policy_unknown_channel_and_template)
 }
 END_TEST
 
+START_TEST(money_style_errors)
+{
+	char *cfg = write_config("  \"money_style\": {\"ko\": \"won\", \"k!\": \"unit\"},\n", NULL,
+				 NULL, NULL);
+
+	expect_error(cfg, "dunnd.json:7:25: money_style.ko must be \"symbol\" or \"unit\"");
+	expect_error(cfg, "dunnd.json:7:32: money_style: 'k!' is not a locale");
+	free(cfg);
+	cfg = write_config("  \"money_style\": {\"ko\": \"symbol\", \"default\": \"unit\"},\n", NULL,
+			   NULL, NULL);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	free(cfg);
+}
+END_TEST
+
 /* {{ deadline }} and {{ consequence }} need the step that sends the
  * template to set them, in the template's language. */
 START_TEST(step_deadline_and_consequence)
@@ -417,6 +432,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, template_unknown_variable);
 	tcase_add_test(tc, brand_errors);
 	tcase_add_test(tc, step_deadline_and_consequence);
+	tcase_add_test(tc, money_style_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

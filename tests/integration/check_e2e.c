@@ -131,9 +131,9 @@ START_TEST(korean_reminder_in_local_daytime)
 	ck_assert_int_gt(i, 0);
 	m = tu_mail(i);
 	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
-			 "납부 안내: ₩120,000 결제 기한이 지났습니다");
+			 "납부 안내: 120,000원 결제 기한이 지났습니다");
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "to")), "김민수"));
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")), "₩120,000"));
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")), "120,000원"));
 	json_decref(m);
 }
 END_TEST

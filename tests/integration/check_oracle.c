@@ -45,6 +45,12 @@ static const char *const SYMBOL[NLOC][NCUR] = {
 	[JA] = {[USD] = "$", [JPY] = "￥"},
 	[ZH] = {[USD] = "US$", [CNY] = "¥"},
 };
+/* Korean and Japanese bills write their own currency after the digits
+ * (money_style "unit", the default for ko and ja). */
+static const char *const UNIT[NLOC][NCUR] = {
+	[KO] = {[KRW] = "원"},
+	[JA] = {[JPY] = "円"},
+};
 
 enum { SEOUL, TOKYO, SHANGHAI, NEW_YORK, ZUTC, NZONE };
 static const char *const ZONE[] = {"Asia/Seoul", "Asia/Tokyo", "Asia/Shanghai",
@@ -154,7 +160,7 @@ static void fmt(int loc, int cur, long long minor, char *out, size_t len)
 	long long unit = EXP[cur] == 2 ? 100 : 1;
 	int n, k = 0;
 
-	ck_assert_msg(SYMBOL[loc][cur] != NULL, "%s in %s", CUR[cur], LOCALE[loc]);
+	ck_assert_msg(SYMBOL[loc][cur] != NULL || UNIT[loc][cur] != NULL, "%s in %s", CUR[cur], LOCALE[loc]);
 	n = snprintf(digits, sizeof digits, "%lld", minor / unit);
 	for (int i = 0; i < n; i++) {
 		if (i && (n - i) % 3 == 0)
@@ -162,7 +168,9 @@ static void fmt(int loc, int cur, long long minor, char *out, size_t len)
 		grouped[k++] = digits[i];
 	}
 	grouped[k] = '\0';
-	if (unit > 1)
+	if (UNIT[loc][cur])
+		snprintf(out, len, "%s%s", grouped, UNIT[loc][cur]);
+	else if (unit > 1)
 		snprintf(out, len, "%s%s.%02lld", SYMBOL[loc][cur], grouped, minor % unit);
 	else
 		snprintf(out, len, "%s%s", SYMBOL[loc][cur], grouped);

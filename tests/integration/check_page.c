@@ -257,8 +257,8 @@ START_TEST(page_reads_well_in_four_locales)
 		const char *ref, *lang, *amount, *words, *masked;
 	} acc[] = {
 		{"P-EN", "en", "$49.90", "Pay now", "al***@cu***.test"},
-		{"P-KO", "ko", "₩120,000", "지금 납부하기", "mi***@cu***.test"},
-		{"P-JA", "ja", "￥5,000", "今すぐお支払い", "ha***@cu***.test"},
+		{"P-KO", "ko", "120,000원", "지금 납부하기", "mi***@cu***.test"},
+		{"P-JA", "ja", "5,000円", "今すぐお支払い", "ha***@cu***.test"},
 		{"P-ZH", "zh", "¥123.45", "逾期金额合计", "we***@cu***.test"},
 		{"P-TW", "zh-Hant", "$1,500.00", "逾期金額合計", "me***@cu***.test"},
 	};

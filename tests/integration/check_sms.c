@@ -140,7 +140,7 @@ START_TEST(korean_is_ucs2)
 	r = sim_request_to(log, "+821012345678");
 	ck_assert_ptr_nonnull(r);
 	body = tu_jstr(json_object_get(r, "fields"), "Body");
-	ck_assert_msg(strstr(body, "[Test Telecom] ₩120,000 납부 기한이 지났습니다.") == body,
+	ck_assert_msg(strstr(body, "[Test Telecom] 120,000원 납부 기한이 지났습니다.") == body,
 		      "body: %s", body);
 	ck_assert_msg(strlen(body) > 30 && !strcmp(body + strlen(body) - 27, "수신거부: 거부 회신"),
 		      "no opt-out line: %s", body);

@@ -188,7 +188,7 @@ START_TEST(korean_letter)
 	ck_assert(json_is_true(json_object_get(r, "signature_ok")));
 	f = json_object_get(r, "fields");
 	ck_assert_str_eq(tu_jstr(f, "name"), "김민수");
-	ck_assert_str_eq(tu_jstr(f, "subject"), "납부 안내: ₩120,000 결제 기한이 지났습니다");
+	ck_assert_str_eq(tu_jstr(f, "subject"), "납부 안내: 120,000원 결제 기한이 지났습니다");
 	ck_assert_ptr_nonnull(strstr(tu_jstr(f, "text"), "김민수 고객님"));
 	tu_assert_delivery(db, "A-2", "status", "sent");
 	ck_assert_int_eq(tu_sim_stat("requests"), 2); /* and Alice's */

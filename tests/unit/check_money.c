@@ -391,6 +391,48 @@ START_TEST(test_format_bad_buffer)
 }
 END_TEST
 
+/* Local bills' style: the number, then the unit, for a locale's own
+ * currency; the symbol for every other pair. */
+START_TEST(test_format_style)
+{
+    static const struct {
+        int64_t minor;
+        const char *cur, *loc;
+        int style;
+        const char *want;
+    } c[] = {
+        {1289000, "KRW", "ko-KR", MONEY_STYLE_UNIT, "1,289,000\xec\x9b\x90"},
+        {1289000, "KRW", "ko", MONEY_STYLE_SYMBOL, "\xe2\x82\xa9" "1,289,000"},
+        {5000, "JPY", "ja", MONEY_STYLE_UNIT, "5,000\xe5\x86\x86"},
+        {128400, "JPY", "ja-JP", MONEY_STYLE_UNIT, "128,400\xe5\x86\x86"},
+        {12840, "CNY", "zh-CN", MONEY_STYLE_UNIT, "128.40\xe5\x85\x83"},
+        {999, "KRW", "ko", MONEY_STYLE_UNIT, "999\xec\x9b\x90"},
+        {-1000, "KRW", "ko", MONEY_STYLE_UNIT, "-1,000\xec\x9b\x90"},
+        {INT64_C(1000000000000000), "JPY", "ja", MONEY_STYLE_UNIT,
+         "1,000,000,000,000,000\xe5\x86\x86"},
+        /* Another currency in Korean keeps its symbol. */
+        {4990, "USD", "ko", MONEY_STYLE_UNIT, "US$49.90"},
+        {4990, "USD", "en", MONEY_STYLE_UNIT, "$49.90"},
+    };
+    char buf[64];
+
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        int n = money_format_style(c[i].minor, c[i].cur, c[i].loc, (enum money_style)c[i].style,
+                                   buf, sizeof buf);
+        ck_assert_msg(n > 0 && !strcmp(buf, c[i].want), "%zu: %s, want %s", i, buf, c[i].want);
+        ck_assert_int_eq(n, (int)strlen(buf));
+    }
+    ck_assert_int_eq(money_format_style(1289000, "KRW", "ko", MONEY_STYLE_UNIT, buf, 5), -1);
+    ck_assert_str_eq(buf, "");
+    ck_assert_int_eq(money_style_default("ko-KR"), MONEY_STYLE_UNIT);
+    ck_assert_int_eq(money_style_default("ja"), MONEY_STYLE_UNIT);
+    ck_assert_int_eq(money_style_default("zh-CN"), MONEY_STYLE_SYMBOL);
+    ck_assert_int_eq(money_style_default("kok"), MONEY_STYLE_SYMBOL);
+    ck_assert_int_eq(money_style_parse("unit"), MONEY_STYLE_UNIT);
+    ck_assert_int_eq(money_style_parse("Unit"), -1);
+}
+END_TEST
+
 static Suite *money_suite(void)
 {
     Suite *s = suite_create("money");
@@ -417,6 +459,7 @@ static Suite *money_suite(void)
     tcase_add_test(tc, test_format_exact_large);
     tcase_add_loop_test(tc, test_format_bad, 0, N(fmt_bad));
     tcase_add_test(tc, test_format_bad_buffer);
+    tcase_add_test(tc, test_format_style);
     suite_add_tcase(s, tc);
 
     return s;

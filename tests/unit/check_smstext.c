@@ -130,7 +130,9 @@ START_TEST(test_every_sms_template)
 			      "%s: no brand of its own for %s", e->path, e->locale);
 		struct owed o = {.minor = forms[f].minor};
 		snprintf(o.currency, sizeof o.currency, "%s", forms[f].currency);
-		ck_assert_int_gt(owed_format(&o, 1, e->locale, s.amount, sizeof s.amount), 0);
+		ck_assert_int_gt(owed_format_style(&o, 1, e->locale, config_money_style(c, e->locale),
+					     s.amount, sizeof s.amount),
+				 0);
 		if (tz_format_date(2026, 12, 31, e->locale, s.promise, sizeof s.promise) < 0)
 			snprintf(s.promise, sizeof s.promise, "2026-12-31");
 		text = tmpl_render(e->body, sample_lookup, &s, TMPL_RAW);

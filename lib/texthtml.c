@@ -1,0 +1,39 @@
+#include "texthtml.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Plain text to a minimal HTML body: escaped, blank lines as paragraphs. */
+char *texthtml_from_text(const char *text)
+{
+	size_t cap = strlen(text) * 6 + 128, n = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	n += (size_t)sprintf(out, "<!DOCTYPE html><html><body><p>");
+	for (const char *p = text; *p; p++) {
+		const char *rep = NULL;
+		switch (*p) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\r': rep = ""; break;
+		case '\n': rep = p[1] == '\n' ? "</p>\n<p>" : "<br>\n"; break;
+		default: break;
+		}
+		if (*p == '\n' && p[1] == '\n')
+			p++;
+		if (rep) {
+			size_t l = strlen(rep);
+			memcpy(out + n, rep, l);
+			n += l;
+		} else {
+			out[n++] = *p;
+		}
+	}
+	memcpy(out + n, "</p></body></html>\n", 20);
+	return out;
+}
