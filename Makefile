@@ -195,13 +195,14 @@ install-dev:
 # The example configuration is installed once: an existing one is kept.
 install: all install-dev
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/migrations \
-		$(DESTDIR)$(LIBDIR)/modules $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(DATADIR)/presets $(DESTDIR)$(LIBDIR)/modules $(DESTDIR)$(SYSCONFDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(B)/dunnd $(DESTDIR)$(SBINDIR)/dunnd
 	install -m 0755 $(B)/dunnctl $(DESTDIR)$(BINDIR)/dunnctl
 	install -m 0644 $(MOD_SO) $(DESTDIR)$(LIBDIR)/modules/
 	install -m 0644 migrations/*.sql $(DESTDIR)$(DATADIR)/migrations/
+	install -m 0644 config/presets/*.json $(DESTDIR)$(DATADIR)/presets/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/dunnd.json ] || cp -R config/. $(DESTDIR)$(SYSCONFDIR)/
 	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/credentials
 	$(SUBST) systemd/dunnd.service >$(DESTDIR)$(UNITDIR)/dunnd.service

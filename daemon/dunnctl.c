@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "preset.h"
 #include "tz.h"
 
 struct command {
@@ -233,8 +234,14 @@ int ctl_take_at(int *argc, char **argv, int64_t *at)
 
 static int cmd_check_config(struct ctl *c, int argc, char **argv)
 {
+	struct diag warn = {0};
+
 	(void)argc;
 	(void)argv;
+	/* Looser than the jurisdiction's preset: said, not refused. */
+	preset_warnings(c->cfg->policy, c->cfg->policy_path, &warn);
+	diag_print(&warn, stderr);
+	diag_free(&warn);
 	printf("%s: configuration OK (%zu tracks, %zu templates, %zu channels)\n", c->config_path,
 	       c->cfg->policy->ntracks, tmplset_count(c->cfg->templates), c->cfg->nchannels);
 	return 0;

@@ -16,6 +16,7 @@
 #include "lease.h"
 #include "log.h"
 #include "metrics.h"
+#include "preset.h"
 #include "tz.h"
 
 static void usage(FILE *out)
@@ -73,6 +74,17 @@ void dunnd_check_done(struct dunnd *d)
 	event_base_loopexit(d->base, NULL);
 }
 
+/* A policy looser than its preset runs, but the journal says so. */
+static void log_preset_warnings(const struct config *c)
+{
+	struct diag warn = {0};
+
+	preset_warnings(c->policy, c->policy_path, &warn);
+	for (size_t i = 0; i < warn.n; i++)
+		log_warn("config", "event=looser_than_preset detail=\"%s\"", warn.msgs[i]);
+	diag_free(&warn);
+}
+
 static int check_config(const char *path)
 {
 	struct diag diag = {0};
@@ -80,6 +92,13 @@ static int check_config(const char *path)
 	int ok = c != NULL;
 
 	diag_print(&diag, stderr);
+	/* Looser than the jurisdiction's preset: said, not refused. */
+	if (c) {
+		struct diag warn = {0};
+		preset_warnings(c->policy, c->policy_path, &warn);
+		diag_print(&warn, stderr);
+		diag_free(&warn);
+	}
 	/* The secrets are read as the daemon will read them at start. */
 	if (c && config_check_secrets(c, stderr) > 0)
 		ok = 0;
@@ -305,6 +324,7 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 	config_free(d->cfg);
 	d->cfg = c;
 	log_set_level((enum log_level)c->log_level);
+	log_preset_warnings(c);
 	log_notice("config", "event=reloaded tracks=%zu templates=%zu", c->policy->ntracks,
 		   tmplset_count(c->templates));
 	if (c->hold_sending != held)
@@ -555,6 +575,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level((enum log_level)d.cfg->log_level);
+	log_preset_warnings(d.cfg);
 	char why[512] = "is required";
 	if (!d.cfg->link_secret_file ||
 	    !(d.link_secret = config_read_secret(d.cfg->dir, d.cfg->link_secret_file, why,

@@ -7,6 +7,7 @@
 
 #include "jconf.h"
 #include "money.h"
+#include "preset.h"
 #include "tmplset.h"
 #include "tz.h"
 
@@ -16,6 +17,7 @@ static void policy_step_free(struct policy_step *s)
 {
 	for (size_t i = 0; i < s->nconsequence; i++) {
 		free(s->consequence[i].locale);
+		free(s->consequence[i].src);
 		tmpl_free(s->consequence[i].text);
 	}
 	free(s->consequence);
@@ -59,6 +61,7 @@ void policy_free(struct policy *p)
 	free(p->confirm_template);
 	free(p->tracks);
 	free(p->min_balance);
+	preset_free(p->preset);
 	free(p);
 }
 
@@ -335,8 +338,11 @@ static void load_consequence(struct jconf *c, json_t *st, const char *path, stru
 	if (json_is_string(v)) {
 		s->consequence = calloc(1, sizeof *s->consequence);
 		if (s->consequence && (s->consequence[0].locale = strdup("default")) &&
-		    (s->consequence[0].text = load_text(c, v, cpath, s)))
+		    (s->consequence[0].text = load_text(c, v, cpath, s))) {
+			s->consequence[0].src = strdup(json_string_value(v));
+			s->consequence[0].whole = 1;
 			s->nconsequence = 1;
+		}
 		else if (s->consequence)
 			free(s->consequence[0].locale);
 		goto out;
@@ -357,8 +363,10 @@ static void load_consequence(struct jconf *c, json_t *st, const char *path, stru
 			tmpl_free(pt->text);
 			pt->text = NULL;
 		}
-		if (pt->text)
+		if (pt->text) {
+			pt->src = strdup(json_string_value(m));
 			s->nconsequence++;
+		}
 		free(kp);
 	}
 out:
@@ -635,7 +643,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 					   "holidays", "caps", "rest_after_reached",
 					   "max_promise_days", "min_balance", "recheck_hours",
 					   "step_gap_hours", "quiet_max_hours_per_week",
-					   "confirmation", "tracks", "on_broken_promise", NULL};
+					   "confirmation", "tracks", "on_broken_promise", "preset", NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
 	struct policy *p;
@@ -690,6 +698,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	}
 	check_experiments(&c, p);
 	check_broken_promise(&c, p);
+	preset_load(&c, file, p);
 	jconf_close(&c);
 	if (diag->n != before) {
 		policy_free(p);

@@ -20,6 +20,8 @@ struct policy_variant;
 struct policy_text {
 	char *locale; /* BCP 47 tag or "default" */
 	struct tmpl *text;
+	char *src;    /* the text as written, for checks of what it says */
+	int whole;    /* given as one string, not per locale */
 };
 
 struct policy_step {
@@ -88,8 +90,12 @@ struct policy_rest {
 	int days;
 };
 
+struct preset;
+
 struct policy {
 	int grace_days;
+	/* "preset": the jurisdiction it names (preset.h), owned; NULL = none. */
+	struct preset *preset;
 	struct policy_window window; /* default contact window */
 	struct policy_window *channel_windows;
 	size_t nchannel_windows;

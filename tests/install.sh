@@ -19,7 +19,7 @@ if ! make -s -C "$SRC" install B="$tmp/build" DESTDIR="$root" PREFIX=/usr >"$tmp
 fi
 
 for f in usr/sbin/dunnd usr/bin/dunnctl usr/lib/dunnd/modules/email.so \
-	usr/share/dunnd/migrations/0001_domain.sql \
+	usr/share/dunnd/migrations/0001_domain.sql usr/share/dunnd/presets/kr.json \
 	usr/lib/systemd/system/dunnd.service usr/lib/sysusers.d/dunnd.conf \
 	usr/lib/tmpfiles.d/dunnd.conf etc/dunnd/dunnd.json etc/dunnd/policy.json \
 	etc/dunnd/templates/en usr/share/man/man8/dunnd.8 usr/share/man/man8/dunnctl.8 \

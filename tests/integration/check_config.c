@@ -186,6 +186,42 @@ START_TEST(policy_unknown_channel_and_template)
 }
 END_TEST
 
+/* A policy looser than the preset it names: both tools pass it, and both
+ * say where and by how much. */
+START_TEST(preset_looser_warns)
+{
+	char *cfg = write_config(NULL, NULL, NULL, NULL);
+	static const char *const want[] = {
+		"policy.json:4:48: warning: the contact window closes at 22:00, later than preset "
+		"'kr' allows (21:00)",
+		"policy.json:2:36: warning: 9 contacts in 7 days across all channels is looser than "
+		"preset 'kr' (7 in 7 days)",
+	};
+
+	ck_assert_int_eq(tu_sh("cp -R config/presets %s/ && sed -i -e '2i\\  \"preset\": \"kr\", "
+			       "\"caps\": [{\"max\": 9, \"days\": 7}],' -e "
+			       "'s/\"end\": \"21:00\"/\"end\": \"22:00\"/' %s/policy.json",
+			       dir, dir),
+			 0);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_msg(strstr(tu_output(), want[i]), "dunnd: want '%s' in:\n%s", want[i],
+			      tu_output());
+	ck_assert_msg(tu_sh("dunnctl -c %s check-config", cfg) == 0, "%s", tu_output());
+	for (size_t i = 0; i < 2; i++)
+		ck_assert_msg(strstr(tu_output(), want[i]), "dunnctl: want '%s' in:\n%s", want[i],
+			      tu_output());
+	/* The shipped policy within a preset: no warning. */
+	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && sed -i '2i\\  \"preset\": \"jp\",' "
+			       "%s/policy.json",
+			       dir, dir),
+			 0);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_msg(!strstr(tu_output(), "warning"), "%s", tu_output());
+	free(cfg);
+}
+END_TEST
+
 START_TEST(money_style_errors)
 {
 	char *cfg = write_config("  \"money_style\": {\"ko\": \"won\", \"k!\": \"unit\"},\n", NULL,
@@ -433,6 +469,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, brand_errors);
 	tcase_add_test(tc, step_deadline_and_consequence);
 	tcase_add_test(tc, money_style_errors);
+	tcase_add_test(tc, preset_looser_warns);
 	suite_add_tcase(s, tc);
 	return s;
 }
