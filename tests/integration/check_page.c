@@ -2,7 +2,8 @@
  * in daemon mode against the harness's PostgreSQL, read by headless
  * Chromium (what the customer sees) and driven with libcurl (the form
  * POSTs, headers, hostile requests). Screenshots of the page in the four
- * locales go to $DUNN_BUILD/screenshots/. */
+ * locales (and Traditional Chinese) go to $DUNN_BUILD/samples/, beside the
+ * rendered templates, for review. */
 #include <check.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -91,7 +92,7 @@ static char *path_for(const char *token, const char *rest)
 }
 
 /* Headless Chromium: the DOM after load (caller frees); also a phone-sized
- * screenshot into $DUNN_BUILD/screenshots/NAME.png when name is set. */
+ * screenshot into $DUNN_BUILD/samples/NAME.png when name is set. */
 static char *browse(const char *path, const char *name)
 {
 	char url[512], *ud = NULL, *dom;
@@ -110,9 +111,9 @@ static char *browse(const char *path, const char *name)
 	if (name) {
 		char *shot = NULL;
 		struct stat st;
-		ck_assert(asprintf(&shot, "%s/screenshots/%s.png", tu_env("DUNN_BUILD"), name) > 0);
+		ck_assert(asprintf(&shot, "%s/samples/%s.png", tu_env("DUNN_BUILD"), name) > 0);
 		mkdir(tu_env("DUNN_BUILD"), 0755);
-		tu_sh("mkdir -p '%s/screenshots' && rm -f '%s'", tu_env("DUNN_BUILD"), shot);
+		tu_sh("mkdir -p '%s/samples' && rm -f '%s'", tu_env("DUNN_BUILD"), shot);
 		rc = tu_sh("timeout 120 chromium %s --user-data-dir=%s --hide-scrollbars "
 			   "--window-size=390,844 --screenshot='%s' '%s' >/dev/null 2>&1",
 			   flags, ud, shot, url);
