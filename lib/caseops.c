@@ -70,31 +70,9 @@ const char CASEOPS_SQL_RESUME[] =
 	"  FROM c)\n"
 	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM c)";
 
-/* A set that names the times already held changes nothing and writes
- * no event (a page form sent twice). */
 const char CASEOPS_SQL_QUIET_SET[] =
-	"WITH a AS (SELECT id FROM dunning.accounts\n"
-	"           WHERE ($1::text IS NOT NULL AND external_ref = $1)\n"
-	"              OR ($1::text IS NULL AND id = $2::bigint)),\n"
-	"old AS (SELECT q.account_id, q.spec FROM dunning.quiet_times q JOIN a ON a.id = q.account_id),\n"
-	"del AS (DELETE FROM dunning.quiet_times q USING a\n"
-	"        WHERE q.account_id = a.id AND $3::text = '' RETURNING q.account_id),\n"
-	"up AS (\n"
-	"  INSERT INTO dunning.quiet_times AS q (account_id, spec, minutes, source, updated_at)\n"
-	"  SELECT a.id, $3, $4::int, $5, $6::timestamptz FROM a WHERE $3::text <> ''\n"
-	"  ON CONFLICT (account_id) DO UPDATE SET spec = EXCLUDED.spec, minutes = EXCLUDED.minutes,\n"
-	"     source = EXCLUDED.source, updated_at = EXCLUDED.updated_at\n"
-	"  WHERE q.spec <> EXCLUDED.spec\n"
-	"  RETURNING q.account_id),\n"
-	"ev AS (\n"
-	"  INSERT INTO dunning.events (at, kind, account_id, detail)\n"
-	"  SELECT $6, CASE WHEN $3::text = '' THEN 'quiet_times_cleared' ELSE 'quiet_times_set' END,\n"
-	"         x.account_id,\n"
-	"         jsonb_build_object('spec', nullif($3::text, ''), 'minutes', $4::int, 'source', $5::text,\n"
-	"                            'previous', (SELECT spec FROM old))\n"
-	"  FROM (SELECT account_id FROM del UNION ALL SELECT account_id FROM up) x\n"
-	"  RETURNING 1)\n"
-	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM ev)";
+	"WITH " CASEOPS_QUIET_CTES "\n"
+	"SELECT (SELECT count(*) FROM qa), (SELECT count(*) FROM qev)";
 
 /* Notices go to the account's latest case: a dispute may outlive it. Their
  * conflict is on deliveries_dispute_key, (dispute_id, kind, channel,
