@@ -134,7 +134,7 @@ static const struct command commands[] = {
 	 "range past midnight (22:00-07:00) runs into the next day. Example:\n"
 	 "\"mon-fri 12:00-13:00,sun\". At most the policy's quiet_max_hours_per_week\n"
 	 "(default 28) may be blocked. --clear removes them; every change is written\n"
-	 "to dunning.events."},
+	 "to dunning.events. The customer's page (/prefs) sets the same times."},
 	{"staff", ctl_staff,
 	 "staff add NAME --role agent|supervisor|admin [--locale en|ko|ja|zh] [--password-stdin]\n"
 	 "  dunnctl -c FILE staff list [--json] | staff disable NAME\n"

@@ -1,5 +1,5 @@
 /* The customer's page: GET /p/<token> shows what is owed; form POSTs to
- * /p/<token>/{promise,plan,dispute,rate} act through lib/caseops (the same
+ * /p/<token>/{promise,plan,dispute,rate,prefs} act through lib/caseops (the same
  * statements dunnctl runs) and answer 303 back to the page with a message
  * (post/redirect/get); GET /p/<token>/pay?invoice=REF sends the customer
  * on to the payment provider.
@@ -9,7 +9,8 @@
  * a small token bucket of requests. Every view and action is one
  * parameterised statement on the HTTP server's own connection, audited in
  * dunning.events (page_view, page_pay, page_promise, page_plan,
- * page_dispute, page_rate) with ids only. */
+ * page_dispute, page_rate; the preferences as quiet_times_set,
+ * email_unsubscribed and sms_opt_out) with ids only. */
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -27,6 +28,7 @@
 #include "metrics.h"
 #include "page.h"
 #include "pgarr.h"
+#include "quiet.h"
 #include "token.h"
 #include "tz.h"
 
@@ -50,6 +52,11 @@ static const char SQL_VIEW[] =
 	"SELECT json_build_object(\n"
 	"  'name', a.name, 'email', a.email, 'phone', a.phone, 'locale', a.locale,\n"
 	"  'tz', a.timezone,\n"
+	"  'email_stopped', EXISTS (SELECT 1 FROM dunning.suppressions s\n"
+	"                   WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
+	"  'sms_stopped', EXISTS (SELECT 1 FROM dunning.suppressions s\n"
+	"                 WHERE s.channel = 'sms' AND s.address = a.phone),\n"
+	"  'quiet', (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id),\n"
 	"  'case', (SELECT json_build_object('state', state, 'stage', stage,\n"
 	"                 'pause_reason', pause_reason, 'promise_date', promise_date) FROM c),\n"
 	"  'invoices', coalesce((SELECT json_agg(json_build_object(\n"
@@ -104,6 +111,48 @@ static const char SQL_RATE[] =
 	"                                 'stage', (SELECT stage FROM c)) FROM d)\n"
 	"SELECT count(*) FROM d";
 
+/* Contact preferences, one statement: the quiet times as dunnctl quiet
+ * sets them ($1..$6, caseops.h; $3 NULL leaves them), and "stop email"
+ * ($7) and "stop SMS" ($8) recorded as the opt-outs a STOP reply records:
+ * a suppression with reason opt-out (replacing a bounce or a review
+ * hold), open reviews of the number decided as opt-outs, and the event.
+ * One row: accounts found, quiet changes, email and SMS opt-outs made. */
+static const char SQL_PREFS[] =
+	"WITH " CASEOPS_QUIET_CTES ",\n"
+	"acct AS (SELECT id, nullif(lower(email), '') AS email, nullif(phone, '') AS phone\n"
+	"         FROM dunning.accounts WHERE id = $2::bigint),\n"
+	"se AS (\n"
+	"  INSERT INTO dunning.suppressions AS s (channel, address, reason, source)\n"
+	"  SELECT 'email', email, 'opt-out', 'page' FROM acct WHERE $7::bool AND email IS NOT NULL\n"
+	"  ON CONFLICT (channel, address) DO UPDATE\n"
+	"    SET reason = 'opt-out', source = 'page', created_at = now()\n"
+	"    WHERE s.reason <> 'opt-out'\n"
+	"  RETURNING 1),\n"
+	"ss AS (\n"
+	"  INSERT INTO dunning.suppressions AS s (channel, address, reason, source)\n"
+	"  SELECT 'sms', phone, 'opt-out', 'page' FROM acct WHERE $8::bool AND phone IS NOT NULL\n"
+	"  ON CONFLICT (channel, address) DO UPDATE\n"
+	"    SET reason = 'opt-out', source = 'page', created_at = now()\n"
+	"    WHERE s.reason <> 'opt-out'\n"
+	"  RETURNING 1),\n"
+	"rev AS (\n"
+	"  UPDATE dunning.phone_tasks t SET outcome = 'opt_out', completed_at = now()\n"
+	"  FROM dunning.inbound_messages m, acct\n"
+	"  WHERE $8::bool AND m.id = t.inbound_message_id AND m.address = acct.phone\n"
+	"    AND t.kind = 'review' AND t.completed_at IS NULL\n"
+	"  RETURNING t.id),\n"
+	"oev AS (\n"
+	"  INSERT INTO dunning.events (at, kind, account_id, detail)\n"
+	"  SELECT $6, 'email_unsubscribed', id, jsonb_build_object('source', 'page', 'new', true)\n"
+	"  FROM acct WHERE EXISTS (SELECT 1 FROM se)\n"
+	"  UNION ALL\n"
+	"  SELECT $6, 'sms_opt_out', id,\n"
+	"         jsonb_build_object('source', 'page', 'reviews_decided', (SELECT count(*) FROM rev))\n"
+	"  FROM acct WHERE EXISTS (SELECT 1 FROM ss)\n"
+	"  RETURNING 1)\n"
+	"SELECT (SELECT count(*) FROM qa), (SELECT count(*) FROM qev), (SELECT count(*) FROM se),\n"
+	"       (SELECT count(*) FROM ss), (SELECT count(*) FROM oev)";
+
 enum job_kind { JOB_VIEW, JOB_PAY, JOB_ACTION };
 
 struct page_job {
@@ -152,7 +201,7 @@ static void refuse(struct http *h, struct evhttp_request *req, int code)
 
 	if (code == 429)
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "60");
-	send_html(req, code, page_text(lang)->lang, body, len);
+	send_html(req, code, page_text(lang)->html_lang, body, len);
 }
 
 static void redirect(struct evhttp_request *req, const char *location)
@@ -287,7 +336,7 @@ static void view_cb(const PGresult *res, void *arg)
 		csrf_make(j->h->d->link_secret, j->token, page_form_names[f], v.csrf[f]);
 	body = page_render(&v, &len);
 	lang = page_lang_of(json_string_value(json_object_get(data, "locale")));
-	send_html(j->req, 200, page_text(lang)->lang, body, len);
+	send_html(j->req, 200, page_text(lang)->html_lang, body, len);
 	log_info("page", "event=page_view account_id=%" PRId64, j->account_id);
 	json_decref(data);
 	job_free(j);
@@ -393,6 +442,10 @@ static void action_cb(const PGresult *res, void *arg)
 		if (atoi(PQgetvalue(res, 0, 0)) > 0)
 			flash = "rated";
 		break;
+	case PAGE_F_PREFS:
+		if (atoi(PQgetvalue(res, 0, 0)) > 0)
+			flash = "prefs";
+		break;
 	case PAGE_NFORMS:
 		break;
 	}
@@ -432,6 +485,82 @@ static int dispute_ref_ok(const char *s)
 	size_t n = s ? strlen(s) : 0;
 
 	return n > 2 && n < 20 && s[0] == 'D' && s[1] == '-' && strspn(s + 2, "0123456789") == n - 2;
+}
+
+/* A time offered by the page's selects: HH:00 or HH:30, 00:00 to 24:00. */
+static int half_hour_ok(const char *s)
+{
+	return s && strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
+	       s[2] == ':' && (!strcmp(s + 3, "00") || !strcmp(s + 3, "30")) &&
+	       (s[0] < '2' || s[1] <= '3' || !strcmp(s, "24:00"));
+}
+
+/* Box "1" checked. */
+static int checked(const struct form *f, const char *name)
+{
+	const char *v = form_get(f, name);
+
+	return v && !strcmp(v, "1");
+}
+
+/* The preferences form: up to two rows of days and a time range become
+ * one quiet-times spec (quiet.h), checked against the weekly bound. */
+static void prefs_post(struct page_job *j, const struct form *f, const char *at_s,
+		       const char *id_s)
+{
+	static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+	const struct config *c = j->h->d->cfg;
+	char spec[512] = "", canon[QUIET_SPEC_MAX], min_s[16] = "0", err[160], name[16];
+	const char *params[8] = {NULL};
+	int minutes = 0, any = 0;
+	size_t n = 0;
+
+	for (int r = 1; r <= 2; r++) {
+		const char *from, *to;
+		int row = 0;
+		snprintf(name, sizeof name, "q%d_from", r);
+		from = form_get(f, name);
+		snprintf(name, sizeof name, "q%d_to", r);
+		to = form_get(f, name);
+		for (int d = 0; d < 7; d++) {
+			snprintf(name, sizeof name, "q%d_%s", r, days[d]);
+			if (!checked(f, name))
+				continue;
+			if (!half_hour_ok(from) || !half_hour_ok(to) || !strcmp(from, to) ||
+			    !strcmp(from, "24:00")) {
+				back(j->req, j->token, "bad_form", NULL);
+				job_free(j);
+				return;
+			}
+			n += (size_t)snprintf(spec + n, sizeof spec - n, "%s%s %s-%s", n ? "," : "",
+					      days[d], from, to);
+			row = 1;
+		}
+		any |= row;
+	}
+	if (checked(f, "quiet_clear")) {
+		canon[0] = '\0';
+		params[2] = canon;
+	} else if (any) {
+		if (quiet_normalize(spec, c->policy->quiet_max_hours, canon, sizeof canon, &minutes,
+				    err, sizeof err) != 0) {
+			back(j->req, j->token, minutes == 0 && strstr(err, "at most") ? "quiet_long"
+										       : "bad_form",
+			     NULL);
+			job_free(j);
+			return;
+		}
+		snprintf(min_s, sizeof min_s, "%d", minutes);
+		params[2] = canon;
+	}
+	params[0] = NULL;
+	params[1] = id_s;
+	params[3] = min_s;
+	params[4] = "page";
+	params[5] = at_s;
+	params[6] = checked(f, "stop_email") ? "true" : "false";
+	params[7] = checked(f, "stop_sms") ? "true" : "false";
+	job_send(j, SQL_PREFS, 8, params, action_cb);
 }
 
 static void on_post(struct page_job *j, const struct form *f)
@@ -515,6 +644,9 @@ static void on_post(struct page_job *j, const struct form *f)
 		params[2] = v;
 		params[3] = at_s;
 		job_send(j, SQL_RATE, 4, params, action_cb);
+		return;
+	case PAGE_F_PREFS:
+		prefs_post(j, f, at_s, id_s);
 		return;
 	case PAGE_NFORMS:
 		break;

@@ -1,6 +1,6 @@
 /* The customer's own page behind the personal payment link (/p/<token>):
  * what is owed, "Pay now", promise a date, ask for a plan, dispute a
- * charge and rate how it was handled. Served by dunnd's HTTP server. */
+ * charge, rate how it was handled, and choose how we may contact them. Served by dunnd's HTTP server. */
 #ifndef DUNN_PAGE_H
 #define DUNN_PAGE_H
 
@@ -38,6 +38,16 @@ struct page_text {
 	const char *rate_q, *rate_lo, *rate_hi, *rate_btn, *rated;
 	const char *dispute_ok, *rate_ok, *bad_date, *bad_form, *no_case, *dispute_dup, *error;
 	const char *expired_h, *forged_h, *refused_p, *refused_nosupport, *too_many;
+	/* The header: who is asking and how to reach them. */
+	const char *support_phone, *privacy;
+	/* Contact preferences: opt-outs and quiet times. */
+	const char *prefs_h, *prefs_p, *stop_legend, *stop_email, *stop_sms;
+	const char *email_stopped, *sms_stopped;
+	const char *quiet_legend, *quiet_p, *quiet_max, *quiet_from, *quiet_to, *quiet_now;
+	const char *quiet_clear, *prefs_btn, *prefs_ok, *quiet_long;
+	const char *days[7]; /* Monday first */
+	/* The lang attribute and Content-Language: "zh-CN", not "zh". */
+	const char *html_lang;
 };
 
 /* Reason codes stored in disputes.reason, in the order of reasons[]. */
@@ -58,7 +68,7 @@ enum page_lang page_lang_accept(const char *header);
 int page_limit_take(int64_t account_id, double now);
 
 /* page_render.c */
-enum page_form { PAGE_F_PROMISE, PAGE_F_PLAN, PAGE_F_DISPUTE, PAGE_F_RATE, PAGE_NFORMS };
+enum page_form { PAGE_F_PROMISE, PAGE_F_PLAN, PAGE_F_DISPUTE, PAGE_F_RATE, PAGE_F_PREFS, PAGE_NFORMS };
 extern const char *const page_form_names[PAGE_NFORMS];
 
 struct page_view {

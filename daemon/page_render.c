@@ -8,19 +8,31 @@
 #include <string.h>
 #include <strings.h>
 
+#include "brand.h"
+#include "config.h"
 #include "log.h"
 #include "money.h"
 #include "owed.h"
 #include "page.h"
 #include "tz.h"
 
-const char *const page_form_names[PAGE_NFORMS] = {"promise", "plan", "dispute", "rate"};
+const char *const page_form_names[PAGE_NFORMS] = {"promise", "plan", "dispute", "rate",
+						  "prefs"};
 
 static const char CSS[] =
 	"*{box-sizing:border-box}"
 	"body{margin:0;background:#f4f5f7;color:#1f2328;font:16px/1.5 system-ui,-apple-system,"
-	"'Segoe UI',Roboto,'Noto Sans','Noto Sans CJK KR','Noto Sans CJK JP','Noto Sans CJK SC',"
-	"sans-serif}"
+	"'Segoe UI',Roboto,'Noto Sans',sans-serif}"
+	/* Han characters are drawn differently in each language: the face of
+	 * the page's own language first, never another's. */
+	"body:lang(ko){font-family:system-ui,-apple-system,'Apple SD Gothic Neo','Malgun Gothic',"
+	"'Noto Sans KR','Noto Sans CJK KR',sans-serif}"
+	"body:lang(ja){font-family:system-ui,-apple-system,'Hiragino Sans','Hiragino Kaku Gothic "
+	"ProN','Yu Gothic UI','Meiryo','Noto Sans JP','Noto Sans CJK JP',sans-serif}"
+	"body:lang(zh-CN){font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',"
+	"'Noto Sans SC','Noto Sans CJK SC',sans-serif}"
+	"body:lang(zh-Hant){font-family:system-ui,-apple-system,'PingFang TC',"
+	"'Microsoft JhengHei','Noto Sans TC','Noto Sans CJK TC',sans-serif}"
 	"main{max-width:40rem;margin:0 auto;padding:1rem}"
 	"header .co{margin:0;color:#57606a;font-size:.9rem;font-weight:600;letter-spacing:.02em}"
 	"h1{font-size:1.4rem;margin:.2rem 0 .4rem}"
@@ -49,10 +61,18 @@ static const char CSS[] =
 	"input,select,textarea{width:100%;padding:.6rem;border:1px solid #8c959f;border-radius:8px;"
 	"font:inherit;background:#fff}"
 	"textarea{min-height:6rem}"
-	"fieldset{border:0;margin:.4rem 0;padding:0;display:flex;gap:.4rem}"
-	"fieldset label{flex:1;margin:0;text-align:center;border:1px solid #8c959f;"
-	"border-radius:8px;padding:.4rem 0;font-weight:600}"
-	"fieldset input{width:auto;display:block;margin:0 auto}"
+	"fieldset{border:0;margin:.4rem 0;padding:0}"
+	"legend{padding:0;margin:.6rem 0 .3rem;font-weight:700}"
+	".choices{display:flex;flex-wrap:wrap;gap:.4rem}"
+	".choices label{flex:1;margin:0;text-align:center;border:1px solid #8c959f;"
+	"border-radius:8px;padding:.4rem .3rem;font-weight:600}"
+	".choices input{width:auto;display:block;margin:0 auto}"
+	".check{display:flex;gap:.5rem;align-items:center;font-weight:600;margin:.4rem 0}"
+	".check input{width:auto;margin:0}"
+	".times{display:flex;gap:.6rem}"
+	".times div{flex:1}"
+	"header .legal{margin:.2rem 0 0;color:#57606a;font-size:.85rem}"
+	"header .legal a{color:#0969da}"
 	"footer{color:#57606a;font-size:.85rem;text-align:center;margin:1.5rem 0}";
 
 static char csp[256];
@@ -207,6 +227,12 @@ static void flash(struct ctx *c)
 		val = v->flash_ref;
 	} else if (!strcmp(v->flash, "rated")) {
 		ok = t->rate_ok;
+	} else if (!strcmp(v->flash, "prefs")) {
+		ok = t->prefs_ok;
+	} else if (!strcmp(v->flash, "quiet_long")) {
+		snprintf(days, sizeof days, "%d", v->cfg->policy->quiet_max_hours);
+		err = t->quiet_long;
+		val = days;
 	} else if (!strcmp(v->flash, "bad_date")) {
 		err = t->bad_date;
 		val = days;
@@ -355,15 +381,15 @@ static void rating_form(struct ctx *c, const char *ref)
 	form_open(b, c->v, PAGE_F_RATE);
 	lit(b, "<input type=\"hidden\" name=\"dispute\" value=\"");
 	esc(b, ref);
-	lit(b, "\"><p><strong>");
+	lit(b, "\"><fieldset><legend>");
 	esc(b, c->t->rate_q);
-	lit(b, "</strong></p><fieldset>");
+	lit(b, "</legend><div class=\"choices\">");
 	for (int s = 1; s <= 5; s++)
 		evbuffer_add_printf(b,
 				    "<label>%d<input type=\"radio\" name=\"score\" value=\"%d\" "
 				    "required></label>",
 				    s, s);
-	lit(b, "</fieldset><p class=\"muted\">");
+	lit(b, "</div></fieldset><p class=\"muted\">");
 	esc(b, c->t->rate_lo);
 	lit(b, " &middot; ");
 	esc(b, c->t->rate_hi);
@@ -517,6 +543,204 @@ static void actions(struct ctx *c, int disputable)
 	lit(b, "</button></form></section>\n");
 }
 
+/* text with its "{}" replaced by a link to href showing value. */
+static void fill_link(struct evbuffer *b, const char *text, const char *href, const char *value)
+{
+	const char *at = strstr(text, "{}");
+
+	esc_n(b, text, at ? (size_t)(at - text) : strlen(text));
+	lit(b, "<a href=\"");
+	esc(b, href);
+	lit(b, "\">");
+	esc(b, value);
+	lit(b, "</a>");
+	if (at)
+		esc(b, at + 2);
+}
+
+/* Who is asking, under the name: the legal name, the support phone and
+ * the privacy notice, each as configured for the locale (brand.h). */
+static void identity(struct evbuffer *b, const struct config *cfg, const char *locale,
+		     const struct page_text *t)
+{
+	const char *legal = config_brand_field(cfg, locale, BRAND_LEGAL_NAME);
+	const char *phone = config_brand_field(cfg, locale, BRAND_SUPPORT_PHONE);
+	const char *privacy = config_brand_field(cfg, locale, BRAND_PRIVACY_URL);
+	char tel[64];
+	size_t n = 0;
+
+	if (!*legal && !*phone && !*privacy)
+		return;
+	lit(b, "<p class=\"legal\">");
+	esc(b, legal);
+	if (*phone) {
+		/* tel: takes the digits and a leading plus only. */
+		n = (size_t)snprintf(tel, sizeof tel, "tel:");
+		for (const char *p = phone; *p && n + 1 < sizeof tel; p++)
+			if ((*p >= '0' && *p <= '9') || (*p == '+' && n == 4))
+				tel[n++] = *p;
+		tel[n] = '\0';
+		if (*legal)
+			lit(b, " &middot; ");
+		fill_link(b, t->support_phone, tel, phone);
+	}
+	if (*privacy) {
+		if (*legal || *phone)
+			lit(b, " &middot; ");
+		fill_link(b, "{}", privacy, t->privacy);
+	}
+	lit(b, "</p>");
+}
+
+static const char *const day_codes[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static int day_index(const char *s, size_t n)
+{
+	for (int d = 0; d < 7; d++)
+		if (n == 3 && !strncmp(s, day_codes[d], 3))
+			return d;
+	return -1;
+}
+
+/* The canonical quiet-times spec (quiet.h) in the customer's words:
+ * "mon-fri 12:00-13:00,sun 00:00-24:00" -> "Mon-Fri 12:00-13:00, Sun ...". */
+static void quiet_words(struct evbuffer *b, const struct page_text *t, const char *spec)
+{
+	for (const char *p = spec; *p;) {
+		size_t item = strcspn(p, ","), days = strcspn(p, " ");
+		size_t dash = strcspn(p, "-");
+		int a, z = -1;
+		if (days > item)
+			days = item;
+		if (dash < days) {
+			a = day_index(p, dash);
+			z = day_index(p + dash + 1, days - dash - 1);
+		} else {
+			a = day_index(p, days);
+		}
+		if (p != spec)
+			lit(b, ", ");
+		if (a < 0) {
+			esc_n(b, p, item);
+		} else {
+			esc(b, t->days[a]);
+			if (z >= 0) {
+				lit(b, "&ndash;");
+				esc(b, t->days[z]);
+			}
+			esc_n(b, p + days, item - days);
+		}
+		p += item;
+		if (*p == ',')
+			p++;
+	}
+}
+
+static void time_select(struct evbuffer *b, const char *id, const char *label)
+{
+	evbuffer_add_printf(b, "<div><label for=\"%s\">", id);
+	esc(b, label);
+	evbuffer_add_printf(b, "</label><select id=\"%s\" name=\"%s\"><option value=\"\">"
+			       "&mdash;</option>",
+			    id, id);
+	for (int m = 0; m <= 1440; m += 30)
+		evbuffer_add_printf(b, "<option>%02d:%02d</option>", m / 60, m % 60);
+	lit(b, "</select></div>");
+}
+
+/* Contact preferences: stop email, stop SMS (recorded as the opt-outs a
+ * STOP reply makes), and up to two weekly quiet times. */
+static void preferences(struct ctx *c)
+{
+	const struct page_text *t = c->t;
+	struct evbuffer *b = c->b;
+	const char *email = jstr(c->acct, "email"), *phone = jstr(c->acct, "phone");
+	const char *quiet = jstr(c->acct, "quiet");
+	int has_email = email && *email, has_phone = phone && *phone;
+	int email_off = json_is_true(json_object_get(c->acct, "email_stopped"));
+	int sms_off = json_is_true(json_object_get(c->acct, "sms_stopped"));
+	char hours[16], id[16], legend[8];
+
+	lit(b, "<section class=\"prefs\"><h2>");
+	esc(b, t->prefs_h);
+	lit(b, "</h2><p>");
+	esc(b, t->prefs_p);
+	lit(b, "</p>");
+	form_open(b, c->v, PAGE_F_PREFS);
+	if (has_email && email_off) {
+		lit(b, "<p class=\"muted\">");
+		esc(b, t->email_stopped);
+		lit(b, "</p>");
+	}
+	if (has_phone && sms_off) {
+		lit(b, "<p class=\"muted\">");
+		esc(b, t->sms_stopped);
+		lit(b, "</p>");
+	}
+	if ((has_email && !email_off) || (has_phone && !sms_off)) {
+		lit(b, "<fieldset><legend>");
+		esc(b, t->stop_legend);
+		lit(b, "</legend>");
+		if (has_email && !email_off) {
+			lit(b, "<label class=\"check\"><input type=\"checkbox\" name=\"stop_email\" "
+			       "value=\"1\">");
+			esc(b, t->stop_email);
+			lit(b, "</label>");
+		}
+		if (has_phone && !sms_off) {
+			lit(b, "<label class=\"check\"><input type=\"checkbox\" name=\"stop_sms\" "
+			       "value=\"1\">");
+			esc(b, t->stop_sms);
+			lit(b, "</label>");
+		}
+		lit(b, "</fieldset>");
+	}
+	lit(b, "<p>");
+	fill(b, t->quiet_p, jstr(c->acct, "tz"));
+	snprintf(hours, sizeof hours, "%d", c->v->cfg->policy->quiet_max_hours);
+	lit(b, "</p><p class=\"muted\">");
+	fill(b, t->quiet_max, hours);
+	lit(b, "</p>");
+	if (quiet && *quiet) {
+		const char *at = strstr(t->quiet_now, "{}");
+		lit(b, "<p class=\"quiet-now\"><strong>");
+		esc_n(b, t->quiet_now, at ? (size_t)(at - t->quiet_now) : strlen(t->quiet_now));
+		quiet_words(b, t, quiet);
+		if (at)
+			esc(b, at + 2);
+		lit(b, "</strong></p>");
+	}
+	for (int r = 1; r <= 2; r++) {
+		snprintf(legend, sizeof legend, "%d", r);
+		lit(b, "<fieldset><legend>");
+		fill(b, t->quiet_legend, legend);
+		lit(b, "</legend><div class=\"choices\">");
+		for (int d = 0; d < 7; d++) {
+			lit(b, "<label>");
+			esc(b, t->days[d]);
+			evbuffer_add_printf(b,
+					    "<input type=\"checkbox\" name=\"q%d_%s\" value=\"1\">"
+					    "</label>",
+					    r, day_codes[d]);
+		}
+		lit(b, "</div><div class=\"times\">");
+		snprintf(id, sizeof id, "q%d_from", r);
+		time_select(b, id, t->quiet_from);
+		snprintf(id, sizeof id, "q%d_to", r);
+		time_select(b, id, t->quiet_to);
+		lit(b, "</div></fieldset>");
+	}
+	if (quiet && *quiet) {
+		lit(b, "<label class=\"check\"><input type=\"checkbox\" name=\"quiet_clear\" "
+		       "value=\"1\">");
+		esc(b, t->quiet_clear);
+		lit(b, "</label>");
+	}
+	lit(b, "<button type=\"submit\">");
+	esc(b, t->prefs_btn);
+	lit(b, "</button></form></section>\n");
+}
+
 static char *finish(struct evbuffer *b, size_t *len)
 {
 	size_t n = evbuffer_get_length(b);
@@ -566,10 +790,12 @@ char *page_render(const struct page_view *v, size_t *len)
 		snprintf(contact + strlen(contact), sizeof contact - strlen(contact), "%s%s",
 			 contact[0] ? ", " : "",
 			 log_mask_phone(jstr(v->data, "phone"), mask2, sizeof mask2));
-	head(b, c.t->lang, c.t->title, v->cfg->company);
+	head(b, c.t->html_lang, c.t->title, config_brand_field(v->cfg, c.locale, BRAND_NAME));
 	lit(b, "<header><p class=\"co\">");
-	esc(b, v->cfg->company);
-	lit(b, "</p><h1>");
+	esc(b, config_brand_field(v->cfg, c.locale, BRAND_NAME));
+	lit(b, "</p>");
+	identity(b, v->cfg, c.locale, c.t);
+	lit(b, "<h1>");
 	fill(b, c.t->hello, jstr(v->data, "name"));
 	lit(b, "</h1><p>");
 	esc(b, c.t->intro);
@@ -585,6 +811,7 @@ char *page_render(const struct page_view *v, size_t *len)
 	disputable = invoices(&c);
 	disputes(&c);
 	actions(&c, disputable);
+	preferences(&c);
 	footer(b, v->cfg);
 	return finish(b, len);
 }
@@ -600,10 +827,12 @@ char *page_render_refusal(enum page_lang lang, const struct config *cfg, int cod
 
 	if (!b)
 		return NULL;
-	head(b, t->lang, h, NULL);
+	head(b, t->html_lang, h, NULL);
 	lit(b, "<header><p class=\"co\">");
-	esc(b, cfg->company);
-	lit(b, "</p><h1>");
+	esc(b, config_brand_field(cfg, t->lang, BRAND_NAME));
+	lit(b, "</p>");
+	identity(b, cfg, t->lang, t);
+	lit(b, "<h1>");
 	esc(b, h);
 	lit(b, "</h1></header>\n<section><p>");
 	if (code == 429 || code >= 500)

@@ -22,6 +22,12 @@
 
 #define SECRET "test-link-secret-0123456789abcdef" /* what tu_config writes */
 #define PAY_URL "https://pay.example.com/checkout?invoice={invoice_ref}&account={account_ref}"
+/* Who is asking, per locale: Korean has its own, the others the default. */
+#define BRAND \
+	"\"brand\": {\"default\": {\"name\": \"Test Telecom\", \"legal_name\": \"Test Telecom Inc.\", " \
+	"\"support_phone\": \"+1 555-0100\", \"privacy_url\": \"https://test.example/privacy\"}, " \
+	"\"ko\": {\"name\": \"테스트텔레콤\", \"legal_name\": \"(주)테스트텔레콤\", " \
+	"\"support_phone\": \"1588-0100\", \"privacy_url\": \"https://test.example/ko/privacy\"}}"
 
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
@@ -186,7 +192,7 @@ static void setup(void)
 
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("page");
-	cfg = tu_config_ex(dir, conninfo, NULL, "\"payment_url\": \"" PAY_URL "\"", NULL);
+	cfg = tu_config_ex(dir, conninfo, NULL, "\"payment_url\": \"" PAY_URL "\"", BRAND);
 	tu_migrate(cfg);
 	ck_assert(asprintf(&accounts,
 			   "account_ref,name,email,phone,locale,timezone,segment\n"
@@ -760,6 +766,222 @@ START_TEST(one_click_unsubscribe)
 }
 END_TEST
 
+/* Every radio button and checkbox sits in a <fieldset> whose <legend>
+ * comes before it; returns how many were checked. */
+static int assert_groups_in_fieldsets(const char *html)
+{
+	int n = 0;
+
+	for (const char *p = html; (p = strstr(p, "<input")) != NULL; p++) {
+		const char *end = strchr(p, '>'), *fs = NULL, *close = NULL, *lg = NULL;
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (!memmem(p, len, "type=\"checkbox\"", 15) && !memmem(p, len, "type=\"radio\"", 12))
+			continue;
+		for (const char *x = html; (x = strstr(x, "<fieldset")) && x < p; x++)
+			fs = x;
+		ck_assert_msg(fs != NULL, "an input outside any fieldset: %.80s", p);
+		close = strstr(fs, "</fieldset>");
+		lg = strstr(fs, "<legend>");
+		ck_assert_msg(close && close > p, "an input after its fieldset closed: %.80s", p);
+		ck_assert_msg(lg && lg < p, "a fieldset without a legend before %.80s", p);
+		n++;
+	}
+	return n;
+}
+
+static char *get_body(const char *ref, const char *accept, char *lang_out, size_t len)
+{
+	char *tok = token_for(ref, 0), *path = path_for(tok, NULL), *body;
+	struct tu_resp *r = http(path, NULL, accept);
+
+	ck_assert_int_eq(r->code, 200);
+	snprintf(lang_out, len, "%s", header(r, "Content-Language"));
+	body = strdup(r->body);
+	free(r);
+	free(path);
+	free(tok);
+	return body;
+}
+
+/* The header names who is asking (the locale's legal name, support phone
+ * and privacy notice); the lang attribute names the page's language; the
+ * fonts follow it; every choice group has a legend; still no script. */
+START_TEST(header_names_who_asks)
+{
+	static const struct {
+		const char *ref, *lang, *legal, *tel, *privacy;
+	} acc[] = {
+		{"P-EN", "en", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
+		{"P-KO", "ko", "(주)테스트텔레콤", "tel:15880100", "https://test.example/ko/privacy"},
+		{"P-JA", "ja", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
+		{"P-ZH", "zh-CN", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
+		{"P-TW", "zh-Hant", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
+	};
+	char lang[64], want[128];
+
+	for (size_t i = 0; i < sizeof acc / sizeof acc[0]; i++) {
+		char *body = get_body(acc[i].ref, NULL, lang, sizeof lang);
+		const char *hdr = strstr(body, "<header>"), *hend = strstr(body, "</header>");
+		ck_assert(hdr && hend);
+		snprintf(want, sizeof want, "<html lang=\"%s\">", acc[i].lang);
+		ck_assert_msg(strstr(body, want), "%s: no %s", acc[i].ref, want);
+		ck_assert_str_eq(lang, acc[i].lang);
+		snprintf(want, sizeof want, "href=\"%s\"", acc[i].tel);
+		ck_assert_msg(memmem(hdr, (size_t)(hend - hdr), want, strlen(want)), "%s: no %s",
+			      acc[i].ref, want);
+		snprintf(want, sizeof want, "href=\"%s\"", acc[i].privacy);
+		ck_assert_msg(memmem(hdr, (size_t)(hend - hdr), want, strlen(want)), "%s: no %s",
+			      acc[i].ref, want);
+		ck_assert_msg(memmem(hdr, (size_t)(hend - hdr), acc[i].legal, strlen(acc[i].legal)),
+			      "%s: no legal name", acc[i].ref);
+		ck_assert_ptr_null(strstr(body, "<script"));
+		ck_assert_int_ge(assert_groups_in_fieldsets(body), 14);
+		free(body);
+	}
+	/* The Korean page's words and name; the font for each language first. */
+	{
+		char *body = get_body("P-KO", NULL, lang, sizeof lang);
+		ck_assert_ptr_nonnull(strstr(body, "<p class=\"co\">테스트텔레콤</p>"));
+		ck_assert_ptr_nonnull(strstr(body, "고객센터 <a href=\"tel:15880100\">1588-0100</a>"));
+		ck_assert_ptr_nonnull(strstr(body, ">개인정보 처리방침</a>"));
+		ck_assert_ptr_nonnull(strstr(body, "body:lang(ko){font-family:system-ui,-apple-system,"
+						   "'Apple SD Gothic Neo'"));
+		ck_assert_ptr_nonnull(strstr(body, "body:lang(ja){font-family:system-ui,-apple-system,"
+						   "'Hiragino Sans'"));
+		ck_assert_ptr_nonnull(strstr(body, "body:lang(zh-CN){font-family:system-ui,"
+						   "-apple-system,'PingFang SC'"));
+		free(body);
+	}
+	/* A refused link names the company too, in the browser's language. */
+	{
+		struct tu_resp *r = http("/p/not-a-token", NULL, "ko-KR,ko;q=0.9");
+		ck_assert_int_eq(r->code, 403);
+		ck_assert_ptr_nonnull(strstr(r->body, "<html lang=\"ko\">"));
+		ck_assert_ptr_nonnull(strstr(r->body, "(주)테스트텔레콤"));
+		free(r);
+	}
+	stop_clean();
+}
+END_TEST
+
+static long long en_mails(void *arg)
+{
+	(void)arg;
+	return mails_to("alice@customer.test");
+}
+
+/* Stop email, stop SMS and quiet times from the page: recorded as STOP
+ * records an opt-out (suppression, event), confirmed in the customer's
+ * language; the next reminder is suppressed, never sent. */
+START_TEST(preferences_opt_out_and_quiet_times)
+{
+	char *tok = token_for("P-EN", 0), *ko = token_for("P-KO", 0), *path, *dom, *at = NULL;
+	struct tu_resp *r;
+	long long sent;
+
+	/* Over the weekly bound: refused, in the customer's words; nothing kept. */
+	r = submit(ko, "prefs",
+		   "q1_mon=1&q1_tue=1&q1_wed=1&q1_thu=1&q1_fri=1&q1_from=08:00&q1_to=14:00");
+	ck_assert_int_eq(r->code, 303);
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=quiet_long"));
+	free(r);
+	path = path_for(ko, "?m=quiet_long");
+	dom = browse(path, NULL);
+	ck_assert_msg(strstr(dom, "일주일에 28시간을 넘습니다"), "%s", dom);
+	free(dom);
+	free(path);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.quiet_times"), 0);
+	/* Malformed times: refused. */
+	r = submit(ko, "prefs", "q1_mon=1&q1_from=08:15&q1_to=09:00");
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=bad_form"));
+	free(r);
+	/* Mon-Fri 12:00-13:00 and Sunday all day (29 h) is over; Saturday
+	 * 20:00 to Sunday 10:00 with the weekday lunches is 19 h. */
+	r = submit(ko, "prefs",
+		   "q1_mon=1&q1_tue=1&q1_wed=1&q1_thu=1&q1_fri=1&q1_from=12:00&q1_to=13:00"
+		   "&q2_sat=1&q2_from=20:00&q2_to=10:00");
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=prefs"));
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.quiet_times WHERE spec = "
+			   "'mon-fri 12:00-13:00,sat 20:00-24:00,sun 00:00-10:00' AND minutes = 1140 "
+			   "AND source = 'page'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'quiet_times_set' "
+			   "AND detail->>'source' = 'page'"),
+			 1);
+	path = path_for(ko, "?m=prefs");
+	dom = browse(path, "page-ko-preferences");
+	ck_assert_msg(strstr(dom, "감사합니다. 설정이 저장되었으며 지금부터 적용됩니다."), "%s", dom);
+	ck_assert_ptr_nonnull(strstr(dom, "현재 연락 금지 시간: 월–금 12:00-13:00, 토 20:00-24:00, "
+					  "일 00:00-10:00"));
+	free(dom);
+	free(path);
+	/* The same again changes nothing; clearing is an event too. */
+	r = submit(ko, "prefs",
+		   "q1_mon=1&q1_tue=1&q1_wed=1&q1_thu=1&q1_fri=1&q1_from=12:00&q1_to=13:00"
+		   "&q2_sat=1&q2_from=20:00&q2_to=10:00");
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind LIKE 'quiet_times%%'"), 1);
+	r = submit(ko, "prefs", "quiet_clear=1");
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.quiet_times"), 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'quiet_times_cleared'"),
+			 1);
+
+	/* Stop email and SMS for P-EN: suppressions and events as STOP makes. */
+	r = submit(tok, "prefs", "stop_email=1&stop_sms=1");
+	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=prefs"));
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'email' AND "
+			   "address = 'alice@customer.test' AND reason = 'opt-out' AND source = 'page'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' AND "
+			   "address = '+15551234567' AND reason = 'opt-out' AND source = 'page'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'email_unsubscribed' "
+			   "AND detail->>'source' = 'page'"),
+			 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_out' "
+			   "AND detail->>'source' = 'page'"),
+			 1);
+	path = path_for(tok, NULL);
+	dom = browse(path, NULL);
+	ck_assert_ptr_nonnull(strstr(dom, "You will not receive reminders by email."));
+	ck_assert_ptr_nonnull(strstr(dom, "You will not receive text messages from us."));
+	ck_assert_ptr_null(strstr(dom, "name=\"stop_email\""));
+	free(dom);
+	free(path);
+	/* Sent again: nothing more recorded. */
+	r = submit(tok, "prefs", "stop_email=1&stop_sms=1");
+	free(r);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind IN "
+			   "('email_unsubscribed', 'sms_opt_out')"),
+			 2);
+	/* Without the CSRF value: 403, nothing recorded. */
+	path = path_for(tok, "/prefs");
+	r = http(path, "stop_email=1", NULL);
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	free(path);
+
+	/* The next step, two days on at 10:00 in New York: suppressed, and
+	 * nothing reaches the sink. */
+	sent = en_mails(NULL);
+	ck_assert(asprintf(&at, "%sT15:00:00Z", tud_date(2)) > 0);
+	ck_assert_msg(tu_sh("dunnd -c %s --once --at %s", cfg, at) == 0, "%s", tu_output());
+	ck_assert_int_ge(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a "
+			   "ON a.id = d.account_id WHERE a.external_ref = 'P-EN' AND d.kind = "
+			   "'reminder' AND d.status = 'suppressed' AND d.created_at = '%s'",
+			   at),
+			 1);
+	ck_assert_int_eq(mails_to("alice@customer.test"), sent);
+	free(at);
+	free(tok);
+	free(ko);
+	stop_clean();
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("page");
@@ -775,6 +997,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, one_click_unsubscribe);
 	tcase_add_test(tc, repeated_actions_change_nothing);
 	tcase_add_test(tc, unsubscribe_is_rate_limited);
+	tcase_add_test(tc, header_names_who_asks);
+	tcase_add_test(tc, preferences_opt_out_and_quiet_times);
 	suite_add_tcase(s, tc);
 	return s;
 }
