@@ -37,7 +37,9 @@
 #define PLAN_TASK "Payment plan requested on the customer page: call to agree a plan"
 
 /* Everything the page shows, as one JSON object; the visit is audited in
- * the same statement. $1 account id, $2 now. */
+ * the same statement. An address is "stopped" when the customer opted
+ * out; a bounce or a review hold still lets them say so themselves.
+ * $1 account id, $2 now. */
 static const char SQL_VIEW[] =
 	"WITH a AS (SELECT id, external_ref, name, email, phone, locale, timezone\n"
 	"           FROM dunning.accounts WHERE id = $1::bigint),\n"
@@ -53,9 +55,11 @@ static const char SQL_VIEW[] =
 	"  'name', a.name, 'email', a.email, 'phone', a.phone, 'locale', a.locale,\n"
 	"  'tz', a.timezone,\n"
 	"  'email_stopped', EXISTS (SELECT 1 FROM dunning.suppressions s\n"
-	"                   WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
+	"                   WHERE s.channel = 'email' AND s.address = lower(a.email)\n"
+	"                     AND s.reason = 'opt-out'),\n"
 	"  'sms_stopped', EXISTS (SELECT 1 FROM dunning.suppressions s\n"
-	"                 WHERE s.channel = 'sms' AND s.address = a.phone),\n"
+	"                 WHERE s.channel = 'sms' AND s.address = a.phone\n"
+	"                   AND s.reason = 'opt-out'),\n"
 	"  'quiet', (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id),\n"
 	"  'case', (SELECT json_build_object('state', state, 'stage', stage,\n"
 	"                 'pause_reason', pause_reason, 'promise_date', promise_date) FROM c),\n"
