@@ -15,10 +15,12 @@ import sys
 
 
 def c_string(src, name):
-    m = re.search(r"static const char %s\[\] =\s*((?:\"(?:[^\"\\]|\\.)*\"\s*)+);" % name, src)
+    # String pieces, with the comments written between them.
+    m = re.search(r"static const char %s\[\] =\s*((?:\"(?:[^\"\\]|\\.)*\"\s*|/\*.*?\*/\s*)+);"
+                  % name, src, re.S)
     if not m:
         sys.exit("pgbench_gen: %s not found" % name)
-    parts = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", m.group(1))
+    parts = re.findall(r"\"((?:[^\"\\]|\\.)*)\"", re.sub(r"/\*.*?\*/", "", m.group(1), flags=re.S))
     s = "".join(parts)
     return s.replace("\\n", "\n").replace("\\\"", "\"").replace("\\\\", "\\")
 
@@ -36,7 +38,9 @@ def main(srcdir, outdir):
     poller = open(os.path.join(srcdir, "daemon/poller.c")).read()
     dispatch = open(os.path.join(srcdir, "daemon/dispatch.c")).read()
     at = "to_timestamp(:at)"
-    claim = subst(c_string(poller, "SQL_CLAIM"), {1: at, 2: ":batch"})
+    # $3: the days of history the policy's caps and rests look back (the
+    # bench's policy: 7-day caps, as the shipped one).
+    claim = subst(c_string(poller, "SQL_CLAIM"), {1: at, 2: ":batch", 3: "7"})
     # The rows this transaction holds: the same SKIP LOCKED scan finds
     # exactly them again (our own locks are not skipped).
     decide = (
@@ -54,9 +58,11 @@ def main(srcdir, outdir):
         "         array_agg('step due'::text) a7, array_agg(id) a8, array_agg(account_id) a9,\n"
         "         array_agg(cycle) a10, array_agg(1) a11,\n"
         "         array_agg(CASE WHEN sms THEN 'sms' ELSE 'email' END) a12,\n"
-        "         array_agg('gentle'::text) a13, array_agg('active'::text) a14 FROM dec),\n" % (at, at))
+        "         array_agg('gentle'::text) a13, array_agg('active'::text) a14,\n"
+        "         array_agg(NULL::text) a15, array_agg(NULL::text) a16,\n"
+        "         array_agg(NULL::jsonb) a17, array_agg(NULL::text) a18 FROM dec),\n" % (at, at))
     params = {1: at}
-    for i in range(2, 15):
+    for i in range(2, 19):
         params[i] = "(SELECT a%d FROM arr)" % i
     record = decide + subst(strip_with(c_string(poller, "SQL_RECORD")), params)
     with open(os.path.join(outdir, "plan.sql"), "w") as f:
@@ -67,7 +73,9 @@ def main(srcdir, outdir):
     # ids and addresses of the rows just leased, as array literals in
     # pgbench variables (\gset), which the result write then gets as dunnd
     # passes its parameters.
-    lease = subst(c_string(dispatch, "SQL_LEASE"), {1: at, 2: ":send_batch", 3: "300"})
+    # $4: attempts before a row fails (the default), $5: the lease holder.
+    lease = subst(c_string(dispatch, "SQL_LEASE"), {1: at, 2: ":send_batch", 3: "300", 4: "8",
+                                                    5: "1"})
     cut = lease.index("\nSELECT ")
     lease = (lease[:cut] + ",\nleased AS (" + lease[cut:] + ")\n"
              "SELECT quote_literal(coalesce(array_agg(id)::text, '{}')) AS ids,\n"
