@@ -164,7 +164,7 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 		      struct con_out *out)
 {
 	enum con_lang lang = s->lang;
-	char now[TZ_ISO8601_LEN], mask[128], owed[256], title[300];
+	char now[TZ_ISO8601_LEN], owed[256], title[300];
 	const char *p[2] = {now, ref};
 	struct con_out f = {0};
 	PGresult *a;
@@ -201,24 +201,8 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 	con_lit(out, " &middot; ");
 	con_esc(out, PQgetvalue(a, 0, A_TZ));
 	con_lit(out, "</p><p>");
-	con_esc(out, con_t(lang, "phone"));
-	con_lit(out, ": <span class=\"contact\">");
-	if (reveal)
-		con_esc(out, PQgetvalue(a, 0, A_PHONE));
-	else {
-		con_mask_phone(PQgetvalue(a, 0, A_PHONE), mask, sizeof mask);
-		con_esc(out, mask);
-	}
-	con_lit(out, "</span> &middot; ");
-	con_esc(out, con_t(lang, "email"));
-	con_lit(out, ": <span class=\"contact\">");
-	if (reveal)
-		con_esc(out, PQgetvalue(a, 0, A_EMAIL));
-	else {
-		con_mask_email(PQgetvalue(a, 0, A_EMAIL), mask, sizeof mask);
-		con_esc(out, mask);
-	}
-	con_lit(out, "</span></p><p>");
+	con_contact(out, lang, PQgetvalue(a, 0, A_PHONE), PQgetvalue(a, 0, A_EMAIL), reveal);
+	con_lit(out, "</p><p>");
 	con_esc(out, con_t(lang, "overdue"));
 	con_lit(out, ": <strong>");
 	owed_text(PQgetvalue(a, 0, A_OWED), lang, owed, sizeof owed);

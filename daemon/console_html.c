@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "console_int.h"
+#include "csp.h"
 #include "money.h"
 
 static const char CSS[] =
@@ -52,18 +53,8 @@ static char csp[256];
 
 const char *con_csp(void)
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	char b64[64];
-
-	if (csp[0])
-		return csp;
-	EVP_Digest(CSS, strlen(CSS), md, &mdlen, EVP_sha256(), NULL);
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
-	snprintf(csp, sizeof csp,
-		 "default-src 'none'; style-src 'sha256-%s'; form-action 'self'; "
-		 "frame-ancestors 'none'; base-uri 'none'",
-		 b64);
+	if (!csp[0])
+		csp_for_style(CSS, csp, sizeof csp);
 	return csp;
 }
 
@@ -248,4 +239,29 @@ void con_money(const char *minor, const char *currency, enum con_lang lang, char
 
 	if (money_format(m, currency, loc[lang], out, len) < 0)
 		snprintf(out, len, "%" PRId64 " %s", m, currency ? currency : "");
+}
+
+void con_contact(struct con_out *o, enum con_lang lang, const char *phone, const char *email,
+		 int reveal)
+{
+	char mask[128];
+
+	con_esc(o, con_t(lang, "phone"));
+	con_lit(o, ": <span class=\"contact\">");
+	if (reveal) {
+		con_esc(o, phone);
+	} else {
+		con_mask_phone(phone, mask, sizeof mask);
+		con_esc(o, mask);
+	}
+	con_lit(o, "</span> &middot; ");
+	con_esc(o, con_t(lang, "email"));
+	con_lit(o, ": <span class=\"contact\">");
+	if (reveal) {
+		con_esc(o, email);
+	} else {
+		con_mask_email(email, mask, sizeof mask);
+		con_esc(o, mask);
+	}
+	con_lit(o, "</span>");
 }

@@ -115,6 +115,10 @@ const char *con_csp(void);
 /* "+8210****5678" / "jo***@ex***.com": contact data until revealed. */
 void con_mask_phone(const char *s, char *out, size_t len);
 void con_mask_email(const char *s, char *out, size_t len);
+/* "Phone: ... · Email: ...", masked unless reveal (the reveal itself is
+ * the caller's to log). */
+void con_contact(struct con_out *o, enum con_lang lang, const char *phone, const char *email,
+		 int reveal);
 /* Money in minor units as text in the language's locale. */
 void con_money(const char *minor, const char *currency, enum con_lang lang, char *out,
 	       size_t len);

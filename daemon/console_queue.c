@@ -313,7 +313,7 @@ void con_invoices(struct con_db *db, struct con_out *out, enum con_lang lang,
 static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
 		     const PGresult *t, const char *now, int reveal)
 {
-	char mask[128], owed[256];
+	char owed[256];
 
 	con_lit(out, "<section><h2>");
 	con_esc(out, con_t(lang, "customer"));
@@ -328,24 +328,8 @@ static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
 	con_lit(out, " &middot; ");
 	con_esc(out, PQgetvalue(t, 0, T_TZ));
 	con_lit(out, "</p><p>");
-	con_esc(out, con_t(lang, "phone"));
-	con_lit(out, ": <span class=\"contact\">");
-	if (reveal)
-		con_esc(out, PQgetvalue(t, 0, T_PHONE));
-	else {
-		con_mask_phone(PQgetvalue(t, 0, T_PHONE), mask, sizeof mask);
-		con_esc(out, mask);
-	}
-	con_lit(out, "</span> &middot; ");
-	con_esc(out, con_t(lang, "email"));
-	con_lit(out, ": <span class=\"contact\">");
-	if (reveal)
-		con_esc(out, PQgetvalue(t, 0, T_EMAIL));
-	else {
-		con_mask_email(PQgetvalue(t, 0, T_EMAIL), mask, sizeof mask);
-		con_esc(out, mask);
-	}
-	con_lit(out, "</span></p><p>");
+	con_contact(out, lang, PQgetvalue(t, 0, T_PHONE), PQgetvalue(t, 0, T_EMAIL), reveal);
+	con_lit(out, "</p><p>");
 	con_esc(out, con_t(lang, "overdue"));
 	con_lit(out, ": <strong>");
 	owed_text(PQgetvalue(t, 0, T_OWED), lang, owed, sizeof owed);

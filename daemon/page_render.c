@@ -10,6 +10,7 @@
 
 #include "brand.h"
 #include "config.h"
+#include "csp.h"
 #include "log.h"
 #include "money.h"
 #include "owed.h"
@@ -79,18 +80,8 @@ static char csp[256];
 
 const char *page_csp(void)
 {
-	unsigned char md[32];
-	unsigned int mdlen = 0;
-	char b64[64];
-
-	if (csp[0])
-		return csp;
-	EVP_Digest(CSS, strlen(CSS), md, &mdlen, EVP_sha256(), NULL);
-	EVP_EncodeBlock((unsigned char *)b64, md, (int)mdlen);
-	snprintf(csp, sizeof csp,
-		 "default-src 'none'; style-src 'sha256-%s'; form-action 'self'; "
-		 "frame-ancestors 'none'; base-uri 'none'",
-		 b64);
+	if (!csp[0])
+		csp_for_style(CSS, csp, sizeof csp);
 	return csp;
 }
 
