@@ -668,7 +668,7 @@ static const char *request_header(const struct channel_request *cr, const char *
  * bounces apart by kind and verifies with its own key. */
 int http_hook_route(struct http *h, struct evhttp_request *req, const char *path, int shared)
 {
-	const char *inst = path + strlen("/webhooks/"), *slash = strchr(inst, '/');
+	const char *inst, *slash;
 	struct evkeyvalq *ih = evhttp_request_get_input_headers(req);
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	const struct dunnd_chan *dc = NULL;
@@ -679,8 +679,11 @@ int http_hook_route(struct http *h, struct evhttp_request *req, const char *path
 	size_t len = evbuffer_get_length(in), n = 0;
 	int rc;
 
-	if (strncmp(path, "/webhooks/", 10) != 0 || !slash || slash == inst ||
-	    strchr(slash + 1, '/') || !slash[1])
+	if (strncmp(path, "/webhooks/", 10) != 0)
+		return 0;
+	inst = path + 10;
+	slash = strchr(inst, '/');
+	if (!slash || slash == inst || strchr(slash + 1, '/') || !slash[1])
 		return 0;
 	for (size_t i = 0; i < h->d->nchans; i++)
 		if (strlen(h->d->chans[i].name) == (size_t)(slash - inst) &&
