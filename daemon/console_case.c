@@ -40,18 +40,6 @@ static const char SQL_ACCOUNT[] =
 enum { A_ID, A_REF, A_NAME, A_EMAIL, A_PHONE, A_LOCALE, A_TZ, A_OWED, A_CASE, A_STATE,
        A_REASON, A_UNTIL };
 
-static void owed_text(const char *list, enum con_lang lang, char *out, size_t len)
-{
-	static const char *const loc[CON_NLANG] = {"en-US", "ko-KR", "ja-JP", "zh-CN"};
-	struct owed v[OWED_MAX_CURRENCIES];
-	int n = owed_parse(list, v, OWED_MAX_CURRENCIES);
-
-	if (n < 0 || owed_format(v, (size_t)n, loc[lang], out, len) < 0)
-		snprintf(out, len, "-");
-	else if (n == 0)
-		snprintf(out, len, "0");
-}
-
 /* An E.164 number from what was typed: spaces, dashes and brackets go. */
 static void phone_of(const char *q, char *out, size_t len)
 {
@@ -113,7 +101,7 @@ void con_find(struct con_db *db, const struct con_in *in, const struct con_sessi
 			con_esc(out, PQgetvalue(res, r, 0));
 			con_lit(out, "</a></td><td>");
 			con_esc(out, PQgetvalue(res, r, 1));
-			owed_text(PQgetvalue(res, r, 2), lang, owed, sizeof owed);
+			con_owed(PQgetvalue(res, r, 2), lang, owed, sizeof owed);
 			con_lit(out, "</td><td class=\"num\">");
 			con_esc(out, owed);
 			con_lit(out, "</td><td>");
@@ -164,7 +152,7 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 		      struct con_out *out)
 {
 	enum con_lang lang = s->lang;
-	char now[TZ_ISO8601_LEN], owed[256], title[300];
+	char now[TZ_ISO8601_LEN], title[300];
 	const char *p[2] = {now, ref};
 	struct con_out f = {0};
 	PGresult *a;
@@ -187,30 +175,13 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 	open = *PQgetvalue(a, 0, A_CASE) != '\0';
 	snprintf(title, sizeof title, "%s %s", con_t(lang, "case"), ref);
 	con_head(out, lang, title, s, flash);
-	if (why) {
-		con_lit(out, "<p class=\"flash err\">");
-		con_esc(out, why);
-		con_lit(out, "</p>");
-	}
-	con_lit(out, "<h1>");
-	con_esc(out, title);
-	con_lit(out, "</h1><section><p><strong>");
+	con_title(out, title, why);
+	con_lit(out, "<section><p><strong>");
 	con_esc(out, PQgetvalue(a, 0, A_NAME));
 	con_lit(out, "</strong> &middot; ");
-	con_esc(out, PQgetvalue(a, 0, A_LOCALE));
-	con_lit(out, " &middot; ");
-	con_esc(out, PQgetvalue(a, 0, A_TZ));
-	con_lit(out, "</p><p>");
-	con_contact(out, lang, PQgetvalue(a, 0, A_PHONE), PQgetvalue(a, 0, A_EMAIL), reveal);
-	con_lit(out, "</p><p>");
-	con_esc(out, con_t(lang, "overdue"));
-	con_lit(out, ": <strong>");
-	owed_text(PQgetvalue(a, 0, A_OWED), lang, owed, sizeof owed);
-	con_esc(out, owed);
-	con_lit(out, "</strong> &middot; ");
-	con_esc(out, con_t(lang, "case_state"));
-	con_lit(out, ": ");
-	con_esc(out, PQgetvalue(a, 0, A_STATE));
+	con_account_facts(out, lang, PQgetvalue(a, 0, A_LOCALE), PQgetvalue(a, 0, A_TZ),
+			  PQgetvalue(a, 0, A_PHONE), PQgetvalue(a, 0, A_EMAIL), reveal,
+			  PQgetvalue(a, 0, A_OWED), PQgetvalue(a, 0, A_STATE));
 	if (*PQgetvalue(a, 0, A_REASON)) {
 		con_lit(out, " (");
 		con_esc(out, PQgetvalue(a, 0, A_REASON));

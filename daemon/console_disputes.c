@@ -158,14 +158,8 @@ static void dispute_page(struct con_db *db, const struct con_in *in, const struc
 	open = !*PQgetvalue(d, 0, D_RESOLVED);
 	snprintf(title, sizeof title, "%s %s", con_t(lang, "dispute"), ref);
 	con_head(out, lang, title, s, flash);
-	if (why) {
-		con_lit(out, "<p class=\"flash err\">");
-		con_esc(out, why);
-		con_lit(out, "</p>");
-	}
-	con_lit(out, "<h1>");
-	con_esc(out, title);
-	con_lit(out, "</h1><section><table><tbody>");
+	con_title(out, title, why);
+	con_lit(out, "<section><table><tbody>");
 	field(out, lang, "status", con_t(lang, PQgetvalue(d, 0, D_STATUS)));
 	field(out, lang, "account", PQgetvalue(d, 0, D_ACCOUNT));
 	field(out, lang, "invoice", PQgetvalue(d, 0, D_INVOICE));

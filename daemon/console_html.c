@@ -11,6 +11,7 @@
 #include "console_int.h"
 #include "csp.h"
 #include "money.h"
+#include "owed.h"
 
 static const char CSS[] =
 	"*{box-sizing:border-box}"
@@ -264,4 +265,50 @@ void con_contact(struct con_out *o, enum con_lang lang, const char *phone, const
 		con_esc(o, mask);
 	}
 	con_lit(o, "</span>");
+}
+
+void con_owed(const char *list, enum con_lang lang, char *out, size_t len)
+{
+	static const char *const loc[CON_NLANG] = {"en-US", "ko-KR", "ja-JP", "zh-CN"};
+	struct owed v[OWED_MAX_CURRENCIES];
+	int n = owed_parse(list, v, OWED_MAX_CURRENCIES);
+
+	if (n < 0 || owed_format(v, (size_t)n, loc[lang], out, len) < 0)
+		snprintf(out, len, "-");
+	else if (n == 0)
+		snprintf(out, len, "0");
+}
+
+void con_account_facts(struct con_out *o, enum con_lang lang, const char *locale, const char *tz,
+		       const char *phone, const char *email, int reveal, const char *owed,
+		       const char *state)
+{
+	char text[256];
+
+	con_esc(o, locale);
+	con_lit(o, " &middot; ");
+	con_esc(o, tz);
+	con_lit(o, "</p><p>");
+	con_contact(o, lang, phone, email, reveal);
+	con_lit(o, "</p><p>");
+	con_esc(o, con_t(lang, "overdue"));
+	con_lit(o, ": <strong>");
+	con_owed(owed, lang, text, sizeof text);
+	con_esc(o, text);
+	con_lit(o, "</strong> &middot; ");
+	con_esc(o, con_t(lang, "case_state"));
+	con_lit(o, ": ");
+	con_esc(o, state);
+}
+
+void con_title(struct con_out *o, const char *title, const char *why)
+{
+	if (why) {
+		con_lit(o, "<p class=\"flash err\">");
+		con_esc(o, why);
+		con_lit(o, "</p>");
+	}
+	con_lit(o, "<h1>");
+	con_esc(o, title);
+	con_lit(o, "</h1>");
 }

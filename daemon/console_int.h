@@ -119,6 +119,16 @@ void con_mask_email(const char *s, char *out, size_t len);
  * the caller's to log). */
 void con_contact(struct con_out *o, enum con_lang lang, const char *phone, const char *email,
 		 int reveal);
+/* "locale · zone</p><p>contact</p><p>Overdue: <strong>…</strong> · Case:
+ * state": what a page about an account says first (owed: "CUR:minor,..."). */
+void con_account_facts(struct con_out *o, enum con_lang lang, const char *locale, const char *tz,
+		       const char *phone, const char *email, int reveal, const char *owed,
+		       const char *state);
+/* What "CUR:minor,..." amounts to in the language's locale ("-" if it
+ * does not parse). */
+void con_owed(const char *list, enum con_lang lang, char *out, size_t len);
+/* The flash for a refused action (why, or none) and the page's <h1>. */
+void con_title(struct con_out *o, const char *title, const char *why);
 /* Money in minor units as text in the language's locale. */
 void con_money(const char *minor, const char *currency, enum con_lang lang, char *out,
 	       size_t len);

@@ -85,18 +85,6 @@ static const char SQL_TIMELINE[] =
 	"  WHERE c.account_id = $1::bigint\n"
 	") x ORDER BY at DESC, k DESC LIMIT 300";
 
-static void owed_text(const char *list, enum con_lang lang, char *out, size_t len)
-{
-	static const char *const loc[CON_NLANG] = {"en-US", "ko-KR", "ja-JP", "zh-CN"};
-	struct owed v[OWED_MAX_CURRENCIES];
-	int n = owed_parse(list, v, OWED_MAX_CURRENCIES);
-
-	if (n < 0 || owed_format(v, (size_t)n, loc[lang], out, len) < 0)
-		snprintf(out, len, "-");
-	else if (n == 0)
-		snprintf(out, len, "0");
-}
-
 static void h1(struct con_out *o, enum con_lang lang, const char *key)
 {
 	con_lit(o, "<h1>");
@@ -177,7 +165,7 @@ void con_queue(struct con_db *db, const struct con_in *in, const struct con_sess
 			td(out, PQgetvalue(res, r, 1), 0);
 			td(out, PQgetvalue(res, r, 3), 0);
 			td(out, PQgetvalue(res, r, 4), 0);
-			owed_text(PQgetvalue(res, r, 5), lang, owed, sizeof owed);
+			con_owed(PQgetvalue(res, r, 5), lang, owed, sizeof owed);
 			td(out, owed, 1);
 			td(out, *PQgetvalue(res, r, 2) ? PQgetvalue(res, r, 2) : "-", 0);
 			con_lit(out, "</tr>");
@@ -313,8 +301,6 @@ void con_invoices(struct con_db *db, struct con_out *out, enum con_lang lang,
 static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
 		     const PGresult *t, const char *now, int reveal)
 {
-	char owed[256];
-
 	con_lit(out, "<section><h2>");
 	con_esc(out, con_t(lang, "customer"));
 	con_lit(out, "</h2><p><strong>");
@@ -324,20 +310,9 @@ static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
 	con_lit(out, "\">");
 	con_esc(out, PQgetvalue(t, 0, T_REF));
 	con_lit(out, "</a> &middot; ");
-	con_esc(out, PQgetvalue(t, 0, T_LOCALE));
-	con_lit(out, " &middot; ");
-	con_esc(out, PQgetvalue(t, 0, T_TZ));
-	con_lit(out, "</p><p>");
-	con_contact(out, lang, PQgetvalue(t, 0, T_PHONE), PQgetvalue(t, 0, T_EMAIL), reveal);
-	con_lit(out, "</p><p>");
-	con_esc(out, con_t(lang, "overdue"));
-	con_lit(out, ": <strong>");
-	owed_text(PQgetvalue(t, 0, T_OWED), lang, owed, sizeof owed);
-	con_esc(out, owed);
-	con_lit(out, "</strong> &middot; ");
-	con_esc(out, con_t(lang, "case_state"));
-	con_lit(out, ": ");
-	con_esc(out, PQgetvalue(t, 0, T_STATE));
+	con_account_facts(out, lang, PQgetvalue(t, 0, T_LOCALE), PQgetvalue(t, 0, T_TZ),
+			  PQgetvalue(t, 0, T_PHONE), PQgetvalue(t, 0, T_EMAIL), reveal,
+			  PQgetvalue(t, 0, T_OWED), PQgetvalue(t, 0, T_STATE));
 	con_lit(out, "</p>");
 	con_invoices(db, out, lang, PQgetvalue(t, 0, T_ACCOUNT), now);
 	con_lit(out, "</section>");
@@ -422,14 +397,8 @@ static void task_page(struct con_db *db, const struct con_in *in, const struct c
 	done = PQgetvalue(t, 0, T_DONE)[0] == 't';
 	snprintf(title, sizeof title, "%s #%s", con_t(lang, "task"), id);
 	con_head(out, lang, title, s, flash);
-	if (why) {
-		con_lit(out, "<p class=\"flash err\">");
-		con_esc(out, why);
-		con_lit(out, "</p>");
-	}
-	con_lit(out, "<h1>");
-	con_esc(out, title);
-	con_lit(out, "</h1><p class=\"muted\">");
+	con_title(out, title, why);
+	con_lit(out, "<p class=\"muted\">");
 	con_esc(out, con_t(lang, "due"));
 	con_lit(out, ": ");
 	con_esc(out, PQgetvalue(t, 0, T_DUE));
