@@ -451,3 +451,17 @@ long long tu_next_attempt_in(PGconn *db, const char *ref, long long t0)
 		 t0, ref);
 	return tu_qint(db, sql);
 }
+
+long long tu_qintf(PGconn *c, const char *fmt, ...)
+{
+	char *sql = NULL;
+	va_list ap;
+	long long v;
+
+	va_start(ap, fmt);
+	ck_assert(vasprintf(&sql, fmt, ap) > 0);
+	va_end(ap);
+	v = tu_qint(c, sql);
+	free(sql);
+	return v;
+}

@@ -36,6 +36,8 @@ PGconn *tu_connect(const char *conninfo);
 /* Run SQL, fail the test on error; caller PQclear()s. */
 PGresult *tu_q(PGconn *c, const char *sql);
 long long tu_qint(PGconn *c, const char *sql);
+/* tu_qint of a printf-formatted statement. */
+long long tu_qintf(PGconn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The single value of a one-row query (caller frees). */
 char *tu_qstr(PGconn *c, const char *sql);
 /* Two customers: A-1 in New York owing USD 49.90 and A-2 (Korean name)

@@ -173,18 +173,7 @@ static struct tu_resp *submit(const char *token, const char *form, const char *f
 	return r;
 }
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static long long q(const char *fmt, ...)
-{
-	char sql[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof sql, fmt, ap);
-	va_end(ap);
-	return tu_qint(db, sql);
-}
+#define q(...) tu_qintf(db, __VA_ARGS__)
 
 static void setup(void)
 {

@@ -30,20 +30,7 @@ static struct tud dunnd_proc;
 static int port;
 static struct tu_resp resp;
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long q(const char *fmt, ...)
-{
-	char *sql = NULL;
-	va_list ap;
-	long long v;
-
-	va_start(ap, fmt);
-	ck_assert(vasprintf(&sql, fmt, ap) > 0);
-	va_end(ap);
-	v = tu_qint(db, sql);
-	free(sql);
-	return v;
-}
+#define q(...) tu_qintf(db, __VA_ARGS__)
 
 struct cond {
 	char *sql;

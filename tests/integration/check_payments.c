@@ -35,20 +35,7 @@ static long long healthy(void *arg)
 	return r.code == 200;
 }
 
-static long long q(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static long long q(const char *fmt, ...)
-{
-	char *sql = NULL;
-	va_list ap;
-	long long v;
-
-	va_start(ap, fmt);
-	ck_assert(vasprintf(&sql, fmt, ap) > 0);
-	va_end(ap);
-	v = tu_qint(db, sql);
-	free(sql);
-	return v;
-}
+#define q(...) tu_qintf(db, __VA_ARGS__)
 
 struct cond {
 	const char *sql;
