@@ -16,9 +16,9 @@
 /* What a module can carry. The dispatcher renders and passes only what is
  * declared here. */
 enum channel_cap {
-	CHANNEL_CAP_SUBJECT = 1 << 0, /* a subject; its templates may start
+	CHANNEL_CAP_SUBJECT = 1 << 0,  /* a subject; its templates may start
 					 with "Subject: " */
-	CHANNEL_CAP_HTML = 1 << 1,    /* an HTML part beside the text */
+	CHANNEL_CAP_HTML = 1 << 1,     /* an HTML part beside the text */
 	CHANNEL_CAP_SEGMENTS = 1 << 2, /* texts billed per segment */
 	/* Kept from ABI 1: the same as .addr = CHANNEL_ADDR_ACCOUNT. */
 	CHANNEL_CAP_ACCOUNT = 1 << 3,
@@ -54,9 +54,9 @@ struct channel_msg {
 	const char *to_name;
 	const char *subject; /* NULL unless CHANNEL_CAP_SUBJECT */
 	const char *text;
-	const char *html;    /* NULL unless CHANNEL_CAP_HTML */
+	const char *html; /* NULL unless CHANNEL_CAP_HTML */
 	const char *unsubscribe_url;
-	int64_t now;         /* unix seconds, the run's clock */
+	int64_t now; /* unix seconds, the run's clock */
 };
 
 enum channel_status {
@@ -105,13 +105,13 @@ struct channel_env {
 
 /* A provider callback as the HTTP server received it. */
 struct channel_request {
-	const char *url;          /* public_url + path + query, as signed */
-	const char *path;         /* "/webhooks/twilio/status" */
+	const char *url;  /* public_url + path + query, as signed */
+	const char *path; /* "/webhooks/twilio/status" */
 	const char *content_type;
 	const char *body;
 	size_t body_len;
-	const char *signature;    /* X-Twilio-Signature or X-Dunn-Signature */
-	const char *timestamp;    /* X-Dunn-Timestamp */
+	const char *signature; /* X-Twilio-Signature or X-Dunn-Signature */
+	const char *timestamp; /* X-Dunn-Timestamp */
 	int64_t now;
 	/* The last segment of /webhooks/<instance>/<kind>; NULL on the
 	 * daemon's older shared routes, where path tells. */
@@ -133,10 +133,10 @@ enum channel_event_kind {
 struct channel_event {
 	enum channel_event_kind kind;
 	char provider_id[128];
-	char status[32];      /* queued, sent, delivered, undelivered, failed */
+	char status[32]; /* queued, sent, delivered, undelivered, failed */
 	char error_code[32];
-	char address[256];    /* E.164 number or email address */
-	char body[1600];      /* inbound text, UTF-8 */
+	char address[256]; /* E.164 number or email address */
+	char body[1600];   /* inbound text, UTF-8 */
 };
 
 struct channel_ops {

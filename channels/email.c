@@ -42,7 +42,7 @@ struct channel {
 	char *server;
 	char *from_name, *from_addr, *domain;
 	enum starttls_option starttls;
-	SSL_CTX *tls;          /* verifying context, shared by every session */
+	SSL_CTX *tls; /* verifying context, shared by every session */
 	char *auth_user, *auth_pass;
 	long timeout_s;
 	int nworkers, session_batch;
@@ -461,8 +461,8 @@ static int email_auth_init(struct channel *ch, json_t *conf, const struct channe
 	return 0;
 }
 
-static struct channel *email_init(const char *instance, json_t *conf,
-				  const struct channel_env *env, char *err, size_t errlen)
+static struct channel *email_init(const char *instance, json_t *conf, const struct channel_env *env,
+				  char *err, size_t errlen)
 {
 	struct channel *ch = calloc(1, sizeof *ch);
 	const char *server = json_string_value(json_object_get(conf, "server"));
@@ -491,8 +491,8 @@ static struct channel *email_init(const char *instance, json_t *conf,
 	} else if (strcmp(tls, "off") == 0) {
 		ch->starttls = Starttls_DISABLED;
 	} else {
-		snprintf(err, errlen, "channel '%s': starttls must be required, if-available or off",
-			 instance);
+		snprintf(err, errlen,
+			 "channel '%s': starttls must be required, if-available or off", instance);
 		email_free(ch);
 		return NULL;
 	}

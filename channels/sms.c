@@ -32,8 +32,8 @@ extern const struct channel_ops channel_module;
 enum sms_provider { SMS_TWILIO, SMS_GENERIC };
 
 struct sms_xfer {
-	struct httpq_item q;   /* first: httpq hands it back */
-	char *body;            /* request body, owned */
+	struct httpq_item q; /* first: httpq hands it back */
+	char *body;          /* request body, owned */
 	char to_masked[32];
 	struct smsseg_info seg;
 };
@@ -41,10 +41,10 @@ struct sms_xfer {
 struct channel {
 	char *instance;
 	enum sms_provider provider;
-	char *url;             /* where messages are POSTed */
-	char *account_sid;     /* twilio */
-	char *token;           /* never logged */
-	char *webhook_secret;  /* generic webhooks; defaults to token */
+	char *url;            /* where messages are POSTed */
+	char *account_sid;    /* twilio */
+	char *token;          /* never logged */
+	char *webhook_secret; /* generic webhooks; defaults to token */
 	char *from;
 	char *status_callback;
 	int max_segments;
@@ -74,14 +74,16 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
 
 	if (r->status == CHANNEL_SENT)
-		log_info("sms", "event=sent channel=%s delivery=%" PRId64 " to=%s provider_id=%s "
-				"encoding=%s segments=%zu http=%ld ms=%ld",
+		log_info("sms",
+			 "event=sent channel=%s delivery=%" PRId64 " to=%s provider_id=%s "
+			 "encoding=%s segments=%zu http=%ld ms=%ld",
 			 ch->instance, it->delivery_id, x->to_masked, r->provider_id,
 			 smsseg_encoding_name(x->seg.encoding), x->seg.segments, code,
 			 httpq_item_ms(it));
 	else
-		log_warn("sms", "event=%s channel=%s delivery=%" PRId64 " to=%s http=%ld "
-				"retry_after=%d error=\"%s\"",
+		log_warn("sms",
+			 "event=%s channel=%s delivery=%" PRId64 " to=%s http=%ld "
+			 "retry_after=%d error=\"%s\"",
 			 names[r->status], ch->instance, it->delivery_id, x->to_masked, code,
 			 r->retry_after, r->error);
 }
@@ -132,7 +134,8 @@ static enum channel_status http_result(void *ctx, struct httpq_item *it,
 		if (id)
 			utf8_escape_into(r->provider_id, sizeof r->provider_id, id, strlen(id));
 		else /* accepted all the same: sending again would duplicate it */
-			snprintf(r->error, sizeof r->error, "http %ld: accepted without an id", code);
+			snprintf(r->error, sizeof r->error, "http %ld: accepted without an id",
+				 code);
 		json_decref(j);
 		return CHANNEL_SENT;
 	}
@@ -188,8 +191,14 @@ static char *build_body(const struct channel *ch, const char *to, const char *te
 	if (ch->provider == SMS_TWILIO) {
 		/* A Messaging Service SID (MG...) goes where a sender would. */
 		int svc = strncmp(ch->from, "MG", 2) == 0;
-		const char *kv[] = {"To", to, svc ? "MessagingServiceSid" : "From", ch->from,
-				    "Body", text, "StatusCallback", ch->status_callback};
+		const char *kv[] = {"To",
+				    to,
+				    svc ? "MessagingServiceSid" : "From",
+				    ch->from,
+				    "Body",
+				    text,
+				    "StatusCallback",
+				    ch->status_callback};
 		return form_encode(kv, 4);
 	}
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:I}", "to", to, "from", ch->from, "body", text,
@@ -200,7 +209,8 @@ static char *build_body(const struct channel *ch, const char *to, const char *te
 	return s;
 }
 
-static int sms_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done, void *arg)
+static int sms_send(struct channel *ch, const struct channel_msg *m, channel_done_fn done,
+		    void *arg)
 {
 	struct sms_xfer *x;
 	struct channel_result *r;
@@ -217,8 +227,8 @@ static int sms_send(struct channel *ch, const struct channel_msg *m, channel_don
 	r = &x->q.result;
 	/* Templates end with a newline; it would cost a character. */
 	len = m->text ? strlen(m->text) : 0;
-	while (len > 0 && (m->text[len - 1] == '\n' || m->text[len - 1] == '\r' ||
-			   m->text[len - 1] == ' '))
+	while (len > 0 &&
+	       (m->text[len - 1] == '\n' || m->text[len - 1] == '\r' || m->text[len - 1] == ' '))
 		len--;
 	if (!e164_ok(m->to_addr)) {
 		snprintf(r->error, sizeof r->error, "recipient is not an E.164 number");
@@ -290,8 +300,8 @@ static char *join_url(const char *base, const char *path)
 static int sid_ok(const char *s)
 {
 	return s && *s && strlen(s) < 64 &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
-		       strlen(s);
+		strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
+		strlen(s);
 }
 
 static int setup_headers(struct channel *ch)
@@ -317,7 +327,8 @@ static int setup_headers(struct channel *ch)
 			return -1;
 		}
 		h = t;
-	} else if (h && (t = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded"))) {
+	} else if (h &&
+		   (t = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded"))) {
 		h = t;
 	}
 	ch->headers = h;
@@ -380,8 +391,10 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	if (ch->provider == SMS_TWILIO) {
 		char path[160];
 		if (!sid_ok(sid)) {
-			snprintf(err, errlen, "channel '%s': 'account_sid' is required (letters and "
-					      "digits)", instance);
+			snprintf(err, errlen,
+				 "channel '%s': 'account_sid' is required (letters and "
+				 "digits)",
+				 instance);
 			goto fail;
 		}
 		ch->account_sid = strdup(sid);
@@ -393,8 +406,8 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	/* The daemon routes /webhooks/<instance>/status to this instance. */
 	ch->status_callback = join_url(env->webhook_url ? env->webhook_url : "", "/status");
 	ch->from = strdup(from);
-	ch->max_segments =
-		config_channel_int(conf, "max_segments", 6, 1, 10, instance, err, errlen);
+	ch->max_segments = config_channel_int(conf, "max_segments", 6, 1, 10, instance, err,
+					      errlen);
 	if (httpq_limits_read(conf, instance, 64, &lim, err, errlen) != 0 || ch->max_segments < 0)
 		goto fail;
 	if (!ch->instance || !ch->url || !ch->status_callback || !ch->from ||
@@ -548,10 +561,11 @@ static int generic_webhook(struct channel *ch, const struct channel_request *req
 		copy_field(ev[0].status, sizeof ev[0].status, st);
 		code = json_object_get(j, "error_code");
 		if (json_is_string(code))
-			copy_field(ev[0].error_code, sizeof ev[0].error_code, json_string_value(code));
+			copy_field(ev[0].error_code, sizeof ev[0].error_code,
+				   json_string_value(code));
 		else if (json_is_integer(code))
-			snprintf(ev[0].error_code, sizeof ev[0].error_code,
-				 "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+			snprintf(ev[0].error_code, sizeof ev[0].error_code, "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(code));
 		copy_field(ev[0].address, sizeof ev[0].address,
 			   json_string_value(json_object_get(j, "to")));
 	} else if (path_is(req->path, "/inbound")) {
@@ -596,12 +610,12 @@ static const char *sms_reply(struct channel *ch, const char *text, char *out, si
 		return NULL;
 	n = (size_t)snprintf(out, outlen, "%s%s", head, *text ? "<Message>" : "");
 	for (; *text && n + 32 < outlen; text++) {
-		const char *rep = *text == '&'   ? "&amp;"
-				  : *text == '<'  ? "&lt;"
-				  : *text == '>'  ? "&gt;"
-				  : *text == '"'  ? "&quot;"
-				  : *text == '\'' ? "&apos;"
-						  : NULL;
+		const char *rep = *text == '&' ? "&amp;"
+			: *text == '<'         ? "&lt;"
+			: *text == '>'         ? "&gt;"
+			: *text == '"'         ? "&quot;"
+			: *text == '\''        ? "&apos;"
+					       : NULL;
 		if (rep)
 			n += (size_t)snprintf(out + n, outlen - n, "%s", rep);
 		else

@@ -32,8 +32,8 @@
 
 extern const struct channel_ops channel_module;
 
-#define WH_SECRET_MIN 16   /* bytes, as http.webhook_secret_file */
-#define WH_ERROR_BODY 200  /* bytes of a refusal kept in last_error */
+#define WH_SECRET_MIN 16  /* bytes, as http.webhook_secret_file */
+#define WH_ERROR_BODY 200 /* bytes of a refusal kept in last_error */
 
 struct wh_xfer {
 	struct httpq_item q;        /* first: httpq hands it back */
@@ -67,12 +67,14 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
 
 	if (r->status == CHANNEL_SENT)
-		log_info("webhook", "event=sent channel=%s delivery=%" PRId64 " provider_id=%s "
-				    "http=%ld ms=%ld",
+		log_info("webhook",
+			 "event=sent channel=%s delivery=%" PRId64 " provider_id=%s "
+			 "http=%ld ms=%ld",
 			 ch->instance, it->delivery_id, r->provider_id, code, httpq_item_ms(it));
 	else
-		log_warn("webhook", "event=%s channel=%s delivery=%" PRId64 " http=%ld "
-				    "retry_after=%d error=\"%s\"",
+		log_warn("webhook",
+			 "event=%s channel=%s delivery=%" PRId64 " http=%ld "
+			 "retry_after=%d error=\"%s\"",
 			 names[r->status], ch->instance, it->delivery_id, code, r->retry_after,
 			 r->error);
 }
@@ -108,8 +110,8 @@ static enum channel_status http_result(void *ctx, struct httpq_item *it,
 		json_t *j = json_loadb(cr->body, cr->body_len, 0, NULL);
 		json_t *id = json_object_get(j, "id");
 		if (json_is_string(id) && *json_string_value(id))
-			utf8_escape_into(r->provider_id, sizeof r->provider_id, json_string_value(id),
-					 strlen(json_string_value(id)));
+			utf8_escape_into(r->provider_id, sizeof r->provider_id,
+					 json_string_value(id), strlen(json_string_value(id)));
 		else if (json_is_integer(id))
 			snprintf(r->provider_id, sizeof r->provider_id, "%" JSON_INTEGER_FORMAT,
 				 json_integer_value(id));
@@ -190,8 +192,8 @@ static char *build_body(const struct channel_msg *m)
 	int bad = 0;
 
 	tz_format_iso8601(m->now, sent_at, sizeof sent_at);
-	j = json_pack("{s:I, s:s, s:s, s:I, s:s}", "delivery_id", (json_int_t)m->delivery_id,
-		      "to", m->to_addr, "text", m->text, "reference", (json_int_t)m->delivery_id,
+	j = json_pack("{s:I, s:s, s:s, s:I, s:s}", "delivery_id", (json_int_t)m->delivery_id, "to",
+		      m->to_addr, "text", m->text, "reference", (json_int_t)m->delivery_id,
 		      "sent_at", sent_at);
 	if (!j)
 		return NULL;
@@ -271,10 +273,17 @@ static int header_name_ok(const char *s)
  * written in the config (auth_token_file sets it). */
 static int header_reserved(const char *s)
 {
-	static const char *const names[] = {"content-type", "content-length", "host", "expect",
-					    "transfer-encoding", "connection", "authorization",
-					    "idempotency-key", "x-dunn-timestamp",
-					    "x-dunn-signature", NULL};
+	static const char *const names[] = {"content-type",
+					    "content-length",
+					    "host",
+					    "expect",
+					    "transfer-encoding",
+					    "connection",
+					    "authorization",
+					    "idempotency-key",
+					    "x-dunn-timestamp",
+					    "x-dunn-signature",
+					    NULL};
 
 	for (size_t i = 0; names[i]; i++)
 		if (!strcasecmp(s, names[i]))
@@ -318,16 +327,20 @@ static int setup_headers(struct channel *ch, json_t *extra, const char *token, c
 			 ch->instance);
 		return -1;
 	}
-	json_object_foreach(extra, name, v) {
+	json_object_foreach(extra, name, v)
+	{
 		const char *val = json_string_value(v);
 		if (!header_name_ok(name) || header_reserved(name)) {
 			snprintf(err, errlen, "channel '%s': header '%s' %s", ch->instance, name,
-				 header_reserved(name) ? "is set by the module" : "is not a valid name");
+				 header_reserved(name) ? "is set by the module"
+						       : "is not a valid name");
 			return -1;
 		}
 		if (!val || strpbrk(val, "\r\n") || strlen(val) > 1024) {
-			snprintf(err, errlen, "channel '%s': header '%s' must be a one-line string "
-					      "(at most 1024 bytes)", ch->instance, name);
+			snprintf(err, errlen,
+				 "channel '%s': header '%s' must be a one-line string "
+				 "(at most 1024 bytes)",
+				 ch->instance, name);
 			return -1;
 		}
 		if (asprintf(&line, "%s: %s", name, val) < 0)
@@ -344,15 +357,17 @@ oom:
 	return -1;
 }
 
-static const char *const KEYS[] = {"module", "url", "secret_file", "auth_token_file",
-				   "timeout_ms", "max_inflight", "max_queued", "headers", NULL};
+static const char *const KEYS[] = {"module",          "url",        "secret_file",
+				   "auth_token_file", "timeout_ms", "max_inflight",
+				   "max_queued",      "headers",    NULL};
 
 static int keys_ok(json_t *conf, const char *inst, char *err, size_t errlen)
 {
 	const char *k;
 	json_t *v;
 
-	json_object_foreach(conf, k, v) {
+	json_object_foreach(conf, k, v)
+	{
 		size_t i = 0;
 		while (KEYS[i] && strcmp(KEYS[i], k))
 			i++;
@@ -381,7 +396,8 @@ static struct channel *wh_init(const char *instance, json_t *conf, const struct 
 	if (keys_ok(conf, instance, err, errlen) != 0)
 		goto fail;
 	if (!url || curlev_url_ok(url, "url", why, sizeof why) != 0) {
-		snprintf(err, errlen, "channel '%s': %s", instance, url ? why : "'url' is required");
+		snprintf(err, errlen, "channel '%s': %s", instance,
+			 url ? why : "'url' is required");
 		goto fail;
 	}
 	if (!secf) {

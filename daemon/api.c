@@ -47,9 +47,8 @@ static const char SQL_CLAIM[] =
 	"  created_at = now(), expires_at = EXCLUDED.expires_at\n"
 	"WHERE r.expires_at <= now()\n"
 	"RETURNING id";
-static const char SQL_STORED[] =
-	"SELECT request_hash, status, body FROM dunning.api_requests\n"
-	"WHERE key_name = $1 AND idem_key = $2";
+static const char SQL_STORED[] = "SELECT request_hash, status, body FROM dunning.api_requests\n"
+				 "WHERE key_name = $1 AND idem_key = $2";
 /* The answer kept for a replay, and the write in the audit trail under
  * the key's name. */
 static const char SQL_STORE[] =
@@ -124,7 +123,8 @@ static void job_answer(struct api_job *j, int replayed)
 		return;
 	}
 	if (replayed)
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Idempotent-Replayed", "true");
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Idempotent-Replayed",
+				  "true");
 	reply(req, j->code, problem ? "application/problem+json" : "application/json", j->body,
 	      strlen(j->body));
 }
@@ -202,9 +202,10 @@ static void run_op(struct api_job *j, const PGresult *res)
 	}
 	snprintf(code, sizeof code, "%d", j->code);
 	snprintf(rows, sizeof rows, "%d", j->nrows);
-	const char *p[9] = {j->claim_id, code,	   j->body, j->account_id[0] ? j->account_id : NULL,
-			    j->key_name, j->op->name, j->path, j->idem,
-			    rows};
+	const char *p[9] = {
+		j->claim_id, code,        j->body, j->account_id[0] ? j->account_id : NULL,
+		j->key_name, j->op->name, j->path, j->idem,
+		rows};
 	j->phase = P_STORE;
 	if (!j->body || send_raw(j, SQL_STORE, 9, p) != 0) {
 		api_problem(j, 503, "Service Unavailable", "the database is unavailable", NULL);
@@ -263,7 +264,8 @@ static void job_cb(const PGresult *res, void *arg)
 			free(j->body);
 			j->body = strdup(PQgetvalue(res, 0, 2));
 			j->code = atoi(PQgetvalue(res, 0, 1));
-			log_info("api", "event=api_replayed op=%s key=%s", j->op->name, j->key_name);
+			log_info("api", "event=api_replayed op=%s key=%s", j->op->name,
+				 j->key_name);
 			if (send_raw(j, "ROLLBACK", 0, NULL) == 0) {
 				j->phase = P_COMMIT; /* answered as a replay when it returns */
 				j->step = -1;
@@ -338,7 +340,8 @@ static enum api_next purge_step(struct api_job *j, const PGresult *res)
 	if (res) {
 		j->a->purge_queued = 0;
 		if (pgq_ok(res) && atol(PQcmdTuples((PGresult *)res)) > 0)
-			log_info("api", "event=idempotency_purged rows=%s", PQcmdTuples((PGresult *)res));
+			log_info("api", "event=idempotency_purged rows=%s",
+				 PQcmdTuples((PGresult *)res));
 		api_json(j, 200, json_object());
 		return API_DONE;
 	}
@@ -409,10 +412,10 @@ static int hash_request(const char *path, const char *body, size_t len, char out
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned hl = 0;
 
-	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, "POST\n", 5) &&
-		 EVP_DigestUpdate(c, path, strlen(path)) && EVP_DigestUpdate(c, "\n", 1) &&
-		 EVP_DigestUpdate(c, body, len) && EVP_DigestFinal_ex(c, h, &hl) &&
-		 hl == SHA256_DIGEST_LENGTH;
+	int ok = c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+		EVP_DigestUpdate(c, "POST\n", 5) && EVP_DigestUpdate(c, path, strlen(path)) &&
+		EVP_DigestUpdate(c, "\n", 1) && EVP_DigestUpdate(c, body, len) &&
+		EVP_DigestFinal_ex(c, h, &hl) && hl == SHA256_DIGEST_LENGTH;
 
 	EVP_MD_CTX_free(c);
 	for (int i = 0; ok && i < SHA256_DIGEST_LENGTH; i++)
@@ -466,8 +469,8 @@ static void post(struct api *a, struct evhttp_request *req, const char *key, con
 		if (j->in)
 			snprintf(detail, sizeof detail, "the body must be a JSON object");
 		else
-			snprintf(detail, sizeof detail, "not JSON: %s at line %d, column %d", je.text,
-				 je.line, je.column);
+			snprintf(detail, sizeof detail, "not JSON: %s at line %d, column %d",
+				 je.text, je.line, je.column);
 		job_free(j);
 		refuse(req, 400, "Bad Request", detail);
 		return;
@@ -526,7 +529,8 @@ void api_route(struct http *h, struct evhttp_request *req, const char *path)
 		refuse(req, 404, "Not Found", a ? NULL : "the API is off: no api.keys_file");
 		return;
 	}
-	int accounts = !strcmp(path, "/api/v1/accounts"), invoices = !strcmp(path, "/api/v1/invoices");
+	int accounts = !strcmp(path, "/api/v1/accounts"),
+	    invoices = !strcmp(path, "/api/v1/invoices");
 	int payments = !strcmp(path, "/api/v1/payments");
 	int one = !strncmp(path, "/api/v1/accounts/", 17) && path[17];
 	if (!accounts && !invoices && !payments && !one) {
@@ -543,7 +547,8 @@ void api_route(struct http *h, struct evhttp_request *req, const char *path)
 				  "Bearer realm=\"dunnd\"");
 		if (http_refused_log_ok())
 			log_warn("api", "event=api_unauthorized path=\"%.64s\"", path);
-		refuse(req, 401, "Unauthorized", "a valid API key is required: Authorization: Bearer KEY");
+		refuse(req, 401, "Unauthorized",
+		       "a valid API key is required: Authorization: Bearer KEY");
 		return;
 	}
 	if (one) {

@@ -48,14 +48,14 @@ struct api_job {
 	char hash[65];
 	char path[256];
 	char claim_id[24]; /* the api_requests row this write holds */
-	int phase; /* the framework's: begin, claim, op, store, commit */
-	int step;  /* the operation's own */
-	json_t *in;   /* the request body (owned) */
-	char *rows;   /* staged rows as JSON text (owned) */
+	int phase;         /* the framework's: begin, claim, op, store, commit */
+	int step;          /* the operation's own */
+	json_t *in;        /* the request body (owned) */
+	char *rows;        /* staged rows as JSON text (owned) */
 	int nrows;
 	char account_id[24]; /* for the audit event, "" = none */
-	int code;     /* the answer */
-	char *body;   /* owned */
+	int code;            /* the answer */
+	char *body;          /* owned */
 	/* payments */
 	char inv_id[24], cur[4];
 	int64_t owed, amount;

@@ -11,8 +11,8 @@
 #include "api_int.h"
 #include "money.h"
 
-#define MONEY(minor, cur)                                                                  \
-	"json_build_object('amount_minor', CASE WHEN abs(" minor ") <= 1e18 THEN (" minor  \
+#define MONEY(minor, cur)                                                                 \
+	"json_build_object('amount_minor', CASE WHEN abs(" minor ") <= 1e18 THEN (" minor \
 	")::bigint END, 'currency', " cur ")"
 
 static const char SQL_ACCOUNT[] =
@@ -29,44 +29,54 @@ static const char SQL_ACCOUNT[] =
 	"          FROM dunning.cases c WHERE c.account_id = a.id AND c.state <> 'resolved'\n"
 	"          ORDER BY c.cycle DESC LIMIT 1),\n"
 	" 'owed', coalesce((SELECT json_agg(json_build_object('currency', o.currency,\n"
-	"            'overdue', " MONEY("o.overdue", "o.currency") ",\n"
-	"            'balance', " MONEY("o.balance", "o.currency") ",\n"
-	"            'disputed', " MONEY("o.disputed", "o.currency") ",\n"
-	"            'oldest_due', o.oldest_due, 'overdue_invoices', o.overdue_count)\n"
-	"            ORDER BY o.currency)\n"
-	"          FROM dunning.account_owed(a.id, now()) o), '[]'),\n"
-	" 'invoices', coalesce((SELECT json_agg(x.j ORDER BY x.due_date, x.external_ref) FROM (\n"
-	"          SELECT i.due_date, i.external_ref, json_build_object('invoice_ref', i.external_ref,\n"
-	"            'due_date', i.due_date, 'amount_due', " MONEY("i.amount_due", "i.currency::text") ",\n"
-	"            'unpaid', " MONEY("i.amount_due - i.amount_paid", "i.currency::text") ",\n"
-	"            'disputed', i.disputed,\n"
-	"            'overdue', NOT i.disputed AND i.due_date < dunning.local_date(now(), a.timezone))\n"
-	"            AS j\n"
-	"          FROM dunning.invoices i WHERE i.account_id = a.id AND i.paid_at IS NULL\n"
-	"            AND i.amount_due > i.amount_paid\n"
-	"          ORDER BY i.due_date, i.external_ref LIMIT 100) x), '[]'),\n"
-	" 'last_contacts', coalesce((SELECT json_agg(x.j ORDER BY x.at DESC) FROM (\n"
-	"          SELECT coalesce(d.sent_at, d.updated_at) AS at, json_build_object(\n"
-	"            'at', dunning.api_time(coalesce(d.sent_at, d.updated_at)), 'channel', d.channel,\n"
-	"            'kind', d.kind, 'template', d.template, 'step', d.step, 'status', d.status) AS j\n"
-	"          FROM dunning.deliveries d WHERE d.account_id = a.id\n"
-	"            AND d.status IN ('sent', 'delivered', 'failed', 'bounced')\n"
-	"          ORDER BY coalesce(d.sent_at, d.updated_at) DESC LIMIT 10) x), '[]'),\n"
-	" 'disputes', coalesce((SELECT json_agg(x.j ORDER BY x.opened_at DESC) FROM (\n"
-	"          SELECT d.opened_at, json_build_object('reference', d.reference,\n"
-	"            'invoice_ref', i.external_ref, 'status', d.status, 'reason', d.reason,\n"
-	"            'opened_at', dunning.api_time(d.opened_at),\n"
-	"            'resolved_at', dunning.api_time(d.resolved_at)) AS j\n"
-	"          FROM dunning.disputes d JOIN dunning.invoices i ON i.id = d.invoice_id\n"
-	"          WHERE i.account_id = a.id ORDER BY d.opened_at DESC LIMIT 20) x), '[]'),\n"
-	" 'promises', coalesce((SELECT json_agg(x.j ORDER BY x.at DESC) FROM (\n"
-	"          SELECT e.at, json_build_object('made_at', dunning.api_time(e.at),\n"
-	"            'until', dunning.api_time((e.detail->>'until')::timestamptz),\n"
-	"            'source', e.detail->>'source') AS j\n"
-	"          FROM dunning.events e WHERE e.account_id = a.id AND e.kind = 'case_paused'\n"
-	"            AND e.detail->>'reason' = 'promise'\n"
-	"          ORDER BY e.at DESC LIMIT 20) x), '[]')\n"
-	")::text FROM a";
+	"            'overdue', " MONEY(
+		"o.overdue",
+		"o.currency") ",\n"
+			      "            'balance', " MONEY(
+				      "o.balance",
+				      "o.currency") ",\n"
+						    "            'disputed', " MONEY(
+							    "o.disputed",
+							    "o.currency") ",\n"
+									  "            'oldest_due', o.oldest_due, 'overdue_invoices', o.overdue_count)\n"
+									  "            ORDER BY o.currency)\n"
+									  "          FROM dunning.account_owed(a.id, now()) o), '[]'),\n"
+									  " 'invoices', coalesce((SELECT json_agg(x.j ORDER BY x.due_date, x.external_ref) FROM (\n"
+									  "          SELECT i.due_date, i.external_ref, json_build_object('invoice_ref', i.external_ref,\n"
+									  "            'due_date', i.due_date, 'amount_due', " MONEY(
+										  "i.amount_due",
+										  "i.currency::text") ",\n"
+												      "            'unpaid', " MONEY(
+													      "i.amount_due - i.amount_paid",
+													      "i.currency::text") ",\n"
+																  "            'disputed', i.disputed,\n"
+																  "            'overdue', NOT i.disputed AND i.due_date < dunning.local_date(now(), a.timezone))\n"
+																  "            AS j\n"
+																  "          FROM dunning.invoices i WHERE i.account_id = a.id AND i.paid_at IS NULL\n"
+																  "            AND i.amount_due > i.amount_paid\n"
+																  "          ORDER BY i.due_date, i.external_ref LIMIT 100) x), '[]'),\n"
+																  " 'last_contacts', coalesce((SELECT json_agg(x.j ORDER BY x.at DESC) FROM (\n"
+																  "          SELECT coalesce(d.sent_at, d.updated_at) AS at, json_build_object(\n"
+																  "            'at', dunning.api_time(coalesce(d.sent_at, d.updated_at)), 'channel', d.channel,\n"
+																  "            'kind', d.kind, 'template', d.template, 'step', d.step, 'status', d.status) AS j\n"
+																  "          FROM dunning.deliveries d WHERE d.account_id = a.id\n"
+																  "            AND d.status IN ('sent', 'delivered', 'failed', 'bounced')\n"
+																  "          ORDER BY coalesce(d.sent_at, d.updated_at) DESC LIMIT 10) x), '[]'),\n"
+																  " 'disputes', coalesce((SELECT json_agg(x.j ORDER BY x.opened_at DESC) FROM (\n"
+																  "          SELECT d.opened_at, json_build_object('reference', d.reference,\n"
+																  "            'invoice_ref', i.external_ref, 'status', d.status, 'reason', d.reason,\n"
+																  "            'opened_at', dunning.api_time(d.opened_at),\n"
+																  "            'resolved_at', dunning.api_time(d.resolved_at)) AS j\n"
+																  "          FROM dunning.disputes d JOIN dunning.invoices i ON i.id = d.invoice_id\n"
+																  "          WHERE i.account_id = a.id ORDER BY d.opened_at DESC LIMIT 20) x), '[]'),\n"
+																  " 'promises', coalesce((SELECT json_agg(x.j ORDER BY x.at DESC) FROM (\n"
+																  "          SELECT e.at, json_build_object('made_at', dunning.api_time(e.at),\n"
+																  "            'until', dunning.api_time((e.detail->>'until')::timestamptz),\n"
+																  "            'source', e.detail->>'source') AS j\n"
+																  "          FROM dunning.events e WHERE e.account_id = a.id AND e.kind = 'case_paused'\n"
+																  "            AND e.detail->>'reason' = 'promise'\n"
+																  "          ORDER BY e.at DESC LIMIT 20) x), '[]')\n"
+																  ")::text FROM a";
 
 /* Every {"amount_minor", "currency"} in v gets its "amount" as written
  * on a bill ("49.90"). */
@@ -77,8 +87,7 @@ static void add_amounts(json_t *v)
 	size_t i;
 
 	if (json_is_array(v)) {
-		json_array_foreach(v, i, m)
-			add_amounts(m);
+		json_array_foreach(v, i, m) add_amounts(m);
 		return;
 	}
 	if (!json_is_object(v))
@@ -94,8 +103,7 @@ static void add_amounts(json_t *v)
 			json_object_set_new(v, "amount", json_null());
 		return;
 	}
-	json_object_foreach(v, k, m)
-		add_amounts(m);
+	json_object_foreach(v, k, m) add_amounts(m);
 }
 
 static enum api_next account_step(struct api_job *j, const PGresult *res)
@@ -105,7 +113,8 @@ static enum api_next account_step(struct api_job *j, const PGresult *res)
 
 	if (!res) {
 		if (api_send(j, SQL_ACCOUNT, 1, p) != 0) {
-			api_problem(j, 503, "Service Unavailable", "the database is unavailable", NULL);
+			api_problem(j, 503, "Service Unavailable", "the database is unavailable",
+				    NULL);
 			return API_FAIL;
 		}
 		return API_SENT;

@@ -34,7 +34,8 @@ static void pointer(char *out, size_t size, const char *member, long index, cons
 	}
 	out[n] = '\0';
 	if (index >= 0)
-		snprintf(out + n, size - n, "/%ld%s%s", index, field ? "/" : "", field ? field : "");
+		snprintf(out + n, size - n, "/%ld%s%s", index, field ? "/" : "",
+			 field ? field : "");
 }
 
 struct row_errs {
@@ -62,7 +63,8 @@ static int row_fields(json_t *row, const char *member, long index, const char *c
 	char ptr[128], msg[160];
 	int bad = 0;
 
-	json_object_foreach(row, k, v) {
+	json_object_foreach(row, k, v)
+	{
 		int known = 0;
 		for (int c = 0; c < ncols; c++)
 			known |= !strcmp(k, cols[c]);
@@ -84,10 +86,11 @@ static int row_fields(json_t *row, const char *member, long index, const char *c
 			s = num;
 		} else if (v && !json_is_null(v)) {
 			pointer(ptr, sizeof ptr, member, index, cols[c]);
-			api_field_error(errs, ptr,
-					c == amount_col
-						? "must be a string in major units as on the bill, e.g. \"49.90\""
-						: "must be a string");
+			api_field_error(
+				errs, ptr,
+				c == amount_col
+					? "must be a string in major units as on the bill, e.g. \"49.90\""
+					: "must be a string");
 			bad++;
 		}
 		size_t n = strlen(s);
@@ -115,10 +118,12 @@ static int parse_rows(struct api_job *j, const char *member, int accounts)
 	char ptr[128], msg[160];
 	int bad = 0;
 
-	json_object_foreach(j->in, k, v) {
+	json_object_foreach(j->in, k, v)
+	{
 		if (strcmp(k, member) != 0) {
 			pointer(ptr, sizeof ptr, k, -1, NULL);
-			snprintf(msg, sizeof msg, "unknown member; the body is {\"%s\": [...]}", member);
+			snprintf(msg, sizeof msg, "unknown member; the body is {\"%s\": [...]}",
+				 member);
 			api_field_error(&errs, ptr, msg);
 			bad++;
 		}
@@ -126,7 +131,8 @@ static int parse_rows(struct api_job *j, const char *member, int accounts)
 	pointer(ptr, sizeof ptr, member, -1, NULL);
 	if (!json_is_array(rows) || json_array_size(rows) == 0 ||
 	    json_array_size(rows) > API_MAX_ROWS) {
-		snprintf(msg, sizeof msg, "an array of 1 to %d %s is required", API_MAX_ROWS, member);
+		snprintf(msg, sizeof msg, "an array of 1 to %d %s is required", API_MAX_ROWS,
+			 member);
 		api_field_error(&errs, ptr, msg);
 		bad++;
 		rows = NULL;
@@ -150,8 +156,8 @@ static int parse_rows(struct api_job *j, const char *member, int accounts)
 				       : book_invoice(f, &minor, on_bad_field, &re);
 		if (rb == 0 && !bad) {
 			json_t *o = accounts
-				? json_pack("{si ss ss so so ss ss ss}", "line", (int)i, "ref", f[0],
-					    "name", f[1], "email", nullable(f[2]), "phone",
+				? json_pack("{si ss ss so so ss ss ss}", "line", (int)i, "ref",
+					    f[0], "name", f[1], "email", nullable(f[2]), "phone",
 					    nullable(f[3]), "locale", f[4], "timezone", f[5],
 					    "segment", f[6])
 				: json_pack("{si ss ss sI ss ss so}", "line", (int)i, "ref", f[0],
@@ -173,8 +179,10 @@ static int parse_rows(struct api_job *j, const char *member, int accounts)
 	}
 	if (bad || !out) {
 		json_decref(out);
-		api_problem(j, bad ? 422 : 500, bad ? "Unprocessable Content" : "Internal Server Error",
-			    bad ? "nothing was changed: fix the fields named in errors" : "out of memory",
+		api_problem(j, bad ? 422 : 500,
+			    bad ? "Unprocessable Content" : "Internal Server Error",
+			    bad ? "nothing was changed: fix the fields named in errors"
+				: "out of memory",
 			    errs);
 		return -1;
 	}
@@ -233,7 +241,8 @@ static enum api_next upsert_step(struct api_job *j, const PGresult *res)
 
 	switch (j->step++) {
 	case 0:
-		rc = api_send(j, accounts ? BOOK_SQL_STAGE_ACCOUNTS : BOOK_SQL_STAGE_INVOICES, 0, NULL);
+		rc = api_send(j, accounts ? BOOK_SQL_STAGE_ACCOUNTS : BOOK_SQL_STAGE_INVOICES, 0,
+			      NULL);
 		break;
 	case 1:
 		rc = api_send(j, SQL_FILL, 1, p);
@@ -278,14 +287,16 @@ const struct api_op api_op_invoices = {"invoices", 1, upsert_step};
 /* A payment: {"invoice_ref", "amount"?, "currency"?, "payment_ref"?, "at"?}. */
 int api_parse_payment(struct api_job *j)
 {
-	static const char *const names[] = {"invoice_ref", "amount", "currency", "payment_ref", "at"};
+	static const char *const names[] = {"invoice_ref", "amount", "currency", "payment_ref",
+					    "at"};
 	json_t *errs = NULL, *v;
 	const char *k;
 	char msg[160], ptr[80];
 	int64_t at = (int64_t)time(NULL);
 	int bad = 0;
 
-	json_object_foreach(j->in, k, v) {
+	json_object_foreach(j->in, k, v)
+	{
 		int known = 0;
 		for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 			known |= !strcmp(k, names[i]);
@@ -296,8 +307,9 @@ int api_parse_payment(struct api_job *j)
 		} else if (!strcmp(k, "amount") ? !json_is_string(v) && !json_is_integer(v)
 						: !json_is_string(v)) {
 			api_field_error(&errs, ptr,
-					!strcmp(k, "amount") ? "must be a string in major units, e.g. \"49.90\""
-							     : "must be a string");
+					!strcmp(k, "amount")
+						? "must be a string in major units, e.g. \"49.90\""
+						: "must be a string");
 			bad++;
 		}
 	}
@@ -306,7 +318,8 @@ int api_parse_payment(struct api_job *j)
 	const char *at_s = json_string_value(json_object_get(j->in, "at"));
 	const char *cur = json_string_value(json_object_get(j->in, "currency"));
 	if (!ref || !*ref || strlen(ref) > 200) {
-		api_field_error(&errs, "/invoice_ref", "an invoice_ref of 1 to 200 bytes is required");
+		api_field_error(&errs, "/invoice_ref",
+				"an invoice_ref of 1 to 200 bytes is required");
 		bad++;
 	}
 	if (pref && (!*pref || strlen(pref) > 200)) {
@@ -327,7 +340,8 @@ int api_parse_payment(struct api_job *j)
 		bad++;
 	}
 	if (at_s && tz_parse_iso8601(at_s, &at) != 0) {
-		api_field_error(&errs, "/at", "must be an ISO 8601 instant, e.g. 2026-11-23T09:00:00Z");
+		api_field_error(&errs, "/at",
+				"must be an ISO 8601 instant, e.g. 2026-11-23T09:00:00Z");
 		bad++;
 	}
 	if (bad) {
@@ -439,15 +453,18 @@ static enum api_next pay_step(struct api_job *j, const PGresult *res)
 	case PAY_INSERT:
 		if (PQntuples(res) == 1) { /* this payment's reference is recorded already */
 			int64_t was = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-			if (strcmp(PQgetvalue(res, 0, 1), ref) != 0 || (amount_v && was != j->amount))
-				return pay_refused(j, 409, NULL,
-						   "this payment_ref was recorded for another payment");
+			if (strcmp(PQgetvalue(res, 0, 1), ref) != 0 ||
+			    (amount_v && was != j->amount))
+				return pay_refused(
+					j, 409, NULL,
+					"this payment_ref was recorded for another payment");
 			return pay_answer(j, 200, was, j->owed, 0,
 					  "already recorded with this payment_ref; counted once");
 		}
 		if (!amount_v) {
 			if (j->owed == 0)
-				return pay_refused(j, 422, "/invoice_ref", "nothing is owed on this invoice");
+				return pay_refused(j, 422, "/invoice_ref",
+						   "nothing is owed on this invoice");
 			j->amount = j->owed;
 		}
 		if (j->amount > j->owed) {
@@ -476,7 +493,7 @@ static enum api_next pay_step(struct api_job *j, const PGresult *res)
 		snprintf(j->pay_id, sizeof j->pay_id, "%s", PQgetvalue(res, 0, 0));
 		{
 			const char *c[PAYOPS_CANCEL_NPARAMS] = {j->account_id, j->at, j->inv_id,
-								j->pay_id, "api", j->key_name};
+								j->pay_id,     "api", j->key_name};
 			j->step = PAY_DONE;
 			rc = api_send(j, PAYOPS_SQL_CANCEL, PAYOPS_CANCEL_NPARAMS, c);
 		}

@@ -42,7 +42,7 @@ struct console {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct con_job *todo, **todo_tail; /* FIFO */
-	struct con_job *busy[CON_WORKERS];  /* being answered */
+	struct con_job *busy[CON_WORKERS]; /* being answered */
 	struct con_job *done;
 	struct event *ev_done;
 	int queued, stopping;
@@ -213,7 +213,8 @@ void console_stop(struct http *h)
 	c->stopping = 1;
 	for (struct con_job *j = c->todo; j; j = j->next)
 		if (j->req) {
-			http_reply(j->req, NULL, 503, "text/plain; charset=utf-8", "shutting down\n", 14);
+			http_reply(j->req, NULL, 503, "text/plain; charset=utf-8",
+				   "shutting down\n", 14);
 			j->req = NULL;
 		}
 	for (int i = 0; i < CON_WORKERS; i++)
@@ -233,7 +234,8 @@ void console_stop(struct http *h)
 	for (struct con_job *j = c->done, *n; j; j = n) {
 		n = j->next;
 		if (j->req)
-			http_reply(j->req, NULL, 503, "text/plain; charset=utf-8", "shutting down\n", 14);
+			http_reply(j->req, NULL, 503, "text/plain; charset=utf-8",
+				   "shutting down\n", 14);
 		job_free(j);
 	}
 	event_free(c->ev_done);
@@ -286,10 +288,10 @@ void console_request(struct http *h, struct evhttp_request *req, const char *pat
 		return;
 	}
 	j->req = req;
-	j->in.method = cmd == EVHTTP_REQ_GET    ? CON_GET
-		       : cmd == EVHTTP_REQ_HEAD ? CON_HEAD
-		       : cmd == EVHTTP_REQ_POST ? CON_POST
-						: CON_OTHER;
+	j->in.method = cmd == EVHTTP_REQ_GET ? CON_GET
+		: cmd == EVHTTP_REQ_HEAD     ? CON_HEAD
+		: cmd == EVHTTP_REQ_POST     ? CON_POST
+					     : CON_OTHER;
 	j->in.path = strdup(path);
 	j->in.query = dup_or_null(uri ? evhttp_uri_get_query(uri) : NULL);
 	len = evbuffer_get_length(inb);

@@ -162,8 +162,9 @@ int con_session_get(struct con_db *db, const struct con_in *in, struct con_sessi
 		const char *role = PQgetvalue(res, 0, 2);
 		s->staff_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		snprintf(s->name, sizeof s->name, "%s", PQgetvalue(res, 0, 1));
-		s->role = !strcmp(role, "admin") ? CON_ADMIN
-			  : !strcmp(role, "supervisor") ? CON_SUPERVISOR : CON_AGENT;
+		s->role = !strcmp(role, "admin")      ? CON_ADMIN
+			: !strcmp(role, "supervisor") ? CON_SUPERVISOR
+						      : CON_AGENT;
 		s->lang = con_lang_parse(PQgetvalue(res, 0, 3));
 		csrf_of(raw, sizeof raw, "console-csrf", s->csrf);
 		hex(raw, sizeof raw, s->id_hex);
@@ -209,7 +210,8 @@ static int slot_of(const char *key, int64_t now, int create)
 			}
 			return i;
 		}
-		if (slots[oldest].key[0] && (!slots[i].key[0] || slots[i].start < slots[oldest].start))
+		if (slots[oldest].key[0] &&
+		    (!slots[i].key[0] || slots[i].start < slots[oldest].start))
 			oldest = i;
 	}
 	if (!create)
@@ -281,10 +283,14 @@ static enum con_lang browser_lang(const struct con_in *in)
 	/* The first of our languages the browser names. */
 	for (const char *p = a; p && *p; p++) {
 		if (p == a || p[-1] == ',' || p[-1] == ' ') {
-			if (!strncmp(p, "ko", 2)) return CON_KO;
-			if (!strncmp(p, "ja", 2)) return CON_JA;
-			if (!strncmp(p, "zh", 2)) return CON_ZH;
-			if (!strncmp(p, "en", 2)) return CON_EN;
+			if (!strncmp(p, "ko", 2))
+				return CON_KO;
+			if (!strncmp(p, "ja", 2))
+				return CON_JA;
+			if (!strncmp(p, "zh", 2))
+				return CON_ZH;
+			if (!strncmp(p, "en", 2))
+				return CON_EN;
 		}
 	}
 	return CON_EN;
@@ -322,16 +328,19 @@ void con_login_page(struct con_db *db, const struct con_in *in, struct con_out *
 	con_head(out, lang, con_t(lang, "login_title"), NULL, error_code);
 	con_lit(out, "<section><h1>");
 	con_esc(out, con_t(lang, "login_title"));
-	con_lit(out, "</h1><form method=\"post\" action=\"/console/login\">"
-		     "<input type=\"hidden\" name=\"csrf\" value=\"");
+	con_lit(out,
+		"</h1><form method=\"post\" action=\"/console/login\">"
+		"<input type=\"hidden\" name=\"csrf\" value=\"");
 	con_esc(out, csrf);
 	con_lit(out, "\"><label for=\"user\">");
 	con_esc(out, con_t(lang, "user"));
-	con_lit(out, "</label><input id=\"user\" name=\"user\" autocomplete=\"username\" required "
-		     "maxlength=\"64\"><label for=\"password\">");
+	con_lit(out,
+		"</label><input id=\"user\" name=\"user\" autocomplete=\"username\" required "
+		"maxlength=\"64\"><label for=\"password\">");
 	con_esc(out, con_t(lang, "password"));
-	con_lit(out, "</label><input id=\"password\" name=\"password\" type=\"password\" "
-		     "autocomplete=\"current-password\" required><br><button type=\"submit\">");
+	con_lit(out,
+		"</label><input id=\"password\" name=\"password\" type=\"password\" "
+		"autocomplete=\"current-password\" required><br><button type=\"submit\">");
 	con_esc(out, con_t(lang, "sign_in"));
 	con_lit(out, "</button></form></section>");
 	con_foot(out);
@@ -385,10 +394,11 @@ void con_login_post(struct con_db *db, const struct con_in *in, const struct for
 		const char *p[2] = {now, user};
 		throttle_fail(ukey, in->now);
 		throttle_fail(akey, in->now);
-		res = con_q(db,
-			    "INSERT INTO dunning.events (at, kind, detail) VALUES ($1::timestamptz, "
-			    "'staff_login_failed', jsonb_build_object('staff', left($2, 64)))",
-			    2, p);
+		res = con_q(
+			db,
+			"INSERT INTO dunning.events (at, kind, detail) VALUES ($1::timestamptz, "
+			"'staff_login_failed', jsonb_build_object('staff', left($2, 64)))",
+			2, p);
 		PQclear(res);
 		log_warn("console", "event=console_login_failed");
 		out->code = 401;

@@ -15,8 +15,8 @@
 #include "payops.h"
 #include "tz.h"
 
-#define OWED_SQL \
-	"LEFT JOIN LATERAL (\n" \
+#define OWED_SQL                                                                                 \
+	"LEFT JOIN LATERAL (\n"                                                                  \
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency) AS owed\n" \
 	"  FROM dunning.account_owed(a.id, $1::timestamptz) o WHERE o.overdue > 0) b ON true\n"
 
@@ -37,8 +37,20 @@ static const char SQL_ACCOUNT[] =
 	"LEFT JOIN LATERAL (SELECT * FROM dunning.cases c WHERE c.account_id = a.id\n"
 	"                   AND c.state <> 'resolved' ORDER BY c.cycle DESC LIMIT 1) c ON true\n"
 	"WHERE a.external_ref = $2";
-enum { A_ID, A_REF, A_NAME, A_EMAIL, A_PHONE, A_LOCALE, A_TZ, A_OWED, A_CASE, A_STATE,
-       A_REASON, A_UNTIL };
+enum {
+	A_ID,
+	A_REF,
+	A_NAME,
+	A_EMAIL,
+	A_PHONE,
+	A_LOCALE,
+	A_TZ,
+	A_OWED,
+	A_CASE,
+	A_STATE,
+	A_REASON,
+	A_UNTIL
+};
 
 /* An E.164 number from what was typed: spaces, dashes and brackets go. */
 static void phone_of(const char *q, char *out, size_t len)
@@ -75,7 +87,8 @@ void con_find(struct con_db *db, const struct con_in *in, const struct con_sessi
 	con_head(out, lang, con_t(lang, "find"), s, NULL);
 	con_lit(out, "<h1>");
 	con_esc(out, con_t(lang, "find"));
-	con_lit(out, "</h1><section><form method=\"get\" action=\"/console/find\"><label for=\"q\">");
+	con_lit(out,
+		"</h1><section><form method=\"get\" action=\"/console/find\"><label for=\"q\">");
 	con_esc(out, con_t(lang, "find_hint"));
 	con_lit(out, "</label><input id=\"q\" name=\"q\" maxlength=\"200\" value=\"");
 	con_esc(out, q ? q : "");
@@ -166,9 +179,9 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 		PQclear(a);
 		return con_error_page(out, 404, lang, s, "err_not_found");
 	}
-	if (reveal && con_audit(db, in, s, "console_contact_revealed", PQgetvalue(a, 0, A_ID),
-				*PQgetvalue(a, 0, A_CASE) ? PQgetvalue(a, 0, A_CASE) : NULL,
-				NULL) != 0) {
+	if (reveal &&
+	    con_audit(db, in, s, "console_contact_revealed", PQgetvalue(a, 0, A_ID),
+		      *PQgetvalue(a, 0, A_CASE) ? PQgetvalue(a, 0, A_CASE) : NULL, NULL) != 0) {
 		PQclear(a);
 		return con_error_page(out, 503, lang, s, "err_db");
 	}
@@ -253,10 +266,11 @@ static const char *pay(struct con_db *db, const struct con_in *in, const struct 
 	if (!inv || !*inv || strlen(inv) > 200 || (amount && strlen(amount) > 32))
 		return con_t(s->lang, "err_form");
 	/* Only an invoice of this account. */
-	res = con_q(db,
-		    "SELECT 1 FROM dunning.invoices i JOIN dunning.accounts a ON a.id = i.account_id\n"
-		    "WHERE i.external_ref = $1 AND a.external_ref = $2",
-		    2, p);
+	res = con_q(
+		db,
+		"SELECT 1 FROM dunning.invoices i JOIN dunning.accounts a ON a.id = i.account_id\n"
+		"WHERE i.external_ref = $1 AND a.external_ref = $2",
+		2, p);
 	if (!res)
 		return con_t(s->lang, "err_db");
 	mine = PQntuples(res) == 1;
@@ -303,8 +317,8 @@ static const char *act(struct con_db *db, const struct con_in *in, const struct 
 		if (!until || !caseops_date(until, &day))
 			return con_t(s->lang, "err_date");
 		if (!caseops_promise_in_range(day, in->now, in->max_promise_days)) {
-			snprintf(why, whylen, "%s (max_promise_days %d)", con_t(s->lang, "err_date"),
-				 in->max_promise_days);
+			snprintf(why, whylen, "%s (max_promise_days %d)",
+				 con_t(s->lang, "err_date"), in->max_promise_days);
 			return why;
 		}
 		params[2] = "promise";
@@ -342,7 +356,10 @@ static const char *act(struct con_db *db, const struct con_in *in, const struct 
 		con_exec(db, "ROLLBACK");
 		if (!res)
 			return con_t(s->lang, "err_db");
-		return con_t(s->lang, !found ? "err_not_found" : resume ? "err_not_paused" : "err_no_case");
+		return con_t(s->lang,
+			     !found           ? "err_not_found"
+				     : resume ? "err_not_paused"
+					      : "err_no_case");
 	}
 	PQclear(res);
 	snprintf(detail, sizeof detail, "{\"action\": \"%s\"}", action);
@@ -354,8 +371,8 @@ static const char *act(struct con_db *db, const struct con_in *in, const struct 
 				      "WHERE a.external_ref = $1",
 				      1, p);
 		int bad = !ids || PQntuples(ids) != 1 ||
-			  con_audit(db, in, s, "console_case_action", PQgetvalue(ids, 0, 0),
-				    PQgetvalue(ids, 0, 1), detail) != 0;
+			con_audit(db, in, s, "console_case_action", PQgetvalue(ids, 0, 0),
+				  PQgetvalue(ids, 0, 1), detail) != 0;
 		PQclear(ids);
 		if (bad || con_exec(db, "COMMIT") != 0) {
 			con_exec(db, "ROLLBACK");

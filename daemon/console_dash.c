@@ -65,8 +65,10 @@ static void bars(struct con_out *o, const char *title, const char *const *labels
 	for (int i = 0; i < n; i++)
 		if (v[i] > max)
 			max = v[i];
-	con_printf(o, "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
-		      "aria-label=\"", w, h);
+	con_printf(o,
+		   "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
+		   "aria-label=\"",
+		   w, h);
 	con_esc(o, title);
 	con_lit(o, "\"><title>");
 	con_esc(o, title);
@@ -74,12 +76,16 @@ static void bars(struct con_out *o, const char *title, const char *const *labels
 	for (int i = 0; i < n; i++) {
 		int bw = (int)((w - left - 70) * (double)v[i] / (double)max);
 		int y = 4 + i * row;
-		con_printf(o, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\" "
-			      "fill=\"#1f2328\">", left - 6, y + 14);
+		con_printf(o,
+			   "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\" "
+			   "fill=\"#1f2328\">",
+			   left - 6, y + 14);
 		con_esc(o, labels[i]);
-		con_printf(o, "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\">"
-			      "</rect><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f2328\">",
-			   left, y + 2, bw > 0 ? bw : 1, colour, left + (bw > 0 ? bw : 1) + 6, y + 14);
+		con_printf(o,
+			   "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\">"
+			   "</rect><text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#1f2328\">",
+			   left, y + 2, bw > 0 ? bw : 1, colour, left + (bw > 0 ? bw : 1) + 6,
+			   y + 14);
 		if (shown)
 			con_esc(o, shown[i]);
 		else
@@ -130,11 +136,11 @@ static void amounts(struct con_out *out, enum con_lang lang, const char *list)
 static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, const char *from,
 		   const char *to)
 {
-	static const char *const keys[] = {"reminders", "sent", "delivered", "failed",
-					   "opt_outs", "paid_7d", "paid_30d"};
-	static const char *const cols[] = {"track", "step", "channel", "reminders", "sent",
-					   "delivered", "failed", "error_rate", "opt_outs",
-					   "paid_7d", "paid_30d", "recovered"};
+	static const char *const keys[] = {"reminders", "sent",    "delivered", "failed",
+					   "opt_outs",  "paid_7d", "paid_30d"};
+	static const char *const cols[] = {"track",    "step",      "channel",  "reminders",
+					   "sent",     "delivered", "failed",   "error_rate",
+					   "opt_outs", "paid_7d",   "paid_30d", "recovered"};
 	const char *p[2] = {from, to};
 	PGresult *res = con_q(db, REPORT_SQL_FUNNEL, 2, p);
 	const char *labels[MAX_ROWS];
@@ -227,8 +233,9 @@ static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, co
 		th(out, lang, "amount");
 		con_lit(out, "</tr></thead><tbody>");
 		for (int k = 0; k < 4; k++) {
-			con_printf(out, "<tr data-aging=\"%s %s\" data-minor=\"%lld\"><td>%s</td>"
-				      "<td class=\"num\">",
+			con_printf(out,
+				   "<tr data-aging=\"%s %s\" data-minor=\"%lld\"><td>%s</td>"
+				   "<td class=\"num\">",
 				   PQgetvalue(res, r, 0), buckets[k], v[k], buckets[k]);
 			con_esc(out, m[k]);
 			con_lit(out, "</td></tr>");
@@ -242,8 +249,8 @@ static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, co
 static void outbox_and_agents(struct con_db *db, struct con_out *out, enum con_lang lang,
 			      const char *now, const char *from, const char *to)
 {
-	static const char *const cols[] = {"name", "claims", "calls", "reached", "promise_to_pay",
-					   "payments", "disputes"};
+	static const char *const cols[] = {"name",           "claims",   "calls",   "reached",
+					   "promise_to_pay", "payments", "disputes"};
 	const char *p[3] = {now, from, to};
 	PGresult *res = con_q(db, SQL_OUTBOX, 1, p);
 
@@ -300,8 +307,9 @@ void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_
 	con_head(out, lang, con_t(lang, "dashboard"), s, NULL);
 	con_lit(out, "<h1>");
 	con_esc(out, con_t(lang, "dashboard"));
-	con_lit(out, "</h1><section><form method=\"get\" action=\"/console/dashboard\" "
-		     "class=\"row\"><div><label for=\"from\">");
+	con_lit(out,
+		"</h1><section><form method=\"get\" action=\"/console/dashboard\" "
+		"class=\"row\"><div><label for=\"from\">");
 	con_esc(out, con_t(lang, "from"));
 	con_lit(out, "</label><input id=\"from\" name=\"from\" type=\"date\" value=\"");
 	con_esc(out, from ? from : dfrom);

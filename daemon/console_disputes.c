@@ -33,8 +33,9 @@ static const char SQL_LIST[] =
 void con_disputes(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		  struct con_out *out)
 {
-	static const char *const cols[] = {"dispute", "status", "invoice", "account", "reason",
-					   "opened", "age_days", "resolved", "satisfaction"};
+	static const char *const cols[] = {"dispute",  "status",   "invoice",
+					   "account",  "reason",   "opened",
+					   "age_days", "resolved", "satisfaction"};
 	enum con_lang lang = s->lang;
 	char now[TZ_ISO8601_LEN];
 	const char *p[1] = {now};
@@ -61,8 +62,10 @@ void con_disputes(struct con_db *db, const struct con_in *in, const struct con_s
 		int late = open && atoi(PQgetvalue(res, r, 6)) > DISPUTE_TARGET_DAYS;
 		con_lit(out, "<tr>");
 		for (int k = 0; k < 9; k++) {
-			con_lit(out, k == 6 && late ? "<td class=\"num late\">" : k == 6 ? "<td class=\"num\">"
-											 : "<td>");
+			con_lit(out,
+				k == 6 && late   ? "<td class=\"num late\">"
+					: k == 6 ? "<td class=\"num\">"
+						 : "<td>");
 			if (k == 0) {
 				con_lit(out, "<a href=\"/console/dispute/");
 				con_esc(out, PQgetvalue(res, r, 0));
@@ -75,8 +78,10 @@ void con_disputes(struct con_db *db, const struct con_in *in, const struct con_s
 				free(e);
 				con_lit(out, "\">");
 			}
-			con_esc(out, k == 1 ? con_t(lang, PQgetvalue(res, r, k))
-				     : *PQgetvalue(res, r, k) ? PQgetvalue(res, r, k) : "-");
+			con_esc(out,
+				k == 1 ? con_t(lang, PQgetvalue(res, r, k))
+					: *PQgetvalue(res, r, k) ? PQgetvalue(res, r, k)
+								 : "-");
 			con_lit(out, k == 3 || k == 0 ? "</a></td>" : "</td>");
 		}
 		con_lit(out, "</tr>");
@@ -98,9 +103,24 @@ static const char SQL_ONE[] =
 	"                   AND e.detail->>'dispute_id' = d.id::text ORDER BY e.id DESC LIMIT 1), '')\n"
 	"FROM dunning.disputes d JOIN dunning.invoices i ON i.id = d.invoice_id\n"
 	"JOIN dunning.accounts a ON a.id = i.account_id WHERE d.reference = $1";
-enum { D_ID, D_REF, D_STATUS, D_INVOICE, D_ACCOUNT, D_ACCOUNT_ID, D_REASON, D_DETAIL,
-       D_RESOLUTION, D_OPENED, D_RESOLVED, D_SATISFACTION, D_AMOUNT, D_CURRENCY, D_CHANNEL,
-       D_ASSIGNEE };
+enum {
+	D_ID,
+	D_REF,
+	D_STATUS,
+	D_INVOICE,
+	D_ACCOUNT,
+	D_ACCOUNT_ID,
+	D_REASON,
+	D_DETAIL,
+	D_RESOLUTION,
+	D_OPENED,
+	D_RESOLVED,
+	D_SATISFACTION,
+	D_AMOUNT,
+	D_CURRENCY,
+	D_CHANNEL,
+	D_ASSIGNEE
+};
 
 /* The dispute's own history: its events, notes included, oldest first. */
 static const char SQL_HISTORY[] =
@@ -114,7 +134,8 @@ static int ref_ok(const char *s)
 {
 	size_t n = strlen(s);
 
-	return n > 2 && n < 20 && s[0] == 'D' && s[1] == '-' && strspn(s + 2, "0123456789") == n - 2;
+	return n > 2 && n < 20 && s[0] == 'D' && s[1] == '-' &&
+		strspn(s + 2, "0123456789") == n - 2;
 }
 
 static void field(struct con_out *out, enum con_lang lang, const char *key, const char *v)
@@ -180,9 +201,10 @@ static void dispute_page(struct con_db *db, const struct con_in *in, const struc
 		con_lit(out, "</h2>");
 		if (strcmp(PQgetvalue(d, 0, D_ASSIGNEE), s->name))
 			post_form(out, s, ref, "assign", con_t(lang, "take_on"), "");
-		con_printf(&f, "<label for=\"note\">%s</label>"
-			       "<textarea id=\"note\" name=\"note\" maxlength=\"2000\" required>"
-			       "</textarea><br>",
+		con_printf(&f,
+			   "<label for=\"note\">%s</label>"
+			   "<textarea id=\"note\" name=\"note\" maxlength=\"2000\" required>"
+			   "</textarea><br>",
 			   con_t(lang, "note"));
 		post_form(out, s, ref, "note", con_t(lang, "add_note"), f.body ? f.body : "");
 		if (!strcmp(PQgetvalue(d, 0, D_STATUS), "open"))
@@ -191,11 +213,12 @@ static void dispute_page(struct con_db *db, const struct con_in *in, const struc
 		con_esc(out, con_t(lang, "resolve"));
 		con_lit(out, "</h2>");
 		f.len = 0;
-		con_printf(&f, "<label for=\"resolution\">%s</label>"
-			       "<textarea id=\"resolution\" name=\"resolution\" maxlength=\"2000\" "
-			       "required></textarea><br><label for=\"outcome\">%s</label>"
-			       "<select id=\"outcome\" name=\"outcome\"><option value=\"upheld\">%s"
-			       "</option><option value=\"rejected\">%s</option></select><br>",
+		con_printf(&f,
+			   "<label for=\"resolution\">%s</label>"
+			   "<textarea id=\"resolution\" name=\"resolution\" maxlength=\"2000\" "
+			   "required></textarea><br><label for=\"outcome\">%s</label>"
+			   "<select id=\"outcome\" name=\"outcome\"><option value=\"upheld\">%s"
+			   "</option><option value=\"rejected\">%s</option></select><br>",
 			   con_t(lang, "resolution"), con_t(lang, "outcome"), con_t(lang, "upheld"),
 			   con_t(lang, "rejected"));
 		post_form(out, s, ref, "resolve", con_t(lang, "resolve"), f.body ? f.body : "");
@@ -243,8 +266,11 @@ static int text_ok(const char *s, size_t max)
 	if (strlen(s) > max)
 		return 0;
 	while (*p) {
-		int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-				 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		int n = *p < 0x80             ? 1
+			: (*p & 0xE0) == 0xC0 ? 2
+			: (*p & 0xF0) == 0xE0 ? 3
+			: (*p & 0xF8) == 0xF0 ? 4
+					      : 0;
 		if (n == 0 || (n == 2 && *p < 0xC2) || (n == 4 && *p > 0xF4))
 			return 0;
 		if (n == 1 && (*p < 0x20 || *p == 0x7f) && *p != '\n' && *p != '\r' && *p != '\t')
@@ -252,7 +278,8 @@ static int text_ok(const char *s, size_t max)
 		for (int k = 1; k < n; k++)
 			if ((p[k] & 0xC0) != 0x80)
 				return 0;
-		if ((n == 3 && *p == 0xE0 && p[1] < 0xA0) || (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
+		if ((n == 3 && *p == 0xE0 && p[1] < 0xA0) ||
+		    (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
 		    (n == 4 && *p == 0xF0 && p[1] < 0x90) || (n == 4 && *p == 0xF4 && p[1] >= 0x90))
 			return 0;
 		p += n;
@@ -271,8 +298,9 @@ static const char *step(struct con_db *db, const struct con_in *in, const struct
 	PGresult *res;
 	int rc;
 
-	res = con_q(db, "SELECT d.id, d.account_id FROM dunning.disputes d WHERE d.reference = $1 "
-			"AND d.resolved_at IS NULL",
+	res = con_q(db,
+		    "SELECT d.id, d.account_id FROM dunning.disputes d WHERE d.reference = $1 "
+		    "AND d.resolved_at IS NULL",
 		    1, p);
 	if (!res)
 		return con_t(s->lang, "err_db");
@@ -301,8 +329,8 @@ static const char *step(struct con_db *db, const struct con_in *in, const struct
 		if (!strcmp(action, "resolve")) {
 			status = form_get(f, "outcome");
 			text = form_get(f, "resolution");
-			if (!status || (strcmp(status, "upheld") && strcmp(status, "rejected")) || !text ||
-			    !*text || !text_ok(text, 2000)) {
+			if (!status || (strcmp(status, "upheld") && strcmp(status, "rejected")) ||
+			    !text || !*text || !text_ok(text, 2000)) {
 				json_decref(detail);
 				return con_t(s->lang, "err_form");
 			}
@@ -315,15 +343,18 @@ static const char *step(struct con_db *db, const struct con_in *in, const struct
 				json_decref(detail);
 				return con_t(s->lang, "err_db");
 			}
-			res = con_q(db, CASEOPS_SQL_DISPUTE_RESOLVE, CASEOPS_DISPUTE_RESOLVE_NPARAMS, rp);
+			res = con_q(db, CASEOPS_SQL_DISPUTE_RESOLVE,
+				    CASEOPS_DISPUTE_RESOLVE_NPARAMS, rp);
 			rc = res && atoi(PQgetvalue(res, 0, 0)) == 1;
 			PQclear(res);
 		}
 		dj = rc ? json_dumps(detail, JSON_COMPACT) : NULL;
 		json_decref(detail);
-		if (!dj || con_audit(db, in, s, !strcmp(action, "resolve") ? "console_dispute_resolved"
-									    : "console_dispute_investigating",
-				     acct, NULL, dj) != 0 ||
+		if (!dj ||
+		    con_audit(db, in, s,
+			      !strcmp(action, "resolve") ? "console_dispute_resolved"
+							 : "console_dispute_investigating",
+			      acct, NULL, dj) != 0 ||
 		    con_exec(db, "COMMIT") != 0) {
 			free(dj);
 			con_exec(db, "ROLLBACK");
@@ -340,7 +371,8 @@ static const char *step(struct con_db *db, const struct con_in *in, const struct
 	dj = json_dumps(detail, JSON_COMPACT);
 	json_decref(detail);
 	rc = dj ? con_audit(db, in, s,
-			    !strcmp(action, "assign") ? "console_dispute_assigned" : "console_dispute_note",
+			    !strcmp(action, "assign") ? "console_dispute_assigned"
+						      : "console_dispute_note",
 			    acct, NULL, dj)
 		: -1;
 	free(dj);

@@ -90,12 +90,24 @@ void con_esc(struct con_out *o, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': con_lit(o, "&amp;"); break;
-		case '<': con_lit(o, "&lt;"); break;
-		case '>': con_lit(o, "&gt;"); break;
-		case '"': con_lit(o, "&quot;"); break;
-		case '\'': con_lit(o, "&#39;"); break;
-		default: con_add(o, s, 1); break;
+		case '&':
+			con_lit(o, "&amp;");
+			break;
+		case '<':
+			con_lit(o, "&lt;");
+			break;
+		case '>':
+			con_lit(o, "&gt;");
+			break;
+		case '"':
+			con_lit(o, "&quot;");
+			break;
+		case '\'':
+			con_lit(o, "&#39;");
+			break;
+		default:
+			con_add(o, s, 1);
+			break;
 		}
 	}
 }
@@ -120,15 +132,16 @@ void con_csrf_field(struct con_out *o, const struct con_session *s)
 	con_lit(o, "\">");
 }
 
-void con_head(struct con_out *o, enum con_lang lang, const char *title,
-	      const struct con_session *s, const char *flash)
+void con_head(struct con_out *o, enum con_lang lang, const char *title, const struct con_session *s,
+	      const char *flash)
 {
 	o->code = o->code ? o->code : 200;
 	o->ctype = "text/html; charset=utf-8";
 	o->lang = con_lang_code(lang);
-	con_printf(o, "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
-		      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-		      "<title>",
+	con_printf(o,
+		   "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
+		   "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+		   "<title>",
 		   con_lang_code(lang));
 	con_esc(o, title);
 	con_lit(o, " - dunnd</title><style>");
@@ -152,9 +165,11 @@ void con_head(struct con_out *o, enum con_lang lang, const char *title,
 		con_lit(o, "</nav><span class=\"who\">");
 		con_esc(o, s->name);
 		con_lit(o, " (");
-		con_esc(o, con_t(lang, s->role == CON_ADMIN	 ? "role_admin"
-				       : s->role == CON_SUPERVISOR ? "role_supervisor"
-								   : "role_agent"));
+		con_esc(o,
+			con_t(lang,
+			      s->role == CON_ADMIN                ? "role_admin"
+				      : s->role == CON_SUPERVISOR ? "role_supervisor"
+								  : "role_agent"));
 		con_lit(o, ")</span><form method=\"post\" action=\"/console/prefs\">");
 		con_csrf_field(o, s);
 		con_lit(o, "<select id=\"lang\" name=\"lang\" aria-label=\"");
@@ -198,8 +213,8 @@ void con_redirect(struct con_out *o, const char *location)
 		o->oom = 1;
 }
 
-void con_error_page(struct con_out *o, int code, enum con_lang lang,
-		    const struct con_session *s, const char *msg)
+void con_error_page(struct con_out *o, int code, enum con_lang lang, const struct con_session *s,
+		    const char *msg)
 {
 	o->len = 0;
 	o->code = code;
@@ -232,8 +247,7 @@ void con_mask_email(const char *s, char *out, size_t len)
 	snprintf(out, len, "%.1s***@***%s", s, strrchr(at, '.') ? strrchr(at, '.') : "");
 }
 
-void con_money(const char *minor, const char *currency, enum con_lang lang, char *out,
-	       size_t len)
+void con_money(const char *minor, const char *currency, enum con_lang lang, char *out, size_t len)
 {
 	static const char *const loc[CON_NLANG] = {"en-US", "ko-KR", "ja-JP", "zh-CN"};
 	int64_t m = strtoll(minor ? minor : "0", NULL, 10);

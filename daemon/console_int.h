@@ -24,10 +24,10 @@ struct con_in {
 	char *path, *query; /* query NULL when none */
 	char *body;         /* NUL-terminated copy of the body */
 	size_t blen;
-	char *cookie;       /* the Cookie header, or NULL */
-	char *accept_lang;  /* Accept-Language, or NULL */
-	char peer[64];      /* the client's address */
-	int64_t now;        /* the daemon's clock */
+	char *cookie;      /* the Cookie header, or NULL */
+	char *accept_lang; /* Accept-Language, or NULL */
+	char peer[64];     /* the client's address */
+	int64_t now;       /* the daemon's clock */
 	/* From the configuration at the time of the request. */
 	int idle_s, absolute_s, secure;
 	int max_promise_days;
@@ -102,15 +102,15 @@ void con_esc(struct con_out *o, const char *s); /* HTML-escaped */
 void con_printf(struct con_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The page's start: doctype, head, title, the nav for s (NULL: signed
  * out) and a flash message code (NULL: none). */
-void con_head(struct con_out *o, enum con_lang lang, const char *title,
-	      const struct con_session *s, const char *flash);
+void con_head(struct con_out *o, enum con_lang lang, const char *title, const struct con_session *s,
+	      const char *flash);
 void con_foot(struct con_out *o);
 /* <input type=hidden name=csrf>. */
 void con_csrf_field(struct con_out *o, const struct con_session *s);
 void con_redirect(struct con_out *o, const char *location);
 /* A whole small page with one message and the status code. */
-void con_error_page(struct con_out *o, int code, enum con_lang lang,
-		    const struct con_session *s, const char *msg);
+void con_error_page(struct con_out *o, int code, enum con_lang lang, const struct con_session *s,
+		    const char *msg);
 const char *con_csp(void);
 /* "+8210****5678" / "jo***@ex***.com": contact data until revealed. */
 void con_mask_phone(const char *s, char *out, size_t len);
@@ -130,14 +130,13 @@ void con_owed(const char *list, enum con_lang lang, char *out, size_t len);
 /* The flash for a refused action (why, or none) and the page's <h1>. */
 void con_title(struct con_out *o, const char *title, const char *why);
 /* Money in minor units as text in the language's locale. */
-void con_money(const char *minor, const char *currency, enum con_lang lang, char *out,
-	       size_t len);
+void con_money(const char *minor, const char *currency, enum con_lang lang, char *out, size_t len);
 
 /* console_text.c */
 struct con_text;
 const char *con_t(enum con_lang lang, const char *key); /* never NULL */
-const char *con_lang_code(enum con_lang lang);           /* "en", "ko", ... */
-enum con_lang con_lang_parse(const char *s);             /* unknown: CON_EN */
+const char *con_lang_code(enum con_lang lang);          /* "en", "ko", ... */
+enum con_lang con_lang_parse(const char *s);            /* unknown: CON_EN */
 /* A query parameter of in (malloc'd, caller frees), or NULL. */
 char *con_query(const struct con_in *in, const char *name);
 /* Percent-encoding of s for a path segment, and its reverse (NULL when

@@ -13,8 +13,8 @@
 #include "taskops.h"
 #include "tz.h"
 
-#define OWED_SQL \
-	"LEFT JOIN LATERAL (\n" \
+#define OWED_SQL                                                                                 \
+	"LEFT JOIN LATERAL (\n"                                                                  \
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency) AS owed\n" \
 	"  FROM dunning.account_owed(a.id, $1::timestamptz) o WHERE o.overdue > 0) b ON true\n"
 
@@ -42,10 +42,27 @@ static const char SQL_TASK[] =
 	"       coalesce(a.email, ''), coalesce(a.phone, ''), a.locale, a.timezone, c.id,\n"
 	"       c.state, coalesce(b.owed, ''), c.stage\n"
 	"FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id\n"
-	"JOIN dunning.accounts a ON a.id = c.account_id\n" OWED_SQL
-	"WHERE t.id = $2::bigint";
-enum { T_ID, T_DUE, T_ASSIGNEE, T_OUTCOME, T_DONE, T_KIND, T_NOTE, T_ACCOUNT, T_REF, T_NAME,
-       T_EMAIL, T_PHONE, T_LOCALE, T_TZ, T_CASE, T_STATE, T_OWED, T_STAGE };
+	"JOIN dunning.accounts a ON a.id = c.account_id\n" OWED_SQL "WHERE t.id = $2::bigint";
+enum {
+	T_ID,
+	T_DUE,
+	T_ASSIGNEE,
+	T_OUTCOME,
+	T_DONE,
+	T_KIND,
+	T_NOTE,
+	T_ACCOUNT,
+	T_REF,
+	T_NAME,
+	T_EMAIL,
+	T_PHONE,
+	T_LOCALE,
+	T_TZ,
+	T_CASE,
+	T_STATE,
+	T_OWED,
+	T_STAGE
+};
 
 static const char SQL_INVOICES[] =
 	"SELECT i.external_ref, i.amount_due - i.amount_paid, i.currency,\n"
@@ -298,8 +315,8 @@ void con_invoices(struct con_db *db, struct con_out *out, enum con_lang lang,
 
 /* The customer and what they owe: the part of the task page (and the case
  * page) above the timeline. */
-static void customer(struct con_db *db, struct con_out *out, enum con_lang lang,
-		     const PGresult *t, const char *now, int reveal)
+static void customer(struct con_db *db, struct con_out *out, enum con_lang lang, const PGresult *t,
+		     const char *now, int reveal)
 {
 	con_lit(out, "<section><h2>");
 	con_esc(out, con_t(lang, "customer"));
@@ -330,7 +347,7 @@ static void button_form(struct con_out *out, const struct con_session *s, const 
 	con_lit(out, "</button></form>");
 }
 
-static const char *const outcome_keys[] = {"reached", "no_answer", "promise_to_pay",
+static const char *const outcome_keys[] = {"reached", "no_answer",    "promise_to_pay",
 					   "dispute", "wrong_number", "callback"};
 
 static void outcome_form(struct con_out *out, const struct con_session *s, const char *id)
@@ -351,16 +368,20 @@ static void outcome_form(struct con_out *out, const struct con_session *s, const
 	}
 	con_lit(out, "</select><label for=\"until\">");
 	con_esc(out, con_t(lang, "promise_until"));
-	con_lit(out, "</label><input id=\"until\" name=\"until\" type=\"date\"><label for=\"invoice\">");
+	con_lit(out,
+		"</label><input id=\"until\" name=\"until\" type=\"date\"><label for=\"invoice\">");
 	con_esc(out, con_t(lang, "dispute_invoice"));
-	con_lit(out, "</label><input id=\"invoice\" name=\"invoice\" maxlength=\"200\">"
-		     "<label for=\"reason\">");
+	con_lit(out,
+		"</label><input id=\"invoice\" name=\"invoice\" maxlength=\"200\">"
+		"<label for=\"reason\">");
 	con_esc(out, con_t(lang, "dispute_reason"));
-	con_lit(out, "</label><input id=\"reason\" name=\"reason\" maxlength=\"500\">"
-		     "<label for=\"callback_at\">");
+	con_lit(out,
+		"</label><input id=\"reason\" name=\"reason\" maxlength=\"500\">"
+		"<label for=\"callback_at\">");
 	con_esc(out, con_t(lang, "callback_at"));
-	con_lit(out, "</label><input id=\"callback_at\" name=\"callback_at\" type=\"datetime-local\">"
-		     "<br><button type=\"submit\">");
+	con_lit(out,
+		"</label><input id=\"callback_at\" name=\"callback_at\" type=\"datetime-local\">"
+		"<br><button type=\"submit\">");
 	con_esc(out, con_t(lang, "record"));
 	con_lit(out, "</button></form></section>");
 }
@@ -485,8 +506,8 @@ static void outcome(struct con_db *db, const struct con_in *in, const struct con
 		if (local_instant(db, id, form_get(f, "callback_at"), cb, sizeof cb) != 0) {
 			json_decref(res);
 			out->code = 422;
-			return task_page(db, in, s, id, 0, "err_form", con_t(s->lang, "callback_at"),
-					 out);
+			return task_page(db, in, s, id, 0, "err_form",
+					 con_t(s->lang, "callback_at"), out);
 		}
 		o.callback_at = cb;
 	}
@@ -552,7 +573,8 @@ void con_task(struct con_db *db, const struct con_in *in, const struct con_sessi
 		int rc = claim(db, in, s, id);
 		if (rc < 0)
 			return con_error_page(out, 503, s->lang, s, "err_db");
-		snprintf(loc, sizeof loc, "/console/task/%s?m=%s", id, rc ? "claimed" : "err_claim");
+		snprintf(loc, sizeof loc, "/console/task/%s?m=%s", id,
+			 rc ? "claimed" : "err_claim");
 		return con_redirect(out, loc);
 	}
 	if (!strcmp(rest, "/reveal"))

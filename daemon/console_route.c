@@ -31,8 +31,8 @@ PGresult *con_q(struct con_db *db, const char *sql, int n, const char *const *pa
 		PQclear(PQexec(db->conn, "SET statement_timeout = '30s'"));
 	}
 	res = PQexecParams(db->conn, sql, n, NULL, params, NULL, NULL, 0);
-	if (res && (PQresultStatus(res) == PGRES_TUPLES_OK ||
-		    PQresultStatus(res) == PGRES_COMMAND_OK))
+	if (res &&
+	    (PQresultStatus(res) == PGRES_TUPLES_OK || PQresultStatus(res) == PGRES_COMMAND_OK))
 		return res;
 	e = PQerrorMessage(db->conn);
 	log_err("console", "event=console_db_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
@@ -48,8 +48,7 @@ int con_exec(struct con_db *db, const char *sql)
 	return res ? 0 : -1;
 }
 
-static void method_not_allowed(struct con_out *out, enum con_lang lang,
-			       const struct con_session *s)
+static void method_not_allowed(struct con_out *out, enum con_lang lang, const struct con_session *s)
 {
 	con_error_page(out, 405, lang, s, "err_method");
 }

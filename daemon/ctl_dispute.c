@@ -24,8 +24,9 @@ static int dispute_open(struct ctl *c, int argc, char **argv, int64_t at)
 	int rc = 1;
 
 	if (argc != 2 || !reason || !*reason) {
-		fprintf(stderr, "Usage: dunnctl -c FILE dispute INVOICE_REF --reason TEXT "
-				"[--detail TEXT] [--channel ops|web|phone]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE dispute INVOICE_REF --reason TEXT "
+			"[--detail TEXT] [--channel ops|web|phone]\n");
 		return 2;
 	}
 	tz_format_iso8601(at, at_s, sizeof at_s);
@@ -35,8 +36,9 @@ static int dispute_open(struct ctl *c, int argc, char **argv, int64_t at)
 	params[3] = channel ? channel : "ops";
 	params[4] = at_s;
 	params[5] = caseops_notice_channels(c->cfg->policy, &chans);
-	res = params[5] ? ctl_exec(c, CASEOPS_SQL_DISPUTE_OPEN, CASEOPS_DISPUTE_OPEN_NPARAMS, params)
-			: NULL;
+	res = params[5]
+		? ctl_exec(c, CASEOPS_SQL_DISPUTE_OPEN, CASEOPS_DISPUTE_OPEN_NPARAMS, params)
+		: NULL;
 	pgarr_free(&chans);
 	if (!res)
 		return 1;
@@ -68,22 +70,23 @@ static int dispute_resolve(struct ctl *c, int argc, char **argv, int64_t at)
 	int rc = 1;
 
 	if (argc != 3) {
-		fprintf(stderr, "Usage: dunnctl -c FILE dispute investigate|uphold|reject DISPUTE_REF "
-				"[--note TEXT]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE dispute investigate|uphold|reject DISPUTE_REF "
+			"[--note TEXT]\n");
 		return 2;
 	}
 	status = !strcmp(argv[1], "investigate") ? "investigating"
-		 : !strcmp(argv[1], "uphold")	  ? "upheld"
-						  : "rejected";
+		: !strcmp(argv[1], "uphold")     ? "upheld"
+						 : "rejected";
 	tz_format_iso8601(at, at_s, sizeof at_s);
 	params[0] = argv[2];
 	params[1] = status;
 	params[2] = note;
 	params[3] = at_s;
 	params[4] = caseops_notice_channels(c->cfg->policy, &chans);
-	res = params[4] ? ctl_exec(c, CASEOPS_SQL_DISPUTE_RESOLVE, CASEOPS_DISPUTE_RESOLVE_NPARAMS,
-				   params)
-			: NULL;
+	res = params[4]
+		? ctl_exec(c, CASEOPS_SQL_DISPUTE_RESOLVE, CASEOPS_DISPUTE_RESOLVE_NPARAMS, params)
+		: NULL;
 	pgarr_free(&chans);
 	if (!res)
 		return 1;
@@ -112,12 +115,11 @@ static int dispute_show(struct ctl *c, const char *ref)
 		return 1;
 	}
 	if (json_out) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "dispute",
-					PQgetvalue(res, 0, 0), "status", PQgetvalue(res, 0, 1),
-					"invoice_ref", PQgetvalue(res, 0, 2), "reason",
-					PQgetvalue(res, 0, 3), "note", PQgetvalue(res, 0, 4),
-					"opened", PQgetvalue(res, 0, 5), "resolved",
-					PQgetvalue(res, 0, 6));
+		json_t *doc = json_pack(
+			"{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "dispute", PQgetvalue(res, 0, 0),
+			"status", PQgetvalue(res, 0, 1), "invoice_ref", PQgetvalue(res, 0, 2),
+			"reason", PQgetvalue(res, 0, 3), "note", PQgetvalue(res, 0, 4), "opened",
+			PQgetvalue(res, 0, 5), "resolved", PQgetvalue(res, 0, 6));
 		PQclear(res);
 		return ctl_json_print(doc);
 	}
@@ -137,8 +139,9 @@ int ctl_dispute(struct ctl *c, int argc, char **argv)
 	json_out = ctl_take_flag(&argc, argv, "--json");
 	if (ctl_take_at(&argc, argv, &at) != 0)
 		return 2;
-	if (argc >= 2 && (!strcmp(argv[1], "investigate") || !strcmp(argv[1], "uphold") ||
-			  !strcmp(argv[1], "reject")))
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "investigate") || !strcmp(argv[1], "uphold") ||
+	     !strcmp(argv[1], "reject")))
 		return dispute_resolve(c, argc, argv, at);
 	if (argc == 3 && !strcmp(argv[1], "show"))
 		return dispute_show(c, argv[2]);

@@ -59,11 +59,21 @@ static void put_field(struct import *im, const char *s, int null_if_empty, int l
 	} else {
 		for (; *s; s++) {
 			switch (*s) {
-			case '\\': put(im, "\\\\", 2); break;
-			case '\t': put(im, "\\t", 2); break;
-			case '\n': put(im, "\\n", 2); break;
-			case '\r': put(im, "\\r", 2); break;
-			default: put(im, s, 1); break;
+			case '\\':
+				put(im, "\\\\", 2);
+				break;
+			case '\t':
+				put(im, "\\t", 2);
+				break;
+			case '\n':
+				put(im, "\\n", 2);
+				break;
+			case '\r':
+				put(im, "\\r", 2);
+				break;
+			default:
+				put(im, s, 1);
+				break;
 			}
 		}
 	}
@@ -191,7 +201,8 @@ static int run_import(struct ctl *c, struct import *im, FILE *f, int accounts)
 			return -1;
 		}
 	}
-	if (simple(c, "BEGIN") || simple(c, accounts ? BOOK_SQL_STAGE_ACCOUNTS : BOOK_SQL_STAGE_INVOICES) ||
+	if (simple(c, "BEGIN") ||
+	    simple(c, accounts ? BOOK_SQL_STAGE_ACCOUNTS : BOOK_SQL_STAGE_INVOICES) ||
 	    start_copy(c)) {
 		csv_close(rd);
 		return -1;
@@ -238,11 +249,13 @@ static int run_import(struct ctl *c, struct import *im, FILE *f, int accounts)
 	 * upsert below pick nested loops over a million rows. */
 	if (!im->errors && simple(c, "ANALYZE stage"))
 		im->errors++;
-	if (!im->errors && report(c, im, BOOK_SQL_DUPLICATES, accounts ? "account_ref" : "invoice_ref"))
+	if (!im->errors &&
+	    report(c, im, BOOK_SQL_DUPLICATES, accounts ? "account_ref" : "invoice_ref"))
 		im->errors++;
 	if (!im->errors && !accounts && report(c, im, BOOK_SQL_ORPHANS, "account_ref"))
 		im->errors++;
-	if (im->errors || simple(c, accounts ? BOOK_SQL_UPSERT_ACCOUNTS : BOOK_SQL_UPSERT_INVOICES) ||
+	if (im->errors ||
+	    simple(c, accounts ? BOOK_SQL_UPSERT_ACCOUNTS : BOOK_SQL_UPSERT_INVOICES) ||
 	    simple(c, "COMMIT")) {
 		PQclear(PQexec(c->conn, "ROLLBACK"));
 		if (im->errors > MAX_REPORTED)

@@ -166,7 +166,8 @@ int ctl_migrate(struct ctl *c, int argc, char **argv)
 	if (!res)
 		goto unlock;
 	PQclear(res);
-	res = ctl_exec(c, "SELECT version, checksum FROM dunning.schema_migrations ORDER BY version",
+	res = ctl_exec(c,
+		       "SELECT version, checksum FROM dunning.schema_migrations ORDER BY version",
 		       0, NULL);
 	if (!res)
 		goto unlock;
@@ -177,8 +178,8 @@ int ctl_migrate(struct ctl *c, int argc, char **argv)
 		for (k = 0; k < n && m[k].version != v; k++)
 			;
 		if (k == n) {
-			fprintf(stderr, "dunnctl: migration %04d is applied but its file is missing\n",
-				v);
+			fprintf(stderr,
+				"dunnctl: migration %04d is applied but its file is missing\n", v);
 			goto unlock;
 		}
 		if (strcmp(m[k].sum, sum) != 0) {
@@ -215,8 +216,7 @@ int ctl_migrate(struct ctl *c, int argc, char **argv)
 		if (atoi(PQgetvalue(res, 0, 0)) > 0)
 			printf("migrate: %s partitions created\n", PQgetvalue(res, 0, 0));
 	}
-	printf("migrate: %zu applied, schema at version %04d\n", applied,
-	       n ? m[n - 1].version : 0);
+	printf("migrate: %zu applied, schema at version %04d\n", applied, n ? m[n - 1].version : 0);
 	rc = 0;
 unlock:
 	PQclear(res);

@@ -39,9 +39,9 @@ static int do_pause(struct ctl *c, const char *ref, const char *until, const cha
 	else if (atoi(PQgetvalue(res, 0, 1)) == 0)
 		fprintf(stderr, "dunnctl: account '%s' has no open case: nothing to pause\n", ref);
 	else if (json_out) {
-		rc = ctl_json_print(json_pack("{s:s, s:s, s:o}", "account_ref", ref, "reason", reason,
-					      "paused_until", PQgetisnull(res, 0, 2) ? json_null()
-						: json_string(PQgetvalue(res, 0, 2))));
+		rc = ctl_json_print(json_pack(
+			"{s:s, s:s, s:o}", "account_ref", ref, "reason", reason, "paused_until",
+			PQgetisnull(res, 0, 2) ? json_null() : json_string(PQgetvalue(res, 0, 2))));
 	} else {
 		printf("%s: %s paused (%s)%s%s\n", reason, ref, reason,
 		       PQgetisnull(res, 0, 2) ? "" : " until ", PQgetvalue(res, 0, 2));
@@ -58,8 +58,9 @@ int ctl_promise(struct ctl *c, int argc, char **argv)
 	int64_t at, day;
 
 	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 2 || !until) {
-		fprintf(stderr, "Usage: dunnctl -c FILE promise ACCOUNT_REF --until YYYY-MM-DD "
-				"[--at ISO8601]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE promise ACCOUNT_REF --until YYYY-MM-DD "
+			"[--at ISO8601]\n");
 		return 2;
 	}
 	if (!caseops_date(until, &day)) {
@@ -85,8 +86,9 @@ int ctl_pause(struct ctl *c, int argc, char **argv)
 	int64_t at, day;
 
 	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 2) {
-		fprintf(stderr, "Usage: dunnctl -c FILE pause ACCOUNT_REF [--reason hardship|manual] "
-				"[--until YYYY-MM-DD] [--note TEXT] [--at ISO8601]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE pause ACCOUNT_REF [--reason hardship|manual] "
+			"[--until YYYY-MM-DD] [--note TEXT] [--at ISO8601]\n");
 		return 2;
 	}
 	if (!reason)
@@ -126,7 +128,8 @@ int ctl_resume(struct ctl *c, int argc, char **argv)
 	} else if (atoi(PQgetvalue(res, 0, 1)) == 0) {
 		fprintf(stderr, "dunnctl: account '%s' has no paused case\n", argv[1]);
 	} else if (json_out) {
-		rc = ctl_json_print(json_pack("{s:s, s:s}", "account_ref", argv[1], "state", "active"));
+		rc = ctl_json_print(
+			json_pack("{s:s, s:s}", "account_ref", argv[1], "state", "active"));
 	} else {
 		printf("resume: %s active again\n", argv[1]);
 		rc = 0;

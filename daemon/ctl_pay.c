@@ -12,8 +12,9 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "Usage: dunnctl -c FILE pay INVOICE_REF [--amount X] [--currency CUR] "
-			"[--ref ID] [--at ISO8601] [--json]\n");
+	fprintf(stderr,
+		"Usage: dunnctl -c FILE pay INVOICE_REF [--amount X] [--currency CUR] "
+		"[--ref ID] [--at ISO8601] [--json]\n");
 	return 2;
 }
 

@@ -50,15 +50,16 @@ int ctl_payments(struct ctl *c, int argc, char **argv)
 					 strlen(PQgetvalue(res, i, k)));
 		if (json)
 			json_array_append_new(
-				rows, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?}",
-						"received_at", f[0], "source", f[1], "event_id", f[2],
-						"type", f[3], "kind", f[4], "invoice_ref",
-						*f[5] ? f[5] : NULL, "amount", *f[6] ? f[6] : NULL,
-						"currency", *f[7] ? f[7] : NULL, "outcome", f[8],
-						"payment_ref", *f[9] ? f[9] : NULL));
+				rows,
+				json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?}",
+					  "received_at", f[0], "source", f[1], "event_id", f[2],
+					  "type", f[3], "kind", f[4], "invoice_ref",
+					  *f[5] ? f[5] : NULL, "amount", *f[6] ? f[6] : NULL,
+					  "currency", *f[7] ? f[7] : NULL, "outcome", f[8],
+					  "payment_ref", *f[9] ? f[9] : NULL));
 		else
-			printf("%-20s  %-16s  %-28s  %-26s  %-12s  %12s %-3s  %s\n", f[0], f[1], f[2],
-			       f[3], *f[5] ? f[5] : "-", *f[6] ? f[6] : "-", f[7], f[8]);
+			printf("%-20s  %-16s  %-28s  %-26s  %-12s  %12s %-3s  %s\n", f[0], f[1],
+			       f[2], f[3], *f[5] ? f[5] : "-", *f[6] ? f[6] : "-", f[7], f[8]);
 	}
 	PQclear(res);
 	return json ? ctl_json_print(json_pack("{s:o}", "events", rows)) : 0;

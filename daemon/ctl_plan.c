@@ -96,7 +96,7 @@ static const char SQL_PAY[] =
 	"  RETURNING x.account_id),\n"
 	"wake AS (UPDATE dunning.cases c SET next_action_at = $2 FROM done, p\n"
 	"         WHERE c.id = p.case_id),\n"
-	
+
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"  SELECT $2, 'plan_instalment_paid', p.account_id, p.case_id,\n"
@@ -122,8 +122,9 @@ static int plan_create(struct ctl *c, int argc, char **argv, int64_t at)
 	int rc = 1;
 
 	if (argc != 2 || n < 2 || n > 36 || every < 7 || every > 92) {
-		fprintf(stderr, "Usage: dunnctl -c FILE plan ACCOUNT_REF --instalments N (2-36) "
-				"[--every DAYS (7-92, default 30)] [--first YYYY-MM-DD]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE plan ACCOUNT_REF --instalments N (2-36) "
+			"[--every DAYS (7-92, default 30)] [--first YYYY-MM-DD]\n");
 		return 2;
 	}
 	tz_format_iso8601(at, at_s, sizeof at_s);
@@ -155,8 +156,9 @@ static int plan_create(struct ctl *c, int argc, char **argv, int64_t at)
 	else if (PQgetisnull(res, 0, 2))
 		fprintf(stderr, "dunnctl: no plan: %s\n",
 			atoi(PQgetvalue(res, 0, 5)) > 1 ? "the balance is in several currencies"
-			: PQgetisnull(res, 0, 3)	 ? "nothing is owed"
-							 : "a plan is already active or the balance is too small");
+				: PQgetisnull(res, 0, 3)
+				? "nothing is owed"
+				: "a plan is already active or the balance is too small");
 	else {
 		printf("plan: %s for %s: %d instalments every %d days from %s (plan %s)\n",
 		       PQgetvalue(res, 0, 4), argv[1], n, every, first_s, PQgetvalue(res, 0, 2));
@@ -187,8 +189,9 @@ int ctl_plan(struct ctl *c, int argc, char **argv)
 			fprintf(stderr, "dunnctl: no active plan %s\n", argv[2]);
 		else {
 			printf("plan: instalment %s of plan %s recorded%s\n", PQgetvalue(res, 0, 1),
-			       argv[2], atoi(PQgetvalue(res, 0, 2)) ? "; plan completed, invoices settled"
-								    : "");
+			       argv[2],
+			       atoi(PQgetvalue(res, 0, 2)) ? "; plan completed, invoices settled"
+							   : "");
 			rc = 0;
 		}
 		PQclear(res);

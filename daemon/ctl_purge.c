@@ -67,8 +67,8 @@ static const char SQL_EVENTS[] =
  * then the rest of the last account's), so the payments whose last touch
  * is a deleted delivery are folded exactly once: no later batch can find
  * an older delivery of the same account left to give them to. */
-#define PURGE_OLD_DELIVERY \
-	"FROM dunning.deliveries d JOIN dunning.cases c ON c.id = d.case_id\n" \
+#define PURGE_OLD_DELIVERY                                                      \
+	"FROM dunning.deliveries d JOIN dunning.cases c ON c.id = d.case_id\n"  \
 	"  WHERE d.created_at < $1 AND d.status NOT IN ('queued', 'sending')\n" \
 	"    AND c.state = 'resolved' AND c.closed_at < $1\n"
 static const char SQL_DELIVERIES[] =
@@ -76,8 +76,7 @@ static const char SQL_DELIVERIES[] =
 	"  SELECT DISTINCT account_id FROM (SELECT d.account_id " PURGE_OLD_DELIVERY
 	"  ORDER BY d.account_id LIMIT $2) x),\n"
 	"old AS (\n"
-	"  SELECT d.id " PURGE_OLD_DELIVERY
-	"    AND d.account_id IN (SELECT account_id FROM acc)\n"
+	"  SELECT d.id " PURGE_OLD_DELIVERY "    AND d.account_id IN (SELECT account_id FROM acc)\n"
 	"  FOR UPDATE OF d),\n"
 	"paid_all AS MATERIALIZED (\n"
 	"  SELECT lt.id, i.paid_at <= lt.at + interval '7 days' AS in7, i.amount_due,\n"
@@ -98,8 +97,8 @@ static const char SQL_DELIVERIES[] =
 	"gt AS (\n"
 	"  SELECT g.id, (g.created_at AT TIME ZONE 'UTC')::date AS day, coalesce(c.track, '') AS track,\n"
 	"         g.step, g.channel, g.kind, g.status\n"
-	"  FROM gone g JOIN dunning.cases c ON c.id = g.case_id),\n"
-	PURGE_SQL_UNLINK ",\n" PURGE_SQL_FOLD_COUNTS ",\n" PURGE_SQL_FOLD_PAID "\n"
+	"  FROM gone g JOIN dunning.cases c ON c.id = g.case_id),\n" PURGE_SQL_UNLINK
+	",\n" PURGE_SQL_FOLD_COUNTS ",\n" PURGE_SQL_FOLD_PAID "\n"
 	"SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM agg),\n"
 	"       (SELECT count(*) FROM paid)";
 
@@ -219,8 +218,9 @@ int ctl_purge(struct ctl *c, int argc, char **argv)
 	json_t *out;
 
 	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 1) {
-		fprintf(stderr, "Usage: dunnctl -c FILE purge [--older-than DAYS] [--dry-run] "
-				"[--json]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE purge [--older-than DAYS] [--dry-run] "
+			"[--json]\n");
 		return 2;
 	}
 	if (older) {
@@ -240,8 +240,9 @@ int ctl_purge(struct ctl *c, int argc, char **argv)
 	case 0:
 		break;
 	case -2:
-		fprintf(stderr, "dunnctl: purge stopped part way, after %lld partitions and %lld "
-				"deliveries; the next run goes on\n",
+		fprintf(stderr,
+			"dunnctl: purge stopped part way, after %lld partitions and %lld "
+			"deliveries; the next run goes on\n",
 			jget(out, "partitions_dropped"), jget(out, "deliveries_deleted"));
 		json_decref(out);
 		return 1;

@@ -15,34 +15,34 @@
 
 /* Counts per day (UTC, of created_at), track, step, channel, kind and
  * status: the report adds them to what is still in deliveries. */
-#define PURGE_SQL_FOLD_COUNTS \
-	"agg AS (\n" \
-	"  INSERT INTO dunning.report_daily AS r (day, track, step, channel, kind, status, n)\n" \
-	"  SELECT day, track, step, channel, kind, status, count(*) FROM gt\n" \
-	"  GROUP BY 1, 2, 3, 4, 5, 6\n" \
+#define PURGE_SQL_FOLD_COUNTS                                                                          \
+	"agg AS (\n"                                                                                   \
+	"  INSERT INTO dunning.report_daily AS r (day, track, step, channel, kind, status, n)\n"       \
+	"  SELECT day, track, step, channel, kind, status, count(*) FROM gt\n"                         \
+	"  GROUP BY 1, 2, 3, 4, 5, 6\n"                                                                \
 	"  ON CONFLICT (day, track, step, channel, kind, status) DO UPDATE SET n = r.n + EXCLUDED.n\n" \
 	"  RETURNING 1)"
 
 /* Paid counts once, in the row with currency ''; amounts recovered (the
  * ledger's payments net of refunds) per currency. */
-#define PURGE_SQL_FOLD_PAID \
-	"paid AS (\n" \
-	"  INSERT INTO dunning.report_daily_paid AS r\n" \
-	"         (day, track, step, channel, currency, paid_7d, paid_30d, recovered)\n" \
-	"  SELECT gt.day, gt.track, gt.step, gt.channel, '',\n" \
-	"         count(DISTINCT t.id) FILTER (WHERE t.in7), count(DISTINCT t.id), 0\n" \
-	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4\n" \
-	"  UNION ALL\n" \
-	"  SELECT gt.day, gt.track, gt.step, gt.channel, t.currency, 0, 0, sum(t.amount)\n" \
-	"  FROM rtouch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4, 5\n" \
-	"  ON CONFLICT (day, track, step, channel, currency) DO UPDATE\n" \
+#define PURGE_SQL_FOLD_PAID                                                                          \
+	"paid AS (\n"                                                                                \
+	"  INSERT INTO dunning.report_daily_paid AS r\n"                                             \
+	"         (day, track, step, channel, currency, paid_7d, paid_30d, recovered)\n"             \
+	"  SELECT gt.day, gt.track, gt.step, gt.channel, '',\n"                                      \
+	"         count(DISTINCT t.id) FILTER (WHERE t.in7), count(DISTINCT t.id), 0\n"              \
+	"  FROM touch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4\n"                               \
+	"  UNION ALL\n"                                                                              \
+	"  SELECT gt.day, gt.track, gt.step, gt.channel, t.currency, 0, 0, sum(t.amount)\n"          \
+	"  FROM rtouch t JOIN gt ON gt.id = t.id GROUP BY 1, 2, 3, 4, 5\n"                           \
+	"  ON CONFLICT (day, track, step, channel, currency) DO UPDATE\n"                            \
 	"  SET paid_7d = r.paid_7d + EXCLUDED.paid_7d, paid_30d = r.paid_30d + EXCLUDED.paid_30d,\n" \
-	"      recovered = r.recovered + EXCLUDED.recovered\n" \
+	"      recovered = r.recovered + EXCLUDED.recovered\n"                                       \
 	"  RETURNING 1)"
 
 /* A call task keeps its case and loses the delivery that is gone. */
-#define PURGE_SQL_UNLINK \
-	"unlink AS (\n" \
+#define PURGE_SQL_UNLINK                                        \
+	"unlink AS (\n"                                         \
 	"  UPDATE dunning.phone_tasks SET delivery_id = NULL\n" \
 	"  WHERE delivery_id IN (SELECT id FROM gt) RETURNING 1)"
 

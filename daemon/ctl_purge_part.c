@@ -40,9 +40,9 @@ static const char SQL_PARTS[] =
 	"ORDER BY relname";
 
 /* @P is the partition, $1 the cutoff, $2 the partition's oid. */
-#define PART_BLOCKER \
+#define PART_BLOCKER                                                         \
 	"SELECT 1 FROM @P d LEFT JOIN dunning.cases c ON c.id = d.case_id\n" \
-	"  WHERE d.created_at >= $1 OR d.status IN ('queued', 'sending')\n" \
+	"  WHERE d.created_at >= $1 OR d.status IN ('queued', 'sending')\n"  \
 	"     OR NOT coalesce(c.state = 'resolved' AND c.closed_at < $1, false)"
 
 /* Asked first without a lock, so a partition that must stay costs no
@@ -76,15 +76,15 @@ static const char SQL_PART_FOLD[] =
 	"  SELECT d.id, (d.created_at AT TIME ZONE 'UTC')::date AS day, coalesce(c.track, '') AS track,\n"
 	"         d.step, d.channel, d.kind, d.status\n"
 	"  FROM @P d JOIN dunning.cases c ON c.id = d.case_id\n"
-	"  WHERE NOT (SELECT b FROM blocked)),\n"
-	PURGE_SQL_FOLD_COUNTS ",\n" PURGE_SQL_FOLD_PAID ",\n" PURGE_SQL_UNLINK "\n"
+	"  WHERE NOT (SELECT b FROM blocked)),\n" PURGE_SQL_FOLD_COUNTS ",\n" PURGE_SQL_FOLD_PAID
+	",\n" PURGE_SQL_UNLINK "\n"
 	"SELECT (SELECT b FROM blocked), (SELECT count(*) FROM gt), (SELECT count(*) FROM agg),\n"
 	"       (SELECT count(*) FROM paid)";
 
 /* Events: $1 the cutoff, $2 the oid (unused but for its type). */
-#define EVENTS_BUSY \
-	"SELECT EXISTS (SELECT 1 FROM @P e LEFT JOIN dunning.cases c ON c.id = e.case_id\n" \
-	"               WHERE e.at >= $1 OR (c.id IS NOT NULL\n" \
+#define EVENTS_BUSY                                                                               \
+	"SELECT EXISTS (SELECT 1 FROM @P e LEFT JOIN dunning.cases c ON c.id = e.case_id\n"       \
+	"               WHERE e.at >= $1 OR (c.id IS NOT NULL\n"                                  \
 	"                 AND NOT coalesce(c.state = 'resolved' AND c.closed_at < $1, false)))\n" \
 	"       OR $2::oid IS NULL"
 static const char SQL_EVENTS_BUSY[] = EVENTS_BUSY;
@@ -165,8 +165,10 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 		return 0;
 	/* lock_timeout: a purge waiting for the lock would hold every
 	 * writer of the table up behind it. Better to stop and say so. */
-	snprintf(sql, sizeof sql, "%sSET LOCAL lock_timeout = '5s'; "
-		 "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE", dry_run ? "" : "BEGIN; ", parent);
+	snprintf(sql, sizeof sql,
+		 "%sSET LOCAL lock_timeout = '5s'; "
+		 "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
+		 dry_run ? "" : "BEGIN; ", parent);
 	if (run(c, sql) != 0)
 		goto fail;
 	if (ask(c, deliveries ? SQL_PART_FOLD : SQL_EVENTS_DROP, part, cutoff, oid, &busy, v,
@@ -216,7 +218,8 @@ static int drop_parts(struct ctl *c, const char *parent, int deliveries, const c
 		/* A name is at most 63 bytes, 130 quoted. */
 		snprintf(part, sizeof part, "dunning.%.180s", id);
 		PQfreemem(id);
-		rc = drop_one(c, parent, deliveries, part, PQgetvalue(res, r, 1), cutoff, dry_run, k);
+		rc = drop_one(c, parent, deliveries, part, PQgetvalue(res, r, 1), cutoff, dry_run,
+			      k);
 	}
 	PQclear(res);
 	return rc;

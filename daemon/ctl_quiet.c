@@ -33,18 +33,18 @@ static int show(struct ctl *c, const char *ref, int as_json)
 	if (as_json) {
 		rc = ctl_json_print(json_pack(
 			"{s:s, s:s, s:s, s:i, s:i, s:o, s:o}", "account_ref", ref, "timezone",
-			PQgetvalue(res, 0, 0), "quiet", none ? "" : PQgetvalue(res, 0, 1), "minutes",
-			none ? 0 : atoi(PQgetvalue(res, 0, 2)), "max_hours_per_week",
-			c->cfg->policy->quiet_max_hours,
-			"source", none ? json_null() : json_string(PQgetvalue(res, 0, 3)), "updated_at",
+			PQgetvalue(res, 0, 0), "quiet", none ? "" : PQgetvalue(res, 0, 1),
+			"minutes", none ? 0 : atoi(PQgetvalue(res, 0, 2)), "max_hours_per_week",
+			c->cfg->policy->quiet_max_hours, "source",
+			none ? json_null() : json_string(PQgetvalue(res, 0, 3)), "updated_at",
 			none ? json_null() : json_string(PQgetvalue(res, 0, 4))));
 	} else if (none) {
 		printf("%s: no quiet times (%s)\n", ctl_text(ref), ctl_text(PQgetvalue(res, 0, 0)));
 	} else {
 		int m = atoi(PQgetvalue(res, 0, 2));
 		printf("%s: %s (%s; %d h %02d min a week of %d h allowed; set by %s at %s)\n",
-		       ctl_text(ref), PQgetvalue(res, 0, 1), ctl_text(PQgetvalue(res, 0, 0)), m / 60,
-		       m % 60, c->cfg->policy->quiet_max_hours, PQgetvalue(res, 0, 3),
+		       ctl_text(ref), PQgetvalue(res, 0, 1), ctl_text(PQgetvalue(res, 0, 0)),
+		       m / 60, m % 60, c->cfg->policy->quiet_max_hours, PQgetvalue(res, 0, 3),
 		       PQgetvalue(res, 0, 4));
 	}
 	PQclear(res);
@@ -65,8 +65,9 @@ int ctl_quiet(struct ctl *c, int argc, char **argv)
 
 	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 2 || (set && clear) ||
 	    (want_show && (set || clear))) {
-		fprintf(stderr, "Usage: dunnctl -c FILE quiet ACCOUNT_REF [--show] | --set SPEC | "
-				"--clear [--at ISO8601] [--json]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE quiet ACCOUNT_REF [--show] | --set SPEC | "
+			"--clear [--at ISO8601] [--json]\n");
 		return 2;
 	}
 	if (!set && !clear)
@@ -95,7 +96,7 @@ int ctl_quiet(struct ctl *c, int argc, char **argv)
 	else if (!as_json)
 		printf("%s: quiet times %s\n", ctl_text(argv[1]),
 		       atoi(PQgetvalue(res, 0, 1)) == 0 ? "unchanged"
-		       : clear				? "cleared"
+			       : clear                  ? "cleared"
 							: "set");
 	PQclear(res);
 	if (rc)

@@ -11,10 +11,21 @@
 #include "report_sql.h"
 #include "tz.h"
 
-enum { F_TRACK, F_STEP, F_CHANNEL, F_REMINDERS, F_SENT, F_DELIVERED, F_FAILED, F_OPTOUT,
-       F_PAID7, F_PAID30, F_RECOVERED };
-static const char *const count_keys[] = {"reminders", "sent", "delivered", "failed",
-					 "opt_outs", "paid_7d", "paid_30d"};
+enum {
+	F_TRACK,
+	F_STEP,
+	F_CHANNEL,
+	F_REMINDERS,
+	F_SENT,
+	F_DELIVERED,
+	F_FAILED,
+	F_OPTOUT,
+	F_PAID7,
+	F_PAID30,
+	F_RECOVERED
+};
+static const char *const count_keys[] = {"reminders", "sent",    "delivered", "failed",
+					 "opt_outs",  "paid_7d", "paid_30d"};
 #define NCOUNTS (sizeof count_keys / sizeof count_keys[0])
 
 /* "YYYY-MM-DD" naming a real day; its midnight UTC in *t. */
@@ -70,7 +81,8 @@ static json_t *plain_amounts(const json_t *minor)
 	json_t *v;
 	char buf[64];
 
-	json_object_foreach((json_t *)minor, cur, v) {
+	json_object_foreach((json_t *)minor, cur, v)
+	{
 		if (money_plain(json_integer_value(v), cur, buf, sizeof buf) < 0)
 			snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
 		json_object_set_new(out, cur, json_string(buf));
@@ -80,9 +92,10 @@ static json_t *plain_amounts(const json_t *minor)
 
 static void set_rate(json_t *o)
 {
-	json_object_set_new(o, "error_rate",
-			    json_real(error_rate(json_integer_value(json_object_get(o, "sent")),
-						 json_integer_value(json_object_get(o, "failed")))));
+	json_object_set_new(
+		o, "error_rate",
+		json_real(error_rate(json_integer_value(json_object_get(o, "sent")),
+				     json_integer_value(json_object_get(o, "failed")))));
 }
 
 static json_t *funnel_json(const PGresult *res, const char *from, const char *to)
@@ -102,7 +115,8 @@ static json_t *funnel_json(const PGresult *res, const char *from, const char *to
 			json_object_set_new(row, count_keys[k], json_integer(v));
 			json_object_set_new(totals, count_keys[k],
 					    json_integer(json_integer_value(json_object_get(
-								 totals, count_keys[k])) + v));
+								 totals, count_keys[k])) +
+							 v));
 		}
 		set_rate(row);
 		add_recovered(minor, PQgetvalue(res, r, F_RECOVERED));
@@ -124,7 +138,8 @@ static void print_amounts(const json_t *rec)
 	json_t *v;
 	int first = 1;
 
-	json_object_foreach((json_t *)rec, cur, v) {
+	json_object_foreach((json_t *)rec, cur, v)
+	{
 		printf("%s%s %s", first ? "" : ", ", json_string_value(v), cur);
 		first = 0;
 	}
@@ -155,7 +170,8 @@ static void funnel_print(const json_t *doc)
 	printf("%-28s %9s %9s %9s %9s %9s %9s %9s %7s  %s\n", "track/step/channel", "reminders",
 	       "sent", "delivered", "failed", "opt-outs", "paid 7d", "paid 30d", "errors",
 	       "recovered");
-	json_array_foreach(rows, i, row) {
+	json_array_foreach(rows, i, row)
+	{
 		snprintf(label, sizeof label, "%s/%lld/%s",
 			 json_string_value(json_object_get(row, "track")),
 			 (long long)json_integer_value(json_object_get(row, "step")),
@@ -183,8 +199,9 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 	to_s = ctl_take_opt(&argc, argv, "--to");
 	by = ctl_take_opt(&argc, argv, "--by");
 	if (argc != 1 || (by && strcmp(by, "variant") != 0)) {
-		fprintf(stderr, "Usage: dunnctl -c FILE report [--by variant] [--from YYYY-MM-DD] "
-				"[--to YYYY-MM-DD] [--json]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE report [--by variant] [--from YYYY-MM-DD] "
+			"[--to YYYY-MM-DD] [--json]\n");
 		return 2;
 	}
 	tt = (int64_t)time(NULL);

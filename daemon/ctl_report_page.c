@@ -93,8 +93,8 @@ static json_t *num(const char *s)
 /* Both reports as JSON: a row per group, the columns named by keys (the
  * first nlabels text, null on the totals row, the rest numbers), and the
  * row flagged total (column nkeys) as "totals". Prints and frees. */
-static int print_rows_json(PGresult *res, const char *from, const char *to,
-			   const char *const *keys, int nkeys, int nlabels)
+static int print_rows_json(PGresult *res, const char *from, const char *to, const char *const *keys,
+			   int nkeys, int nlabels)
 {
 	json_t *doc = json_pack("{ss ss s[]}", "from", from, "to", to, "rows");
 	json_t *rows = doc ? json_object_get(doc, "rows") : NULL;
@@ -103,10 +103,11 @@ static int print_rows_json(PGresult *res, const char *from, const char *to,
 		json_t *o = json_object();
 		int total = atoi(PQgetvalue(res, r, nkeys)) != 0;
 		for (int k = 0; o && k < nkeys; k++)
-			json_object_set_new(o, keys[k],
-					    k < nlabels ? (total ? json_null()
-								 : json_string(PQgetvalue(res, r, k)))
-							: num(PQgetvalue(res, r, k)));
+			json_object_set_new(
+				o, keys[k],
+				k < nlabels
+					? (total ? json_null() : json_string(PQgetvalue(res, r, k)))
+					: num(PQgetvalue(res, r, k)));
 		if (total)
 			json_object_set_new(doc, "totals", o);
 		else
@@ -118,14 +119,20 @@ static int print_rows_json(PGresult *res, const char *from, const char *to,
 
 int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 {
-	static const char *const keys[] = {"reason", "status", "disputes", "resolved",
-					   "avg_hours_to_resolve", "max_hours_to_resolve",
-					   "rated", "avg_satisfaction"};
+	static const char *const keys[] = {"reason",
+					   "status",
+					   "disputes",
+					   "resolved",
+					   "avg_hours_to_resolve",
+					   "max_hours_to_resolve",
+					   "rated",
+					   "avg_satisfaction"};
 	char from[11], to[11];
 	const char *params[2] = {from, to};
 	PGresult *res;
-	int as_json, rc = period(&argc, argv, "disputes [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
-				 from, to, &as_json);
+	int as_json,
+		rc = period(&argc, argv, "disputes [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
+			    from, to, &as_json);
 
 	if (rc)
 		return rc;
@@ -140,9 +147,9 @@ int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 			int total = atoi(PQgetvalue(res, r, 8)) != 0;
 			printf("%-18s %-14s %8s %8s %10s %10s %6s %6s\n",
 			       total ? "total" : ctl_text(PQgetvalue(res, r, 0)),
-			       total ? "" : ctl_text(PQgetvalue(res, r, 1)),
-			       PQgetvalue(res, r, 2), PQgetvalue(res, r, 3), PQgetvalue(res, r, 4),
-			       PQgetvalue(res, r, 5), PQgetvalue(res, r, 6), PQgetvalue(res, r, 7));
+			       total ? "" : ctl_text(PQgetvalue(res, r, 1)), PQgetvalue(res, r, 2),
+			       PQgetvalue(res, r, 3), PQgetvalue(res, r, 4), PQgetvalue(res, r, 5),
+			       PQgetvalue(res, r, 6), PQgetvalue(res, r, 7));
 		}
 		PQclear(res);
 		return 0;
@@ -157,8 +164,9 @@ int ctl_report_page(struct ctl *c, int argc, char **argv)
 	char from[11], to[11];
 	const char *params[2] = {from, to};
 	PGresult *res;
-	int as_json, rc = period(&argc, argv, "page [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
-				 from, to, &as_json);
+	int as_json,
+		rc = period(&argc, argv, "page [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]",
+			    from, to, &as_json);
 
 	if (rc)
 		return rc;

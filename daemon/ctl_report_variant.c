@@ -82,8 +82,19 @@ static const char SQL_VARIANTS[] =
 	"FROM per LEFT JOIN rec USING (experiment, variant)\n"
 	"GROUP BY 1, 2 ORDER BY 1, 2";
 
-enum { V_EXPERIMENT, V_VARIANT, V_CASES, V_REMINDERS, V_SENT, V_DELIVERED, V_OPTOUT,
-       V_DISPUTED, V_PAID7, V_PAID30, V_RECOVERED };
+enum {
+	V_EXPERIMENT,
+	V_VARIANT,
+	V_CASES,
+	V_REMINDERS,
+	V_SENT,
+	V_DELIVERED,
+	V_OPTOUT,
+	V_DISPUTED,
+	V_PAID7,
+	V_PAID30,
+	V_RECOVERED
+};
 static const char *const count_keys[] = {"cases",    "reminders", "sent",    "delivered",
 					 "opt_outs", "disputes",  "paid_7d", "paid_30d"};
 #define NCOUNTS (sizeof count_keys / sizeof count_keys[0])
@@ -92,8 +103,8 @@ static const char *const count_keys[] = {"cases",    "reminders", "sent",    "de
 static const struct {
 	const char *name, *num, *den;
 } rates[] = {
-	{"paid_7d", "paid_7d", "cases"},     {"paid_30d", "paid_30d", "cases"},
-	{"opt_outs", "opt_outs", "cases"},   {"disputes", "disputes", "cases"},
+	{"paid_7d", "paid_7d", "cases"},         {"paid_30d", "paid_30d", "cases"},
+	{"opt_outs", "opt_outs", "cases"},       {"disputes", "disputes", "cases"},
 	{"delivered", "delivered", "reminders"},
 };
 #define NRATES (sizeof rates / sizeof rates[0])
@@ -139,9 +150,9 @@ static json_t *variant_json(const PGresult *res, int r)
 
 	json_object_set_new(v, "variant", json_string(PQgetvalue(res, r, V_VARIANT)));
 	for (size_t k = 0; k < NCOUNTS; k++)
-		json_object_set_new(v, count_keys[k],
-				    json_integer(strtoll(PQgetvalue(res, r, V_CASES + (int)k), NULL,
-							 10)));
+		json_object_set_new(
+			v, count_keys[k],
+			json_integer(strtoll(PQgetvalue(res, r, V_CASES + (int)k), NULL, 10)));
 	json_object_set_new(v, "recovered", recovered_json(PQgetvalue(res, r, V_RECOVERED)));
 	for (size_t k = 0; k < NRATES; k++) {
 		json_int_t num = geti(v, rates[k].num), den = geti(v, rates[k].den);
@@ -210,12 +221,14 @@ static json_t *experiment_json(const struct policy *pol, const char *name, json_
 	json_t *base = NULL, *cmp = json_array(), *v;
 	size_t i, k;
 
-	json_array_foreach(variants, i, v)
-		if (want && !strcmp(json_string_value(json_object_get(v, "variant")), want))
-			base = v;
+	json_array_foreach(variants, i,
+			   v) if (want &&
+				  !strcmp(json_string_value(json_object_get(v, "variant")), want))
+		base = v;
 	if (!base)
 		base = json_array_get(variants, 0);
-	json_array_foreach(variants, i, v) {
+	json_array_foreach(variants, i, v)
+	{
 		if (v == base)
 			continue;
 		for (k = 0; k < sizeof tested / sizeof tested[0]; k++)
@@ -274,14 +287,16 @@ static void report_print(const json_t *doc)
 	printf("rates per case (delivered: per reminder), 95%% Wilson interval in brackets\n");
 	if (json_array_size(json_object_get(doc, "experiments")) == 0)
 		printf("\n(no case has joined an experiment in this period)\n");
-	json_array_foreach(json_object_get(doc, "experiments"), i, e) {
+	json_array_foreach(json_object_get(doc, "experiments"), i, e)
+	{
 		printf("\nexperiment %s (baseline %s)\n",
 		       json_string_value(json_object_get(e, "experiment")),
 		       json_string_value(json_object_get(e, "baseline")));
 		printf("%-12s %7s %9s %9s %9s %21s %21s %21s %21s %21s  %s\n", "variant", "cases",
-		       "reminders", "sent", "delivered", "paid 7d", "paid 30d", "opt-outs", "disputes",
-		       "delivered/reminder", "recovered");
-		json_array_foreach(json_object_get(e, "variants"), j, v) {
+		       "reminders", "sent", "delivered", "paid 7d", "paid 30d", "opt-outs",
+		       "disputes", "delivered/reminder", "recovered");
+		json_array_foreach(json_object_get(e, "variants"), j, v)
+		{
 			const char *cur;
 			json_t *amt;
 			int first = 1;
@@ -295,7 +310,8 @@ static void report_print(const json_t *doc)
 			print_rate(v, "disputes");
 			print_rate(v, "delivered");
 			printf("  ");
-			json_object_foreach(json_object_get(v, "recovered"), cur, amt) {
+			json_object_foreach(json_object_get(v, "recovered"), cur, amt)
+			{
 				printf("%s%s %s", first ? "" : ", ", json_string_value(amt), cur);
 				first = 0;
 			}

@@ -93,11 +93,11 @@ struct sim_result {
 	struct sim_result *deferred;
 };
 
-static int same_cell(const struct sim_cell *c, int day, const char *track, int step,
-		     const char *ch, const char *tmpl, const char *var)
+static int same_cell(const struct sim_cell *c, int day, const char *track, int step, const char *ch,
+		     const char *tmpl, const char *var)
 {
 	return c->day == day && c->step == step && !strcmp(c->track, track) &&
-	       !strcmp(c->channel, ch) && !strcmp(c->template, tmpl) && !strcmp(c->variant, var);
+		!strcmp(c->channel, ch) && !strcmp(c->template, tmpl) && !strcmp(c->variant, var);
 }
 
 static void count(struct sim_result *r, int day, const char *track, int step, const char *ch,
@@ -290,7 +290,8 @@ static void add_contact(struct sim_case *s, const char *ch, int64_t at)
 
 	if (i == SIM_HISTORY) { /* drop the oldest */
 		free(s->hist_channels[0]);
-		memmove(&s->hist_channels[0], &s->hist_channels[1], (SIM_HISTORY - 1) * sizeof(char *));
+		memmove(&s->hist_channels[0], &s->hist_channels[1],
+			(SIM_HISTORY - 1) * sizeof(char *));
 		memmove(&s->hist[0], &s->hist[1], (SIM_HISTORY - 1) * sizeof s->hist[0]);
 		i = SIM_HISTORY - 1;
 	}
@@ -324,7 +325,8 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		if (!s->open) {
 			int64_t due;
 			/* Opens like the poller: due date + grace has passed. */
-			if (tz_from_local("UTC", s->due_y, s->due_m, s->due_d, 0, 0, 0, &due) != 0 ||
+			if (tz_from_local("UTC", s->due_y, s->due_m, s->due_d, 0, 0, 0, &due) !=
+				    0 ||
 			    due + (int64_t)(p->grace_days - 1) * 86400 > t)
 				return;
 			s->open = 1;
@@ -450,10 +452,11 @@ static json_t *deferred_json(struct sim_result *d)
 	for (size_t i = 0; i < d->n; i++) {
 		char day[16];
 		day_label(d->cells[i].day, day, sizeof day);
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:i, s:s, s:i}", "day", day, "track",
-						      d->cells[i].track, "step", d->cells[i].step,
-						      "reason", d->cells[i].template, "accounts",
-						      (int)d->cells[i].n));
+		json_array_append_new(rows,
+				      json_pack("{s:s, s:s, s:i, s:s, s:i}", "day", day, "track",
+						d->cells[i].track, "step", d->cells[i].step,
+						"reason", d->cells[i].template, "accounts",
+						(int)d->cells[i].n));
 	}
 	return rows;
 }
@@ -592,8 +595,9 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 	int days, hist, accounts, compare;
 
 	if (ctl_take_at(&argc, argv, &at) != 0 || argc != 1) {
-		fprintf(stderr, "Usage: dunnctl -c FILE simulate [--days N] [--policy FILE] "
-				"[--at ISO8601] [--json]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE simulate [--days N] [--policy FILE] "
+			"[--at ISO8601] [--json]\n");
 		return 2;
 	}
 	days = days_s ? (int)strtol(days_s, &end, 10) : 30;
@@ -628,8 +632,8 @@ int ctl_simulate(struct ctl *c, int argc, char **argv)
 		return 1;
 	}
 	accounts = PQntuples(book);
-	fprintf(stderr, "simulate: %d accounts with unpaid invoices, %d days from %s\n",
-		accounts, days, at_s);
+	fprintf(stderr, "simulate: %d accounts with unpaid invoices, %d days from %s\n", accounts,
+		days, at_s);
 	compare = p2 != NULL;
 	cur.keep_msgs = alt.keep_msgs = compare;
 	if (!compare)

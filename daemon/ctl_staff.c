@@ -52,8 +52,9 @@ static int name_ok(const char *s)
 	size_t n = strlen(s);
 
 	return n >= 1 && n <= 64 &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") == n &&
-	       s[0] != '.' && s[0] != '_' && s[0] != '@' && s[0] != '-';
+		strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") ==
+		n &&
+		s[0] != '.' && s[0] != '_' && s[0] != '@' && s[0] != '-';
 }
 
 /* One line of stdin without its line break; from a terminal with echo
@@ -96,7 +97,8 @@ static int new_password(int from_stdin, char *out, size_t len)
 		fprintf(stderr, "dunnctl: no password given\n");
 		return 1;
 	}
-	if (!from_stdin && (read_line("Again: ", again, sizeof again, 0) != 0 || strcmp(pw, again))) {
+	if (!from_stdin &&
+	    (read_line("Again: ", again, sizeof again, 0) != 0 || strcmp(pw, again))) {
 		fprintf(stderr, "dunnctl: the passwords differ\n");
 		goto out;
 	}
@@ -133,17 +135,19 @@ static int staff_add(struct ctl *c, int argc, char **argv, int from_stdin)
 	const char *p[4];
 	int rc, rows;
 
-	if (argc != 3 || !role || (strcmp(role, "agent") && strcmp(role, "supervisor") &&
-				   strcmp(role, "admin")) ||
+	if (argc != 3 || !role ||
+	    (strcmp(role, "agent") && strcmp(role, "supervisor") && strcmp(role, "admin")) ||
 	    (locale && strcmp(locale, "en") && strcmp(locale, "ko") && strcmp(locale, "ja") &&
 	     strcmp(locale, "zh"))) {
-		fprintf(stderr, "Usage: dunnctl -c FILE staff add NAME --role agent|supervisor|admin "
-				"[--locale en|ko|ja|zh] [--password-stdin]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE staff add NAME --role agent|supervisor|admin "
+			"[--locale en|ko|ja|zh] [--password-stdin]\n");
 		return 2;
 	}
 	if (!name_ok(argv[2])) {
-		fprintf(stderr, "dunnctl: a staff name is 1 to 64 of A-Z a-z 0-9 . _ @ -, "
-				"starting with a letter or digit\n");
+		fprintf(stderr,
+			"dunnctl: a staff name is 1 to 64 of A-Z a-z 0-9 . _ @ -, "
+			"starting with a letter or digit\n");
 		return 2;
 	}
 	if ((rc = new_password(from_stdin, hash, sizeof hash)) != 0)
@@ -177,18 +181,19 @@ static int staff_list(struct ctl *c, int as_json)
 		for (int r = 0; r < n; r++) {
 			const char *dis = PQgetvalue(res, r, 4);
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:s, s:s, s:o, s:I}", "name",
-					       PQgetvalue(res, r, 0), "role", PQgetvalue(res, r, 1),
-					       "locale", PQgetvalue(res, r, 2), "created",
-					       PQgetvalue(res, r, 3), "disabled",
-					       *dis ? json_string(dis) : json_null(), "sessions",
-					       (json_int_t)atoll(PQgetvalue(res, r, 5))));
+				arr,
+				json_pack("{s:s, s:s, s:s, s:s, s:o, s:I}", "name",
+					  PQgetvalue(res, r, 0), "role", PQgetvalue(res, r, 1),
+					  "locale", PQgetvalue(res, r, 2), "created",
+					  PQgetvalue(res, r, 3), "disabled",
+					  *dis ? json_string(dis) : json_null(), "sessions",
+					  (json_int_t)atoll(PQgetvalue(res, r, 5))));
 		}
 		PQclear(res);
 		return ctl_json_print(json_pack("{s:o}", "staff", arr));
 	}
-	printf("%-24s %-10s %-6s %-10s %-10s %s\n", "name", "role", "locale", "created",
-	       "disabled", "sessions");
+	printf("%-24s %-10s %-6s %-10s %-10s %s\n", "name", "role", "locale", "created", "disabled",
+	       "sessions");
 	for (int r = 0; r < n; r++)
 		printf("%-24s %-10s %-6s %-10s %-10s %s\n", ctl_text(PQgetvalue(res, r, 0)),
 		       PQgetvalue(res, r, 1), PQgetvalue(res, r, 2), PQgetvalue(res, r, 3),
@@ -257,7 +262,8 @@ int ctl_staff(struct ctl *c, int argc, char **argv)
 		return staff_disable(c, argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "passwd"))
 		return staff_passwd(c, argc, argv, from_stdin);
-	fprintf(stderr, "Usage: dunnctl -c FILE staff add|list|disable|passwd ... "
-			"('dunnctl staff --help')\n");
+	fprintf(stderr,
+		"Usage: dunnctl -c FILE staff add|list|disable|passwd ... "
+		"('dunnctl staff --help')\n");
 	return 2;
 }

@@ -39,8 +39,25 @@ static const char SQL_LIST[] =
 	"WHERE ($1::boolean OR t.completed_at IS NULL) AND ($2::text IS NULL OR t.kind = $2)\n"
 	"ORDER BY t.completed_at IS NOT NULL, t.due_at, t.id";
 
-enum { L_ID, L_DUE, L_ASSIGNEE, L_OUTCOME, L_DONE, L_REF, L_NAME, L_PHONE, L_TZ, L_LOCALE,
-       L_CASE, L_STATE, L_CHANNEL, L_STEP, L_NOTE, L_OWED, L_KIND };
+enum {
+	L_ID,
+	L_DUE,
+	L_ASSIGNEE,
+	L_OUTCOME,
+	L_DONE,
+	L_REF,
+	L_NAME,
+	L_PHONE,
+	L_TZ,
+	L_LOCALE,
+	L_CASE,
+	L_STATE,
+	L_CHANNEL,
+	L_STEP,
+	L_NOTE,
+	L_OWED,
+	L_KIND
+};
 
 static int valid_id(const char *s)
 {
@@ -76,25 +93,20 @@ static json_t *str_or_null(const char *s)
 
 static json_t *task_json(const PGresult *res, int r)
 {
-	return json_pack("{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:o, s:i,"
-			 " s:s, s:o, s:s}",
-			 "id", (json_int_t)strtoll(PQgetvalue(res, r, L_ID), NULL, 10),
-			 "due_at", PQgetvalue(res, r, L_DUE),
-			 "assignee", str_or_null(PQgetvalue(res, r, L_ASSIGNEE)),
-			 "outcome", str_or_null(PQgetvalue(res, r, L_OUTCOME)),
-			 "completed_at", str_or_null(PQgetvalue(res, r, L_DONE)),
-			 "account_ref", PQgetvalue(res, r, L_REF),
-			 "name", PQgetvalue(res, r, L_NAME),
-			 "phone", str_or_null(PQgetvalue(res, r, L_PHONE)),
-			 "timezone", PQgetvalue(res, r, L_TZ),
-			 "locale", PQgetvalue(res, r, L_LOCALE),
-			 "case_id", (json_int_t)strtoll(PQgetvalue(res, r, L_CASE), NULL, 10),
-			 "case_state", PQgetvalue(res, r, L_STATE),
-			 "channel", str_or_null(PQgetvalue(res, r, L_CHANNEL)),
-			 "step", atoi(PQgetvalue(res, r, L_STEP)),
-			 "note", PQgetvalue(res, r, L_NOTE),
-			 "owed", owed_json(PQgetvalue(res, r, L_OWED)),
-			 "kind", PQgetvalue(res, r, L_KIND));
+	return json_pack(
+		"{s:I, s:s, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:s, s:I, s:s, s:o, s:i,"
+		" s:s, s:o, s:s}",
+		"id", (json_int_t)strtoll(PQgetvalue(res, r, L_ID), NULL, 10), "due_at",
+		PQgetvalue(res, r, L_DUE), "assignee", str_or_null(PQgetvalue(res, r, L_ASSIGNEE)),
+		"outcome", str_or_null(PQgetvalue(res, r, L_OUTCOME)), "completed_at",
+		str_or_null(PQgetvalue(res, r, L_DONE)), "account_ref", PQgetvalue(res, r, L_REF),
+		"name", PQgetvalue(res, r, L_NAME), "phone",
+		str_or_null(PQgetvalue(res, r, L_PHONE)), "timezone", PQgetvalue(res, r, L_TZ),
+		"locale", PQgetvalue(res, r, L_LOCALE), "case_id",
+		(json_int_t)strtoll(PQgetvalue(res, r, L_CASE), NULL, 10), "case_state",
+		PQgetvalue(res, r, L_STATE), "channel", str_or_null(PQgetvalue(res, r, L_CHANNEL)),
+		"step", atoi(PQgetvalue(res, r, L_STEP)), "note", PQgetvalue(res, r, L_NOTE),
+		"owed", owed_json(PQgetvalue(res, r, L_OWED)), "kind", PQgetvalue(res, r, L_KIND));
 }
 
 static int tasks_list(struct ctl *c, int argc, char **argv, int as_json)
@@ -107,8 +119,9 @@ static int tasks_list(struct ctl *c, int argc, char **argv, int as_json)
 	int n;
 
 	if (argc != 2 || (kind && strcmp(kind, "call") && strcmp(kind, "review"))) {
-		fprintf(stderr, "Usage: dunnctl -c FILE tasks list [--all] [--kind call|review] "
-				"[--json]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE tasks list [--all] [--kind call|review] "
+			"[--json]\n");
 		return 2;
 	}
 	params[0] = all ? "true" : "false";
@@ -131,10 +144,11 @@ static int tasks_list(struct ctl *c, int argc, char **argv, int as_json)
 		const char *cur;
 		json_t *v;
 		char owe[64] = "";
-		json_object_foreach(owed, cur, v) {
+		json_object_foreach(owed, cur, v)
+		{
 			size_t l = strlen(owe);
-			snprintf(owe + l, sizeof owe - l, "%s%s %s", l ? " " : "", json_string_value(v),
-				 cur);
+			snprintf(owe + l, sizeof owe - l, "%s%s %s", l ? " " : "",
+				 json_string_value(v), cur);
 		}
 		json_decref(owed);
 		/* Every value on one line: a line break in a name is shown too. */
@@ -228,12 +242,13 @@ static int tasks_complete(struct ctl *c, int argc, char **argv, int as_json)
 	}
 	if (ctl_take_at(&argc, argv, &o.at) != 0 || argc != 3 || !valid_id(argv[2]) ||
 	    !taskops_valid(o.outcome)) {
-		fprintf(stderr, "Usage: dunnctl -c FILE tasks complete TASK_ID --outcome "
-				"reached|no_answer|promise_to_pay|dispute|wrong_number|callback\n"
-				"  [--until YYYY-MM-DD] [--invoice REF --reason TEXT] [--at TIME] "
-				"[--as NAME] [--json]\n"
-				"       dunnctl -c FILE tasks complete REVIEW_TASK_ID --outcome "
-				"opt_out|not_opt_out [--at TIME] [--as NAME] [--json]\n");
+		fprintf(stderr,
+			"Usage: dunnctl -c FILE tasks complete TASK_ID --outcome "
+			"reached|no_answer|promise_to_pay|dispute|wrong_number|callback\n"
+			"  [--until YYYY-MM-DD] [--invoice REF --reason TEXT] [--at TIME] "
+			"[--as NAME] [--json]\n"
+			"       dunnctl -c FILE tasks complete REVIEW_TASK_ID --outcome "
+			"opt_out|not_opt_out [--at TIME] [--as NAME] [--json]\n");
 		return 2;
 	}
 	if (!strcmp(o.outcome, "promise_to_pay") && !o.until) {
@@ -272,7 +287,8 @@ static int tasks_complete(struct ctl *c, int argc, char **argv, int as_json)
 	printf("tasks: %s %s (%s)", o.id,
 	       !strcmp(o.outcome, "callback") ? "rescheduled" : "completed", o.outcome);
 	if (json_object_get(out, "paused_until"))
-		printf(": case paused until %s", json_string_value(json_object_get(out, "paused_until")));
+		printf(": case paused until %s",
+		       json_string_value(json_object_get(out, "paused_until")));
 	if (json_object_get(out, "dispute"))
 		printf(": dispute %s opened", json_string_value(json_object_get(out, "dispute")));
 	if (json_object_get(out, "suppressed"))
@@ -284,8 +300,9 @@ static int tasks_complete(struct ctl *c, int argc, char **argv, int as_json)
 		printf(": the number is opted out of SMS");
 	if (json_object_get(out, "call_task_id"))
 		printf(": SMS %s; the reply is call task %lld",
-		       json_is_true(json_object_get(out, "sms_resumed")) ? "resumed"
-									: "still held (another open review, or an opt-out)",
+		       json_is_true(json_object_get(out, "sms_resumed"))
+			       ? "resumed"
+			       : "still held (another open review, or an opt-out)",
 		       (long long)json_integer_value(json_object_get(out, "call_task_id")));
 	printf("\n");
 	json_decref(out);
@@ -302,7 +319,8 @@ int ctl_tasks(struct ctl *c, int argc, char **argv)
 		return tasks_claim(c, argc, argv, as_json);
 	if (argc >= 2 && !strcmp(argv[1], "complete"))
 		return tasks_complete(c, argc, argv, as_json);
-	fprintf(stderr, "Usage: dunnctl -c FILE tasks list|claim|complete ... "
-			"('dunnctl tasks --help')\n");
+	fprintf(stderr,
+		"Usage: dunnctl -c FILE tasks list|claim|complete ... "
+		"('dunnctl tasks --help')\n");
 	return 2;
 }

@@ -35,7 +35,7 @@
  * lease expired). */
 struct result {
 	int64_t id;
-	const char *status;      /* static */
+	const char *status; /* static */
 	char *provider, *error, *address;
 	const char *sup_channel; /* static */
 	int retry_in;
@@ -137,10 +137,35 @@ static const char SQL_LEASE[] =
 	"ORDER BY u.id";
 
 enum lease_col {
-	L_ID, L_KIND, L_CHANNEL, L_TEMPLATE, L_ATTEMPTS, L_ACCOUNT_ID, L_REF, L_NAME, L_EMAIL,
-	L_PHONE, L_LOCALE, L_TZ, L_STATE, L_OVERDUE, L_BALANCE, L_DUE, L_COUNT, L_EMAIL_SUPP,
-	L_SMS_SUPP, L_PHONE_SUPP, L_INV_AMOUNT, L_INV_CURRENCY, L_INV_REF, L_DISPUTE_REF, L_PROMISE_DATE,
-	L_QUIET, L_STEP, L_TRACK, L_RECEIPT,
+	L_ID,
+	L_KIND,
+	L_CHANNEL,
+	L_TEMPLATE,
+	L_ATTEMPTS,
+	L_ACCOUNT_ID,
+	L_REF,
+	L_NAME,
+	L_EMAIL,
+	L_PHONE,
+	L_LOCALE,
+	L_TZ,
+	L_STATE,
+	L_OVERDUE,
+	L_BALANCE,
+	L_DUE,
+	L_COUNT,
+	L_EMAIL_SUPP,
+	L_SMS_SUPP,
+	L_PHONE_SUPP,
+	L_INV_AMOUNT,
+	L_INV_CURRENCY,
+	L_INV_REF,
+	L_DISPUTE_REF,
+	L_PROMISE_DATE,
+	L_QUIET,
+	L_STEP,
+	L_TRACK,
+	L_RECEIPT,
 };
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
@@ -225,7 +250,8 @@ static void results_add(struct results *r, int64_t id, const char *status, const
 		size_t cap = r->cap ? r->cap * 2 : 64;
 		struct result *v = realloc(r->v, cap * sizeof *v);
 		if (!v) {
-			log_err("dispatch", "event=result_lost delivery=%lld reason=oom", (long long)id);
+			log_err("dispatch", "event=result_lost delivery=%lld reason=oom",
+				(long long)id);
 			return;
 		}
 		r->v = v;
@@ -316,7 +342,7 @@ void dispatch_free(struct dispatch *s)
 int dispatch_settled(const struct dispatch *s)
 {
 	return s->settled && !s->leasing && !s->more && s->inflight == 0 && s->pend.n == 0 &&
-	       !s->flushing;
+		!s->flushing;
 }
 
 static void maybe_settle(struct dispatch *s)
@@ -409,7 +435,8 @@ static void results_refused(struct dispatch *s, const PGresult *res)
 
 		snprintf(why, sizeof why, "result unstorable: %s", safe ? safe : "refused");
 		free(safe);
-		log_err("dispatch", "event=result_unstorable delivery=%" PRId64 " status=%s error=\"%s\"",
+		log_err("dispatch",
+			"event=result_unstorable delivery=%" PRId64 " status=%s error=\"%s\"",
 			x->id, x->status, why);
 		free(x->provider);
 		free(x->address);
@@ -438,8 +465,8 @@ static void flush_cb(const PGresult *res, void *arg)
 	}
 	if (!pgq_ok(res)) {
 		const char *e = pgq_error(s->d->db_results, res);
-		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"",
-			s->writing.n, (int)strcspn(e, "\n"), e);
+		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"", s->writing.n,
+			(int)strcspn(e, "\n"), e);
 		results_requeue(&s->pend, &s->writing);
 		retry_flush_later(s);
 		return;
@@ -591,10 +618,12 @@ static void send_done(const struct channel_result *r, void *arg)
 	if (r->status != CHANNEL_SENT && r->status != CHANNEL_UNSENT) {
 		char reason[32];
 		error_reason(r->error, reason, sizeof reason);
-		metrics_inc("dunnd_delivery_errors_total", "channel", x->chan, "reason", reason, NULL);
+		metrics_inc("dunnd_delivery_errors_total", "channel", x->chan, "reason", reason,
+			    NULL);
 	}
 	channel_gauge(s, x->chan);
-	metrics_observe("dunnd_send_latency_seconds", metrics_now() - x->t0, "channel", x->chan, NULL);
+	metrics_observe("dunnd_send_latency_seconds", metrics_now() - x->t0, "channel", x->chan,
+			NULL);
 	queue_result(s, r->delivery_id, status, r->provider_id, r->error, retry, x->address,
 		     r->status == CHANNEL_BOUNCE ? x->sup_channel : NULL);
 	free(x->address);
@@ -673,11 +702,12 @@ static int64_t days_between(int y, int m, int d, const struct tz_local *now)
  * its consequence in the template's language (which may say the date).
  * --check-config made sure a template using them has them. */
 static void fill_step(struct dispatch *s, const PGresult *res, int r,
-		      const struct tmplset_entry *te, const char *locale, struct vars *v, int64_t now)
+		      const struct tmplset_entry *te, const char *locale, struct vars *v,
+		      int64_t now)
 {
-	const struct policy_step *st =
-		policy_step_for(s->d->cfg->policy, PQgetvalue(res, r, L_TRACK),
-				atoi(PQgetvalue(res, r, L_STEP)), PQgetvalue(res, r, L_TEMPLATE));
+	const struct policy_step *st = policy_step_for(
+		s->d->cfg->policy, PQgetvalue(res, r, L_TRACK), atoi(PQgetvalue(res, r, L_STEP)),
+		PQgetvalue(res, r, L_TEMPLATE));
 	const struct tmpl *ct;
 	struct tz_local lt;
 
@@ -774,7 +804,7 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r,
 static int dispatch_answers_customer(const char *kind)
 {
 	return !strcmp(kind, "confirmation") || !strcmp(kind, "promise_ack") ||
-	       !strcmp(kind, "dispute_ack");
+		!strcmp(kind, "dispute_ack");
 }
 
 /* Render and send one leased row, or record why it must not go out. */
@@ -800,12 +830,14 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	/* Address, opt-out list and template come from what the module says
 	 * it is (channel.h), never from its name. */
 	by_account = ch->ops->addr == CHANNEL_ADDR_ACCOUNT;
-	addr = PQgetvalue(res, r, ch->ops->addr == CHANNEL_ADDR_EMAIL ? L_EMAIL
-				  : by_account			      ? L_REF
-									      : L_PHONE);
+	addr = PQgetvalue(res, r,
+			  ch->ops->addr == CHANNEL_ADDR_EMAIL ? L_EMAIL
+				  : by_account                ? L_REF
+							      : L_PHONE);
 	/* Re-check right before sending: paid, resolved or paused since queued. */
-	if (reminder && (!*PQgetvalue(res, r, L_OVERDUE) ||
-			 strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
+	if (reminder &&
+	    (!*PQgetvalue(res, r, L_OVERDUE) ||
+	     strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
 		queue_result(s, id, "cancelled", NULL, "no longer due", 0, NULL, NULL);
 		return;
 	}
@@ -819,10 +851,10 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		}
 	}
 	/* Each kind of contact has its own opt-outs: mail, texts, calls. */
-	int supp = ch->ops->optout == CHANNEL_OPTOUT_EMAIL   ? L_EMAIL_SUPP
-		   : ch->ops->optout == CHANNEL_OPTOUT_TEXTS ? L_SMS_SUPP
-		   : ch->ops->optout == CHANNEL_OPTOUT_CALLS ? L_PHONE_SUPP
-							     : -1;
+	int supp = ch->ops->optout == CHANNEL_OPTOUT_EMAIL ? L_EMAIL_SUPP
+		: ch->ops->optout == CHANNEL_OPTOUT_TEXTS  ? L_SMS_SUPP
+		: ch->ops->optout == CHANNEL_OPTOUT_CALLS  ? L_PHONE_SUPP
+							   : -1;
 	if (!by_account && (!*addr || (supp >= 0 && PQgetvalue(res, r, supp)[0] == 't'))) {
 		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
 			     0, NULL, NULL);
@@ -848,8 +880,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 			why = POLICY_REASON_QUIET;
 		}
 		if (at > now) {
-			metrics_inc("dunnd_deliveries_total", "channel", chname, "status", "deferred",
-				    NULL);
+			metrics_inc("dunnd_deliveries_total", "channel", chname, "status",
+				    "deferred", NULL);
 			queue_result(s, id, "deferred", NULL, why,
 				     at - now > INT_MAX ? INT_MAX : (int)(at - now), NULL, NULL);
 			return;
@@ -907,8 +939,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	channel_gauge(s, chname);
 	log_debug("dispatch", "event=send delivery=%" PRId64 " channel=%s to=%s", id, chname,
 		  ch->ops->addr == CHANNEL_ADDR_EMAIL ? log_mask_email(addr, mask, sizeof mask)
-		  : by_account ? addr
-			       : log_mask_phone(addr, mask, sizeof mask));
+			  : by_account                ? addr
+						      : log_mask_phone(addr, mask, sizeof mask));
 out:
 	free(v.consequence);
 	free(subject);

@@ -88,7 +88,8 @@ static const struct command commands[] = {
 	 "number are held, and a person decides: opt_out (the number is opted out\n"
 	 "of SMS) or not_opt_out (texts resume; the reply becomes a call task).\n"
 	 "Every outcome is written to dunning.events."},
-	{"report", ctl_report, "report [--by variant] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
+	{"report", ctl_report,
+	 "report [--by variant] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--json]\n"
 	 "  dunnctl -c FILE report disputes|page [ARGS]",
 	 "The funnel per track, step and channel for reminders created from --from to\n"
 	 "--to inclusive (UTC days; default the last 30 days): sent, delivered, failed\n"
@@ -171,8 +172,8 @@ PGresult *ctl_exec(struct ctl *c, const char *sql, int n, const char *const *par
 	PGresult *res = n ? PQexecParams(c->conn, sql, n, NULL, params, NULL, NULL, 0)
 			  : PQexec(c->conn, sql);
 
-	if (res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-		    PQresultStatus(res) == PGRES_TUPLES_OK))
+	if (res &&
+	    (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
 		return res;
 	fprintf(stderr, "dunnctl: %s", PQerrorMessage(c->conn));
 	PQclear(res);

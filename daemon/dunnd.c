@@ -284,8 +284,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	dispatch_kick(d->dispatch);
 	/* Queue depth for systemctl status; deliveries_due serves it. */
 	pgq_send(d->db,
-		 "SELECT count(*) FROM dunning.deliveries WHERE status IN ('queued', 'sending')",
-		 0, NULL, depth_cb, d);
+		 "SELECT count(*) FROM dunning.deliveries WHERE status IN ('queued', 'sending')", 0,
+		 NULL, depth_cb, d);
 }
 
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)
@@ -346,8 +346,9 @@ static void on_stop(evutil_socket_t fd, short what, void *arg)
 	notify_send("STOPPING=1\nSTATUS=stopping: %zu sends in flight", channels_inflight(d));
 	d->stopping = 1;
 	evtimer_del(ev.tick);
-	event_add(ev.stop_deadline, &(struct timeval){d->cfg->shutdown_timeout_ms / 1000,
-						       (d->cfg->shutdown_timeout_ms % 1000) * 1000});
+	event_add(ev.stop_deadline,
+		  &(struct timeval){d->cfg->shutdown_timeout_ms / 1000,
+				    (d->cfg->shutdown_timeout_ms % 1000) * 1000});
 	event_add(ev.stop_check, &(struct timeval){0, 20000});
 	dunnd_check_done(d);
 }
@@ -538,18 +539,31 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': path = optarg; break;
-		case 'k': check = 1; break;
-		case 'o': d.once = 1; break;
+		case 'c':
+			path = optarg;
+			break;
+		case 'k':
+			check = 1;
+			break;
+		case 'o':
+			d.once = 1;
+			break;
 		case 'a':
 			if (tz_parse_iso8601(optarg, &d.at) != 0) {
-				fprintf(stderr, "dunnd: --at: not an ISO 8601 instant: %s\n", optarg);
+				fprintf(stderr, "dunnd: --at: not an ISO 8601 instant: %s\n",
+					optarg);
 				return 2;
 			}
 			break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("dunnd %s\n", DUNN_VERSION); return 0;
-		default: usage(stderr); return 2;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("dunnd %s\n", DUNN_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!path || optind != argc) {
@@ -563,8 +577,9 @@ int main(int argc, char **argv)
 	if (check)
 		return check_config(path);
 	if (geteuid() == 0 && !getenv("DUNND_ALLOW_ROOT")) {
-		fprintf(stderr, "dunnd: refusing to run as root; run as its own user "
-				"(set DUNND_ALLOW_ROOT=1 to override for tests)\n");
+		fprintf(stderr,
+			"dunnd: refusing to run as root; run as its own user "
+			"(set DUNND_ALLOW_ROOT=1 to override for tests)\n");
 		return 1;
 	}
 	log_init("dunnd");

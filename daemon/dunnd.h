@@ -26,17 +26,17 @@ struct dunnd {
 	struct event_base *base;
 	struct config *cfg;
 	char *link_secret;
-	struct pgq *db;      /* the poller's: claim, decide and record transactions */
-	struct pgq *db_send; /* the dispatcher's leases, so sending never
+	struct pgq *db;         /* the poller's: claim, decide and record transactions */
+	struct pgq *db_send;    /* the dispatcher's leases, so sending never
 				queues behind planning (or the other way) */
 	struct pgq *db_results; /* the dispatcher's results alone: a result
 				   never waits behind a lease, so what the
 				   providers took is stored within a round trip */
-	struct pgq *listen; /* database.listen_conninfo: LISTEN only, or NULL */
+	struct pgq *listen;     /* database.listen_conninfo: LISTEN only, or NULL */
 	struct dunnd_chan *chans;
 	size_t nchans;
-	int once;       /* --once: one full cycle, then exit */
-	int64_t at;     /* --at: the fixed clock, 0 = real time */
+	int once;   /* --once: one full cycle, then exit */
+	int64_t at; /* --at: the fixed clock, 0 = real time */
 	int stopping;
 	int stop_expired; /* shutdown_timeout_ms passed with work in flight */
 	int exit_code;

@@ -87,7 +87,7 @@ static void reply_json(struct evhttp_request *req, int code, const char *json)
 static int db_up(const struct http *h, double now)
 {
 	return h->db_ok_at > 0 && now - h->db_ok_at < HEALTH_WINDOW && pgq_connected(h->d->db) &&
-	       pgq_connected(h->d->db_send) && pgq_connected(h->d->db_results);
+		pgq_connected(h->d->db_send) && pgq_connected(h->d->db_results);
 }
 
 static void on_healthz(struct http *h, struct evhttp_request *req)
@@ -96,8 +96,7 @@ static void on_healthz(struct http *h, struct evhttp_request *req)
 	int db = db_up(h, now), loop = now - h->tick_at < HEALTH_WINDOW;
 	char body[160];
 
-	snprintf(body, sizeof body,
-		 "{\"status\":\"%s\",\"database\":\"%s\",\"loop\":\"%s\"}\n",
+	snprintf(body, sizeof body, "{\"status\":\"%s\",\"database\":\"%s\",\"loop\":\"%s\"}\n",
 		 db && loop ? "ok" : "unavailable", db ? "up" : "down", loop ? "live" : "stalled");
 	reply_json(req, db && loop ? 200 : 503, body);
 }
@@ -301,21 +300,23 @@ static void define_metrics(const struct dunnd *d)
 	metrics_define("dunnd_send_latency_seconds", METRICS_HISTOGRAM,
 		       "Time from handing a message to its channel to the channel's result.", lat,
 		       sizeof lat / sizeof lat[0]);
-	metrics_define("dunnd_outbox_depth", METRICS_GAUGE,
-		       "Deliveries queued or being sent.", NULL, 0);
+	metrics_define("dunnd_outbox_depth", METRICS_GAUGE, "Deliveries queued or being sent.",
+		       NULL, 0);
 	metrics_define("dunnd_outbox_oldest_due_seconds", METRICS_GAUGE,
 		       "Age of the oldest delivery that is due and not yet sent.", NULL, 0);
 	metrics_define("dunnd_outbox_oldest_sending_seconds", METRICS_GAUGE,
 		       "How long the oldest delivery in 'sending' has been leased.", NULL, 0);
 	metrics_define("dunnd_outbox_dead_tuples", METRICS_GAUGE,
-		       "Dead tuples in dunning.deliveries that vacuum has not yet removed.", NULL, 0);
+		       "Dead tuples in dunning.deliveries that vacuum has not yet removed.", NULL,
+		       0);
 	metrics_define("dunnd_outbox_dead_tuple_ratio", METRICS_GAUGE,
 		       "Dead tuples of dunning.deliveries as a share of its live and dead ones.",
 		       NULL, 0);
 	metrics_define("dunnd_webhook_requests_total", METRICS_COUNTER,
 		       "Webhook requests, by path and HTTP status code.", NULL, 0);
 	metrics_define("dunnd_reminders_total", METRICS_COUNTER,
-		       "Reminders queued, by escalation stage (the step's template) and channel.", NULL, 0);
+		       "Reminders queued, by escalation stage (the step's template) and channel.",
+		       NULL, 0);
 	metrics_define("dunnd_config_reloads_total", METRICS_COUNTER,
 		       "Configuration reloads (SIGHUP), by result.", NULL, 0);
 	metrics_define("dunnd_channel_inflight", METRICS_GAUGE,
@@ -442,7 +443,7 @@ struct http_conn {
 	struct http_lst *l;
 	struct bufferevent *bev;
 	struct evhttp_connection *evcon; /* NULL until started */
-	struct event *ev; /* first the start, then the deadline */
+	struct event *ev;                /* first the start, then the deadline */
 	int fd;
 	int busy; /* a whole request is being answered */
 };
@@ -648,9 +649,8 @@ static void lst_free(struct http_lst *l)
 
 /* Listen on addr ("host:port") with the shared limits and at most cap
  * open connections; route answers. */
-static struct http_lst *lst_new(struct http *h, const char *key, const char *name,
-				const char *addr, int cap,
-				void (*route)(struct http *, struct evhttp_request *),
+static struct http_lst *lst_new(struct http *h, const char *key, const char *name, const char *addr,
+				int cap, void (*route)(struct http *, struct evhttp_request *),
 				const char *port_env, char *err, size_t errlen)
 {
 	const struct config *c = h->d->cfg;
@@ -684,15 +684,17 @@ static struct http_lst *lst_new(struct http *h, const char *key, const char *nam
 	/* The admin side takes the API's bulk bodies: api.c answers 413 past
 	 * api.max_body itself, as a problem the client can read; past twice
 	 * that evhttp refuses before reading on. */
-	evhttp_set_max_body_size(l->srv, route == on_admin && c->api_max_body > c->http_max_body
-						 ? 2 * (ev_ssize_t)c->api_max_body
-						 : c->http_max_body);
+	evhttp_set_max_body_size(l->srv,
+				 route == on_admin && c->api_max_body > c->http_max_body
+					 ? 2 * (ev_ssize_t)c->api_max_body
+					 : c->http_max_body);
 	evhttp_set_max_headers_size(l->srv, 16384);
 	evhttp_set_timeout(l->srv, c->http_timeout_s);
 	/* Every method reaches the router, which answers 405 with Allow. */
-	evhttp_set_allowed_methods(l->srv, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-						   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-						   EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_allowed_methods(l->srv,
+				   EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+					   EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+					   EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(l->srv, on_lst_request, l);
 	evhttp_set_bevcb(l->srv, on_new_bev, l);
 	bs = evhttp_bind_socket_with_handle(l->srv, host, (ev_uint16_t)port);
@@ -735,8 +737,9 @@ static int public_cap(const struct config *c)
 		room = 1;
 	if (room >= c->http_max_connections)
 		return c->http_max_connections;
-	log_warn("http", "event=connection_cap max_connections=%d nofile=%ld cap=%ld "
-			 "reason=\"descriptor limit\"",
+	log_warn("http",
+		 "event=connection_cap max_connections=%d nofile=%ld cap=%ld "
+		 "reason=\"descriptor limit\"",
 		 c->http_max_connections, (long)rl.rlim_cur, room);
 	return (int)room;
 }
@@ -782,7 +785,8 @@ int http_start(struct dunnd *d, char *err, size_t errlen)
 	h->d = d;
 	if (c->webhook_secret_file) {
 		char why[512];
-		h->webhook_secret = config_read_secret(c->dir, c->webhook_secret_file, why, sizeof why);
+		h->webhook_secret = config_read_secret(c->dir, c->webhook_secret_file, why,
+						       sizeof why);
 		if (!h->webhook_secret || strlen(h->webhook_secret) < 16) {
 			snprintf(err, errlen, "http.webhook_secret_file: %s",
 				 h->webhook_secret ? "shorter than 16 bytes" : why);

@@ -36,13 +36,13 @@
 struct http_job {
 	struct http *h;
 	struct http_job *prev, *next;
-	struct evhttp_request *req; /* NULL once answered on shutdown */
-	const char *path;           /* static route */
-	int twilio;                 /* answer in TwiML */
+	struct evhttp_request *req;  /* NULL once answered on shutdown */
+	const char *path;            /* static route */
+	int twilio;                  /* answer in TwiML */
 	const struct dunnd_chan *dc; /* the instance of /webhooks/<instance>/<kind> */
-	char route[96];             /* that route, the request counter's label */
-	const char *source;         /* "twilio", "sms", "email": events detail */
-	char seen[80];              /* X-Dunn-Signature once verified, "" = none */
+	char route[96];              /* that route, the request counter's label */
+	const char *source;          /* "twilio", "sms", "email": events detail */
+	char seen[80];               /* X-Dunn-Signature once verified, "" = none */
 	struct channel_event ev[HOOK_MAX_EVENTS];
 	size_t nev, cur;
 	int kw;           /* enum feedback_keyword of the event in flight */
@@ -57,27 +57,26 @@ struct http_job {
  * its retry applies; the same signature again changes nothing and is
  * answered as a duplicate. Expired signatures (their timestamp can no
  * longer verify) are deleted on the way. */
-#define SEEN \
+#define SEEN                                                      \
 	"seen AS (INSERT INTO dunning.webhook_seen (signature)\n" \
-	"         SELECT $1::text WHERE $1::text IS NOT NULL\n" \
-	"         ON CONFLICT DO NOTHING RETURNING 1),\n" \
-	"purge AS (DELETE FROM dunning.webhook_seen\n" \
+	"         SELECT $1::text WHERE $1::text IS NOT NULL\n"   \
+	"         ON CONFLICT DO NOTHING RETURNING 1),\n"         \
+	"purge AS (DELETE FROM dunning.webhook_seen\n"            \
 	"          WHERE $1::text IS NOT NULL AND seen_at < now() - interval '15 minutes'),\n"
 /* A condition: this callback is not one already applied. */
 #define FRESH "($1::text IS NULL OR EXISTS (SELECT 1 FROM seen))"
 /* The rows of what changed, or one 'duplicate' row. */
-#define DUPLICATE \
+#define DUPLICATE                \
 	"SELECT kind FROM ins\n" \
 	"UNION ALL SELECT 'duplicate' WHERE NOT " FRESH
 /* DUPLICATE with the locale of the account (ins.account_id) the answer
  * is written for. */
-#define DUPLICATE_LOCALE \
+#define DUPLICATE_LOCALE                                                                          \
 	"SELECT kind, (SELECT locale FROM dunning.accounts WHERE id = ins.account_id) FROM ins\n" \
 	"UNION ALL SELECT 'duplicate', NULL WHERE NOT " FRESH
 
 static const char SQL_STATUS[] =
-	"WITH " SEEN
-	"d AS (\n"
+	"WITH " SEEN "d AS (\n"
 	"  SELECT id, account_id, case_id, status FROM dunning.deliveries\n"
 	"  WHERE provider_message_id = $2 AND " FRESH " ORDER BY id DESC LIMIT 1),\n"
 	"upd AS (\n"
@@ -96,14 +95,12 @@ static const char SQL_STATUS[] =
 	"       jsonb_build_object('source', $5::text, 'provider_id', $2::text,\n"
 	"                          'provider_status', $6::text)\n"
 	"WHERE NOT EXISTS (SELECT 1 FROM d) AND " FRESH "\n"
-	"RETURNING kind)\n"
-	DUPLICATE;
+	"RETURNING kind)\n" DUPLICATE;
 
 /* A hard bounce or complaint: suppress the address, and a bounce also
  * ends the delivery it answers (when the provider names it). */
 static const char SQL_SUPPRESS[] =
-	"WITH " SEEN
-	"sup AS (\n"
+	"WITH " SEEN "sup AS (\n"
 	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
 	"  SELECT $2, lower($3), $4, $5 WHERE " FRESH "\n"
 	"  ON CONFLICT DO NOTHING RETURNING address),\n"
@@ -127,16 +124,14 @@ static const char SQL_SUPPRESS[] =
 	"UNION ALL\n"
 	"SELECT 'delivery_bounced', account_id, case_id, id, jsonb_build_object('source', $5::text)\n"
 	"FROM upd\n"
-	"RETURNING kind)\n"
-	DUPLICATE;
+	"RETURNING kind)\n" DUPLICATE;
 
 /* STOP: an opt-out wins over any other reason; a second STOP changes
  * nothing and so returns no row (no second confirmation). The customer
  * has now said it plainly: an open review of an earlier reply from the
  * number is decided as an opt-out, so nobody later turns it into a call. */
 static const char SQL_OPT_OUT[] =
-	"WITH " SEEN
-	"sup AS (\n"
+	"WITH " SEEN "sup AS (\n"
 	"  INSERT INTO dunning.suppressions AS s (channel, address, reason, source)\n"
 	"  SELECT 'sms', $2, 'opt-out', 'reply' WHERE " FRESH "\n"
 	"  ON CONFLICT (channel, address) DO UPDATE\n"
@@ -154,13 +149,11 @@ static const char SQL_OPT_OUT[] =
 	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
 	"       jsonb_build_object('source', $3::text, 'keyword', $4::text,\n"
 	"                          'reviews_decided', (SELECT count(*) FROM rev)) FROM sup\n"
-	"RETURNING kind, account_id)\n"
-	DUPLICATE_LOCALE;
+	"RETURNING kind, account_id)\n" DUPLICATE_LOCALE;
 
 /* START lifts an opt-out only: bounces and manual blocks stay. */
 static const char SQL_OPT_IN[] =
-	"WITH " SEEN
-	"del AS (\n"
+	"WITH " SEEN "del AS (\n"
 	"  DELETE FROM dunning.suppressions\n"
 	"  WHERE channel = 'sms' AND address = $2 AND reason = 'opt-out' AND " FRESH "\n"
 	"  RETURNING 1),\n"
@@ -168,23 +161,22 @@ static const char SQL_OPT_IN[] =
 	"SELECT 'sms_opt_in',\n"
 	"       (SELECT id FROM dunning.accounts WHERE phone = $2 ORDER BY id LIMIT 1),\n"
 	"       jsonb_build_object('source', $3::text, 'keyword', $4::text) FROM del\n"
-	"RETURNING kind, account_id)\n"
-	DUPLICATE_LOCALE;
+	"RETURNING kind, account_id)\n" DUPLICATE_LOCALE;
 
 /* The reply kept, on the sender's open case (else the latest one): the
  * CTEs "acct" and "msg" that the review and inbound statements share. */
-#define STORE_REPLY \
-	"acct AS (\n" \
-	"  SELECT a.id AS account_id,\n" \
-	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n" \
-	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n" \
-	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n" \
-	"msg AS (\n" \
-	"  INSERT INTO dunning.inbound_messages\n" \
+#define STORE_REPLY                                                                             \
+	"acct AS (\n"                                                                           \
+	"  SELECT a.id AS account_id,\n"                                                        \
+	"         (SELECT c.id FROM dunning.cases c WHERE c.account_id = a.id\n"                \
+	"          ORDER BY (c.state <> 'resolved') DESC, c.id DESC LIMIT 1) AS case_id\n"      \
+	"  FROM dunning.accounts a WHERE a.phone = $2 ORDER BY a.id LIMIT 1),\n"                \
+	"msg AS (\n"                                                                            \
+	"  INSERT INTO dunning.inbound_messages\n"                                              \
 	"         (channel, address, body, account_id, case_id, provider_message_id, source)\n" \
-	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n" \
-	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n" \
-	"  ON CONFLICT DO NOTHING\n" \
+	"  SELECT 'sms', $2, $3, acct.account_id, acct.case_id, $4, $5\n"                       \
+	"  FROM (SELECT 1) one LEFT JOIN acct ON true WHERE " FRESH "\n"                        \
+	"  ON CONFLICT DO NOTHING\n"                                                            \
 	"  RETURNING id, account_id, case_id),\n"
 
 /* HELP changes nothing: only the language of the answer is looked up. */
@@ -197,9 +189,7 @@ static const char SQL_HELP[] =
  * --outcome opt_out|not_opt_out). A number already suppressed keeps its
  * reason. Without a case there is no task and nothing to pause. */
 static const char SQL_REVIEW[] =
-	"WITH " SEEN
-	STORE_REPLY
-	"task AS (\n"
+	"WITH " SEEN STORE_REPLY "task AS (\n"
 	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id, kind)\n"
 	"  SELECT case_id, now(), 'SMS reply to review (opt-out?): ' || left($3, 500), id, 'review'\n"
 	"  FROM msg WHERE case_id IS NOT NULL RETURNING id),\n"
@@ -212,15 +202,12 @@ static const char SQL_REVIEW[] =
 	"       jsonb_build_object('source', $5::text, 'inbound_message_id', id,\n"
 	"                          'phone_task_id', (SELECT id FROM task),\n"
 	"                          'paused', EXISTS (SELECT 1 FROM hold)) FROM msg\n"
-	"RETURNING kind)\n"
-	DUPLICATE;
+	"RETURNING kind)\n" DUPLICATE;
 
 /* Any other reply: keep it, and give the call team a task due now on the
  * sender's open case (else the latest one). */
 static const char SQL_INBOUND[] =
-	"WITH " SEEN
-	STORE_REPLY
-	"task AS (\n"
+	"WITH " SEEN STORE_REPLY "task AS (\n"
 	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id)\n"
 	"  SELECT case_id, now(), 'SMS reply: ' || left($3, 500), id FROM msg\n"
 	"  WHERE case_id IS NOT NULL RETURNING id),\n"
@@ -228,8 +215,7 @@ static const char SQL_INBOUND[] =
 	"SELECT 'sms_inbound', account_id, case_id,\n"
 	"       jsonb_build_object('source', $5::text, 'inbound_message_id', id,\n"
 	"                          'phone_task_id', (SELECT id FROM task)) FROM msg\n"
-	"RETURNING kind)\n"
-	DUPLICATE;
+	"RETURNING kind)\n" DUPLICATE;
 
 static void job_next(struct http_job *j);
 
@@ -251,12 +237,24 @@ static void xml_escape(const char *s, char *out, size_t len)
 	for (; *s && n + 7 < len; s++) {
 		const char *rep = NULL;
 		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
-		default: out[n++] = *s; continue;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
+		default:
+			out[n++] = *s;
+			continue;
 		}
 		n += (size_t)sprintf(out + n, "%s", rep);
 	}
@@ -293,9 +291,10 @@ static void answer(struct http_job *j, int code, const char *error)
 		http_reply(req, j->path, 200, ctype, own, strlen(own));
 	} else if (j->twilio) {
 		xml_escape(j->reply, esc, sizeof esc);
-		if (asprintf(&body,
-			     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>%s%s%s</Response>\n",
-			     esc[0] ? "<Message>" : "", esc, esc[0] ? "</Message>" : "") < 0)
+		if (asprintf(
+			    &body,
+			    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response>%s%s%s</Response>\n",
+			    esc[0] ? "<Message>" : "", esc, esc[0] ? "</Message>" : "") < 0)
 			body = NULL;
 		http_reply(req, j->path, body ? 200 : 500, "text/xml; charset=utf-8",
 			   body ? body : "", body ? strlen(body) : 0);
@@ -335,8 +334,9 @@ static void keyword_reply(struct http_job *j, const PGresult *res)
 	switch ((enum feedback_keyword)j->kw) {
 	case FEEDBACK_KW_STOP:
 	case FEEDBACK_KW_START:
-		if (rows > 0 && feedback_reply(j->kw, lang, c->company, c->support, j->reply,
-					       sizeof j->reply) < 0)
+		if (rows > 0 &&
+		    feedback_reply(j->kw, lang, c->company, c->support, j->reply, sizeof j->reply) <
+			    0)
 			log_warn("http", "event=sms_reply_too_long keyword=%d", j->kw);
 		break;
 	case FEEDBACK_KW_HELP:
@@ -382,8 +382,8 @@ static void job_cb(const PGresult *res, void *arg)
 	if (j->ev[j->cur].kind == CHANNEL_EV_INBOUND)
 		keyword_reply(j, res);
 	if (j->ev[j->cur].kind == CHANNEL_EV_STATUS)
-		j->result = rows == 0 ? "unchanged"
-			    : strcmp(PQgetvalue(res, 0, 0), "webhook_unknown_id") == 0 ? "unknown_id"
+		j->result = rows == 0                                              ? "unchanged"
+			: strcmp(PQgetvalue(res, 0, 0), "webhook_unknown_id") == 0 ? "unknown_id"
 										   : "updated";
 	else if (j->ev[j->cur].kind == CHANNEL_EV_INBOUND && j->kw == FEEDBACK_KW_HELP)
 		j->result = "unchanged";
@@ -448,10 +448,10 @@ static int send_event(struct http_job *j)
 		q[1] = ev->body;
 		q[2] = ev->provider_id[0] ? ev->provider_id : NULL;
 		q[3] = j->source;
-		return pgq_send(j->h->db, j->kw == FEEDBACK_KW_REVIEW ? SQL_REVIEW : SQL_INBOUND, 5, p,
-				job_cb, j) == 0
-			       ? 1
-			       : -1;
+		return pgq_send(j->h->db, j->kw == FEEDBACK_KW_REVIEW ? SQL_REVIEW : SQL_INBOUND, 5,
+				p, job_cb, j) == 0
+			? 1
+			: -1;
 	}
 	return 0;
 }
@@ -477,10 +477,14 @@ static int parse_generic(enum http_hook_kind kind, const char *body, size_t len,
 			 struct channel_event *ev)
 {
 	switch (kind) {
-	case HOOK_SMS_STATUS: return feedback_parse_sms_status(body, len, ev);
-	case HOOK_SMS_INBOUND: return feedback_parse_sms_inbound(body, len, ev);
-	case HOOK_EMAIL_EVENTS: return feedback_parse_email_event(body, len, ev);
-	default: return -1;
+	case HOOK_SMS_STATUS:
+		return feedback_parse_sms_status(body, len, ev);
+	case HOOK_SMS_INBOUND:
+		return feedback_parse_sms_inbound(body, len, ev);
+	case HOOK_EMAIL_EVENTS:
+		return feedback_parse_email_event(body, len, ev);
+	default:
+		return -1;
 	}
 }
 
@@ -550,8 +554,9 @@ static int generic_parse(struct http *h, struct evhttp_request *req, const char 
 		sr = sig_dunn_verify(h->webhook_secret, ts, body, len, sig, now);
 		if (sr == SIG_OK) {
 			char *clean = utf8_sanitize(body, len, (size_t)-1);
-			rc = clean && parse_generic(kind, clean, strlen(clean), &j->ev[0]) == 0 ? 200
-											       : 400;
+			rc = clean && parse_generic(kind, clean, strlen(clean), &j->ev[0]) == 0
+				? 200
+				: 400;
 			j->nev = rc == 200;
 			free(clean);
 		}
@@ -578,8 +583,9 @@ static int generic_parse(struct http *h, struct evhttp_request *req, const char 
 	}
 	if (rc == 403 && http_refused_log_ok())
 		log_warn("http", "event=webhook_rejected path=%s reason=\"%s\"", path,
-			 !keys ? "no webhook secret configured"
-			 : h->webhook_secret ? sig_strerror(sr) : "no channel's secret verifies it");
+			 !keys                       ? "no webhook secret configured"
+				 : h->webhook_secret ? sig_strerror(sr)
+						     : "no channel's secret verifies it");
 	else if (rc == 200 && sig && strlen(sig) < sizeof j->seen)
 		for (size_t i = 0; i <= strlen(sig); i++) /* hex in either case */
 			j->seen[i] = (char)tolower((unsigned char)sig[i]);
@@ -645,9 +651,12 @@ void http_hook(struct http *h, struct evhttp_request *req, const char *path,
 	for (size_t i = 0; rc == 200 && i < j->nev; i++)
 		event_clean(&j->ev[i]);
 	if (rc != 200) {
-		answer(j, rc, rc == 400 ? "malformed body" : rc == 403 ? "forbidden"
-			      : rc == 404 ? "no channel for this webhook"
-			      : rc == 413 ? "body too large" : "rejected");
+		answer(j, rc,
+		       rc == 400           ? "malformed body"
+			       : rc == 403 ? "forbidden"
+			       : rc == 404 ? "no channel for this webhook"
+			       : rc == 413 ? "body too large"
+					   : "rejected");
 		free(j);
 		return;
 	}
@@ -717,7 +726,8 @@ int http_hook_route(struct http *h, struct evhttp_request *req, const char *path
 	}
 	body = malloc(len + 1);
 	/* Signed as called: the public URL, path and query. */
-	if (!body || asprintf(&url, "%s%s", h->d->cfg->public_url, evhttp_request_get_uri(req)) < 0) {
+	if (!body ||
+	    asprintf(&url, "%s%s", h->d->cfg->public_url, evhttp_request_get_uri(req)) < 0) {
 		free(body);
 		answer(j, 500, "out of memory");
 		free(j);
@@ -754,11 +764,15 @@ int http_hook_route(struct http *h, struct evhttp_request *req, const char *path
 		event_clean(&j->ev[i]);
 	if (rc != 200) {
 		if (rc == 403 && http_refused_log_ok())
-			log_warn("http", "event=webhook_rejected path=%s reason=\"not verified by the "
-					 "instance\"",
+			log_warn("http",
+				 "event=webhook_rejected path=%s reason=\"not verified by the "
+				 "instance\"",
 				 j->route);
-		answer(j, rc, rc == 400 ? "malformed body" : rc == 403 ? "forbidden"
-			      : rc == 404 ? "no such webhook" : "rejected");
+		answer(j, rc,
+		       rc == 400           ? "malformed body"
+			       : rc == 403 ? "forbidden"
+			       : rc == 404 ? "no such webhook"
+					   : "rejected");
 		free(j);
 		return 1;
 	}

@@ -24,8 +24,8 @@ struct http {
 	 * shares d->db; health pings do not queue behind batch work. */
 	struct pgq *db;
 	struct event *ev_tick;
-	double db_ok_at;  /* monotonic: last answered SELECT 1 */
-	double tick_at;   /* monotonic: last timer tick (loop liveness) */
+	double db_ok_at; /* monotonic: last answered SELECT 1 */
+	double tick_at;  /* monotonic: last timer tick (loop liveness) */
 	unsigned ticks;
 	int ping_busy, gauge_busy;
 	char *webhook_secret;
@@ -33,7 +33,7 @@ struct http {
 	struct http_pay *pay;  /* "payments" instances, their keys read at start */
 	size_t npay;
 	struct console *console; /* the staff console's workers (console.c) */
-	struct api *api; /* /api/v1 on the admin listener, NULL without api.keys_file */
+	struct api *api;         /* /api/v1 on the admin listener, NULL without api.keys_file */
 };
 
 /* Send a response with the headers every response carries. path names a

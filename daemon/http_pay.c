@@ -186,9 +186,9 @@ static void pay_answer(struct pay_job *j, int code, const char *error)
 /* The outcome names are static; the database's text is matched to one. */
 static const char *outcome_name(const char *s)
 {
-	static const char *const names[] = {"duplicate",	  "ignored",	  "unknown_invoice",
-					    "currency_mismatch", "dispute",	  "recorded",
-					    "already_recorded",	 "nothing_owed", "nothing_to_refund"};
+	static const char *const names[] = {
+		"duplicate", "ignored",          "unknown_invoice", "currency_mismatch", "dispute",
+		"recorded",  "already_recorded", "nothing_owed",    "nothing_to_refund"};
 
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (!strcmp(s, names[i]))
@@ -207,7 +207,8 @@ static void pay_cb(const PGresult *res, void *arg)
 	}
 	if (!pgq_ok(res)) {
 		const char *e = pgq_error(j->h->db, res);
-		log_err("http", "event=payment_apply_failed instance=%s event_id=\"%.64s\" error=\"%.*s\"",
+		log_err("http",
+			"event=payment_apply_failed instance=%s event_id=\"%.64s\" error=\"%.*s\"",
 			j->inst->name, ev->id, (int)strcspn(e, "\n"), e);
 		/* The provider retries; every step is idempotent. */
 		pay_answer(j, res ? 500 : 503, "database error");
@@ -219,12 +220,15 @@ static void pay_cb(const PGresult *res, void *arg)
 		j->step = STEP_APPLY;
 		break;
 	case STEP_APPLY:
-		j->outcome[j->cur] = PQntuples(res) ? outcome_name(PQgetvalue(res, 0, 0)) : "unknown";
+		j->outcome[j->cur] = PQntuples(res) ? outcome_name(PQgetvalue(res, 0, 0))
+						    : "unknown";
 		snprintf(j->ref, sizeof j->ref, "%s", PQntuples(res) ? PQgetvalue(res, 0, 1) : "");
-		log_info("http", "event=payment_event instance=%s event_id=\"%.64s\" type=\"%.40s\" "
-				 "outcome=%s",
+		log_info("http",
+			 "event=payment_event instance=%s event_id=\"%.64s\" type=\"%.40s\" "
+			 "outcome=%s",
 			 j->inst->name, ev->id, ev->type, j->outcome[j->cur]);
-		if (ev->kind == PAYEV_DISPUTE && !strcmp(j->outcome[j->cur], "dispute") && j->ref[0]) {
+		if (ev->kind == PAYEV_DISPUTE && !strcmp(j->outcome[j->cur], "dispute") &&
+		    j->ref[0]) {
 			j->step = STEP_DISPUTE;
 		} else {
 			j->step = STEP_DONE;
@@ -232,8 +236,9 @@ static void pay_cb(const PGresult *res, void *arg)
 		break;
 	case STEP_DISPUTE:
 		if (PQntuples(res) && atoi(PQgetvalue(res, 0, 0)) == 0)
-			log_warn("http", "event=payment_dispute_not_opened instance=%s invoice=\"%.64s\" "
-					 "reason=\"no unpaid invoice\"",
+			log_warn("http",
+				 "event=payment_dispute_not_opened instance=%s invoice=\"%.64s\" "
+				 "reason=\"no unpaid invoice\"",
 				 j->inst->name, j->ref);
 		j->step = STEP_DONE;
 		break;
@@ -300,8 +305,8 @@ static int pay_send(struct pay_job *j)
 		d[4] = now_s;
 		d[5] = caseops_notice_channels(j->h->d->cfg->policy, &chans);
 		d[7] = "payment_dispute";
-		rc = d[5] ? pgq_send(j->h->db, CASEOPS_SQL_DISPUTE_OPEN, CASEOPS_DISPUTE_OPEN_NPARAMS,
-				     d, pay_cb, j)
+		rc = d[5] ? pgq_send(j->h->db, CASEOPS_SQL_DISPUTE_OPEN,
+				     CASEOPS_DISPUTE_OPEN_NPARAMS, d, pay_cb, j)
 			  : -1;
 		pgarr_free(&chans);
 		return rc;
@@ -421,8 +426,8 @@ int http_pay_route(struct http *h, struct evhttp_request *req, const char *path)
 	if (!j || !body) {
 		free(j);
 		free(body);
-		http_reply(req, inst->route, 500, "application/json", "{\"error\":\"out of memory\"}",
-			   25);
+		http_reply(req, inst->route, 500, "application/json",
+			   "{\"error\":\"out of memory\"}", 25);
 		return 1;
 	}
 	evbuffer_copyout(in, body, len);
@@ -430,13 +435,16 @@ int http_pay_route(struct http *h, struct evhttp_request *req, const char *path)
 	j->h = h;
 	j->req = req;
 	j->inst = inst;
-	rc = (int64_t)len > h->d->cfg->http_max_body ? 413 : pay_parse(inst, req, body, len, j, &why);
+	rc = (int64_t)len > h->d->cfg->http_max_body ? 413
+						     : pay_parse(inst, req, body, len, j, &why);
 	free(body);
 	if (rc != 200) {
 		log_warn("http", "event=payment_webhook_rejected instance=%s code=%d reason=\"%s\"",
 			 inst->name, rc, why ? why : "body too large");
-		pay_answer(j, rc, rc == 403 ? "forbidden" : rc == 413 ? "body too large"
-							    : "malformed body");
+		pay_answer(j, rc,
+			   rc == 403           ? "forbidden"
+				   : rc == 413 ? "body too large"
+					       : "malformed body");
 		free(j);
 		return 1;
 	}
@@ -552,9 +560,11 @@ int http_pay_load(struct http *h, char *err, size_t errlen)
 		h->npay++;
 		if (load_one(c, &c->payments[i], &h->pay[i], why, sizeof why) != 0) {
 			snprintf(err, errlen, "payments.%s.%s: %s", c->payments[i].name,
-				 c->payments[i].provider == CONFIG_PAY_STRIPE ? "signing_secret_file"
-				 : c->payments[i].provider == CONFIG_PAY_ADYEN ? "hmac_key_file"
-									       : "secret_file",
+				 c->payments[i].provider == CONFIG_PAY_STRIPE
+					 ? "signing_secret_file"
+					 : c->payments[i].provider == CONFIG_PAY_ADYEN
+					 ? "hmac_key_file"
+					 : "secret_file",
 				 why);
 			return -1;
 		}

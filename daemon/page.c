@@ -216,8 +216,7 @@ static void redirect(struct evhttp_request *req, const char *location)
 }
 
 /* Back to the page with a message (post/redirect/get). */
-static void back(struct evhttp_request *req, const char *token, const char *flash,
-		 const char *ref)
+static void back(struct evhttp_request *req, const char *token, const char *flash, const char *ref)
 {
 	char loc[TOKEN_MAX + 80];
 
@@ -302,8 +301,8 @@ static int db_failed(struct page_job *j, const PGresult *res)
 	if (pgq_ok(res))
 		return 0;
 	e = pgq_error(j->h->db, res);
-	log_err("page", "event=page_db_failed account_id=%" PRId64 " error=\"%.*s\"",
-		j->account_id, (int)strcspn(e, "\n"), e);
+	log_err("page", "event=page_db_failed account_id=%" PRId64 " error=\"%.*s\"", j->account_id,
+		(int)strcspn(e, "\n"), e);
 	return 1;
 }
 
@@ -466,8 +465,11 @@ static int text_ok(const char *s, size_t max)
 	size_t chars = 0;
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; chars++) {
-		int n = *p < 0x80 ? 1 : (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-					 : (*p & 0xF8) == 0xF0 ? 4 : 0;
+		int n = *p < 0x80             ? 1
+			: (*p & 0xE0) == 0xC0 ? 2
+			: (*p & 0xF0) == 0xE0 ? 3
+			: (*p & 0xF8) == 0xF0 ? 4
+					      : 0;
 		if (n == 0 || (n == 2 && *p < 0xC2) || (n == 4 && *p > 0xF4))
 			return 0;
 		if (n == 1 && *p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t')
@@ -475,7 +477,8 @@ static int text_ok(const char *s, size_t max)
 		for (int k = 1; k < n; k++)
 			if ((p[k] & 0xC0) != 0x80)
 				return 0;
-		if ((n == 3 && *p == 0xE0 && p[1] < 0xA0) || (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
+		if ((n == 3 && *p == 0xE0 && p[1] < 0xA0) ||
+		    (n == 3 && *p == 0xED && p[1] >= 0xA0) ||
 		    (n == 4 && *p == 0xF0 && p[1] < 0x90) || (n == 4 && *p == 0xF4 && p[1] >= 0x90))
 			return 0; /* overlong, surrogate, beyond U+10FFFF */
 		p += n;
@@ -488,15 +491,16 @@ static int dispute_ref_ok(const char *s)
 {
 	size_t n = s ? strlen(s) : 0;
 
-	return n > 2 && n < 20 && s[0] == 'D' && s[1] == '-' && strspn(s + 2, "0123456789") == n - 2;
+	return n > 2 && n < 20 && s[0] == 'D' && s[1] == '-' &&
+		strspn(s + 2, "0123456789") == n - 2;
 }
 
 /* A time offered by the page's selects: HH:00 or HH:30, 00:00 to 24:00. */
 static int half_hour_ok(const char *s)
 {
 	return s && strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
-	       s[2] == ':' && (!strcmp(s + 3, "00") || !strcmp(s + 3, "30")) &&
-	       (s[0] < '2' || s[1] <= '3' || !strcmp(s, "24:00"));
+		s[2] == ':' && (!strcmp(s + 3, "00") || !strcmp(s + 3, "30")) &&
+		(s[0] < '2' || s[1] <= '3' || !strcmp(s, "24:00"));
 }
 
 /* Box "1" checked. */
@@ -509,8 +513,7 @@ static int checked(const struct form *f, const char *name)
 
 /* The preferences form: up to two rows of days and a time range become
  * one quiet-times spec (quiet.h), checked against the weekly bound. */
-static void prefs_post(struct page_job *j, const struct form *f, const char *at_s,
-		       const char *id_s)
+static void prefs_post(struct page_job *j, const struct form *f, const char *at_s, const char *id_s)
 {
 	static const char *const days[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 	const struct config *c = j->h->d->cfg;
@@ -548,8 +551,8 @@ static void prefs_post(struct page_job *j, const struct form *f, const char *at_
 	} else if (any) {
 		if (quiet_normalize(spec, c->policy->quiet_max_hours, canon, sizeof canon, &minutes,
 				    err, sizeof err) != 0) {
-			back(j->req, j->token, minutes == 0 && strstr(err, "at most") ? "quiet_long"
-										       : "bad_form",
+			back(j->req, j->token,
+			     minutes == 0 && strstr(err, "at most") ? "quiet_long" : "bad_form",
 			     NULL);
 			job_free(j);
 			return;
@@ -586,7 +589,8 @@ static void on_post(struct page_job *j, const struct form *f)
 		 * offers exactly their own range). */
 		if (!caseops_date(v, &day) ||
 		    (!caseops_promise_in_range(day, now - 12 * 3600, c->policy->max_promise_days) &&
-		     !caseops_promise_in_range(day, now + 14 * 3600, c->policy->max_promise_days))) {
+		     !caseops_promise_in_range(day, now + 14 * 3600,
+					       c->policy->max_promise_days))) {
 			back(j->req, j->token, "bad_date", NULL);
 			job_free(j);
 			return;
@@ -614,7 +618,8 @@ static void on_post(struct page_job *j, const struct form *f)
 		for (int k = 0; reason && k < PAGE_NREASONS; k++)
 			known |= !strcmp(reason, page_reason_codes[k]);
 		v = form_get(f, "invoice");
-		if (!v || !*v || strlen(v) > 200 || !known || (detail && !text_ok(detail, DETAIL_MAX))) {
+		if (!v || !*v || strlen(v) > 200 || !known ||
+		    (detail && !text_ok(detail, DETAIL_MAX))) {
 			back(j->req, j->token, "bad_form", NULL);
 			job_free(j);
 			return;
@@ -677,9 +682,9 @@ static void post(struct http *h, struct evhttp_request *req, const char *token, 
 	    !csrf_ok(h->d->link_secret, token, page_form_names[form], form_get(&f, "csrf"))) {
 		/* Changes nothing: no statement runs. */
 		if (http_refused_log_ok())
-				log_warn("page",
-				 "event=page_refused account_id=%" PRId64 " form=%s reason=csrf", id,
-				 page_form_names[form]);
+			log_warn("page",
+				 "event=page_refused account_id=%" PRId64 " form=%s reason=csrf",
+				 id, page_form_names[form]);
 		free(body);
 		form_free(&f);
 		refuse(h, req, 403);
@@ -722,8 +727,7 @@ static void unsubscribe_cb(const PGresult *res, void *arg)
 	job_free(j);
 }
 
-static void unsubscribe(struct http *h, struct evhttp_request *req, const char *token,
-			int64_t id)
+static void unsubscribe(struct http *h, struct evhttp_request *req, const char *token, int64_t id)
 {
 	struct page_job *j = job_new(h, req, JOB_ACTION, token, id);
 	char at_s[TZ_ISO8601_LEN], id_s[24];
@@ -754,15 +758,15 @@ static void take_flash(struct evhttp_request *req, struct page_job *j)
 		return;
 	m = evhttp_find_header(&kv, "m");
 	d = evhttp_find_header(&kv, "d");
-	if (m && strlen(m) < sizeof j->flash && strspn(m, "abcdefghijklmnopqrstuvwxyz_") == strlen(m))
+	if (m && strlen(m) < sizeof j->flash &&
+	    strspn(m, "abcdefghijklmnopqrstuvwxyz_") == strlen(m))
 		snprintf(j->flash, sizeof j->flash, "%s", m);
 	if (dispute_ref_ok(d))
 		snprintf(j->flash_ref, sizeof j->flash_ref, "%s", d);
 	evhttp_clear_headers(&kv);
 }
 
-static void get(struct http *h, struct evhttp_request *req, const char *token, int64_t id,
-		int pay)
+static void get(struct http *h, struct evhttp_request *req, const char *token, int64_t id, int pay)
 {
 	struct page_job *j = job_new(h, req, pay ? JOB_PAY : JOB_VIEW, token, id);
 	char at_s[TZ_ISO8601_LEN], id_s[24];
@@ -872,8 +876,8 @@ void page_abort_all(void)
 {
 	for (struct page_job *j = jobs; j; j = j->next) {
 		if (j->req)
-			http_reply(j->req, NULL, 503, "text/plain; charset=utf-8", "shutting down\n",
-				   14);
+			http_reply(j->req, NULL, 503, "text/plain; charset=utf-8",
+				   "shutting down\n", 14);
 		j->req = NULL;
 	}
 }

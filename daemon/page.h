@@ -68,12 +68,19 @@ enum page_lang page_lang_accept(const char *header);
 int page_limit_take(int64_t account_id, double now);
 
 /* page_render.c */
-enum page_form { PAGE_F_PROMISE, PAGE_F_PLAN, PAGE_F_DISPUTE, PAGE_F_RATE, PAGE_F_PREFS, PAGE_NFORMS };
+enum page_form {
+	PAGE_F_PROMISE,
+	PAGE_F_PLAN,
+	PAGE_F_DISPUTE,
+	PAGE_F_RATE,
+	PAGE_F_PREFS,
+	PAGE_NFORMS
+};
 extern const char *const page_form_names[PAGE_NFORMS];
 
 struct page_view {
 	const struct config *cfg;
-	const json_t *data;    /* the view query's JSON object */
+	const json_t *data; /* the view query's JSON object */
 	const char *token;
 	const char *flash;     /* message code from ?m=, or NULL */
 	const char *flash_ref; /* dispute reference from ?d=, or NULL */
@@ -84,8 +91,7 @@ struct page_view {
 /* The page as HTML (caller frees), NULL when out of memory. */
 char *page_render(const struct page_view *v, size_t *len);
 /* The polite refusal (expired: 410, else forged) or the 429 page. */
-char *page_render_refusal(enum page_lang lang, const struct config *cfg, int code,
-			  size_t *len);
+char *page_render_refusal(enum page_lang lang, const struct config *cfg, int code, size_t *len);
 /* The Content-Security-Policy header value (the style's hash inside). */
 const char *page_csp(void);
 

@@ -17,8 +17,7 @@
 #include "page.h"
 #include "tz.h"
 
-const char *const page_form_names[PAGE_NFORMS] = {"promise", "plan", "dispute", "rate",
-						  "prefs"};
+const char *const page_form_names[PAGE_NFORMS] = {"promise", "plan", "dispute", "rate", "prefs"};
 
 static const char CSS[] =
 	"*{box-sizing:border-box}"
@@ -89,12 +88,24 @@ static void esc_n(struct evbuffer *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n && s[i]; i++) {
 		switch (s[i]) {
-		case '&': evbuffer_add(b, "&amp;", 5); break;
-		case '<': evbuffer_add(b, "&lt;", 4); break;
-		case '>': evbuffer_add(b, "&gt;", 4); break;
-		case '"': evbuffer_add(b, "&quot;", 6); break;
-		case '\'': evbuffer_add(b, "&#39;", 5); break;
-		default: evbuffer_add(b, &s[i], 1); break;
+		case '&':
+			evbuffer_add(b, "&amp;", 5);
+			break;
+		case '<':
+			evbuffer_add(b, "&lt;", 4);
+			break;
+		case '>':
+			evbuffer_add(b, "&gt;", 4);
+			break;
+		case '"':
+			evbuffer_add(b, "&quot;", 6);
+			break;
+		case '\'':
+			evbuffer_add(b, "&#39;", 5);
+			break;
+		default:
+			evbuffer_add(b, &s[i], 1);
+			break;
 		}
 	}
 }
@@ -150,8 +161,7 @@ static void money(const struct config *cfg, int64_t minor, const char *cur, cons
 }
 
 /* "YYYY-MM-DD" in the customer's words. */
-static void date(const char *ymd, const char *locale, const char *fallback, char *out,
-		 size_t len)
+static void date(const char *ymd, const char *locale, const char *fallback, char *out, size_t len)
 {
 	int y, m, d;
 
@@ -168,9 +178,10 @@ static void head(struct evbuffer *b, const char *lang, const char *title, const 
 {
 	lit(b, "<!DOCTYPE html>\n<html lang=\"");
 	esc(b, lang);
-	lit(b, "\"><head><meta charset=\"utf-8\">"
-	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	       "<meta name=\"referrer\" content=\"no-referrer\"><title>");
+	lit(b,
+	    "\"><head><meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	    "<meta name=\"referrer\" content=\"no-referrer\"><title>");
 	fill(b, title, value);
 	lit(b, "</title><style>");
 	lit(b, CSS);
@@ -237,8 +248,9 @@ static void flash(struct ctx *c)
 	} else {
 		err = t->bad_form;
 	}
-	lit(c->b, ok ? "<p class=\"flash ok\" role=\"status\">"
-		     : "<p class=\"flash err\" role=\"alert\">");
+	lit(c->b,
+	    ok ? "<p class=\"flash ok\" role=\"status\">"
+	       : "<p class=\"flash err\" role=\"alert\">");
 	fill(c->b, ok ? ok : err, val);
 	lit(c->b, "</p>\n");
 }
@@ -250,8 +262,8 @@ static void case_notice(struct ctx *c)
 	const char *reason = jstr(cs, "pause_reason");
 	char buf[128];
 
-	if (!reason || (c->v->flash && (!strcmp(c->v->flash, "promised") ||
-					!strcmp(c->v->flash, "planned"))))
+	if (!reason ||
+	    (c->v->flash && (!strcmp(c->v->flash, "promised") || !strcmp(c->v->flash, "planned"))))
 		return;
 	if (!strcmp(reason, "promise") && jstr(cs, "promise_date")) {
 		date(jstr(cs, "promise_date"), c->locale, c->fallback, buf, sizeof buf);
@@ -290,7 +302,8 @@ static int invoices(struct ctx *c)
 		lit(b, "</p></section>\n");
 		return 0;
 	}
-	json_array_foreach(inv, i, x) {
+	json_array_foreach(inv, i, x)
+	{
 		const char *cur = jstr(x, "currency");
 		size_t k;
 		if (json_is_true(json_object_get(x, "disputed")) || !cur)
@@ -318,13 +331,16 @@ static int invoices(struct ctx *c)
 	if (ntot == 0)
 		lit(b, "&mdash;");
 	lit(b, "</p>\n<ul>\n");
-	json_array_foreach(inv, i, x) {
+	json_array_foreach(inv, i, x)
+	{
 		const char *ref = jstr(x, "ref");
-		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback,
+		      amt, sizeof amt);
 		date(jstr(x, "due"), c->locale, c->fallback, due, sizeof due);
 		lit(b, "<li><div class=\"row\"><span class=\"desc\">");
-		esc(b, jstr(x, "description") && *jstr(x, "description") ? jstr(x, "description")
-									  : ref);
+		esc(b,
+		    jstr(x, "description") && *jstr(x, "description") ? jstr(x, "description")
+								      : ref);
 		lit(b, "</span><span class=\"amt\">");
 		esc(b, amt);
 		lit(b, "</span></div><div class=\"meta\">");
@@ -403,12 +419,14 @@ static void disputes(struct ctx *c)
 	lit(b, "<section class=\"disputes\"><h2>");
 	esc(b, t->disputes_h);
 	lit(b, "</h2><ul>\n");
-	json_array_foreach(ds, i, x) {
+	json_array_foreach(ds, i, x)
+	{
 		const char *st = jstr(x, "status"), *ref = jstr(x, "ref");
 		int k;
 		for (k = 0; k < PAGE_NSTATUS && (!st || strcmp(st, page_status_codes[k])); k++)
 			;
-		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback,
+		      amt, sizeof amt);
 		lit(b, "<li><div class=\"row\"><span class=\"desc\">");
 		esc(b, ref);
 		lit(b, "</span><span class=\"amt\">");
@@ -503,11 +521,13 @@ static void actions(struct ctx *c, int disputable)
 	lit(b, "<label for=\"invoice\">");
 	esc(b, t->lbl_invoice);
 	lit(b, "</label><select id=\"invoice\" name=\"invoice\" required>");
-	json_array_foreach(inv, i, x) {
+	json_array_foreach(inv, i, x)
+	{
 		char amt[64];
 		if (json_is_true(json_object_get(x, "disputed")))
 			continue;
-		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback, amt, sizeof amt);
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback,
+		      amt, sizeof amt);
 		lit(b, "<option value=\"");
 		esc(b, jstr(x, "ref"));
 		lit(b, "\">");
@@ -528,8 +548,9 @@ static void actions(struct ctx *c, int disputable)
 	}
 	lit(b, "</select><label for=\"detail\">");
 	esc(b, t->lbl_detail);
-	lit(b, "</label><textarea id=\"detail\" name=\"detail\" maxlength=\"1000\"></textarea>"
-	       "<button type=\"submit\">");
+	lit(b,
+	    "</label><textarea id=\"detail\" name=\"detail\" maxlength=\"1000\"></textarea>"
+	    "<button type=\"submit\">");
 	esc(b, t->dispute_btn);
 	lit(b, "</button></form></section>\n");
 }
@@ -631,8 +652,9 @@ static void time_select(struct evbuffer *b, const char *id, const char *label)
 {
 	evbuffer_add_printf(b, "<div><label for=\"%s\">", id);
 	esc(b, label);
-	evbuffer_add_printf(b, "</label><select id=\"%s\" name=\"%s\"><option value=\"\">"
-			       "&mdash;</option>",
+	evbuffer_add_printf(b,
+			    "</label><select id=\"%s\" name=\"%s\"><option value=\"\">"
+			    "&mdash;</option>",
 			    id, id);
 	for (int m = 0; m <= 1440; m += 30)
 		evbuffer_add_printf(b, "<option>%02d:%02d</option>", m / 60, m % 60);
@@ -673,14 +695,16 @@ static void preferences(struct ctx *c)
 		esc(b, t->stop_legend);
 		lit(b, "</legend>");
 		if (has_email && !email_off) {
-			lit(b, "<label class=\"check\"><input type=\"checkbox\" name=\"stop_email\" "
-			       "value=\"1\">");
+			lit(b,
+			    "<label class=\"check\"><input type=\"checkbox\" name=\"stop_email\" "
+			    "value=\"1\">");
 			esc(b, t->stop_email);
 			lit(b, "</label>");
 		}
 		if (has_phone && !sms_off) {
-			lit(b, "<label class=\"check\"><input type=\"checkbox\" name=\"stop_sms\" "
-			       "value=\"1\">");
+			lit(b,
+			    "<label class=\"check\"><input type=\"checkbox\" name=\"stop_sms\" "
+			    "value=\"1\">");
 			esc(b, t->stop_sms);
 			lit(b, "</label>");
 		}
@@ -722,8 +746,9 @@ static void preferences(struct ctx *c)
 		lit(b, "</div></fieldset>");
 	}
 	if (quiet && *quiet) {
-		lit(b, "<label class=\"check\"><input type=\"checkbox\" name=\"quiet_clear\" "
-		       "value=\"1\">");
+		lit(b,
+		    "<label class=\"check\"><input type=\"checkbox\" name=\"quiet_clear\" "
+		    "value=\"1\">");
 		esc(b, t->quiet_clear);
 		lit(b, "</label>");
 	}
@@ -770,10 +795,12 @@ char *page_render(const struct page_view *v, size_t *len)
 		return NULL;
 	/* The customer's own tag ("ko-KR", "en-US") formats amounts and dates
 	 * when it is a language we speak; otherwise the page is in English. */
-	c.locale = tag && (lang != PAGE_EN || (!strncasecmp(tag, "en", 2) &&
-					       (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_')))
-			   ? tag
-			   : c.fallback;
+	c.locale = tag &&
+			(lang != PAGE_EN ||
+			 (!strncasecmp(tag, "en", 2) &&
+			  (tag[2] == '\0' || tag[2] == '-' || tag[2] == '_')))
+		? tag
+		: c.fallback;
 	if (jstr(v->data, "email") && *jstr(v->data, "email"))
 		snprintf(contact, sizeof contact, "%s",
 			 log_mask_email(jstr(v->data, "email"), mask, sizeof mask));
@@ -811,10 +838,10 @@ char *page_render_refusal(enum page_lang lang, const struct config *cfg, int cod
 {
 	const struct page_text *t = page_text(lang);
 	struct evbuffer *b = evbuffer_new();
-	const char *h = code == 410   ? t->expired_h
-			: code == 429 ? t->too_many
-			: code >= 500 ? t->error
-				      : t->forged_h;
+	const char *h = code == 410 ? t->expired_h
+		: code == 429       ? t->too_many
+		: code >= 500       ? t->error
+				    : t->forged_h;
 
 	if (!b)
 		return NULL;

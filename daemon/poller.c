@@ -19,14 +19,14 @@
 
 struct poller {
 	struct dunnd *d;
-	int running;   /* a cycle is under way */
-	int again;     /* kicked while running: run once more */
-	int settled;   /* last cycle ended with nothing more due */
-	int claimed;   /* rows in the current batch */
-	int64_t now;   /* the clock of the current cycle */
+	int running; /* a cycle is under way */
+	int again;   /* kicked while running: run once more */
+	int settled; /* last cycle ended with nothing more due */
+	int claimed; /* rows in the current batch */
+	int64_t now; /* the clock of the current cycle */
 	unsigned long queued, resolved;
-	int analyzed;  /* statistics of deliveries refreshed in this cycle */
-	int month;     /* UTC month (year * 12 + month) partitions were made for */
+	int analyzed;         /* statistics of deliveries refreshed in this cycle */
+	int month;            /* UTC month (year * 12 + month) partitions were made for */
 	int64_t ensure_after; /* after a failure, not asked again before this */
 };
 
@@ -206,7 +206,7 @@ static const char SQL_RECORD[] =
 	"    AND d.kind = 'reminder' AND d.status = 'queued')\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
-		"                WHEN reason = 'step due' THEN 'step_taken'\n"
+	"                WHEN reason = 'step due' THEN 'step_taken'\n"
 	"                WHEN upd.state IS DISTINCT FROM upd.old_state THEN 'case_' || upd.state\n"
 	"                ELSE 'case_waits' END,\n"
 	"       account_id, id, jsonb_build_object('reason', reason, 'stage', stage, 'next', next_at)\n"
@@ -325,10 +325,11 @@ struct batch {
 
 static void batch_free(struct batch *b)
 {
-	struct pgarr *all[] = {&b->id,	   &b->stage,	  &b->track,   &b->next_at,
-			       &b->state,  &b->reason,	  &b->old_state, &b->o_case,  &b->o_account,
-			       &b->o_cycle, &b->o_step,	  &b->o_channel, &b->o_template,
-			       &b->assign, &b->o_experiment, &b->o_variant, &b->broken};
+	struct pgarr *all[] = {&b->id,         &b->stage,   &b->track,        &b->next_at,
+			       &b->state,      &b->reason,  &b->old_state,    &b->o_case,
+			       &b->o_account,  &b->o_cycle, &b->o_step,       &b->o_channel,
+			       &b->o_template, &b->assign,  &b->o_experiment, &b->o_variant,
+			       &b->broken};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
 }
@@ -456,7 +457,8 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 			pgarr_text(&b->o_experiment, a.experiment);
 			pgarr_text(&b->o_variant, a.variant ? a.variant->name : NULL);
 			p->queued++;
-			metrics_inc("dunnd_reminders_total", "template", a.step->template, "channel", a.channels[k], NULL);
+			metrics_inc("dunnd_reminders_total", "template", a.step->template,
+				    "channel", a.channels[k], NULL);
 		}
 	}
 	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d state=%s reason=\"%s\"",
@@ -663,7 +665,8 @@ static void ensure_cb(const PGresult *res, void *arg)
 	} else {
 		p->month = utc_month(p->now);
 		if (atoi(PQgetvalue(res, 0, 0)) > 0)
-			log_info("poller", "event=partitions_created count=%s", PQgetvalue(res, 0, 0));
+			log_info("poller", "event=partitions_created count=%s",
+				 PQgetvalue(res, 0, 0));
 	}
 	open_cases(p);
 }
@@ -682,7 +685,8 @@ static void ensure_partitions(struct poller *p)
 		return;
 	}
 	tz_format_iso8601(p->now, now, sizeof now);
-	if (pgq_send(p->d->db, "SELECT dunning.partitions_ensure($1)", 1, params, ensure_cb, p) != 0)
+	if (pgq_send(p->d->db, "SELECT dunning.partitions_ensure($1)", 1, params, ensure_cb, p) !=
+	    0)
 		cycle_done(p, 0);
 }
 

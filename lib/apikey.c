@@ -47,7 +47,8 @@ static int parse_line(char *l, size_t lineno, struct apikeys *ks, char *err, siz
 	}
 	for (size_t i = 0; i < ks->n; i++)
 		if (strlen(ks->k[i].name) == nlen && !memcmp(ks->k[i].name, l, nlen)) {
-			snprintf(err, errlen, "line %zu: the name '%.*s' twice", lineno, (int)nlen, l);
+			snprintf(err, errlen, "line %zu: the name '%.*s' twice", lineno, (int)nlen,
+				 l);
 			return -1;
 		}
 	k = &ks->k[ks->n];
@@ -60,7 +61,8 @@ static int parse_line(char *l, size_t lineno, struct apikeys *ks, char *err, siz
 			int hi = hexval((unsigned char)key[7 + 2 * i]);
 			int lo = hexval((unsigned char)key[8 + 2 * i]);
 			if (hi < 0 || lo < 0) {
-				snprintf(err, errlen, "line %zu: sha256: wants 64 hex digits", lineno);
+				snprintf(err, errlen, "line %zu: sha256: wants 64 hex digits",
+					 lineno);
 				return -1;
 			}
 			k->hash[i] = (unsigned char)(hi << 4 | lo);
@@ -69,8 +71,8 @@ static int parse_line(char *l, size_t lineno, struct apikeys *ks, char *err, siz
 		snprintf(err, errlen, "line %zu: sha256: wants 64 hex digits", lineno);
 		return -1;
 	} else if (klen < APIKEY_MIN_LEN) {
-		snprintf(err, errlen, "line %zu: key '%s' is shorter than %d bytes", lineno, k->name,
-			 APIKEY_MIN_LEN);
+		snprintf(err, errlen, "line %zu: key '%s' is shorter than %d bytes", lineno,
+			 k->name, APIKEY_MIN_LEN);
 		return -1;
 	} else {
 		SHA256((const unsigned char *)key, klen, k->hash);

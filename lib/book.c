@@ -14,8 +14,8 @@
 
 const char *const book_account_cols[] = {"account_ref", "name",     "email",   "phone",
 					 "locale",      "timezone", "segment", NULL};
-const char *const book_invoice_cols[] = {"invoice_ref", "account_ref", "amount",
-					 "currency",    "due_date",    "description", NULL};
+const char *const book_invoice_cols[] = {"invoice_ref", "account_ref", "amount", "currency",
+					 "due_date",    "description", NULL};
 
 static void trim(char *s)
 {

@@ -93,7 +93,8 @@ static void entry_read(struct jconf *j, struct brand_entry *e, json_t *v, const 
 		jconf_error(j, path, 0, "%s must be a string (the name) or an object", path);
 		return;
 	}
-	json_object_foreach(v, key, m) {
+	json_object_foreach(v, key, m)
+	{
 		char *p = jconf_path(path, key);
 		int f;
 
@@ -124,16 +125,18 @@ void brand_load(struct jconf *j, struct config *c)
 		jconf_error(j, "brand", 0, "out of memory");
 		return;
 	}
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		char *p = jconf_path("brand", key);
 		const char *path = p ? p : "brand";
 		struct brand_entry *e = &c->brand.e[c->brand.n];
 
 		if (!key_ok(key)) {
-			jconf_error(j, path, 1,
-				    "brand: '%s' is not a locale (\"default\", or a tag like \"ko\", "
-				    "\"zh-TW\")",
-				    key);
+			jconf_error(
+				j, path, 1,
+				"brand: '%s' is not a locale (\"default\", or a tag like \"ko\", "
+				"\"zh-TW\")",
+				key);
 		} else if (!(e->locale = strdup(key))) {
 			jconf_error(j, path, 0, "out of memory");
 		} else {
@@ -212,7 +215,8 @@ void money_style_load(struct jconf *j, struct config *c)
 		jconf_error(j, "money_style", 0, "out of memory");
 		return;
 	}
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		char *p = jconf_path("money_style", key);
 		const char *path = p ? p : "money_style";
 		int st = money_style_parse(json_string_value(v));

@@ -18,7 +18,7 @@ enum brand_field {
 };
 
 struct brand_entry {
-	char *locale; /* "default" or a BCP 47 tag */
+	char *locale;           /* "default" or a BCP 47 tag */
 	char *f[BRAND_NFIELDS]; /* NULL = not set here */
 };
 

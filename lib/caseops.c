@@ -70,9 +70,8 @@ const char CASEOPS_SQL_RESUME[] =
 	"  FROM c)\n"
 	"SELECT (SELECT count(*) FROM a), (SELECT count(*) FROM c)";
 
-const char CASEOPS_SQL_QUIET_SET[] =
-	"WITH " CASEOPS_QUIET_CTES "\n"
-	"SELECT (SELECT count(*) FROM qa), (SELECT count(*) FROM qev)";
+const char CASEOPS_SQL_QUIET_SET[] = "WITH " CASEOPS_QUIET_CTES "\n"
+				     "SELECT (SELECT count(*) FROM qa), (SELECT count(*) FROM qev)";
 
 /* Notices go to the account's latest case: a dispute may outlive it. Their
  * conflict is on deliveries_dispute_key, (dispute_id, kind, channel,

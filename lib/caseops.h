@@ -81,27 +81,27 @@ extern const char CASEOPS_SQL_QUIET_SET[];
  * account found, qev the events written. $3 NULL leaves the times as they
  * are. A set that names the times already held changes nothing and
  * writes no event (a form sent twice). */
-#define CASEOPS_QUIET_CTES \
-	"qa AS (SELECT id FROM dunning.accounts\n" \
-	"       WHERE ($1::text IS NOT NULL AND external_ref = $1)\n" \
-	"          OR ($1::text IS NULL AND id = $2::bigint)),\n" \
-	"qold AS (SELECT q.spec FROM dunning.quiet_times q JOIN qa ON qa.id = q.account_id),\n" \
-	"qdel AS (DELETE FROM dunning.quiet_times q USING qa\n" \
-	"         WHERE q.account_id = qa.id AND $3::text = '' RETURNING q.account_id),\n" \
-	"qup AS (\n" \
-	"  INSERT INTO dunning.quiet_times AS q (account_id, spec, minutes, source, updated_at)\n" \
-	"  SELECT qa.id, $3, $4::int, $5, $6::timestamptz FROM qa WHERE $3::text <> ''\n" \
-	"  ON CONFLICT (account_id) DO UPDATE SET spec = EXCLUDED.spec, minutes = EXCLUDED.minutes,\n" \
-	"     source = EXCLUDED.source, updated_at = EXCLUDED.updated_at\n" \
-	"  WHERE q.spec <> EXCLUDED.spec\n" \
-	"  RETURNING q.account_id),\n" \
-	"qev AS (\n" \
-	"  INSERT INTO dunning.events (at, kind, account_id, detail)\n" \
+#define CASEOPS_QUIET_CTES                                                                              \
+	"qa AS (SELECT id FROM dunning.accounts\n"                                                      \
+	"       WHERE ($1::text IS NOT NULL AND external_ref = $1)\n"                                   \
+	"          OR ($1::text IS NULL AND id = $2::bigint)),\n"                                       \
+	"qold AS (SELECT q.spec FROM dunning.quiet_times q JOIN qa ON qa.id = q.account_id),\n"         \
+	"qdel AS (DELETE FROM dunning.quiet_times q USING qa\n"                                         \
+	"         WHERE q.account_id = qa.id AND $3::text = '' RETURNING q.account_id),\n"              \
+	"qup AS (\n"                                                                                    \
+	"  INSERT INTO dunning.quiet_times AS q (account_id, spec, minutes, source, updated_at)\n"      \
+	"  SELECT qa.id, $3, $4::int, $5, $6::timestamptz FROM qa WHERE $3::text <> ''\n"               \
+	"  ON CONFLICT (account_id) DO UPDATE SET spec = EXCLUDED.spec, minutes = EXCLUDED.minutes,\n"  \
+	"     source = EXCLUDED.source, updated_at = EXCLUDED.updated_at\n"                             \
+	"  WHERE q.spec <> EXCLUDED.spec\n"                                                             \
+	"  RETURNING q.account_id),\n"                                                                  \
+	"qev AS (\n"                                                                                    \
+	"  INSERT INTO dunning.events (at, kind, account_id, detail)\n"                                 \
 	"  SELECT $6, CASE WHEN $3::text = '' THEN 'quiet_times_cleared' ELSE 'quiet_times_set' END,\n" \
-	"         x.account_id,\n" \
-	"         jsonb_build_object('spec', nullif($3::text, ''), 'minutes', $4::int,\n" \
-	"                            'source', $5::text, 'previous', (SELECT spec FROM qold))\n" \
-	"  FROM (SELECT account_id FROM qdel UNION ALL SELECT account_id FROM qup) x\n" \
+	"         x.account_id,\n"                                                                      \
+	"         jsonb_build_object('spec', nullif($3::text, ''), 'minutes', $4::int,\n"               \
+	"                            'source', $5::text, 'previous', (SELECT spec FROM qold))\n"        \
+	"  FROM (SELECT account_id FROM qdel UNION ALL SELECT account_id FROM qup) x\n"                 \
 	"  RETURNING 1)"
 
 /* "YYYY-MM-DD" naming a real date: 1 and *midnight (UTC) set, else 0. */

@@ -67,7 +67,10 @@ char *config_read_secret(const char *dir, const char *file, char *err, size_t er
 	f = file ? secret_open(dir, file, &path) : NULL;
 	if (!f) {
 		e = errno;
-		snprintf(err, errlen, "cannot open '%s': %s", path ? path : file ? file : "",
+		snprintf(err, errlen, "cannot open '%s': %s",
+			 path           ? path
+				 : file ? file
+					: "",
 			 file ? strerror(e) : "no file named");
 		free(path);
 		return NULL;
@@ -84,7 +87,8 @@ char *config_read_secret(const char *dir, const char *file, char *err, size_t er
 		if (ferror(f))
 			snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
 		else if (n > CONFIG_SECRET_MAX)
-			snprintf(err, errlen, "'%s' is longer than %d bytes", path, CONFIG_SECRET_MAX);
+			snprintf(err, errlen, "'%s' is longer than %d bytes", path,
+				 CONFIG_SECRET_MAX);
 		else if (memchr(buf, '\0', n))
 			snprintf(err, errlen, "'%s' holds a NUL byte", path);
 		else {
@@ -125,8 +129,8 @@ static int check_secret(const struct config *c, FILE *out, const char *key, cons
 int config_check_secrets(const struct config *c, FILE *out)
 {
 	static const char *const secret_file_keys[] = {"password_file", "auth_token_file",
-						       "secret_file", "webhook_secret_file",
-						       "api_key_file", NULL};
+						       "secret_file",   "webhook_secret_file",
+						       "api_key_file",  NULL};
 	char key[256];
 	int n = 0;
 
@@ -152,14 +156,16 @@ int config_check_secrets(const struct config *c, FILE *out)
 	}
 	for (size_t i = 0; i < c->nchannels; i++) {
 		const struct config_channel *ch = &c->channels[i];
-		const char *whf = json_string_value(json_object_get(ch->conf, "webhook_secret_file"));
+		const char *whf = json_string_value(
+			json_object_get(ch->conf, "webhook_secret_file"));
 		const char *tokf = json_string_value(json_object_get(ch->conf, "auth_token_file"));
 
 		for (size_t k = 0; secret_file_keys[k]; k++) {
-			const char *f = json_string_value(json_object_get(ch->conf, secret_file_keys[k]));
+			const char *f = json_string_value(
+				json_object_get(ch->conf, secret_file_keys[k]));
 			int hook = ch->module && !strcmp(ch->module, "sms") &&
-				   (!strcmp(secret_file_keys[k], "webhook_secret_file") ||
-				    (!whf && !strcmp(secret_file_keys[k], "auth_token_file")));
+				(!strcmp(secret_file_keys[k], "webhook_secret_file") ||
+				 (!whf && !strcmp(secret_file_keys[k], "auth_token_file")));
 			if (!f)
 				continue;
 			snprintf(key, sizeof key, "channels.%s.%s", ch->name, secret_file_keys[k]);
@@ -194,9 +200,9 @@ int config_check_secrets(const struct config *c, FILE *out)
 	for (size_t i = 0; i < c->npayments; i++) {
 		const struct config_payment *p = &c->payments[i];
 		snprintf(key, sizeof key, "payments.%s.%s", p->name,
-			 p->provider == CONFIG_PAY_STRIPE  ? "signing_secret_file"
-			 : p->provider == CONFIG_PAY_ADYEN ? "hmac_key_file"
-							   : "secret_file");
+			 p->provider == CONFIG_PAY_STRIPE          ? "signing_secret_file"
+				 : p->provider == CONFIG_PAY_ADYEN ? "hmac_key_file"
+								   : "secret_file");
 		if (p->secret_file)
 			n += check_secret(c, out, key, p->secret_file, 0,
 					  ": the instance's events could never be verified");
@@ -292,9 +298,12 @@ const struct config_payment *config_payment(const struct config *c, const char *
 const char *config_pay_provider_name(enum config_pay_provider p)
 {
 	switch (p) {
-	case CONFIG_PAY_STRIPE: return "stripe";
-	case CONFIG_PAY_ADYEN: return "adyen";
-	case CONFIG_PAY_GENERIC: break;
+	case CONFIG_PAY_STRIPE:
+		return "stripe";
+	case CONFIG_PAY_ADYEN:
+		return "adyen";
+	case CONFIG_PAY_GENERIC:
+		break;
 	}
 	return "generic";
 }
@@ -318,7 +327,8 @@ static void load_payments(struct jconf *j, struct config *c)
 	c->payments = calloc(json_object_size(pays) + 1, sizeof *c->payments);
 	if (!c->payments)
 		return;
-	json_object_foreach(pays, name, v) {
+	json_object_foreach(pays, name, v)
+	{
 		char *path = jconf_path("payments", name);
 		const char *prov, *file;
 		enum config_pay_provider p;
@@ -329,13 +339,20 @@ static void load_payments(struct jconf *j, struct config *c)
 			continue;
 		}
 		/* The name is a URL segment; the channels' own routes keep theirs. */
-		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					   "0123456789_-") != strlen(name) || strlen(name) > 32)
-			jconf_error(j, path, 1, "payment instance name '%s' must be 1-32 of A-Z a-z "
-				    "0-9 _ -", name);
+		if (!*name ||
+		    strspn(name,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_-") != strlen(name) ||
+		    strlen(name) > 32)
+			jconf_error(j, path, 1,
+				    "payment instance name '%s' must be 1-32 of A-Z a-z "
+				    "0-9 _ -",
+				    name);
 		else if (!strcmp(name, "twilio") || !strcmp(name, "sms") || !strcmp(name, "email"))
-			jconf_error(j, path, 1, "payment instance name '%s' is taken by the %s "
-				    "webhooks", name, name);
+			jconf_error(j, path, 1,
+				    "payment instance name '%s' is taken by the %s "
+				    "webhooks",
+				    name, name);
 		prov = jconf_str(j, v, path, "provider", NULL, 1);
 		if (!prov) {
 			free(path);
@@ -354,16 +371,18 @@ static void load_payments(struct jconf *j, struct config *c)
 			free(path);
 			continue;
 		}
-		jconf_keys(j, v, path, p == CONFIG_PAY_STRIPE ? stripe_keys
-				       : p == CONFIG_PAY_ADYEN ? adyen_keys : generic_keys);
+		jconf_keys(j, v, path,
+			   p == CONFIG_PAY_STRIPE          ? stripe_keys
+				   : p == CONFIG_PAY_ADYEN ? adyen_keys
+							   : generic_keys);
 		file = jconf_str(j, v, path, secret_key[p], NULL, 1);
 		struct config_payment *cp = &c->payments[c->npayments++];
 		cp->name = strdup(name);
 		cp->provider = p;
 		cp->secret_file = sdup(file);
 		cp->ref_field = p == CONFIG_PAY_STRIPE
-					? sdup(jconf_str(j, v, path, "invoice_ref_field", "invoice_ref", 0))
-					: NULL;
+			? sdup(jconf_str(j, v, path, "invoice_ref_field", "invoice_ref", 0))
+			: NULL;
 		free(path);
 	}
 }
@@ -377,7 +396,8 @@ static void load_channels(struct jconf *j, struct config *c)
 	if (!chans)
 		return;
 	c->channels = calloc(json_object_size(chans) + 1, sizeof *c->channels);
-	json_object_foreach(chans, name, v) {
+	json_object_foreach(chans, name, v)
+	{
 		char *path = jconf_path("channels", name);
 		const char *module, *kind = NULL;
 		struct module m = {0};
@@ -391,8 +411,11 @@ static void load_channels(struct jconf *j, struct config *c)
 			continue;
 		}
 		/* Names travel through the outbox and logs: keep them plain. */
-		if (!*name || strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					   "0123456789_-") != strlen(name) || strlen(name) > 32)
+		if (!*name ||
+		    strspn(name,
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			   "0123456789_-") != strlen(name) ||
+		    strlen(name) > 32)
 			jconf_error(j, path, 1, "channel name '%s' must be 1-32 of A-Z a-z 0-9 _ -",
 				    name);
 		module = jconf_str(j, v, path, "module", NULL, 1);
@@ -489,25 +512,29 @@ static void load_fallback(struct jconf *j, struct config *c)
 	c->locale_fallback = calloc(json_object_size(obj) + 1, sizeof *c->locale_fallback);
 	if (!c->locale_fallback)
 		return;
-	json_object_foreach(obj, from, v) {
+	json_object_foreach(obj, from, v)
+	{
 		char *path = jconf_path("locale_fallback", from);
 		struct tmplset_chain *ch = &c->locale_fallback[c->nlocale_fallback];
 		size_t i;
 		json_t *to;
 
 		if (strcmp(from, "*") != 0 && !tmplset_locale_valid(from)) {
-			jconf_error(j, path, 1, "'%s' is not a locale (such as zh-TW) or \"*\"", from);
+			jconf_error(j, path, 1, "'%s' is not a locale (such as zh-TW) or \"*\"",
+				    from);
 		} else if (!json_is_array(v) || json_array_size(v) == 0 ||
 			   json_array_size(v) > TMPLSET_CHAIN_MAX) {
 			jconf_error(j, path, 0, "a fallback is a list of 1 to %d locales",
 				    TMPLSET_CHAIN_MAX);
 		} else {
 			ch->from = strdup(from);
-			json_array_foreach(v, i, to) {
+			json_array_foreach(v, i, to)
+			{
 				const char *t = json_string_value(to);
 				if (!t || !tmplset_locale_valid(t)) {
 					char *ip = jconf_path_index(path, i);
-					jconf_error(j, ip, 0, "a fallback entry is a locale such as zh-Hant");
+					jconf_error(j, ip, 0,
+						    "a fallback entry is a locale such as zh-Hant");
 					free(ip);
 					continue;
 				}
@@ -528,7 +555,8 @@ static void check_ref(struct config *c, struct diag *diag, const char *text,
 	const struct config_channel *ch = config_channel(c, channel);
 
 	if (!ch)
-		diag_at(diag, c->policy_path, text, channel_path, 0, "unknown channel '%s'", channel);
+		diag_at(diag, c->policy_path, text, channel_path, 0, "unknown channel '%s'",
+			channel);
 	else if (c->templates && ch->template_kind &&
 		 !tmplset_find(c->templates, "en", template, ch->template_kind))
 		diag_at(diag, c->policy_path, text, template_path, 0,
@@ -557,8 +585,8 @@ static void check_variant_refs(struct config *c, struct diag *diag, const char *
 		const struct policy_step *vs = &st->variants[v].step;
 		int own_ch = !same_channels(vs, st);
 		if (strcmp(vs->template, st->template) != 0)
-			snprintf(tpath, sizeof tpath, "tracks[%zu].steps[%zu].variants[%zu].template",
-				 t, s, v);
+			snprintf(tpath, sizeof tpath,
+				 "tracks[%zu].steps[%zu].variants[%zu].template", t, s, v);
 		else
 			snprintf(tpath, sizeof tpath, "tracks[%zu].steps[%zu].template", t, s);
 		for (size_t k = 0; k < vs->nchannels; k++) {
@@ -567,8 +595,8 @@ static void check_variant_refs(struct config *c, struct diag *diag, const char *
 					 "tracks[%zu].steps[%zu].variants[%zu].channels[%zu]", t, s,
 					 v, k);
 			else
-				snprintf(cpath, sizeof cpath, "tracks[%zu].steps[%zu].channels[%zu]",
-					 t, s, k);
+				snprintf(cpath, sizeof cpath,
+					 "tracks[%zu].steps[%zu].channels[%zu]", t, s, k);
 			check_ref(c, diag, text, cpath, tpath, vs->channels[k], vs->template);
 		}
 	}
@@ -619,17 +647,21 @@ static void check_step_var(struct config *c, struct diag *diag, const char *text
 				continue;
 			snprintf(spath, sizeof spath, "tracks[%zu].steps[%zu]", t, s);
 			if (!strcmp(var, "deadline") && st->deadline_days == 0)
-				diag_add(diag, e->path, line, col,
-					 "{{ deadline }}, but %s (track '%s') sends '%s' and sets no "
-					 "deadline_days",
-					 spath, p->tracks[t].name, e->name);
+				diag_add(
+					diag, e->path, line, col,
+					"{{ deadline }}, but %s (track '%s') sends '%s' and sets no "
+					"deadline_days",
+					spath, p->tracks[t].name, e->name);
 			else if (!strcmp(var, "consequence") && st->nconsequence == 0)
-				diag_add(diag, e->path, line, col,
-					 "{{ consequence }}, but %s (track '%s') sends '%s' and sets no "
-					 "consequence",
-					 spath, p->tracks[t].name, e->name);
-			else if (!strcmp(var, "consequence") && !policy_consequence(st, e->locale)) {
-				snprintf(spath, sizeof spath, "tracks[%zu].steps[%zu].consequence", t, s);
+				diag_add(
+					diag, e->path, line, col,
+					"{{ consequence }}, but %s (track '%s') sends '%s' and sets no "
+					"consequence",
+					spath, p->tracks[t].name, e->name);
+			else if (!strcmp(var, "consequence") &&
+				 !policy_consequence(st, e->locale)) {
+				snprintf(spath, sizeof spath, "tracks[%zu].steps[%zu].consequence",
+					 t, s);
 				diag_at(diag, c->policy_path, text, spath, 0,
 					"no consequence for locale '%s' (%s says {{ consequence }})",
 					e->locale, e->path);
@@ -679,9 +711,10 @@ static void check_policy_refs(struct config *c, struct diag *diag)
 			const struct policy_step *st = &p->tracks[t].steps[s];
 			snprintf(tpath, sizeof tpath, "tracks[%zu].steps[%zu].template", t, s);
 			for (size_t k = 0; k < st->nchannels; k++) {
-				snprintf(cpath, sizeof cpath, "tracks[%zu].steps[%zu].channels[%zu]", t,
-					 s, k);
-				check_ref(c, diag, j.text, cpath, tpath, st->channels[k], st->template);
+				snprintf(cpath, sizeof cpath,
+					 "tracks[%zu].steps[%zu].channels[%zu]", t, s, k);
+				check_ref(c, diag, j.text, cpath, tpath, st->channels[k],
+					  st->template);
 			}
 			check_variant_refs(c, diag, j.text, t, s, st);
 		}
@@ -721,12 +754,13 @@ static void conninfo_check(struct jconf *j, const char *path, const char *connin
 	}
 	for (PQconninfoOption *o = opts; o->keyword; o++)
 		if (!strcmp(o->keyword, "password") && o->val && *o->val)
-			jconf_error(j, path, 0,
-				    "%s: a password is not allowed in the connection string: put it "
-				    "in a passfile (passfile=PATH or $PGPASSFILE, mode 0600; under "
-				    "systemd, LoadCredential=pgpass:PATH and "
-				    "Environment=PGPASSFILE=%%d/pgpass)",
-				    path);
+			jconf_error(
+				j, path, 0,
+				"%s: a password is not allowed in the connection string: put it "
+				"in a passfile (passfile=PATH or $PGPASSFILE, mode 0600; under "
+				"systemd, LoadCredential=pgpass:PATH and "
+				"Environment=PGPASSFILE=%%d/pgpass)",
+				path);
 	PQconninfoFree(opts);
 }
 
@@ -737,20 +771,38 @@ const char *config_brand(const struct config *c, const char *locale)
 
 struct config *config_load(const char *file, struct diag *diag)
 {
-	static const char *const keys[] = {"database", "http", "policy", "templates",
-					   "migrations", "poll_interval_ms", "batch_size",
-					   "send_batch", "lease_seconds", "max_attempts",
-					   "retry_base_s", "retry_max_s",
-					   "log_level", "company", "support", "channels",
-					   "module_dir", "shutdown_timeout_ms", "retention_days",
-					   "hold_sending", "payments", "brand", "locale_fallback",
-					   "money_style", "console", "api", NULL};
+	static const char *const keys[] = {"database",
+					   "http",
+					   "policy",
+					   "templates",
+					   "migrations",
+					   "poll_interval_ms",
+					   "batch_size",
+					   "send_batch",
+					   "lease_seconds",
+					   "max_attempts",
+					   "retry_base_s",
+					   "retry_max_s",
+					   "log_level",
+					   "company",
+					   "support",
+					   "channels",
+					   "module_dir",
+					   "shutdown_timeout_ms",
+					   "retention_days",
+					   "hold_sending",
+					   "payments",
+					   "brand",
+					   "locale_fallback",
+					   "money_style",
+					   "console",
+					   "api",
+					   NULL};
 	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
-	static const char *const http_keys[] = {"listen", "public_url", "link_secret_file",
-						"webhook_secret_file", "max_body",
-						"sms_help_text", "timeout_s", "payment_url",
-						"admin_listen", "request_timeout_s",
-						"max_connections", NULL};
+	static const char *const http_keys[] = {
+		"listen",       "public_url",        "link_secret_file", "webhook_secret_file",
+		"max_body",     "sms_help_text",     "timeout_s",        "payment_url",
+		"admin_listen", "request_timeout_s", "max_connections",  NULL};
 	static const char *const console_keys[] = {"url", "idle_timeout_s", "absolute_timeout_s",
 						   NULL};
 	static const char *const api_keys[] = {"keys_file", "max_body", "idempotency_ttl_s", NULL};
@@ -777,7 +829,8 @@ struct config *config_load(const char *file, struct diag *diag)
 	if (db) {
 		jconf_keys(&j, db, "database", db_keys);
 		c->conninfo = sdup(jconf_str(&j, db, "database", "conninfo", NULL, 1));
-		c->listen_conninfo = sdup(jconf_str(&j, db, "database", "listen_conninfo", NULL, 0));
+		c->listen_conninfo = sdup(
+			jconf_str(&j, db, "database", "listen_conninfo", NULL, 0));
 		conninfo_check(&j, "database.conninfo", c->conninfo);
 		conninfo_check(&j, "database.listen_conninfo", c->listen_conninfo);
 	}
@@ -801,20 +854,23 @@ struct config *config_load(const char *file, struct diag *diag)
 			c->http_admin_listen = strdup(l);
 		}
 		c->public_url = sdup(jconf_str(&j, http, "http", "public_url", NULL, 0));
-		c->link_secret_file = sdup(jconf_str(&j, http, "http", "link_secret_file", NULL, 0));
-		c->webhook_secret_file =
-			sdup(jconf_str(&j, http, "http", "webhook_secret_file", NULL, 0));
+		c->link_secret_file = sdup(
+			jconf_str(&j, http, "http", "link_secret_file", NULL, 0));
+		c->webhook_secret_file = sdup(
+			jconf_str(&j, http, "http", "webhook_secret_file", NULL, 0));
 		c->sms_help_text = sdup(jconf_str(&j, http, "http", "sms_help_text", NULL, 0));
 		c->payment_url = sdup(jconf_str(&j, http, "http", "payment_url", NULL, 0));
 		if (c->payment_url && strncmp(c->payment_url, "https://", 8) != 0 &&
 		    strncmp(c->payment_url, "http://", 7) != 0)
-			jconf_error(&j, "http.payment_url", 0, "http.payment_url must be an http(s) URL");
-		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024, 16777216);
+			jconf_error(&j, "http.payment_url", 0,
+				    "http.payment_url must be an http(s) URL");
+		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024,
+						  16777216);
 		c->http_timeout_s = (int)jconf_int(&j, http, "http", "timeout_s", 5, 1, 300);
-		c->http_request_timeout_s =
-			(int)jconf_int(&j, http, "http", "request_timeout_s", 10, 1, 300);
-		c->http_max_connections =
-			(int)jconf_int(&j, http, "http", "max_connections", 1024, 1, 1000000);
+		c->http_request_timeout_s = (int)jconf_int(&j, http, "http", "request_timeout_s",
+							   10, 1, 300);
+		c->http_max_connections = (int)jconf_int(&j, http, "http", "max_connections", 1024,
+							 1, 1000000);
 	}
 	c->api_max_body = 1048576;
 	c->api_idempotency_ttl_s = 86400;
@@ -822,10 +878,10 @@ struct config *config_load(const char *file, struct diag *diag)
 	if (api) {
 		jconf_keys(&j, api, "api", api_keys);
 		c->api_keys_file = sdup(jconf_str(&j, api, "api", "keys_file", NULL, 0));
-		c->api_max_body =
-			(int)jconf_int(&j, api, "api", "max_body", 1048576, 1024, 67108864);
+		c->api_max_body = (int)jconf_int(&j, api, "api", "max_body", 1048576, 1024,
+						 67108864);
 		c->api_idempotency_ttl_s = (int)jconf_int(&j, api, "api", "idempotency_ttl_s",
-							   86400, 60, 30 * 86400);
+							  86400, 60, 30 * 86400);
 	}
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;
@@ -838,16 +894,17 @@ struct config *config_load(const char *file, struct diag *diag)
 		if (c->console_url && strncmp(c->console_url, "https://", 8) != 0 &&
 		    strncmp(c->console_url, "http://", 7) != 0)
 			jconf_error(&j, "console.url", 0, "console.url must be an http(s) URL");
-		c->console_idle_timeout_s =
-			(int)jconf_int(&j, console, "console", "idle_timeout_s", 1800, 60, 86400);
+		c->console_idle_timeout_s = (int)jconf_int(&j, console, "console", "idle_timeout_s",
+							   1800, 60, 86400);
 		c->console_absolute_timeout_s = (int)jconf_int(
 			&j, console, "console", "absolute_timeout_s", 43200, 300, 30 * 86400);
 	}
 	if (!c->console_url && asprintf(&c->console_url, "http://%s", c->http_admin_listen) < 0)
 		c->console_url = NULL;
-	c->policy_path = config_relpath(c->dir, jconf_str(&j, j.root, "", "policy", "policy.json", 0));
-	c->templates_dir =
-		config_relpath(c->dir, jconf_str(&j, j.root, "", "templates", "templates", 0));
+	c->policy_path = config_relpath(c->dir,
+					jconf_str(&j, j.root, "", "policy", "policy.json", 0));
+	c->templates_dir = config_relpath(c->dir,
+					  jconf_str(&j, j.root, "", "templates", "templates", 0));
 	c->migrations_dir = config_relpath(
 		c->dir, jconf_str(&j, j.root, "", "migrations", DUNN_DATADIR "/migrations", 0));
 	c->company = sdup(jconf_str(&j, j.root, "", "company", "dunnd", 0));
@@ -859,18 +916,19 @@ struct config *config_load(const char *file, struct diag *diag)
 	c->max_attempts = (int)jconf_int(&j, j.root, "", "max_attempts", 8, 1, 100);
 	c->retry_base_s = (int)jconf_int(&j, j.root, "", "retry_base_s", 60, 1, 86400);
 	c->retry_max_s = (int)jconf_int(&j, j.root, "", "retry_max_s", 3600, 1, 7 * 86400);
-	c->shutdown_timeout_ms =
-		(int)jconf_int(&j, j.root, "", "shutdown_timeout_ms", 10000, 0, 3600000);
+	c->shutdown_timeout_ms = (int)jconf_int(&j, j.root, "", "shutdown_timeout_ms", 10000, 0,
+						3600000);
 	c->retention_days = (int)jconf_int(&j, j.root, "", "retention_days", 730, 1, 36500);
 	c->hold_sending = jconf_bool(&j, j.root, "", "hold_sending", 0);
 	lvl = jconf_str(&j, j.root, "", "log_level", "info", 0);
 	c->log_level = log_level_parse(lvl);
 	if (c->log_level < 0) {
-		jconf_error(&j, "log_level", 0, "log_level must be error, warning, notice, info or debug");
+		jconf_error(&j, "log_level", 0,
+			    "log_level must be error, warning, notice, info or debug");
 		c->log_level = LOG_INFO;
 	}
-	c->module_dir = config_relpath(
-		c->dir, jconf_str(&j, j.root, "", "module_dir", DUNN_MODULEDIR, 0));
+	c->module_dir = config_relpath(c->dir,
+				       jconf_str(&j, j.root, "", "module_dir", DUNN_MODULEDIR, 0));
 	load_channels(&j, c);
 	load_payments(&j, c);
 	brand_load(&j, c);

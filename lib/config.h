@@ -38,7 +38,7 @@ struct config {
 	char *path, *dir;
 	char *conninfo, *listen_conninfo;
 	char *http_listen, *public_url;
-	char *http_admin_listen;   /* http: /metrics and operator routes, never public */
+	char *http_admin_listen; /* http: /metrics and operator routes, never public */
 	char *policy_path, *templates_dir, *migrations_dir, *module_dir;
 	char *company, *support;
 	struct brand brand; /* "brand": who sends, per locale (brand.h) */
@@ -47,29 +47,29 @@ struct config {
 	int *mstyle;
 	size_t nmstyle;
 	char *link_secret_file;
-	char *webhook_secret_file; /* http: generic webhooks' HMAC key */
-	char *sms_help_text;       /* http: the reply to HELP/INFO */
-	char *payment_url;         /* http: the customer page's "Pay now" target */
-	int http_max_body;         /* http: bytes; larger bodies get 413 */
-	int http_timeout_s;        /* http: idle/slow client timeout */
+	char *webhook_secret_file;  /* http: generic webhooks' HMAC key */
+	char *sms_help_text;        /* http: the reply to HELP/INFO */
+	char *payment_url;          /* http: the customer page's "Pay now" target */
+	int http_max_body;          /* http: bytes; larger bodies get 413 */
+	int http_timeout_s;         /* http: idle/slow client timeout */
 	int http_request_timeout_s; /* http: a request's headers and body within it */
 	int http_max_connections;   /* http: open public connections at most */
 	/* console: the URL staff open (https: the session cookie is Secure),
 	 * and a session's idle and absolute lifetimes in seconds. */
 	char *console_url;
 	int console_idle_timeout_s, console_absolute_timeout_s;
-	char *api_keys_file;        /* api: bearer keys; NULL = no /api/v1 */
-	int api_max_body;           /* api: bytes of a request body at most */
-	int api_idempotency_ttl_s;  /* api: how long an answer is replayed */
+	char *api_keys_file;       /* api: bearer keys; NULL = no /api/v1 */
+	int api_max_body;          /* api: bytes of a request body at most */
+	int api_idempotency_ttl_s; /* api: how long an answer is replayed */
 	int poll_interval_ms;
 	int batch_size;
 	int send_batch;
 	int lease_seconds;
 	int max_attempts;
 	int retry_base_s, retry_max_s; /* transient failures: capped backoff */
-	int shutdown_timeout_ms; /* how long a stop waits for in-flight sends */
-	int retention_days;      /* dunnctl purge: default --older-than */
-	int hold_sending;        /* plan and queue, but send nothing (until a reload) */
+	int shutdown_timeout_ms;       /* how long a stop waits for in-flight sends */
+	int retention_days;            /* dunnctl purge: default --older-than */
+	int hold_sending;              /* plan and queue, but send nothing (until a reload) */
 	int log_level;
 	struct config_channel *channels;
 	size_t nchannels;

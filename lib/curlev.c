@@ -134,7 +134,8 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userp)
 		if (p < end && *p >= '0' && *p <= '9') {
 			while (p < end && *p >= '0' && *p <= '9' && v <= CURLEV_RETRY_AFTER_MAX)
 				v = v * 10 + (*p++ - '0');
-			x->retry_after = (int)(v > CURLEV_RETRY_AFTER_MAX ? CURLEV_RETRY_AFTER_MAX : v);
+			x->retry_after = (int)(v > CURLEV_RETRY_AFTER_MAX ? CURLEV_RETRY_AFTER_MAX
+									  : v);
 		}
 	}
 	return len;
@@ -145,7 +146,8 @@ static size_t header_cb(char *data, size_t size, size_t n, void *userp)
 static void sock_event(evutil_socket_t fd, short what, void *arg)
 {
 	struct curlev *cv = arg;
-	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) | (what & EV_WRITE ? CURL_CSELECT_OUT : 0);
+	int flags = (what & EV_READ ? CURL_CSELECT_IN : 0) |
+		(what & EV_WRITE ? CURL_CSELECT_OUT : 0);
 	int still;
 
 	curl_multi_socket_action(cv->multi, fd, flags, &still);
@@ -358,10 +360,12 @@ int curlev_url_ok(const char *url, const char *key, char *why, size_t whylen)
 			ok = 1;
 		else if (strcmp(scheme, "http") == 0)
 			ok = !strcmp(host, "127.0.0.1") || !strcasecmp(host, "localhost") ||
-			     !strcmp(host, "[::1]");
+				!strcmp(host, "[::1]");
 		if (!ok)
-			snprintf(why, whylen, "'%s' must be https:// (http:// only for "
-					      "127.0.0.1 or localhost)", key);
+			snprintf(why, whylen,
+				 "'%s' must be https:// (http:// only for "
+				 "127.0.0.1 or localhost)",
+				 key);
 	} else {
 		snprintf(why, whylen, "'%s' is not a valid URL", key);
 	}

@@ -26,7 +26,7 @@ struct curlev_result {
 	const char *error; /* one line: curl's message, or "" when rc is CURLE_OK */
 	const char *body;  /* response body, NUL-terminated, never NULL */
 	size_t body_len;
-	int retry_after;   /* Retry-After in seconds (the HTTP-date form is ignored), 0 = none */
+	int retry_after; /* Retry-After in seconds (the HTTP-date form is ignored), 0 = none */
 };
 
 /* Called on the loop thread, once per added transfer, outside any curl

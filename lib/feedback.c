@@ -19,52 +19,29 @@ static const struct kw_word {
 	enum feedback_keyword kw;
 	const char *lang;
 } kw_words[] = {
-	{"stop", FEEDBACK_KW_STOP, "en"},
-	{"stopall", FEEDBACK_KW_STOP, "en"},
-	{"unsubscribe", FEEDBACK_KW_STOP, "en"},
-	{"cancel", FEEDBACK_KW_STOP, "en"},
-	{"end", FEEDBACK_KW_STOP, "en"},
-	{"quit", FEEDBACK_KW_STOP, "en"},
-	{"revoke", FEEDBACK_KW_STOP, "en"},
-	{"optout", FEEDBACK_KW_STOP, "en"},
-	{"start", FEEDBACK_KW_START, "en"},
-	{"unstop", FEEDBACK_KW_START, "en"},
-	{"yes", FEEDBACK_KW_START, "en"},
-	{"help", FEEDBACK_KW_HELP, "en"},
-	{"info", FEEDBACK_KW_HELP, "en"},
-	{"수신거부", FEEDBACK_KW_STOP, "ko"},
-	{"거부", FEEDBACK_KW_STOP, "ko"},
-	{"수신거절", FEEDBACK_KW_STOP, "ko"},
-	{"수신중지", FEEDBACK_KW_STOP, "ko"},
-	{"중지", FEEDBACK_KW_STOP, "ko"},
-	{"시작", FEEDBACK_KW_START, "ko"},
-	{"수신동의", FEEDBACK_KW_START, "ko"},
-	{"재개", FEEDBACK_KW_START, "ko"},
-	{"도움말", FEEDBACK_KW_HELP, "ko"},
-	{"도움", FEEDBACK_KW_HELP, "ko"},
-	{"안내", FEEDBACK_KW_HELP, "ko"},
-	{"配信停止", FEEDBACK_KW_STOP, "ja"},
-	{"停止", FEEDBACK_KW_STOP, "ja"},
-	{"配信解除", FEEDBACK_KW_STOP, "ja"},
-	{"受信拒否", FEEDBACK_KW_STOP, "ja"},
-	{"ストップ", FEEDBACK_KW_STOP, "ja"},
-	{"開始", FEEDBACK_KW_START, "ja"},
-	{"配信再開", FEEDBACK_KW_START, "ja"},
-	{"再開", FEEDBACK_KW_START, "ja"},
-	{"スタート", FEEDBACK_KW_START, "ja"},
-	{"ヘルプ", FEEDBACK_KW_HELP, "ja"},
-	{"案内", FEEDBACK_KW_HELP, "ja"},
-	{"ご案内", FEEDBACK_KW_HELP, "ja"},
-	{"退订", FEEDBACK_KW_STOP, "zh"},
-	{"退訂", FEEDBACK_KW_STOP, "zh"},
-	{"td", FEEDBACK_KW_STOP, "zh"},
-	{"t", FEEDBACK_KW_STOP, "zh"},
-	{"取消订阅", FEEDBACK_KW_STOP, "zh"},
-	{"订阅", FEEDBACK_KW_START, "zh"},
-	{"重新订阅", FEEDBACK_KW_START, "zh"},
-	{"开始", FEEDBACK_KW_START, "zh"},
-	{"帮助", FEEDBACK_KW_HELP, "zh"},
-	{"客服", FEEDBACK_KW_HELP, "zh"},
+	{"stop", FEEDBACK_KW_STOP, "en"},        {"stopall", FEEDBACK_KW_STOP, "en"},
+	{"unsubscribe", FEEDBACK_KW_STOP, "en"}, {"cancel", FEEDBACK_KW_STOP, "en"},
+	{"end", FEEDBACK_KW_STOP, "en"},         {"quit", FEEDBACK_KW_STOP, "en"},
+	{"revoke", FEEDBACK_KW_STOP, "en"},      {"optout", FEEDBACK_KW_STOP, "en"},
+	{"start", FEEDBACK_KW_START, "en"},      {"unstop", FEEDBACK_KW_START, "en"},
+	{"yes", FEEDBACK_KW_START, "en"},        {"help", FEEDBACK_KW_HELP, "en"},
+	{"info", FEEDBACK_KW_HELP, "en"},        {"수신거부", FEEDBACK_KW_STOP, "ko"},
+	{"거부", FEEDBACK_KW_STOP, "ko"},        {"수신거절", FEEDBACK_KW_STOP, "ko"},
+	{"수신중지", FEEDBACK_KW_STOP, "ko"},    {"중지", FEEDBACK_KW_STOP, "ko"},
+	{"시작", FEEDBACK_KW_START, "ko"},       {"수신동의", FEEDBACK_KW_START, "ko"},
+	{"재개", FEEDBACK_KW_START, "ko"},       {"도움말", FEEDBACK_KW_HELP, "ko"},
+	{"도움", FEEDBACK_KW_HELP, "ko"},        {"안내", FEEDBACK_KW_HELP, "ko"},
+	{"配信停止", FEEDBACK_KW_STOP, "ja"},    {"停止", FEEDBACK_KW_STOP, "ja"},
+	{"配信解除", FEEDBACK_KW_STOP, "ja"},    {"受信拒否", FEEDBACK_KW_STOP, "ja"},
+	{"ストップ", FEEDBACK_KW_STOP, "ja"},    {"開始", FEEDBACK_KW_START, "ja"},
+	{"配信再開", FEEDBACK_KW_START, "ja"},   {"再開", FEEDBACK_KW_START, "ja"},
+	{"スタート", FEEDBACK_KW_START, "ja"},   {"ヘルプ", FEEDBACK_KW_HELP, "ja"},
+	{"案内", FEEDBACK_KW_HELP, "ja"},        {"ご案内", FEEDBACK_KW_HELP, "ja"},
+	{"退订", FEEDBACK_KW_STOP, "zh"},        {"退訂", FEEDBACK_KW_STOP, "zh"},
+	{"td", FEEDBACK_KW_STOP, "zh"},          {"t", FEEDBACK_KW_STOP, "zh"},
+	{"取消订阅", FEEDBACK_KW_STOP, "zh"},    {"订阅", FEEDBACK_KW_START, "zh"},
+	{"重新订阅", FEEDBACK_KW_START, "zh"},   {"开始", FEEDBACK_KW_START, "zh"},
+	{"帮助", FEEDBACK_KW_HELP, "zh"},        {"客服", FEEDBACK_KW_HELP, "zh"},
 };
 
 /* Opt-out words that send a longer reply to review. Latin ones must be a
@@ -72,8 +49,8 @@ static const struct kw_word {
  * and common END and T are left out; CJK ones count anywhere, as those
  * scripts do not separate words. */
 static const struct kw_word review_latin[] = {
-	{"stop", 0, "en"},   {"stopall", 0, "en"}, {"unsubscribe", 0, "en"}, {"cancel", 0, "en"},
-	{"quit", 0, "en"},   {"revoke", 0, "en"},  {"optout", 0, "en"},      {"td", 0, "zh"},
+	{"stop", 0, "en"}, {"stopall", 0, "en"}, {"unsubscribe", 0, "en"}, {"cancel", 0, "en"},
+	{"quit", 0, "en"}, {"revoke", 0, "en"},  {"optout", 0, "en"},      {"td", 0, "zh"},
 };
 static const struct kw_word review_cjk[] = {
 	{"수신거부", 0, "ko"}, {"거부", 0, "ko"},     {"수신거절", 0, "ko"}, {"수신중지", 0, "ko"},
@@ -90,9 +67,9 @@ static int fold_separator(UChar32 c)
 {
 	int8_t t = u_charType(c);
 
-	return u_isUWhiteSpace(c) || (U_GET_GC_MASK(c) & (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK |
-							  U_GC_C_MASK)) ||
-	       t == U_UNASSIGNED || c == 0xFFFD;
+	return u_isUWhiteSpace(c) ||
+		(U_GET_GC_MASK(c) & (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK | U_GC_C_MASK)) ||
+		t == U_UNASSIGNED || c == 0xFFFD;
 }
 
 /* body folded (NFKC_Casefold) into two UTF-8 strings, both malloc'ed:
@@ -282,14 +259,21 @@ int feedback_reply(enum feedback_keyword kw, const char *lang, const char *compa
 		if (!strcmp(lang, replies[i].lang))
 			l = i;
 	switch (kw) {
-	case FEEDBACK_KW_STOP: k = 0; break;
-	case FEEDBACK_KW_START: k = 1; break;
-	case FEEDBACK_KW_HELP: k = with_support ? 2 : 3; break;
-	default: return -1;
+	case FEEDBACK_KW_STOP:
+		k = 0;
+		break;
+	case FEEDBACK_KW_START:
+		k = 1;
+		break;
+	case FEEDBACK_KW_HELP:
+		k = with_support ? 2 : 3;
+		break;
+	default:
+		return -1;
 	}
 	if (!company)
 		company = "";
-	/* The formats are the fixed table above. */
+		/* The formats are the fixed table above. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 	n = k == 2 ? snprintf(out, len, replies[l].text[k], company, support)
@@ -305,10 +289,10 @@ int feedback_reply(enum feedback_keyword kw, const char *lang, const char *compa
 const char *feedback_status(const char *s)
 {
 	static const char *const map[][2] = {
-		{"accepted", "queued"},	 {"scheduled", "queued"},   {"queued", "queued"},
-		{"sending", "sending"},	 {"sent", "sent"},	    {"delivered", "delivered"},
-		{"read", "delivered"},	 {"undelivered", "failed"}, {"failed", "failed"},
-		{"canceled", "failed"},	 {"bounced", "bounced"},
+		{"accepted", "queued"}, {"scheduled", "queued"},   {"queued", "queued"},
+		{"sending", "sending"}, {"sent", "sent"},          {"delivered", "delivered"},
+		{"read", "delivered"},  {"undelivered", "failed"}, {"failed", "failed"},
+		{"canceled", "failed"}, {"bounced", "bounced"},
 	};
 
 	for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)

@@ -125,11 +125,16 @@ const char *form_get(const struct form *f, const char *name)
 const char *form_strerror(enum form_error e)
 {
 	switch (e) {
-	case FORM_OK: return "ok";
-	case FORM_EESCAPE: return "malformed percent escape";
-	case FORM_ETOOBIG: return "form body too large";
-	case FORM_ETOOMANY: return "too many form fields";
-	case FORM_ENOMEM: return "out of memory";
+	case FORM_OK:
+		return "ok";
+	case FORM_EESCAPE:
+		return "malformed percent escape";
+	case FORM_ETOOBIG:
+		return "form body too large";
+	case FORM_ETOOMANY:
+		return "too many form fields";
+	case FORM_ENOMEM:
+		return "out of memory";
 	}
 	return "unknown error";
 }
@@ -140,9 +145,9 @@ static size_t enc_len(const char *s)
 
 	for (; *s; s++)
 		n += strchr("-._~", *s) || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
-				     (*s >= '0' && *s <= '9') || *s == ' '
-			     ? 1
-			     : 3;
+				(*s >= '0' && *s <= '9') || *s == ' '
+			? 1
+			: 3;
 	return n;
 }
 

@@ -161,8 +161,9 @@ static void start_queued(struct httpq *q)
 
 int httpq_full(const struct httpq *q)
 {
-	return q->closing || (curlev_inflight(q->cv) >= (size_t)q->lim.max_inflight &&
-			      q->queued >= (size_t)q->lim.max_queued);
+	return q->closing ||
+		(curlev_inflight(q->cv) >= (size_t)q->lim.max_inflight &&
+		 q->queued >= (size_t)q->lim.max_queued);
 }
 
 void httpq_item_init(struct httpq_item *it, const struct channel_msg *m, channel_done_fn done,
@@ -216,8 +217,8 @@ int httpq_limits_read(json_t *conf, const char *instance, int def_inflight,
 		      struct httpq_limits *lim, char *err, size_t errlen)
 {
 	/* Each key is read even after a bad one: the last problem is reported. */
-	lim->max_inflight = config_channel_int(conf, "max_inflight", def_inflight, 1, 4096, instance,
-					       err, errlen);
+	lim->max_inflight = config_channel_int(conf, "max_inflight", def_inflight, 1, 4096,
+					       instance, err, errlen);
 	lim->max_queued = config_channel_int(conf, "max_queued", 4096, 0, 1 << 20, instance, err,
 					     errlen);
 	lim->timeout_ms = config_channel_int(conf, "timeout_ms", 10000, 100, 600000, instance, err,
@@ -255,7 +256,8 @@ void httpq_close(struct httpq *q)
 	while ((it = q->queue) != NULL) {
 		q->queue = it->next;
 		q->queued--;
-		snprintf(it->result.error, sizeof it->result.error, "channel closed before sending");
+		snprintf(it->result.error, sizeof it->result.error,
+			 "channel closed before sending");
 		finish(q, it, CHANNEL_UNSENT);
 	}
 	q->queue_tail = NULL;

@@ -32,8 +32,8 @@ struct httpq;
  * struct (so an httpq_item * converts back to it) and allocates that;
  * httpq links it and hands it to ops->free once its done callback ran. */
 struct httpq_item {
-	struct httpq_item *next;      /* httpq's: queue or done list */
-	struct httpq *q;              /* httpq's: set when accepted */
+	struct httpq_item *next; /* httpq's: queue or done list */
+	struct httpq *q;         /* httpq's: set when accepted */
 	int64_t delivery_id;
 	channel_done_fn done;
 	void *arg;

@@ -93,7 +93,8 @@ void jconf_keys(struct jconf *c, json_t *obj, const char *path, const char *cons
 
 	if (!json_is_object(obj))
 		return;
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		size_t i;
 		for (i = 0; allowed[i]; i++)
 			if (strcmp(allowed[i], key) == 0)
@@ -144,8 +145,8 @@ const char *jconf_str(struct jconf *c, json_t *obj, const char *path, const char
 	return v ? json_string_value(v) : def;
 }
 
-long long jconf_int(struct jconf *c, json_t *obj, const char *path, const char *key,
-		    long long def, long long min, long long max)
+long long jconf_int(struct jconf *c, json_t *obj, const char *path, const char *key, long long def,
+		    long long min, long long max)
 {
 	json_t *v = jconf_member(c, obj, path, key, JSON_INTEGER, "an integer", 0);
 	long long n;
@@ -155,7 +156,8 @@ long long jconf_int(struct jconf *c, json_t *obj, const char *path, const char *
 	n = json_integer_value(v);
 	if (n < min || n > max) {
 		char *p = jconf_path(path, key);
-		jconf_error(c, p ? p : path, 0, "'%s' must be between %lld and %lld", key, min, max);
+		jconf_error(c, p ? p : path, 0, "'%s' must be between %lld and %lld", key, min,
+			    max);
 		free(p);
 		return def;
 	}

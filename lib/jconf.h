@@ -31,8 +31,8 @@ json_t *jconf_obj(struct jconf *c, json_t *obj, const char *path, const char *ke
 json_t *jconf_arr(struct jconf *c, json_t *obj, const char *path, const char *key, int required);
 const char *jconf_str(struct jconf *c, json_t *obj, const char *path, const char *key,
 		      const char *def, int required);
-long long jconf_int(struct jconf *c, json_t *obj, const char *path, const char *key,
-		    long long def, long long min, long long max);
+long long jconf_int(struct jconf *c, json_t *obj, const char *path, const char *key, long long def,
+		    long long min, long long max);
 int jconf_bool(struct jconf *c, json_t *obj, const char *path, const char *key, int def);
 /* "HH:MM" -> minutes after midnight, -1 with a diagnostic if malformed. */
 int jconf_hhmm(struct jconf *c, json_t *obj, const char *path, const char *key, int def);

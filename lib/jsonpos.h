@@ -16,8 +16,8 @@
 #include <stddef.h>
 
 struct jsonpos_step {
-    const char *key; /* key != NULL: object member; else array index */
-    long index;
+	const char *key; /* key != NULL: object member; else array index */
+	long index;
 };
 
 /* Locate the value (want_key=0) or the member name (want_key=1, only for a
@@ -27,13 +27,13 @@ struct jsonpos_step {
  * surrogate pairs). With a duplicate key the last one wins, as in jansson.
  * n == 0 means the root value. line/col may be NULL. */
 int jsonpos_find(const char *text, size_t len, const struct jsonpos_step *path, size_t n,
-                 int want_key, int *line, int *col);
+		 int want_key, int *line, int *col);
 
 /* Convenience: path given as a string such as "tracks[2].steps[0].after_days"
  * or "channels.email.module". Keys containing '.', '[' or ']' are written
  * quoted as ["odd.key"] (inside the quotes, backslash escapes the next
  * character). "" is the root. A malformed path returns -1. */
 int jsonpos_find_str(const char *text, size_t len, const char *path, int want_key, int *line,
-                     int *col);
+		     int *col);
 
 #endif

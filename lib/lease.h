@@ -23,18 +23,19 @@ extern const char lease_sql_lock[];
  * pg_locks shows a two-key advisory lock as classid = key 1, objid =
  * key 2, objsubid = 2, in the database it was taken in. A macro so that
  * dunnctl status can make it part of its one statement. */
-#define LEASE_SQL_ORPHANED \
-	"SELECT count(*),\n" \
-	"       to_char(min(lease_until) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),\n" \
-	"       to_char(max(lease_until) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')\n" \
-	"FROM dunning.deliveries d\n" \
-	"WHERE d.status = 'sending' AND d.lease_until > now()\n" \
-	"  AND NOT EXISTS (SELECT 1 FROM pg_locks l\n" \
-	"                  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2\n" \
-	"                    AND l.classid = " LEASE_STR(LEASE_LOCK_NS) "::oid\n" \
-	"                    AND l.objid = d.leased_by::oid\n" \
-	"                    AND l.database = (SELECT oid FROM pg_database\n" \
-	"                                      WHERE datname = current_database()))"
+#define LEASE_SQL_ORPHANED                                                                           \
+	"SELECT count(*),\n"                                                                         \
+	"       to_char(min(lease_until) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),\n"   \
+	"       to_char(max(lease_until) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')\n"    \
+	"FROM dunning.deliveries d\n"                                                                \
+	"WHERE d.status = 'sending' AND d.lease_until > now()\n"                                     \
+	"  AND NOT EXISTS (SELECT 1 FROM pg_locks l\n"                                               \
+	"                  WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2\n"         \
+	"                    AND l.classid = " LEASE_STR(                                            \
+		LEASE_LOCK_NS) "::oid\n"                                                             \
+			       "                    AND l.objid = d.leased_by::oid\n"                \
+			       "                    AND l.database = (SELECT oid FROM pg_database\n" \
+			       "                                      WHERE datname = current_database()))"
 extern const char lease_sql_orphaned[];
 /* A process-wide instance id: positive, random, fixed on the first call. */
 int32_t lease_instance_id(void);

@@ -37,7 +37,8 @@ int log_level_parse(const char *name)
 
 static int email_local(char c)
 {
-	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '%' || c == '+' || c == '-';
+	return isalnum((unsigned char)c) || c == '.' || c == '_' || c == '%' || c == '+' ||
+		c == '-';
 }
 
 static int email_domain(char c)
@@ -96,8 +97,8 @@ void log_msg(enum log_level level, const char *subsys, const char *fmt, ...)
 		clock_gettime(CLOCK_REALTIME, &now);
 		gmtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-		n = snprintf(line, sizeof line, "%s.%03ldZ %s[%s] %s: ", ts,
-			     now.tv_nsec / 1000000, log_ident, log_names[level], subsys);
+		n = snprintf(line, sizeof line, "%s.%03ldZ %s[%s] %s: ", ts, now.tv_nsec / 1000000,
+			     log_ident, log_names[level], subsys);
 	}
 	if (n < 0 || (size_t)n >= sizeof line)
 		n = 0;

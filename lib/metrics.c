@@ -39,7 +39,7 @@ static int valid_name(const char *s, int label)
 		return 0;
 	for (const char *p = s; *p; p++) {
 		int alpha = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '_' ||
-			    (!label && *p == ':');
+			(!label && *p == ':');
 		if (!alpha && !(p > s && *p >= '0' && *p <= '9'))
 			return 0;
 	}
@@ -143,8 +143,12 @@ static int apply(const char *name, enum op op, double v, va_list ap, double *out
 	if (!s)
 		return -1;
 	switch (op) {
-	case OP_ADD: s->value += v; break;
-	case OP_SET: s->value = v; break;
+	case OP_ADD:
+		s->value += v;
+		break;
+	case OP_SET:
+		s->value = v;
+		break;
 	case OP_OBSERVE:
 		s->value += v;
 		s->count++;
@@ -152,8 +156,11 @@ static int apply(const char *name, enum op op, double v, va_list ap, double *out
 			if (v <= f->bounds[i])
 				s->buckets[i]++;
 		break;
-	case OP_TOUCH: break;
-	case OP_GET: *out = s->value; break;
+	case OP_TOUCH:
+		break;
+	case OP_GET:
+		*out = s->value;
+		break;
 	}
 	return 0;
 }
@@ -380,9 +387,12 @@ static void put_sample(struct out *o, const struct family *f, const char *suffix
 static const char *type_name(enum metrics_type t)
 {
 	switch (t) {
-	case METRICS_COUNTER: return "counter";
-	case METRICS_GAUGE: return "gauge";
-	case METRICS_HISTOGRAM: return "histogram";
+	case METRICS_COUNTER:
+		return "counter";
+	case METRICS_GAUGE:
+		return "gauge";
+	case METRICS_HISTOGRAM:
+		return "histogram";
 	}
 	return "untyped";
 }

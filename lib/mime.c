@@ -19,16 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIME_LINE_MAX 78     /* RFC 5322 2.1.1 SHOULD limit, excluding CRLF */
-#define MIME_EW_MAX 75       /* RFC 2047 2: max encoded-word length */
+#define MIME_LINE_MAX 78 /* RFC 5322 2.1.1 SHOULD limit, excluding CRLF */
+#define MIME_EW_MAX 75   /* RFC 2047 2: max encoded-word length */
 #define MIME_EW_PRE "=?UTF-8?B?"
-#define MIME_EW_OVERHEAD 12  /* "=?UTF-8?B?" + "?=" */
+#define MIME_EW_OVERHEAD 12 /* "=?UTF-8?B?" + "?=" */
 /* Smallest encoded-word worth emitting: 8 base64 chars = 6 octets, enough for
  * any single UTF-8 sequence, so every word makes progress. */
 #define MIME_EW_MIN (MIME_EW_OVERHEAD + 8)
-#define MIME_QP_MAX 76       /* RFC 2045 6.7 rule 5 */
+#define MIME_QP_MAX 76 /* RFC 2045 6.7 rule 5 */
 /* Unsplittable tokens are length-capped so no header line can reach 998. */
-#define MIME_ADDR_MAX 254    /* RFC 5321 path limit minus the brackets */
+#define MIME_ADDR_MAX 254 /* RFC 5321 path limit minus the brackets */
 #define MIME_MSGID_MAX 250
 #define MIME_URI_MAX 900
 #define MIME_BOUNDARY_PRE "=_dunnd_"
@@ -92,7 +92,7 @@ static void mime_putc(struct mime_buf *b, char c)
 /* Hand the buffer to the caller, or free it on error. */
 static char *mime_take(struct mime_buf *b, size_t *len_out)
 {
-	mime_reserve(b, 0);   /* guarantees a NUL-terminated allocation even if empty */
+	mime_reserve(b, 0); /* guarantees a NUL-terminated allocation even if empty */
 	if (b->err) {
 		free(b->p);
 		return NULL;
@@ -247,7 +247,7 @@ static int mime_msgid_ok(const char *id)
 	if (n > MIME_MSGID_MAX || !at || strchr(at + 1, '@'))
 		return 0;
 	return mime_dot_atom_ok(id, (size_t)(at - id)) &&
-	       mime_dot_atom_ok(at + 1, n - (size_t)(at - id) - 1);
+		mime_dot_atom_ok(at + 1, n - (size_t)(at - id) - 1);
 }
 
 /* Only RFC 3986 characters: no space, quotes or angle brackets that could end
@@ -300,8 +300,8 @@ static const char *mime_opt(const char *s)
 
 struct mime_hdr {
 	struct mime_buf *b;
-	size_t col;     /* octets on the current line */
-	int sep;        /* next token needs a separating space */
+	size_t col; /* octets on the current line */
+	int sep;    /* next token needs a separating space */
 	/* A token is on this line.  Folding is allowed only then: a fold right
 	 * after "Name:" shows up as a leading space in some parsers (Python's
 	 * unstructured headers), and a second fold in a row gains nothing. */
@@ -402,7 +402,7 @@ static void mime_hdr_ewords(struct mime_hdr *h, const char *s, size_t n)
 			if (!l || j - i + l > budget)
 				break;
 		}
-		if (j == i) {   /* unreachable for validated input; avoid looping */
+		if (j == i) { /* unreachable for validated input; avoid looping */
 			h->b->err = 1;
 			return;
 		}
@@ -449,7 +449,7 @@ static int mime_words_fit(const struct mime_hdr *h, const char *s, size_t n)
 		}
 		if (w > room)
 			return 0;
-		room = MIME_LINE_MAX - 1;   /* later words may start a folded line */
+		room = MIME_LINE_MAX - 1; /* later words may start a folded line */
 		w = 0;
 	}
 	return 1;
@@ -509,7 +509,7 @@ static void mime_hdr_phrase(struct mime_hdr *h, const char *s)
 	room = mime_hdr_room(h);
 	for (i = 0; i <= n; i++) {
 		if (i == n || s[i] == ' ') {
-			w += (first ? 1 : 0) + (i == n ? 1 : 0);   /* the quotes */
+			w += (first ? 1 : 0) + (i == n ? 1 : 0); /* the quotes */
 			first = 0;
 			if (w > room) {
 				mime_hdr_ewords(h, s, n);
@@ -636,10 +636,11 @@ static void mime_qp(struct mime_buf *b, const char *s)
 		lim = eol ? MIME_QP_MAX : MIME_QP_MAX - 1;
 		for (pass = 0; pass < 2; pass++) {
 			enc = !mime_qp_literal(c) ||
-			      /* trailing white space may be stripped in transit */
-			      ((c == ' ' || c == '\t') && (eol || eoi)) ||
-			      /* line-start '.' (SMTP) and "From " (mbox) get mangled */
-			      (col == 0 && (c == '.' || (c == 'F' && !strncmp(s + i, "From ", 5))));
+				/* trailing white space may be stripped in transit */
+				((c == ' ' || c == '\t') && (eol || eoi)) ||
+				/* line-start '.' (SMTP) and "From " (mbox) get mangled */
+				(col == 0 &&
+				 (c == '.' || (c == 'F' && !strncmp(s + i, "From ", 5))));
 			tl = enc ? 3 : 1;
 			if (col + tl <= lim || col == 0)
 				break;
@@ -705,9 +706,9 @@ static void mime_boundary(char out[MIME_BOUNDARY_LEN + 1], const char *msgid,
 
 const char *mime_refusal(const struct mime_msg *m)
 {
-	static const char *const bad_utf8[3] = {
-		"sender name is not valid UTF-8", "recipient name is not valid UTF-8",
-		"subject is not valid UTF-8"};
+	static const char *const bad_utf8[3] = {"sender name is not valid UTF-8",
+						"recipient name is not valid UTF-8",
+						"subject is not valid UTF-8"};
 	static const char *const control[3] = {
 		"sender name has a control character (CR, LF, ...)",
 		"recipient name has a control character (CR, LF, ...)",

@@ -7,17 +7,17 @@
 #include <stdint.h>
 
 struct mime_msg {
-	const char *from_name;   /* display name, UTF-8, may be NULL */
-	const char *from_addr;   /* addr-spec, ASCII */
-	const char *to_name;     /* UTF-8, may be NULL */
+	const char *from_name; /* display name, UTF-8, may be NULL */
+	const char *from_addr; /* addr-spec, ASCII */
+	const char *to_name;   /* UTF-8, may be NULL */
 	const char *to_addr;
-	const char *subject;     /* UTF-8 */
-	const char *text;        /* UTF-8 plain-text body, LF or CRLF line ends */
-	const char *html;        /* UTF-8 HTML body, may be NULL -> single text/plain part */
-	const char *message_id;  /* without angle brackets, e.g. "d123.c45@dunnd.example.com" */
+	const char *subject;    /* UTF-8 */
+	const char *text;       /* UTF-8 plain-text body, LF or CRLF line ends */
+	const char *html;       /* UTF-8 HTML body, may be NULL -> single text/plain part */
+	const char *message_id; /* without angle brackets, e.g. "d123.c45@dunnd.example.com" */
 	const char *list_unsubscribe_url;    /* https URL, may be NULL */
 	const char *list_unsubscribe_mailto; /* mailto address, may be NULL */
-	int64_t date;            /* unix seconds, rendered as RFC 5322 Date in UTC (+0000) */
+	int64_t date; /* unix seconds, rendered as RFC 5322 Date in UTC (+0000) */
 };
 
 /* Build a complete RFC 5322 message with CRLF line ends.

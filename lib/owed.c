@@ -85,8 +85,8 @@ int owed_format_style(const struct owed *v, size_t n, const char *locale, int st
 	for (size_t i = 0; i < n; i++) {
 		char one[96];
 		int k;
-		if (money_format_style(v[i].minor, v[i].currency, locale, (enum money_style)style, one,
-				       sizeof one) < 0)
+		if (money_format_style(v[i].minor, v[i].currency, locale, (enum money_style)style,
+				       one, sizeof one) < 0)
 			snprintf(one, sizeof one, "%" PRId64 " %s", v[i].minor, v[i].currency);
 		k = snprintf(buf + used, len - used, "%s%s", i ? " + " : "", one);
 		if (k < 0 || (size_t)k >= len - used) {

@@ -169,7 +169,8 @@ int payevent_adyen(const char *body, size_t len, struct payevent *ev, size_t max
 		json_decref(root);
 		return -1;
 	}
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		json_t *x = json_object_get(it, "NotificationRequestItem");
 		json_t *amount = json_object_get(x, "amount");
 		json_t *value = json_object_get(amount, "value");
@@ -180,15 +181,17 @@ int payevent_adyen(const char *body, size_t len, struct payevent *ev, size_t max
 		memset(e, 0, sizeof *e);
 		if (!json_is_object(x) || !*sval(x, "pspReference") || !*sval(x, "eventCode") ||
 		    !json_is_string(json_object_get(x, "success"))) {
-			snprintf(err, errlen,
-				 "notificationItems[%zu]: no NotificationRequestItem with pspReference, "
-				 "eventCode and success",
-				 i);
+			snprintf(
+				err, errlen,
+				"notificationItems[%zu]: no NotificationRequestItem with pspReference, "
+				"eventCode and success",
+				i);
 			json_decref(root);
 			return -1;
 		}
 		if (json_is_integer(value))
-			snprintf(vbuf, sizeof vbuf, "%" JSON_INTEGER_FORMAT, json_integer_value(value));
+			snprintf(vbuf, sizeof vbuf, "%" JSON_INTEGER_FORMAT,
+				 json_integer_value(value));
 		/* Adyen's documented order; absent fields are empty. */
 		ok = snprintf(e->signed_data, sizeof e->signed_data, "%s:%s:%s:%s:%s:%s:%s:%s",
 			      sval(x, "pspReference"), sval(x, "originalReference"),
@@ -199,7 +202,8 @@ int payevent_adyen(const char *body, size_t len, struct payevent *ev, size_t max
 			json_decref(root);
 			return -1;
 		}
-		str_of(json_object_get(x, "additionalData"), "hmacSignature", e->hmac, sizeof e->hmac);
+		str_of(json_object_get(x, "additionalData"), "hmacSignature", e->hmac,
+		       sizeof e->hmac);
 		snprintf(e->type, sizeof e->type, "%s", sval(x, "eventCode"));
 		snprintf(e->id, sizeof e->id, "%.60s:%.40s:%s", sval(x, "pspReference"), e->type,
 			 sval(x, "success"));
@@ -252,7 +256,8 @@ int payevent_generic(const char *body, size_t len, struct payevent *ev, char *er
 	if (json_is_integer(json_object_get(root, "created")))
 		ev->at = (int64_t)json_integer_value(json_object_get(root, "created"));
 	if (!ev->id[0] || !type || ev->amount < 0) {
-		snprintf(err, errlen, "needs id, type and an amount in minor units from 0 to 10^15");
+		snprintf(err, errlen,
+			 "needs id, type and an amount in minor units from 0 to 10^15");
 		json_decref(root);
 		return -1;
 	}
@@ -273,10 +278,14 @@ int payevent_generic(const char *body, size_t len, struct payevent *ev, char *er
 const char *payevent_kind_name(enum payevent_kind k)
 {
 	switch (k) {
-	case PAYEV_PAYMENT: return "payment";
-	case PAYEV_REFUND: return "refund";
-	case PAYEV_DISPUTE: return "dispute";
-	case PAYEV_IGNORED: break;
+	case PAYEV_PAYMENT:
+		return "payment";
+	case PAYEV_REFUND:
+		return "refund";
+	case PAYEV_DISPUTE:
+		return "dispute";
+	case PAYEV_IGNORED:
+		break;
 	}
 	return "ignored";
 }

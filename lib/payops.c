@@ -17,10 +17,9 @@ const char PAYOPS_SQL_INVOICE[] =
 	"       coalesce(to_char(i.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '')\n"
 	"FROM dunning.invoices i WHERE i.external_ref = $1 FOR UPDATE";
 
-const char PAYOPS_SQL_SAME_REF[] =
-	"SELECT p.amount, i.external_ref FROM dunning.payments p\n"
-	"JOIN dunning.invoices i ON i.id = p.invoice_id\n"
-	"WHERE p.source = $2 AND p.source_id = $1";
+const char PAYOPS_SQL_SAME_REF[] = "SELECT p.amount, i.external_ref FROM dunning.payments p\n"
+				   "JOIN dunning.invoices i ON i.id = p.invoice_id\n"
+				   "WHERE p.source = $2 AND p.source_id = $1";
 
 const char PAYOPS_SQL_INSERT[] =
 	"INSERT INTO dunning.payments (invoice_id, account_id, amount, currency, at, source,\n"
@@ -52,8 +51,8 @@ static PGresult *run(PGconn *conn, const char *sql, int n, const char *const *p,
 	PGresult *res = n ? PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0) : PQexec(conn, sql);
 	const char *e;
 
-	if (res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-		    PQresultStatus(res) == PGRES_TUPLES_OK))
+	if (res &&
+	    (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
 		return res;
 	e = PQerrorMessage(conn);
 	snprintf(err, errlen, "%.*s", (int)strcspn(e, "\n"), e);
@@ -117,8 +116,8 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 		}
 		if (amount > OWED_MAX_AMOUNT) {
 			money_plain(OWED_MAX_AMOUNT, r->currency, merr, sizeof merr);
-			snprintf(err, errlen, "--amount: more than the largest accepted, %s %s", merr,
-				 r->currency);
+			snprintf(err, errlen, "--amount: more than the largest accepted, %s %s",
+				 merr, r->currency);
 			rc = 2;
 			goto fail;
 		}
@@ -139,10 +138,11 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 			int same = strcmp(PQgetvalue(res, 0, 1), a->invoice_ref) == 0;
 			int64_t was = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 			if (!same || (a->amount && was != amount)) {
-				snprintf(err, errlen,
-					 "--ref '%s' was already recorded for another payment (%s): "
-					 "nothing recorded",
-					 a->ref, PQgetvalue(res, 0, 1));
+				snprintf(
+					err, errlen,
+					"--ref '%s' was already recorded for another payment (%s): "
+					"nothing recorded",
+					a->ref, PQgetvalue(res, 0, 1));
 				PQclear(res);
 				goto fail;
 			}
@@ -159,8 +159,8 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 		if (owed == 0) {
 			rollback(conn);
 			if (*paid_at)
-				snprintf(r->note, sizeof r->note, "already paid at %s; nothing owed",
-					 paid_at);
+				snprintf(r->note, sizeof r->note,
+					 "already paid at %s; nothing owed", paid_at);
 			else
 				snprintf(r->note, sizeof r->note, "nothing owed");
 			r->owed_after = 0;
@@ -172,8 +172,8 @@ int payops_record(PGconn *conn, const struct payops_args *a, struct payops_resul
 		char am[48], ow[48];
 		money_plain(amount, r->currency, am, sizeof am);
 		money_plain(owed, r->currency, ow, sizeof ow);
-		snprintf(err, errlen, "%s %s is more than the %s %s owed on '%s': nothing recorded", am,
-			 r->currency, ow, r->currency, a->invoice_ref);
+		snprintf(err, errlen, "%s %s is more than the %s %s owed on '%s': nothing recorded",
+			 am, r->currency, ow, r->currency, a->invoice_ref);
 		goto fail;
 	}
 	r->amount = amount;

@@ -184,7 +184,8 @@ static void disconnect(struct pgq *q, int retry)
 
 		if (q->lost_at == 0)
 			q->lost_at = now;
-		cap = now - q->lost_at < PGQ_BACKOFF_EARLY_S ? PGQ_BACKOFF_EARLY_MS : PGQ_BACKOFF_MAX_MS;
+		cap = now - q->lost_at < PGQ_BACKOFF_EARLY_S ? PGQ_BACKOFF_EARLY_MS
+							     : PGQ_BACKOFF_MAX_MS;
 		if (q->backoff_ms > cap)
 			q->backoff_ms = cap;
 		/* +-20%: connections (and instances) that lost the same server
@@ -214,8 +215,8 @@ static void send_next(struct pgq *q)
 
 	if (!it || q->sent || !q->connected)
 		return;
-	if (!PQsendQueryParams(q->conn, it->sql, it->nparams, NULL,
-			       (const char *const *)it->params, NULL, NULL, 0)) {
+	if (!PQsendQueryParams(q->conn, it->sql, it->nparams, NULL, (const char *const *)it->params,
+			       NULL, NULL, 0)) {
 		log_err("db", "event=send_failed error=\"%s\"", PQerrorMessage(q->conn));
 		disconnect(q, 1);
 		return;
@@ -230,11 +231,11 @@ int pgq_conn_unusable(const PGresult *res)
 
 	if (!st)
 		return 0;
-	return strncmp(st, "08", 2) == 0 ||   /* connection exception */
-	       strcmp(st, "57P01") == 0 ||    /* admin_shutdown */
-	       strcmp(st, "57P02") == 0 ||    /* crash_shutdown */
-	       strcmp(st, "57P03") == 0 ||    /* cannot_connect_now */
-	       strcmp(st, "25006") == 0;      /* read_only_sql_transaction */
+	return strncmp(st, "08", 2) == 0 || /* connection exception */
+		strcmp(st, "57P01") == 0 || /* admin_shutdown */
+		strcmp(st, "57P02") == 0 || /* crash_shutdown */
+		strcmp(st, "57P03") == 0 || /* cannot_connect_now */
+		strcmp(st, "25006") == 0;   /* read_only_sql_transaction */
 }
 
 static void finish_head(struct pgq *q)

@@ -83,7 +83,8 @@ static size_t load_channels(struct jconf *c, json_t *obj, const char *path, char
 	if (json_array_size(arr) == 0 || json_array_size(arr) > POLICY_MAX_CHANNELS)
 		jconf_error(c, apath, 0, "'channels' must list 1 to %d channel names",
 			    POLICY_MAX_CHANNELS);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		char *ipath = jconf_path_index(apath, i);
 		if (!json_is_string(v) || json_string_length(v) == 0) {
 			jconf_error(c, ipath, 0, "channel must be a non-empty string");
@@ -135,8 +136,8 @@ static int plain_name(const char *s, const char *extra)
 static void load_variant(struct jconf *c, json_t *vj, const char *path,
 			 const struct policy_step *base, struct policy_variant *v)
 {
-	static const char *const keys[] = {"name", "weight", "template", "after_days",
-					   "channels", NULL};
+	static const char *const keys[] = {"name",       "weight",   "template",
+					   "after_days", "channels", NULL};
 	struct policy_step *s = &v->step;
 	const char *name, *tmpl;
 
@@ -175,8 +176,8 @@ static void load_variant(struct jconf *c, json_t *vj, const char *path,
 }
 
 /* "variants" and "experiment" of one step (the base fields are loaded). */
-static void load_variants(struct jconf *c, json_t *st, const char *path,
-			  const char *track_name, size_t index, struct policy_step *s)
+static void load_variants(struct jconf *c, json_t *st, const char *path, const char *track_name,
+			  size_t index, struct policy_step *s)
 {
 	json_t *arr = jconf_arr(c, st, path, "variants", 0);
 	const char *exp = jconf_str(c, st, path, "experiment", NULL, 0);
@@ -207,7 +208,8 @@ static void load_variants(struct jconf *c, json_t *st, const char *path,
 	snprintf(defname, sizeof defname, "%s/%zu", track_name ? track_name : "", index + 1);
 	s->experiment = strdup(exp ? exp : defname);
 	s->variants = calloc(json_array_size(arr), sizeof *s->variants);
-	json_array_foreach(arr, i, vj) {
+	json_array_foreach(arr, i, vj)
+	{
 		char *ipath = jconf_path_index(vpath, i);
 		struct policy_variant *v = &s->variants[s->nvariants++];
 		load_variant(c, vj, ipath, s, v);
@@ -271,17 +273,22 @@ static void check_experiments(struct jconf *c, const struct policy *p)
 						continue;
 					bad = a->nvariants != b->nvariants;
 					for (size_t k = 0; !bad && k < a->nvariants; k++)
-						bad = a->variants[k].weight != b->variants[k].weight ||
-						      !a->variants[k].name || !b->variants[k].name ||
-						      strcmp(a->variants[k].name, b->variants[k].name);
+						bad = a->variants[k].weight !=
+								b->variants[k].weight ||
+							!a->variants[k].name ||
+							!b->variants[k].name ||
+							strcmp(a->variants[k].name,
+							       b->variants[k].name);
 				}
 			if (bad) {
 				char path[96];
-				snprintf(path, sizeof path, "tracks[%zu].steps[%zu].variants", t, s);
-				jconf_error(c, path, 0,
-					    "experiment '%s' is used before with other variant names "
-					    "or weights",
-					    a->experiment);
+				snprintf(path, sizeof path, "tracks[%zu].steps[%zu].variants", t,
+					 s);
+				jconf_error(
+					c, path, 0,
+					"experiment '%s' is used before with other variant names "
+					"or weights",
+					a->experiment);
 			}
 		}
 }
@@ -318,7 +325,8 @@ static struct tmpl *load_text(struct jconf *c, json_t *v, const char *path,
 			jconf_error(c, path, 0, "%s cannot use {{ consequence }} itself", path);
 		else if (!strcmp(n, "deadline") && s->deadline_days == 0)
 			jconf_error(c, path, 0,
-				    "%s says {{ deadline }} but the step sets no deadline_days", path);
+				    "%s says {{ deadline }} but the step sets no deadline_days",
+				    path);
 		else if (!policy_text_var_ok(n))
 			jconf_error(c, path, 0, "%s: unknown variable '%s'", path, n);
 	}
@@ -342,20 +350,20 @@ static void load_consequence(struct jconf *c, json_t *st, const char *path, stru
 			s->consequence[0].src = strdup(json_string_value(v));
 			s->consequence[0].whole = 1;
 			s->nconsequence = 1;
-		}
-		else if (s->consequence)
+		} else if (s->consequence)
 			free(s->consequence[0].locale);
 		goto out;
 	}
 	if (!json_is_object(v) || json_object_size(v) == 0) {
-		jconf_error(c, cpath, 0,
-			    "%s must be a string or an object of locales to strings", cpath);
+		jconf_error(c, cpath, 0, "%s must be a string or an object of locales to strings",
+			    cpath);
 		goto out;
 	}
 	s->consequence = calloc(json_object_size(v), sizeof *s->consequence);
 	if (!s->consequence)
 		goto out;
-	json_object_foreach(v, key, m) {
+	json_object_foreach(v, key, m)
+	{
 		char *kp = jconf_path(cpath, key);
 		struct policy_text *pt = &s->consequence[s->nconsequence];
 		pt->text = load_text(c, m, kp ? kp : cpath, s);
@@ -375,8 +383,8 @@ out:
 
 static void load_steps(struct jconf *c, json_t *track, const char *path, struct policy_track *tr)
 {
-	static const char *const keys[] = {"after_days", "channels",      "template",
-					   "note",       "variants",      "experiment",
+	static const char *const keys[] = {"after_days",    "channels",    "template",
+					   "note",          "variants",    "experiment",
 					   "deadline_days", "consequence", NULL};
 	json_t *arr = jconf_arr(c, track, path, "steps", 1);
 	char *spath = jconf_path(path, "steps");
@@ -389,7 +397,8 @@ static void load_steps(struct jconf *c, json_t *track, const char *path, struct 
 	if (json_array_size(arr) == 0)
 		jconf_error(c, spath, 0, "a track needs at least one step");
 	tr->steps = calloc(json_array_size(arr) + 1, sizeof *tr->steps);
-	json_array_foreach(arr, i, st) {
+	json_array_foreach(arr, i, st)
+	{
 		char *ipath = jconf_path_index(spath, i);
 		struct policy_step *s = &tr->steps[tr->nsteps++];
 		if (!json_is_object(st)) {
@@ -424,8 +433,8 @@ out:
 static void load_track(struct jconf *c, json_t *tj, const char *path, struct policy_track *tr)
 {
 	static const char *const keys[] = {"name", "when", "steps", "on_broken_promise", NULL};
-	static const char *const when_keys[] = {"segment", "min_prior_cycles", "max_prior_cycles",
-						"currency", "min_balance", NULL};
+	static const char *const when_keys[] = {"segment",  "min_prior_cycles", "max_prior_cycles",
+						"currency", "min_balance",      NULL};
 	json_t *when;
 	char *wpath;
 
@@ -445,8 +454,10 @@ static void load_track(struct jconf *c, json_t *tj, const char *path, struct pol
 		json_t *mb;
 		jconf_keys(c, when, wpath, when_keys);
 		tr->segment = dup_or_null(jconf_str(c, when, wpath, "segment", NULL, 0));
-		tr->min_prior_cycles = (int)jconf_int(c, when, wpath, "min_prior_cycles", -1, 0, 1000);
-		tr->max_prior_cycles = (int)jconf_int(c, when, wpath, "max_prior_cycles", -1, 0, 1000);
+		tr->min_prior_cycles = (int)jconf_int(c, when, wpath, "min_prior_cycles", -1, 0,
+						      1000);
+		tr->max_prior_cycles = (int)jconf_int(c, when, wpath, "max_prior_cycles", -1, 0,
+						      1000);
 		cur = jconf_str(c, when, wpath, "currency", NULL, 0);
 		if (cur) {
 			if (money_exponent(cur) < 0) {
@@ -471,8 +482,7 @@ static void load_track(struct jconf *c, json_t *tj, const char *path, struct pol
 	load_steps(c, tj, path, tr);
 }
 
-static void load_one_window(struct jconf *c, json_t *w, const char *path,
-			    struct policy_window *out)
+static void load_one_window(struct jconf *c, json_t *w, const char *path, struct policy_window *out)
 {
 	static const char *const keys[] = {"start", "end", "weekdays_only", NULL};
 
@@ -498,7 +508,8 @@ static void load_windows(struct jconf *c, json_t *root, struct policy *p)
 	if (!cw)
 		return;
 	p->channel_windows = calloc(json_object_size(cw) + 1, sizeof *p->channel_windows);
-	json_object_foreach(cw, name, v) {
+	json_object_foreach(cw, name, v)
+	{
 		char *path = jconf_path("channel_windows", name);
 		struct policy_window *pw = &p->channel_windows[p->nchannel_windows++];
 		*pw = p->window;
@@ -515,10 +526,10 @@ static int parse_date(const char *s, int *y, int *m, int *d)
 {
 	int used = 0;
 
-	return sscanf(s, "%4d-%2d-%2d%n", y, m, d, &used) == 3 && used == 10 && !s[10] &&
-			       *m >= 1 && *m <= 12 && *d >= 1 && *d <= 31
-		       ? 0
-		       : -1;
+	return sscanf(s, "%4d-%2d-%2d%n", y, m, d, &used) == 3 && used == 10 && !s[10] && *m >= 1 &&
+			*m <= 12 && *d >= 1 && *d <= 31
+		? 0
+		: -1;
 }
 
 
@@ -531,7 +542,8 @@ static void load_holidays(struct jconf *c, json_t *root, struct policy *p)
 	if (!arr)
 		return;
 	p->holidays = calloc(json_array_size(arr) + 1, sizeof *p->holidays);
-	json_array_foreach(arr, i, v) {
+	json_array_foreach(arr, i, v)
+	{
 		int y, m, d;
 		if (!json_is_string(v) || parse_date(json_string_value(v), &y, &m, &d) != 0) {
 			char *path = jconf_path_index("holidays", i);
@@ -562,7 +574,8 @@ static void load_caps(struct jconf *c, json_t *root, struct policy *p)
 		p->caps_default = 1;
 	} else if (arr) {
 		p->caps = calloc(json_array_size(arr) + 1, sizeof *p->caps);
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			char *path = jconf_path_index("caps", i);
 			struct policy_cap *cap = &p->caps[p->ncaps++];
 			if (!json_is_object(v)) {
@@ -587,14 +600,15 @@ static void load_caps(struct jconf *c, json_t *root, struct policy *p)
 		p->rests_default = 1;
 	} else if (rest) {
 		p->rests = calloc(json_object_size(rest) + 1, sizeof *p->rests);
-		json_object_foreach(rest, name, v) {
+		json_object_foreach(rest, name, v)
+		{
 			char *path = jconf_path("rest_after_reached", name);
 			if (!json_is_integer(v) || json_integer_value(v) < 0 ||
 			    json_integer_value(v) > 366)
 				jconf_error(c, path, 0, "rest must be a number of days, 0 to 366");
 			else
-				p->rests[p->nrests++] =
-					(struct policy_rest){strdup(name), (int)json_integer_value(v)};
+				p->rests[p->nrests++] = (struct policy_rest){
+					strdup(name), (int)json_integer_value(v)};
 			free(path);
 		}
 	}
@@ -609,7 +623,8 @@ static void load_min_balance(struct jconf *c, json_t *root, struct policy *p)
 	if (!mb)
 		return;
 	p->min_balance = calloc(json_object_size(mb) + 1, sizeof *p->min_balance);
-	json_object_foreach(mb, cur, v) {
+	json_object_foreach(mb, cur, v)
+	{
 		char *path = jconf_path("min_balance", cur);
 		struct policy_minbal *m = &p->min_balance[p->nmin_balance];
 		if (money_exponent(cur) < 0) {
@@ -639,11 +654,22 @@ static void check_broken_promise(struct jconf *c, const struct policy *p)
 
 struct policy *policy_load(const char *file, struct diag *diag)
 {
-	static const char *const keys[] = {"grace_days", "contact_window", "channel_windows",
-					   "holidays", "caps", "rest_after_reached",
-					   "max_promise_days", "min_balance", "recheck_hours",
-					   "step_gap_hours", "quiet_max_hours_per_week",
-					   "confirmation", "tracks", "on_broken_promise", "preset", NULL};
+	static const char *const keys[] = {"grace_days",
+					   "contact_window",
+					   "channel_windows",
+					   "holidays",
+					   "caps",
+					   "rest_after_reached",
+					   "max_promise_days",
+					   "min_balance",
+					   "recheck_hours",
+					   "step_gap_hours",
+					   "quiet_max_hours_per_week",
+					   "confirmation",
+					   "tracks",
+					   "on_broken_promise",
+					   "preset",
+					   NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
 	struct policy *p;
@@ -666,8 +692,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	p->quiet_max_hours = (int)jconf_int(&c, c.root, "", "quiet_max_hours_per_week",
 					    QUIET_DEFAULT_MAX_HOURS, 0, 7 * 24 - 1);
 	p->max_promise_days = (int)jconf_int(&c, c.root, "", "max_promise_days", 30, 1, 365);
-	p->on_broken_promise =
-		dup_or_null(jconf_str(&c, c.root, "", "on_broken_promise", NULL, 0));
+	p->on_broken_promise = dup_or_null(jconf_str(&c, c.root, "", "on_broken_promise", NULL, 0));
 	load_windows(&c, c.root, p);
 	load_holidays(&c, c.root, p);
 	load_caps(&c, c.root, p);
@@ -675,17 +700,17 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	conf = jconf_obj(&c, c.root, "", "confirmation", 0);
 	if (conf) {
 		jconf_keys(&c, conf, "confirmation", confirm_keys);
-		p->confirm_template =
-			dup_or_null(jconf_str(&c, conf, "confirmation", "template", NULL, 1));
-		p->nconfirm_channels =
-			load_channels(&c, conf, "confirmation", p->confirm_channels);
+		p->confirm_template = dup_or_null(
+			jconf_str(&c, conf, "confirmation", "template", NULL, 1));
+		p->nconfirm_channels = load_channels(&c, conf, "confirmation", p->confirm_channels);
 	}
 	arr = jconf_arr(&c, c.root, "", "tracks", 1);
 	if (arr) {
 		if (json_array_size(arr) == 0)
 			jconf_error(&c, "tracks", 0, "at least one track is needed");
 		p->tracks = calloc(json_array_size(arr) + 1, sizeof *p->tracks);
-		json_array_foreach(arr, i, tj) {
+		json_array_foreach(arr, i, tj)
+		{
 			char *path = jconf_path_index("tracks", i);
 			load_track(&c, tj, path, &p->tracks[p->ntracks++]);
 			for (size_t k = 0; k + 1 < p->ntracks; k++)
@@ -746,7 +771,8 @@ const struct policy_step *policy_step_for(const struct policy *p, const char *tr
 
 	if (!t || !template)
 		return NULL;
-	if (step_no >= 1 && (size_t)step_no <= t->nsteps && step_sends(&t->steps[step_no - 1], template))
+	if (step_no >= 1 && (size_t)step_no <= t->nsteps &&
+	    step_sends(&t->steps[step_no - 1], template))
 		return &t->steps[step_no - 1];
 	for (size_t i = 0; i < t->nsteps; i++)
 		if (step_sends(&t->steps[i], template))
@@ -939,7 +965,8 @@ static int64_t step_time(const struct policy *p, const struct policy_case *c,
 	int y, m, d;
 	int64_t t;
 
-	civil_from_days(tz_days_from_civil(c->due_year, c->due_month, c->due_day) + days, &y, &m, &d);
+	civil_from_days(tz_days_from_civil(c->due_year, c->due_month, c->due_day) + days, &y, &m,
+			&d);
 	if (tz_from_local(c->timezone, y, m, d, 0, 0, 0, &t) != 0)
 		return -1;
 	return all_allowed(p, (const char *const *)st->channels, st->nchannels, c->timezone, NULL,
@@ -991,7 +1018,8 @@ static size_t usable_channels(const struct policy *p, const struct policy_case *
 					n++;
 			if (n >= cap->max) {
 				blocked = 1;
-				if (oldest != INT64_MAX && oldest + (int64_t)cap->days * DAY < *free_at)
+				if (oldest != INT64_MAX &&
+				    oldest + (int64_t)cap->days * DAY < *free_at)
 					*free_at = oldest + (int64_t)cap->days * DAY;
 			}
 		}
@@ -1019,9 +1047,8 @@ static size_t usable_channels(const struct policy *p, const struct policy_case *
  * checked both): the case moves to its track's on_broken_promise (or the
  * policy's), keeping its count of steps taken, so the next reminder is
  * the new track's step after those, at once if its day has passed. */
-static const struct policy_track *broken_promise(const struct policy *p,
-						 const struct policy_track *tr,
-						 struct policy_action *a)
+static const struct policy_track *
+broken_promise(const struct policy *p, const struct policy_track *tr, struct policy_action *a)
 {
 	const char *to = tr->on_broken_promise ? tr->on_broken_promise : p->on_broken_promise;
 	const struct policy_track *nt = to ? policy_track_named(p, to) : NULL;
@@ -1121,8 +1148,8 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 	a->reason = "step due";
 	if ((size_t)c->stage + 1 < tr->nsteps) {
 		const struct policy_variant *nv;
-		const struct policy_step *nx =
-			policy_variant_for(&tr->steps[c->stage + 1], c->account_key, &nv);
+		const struct policy_step *nx = policy_variant_for(&tr->steps[c->stage + 1],
+								  c->account_key, &nv);
 		int64_t gap = c->now + (int64_t)p->step_gap_hours * 3600;
 		a->next_at = step_time(p, c, nx, nx->after_days);
 		/* A case that fell behind catches up one step per gap, never in a burst. */

@@ -20,8 +20,8 @@ struct policy_variant;
 struct policy_text {
 	char *locale; /* BCP 47 tag or "default" */
 	struct tmpl *text;
-	char *src;    /* the text as written, for checks of what it says */
-	int whole;    /* given as one string, not per locale */
+	char *src; /* the text as written, for checks of what it says */
+	int whole; /* given as one string, not per locale */
 };
 
 struct policy_step {
@@ -72,7 +72,7 @@ struct policy_minbal {
 
 /* When a channel may reach a customer, in the customer's local time. */
 struct policy_window {
-	char *channel; /* NULL = the default window */
+	char *channel;  /* NULL = the default window */
 	int start, end; /* minutes after local midnight; start > end wraps */
 	int weekdays_only;
 };
@@ -110,8 +110,8 @@ struct policy {
 	 * policy_bind_calls() names the channels that really make calls. */
 	int caps_default, rests_default;
 	int max_promise_days;
-	int recheck_hours; /* how soon a waiting case is looked at again */
-	int step_gap_hours; /* least time between two steps of one case */
+	int recheck_hours;   /* how soon a waiting case is looked at again */
+	int step_gap_hours;  /* least time between two steps of one case */
 	int quiet_max_hours; /* most a customer may block per week (quiet.h) */
 	struct policy_minbal *min_balance;
 	size_t nmin_balance;
@@ -145,15 +145,15 @@ struct policy_contact {
 
 /* What the engine sees of one case. */
 struct policy_case {
-	int64_t now;           /* unix seconds */
-	const char *track;     /* already chosen track name, or NULL */
-	int stage;             /* steps already taken */
-	int paused;            /* state == paused */
-	int64_t paused_until;  /* 0 = none */
+	int64_t now;              /* unix seconds */
+	const char *track;        /* already chosen track name, or NULL */
+	int stage;                /* steps already taken */
+	int paused;               /* state == paused */
+	int64_t paused_until;     /* 0 = none */
 	const char *pause_reason; /* "promise", "hardship", ...; NULL = none */
-	int prior_cycles;      /* delinquency cycles in the last 12 months */
+	int prior_cycles;         /* delinquency cycles in the last 12 months */
 	const char *segment;
-	const char *timezone;  /* IANA */
+	const char *timezone; /* IANA */
 	/* What is overdue (unpaid, undisputed, past due in the customer's
 	 * local date), one entry per currency: the minimum balance and the
 	 * track rules look at each currency on its own, never at a sum of
@@ -161,8 +161,8 @@ struct policy_case {
 	const struct owed *owed;
 	size_t nowed;
 	const char *currency;
-	int64_t balance;       /* minor units, overdue and undisputed */
-	int64_t disputed;      /* minor units, overdue and under dispute (> 0: some) */
+	int64_t balance;                  /* minor units, overdue and undisputed */
+	int64_t disputed;                 /* minor units, overdue and under dispute (> 0: some) */
 	int due_year, due_month, due_day; /* oldest overdue undisputed invoice */
 	const struct policy_contact *history; /* recent contacts, any order */
 	size_t nhistory;
@@ -179,7 +179,7 @@ enum policy_verdict { POLICY_WAIT, POLICY_SEND, POLICY_RESOLVE };
 
 struct policy_action {
 	enum policy_verdict verdict;
-	const char *state;              /* the case's state after this decision */
+	const char *state; /* the case's state after this decision */
 	const struct policy_track *track;
 	const struct policy_step *step; /* POLICY_SEND; a variant's own step */
 	int step_no;                    /* 1-based, POLICY_SEND */
@@ -191,12 +191,12 @@ struct policy_action {
 	 * rests applied); the others are skipped for this step. */
 	const char *channels[POLICY_MAX_CHANNELS];
 	size_t nchannels;
-	int64_t next_at;                /* when to look at the case again */
+	int64_t next_at; /* when to look at the case again */
 	/* A promise's date passed with the balance still owed: the track the
 	 * case was on (a->track is where on_broken_promise moves it, or the
 	 * same). NULL when no promise was broken in this decision. */
 	const char *broken_from;
-	const char *reason;             /* static string, why */
+	const char *reason; /* static string, why */
 };
 
 /* Pure: same inputs, same answer. 0 ok, -1 if the case is malformed. */
@@ -212,8 +212,7 @@ const struct policy_track *policy_track_named(const struct policy *p, const char
 int policy_variant_index(const struct policy_step *st, const char *account_key);
 /* The step as account_key receives it: its variant's step, or st itself
  * without variants (*v is then NULL). */
-const struct policy_step *policy_variant_for(const struct policy_step *st,
-					     const char *account_key,
+const struct policy_step *policy_variant_for(const struct policy_step *st, const char *account_key,
 					     const struct policy_variant **v);
 /* How many days of contact history the engine needs: the longest cap or
  * rest window (at least 1). Feeding less lets a long cap overflow. */

@@ -21,9 +21,9 @@ static uint64_t assign_hash(const char *experiment, const char *key)
 	if (!ctx)
 		return 0;
 	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-	     EVP_DigestUpdate(ctx, experiment, strlen(experiment) + 1) == 1 &&
-	     EVP_DigestUpdate(ctx, key, strlen(key)) == 1 &&
-	     EVP_DigestFinal_ex(ctx, md, &len) == 1 && len >= 8;
+		EVP_DigestUpdate(ctx, experiment, strlen(experiment) + 1) == 1 &&
+		EVP_DigestUpdate(ctx, key, strlen(key)) == 1 &&
+		EVP_DigestFinal_ex(ctx, md, &len) == 1 && len >= 8;
 	EVP_MD_CTX_free(ctx);
 	for (int i = 0; ok && i < 8; i++)
 		h = h << 8 | md[i];
@@ -48,8 +48,7 @@ int policy_variant_index(const struct policy_step *st, const char *account_key)
 	return (int)st->nvariants - 1; /* unreachable: the weights sum to the total */
 }
 
-const struct policy_step *policy_variant_for(const struct policy_step *st,
-					     const char *account_key,
+const struct policy_step *policy_variant_for(const struct policy_step *st, const char *account_key,
 					     const struct policy_variant **v)
 {
 	int i = policy_variant_index(st, account_key);

@@ -54,8 +54,8 @@ static char *find_file(const char *policy_file, const char *name)
 
 static void read_preset(struct jconf *pj, struct preset *pr)
 {
-	static const char *const keys[] = {"preset", "basis", "contact_window", "caps",
-					   "forbidden_words", NULL};
+	static const char *const keys[] = {"preset", "basis",           "contact_window",
+					   "caps",   "forbidden_words", NULL};
 	static const char *const wkeys[] = {"start", "end", NULL};
 	static const char *const ckeys[] = {"channel", "max", "days", NULL};
 	json_t *w, *arr, *v;
@@ -73,7 +73,8 @@ static void read_preset(struct jconf *pj, struct preset *pr)
 	arr = jconf_arr(pj, pj->root, "", "caps", 0);
 	if (arr) {
 		pr->caps = calloc(json_array_size(arr) + 1, sizeof *pr->caps);
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			char *path = jconf_path_index("caps", i);
 			const char *ch;
 			struct policy_cap *cap = &pr->caps[pr->ncaps++];
@@ -88,7 +89,8 @@ static void read_preset(struct jconf *pj, struct preset *pr)
 	arr = jconf_arr(pj, pj->root, "", "forbidden_words", 0);
 	if (arr) {
 		pr->words = calloc(json_array_size(arr) + 1, sizeof *pr->words);
-		json_array_foreach(arr, i, v) {
+		json_array_foreach(arr, i, v)
+		{
 			if (json_is_string(v) && json_string_length(v) > 0) {
 				pr->words[pr->nwords++] = strdup(json_string_value(v));
 			} else {
@@ -115,9 +117,10 @@ void preset_load(struct jconf *j, const char *file, struct policy *p)
 	if (!name)
 		return;
 	if (!name_ok(name)) {
-		jconf_error(j, "preset", 0,
-			    "preset must name a file in presets/ (2 to 16 of a-z, 0-9, '-'), not '%s'",
-			    name);
+		jconf_error(
+			j, "preset", 0,
+			"preset must name a file in presets/ (2 to 16 of a-z, 0-9, '-'), not '%s'",
+			name);
 		return;
 	}
 	pr = calloc(1, sizeof *pr);
@@ -127,8 +130,9 @@ void preset_load(struct jconf *j, const char *file, struct policy *p)
 		return;
 	}
 	if (access(pr->file, R_OK) != 0) {
-		jconf_error(j, "preset", 0, "preset '%s': no presets/%s.json beside %s or in %s/presets",
-			    name, name, file, DUNN_DATADIR);
+		jconf_error(j, "preset", 0,
+			    "preset '%s': no presets/%s.json beside %s or in %s/presets", name,
+			    name, file, DUNN_DATADIR);
 		preset_free(pr);
 		return;
 	}
@@ -144,17 +148,18 @@ void preset_load(struct jconf *j, const char *file, struct policy *p)
 		p->window.start = pr->start;
 		p->window.end = pr->end;
 		for (size_t i = 0; i < p->nchannel_windows; i++)
-			if (!json_object_get(json_object_get(json_object_get(j->root,
-									     "channel_windows"),
-							     p->channel_windows[i].channel),
-					     "start")) {
+			if (!json_object_get(
+				    json_object_get(json_object_get(j->root, "channel_windows"),
+						    p->channel_windows[i].channel),
+				    "start")) {
 				p->channel_windows[i].start = pr->start;
 				p->channel_windows[i].end = pr->end;
 			}
 	}
 	for (size_t k = 0; k < pr->ncaps; k++) {
 		size_t i;
-		for (i = 0; i < p->ncaps && !same_channel(p->caps[i].channel, pr->caps[k].channel); i++)
+		for (i = 0; i < p->ncaps && !same_channel(p->caps[i].channel, pr->caps[k].channel);
+		     i++)
 			;
 		if (i < p->ncaps)
 			continue;
@@ -165,7 +170,8 @@ void preset_load(struct jconf *j, const char *file, struct policy *p)
 		}
 		p->caps = nc;
 		p->caps[p->ncaps] = pr->caps[k];
-		p->caps[p->ncaps].channel = pr->caps[k].channel ? strdup(pr->caps[k].channel) : NULL;
+		p->caps[p->ncaps].channel = pr->caps[k].channel ? strdup(pr->caps[k].channel)
+								: NULL;
 		p->ncaps++;
 	}
 	p->preset = pr;
@@ -225,7 +231,8 @@ static void check_words(const struct preset *pr, const struct policy *p, const c
 						continue;
 					if (st->consequence[i].whole)
 						snprintf(jp, sizeof jp,
-							 "tracks[%zu].steps[%zu].consequence", t, s);
+							 "tracks[%zu].steps[%zu].consequence", t,
+							 s);
 					else {
 						char *k = jconf_path("", st->consequence[i].locale);
 						snprintf(jp, sizeof jp,
@@ -266,11 +273,13 @@ void preset_warnings(const struct policy *p, const char *file, struct diag *warn
 			if (!same_channel(c->channel, pc->channel) ||
 			    (c->max <= pc->max && c->days >= pc->days))
 				continue;
-			snprintf(jp, sizeof jp, "caps[%zu].%s", i, c->max > pc->max ? "max" : "days");
+			snprintf(jp, sizeof jp, "caps[%zu].%s", i,
+				 c->max > pc->max ? "max" : "days");
 			diag_at(warn, file, j.text, jp, 0,
 				"warning: %d contacts in %d days %s%s%s is looser than preset '%s' "
 				"(%d in %d days)",
-				c->max, c->days, c->channel ? "on channel '" : "across all channels",
+				c->max, c->days,
+				c->channel ? "on channel '" : "across all channels",
 				c->channel ? c->channel : "", c->channel ? "'" : "", pr->name,
 				pc->max, pc->days);
 		}

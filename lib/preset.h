@@ -17,11 +17,11 @@ struct jconf;
 
 struct preset {
 	char *name;
-	char *file;         /* where it was read */
-	int start, end;     /* contact window, minutes after local midnight */
+	char *file;     /* where it was read */
+	int start, end; /* contact window, minutes after local midnight */
 	struct policy_cap *caps;
 	size_t ncaps;
-	char **words;       /* a step's consequence must not say these */
+	char **words; /* a step's consequence must not say these */
 	size_t nwords;
 };
 

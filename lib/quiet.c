@@ -57,7 +57,7 @@ static const char *skip_blank(const char *s)
  * from Monday, or -1. */
 static int take_day(const char **s)
 {
-	static const char *const full[7] = {"monday", "tuesday", "wednesday", "thursday",
+	static const char *const full[7] = {"monday", "tuesday",  "wednesday", "thursday",
 					    "friday", "saturday", "sunday"};
 	for (int d = 0; d < 7; d++) {
 		size_t n = strlen(full[d]);
@@ -139,24 +139,29 @@ int quiet_parse(const char *spec, struct quiet *q, char *err, size_t errlen)
 		item++;
 		s = skip_blank(s);
 		if ((mask = take_days(&s)) < 0)
-			return fail(err, errlen, "item %d: expected a day (mon..sun, daily, weekdays, weekends)",
+			return fail(err, errlen,
+				    "item %d: expected a day (mon..sun, daily, weekdays, weekends)",
 				    item);
 		s = skip_blank(s);
 		if (isdigit((unsigned char)*s)) {
 			if ((from = take_time(&s)) < 0)
-				return fail(err, errlen, "item %d: expected a time HH:MM (00:00 to 24:00)",
+				return fail(err, errlen,
+					    "item %d: expected a time HH:MM (00:00 to 24:00)",
 					    item);
 			s = skip_blank(s);
 			if (*s != '-')
-				return fail(err, errlen, "item %d: expected '-' between the two times", item);
+				return fail(err, errlen,
+					    "item %d: expected '-' between the two times", item);
 			s = skip_blank(s + 1);
 			if ((to = take_time(&s)) < 0)
-				return fail(err, errlen, "item %d: expected a time HH:MM (00:00 to 24:00)",
+				return fail(err, errlen,
+					    "item %d: expected a time HH:MM (00:00 to 24:00)",
 					    item);
 			if (from == to)
 				return fail(err, errlen, "item %d: the range is empty", item);
 			if (from == 1440)
-				return fail(err, errlen, "item %d: a range cannot start at 24:00", item);
+				return fail(err, errlen, "item %d: a range cannot start at 24:00",
+					    item);
 		}
 		/* A range past midnight (22:00-07:00) runs into the next day. */
 		int len = to > from ? to - from : 1440 - from + to;
@@ -224,8 +229,8 @@ int quiet_format(const struct quiet *q, char *buf, size_t len)
 				snprintf(days, sizeof days, "%s-%s", day_name[d], day_name[e]);
 			else
 				snprintf(days, sizeof days, "%s", day_name[d]);
-			w = snprintf(buf + at, len - at, "%s%s %02d:%02d-%02d:%02d", at ? "," : "", days,
-				     from[i] / 60, from[i] % 60, to[i] / 60, to[i] % 60);
+			w = snprintf(buf + at, len - at, "%s%s %02d:%02d-%02d:%02d", at ? "," : "",
+				     days, from[i] / 60, from[i] % 60, to[i] / 60, to[i] % 60);
 			if (w < 0 || (size_t)w >= len - at) {
 				buf[0] = '\0';
 				return -1;
@@ -241,7 +246,7 @@ int quiet_format(const struct quiet *q, char *buf, size_t len)
 static int64_t wall_seconds(const struct tz_local *l)
 {
 	return tz_days_from_civil(l->year, l->month, l->day) * 86400 + l->hour * 3600 +
-	       l->minute * 60 + l->second;
+		l->minute * 60 + l->second;
 }
 
 /* UTC offset of zone at t in seconds; INT64_MIN on error. */
@@ -281,8 +286,8 @@ int64_t quiet_next_open(const struct quiet *q, const char *zone, int64_t t)
 			int mo, d;
 			int64_t days = target / 86400, sec = target % 86400;
 			tz_civil_from_days(days, &y, &mo, &d);
-			if (tz_from_local(zone, (int)y, mo, d, (int)(sec / 3600), (int)(sec / 60 % 60), 0,
-					  &c) != 0)
+			if (tz_from_local(zone, (int)y, mo, d, (int)(sec / 3600),
+					  (int)(sec / 60 % 60), 0, &c) != 0)
 				return -1;
 		}
 		/* After clocks went back the wall time comes twice and

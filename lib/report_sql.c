@@ -28,8 +28,8 @@ const char REPORT_SQL_FUNNEL[] =
 	"rec_all AS MATERIALIZED (\n"
 	"  SELECT lt.id, p.amount, p.currency::text AS currency\n"
 	"  FROM dunning.payments p\n"
-	"  " REPORT_SQL_PAY_TOUCH
-	"  WHERE " REPORT_SQL_RECOVERED_KINDS " AND p.at >= ($1::date)::timestamp AT TIME ZONE 'UTC'),\n"
+	"  " REPORT_SQL_PAY_TOUCH "  WHERE " REPORT_SQL_RECOVERED_KINDS
+	" AND p.at >= ($1::date)::timestamp AT TIME ZONE 'UTC'),\n"
 	"rec AS (SELECT * FROM rec_all WHERE id IN (SELECT id FROM r)),\n"
 	"opt AS (\n"
 	"  SELECT lt.id FROM dunning.suppressions s\n"

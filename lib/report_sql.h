@@ -8,12 +8,12 @@
  * 30 days, as lt(id, at); acct and at are SQL expressions (string
  * literals). One definition, so a purged delivery's payments are the ones
  * the report gave it. */
-#define REPORT_SQL_TOUCH(acct, at) \
-	"CROSS JOIN LATERAL (SELECT d.id, coalesce(d.sent_at, d.created_at) AS at\n" \
-	"     FROM dunning.deliveries d\n" \
-	"     WHERE d.account_id = " acct " AND d.kind = 'reminder'\n" \
-	"       AND d.status IN ('sent', 'delivered')\n" \
-	"       AND coalesce(d.sent_at, d.created_at) <= " at "\n" \
+#define REPORT_SQL_TOUCH(acct, at)                                                      \
+	"CROSS JOIN LATERAL (SELECT d.id, coalesce(d.sent_at, d.created_at) AS at\n"    \
+	"     FROM dunning.deliveries d\n"                                              \
+	"     WHERE d.account_id = " acct " AND d.kind = 'reminder'\n"                  \
+	"       AND d.status IN ('sent', 'delivered')\n"                                \
+	"       AND coalesce(d.sent_at, d.created_at) <= " at "\n"                      \
 	"       AND " at " <= coalesce(d.sent_at, d.created_at) + interval '30 days'\n" \
 	"     ORDER BY 2 DESC, 1 DESC LIMIT 1) lt\n"
 /* The invoice i settled (paid within 7 and 30 days). */

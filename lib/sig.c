@@ -151,7 +151,7 @@ static int dunn_mac(const char *secret, const char *timestamp, const char *body,
 	if (len)
 		memcpy(data + tl + 1, body, len);
 	ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), data, tl + 1 + len, mac, &maclen) &&
-	     maclen == 32;
+		maclen == 32;
 	free(data);
 	return ok ? 0 : -1;
 }
@@ -218,12 +218,18 @@ enum sig_result sig_dunn_verify(const char *secret, const char *timestamp, const
 const char *sig_strerror(enum sig_result r)
 {
 	switch (r) {
-	case SIG_OK: return "valid";
-	case SIG_EMISSING: return "missing signature";
-	case SIG_EMALFORMED: return "malformed signature";
-	case SIG_ESTALE: return "timestamp outside the replay window";
-	case SIG_EMISMATCH: return "signature mismatch";
-	case SIG_EINTERNAL: return "internal error";
+	case SIG_OK:
+		return "valid";
+	case SIG_EMISSING:
+		return "missing signature";
+	case SIG_EMALFORMED:
+		return "malformed signature";
+	case SIG_ESTALE:
+		return "timestamp outside the replay window";
+	case SIG_EMISMATCH:
+		return "signature mismatch";
+	case SIG_EINTERNAL:
+		return "internal error";
 	}
 	return "unknown";
 }

@@ -29,7 +29,7 @@
 
 #include "form.h"
 
-#define SIG_TWILIO_LEN 29        /* base64 of 20 bytes, NUL included */
+#define SIG_TWILIO_LEN 29         /* base64 of 20 bytes, NUL included */
 #define SIG_DUNN_LEN (7 + 64 + 1) /* "sha256=" + 64 hex, NUL included */
 #define SIG_DUNN_WINDOW 300
 

@@ -109,8 +109,8 @@ static const char SQL_WRONG_NUMBER[] =
 	"WHERE a.id = $1 AND a.phone IS NOT NULL AND a.phone <> ''\n"
 	"ON CONFLICT (channel, address) DO NOTHING";
 
-static const char *const call_outcomes[] = {"reached", "no_answer", "promise_to_pay", "dispute",
-					    "wrong_number", "callback", NULL};
+static const char *const call_outcomes[] = {
+	"reached", "no_answer", "promise_to_pay", "dispute", "wrong_number", "callback", NULL};
 static const char *const review_outcomes[] = {"opt_out", "not_opt_out", NULL};
 
 static int in_list(const char *const *list, const char *s)
@@ -133,8 +133,8 @@ static PGresult *run(PGconn *conn, const char *sql, int n, const char *const *pa
 	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	const char *e;
 
-	if (res && (PQresultStatus(res) == PGRES_COMMAND_OK ||
-		    PQresultStatus(res) == PGRES_TUPLES_OK))
+	if (res &&
+	    (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK))
 		return res;
 	e = PQerrorMessage(conn);
 	snprintf(err, errlen, "%.*s", (int)strcspn(e, "\n"), e);
@@ -174,7 +174,8 @@ static int outcome_review(PGconn *conn, const struct taskops_outcome *o, const c
 	if (PQntuples(res) == 1) {
 		json_object_set_new(out, "call_task_id",
 				    json_integer(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
-		json_object_set_new(out, "sms_resumed", json_boolean(PQgetvalue(res, 0, 1)[0] == 't'));
+		json_object_set_new(out, "sms_resumed",
+				    json_boolean(PQgetvalue(res, 0, 1)[0] == 't'));
 	}
 	PQclear(res);
 	return 0;
@@ -191,11 +192,13 @@ static int outcome_promise(PGconn *conn, const struct taskops_outcome *o, const 
 	int rc = 1;
 
 	if (!o->until || !caseops_date(o->until, &day)) {
-		snprintf(err, errlen, "--until: not a date YYYY-MM-DD: %s", o->until ? o->until : "");
+		snprintf(err, errlen, "--until: not a date YYYY-MM-DD: %s",
+			 o->until ? o->until : "");
 		return 2;
 	}
 	if (!caseops_promise_in_range(day, o->at, o->max_promise_days)) {
-		snprintf(err, errlen, "--until must be from today to %d days ahead (max_promise_days)",
+		snprintf(err, errlen,
+			 "--until must be from today to %d days ahead (max_promise_days)",
 			 o->max_promise_days);
 		return 1;
 	}
@@ -237,7 +240,8 @@ static int outcome_dispute(PGconn *conn, const struct taskops_outcome *o, const 
 	params[4] = at_s;
 	params[5] = o->notice_channels;
 	params[6] = account_id;
-	res = run(conn, CASEOPS_SQL_DISPUTE_OPEN, CASEOPS_DISPUTE_OPEN_NPARAMS, params, err, errlen);
+	res = run(conn, CASEOPS_SQL_DISPUTE_OPEN, CASEOPS_DISPUTE_OPEN_NPARAMS, params, err,
+		  errlen);
 	if (!res)
 		return 1;
 	if (atoi(PQgetvalue(res, 0, 0)) == 0)
@@ -272,8 +276,8 @@ int taskops_apply(PGconn *conn, const struct taskops_outcome *o, json_t *out, ch
 	if (!res)
 		return 1;
 	if (PQntuples(res) == 0 || PQgetvalue(res, 0, 4)[0] == 't') {
-		snprintf(err, errlen, "%s phone task %s", PQntuples(res) ? "already completed:" : "no",
-			 o->id);
+		snprintf(err, errlen, "%s phone task %s",
+			 PQntuples(res) ? "already completed:" : "no", o->id);
 		PQclear(res);
 		return 1;
 	}

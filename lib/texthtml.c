@@ -16,13 +16,26 @@ char *texthtml_from_text(const char *text)
 	for (const char *p = text; *p; p++) {
 		const char *rep = NULL;
 		switch (*p) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\r': rep = ""; break;
-		case '\n': rep = p[1] == '\n' ? "</p>\n<p>" : "<br>\n"; break;
-		default: break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\r':
+			rep = "";
+			break;
+		case '\n':
+			rep = p[1] == '\n' ? "</p>\n<p>" : "<br>\n";
+			break;
+		default:
+			break;
 		}
 		if (*p == '\n' && p[1] == '\n')
 			p++;

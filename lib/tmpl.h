@@ -21,8 +21,8 @@ struct tmpl; /* opaque, immutable after parse, shareable across threads */
  * with a message in err (if errlen > 0) and the position in *err_line /
  * *err_col (any of err, err_line, err_col may be NULL). On allocation failure
  * returns NULL with message "out of memory" and position 0:0. */
-struct tmpl *tmpl_parse(const char *src, size_t len, char *err, size_t errlen,
-                        int *err_line, int *err_col);
+struct tmpl *tmpl_parse(const char *src, size_t len, char *err, size_t errlen, int *err_line,
+			int *err_col);
 void tmpl_free(struct tmpl *t);
 
 /* Number of distinct variable names used, and the i-th one in order of first
@@ -39,7 +39,6 @@ enum tmpl_escape { TMPL_RAW, TMPL_HTML };
 /* Render; values (not literal text) are HTML-escaped (& < > " ') when
  * TMPL_HTML. lookup may be NULL (every variable renders empty). Returns a
  * malloc'd NUL-terminated string (caller frees), NULL on allocation failure. */
-char *tmpl_render(const struct tmpl *t, tmpl_lookup_fn lookup, void *ctx,
-                  enum tmpl_escape esc);
+char *tmpl_render(const struct tmpl *t, tmpl_lookup_fn lookup, void *ctx, enum tmpl_escape esc);
 
 #endif

@@ -9,9 +9,10 @@
 #include "channel.h"
 
 const char *const tmplset_vars[] = {
-	"name", "account_ref", "amount", "balance", "due_date", "days_overdue", "invoice_count",
-	"pay_url", "company", "support", "invoice_ref", "dispute_ref", "promise_date", "brand",
-	"legal_name", "support_phone", "privacy_url", "deadline", "consequence", NULL,
+	"name",          "account_ref",   "amount",       "balance",     "due_date",
+	"days_overdue",  "invoice_count", "pay_url",      "company",     "support",
+	"invoice_ref",   "dispute_ref",   "promise_date", "brand",       "legal_name",
+	"support_phone", "privacy_url",   "deadline",     "consequence", NULL,
 };
 
 struct tmplset {
@@ -31,7 +32,8 @@ const struct tmplset_chain tmplset_default_chain[] = {
 	{"zh-Hant", {"zh-TW", "zh-HK"}, 2},
 	{"*", {"en"}, 1},
 };
-const size_t tmplset_default_nchain = sizeof tmplset_default_chain / sizeof tmplset_default_chain[0];
+const size_t tmplset_default_nchain = sizeof tmplset_default_chain /
+	sizeof tmplset_default_chain[0];
 
 void tmplset_set_fallback(struct tmplset *s, const struct tmplset_chain *chain, size_t n)
 {
@@ -147,7 +149,8 @@ static int load_file(struct tmplset *s, const char *path, const char *locale, co
 	    ((caps & CHANNEL_CAP_SUBJECT) && strncmp(src, "Subject: ", 9) == 0)) {
 		const char *nl = strchr(src, '\n');
 		if (strncmp(src, "Subject: ", 9) != 0 || !nl) {
-			diag_add(diag, path, 1, 1, "a %s template starts with \"Subject: \"", e.kind);
+			diag_add(diag, path, 1, 1, "a %s template starts with \"Subject: \"",
+				 e.kind);
 		} else {
 			size_t sl = (size_t)(nl - src - 9);
 			if (sl && src[9 + sl - 1] == '\r')
@@ -259,7 +262,7 @@ static const struct tmplset_entry *find_exact(const struct tmplset *s, const cha
 }
 
 static const struct tmplset_chain *chain_for(const struct tmplset *s, const char *locale,
-					    size_t llen)
+					     size_t llen)
 {
 	for (size_t i = 0; i < s->nchain; i++)
 		if (strlen(s->chain[i].from) == llen &&

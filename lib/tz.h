@@ -15,7 +15,9 @@
 /* Smallest buffer tz_format_iso8601() needs: "YYYY-MM-DDTHH:MM:SSZ" + NUL. */
 #define TZ_ISO8601_LEN 21
 
-struct tz_local { int year, month, day, hour, minute, second, wday; /* wday 0=Sunday..6 */ };
+struct tz_local {
+	int year, month, day, hour, minute, second, wday; /* wday 0=Sunday..6 */
+};
 
 /* 1 if zone is a zone id ICU knows as a system zone ("Asia/Seoul",
  * "America/New_York", "UTC", and legacy links like "US/Eastern"), 0
@@ -32,7 +34,8 @@ int tz_local(const char *zone, int64_t t, struct tz_local *out);
  * itself: 02:30 on a spring-forward day at 02:00 gives 03:00 new time); an
  * ambiguous one (fall-back) to the earlier instant.  Fields are validated
  * strictly (no 2026-02-30, no 24:00, no leap second).  0 ok, -1 error. */
-int tz_from_local(const char *zone, int year, int month, int day, int hour, int minute, int second, int64_t *out);
+int tz_from_local(const char *zone, int year, int month, int day, int hour, int minute, int second,
+		  int64_t *out);
 
 /* Earliest instant >= t at which the local time of day in zone lies within
  * the allowed window [start_min, end_min) (minutes after local midnight;

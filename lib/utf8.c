@@ -142,9 +142,9 @@ static size_t utf8_into(char *buf, size_t size, const char *s, size_t len, int e
 		n = len < size - 1 ? len : size - 1;
 		for (size_t i = 0; i < n; i++)
 			buf[i] = (unsigned char)s[i] >= 0x80 || (unsigned char)s[i] < 0x20 ||
-						 s[i] == 0x7F
-					 ? '?'
-					 : s[i];
+					s[i] == 0x7F
+				? '?'
+				: s[i];
 		buf[n] = '\0';
 		return n;
 	}

@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config libcurl4-openssl-dev libesmtp-dev libevent-dev
 libpq-dev libjansson-dev check libssl-dev libicu-dev libcrypt-dev postgresql
 postgresql-contrib postgresql-15-auto-failover python3-aiosmtpd python3-jsonschema python3 ca-certificates openssl pgbouncer groff-base man-db
 chromium fonts-noto-cjk
-clang clang-14 libclang-rt-14-dev valgrind"
+clang clang-14 clang-format libclang-rt-14-dev valgrind"
 
 missing=""
 for p in $PKGS; do

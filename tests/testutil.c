@@ -17,10 +17,9 @@ const char tu_ny_seoul_accounts[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n";
-const char tu_ny_seoul_invoices[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n";
+const char tu_ny_seoul_invoices[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+				    "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+				    "INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n";
 
 const char *tu_env(const char *name)
 {
@@ -88,27 +87,29 @@ char *tu_config_ex(const char *dir, const char *conninfo, const char *policy_jso
 		policy = tu_file(dir, "policy.json", policy_json);
 	else
 		ck_assert(asprintf(&policy, "%s/config/policy.json", src) > 0);
-	ck_assert(asprintf(&body,
-			   "{\n"
-			   "  \"database\": {\"conninfo\": \"%s\"},\n"
-			   "  \"http\": {\"listen\": \"127.0.0.1:0\",\n"
-			   "            \"admin_listen\": \"127.0.0.1:0\",\n"
-			   "            \"public_url\": \"https://pay.test\",\n"
-			   "            \"link_secret_file\": \"link_secret\"%s%s},\n"
-			   "  \"policy\": \"%s\",\n"
-			   "  \"templates\": \"%s/config/templates\",\n"
-			   "  \"migrations\": \"%s/migrations\",\n"
-			   "  \"module_dir\": \"%s/modules\",\n"
-			   "  \"company\": \"Test Telecom\",\n"
-			   "  \"support\": \"help@test.example\",\n"
-			   "  \"log_level\": \"info\",\n"
-			   "%s%s"
-			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"%s\",\n"
-			   "     \"from\": \"Test Billing <billing@test.example>\", \"starttls\": \"off\"}}\n"
-			   "}\n",
-			   conninfo, http_extra ? ",\n            " : "", http_extra ? http_extra : "",
-			   policy, src, src, tu_env("DUNN_BUILD"), extra ? extra : "", extra ? ",\n" : "",
-			   tu_env("DUNN_SMTP")) > 0);
+	ck_assert(
+		asprintf(
+			&body,
+			"{\n"
+			"  \"database\": {\"conninfo\": \"%s\"},\n"
+			"  \"http\": {\"listen\": \"127.0.0.1:0\",\n"
+			"            \"admin_listen\": \"127.0.0.1:0\",\n"
+			"            \"public_url\": \"https://pay.test\",\n"
+			"            \"link_secret_file\": \"link_secret\"%s%s},\n"
+			"  \"policy\": \"%s\",\n"
+			"  \"templates\": \"%s/config/templates\",\n"
+			"  \"migrations\": \"%s/migrations\",\n"
+			"  \"module_dir\": \"%s/modules\",\n"
+			"  \"company\": \"Test Telecom\",\n"
+			"  \"support\": \"help@test.example\",\n"
+			"  \"log_level\": \"info\",\n"
+			"%s%s"
+			"  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"%s\",\n"
+			"     \"from\": \"Test Billing <billing@test.example>\", \"starttls\": \"off\"}}\n"
+			"}\n",
+			conninfo, http_extra ? ",\n            " : "", http_extra ? http_extra : "",
+			policy, src, src, tu_env("DUNN_BUILD"), extra ? extra : "",
+			extra ? ",\n" : "", tu_env("DUNN_SMTP")) > 0);
 	path = tu_file(dir, "dunnd.json", body);
 	free(body);
 	free(policy);
@@ -283,7 +284,8 @@ char *tu_mail_rcpt(int i)
 	j = json_load_file(eml, 0, &err);
 	ck_assert_msg(j != NULL, "%s: %s", eml, err.text);
 	out = calloc(1, 4096);
-	json_array_foreach(json_object_get(j, "rcpt_tos"), idx, r) {
+	json_array_foreach(json_object_get(j, "rcpt_tos"), idx, r)
+	{
 		if (idx)
 			strcat(out, ",");
 		strncat(out, json_string_value(r), 1000);
@@ -330,9 +332,11 @@ PGconn *tu_book_db(const char *cfg, const char *dir, const char *conninfo, const
 
 void tu_import_named(const char *cfg, const char *dir, const char *name)
 {
-	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/%s-accounts.csv", cfg, dir, name) == 0,
+	ck_assert_msg(tu_sh("dunnctl -c %s import accounts %s/%s-accounts.csv", cfg, dir, name) ==
+			      0,
 		      "%s", tu_output());
-	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/%s-invoices.csv", cfg, dir, name) == 0,
+	ck_assert_msg(tu_sh("dunnctl -c %s import invoices %s/%s-invoices.csv", cfg, dir, name) ==
+			      0,
 		      "%s", tu_output());
 }
 
@@ -400,17 +404,18 @@ const char *tu_jstr(json_t *o, const char *k)
 
 void tu_seed_sent(PGconn *db)
 {
-	PQclear(tu_q(db,
-		     "INSERT INTO dunning.accounts (external_ref, name, email, phone)\n"
-		     "VALUES ('A-1', 'Alice', 'alice@customer.test', '+15550001111');\n"
-		     "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
-		     "SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;\n"
-		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,\n"
-		     "  template, status, next_attempt_at, created_at, provider_message_id, sent_at)\n"
-		     "SELECT c.id, c.account_id, 1, s.step, s.ch, 'gentle', 'sent',\n"
-		     "       now() + interval '30 days', now(), s.pid, now()\n"
-		     "FROM dunning.cases c, (VALUES (1, 'sms', 'SM-1'), (2, 'sms', 'SM-2'),\n"
-		     "                              (3, 'email', 'EM-1')) s(step, ch, pid)"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.accounts (external_ref, name, email, phone)\n"
+		"VALUES ('A-1', 'Alice', 'alice@customer.test', '+15550001111');\n"
+		"INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
+		"SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;\n"
+		"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,\n"
+		"  template, status, next_attempt_at, created_at, provider_message_id, sent_at)\n"
+		"SELECT c.id, c.account_id, 1, s.step, s.ch, 'gentle', 'sent',\n"
+		"       now() + interval '30 days', now(), s.pid, now()\n"
+		"FROM dunning.cases c, (VALUES (1, 'sms', 'SM-1'), (2, 'sms', 'SM-2'),\n"
+		"                              (3, 'email', 'EM-1')) s(step, ch, pid)"));
 }
 
 char *tu_delivery(PGconn *db, const char *ref, const char *col)

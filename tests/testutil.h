@@ -16,8 +16,7 @@ char *tu_tmpdir(void);
 /* Write DIR/dunnd.json (+ link secret, policy): policy_json NULL uses the
  * repo's config/policy.json; extra is more top-level members or NULL.
  * Returns the config path (caller frees). */
-char *tu_config(const char *dir, const char *conninfo, const char *policy_json,
-		const char *extra);
+char *tu_config(const char *dir, const char *conninfo, const char *policy_json, const char *extra);
 /* tu_config with more members of the "http" object (http_extra, or NULL). */
 char *tu_config_ex(const char *dir, const char *conninfo, const char *policy_json,
 		   const char *http_extra, const char *extra);
@@ -45,17 +44,17 @@ char *tu_qstr(PGconn *c, const char *sql);
 extern const char tu_ny_seoul_accounts[], tu_ny_seoul_invoices[];
 /* Policy JSON for that book with every message on channel ch (a string
  * literal): gentle after 3 days, firm after 10, 08:00-21:00 every day. */
-#define TU_NY_SEOUL_POLICY(ch) \
-	"{\n" \
-	"  \"grace_days\": 3,\n" \
+#define TU_NY_SEOUL_POLICY(ch)                                                                          \
+	"{\n"                                                                                           \
+	"  \"grace_days\": 3,\n"                                                                        \
 	"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n" \
-	"  \"min_balance\": {\"USD\": \"1.00\", \"KRW\": \"1000\"},\n" \
-	"  \"recheck_hours\": 24,\n" \
-	"  \"step_gap_hours\": 24,\n" \
-	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"" ch "\"]},\n" \
-	"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n" \
-	"    {\"after_days\": 3, \"channels\": [\"" ch "\"], \"template\": \"gentle\"},\n" \
-	"    {\"after_days\": 10, \"channels\": [\"" ch "\"], \"template\": \"firm\"}]}]\n" \
+	"  \"min_balance\": {\"USD\": \"1.00\", \"KRW\": \"1000\"},\n"                                  \
+	"  \"recheck_hours\": 24,\n"                                                                    \
+	"  \"step_gap_hours\": 24,\n"                                                                   \
+	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"" ch "\"]},\n"       \
+	"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"                                      \
+	"    {\"after_days\": 3, \"channels\": [\"" ch "\"], \"template\": \"gentle\"},\n"              \
+	"    {\"after_days\": 10, \"channels\": [\"" ch "\"], \"template\": \"firm\"}]}]\n"             \
 	"}\n"
 
 /* dunnctl -c cfg migrate; fails the test, with dunnctl's output, unless

@@ -46,8 +46,7 @@ static void child_env(const char *const *env)
 	}
 }
 
-void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
-	       const char *const *env)
+void tud_start(struct tud *t, const char *dir, const char *cfg, int notify, const char *const *env)
 {
 	char *bin = NULL;
 
@@ -78,8 +77,8 @@ void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
 		child_env(env);
 		/* make valgrind: the wrapper execs dunnd in this same pid. */
 		if (getenv("DUNN_WRAP") && *getenv("DUNN_WRAP"))
-			execl("/bin/sh", "sh", "-c", "exec $DUNN_WRAP \"$0\" \"$@\"", bin, "-c", cfg,
-			      (char *)NULL);
+			execl("/bin/sh", "sh", "-c", "exec $DUNN_WRAP \"$0\" \"$@\"", bin, "-c",
+			      cfg, (char *)NULL);
 		execl(bin, "dunnd", "-c", cfg, (char *)NULL);
 		_exit(127);
 	}

@@ -9,16 +9,15 @@
 
 struct tud {
 	pid_t pid;
-	int nfd;    /* our end of NOTIFY_SOCKET, -1 without */
-	char *sock; /* its path */
-	char *log;  /* the daemon's stderr */
+	int nfd;        /* our end of NOTIFY_SOCKET, -1 without */
+	char *sock;     /* its path */
+	char *log;      /* the daemon's stderr */
 	int admin_port; /* http.admin_listen's, set by tud_start_http */
 };
 
 /* Start `dunnd -c cfg`. env: NULL-terminated "K=V" (or "K=" to unset
  * K) applied in the child; "WATCHDOG_PID=self" becomes the child's pid. */
-void tud_start(struct tud *t, const char *dir, const char *cfg, int notify,
-	       const char *const *env);
+void tud_start(struct tud *t, const char *dir, const char *cfg, int notify, const char *const *env);
 /* tud_start without notify, with DUNND_HTTP_PORT_FILE=DIR/http.port and
  * DUNND_ADMIN_PORT_FILE=DIR/admin.port added to env (which may be NULL);
  * returns the public port, with t->admin_port set, once /healthz answers

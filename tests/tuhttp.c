@@ -31,8 +31,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *arg)
 	return k;
 }
 
-void tu_http(int port, const char *method, const char *path, const char *ctype,
-	     const char *body, size_t len, struct curl_slist *headers, struct tu_resp *r)
+void tu_http(int port, const char *method, const char *path, const char *ctype, const char *body,
+	     size_t len, struct curl_slist *headers, struct tu_resp *r)
 {
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = headers;

@@ -24,8 +24,8 @@ struct tu_resp {
  * into *r. body NULL: none; else len bytes sent with Content-Type ctype
  * (NULL: application/json). headers: more request header lines or NULL;
  * tu_http frees that list. */
-void tu_http(int port, const char *method, const char *path, const char *ctype,
-	     const char *body, size_t len, struct curl_slist *headers, struct tu_resp *r);
+void tu_http(int port, const char *method, const char *path, const char *ctype, const char *body,
+	     size_t len, struct curl_slist *headers, struct tu_resp *r);
 /* tu_run between curl_global_init and curl_global_cleanup. */
 int tu_run_curl(Suite *s);
 

@@ -13,13 +13,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 /* A property the code under test must keep: abort so libFuzzer saves
  * the input as a crash. */
-#define FUZZ_ASSERT(cond)                                                                  \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
+#define FUZZ_ASSERT(cond)                                                                   \
+	do {                                                                                \
+		if (!(cond)) {                                                              \
 			fprintf(stderr, "%s:%d: property failed: %s\n", __FILE__, __LINE__, \
-				#cond);                                                    \
-			abort();                                                           \
-		}                                                                          \
+				#cond);                                                     \
+			abort();                                                            \
+		}                                                                           \
 	} while (0)
 
 /* Split data on NUL bytes into at most n NUL-terminated strings (the

@@ -24,14 +24,17 @@ static void put(const char *name, const char *text)
 
 static void cleanup(void)
 {
-	static const char *const files[] = {"dunnd.json", "policy.json",
+	static const char *const files[] = {"dunnd.json",
+					    "policy.json",
 					    "templates/en/gentle.email",
 					    "templates/en/payment_received.email",
 					    "templates/en/promise_ack.email",
 					    "templates/en/dispute_ack.email",
 					    "templates/en/dispute_upheld.email",
 					    "templates/en/dispute_rejected.email",
-					    "templates/en", "templates", NULL};
+					    "templates/en",
+					    "templates",
+					    NULL};
 	char p[256];
 
 	for (size_t i = 0; files[i]; i++) {
@@ -44,8 +47,8 @@ static void cleanup(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	static const char mail[] = "Subject: {{ company }}\n\nHello {{ name }}, {{ amount }}.\n";
-	static const char *const tmpls[] = {"gentle", "payment_received", "promise_ack",
-					    "dispute_ack", "dispute_upheld", "dispute_rejected",
+	static const char *const tmpls[] = {"gentle",      "payment_received", "promise_ack",
+					    "dispute_ack", "dispute_upheld",   "dispute_rejected",
 					    NULL};
 	char p[256];
 
@@ -55,10 +58,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	atexit(cleanup);
 	snprintf(cfg, sizeof cfg, "%s/dunnd.json", dir);
-	put("policy.json", "{\"confirmation\": {\"template\": \"payment_received\","
-			   " \"channels\": [\"email\"]}, \"tracks\": [{\"name\": \"t\","
-			   " \"steps\": [{\"after_days\": 3, \"channels\": [\"email\"],"
-			   " \"template\": \"gentle\"}]}]}\n");
+	put("policy.json",
+	    "{\"confirmation\": {\"template\": \"payment_received\","
+	    " \"channels\": [\"email\"]}, \"tracks\": [{\"name\": \"t\","
+	    " \"steps\": [{\"after_days\": 3, \"channels\": [\"email\"],"
+	    " \"template\": \"gentle\"}]}]}\n");
 	snprintf(p, sizeof p, "%s/templates", dir);
 	mkdir(p, 0700);
 	snprintf(p, sizeof p, "%s/templates/en", dir);

@@ -44,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(r <= SIG_OK && r >= SIG_EINTERNAL && sig_strerror(r));
 	if (*secret && sig_stripe_sign(secret, NOW - 5, body, len, good, sizeof good) == 0) {
 		FUZZ_ASSERT(sig_stripe_verify(secrets, 2, good, body, len, NOW) == SIG_OK);
-		FUZZ_ASSERT(sig_stripe_verify(secrets + 1, 1, good, body, len, NOW) == SIG_EMISMATCH);
+		FUZZ_ASSERT(sig_stripe_verify(secrets + 1, 1, good, body, len, NOW) ==
+			    SIG_EMISMATCH);
 	}
 	if (sig_adyen_key(secret, key) > 0) {
 		FUZZ_ASSERT(sig_adyen_sign(key, 32, body, len, sig) == 0);

@@ -34,10 +34,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (p) {
 		struct policy_contact hist[] = {{"email", 1789900000, 0}, {"sms", 1789990000, 1}};
 		struct policy_case c = {
-			.now = 1790000000, .stage = 1, .segment = "retail",
-			.timezone = "Asia/Seoul", .currency = "KRW", .balance = 120000,
-			.due_year = 2026, .due_month = 4, .due_day = 1,
-			.history = hist, .nhistory = 2,
+			.now = 1790000000,
+			.stage = 1,
+			.segment = "retail",
+			.timezone = "Asia/Seoul",
+			.currency = "KRW",
+			.balance = 120000,
+			.due_year = 2026,
+			.due_month = 4,
+			.due_day = 1,
+			.history = hist,
+			.nhistory = 2,
 		};
 		struct policy_action a;
 		const struct policy_track *t = policy_track_for(p, &c);

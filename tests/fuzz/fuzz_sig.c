@@ -8,8 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *f[6], *buf = fuzz_split(data, size, f, 6);
-	char *token = f[0], *url = f[1], *formbody = f[2], *header = f[3], *ts = f[4],
-	     *body = f[5];
+	char *token = f[0], *url = f[1], *formbody = f[2], *header = f[3], *ts = f[4], *body = f[5];
 	char good[SIG_TWILIO_LEN], dgood[SIG_DUNN_LEN];
 	struct form params = {0};
 	enum sig_result r;

@@ -37,7 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	escall = utf8_escape_controls(t, len, SIZE_MAX);
 	FUZZ_ASSERT(all && cut && esc && escall);
 	FUZZ_ASSERT(utf8_valid(all, strlen(all)) && utf8_valid(cut, strlen(cut)));
-	FUZZ_ASSERT(utf8_valid(esc, strlen(esc)) && fuzz_no_controls(esc) && fuzz_no_controls(escall));
+	FUZZ_ASSERT(utf8_valid(esc, strlen(esc)) && fuzz_no_controls(esc) &&
+		    fuzz_no_controls(escall));
 	/* the bound cuts whole characters off the end, nothing else */
 	FUZZ_ASSERT(strlen(cut) <= max && strncmp(all, cut, strlen(cut)) == 0);
 	FUZZ_ASSERT(utf8_cut(all, strlen(all), max) == strlen(cut));

@@ -30,8 +30,8 @@
 #define TOKEN "abuse-twilio-token-0123456789"
 #define REQUESTS 3000 /* malformed/unsigned requests, over all threads */
 #define THREADS 2
-#define IDLE 300      /* connections that send nothing or half a request */
-#define TIMEOUT_S 3   /* http.timeout_s of this daemon */
+#define IDLE 300    /* connections that send nothing or half a request */
+#define TIMEOUT_S 3 /* http.timeout_s of this daemon */
 #define KINDS 18
 
 static char *dir, *cfg, *conninfo;
@@ -122,20 +122,23 @@ static char *hostile(int i, size_t *len)
 		ck_assert(big);
 		memset(big, 'a', 20000);
 		big[20000] = '\0';
-		ck_assert(asprintf(&r, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n", big) > 0);
+		ck_assert(asprintf(&r, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: %s\r\n\r\n",
+				   big) > 0);
 		free(big);
 		break;
 	case 2: /* a body far over http.max_body (only the start is sent) */
-		ck_assert(asprintf(&r, "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
-				       "Content-Type: application/json\r\nContent-Length: 10000000\r\n"
-				       "\r\n{\"from\":\"+15550001111\",\"body\":\"STOP") > 0);
+		ck_assert(asprintf(&r,
+				   "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Type: application/json\r\nContent-Length: 10000000\r\n"
+				   "\r\n{\"from\":\"+15550001111\",\"body\":\"STOP") > 0);
 		break;
 	case 3: /* unsigned STOP */
-		r = tu_signed_post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
-				NULL, now);
+		r = tu_signed_post("/webhooks/sms/inbound",
+				   "{\"from\":\"+15550001111\",\"body\":\"STOP\"}", NULL, now);
 		break;
 	case 4: /* well-formed but wrong signature */
-		ck_assert(asprintf(&big, "X-Dunn-Timestamp: %lld\r\nX-Dunn-Signature: sha256=%064d\r\n",
+		ck_assert(asprintf(&big,
+				   "X-Dunn-Timestamp: %lld\r\nX-Dunn-Signature: sha256=%064d\r\n",
 				   now, 0) > 0);
 		r = post_req("/webhooks/sms/status", big, "application/json",
 			     "{\"id\":\"SM-1\",\"status\":\"failed\"}");
@@ -143,8 +146,8 @@ static char *hostile(int i, size_t *len)
 		break;
 	case 5: /* correctly signed, an hour old */
 		r = tu_signed_post("/webhooks/email/events",
-				"{\"type\":\"bounce\",\"address\":\"alice@customer.test\"}", SECRET,
-				now - 3600);
+				   "{\"type\":\"bounce\",\"address\":\"alice@customer.test\"}",
+				   SECRET, now - 3600);
 		break;
 	case 6: /* Twilio reply without a signature */
 		r = post_req("/webhooks/twilio/inbound", "", "application/x-www-form-urlencoded",
@@ -153,40 +156,51 @@ static char *hostile(int i, size_t *len)
 	case 7: /* Twilio status with a bogus signature */
 		r = post_req("/webhooks/twilio/status",
 			     "X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n",
-			     "application/x-www-form-urlencoded", "MessageSid=SM-2&MessageStatus=failed");
+			     "application/x-www-form-urlencoded",
+			     "MessageSid=SM-2&MessageStatus=failed");
 		break;
 	case 8: /* wrong method */
-		ck_assert(asprintf(&r, "DELETE /webhooks/sms/status HTTP/1.1\r\nHost: x\r\n"
-				       "Connection: close\r\n\r\n") > 0);
+		ck_assert(asprintf(&r,
+				   "DELETE /webhooks/sms/status HTTP/1.1\r\nHost: x\r\n"
+				   "Connection: close\r\n\r\n") > 0);
 		break;
 	case 9: /* path games */
-		ck_assert(asprintf(&r, "GET /%%2e%%2e/%%2e%%2e/etc/passwd?%d HTTP/1.1\r\nHost: x\r\n"
-				       "Connection: close\r\n\r\n", i) > 0);
+		ck_assert(asprintf(&r,
+				   "GET /%%2e%%2e/%%2e%%2e/etc/passwd?%d HTTP/1.1\r\nHost: x\r\n"
+				   "Connection: close\r\n\r\n",
+				   i) > 0);
 		break;
 	case 10: /* nonsense Content-Length */
-		ck_assert(asprintf(&r, "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
-				       "Content-Length: %s\r\n\r\n{}", i % 2 ? "-1" : "abc") > 0);
+		ck_assert(asprintf(&r,
+				   "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
+				   "Content-Length: %s\r\n\r\n{}",
+				   i % 2 ? "-1" : "abc") > 0);
 		break;
 	case 11: /* broken chunked encoding */
-		ck_assert(asprintf(&r, "POST /webhooks/sms/status HTTP/1.1\r\nHost: x\r\n"
-				       "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n") > 0);
+		ck_assert(asprintf(&r,
+				   "POST /webhooks/sms/status HTTP/1.1\r\nHost: x\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n") > 0);
 		break;
 	case 12: /* a long query on a webhook, unsigned */
 		big = malloc(12001);
 		ck_assert(big);
 		memset(big, 'q', 12000);
 		big[12000] = '\0';
-		ck_assert(asprintf(&r, "POST /webhooks/sms/inbound?%s HTTP/1.1\r\nHost: x\r\n"
-				       "Connection: close\r\nContent-Length: 2\r\n\r\n{}", big) > 0);
+		ck_assert(asprintf(&r,
+				   "POST /webhooks/sms/inbound?%s HTTP/1.1\r\nHost: x\r\n"
+				   "Connection: close\r\nContent-Length: 2\r\n\r\n{}",
+				   big) > 0);
 		free(big);
 		break;
 	case 13: /* HTTP/0.9 and no version at all */
 		ck_assert(asprintf(&r, i % 2 ? "GET /\r\n\r\n" : "GET\r\n\r\n") > 0);
 		break;
 	case 14: /* a NUL and a bare CR inside headers */
-		ck_assert(asprintf(&r, "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
-				       "X-Dunn-Timestamp: %lld@\rX-Dunn-Signature: sha256=00\r\n"
-				       "Content-Length: 2\r\n\r\n{}", now) > 0);
+		ck_assert(asprintf(&r,
+				   "POST /webhooks/sms/inbound HTTP/1.1\r\nHost: x\r\n"
+				   "X-Dunn-Timestamp: %lld@\rX-Dunn-Signature: sha256=00\r\n"
+				   "Content-Length: 2\r\n\r\n{}",
+				   now) > 0);
 		r[strchr(r, '@') - r] = '\0';
 		*len = strlen(r) + 1 + strlen(r + strlen(r) + 1);
 		return r;
@@ -202,8 +216,8 @@ static char *hostile(int i, size_t *len)
 		break;
 	case 16: /* signed with the wrong key */
 		r = tu_signed_post("/webhooks/sms/inbound",
-				"{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
-				"not-the-secret-0123456789", now);
+				   "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
+				   "not-the-secret-0123456789", now);
 		break;
 	default: /* JSON that is not an object, unsigned; and deep nesting */
 		big = malloc(4001);
@@ -271,14 +285,15 @@ static long rss_kib(pid_t pid)
 /* Everything the hostile requests could have changed, in one string. */
 static char *state(void)
 {
-	return tu_qstr(db,
-		       "SELECT (SELECT count(*) FROM dunning.deliveries) || '/' ||\n"
-		       "  (SELECT string_agg(provider_message_id || '=' || status, ',' ORDER BY id)\n"
-		       "   FROM dunning.deliveries) || '/' ||\n"
-		       "  (SELECT count(*) FROM dunning.suppressions) || '/' ||\n"
-		       "  (SELECT count(*) FROM dunning.events) || '/' ||\n"
-		       "  (SELECT count(*) FROM dunning.inbound_messages) || '/' ||\n"
-		       "  (SELECT count(*) FROM dunning.phone_tasks)");
+	return tu_qstr(
+		db,
+		"SELECT (SELECT count(*) FROM dunning.deliveries) || '/' ||\n"
+		"  (SELECT string_agg(provider_message_id || '=' || status, ',' ORDER BY id)\n"
+		"   FROM dunning.deliveries) || '/' ||\n"
+		"  (SELECT count(*) FROM dunning.suppressions) || '/' ||\n"
+		"  (SELECT count(*) FROM dunning.events) || '/' ||\n"
+		"  (SELECT count(*) FROM dunning.inbound_messages) || '/' ||\n"
+		"  (SELECT count(*) FROM dunning.phone_tasks)");
 }
 
 static void write_config(void)
@@ -440,8 +455,9 @@ START_TEST(hostile_load)
 			break;
 		usleep(10000);
 	}
-	fprintf(stderr, "abuse: %d hostile requests in %.1f s, %d idle connections; "
-			"/healthz max %.1f ms, mean %.1f ms over %d probes (%d not 200)\n",
+	fprintf(stderr,
+		"abuse: %d hostile requests in %.1f s, %d idle connections; "
+		"/healthz max %.1f ms, mean %.1f ms over %d probes (%d not 200)\n",
 		REQUESTS, tu_now_s() - t0, IDLE, worst * 1000, sum / probes * 1000, probes,
 		bad_probes);
 	ck_assert_msg(tu_now_s() - t0 <= 600, "load did not finish in 600 s");
@@ -449,7 +465,10 @@ START_TEST(hostile_load)
 		fprintf(stderr, "abuse: thread %d:", i);
 		for (int c = 0; c < 600; c++)
 			if (loads[i].codes[c])
-				fprintf(stderr, " %s%d=%d", c == 1 ? "refused" : c == 0 ? "closed" : "",
+				fprintf(stderr, " %s%d=%d",
+					c == 1           ? "refused"
+						: c == 0 ? "closed"
+							 : "",
 					c == 1 || c == 0 ? 0 : c, loads[i].codes[c]);
 		fputc('\n', stderr);
 		ck_assert_msg(loads[i].ok2xx == 0, "%d hostile requests accepted (%s)",
@@ -465,21 +484,22 @@ START_TEST(hostile_load)
 	 * drop real ones). */
 	{
 		int lines = tud_log_count(&d, "http: event=webhook_rejected") +
-			    tud_log_count(&d, "page: event=page_refused");
+			tud_log_count(&d, "page: event=page_refused");
 		int most = 5 * (2 + (int)((tu_now_s() - t0) / 10));
 
 		fprintf(stderr, "abuse: %d refused requests logged in full (at most %d)\n", lines,
 			most);
 		ck_assert_msg(lines <= most, "%d refused requests logged, at most %d", lines, most);
-		ck_assert_int_eq(tud_wait_log(&d, "event=requests_refused_suppressed count=", 15000),
-				 0);
+		ck_assert_int_eq(
+			tud_wait_log(&d, "event=requests_refused_suppressed count=", 15000), 0);
 	}
 
 	/* The server, not the client, ends idle and half-sent connections. */
 	while ((closed = closed_idle(fds)) < IDLE && tu_now_s() - t_idle < TIMEOUT_S * 5 + 30)
 		usleep(200000);
-	fprintf(stderr, "abuse: %d of %d idle connections closed by dunnd after %.1f s "
-			"(timeout_s %d)\n",
+	fprintf(stderr,
+		"abuse: %d of %d idle connections closed by dunnd after %.1f s "
+		"(timeout_s %d)\n",
 		closed, IDLE, tu_now_s() - t_idle, TIMEOUT_S);
 	for (int i = 0; i < IDLE; i++)
 		if (fds[i] >= 0)
@@ -520,8 +540,9 @@ static double cpu_s(pid_t pid)
 	ck_assert(fgets(buf, sizeof buf, f) != NULL);
 	fclose(f);
 	p = strrchr(buf, ')'); /* fields after the command name */
-	ck_assert(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
-			      &st) == 2);
+	ck_assert(p &&
+		  sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) ==
+			  2);
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
@@ -543,7 +564,8 @@ START_TEST(descriptor_exhaustion)
 	c0 = cpu_s(d.pid);
 	sleep(2);
 	c1 = cpu_s(d.pid);
-	fprintf(stderr, "abuse: at the descriptor limit dunnd used %.2f s CPU in 2 s (%d accept errors logged)\n",
+	fprintf(stderr,
+		"abuse: at the descriptor limit dunnd used %.2f s CPU in 2 s (%d accept errors logged)\n",
 		c1 - c0, tud_log_count(&d, "accept"));
 	for (int i = 0; i < 200; i++)
 		close(fds[i]);
@@ -640,8 +662,8 @@ static int drip_byte(struct drip *s)
 
 	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) || n > 0)
 		return 0;
-	return send(s->fd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ||
-	       errno == EAGAIN || errno == EWOULDBLOCK;
+	return send(s->fd, "a", 1, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 || errno == EAGAIN ||
+		errno == EWOULDBLOCK;
 }
 
 static double metric_of(int admin_port, const char *sample)
@@ -746,8 +768,9 @@ START_TEST(slow_clients_under_a_low_descriptor_limit)
 	pthread_join(th, NULL);
 	refused = metric_of(d.admin_port,
 			    "\ndunnd_http_connections_refused_total{listener=\"public\"} ");
-	deadline = metric_of(d.admin_port, "\ndunnd_http_connections_closed_total{listener="
-					  "\"public\",reason=\"deadline\"} ");
+	deadline = metric_of(d.admin_port,
+			     "\ndunnd_http_connections_closed_total{listener="
+			     "\"public\",reason=\"deadline\"} ");
 	fprintf(stderr,
 		"abuse: %d slow clients (%d connections made, %d closed by dunnd) for %.0f s "
 		"under nofile 256: admin /healthz max %.1f ms over %d probes (%d over 100 ms, "
@@ -755,8 +778,7 @@ START_TEST(slow_clients_under_a_low_descriptor_limit)
 		"%d reminders mailed; VmRSS %ld kB before, max %ld kB; refused %.0f, "
 		"closed at the deadline %.0f\n",
 		DRIP_N, opened, closed, tu_now_s() - t0, pr.worst * 1000, pr.n, pr.slow, pr.bad,
-		mails, rss0,
-		rss_max, refused, deadline);
+		mails, rss0, rss_max, refused, deadline);
 	for (int i = 0; i < DRIP_N; i++)
 		if (slots[i].fd >= 0)
 			close(slots[i].fd);

@@ -106,7 +106,8 @@ static char *error_at(const char *pointer)
 	size_t i;
 
 	ck_assert_str_eq(resp_ctype(), "application/problem+json");
-	json_array_foreach(json_object_get(o, "errors"), i, e) {
+	json_array_foreach(json_object_get(o, "errors"), i, e)
+	{
 		if (!d && !strcmp(json_string_value(json_object_get(e, "pointer")), pointer))
 			d = strdup(json_string_value(json_object_get(e, "detail")));
 	}
@@ -169,12 +170,13 @@ static const char ONE_ACCOUNT[] =
 static void add_alice(void)
 {
 	ck_assert_int_eq(post("/api/v1/accounts", "acct-alice", ONE_ACCOUNT), 200);
-	ck_assert_int_eq(post("/api/v1/invoices", "inv-alice",
-			      "{\"invoices\":[{\"invoice_ref\":\"INV-1\",\"account_ref\":\"A-1\","
-			      "\"amount\":\"49.90\",\"currency\":\"usd\",\"due_date\":\"2026-11-01\"},"
-			      "{\"invoice_ref\":\"INV-2\",\"account_ref\":\"A-1\",\"amount\":120000,"
-			      "\"currency\":\"KRW\",\"due_date\":\"2026-11-01\"}]}"),
-			 200);
+	ck_assert_int_eq(
+		post("/api/v1/invoices", "inv-alice",
+		     "{\"invoices\":[{\"invoice_ref\":\"INV-1\",\"account_ref\":\"A-1\","
+		     "\"amount\":\"49.90\",\"currency\":\"usd\",\"due_date\":\"2026-11-01\"},"
+		     "{\"invoice_ref\":\"INV-2\",\"account_ref\":\"A-1\",\"amount\":120000,"
+		     "\"currency\":\"KRW\",\"due_date\":\"2026-11-01\"}]}"),
+		200);
 }
 
 START_TEST(test_admin_listener_only)
@@ -188,9 +190,9 @@ START_TEST(test_admin_listener_only)
 	ck_assert_int_eq(resp.code, 404);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.accounts"), 0);
 	/* the admin one serves the document in the tree, byte for byte */
-	ck_assert_int_eq(call("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", NULL, NULL,
-			      NULL, NULL),
-			 200);
+	ck_assert_int_eq(
+		call("GET", "/api/v1/openapi.json", "/api/v1/openapi.json", NULL, NULL, NULL, NULL),
+		200);
 	FILE *f = fopen("api/openapi.json", "rb");
 	static char want[65536];
 	size_t n = f ? fread(want, 1, sizeof want, f) : 0;
@@ -214,8 +216,8 @@ START_TEST(test_keys)
 			      "k-1", NULL, ONE_ACCOUNT),
 			 401);
 	/* the hash itself is no key */
-	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-1", "/api/v1/accounts/{account_ref}",
-			      NULL, NULL, NULL, NULL),
+	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-1", "/api/v1/accounts/{account_ref}", NULL,
+			      NULL, NULL, NULL),
 			 401);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.accounts"), 0);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.api_requests"), 0);
@@ -254,7 +256,8 @@ START_TEST(test_door)
 	ck_assert_int_eq(post("/api/v1/accounts", "d-3", "{\"accounts\": [}"), 400);
 	ck_assert_ptr_nonnull(strstr(resp.body, "line 1"));
 	ck_assert_int_eq(post("/api/v1/accounts", "d-4", "[1]"), 400);
-	ck_assert_int_eq(call("PUT", "/api/v1/accounts", NULL, KEY_BILLING, "d-5", NULL, "{}"), 405);
+	ck_assert_int_eq(call("PUT", "/api/v1/accounts", NULL, KEY_BILLING, "d-5", NULL, "{}"),
+			 405);
 	ck_assert_int_eq(call("GET", "/api/v1/nothing", NULL, KEY_BILLING, NULL, NULL, NULL), 404);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.accounts"), 0);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.api_requests"), 0);
@@ -273,11 +276,12 @@ static char *invoices_body(int from, int n, const char *amount)
 	ck_assert_ptr_nonnull(b);
 	len += (size_t)snprintf(b, cap, "{\"invoices\":[");
 	for (int i = 0; i < n; i++)
-		len += (size_t)snprintf(b + len, cap - len,
-					"%s{\"invoice_ref\":\"INV-%d\",\"account_ref\":\"A-1\","
-					"\"amount\":\"%s\",\"currency\":\"USD\",\"due_date\":\"2026-11-01\","
-					"\"description\":\"Plan\"}",
-					i ? "," : "", from + i, amount);
+		len += (size_t)snprintf(
+			b + len, cap - len,
+			"%s{\"invoice_ref\":\"INV-%d\",\"account_ref\":\"A-1\","
+			"\"amount\":\"%s\",\"currency\":\"USD\",\"due_date\":\"2026-11-01\","
+			"\"description\":\"Plan\"}",
+			i ? "," : "", from + i, amount);
 	snprintf(b + len, cap - len, "]}");
 	return b;
 }
@@ -287,9 +291,10 @@ START_TEST(test_bulk)
 	char *body;
 
 	ck_assert_int_eq(post("/api/v1/accounts", "b-0", ONE_ACCOUNT), 200);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.accounts WHERE email = 'alice@example.com' "
-			   "AND phone = '+12025550101' AND segment = ''"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.accounts WHERE email = 'alice@example.com' "
+		  "AND phone = '+12025550101' AND segment = ''"),
+		1);
 	body = invoices_body(1, 1000, "10.00");
 	ck_assert_int_eq(post("/api/v1/invoices", "b-1", body), 200);
 	ck_assert_ptr_nonnull(strstr(resp.body, "\"upserted\":1000"));
@@ -339,7 +344,8 @@ START_TEST(test_fields)
 	free(tu_file(dir, "bad.csv",
 		     "invoice_ref,account_ref,amount,currency,due_date,description\n"
 		     "BAD-3,A-1,49.999,USD,2026-11-01,\n"));
-	ck_assert_int_ne(tu_sh("$DUNN_BUILD/dunnctl -c '%s' import invoices '%s/bad.csv'", cfg, dir), 0);
+	ck_assert_int_ne(
+		tu_sh("$DUNN_BUILD/dunnctl -c '%s' import invoices '%s/bad.csv'", cfg, dir), 0);
 	char want[512];
 	snprintf(want, sizeof want, "bad.csv:2: %s", d);
 	ck_assert_msg(strstr(tu_output(), want), "'%s' not in: %s", want, tu_output());
@@ -353,7 +359,8 @@ START_TEST(test_fields)
 		     "{\"invoice_ref\":\"D-1\",\"account_ref\":\"A-1\",\"amount\":\"2.00\",\"currency\":\"USD\",\"due_date\":\"2026-11-01\"}"
 		     "]}"),
 		422);
-	assert_error_at("/invoices/1/invoice_ref", "duplicate invoice_ref 'D-1' (first at /invoices/0)");
+	assert_error_at("/invoices/1/invoice_ref",
+			"duplicate invoice_ref 'D-1' (first at /invoices/0)");
 	ck_assert_int_eq(
 		post("/api/v1/invoices", "f-3",
 		     "{\"invoices\":["
@@ -372,11 +379,12 @@ START_TEST(test_fields)
 		200);
 
 	/* accounts: each field as import checks it */
-	ck_assert_int_eq(post("/api/v1/accounts", "f-4",
-			      "{\"accounts\":[{\"account_ref\":\"\",\"name\":\"X\",\"email\":\"nope\","
-			      "\"phone\":\"12\",\"locale\":\"english!\",\"timezone\":\"Mars/Base\"}],"
-			      "\"extra\":1}"),
-			 422);
+	ck_assert_int_eq(
+		post("/api/v1/accounts", "f-4",
+		     "{\"accounts\":[{\"account_ref\":\"\",\"name\":\"X\",\"email\":\"nope\","
+		     "\"phone\":\"12\",\"locale\":\"english!\",\"timezone\":\"Mars/Base\"}],"
+		     "\"extra\":1}"),
+		422);
 	assert_error_at("/accounts/0/account_ref", "account_ref is empty");
 	assert_error_at("/accounts/0/email", "not an email address");
 	assert_error_at("/accounts/0/phone", "E.164");
@@ -412,10 +420,11 @@ START_TEST(test_idempotency)
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.accounts"), 2);
 
 	/* a payment sent three times is one payment */
-	ck_assert_int_eq(post("/api/v1/invoices", "i-2",
-			      "{\"invoices\":[{\"invoice_ref\":\"INV-1\",\"account_ref\":\"A-1\","
-			      "\"amount\":\"49.90\",\"currency\":\"USD\",\"due_date\":\"2026-11-01\"}]}"),
-			 200);
+	ck_assert_int_eq(
+		post("/api/v1/invoices", "i-2",
+		     "{\"invoices\":[{\"invoice_ref\":\"INV-1\",\"account_ref\":\"A-1\","
+		     "\"amount\":\"49.90\",\"currency\":\"USD\",\"due_date\":\"2026-11-01\"}]}"),
+		200);
 	for (int i = 0; i < 3; i++) {
 		ck_assert_int_eq(post("/api/v1/payments", "i-3",
 				      "{\"invoice_ref\":\"INV-1\",\"amount\":\"10.00\"}"),
@@ -428,9 +437,9 @@ START_TEST(test_idempotency)
 	/* an expired record is claimed afresh; the payment's own key still
 	 * counts it once */
 	PQclear(tu_q(db, "UPDATE dunning.api_requests SET expires_at = now() - interval '1 s'"));
-	ck_assert_int_eq(post("/api/v1/payments", "i-3",
-			      "{\"invoice_ref\":\"INV-1\",\"amount\":\"10.00\"}"),
-			 200);
+	ck_assert_int_eq(
+		post("/api/v1/payments", "i-3", "{\"invoice_ref\":\"INV-1\",\"amount\":\"10.00\"}"),
+		200);
 	ck_assert_ptr_nonnull(strstr(resp.body, "counted once"));
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments"), 1);
 }
@@ -441,18 +450,19 @@ START_TEST(test_payments)
 	add_alice();
 	ck_assert_int_eq(post("/api/v1/payments", "p-1", "{\"invoice_ref\":\"INV-404\"}"), 422);
 	assert_error_at("/invoice_ref", "no invoice with reference 'INV-404'");
-	ck_assert_int_eq(post("/api/v1/payments", "p-2",
-			      "{\"invoice_ref\":\"INV-1\",\"amount\":\"50.00\"}"),
-			 422);
+	ck_assert_int_eq(
+		post("/api/v1/payments", "p-2", "{\"invoice_ref\":\"INV-1\",\"amount\":\"50.00\"}"),
+		422);
 	assert_error_at("/amount", "is more than the 49.90 USD owed");
-	ck_assert_int_eq(post("/api/v1/payments", "p-3",
-			      "{\"invoice_ref\":\"INV-1\",\"currency\":\"KRW\"}"),
-			 422);
+	ck_assert_int_eq(
+		post("/api/v1/payments", "p-3", "{\"invoice_ref\":\"INV-1\",\"currency\":\"KRW\"}"),
+		422);
 	assert_error_at("/currency", "is in USD, not KRW");
-	ck_assert_int_eq(post("/api/v1/payments", "p-4",
-			      "{\"invoice_ref\":\"INV-1\",\"amount\":\"1.001\",\"at\":\"yesterday\","
-			      "\"tip\":1}"),
-			 422);
+	ck_assert_int_eq(
+		post("/api/v1/payments", "p-4",
+		     "{\"invoice_ref\":\"INV-1\",\"amount\":\"1.001\",\"at\":\"yesterday\","
+		     "\"tip\":1}"),
+		422);
 	assert_error_at("/at", "ISO 8601");
 	assert_error_at("/tip", "unknown member");
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments"), 0);
@@ -471,10 +481,11 @@ START_TEST(test_payments)
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'payment_recorded' "
 			   "AND detail->>'source' = 'api' AND detail->>'api_key' = 'billing'"),
 			 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'api_write' "
-			   "AND detail->>'op' = 'payment' AND detail->>'api_key' = 'billing' "
-			   "AND account_id = (SELECT id FROM dunning.accounts WHERE external_ref = 'A-1')"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.events WHERE kind = 'api_write' "
+		  "AND detail->>'op' = 'payment' AND detail->>'api_key' = 'billing' "
+		  "AND account_id = (SELECT id FROM dunning.accounts WHERE external_ref = 'A-1')"),
+		1);
 	/* the same payment_ref under another request key counts once */
 	ck_assert_int_eq(post("/api/v1/payments", "p-6",
 			      "{\"invoice_ref\":\"INV-1\",\"payment_ref\":\"bank-77\"}"),
@@ -487,9 +498,9 @@ START_TEST(test_payments)
 	ck_assert_int_eq(post("/api/v1/payments", "p-8", "{\"invoice_ref\":\"INV-1\"}"), 422);
 	assert_error_at("/invoice_ref", "nothing is owed");
 	/* KRW has no minor unit: an integer amount is whole won */
-	ck_assert_int_eq(post("/api/v1/payments", "p-9",
-			      "{\"invoice_ref\":\"INV-2\",\"amount\":20000}"),
-			 201);
+	ck_assert_int_eq(
+		post("/api/v1/payments", "p-9", "{\"invoice_ref\":\"INV-2\",\"amount\":20000}"),
+		201);
 	ck_assert_ptr_nonnull(strstr(resp.body, "\"owed\":\"100000\""));
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments"), 2);
 }
@@ -524,12 +535,10 @@ START_TEST(test_state)
 			 "120000");
 	json_decref(o);
 	/* a promise, a dispute, a payment: all in the state */
-	ck_assert_int_eq(tu_sh("$DUNN_BUILD/dunnctl -c '%s' promise A-1 --until %s", cfg,
-			       tud_date(5)),
-			 0);
-	ck_assert_int_eq(tu_sh("$DUNN_BUILD/dunnctl -c '%s' dispute INV-2 --reason 'not mine'",
-			       cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("$DUNN_BUILD/dunnctl -c '%s' promise A-1 --until %s", cfg, tud_date(5)), 0);
+	ck_assert_int_eq(
+		tu_sh("$DUNN_BUILD/dunnctl -c '%s' dispute INV-2 --reason 'not mine'", cfg), 0);
 	ck_assert_int_eq(post("/api/v1/payments", "s-1", "{\"invoice_ref\":\"INV-1\"}"), 201);
 	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-1", "/api/v1/accounts/{account_ref}",
 			      KEY_BILLING, NULL, NULL, NULL),

@@ -13,11 +13,10 @@ static const char ACCOUNTS[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"A-1,Alice Example,alice@customer.test,,en-US,America/New_York,retail\n"
 	"A-2,Bob Example,bob@customer.test,,en-US,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n"
-	"INV-3,A-2,20.00,USD,2026-11-02,Roaming\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n"
+			       "INV-3,A-2,20.00,USD,2026-11-02,Roaming\n";
 
 static void setup(void)
 {
@@ -62,15 +61,16 @@ START_TEST(promise_pauses_then_resumes)
 {
 	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 1);
-	ck_assert_msg(tu_sh("dunnctl -c %s promise A-1 --until 2026-11-20 --at 2026-11-11T12:00:00Z",
-			    cfg) == 0,
-		      "%s", tu_output());
+	ck_assert_msg(
+		tu_sh("dunnctl -c %s promise A-1 --until 2026-11-20 --at 2026-11-11T12:00:00Z",
+		      cfg) == 0,
+		"%s", tu_output());
 	tu_run_once(cfg, "2026-11-11T15:00:00Z");
 	int i = find_subject("Thank you: we have noted your payment date");
 	ck_assert_int_gt(i, 0);
 	json_t *m = tu_mail(i);
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")),
-				     "by November 20, 2026"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(m, "text")), "by November 20, 2026"));
 	json_decref(m);
 	/* Day 10 would be the second reminder: paused until the 20th ends. */
 	tu_run_once(cfg, "2026-11-15T15:00:00Z");
@@ -79,8 +79,9 @@ START_TEST(promise_pauses_then_resumes)
 	/* Still unpaid after the promised day: resumes by itself. */
 	tu_run_once(cfg, "2026-11-21T15:00:00Z");
 	ck_assert_int_eq(reminders("A-1"), 2);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
-				     "WHERE kind = 'case_paused'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events "
+				 "WHERE kind = 'case_paused'"),
 			 1);
 }
 END_TEST
@@ -88,14 +89,16 @@ END_TEST
 START_TEST(promise_beyond_horizon_refused)
 {
 	tu_run_once(cfg, "2026-11-10T15:00:00Z");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s promise A-1 --until 2027-06-01 --at 2026-11-11T12:00:00Z",
-			       cfg),
-			 1);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s promise A-1 --until 2027-06-01 --at 2026-11-11T12:00:00Z",
+		      cfg),
+		1);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "max_promise_days"));
 	ck_assert_int_eq(tu_sh("dunnctl -c %s promise A-1 --until 2026-02-30", cfg), 2);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s promise NOPE --until 2026-11-20 --at 2026-11-11T12:00:00Z",
-			       cfg),
-			 1);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s promise NOPE --until 2026-11-20 --at 2026-11-11T12:00:00Z",
+		      cfg),
+		1);
 }
 END_TEST
 
@@ -152,24 +155,27 @@ START_TEST(dispute_upheld_clears_the_charge)
 	char *state;
 
 	tu_run_once(cfg, "2026-11-10T15:00:00Z");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute INV-1 --reason wrong --at 2026-11-10T16:00:00Z",
-			       cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s dispute INV-1 --reason wrong --at 2026-11-10T16:00:00Z", cfg),
+		0);
 	tu_run_once(cfg, "2026-11-11T15:00:00Z");
-	state = tu_qstr(db, "SELECT state FROM dunning.cases c JOIN dunning.accounts a "
-			    "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	state = tu_qstr(db,
+			"SELECT state FROM dunning.cases c JOIN dunning.accounts a "
+			"ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(state, "disputed");
 	free(state);
 	ck_assert_int_eq(reminders("A-1"), 1);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute uphold D-1001 --at 2026-11-12T12:00:00Z", cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s dispute uphold D-1001 --at 2026-11-12T12:00:00Z", cfg), 0);
 	tu_run_once(cfg, "2026-11-12T15:00:00Z");
-	state = tu_qstr(db, "SELECT state FROM dunning.cases c JOIN dunning.accounts a "
-			    "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	state = tu_qstr(db,
+			"SELECT state FROM dunning.cases c JOIN dunning.accounts a "
+			"ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(state, "resolved");
 	free(state);
-	ck_assert_int_eq(tu_qint(db, "SELECT amount_due FROM dunning.invoices "
-				     "WHERE external_ref = 'INV-1'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT amount_due FROM dunning.invoices "
+				 "WHERE external_ref = 'INV-1'"),
 			 0);
 	ck_assert_int_eq(tu_qint(db, "SELECT original_amount FROM dunning.disputes"), 4990);
 	ck_assert_int_gt(find_subject("Your dispute D-1001: resolved in your favour"), 0);
@@ -210,16 +216,18 @@ END_TEST
 START_TEST(payment_plan_completed_settles)
 {
 	tu_run_once(cfg, "2026-11-10T15:00:00Z");
-	ck_assert_int_eq(tu_sh("dunnctl -c %s plan A-2 --instalments 2 --every 7 --first 2026-11-15 "
-			       "--at 2026-11-10T16:00:00Z",
-			       cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s plan A-2 --instalments 2 --every 7 --first 2026-11-15 "
+		      "--at 2026-11-10T16:00:00Z",
+		      cfg),
+		0);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-14T18:00:00Z", cfg), 0);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1 --at 2026-11-21T18:00:00Z", cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "plan completed"));
 	tu_run_once(cfg, "2026-11-22T15:00:00Z");
-	char *state = tu_qstr(db, "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
-				  "ON a.id = c.account_id WHERE a.external_ref = 'A-2'");
+	char *state = tu_qstr(db,
+			      "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
+			      "ON a.id = c.account_id WHERE a.external_ref = 'A-2'");
 	ck_assert_str_eq(state, "resolved");
 	free(state);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s plan pay 1", cfg), 1);
@@ -252,12 +260,14 @@ START_TEST(total_cap_counts_both_channels_of_a_step)
 		tu_run_once(cfg, at);
 	}
 	/* The most contacts of one account in any 7-day window ending at a contact. */
-	worst = tu_qint(db, "SELECT coalesce(max(n), 0) FROM (\n"
-			    "  SELECT (SELECT count(*) FROM dunning.deliveries e\n"
-			    "          WHERE e.account_id = d.account_id AND e.kind = 'reminder'\n"
-			    "            AND e.status = 'sent' AND e.created_at <= d.created_at\n"
-			    "            AND e.created_at > d.created_at - interval '7 days') AS n\n"
-			    "  FROM dunning.deliveries d WHERE d.kind = 'reminder' AND d.status = 'sent') w");
+	worst = tu_qint(
+		db,
+		"SELECT coalesce(max(n), 0) FROM (\n"
+		"  SELECT (SELECT count(*) FROM dunning.deliveries e\n"
+		"          WHERE e.account_id = d.account_id AND e.kind = 'reminder'\n"
+		"            AND e.status = 'sent' AND e.created_at <= d.created_at\n"
+		"            AND e.created_at > d.created_at - interval '7 days') AS n\n"
+		"  FROM dunning.deliveries d WHERE d.kind = 'reminder' AND d.status = 'sent') w");
 	ck_assert_int_eq(worst, 3);
 	/* 2 on day 4, 1 on day 5 (the cap), none until the day-4 pair leaves
 	 * the window, then the last step's 2 on day 11. */

@@ -17,20 +17,22 @@ static char *write_config(const char *top_extra, const char *channel_extra, cons
 	const char *src = tu_env("DUNN_SRCDIR");
 
 	free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
-	ck_assert(asprintf(&body,
-			   "{\n"
-			   "  \"database\": {\"conninfo\": \"dbname=none\"},\n"
-			   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": \"link_secret\"},\n"
-			   "  \"policy\": \"%s\",\n"
-			   "  \"templates\": \"%s\",\n"
-			   "  \"module_dir\": \"%s/modules\",\n"
-			   "%s"
-			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"127.0.0.1:25\",\n"
-			   "                \"from\": \"b@example.com\"%s}}\n"
-			   "}\n",
-			   policy ? policy : "policy.json",
-			   templates ? templates : "templates", tu_env("DUNN_BUILD"),
-			   top_extra ? top_extra : "", channel_extra ? channel_extra : "") > 0);
+	ck_assert(
+		asprintf(
+			&body,
+			"{\n"
+			"  \"database\": {\"conninfo\": \"dbname=none\"},\n"
+			"  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": \"link_secret\"},\n"
+			"  \"policy\": \"%s\",\n"
+			"  \"templates\": \"%s\",\n"
+			"  \"module_dir\": \"%s/modules\",\n"
+			"%s"
+			"  \"channels\": {\"email\": {\"module\": \"email\", \"server\": \"127.0.0.1:25\",\n"
+			"                \"from\": \"b@example.com\"%s}}\n"
+			"}\n",
+			policy ? policy : "policy.json", templates ? templates : "templates",
+			tu_env("DUNN_BUILD"), top_extra ? top_extra : "",
+			channel_extra ? channel_extra : "") > 0);
 	path = tu_file(dir, "dunnd.json", body);
 	free(body);
 	(void)src;
@@ -40,9 +42,9 @@ static char *write_config(const char *top_extra, const char *channel_extra, cons
 static void setup(void)
 {
 	dir = tu_tmpdir();
-	ck_assert_int_eq(tu_sh("cp -R config/templates %s/templates && cp config/policy.json %s/",
-			       dir, dir),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("cp -R config/templates %s/templates && cp config/policy.json %s/", dir, dir),
+		0);
 }
 
 static void teardown(void)
@@ -83,8 +85,8 @@ END_TEST
 
 START_TEST(brand_errors)
 {
-	char *cfg = write_config("  \"brand\": {\"default\": \"\", \"k!\": \"X\", \"ko\": 3},\n", NULL,
-				 NULL, NULL);
+	char *cfg = write_config("  \"brand\": {\"default\": \"\", \"k!\": \"X\", \"ko\": 3},\n",
+				 NULL, NULL, NULL);
 
 	expect_error(cfg, "dunnd.json:7:24: brand.default must be 1 to 24 characters on one line");
 	expect_error(cfg, "dunnd.json:7:28: brand: 'k!' is not a locale");
@@ -96,8 +98,9 @@ START_TEST(brand_errors)
 	expect_error(cfg, "dunnd.json:7:44: unknown key 'phone' (name, legal_name, support");
 	expect_error(cfg, "dunnd.json:8:35: brand.ja.privacy_url must be an http(s) URL");
 	free(cfg);
-	cfg = write_config("  \"brand\": {\"ja\": {\"legal_name\": \"X K.K.\", \"support_phone\": \"1\"}},\n",
-			   NULL, NULL, NULL);
+	cfg = write_config(
+		"  \"brand\": {\"ja\": {\"legal_name\": \"X K.K.\", \"support_phone\": \"1\"}},\n",
+		NULL, NULL, NULL);
 	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
 	free(cfg);
 }
@@ -112,7 +115,8 @@ START_TEST(locale_fallback_checked)
 
 	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
 	free(cfg);
-	cfg = write_config("  \"locale_fallback\": {\"zh TW\": [\"zh-Hant\"]},\n", NULL, NULL, NULL);
+	cfg = write_config("  \"locale_fallback\": {\"zh TW\": [\"zh-Hant\"]},\n", NULL, NULL,
+			   NULL);
 	expect_error(cfg, "dunnd.json:7:23: 'zh TW' is not a locale");
 	free(cfg);
 	cfg = write_config("  \"locale_fallback\": {\"zh-TW\": []},\n", NULL, NULL, NULL);
@@ -230,8 +234,8 @@ START_TEST(money_style_errors)
 	expect_error(cfg, "dunnd.json:7:25: money_style.ko must be \"symbol\" or \"unit\"");
 	expect_error(cfg, "dunnd.json:7:32: money_style: 'k!' is not a locale");
 	free(cfg);
-	cfg = write_config("  \"money_style\": {\"ko\": \"symbol\", \"default\": \"unit\"},\n", NULL,
-			   NULL, NULL);
+	cfg = write_config("  \"money_style\": {\"ko\": \"symbol\", \"default\": \"unit\"},\n",
+			   NULL, NULL, NULL);
 	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
 	free(cfg);
 }
@@ -247,28 +251,33 @@ START_TEST(step_deadline_and_consequence)
 			       "\"template\": \"urgent\"/' %s/policy.json",
 			       dir),
 			 0);
-	expect_error(cfg, "templates/en/urgent.email:5:140: {{ deadline }}, but tracks[0].steps[1] "
-			  "(track 'repeat') sends 'urgent' and sets no deadline_days");
-	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && sed -i '/\"ja\": \"{{ deadline }}を/d' "
-			       "%s/policy.json",
-			       dir, dir),
-			 0);
+	expect_error(cfg,
+		     "templates/en/urgent.email:5:140: {{ deadline }}, but tracks[0].steps[1] "
+		     "(track 'repeat') sends 'urgent' and sets no deadline_days");
+	ck_assert_int_eq(
+		tu_sh("cp config/policy.json %s/ && sed -i '/\"ja\": \"{{ deadline }}を/d' "
+		      "%s/policy.json",
+		      dir, dir),
+		0);
 	expect_error(cfg, "policy.json:16:26: no consequence for locale 'ja'");
-	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && sed -i 's/\"after_days\": 21, "
-			       "\"channels\": \\[\"email\"\\], \"template\": \"final\", "
-			       "\"deadline_days\": 7,/\"after_days\": 21, \"channels\": [\"email\"], "
-			       "\"template\": \"final\",/' %s/policy.json",
-			       dir, dir),
-			 0);
-	expect_error(cfg, "policy.json:32:19: tracks[1].steps[2].consequence.en says "
-			  "{{ deadline }} but the step sets no deadline_days");
+	ck_assert_int_eq(
+		tu_sh("cp config/policy.json %s/ && sed -i 's/\"after_days\": 21, "
+		      "\"channels\": \\[\"email\"\\], \"template\": \"final\", "
+		      "\"deadline_days\": 7,/\"after_days\": 21, \"channels\": [\"email\"], "
+		      "\"template\": \"final\",/' %s/policy.json",
+		      dir, dir),
+		0);
+	expect_error(cfg,
+		     "policy.json:32:19: tracks[1].steps[2].consequence.en says "
+		     "{{ deadline }} but the step sets no deadline_days");
 	ck_assert_int_eq(tu_sh("cp config/policy.json %s/ && echo 'Subject: x {{ deadline }}' > "
 			       "%s/templates/en/promise_ack.email && echo >> "
 			       "%s/templates/en/promise_ack.email",
 			       dir, dir, dir),
 			 0);
-	expect_error(cfg, "templates/en/promise_ack.email:1:12: {{ deadline }}, but 'promise_ack' is "
-			  "a notice");
+	expect_error(cfg,
+		     "templates/en/promise_ack.email:1:12: {{ deadline }}, but 'promise_ack' is "
+		     "a notice");
 	free(cfg);
 }
 END_TEST
@@ -277,9 +286,9 @@ START_TEST(step_days_must_increase)
 {
 	char *cfg = write_config(NULL, NULL, NULL, NULL);
 
-	ck_assert_int_eq(tu_sh("sed -i 's/\"after_days\": 10,/\"after_days\": 2, /' %s/policy.json",
-			       dir),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("sed -i 's/\"after_days\": 10,/\"after_days\": 2, /' %s/policy.json", dir),
+		0);
 	expect_error(cfg, "policy.json:29:25: step days must increase: 2 does not come after 3");
 	free(cfg);
 }
@@ -322,16 +331,18 @@ START_TEST(payments_errors)
 		NULL, NULL, NULL);
 
 	expect_error(cfg, "dunnd.json:7:34: provider must be stripe, adyen or generic");
-	expect_error(cfg, "dunnd.json:8:16: payment instance name 'twilio' is taken by the twilio "
-			  "webhooks");
+	expect_error(cfg,
+		     "dunnd.json:8:16: payment instance name 'twilio' is taken by the twilio "
+		     "webhooks");
 	expect_error(cfg, "dunnd.json:8:26: missing required key 'hmac_key_file'");
 	expect_error(cfg, "dunnd.json:9:65: unknown key 'hmac_key_file'");
 	free(cfg);
 	/* a good one passes, and its key file is read as the daemon reads it */
 	free(tu_file(dir, "whsec", "whsec_0123456789abcdef\nwhsec_fedcba9876543210\n"));
-	cfg = write_config("  \"payments\": {\"stripe\": {\"provider\": \"stripe\", "
-			   "\"signing_secret_file\": \"whsec\", \"invoice_ref_field\": \"ref\"}},\n",
-			   NULL, NULL, NULL);
+	cfg = write_config(
+		"  \"payments\": {\"stripe\": {\"provider\": \"stripe\", "
+		"\"signing_secret_file\": \"whsec\", \"invoice_ref_field\": \"ref\"}},\n",
+		NULL, NULL, NULL);
 	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
 	ck_assert_int_eq(tu_sh("chmod 644 %s/whsec", dir), 0);
 	ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
@@ -380,16 +391,17 @@ START_TEST(conninfo_password_refused)
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *body = NULL, *cfg;
 		free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
-		ck_assert(asprintf(&body,
-				   "{\n"
-				   "  \"database\": {\"conninfo\": \"%s\"},\n"
-				   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
-				   "\"link_secret\"},\n"
-				   "  \"module_dir\": \"%s/modules\",\n"
-				   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
-				   "\"127.0.0.1:25\", \"from\": \"b@example.com\"}}\n"
-				   "}\n",
-				   bad[i], src) > 0);
+		ck_assert(
+			asprintf(&body,
+				 "{\n"
+				 "  \"database\": {\"conninfo\": \"%s\"},\n"
+				 "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
+				 "\"link_secret\"},\n"
+				 "  \"module_dir\": \"%s/modules\",\n"
+				 "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
+				 "\"127.0.0.1:25\", \"from\": \"b@example.com\"}}\n"
+				 "}\n",
+				 bad[i], src) > 0);
 		cfg = tu_file(dir, "dunnd.json", body);
 		expect_error(cfg, "dunnd.json:2:28: database.conninfo: a password is not allowed");
 		ck_assert_ptr_nonnull(strstr(tu_output(), "passfile"));
@@ -422,18 +434,20 @@ START_TEST(sms_callbacks_that_could_never_verify)
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		char *body = NULL, *cfg;
 		free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
-		ck_assert(asprintf(&body,
-				   "{\n"
-				   "  \"database\": {\"conninfo\": \"dbname=none\"},\n"
-				   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
-				   "\"link_secret\"},\n"
-				   "  \"module_dir\": \"%s/modules\",\n"
-				   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
-				   "\"127.0.0.1:25\", \"from\": \"b@example.com\"},\n"
-				   "    \"sms\": {\"module\": \"sms\", "
-				   "\"api_base\": \"https://sms.example\", \"from\": \"+15550009999\", %s}}\n"
-				   "}\n",
-				   build, keys[i]) > 0);
+		ck_assert(
+			asprintf(
+				&body,
+				"{\n"
+				"  \"database\": {\"conninfo\": \"dbname=none\"},\n"
+				"  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
+				"\"link_secret\"},\n"
+				"  \"module_dir\": \"%s/modules\",\n"
+				"  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
+				"\"127.0.0.1:25\", \"from\": \"b@example.com\"},\n"
+				"    \"sms\": {\"module\": \"sms\", "
+				"\"api_base\": \"https://sms.example\", \"from\": \"+15550009999\", %s}}\n"
+				"}\n",
+				build, keys[i]) > 0);
 		cfg = tu_file(dir, "dunnd.json", body);
 		ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
 		ck_assert_msg(strstr(tu_output(), want[i]), "want '%s' in:\n%s", want[i],

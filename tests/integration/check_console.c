@@ -38,10 +38,9 @@ static const char ACCOUNTS[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"A-2,Bob Example,bob@customer.test,+12025550102,ko-KR,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n";
 
 #define PW "correct horse battery"
 
@@ -77,7 +76,8 @@ static void setup(void)
 {
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("console");
-	cfg = tu_config_channels(dir, conninfo, POLICY, "{\"phone\": {\"module\": \"phone_task\"}}");
+	cfg = tu_config_channels(dir, conninfo, POLICY,
+				 "{\"phone\": {\"module\": \"phone_task\"}}");
 	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
 	/* The first calls: Wednesday 09:30 in New York, long past. */
 	tu_run_once(cfg, "2026-11-04T14:30:00Z");
@@ -241,8 +241,9 @@ START_TEST(staff_managed_by_dunnctl)
 	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff list --json", tu_env("DUNN_BUILD"), cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "\"role\": \"supervisor\""));
 	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff disable sue", tu_env("DUNN_BUILD"), cfg), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.staff WHERE name = 'sue' AND "
-				     "disabled_at IS NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.staff WHERE name = 'sue' AND "
+				 "disabled_at IS NOT NULL"),
 			 1);
 	ck_assert_int_eq(tu_sh("printf 'another long secret\\n' | %s/dunnctl -c %s staff passwd "
 			       "alice --password-stdin",
@@ -251,9 +252,10 @@ START_TEST(staff_managed_by_dunnctl)
 	ck_assert_int_ne(tu_sh("%s/dunnctl -c %s staff disable nobody", tu_env("DUNN_BUILD"), cfg),
 			 0);
 	/* Every change audited, naming the person. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind IN "
-				     "('staff_added', 'staff_disabled', 'staff_password_changed') "
-				     "AND detail->>'staff' IN ('alice', 'sue')"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind IN "
+				 "('staff_added', 'staff_disabled', 'staff_password_changed') "
+				 "AND detail->>'staff' IN ('alice', 'sue')"),
 			 4);
 }
 END_TEST
@@ -302,8 +304,9 @@ START_TEST(no_page_or_action_without_session)
 	r = req(admin, "POST", "/console/queue/next", NULL, "");
 	ck_assert_int_eq(r->code, 403);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE assignee IS "
-				     "NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks WHERE assignee IS "
+				 "NOT NULL"),
 			 0);
 }
 END_TEST
@@ -340,15 +343,17 @@ START_TEST(session_cookie_flags_and_storage)
 	stored = tu_qstr(db, "SELECT encode(id_hash, 'hex') FROM dunning.staff_sessions");
 	ck_assert_str_eq(stored, want);
 	free(stored);
-	snprintf(sql, sizeof sql, "SELECT count(*) FROM dunning.staff_sessions WHERE "
-				  "encode(id_hash, 'hex') = '%.64s'",
+	snprintf(sql, sizeof sql,
+		 "SELECT count(*) FROM dunning.staff_sessions WHERE "
+		 "encode(id_hash, 'hex') = '%.64s'",
 		 line + strlen("dunnd_console="));
 	ck_assert_int_eq(tu_qint(db, sql), 0);
 	ck_assert_str_eq(header(r, "X-Frame-Options"), "DENY");
 	ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'staff_login' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'staff_login' AND detail->>'staff' = 'alice'"),
 			 1);
 }
 END_TEST
@@ -369,7 +374,8 @@ START_TEST(secure_cookie_behind_https)
 	ck_assert_int_eq(r->code, 200);
 	free(r);
 	/* Idle longer than this idle_timeout_s (10 minutes): signed out. */
-	PQclear(tu_q(db, "UPDATE dunning.staff_sessions SET seen_at = now() - interval '11 minutes'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.staff_sessions SET seen_at = now() - interval '11 minutes'"));
 	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 302);
 	free(r);
@@ -383,19 +389,22 @@ START_TEST(timeouts_end_sessions)
 
 	start(NULL);
 	login(&s, "alice");
-	PQclear(tu_q(db, "UPDATE dunning.staff_sessions SET seen_at = now() - interval '31 minutes'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.staff_sessions SET seen_at = now() - interval '31 minutes'"));
 	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 302);
 	free(r);
 	login(&s, "alice");
-	PQclear(tu_q(db, "UPDATE dunning.staff_sessions SET created_at = now() - interval '13 hours' "
-			 "WHERE ended_at IS NULL"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.staff_sessions SET created_at = now() - interval '13 hours' "
+		     "WHERE ended_at IS NULL"));
 	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 302);
 	free(r);
 	/* Disabled: the session ends at once. */
 	login(&s, "alice");
-	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff disable alice", tu_env("DUNN_BUILD"), cfg), 0);
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff disable alice", tu_env("DUNN_BUILD"), cfg),
+			 0);
 	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 302);
 	free(r);
@@ -453,8 +462,9 @@ START_TEST(csrf_required)
 		"csrf=0000000000000000000000000000000000000000000000000000000000000000");
 	ck_assert_int_eq(r->code, 403);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE assignee IS "
-				     "NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks WHERE assignee IS "
+				 "NOT NULL"),
 			 0);
 	/* The login form too. */
 	r = req(admin, "POST", "/console/login", NULL, "user=alice&password=" PW);
@@ -464,8 +474,9 @@ START_TEST(csrf_required)
 	r = req(admin, "POST", "/console/task/1/claim", s.cookie, body);
 	ck_assert_int_eq(r->code, 303);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE assignee = "
-				     "'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks WHERE assignee = "
+				 "'alice'"),
 			 1);
 }
 END_TEST
@@ -510,8 +521,9 @@ START_TEST(logins_throttled)
 	r = login_post(&s, "sue", PW, NULL);
 	ck_assert_int_eq(r->code, 303);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'staff_login_failed' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'staff_login_failed' AND detail->>'staff' = 'alice'"),
 			 5);
 }
 END_TEST
@@ -575,8 +587,9 @@ START_TEST(agent_works_the_queue)
 	snprintf(path, sizeof path, "/console/task/%lld", id);
 	ck_assert_str_eq(header(r, "Location"), path);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'phone_task_claimed' AND detail->>'assignee' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'phone_task_claimed' AND detail->>'assignee' = 'alice'"),
 			 1);
 	/* The task page: masked contact, what is overdue, the script, the
 	 * timeline. */
@@ -596,8 +609,9 @@ START_TEST(agent_works_the_queue)
 	ck_assert_int_eq(r->code, 200);
 	ck_assert_ptr_nonnull(strstr(r->body, "+12025550101"));
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'console_contact_revealed' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'console_contact_revealed' AND detail->>'staff' = 'alice'"),
 			 1);
 	/* A promise out of range is refused and changes nothing. */
 	snprintf(path, sizeof path, "/console/task/%lld/outcome", id);
@@ -606,30 +620,34 @@ START_TEST(agent_works_the_queue)
 	ck_assert_int_eq(r->code, 422);
 	ck_assert_ptr_nonnull(strstr(r->body, "max_promise_days"));
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE completed_at "
-				     "IS NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks WHERE completed_at "
+				 "IS NOT NULL"),
 			 0);
 	/* A promise for the day after tomorrow: the case pauses as with
 	 * dunnctl tasks complete. */
-	snprintf(body, sizeof body, "csrf=%s&outcome=promise_to_pay&until=%s", s.csrf,
-		 tud_date(2));
+	snprintf(body, sizeof body, "csrf=%s&outcome=promise_to_pay&until=%s", s.csrf, tud_date(2));
 	r = req(admin, "POST", path, s.cookie, body);
 	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE outcome = "
-				     "'promise_to_pay' AND assignee = 'alice' AND completed_at IS "
-				     "NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks WHERE outcome = "
+				 "'promise_to_pay' AND assignee = 'alice' AND completed_at IS "
+				 "NOT NULL"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a "
-				     "ON a.id = c.account_id WHERE a.external_ref = 'A-1' AND "
-				     "c.state = 'paused' AND c.pause_reason = 'promise'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a "
+				 "ON a.id = c.account_id WHERE a.external_ref = 'A-1' AND "
+				 "c.state = 'paused' AND c.pause_reason = 'promise'"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'phone_task_completed' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'phone_task_completed' AND detail->>'staff' = 'alice'"),
 			 1);
 	/* The acknowledgement is queued, as for a promise made with dunnctl. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE template = "
-				     "'promise_ack'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE template = "
+				 "'promise_ack'"),
 			 1);
 	/* Done: the queue holds only Bob's. */
 	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
@@ -660,8 +678,9 @@ START_TEST(cases_found_and_steered)
 	r = req(admin, "POST", "/console/case/A-2/pause", s.cookie, body);
 	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
-				     "AND pause_reason = 'manual'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
+				 "AND pause_reason = 'manual'"),
 			 1);
 	snprintf(body, sizeof body, "csrf=%s", s.csrf);
 	r = req(admin, "POST", "/console/case/A-2/resume", s.cookie, body);
@@ -673,8 +692,9 @@ START_TEST(cases_found_and_steered)
 	r = req(admin, "POST", "/console/case/A-2/resume", s.cookie, body);
 	ck_assert_int_eq(r->code, 422);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'console_case_action' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'console_case_action' AND detail->>'staff' = 'alice'"),
 			 2);
 	r = req(admin, "GET", "/console/case/NOPE", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 404);
@@ -695,10 +715,11 @@ START_TEST(cases_found_and_steered)
 	r = req(admin, "POST", "/console/case/A-2/pay", s.cookie, body);
 	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT amount FROM dunning.payments WHERE source = 'console'"),
-			 1000);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'payment_recorded' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT amount FROM dunning.payments WHERE source = 'console'"), 1000);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'payment_recorded' AND detail->>'staff' = 'alice'"),
 			 1);
 	r = req(admin, "GET", "/console/case/A-2", s.cookie, NULL);
 	ck_assert_ptr_nonnull(strstr(r->body, ">$20.00<"));
@@ -722,8 +743,9 @@ START_TEST(logout_ends_session)
 	r = req(admin, "GET", "/console/queue", s.cookie, NULL);
 	ck_assert_int_eq(r->code, 302);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'staff_logout' AND detail->>'staff' = 'alice'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'staff_logout' AND detail->>'staff' = 'alice'"),
 			 1);
 }
 END_TEST
@@ -744,8 +766,9 @@ START_TEST(language_per_person)
 	ck_assert_ptr_nonnull(strstr(r->body, "통화 대기열"));
 	ck_assert_ptr_nonnull(strstr(r->body, "<html lang=\"ko\">"));
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.staff WHERE name = 'alice' AND "
-				     "locale = 'ko'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.staff WHERE name = 'alice' AND "
+				 "locale = 'ko'"),
 			 1);
 	snprintf(body, sizeof body, "csrf=%s&lang=xx", s.csrf);
 	r = req(admin, "POST", "/console/prefs", s.cookie, body);
@@ -778,8 +801,8 @@ static const char *row_attr(const char *html, const char *row, const char *attr)
 /* The dashboard's figures are dunnctl report's for the same period. */
 START_TEST(dashboard_matches_report)
 {
-	static const char *const keys[] = {"reminders", "sent", "delivered", "failed",
-					   "opt_outs", "paid_7d", "paid_30d"};
+	static const char *const keys[] = {"reminders", "sent",    "delivered", "failed",
+					   "opt_outs",  "paid_7d", "paid_30d"};
 	struct session a = {0}, s = {0};
 	struct tu_resp *r;
 	json_error_t err;
@@ -875,24 +898,28 @@ START_TEST(supervisor_resolves_a_dispute)
 	free(r);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'open'"),
 			 1);
-	snprintf(body, sizeof body,
-		 "csrf=%s&outcome=upheld&resolution=Charged+twice%%3A+removed", s.csrf);
+	snprintf(body, sizeof body, "csrf=%s&outcome=upheld&resolution=Charged+twice%%3A+removed",
+		 s.csrf);
 	r = req(admin, "POST", "/console/dispute/D-1001/resolve", s.cookie, body);
 	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld' "
-				     "AND resolution_note = 'Charged twice: removed'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld' "
+				 "AND resolution_note = 'Charged twice: removed'"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT amount_due FROM dunning.invoices WHERE external_ref = "
-				     "'INV-2'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT amount_due FROM dunning.invoices WHERE external_ref = "
+				 "'INV-2'"),
 			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
-				     "'dispute_outcome' AND template = 'dispute_upheld' AND status IN "
-				     "('queued', 'sending', 'sent')"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+				 "'dispute_outcome' AND template = 'dispute_upheld' AND status IN "
+				 "('queued', 'sending', 'sent')"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind IN "
-				     "('console_dispute_assigned', 'console_dispute_note', "
-				     "'console_dispute_resolved') AND detail->>'staff' = 'sue'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind IN "
+				 "('console_dispute_assigned', 'console_dispute_note', "
+				 "'console_dispute_resolved') AND detail->>'staff' = 'sue'"),
 			 3);
 	r = req(admin, "GET", "/console/dispute/D-1001", s.cookie, NULL);
 	ck_assert_ptr_nonnull(strstr(r->body, "billing shows a double charge"));
@@ -903,8 +930,8 @@ START_TEST(supervisor_resolves_a_dispute)
 	r = req(admin, "POST", "/console/dispute/D-1001/resolve", s.cookie, body);
 	ck_assert_int_eq(r->code, 422);
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld'"),
-			 1);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld'"), 1);
 }
 END_TEST
 
@@ -919,8 +946,9 @@ START_TEST(browser_sign_in_claim_promise)
 	int rc;
 
 	if (access("/usr/bin/chromium", X_OK) != 0) {
-		fprintf(stderr, "check_console: browser test SKIPPED: /usr/bin/chromium is not "
-				"installed (scripts/deps.sh installs it)\n");
+		fprintf(stderr,
+			"check_console: browser test SKIPPED: /usr/bin/chromium is not "
+			"installed (scripts/deps.sh installs it)\n");
 		return;
 	}
 	rc = tu_sh("%s/tests/npm.sh", tu_env("DUNN_SRCDIR"));
@@ -941,11 +969,13 @@ START_TEST(browser_sign_in_claim_promise)
 	ck_assert_msg(rc == 0, "console_browser.js failed (%d):\n%s", rc, tu_output());
 	fprintf(stderr, "%s", tu_output());
 	/* What the browser did is in the database. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks WHERE outcome = "
-				     "'promise_to_pay' AND assignee = 'sue'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks WHERE outcome = "
+				 "'promise_to_pay' AND assignee = 'sue'"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
-				     "AND pause_reason = 'promise'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
+				 "AND pause_reason = 'promise'"),
 			 1);
 	for (int i = 0; i < 4; i++) {
 		static const char *const langs[] = {"en", "ko", "ja", "zh"};

@@ -36,15 +36,17 @@ static long long pending(void *arg)
 {
 	PGconn *db = arg;
 
-	return tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-			   "WHERE status IN ('queued', 'sending')");
+	return tu_qint(db,
+		       "SELECT count(*) FROM dunning.deliveries "
+		       "WHERE status IN ('queued', 'sending')");
 }
 
 /* No row is leased any more: what the killed run held is due again. */
 static long long leases_expired(void *arg)
 {
-	return tu_qint(arg, "SELECT count(*) FROM dunning.deliveries "
-			    "WHERE status = 'sending' AND lease_until > now()") == 0;
+	return tu_qint(arg,
+		       "SELECT count(*) FROM dunning.deliveries "
+		       "WHERE status = 'sending' AND lease_until > now()") == 0;
 }
 
 static long env_long(const char *name, long dflt)
@@ -131,10 +133,11 @@ START_TEST(sigkill_loop_loses_nothing)
 	ck_assert_int_eq(tud_wait(&t, 30000), 0);
 	tud_cleanup(&t);
 
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 N);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE status = 'suppressed'"),
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), N);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE status = 'suppressed'"),
 			 100);
 	ck_assert_int_eq(tu_sh("cat %s/*.json | grep -o 'c[0-9]*@customer.test' | sort -u | wc -l",
 			       tu_env("DUNN_MAILDIR")),
@@ -142,8 +145,9 @@ START_TEST(sigkill_loop_loses_nothing)
 	unique = atoll(tu_output());
 	mails = tu_mail_count();
 	dups = mails - unique;
-	fprintf(stderr, "crash: %lld messages, %lld recipients, %lld duplicates "
-			"(%.1f per kill; bound %d kills x %ld = %ld)\n",
+	fprintf(stderr,
+		"crash: %lld messages, %lld recipients, %lld duplicates "
+		"(%.1f per kill; bound %d kills x %ld = %ld)\n",
 		mails, unique, dups, kills ? (double)dups / kills : 0.0, kills, per_kill,
 		kills * per_kill);
 	ck_assert_int_eq(unique, N);

@@ -14,11 +14,10 @@ static const char ACCOUNTS[] =
 	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"A-2,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
 	"A-3,Bob Bounce,bounce-bob@customer.test,,en,UTC,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n"
-	"INV-3,A-3,10.00,USD,2026-11-01,Plan\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,120000,KRW,2026-11-01,인터넷 요금 10월\n"
+			       "INV-3,A-3,10.00,USD,2026-11-01,Plan\n";
 
 static void setup(void)
 {
@@ -55,21 +54,24 @@ START_TEST(one_overdue_invoice_one_email)
 	/* One-click unsubscribe (RFC 8058) on reminders. */
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "list_unsubscribe")),
 				     "<https://pay.test/p/"));
-	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "list_unsubscribe")),
-				     "/unsubscribe>"));
+	ck_assert_ptr_nonnull(
+		strstr(json_string_value(json_object_get(m, "list_unsubscribe")), "/unsubscribe>"));
 	ck_assert_str_eq(json_string_value(json_object_get(m, "list_unsubscribe_post")),
 			 "List-Unsubscribe=One-Click");
 	json_decref(m);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
-				     "JOIN dunning.accounts a ON a.id = d.account_id "
-				     "WHERE a.external_ref = 'A-1' AND d.status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries d "
+				 "JOIN dunning.accounts a ON a.id = d.account_id "
+				 "WHERE a.external_ref = 'A-1' AND d.status = 'sent'"),
 			 1);
 	/* The bounce address got 550: failed for good and suppressed. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'bounced'"),
-			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions "
-				     "WHERE channel = 'email' AND address = 'bounce-bob@customer.test'"),
-			 1);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'bounced'"), 1);
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.suppressions "
+			"WHERE channel = 'email' AND address = 'bounce-bob@customer.test'"),
+		1);
 
 	/* Same instant again: nothing new. */
 	tu_run_once(cfg, "2026-11-10T15:00:00Z");
@@ -147,10 +149,11 @@ START_TEST(payment_stops_reminders)
 	/* Day 10 would be the second step; paid, so only the confirmation. */
 	tu_run_once(cfg, "2026-11-13T15:00:00Z");
 	tu_run_once(cfg, "2026-11-20T15:00:00Z");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
-				     "JOIN dunning.accounts a ON a.id = d.account_id "
-				     "WHERE a.external_ref = 'A-1' AND d.kind = 'reminder' "
-				     "AND d.step > 1"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries d "
+				 "JOIN dunning.accounts a ON a.id = d.account_id "
+				 "WHERE a.external_ref = 'A-1' AND d.kind = 'reminder' "
+				 "AND d.step > 1"),
 			 0);
 	/* Exactly one confirmation, with the amount paid. */
 	ck_assert_int_eq(tu_mail_for("alice@customer.test"), 1);
@@ -159,8 +162,9 @@ START_TEST(payment_stops_reminders)
 	ck_assert_str_eq(json_string_value(json_object_get(m, "subject")),
 			 "Thank you: payment received for account A-1");
 	json_decref(m);
-	char *state = tu_qstr(db, "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
-				  "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	char *state = tu_qstr(db,
+			      "SELECT c.state FROM dunning.cases c JOIN dunning.accounts a "
+			      "ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(state, "resolved");
 	free(state);
 }
@@ -170,15 +174,17 @@ START_TEST(steps_escalate_over_days)
 {
 	tu_run_once(cfg, "2026-11-10T15:00:00Z");
 	tu_run_once(cfg, "2026-11-10T20:00:00Z"); /* same day, step 2 not due: nothing */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN "
-				     "dunning.accounts a ON a.id = d.account_id "
-				     "WHERE a.external_ref = 'A-1'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries d JOIN "
+				 "dunning.accounts a ON a.id = d.account_id "
+				 "WHERE a.external_ref = 'A-1'"),
 			 1);
 	tu_run_once(cfg, "2026-11-11T15:00:00Z"); /* day 10: firm */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN "
-				     "dunning.accounts a ON a.id = d.account_id "
-				     "WHERE a.external_ref = 'A-1' AND d.template = 'firm' "
-				     "AND d.status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries d JOIN "
+				 "dunning.accounts a ON a.id = d.account_id "
+				 "WHERE a.external_ref = 'A-1' AND d.template = 'firm' "
+				 "AND d.status = 'sent'"),
 			 1);
 }
 END_TEST
@@ -202,10 +208,11 @@ START_TEST(late_reminder_waits_for_the_window)
 	tu_assert_delivery(db, "A-1", "status", "queued");
 	tu_assert_delivery(db, "A-1", "attempts", "0");
 	ck_assert_int_eq(tu_next_attempt_in(db, "A-1", morning), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e "
-				     "JOIN dunning.accounts a ON a.id = e.account_id "
-				     "WHERE a.external_ref = 'A-1' AND e.kind = 'delivery_deferred' "
-				     "AND e.detail->>'channel' = 'email'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events e "
+				 "JOIN dunning.accounts a ON a.id = e.account_id "
+				 "WHERE a.external_ref = 'A-1' AND e.kind = 'delivery_deferred' "
+				 "AND e.detail->>'channel' = 'email'"),
 			 1);
 
 	tu_run_once(cfg, "2026-11-11T13:00:00Z");

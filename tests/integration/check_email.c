@@ -19,25 +19,25 @@ static const char ACCOUNTS[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"A-1,Alice,alice@customer.test,,en-US,America/New_York,retail\n"
 	"A-2,Tim,tempfail-tim@customer.test,,en-US,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Plan\n"
-	"INV-2,A-2,19.90,USD,2026-11-01,Plan\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Plan\n"
+			       "INV-2,A-2,19.90,USD,2026-11-01,Plan\n";
 
 /* A CA and a server certificate for localhost, made fresh for the run. */
 static void make_certs(void)
 {
-	ck_assert_msg(tu_sh("cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
-			    "-subj /CN=dunnd-test-ca -keyout ca.key -out ca.pem 2>/dev/null && "
-			    "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
-			    "-keyout srv.key -out srv.csr 2>/dev/null && "
-			    "printf 'subjectAltName=DNS:localhost\\n' > san.ext && "
-			    "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
-			    "-days 2 -extfile san.ext -out srv.pem 2>/dev/null && "
-			    "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue "
-			    "-keyout rogue.key -out rogue.pem 2>/dev/null",
-			    dir) == 0,
-		      "%s", tu_output());
+	ck_assert_msg(
+		tu_sh("cd %s && openssl req -x509 -newkey rsa:2048 -nodes -days 2 "
+		      "-subj /CN=dunnd-test-ca -keyout ca.key -out ca.pem 2>/dev/null && "
+		      "openssl req -newkey rsa:2048 -nodes -subj /CN=localhost "
+		      "-keyout srv.key -out srv.csr 2>/dev/null && "
+		      "printf 'subjectAltName=DNS:localhost\\n' > san.ext && "
+		      "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial "
+		      "-days 2 -extfile san.ext -out srv.pem 2>/dev/null && "
+		      "openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=rogue "
+		      "-keyout rogue.key -out rogue.pem 2>/dev/null",
+		      dir) == 0,
+		"%s", tu_output());
 }
 
 static void start_sink(const char *opts)
@@ -52,7 +52,8 @@ static void start_sink(const char *opts)
 	ck_assert_int_ge(sink, 0);
 	if (sink == 0) {
 		char cmd[2048];
-		snprintf(cmd, sizeof cmd, "exec /usr/bin/python3 %s/tests/servers/smtp_sink.py %s %s %s",
+		snprintf(cmd, sizeof cmd,
+			 "exec /usr/bin/python3 %s/tests/servers/smtp_sink.py %s %s %s",
 			 tu_env("DUNN_SRCDIR"), maildir, portfile, opts);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
@@ -148,8 +149,8 @@ START_TEST(starttls_verified_and_auth)
 {
 	char opts[1024], *cfg;
 
-	snprintf(opts, sizeof opts, "--tls %s/srv.pem %s/srv.key --require-tls --auth billing:s3cret-pass",
-		 dir, dir);
+	snprintf(opts, sizeof opts,
+		 "--tls %s/srv.pem %s/srv.key --require-tls --auth billing:s3cret-pass", dir, dir);
 	start_sink(opts);
 	cfg = config("\"starttls\": \"required\", \"ca_file\": \"ca.pem\", "
 		     "\"auth_user\": \"billing\", \"password_file\": \"smtp_password\"");
@@ -160,10 +161,11 @@ START_TEST(starttls_verified_and_auth)
 	ck_assert_ptr_nonnull(strstr(tu_output(), "\"auth\": \"billing\""));
 	ck_assert_ptr_nonnull(strstr(tu_output(), "alice@customer.test"));
 	/* The password never reaches the log, even at debug level. */
-	ck_assert_int_eq(tu_sh("sed -i 's/\"log_level\": \"info\"/\"log_level\": \"debug\"/' %s && "
-			       "dunnd -c %s --once --at 2026-11-10T16:00:00Z 2>&1 | grep -c s3cret || true",
-			       cfg, cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("sed -i 's/\"log_level\": \"info\"/\"log_level\": \"debug\"/' %s && "
+		      "dunnd -c %s --once --at 2026-11-10T16:00:00Z 2>&1 | grep -c s3cret || true",
+		      cfg, cfg),
+		0);
 	ck_assert_int_eq(atoi(tu_output()), 0);
 	free(cfg);
 }
@@ -179,8 +181,9 @@ START_TEST(temporary_failure_retried)
 	seed(cfg);
 	ck_assert_int_eq(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z", cfg), 0);
 	ck_assert_int_eq(sink_count(), 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
-				     "AND attempts = 1 AND last_error LIKE 'smtp 451%'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+				 "AND attempts = 1 AND last_error LIKE 'smtp 451%'"),
 			 1);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions"), 0);
 	free(cfg);
@@ -198,8 +201,9 @@ START_TEST(untrusted_certificate_refused)
 	seed(cfg);
 	ck_assert_int_eq(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z", cfg), 0);
 	ck_assert_int_eq(sink_count(), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
-				     "AND attempts = 1"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+				 "AND attempts = 1"),
 			 2);
 	free(cfg);
 }
@@ -214,8 +218,8 @@ START_TEST(required_tls_not_offered)
 	seed(cfg);
 	ck_assert_int_eq(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z", cfg), 0);
 	ck_assert_int_eq(sink_count(), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued'"),
-			 2);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued'"), 2);
 	free(cfg);
 }
 END_TEST

@@ -34,8 +34,9 @@ static long long pending(void *arg)
 
 	(void)arg;
 	if (PQstatus(db) == CONNECTION_OK) {
-		PGresult *r = PQexec(db, "SELECT count(*) FROM dunning.deliveries "
-					 "WHERE status IN ('queued', 'sending')");
+		PGresult *r = PQexec(db,
+				     "SELECT count(*) FROM dunning.deliveries "
+				     "WHERE status IN ('queued', 'sending')");
 		if (PQresultStatus(r) == PGRES_TUPLES_OK)
 			n = atoll(PQgetvalue(r, 0, 0));
 		PQclear(r);
@@ -53,8 +54,10 @@ static long long settled(void *arg)
 	long long n = 0;
 
 	if (PQstatus(db) == CONNECTION_OK) {
-		PGresult *r = PQexec(db, "SELECT count(*), count(*) FILTER "
-					 "(WHERE status IN ('queued', 'sending')) FROM dunning.deliveries");
+		PGresult *r = PQexec(
+			db,
+			"SELECT count(*), count(*) FILTER "
+			"(WHERE status IN ('queued', 'sending')) FROM dunning.deliveries");
 		if (PQresultStatus(r) == PGRES_TUPLES_OK)
 			n = atoll(PQgetvalue(r, 0, 0)) >= rows && atoll(PQgetvalue(r, 0, 1)) == 0;
 		PQclear(r);
@@ -137,14 +140,16 @@ static void run_with_fault(struct tud *t, const char *dir, const char *cfg, int 
 	ck_assert_int_ge(tud_until(run_mailed, NULL, N / 4, 120000), N / 4);
 	at_fault = run_mailed(NULL);
 	t0 = tu_now_s();
-	ck_assert_int_eq(tu_sh("(bash -c '. tests/servers/lib.sh && %s' >%s/%s.log 2>&1 </dev/null &)",
-			       fault, dir, name),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("(bash -c '. tests/servers/lib.sh && %s' >%s/%s.log 2>&1 </dev/null &)",
+		      fault, dir, name),
+		0);
 	ck_assert_msg(tud_until(is_503, NULL, 1, 60000) == 1, "%s: /healthz never answered 503",
 		      name);
 	t503 = tu_now_s() - t0;
 	ck_assert_msg(tud_until(is_200, NULL, 1, 120000) == 1,
-		      "%s: /healthz still 503 two minutes on; the log ends:\n%s", name, log_tail(t));
+		      "%s: /healthz still 503 two minutes on; the log ends:\n%s", name,
+		      log_tail(t));
 	t200 = tu_now_s() - t0;
 	ck_assert_msg(tud_until(settled, &rows, 1, 180000) == 1,
 		      "%s: %lld deliveries still queued or leased; the log ends:\n%s", name,

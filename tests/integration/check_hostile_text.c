@@ -39,17 +39,17 @@ static const char DESCRIPTION[] = "Plan \"Gold\" \\ 100% 'off' " DUCK " {{ name 
 
 /* A template that is hostile itself: quotes, backslashes, a literal
  * "{{", printf directives, RTL and emoji around the substitutions. */
-static const char TEMPLATE[] =
-	"Subject: {{ name }}: \"due\" 'now' \\ " DUCK " שלום\n"
-	"\n"
-	"Dear {{ name }},\n"
-	"Quotes \" ' ` backslash \\ \\n percent %s %n %% " DUCK " مرحبا 안녕 " RLO "txet" PDF "\n"
-	"Literal \\{{ not_a_tag }}\n"
-	"{{ pay_url }}\n";
+static const char TEMPLATE[] = "Subject: {{ name }}: \"due\" 'now' \\ " DUCK " שלום\n"
+			       "\n"
+			       "Dear {{ name }},\n"
+			       "Quotes \" ' ` backslash \\ \\n percent %s %n %% " DUCK
+			       " مرحبا 안녕 " RLO "txet" PDF "\n"
+			       "Literal \\{{ not_a_tag }}\n"
+			       "{{ pay_url }}\n";
 static const char SUBJECT_TAIL[] = ": \"due\" 'now' \\ " DUCK " שלום";
 
-static const char REPLY[] = "I \"paid\" \\ already'); DELETE FROM dunning.cases;-- " DUCK
-			    " " RLO "?yrros" PDF " 안녕하세요 مرحبا";
+static const char REPLY[] = "I \"paid\" \\ already'); DELETE FROM dunning.cases;-- " DUCK " " RLO
+			    "?yrros" PDF " 안녕하세요 مرحبا";
 static const char REASON[] = "Charged twice: \"$49.90\" \\ 'twice' " DUCK " שלום; DROP TABLE x;--";
 
 static char *dir, *cfg, *conninfo;
@@ -98,7 +98,8 @@ static void write_config(void)
 	FILE *f;
 
 	free(tu_file(dir, "webhook_secret", SECRET "\n"));
-	cfg = tu_config_ex(dir, conninfo, NULL, "\"webhook_secret_file\": \"webhook_secret\"", NULL);
+	cfg = tu_config_ex(dir, conninfo, NULL, "\"webhook_secret_file\": \"webhook_secret\"",
+			   NULL);
 	/* Our own template tree: the repository's, with a hostile gentle.email. */
 	ck_assert_msg(tu_sh("cp -R config/templates '%s/'", dir) == 0, "%s", tu_output());
 	free(tu_file(tdir, "en/gentle.email", TEMPLATE));
@@ -189,8 +190,9 @@ START_TEST(import_keeps_text_verbatim)
 		ck_assert_str_eq(got, DESCRIPTION);
 		free(got);
 	}
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'dunning' "
-				     "AND tablename = 'accounts'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM pg_tables WHERE schemaname = 'dunning' "
+				 "AND tablename = 'accounts'"),
 			 1);
 }
 END_TEST
@@ -248,16 +250,17 @@ START_TEST(mail_carries_text_verbatim)
 		 * into two encoded-words (RFC 2047 says to drop it), so blanks are
 		 * not compared. */
 		if (!strpbrk(names[k], "\"\\"))
-			ck_assert_msg(strstr(squeeze(json_string_value(json_object_get(m, "to")), to,
-						     sizeof to),
+			ck_assert_msg(strstr(squeeze(json_string_value(json_object_get(m, "to")),
+						     to, sizeof to),
 					     squeeze(names[k], name, sizeof name)),
 				      "To: %s", json_string_value(json_object_get(m, "to")));
 		text = json_string_value(json_object_get(m, "text"));
 		ck_assert(asprintf(&want, "Dear %s,\n", names[k]) > 0);
 		ck_assert_msg(strstr(text, want) != NULL, "text:\n%s", text);
 		free(want);
-		ck_assert_ptr_nonnull(strstr(text, "Quotes \" ' ` backslash \\ \\n percent %s %n %% " DUCK
-						   " مرحبا 안녕 " RLO "txet" PDF "\n"));
+		ck_assert_ptr_nonnull(strstr(text,
+					     "Quotes \" ' ` backslash \\ \\n percent %s %n %% " DUCK
+					     " مرحبا 안녕 " RLO "txet" PDF "\n"));
 		ck_assert_ptr_nonnull(strstr(text, "Literal {{ not_a_tag }}\n"));
 		ck_assert_ptr_nonnull(strstr(text, "https://pay.test/p/"));
 		/* The HTML part escapes what came from the customer's name. */
@@ -318,7 +321,8 @@ START_TEST(sms_reply_stored_verbatim)
 	}
 	free(json);
 	json_decref(body);
-	got = q1("SELECT body FROM dunning.inbound_messages WHERE provider_message_id = $1", "in-1");
+	got = q1("SELECT body FROM dunning.inbound_messages WHERE provider_message_id = $1",
+		 "in-1");
 	ck_assert_str_eq(got, REPLY);
 	free(got);
 	got = q1("SELECT a.external_ref FROM dunning.inbound_messages m "
@@ -327,9 +331,10 @@ START_TEST(sms_reply_stored_verbatim)
 	ck_assert_str_eq(got, "H-1");
 	free(got);
 
-	ck_assert_int_eq(post_signed(port, "/webhooks/sms/inbound",
-				     "{\"from\":\"+15550001101\",\"body\":\"a\\u0000b\",\"id\":\"in-2\"}"),
-			 400);
+	ck_assert_int_eq(
+		post_signed(port, "/webhooks/sms/inbound",
+			    "{\"from\":\"+15550001101\",\"body\":\"a\\u0000b\",\"id\":\"in-2\"}"),
+		400);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.inbound_messages"), 1);
 
 	tud_kill(&d, SIGTERM);

@@ -222,12 +222,13 @@ START_TEST(healthz_and_metrics)
 	ck_assert_int_eq(r.code, 200);
 	ck_assert(has_header(&r, "Content-Type: text/plain; version=0.0.4"));
 	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_build_info gauge\n"));
-	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_build_info{version=\"" ));
+	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_build_info{version=\""));
 	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_deliveries_total counter\n"));
 	ck_assert_ptr_nonnull(strstr(r.body, "# TYPE dunnd_send_latency_seconds histogram\n"));
+	ck_assert_ptr_nonnull(strstr(
+		r.body, "\ndunnd_send_latency_seconds_bucket{channel=\"email\",le=\"+Inf\"} 0\n"));
 	ck_assert_ptr_nonnull(
-		strstr(r.body, "\ndunnd_send_latency_seconds_bucket{channel=\"email\",le=\"+Inf\"} 0\n"));
-	ck_assert_ptr_nonnull(strstr(r.body, "\ndunnd_send_latency_seconds_count{channel=\"email\"} 0\n"));
+		strstr(r.body, "\ndunnd_send_latency_seconds_count{channel=\"email\"} 0\n"));
 	ck_assert_ptr_nonnull(strstr(
 		r.body,
 		"\ndunnd_webhook_requests_total{path=\"/webhooks/sms/status\",code=\"200\"} 1\n"));
@@ -247,8 +248,8 @@ START_TEST(healthz_and_metrics)
 			continue;
 		}
 		ck_assert_msg(sscanf(line, "%127[a-zA-Z0-9_:]", name) == 1, "bad line: %s", line);
-		ck_assert_msg(line[strlen(name)] == '{' || line[strlen(name)] == ' ', "bad line: %s",
-			      line);
+		ck_assert_msg(line[strlen(name)] == '{' || line[strlen(name)] == ' ',
+			      "bad line: %s", line);
 		strtod(strrchr(line, ' ') + 1, &end);
 		ck_assert_msg(*end == '\0', "bad value: %s", line);
 		samples++;
@@ -317,8 +318,9 @@ START_TEST(healthz_503_without_database)
 	ck_assert(asprintf(&bad_dir, "%s/nodb", dir) > 0);
 	ck_assert(mkdir(bad_dir, 0755) == 0);
 	free(tu_file(bad_dir, "webhook_secret", SECRET "\n"));
-	bad_cfg = tu_config_ex(bad_dir, "host=/nonexistent/socket/dir port=5432 user=postgres "
-				       "dbname=x connect_timeout=1",
+	bad_cfg = tu_config_ex(bad_dir,
+			       "host=/nonexistent/socket/dir port=5432 user=postgres "
+			       "dbname=x connect_timeout=1",
 			       NULL, NULL, NULL);
 	pid = start_daemon(bad_cfg, "nodb", &p, &a);
 	ck_assert_int_eq(wait_health(p, 503), 503);
@@ -419,9 +421,10 @@ START_TEST(sms_keywords_and_replies)
 	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\" Stop \"}", &r);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"reply\":\"Test Telecom: you are unsubscribed"));
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
-			   "AND address = '+15550001111' AND reason = 'opt-out' AND source = 'reply'"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
+		  "AND address = '+15550001111' AND reason = 'opt-out' AND source = 'reply'"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_out' "
 			   "AND account_id IS NOT NULL AND detail::text NOT LIKE '%5550001111%'"),
 			 1);
@@ -453,17 +456,19 @@ START_TEST(sms_keywords_and_replies)
 			   "WHERE a.external_ref = 'A-1' AND m.body = 'I will pay on Friday' "
 			   "AND m.case_id IS NOT NULL"),
 			 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.inbound_messages m "
-			   "ON m.id = t.inbound_message_id WHERE t.case_id = m.case_id "
-			   "AND t.due_at <= now() AND t.completed_at IS NULL"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.inbound_messages m "
+		  "ON m.id = t.inbound_message_id WHERE t.case_id = m.case_id "
+		  "AND t.due_at <= now() AND t.completed_at IS NULL"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_inbound' "
 			   "AND detail::text NOT LIKE '%Friday%'"),
 			 1);
 	/* An unknown number is kept too, without a task. */
 	post("/webhooks/sms/inbound", "{\"from\":\"+15559999999\",\"body\":\"who is this\"}", &r);
 	ck_assert_int_eq(r.code, 200);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.inbound_messages WHERE account_id IS NULL"), 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.inbound_messages WHERE account_id IS NULL"), 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 1);
 }
 END_TEST
@@ -486,8 +491,8 @@ START_TEST(status_callbacks_only_move_forward)
 	/* Late 'sent' and even 'failed' after 'delivered': ignored. */
 	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"sent\"}", &r);
 	ck_assert_int_eq(r.code, 200);
-	post("/webhooks/sms/status", "{\"id\":\"SM-1\",\"status\":\"failed\",\"error_code\":\"30003\"}",
-	     &r);
+	post("/webhooks/sms/status",
+	     "{\"id\":\"SM-1\",\"status\":\"failed\",\"error_code\":\"30003\"}", &r);
 	ck_assert_int_eq(r.code, 200);
 	s = status_of("SM-1");
 	ck_assert_str_eq(s, "delivered|");
@@ -561,7 +566,8 @@ static void post_twilio(int to_port, const char *token, const char *path, const 
 	form_free(&f);
 	snprintf(line, sizeof line, "X-Twilio-Signature: %s", sig);
 	h = curl_slist_append(h, line);
-	tu_http(to_port, "POST", path, "application/x-www-form-urlencoded", body, strlen(body), h, r);
+	tu_http(to_port, "POST", path, "application/x-www-form-urlencoded", body, strlen(body), h,
+		r);
 }
 
 /* Twilio's callbacks reach the sms module that owns the auth token, which
@@ -665,11 +671,12 @@ START_TEST(webhooks_routed_by_instance)
 			 1);
 	/* A generic instance: its own key, JSON back; the http-wide key is
 	 * not the instance's. */
-	post_signed_to(tport, "/webhooks/gs/inbound", "{\"from\":\"+15550002222\",\"body\":\"STOP\"}",
-		       now, SECRET, &r);
+	post_signed_to(tport, "/webhooks/gs/inbound",
+		       "{\"from\":\"+15550002222\",\"body\":\"STOP\"}", now, SECRET, &r);
 	ck_assert_int_eq(r.code, 403);
-	post_signed_to(tport, "/webhooks/gs/inbound", "{\"from\":\"+15550002222\",\"body\":\"STOP\"}",
-		       now, "generic-sms-token-0123456789", &r);
+	post_signed_to(tport, "/webhooks/gs/inbound",
+		       "{\"from\":\"+15550002222\",\"body\":\"STOP\"}", now,
+		       "generic-sms-token-0123456789", &r);
 	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"reply\""));
 	/* No route for a channel without callbacks, or for no channel; only
@@ -715,8 +722,9 @@ START_TEST(sms_instances_verify_with_their_own_secret)
 	ck_assert_int_eq(wait_health(tport, 200), 200);
 
 	/* gs: signed with its token. */
-	post_signed_to(tport, "/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"STOP\"}",
-		       now, "generic-sms-token-0123456789", &r);
+	post_signed_to(tport, "/webhooks/sms/inbound",
+		       "{\"from\":\"+15550001111\",\"body\":\"STOP\"}", now,
+		       "generic-sms-token-0123456789", &r);
 	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' "
 			   "AND address = '+15550001111' AND reason = 'opt-out'"),
@@ -753,8 +761,9 @@ START_TEST(replayed_callbacks_change_nothing)
 	long long now = (long long)time(NULL);
 	struct tu_resp r;
 
-	PQclear(tu_q(db, "INSERT INTO dunning.webhook_seen VALUES ('sha256=expired', "
-			 "now() - interval '1 hour')"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.webhook_seen VALUES ('sha256=expired', "
+		     "now() - interval '1 hour')"));
 	post_signed("/webhooks/sms/inbound", reply, now, SECRET, &r);
 	ck_assert_int_eq(r.code, 200);
 	ck_assert_ptr_nonnull(strstr(r.body, "\"updated\""));
@@ -795,8 +804,8 @@ START_TEST(invalid_utf8_replies_are_kept)
 	pid_t tpid;
 	int tport;
 
-	post("/webhooks/sms/inbound", "{\"from\":\"+15550001111\",\"body\":\"Requ\xeate invalide\"}",
-	     &r);
+	post("/webhooks/sms/inbound",
+	     "{\"from\":\"+15550001111\",\"body\":\"Requ\xeate invalide\"}", &r);
 	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
 	body = tu_qstr(db, "SELECT body FROM dunning.inbound_messages");
 	ck_assert_str_eq(body, "Requ\xef\xbf\xbdte invalide");
@@ -813,10 +822,12 @@ START_TEST(invalid_utf8_replies_are_kept)
 	ck_assert_int_eq(wait_health(tport, 200), 200);
 	/* Latin-1 "Café", and a Korean character cut in half. */
 	post_twilio(tport, "tw-auth-token-0123456789", "/webhooks/twilio/inbound",
-		    "MessageSid=SMbad1&From=%2B15550001111&To=%2B15550009999&Body=Caf%E9+%ED%95", &r);
+		    "MessageSid=SMbad1&From=%2B15550001111&To=%2B15550009999&Body=Caf%E9+%ED%95",
+		    &r);
 	ck_assert_msg(r.code == 200, "%ld %s", r.code, r.body);
-	body = tu_qstr(db, "SELECT body FROM dunning.inbound_messages WHERE provider_message_id = "
-			   "'SMbad1'");
+	body = tu_qstr(db,
+		       "SELECT body FROM dunning.inbound_messages WHERE provider_message_id = "
+		       "'SMbad1'");
 	ck_assert_str_eq(body, "Caf\xef\xbf\xbd \xef\xbf\xbd");
 	free(body);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 2);

@@ -158,9 +158,11 @@ START_TEST(paid_case_resolves_and_next_cycle_repeats)
 	tu_run_once(cfg, "2026-11-04T15:00:00Z");
 	ck_assert_int_eq(mails_to("alice@customer.test"), 1);
 	/* A reminder queued and not yet sent when the payment arrives. */
-	PQclear(tu_q(db, "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
-		 "template, status, next_attempt_at, created_at) SELECT id, account_id, cycle, 9, "
-		 "'email', 'firm', 'queued', '2026-12-01', '2026-11-05' FROM dunning.cases"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
+		"template, status, next_attempt_at, created_at) SELECT id, account_id, cycle, 9, "
+		"'email', 'firm', 'queued', '2026-12-01', '2026-11-05' FROM dunning.cases"));
 	/* Paid before the next planned step (the 11th): resolved at once. */
 	ck_assert_msg(tu_sh("dunnctl -c %s pay INV-1 --at 2026-11-06T14:00:00Z", cfg) == 0, "%s",
 		      tu_output());
@@ -182,9 +184,10 @@ START_TEST(paid_case_resolves_and_next_cycle_repeats)
 	tu_run_once(cfg, "2027-02-20T15:00:00Z");
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases"), 1);
 	tu_run_once(cfg, "2027-03-04T15:00:00Z");
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE cycle = 2 AND track = 'repeat' "
-			   "AND stage = 1 AND state = 'active'"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.cases WHERE cycle = 2 AND track = 'repeat' "
+		  "AND stage = 1 AND state = 'active'"),
+		1);
 	char *m = last_mail("alice@customer.test");
 	assert_has(m, "Your payment of $20.00 is overdue");
 	free(m);
@@ -201,14 +204,16 @@ START_TEST(broken_plan_states_what_is_left)
 			    cfg) == 0,
 		      "%s", tu_output());
 	long long plan = q("SELECT id FROM dunning.payment_plans");
-	ck_assert_msg(tu_sh("dunnctl -c %s plan pay %lld --at 2026-11-09T12:00:00Z", cfg, plan) == 0,
+	ck_assert_msg(tu_sh("dunnctl -c %s plan pay %lld --at 2026-11-09T12:00:00Z", cfg, plan) ==
+			      0,
 		      "%s", tu_output());
 	/* The instalment is a ledger payment. */
 	ck_assert_int_eq(q("SELECT sum(amount) FROM dunning.payments WHERE source = 'plan'"), 3000);
 	ck_assert_int_eq(q("SELECT amount_paid FROM dunning.invoices"), 3000);
 	/* The second instalment (10 December) is missed: the pause lapses. */
 	tu_run_once(cfg, "2026-12-11T15:00:00Z");
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_plans WHERE status = 'broken'"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_plans WHERE status = 'broken'"),
+			 1);
 	char *m = last_mail("alice@customer.test");
 	assert_has(m, "$60.00");
 	assert_lacks(m, "$90.00");
@@ -257,9 +262,10 @@ START_TEST(pay_records_once_and_refuses_what_is_wrong)
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments"), 1);
 	ck_assert_int_eq(q("SELECT amount_paid FROM dunning.invoices"), 400);
 	/* The database refuses too, whoever writes. */
-	PGresult *r = PQexec(db, "INSERT INTO dunning.payments (invoice_id, account_id, amount, "
-				 "currency, at, source, source_id) SELECT id, account_id, 601, "
-				 "'USD', now(), 'billing', 'B-1' FROM dunning.invoices");
+	PGresult *r = PQexec(db,
+			     "INSERT INTO dunning.payments (invoice_id, account_id, amount, "
+			     "currency, at, source, source_id) SELECT id, account_id, 601, "
+			     "'USD', now(), 'billing', 'B-1' FROM dunning.invoices");
 	ck_assert_int_ne(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 	/* No --amount: the rest; the invoice is then settled. */
@@ -271,9 +277,11 @@ START_TEST(pay_records_once_and_refuses_what_is_wrong)
 	ck_assert_int_eq(tu_sh("dunnctl -c %s pay INV-1", cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "already paid at 2026-11-06T12:00:00Z"));
 	/* A refund reopens what is owed. */
-	PQclear(tu_q(db, "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
-		 "currency, at, source, source_id) SELECT id, account_id, 'refund', -250, 'USD', now(), "
-		 "'billing', 'RF-1' FROM dunning.invoices"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
+		"currency, at, source, source_id) SELECT id, account_id, 'refund', -250, 'USD', now(), "
+		"'billing', 'RF-1' FROM dunning.invoices"));
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.invoices WHERE amount_paid = 750 AND "
 			   "paid_at IS NULL"),
 			 1);
@@ -286,9 +294,9 @@ START_TEST(partial_payment_lowers_the_amount)
 	book("invoice_ref,account_ref,amount,currency,due_date,description\n"
 	     "INV-1,A-1,49.90,USD,2026-11-01,October\n");
 	tu_run_once(cfg, "2026-11-04T15:00:00Z");
-	ck_assert_msg(tu_sh("dunnctl -c %s pay INV-1 --amount 19.90 --at 2026-11-06T12:00:00Z",
-			    cfg) == 0,
-		      "%s", tu_output());
+	ck_assert_msg(
+		tu_sh("dunnctl -c %s pay INV-1 --amount 19.90 --at 2026-11-06T12:00:00Z", cfg) == 0,
+		"%s", tu_output());
 	tu_run_once(cfg, "2026-11-11T15:00:00Z");
 	char *m = last_mail("alice@customer.test");
 	assert_has(m, "Your payment of $30.00 is overdue");
@@ -310,17 +318,20 @@ START_TEST(amounts_past_the_bound_are_refused)
 	ck_assert_ptr_nonnull(strstr(tu_output(), "big.csv:3: amount: more than the largest"));
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.invoices"), 1);
 	/* Written directly, one amount past the bound is refused... */
-	PGresult *r = PQexec(db, "INSERT INTO dunning.invoices (account_id, external_ref, "
-				 "amount_due, currency, due_date) SELECT id, 'X-1', "
-				 "5000000000000000000, 'USD', '2026-11-01' FROM dunning.accounts "
-				 "WHERE external_ref = 'A-2'");
+	PGresult *r = PQexec(db,
+			     "INSERT INTO dunning.invoices (account_id, external_ref, "
+			     "amount_due, currency, due_date) SELECT id, 'X-1', "
+			     "5000000000000000000, 'USD', '2026-11-01' FROM dunning.accounts "
+			     "WHERE external_ref = 'A-2'");
 	ck_assert_int_ne(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 	/* ...and a total past it (1,001 invoices at the bound) is never
 	 * stated: no reminder, the case waits. */
-	PQclear(tu_q(db, "INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, "
-		 "due_date) SELECT a.id, 'B-' || k, 1000000000000000, 'USD', '2026-11-01' "
-		 "FROM dunning.accounts a, generate_series(1, 1001) k WHERE a.external_ref = 'A-2'"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, "
+		"due_date) SELECT a.id, 'B-' || k, 1000000000000000, 'USD', '2026-11-01' "
+		"FROM dunning.accounts a, generate_series(1, 1001) k WHERE a.external_ref = 'A-2'"));
 	tu_run_once(cfg, "2026-11-04T15:00:00Z");
 	ck_assert_int_eq(mails_to("alice@customer.test"), 1);
 	ck_assert_int_eq(mails_to("bob@customer.test"), 0);
@@ -359,9 +370,10 @@ START_TEST(paid_again_after_a_refund_gets_a_receipt)
 	pay_at("INV-1 --at 2026-11-05T12:00:00Z");
 	tu_run_once(cfg, "2026-11-05T15:00:00Z");
 	ck_assert_int_eq(receipts("A-1"), 1);
-	PQclear(tu_q(db, "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
-			 "currency, at, source, source_id) SELECT id, account_id, 'refund', -1000, "
-			 "currency, '2026-11-08T12:00:00Z', 'billing', 'RF-1' FROM dunning.invoices"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
+		     "currency, at, source, source_id) SELECT id, account_id, 'refund', -1000, "
+		     "currency, '2026-11-08T12:00:00Z', 'billing', 'RF-1' FROM dunning.invoices"));
 	tu_run_once(cfg, "2026-11-08T15:00:00Z");
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"), 1);
 	ck_assert_int_eq(receipts("A-1"), 1);

@@ -24,10 +24,9 @@ static const char ACCOUNTS[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"P-1,Pat Example,pat@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"P-2,Quinn Example,quinn@customer.test," BOUNCER ",en-US,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"PINV-1,P-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"PINV-2,P-2,12.00,USD,2026-11-01,Mobile plan October\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "PINV-1,P-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "PINV-2,P-2,12.00,USD,2026-11-01,Mobile plan October\n";
 
 /* Build push.so into DIR/SUB/ with extra compiler flags; the daemon's own
  * modules beside it, since module_dir is one directory. */
@@ -35,16 +34,17 @@ static void build_module(const char *sub, const char *cflags)
 {
 	const char *src = tu_env("DUNN_SRCDIR");
 
-	ck_assert_msg(tu_sh("mkdir -p '%s/%s' && ln -sf '%s'/modules/*.so '%s/%s/' && "
-			    "PKG_CONFIG_SYSROOT_DIR='%s/root' "
-			    "PKG_CONFIG_PATH='%s/root/usr/share/pkgconfig' "
-			    "cc -std=c11 -Wall -Wextra -Werror -shared -fPIC %s "
-			    "$(PKG_CONFIG_SYSROOT_DIR='%s/root' "
-			    "PKG_CONFIG_PATH='%s/root/usr/share/pkgconfig' "
-			    "pkg-config --cflags dunnd-channel) -o '%s/%s/push.so' '%s/tests/modules/push.c'",
-			    dir, sub, tu_env("DUNN_BUILD"), dir, sub, dir, dir, cflags, dir, dir, dir,
-			    sub, src) == 0,
-		      "building push.so: %s", tu_output());
+	ck_assert_msg(
+		tu_sh("mkdir -p '%s/%s' && ln -sf '%s'/modules/*.so '%s/%s/' && "
+		      "PKG_CONFIG_SYSROOT_DIR='%s/root' "
+		      "PKG_CONFIG_PATH='%s/root/usr/share/pkgconfig' "
+		      "cc -std=c11 -Wall -Wextra -Werror -shared -fPIC %s "
+		      "$(PKG_CONFIG_SYSROOT_DIR='%s/root' "
+		      "PKG_CONFIG_PATH='%s/root/usr/share/pkgconfig' "
+		      "pkg-config --cflags dunnd-channel) -o '%s/%s/push.so' '%s/tests/modules/push.c'",
+		      dir, sub, tu_env("DUNN_BUILD"), dir, sub, dir, dir, cflags, dir, dir, dir,
+		      sub, src) == 0,
+		"building push.so: %s", tu_output());
 }
 
 /* Point the config at DIR/SUB for modules and at DIR/templates. */
@@ -74,13 +74,13 @@ static void setup(void)
 		      "make install-dev: %s", tu_output());
 	build_module("mods", "");
 	/* The shipped templates, plus the module's own kind. */
-	ck_assert(tu_sh("cp -R '%s/config/templates' '%s/templates'", tu_env("DUNN_SRCDIR"),
-			dir) == 0);
+	ck_assert(tu_sh("cp -R '%s/config/templates' '%s/templates'", tu_env("DUNN_SRCDIR"), dir) ==
+		  0);
 	free(tu_file(dir, "templates/en/gentle.push",
 		     "Subject: {{ amount }} is overdue\n\nHi {{ name }}, pay at {{ pay_url }}\n"));
 	free(tu_file(dir, "templates/en/firm.push", "Still overdue: {{ amount }}\n"));
-	static const char *const notices[] = {"payment_received", "promise_ack", "dispute_ack",
-					       "dispute_upheld", "dispute_rejected", NULL};
+	static const char *const notices[] = {"payment_received", "promise_ack",      "dispute_ack",
+					      "dispute_upheld",   "dispute_rejected", NULL};
 	for (int i = 0; notices[i]; i++) {
 		char name[128];
 		snprintf(name, sizeof name, "templates/en/%s.push", notices[i]);
@@ -134,23 +134,26 @@ START_TEST(outside_module_end_to_end)
 	json_t *p;
 
 	/* A STOP to texts from P-1's number: not a refusal of pushes. */
-	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source) "
-			 "VALUES ('sms', '+12025550101', 'opt-out', 'test')"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.suppressions (channel, address, reason, source) "
+		     "VALUES ('sms', '+12025550101', 'opt-out', 'test')"));
 	tu_run_once(cfg, T0);
 
 	p = pushed_to("+12025550101");
 	ck_assert_msg(p != NULL, "no push to P-1's number");
 	/* Declared CHANNEL_CAP_SUBJECT: the subject is rendered and passed. */
 	ck_assert_str_eq(tu_jstr(p, "subject"), "$49.90 is overdue");
-	ck_assert_ptr_nonnull(strstr(tu_jstr(p, "text"), "Hi Pat Example, pay at https://pay.test/p/"));
+	ck_assert_ptr_nonnull(
+		strstr(tu_jstr(p, "text"), "Hi Pat Example, pay at https://pay.test/p/"));
 	json_decref(p);
 	tu_assert_delivery(db, "P-1", "d.status", "sent");
 
 	/* The bounce is the delivery's, and suppresses nothing: the module
 	 * declared no opt-out list. */
 	tu_assert_delivery(db, "P-2", "d.status", "bounced");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions "
-				     "WHERE address = '" BOUNCER "'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.suppressions "
+				 "WHERE address = '" BOUNCER "'"),
 			 0);
 	ck_assert_ptr_null(pushed_to(BOUNCER));
 }

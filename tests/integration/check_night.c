@@ -21,13 +21,12 @@ static const char ACCOUNTS[] =
 	"A-KR,김민수,minsu@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
 	"A-JP,佐藤花子,hanako@customer.test,+819012345678,ja-JP,Asia/Tokyo,retail\n"
 	"A-CN,王伟,wei@customer.test,+8613812345678,zh-CN,Asia/Shanghai,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-NY,A-NY,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-NY2,A-NY,10.00,USD,2026-11-01,Roaming\n"
-	"INV-KR,A-KR,120000,KRW,2026-11-01,인터넷 요금 10월\n"
-	"INV-JP,A-JP,5000,JPY,2026-11-01,携帯電話料金 10月分\n"
-	"INV-CN,A-CN,88.00,CNY,2026-11-01,10月话费\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-NY,A-NY,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-NY2,A-NY,10.00,USD,2026-11-01,Roaming\n"
+			       "INV-KR,A-KR,120000,KRW,2026-11-01,인터넷 요금 10월\n"
+			       "INV-JP,A-JP,5000,JPY,2026-11-01,携帯電話料金 10月分\n"
+			       "INV-CN,A-CN,88.00,CNY,2026-11-01,10月话费\n";
 
 /* Every message on SMS; the only reminder step is far off, so what goes
  * out in these weeks is notices alone. */
@@ -48,11 +47,12 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("night");
 	free(tu_file(dir, "sms_token", "sms-test-token-0123456789\n"));
-	ck_assert(asprintf(&ch,
-			   "{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": "
-			   "\"%s\", \"account_sid\": \"ACtest0123456789\", \"auth_token_file\": "
-			   "\"sms_token\", \"from\": \"+15005550006\", \"timeout_ms\": 2000}}",
-			   tu_env("DUNN_GATEWAY")) > 0);
+	ck_assert(
+		asprintf(&ch,
+			 "{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": "
+			 "\"%s\", \"account_sid\": \"ACtest0123456789\", \"auth_token_file\": "
+			 "\"sms_token\", \"from\": \"+15005550006\", \"timeout_ms\": 2000}}",
+			 tu_env("DUNN_GATEWAY")) > 0);
 	cfg = tu_config_channels(dir, conninfo, POLICY, ch);
 	free(ch);
 	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
@@ -122,8 +122,8 @@ START_TEST(dispute_outcome_waits_for_morning_in_each_zone)
 	 * Shanghai. The acknowledgements answer the customer: at once. */
 	static const char *const inv[] = {"INV-NY", "INV-KR", "INV-JP", "INV-CN"};
 	for (int i = 0; i < 4; i++) {
-		snprintf(args, sizeof args, "dispute %s --reason 'not mine' --at 2026-11-20T20:30:00Z",
-			 inv[i]);
+		snprintf(args, sizeof args,
+			 "dispute %s --reason 'not mine' --at 2026-11-20T20:30:00Z", inv[i]);
 		ctl(args);
 	}
 	tu_run_once(cfg, "2026-11-20T20:30:00Z");
@@ -135,8 +135,8 @@ START_TEST(dispute_outcome_waits_for_morning_in_each_zone)
 
 	/* 20:37 UTC: all four rejected; only New York is awake. */
 	for (int i = 1001; i <= 1004; i++) {
-		snprintf(args, sizeof args, "dispute reject D-%d --note checked --at 2026-11-20T20:37:00Z",
-			 i);
+		snprintf(args, sizeof args,
+			 "dispute reject D-%d --note checked --at 2026-11-20T20:37:00Z", i);
 		ctl(args);
 	}
 	tu_run_once(cfg, "2026-11-20T20:37:00Z");
@@ -148,8 +148,9 @@ START_TEST(dispute_outcome_waits_for_morning_in_each_zone)
 	assert_next_attempt("A-KR", "dispute_outcome", "2026-11-20T23:00:00Z");
 	assert_next_attempt("A-JP", "dispute_outcome", "2026-11-20T23:00:00Z");
 	assert_next_attempt("A-CN", "dispute_outcome", "2026-11-21T00:00:00Z");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
-				     "WHERE kind = 'delivery_deferred'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events "
+				 "WHERE kind = 'delivery_deferred'"),
 			 3);
 
 	/* A minute before 08:00 in Seoul and Tokyo: still nothing. */
@@ -165,8 +166,9 @@ START_TEST(dispute_outcome_waits_for_morning_in_each_zone)
 	ck_assert_int_eq(count("A-CN", "dispute_outcome", "sent"), 1);
 	ck_assert_int_eq(tu_sim_stat("requests"), n + 4);
 	/* Each went out once: the deferrals did not count as attempts. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE kind = 'dispute_outcome' AND attempts = 1"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE kind = 'dispute_outcome' AND attempts = 1"),
 			 4);
 }
 END_TEST

@@ -29,18 +29,19 @@ static void seed(void)
 {
 	char sql[2048];
 
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO dunning.accounts (external_ref, name, phone, locale, timezone) VALUES\n"
-		 "  ('A-EN', 'Alice', '+12025550199', 'en-US', '%1$s'),\n"
-		 "  ('A-KO', '김민수', '+821011112222', 'ko-KR', '%1$s'),\n"
-		 "  ('A-JA', '佐藤花子', '+819011112222', 'ja-JP', '%1$s'),\n"
-		 "  ('A-ZH', '王伟', '+8613811112222', 'zh-CN', '%1$s');\n"
-		 "INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, due_date)\n"
-		 "SELECT id, 'INV-' || external_ref, 10000, 'USD', current_date - 10\n"
-		 "FROM dunning.accounts;\n"
-		 "INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
-		 "SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;",
-		 tud_noon_zone());
+	snprintf(
+		sql, sizeof sql,
+		"INSERT INTO dunning.accounts (external_ref, name, phone, locale, timezone) VALUES\n"
+		"  ('A-EN', 'Alice', '+12025550199', 'en-US', '%1$s'),\n"
+		"  ('A-KO', '김민수', '+821011112222', 'ko-KR', '%1$s'),\n"
+		"  ('A-JA', '佐藤花子', '+819011112222', 'ja-JP', '%1$s'),\n"
+		"  ('A-ZH', '王伟', '+8613811112222', 'zh-CN', '%1$s');\n"
+		"INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, due_date)\n"
+		"SELECT id, 'INV-' || external_ref, 10000, 'USD', current_date - 10\n"
+		"FROM dunning.accounts;\n"
+		"INSERT INTO dunning.cases (account_id, cycle, opened_at, next_action_at)\n"
+		"SELECT id, 1, now(), now() + interval '30 days' FROM dunning.accounts;",
+		tud_noon_zone());
 	PQclear(tu_q(db, sql));
 }
 
@@ -65,11 +66,12 @@ static void setup(void)
 	free(tu_file(dir, "sms_token", "sms-test-token-0123456789\n"));
 	cfg = tu_config_ex(dir, conninfo, NULL, "\"webhook_secret_file\": \"webhook_secret\"",
 			   "  \"poll_interval_ms\": 200");
-	ck_assert(asprintf(&ch,
-			   "{\"sms\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": "
-			   "\"%s\", \"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\", "
-			   "\"timeout_ms\": 2000}}",
-			   tu_env("DUNN_GATEWAY")) > 0);
+	ck_assert(
+		asprintf(&ch,
+			 "{\"sms\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": "
+			 "\"%s\", \"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\", "
+			 "\"timeout_ms\": 2000}}",
+			 tu_env("DUNN_GATEWAY")) > 0);
 	root = json_load_file(cfg, 0, &err);
 	ck_assert_msg(root != NULL, "%s", err.text);
 	more = json_loads(ch, 0, &err);
@@ -126,7 +128,8 @@ static void reply_from(const char *number, const char *text, const char *id, str
 	tu_hmac_hex(SECRET, msg, hex);
 	snprintf(line, sizeof line, "X-Dunn-Signature: sha256=%s", hex);
 	h = curl_slist_append(h, line);
-	tu_http(port, "POST", "/webhooks/sms/inbound", "application/json", body, strlen(body), h, r);
+	tu_http(port, "POST", "/webhooks/sms/inbound", "application/json", body, strlen(body), h,
+		r);
 	ck_assert_msg(r->code == 200, "%s: %ld %s", text, r->code, r->body);
 	free(msg);
 	free(body);
@@ -227,8 +230,10 @@ static long long sim_requests_to(const char *number)
 	long long n = 0;
 	size_t i;
 
-	json_array_foreach(log, i, r) {
-		const char *to = json_string_value(json_object_get(json_object_get(r, "fields"), "to"));
+	json_array_foreach(log, i, r)
+	{
+		const char *to = json_string_value(
+			json_object_get(json_object_get(r, "fields"), "to"));
 		n += to && !strcmp(to, number);
 	}
 	json_decref(log);
@@ -240,13 +245,14 @@ static void queue_sms(const char *ref, int step)
 {
 	char sql[512];
 
-	snprintf(sql, sizeof sql,
-		 "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
-		 "  status, next_attempt_at, created_at)\n"
-		 "SELECT c.id, a.id, 1, %d, 'sms', 'gentle', 'queued', now(), now()\n"
-		 "FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id\n"
-		 "WHERE a.external_ref = '%s'",
-		 step, ref);
+	snprintf(
+		sql, sizeof sql,
+		"INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
+		"  status, next_attempt_at, created_at)\n"
+		"SELECT c.id, a.id, 1, %d, 'sms', 'gentle', 'queued', now(), now()\n"
+		"FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id\n"
+		"WHERE a.external_ref = '%s'",
+		step, ref);
 	PQclear(tu_q(db, sql));
 }
 
@@ -418,7 +424,8 @@ START_TEST(plain_stop_decides_an_open_review)
 	reply_from("+819011112222", "停止", NULL, &r);
 	assert_answer_has(&r, "【Test Telecom】SMSでのご案内を停止しました。");
 	ck_assert_int_eq(suppressed("+819011112222", "opt-out"), 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"), 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"),
+			 0);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE kind = 'review' "
 			   "AND outcome = 'opt_out' AND completed_at IS NOT NULL"),
 			 1);

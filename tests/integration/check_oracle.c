@@ -53,8 +53,8 @@ static const char *const UNIT[NLOC][NCUR] = {
 };
 
 enum { SEOUL, TOKYO, SHANGHAI, NEW_YORK, ZUTC, NZONE };
-static const char *const ZONE[] = {"Asia/Seoul", "Asia/Tokyo", "Asia/Shanghai",
-				   "America/New_York", "UTC"};
+static const char *const ZONE[] = {"Asia/Seoul", "Asia/Tokyo", "Asia/Shanghai", "America/New_York",
+				   "UTC"};
 /* UTC offsets over November and December 2026 (New York left daylight
  * time on 1 November at 06:00 UTC, before the first run). */
 static const int ZONE_OFFSET_H[] = {9, 9, 8, -5, 0};
@@ -114,7 +114,8 @@ static void day_str(int day, char *out, size_t len)
 			y++;
 		}
 	}
-	snprintf(out, len, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+	snprintf(out, len, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+		 (unsigned)d % 100u);
 }
 
 /* An instant as seconds since 2026-11-01T00:00:00Z. */
@@ -160,7 +161,8 @@ static void fmt(int loc, int cur, long long minor, char *out, size_t len)
 	long long unit = EXP[cur] == 2 ? 100 : 1;
 	int n, k = 0;
 
-	ck_assert_msg(SYMBOL[loc][cur] != NULL || UNIT[loc][cur] != NULL, "%s in %s", CUR[cur], LOCALE[loc]);
+	ck_assert_msg(SYMBOL[loc][cur] != NULL || UNIT[loc][cur] != NULL, "%s in %s", CUR[cur],
+		      LOCALE[loc]);
 	n = snprintf(digits, sizeof digits, "%lld", minor / unit);
 	for (int i = 0; i < n; i++) {
 		if (i && (n - i) % 3 == 0)
@@ -243,8 +245,9 @@ static void gen_book(void)
 			snprintf(v->ref, sizeof v->ref, "I-%d-%d", i, k);
 			day_str(v->due, due, sizeof due);
 			amount_str(v->cur, v->amount, amt, sizeof amt);
-			ni += (size_t)snprintf(invoices + ni, sizeof invoices - ni, "%s,O-%d,%s,%s,%s,\n",
-					       v->ref, i, amt, CUR[v->cur], due);
+			ni += (size_t)snprintf(invoices + ni, sizeof invoices - ni,
+					       "%s,O-%d,%s,%s,%s,\n", v->ref, i, amt, CUR[v->cur],
+					       due);
 		}
 		a->pay_day = rnd(2) ? (int)rnd(DAYS) : -1;
 		a->pay_inv = (int)rnd((unsigned)a->n);
@@ -353,19 +356,22 @@ static void events(int day)
 	at_str(run_at(day) - 3600, at, sizeof at);
 	for (int i = 0; i < ACCOUNTS; i++) {
 		struct acct *a = &book[i];
-		if (a->pay_day == day && owed(&a->v[a->pay_inv]) > 0 && !a->v[a->pay_inv].disputed) {
+		if (a->pay_day == day && owed(&a->v[a->pay_inv]) > 0 &&
+		    !a->v[a->pay_inv].disputed) {
 			long long p = owed(&a->v[a->pay_inv]) * a->pay_pct / 100;
 			if (p > 0)
 				pay(i, a->pay_inv, p, at);
 		}
-		if (a->rest_day == day && owed(&a->v[a->rest_inv]) > 0 && !a->v[a->rest_inv].disputed)
+		if (a->rest_day == day && owed(&a->v[a->rest_inv]) > 0 &&
+		    !a->v[a->rest_inv].disputed)
 			pay(i, a->rest_inv, owed(&a->v[a->rest_inv]), at);
 		if (a->disp_day == day) {
 			struct inv *v = &a->v[a->disp_inv];
 			if (owed(v) > 0 && v->paid == 0 && !v->disputed) {
-				ck_assert_msg(tu_sh("dunnctl -c %s dispute %s --reason oracle --at %s", cfg,
-						    v->ref, at) == 0,
-					      "%s", tu_output());
+				ck_assert_msg(
+					tu_sh("dunnctl -c %s dispute %s --reason oracle --at %s",
+					      cfg, v->ref, at) == 0,
+					"%s", tu_output());
 				v->disputed = 1;
 			} else {
 				a->disp_day = -1;
@@ -374,10 +380,11 @@ static void events(int day)
 		if (a->disp_day >= 0 && a->disp_end == day) {
 			struct inv *v = &a->v[a->disp_inv];
 			char sql[256], *ref;
-			snprintf(sql, sizeof sql,
-				 "SELECT d.reference FROM dunning.disputes d JOIN dunning.invoices i "
-				 "ON i.id = d.invoice_id WHERE i.external_ref = '%s'",
-				 v->ref);
+			snprintf(
+				sql, sizeof sql,
+				"SELECT d.reference FROM dunning.disputes d JOIN dunning.invoices i "
+				"ON i.id = d.invoice_id WHERE i.external_ref = '%s'",
+				v->ref);
 			ref = tu_qstr(db, sql);
 			ck_assert_msg(tu_sh("dunnctl -c %s dispute %s %s --at %s", cfg,
 					    a->disp_upheld ? "uphold" : "reject", ref, at) == 0,
@@ -427,65 +434,78 @@ static const char *const CH_NAME[] = {"email", "sms"};
  * text of an SMS. The brand is the test config's company. */
 #define NFORM 4
 static const char *const REMINDER[NCH][NLOC][NFORM] = {
-	[CH_EMAIL] = {
-		[EN] = {"A friendly reminder: {} is due", "Your payment of {} is overdue",
-			"Second reminder: {} is still overdue", "Final reminder: {} overdue on account *"},
-		[KO] = {"납부 안내: {} 결제 기한이 지났습니다", "{} 미납 *일째 안내", "재안내: {} 미납 *일째",
-			"최종 안내: 계정 * 미납액 {}"},
-		[JA] = {"お支払いのお願い：{}のお支払い期限が過ぎています",
-			"{}のお支払いが*日遅れています", "再度のご案内：{}のお支払いが*日遅れています",
-			"最終のご案内：アカウント * の未払い金 {}"},
-		[ZH] = {"付款提醒：{} 已到期", "您的 {} 付款已逾期 * 天", "再次提醒：您的 {} 付款已逾期 * 天",
-			"最后提醒：账户 * 逾期 {}"},
-	},
-	[CH_SMS] = {
-		[EN] = {"Test Telecom: A friendly reminder that {} is due on your account. *",
-			"Test Telecom: {} on your account is overdue, the oldest part for * days. *",
-			"Test Telecom: Second reminder: {} is still overdue (* days). *",
-			"Test Telecom: Final notice. {} is still unpaid. *"},
-		[KO] = {"[Test Telecom] {} 납부 기한이 지났습니다. *",
-			"[Test Telecom] {} 미납 *일째입니다. *", "[Test Telecom] 재안내 {} 미납, *",
-			"[Test Telecom] 최종안내 {} 미납 *까지 납부: *"},
-		[JA] = {"【Test Telecom】{}のお支払い期限が過ぎています。*",
-			"【Test Telecom】{}のお支払いが*日遅れています。*",
-			"【Test Telecom】再度ご案内：{}を*までにお支払いください *",
-			"【Test Telecom】最終案内：{}を*までにお支払いください *"},
-		[ZH] = {"【Test Telecom】温馨提醒：您的 {} 账单已到期。*",
-			"【Test Telecom】您有 {} 已逾期（最长 * 天）*",
-			"【Test Telecom】再次提醒：{} 已逾期，*",
-			"【Test Telecom】最后通知：{} 仍未支付。*"},
-	},
+	[CH_EMAIL] =
+		{
+			[EN] = {"A friendly reminder: {} is due", "Your payment of {} is overdue",
+				"Second reminder: {} is still overdue",
+				"Final reminder: {} overdue on account *"},
+			[KO] = {"납부 안내: {} 결제 기한이 지났습니다", "{} 미납 *일째 안내",
+				"재안내: {} 미납 *일째", "최종 안내: 계정 * 미납액 {}"},
+			[JA] = {"お支払いのお願い：{}のお支払い期限が過ぎています",
+				"{}のお支払いが*日遅れています",
+				"再度のご案内：{}のお支払いが*日遅れています",
+				"最終のご案内：アカウント * の未払い金 {}"},
+			[ZH] = {"付款提醒：{} 已到期", "您的 {} 付款已逾期 * 天",
+				"再次提醒：您的 {} 付款已逾期 * 天", "最后提醒：账户 * 逾期 {}"},
+		},
+	[CH_SMS] =
+		{
+			[EN] = {"Test Telecom: A friendly reminder that {} is due on your account. *",
+				"Test Telecom: {} on your account is overdue, the oldest part for * days. *",
+				"Test Telecom: Second reminder: {} is still overdue (* days). *",
+				"Test Telecom: Final notice. {} is still unpaid. *"},
+			[KO] = {"[Test Telecom] {} 납부 기한이 지났습니다. *",
+				"[Test Telecom] {} 미납 *일째입니다. *",
+				"[Test Telecom] 재안내 {} 미납, *",
+				"[Test Telecom] 최종안내 {} 미납 *까지 납부: *"},
+			[JA] = {"【Test Telecom】{}のお支払い期限が過ぎています。*",
+				"【Test Telecom】{}のお支払いが*日遅れています。*",
+				"【Test Telecom】再度ご案内：{}を*までにお支払いください *",
+				"【Test Telecom】最終案内：{}を*までにお支払いください *"},
+			[ZH] = {"【Test Telecom】温馨提醒：您的 {} 账单已到期。*",
+				"【Test Telecom】您有 {} 已逾期（最长 * 天）*",
+				"【Test Telecom】再次提醒：{} 已逾期，*",
+				"【Test Telecom】最后通知：{} 仍未支付。*"},
+		},
 };
 
 /* Everything else this book makes the daemon send: receipts (first) and
  * the answers to disputes. A message that is none of these is a failure. */
 static const char *const OTHER[NCH][NLOC][4] = {
-	[CH_EMAIL] = {
-		[EN] = {"Thank you: payment received for account *",
-			"We are looking into your dispute (*)", "Your dispute *: our findings",
-			"Your dispute *: resolved in your favour"},
-		[KO] = {"납부 확인: 계정 *", "이의 신청이 접수되었습니다 (*)", "이의 신청 * 처리 결과 안내",
-			"이의 신청 * 처리 결과: 청구가 취소되었습니다"},
-		[JA] = {"ご入金確認のお知らせ：アカウント *", "お問い合わせを受け付けました（*）",
-			"お問い合わせ * の確認結果", "お問い合わせ * の結果：ご請求を取り消しました"},
-		[ZH] = {"付款确认：账户 *", "我们已收到您的异议（*）", "异议 * 核实结果",
-			"异议 * 处理结果：费用已取消"},
-	},
-	[CH_SMS] = {
-		[EN] = {"Test Telecom: Thank you, we have received your payment of *",
-			"Test Telecom: We have received your dispute *",
-			"Test Telecom: We reviewed invoice *",
-			"Test Telecom: Your dispute * is resolved in your favour. *"},
-		[KO] = {"[Test Telecom] * 납부가 확인되었습니다. *", "[Test Telecom] 이의 신청(*) 접수. *",
-			"[Test Telecom] 청구서 * 검토 결과 이상이 없습니다. *",
-			"[Test Telecom] 이의 신청(*) 결과 * 청구를 취소했습니다. *"},
-		[JA] = {"【Test Telecom】*のお支払いを確認しました。*",
-			"【Test Telecom】お問い合わせ（*）を承りました。*",
-			"【Test Telecom】請求書*のご請求内容に誤りはございませんでした。*",
-			"【Test Telecom】お問い合わせ（*）の結果、*のご請求を取り消しました。*"},
-		[ZH] = {"【Test Telecom】我们已收到您支付的 *", "【Test Telecom】已收到您的账单异议（*",
-			"【Test Telecom】我们已核查账单 *", "【Test Telecom】您的异议（*）已核实，*"},
-	},
+	[CH_EMAIL] =
+		{
+			[EN] = {"Thank you: payment received for account *",
+				"We are looking into your dispute (*)",
+				"Your dispute *: our findings",
+				"Your dispute *: resolved in your favour"},
+			[KO] = {"납부 확인: 계정 *", "이의 신청이 접수되었습니다 (*)",
+				"이의 신청 * 처리 결과 안내",
+				"이의 신청 * 처리 결과: 청구가 취소되었습니다"},
+			[JA] = {"ご入金確認のお知らせ：アカウント *",
+				"お問い合わせを受け付けました（*）", "お問い合わせ * の確認結果",
+				"お問い合わせ * の結果：ご請求を取り消しました"},
+			[ZH] = {"付款确认：账户 *", "我们已收到您的异议（*）", "异议 * 核实结果",
+				"异议 * 处理结果：费用已取消"},
+		},
+	[CH_SMS] =
+		{
+			[EN] = {"Test Telecom: Thank you, we have received your payment of *",
+				"Test Telecom: We have received your dispute *",
+				"Test Telecom: We reviewed invoice *",
+				"Test Telecom: Your dispute * is resolved in your favour. *"},
+			[KO] = {"[Test Telecom] * 납부가 확인되었습니다. *",
+				"[Test Telecom] 이의 신청(*) 접수. *",
+				"[Test Telecom] 청구서 * 검토 결과 이상이 없습니다. *",
+				"[Test Telecom] 이의 신청(*) 결과 * 청구를 취소했습니다. *"},
+			[JA] = {"【Test Telecom】*のお支払いを確認しました。*",
+				"【Test Telecom】お問い合わせ（*）を承りました。*",
+				"【Test Telecom】請求書*のご請求内容に誤りはございませんでした。*",
+				"【Test Telecom】お問い合わせ（*）の結果、*のご請求を取り消しました。*"},
+			[ZH] = {"【Test Telecom】我们已收到您支付的 *",
+				"【Test Telecom】已收到您的账单异议（*",
+				"【Test Telecom】我们已核查账单 *",
+				"【Test Telecom】您的异议（*）已核实，*"},
+		},
 };
 
 static struct {
@@ -511,8 +531,9 @@ static void check_message(int i, int ch, const char *text, long t)
 		ck_assert_msg(*want, "%s: O-%d reminded by %s with nothing overdue: %s", at, i,
 			      CH_NAME[ch], text);
 		ck_assert_msg(strlen(want) == caplen && !memcmp(cap, want, caplen),
-			      "%s: O-%d (%s, %s) told %.*s by %s, owes %s: %s", at, i, LOCALE[a->loc],
-			      ZONE[a->zone], (int)caplen, cap, CH_NAME[ch], want, text);
+			      "%s: O-%d (%s, %s) told %.*s by %s, owes %s: %s", at, i,
+			      LOCALE[a->loc], ZONE[a->zone], (int)caplen, cap, CH_NAME[ch], want,
+			      text);
 		expected(a, (int)(t / 86400), by_utc, sizeof by_utc);
 		seen.local_differs += strcmp(want, by_utc) != 0;
 		seen.reminders[ch]++;
@@ -529,10 +550,10 @@ static void check_message(int i, int ch, const char *text, long t)
 		/* A receipt: only once everything overdue is cleared, and one
 		 * per clearing (so never two in a run). */
 		expected(a, local_day(a, t), want, sizeof want);
-		ck_assert_msg(!*want, "%s: O-%d sent a receipt by %s while %s is overdue: %s", at, i,
-			      CH_NAME[ch], want, text);
-		ck_assert_msg(seen.receipt_at[i][ch] != t + 1, "%s: O-%d sent two receipts by %s", at,
-			      i, CH_NAME[ch]);
+		ck_assert_msg(!*want, "%s: O-%d sent a receipt by %s while %s is overdue: %s", at,
+			      i, CH_NAME[ch], want, text);
+		ck_assert_msg(seen.receipt_at[i][ch] != t + 1, "%s: O-%d sent two receipts by %s",
+			      at, i, CH_NAME[ch]);
 		seen.receipt_at[i][ch] = t + 1;
 		seen.receipts[ch]++;
 		return;
@@ -571,7 +592,8 @@ static void check_sms(long t)
 	json_t *log = tu_sim_log(), *r;
 	size_t k;
 
-	json_array_foreach(log, k, r) {
+	json_array_foreach(log, k, r)
+	{
 		json_t *f = json_object_get(r, "fields");
 		const char *to = json_string_value(json_object_get(f, "to"));
 		const char *body = json_string_value(json_object_get(f, "body"));
@@ -588,10 +610,10 @@ static void check_sms(long t)
 /* Every reminder and receipt on both channels; the window 07:00-22:00
  * local, so each run reaches three or four of the five zones; a minimum
  * balance of one minor unit, so every amount owed is stated. */
-#define CONSEQUENCE \
-	"{\"en\": \"Unpaid after {{ deadline }}, the service may be suspended.\", " \
+#define CONSEQUENCE                                                                                          \
+	"{\"en\": \"Unpaid after {{ deadline }}, the service may be suspended.\", "                          \
 	"\"ko\": \"{{ deadline }}까지 납부되지 않으면 서비스가 정지될 수 있습니다.\", " \
-	"\"ja\": \"{{ deadline }}を過ぎるとサービスを停止することがあります。\", " \
+	"\"ja\": \"{{ deadline }}を過ぎるとサービスを停止することがあります。\", "     \
 	"\"zh\": \"如 {{ deadline }} 后仍未付款，服务可能会被暂停。\"}"
 static const char POLICY[] =
 	"{\n"
@@ -622,11 +644,12 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("oracle");
 	free(tu_file(dir, "sms_token", "sms-test-token-0123456789\n"));
-	ck_assert(asprintf(&ch,
-			   "{\"sms\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": "
-			   "\"%s\", \"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\", "
-			   "\"timeout_ms\": 5000}}",
-			   tu_env("DUNN_GATEWAY")) > 0);
+	ck_assert(
+		asprintf(&ch,
+			 "{\"sms\": {\"module\": \"sms\", \"provider\": \"generic\", \"api_base\": "
+			 "\"%s\", \"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\", "
+			 "\"timeout_ms\": 5000}}",
+			 tu_env("DUNN_GATEWAY")) > 0);
 	cfg = tu_config_channels(dir, conninfo, POLICY, ch);
 	free(ch);
 	tu_migrate(cfg);
@@ -664,10 +687,11 @@ START_TEST(every_amount_as_computed_here)
 		"New York %lld, UTC %lld; %lld where the UTC date would differ); other messages: "
 		"%lld email, %lld sms (receipts %lld, %lld); %lld plans\n",
 		ACCOUNTS, DAYS, tu_now_s() - t0, seen.reminders[CH_EMAIL], seen.reminders[CH_SMS],
-		seen.by_loc[EN], seen.by_loc[KO], seen.by_loc[JA], seen.by_loc[ZH], seen.by_zone[SEOUL],
-		seen.by_zone[TOKYO], seen.by_zone[SHANGHAI], seen.by_zone[NEW_YORK],
-		seen.by_zone[ZUTC], seen.local_differs, seen.others[CH_EMAIL], seen.others[CH_SMS],
-		seen.receipts[CH_EMAIL], seen.receipts[CH_SMS], plans);
+		seen.by_loc[EN], seen.by_loc[KO], seen.by_loc[JA], seen.by_loc[ZH],
+		seen.by_zone[SEOUL], seen.by_zone[TOKYO], seen.by_zone[SHANGHAI],
+		seen.by_zone[NEW_YORK], seen.by_zone[ZUTC], seen.local_differs,
+		seen.others[CH_EMAIL], seen.others[CH_SMS], seen.receipts[CH_EMAIL],
+		seen.receipts[CH_SMS], plans);
 	ck_assert_int_gt(seen.reminders[CH_EMAIL], ACCOUNTS / 2);
 	ck_assert_int_gt(seen.reminders[CH_SMS], ACCOUNTS / 2);
 	for (int l = 0; l < NLOC; l++)
@@ -678,12 +702,13 @@ START_TEST(every_amount_as_computed_here)
 	ck_assert_int_gt(seen.receipts[CH_EMAIL], 0);
 	ck_assert_int_gt(seen.receipts[CH_SMS], 0);
 	ck_assert_int_gt(plans, 0);
-	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld'"),
-			 0);
-	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'rejected'"),
-			 0);
-	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.payment_plans "
-				     "WHERE status = 'broken'"),
+	ck_assert_int_gt(
+		tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'upheld'"), 0);
+	ck_assert_int_gt(
+		tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE status = 'rejected'"), 0);
+	ck_assert_int_gt(tu_qint(db,
+				 "SELECT count(*) FROM dunning.payment_plans "
+				 "WHERE status = 'broken'"),
 			 0);
 }
 END_TEST

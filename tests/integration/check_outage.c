@@ -26,7 +26,8 @@ static int start_sink(int port)
 
 	snprintf(portfile, sizeof portfile, "%s/sink.port", dir);
 	unlink(portfile);
-	snprintf(cmd, sizeof cmd, "exec /usr/bin/python3 %s/tests/servers/smtp_sink.py %s %s --port %d",
+	snprintf(cmd, sizeof cmd,
+		 "exec /usr/bin/python3 %s/tests/servers/smtp_sink.py %s %s --port %d",
 		 tu_env("DUNN_SRCDIR"), maildir, portfile, port);
 	sink = fork();
 	ck_assert_int_ge(sink, 0);
@@ -76,8 +77,9 @@ START_TEST(smtp_down_for_a_minute)
 	ck_assert_int_eq(tu_sh("mkdir -p %s", maildir), 0);
 	port = start_sink(0);
 	stop_sink(); /* down from the start: the port is now ours to reuse */
-	cfg = tu_config(dir, conninfo, NULL,
-			"\"poll_interval_ms\": 200, \"retry_base_s\": 4, \"retry_max_s\": 16, \"max_attempts\": 20");
+	cfg = tu_config(
+		dir, conninfo, NULL,
+		"\"poll_interval_ms\": 200, \"retry_base_s\": 4, \"retry_max_s\": 16, \"max_attempts\": 20");
 	root = json_load_file(cfg, 0, &err);
 	ck_assert_msg(root != NULL, "%s", err.text);
 	char server[64];

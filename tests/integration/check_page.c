@@ -23,10 +23,10 @@
 #define SECRET "test-link-secret-0123456789abcdef" /* what tu_config writes */
 #define PAY_URL "https://pay.example.com/checkout?invoice={invoice_ref}&account={account_ref}"
 /* Who is asking, per locale: Korean has its own, the others the default. */
-#define BRAND \
+#define BRAND                                                                                           \
 	"\"brand\": {\"default\": {\"name\": \"Test Telecom\", \"legal_name\": \"Test Telecom Inc.\", " \
-	"\"support_phone\": \"+1 555-0100\", \"privacy_url\": \"https://test.example/privacy\"}, " \
-	"\"ko\": {\"name\": \"테스트텔레콤\", \"legal_name\": \"(주)테스트텔레콤\", " \
+	"\"support_phone\": \"+1 555-0100\", \"privacy_url\": \"https://test.example/privacy\"}, "      \
+	"\"ko\": {\"name\": \"테스트텔레콤\", \"legal_name\": \"(주)테스트텔레콤\", "      \
 	"\"support_phone\": \"1588-0100\", \"privacy_url\": \"https://test.example/ko/privacy\"}}"
 
 static char *dir, *cfg, *conninfo;
@@ -144,8 +144,8 @@ static const char *csrf_of(const char *html, const char *token, const char *form
 	char needle[256];
 	const char *p;
 
-	snprintf(needle, sizeof needle, "action=\"/p/%s/%s\"><input type=\"hidden\" name=\"csrf\" value=\"",
-		 token, form);
+	snprintf(needle, sizeof needle,
+		 "action=\"/p/%s/%s\"><input type=\"hidden\" name=\"csrf\" value=\"", token, form);
 	p = strstr(html, needle);
 	ck_assert_msg(p != NULL, "no %s form on the page", form);
 	p += strlen(needle);
@@ -183,13 +183,15 @@ static void setup(void)
 	conninfo = tu_newdb("page");
 	cfg = tu_config_ex(dir, conninfo, NULL, "\"payment_url\": \"" PAY_URL "\"", BRAND);
 	tu_migrate(cfg);
-	ck_assert(asprintf(&accounts,
-			   "account_ref,name,email,phone,locale,timezone,segment\n"
-			   "P-EN,Alice Example,alice@customer.test,+15551234567,en-US,America/New_York,retail\n"
-			   "P-KO,김민준,minjun@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
-			   "P-JA,山田花子,hanako@customer.test,,ja-JP,Asia/Tokyo,retail\n"
-			   "P-ZH,王伟,wei@customer.test,,zh-CN,Asia/Shanghai,retail\n"
-			   "P-TW,陳美玲,meiling@customer.test,,zh-TW,Asia/Taipei,retail\n") > 0);
+	ck_assert(
+		asprintf(
+			&accounts,
+			"account_ref,name,email,phone,locale,timezone,segment\n"
+			"P-EN,Alice Example,alice@customer.test,+15551234567,en-US,America/New_York,retail\n"
+			"P-KO,김민준,minjun@customer.test,+821012345678,ko-KR,Asia/Seoul,retail\n"
+			"P-JA,山田花子,hanako@customer.test,,ja-JP,Asia/Tokyo,retail\n"
+			"P-ZH,王伟,wei@customer.test,,zh-CN,Asia/Shanghai,retail\n"
+			"P-TW,陳美玲,meiling@customer.test,,zh-TW,Asia/Taipei,retail\n") > 0);
 	char d10[16], d9[16];
 	snprintf(d10, sizeof d10, "%s", tud_date(-10)); /* tud_date: one static buffer */
 	snprintf(d9, sizeof d9, "%s", tud_date(-9));
@@ -209,8 +211,8 @@ static void setup(void)
 	ck_assert_msg(tu_sh("dunnd -c %s --once --at %s", cfg, tud_iso_now()) == 0, "%s",
 		      tu_output());
 	db = tu_connect(conninfo);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"),
-			 5);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state <> 'resolved'"), 5);
 	port = tud_start_http(&dunnd_proc, dir, cfg, NULL);
 	/* Listening comes before the page's own database connection is up:
 	 * /healthz answers 200 once that connection has answered a ping. */
@@ -281,15 +283,21 @@ START_TEST(page_reads_well_in_four_locales)
 		struct tu_resp *r = http(path, NULL, NULL);
 		ck_assert_int_eq(r->code, 200);
 		ck_assert_ptr_nonnull(strstr(header(r, "Content-Type"), "text/html"));
-		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
-		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "style-src 'sha256-"));
-		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "form-action 'self'"));
-		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
-		ck_assert_ptr_nonnull(strstr(header(r, "Content-Security-Policy"), "base-uri 'none'"));
+		ck_assert_ptr_nonnull(
+			strstr(header(r, "Content-Security-Policy"), "default-src 'none'"));
+		ck_assert_ptr_nonnull(
+			strstr(header(r, "Content-Security-Policy"), "style-src 'sha256-"));
+		ck_assert_ptr_nonnull(
+			strstr(header(r, "Content-Security-Policy"), "form-action 'self'"));
+		ck_assert_ptr_nonnull(
+			strstr(header(r, "Content-Security-Policy"), "frame-ancestors 'none'"));
+		ck_assert_ptr_nonnull(
+			strstr(header(r, "Content-Security-Policy"), "base-uri 'none'"));
 		ck_assert_str_eq(header(r, "X-Content-Type-Options"), "nosniff");
 		ck_assert_str_eq(header(r, "Referrer-Policy"), "no-referrer");
 		ck_assert_str_eq(header(r, "Cache-Control"), "no-store");
-		ck_assert_ptr_nonnull(strstr(r->body, "Roaming &lt;b&gt;Europe&lt;/b&gt; &amp; more"));
+		ck_assert_ptr_nonnull(
+			strstr(r->body, "Roaming &lt;b&gt;Europe&lt;/b&gt; &amp; more"));
 		ck_assert_ptr_null(strstr(r->body, "<b>Europe"));
 		ck_assert_ptr_nonnull(strstr(r->body, "$69.90")); /* the total */
 		ck_assert_ptr_null(strstr(r->body, "<script"));
@@ -311,11 +319,13 @@ START_TEST(page_reads_well_in_four_locales)
 		free(tok);
 	}
 	/* Every visit audited, with ids only. */
-	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_view'"),
-			 5);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_pay'"), 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind LIKE 'page%' "
-				     "AND (detail::text LIKE '%@%' OR detail::text LIKE '%Alice%')"),
+	ck_assert_int_ge(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_view'"), 5);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_pay'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind LIKE 'page%' "
+				 "AND (detail::text LIKE '%@%' OR detail::text LIKE '%Alice%')"),
 			 0);
 	stop_clean();
 }
@@ -344,16 +354,19 @@ START_TEST(promise_to_pay)
 			   "AND c.pause_reason = 'promise' AND c.paused_until > now()",
 			   "P-KO"),
 			 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
-			   "a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'promise_ack'",
-			   "P-KO"),
-			 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_promise' "
-			   "AND account_id = (SELECT id FROM dunning.accounts WHERE external_ref = '%s')",
-			   "P-KO"),
-			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'case_paused' "
-				     "AND detail->>'source' = 'page'"),
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
+		  "a.id = d.account_id WHERE a.external_ref = '%s' AND d.kind = 'promise_ack'",
+		  "P-KO"),
+		1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.events WHERE kind = 'page_promise' "
+		  "AND account_id = (SELECT id FROM dunning.accounts WHERE external_ref = '%s')",
+		  "P-KO"),
+		1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = 'case_paused' "
+				 "AND detail->>'source' = 'page'"),
 			 1);
 	/* Confirmed on the page, in Korean. */
 	path = strdup(header(r, "Location"));
@@ -375,18 +388,20 @@ START_TEST(payment_plan_becomes_a_task)
 
 	ck_assert_int_eq(r->code, 303);
 	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.cases c ON "
-			   "c.id = t.case_id JOIN dunning.accounts a ON a.id = c.account_id "
-			   "WHERE a.external_ref = '%s' AND t.due_at <= now() AND t.completed_at IS NULL",
-			   "P-JA"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.cases c ON "
+		  "c.id = t.case_id JOIN dunning.accounts a ON a.id = c.account_id "
+		  "WHERE a.external_ref = '%s' AND t.due_at <= now() AND t.completed_at IS NULL",
+		  "P-JA"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
 			   "a.id = c.account_id WHERE a.external_ref = '%s' AND c.state = 'paused' "
 			   "AND c.pause_reason = 'hardship'",
 			   "P-JA"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_plan' "
-				     "AND detail ? 'phone_task_id'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = 'page_plan' "
+				 "AND detail ? 'phone_task_id'"),
 			 1);
 	free(r);
 	free(tok);
@@ -421,18 +436,22 @@ START_TEST(dispute_follow_and_rate)
 		   "invoice=INV-EN2&reason=wrong_amount&detail=Charged+twice+%3Cscript%3E");
 	ck_assert_int_eq(r->code, 303);
 	ck_assert_str_eq(strchr(header(r, "Location"), '?'), "?m=disputed&d=D-1001");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.disputes WHERE reference = 'D-1001' "
-				     "AND channel = 'web' AND reason = 'wrong_amount' AND status = 'open'"),
-			 1);
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.disputes WHERE reference = 'D-1001' "
+			"AND channel = 'web' AND reason = 'wrong_amount' AND status = 'open'"),
+		1);
 	/* That invoice only is left out of dunning. */
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.invoices WHERE disputed"), 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.invoices WHERE disputed "
-				     "AND external_ref = 'INV-EN2'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.invoices WHERE disputed "
+				 "AND external_ref = 'INV-EN2'"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = 'dispute_ack'"),
-			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_dispute'"),
-			 1);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = 'dispute_ack'"),
+		1);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_dispute'"), 1);
 	path = strdup(header(r, "Location"));
 	free(r);
 	dom = browse(path, "page-en-disputed");
@@ -482,7 +501,8 @@ START_TEST(dispute_follow_and_rate)
 	ck_assert_ptr_null(strstr(r->body, "/rate\""));
 	ck_assert_ptr_nonnull(strstr(r->body, "Thank you for your rating (4/5)."));
 	free(r);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_rate'"), 1);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'page_rate'"), 1);
 
 	/* The reports see it. */
 	ck_assert_msg(tu_sh("dunnctl -c %s report disputes", cfg) == 0, "%s", tu_output());
@@ -533,7 +553,8 @@ START_TEST(refusals_change_nothing)
 	path = path_for(tok, NULL);
 	g = http(path, NULL, NULL);
 	free(path);
-	ck_assert(asprintf(&body, "csrf=%s&date=%s", csrf_of(g->body, tok, "promise"), tud_date(3)) > 0);
+	ck_assert(asprintf(&body, "csrf=%s&date=%s", csrf_of(g->body, tok, "promise"),
+			   tud_date(3)) > 0);
 	path = path_for(bad, "/promise");
 	r = http(path, body, NULL);
 	ck_assert_int_eq(r->code, 403);
@@ -546,16 +567,19 @@ START_TEST(refusals_change_nothing)
 	ck_assert_int_eq(r->code, 403);
 	free(r);
 	free(body);
-	ck_assert(asprintf(&body, "csrf=%s&date=%s", csrf_of(g->body, tok, "plan"), tud_date(3)) > 0);
+	ck_assert(asprintf(&body, "csrf=%s&date=%s", csrf_of(g->body, tok, "plan"), tud_date(3)) >
+		  0);
 	r = http(path, body, NULL);
 	ck_assert_int_eq(r->code, 403);
 	free(r);
 	free(body);
 	free(path);
 	free(g);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused'"), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind <> 'page_view'"),
-			 events);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.cases WHERE state = 'paused'"),
+			 0);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind <> 'page_view'"),
+		events);
 	/* A GET is not a POST. */
 	path = path_for(tok, "/promise");
 	r = http(path, NULL, NULL);
@@ -647,8 +671,9 @@ START_TEST(repeated_actions_change_nothing)
 	ck_assert_int_eq(tud_until(ko_mails, NULL, 1, 60000), 1);
 	ck_assert_int_eq(mails_to("minjun@customer.test"), 1);
 	/* A different date is a new promise: it is acknowledged. */
-	until = tu_qstr(db, "SELECT paused_until FROM dunning.cases c JOIN dunning.accounts a ON "
-			    "a.id = c.account_id WHERE a.external_ref = 'P-KO'");
+	until = tu_qstr(db,
+			"SELECT paused_until FROM dunning.cases c JOIN dunning.accounts a ON "
+			"a.id = c.account_id WHERE a.external_ref = 'P-KO'");
 	free(fields);
 	ck_assert(asprintf(&fields, "date=%s", tud_date(6)) > 0);
 	r = submit(tok, "promise", fields);
@@ -659,7 +684,8 @@ START_TEST(repeated_actions_change_nothing)
 			   "AND c.paused_until > '%s'",
 			   until),
 			 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'promise_ack'"), 2);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'promise_ack'"),
+			 2);
 	free(until);
 	free(tok);
 
@@ -677,12 +703,14 @@ START_TEST(repeated_actions_change_nothing)
 			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'"), 1);
 	/* Once the call team has dealt with it, a new request is a new task. */
-	PQclear(tu_q(db, "UPDATE dunning.phone_tasks SET completed_at = now(), outcome = 'reached'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.phone_tasks SET completed_at = now(), outcome = 'reached'"));
 	events = q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'");
 	r = submit(tok, "plan", NULL);
 	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=planned"));
 	free(r);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"),
+			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'page_plan'"),
 			 events + 1);
 	free(fields);
@@ -764,7 +792,8 @@ static int assert_groups_in_fieldsets(const char *html)
 	for (const char *p = html; (p = strstr(p, "<input")) != NULL; p++) {
 		const char *end = strchr(p, '>'), *fs = NULL, *close = NULL, *lg = NULL;
 		size_t len = end ? (size_t)(end - p) : strlen(p);
-		if (!memmem(p, len, "type=\"checkbox\"", 15) && !memmem(p, len, "type=\"radio\"", 12))
+		if (!memmem(p, len, "type=\"checkbox\"", 15) &&
+		    !memmem(p, len, "type=\"radio\"", 12))
 			continue;
 		for (const char *x = html; (x = strstr(x, "<fieldset")) && x < p; x++)
 			fs = x;
@@ -800,11 +829,16 @@ START_TEST(header_names_who_asks)
 	static const struct {
 		const char *ref, *lang, *legal, *tel, *privacy;
 	} acc[] = {
-		{"P-EN", "en", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
-		{"P-KO", "ko", "(주)테스트텔레콤", "tel:15880100", "https://test.example/ko/privacy"},
-		{"P-JA", "ja", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
-		{"P-ZH", "zh-CN", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
-		{"P-TW", "zh-Hant", "Test Telecom Inc.", "tel:+15550100", "https://test.example/privacy"},
+		{"P-EN", "en", "Test Telecom Inc.", "tel:+15550100",
+		 "https://test.example/privacy"},
+		{"P-KO", "ko", "(주)테스트텔레콤", "tel:15880100",
+		 "https://test.example/ko/privacy"},
+		{"P-JA", "ja", "Test Telecom Inc.", "tel:+15550100",
+		 "https://test.example/privacy"},
+		{"P-ZH", "zh-CN", "Test Telecom Inc.", "tel:+15550100",
+		 "https://test.example/privacy"},
+		{"P-TW", "zh-Hant", "Test Telecom Inc.", "tel:+15550100",
+		 "https://test.example/privacy"},
 	};
 	char lang[64], want[128];
 
@@ -831,14 +865,18 @@ START_TEST(header_names_who_asks)
 	{
 		char *body = get_body("P-KO", NULL, lang, sizeof lang);
 		ck_assert_ptr_nonnull(strstr(body, "<p class=\"co\">테스트텔레콤</p>"));
-		ck_assert_ptr_nonnull(strstr(body, "고객센터 <a href=\"tel:15880100\">1588-0100</a>"));
+		ck_assert_ptr_nonnull(
+			strstr(body, "고객센터 <a href=\"tel:15880100\">1588-0100</a>"));
 		ck_assert_ptr_nonnull(strstr(body, ">개인정보 처리방침</a>"));
-		ck_assert_ptr_nonnull(strstr(body, "body:lang(ko){font-family:system-ui,-apple-system,"
-						   "'Apple SD Gothic Neo'"));
-		ck_assert_ptr_nonnull(strstr(body, "body:lang(ja){font-family:system-ui,-apple-system,"
-						   "'Hiragino Sans'"));
-		ck_assert_ptr_nonnull(strstr(body, "body:lang(zh-CN){font-family:system-ui,"
-						   "-apple-system,'PingFang SC'"));
+		ck_assert_ptr_nonnull(strstr(body,
+					     "body:lang(ko){font-family:system-ui,-apple-system,"
+					     "'Apple SD Gothic Neo'"));
+		ck_assert_ptr_nonnull(strstr(body,
+					     "body:lang(ja){font-family:system-ui,-apple-system,"
+					     "'Hiragino Sans'"));
+		ck_assert_ptr_nonnull(strstr(body,
+					     "body:lang(zh-CN){font-family:system-ui,"
+					     "-apple-system,'PingFang SC'"));
 		free(body);
 	}
 	/* A refused link names the company too, in the browser's language. */
@@ -891,18 +929,21 @@ START_TEST(preferences_opt_out_and_quiet_times)
 		   "&q2_sat=1&q2_from=20:00&q2_to=10:00");
 	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=prefs"));
 	free(r);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.quiet_times WHERE spec = "
-			   "'mon-fri 12:00-13:00,sat 20:00-24:00,sun 00:00-10:00' AND minutes = 1140 "
-			   "AND source = 'page'"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.quiet_times WHERE spec = "
+		  "'mon-fri 12:00-13:00,sat 20:00-24:00,sun 00:00-10:00' AND minutes = 1140 "
+		  "AND source = 'page'"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'quiet_times_set' "
 			   "AND detail->>'source' = 'page'"),
 			 1);
 	path = path_for(ko, "?m=prefs");
 	dom = browse(path, "page-ko-preferences");
-	ck_assert_msg(strstr(dom, "감사합니다. 설정이 저장되었으며 지금부터 적용됩니다."), "%s", dom);
-	ck_assert_ptr_nonnull(strstr(dom, "현재 연락 금지 시간: 월–금 12:00-13:00, 토 20:00-24:00, "
-					  "일 00:00-10:00"));
+	ck_assert_msg(strstr(dom, "감사합니다. 설정이 저장되었으며 지금부터 적용됩니다."), "%s",
+		      dom);
+	ck_assert_ptr_nonnull(strstr(dom,
+				     "현재 연락 금지 시간: 월–금 12:00-13:00, 토 20:00-24:00, "
+				     "일 00:00-10:00"));
 	free(dom);
 	free(path);
 	/* The same again changes nothing; clearing is an event too. */
@@ -910,20 +951,22 @@ START_TEST(preferences_opt_out_and_quiet_times)
 		   "q1_mon=1&q1_tue=1&q1_wed=1&q1_thu=1&q1_fri=1&q1_from=12:00&q1_to=13:00"
 		   "&q2_sat=1&q2_from=20:00&q2_to=10:00");
 	free(r);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind LIKE 'quiet_times%%'"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind LIKE 'quiet_times%%'"),
+			 1);
 	r = submit(ko, "prefs", "quiet_clear=1");
 	free(r);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.quiet_times"), 0);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'quiet_times_cleared'"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.events WHERE kind = 'quiet_times_cleared'"), 1);
 
 	/* Stop email and SMS for P-EN: suppressions and events as STOP makes. */
 	r = submit(tok, "prefs", "stop_email=1&stop_sms=1");
 	ck_assert_ptr_nonnull(strstr(header(r, "Location"), "?m=prefs"));
 	free(r);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'email' AND "
-			   "address = 'alice@customer.test' AND reason = 'opt-out' AND source = 'page'"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'email' AND "
+		  "address = 'alice@customer.test' AND reason = 'opt-out' AND source = 'page'"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE channel = 'sms' AND "
 			   "address = '+15551234567' AND reason = 'opt-out' AND source = 'page'"),
 			 1);

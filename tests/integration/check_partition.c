@@ -18,12 +18,11 @@ static const char ACCOUNTS[] =
 	"A-2,Kim Minji,kim@customer.test,+821012345678,ko,UTC,retail\n"
 	"A-3,Sato Yui,sato@customer.test,+81312345678,ja,UTC,retail\n"
 	"A-4,Bob Example,bob@customer.test,+12025550104,en,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,Mobile plan October\n"
-	"INV-3,A-3,5000,JPY,2026-11-01,Mobile plan October\n"
-	"INV-4,A-4,19.90,USD,2026-11-01,Mobile plan October\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,120000,KRW,2026-11-01,Mobile plan October\n"
+			       "INV-3,A-3,5000,JPY,2026-11-01,Mobile plan October\n"
+			       "INV-4,A-4,19.90,USD,2026-11-01,Mobile plan October\n";
 
 static void setup(void)
 {
@@ -92,7 +91,7 @@ static char *figures(const char *args)
 }
 
 /* Every row of a table, every column, as one digest (and its count). */
-#define DIGEST(t) \
+#define DIGEST(t)                                                                              \
 	"SELECT count(*) || ':' || coalesce(md5(string_agg(x::text, '|' ORDER BY x.id)), '') " \
 	"FROM dunning." t " x"
 
@@ -126,22 +125,26 @@ START_TEST(migration_moves_every_row)
 	ck_assert_int_eq(relkind("deliveries"), 'r');
 	tu_import(cfg, dir, ACCOUNTS, INVOICES);
 	tu_run_once(old_cfg, "2026-11-04T10:00:00Z");
-	PQclear(tu_q(db, "UPDATE dunning.deliveries d SET status = 'failed', "
-			 "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
-			 "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.deliveries d SET status = 'failed', "
+		     "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
+		     "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
 	ctl_ok(old_cfg, "pay INV-1 --at 2026-11-06T09:00:00Z");
 	ctl_ok(old_cfg, "dispute INV-4 --reason 'not mine' --at 2026-11-07T09:00:00Z");
 	tu_run_once(old_cfg, "2026-11-11T10:00:00Z");
 	ctl_ok(old_cfg, "pay INV-2 --at 2026-11-13T09:00:00Z");
 	tu_run_once(old_cfg, "2026-11-14T10:00:00Z");
-	PQclear(tu_q(db, "INSERT INTO dunning.phone_tasks (case_id, delivery_id, due_at, note) "
-			 "SELECT case_id, id, '2026-11-15T10:00:00Z', 'call' FROM dunning.deliveries "
-			 "ORDER BY id DESC LIMIT 1"));
-	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
-				     "'confirmation'"),
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.phone_tasks (case_id, delivery_id, due_at, note) "
+		     "SELECT case_id, id, '2026-11-15T10:00:00Z', 'call' FROM dunning.deliveries "
+		     "ORDER BY id DESC LIMIT 1"));
+	ck_assert_int_ge(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+				 "'confirmation'"),
 			 1);
-	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
-				     "'dispute_ack'"),
+	ck_assert_int_ge(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+				 "'dispute_ack'"),
 			 1);
 	ck_assert_int_ge(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), 6);
 	for (size_t i = 0; i < NTABLES; i++) {
@@ -169,22 +172,27 @@ START_TEST(migration_moves_every_row)
 	free(fb);
 	/* Every old row is in the legacy partition; this month's block and
 	 * the next two are there, and the sequence of cases is in the block. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE tableoid <> 'dunning.deliveries_legacy'::regclass"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE tableoid <> 'dunning.deliveries_legacy'::regclass"),
 			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_inherits "
-				     "WHERE inhparent = 'dunning.deliveries'::regclass"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM pg_inherits "
+				 "WHERE inhparent = 'dunning.deliveries'::regclass"),
 			 5);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_inherits "
-				     "WHERE inhparent = 'dunning.events'::regclass"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM pg_inherits "
+				 "WHERE inhparent = 'dunning.events'::regclass"),
 			 5);
 	/* The references: a task names a delivery that exists, with its case. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_constraint "
-				     "WHERE conname = 'phone_tasks_delivery_fkey'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM pg_constraint "
+				 "WHERE conname = 'phone_tasks_delivery_fkey'"),
 			 1);
 	{
-		PGresult *res = PQexec(db, "INSERT INTO dunning.phone_tasks (case_id, delivery_id, "
-					   "due_at) SELECT id, -1, now() FROM dunning.cases LIMIT 1");
+		PGresult *res = PQexec(db,
+				       "INSERT INTO dunning.phone_tasks (case_id, delivery_id, "
+				       "due_at) SELECT id, -1, now() FROM dunning.cases LIMIT 1");
 		ck_assert_str_eq(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23503");
 		PQclear(res);
 	}
@@ -196,13 +204,15 @@ START_TEST(migration_moves_every_row)
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n);
 	tu_run_once(cfg, "2026-11-22T10:00:00Z");
 	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM (SELECT case_id, cycle, step, channel "
-				     "FROM dunning.deliveries WHERE kind = 'reminder' "
-				     "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) x"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM (SELECT case_id, cycle, step, channel "
+				 "FROM dunning.deliveries WHERE kind = 'reminder' "
+				 "GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) x"),
 			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM (SELECT invoice_id, channel "
-				     "FROM dunning.deliveries WHERE kind = 'confirmation' "
-				     "GROUP BY 1, 2 HAVING count(*) > 1) x"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM (SELECT invoice_id, channel "
+				 "FROM dunning.deliveries WHERE kind = 'confirmation' "
+				 "GROUP BY 1, 2 HAVING count(*) > 1) x"),
 			 0);
 	/* A new account's case opens in this month's block, and its
 	 * reminder lands in that block's partition. */
@@ -214,14 +224,17 @@ START_TEST(migration_moves_every_row)
 		     "INV-5,A-5,9.90,USD,2026-11-15,Mobile plan October\n"));
 	tu_import_named(cfg, dir, "more");
 	tu_run_once(cfg, "2026-11-20T10:00:00Z");
-	open_block = tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
-				 "JOIN dunning.accounts a ON a.id = d.account_id "
-				 "WHERE a.external_ref = 'A-5' AND d.case_id >= dunning.case_block(now()) "
-				 "AND d.tableoid = ('dunning.deliveries_' || "
-				 "to_char(now() AT TIME ZONE 'UTC', 'YYYYMM'))::regclass");
+	open_block = tu_qint(
+		db,
+		"SELECT count(*) FROM dunning.deliveries d "
+		"JOIN dunning.accounts a ON a.id = d.account_id "
+		"WHERE a.external_ref = 'A-5' AND d.case_id >= dunning.case_block(now()) "
+		"AND d.tableoid = ('dunning.deliveries_' || "
+		"to_char(now() AT TIME ZONE 'UTC', 'YYYYMM'))::regclass");
 	ck_assert_int_eq(open_block, 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status IN "
-				     "('queued', 'sending')"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status IN "
+				 "('queued', 'sending')"),
 			 0);
 	ck_assert_int_eq(tu_mail_for("eve@customer.test") > 0, 1);
 }
@@ -283,8 +296,7 @@ START_TEST(purge_drops_whole_partitions)
 	res = PQexec(db, SEED);
 	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s", PQerrorMessage(db));
 	PQclear(res);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries_legacy"),
-			 atoi(ROWS));
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries_legacy"), atoi(ROWS));
 	fb = figures("report --from 2025-01-01 --to 2025-01-31 --json");
 	ck_assert_ptr_nonnull(strstr(fb, "\"paid_7d\":20000"));
 	open_before = tu_qstr(db, OPEN_ROW);
@@ -294,8 +306,7 @@ START_TEST(purge_drops_whole_partitions)
 	ck_assert_int_eq(jint(doc, "deliveries_deleted"), atoi(ROWS));
 	ck_assert_int_eq(jint(doc, "partitions_dropped"), 2);
 	json_decref(doc);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries_legacy"),
-			 atoi(ROWS));
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries_legacy"), atoi(ROWS));
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.report_daily"), 0);
 
 	t0 = tu_now_s();
@@ -308,17 +319,20 @@ START_TEST(purge_drops_whole_partitions)
 	ck_assert_int_eq(jint(doc, "partitions_dropped"), 2);
 	ck_assert_int_eq(jint(doc, "events_dropped"), 20000);
 	json_decref(doc);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM pg_class "
-				     "WHERE relname IN ('deliveries_legacy', 'events_legacy')"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM pg_class "
+				 "WHERE relname IN ('deliveries_legacy', 'events_legacy')"),
 			 0);
 	/* Nothing was deleted row by row: no dead rows anywhere in the outbox. */
-	ck_assert_int_eq(tu_qint(db, "SELECT coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables "
-				     "WHERE schemaname = 'dunning' AND relname LIKE 'deliveries%'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT coalesce(sum(n_tup_del), 0) FROM pg_stat_user_tables "
+				 "WHERE schemaname = 'dunning' AND relname LIKE 'deliveries%'"),
 			 0);
 	open_after = tu_qstr(db, OPEN_ROW);
 	ck_assert_str_eq(open_after, open_before);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks "
-				     "WHERE delivery_id IS NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.phone_tasks "
+				 "WHERE delivery_id IS NOT NULL"),
 			 0);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.phone_tasks"), 1000);
 	fa = figures("report --from 2025-01-01 --to 2025-01-31 --json");

@@ -133,19 +133,22 @@ START_TEST(test_every_path)
 	char addr[64];
 
 	/* at a step, with the next reminder queued for later */
-	ck_assert_int_eq(until(N, "SELECT count(*) FROM dunning.cases WHERE stage >= 1 AND "
-				  "opened_at < date_trunc('second', now())"),
+	ck_assert_int_eq(until(N,
+			       "SELECT count(*) FROM dunning.cases WHERE stage >= 1 AND "
+			       "opened_at < date_trunc('second', now())"),
 			 N);
 	for (int k = 1; k <= N; k++)
-		stage[k - 1] = q("SELECT c.stage FROM dunning.cases c WHERE c.id = (SELECT c.id FROM "
-				 "dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
-				 "WHERE a.external_ref = 'A-%d')",
-				 k);
-	PQclear(tu_q(db, "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,"
-			 " kind, template, status, next_attempt_at, created_at)"
-			 " SELECT c.id, c.account_id, c.cycle, c.stage + 1, d.channel, 'reminder',"
-			 " d.template, 'queued', now() + interval '1 hour', now()"
-			 " FROM dunning.cases c JOIN dunning.deliveries d ON d.case_id = c.id"));
+		stage[k - 1] = q(
+			"SELECT c.stage FROM dunning.cases c WHERE c.id = (SELECT c.id FROM "
+			"dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
+			"WHERE a.external_ref = 'A-%d')",
+			k);
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel,"
+		     " kind, template, status, next_attempt_at, created_at)"
+		     " SELECT c.id, c.account_id, c.cycle, c.stage + 1, d.channel, 'reminder',"
+		     " d.template, 'queued', now() + interval '1 hour', now()"
+		     " FROM dunning.cases c JOIN dunning.deliveries d ON d.case_id = c.id"));
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE status = 'queued'"), N);
 
 	/* four ways to pay */
@@ -157,35 +160,41 @@ START_TEST(test_every_path)
 	webhook("{\"id\":\"evt-2\",\"type\":\"payment\",\"invoice_ref\":\"INV-2\","
 		"\"payment_id\":\"p-2\",\"amount\":4990,\"currency\":\"USD\"}");
 	ck_assert_int_eq(tu_sh("$DUNN_BUILD/dunnctl -c '%s' pay INV-3", cfg), 0);
-	PQclear(tu_q(db, "UPDATE dunning.invoices SET paid_at = now() WHERE external_ref = 'INV-4'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.invoices SET paid_at = now() WHERE external_ref = 'INV-4'"));
 
 	for (int k = 1; k <= N; k++) {
-		ck_assert_msg(until(1,
-				    "SELECT count(*) FROM dunning.cases WHERE id = (SELECT c.id FROM "
-				    "dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
-				    "WHERE a.external_ref = 'A-%d') AND state = 'resolved'",
-				    k) == 1,
-			      "paid through %s: the case did not resolve", path[k - 1]);
-		ck_assert_msg(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
-				"a.id = d.account_id WHERE a.external_ref = 'A-%d' AND d.status = "
-				"'cancelled' AND d.kind = 'reminder'",
-				k) == 1,
-			      "paid through %s: the queued reminder was not cancelled", path[k - 1]);
+		ck_assert_msg(
+			until(1,
+			      "SELECT count(*) FROM dunning.cases WHERE id = (SELECT c.id FROM "
+			      "dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
+			      "WHERE a.external_ref = 'A-%d') AND state = 'resolved'",
+			      k) == 1,
+			"paid through %s: the case did not resolve", path[k - 1]);
+		ck_assert_msg(
+			q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
+			  "a.id = d.account_id WHERE a.external_ref = 'A-%d' AND d.status = "
+			  "'cancelled' AND d.kind = 'reminder'",
+			  k) == 1,
+			"paid through %s: the queued reminder was not cancelled", path[k - 1]);
 	}
 	/* one receipt each, at the sink */
 	ck_assert_int_eq(tud_until(mail_total, NULL, 2 * N, 30000), 2 * N);
-	ck_assert_int_eq(until(N, "SELECT count(*) FROM dunning.deliveries WHERE kind = "
-				  "'confirmation' AND status = 'sent'"),
+	ck_assert_int_eq(until(N,
+			       "SELECT count(*) FROM dunning.deliveries WHERE kind = "
+			       "'confirmation' AND status = 'sent'"),
 			 N);
 	for (int k = 1; k <= N; k++) {
 		snprintf(addr, sizeof addr, "c%d@customer.test", k);
-		ck_assert_msg(mails_to(addr) == 2, "paid through %s: %lld mails, want reminder + receipt",
-			      path[k - 1], mails_to(addr));
-		ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a "
-				   "ON a.id = d.account_id WHERE a.external_ref = 'A-%d' AND d.kind = "
-				   "'confirmation'",
-				   k),
-				 1);
+		ck_assert_msg(mails_to(addr) == 2,
+			      "paid through %s: %lld mails, want reminder + receipt", path[k - 1],
+			      mails_to(addr));
+		ck_assert_int_eq(
+			q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a "
+			  "ON a.id = d.account_id WHERE a.external_ref = 'A-%d' AND d.kind = "
+			  "'confirmation'",
+			  k),
+			1);
 	}
 
 	/* four ways to refund: each is overdue again */
@@ -193,31 +202,35 @@ START_TEST(test_every_path)
 		"\"payment_id\":\"r-1\",\"amount\":4990,\"currency\":\"USD\"}");
 	webhook("{\"id\":\"evt-r2\",\"type\":\"refund\",\"invoice_ref\":\"INV-2\","
 		"\"payment_id\":\"p-2\",\"amount\":4990,\"currency\":\"USD\"}");
-	PQclear(tu_q(db, "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
-			 "currency, at, source, source_id) SELECT id, account_id, 'refund', -4990, "
-			 "currency, now(), 'bank', 'chargeback-3' FROM dunning.invoices "
-			 "WHERE external_ref = 'INV-3'"));
-	PQclear(tu_q(db, "UPDATE dunning.invoices SET paid_at = NULL WHERE external_ref = 'INV-4'"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.payments (invoice_id, account_id, kind, amount, "
+		     "currency, at, source, source_id) SELECT id, account_id, 'refund', -4990, "
+		     "currency, now(), 'bank', 'chargeback-3' FROM dunning.invoices "
+		     "WHERE external_ref = 'INV-3'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.invoices SET paid_at = NULL WHERE external_ref = 'INV-4'"));
 	for (int k = 1; k <= N; k++) {
-		ck_assert_msg(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
-				"a.id = c.account_id WHERE a.external_ref = 'A-%d' AND c.cycle = 1 AND "
-				"c.state = 'active' AND c.stage >= %lld AND c.closed_at IS NULL",
-				k, stage[k - 1]) == 1,
-			      "refund after %s: the case did not go on at step %lld", path[k - 1],
-			      stage[k - 1]);
+		ck_assert_msg(
+			q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
+			  "a.id = c.account_id WHERE a.external_ref = 'A-%d' AND c.cycle = 1 AND "
+			  "c.state = 'active' AND c.stage >= %lld AND c.closed_at IS NULL",
+			  k, stage[k - 1]) == 1,
+			"refund after %s: the case did not go on at step %lld", path[k - 1],
+			stage[k - 1]);
 	}
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'case_reopened'"), N);
 	/* the poller looks at each again (the reopen woke it) and keeps it:
 	 * still one case each, and no first reminder a second time */
 	for (int k = 1; k <= N; k++)
-		ck_assert_int_ge(until(1,
-				       "WITH c AS (SELECT c.id FROM dunning.cases c JOIN dunning.accounts "
-				       "a ON a.id = c.account_id WHERE a.external_ref = 'A-%d') "
-				       "SELECT count(*) FROM dunning.events e, c WHERE e.case_id = c.id "
-				       "AND e.kind <> 'case_reopened' AND e.id > (SELECT max(r.id) FROM "
-				       "dunning.events r WHERE r.kind = 'case_reopened' AND r.case_id = c.id)",
-				       k),
-				 1);
+		ck_assert_int_ge(
+			until(1,
+			      "WITH c AS (SELECT c.id FROM dunning.cases c JOIN dunning.accounts "
+			      "a ON a.id = c.account_id WHERE a.external_ref = 'A-%d') "
+			      "SELECT count(*) FROM dunning.events e, c WHERE e.case_id = c.id "
+			      "AND e.kind <> 'case_reopened' AND e.id > (SELECT max(r.id) FROM "
+			      "dunning.events r WHERE r.kind = 'case_reopened' AND r.case_id = c.id)",
+			      k),
+			1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases"), N);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases WHERE state = 'active'"), N);
 	/* and the next reminder at the sink is the next step's, not the
@@ -230,11 +243,12 @@ START_TEST(test_every_path)
 		snprintf(addr, sizeof addr, "c%d@customer.test", k);
 		ck_assert_msg(mails_to(addr) == 3, "refund after %s: %lld mails", path[k - 1],
 			      mails_to(addr));
-		ck_assert_msg(q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
-				"a.id = d.account_id WHERE a.external_ref = 'A-%d' AND d.kind = "
-				"'reminder' AND d.step = %lld AND d.status = 'sent'",
-				k, stage[k - 1] + 1) == 1,
-			      "refund after %s: step %lld was not sent", path[k - 1], stage[k - 1] + 1);
+		ck_assert_msg(
+			q("SELECT count(*) FROM dunning.deliveries d JOIN dunning.accounts a ON "
+			  "a.id = d.account_id WHERE a.external_ref = 'A-%d' AND d.kind = "
+			  "'reminder' AND d.step = %lld AND d.status = 'sent'",
+			  k, stage[k - 1] + 1) == 1,
+			"refund after %s: step %lld was not sent", path[k - 1], stage[k - 1] + 1);
 	}
 }
 END_TEST

@@ -85,12 +85,13 @@ static void setup(void)
 	free(tu_file(dir, "stripe_whsec", WHSEC_OLD "\n" WHSEC_NEW "\n"));
 	free(tu_file(dir, "adyen_hmac", ADYEN_KEY "\n"));
 	free(tu_file(dir, "billing_secret", GENERIC_SECRET "\n"));
-	cfg = tu_config(dir, conninfo, NULL,
-			"  \"poll_interval_ms\": 200,\n"
-			"  \"payments\": {\n"
-			"    \"stripe\": {\"provider\": \"stripe\", \"signing_secret_file\": \"stripe_whsec\"},\n"
-			"    \"adyen\": {\"provider\": \"adyen\", \"hmac_key_file\": \"adyen_hmac\"},\n"
-			"    \"billing\": {\"provider\": \"generic\", \"secret_file\": \"billing_secret\"}}");
+	cfg = tu_config(
+		dir, conninfo, NULL,
+		"  \"poll_interval_ms\": 200,\n"
+		"  \"payments\": {\n"
+		"    \"stripe\": {\"provider\": \"stripe\", \"signing_secret_file\": \"stripe_whsec\"},\n"
+		"    \"adyen\": {\"provider\": \"adyen\", \"hmac_key_file\": \"adyen_hmac\"},\n"
+		"    \"billing\": {\"provider\": \"generic\", \"secret_file\": \"billing_secret\"}}");
 	tud_book(dir, "pay", 1, 6);
 	tu_migrate(cfg);
 	tu_import_named(cfg, dir, "pay");
@@ -120,13 +121,13 @@ static void teardown(void)
 	dir = cfg = conninfo = NULL;
 }
 
-#define SKIP_WITHOUT_NODE()                                                                 \
-	do {                                                                               \
-		if (skip_reason) {                                                         \
-			fprintf(stderr, "check_payments: SKIPPED %s: %s\n", __func__ + 5,  \
-				skip_reason);                                              \
-			return;                                                            \
-		}                                                                          \
+#define SKIP_WITHOUT_NODE()                                                               \
+	do {                                                                              \
+		if (skip_reason) {                                                        \
+			fprintf(stderr, "check_payments: SKIPPED %s: %s\n", __func__ + 5, \
+				skip_reason);                                             \
+			return;                                                           \
+		}                                                                         \
 	} while (0)
 
 /* What a provider library computes for body: mode stripe (key, ts) or
@@ -173,8 +174,9 @@ static char *stripe_event(const char *id, const char *type, const char *object)
 {
 	char *s = NULL;
 
-	ck_assert(asprintf(&s, "{\"id\":\"%s\",\"object\":\"event\",\"type\":\"%s\",\"created\":%lld,"
-			       "\"livemode\":false,\"data\":{\"object\":%s}}",
+	ck_assert(asprintf(&s,
+			   "{\"id\":\"%s\",\"object\":\"event\",\"type\":\"%s\",\"created\":%lld,"
+			   "\"livemode\":false,\"data\":{\"object\":%s}}",
 			   id, type, (long long)time(NULL), object) > 0);
 	return s;
 }
@@ -191,10 +193,11 @@ static void assert_result(const char *want)
 START_TEST(stripe_payment_resolves_case_once)
 {
 	SKIP_WITHOUT_NODE();
-	char *paid = stripe_event("evt_paid_1", "invoice.paid",
-				  "{\"id\":\"in_1\",\"object\":\"invoice\",\"number\":\"STR-0001\","
-				  "\"amount_paid\":4990,\"currency\":\"usd\",\"payment_intent\":\"pi_1\","
-				  "\"metadata\":{\"invoice_ref\":\"INV-1\"}}");
+	char *paid = stripe_event(
+		"evt_paid_1", "invoice.paid",
+		"{\"id\":\"in_1\",\"object\":\"invoice\",\"number\":\"STR-0001\","
+		"\"amount_paid\":4990,\"currency\":\"usd\",\"payment_intent\":\"pi_1\","
+		"\"metadata\":{\"invoice_ref\":\"INV-1\"}}");
 	char *pi = stripe_event("evt_pi_1", "payment_intent.succeeded",
 				"{\"id\":\"pi_1\",\"object\":\"payment_intent\",\"amount\":4990,"
 				"\"amount_received\":4990,\"currency\":\"usd\","
@@ -223,12 +226,15 @@ START_TEST(stripe_payment_resolves_case_once)
 	assert_result("already_recorded");
 	stripe_post(paid, WHSEC_NEW, now);
 	assert_result("duplicate");
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments WHERE source LIKE 'stripe:%%'"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments WHERE source LIKE 'stripe:%%'"),
+			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_events"), 2);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'confirmation'"), 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE account_id = (SELECT id "
-			   "FROM dunning.accounts WHERE external_ref = 'A-1') AND status = 'queued'"),
-			 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'confirmation'"),
+			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.deliveries WHERE account_id = (SELECT id "
+		  "FROM dunning.accounts WHERE external_ref = 'A-1') AND status = 'queued'"),
+		0);
 	free(paid);
 	free(pi);
 }
@@ -291,16 +297,18 @@ END_TEST
 START_TEST(stripe_unknown_invoice_recorded)
 {
 	SKIP_WITHOUT_NODE();
-	char *body = stripe_event("evt_unknown", "invoice.paid",
-				  "{\"id\":\"in_9\",\"number\":\"STR-9\",\"amount_paid\":100,"
-				  "\"currency\":\"usd\",\"metadata\":{\"invoice_ref\":\"INV-999\"}}");
+	char *body = stripe_event(
+		"evt_unknown", "invoice.paid",
+		"{\"id\":\"in_9\",\"number\":\"STR-9\",\"amount_paid\":100,"
+		"\"currency\":\"usd\",\"metadata\":{\"invoice_ref\":\"INV-999\"}}");
 	char *other = stripe_event("evt_cust", "customer.created", "{\"id\":\"cus_1\"}");
 
 	stripe_post(body, WHSEC_OLD, (long long)time(NULL));
 	assert_result("unknown_invoice");
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_events WHERE event_id = "
-			   "'evt_unknown' AND outcome = 'unknown_invoice' AND invoice_ref = 'INV-999'"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.payment_events WHERE event_id = "
+		  "'evt_unknown' AND outcome = 'unknown_invoice' AND invoice_ref = 'INV-999'"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'payment_webhook' AND "
 			   "detail->>'outcome' = 'unknown_invoice'"),
 			 1);
@@ -340,9 +348,10 @@ START_TEST(stripe_out_of_order_refund)
 				    "\"amount_captured\":4990,\"amount_refunded\":1000,"
 				    "\"currency\":\"usd\",\"payment_intent\":\"pi_3\","
 				    "\"metadata\":{\"invoice_ref\":\"INV-3\"}}");
-	char *paid = stripe_event("evt_paid_3", "invoice.paid",
-				  "{\"id\":\"in_3\",\"amount_paid\":4990,\"currency\":\"usd\","
-				  "\"payment_intent\":\"pi_3\",\"metadata\":{\"invoice_ref\":\"INV-3\"}}");
+	char *paid = stripe_event(
+		"evt_paid_3", "invoice.paid",
+		"{\"id\":\"in_3\",\"amount_paid\":4990,\"currency\":\"usd\","
+		"\"payment_intent\":\"pi_3\",\"metadata\":{\"invoice_ref\":\"INV-3\"}}");
 	long long now = (long long)time(NULL);
 
 	stripe_post(refund, WHSEC_NEW, now);
@@ -366,13 +375,15 @@ END_TEST
 START_TEST(stripe_refund_reopens)
 {
 	SKIP_WITHOUT_NODE();
-	char *paid = stripe_event("evt_paid_4", "invoice.paid",
-				  "{\"id\":\"in_4\",\"amount_paid\":4990,\"currency\":\"usd\","
-				  "\"payment_intent\":\"pi_4\",\"metadata\":{\"invoice_ref\":\"INV-4\"}}");
+	char *paid = stripe_event(
+		"evt_paid_4", "invoice.paid",
+		"{\"id\":\"in_4\",\"amount_paid\":4990,\"currency\":\"usd\","
+		"\"payment_intent\":\"pi_4\",\"metadata\":{\"invoice_ref\":\"INV-4\"}}");
 	/* a refund's charge carries no invoice_ref: found by its payment */
-	char *refund = stripe_event("evt_re_4", "charge.refunded",
-				    "{\"id\":\"ch_4\",\"amount_captured\":4990,\"amount_refunded\":4990,"
-				    "\"currency\":\"usd\",\"payment_intent\":\"pi_4\",\"metadata\":{}}");
+	char *refund = stripe_event(
+		"evt_re_4", "charge.refunded",
+		"{\"id\":\"ch_4\",\"amount_captured\":4990,\"amount_refunded\":4990,"
+		"\"currency\":\"usd\",\"payment_intent\":\"pi_4\",\"metadata\":{}}");
 	long long now = (long long)time(NULL), stage;
 
 	stage = q("SELECT c.stage FROM dunning.cases c JOIN dunning.accounts a ON a.id = "
@@ -387,24 +398,27 @@ START_TEST(stripe_refund_reopens)
 			 1);
 	stripe_post(refund, WHSEC_NEW, now);
 	assert_result("recorded");
-	ck_assert_int_eq(q("SELECT amount_paid FROM dunning.invoices WHERE external_ref = 'INV-4'"), 0);
+	ck_assert_int_eq(q("SELECT amount_paid FROM dunning.invoices WHERE external_ref = 'INV-4'"),
+			 0);
 	/* the same case goes on, at the step it had reached: no new cycle */
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON a.id = "
-			   "c.account_id WHERE a.external_ref = 'A-4' AND c.state <> 'resolved' AND "
-			   "c.cycle = 1 AND c.stage = %lld AND c.closed_at IS NULL",
-			   stage),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON a.id = "
+		  "c.account_id WHERE a.external_ref = 'A-4' AND c.state <> 'resolved' AND "
+		  "c.cycle = 1 AND c.stage = %lld AND c.closed_at IS NULL",
+		  stage),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON a.id = "
 			   "c.account_id WHERE a.external_ref = 'A-4'"),
 			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'case_reopened'"), 1);
 	/* the poller looks at it again and keeps it open: it is overdue */
-	ck_assert_int_ge(until("SELECT count(*) FROM dunning.events e JOIN dunning.accounts a ON "
-			       "a.id = e.account_id WHERE a.external_ref = 'A-4' AND e.kind <> "
-			       "'case_reopened' AND e.id > (SELECT max(id) FROM dunning.events WHERE "
-			       "kind = 'case_reopened') AND e.case_id IS NOT NULL",
-			       1),
-			 1);
+	ck_assert_int_ge(
+		until("SELECT count(*) FROM dunning.events e JOIN dunning.accounts a ON "
+		      "a.id = e.account_id WHERE a.external_ref = 'A-4' AND e.kind <> "
+		      "'case_reopened' AND e.id > (SELECT max(id) FROM dunning.events WHERE "
+		      "kind = 'case_reopened') AND e.case_id IS NOT NULL",
+		      1),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON a.id = "
 			   "c.account_id WHERE a.external_ref = 'A-4' AND c.state = 'active'"),
 			 1);
@@ -429,9 +443,10 @@ START_TEST(stripe_dispute_opens)
 	assert_result("recorded");
 	stripe_post(dispute, WHSEC_NEW, now);
 	assert_result("dispute");
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.disputes d JOIN dunning.invoices i ON i.id "
-			   "= d.invoice_id WHERE i.external_ref = 'INV-5' AND d.resolved_at IS NULL"),
-			 1);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.disputes d JOIN dunning.invoices i ON i.id "
+		  "= d.invoice_id WHERE i.external_ref = 'INV-5' AND d.resolved_at IS NULL"),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.invoices WHERE external_ref = 'INV-5' AND "
 			   "disputed AND amount_paid = 0"),
 			 1);
@@ -467,8 +482,8 @@ START_TEST(adyen_notifications)
 	char *f = adyen_item("PSP7", NULL, "AUTHORISATION", "INV-2", 4990, "false");
 	char *body = NULL, *signed_body, *forged;
 
-	ck_assert(asprintf(&body, "{\"live\":\"false\",\"notificationItems\":[%s,%s,%s]}", a, c, f) >
-		  0);
+	ck_assert(asprintf(&body, "{\"live\":\"false\",\"notificationItems\":[%s,%s,%s]}", a, c,
+			   f) > 0);
 	signed_body = node("adyen", ADYEN_KEY, 0, body);
 	/* one item's amount changed after signing: the whole batch refused */
 	forged = strdup(signed_body);
@@ -480,9 +495,12 @@ START_TEST(adyen_notifications)
 	ck_assert_int_eq(resp.code, 200);
 	ck_assert_str_eq(resp.body, "[accepted]");
 	/* authorisation and capture are one payment; a failed one pays nothing */
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments WHERE source = 'adyen:adyen'"), 1);
-	ck_assert_int_eq(q("SELECT amount_paid FROM dunning.invoices WHERE external_ref = 'INV-2'"), 0);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_events WHERE outcome = 'ignored'"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payments WHERE source = 'adyen:adyen'"),
+			 1);
+	ck_assert_int_eq(q("SELECT amount_paid FROM dunning.invoices WHERE external_ref = 'INV-2'"),
+			 0);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.payment_events WHERE outcome = 'ignored'"),
+			 1);
 	ck_assert_int_eq(until("SELECT count(*) FROM dunning.cases c JOIN dunning.accounts a ON "
 			       "a.id = c.account_id WHERE a.external_ref = 'A-6' AND c.state = "
 			       "'resolved'",

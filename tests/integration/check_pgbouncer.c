@@ -61,7 +61,8 @@ static long long count(const char *sql)
 START_TEST(once_walks_through_the_pooler)
 {
 	if (skip) {
-		fprintf(stderr, "check_pgbouncer: SKIP: DUNN_PGBOUNCER not set (pgbouncer missing)\n");
+		fprintf(stderr,
+			"check_pgbouncer: SKIP: DUNN_PGBOUNCER not set (pgbouncer missing)\n");
 		return;
 	}
 	cfg = tu_config(dir, pooled, NULL, "  \"batch_size\": 7, \"send_batch\": 5");
@@ -69,7 +70,8 @@ START_TEST(once_walks_through_the_pooler)
 	ck_assert_msg(tu_sh("dunnd -c %s --once --at %s", cfg, tud_iso_now()) == 0, "%s",
 		      tu_output());
 	ck_assert_int_eq(tu_mail_count(), 30);
-	ck_assert_int_eq(count("SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 30);
+	ck_assert_int_eq(count("SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
+			 30);
 	/* A second walk at the same instant finds nothing more to do. */
 	ck_assert_msg(tu_sh("dunnd -c %s --once --at %s", cfg, tud_iso_now()) == 0, "%s",
 		      tu_output());
@@ -83,7 +85,8 @@ START_TEST(daemon_woken_by_notify_over_listen_conninfo)
 	char *extra = NULL;
 
 	if (skip) {
-		fprintf(stderr, "check_pgbouncer: SKIP: DUNN_PGBOUNCER not set (pgbouncer missing)\n");
+		fprintf(stderr,
+			"check_pgbouncer: SKIP: DUNN_PGBOUNCER not set (pgbouncer missing)\n");
 		return;
 	}
 	/* No polling to speak of: only the NOTIFY can bring the work in. */
@@ -104,7 +107,8 @@ START_TEST(daemon_woken_by_notify_over_listen_conninfo)
 	ck_assert_int_ge(tud_log_count(&t, "event=connected"), 2); /* main + listen */
 	tud_kill(&t, SIGTERM);
 	ck_assert_int_eq(tud_wait(&t, 20000), 0);
-	ck_assert_int_eq(count("SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 34);
+	ck_assert_int_eq(count("SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
+			 34);
 }
 END_TEST
 

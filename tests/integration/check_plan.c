@@ -13,16 +13,14 @@
 
 #define BOOK "50000"
 
-static const char CLAIM[] =
-	"SELECT id FROM dunning.cases\n"
-	"WHERE state <> 'resolved' AND next_action_at <= $1\n"
-	"ORDER BY next_action_at LIMIT $2\n"
-	"FOR UPDATE SKIP LOCKED";
+static const char CLAIM[] = "SELECT id FROM dunning.cases\n"
+			    "WHERE state <> 'resolved' AND next_action_at <= $1\n"
+			    "ORDER BY next_action_at LIMIT $2\n"
+			    "FOR UPDATE SKIP LOCKED";
 
-static const char LEASE[] =
-	"SELECT id FROM dunning.deliveries\n"
-	"WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1\n"
-	"ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED";
+static const char LEASE[] = "SELECT id FROM dunning.deliveries\n"
+			    "WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1\n"
+			    "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED";
 
 /* 50,000 accounts with a case each: a fifth resolved, the open ones due
  * from ten days ago to twenty days ahead (a third due now); an outbox of
@@ -92,8 +90,7 @@ static void walk(json_t *n, char *out, size_t len)
 	snprintf(out + used, len - used, "%s:%s:%s;", str(n, "Node Type"), str(n, "Index Name"),
 		 str(n, "Relation Name"));
 	kids = json_object_get(n, "Plans");
-	json_array_foreach(kids, i, k)
-		walk(k, out, len);
+	json_array_foreach(kids, i, k) walk(k, out, len);
 }
 
 /* The plan of sql with its two parameters, flattened by walk(). */
@@ -120,8 +117,9 @@ START_TEST(claim_uses_cases_due)
 {
 	char plan[4096];
 
-	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.cases "
-				     "WHERE state <> 'resolved' AND next_action_at <= '2026-11-10'"),
+	ck_assert_int_gt(tu_qint(db,
+				 "SELECT count(*) FROM dunning.cases "
+				 "WHERE state <> 'resolved' AND next_action_at <= '2026-11-10'"),
 			 10000);
 	/* Many batches due: the index's order serves ORDER BY ... LIMIT, so a
 	 * batch reads its own rows and no more (no sort of everything due). */
@@ -169,9 +167,10 @@ START_TEST(lease_uses_deliveries_due)
 	/* The outbox is partitioned: deliveries_due is one index per
 	 * partition, each walked in order and merged (no Sort), two of them
 	 * holding rows of the seeded book. */
-	names = tu_qstr(db, "SELECT ',' || string_agg(c.relname, ',') || ',' FROM pg_inherits i "
-			    "JOIN pg_class c ON c.oid = i.inhrelid "
-			    "WHERE i.inhparent = 'dunning.deliveries_due'::regclass");
+	names = tu_qstr(db,
+			"SELECT ',' || string_agg(c.relname, ',') || ',' FROM pg_inherits i "
+			"JOIN pg_class c ON c.oid = i.inhrelid "
+			"WHERE i.inhparent = 'dunning.deliveries_due'::regclass");
 	ck_assert_int_ge(tu_qint(db, "SELECT count(DISTINCT tableoid) FROM dunning.deliveries"), 2);
 	plan_of(LEASE, "2026-11-10T12:00:00Z", "200", plan, sizeof plan);
 	ck_assert_msg(scans_only(plan, names), "lease plan: %s (indexes %s)", plan, names);

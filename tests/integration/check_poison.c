@@ -39,11 +39,10 @@ static const char ACCOUNTS[] =
 	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"A-2,Bob Example,bob@customer.test,+12025550102,en-US,America/New_York,retail\n"
 	"A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,19.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-3,A-3,29.90,USD,2026-11-01,Mobile plan October\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,19.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-3,A-3,29.90,USD,2026-11-01,Mobile plan October\n";
 
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
@@ -56,13 +55,15 @@ static void setup(void)
 	conninfo = tu_newdb("poison");
 	free(tu_file(dir, "sms_token", TOKEN "\n"));
 	free(tu_file(dir, "letter_secret", SECRET "\n"));
-	ck_assert(asprintf(&ch,
-			   "{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": \"%s\",\n"
-			   "  \"account_sid\": \"" SID "\", \"auth_token_file\": \"sms_token\",\n"
-			   "  \"from\": \"+15005550006\", \"timeout_ms\": 2000},\n"
-			   " \"letter\": {\"module\": \"webhook\", \"url\": \"%s/vendor/letters\",\n"
-			   "  \"secret_file\": \"letter_secret\", \"timeout_ms\": 2000}}",
-			   tu_env("DUNN_GATEWAY"), tu_env("DUNN_GATEWAY")) > 0);
+	ck_assert(
+		asprintf(
+			&ch,
+			"{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": \"%s\",\n"
+			"  \"account_sid\": \"" SID "\", \"auth_token_file\": \"sms_token\",\n"
+			"  \"from\": \"+15005550006\", \"timeout_ms\": 2000},\n"
+			" \"letter\": {\"module\": \"webhook\", \"url\": \"%s/vendor/letters\",\n"
+			"  \"secret_file\": \"letter_secret\", \"timeout_ms\": 2000}}",
+			tu_env("DUNN_GATEWAY"), tu_env("DUNN_GATEWAY")) > 0);
 	cfg = tu_config_channels(dir, conninfo, POLICY, ch);
 	free(ch);
 	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
@@ -103,8 +104,7 @@ static char *col(const char *ref, const char *channel, const char *column)
 	return tu_qstr(db, sql);
 }
 
-static void assert_col(const char *ref, const char *channel, const char *column,
-		       const char *want)
+static void assert_col(const char *ref, const char *channel, const char *column, const char *want)
 {
 	char *got = col(ref, channel, column);
 
@@ -120,7 +120,8 @@ static int sim_count(const char *path, const char *k, const char *v)
 	size_t i;
 	int n = 0;
 
-	json_array_foreach(log, i, r) {
+	json_array_foreach(log, i, r)
+	{
 		const char *p = json_string_value(json_object_get(r, "path"));
 		const char *f = json_string_value(json_object_get(json_object_get(r, "fields"), k));
 
@@ -151,8 +152,9 @@ static int mails_to(const char *addr)
  * but what the test expects to be retried. */
 static void assert_all_written(int still_queued)
 {
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE status IN ('queued', 'sending')"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE status IN ('queued', 'sending')"),
 			 still_queued);
 }
 
@@ -165,7 +167,8 @@ static void assert_nothing_sent_twice(int mails)
 
 	run_once_bounded(LATER);
 	for (int i = 0; i < 3; i++) {
-		ck_assert_msg(sms_to(phones[i]) == 1, "texts to %s: %d", phones[i], sms_to(phones[i]));
+		ck_assert_msg(sms_to(phones[i]) == 1, "texts to %s: %d", phones[i],
+			      sms_to(phones[i]));
 		ck_assert_msg(letters_to(refs[i]) == 1, "letters to %s: %d", refs[i],
 			      letters_to(refs[i]));
 	}
@@ -180,19 +183,23 @@ START_TEST(latin1_letter_refusal_is_stored)
 		       " \"body_hex\": \"52657175ea746520696e76616c696465\","
 		       " \"content_type\": \"text/plain; charset=iso-8859-1\"}");
 	run_once_bounded(T0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
-				     "'letter' AND status = 'failed' AND last_error = "
-				     "'http 400: Requ" FFFD "te invalide'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				 "'letter' AND status = 'failed' AND last_error = "
+				 "'http 400: Requ" FFFD "te invalide'"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
-				     "'letter' AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				 "'letter' AND status = 'sent'"),
 			 2);
 	/* the other channels' results are written alongside */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
-				     "'sms' AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				 "'sms' AND status = 'sent'"),
 			 3);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
-				     "'email' AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				 "'email' AND status = 'sent'"),
 			 3);
 	assert_all_written(0);
 	assert_nothing_sent_twice(3);
@@ -203,11 +210,12 @@ END_TEST
  * local part). */
 START_TEST(latin1_smtp_reply_is_stored)
 {
-	PQclear(tu_q(db, "UPDATE dunning.accounts SET email = 'latin1-carol@customer.test' "
-			 "WHERE external_ref = 'A-3'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.accounts SET email = 'latin1-carol@customer.test' "
+		     "WHERE external_ref = 'A-3'"));
 	/* the SMTP conversation is logged at debug level */
-	ck_assert_int_eq(tu_sh("sed -i 's/\"log_level\": \"info\"/\"log_level\": \"debug\"/' %s",
-			       cfg), 0);
+	ck_assert_int_eq(
+		tu_sh("sed -i 's/\"log_level\": \"info\"/\"log_level\": \"debug\"/' %s", cfg), 0);
 	run_once_bounded(T0);
 	/* and the log stays UTF-8 too */
 	ck_assert(strstr(tu_output(), "event=smtp S: \"550 5.1.1 Empf" FFFD "nger") != NULL);
@@ -217,8 +225,9 @@ START_TEST(latin1_smtp_reply_is_stored)
 		   "smtp 550 5.1.1 Empf" FFFD "nger unbekannt, r" FFFD "essayez");
 	assert_col("A-1", "email", "status", "sent");
 	assert_col("A-2", "email", "status", "sent");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE channel IN ('sms', 'letter') AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE channel IN ('sms', 'letter') AND status = 'sent'"),
 			 6);
 	ck_assert_int_eq(mails_to("latin1-carol@customer.test"), 0);
 	assert_all_written(0);
@@ -254,11 +263,13 @@ START_TEST(korean_sms_refusal_is_cut_on_a_character)
 			 want);
 		ck_assert_int_eq(tu_qint(db, sql), 1);
 	}
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
-				     "'sms' AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				 "'sms' AND status = 'sent'"),
 			 2);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = "
-				     "'letter' AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = "
+				 "'letter' AND status = 'sent'"),
 			 3);
 	assert_all_written(0);
 	assert_nothing_sent_twice(3);
@@ -271,25 +282,28 @@ END_TEST
  * database's reason. */
 START_TEST(refused_row_is_isolated)
 {
-	PQclear(tu_q(db, "CREATE FUNCTION public.refuse_pill() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-			 "BEGIN\n"
-			 "  IF NEW.last_error LIKE '%poison-pill%' THEN\n"
-			 "    RAISE EXCEPTION 'refused by the test trigger';\n"
-			 "  END IF;\n"
-			 "  RETURN NEW;\n"
-			 "END $$"));
-	PQclear(tu_q(db, "CREATE TRIGGER refuse_pill BEFORE UPDATE ON dunning.deliveries "
-			 "FOR EACH ROW EXECUTE FUNCTION public.refuse_pill()"));
+	PQclear(tu_q(db,
+		     "CREATE FUNCTION public.refuse_pill() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+		     "BEGIN\n"
+		     "  IF NEW.last_error LIKE '%poison-pill%' THEN\n"
+		     "    RAISE EXCEPTION 'refused by the test trigger';\n"
+		     "  END IF;\n"
+		     "  RETURN NEW;\n"
+		     "END $$"));
+	PQclear(tu_q(db,
+		     "CREATE TRIGGER refuse_pill BEFORE UPDATE ON dunning.deliveries "
+		     "FOR EACH ROW EXECUTE FUNCTION public.refuse_pill()"));
 	tu_sim_control("{\"mode\": \"400\", \"count\": 1, \"only\": \"vendor\", "
 		       "\"message\": \"poison-pill\"}");
 	run_once_bounded(T0);
-	ck_assert_int_eq(
-		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = 'letter' "
-			    "AND status = 'failed' AND last_error LIKE "
-			    "'result unstorable: refused by the test trigger'"),
-		1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = 'letter' "
+				 "AND status = 'failed' AND last_error LIKE "
+				 "'result unstorable: refused by the test trigger'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE status = 'sent'"),
 			 3 + 3 + 2); /* email, sms, the other letters */
 	assert_all_written(0);
 	ck_assert(strstr(tu_output(), "event=result_unstorable") != NULL);
@@ -304,22 +318,26 @@ START_TEST(lease_stops_at_max_attempts)
 {
 	tu_sim_control("{\"mode\": \"500\", \"count\": 1, \"only\": \"twilio\"}");
 	run_once_bounded(T0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE channel = 'sms' AND status = 'queued'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE channel = 'sms' AND status = 'queued'"),
 			 1);
 	/* that row as a crash after its eighth attempt leaves it */
-	PQclear(tu_q(db, "UPDATE dunning.deliveries SET status = 'sending', attempts = 8, "
-			 "lease_until = '" T0 "', next_attempt_at = '" T0 "' "
-			 "WHERE channel = 'sms' AND status = 'queued'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.deliveries SET status = 'sending', attempts = 8, "
+		     "lease_until = '" T0 "', next_attempt_at = '" T0 "' "
+		     "WHERE channel = 'sms' AND status = 'queued'"));
 	run_once_bounded(LATER);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE channel = 'sms' "
-				     "AND status = 'failed' AND attempts = 8 AND last_error LIKE "
-				     "'attempts exhausted (8 of 8)%'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE channel = 'sms' "
+				 "AND status = 'failed' AND attempts = 8 AND last_error LIKE "
+				 "'attempts exhausted (8 of 8)%'"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e "
-				     "JOIN dunning.deliveries d ON d.id = e.delivery_id "
-				     "WHERE e.kind = 'delivery_failed' AND d.channel = 'sms' "
-				     "AND e.detail->>'reason' = 'attempts_exhausted'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events e "
+				 "JOIN dunning.deliveries d ON d.id = e.delivery_id "
+				 "WHERE e.kind = 'delivery_failed' AND d.channel = 'sms' "
+				 "AND e.detail->>'reason' = 'attempts_exhausted'"),
 			 1);
 	/* the gateway had it once, the 500, and never again */
 	ck_assert_int_eq(tu_sim_stat("requests"), 3 + 3);
@@ -332,10 +350,12 @@ END_TEST
  * channels still carry those accounts' reminders. */
 START_TEST(mime_refusal_fails_at_once)
 {
-	PQclear(tu_q(db, "UPDATE dunning.accounts SET name = E'Alice\\r\\nBcc: x@evil.test' "
-			 "WHERE external_ref = 'A-1'"));
-	PQclear(tu_q(db, "UPDATE dunning.accounts SET email = 'j\xc3\xb6rg@customer.test' "
-			 "WHERE external_ref = 'A-2'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.accounts SET name = E'Alice\\r\\nBcc: x@evil.test' "
+		     "WHERE external_ref = 'A-1'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.accounts SET email = 'j\xc3\xb6rg@customer.test' "
+		     "WHERE external_ref = 'A-2'"));
 	run_once_bounded(T0);
 	assert_col("A-1", "email", "status", "failed");
 	assert_col("A-1", "email", "attempts", "1");
@@ -346,8 +366,9 @@ START_TEST(mime_refusal_fails_at_once)
 	assert_col("A-2", "email", "last_error",
 		   "message refused: recipient address is not a plain ASCII addr-spec");
 	ck_assert_int_eq(tu_mail_count(), 1); /* A-3's */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE channel IN ('sms', 'letter') AND status = 'sent'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE channel IN ('sms', 'letter') AND status = 'sent'"),
 			 6);
 	assert_all_written(0);
 	assert_nothing_sent_twice(1);
@@ -359,10 +380,11 @@ END_TEST
 static long long live_settled(void *arg)
 {
 	(void)arg;
-	return tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
-			   "JOIN dunning.accounts a ON a.id = d.account_id "
-			   "WHERE a.external_ref IN ('A-100', 'A-101', 'A-102') "
-			   "AND d.status NOT IN ('queued', 'sending')");
+	return tu_qint(db,
+		       "SELECT count(*) FROM dunning.deliveries d "
+		       "JOIN dunning.accounts a ON a.id = d.account_id "
+		       "WHERE a.external_ref IN ('A-100', 'A-101', 'A-102') "
+		       "AND d.status NOT IN ('queued', 'sending')");
 }
 
 /* The daemon running: with a letter vendor's Latin-1 refusal among them,
@@ -382,12 +404,14 @@ START_TEST(live_results_within_a_second)
 	tud_start_http(&d, dir, cfg, NULL);
 	ck_assert_msg(tud_until(live_settled, NULL, 9, 30000) >= 9, "results not written (log %s)",
 		      d.log);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE last_error = "
-				     "'http 400: Requ" FFFD "te invalide'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE last_error = "
+				 "'http 400: Requ" FFFD "te invalide'"),
 			 1);
 	/* each letter's result, against the moment the vendor answered it */
 	log = tu_sim_log();
-	json_array_foreach(log, i, r) {
+	json_array_foreach(log, i, r)
+	{
 		json_t *ref = json_object_get(json_object_get(r, "fields"), "reference");
 		char sql[256];
 		double answered = json_number_value(json_object_get(r, "time")), written;
@@ -402,7 +426,8 @@ START_TEST(live_results_within_a_second)
 		w = tu_qstr(db, sql);
 		written = atof(w);
 		free(w);
-		ck_assert_msg(written - answered < 1.0, "letter %lld written %.3f s after its answer",
+		ck_assert_msg(written - answered < 1.0,
+			      "letter %lld written %.3f s after its answer",
 			      (long long)json_integer_value(ref), written - answered);
 		letters++;
 	}

@@ -29,16 +29,14 @@ static const char POLICY[] =
 	"               {\"after_days\": 5, \"channels\": [\"email\"], \"template\": \"firm\"}]}]\n"
 	"}\n";
 
-static const char ACCOUNTS[] =
-	"account_ref,name,email,phone,locale,timezone,segment\n"
-	"P-1,Pat Broken,pat@customer.test,,en,UTC,retail\n"
-	"P-2,Val Vip,val@customer.test,,en,UTC,vip\n"
-	"P-3,Kay Kept,kay@customer.test,,en,UTC,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,P-1,49.90,USD,2026-11-01,October\n"
-	"INV-2,P-2,30.00,USD,2026-11-01,October\n"
-	"INV-3,P-3,20.00,USD,2026-11-01,October\n";
+static const char ACCOUNTS[] = "account_ref,name,email,phone,locale,timezone,segment\n"
+			       "P-1,Pat Broken,pat@customer.test,,en,UTC,retail\n"
+			       "P-2,Val Vip,val@customer.test,,en,UTC,vip\n"
+			       "P-3,Kay Kept,kay@customer.test,,en,UTC,retail\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,P-1,49.90,USD,2026-11-01,October\n"
+			       "INV-2,P-2,30.00,USD,2026-11-01,October\n"
+			       "INV-3,P-3,20.00,USD,2026-11-01,October\n";
 
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
@@ -122,28 +120,32 @@ START_TEST(broken_promise_moves_to_its_track)
 	assert_case("P-1", "stage", "2");
 	/* strict's step 2 (day 5) is overdue: it goes at once. */
 	ck_assert_str_eq(subject_for("pat@customer.test", 3), "Your payment of $49.90 is overdue");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e JOIN dunning.accounts a "
-				     "ON a.id = e.account_id WHERE a.external_ref = 'P-1' "
-				     "AND e.kind = 'promise_broken' "
-				     "AND e.detail->>'from_track' = 'first_time' "
-				     "AND e.detail->>'to_track' = 'strict'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events e JOIN dunning.accounts a "
+				 "ON a.id = e.account_id WHERE a.external_ref = 'P-1' "
+				 "AND e.kind = 'promise_broken' "
+				 "AND e.detail->>'from_track' = 'first_time' "
+				 "AND e.detail->>'to_track' = 'strict'"),
 			 1);
 	/* vip names no track: the case stays, the break is still an event. */
 	assert_case("P-2", "state", "active");
 	assert_case("P-2", "track", "vip");
 	assert_case("P-2", "pause_reason", "");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e JOIN dunning.accounts a "
-				     "ON a.id = e.account_id WHERE a.external_ref = 'P-2' "
-				     "AND e.kind = 'promise_broken' AND e.detail->>'to_track' = 'vip'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events e JOIN dunning.accounts a "
+				 "ON a.id = e.account_id WHERE a.external_ref = 'P-2' "
+				 "AND e.kind = 'promise_broken' AND e.detail->>'to_track' = 'vip'"),
 			 1);
 	/* Kept: resolved, no break. */
 	assert_case("P-3", "state", "resolved");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'promise_broken'"),
-			 2);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'promise_broken'"),
+		2);
 	/* Later cycles break nothing again. */
 	tu_run_once(cfg, "2026-11-10T10:00:00Z");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'promise_broken'"),
-			 2);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'promise_broken'"),
+		2);
 }
 END_TEST
 

@@ -33,11 +33,12 @@ static void setup(void)
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("quiettimes");
 	free(tu_file(dir, "sms_token", "sms-test-token-0123456789\n"));
-	ck_assert(asprintf(&ch,
-			   "{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": "
-			   "\"%s\", \"account_sid\": \"ACtest0123456789\", \"auth_token_file\": "
-			   "\"sms_token\", \"from\": \"+15005550006\", \"timeout_ms\": 2000}}",
-			   tu_env("DUNN_GATEWAY")) > 0);
+	ck_assert(
+		asprintf(&ch,
+			 "{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", \"api_base\": "
+			 "\"%s\", \"account_sid\": \"ACtest0123456789\", \"auth_token_file\": "
+			 "\"sms_token\", \"from\": \"+15005550006\", \"timeout_ms\": 2000}}",
+			 tu_env("DUNN_GATEWAY")) > 0);
 	cfg = tu_config_channels(dir, conninfo, POLICY, ch);
 	free(ch);
 	db = tu_book_db(cfg, dir, conninfo, tu_ny_seoul_accounts, tu_ny_seoul_invoices);
@@ -75,9 +76,10 @@ START_TEST(dunnctl_sets_shows_refuses_and_audits)
 	ck_assert_ptr_nonnull(strstr(tu_output(), "mon-fri 12:00-13:00,sun 00:00-12:00"));
 	ck_assert_ptr_nonnull(strstr(tu_output(), "17 h 00 min a week"));
 	ck_assert_int_eq(events("quiet_times_set"), 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'quiet_times_set' AND detail->>'source' = 'operator' AND "
-				     "detail->>'minutes' = '1020'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'quiet_times_set' AND detail->>'source' = 'operator' AND "
+				 "detail->>'minutes' = '1020'"),
 			 1);
 	/* The same times again change nothing and write nothing. */
 	ctl("quiet A-2 --set 'weekdays 12:00-13:00,sun 00:00-12:00'");
@@ -101,8 +103,9 @@ START_TEST(dunnctl_sets_shows_refuses_and_audits)
 	ck_assert_ptr_nonnull(strstr(tu_output(), "item 1: expected a time HH:MM"));
 	ck_assert_int_eq(tu_sh("dunnctl -c %s quiet A-9 --set 'mon'", cfg), 1);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "no account with reference 'A-9'"));
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.quiet_times "
-				     "WHERE spec = 'mon-fri 12:00-13:00,sun 00:00-12:00'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.quiet_times "
+				 "WHERE spec = 'mon-fri 12:00-13:00,sun 00:00-12:00'"),
 			 1);
 	ck_assert_int_eq(events("quiet_times_set"), 1);
 	ctl("quiet A-2 --clear");
@@ -124,8 +127,9 @@ START_TEST(reminder_skips_blocked_time_at_the_sink)
 	ck_assert_int_eq(tu_mail_count(), 0);
 	tu_run_once(cfg, "2026-11-03T23:00:00Z"); /* Wed 08:00 KST */
 	ck_assert_int_eq(tu_mail_count(), 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'case_waits' "
-				     "AND detail->>'reason' = 'customer quiet time'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = 'case_waits' "
+				 "AND detail->>'reason' = 'customer quiet time'"),
 			 1);
 	tu_run_once(cfg, "2026-11-04T00:59:00Z"); /* 09:59 KST */
 	ck_assert_int_eq(tu_mail_count(), 0);
@@ -145,23 +149,27 @@ END_TEST
 START_TEST(notice_waits_at_the_gateway)
 {
 	ctl("quiet A-2 --set 'daily 09:00-12:00'");
-	tu_run_once(cfg, "2026-11-10T12:00:00Z"); /* opens the cases */
+	tu_run_once(cfg, "2026-11-10T12:00:00Z");                           /* opens the cases */
 	ctl("dispute INV-2 --reason 'not mine' --at 2026-11-11T00:05:00Z"); /* 09:05 KST */
 	tu_run_once(cfg, "2026-11-11T00:05:00Z");
 	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 	ctl("dispute reject D-1001 --note checked --at 2026-11-11T00:10:00Z");
 	tu_run_once(cfg, "2026-11-11T00:10:00Z");
 	ck_assert_int_eq(tu_sim_stat("requests"), 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = "
-				     "'delivery_deferred' AND detail->>'reason' = 'customer quiet time'"),
-			 1);
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.events WHERE kind = "
+			"'delivery_deferred' AND detail->>'reason' = 'customer quiet time'"),
+		1);
 	tu_run_once(cfg, "2026-11-11T02:59:00Z"); /* 11:59 KST */
 	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 	tu_run_once(cfg, "2026-11-11T03:00:00Z"); /* 12:00 KST */
 	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE kind = 'dispute_outcome' AND status = 'sent' AND attempts = 1"),
-			 1);
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.deliveries "
+			"WHERE kind = 'dispute_outcome' AND status = 'sent' AND attempts = 1"),
+		1);
 }
 END_TEST
 
@@ -175,9 +183,8 @@ START_TEST(simulate_shows_the_deferral)
 	ck_assert_ptr_nonnull(strstr(tu_output(), "2026-11-04  first_time          1  email"));
 	ck_assert_ptr_nonnull(
 		strstr(tu_output(), "2026-11-04  first_time          1  customer quiet time"));
-	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 5 --at 2026-11-02T00:00:00Z --json",
-			       cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s simulate --days 5 --at 2026-11-02T00:00:00Z --json", cfg), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "\"reason\": \"customer quiet time\""));
 }
 END_TEST

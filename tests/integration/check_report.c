@@ -10,16 +10,14 @@
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
 
-static const char ACCOUNTS[] =
-	"account_ref,name,email,phone,locale,timezone,segment\n"
-	"A-1,Alice Example,alice@customer.test,+12025550101,en,UTC,retail\n"
-	"A-2,Kim Minji,kim@customer.test,+821012345678,ko,UTC,retail\n"
-	"A-3,Sato Yui,sato@customer.test,+81312345678,ja,UTC,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,Mobile plan October\n"
-	"INV-3,A-3,5000,JPY,2026-11-01,Mobile plan October\n";
+static const char ACCOUNTS[] = "account_ref,name,email,phone,locale,timezone,segment\n"
+			       "A-1,Alice Example,alice@customer.test,+12025550101,en,UTC,retail\n"
+			       "A-2,Kim Minji,kim@customer.test,+821012345678,ko,UTC,retail\n"
+			       "A-3,Sato Yui,sato@customer.test,+81312345678,ja,UTC,retail\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,120000,KRW,2026-11-01,Mobile plan October\n"
+			       "INV-3,A-3,5000,JPY,2026-11-01,Mobile plan October\n";
 
 static void setup(void)
 {
@@ -75,10 +73,9 @@ static json_t *funnel_row(const json_t *doc, const char *track, int step, const 
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(json_object_get(doc, "rows"), i, r)
-		if (!strcmp(jstr(r, "track"), track) && jint(r, "step") == step &&
-		    !strcmp(jstr(r, "channel"), channel))
-			return r;
+	json_array_foreach(json_object_get(doc, "rows"), i,
+			   r) if (!strcmp(jstr(r, "track"), track) && jint(r, "step") == step &&
+				  !strcmp(jstr(r, "channel"), channel)) return r;
 	return NULL;
 }
 
@@ -90,15 +87,17 @@ static json_t *funnel_row(const json_t *doc, const char *track, int step, const 
 static void walk_november(void)
 {
 	tu_run_once(cfg, "2026-11-04T10:00:00Z");
-	PQclear(tu_q(db, "UPDATE dunning.deliveries d SET status = 'failed', "
-			 "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
-			 "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
+	PQclear(tu_q(db,
+		     "UPDATE dunning.deliveries d SET status = 'failed', "
+		     "last_error = 'smtp 550 no such user' FROM dunning.accounts a "
+		     "WHERE a.id = d.account_id AND a.external_ref = 'A-3'"));
 	ctl_ok("pay INV-1 --at 2026-11-06T09:00:00Z");
 	ctl_ok("pay INV-2 --amount 20000 --at 2026-11-08T09:00:00Z");
 	tu_run_once(cfg, "2026-11-11T10:00:00Z");
-	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source, "
-			 "created_at) VALUES ('email', 'sato@customer.test', 'opt-out', 'test', "
-			 "'2026-11-12T08:00:00Z')"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.suppressions (channel, address, reason, source, "
+		     "created_at) VALUES ('email', 'sato@customer.test', 'opt-out', 'test', "
+		     "'2026-11-12T08:00:00Z')"));
 	ctl_ok("pay INV-3 --amount 2000 --at 2026-11-13T09:00:00Z");
 	ctl_ok("pay INV-2 --at 2026-11-20T09:00:00Z");
 	tu_run_once(cfg, "2026-11-22T10:00:00Z");
@@ -183,23 +182,24 @@ START_TEST(status_shows_the_state_of_things)
 	doc = ctl_json("dispute INV-3 --reason 'not mine' --json");
 	ck_assert_str_eq(jstr(doc, "dispute"), "D-1001");
 	json_decref(doc);
-	PQclear(tu_q(db, "INSERT INTO dunning.phone_tasks (case_id, due_at, note) "
-			 "SELECT id, now() - interval '1 hour', 'call back' FROM dunning.cases "
-			 "WHERE state <> 'resolved'"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.phone_tasks (case_id, due_at, note) "
+		     "SELECT id, now() - interval '1 hour', 'call back' FROM dunning.cases "
+		     "WHERE state <> 'resolved'"));
 	doc = ctl_json("status --json");
 	ck_assert_int_eq(jint(json_object_get(doc, "cases"), "resolved"), 2);
-	ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(doc, "cases"), "active")) +
-				 json_integer_value(
-					 json_object_get(json_object_get(doc, "cases"), "disputed")),
-			 1);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(doc, "cases"), "active")) +
+			json_integer_value(
+				json_object_get(json_object_get(doc, "cases"), "disputed")),
+		1);
 	/* The dispute's acknowledgement waits in the outbox, due now. */
 	ck_assert_int_ge(json_array_size(json_object_get(doc, "outbox")), 1);
 	ck_assert_int_ge(jint(doc, "outbox_due"), 1);
 	ck_assert_int_ge(jint(doc, "oldest_due_seconds"), 0);
-	json_array_foreach(json_object_get(doc, "errors"), i, e)
-		if (!strcmp(jstr(e, "error"), "smtp 550 no such user") &&
-		    !strcmp(jstr(e, "channel"), "email"))
-			found = 1;
+	json_array_foreach(json_object_get(doc, "errors"), i,
+			   e) if (!strcmp(jstr(e, "error"), "smtp 550 no such user") &&
+				  !strcmp(jstr(e, "channel"), "email")) found = 1;
 	ck_assert(found);
 	ck_assert_int_le(json_array_size(json_object_get(doc, "errors")), 10);
 	ck_assert_msg(jint(json_object_get(doc, "last_hour"), "sent") >= 5, "last hour: %s",
@@ -255,7 +255,7 @@ static char *figures(const json_t *doc)
 }
 
 /* The open cases' deliveries, every column purge could touch. */
-#define OPEN_ROWS \
+#define OPEN_ROWS                                                                                \
 	"SELECT string_agg(concat_ws('|', d.id, d.status, d.address, d.created_at, d.sent_at), " \
 	"',' ORDER BY d.id) FROM dunning.deliveries d JOIN dunning.cases c ON c.id = d.case_id " \
 	"WHERE c.state <> 'resolved'"
@@ -267,16 +267,20 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	char *fb, *fa, *open_rows;
 
 	walk_november();
-	PQclear(tu_q(db, "INSERT INTO dunning.inbound_messages (address, body, account_id, case_id, "
-			 "source) SELECT a.phone, 'I paid already', a.id, c.id, 'sms' "
-			 "FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id "
-			 "WHERE a.external_ref IN ('A-1', 'A-3')"));
-	PQclear(tu_q(db, "INSERT INTO dunning.phone_tasks (case_id, due_at, note) "
-			 "SELECT id, '2026-11-12T10:00:00Z', 'SMS reply: I paid already' "
-			 "FROM dunning.cases"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.inbound_messages (address, body, account_id, case_id, "
+		     "source) SELECT a.phone, 'I paid already', a.id, c.id, 'sms' "
+		     "FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id "
+		     "WHERE a.external_ref IN ('A-1', 'A-3')"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.phone_tasks (case_id, due_at, note) "
+		     "SELECT id, '2026-11-12T10:00:00Z', 'SMS reply: I paid already' "
+		     "FROM dunning.cases"));
 	before = ctl_json("report --from 2026-11-01 --to 2026-11-30 --json");
-	open_deliveries = tu_qint(db, "SELECT count(*) FROM dunning.deliveries d "
-				      "JOIN dunning.cases c ON c.id = d.case_id WHERE c.state <> 'resolved'");
+	open_deliveries = tu_qint(
+		db,
+		"SELECT count(*) FROM dunning.deliveries d "
+		"JOIN dunning.cases c ON c.id = d.case_id WHERE c.state <> 'resolved'");
 	ck_assert_int_gt(open_deliveries, 0);
 	open_rows = tu_qstr(db, OPEN_ROWS);
 
@@ -292,7 +296,8 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	json_decref(doc);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.accounts WHERE name = 'purged'"),
 			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), n + open_deliveries);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"),
+			 n + open_deliveries);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.report_daily"), 0);
 
 	doc = ctl_json("purge --older-than 10 --at 2026-12-15T00:00:00Z --json");
@@ -306,15 +311,18 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	ck_assert_int_gt(jint(doc, "report_daily_rows"), 0);
 	json_decref(doc);
 	/* paid and their cases are closed; A-3 still owes. */
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.accounts WHERE name = 'purged' "
-				     "AND email IS NULL AND phone IS NULL "
-				     "AND external_ref IN ('A-1', 'A-2')"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.accounts WHERE name = 'purged' "
+				 "AND email IS NULL AND phone IS NULL "
+				 "AND external_ref IN ('A-1', 'A-2')"),
 			 2);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.accounts WHERE external_ref = "
-				     "'A-3' AND name = 'Sato Yui' AND phone IS NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.accounts WHERE external_ref = "
+				 "'A-3' AND name = 'Sato Yui' AND phone IS NOT NULL"),
 			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.inbound_messages "
-				     "WHERE body IS NOT NULL"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.inbound_messages "
+				 "WHERE body IS NOT NULL"),
 			 1);
 	/* A-3's case is open: its deliveries and events stay as they were. */
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), open_deliveries);
@@ -322,19 +330,24 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	ck_assert_str_eq(fa, open_rows);
 	free(fa);
 	free(open_rows);
-	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.events e JOIN dunning.cases c "
-				     "ON c.id = e.case_id WHERE c.state <> 'resolved' AND e.detail ? 'step'"),
-			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e "
-				     "WHERE e.at < '2026-12-05T00:00:00Z' "
-				     "AND NOT EXISTS (SELECT 1 FROM dunning.cases c WHERE c.id = e.case_id "
-				     "AND c.state <> 'resolved') AND EXISTS ("
-				     "SELECT 1 FROM jsonb_each(e.detail) x(k, v) "
-				     "WHERE k NOT LIKE '%\\_id' AND k <> 'id')"),
-			 0);
-	ck_assert_int_gt(tu_qint(db, "SELECT count(*) FROM dunning.events "
-				     "WHERE detail ? 'case_id' OR detail ? 'invoice_id' "
-				     "OR detail ? 'phone_task_id'"),
+	ck_assert_int_gt(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.events e JOIN dunning.cases c "
+			"ON c.id = e.case_id WHERE c.state <> 'resolved' AND e.detail ? 'step'"),
+		0);
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.events e "
+			"WHERE e.at < '2026-12-05T00:00:00Z' "
+			"AND NOT EXISTS (SELECT 1 FROM dunning.cases c WHERE c.id = e.case_id "
+			"AND c.state <> 'resolved') AND EXISTS ("
+			"SELECT 1 FROM jsonb_each(e.detail) x(k, v) "
+			"WHERE k NOT LIKE '%\\_id' AND k <> 'id')"),
+		0);
+	ck_assert_int_gt(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events "
+				 "WHERE detail ? 'case_id' OR detail ? 'invoice_id' "
+				 "OR detail ? 'phone_task_id'"),
 			 0);
 
 	/* The counts survive in report_daily. */
@@ -378,15 +391,17 @@ START_TEST(purge_goes_batch_by_batch)
 	long long before, open;
 
 	walk_november();
-	PQclear(tu_q(db, "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
-			 "template, status, next_attempt_at, created_at, sent_at) "
-			 "SELECT c.id, c.account_id, c.cycle, 100 + g, 'email', 'gentle', 'sent', "
-			 "'2026-11-02T10:00:00Z', '2026-11-02T10:00:00Z', '2026-11-02T10:00:00Z' "
-			 "FROM (SELECT * FROM dunning.cases WHERE state = 'resolved') c, "
-			 "generate_series(1, 12500) g"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, "
+		     "template, status, next_attempt_at, created_at, sent_at) "
+		     "SELECT c.id, c.account_id, c.cycle, 100 + g, 'email', 'gentle', 'sent', "
+		     "'2026-11-02T10:00:00Z', '2026-11-02T10:00:00Z', '2026-11-02T10:00:00Z' "
+		     "FROM (SELECT * FROM dunning.cases WHERE state = 'resolved') c, "
+		     "generate_series(1, 12500) g"));
 	before = tu_qint(db, "SELECT count(*) FROM dunning.deliveries");
-	open = tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN dunning.cases c "
-			   "ON c.id = d.case_id WHERE c.state <> 'resolved'");
+	open = tu_qint(db,
+		       "SELECT count(*) FROM dunning.deliveries d JOIN dunning.cases c "
+		       "ON c.id = d.case_id WHERE c.state <> 'resolved'");
 	ck_assert_int_gt(before, 25000);
 	ck_assert_int_gt(open, 0);
 	doc = ctl_json("purge --older-than 10 --at 2026-12-15T00:00:00Z --json");

@@ -39,14 +39,15 @@ START_TEST(two_instances_no_duplicates)
 				 0);
 	db = tu_connect(conninfo);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), N);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 N);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), N);
 	ck_assert_int_eq(tu_mail_count(), N);
 	/* Every recipient exactly once at the sink. */
-	ck_assert_int_eq(tu_sh("cat %s/*.json | grep -o 'c[0-9]*@customer.test' | sort | uniq -d | wc -l "
-			       "| grep -qx 0",
-			       tu_env("DUNN_MAILDIR")),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("cat %s/*.json | grep -o 'c[0-9]*@customer.test' | sort | uniq -d | wc -l "
+		      "| grep -qx 0",
+		      tu_env("DUNN_MAILDIR")),
+		0);
 	ck_assert_int_eq(tu_sh("cat %s/*.json | grep -o 'c[0-9]*@customer.test' | sort -u | wc -l "
 			       "| grep -qx %d",
 			       tu_env("DUNN_MAILDIR"), N),

@@ -91,8 +91,9 @@ static void stop_mid_run_and_resume(void)
 	ck_assert_int_eq(at_stop, mails);
 	leased = tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sending'");
 	ck_assert_int_eq(leased, 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
-				     "'queued' AND next_attempt_at > now() + interval '1 minute'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = "
+				 "'queued' AND next_attempt_at > now() + interval '1 minute'"),
 			 0);
 
 	tud_cleanup(&t);
@@ -119,8 +120,9 @@ END_TEST
 static long long other_sessions(void *arg)
 {
 	(void)arg;
-	return -tu_qint(db, "SELECT count(*) FROM pg_stat_activity "
-			    "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+	return -tu_qint(db,
+			"SELECT count(*) FROM pg_stat_activity "
+			"WHERE datname = current_database() AND pid <> pg_backend_pid()");
 }
 
 /* A SIGKILL leaves rows leased. The next start says how many and when
@@ -139,20 +141,25 @@ START_TEST(restart_reports_leases_left_by_a_dead_process)
 	/* Its sessions end once the server notices the closed sockets. */
 	ck_assert_int_eq(tud_until(other_sessions, NULL, 0, 10000), 0);
 	PQclear(tu_q(db, "SELECT pg_advisory_lock(1685417582, 777)"));
-	PQclear(tu_q(db, "UPDATE dunning.deliveries SET status = 'sending', leased_by = 777,\n"
-			 "  lease_until = now() + interval '300 s', next_attempt_at = now() + interval '300 s'\n"
-			 "WHERE id = (SELECT min(id) FROM dunning.deliveries WHERE status = 'queued')"));
-	PQclear(tu_q(db, "UPDATE dunning.deliveries SET status = 'sending', leased_by = 4242,\n"
-			 "  lease_until = now() + interval '300 s', next_attempt_at = now() + interval '300 s'\n"
-			 "WHERE id = (SELECT min(id) FROM dunning.deliveries WHERE status = 'queued')"));
-	orphaned = tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sending' "
-			       "AND lease_until > now() AND leased_by IS DISTINCT FROM 777");
+	PQclear(tu_q(
+		db,
+		"UPDATE dunning.deliveries SET status = 'sending', leased_by = 777,\n"
+		"  lease_until = now() + interval '300 s', next_attempt_at = now() + interval '300 s'\n"
+		"WHERE id = (SELECT min(id) FROM dunning.deliveries WHERE status = 'queued')"));
+	PQclear(tu_q(
+		db,
+		"UPDATE dunning.deliveries SET status = 'sending', leased_by = 4242,\n"
+		"  lease_until = now() + interval '300 s', next_attempt_at = now() + interval '300 s'\n"
+		"WHERE id = (SELECT min(id) FROM dunning.deliveries WHERE status = 'queued')"));
+	orphaned = tu_qint(db,
+			   "SELECT count(*) FROM dunning.deliveries WHERE status = 'sending' "
+			   "AND lease_until > now() AND leased_by IS DISTINCT FROM 777");
 	fprintf(stderr, "check_shutdown: %lld rows left leased by the killed run (and 4242)\n",
 		orphaned);
 	ck_assert_int_ge(orphaned, 1);
 
-	snprintf(want, sizeof want, "leased by a process that no longer holds them: %lld, sent again",
-		 orphaned);
+	snprintf(want, sizeof want,
+		 "leased by a process that no longer holds them: %lld, sent again", orphaned);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s status", cfg), 0);
 	ck_assert_msg(strstr(tu_output(), want), "no '%s' in:\n%s", want, tu_output());
 	ck_assert_int_eq(tu_sh("dunnctl -c %s status --json", cfg), 0);

@@ -6,14 +6,12 @@
 
 #include "testutil.h"
 
-static const char ACCOUNTS[] =
-	"account_ref,name,email,phone,locale,timezone,segment\n"
-	"A-1,Alice,alice@customer.test,,en-US,America/New_York,retail\n"
-	"A-2,민수,minsu@customer.test,,ko-KR,Asia/Seoul,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Plan\n"
-	"INV-2,A-2,120000,KRW,2026-11-01,Plan\n";
+static const char ACCOUNTS[] = "account_ref,name,email,phone,locale,timezone,segment\n"
+			       "A-1,Alice,alice@customer.test,,en-US,America/New_York,retail\n"
+			       "A-2,민수,minsu@customer.test,,ko-KR,Asia/Seoul,retail\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Plan\n"
+			       "INV-2,A-2,120000,KRW,2026-11-01,Plan\n";
 static const char TWO_STEPS[] =
 	"{\"grace_days\": 3, \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
 	" {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"},\n"
@@ -30,9 +28,10 @@ START_TEST(simulate_and_compare)
 	tu_import(cfg, dir, ACCOUNTS, INVOICES);
 	tu_mail_clear();
 
-	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 30 --at 2026-11-02T00:00:00Z 2>/dev/null",
-			       cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s simulate --days 30 --at 2026-11-02T00:00:00Z 2>/dev/null",
+		      cfg),
+		0);
 	/* Three steps of the first-time track for each account: day 3 (Nov 4),
 	 * day 10 (Nov 11) and day 21 (Nov 22), in the customer's morning. */
 	ck_assert_ptr_nonnull(strstr(tu_output(), "2026-11-04  first_time          1  email"));
@@ -58,19 +57,20 @@ START_TEST(simulate_and_compare)
 			ck_assert_int_eq(tu_sh("dunnd -c %s --once --at 2026-%s-%02dT%02d:00:00Z",
 					       cfg, d <= 30 ? "11" : "12", d <= 30 ? d : 1, h),
 					 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 6);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 6);
 	PQfinish(db);
 	free(alt);
 	tu_teardown(NULL, dir, cfg, conninfo);
 }
 END_TEST
 
-#define SIM_POLICY(start, tmpl2) \
-	"{\"grace_days\": 3,\n" \
-	" \"contact_window\": {\"start\": \"" start "\", \"end\": \"21:00\", \"weekdays_only\": false},\n" \
-	" \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n" \
-	"  {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"},\n" \
+#define SIM_POLICY(start, tmpl2)                                                           \
+	"{\"grace_days\": 3,\n"                                                            \
+	" \"contact_window\": {\"start\": \"" start                                        \
+	"\", \"end\": \"21:00\", \"weekdays_only\": false},\n"                             \
+	" \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"                          \
+	"  {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"},\n"    \
 	"  {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"" tmpl2 "\",\n" \
 	"   \"deadline_days\": 7, \"consequence\": \"Service may be suspended after {{ deadline }}.\"}]}]}\n"
 
@@ -96,11 +96,11 @@ static long long sim_cell(const json_t *doc, const char *day, int step, const ch
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(json_object_get(doc, "rows"), i, r)
-		if (!strcmp(tu_jstr(r, "day"), day) &&
-		    json_integer_value(json_object_get(r, "step")) == step &&
-		    !strcmp(tu_jstr(r, "template"), tmpl))
-			return (long long)json_integer_value(json_object_get(r, key));
+	json_array_foreach(json_object_get(doc, "rows"), i,
+			   r) if (!strcmp(tu_jstr(r, "day"), day) &&
+				  json_integer_value(json_object_get(r, "step")) == step &&
+				  !strcmp(tu_jstr(r, "template"), tmpl)) return (long long)
+		json_integer_value(json_object_get(r, key));
 	return 0;
 }
 
@@ -129,9 +129,12 @@ START_TEST(simulate_sees_templates_hours_and_local_days)
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "messages")), 4);
 	json_decref(doc);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 20 --at 2026-11-02T00:00:00Z "
-			       "2>/dev/null", cfg), 0);
+			       "2>/dev/null",
+			       cfg),
+			 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "local date"));
-	ck_assert_ptr_nonnull(strstr(tu_output(), "2026-11-04  first_time          1  email        gentle"));
+	ck_assert_ptr_nonnull(
+		strstr(tu_output(), "2026-11-04  first_time          1  email        gentle"));
 
 	/* The same policy: no difference. */
 	doc = sim_json(cfg, same);
@@ -150,7 +153,9 @@ START_TEST(simulate_sees_templates_hours_and_local_days)
 	ck_assert_int_eq(sim_cell(doc, "2026-11-04", 1, "gentle", "change"), 0);
 	json_decref(doc);
 	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 20 --at 2026-11-02T00:00:00Z "
-			       "--policy %s 2>/dev/null", cfg, tmpl), 0);
+			       "--policy %s 2>/dev/null",
+			       cfg, tmpl),
+			 0);
 	ck_assert_ptr_null(strstr(tu_output(), "(no difference)"));
 	ck_assert_ptr_nonnull(strstr(tu_output(), "final"));
 

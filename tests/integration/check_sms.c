@@ -36,7 +36,8 @@ static json_t *sim_request_to(json_t *log, const char *to)
 	json_t *hit = NULL, *r;
 	size_t i;
 
-	json_array_foreach(log, i, r) {
+	json_array_foreach(log, i, r)
+	{
 		json_t *fl = json_object_get(r, "fields");
 		const char *t = json_string_value(json_object_get(fl, "To"));
 		if (!t)
@@ -53,11 +54,13 @@ static char *sms_channel(const char *provider, const char *more)
 {
 	char *s = NULL;
 
-	ck_assert(asprintf(&s,
-			   "{\"sms\": {\"module\": \"sms\", \"provider\": \"%s\", \"api_base\": \"%s\",\n"
-			   "  \"account_sid\": \"" SID "\", \"auth_token_file\": \"sms_token\",\n"
-			   "  \"from\": \"+15005550006\", \"timeout_ms\": 2000%s%s}}",
-			   provider, tu_env("DUNN_GATEWAY"), more ? ", " : "", more ? more : "") > 0);
+	ck_assert(
+		asprintf(
+			&s,
+			"{\"sms\": {\"module\": \"sms\", \"provider\": \"%s\", \"api_base\": \"%s\",\n"
+			"  \"account_sid\": \"" SID "\", \"auth_token_file\": \"sms_token\",\n"
+			"  \"from\": \"+15005550006\", \"timeout_ms\": 2000%s%s}}",
+			provider, tu_env("DUNN_GATEWAY"), more ? ", " : "", more ? more : "") > 0);
 	return s;
 }
 
@@ -190,15 +193,17 @@ END_TEST
 
 START_TEST(invalid_number_bounces_and_is_suppressed)
 {
-	tu_import(cfg, dir, "account_ref,name,email,phone,locale,timezone,segment\n"
-	       "B-1,Bad Number,bad@customer.test,+15005550001,en-US,America/New_York,retail\n",
-	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
-	       "INV-B1,B-1,20.00,USD,2026-11-01,Plan\n");
+	tu_import(cfg, dir,
+		  "account_ref,name,email,phone,locale,timezone,segment\n"
+		  "B-1,Bad Number,bad@customer.test,+15005550001,en-US,America/New_York,retail\n",
+		  "invoice_ref,account_ref,amount,currency,due_date,description\n"
+		  "INV-B1,B-1,20.00,USD,2026-11-01,Plan\n");
 	tu_run_once(cfg, T0);
 	tu_assert_delivery(db, "B-1", "status", "bounced");
 	tu_assert_error_has(db, "B-1", "code 21211");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions WHERE channel = "
-				     "'sms' AND address = '+15005550001'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.suppressions WHERE channel = "
+				 "'sms' AND address = '+15005550001'"),
 			 1);
 	tu_assert_delivery(db, "A-1", "status", "sent");
 	ck_assert_int_eq(tu_sim_stat("requests"), 2);
@@ -209,25 +214,28 @@ START_TEST(hang_times_out_without_blocking)
 {
 	double took;
 
-	tu_import(cfg, dir, "account_ref,name,email,phone,locale,timezone,segment\n"
-	       "A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
-	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
-	       "INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
+	tu_import(
+		cfg, dir,
+		"account_ref,name,email,phone,locale,timezone,segment\n"
+		"A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
+		"invoice_ref,account_ref,amount,currency,due_date,description\n"
+		"INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
 	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
 	took = tu_run_once(cfg, T0);
 	/* timeout_ms is 2000: one transfer hangs, the other completes meanwhile */
 	ck_assert_msg(took < 6.0, "dunnd took %.1f s", took);
 	ck_assert_msg(took >= 1.9, "dunnd took only %.1f s", took);
 	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
-				     "'queued' AND last_error LIKE 'curl 28:%'"),
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = "
+				 "'queued' AND last_error LIKE 'curl 28:%'"),
 			 1);
 	tu_run_once(cfg, "2026-11-10T15:05:00Z");
 	ck_assert_int_eq(tu_sim_stat("requests"), 3);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 2);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 2);
 }
 END_TEST
 
@@ -277,9 +285,10 @@ START_TEST(max_inflight_limits_concurrency_reusing_connections)
 	char inv[4096] = "invoice_ref,account_ref,amount,currency,due_date,description\n";
 
 	for (int i = 0; i < 12; i++) {
-		snprintf(acc + strlen(acc), sizeof acc - strlen(acc),
-			 "N-%02d,N %d,n%d@customer.test,+120255503%02d,en-US,America/New_York,retail\n",
-			 i, i, i, i);
+		snprintf(
+			acc + strlen(acc), sizeof acc - strlen(acc),
+			"N-%02d,N %d,n%d@customer.test,+120255503%02d,en-US,America/New_York,retail\n",
+			i, i, i, i);
 		snprintf(inv + strlen(inv), sizeof inv - strlen(inv),
 			 "INV-N%02d,N-%02d,15.00,USD,2026-11-01,Plan\n", i, i);
 	}
@@ -288,8 +297,8 @@ START_TEST(max_inflight_limits_concurrency_reusing_connections)
 	tu_sim_control("{\"mode\": \"slow\", \"count\": 13, \"delay\": 0.3}");
 	tu_run_once(cfg, T0);
 	ck_assert_int_eq(tu_sim_stat("requests"), 13);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 13);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 13);
 	/* never more than 3 at once, and 3 kept-alive connections carried all 13 */
 	ck_assert_int_le(tu_sim_stat("max_concurrent"), 3);
 	ck_assert_int_ge(tu_sim_stat("max_concurrent"), 2);
@@ -303,10 +312,11 @@ START_TEST(bad_config_is_refused)
 	ck_assert_int_ne(tu_sh("dunnd -c %s --once --at %s", cfg, T0), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "max_segments"));
 	free(cfg);
-	cfg = tu_config_channels(dir, conninfo, POLICY,
-				 "{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", "
-				 "\"api_base\": \"http://api.twilio.example\", \"account_sid\": \"AC1\", "
-				 "\"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\"}}");
+	cfg = tu_config_channels(
+		dir, conninfo, POLICY,
+		"{\"sms\": {\"module\": \"sms\", \"provider\": \"twilio\", "
+		"\"api_base\": \"http://api.twilio.example\", \"account_sid\": \"AC1\", "
+		"\"auth_token_file\": \"sms_token\", \"from\": \"+15005550006\"}}");
 	ck_assert_int_ne(tu_sh("dunnd -c %s --once --at %s", cfg, T0), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "https"));
 	ck_assert_int_eq(tu_sim_stat("requests"), 0);
@@ -414,9 +424,8 @@ START_TEST(module_queues_past_max_inflight)
 }
 END_TEST
 
-static int call_webhook(const char *path, const char *ctype, const char *body,
-			const char *sig, const char *ts, struct channel_event *ev, size_t *n,
-			const char **reply)
+static int call_webhook(const char *path, const char *ctype, const char *body, const char *sig,
+			const char *ts, struct channel_event *ev, size_t *n, const char **reply)
 {
 	struct channel_request req = {0};
 	char url[256];
@@ -453,8 +462,10 @@ START_TEST(module_twilio_webhook)
 	const char *reply = NULL;
 	char sig[SIG_TWILIO_LEN];
 	size_t n = 0;
-	const char *st = "MessageSid=SM42&MessageStatus=delivered&To=%2B12025550101&From=%2B15005550006";
-	const char *und = "MessageSid=SM43&MessageStatus=undelivered&ErrorCode=30006&To=%2B12025550101";
+	const char *st =
+		"MessageSid=SM42&MessageStatus=delivered&To=%2B12025550101&From=%2B15005550006";
+	const char *und =
+		"MessageSid=SM43&MessageStatus=undelivered&ErrorCode=30006&To=%2B12025550101";
 	const char *in = "MessageSid=SM44&From=%2B12025550101&To=%2B15005550006&Body=STOP+please";
 
 	mch = open_module("twilio", NULL);
@@ -470,8 +481,8 @@ START_TEST(module_twilio_webhook)
 	ck_assert_str_eq(ev[0].address, "+12025550101");
 	/* a dead number also comes back as a bounce */
 	ck_assert_int_eq(call_webhook("/webhooks/twilio/status", FORM, und,
-				      twilio_sign("/webhooks/twilio/status", und, sig), NULL, ev, &n,
-				      &reply),
+				      twilio_sign("/webhooks/twilio/status", und, sig), NULL, ev,
+				      &n, &reply),
 			 200);
 	ck_assert_uint_eq(n, 2);
 	ck_assert_str_eq(ev[0].status, "undelivered");
@@ -480,8 +491,8 @@ START_TEST(module_twilio_webhook)
 	ck_assert_str_eq(ev[1].address, "+12025550101");
 	/* inbound */
 	ck_assert_int_eq(call_webhook("/webhooks/twilio/inbound", FORM "; charset=utf-8", in,
-				      twilio_sign("/webhooks/twilio/inbound", in, sig), NULL, ev, &n,
-				      &reply),
+				      twilio_sign("/webhooks/twilio/inbound", in, sig), NULL, ev,
+				      &n, &reply),
 			 200);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(ev[0].kind, CHANNEL_EV_INBOUND);
@@ -492,12 +503,12 @@ START_TEST(module_twilio_webhook)
 	ck_assert_ptr_nonnull(strstr(reply, "<Response>"));
 	/* signed for another path, missing, or wrong: 403 */
 	ck_assert_int_eq(call_webhook("/webhooks/twilio/status", FORM, in,
-				      twilio_sign("/webhooks/twilio/inbound", in, sig), NULL, ev, &n,
-				      &reply),
+				      twilio_sign("/webhooks/twilio/inbound", in, sig), NULL, ev,
+				      &n, &reply),
 			 403);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(call_webhook("/webhooks/twilio/status", FORM, st, NULL, NULL, ev, &n, &reply),
-			 403);
+	ck_assert_int_eq(
+		call_webhook("/webhooks/twilio/status", FORM, st, NULL, NULL, ev, &n, &reply), 403);
 	ck_assert_int_eq(call_webhook("/webhooks/twilio/status", FORM, st,
 				      "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", NULL, ev, &n, &reply),
 			 403);
@@ -522,7 +533,8 @@ START_TEST(module_generic_webhook)
 	const char *reply = NULL;
 	char sig[SIG_DUNN_LEN];
 	size_t n = 0;
-	const char *st = "{\"id\":\"gm-7\",\"status\":\"failed\",\"error_code\":42,\"to\":\"+12025550101\"}";
+	const char *st =
+		"{\"id\":\"gm-7\",\"status\":\"failed\",\"error_code\":42,\"to\":\"+12025550101\"}";
 	const char *in = "{\"id\":\"gm-8\",\"from\":\"+821012345678\",\"body\":\"중지\"}";
 
 	mch = open_module("generic", NULL);

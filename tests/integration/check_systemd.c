@@ -34,9 +34,9 @@ static void teardown(void)
 /* Rewrite the log_level the config was written with. */
 static void set_level(const char *from, const char *to)
 {
-	ck_assert_int_eq(tu_sh("sed -i 's/\"log_level\": \"%s\"/\"log_level\": \"%s\"/' %s", from,
-			       to, cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("sed -i 's/\"log_level\": \"%s\"/\"log_level\": \"%s\"/' %s", from, to, cfg),
+		0);
 }
 
 static unsigned long long mono_usec(void)
@@ -66,8 +66,9 @@ START_TEST(notify_protocol_in_order)
 		watchdogs += strcmp(m, "WATCHDOG=1") == 0;
 		if (strncmp(m, "STATUS=outbox ", 14) == 0) {
 			unsigned long q, f;
-			ck_assert_msg(sscanf(m, "STATUS=outbox %lu queued, %lu in flight", &q, &f) == 2,
-				      "%s", m);
+			ck_assert_msg(
+				sscanf(m, "STATUS=outbox %lu queued, %lu in flight", &q, &f) == 2,
+				"%s", m);
 			status = 1;
 		}
 		free(m);
@@ -99,9 +100,9 @@ START_TEST(failed_reload_keeps_running)
 
 	tud_start(&t, dir, cfg, 1, NULL);
 	free(tud_next_state(&t, 10000));
-	ck_assert_int_eq(tu_sh("sed -i 's/\"batch_size\"/\"batch_sizeX\"/; s/^{/{\"bogus\": 1,/' %s",
-			       cfg),
-			 0);
+	ck_assert_int_eq(
+		tu_sh("sed -i 's/\"batch_size\"/\"batch_sizeX\"/; s/^{/{\"bogus\": 1,/' %s", cfg),
+		0);
 	tud_kill(&t, SIGHUP);
 	m = tud_next_state(&t, 5000);
 	ck_assert_msg(strncmp(m, "RELOADING=1\nMONOTONIC_USEC=", 27) == 0, "%s", m);
@@ -185,7 +186,8 @@ START_TEST(unit_exposure)
 	const char *p;
 
 	if (tu_sh("command -v systemd-analyze") != 0) {
-		fprintf(stderr, "check_systemd: SKIP unit_exposure: systemd-analyze not installed\n");
+		fprintf(stderr,
+			"check_systemd: SKIP unit_exposure: systemd-analyze not installed\n");
 		return;
 	}
 	ck_assert_int_eq(tu_sh("sed 's,@SBINDIR@,/usr/sbin,g; s,@SYSCONFDIR@,/etc/dunnd,g' "
@@ -199,10 +201,11 @@ START_TEST(unit_exposure)
 	fprintf(stderr, "check_systemd: unit exposure %.1f\n", exposure);
 	ck_assert_msg(exposure <= 1.5, "exposure %.1f > 1.5", exposure);
 	/* A well-formed unit: no warnings about unknown keys. */
-	ck_assert_int_eq(tu_sh("systemd-analyze security --offline=true --no-pager %s/dunnd.service "
-			       "2>&1 >/dev/null | grep -c 'Unknown'",
-			       dir),
-			 1);
+	ck_assert_int_eq(
+		tu_sh("systemd-analyze security --offline=true --no-pager %s/dunnd.service "
+		      "2>&1 >/dev/null | grep -c 'Unknown'",
+		      dir),
+		1);
 }
 END_TEST
 

@@ -32,16 +32,16 @@ static const char ACCOUNTS[] =
 	"account_ref,name,email,phone,locale,timezone,segment\n"
 	"A-1,Alice Example,alice@customer.test,+12025550101,en-US,America/New_York,retail\n"
 	"A-2,Bob Example,bob@customer.test,+12025550102,ko-KR,America/New_York,retail\n";
-static const char INVOICES[] =
-	"invoice_ref,account_ref,amount,currency,due_date,description\n"
-	"INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
-	"INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n";
+static const char INVOICES[] = "invoice_ref,account_ref,amount,currency,due_date,description\n"
+			       "INV-1,A-1,49.90,USD,2026-11-01,Mobile plan October\n"
+			       "INV-2,A-2,30.00,USD,2026-11-01,Mobile plan October\n";
 
 static void setup(void)
 {
 	dir = tu_tmpdir();
 	conninfo = tu_newdb("tasks");
-	cfg = tu_config_channels(dir, conninfo, POLICY, "{\"phone\": {\"module\": \"phone_task\"}}");
+	cfg = tu_config_channels(dir, conninfo, POLICY,
+				 "{\"phone\": {\"module\": \"phone_task\"}}");
 	db = tu_book_db(cfg, dir, conninfo, ACCOUNTS, INVOICES);
 }
 
@@ -72,10 +72,11 @@ static long long task_of(const char *ref)
 {
 	char sql[512];
 
-	snprintf(sql, sizeof sql,
-		 "SELECT max(t.id) FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id "
-		 "JOIN dunning.accounts a ON a.id = c.account_id WHERE a.external_ref = '%s'",
-		 ref);
+	snprintf(
+		sql, sizeof sql,
+		"SELECT max(t.id) FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id "
+		"JOIN dunning.accounts a ON a.id = c.account_id WHERE a.external_ref = '%s'",
+		ref);
 	return tu_qint(db, sql);
 }
 
@@ -107,8 +108,9 @@ START_TEST(task_created_inside_phone_window)
 	first_calls();
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 2);
 	/* Due when the engine placed it (now), linked to delivery and case. */
-	due = tu_qstr(db, "SELECT to_char(min(due_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') "
-			  "FROM dunning.phone_tasks");
+	due = tu_qstr(db,
+		      "SELECT to_char(min(due_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') "
+		      "FROM dunning.phone_tasks");
 	ck_assert_str_eq(due, "2026-11-04 14:30");
 	free(due);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks t JOIN dunning.deliveries d "
@@ -193,9 +195,10 @@ START_TEST(reached_rests_the_phone_for_a_week)
 	/* A week after the call it may ring again. */
 	tu_run_once(cfg, "2026-11-11T16:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 2);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = "
-			   "'phone_task_completed' AND detail->>'outcome' IN ('reached', 'no_answer')"),
-			 2);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.events WHERE kind = "
+		  "'phone_task_completed' AND detail->>'outcome' IN ('reached', 'no_answer')"),
+		2);
 }
 END_TEST
 
@@ -210,7 +213,8 @@ START_TEST(promise_to_pay_pauses_the_case)
 			       "--until 2027-06-01 --at 2026-11-04T15:00:00Z",
 			       cfg, task_of("A-1")),
 			 1);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"), 2);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"),
+			 2);
 	ck_assert_msg(tu_sh("dunnctl -c %s tasks complete %lld --outcome promise_to_pay "
 			    "--until 2026-11-20 --at 2026-11-04T15:00:00Z --json",
 			    cfg, task_of("A-1")) == 0,
@@ -219,12 +223,14 @@ START_TEST(promise_to_pay_pauses_the_case)
 	ck_assert_str_eq(json_string_value(json_object_get(j, "paused_until")),
 			 "2026-11-21T05:00:00Z");
 	json_decref(j);
-	s = tu_qstr(db, "SELECT state || ':' || pause_reason FROM dunning.cases c "
-			"JOIN dunning.accounts a ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
+	s = tu_qstr(db,
+		    "SELECT state || ':' || pause_reason FROM dunning.cases c "
+		    "JOIN dunning.accounts a ON a.id = c.account_id WHERE a.external_ref = 'A-1'");
 	ck_assert_str_eq(s, "paused:promise");
 	free(s);
 	/* Like dunnctl promise: the acknowledgement is queued and audited. */
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'promise_ack'"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'promise_ack'"),
+			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'case_paused' "
 			   "AND detail->>'source' = 'call'"),
 			 1);
@@ -241,24 +247,28 @@ START_TEST(dispute_opened_from_a_call)
 
 	first_calls();
 	/* Only an invoice of the task's own account. */
-	ck_assert_int_eq(tu_sh("dunnctl -c %s tasks complete %lld --outcome dispute --invoice INV-2 "
-			       "--reason 'never ordered'",
-			       cfg, task_of("A-1")),
-			 1);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s tasks complete %lld --outcome dispute --invoice INV-2 "
+		      "--reason 'never ordered'",
+		      cfg, task_of("A-1")),
+		1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.disputes"), 0);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s tasks complete %lld --outcome dispute --invoice INV-1",
-			       cfg, task_of("A-1")),
-			 2);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s tasks complete %lld --outcome dispute --invoice INV-1", cfg,
+		      task_of("A-1")),
+		2);
 	ck_assert_msg(tu_sh("dunnctl -c %s tasks complete %lld --outcome dispute --invoice INV-1 "
 			    "--reason 'never ordered' --at 2026-11-04T15:00:00Z",
 			    cfg, task_of("A-1")) == 0,
 		      "%s", tu_output());
 	ck_assert_ptr_nonnull(strstr(tu_output(), "dispute D-"));
-	s = tu_qstr(db, "SELECT d.channel || ':' || d.status || ':' || i.disputed "
-			"FROM dunning.disputes d JOIN dunning.invoices i ON i.id = d.invoice_id");
+	s = tu_qstr(db,
+		    "SELECT d.channel || ':' || d.status || ':' || i.disputed "
+		    "FROM dunning.disputes d JOIN dunning.invoices i ON i.id = d.invoice_id");
 	ck_assert_str_eq(s, "phone:open:true");
 	free(s);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'dispute_ack'"), 1);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.deliveries WHERE kind = 'dispute_ack'"),
+			 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE outcome = 'dispute' "
 			   "AND completed_at IS NOT NULL"),
 			 1);
@@ -279,9 +289,10 @@ START_TEST(wrong_number_suppresses_the_phone)
 	j = json_out();
 	ck_assert_int_eq(json_integer_value(json_object_get(j, "suppressed")), 2);
 	json_decref(j);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.suppressions WHERE address = '+12025550101' "
-			   "AND reason = 'manual' AND source = 'call' AND channel IN ('sms', 'phone')"),
-			 2);
+	ck_assert_int_eq(
+		q("SELECT count(*) FROM dunning.suppressions WHERE address = '+12025550101' "
+		  "AND reason = 'manual' AND source = 'call' AND channel IN ('sms', 'phone')"),
+		2);
 	/* The next call step is suppressed, not turned into a task. */
 	tu_run_once(cfg, "2026-11-06T15:00:00Z");
 	ck_assert_int_eq(calls("A-1", "sent"), 1);
@@ -291,9 +302,9 @@ START_TEST(wrong_number_suppresses_the_phone)
 			   "WHERE a.external_ref = 'A-1'"),
 			 1);
 	/* A completed task cannot be completed again. */
-	ck_assert_int_eq(tu_sh("dunnctl -c %s tasks complete %lld --outcome reached", cfg,
-			       task_of("A-1")),
-			 1);
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s tasks complete %lld --outcome reached", cfg, task_of("A-1")),
+		1);
 }
 END_TEST
 
@@ -308,10 +319,11 @@ START_TEST(callback_reschedules)
 			    "--at 2026-11-05T19:30:00Z --as alice",
 			    cfg, id) == 0,
 		      "%s", tu_output());
-	snprintf(sql, sizeof sql,
-		 "SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ':' || "
-		 "(completed_at IS NULL) || ':' || assignee FROM dunning.phone_tasks WHERE id = %lld",
-		 id);
+	snprintf(
+		sql, sizeof sql,
+		"SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ':' || "
+		"(completed_at IS NULL) || ':' || assignee FROM dunning.phone_tasks WHERE id = %lld",
+		id);
 	s = tu_qstr(db, sql);
 	ck_assert_str_eq(s, "2026-11-05 19:30:true:alice");
 	free(s);
@@ -343,7 +355,8 @@ START_TEST(decided_review_is_no_call)
 	long long id;
 
 	free(cfg);
-	cfg = tu_config_channels(dir, conninfo, CAPPED, "{\"phone\": {\"module\": \"phone_task\"}}");
+	cfg = tu_config_channels(dir, conninfo, CAPPED,
+				 "{\"phone\": {\"module\": \"phone_task\"}}");
 	first_calls();
 	/* An unclear SMS reply of A-1's, queued for review and decided. */
 	id = q("INSERT INTO dunning.phone_tasks (case_id, due_at, note, kind, created_at)\n"

@@ -25,11 +25,12 @@ static void setup(void)
 	db = tu_connect(conninfo);
 	/* Dead tuples stay until this test's own VACUUM. The outbox is
 	 * partitioned: the setting is each partition's. */
-	PQclear(tu_q(db, "DO $$ DECLARE p regclass; BEGIN\n"
-			 "  FOR p IN SELECT inhrelid::regclass FROM pg_inherits\n"
-			 "           WHERE inhparent = 'dunning.deliveries'::regclass LOOP\n"
-			 "    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', p);\n"
-			 "  END LOOP; END $$"));
+	PQclear(tu_q(db,
+		     "DO $$ DECLARE p regclass; BEGIN\n"
+		     "  FOR p IN SELECT inhrelid::regclass FROM pg_inherits\n"
+		     "           WHERE inhparent = 'dunning.deliveries'::regclass LOOP\n"
+		     "    EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = false)', p);\n"
+		     "  END LOOP; END $$"));
 	tud_book(dir, "book", 1, 50);
 	tu_import_named(cfg, dir, "book");
 	tu_mail_clear();
@@ -85,9 +86,10 @@ START_TEST(metrics_show_dead_tuples_and_oldest_sending)
 	ck_assert_int_ge(tud_until(dead_tuples, NULL, 10, 30000), 10);
 	ratio = metric("dunnd_outbox_dead_tuple_ratio");
 	dead = (long long)metric("dunnd_outbox_dead_tuples");
-	live = tu_qint(db, "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relid IN "
-			   "(SELECT inhrelid FROM pg_inherits "
-			   "WHERE inhparent = 'dunning.deliveries'::regclass)");
+	live = tu_qint(db,
+		       "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE relid IN "
+		       "(SELECT inhrelid FROM pg_inherits "
+		       "WHERE inhparent = 'dunning.deliveries'::regclass)");
 	fprintf(stderr, "check_vacuum: %lld dead, %lld live, ratio %.3f\n", dead, live, ratio);
 	ck_assert(ratio > 0 && ratio < 1);
 	ck_assert_int_eq(metric("dunnd_outbox_oldest_sending_seconds"), 0);
@@ -97,10 +99,12 @@ START_TEST(metrics_show_dead_tuples_and_oldest_sending)
 	ck_assert(metric("dunnd_outbox_dead_tuple_ratio") == 0);
 
 	/* A lease an hour old that nobody reports on. */
-	PQclear(tu_q(db, "UPDATE dunning.deliveries SET status = 'sending',\n"
-			 "  updated_at = now() - interval '1 hour',\n"
-			 "  lease_until = now() + interval '1 hour', next_attempt_at = now() + interval '1 hour'\n"
-			 "WHERE id = (SELECT min(id) FROM dunning.deliveries)"));
+	PQclear(tu_q(
+		db,
+		"UPDATE dunning.deliveries SET status = 'sending',\n"
+		"  updated_at = now() - interval '1 hour',\n"
+		"  lease_until = now() + interval '1 hour', next_attempt_at = now() + interval '1 hour'\n"
+		"WHERE id = (SELECT min(id) FROM dunning.deliveries)"));
 	ck_assert_int_ge(tud_until(oldest_sending, NULL, 3600, 30000), 3600);
 	ck_assert_int_lt(oldest_sending(NULL), 3700);
 	tud_kill(&t, SIGTERM);

@@ -41,12 +41,13 @@ static void setup(void)
 	conninfo = tu_newdb("variants");
 	cfg = tu_config(dir, conninfo, POLICY, NULL);
 	a += (size_t)sprintf(accounts, "account_ref,name,email,phone,locale,timezone,segment\n");
-	i += (size_t)sprintf(invoices, "invoice_ref,account_ref,amount,currency,due_date,description\n");
+	i += (size_t)sprintf(invoices,
+			     "invoice_ref,account_ref,amount,currency,due_date,description\n");
 	for (int k = 0; k < N; k++) {
-		a += (size_t)sprintf(accounts + a, "V-%03d,Customer %d,v%03d@customer.test,,en,UTC,\n", k,
+		a += (size_t)sprintf(accounts + a,
+				     "V-%03d,Customer %d,v%03d@customer.test,,en,UTC,\n", k, k, k);
+		i += (size_t)sprintf(invoices + i, "INV-%03d,V-%03d,20.00,USD,2026-11-01,October\n",
 				     k, k);
-		i += (size_t)sprintf(invoices + i, "INV-%03d,V-%03d,20.00,USD,2026-11-01,October\n", k,
-				     k);
 	}
 	db = tu_book_db(cfg, dir, conninfo, accounts, invoices);
 	free(accounts);
@@ -139,16 +140,21 @@ START_TEST(variant_assigned_recorded_and_sent)
 		ck_assert_str_eq(got, st->variants[policy_variant_index(st, ref)].name);
 		free(got);
 	}
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
-				     "WHERE kind = 'variant_assigned' AND detail->>'experiment' = 'first_time/1'"),
-			 N);
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.events "
+			"WHERE kind = 'variant_assigned' AND detail->>'experiment' = 'first_time/1'"),
+		N);
 	/* Only A's day has come. */
 	ck_assert_int_eq(tu_mail_count(), na);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE kind = 'reminder' "
-				     "AND experiment = 'first_time/1' AND variant = 'A' AND status = 'sent'"),
-			 na);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries "
-				     "WHERE variant IS DISTINCT FROM 'A'"),
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.deliveries WHERE kind = 'reminder' "
+			"AND experiment = 'first_time/1' AND variant = 'A' AND status = 'sent'"),
+		na);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries "
+				 "WHERE variant IS DISTINCT FROM 'A'"),
 			 0);
 	first_of("A", ref, sizeof ref);
 	ck_assert_str_eq(subject_for(ref), "A friendly reminder: $20.00 is due");
@@ -157,21 +163,26 @@ START_TEST(variant_assigned_recorded_and_sent)
 	ck_assert_int_eq(tu_mail_count(), N);
 	first_of("B", ref, sizeof ref);
 	ck_assert_str_eq(subject_for(ref), "Your payment of $20.00 is overdue");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries d JOIN dunning.cases c "
-				     "ON c.id = d.case_id WHERE d.variant <> c.variants->>d.experiment"),
-			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE template = "
-				     "CASE variant WHEN 'A' THEN 'gentle' ELSE 'firm' END"),
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.deliveries d JOIN dunning.cases c "
+			"ON c.id = d.case_id WHERE d.variant <> c.variants->>d.experiment"),
+		0);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE template = "
+				 "CASE variant WHEN 'A' THEN 'gentle' ELSE 'firm' END"),
 			 N);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events e JOIN dunning.deliveries d "
-				     "ON d.id = e.delivery_id WHERE e.kind = 'reminder_queued' "
-				     "AND e.detail->>'variant' = d.variant "
-				     "AND e.detail->>'experiment' = 'first_time/1'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events e JOIN dunning.deliveries d "
+				 "ON d.id = e.delivery_id WHERE e.kind = 'reminder_queued' "
+				 "AND e.detail->>'variant' = d.variant "
+				 "AND e.detail->>'experiment' = 'first_time/1'"),
 			 N);
 	/* Later cycles assign nothing again. */
 	tu_run_once(cfg, "2026-11-06T10:00:00Z");
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'variant_assigned'"),
-			 N);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.events WHERE kind = 'variant_assigned'"),
+		N);
 }
 END_TEST
 
@@ -181,21 +192,22 @@ static void pay_shares(double share_a, double share_b)
 {
 	char sql[1200];
 
-	snprintf(sql, sizeof sql,
-		 "WITH arm AS (\n"
-		 "  SELECT i.id AS invoice_id, i.account_id, i.amount_due, i.currency,\n"
-		 "         c.variants->>'first_time/1' AS v,\n"
-		 "         row_number() OVER (PARTITION BY c.variants->>'first_time/1'\n"
-		 "                            ORDER BY a.external_ref) AS rn,\n"
-		 "         count(*) OVER (PARTITION BY c.variants->>'first_time/1') AS n\n"
-		 "  FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id\n"
-		 "  JOIN dunning.invoices i ON i.account_id = a.id)\n"
-		 "INSERT INTO dunning.payments (invoice_id, account_id, amount, currency, at, source,\n"
-		 "                              source_id)\n"
-		 "SELECT invoice_id, account_id, amount_due, currency, '2026-11-08T09:00:00Z', 'test',\n"
-		 "       invoice_id::text\n"
-		 "FROM arm WHERE (v = 'A' AND rn <= floor(n * %.2f)) OR (v = 'B' AND rn <= floor(n * %.2f))",
-		 share_a, share_b);
+	snprintf(
+		sql, sizeof sql,
+		"WITH arm AS (\n"
+		"  SELECT i.id AS invoice_id, i.account_id, i.amount_due, i.currency,\n"
+		"         c.variants->>'first_time/1' AS v,\n"
+		"         row_number() OVER (PARTITION BY c.variants->>'first_time/1'\n"
+		"                            ORDER BY a.external_ref) AS rn,\n"
+		"         count(*) OVER (PARTITION BY c.variants->>'first_time/1') AS n\n"
+		"  FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id\n"
+		"  JOIN dunning.invoices i ON i.account_id = a.id)\n"
+		"INSERT INTO dunning.payments (invoice_id, account_id, amount, currency, at, source,\n"
+		"                              source_id)\n"
+		"SELECT invoice_id, account_id, amount_due, currency, '2026-11-08T09:00:00Z', 'test',\n"
+		"       invoice_id::text\n"
+		"FROM arm WHERE (v = 'A' AND rn <= floor(n * %.2f)) OR (v = 'B' AND rn <= floor(n * %.2f))",
+		share_a, share_b);
 	PQclear(tu_q(db, sql));
 	tu_run_once(cfg, "2026-11-09T10:00:00Z");
 }
@@ -217,9 +229,8 @@ static json_t *variant_row(json_t *exp, const char *name)
 	size_t i;
 	json_t *v;
 
-	json_array_foreach(json_object_get(exp, "variants"), i, v)
-		if (!strcmp(tu_jstr(v, "variant"), name))
-			return v;
+	json_array_foreach(json_object_get(exp, "variants"), i,
+			   v) if (!strcmp(tu_jstr(v, "variant"), name)) return v;
 	ck_abort_msg("no variant %s", name);
 	return NULL;
 }
@@ -229,9 +240,8 @@ static json_t *comparison(json_t *exp, const char *metric)
 	size_t i;
 	json_t *c;
 
-	json_array_foreach(json_object_get(exp, "comparisons"), i, c)
-		if (!strcmp(tu_jstr(c, "metric"), metric))
-			return c;
+	json_array_foreach(json_object_get(exp, "comparisons"), i,
+			   c) if (!strcmp(tu_jstr(c, "metric"), metric)) return c;
 	ck_abort_msg("no comparison on %s", metric);
 	return NULL;
 }
@@ -250,14 +260,18 @@ START_TEST(report_finds_that_b_recovers_more)
 
 	send_step_one();
 	/* One opt-out in A, after joining; one complaint (dispute) in B. */
-	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source, "
-			 "created_at) SELECT 'email', a.email, 'opt-out', 'test', '2026-11-06T08:00:00Z' "
-			 "FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id "
-			 "WHERE c.variants->>'first_time/1' = 'A' ORDER BY a.external_ref DESC LIMIT 1"));
-	PQclear(tu_q(db, "INSERT INTO dunning.disputes (invoice_id, account_id, reason, opened_at) "
-			 "SELECT i.id, i.account_id, 'not mine', '2026-11-06T08:00:00Z' "
-			 "FROM dunning.invoices i JOIN dunning.cases c ON c.account_id = i.account_id "
-			 "WHERE c.variants->>'first_time/1' = 'B' ORDER BY i.external_ref DESC LIMIT 1"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.suppressions (channel, address, reason, source, "
+		"created_at) SELECT 'email', a.email, 'opt-out', 'test', '2026-11-06T08:00:00Z' "
+		"FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id "
+		"WHERE c.variants->>'first_time/1' = 'A' ORDER BY a.external_ref DESC LIMIT 1"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.disputes (invoice_id, account_id, reason, opened_at) "
+		"SELECT i.id, i.account_id, 'not mine', '2026-11-06T08:00:00Z' "
+		"FROM dunning.invoices i JOIN dunning.cases c ON c.account_id = i.account_id "
+		"WHERE c.variants->>'first_time/1' = 'B' ORDER BY i.external_ref DESC LIMIT 1"));
 	pay_shares(0.2, 0.6);
 	doc = report();
 	ck_assert_int_eq(json_array_size(json_object_get(doc, "experiments")), 1);
@@ -342,8 +356,9 @@ START_TEST(check_config_places_variant_errors)
 	char *bcfg = tu_config(bdir, conninfo, bad, NULL);
 
 	ck_assert_int_ne(tu_sh("dunnd -c %s --check-config", bcfg), 0);
-	ck_assert_msg(strstr(tu_output(), "policy.json:4:56: unknown template 'nosuch' for channel "
-					  "'email'") != NULL,
+	ck_assert_msg(strstr(tu_output(),
+			     "policy.json:4:56: unknown template 'nosuch' for channel "
+			     "'email'") != NULL,
 		      "%s", tu_output());
 	ck_assert_msg(strstr(tu_output(), "policy.json:5:57: unknown channel 'fax'") != NULL, "%s",
 		      tu_output());
@@ -358,7 +373,8 @@ static json_t *sim_row(json_t *doc, const char *day, const char *variant)
 	size_t i;
 	json_t *r;
 
-	json_array_foreach(json_object_get(doc, "rows"), i, r) {
+	json_array_foreach(json_object_get(doc, "rows"), i, r)
+	{
 		json_t *v = json_object_get(r, "variant");
 		if (!strcmp(tu_jstr(r, "day"), day) && v && !strcmp(json_string_value(v), variant))
 			return r;

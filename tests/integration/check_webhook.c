@@ -38,10 +38,12 @@ static json_t *sim_letter_to(json_t *log, const char *to)
 	json_t *hit = NULL, *r;
 	size_t i;
 
-	json_array_foreach(log, i, r) {
-		const char *t = json_string_value(json_object_get(json_object_get(r, "fields"), "to"));
-		if (t && strcmp(t, to) == 0 && !strcmp(json_string_value(json_object_get(r, "path")),
-						       "/vendor/letters"))
+	json_array_foreach(log, i, r)
+	{
+		const char *t = json_string_value(
+			json_object_get(json_object_get(r, "fields"), "to"));
+		if (t && strcmp(t, to) == 0 &&
+		    !strcmp(json_string_value(json_object_get(r, "path")), "/vendor/letters"))
 			hit = r;
 	}
 	return hit;
@@ -53,7 +55,8 @@ static const char *header(json_t *rec, const char *name)
 	json_t *h = json_object_get(rec, "headers"), *v;
 	const char *k;
 
-	json_object_foreach(h, k, v) {
+	json_object_foreach(h, k, v)
+	{
 		if (!strcasecmp(k, name))
 			return json_string_value(v);
 	}
@@ -67,11 +70,12 @@ static char *letter_channel(const char *more)
 {
 	char *s = NULL;
 
-	ck_assert(asprintf(&s,
-			   "{\"letter\": {\"module\": \"webhook\", \"url\": \"%s/vendor/letters\",\n"
-			   "  \"secret_file\": \"letter_secret\", \"timeout_ms\": 2000,\n"
-			   "  \"headers\": {\"X-Vendor-Account\": \"acme-42\"}%s%s}}",
-			   tu_env("DUNN_GATEWAY"), more ? ", " : "", more ? more : "") > 0);
+	ck_assert(
+		asprintf(&s,
+			 "{\"letter\": {\"module\": \"webhook\", \"url\": \"%s/vendor/letters\",\n"
+			 "  \"secret_file\": \"letter_secret\", \"timeout_ms\": 2000,\n"
+			 "  \"headers\": {\"X-Vendor-Account\": \"acme-42\"}%s%s}}",
+			 tu_env("DUNN_GATEWAY"), more ? ", " : "", more ? more : "") > 0);
 	return s;
 }
 
@@ -165,9 +169,10 @@ START_TEST(letter_ignores_phone_and_opt_outs)
 	json_t *log;
 
 	PQclear(tu_q(db, "UPDATE dunning.accounts SET phone = NULL WHERE external_ref = 'A-1'"));
-	PQclear(tu_q(db, "INSERT INTO dunning.suppressions (channel, address, reason, source) "
-			 "VALUES ('sms', '+12025550101', 'opt-out', 'sms'), "
-			 "('email', 'alice@customer.test', 'opt-out', 'page')"));
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.suppressions (channel, address, reason, source) "
+		     "VALUES ('sms', '+12025550101', 'opt-out', 'sms'), "
+		     "('email', 'alice@customer.test', 'opt-out', 'page')"));
 	tu_run_once(cfg, T0);
 	log = tu_sim_log();
 	ck_assert_ptr_nonnull(sim_letter_to(log, "A-1"));
@@ -219,7 +224,7 @@ START_TEST(client_error_fails_with_status)
 	char *e;
 
 	tu_sim_control("{\"mode\": \"400\", \"count\": 1, \"code\": \"invalid_address\", "
-		    "\"message\": \"The recipient address is incomplete\"}");
+		       "\"message\": \"The recipient address is incomplete\"}");
 	tu_run_once(cfg, T0);
 	tu_assert_delivery(db, "A-1", "status", "failed");
 	tu_assert_error_has(db, "A-1", "http 400: ");
@@ -267,25 +272,28 @@ START_TEST(hang_times_out_without_blocking)
 {
 	double took;
 
-	tu_import(cfg, dir, "account_ref,name,email,phone,locale,timezone,segment\n"
-	       "A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
-	       "invoice_ref,account_ref,amount,currency,due_date,description\n"
-	       "INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
+	tu_import(
+		cfg, dir,
+		"account_ref,name,email,phone,locale,timezone,segment\n"
+		"A-3,Carol Example,carol@customer.test,+12025550103,en-US,America/New_York,retail\n",
+		"invoice_ref,account_ref,amount,currency,due_date,description\n"
+		"INV-3,A-3,10.00,USD,2026-11-01,Plan\n");
 	tu_sim_control("{\"mode\": \"hang\", \"count\": 1, \"delay\": 15}");
 	took = tu_run_once(cfg, T0);
 	/* timeout_ms is 2000: one transfer hangs, the other completes meanwhile */
 	ck_assert_msg(took < 8.0, "dunnd took %.1f s", took);
 	ck_assert_msg(took >= 1.9, "dunnd took only %.1f s", took);
 	ck_assert_int_eq(tu_sim_stat("requests"), 2);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 1);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
-				     "'queued' AND last_error LIKE 'curl 28:%'"),
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = "
+				 "'queued' AND last_error LIKE 'curl 28:%'"),
 			 1);
 	tu_run_once(cfg, "2026-11-10T15:05:00Z");
 	ck_assert_int_eq(tu_sim_stat("requests"), 3);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"),
-			 2);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 2);
 }
 END_TEST
 
@@ -330,8 +338,9 @@ START_TEST(bad_config_is_refused)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char *ch = NULL;
-		ck_assert(asprintf(&ch, "{\"letter\": {\"module\": \"webhook\", \"url\": "
-					"\"%s/vendor/letters\", \"secret_file\": \"letter_secret\"}}",
+		ck_assert(asprintf(&ch,
+				   "{\"letter\": {\"module\": \"webhook\", \"url\": "
+				   "\"%s/vendor/letters\", \"secret_file\": \"letter_secret\"}}",
 				   tu_env("DUNN_GATEWAY")) > 0);
 		/* later keys replace earlier ones in jansson: append the bad one */
 		ch[strlen(ch) - 2] = '\0';
@@ -425,8 +434,9 @@ START_TEST(daemon_stays_live_while_vendor_hangs)
 			 tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE attempts = 1"));
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE attempts > 1"),
 			 0);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = "
-				     "'queued' AND last_error LIKE 'curl 28:%'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = "
+				 "'queued' AND last_error LIKE 'curl 28:%'"),
 			 1);
 	tud_kill(&d, SIGTERM);
 	ck_assert_int_eq(tud_wait(&d, 20000), 0);
@@ -457,17 +467,22 @@ START_TEST(stop_gives_back_what_never_left)
 	/* The first letter (whichever account: A-2 too when it is day in
 	 * Seoul) hung and is a retry; the others never left. */
 	total = tu_qint(db, "SELECT count(*) FROM dunning.deliveries");
-	all = tu_qstr(db, "SELECT string_agg(a.external_ref || ' ' || d.status || ' ' || d.attempts, "
-			  "', ') FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id");
+	all = tu_qstr(
+		db,
+		"SELECT string_agg(a.external_ref || ' ' || d.status || ' ' || d.attempts, "
+		"', ') FROM dunning.deliveries d JOIN dunning.accounts a ON a.id = d.account_id");
 	ck_assert_msg(total >= 6, "%s", all);
-	ck_assert_msg(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
-				  "AND attempts = 1 AND last_error LIKE 'curl %'") == 1,
+	ck_assert_msg(tu_qint(db,
+			      "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+			      "AND attempts = 1 AND last_error LIKE 'curl %'") == 1,
 		      "%s (log %s)", all, d.log);
-	ck_assert_msg(tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
-				  "AND attempts = 0 AND next_attempt_at <= now()") == total - 1,
+	ck_assert_msg(tu_qint(db,
+			      "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+			      "AND attempts = 0 AND next_attempt_at <= now()") == total - 1,
 		      "%s (log %s)", all, d.log);
-	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.events "
-				     "WHERE kind = 'delivery_deferred'"),
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events "
+				 "WHERE kind = 'delivery_deferred'"),
 			 total - 1);
 	ck_assert_int_eq(tu_sim_stat("requests"), 1);
 	free(all);
@@ -603,7 +618,8 @@ START_TEST(module_queues_past_max_inflight)
 	ck_assert_ptr_nonnull(strstr(o.error[11], "UTF-8"));
 	ck_assert_int_eq(tu_sim_stat("requests"), 11);
 	log = tu_sim_log();
-	json_array_foreach(log, i, r) {
+	json_array_foreach(log, i, r)
+	{
 		ck_assert(json_is_true(json_object_get(r, "signature_ok")));
 		bearer += !strcmp(header(r, "Authorization"), "Bearer tok-0123456789");
 		/* no subject or html given: none sent */

@@ -54,8 +54,8 @@ static void unlink_pending(struct pending *p)
 	event_free(p->ev);
 }
 
-static struct channel *push_init(const char *instance, json_t *conf,
-				 const struct channel_env *env, char *err, size_t errlen)
+static struct channel *push_init(const char *instance, json_t *conf, const struct channel_env *env,
+				 char *err, size_t errlen)
 {
 	const char *out = json_string_value(json_object_get(conf, "outbox_file"));
 	const char *bounce = json_string_value(json_object_get(conf, "bounce_to"));
@@ -108,7 +108,8 @@ static int push_send(struct channel *ch, const struct channel_msg *m, channel_do
 		line = json_pack("{s:I, s:s, s:s?, s:s}", "delivery_id", (json_int_t)m->delivery_id,
 				 "to", m->to_addr, "subject", m->subject, "text", m->text);
 		f = fopen(ch->outbox, "a");
-		if (!line || !f || json_dumpf(line, f, JSON_COMPACT) != 0 || fputc('\n', f) == EOF) {
+		if (!line || !f || json_dumpf(line, f, JSON_COMPACT) != 0 ||
+		    fputc('\n', f) == EOF) {
 			p->r.status = CHANNEL_RETRY;
 			snprintf(p->r.error, sizeof p->r.error, "cannot write the outbox");
 		} else {

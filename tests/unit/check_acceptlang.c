@@ -33,11 +33,11 @@ START_TEST(preferences)
 		{"KO-kr", 1},
 		{"zh_TW", 3},
 		{"ja;q=1.000", 2},
-		{"ja;q=1.5, ko;q=0.2", 1},   /* out of range: not acceptable */
-		{"ja;q=abc, ko;q=0.2", 1},   /* malformed: not acceptable */
+		{"ja;q=1.5, ko;q=0.2", 1}, /* out of range: not acceptable */
+		{"ja;q=abc, ko;q=0.2", 1}, /* malformed: not acceptable */
 		{"ja ; q=0.4 , ko ; Q=0.5", 1},
 		{"ja;level=1;q=0.9, ko;q=0.8", 2},
-		{"en;q=0.5,ko;q=0.5", 0},     /* the first of equals */
+		{"en;q=0.5,ko;q=0.5", 0}, /* the first of equals */
 		{",,, ;;; ,ko", 1},
 		{"korean", -1},
 		{"k", -1},

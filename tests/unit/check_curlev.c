@@ -27,8 +27,8 @@ struct got {
 	char error[8][CURL_ERROR_SIZE];
 };
 
-static void reply(struct evhttp_request *req, int code, const char *retry_after,
-		  const char *body, size_t len)
+static void reply(struct evhttp_request *req, int code, const char *retry_after, const char *body,
+		  size_t len)
 {
 	struct evbuffer *b = evbuffer_new();
 
@@ -113,7 +113,8 @@ static void setup(void)
 	evhttp_set_gencb(http, serve, NULL);
 	s = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
 	ck_assert_ptr_nonnull(s);
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&ss, &sl), 0);
+	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&ss, &sl),
+			 0);
 	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	cv = curlev_new(base, 4);
 	ck_assert_ptr_nonnull(cv);
@@ -254,9 +255,8 @@ START_TEST(url_policy)
 	ck_assert_int_eq(curlev_url_ok("http://[::1]:99/x", "url", why, sizeof why), 0);
 	ck_assert_int_eq(curlev_url_ok("http://vendor.example/v1", "url", why, sizeof why), -1);
 	ck_assert_str_eq(why, "'url' must be https:// (http:// only for 127.0.0.1 or localhost)");
-	ck_assert_int_eq(curlev_url_ok("http://127.0.0.1.evil.example/", "api_base", why,
-				       sizeof why),
-			 -1);
+	ck_assert_int_eq(
+		curlev_url_ok("http://127.0.0.1.evil.example/", "api_base", why, sizeof why), -1);
 	ck_assert_ptr_nonnull(strstr(why, "'api_base'"));
 	ck_assert_int_eq(curlev_url_ok("ftp://127.0.0.1/", "url", why, sizeof why), -1);
 	ck_assert_int_eq(curlev_url_ok("not a url", "url", why, sizeof why), -1);

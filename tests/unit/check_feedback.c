@@ -67,17 +67,17 @@ START_TEST(keywords_per_language)
 		enum feedback_keyword kw;
 		const char *lang;
 	} cases[] = {
-		{"STOP", FEEDBACK_KW_STOP, "en"},     {"START", FEEDBACK_KW_START, "en"},
-		{"HELP", FEEDBACK_KW_HELP, "en"},     {"수신거부", FEEDBACK_KW_STOP, "ko"},
-		{"거부", FEEDBACK_KW_STOP, "ko"},     {"수신중지", FEEDBACK_KW_STOP, "ko"},
-		{"시작", FEEDBACK_KW_START, "ko"},    {"수신동의", FEEDBACK_KW_START, "ko"},
-		{"도움말", FEEDBACK_KW_HELP, "ko"},   {"配信停止", FEEDBACK_KW_STOP, "ja"},
-		{"停止", FEEDBACK_KW_STOP, "ja"},     {"配信解除", FEEDBACK_KW_STOP, "ja"},
-		{"開始", FEEDBACK_KW_START, "ja"},    {"再開", FEEDBACK_KW_START, "ja"},
-		{"ヘルプ", FEEDBACK_KW_HELP, "ja"},   {"退订", FEEDBACK_KW_STOP, "zh"},
-		{"退訂", FEEDBACK_KW_STOP, "zh"},     {"TD", FEEDBACK_KW_STOP, "zh"},
-		{"T", FEEDBACK_KW_STOP, "zh"},        {"t", FEEDBACK_KW_STOP, "zh"},
-		{"订阅", FEEDBACK_KW_START, "zh"},    {"帮助", FEEDBACK_KW_HELP, "zh"},
+		{"STOP", FEEDBACK_KW_STOP, "en"},   {"START", FEEDBACK_KW_START, "en"},
+		{"HELP", FEEDBACK_KW_HELP, "en"},   {"수신거부", FEEDBACK_KW_STOP, "ko"},
+		{"거부", FEEDBACK_KW_STOP, "ko"},   {"수신중지", FEEDBACK_KW_STOP, "ko"},
+		{"시작", FEEDBACK_KW_START, "ko"},  {"수신동의", FEEDBACK_KW_START, "ko"},
+		{"도움말", FEEDBACK_KW_HELP, "ko"}, {"配信停止", FEEDBACK_KW_STOP, "ja"},
+		{"停止", FEEDBACK_KW_STOP, "ja"},   {"配信解除", FEEDBACK_KW_STOP, "ja"},
+		{"開始", FEEDBACK_KW_START, "ja"},  {"再開", FEEDBACK_KW_START, "ja"},
+		{"ヘルプ", FEEDBACK_KW_HELP, "ja"}, {"退订", FEEDBACK_KW_STOP, "zh"},
+		{"退訂", FEEDBACK_KW_STOP, "zh"},   {"TD", FEEDBACK_KW_STOP, "zh"},
+		{"T", FEEDBACK_KW_STOP, "zh"},      {"t", FEEDBACK_KW_STOP, "zh"},
+		{"订阅", FEEDBACK_KW_START, "zh"},  {"帮助", FEEDBACK_KW_HELP, "zh"},
 	};
 	const char *lang;
 
@@ -101,34 +101,37 @@ START_TEST(keywords_every_word_every_form)
 		const char *word;
 		enum feedback_keyword kw;
 	} words[] = {
-		{"STOP", FEEDBACK_KW_STOP},     {"STOPALL", FEEDBACK_KW_STOP},
+		{"STOP", FEEDBACK_KW_STOP},        {"STOPALL", FEEDBACK_KW_STOP},
 		{"UNSUBSCRIBE", FEEDBACK_KW_STOP}, {"CANCEL", FEEDBACK_KW_STOP},
-		{"END", FEEDBACK_KW_STOP},      {"QUIT", FEEDBACK_KW_STOP},
-		{"REVOKE", FEEDBACK_KW_STOP},   {"OPT OUT", FEEDBACK_KW_STOP},
-		{"START", FEEDBACK_KW_START},   {"UNSTOP", FEEDBACK_KW_START},
-		{"YES", FEEDBACK_KW_START},     {"HELP", FEEDBACK_KW_HELP},
-		{"INFO", FEEDBACK_KW_HELP},     {"수신거부", FEEDBACK_KW_STOP},
-		{"거부", FEEDBACK_KW_STOP},     {"수신거절", FEEDBACK_KW_STOP},
-		{"수신중지", FEEDBACK_KW_STOP}, {"중지", FEEDBACK_KW_STOP},
-		{"시작", FEEDBACK_KW_START},    {"수신동의", FEEDBACK_KW_START},
-		{"재개", FEEDBACK_KW_START},    {"도움말", FEEDBACK_KW_HELP},
-		{"도움", FEEDBACK_KW_HELP},     {"안내", FEEDBACK_KW_HELP},
-		{"配信停止", FEEDBACK_KW_STOP}, {"停止", FEEDBACK_KW_STOP},
-		{"配信解除", FEEDBACK_KW_STOP}, {"受信拒否", FEEDBACK_KW_STOP},
-		{"ストップ", FEEDBACK_KW_STOP}, {"開始", FEEDBACK_KW_START},
-		{"配信再開", FEEDBACK_KW_START}, {"再開", FEEDBACK_KW_START},
-		{"スタート", FEEDBACK_KW_START}, {"ヘルプ", FEEDBACK_KW_HELP},
-		{"案内", FEEDBACK_KW_HELP},     {"ご案内", FEEDBACK_KW_HELP},
-		{"退订", FEEDBACK_KW_STOP},     {"退訂", FEEDBACK_KW_STOP},
-		{"TD", FEEDBACK_KW_STOP},       {"T", FEEDBACK_KW_STOP},
-		{"取消订阅", FEEDBACK_KW_STOP}, {"订阅", FEEDBACK_KW_START},
-		{"重新订阅", FEEDBACK_KW_START}, {"开始", FEEDBACK_KW_START},
-		{"帮助", FEEDBACK_KW_HELP},     {"客服", FEEDBACK_KW_HELP},
+		{"END", FEEDBACK_KW_STOP},         {"QUIT", FEEDBACK_KW_STOP},
+		{"REVOKE", FEEDBACK_KW_STOP},      {"OPT OUT", FEEDBACK_KW_STOP},
+		{"START", FEEDBACK_KW_START},      {"UNSTOP", FEEDBACK_KW_START},
+		{"YES", FEEDBACK_KW_START},        {"HELP", FEEDBACK_KW_HELP},
+		{"INFO", FEEDBACK_KW_HELP},        {"수신거부", FEEDBACK_KW_STOP},
+		{"거부", FEEDBACK_KW_STOP},        {"수신거절", FEEDBACK_KW_STOP},
+		{"수신중지", FEEDBACK_KW_STOP},    {"중지", FEEDBACK_KW_STOP},
+		{"시작", FEEDBACK_KW_START},       {"수신동의", FEEDBACK_KW_START},
+		{"재개", FEEDBACK_KW_START},       {"도움말", FEEDBACK_KW_HELP},
+		{"도움", FEEDBACK_KW_HELP},        {"안내", FEEDBACK_KW_HELP},
+		{"配信停止", FEEDBACK_KW_STOP},    {"停止", FEEDBACK_KW_STOP},
+		{"配信解除", FEEDBACK_KW_STOP},    {"受信拒否", FEEDBACK_KW_STOP},
+		{"ストップ", FEEDBACK_KW_STOP},    {"開始", FEEDBACK_KW_START},
+		{"配信再開", FEEDBACK_KW_START},   {"再開", FEEDBACK_KW_START},
+		{"スタート", FEEDBACK_KW_START},   {"ヘルプ", FEEDBACK_KW_HELP},
+		{"案内", FEEDBACK_KW_HELP},        {"ご案内", FEEDBACK_KW_HELP},
+		{"退订", FEEDBACK_KW_STOP},        {"退訂", FEEDBACK_KW_STOP},
+		{"TD", FEEDBACK_KW_STOP},          {"T", FEEDBACK_KW_STOP},
+		{"取消订阅", FEEDBACK_KW_STOP},    {"订阅", FEEDBACK_KW_START},
+		{"重新订阅", FEEDBACK_KW_START},   {"开始", FEEDBACK_KW_START},
+		{"帮助", FEEDBACK_KW_HELP},        {"客服", FEEDBACK_KW_HELP},
 	};
 	static const char *const dress[] = {
-		"%s", " %s ", "\t%s\n", "%s.", "%s!", "%s?", "%s!!!", "\"%s\"", "'%s'",
-		"(%s)", "[%s]", "「%s」", "『%s』", "“%s”", "【%s】", "%s。", "%s！", "%s？",
-		"\u3000%s\u3000", "%s、", "...%s...", "%s 🙏", "%s\u200b",
+		"%s",       " %s ", "\t%s\n",         "%s.",
+		"%s!",      "%s?",  "%s!!!",          "\"%s\"",
+		"'%s'",     "(%s)", "[%s]",           "「%s」",
+		"『%s』",   "“%s”", "【%s】",         "%s。",
+		"%s！",     "%s？", "\u3000%s\u3000", "%s、",
+		"...%s...", "%s 🙏", "%s\u200b",
 	};
 	char buf[256], forms[4][128];
 
@@ -141,7 +144,8 @@ START_TEST(keywords_every_word_every_form)
 		/* lower case, and Title case for Latin words */
 		for (size_t i = 0; i <= l; i++) {
 			forms[1][i] = latin ? (char)tolower((unsigned char)word[i]) : word[i];
-			forms[2][i] = latin && i > 0 ? (char)tolower((unsigned char)word[i]) : word[i];
+			forms[2][i] = latin && i > 0 ? (char)tolower((unsigned char)word[i])
+						     : word[i];
 		}
 		/* full-width Latin: U+FF21.. for A.., U+3000 for a blank */
 		forms[3][0] = '\0';
@@ -161,8 +165,9 @@ START_TEST(keywords_every_word_every_form)
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
 				snprintf(buf, sizeof buf, dress[d], forms[f]);
 #pragma GCC diagnostic pop
-				ck_assert_msg(feedback_keyword(buf) == words[w].kw, "'%s': %d, want %d",
-					      buf, feedback_keyword(buf), words[w].kw);
+				ck_assert_msg(feedback_keyword(buf) == words[w].kw,
+					      "'%s': %d, want %d", buf, feedback_keyword(buf),
+					      words[w].kw);
 			}
 		}
 		/* A blank inside a CJK word is only a slip of the thumb. */
@@ -178,18 +183,39 @@ END_TEST
 START_TEST(keywords_for_review)
 {
 	static const char *const review[] = {
-		"STOP please",          "please stop",           "Stop texting me",
-		"stop!!! I paid",       "Can I unsubscribe?",    "ＳＴＯＰ　ｐｌｅａｓｅ",
-		"I want to opt out",    "opt-out of texts",      "STOP STOP",
-		"수신거부 하려면?",     "수신거부해주세요",      "문자 그만 보내세요",
-		"STOP해주세요",         "配信停止してください",  "配信を停止して",
-		"退订谢谢",             "回复TD",                "请不要再发短信",
-		"我要退订",             "cancel my texts",       "quit sending",
+		"STOP please",
+		"please stop",
+		"Stop texting me",
+		"stop!!! I paid",
+		"Can I unsubscribe?",
+		"ＳＴＯＰ　ｐｌｅａｓｅ",
+		"I want to opt out",
+		"opt-out of texts",
+		"STOP STOP",
+		"수신거부 하려면?",
+		"수신거부해주세요",
+		"문자 그만 보내세요",
+		"STOP해주세요",
+		"配信停止してください",
+		"配信を停止して",
+		"退订谢谢",
+		"回复TD",
+		"请不要再发短信",
+		"我要退订",
+		"cancel my texts",
+		"quit sending",
 	};
 	static const char *const ordinary[] = {
-		"I will pay at the end of the month", "the payment stopped?", "I paid yesterday",
-		"weekend", "Thanks", "お支払いしました", "내일 납부하겠습니다", "我明天付款",
-		"Tom", "startup",
+		"I will pay at the end of the month",
+		"the payment stopped?",
+		"I paid yesterday",
+		"weekend",
+		"Thanks",
+		"お支払いしました",
+		"내일 납부하겠습니다",
+		"我明天付款",
+		"Tom",
+		"startup",
 	};
 	const char *lang;
 
@@ -215,7 +241,7 @@ START_TEST(keywords_hostile)
 	ck_assert_int_eq(feedback_keyword("\xff\xfe"), FEEDBACK_KW_NONE);
 	/* An invalid byte is dropped like a format character: the safe side. */
 	ck_assert_int_eq(feedback_keyword("ST\xffOP"), FEEDBACK_KW_STOP);
-	ck_assert_int_eq(feedback_keyword("\xe6\x98"), FEEDBACK_KW_NONE);    /* cut sequence */
+	ck_assert_int_eq(feedback_keyword("\xe6\x98"), FEEDBACK_KW_NONE); /* cut sequence */
 	memset(big, 'a', sizeof big - 1);
 	big[sizeof big - 1] = '\0';
 	ck_assert_int_eq(feedback_keyword(big), FEEDBACK_KW_NONE);
@@ -307,7 +333,8 @@ START_TEST(replies)
 	ck_assert_int_gt(feedback_reply(FEEDBACK_KW_STOP, NULL, NULL, NULL, out, sizeof out), 0);
 	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_REVIEW, "en", "X", NULL, out, sizeof out), -1);
 	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_NONE, "en", "X", NULL, out, sizeof out), -1);
-	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_STOP, "en", "X", NULL, small, sizeof small), -1);
+	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_STOP, "en", "X", NULL, small, sizeof small),
+			 -1);
 	ck_assert_str_eq(small, "");
 }
 END_TEST
@@ -335,10 +362,12 @@ START_TEST(sms_status_bodies)
 	ck_assert_str_eq(ev.provider_id, "SM1");
 	ck_assert_str_eq(ev.status, "failed");
 	ck_assert_str_eq(ev.error_code, "30007");
-	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"SM1\",\"status\":\"sent\"}", &ev), 0);
+	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"SM1\",\"status\":\"sent\"}", &ev),
+			 0);
 	ck_assert_str_eq(ev.error_code, "");
 	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"SM1\"}", &ev), -1);
-	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"\",\"status\":\"sent\"}", &ev), -1);
+	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"\",\"status\":\"sent\"}", &ev),
+			 -1);
 	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":[1],\"status\":\"sent\"}", &ev), -1);
 	ck_assert_int_eq(P(feedback_parse_sms_status, "[1,2]", &ev), -1);
 	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"a\",", &ev), -1);
@@ -346,9 +375,9 @@ START_TEST(sms_status_bodies)
 	ck_assert_int_eq(P(feedback_parse_sms_status,
 			   "{\"id\":\"a\",\"id\":\"b\",\"status\":\"sent\"}", &ev),
 			 -1);
-	ck_assert_int_eq(P(feedback_parse_sms_status, "{\"id\":\"a\\u0000b\",\"status\":\"sent\"}",
-			   &ev),
-			 -1);
+	ck_assert_int_eq(
+		P(feedback_parse_sms_status, "{\"id\":\"a\\u0000b\",\"status\":\"sent\"}", &ev),
+		-1);
 }
 END_TEST
 
@@ -357,9 +386,9 @@ START_TEST(sms_inbound_bodies)
 	struct channel_event ev;
 	char big[4000];
 
-	ck_assert_int_eq(P(feedback_parse_sms_inbound, "{\"from\":\"+15550001\",\"body\":\"STOP\"}",
-			   &ev),
-			 0);
+	ck_assert_int_eq(
+		P(feedback_parse_sms_inbound, "{\"from\":\"+15550001\",\"body\":\"STOP\"}", &ev),
+		0);
 	ck_assert_int_eq(ev.kind, CHANNEL_EV_INBOUND);
 	ck_assert_str_eq(ev.address, "+15550001");
 	ck_assert_str_eq(ev.body, "STOP");
@@ -390,13 +419,14 @@ START_TEST(email_bodies)
 			   "{\"type\":\"complaint\",\"address\":\"a@b.test\"}", &ev),
 			 0);
 	ck_assert_int_eq(ev.kind, CHANNEL_EV_COMPLAINT);
-	ck_assert_int_eq(P(feedback_parse_email_event, "{\"type\":\"delivered\",\"id\":\"m1\"}", &ev),
-			 0);
+	ck_assert_int_eq(
+		P(feedback_parse_email_event, "{\"type\":\"delivered\",\"id\":\"m1\"}", &ev), 0);
 	ck_assert_int_eq(ev.kind, CHANNEL_EV_STATUS);
 	ck_assert_str_eq(ev.status, "delivered");
 	ck_assert_int_eq(P(feedback_parse_email_event, "{\"type\":\"bounce\"}", &ev), -1);
 	ck_assert_int_eq(P(feedback_parse_email_event, "{\"type\":\"delivered\"}", &ev), -1);
-	ck_assert_int_eq(P(feedback_parse_email_event, "{\"type\":\"open\",\"id\":\"m\"}", &ev), -1);
+	ck_assert_int_eq(P(feedback_parse_email_event, "{\"type\":\"open\",\"id\":\"m\"}", &ev),
+			 -1);
 	ck_assert_int_eq(P(feedback_parse_email_event, "", &ev), -1);
 }
 END_TEST

@@ -43,7 +43,8 @@ static const struct parse_case {
 	{"x=a%0D%0Ab", 1, {"x", "a\r\nb"}},
 	{"x=++", 1, {"x", "  "}},
 	{"%41%42=%43", 1, {"AB", "C"}},
-	{"MessageSid=SM123&MessageStatus=delivered&ErrorCode=&To=%2B12025550101", 4,
+	{"MessageSid=SM123&MessageStatus=delivered&ErrorCode=&To=%2B12025550101",
+	 4,
 	 {"MessageSid", "SM123", "MessageStatus", "delivered", "ErrorCode", "", "To",
 	  "+12025550101"}},
 };
@@ -66,9 +67,8 @@ START_TEST(test_parse_ok)
 END_TEST
 
 static const char *const bad_escapes[] = {
-	"x=%",      "x=%4",     "x=%zz",   "x=%4g",   "x=%g4", "%=1",      "x=a%2",
-	"x=%00",    "%00=x",    "a=1&x=%", "x=%%41",  "x=% 1", "x=1&y=%E", "x=%-1",
-	"x=%+1",    "%",        "a%",      "x=%0",
+	"x=%",     "x=%4",   "x=%zz", "x=%4g",    "x=%g4", "%=1",   "x=a%2", "x=%00", "%00=x",
+	"a=1&x=%", "x=%%41", "x=% 1", "x=1&y=%E", "x=%-1", "x=%+1", "%",     "a%",    "x=%0",
 };
 
 START_TEST(test_parse_bad)

@@ -42,7 +42,11 @@ static void serve(struct evhttp_request *req, void *arg)
 	if (!strcmp(uri, "/429"))
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", "120");
 	evbuffer_add_printf(b, "{}");
-	evhttp_send_reply(req, !strcmp(uri, "/429") ? 429 : !strcmp(uri, "/404") ? 404 : 200, "X", b);
+	evhttp_send_reply(req,
+			  !strcmp(uri, "/429")           ? 429
+				  : !strcmp(uri, "/404") ? 404
+							 : 200,
+			  "X", b);
 	evbuffer_free(b);
 }
 
@@ -57,7 +61,8 @@ static int t_start(void *ctx, struct httpq_item *it, CURL *e)
 	return 0;
 }
 
-static enum channel_status t_answer(void *ctx, struct httpq_item *it, const struct curlev_result *cr)
+static enum channel_status t_answer(void *ctx, struct httpq_item *it,
+				    const struct curlev_result *cr)
 {
 	(void)ctx;
 	g.answers++;
@@ -76,7 +81,8 @@ static void t_log(void *ctx, const struct httpq_item *it, long code)
 	ck_assert(utf8_valid(it->result.error, strlen(it->result.error)));
 	ck_assert(!strpbrk(it->result.error, "\r\n"));
 	ck_assert_int_eq(it->result.status == CHANNEL_SENT || it->result.status == CHANNEL_RETRY ||
-				 it->result.status == CHANNEL_FAILED, 1);
+				 it->result.status == CHANNEL_FAILED,
+			 1);
 }
 
 static void t_free(struct httpq_item *it)
@@ -120,7 +126,8 @@ static void setup(void)
 	http = evhttp_new(base);
 	evhttp_set_gencb(http, serve, NULL);
 	s = evhttp_bind_socket_with_handle(http, "127.0.0.1", 0);
-	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&ss, &sl), 0);
+	ck_assert_int_eq(getsockname(evhttp_bound_socket_get_fd(s), (struct sockaddr *)&ss, &sl),
+			 0);
 	port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 

@@ -33,7 +33,8 @@ START_TEST(counter_with_labels)
 	ck_assert(metrics_get("x_total", "channel", "email", "status", "sent", NULL) == 2);
 	ck_assert(metrics_get("x_total", "channel", "nope", "status", "sent", NULL) == 0);
 	/* Counters only go up; undefined families are ignored. */
-	ck_assert_int_eq(metrics_add("x_total", -1, "channel", "email", "status", "sent", NULL), -1);
+	ck_assert_int_eq(metrics_add("x_total", -1, "channel", "email", "status", "sent", NULL),
+			 -1);
 	ck_assert_int_eq(metrics_inc("undefined_total", NULL), -1);
 	ck_assert_int_eq(metrics_set("x_total", 1, NULL), -1);
 	t = metrics_render();
@@ -74,9 +75,9 @@ START_TEST(label_escaping)
 	/* Cut but still terminated; the return says what it needs. */
 	ck_assert_uint_eq(metrics_escape_label("\"\"\"\"", buf, 4), 8);
 	ck_assert_str_eq(buf, "\\\"\\");
-	ck_assert_int_eq(metrics_define("e_total", METRICS_COUNTER, "Help with \\ and\nnewline.", NULL,
-					0),
-			 0);
+	ck_assert_int_eq(
+		metrics_define("e_total", METRICS_COUNTER, "Help with \\ and\nnewline.", NULL, 0),
+		0);
 	metrics_inc("e_total", "path", "/a\"b", NULL);
 	t = metrics_render();
 	ck_assert(has_line(t, "# HELP e_total Help with \\\\ and\\nnewline."));
@@ -124,9 +125,9 @@ START_TEST(define_rules)
 	/* Bad label names are refused. */
 	ck_assert_int_eq(metrics_inc("ok:name_1", "bad-label", "x", NULL), -1);
 	ck_assert_int_eq(metrics_inc("ok:name_1", "a:b", "x", NULL), -1);
-	ck_assert_int_eq(metrics_inc("ok:name_1", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5",
-				     NULL),
-			 -1);
+	ck_assert_int_eq(
+		metrics_inc("ok:name_1", "a", "1", "b", "2", "c", "3", "d", "4", "e", "5", NULL),
+		-1);
 }
 END_TEST
 
@@ -188,7 +189,8 @@ START_TEST(render_is_well_formed)
 	for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		const char *sp;
 		if (line[0] == '#') {
-			ck_assert(strncmp(line, "# HELP ", 7) == 0 || strncmp(line, "# TYPE ", 7) == 0);
+			ck_assert(strncmp(line, "# HELP ", 7) == 0 ||
+				  strncmp(line, "# TYPE ", 7) == 0);
 			continue;
 		}
 		sp = strrchr(line, ' ');

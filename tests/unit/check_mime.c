@@ -185,29 +185,34 @@ static void check_wellformed(const char *s, size_t len)
 					if (s[start] != ' ' && s[start] != '\t')
 						t = start + strcspn(s + start, ":") + 2;
 					ck_assert_msg(memchr(s + t, ' ', i - 1 - t) == NULL &&
-						      memchr(s + t, '\t', i - 1 - t) == NULL,
-						      "header line too long (%zu): %.*s", ll, (int)ll,
-						      s + start);
+							      memchr(s + t, '\t', i - 1 - t) ==
+								      NULL,
+						      "header line too long (%zu): %.*s", ll,
+						      (int)ll, s + start);
 				}
 				if (s[start] == ' ' || s[start] == '\t') {
 					ck_assert_msg(start > 0, "fold on first line");
 					/* a fold line must carry something besides WSP */
-					ck_assert_msg(strspn(s + start, " \t") < ll, "empty fold line");
+					ck_assert_msg(strspn(s + start, " \t") < ll,
+						      "empty fold line");
 				} else {
 					size_t nl = strcspn(s + start, ":\r");
 
 					ck_assert_msg(s[start + nl] == ':' && nl > 0,
-						      "not a header line: %.*s", (int)ll, s + start);
+						      "not a header line: %.*s", (int)ll,
+						      s + start);
 				}
 				/* no fold right after "Name:": read as a leading space */
-				ck_assert_msg(!(s[i - 2] == ':' && (s[i + 1] == ' ' || s[i + 1] == '\t')),
-					      "fold right after field name: %.*s", (int)ll, s + start);
+				ck_assert_msg(
+					!(s[i - 2] == ':' && (s[i + 1] == ' ' || s[i + 1] == '\t')),
+					"fold right after field name: %.*s", (int)ll, s + start);
 			} else {
 				in_headers = 0;
-				ck_assert_msg(ll <= 76, "body line too long (%zu): %.*s", ll, (int)ll,
-					      s + start);
+				ck_assert_msg(ll <= 76, "body line too long (%zu): %.*s", ll,
+					      (int)ll, s + start);
 				/* SMTP dot-stuffing and mbox "From " quoting mangle these */
-				ck_assert_msg(s[start] != '.' && strncmp(s + start, "From ", 5) != 0,
+				ck_assert_msg(s[start] != '.' &&
+						      strncmp(s + start, "From ", 5) != 0,
 					      "unsafe line start: %.*s", (int)ll, s + start);
 			}
 			start = i + 1;
@@ -456,8 +461,8 @@ static void check_roundtrip(const struct mime_msg *m)
 		ck_assert_str_eq(json_string_value(json_array_get(a, 1)), "text/plain");
 		ck_assert_str_eq(json_string_value(json_array_get(a, 2)), "text/html");
 		/* boundary: once in Content-Type, then two delimiters and the close */
-		ck_assert_uint_eq(count_occurrences(s, json_string_value(json_object_get(j, "boundary"))),
-				  4);
+		ck_assert_uint_eq(
+			count_occurrences(s, json_string_value(json_object_get(j, "boundary"))), 4);
 	} else {
 		expect_json_str(j, "html", NULL);
 		expect_json_str(j, "content_type", "text/plain");
@@ -502,11 +507,12 @@ static const struct lang_case {
 	const char *subject, *from_name, *to_name, *text, *html;
 } lang_cases[] = {
 	{"Your invoice INV-1001 is overdue", "Acme Billing", "Jane Doe",
-	 "Dear Jane,\n\nplease pay EUR 120.00.\n", "<p>Dear Jane,</p>\n<p>please pay EUR 120.00.</p>\n"},
-	{KO, "에이크미 청구팀", "김철수",
-	 "김철수 고객님,\n\n" KO " 을 납부해 주십시오.\n", "<p>김철수 고객님,</p><p>" KO "</p>"},
-	{JA, "アクメ請求部", "山田太郎",
-	 "山田太郎様\r\n\r\n" JA "。よろしくお願いいたします。\r\n", "<p>" JA "</p>\r\n"},
+	 "Dear Jane,\n\nplease pay EUR 120.00.\n",
+	 "<p>Dear Jane,</p>\n<p>please pay EUR 120.00.</p>\n"},
+	{KO, "에이크미 청구팀", "김철수", "김철수 고객님,\n\n" KO " 을 납부해 주십시오.\n",
+	 "<p>김철수 고객님,</p><p>" KO "</p>"},
+	{JA, "アクメ請求部", "山田太郎", "山田太郎様\r\n\r\n" JA "。よろしくお願いいたします。\r\n",
+	 "<p>" JA "</p>\r\n"},
 	{ZH, "阿克米账单部", "王小明", "王小明您好：\n" ZH "\n", "<p>" ZH "</p>"},
 	/* 300 Korean characters with and without spaces, long names */
 	{KO300, KO100, KO100 "님", KO300 "\n" KO300, "<p>" KO300 "</p>"},
@@ -526,12 +532,11 @@ static const struct lang_case {
 	 "short\n", NULL},
 	/* ASCII that cannot go out verbatim */
 	{"  leading and trailing spaces  ", " Spaced  Name ", "Tab\tName", "t\n", NULL},
-	{"looks like =?UTF-8?B?SGk=?= an encoded word", "=?UTF-8?B?SGk=?=", "Plain",
-	 "t\n", NULL},
+	{"looks like =?UTF-8?B?SGk=?= an encoded word", "=?UTF-8?B?SGk=?=", "Plain", "t\n", NULL},
 	{"Averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongword "
 	 "and more",
-	 "Averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongword",
-	 NULL, "t\n", NULL},
+	 "Averyveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryveryverylongword", NULL,
+	 "t\n", NULL},
 	{"", NULL, NULL, "", NULL},
 	{"Empty bodies", "N", "M", "", ""},
 	{"Tab\tin  subject", "Tab\tName", "Two  spaces", "t\n", NULL},
@@ -637,8 +642,9 @@ START_TEST(test_plain_headers_verbatim)
 	ck_assert_ptr_nonnull(strstr(s, "\r\nTo: Jane Doe <jane@example.org>\r\n"));
 	ck_assert_ptr_nonnull(strstr(s, "\r\nMessage-ID: <d123.c45@dunnd.example.com>\r\n"));
 	ck_assert_ptr_nonnull(strstr(s, "\r\nMIME-Version: 1.0\r\n"));
-	ck_assert_ptr_nonnull(strstr(s, "\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-					"Content-Transfer-Encoding: quoted-printable\r\n\r\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+				     "\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+				     "Content-Transfer-Encoding: quoted-printable\r\n\r\n"));
 	ck_assert_int_eq(strncmp(s, "Date: Tue, 14 Nov 2023 22:13:20 +0000\r\n", 39), 0);
 	ck_assert_ptr_null(strstr(s, "=?"));
 	ck_assert_ptr_null(strstr(s, "Auto-Submitted"));
@@ -664,8 +670,9 @@ START_TEST(test_plain_headers_verbatim)
 	s = mime_build(&m, &len);
 	ck_assert_ptr_nonnull(s);
 	check_wellformed(s, len);
-	ck_assert_ptr_nonnull(strstr(s, "\r\nSubject: https://pay.example.com/invoices/"
-					"INV-1001/abcdefghijklmnopqrstuvw is\r\n now due\r\n"));
+	ck_assert_ptr_nonnull(strstr(s,
+				     "\r\nSubject: https://pay.example.com/invoices/"
+				     "INV-1001/abcdefghijklmnopqrstuvw is\r\n now due\r\n"));
 	free(s);
 	check_roundtrip(&m);
 	/* ... unless the first cannot share the line with "Subject:": folding
@@ -761,7 +768,8 @@ START_TEST(test_encode_header)
 				int dl, pad = 0;
 
 				ck_assert_ptr_nonnull(q);
-				dl = EVP_DecodeBlock(dec + olen, (unsigned char *)p + 10, (int)(q - p - 10));
+				dl = EVP_DecodeBlock(dec + olen, (unsigned char *)p + 10,
+						     (int)(q - p - 10));
 				ck_assert_int_ge(dl, 0);
 				pad = (q[-1] == '=') + (q[-2] == '=');
 				olen += (size_t)(dl - pad);
@@ -817,18 +825,18 @@ END_TEST
 
 START_TEST(test_header_injection)
 {
-	static const char *evil[] = {"x\r\nBcc: evil@x", "x\nBcc: evil@x", "x\rBcc: evil@x",
-				     "\r\n", "x\r\n\r\nbody"};
+	static const char *evil[] = {"x\r\nBcc: evil@x", "x\nBcc: evil@x", "x\rBcc: evil@x", "\r\n",
+				     "x\r\n\r\nbody"};
 	size_t i;
 
 	for (i = 0; i < sizeof evil / sizeof evil[0]; i++) {
 		struct mime_msg m;
 
-#define EXPECT_REJECT(field)                                                        \
-	do {                                                                        \
-		m = base_msg();                                                     \
-		m.html = "<p>x</p>";                                                \
-		m.field = evil[i];                                                  \
+#define EXPECT_REJECT(field)                                                            \
+	do {                                                                            \
+		m = base_msg();                                                         \
+		m.html = "<p>x</p>";                                                    \
+		m.field = evil[i];                                                      \
 		ck_assert_msg(mime_build(&m, NULL) == NULL, #field " accepted %zu", i); \
 	} while (0)
 		EXPECT_REJECT(subject);
@@ -844,9 +852,18 @@ START_TEST(test_header_injection)
 
 	/* addresses and ids that would smuggle syntax */
 	{
-		static const char *bad_addr[] = {"evil@x>, <other@y", "a b@c", "<a@b>", "a@b,c@d",
-						 "a@b\tc", "noat", "@x", "a@", "a..b@c", "a@b@c",
-						 "\"unterminated@x", "é@x"};
+		static const char *bad_addr[] = {"evil@x>, <other@y",
+						 "a b@c",
+						 "<a@b>",
+						 "a@b,c@d",
+						 "a@b\tc",
+						 "noat",
+						 "@x",
+						 "a@",
+						 "a..b@c",
+						 "a@b@c",
+						 "\"unterminated@x",
+						 "é@x"};
 		struct mime_msg m = base_msg();
 
 		for (i = 0; i < sizeof bad_addr / sizeof bad_addr[0]; i++) {
@@ -900,8 +917,9 @@ START_TEST(test_unsubscribe_headers)
 	s = mime_build(&m, NULL);
 	ck_assert_ptr_nonnull(s);
 	v = get_header(s, "List-Unsubscribe");
-	ck_assert_str_eq(v, " <mailto:unsub+c45@dunnd.example.com>,"
-			    " <https://dunnd.example.com/unsub?c=45&t=Zm9v>");
+	ck_assert_str_eq(v,
+			 " <mailto:unsub+c45@dunnd.example.com>,"
+			 " <https://dunnd.example.com/unsub?c=45&t=Zm9v>");
 	free(v);
 	ck_assert_int_eq(header_count(s, "List-Unsubscribe-Post"), 1);
 	free(s);
@@ -936,8 +954,9 @@ START_TEST(test_unsubscribe_headers)
 
 	/* not https, or characters that could break out of <...> */
 	{
-		static const char *bad[] = {"http://x.example/u", "https://", "ftp://x", "https://x/ y",
-					    "https://x/>", "https://x/\"", "https://x/é", "javascript:x"};
+		static const char *bad[] = {"http://x.example/u", "https://",    "ftp://x",
+					    "https://x/ y",       "https://x/>", "https://x/\"",
+					    "https://x/é",        "javascript:x"};
 		size_t i;
 
 		m = base_msg();
@@ -1010,7 +1029,7 @@ START_TEST(test_boundary_not_in_content)
 	m.html = text;
 	s = mime_build(&m, NULL);
 	ck_assert_ptr_nonnull(s);
-	ck_assert_ptr_nonnull(strstr(s, bnd));   /* same boundary: depends on the id only */
+	ck_assert_ptr_nonnull(strstr(s, bnd)); /* same boundary: depends on the id only */
 	ck_assert_uint_eq(count_occurrences(s, bnd), 4);
 	free(s);
 	free(ct);
@@ -1063,12 +1082,12 @@ START_TEST(test_invalid_input)
 	struct mime_msg m;
 
 	ck_assert_ptr_null(mime_build(NULL, NULL));
-#define EXPECT_NULL(field, val)                                          \
-	do {                                                             \
-		m = base_msg();                                          \
-		m.field = val;                                           \
-		ck_assert_msg(mime_build(&m, NULL) == NULL, #field);     \
-		ck_assert_msg(mime_refusal(&m) != NULL, #field);         \
+#define EXPECT_NULL(field, val)                                      \
+	do {                                                         \
+		m = base_msg();                                      \
+		m.field = val;                                       \
+		ck_assert_msg(mime_build(&m, NULL) == NULL, #field); \
+		ck_assert_msg(mime_refusal(&m) != NULL, #field);     \
 	} while (0)
 	EXPECT_NULL(from_addr, NULL);
 	EXPECT_NULL(to_addr, NULL);
@@ -1121,7 +1140,7 @@ START_TEST(test_invalid_input)
 		{
 			char big[256];
 
-			snprintf(big, sizeof big, "x%s", addr);   /* 255 octets */
+			snprintf(big, sizeof big, "x%s", addr); /* 255 octets */
 			m.to_addr = big;
 			ck_assert_ptr_null(mime_build(&m, NULL));
 		}
@@ -1159,7 +1178,8 @@ START_TEST(test_refusal)
 		if (cases[i].subject)
 			m.subject = cases[i].subject;
 		ck_assert_msg(mime_refusal(&m) && !strcmp(mime_refusal(&m), cases[i].want),
-			      "case %zu: %s", i, mime_refusal(&m) ? mime_refusal(&m) : "(accepted)");
+			      "case %zu: %s", i,
+			      mime_refusal(&m) ? mime_refusal(&m) : "(accepted)");
 		ck_assert_ptr_null(mime_build(&m, NULL));
 	}
 	m = base_msg();

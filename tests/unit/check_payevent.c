@@ -13,8 +13,8 @@ static char err[256];
 
 static void stripe(const char *body, const char *field)
 {
-	ck_assert_msg(payevent_stripe(body, strlen(body), field, &ev[0], err, sizeof err) == 0, "%s",
-		      err);
+	ck_assert_msg(payevent_stripe(body, strlen(body), field, &ev[0], err, sizeof err) == 0,
+		      "%s", err);
 }
 
 START_TEST(test_stripe_invoice_paid)
@@ -83,7 +83,11 @@ START_TEST(test_stripe_others)
 END_TEST
 
 static const char *const stripe_bad[] = {
-	"", "[]", "{", "{\"id\":\"evt_1\"}", "{\"id\":\"evt_1\",\"type\":\"invoice.paid\"}",
+	"",
+	"[]",
+	"{",
+	"{\"id\":\"evt_1\"}",
+	"{\"id\":\"evt_1\",\"type\":\"invoice.paid\"}",
 	"{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"data\":{\"object\":{\"amount_paid\":-1}}}",
 	"{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"data\":{\"object\":{\"amount_paid\":1.5}}}",
 	"{\"id\":\"evt_1\",\"type\":\"invoice.paid\",\"data\":{\"object\":"
@@ -138,11 +142,10 @@ START_TEST(test_adyen)
 	ck_assert_str_eq(ev[2].hmac, "");
 	ck_assert_int_eq(ev[3].kind, PAYEV_DISPUTE);
 	ck_assert_int_eq(payevent_adyen(body, strlen(body), ev, 3, &n, err, sizeof err), -1);
-	ck_assert_int_eq(payevent_adyen("{\"notificationItems\":[{}]}", 26, ev, 3, &n, err,
-					sizeof err),
-			 -1);
-	ck_assert_int_eq(payevent_adyen("{\"notificationItems\":[]}", 24, ev, 3, &n, err, sizeof err),
-			 -1);
+	ck_assert_int_eq(
+		payevent_adyen("{\"notificationItems\":[{}]}", 26, ev, 3, &n, err, sizeof err), -1);
+	ck_assert_int_eq(
+		payevent_adyen("{\"notificationItems\":[]}", 24, ev, 3, &n, err, sizeof err), -1);
 }
 END_TEST
 

@@ -155,7 +155,8 @@ END_TEST
  * quoting, plus UTF-8) and NULLs: the parsed literal gives them back. */
 START_TEST(test_property_roundtrip)
 {
-	static const char alphabet[] = "\"\\{}, \tNnUuLl\xea\xb0\x80" "ab1";
+	static const char alphabet[] = "\"\\{}, \tNnUuLl\xea\xb0\x80"
+				       "ab1";
 	unsigned seed = 12345u + (unsigned)_i;
 
 	for (int round = 0; round < 200; round++) {
@@ -176,8 +177,8 @@ START_TEST(test_property_roundtrip)
 					if (rand_r(&seed) % 4 == 0)
 						want[i][k] = (char)(1 + rand_r(&seed) % 255);
 					else
-						want[i][k] =
-							alphabet[rand_r(&seed) % (sizeof alphabet - 1)];
+						want[i][k] = alphabet[rand_r(&seed) %
+								      (sizeof alphabet - 1)];
 				}
 				want[i][len] = '\0';
 			}

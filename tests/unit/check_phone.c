@@ -30,7 +30,9 @@ static const struct phone_case {
 	{"()-. ", -1, NULL},
 	{"+82\t1012345678", -1, NULL},
 	{"+８２１０１２３４５６７８", -1, NULL}, /* full-width digits */
-	{"+82\xd9\xa1" "012345678", -1, NULL},     /* Arabic-Indic one */
+	{"+82\xd9\xa1"
+	 "012345678",
+	 -1, NULL}, /* Arabic-Indic one */
 };
 
 START_TEST(test_normalise)

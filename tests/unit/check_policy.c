@@ -135,7 +135,8 @@ static const struct {
 	 "1:30: 'start' must be a time of day \"HH:MM\""},
 	{"{\"holidays\": [\"25/12\"], \"tracks\": []}",
 	 "1:15: a holiday is a local date \"YYYY-MM-DD\""},
-	{"{\"caps\": [{\"channel\": \"phone\"}], \"tracks\": []}", "1:11: missing required key 'max'"},
+	{"{\"caps\": [{\"channel\": \"phone\"}], \"tracks\": []}",
+	 "1:11: missing required key 'max'"},
 	{"{\"tracks\": [{\"name\": \"a\", \"steps\": [{\"after_days\": 1, \"channels\": [\"e\"], "
 	 "\"template\": \"x\"}]},\n {\"name\": \"a\", \"steps\": [{\"after_days\": 1, "
 	 "\"channels\": [\"e\"], \"template\": \"x\"}]}]}",
@@ -324,9 +325,8 @@ static const struct decide_case decisions[] = {
 	 NULL, POLICY_SEND, "active", "step due", NULL, 1},
 	{"below minimum", "2026-11-10T15:00:00Z", NULL, 0, 50, 0, 0, 0, NULL, NULL, POLICY_WAIT,
 	 "active", "balance below minimum", "2026-11-11T15:00:00Z", 0},
-	{"promise pending", "2026-11-10T15:00:00Z", NULL, 0, 4990, 0, 0, 1,
-	 "2026-11-20T05:00:00Z", NULL, POLICY_WAIT, "paused", "paused", "2026-11-20T05:00:00Z",
-	 0},
+	{"promise pending", "2026-11-10T15:00:00Z", NULL, 0, 4990, 0, 0, 1, "2026-11-20T05:00:00Z",
+	 NULL, POLICY_WAIT, "paused", "paused", "2026-11-20T05:00:00Z", 0},
 	{"promise lapsed resumes", "2026-11-21T15:00:00Z", NULL, 0, 4990, 0, 0, 1,
 	 "2026-11-20T05:00:00Z", NULL, POLICY_SEND, "active", "step due", NULL, 1},
 	{"manual pause without end", "2026-11-10T15:00:00Z", NULL, 0, 4990, 0, 0, 1, NULL, NULL,
@@ -335,39 +335,37 @@ static const struct decide_case decisions[] = {
 	 "active", "not yet due", "2026-11-04T13:00:00Z", 0},
 	{"first step in window", "2026-11-10T15:00:00Z", NULL, 0, 4990, 0, 0, 0, NULL, NULL,
 	 POLICY_SEND, "active", "step due", "2026-11-11T15:00:00Z", 1},
-	{"first step on time: next at day 10 08:00 EST", "2026-11-04T13:00:00Z", NULL, 0, 4990,
-	 0, 0, 0, NULL, NULL, POLICY_SEND, "active", "step due", "2026-11-11T13:00:00Z", 1},
-	{"night in New York waits for 08:00", "2026-11-10T07:00:00Z", NULL, 0, 4990, 0, 0, 0,
-	 NULL, NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-10T13:00:00Z", 0},
-	{"after 21:00 waits for the next morning", "2026-11-11T02:30:00Z", NULL, 0, 4990, 0, 0,
-	 0, NULL, NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-11T13:00:00Z",
+	{"first step on time: next at day 10 08:00 EST", "2026-11-04T13:00:00Z", NULL, 0, 4990, 0,
+	 0, 0, NULL, NULL, POLICY_SEND, "active", "step due", "2026-11-11T13:00:00Z", 1},
+	{"night in New York waits for 08:00", "2026-11-10T07:00:00Z", NULL, 0, 4990, 0, 0, 0, NULL,
+	 NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-10T13:00:00Z", 0},
+	{"after 21:00 waits for the next morning", "2026-11-11T02:30:00Z", NULL, 0, 4990, 0, 0, 0,
+	 NULL, NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-11T13:00:00Z", 0},
+	{"Seoul has no DST: 08:00 KST is 23:00Z", "2026-11-10T15:00:00Z", "Asia/Seoul", 0, 4990, 0,
+	 0, 0, NULL, NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-10T23:00:00Z",
 	 0},
-	{"Seoul has no DST: 08:00 KST is 23:00Z", "2026-11-10T15:00:00Z", "Asia/Seoul", 0, 4990,
-	 0, 0, 0, NULL, NULL, POLICY_WAIT, "active", "outside contact window",
-	 "2026-11-10T23:00:00Z", 0},
-	{"Tokyo morning sends", "2026-11-10T00:30:00Z", "Asia/Tokyo", 0, 4990, 0, 0, 0, NULL,
-	 NULL, POLICY_SEND, "active", "step due", NULL, 1},
-	{"Shanghai night waits", "2026-11-10T15:00:00Z", "Asia/Shanghai", 0, 4990, 0, 0, 0,
-	 NULL, NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-11T00:00:00Z", 0},
+	{"Tokyo morning sends", "2026-11-10T00:30:00Z", "Asia/Tokyo", 0, 4990, 0, 0, 0, NULL, NULL,
+	 POLICY_SEND, "active", "step due", NULL, 1},
+	{"Shanghai night waits", "2026-11-10T15:00:00Z", "Asia/Shanghai", 0, 4990, 0, 0, 0, NULL,
+	 NULL, POLICY_WAIT, "active", "outside contact window", "2026-11-11T00:00:00Z", 0},
 	{"second step waits for day 10", "2026-11-06T15:00:00Z", NULL, 1, 4990, 0, 0, 0, NULL,
 	 "first_time", POLICY_WAIT, "active", "not yet due", "2026-11-11T13:00:00Z", 0},
 	{"second step sends", "2026-11-11T15:00:00Z", NULL, 1, 4990, 0, 0, 0, NULL, "first_time",
 	 POLICY_SEND, "active", "step due", NULL, 2},
-	{"call step waits for the phone window (09:00)", "2026-11-23T13:30:00Z", NULL, 2, 4990,
-	 0, 0, 0, NULL, "first_time", POLICY_WAIT, "active", "outside contact window",
+	{"call step waits for the phone window (09:00)", "2026-11-23T13:30:00Z", NULL, 2, 4990, 0,
+	 0, 0, NULL, "first_time", POLICY_WAIT, "active", "outside contact window",
 	 "2026-11-23T14:00:00Z", 0},
 	{"calls are weekdays only: Saturday waits for Monday", "2026-11-28T15:00:00Z", NULL, 2,
 	 4990, 0, 0, 0, NULL, "first_time", POLICY_WAIT, "active", "outside contact window",
 	 "2026-11-30T14:00:00Z", 0},
 	{"holiday: no contact on Christmas", "2026-12-25T15:00:00Z", NULL, 2, 4990, 0, 0, 0, NULL,
-	 "first_time", POLICY_WAIT, "active", "outside contact window", "2026-12-28T14:00:00Z",
-	 0},
+	 "first_time", POLICY_WAIT, "active", "outside contact window", "2026-12-28T14:00:00Z", 0},
 	{"track complete", "2026-12-01T15:00:00Z", NULL, 3, 4990, 0, 0, 0, NULL, "first_time",
 	 POLICY_WAIT, "active", "track complete", "2026-12-02T15:00:00Z", 0},
 	{"repeat defaulter track", "2026-11-05T15:00:00Z", NULL, 0, 4990, 0, 1, 0, NULL, NULL,
 	 POLICY_SEND, "active", "step due", NULL, 1},
-	{"a kept track survives rule changes", "2026-11-05T15:00:00Z", NULL, 0, 4990, 0, 1, 0,
-	 NULL, "first_time", POLICY_SEND, "active", "step due", NULL, 1},
+	{"a kept track survives rule changes", "2026-11-05T15:00:00Z", NULL, 0, 4990, 0, 1, 0, NULL,
+	 "first_time", POLICY_SEND, "active", "step due", NULL, 1},
 };
 
 START_TEST(decide_table)
@@ -665,14 +663,14 @@ START_TEST(next_open_window_and_quiet)
 
 	/* Sunday 19:00 EST; blocked until Monday 09:00, window opens 08:00. */
 	ck_assert_int_eq(quiet_parse("sun 18:00-24:00,mon 00:00-09:00", &q, NULL, 0), 0);
-	ck_assert_int_eq(policy_next_open(pol, "email", "America/New_York", &q,
-					  at("2026-11-30T00:00:00Z")),
-			 at("2026-11-30T14:00:00Z"));
+	ck_assert_int_eq(
+		policy_next_open(pol, "email", "America/New_York", &q, at("2026-11-30T00:00:00Z")),
+		at("2026-11-30T14:00:00Z"));
 	/* Blocked until the window closes: the next day's opening. */
 	ck_assert_int_eq(quiet_parse("mon 08:00-21:00", &q, NULL, 0), 0);
-	ck_assert_int_eq(policy_next_open(pol, "email", "America/New_York", &q,
-					  at("2026-11-30T14:00:00Z")),
-			 at("2026-12-01T13:00:00Z"));
+	ck_assert_int_eq(
+		policy_next_open(pol, "email", "America/New_York", &q, at("2026-11-30T14:00:00Z")),
+		at("2026-12-01T13:00:00Z"));
 	ck_assert_int_eq(policy_next_open(pol, "email", "America/New_York", NULL,
 					  at("2026-11-30T14:00:00Z")),
 			 at("2026-11-30T14:00:00Z"));

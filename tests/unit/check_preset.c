@@ -55,7 +55,8 @@ static struct policy *load(const char *text, char *err, char *warn, size_t len)
 		out[0] = '\0';
 		for (size_t i = 0; i < x->n; i++) {
 			const char *m = strstr(x->msgs[i], "policy.json:");
-			used += (size_t)snprintf(out + used, len - used, "%s\n", m ? m : x->msgs[i]);
+			used += (size_t)snprintf(out + used, len - used, "%s\n",
+						 m ? m : x->msgs[i]);
 			if (used >= len)
 				break;
 		}
@@ -74,7 +75,8 @@ static const struct policy_cap *cap_on(const struct policy *p, const char *chann
 	return NULL;
 }
 
-#define TRACKS "\"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"}]}]"
+#define TRACKS \
+	"\"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"}]}]"
 
 START_TEST(shipped_presets_fill_what_is_unset)
 {
@@ -100,26 +102,31 @@ END_TEST
 START_TEST(looser_policy_warns_where_it_says_so)
 {
 	char err[2048], warn[2048];
-	struct policy *p = load("{\"preset\": \"kr\",\n"
-				" \"contact_window\": {\"start\": \"07:00\", \"end\": \"22:00\"},\n"
-				" \"caps\": [{\"max\": 10, \"days\": 7}],\n"
-				" \"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 3,\n"
-				"   \"channels\": [\"email\"], \"template\": \"final\", \"deadline_days\": 7,\n"
-				"   \"consequence\": {\"ko\": \"{{ deadline }} 이후 형사 고소합니다.\"}}]}]}\n",
-				err, warn, sizeof err);
+	struct policy *p = load(
+		"{\"preset\": \"kr\",\n"
+		" \"contact_window\": {\"start\": \"07:00\", \"end\": \"22:00\"},\n"
+		" \"caps\": [{\"max\": 10, \"days\": 7}],\n"
+		" \"tracks\": [{\"name\": \"t\", \"steps\": [{\"after_days\": 3,\n"
+		"   \"channels\": [\"email\"], \"template\": \"final\", \"deadline_days\": 7,\n"
+		"   \"consequence\": {\"ko\": \"{{ deadline }} 이후 형사 고소합니다.\"}}]}]}\n",
+		err, warn, sizeof err);
 
 	ck_assert_msg(p != NULL, "%s", err);
-	ck_assert_msg(strstr(warn, "policy.json:2:30: warning: the contact window opens at 07:00, "
-				   "earlier than preset 'kr' allows (08:00)\n"),
+	ck_assert_msg(strstr(warn,
+			     "policy.json:2:30: warning: the contact window opens at 07:00, "
+			     "earlier than preset 'kr' allows (08:00)\n"),
 		      "%s", warn);
-	ck_assert_msg(strstr(warn, "policy.json:2:46: warning: the contact window closes at 22:00, "
-				   "later than preset 'kr' allows (21:00)\n"),
+	ck_assert_msg(strstr(warn,
+			     "policy.json:2:46: warning: the contact window closes at 22:00, "
+			     "later than preset 'kr' allows (21:00)\n"),
 		      "%s", warn);
-	ck_assert_msg(strstr(warn, "policy.json:3:19: warning: 10 contacts in 7 days across all "
-				   "channels is looser than preset 'kr' (7 in 7 days)\n"),
+	ck_assert_msg(strstr(warn,
+			     "policy.json:3:19: warning: 10 contacts in 7 days across all "
+			     "channels is looser than preset 'kr' (7 in 7 days)\n"),
 		      "%s", warn);
-	ck_assert_msg(strstr(warn, "policy.json:6:26: warning: the consequence says '형사', which "
-				   "preset 'kr' does not let a step say\n"),
+	ck_assert_msg(strstr(warn,
+			     "policy.json:6:26: warning: the consequence says '형사', which "
+			     "preset 'kr' does not let a step say\n"),
 		      "%s", warn);
 	ck_assert_msg(strstr(warn, "says '고소'"), "%s", warn);
 	/* The policy's own choices stand: a warning, not a change. */
@@ -132,29 +139,32 @@ END_TEST
 START_TEST(stricter_policy_is_quiet)
 {
 	char err[2048], warn[2048];
-	struct policy *p = load("{\"preset\": \"us\",\n"
-				" \"contact_window\": {\"start\": \"09:00\", \"end\": \"20:00\"},\n"
-				" \"caps\": [{\"channel\": \"phone\", \"max\": 3, \"days\": 7}],\n" TRACKS
-				"}\n",
-				err, warn, sizeof err);
+	struct policy *p = load(
+		"{\"preset\": \"us\",\n"
+		" \"contact_window\": {\"start\": \"09:00\", \"end\": \"20:00\"},\n"
+		" \"caps\": [{\"channel\": \"phone\", \"max\": 3, \"days\": 7}],\n" TRACKS "}\n",
+		err, warn, sizeof err);
 
 	ck_assert_msg(p != NULL, "%s", err);
 	ck_assert_str_eq(warn, "");
 	policy_free(p);
 	/* Seven in fourteen days is stricter than seven in seven. */
-	p = load("{\"preset\": \"us\", \"caps\": [{\"channel\": \"phone\", \"max\": 7, \"days\": 14}],\n" TRACKS
-		 "}\n",
-		 err, warn, sizeof err);
+	p = load(
+		"{\"preset\": \"us\", \"caps\": [{\"channel\": \"phone\", \"max\": 7, \"days\": 14}],\n" TRACKS
+		"}\n",
+		err, warn, sizeof err);
 	ck_assert_msg(p != NULL, "%s", err);
 	ck_assert_str_eq(warn, "");
 	policy_free(p);
 	/* Seven in three days is not. */
-	p = load("{\"preset\": \"us\", \"caps\": [{\"channel\": \"phone\", \"max\": 7, \"days\": 3}],\n" TRACKS
-		 "}\n",
-		 err, warn, sizeof err);
+	p = load(
+		"{\"preset\": \"us\", \"caps\": [{\"channel\": \"phone\", \"max\": 7, \"days\": 3}],\n" TRACKS
+		"}\n",
+		err, warn, sizeof err);
 	ck_assert_msg(p != NULL, "%s", err);
-	ck_assert_msg(strstr(warn, "policy.json:1:66: warning: 7 contacts in 3 days on channel "
-				   "'phone' is looser than preset 'us' (7 in 7 days)"),
+	ck_assert_msg(strstr(warn,
+			     "policy.json:1:66: warning: 7 contacts in 3 days on channel "
+			     "'phone' is looser than preset 'us' (7 in 7 days)"),
 		      "%s", warn);
 	policy_free(p);
 }

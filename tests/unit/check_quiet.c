@@ -30,7 +30,8 @@ static const struct {
 } good[] = {
 	{"", "", 0},
 	{"   ", "", 0},
-	{"mon-fri 12:00-13:00,sun 00:00-24:00", "mon-fri 12:00-13:00,sun 00:00-24:00", 5 * 60 + 1440},
+	{"mon-fri 12:00-13:00,sun 00:00-24:00", "mon-fri 12:00-13:00,sun 00:00-24:00",
+	 5 * 60 + 1440},
 	{"mon-fri 12:00-13:00, sun", "mon-fri 12:00-13:00,sun 00:00-24:00", 5 * 60 + 1440},
 	{"MON-Fri 12:00 - 13:00", "mon-fri 12:00-13:00", 300},
 	{"Monday 09:00-10:00", "mon 09:00-10:00", 60},
@@ -53,8 +54,8 @@ START_TEST(parse_and_format)
 	struct quiet q, q2;
 	char buf[QUIET_SPEC_MAX], err[128];
 
-	ck_assert_msg(quiet_parse(good[_i].spec, &q, err, sizeof err) == 0, "%s: %s",
-		      good[_i].spec, err);
+	ck_assert_msg(quiet_parse(good[_i].spec, &q, err, sizeof err) == 0, "%s: %s", good[_i].spec,
+		      err);
 	ck_assert_int_eq(quiet_minutes(&q), good[_i].minutes);
 	ck_assert_int_ge(quiet_format(&q, buf, sizeof buf), 0);
 	ck_assert_str_eq(buf, good[_i].canon);
@@ -185,12 +186,13 @@ START_TEST(next_open_matches_model)
 				}
 				int64_t got = quiet_next_open(&q, zone, t);
 				if (got != want) {
-					char a[TZ_ISO8601_LEN], b[TZ_ISO8601_LEN], c[TZ_ISO8601_LEN];
+					char a[TZ_ISO8601_LEN], b[TZ_ISO8601_LEN],
+						c[TZ_ISO8601_LEN];
 					tz_format_iso8601(t, a, sizeof a);
 					tz_format_iso8601(want, b, sizeof b);
 					tz_format_iso8601(got, c, sizeof c);
-					ck_abort_msg("%s '%s' at %s: want %s, got %s", zone, specs[s], a,
-						     b, c);
+					ck_abort_msg("%s '%s' at %s: want %s, got %s", zone,
+						     specs[s], a, b, c);
 				}
 				checked++;
 			}

@@ -25,10 +25,8 @@ static const struct {
 	const char *lang, *name, *currency;
 	int64_t minor;
 } people[] = {
-	{"en", "Alex Morgan", "USD", 12840},
-	{"ko", "김민지", "KRW", 1289000},
-	{"ja", "山田 花子", "JPY", 128400},
-	{"zh-Hant", "陳美玲", "TWD", 150000},
+	{"en", "Alex Morgan", "USD", 12840}, {"ko", "김민지", "KRW", 1289000},
+	{"ja", "山田 花子", "JPY", 128400},  {"zh-Hant", "陳美玲", "TWD", 150000},
 	{"zh", "王伟", "CNY", 128400},
 };
 
@@ -121,7 +119,8 @@ START_TEST(every_template_rendered_for_review)
 	brand = json_object_get(root, "brand");
 	cfg.brand.e = calloc(json_object_size(brand) + 1, sizeof *cfg.brand.e);
 	ck_assert_ptr_nonnull(cfg.brand.e);
-	json_object_foreach(brand, key, v) {
+	json_object_foreach(brand, key, v)
+	{
 		struct brand_entry *be = &cfg.brand.e[cfg.brand.n++];
 		be->locale = (char *)key;
 		if (json_is_string(v))
@@ -150,7 +149,8 @@ START_TEST(every_template_rendered_for_review)
 		while (k < sizeof people / sizeof people[0] &&
 		       strncmp(e->locale, people[k].lang, strlen(people[k].lang)))
 			k++;
-		ck_assert_msg(k < sizeof people / sizeof people[0], "%s: no sample person", e->path);
+		ck_assert_msg(k < sizeof people / sizeof people[0], "%s: no sample person",
+			      e->path);
 		s.name = people[k].name;
 		s.brand = config_brand(&cfg, e->locale);
 		struct owed o = {.minor = people[k].minor};
@@ -160,8 +160,8 @@ START_TEST(every_template_rendered_for_review)
 						   sizeof s.amount),
 				 0);
 		ck_assert_int_ge(tz_format_date(2026, 11, 10, e->locale, s.due, sizeof s.due), 0);
-		ck_assert_int_ge(tz_format_date(2026, 12, 5, e->locale, s.promise, sizeof s.promise),
-				 0);
+		ck_assert_int_ge(
+			tz_format_date(2026, 12, 5, e->locale, s.promise, sizeof s.promise), 0);
 		if (st && st->deadline_days)
 			ck_assert_int_ge(tz_format_date(2026, 12, 1 + st->deadline_days, e->locale,
 							s.deadline, sizeof s.deadline),
@@ -188,7 +188,8 @@ START_TEST(every_template_rendered_for_review)
 		if (!strcmp(e->kind, "email")) {
 			html = texthtml_from_text(text);
 			ck_assert_ptr_nonnull(html);
-			snprintf(file, sizeof file, "%s/%s/%s.%s.html", out, e->locale, e->name, e->kind);
+			snprintf(file, sizeof file, "%s/%s/%s.%s.html", out, e->locale, e->name,
+				 e->kind);
 			write_file(file, NULL, html);
 			free(html);
 			written++;

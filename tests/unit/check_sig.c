@@ -35,27 +35,45 @@ static const struct tw_case {
 	const char *sig;
 } tw_cases[] = {
 	/* Twilio's documented example */
-	{"12345", EXAMPLE_URL, 5,
+	{"12345",
+	 EXAMPLE_URL,
+	 5,
 	 {"CallSid", "CA1234567890ABCDE", "Caller", "+12349013030", "Digits", "1234", "From",
 	  "+12349013030", "To", "+18005551212"},
 	 "0/KCTR6DLpKmkAf8muzZqo1nDgQ="},
 	/* the same parameters in another order sign the same */
-	{"12345", EXAMPLE_URL, 5,
+	{"12345",
+	 EXAMPLE_URL,
+	 5,
 	 {"To", "+18005551212", "Digits", "1234", "From", "+12349013030", "CallSid",
 	  "CA1234567890ABCDE", "Caller", "+12349013030"},
 	 "0/KCTR6DLpKmkAf8muzZqo1nDgQ="},
 	{"12345", EXAMPLE_URL, 0, {NULL}, "zYQTYrRWXE7LtzbG4PfP7/bkkGo="},
-	{"tok", "https://pay.test/webhooks/twilio/status", 2,
-	 {"MessageSid", "SM1", "MessageStatus", "delivered"}, "nWScdlZp+WT/4DQiJWhTYieZ6jg="},
+	{"tok",
+	 "https://pay.test/webhooks/twilio/status",
+	 2,
+	 {"MessageSid", "SM1", "MessageStatus", "delivered"},
+	 "nWScdlZp+WT/4DQiJWhTYieZ6jg="},
 	/* repeated names keep their arrival order */
-	{"tok", "https://pay.test/webhooks/twilio/status", 3, {"b", "2", "a", "1", "a", "0"},
+	{"tok",
+	 "https://pay.test/webhooks/twilio/status",
+	 3,
+	 {"b", "2", "a", "1", "a", "0"},
 	 "5Le/VoiwUdVFwM9bp4HxWW62ilw="},
-	{"tok", "https://pay.test/webhooks/twilio/status", 3, {"a", "0", "b", "2", "a", "1"},
+	{"tok",
+	 "https://pay.test/webhooks/twilio/status",
+	 3,
+	 {"a", "0", "b", "2", "a", "1"},
 	 "1YyTkM1KNHgh1SGPgZoMncwrOqE="},
 	/* bytewise, case-sensitive: "B" < "_" < "a" */
-	{"tok", "https://pay.test/x", 3, {"a", "1", "B", "2", "_", "3"},
+	{"tok",
+	 "https://pay.test/x",
+	 3,
+	 {"a", "1", "B", "2", "_", "3"},
 	 "cRtil7xqbJXHsb3eQ4BVqTukGAA="},
-	{"tok", "https://pay.test/x", 2,
+	{"tok",
+	 "https://pay.test/x",
+	 2,
 	 {"Body", "\xec\x95\x88\xeb\x85\x95\xed\x95\x98\xec\x84\xb8\xec\x9a\x94 STOP \xe2\x82\xac",
 	  "From", "+821012345678"},
 	 "7yy1ctpPm2MovGKfC8GQwGrsge0="},
@@ -98,8 +116,8 @@ static const struct {
 	{"12345", EXAMPLE_URL, "1/KCTR6DLpKmkAf8muzZqo1nDgQ=", 0, SIG_EMISMATCH},
 	{"12345", EXAMPLE_URL, "0/KCTR6DLpKmkAf8muzZqo1nDgq=", 0, SIG_EMISMATCH},
 	{"12346", EXAMPLE_URL, "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", 0, SIG_EMISMATCH},
-	{"12345", "https://mycompany.com/myapp.php?foo=1&bar=3", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=",
-	 0, SIG_EMISMATCH},
+	{"12345", "https://mycompany.com/myapp.php?foo=1&bar=3", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", 0,
+	 SIG_EMISMATCH},
 	{"12345", "http://mycompany.com/myapp.php?foo=1&bar=2", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", 0,
 	 SIG_EMISMATCH},
 	{"12345", "https://mycompany.com/myapp.php", "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", 0,
@@ -115,8 +133,9 @@ static const struct {
 
 START_TEST(test_twilio_reject)
 {
-	const char *kv[] = {"CallSid", "CA1234567890ABCDE", "Caller", "+12349013030", "Digits",
-			    "1234", "From", "+12349013030", "To", "+18005551212", "Extra", "1"};
+	const char *kv[] = {
+		"CallSid", "CA1234567890ABCDE", "Caller", "+12349013030", "Digits", "1234",
+		"From",    "+12349013030",      "To",     "+18005551212", "Extra",  "1"};
 	size_t n = tw_bad[_i].tamper == 2 ? 4 : tw_bad[_i].tamper == 3 ? 6 : 5;
 	struct form f = mkform(kv, n);
 
@@ -178,7 +197,8 @@ START_TEST(test_dunn_sign)
 	ck_assert_str_eq(out, D_SIG_EMPTY);
 	/* the body is length-delimited: a NUL inside counts */
 	ck_assert_int_eq(sig_dunn_sign("k", "0", "a\0b", 3, out), 0);
-	ck_assert_str_eq(out, "sha256=5e0c9fdfbb557e51690e239845daa5135f902b8f1a0c161828b94b4438c18113");
+	ck_assert_str_eq(out,
+			 "sha256=5e0c9fdfbb557e51690e239845daa5135f902b8f1a0c161828b94b4438c18113");
 	ck_assert_int_eq(sig_dunn_sign(NULL, D_TS, "", 0, out), -1);
 	ck_assert_int_eq(sig_dunn_sign(D_SECRET, NULL, "", 0, out), -1);
 }
@@ -264,8 +284,9 @@ START_TEST(test_dunn_roundtrip)
 		body[i] = (char)(i * 7 + 3);
 	for (size_t len = 0; len <= sizeof body; len += 97) {
 		ck_assert_int_eq(sig_dunn_sign("s3cret", "1800000000", body, len, sig), 0);
-		ck_assert_int_eq(sig_dunn_verify("s3cret", "1800000000", body, len, sig, 1800000100),
-				 SIG_OK);
+		ck_assert_int_eq(
+			sig_dunn_verify("s3cret", "1800000000", body, len, sig, 1800000100),
+			SIG_OK);
 		if (len)
 			ck_assert_int_eq(sig_dunn_verify("s3cret", "1800000000", body, len - 1, sig,
 							 1800000100),
@@ -306,7 +327,8 @@ START_TEST(test_stripe_vector)
 	/* rotation: either secret configured, either v1 sent, a v0 ignored */
 	ck_assert_int_eq(sig_stripe_verify(rotated, 2, h, ST_BODY, 7, ST_T), SIG_OK);
 	ck_assert_int_eq(sig_stripe_verify(one, 1,
-					   "t=1700000000,v1=" "00000000000000000000000000000000"
+					   "t=1700000000,v1="
+					   "00000000000000000000000000000000"
 					   "00000000000000000000000000000000,v0=ab,v1=" ST_V1,
 					   ST_BODY, 7, ST_T + 299),
 			 SIG_OK);
@@ -321,9 +343,16 @@ START_TEST(test_stripe_vector)
 END_TEST
 
 static const char *const stripe_bad[] = {
-	"", "t=1700000000", "v1=" ST_V1, "t=,v1=" ST_V1, "t=17x,v1=" ST_V1,
-	"t=1700000000,v1=abc", "t=1700000000,v1=" ST_V1 "00", "t=1,t=1700000000,v1=" ST_V1,
-	"t=1700000000,v1=" ST_V1 ",garbage", "t=1700000000,v0=" ST_V1,
+	"",
+	"t=1700000000",
+	"v1=" ST_V1,
+	"t=,v1=" ST_V1,
+	"t=17x,v1=" ST_V1,
+	"t=1700000000,v1=abc",
+	"t=1700000000,v1=" ST_V1 "00",
+	"t=1,t=1700000000,v1=" ST_V1,
+	"t=1700000000,v1=" ST_V1 ",garbage",
+	"t=1700000000,v0=" ST_V1,
 	"t=1700000000,v1=zz43bacfb18cc5554542fdcc84d815b399c52758e508a6fcecf0a2af4efea2b",
 };
 
@@ -332,8 +361,8 @@ START_TEST(test_stripe_malformed)
 	const char *one[] = {"whsec_abc"};
 	enum sig_result r = sig_stripe_verify(one, 1, stripe_bad[_i], ST_BODY, 7, ST_T);
 
-	ck_assert_msg(r == SIG_EMALFORMED || (r == SIG_EMISSING && !*stripe_bad[_i]),
-		      "'%s': %d", stripe_bad[_i], r);
+	ck_assert_msg(r == SIG_EMALFORMED || (r == SIG_EMISSING && !*stripe_bad[_i]), "'%s': %d",
+		      stripe_bad[_i], r);
 	ck_assert_int_eq(sig_stripe_verify(one, 1, NULL, ST_BODY, 7, ST_T), SIG_EMISSING);
 }
 END_TEST
@@ -358,10 +387,14 @@ START_TEST(test_adyen_vector)
 			 SIG_EMALFORMED);
 	ck_assert_int_eq(sig_adyen_verify(key, (size_t)n, data, strlen(data), NULL), SIG_EMISSING);
 	ck_assert_int_eq(sig_adyen_key("DFB1", key), -1);
-	ck_assert_int_eq(sig_adyen_key("XFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
-				       key), -1);
-	ck_assert_int_eq(sig_adyen_key("FB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
-				       key), -1);
+	ck_assert_int_eq(
+		sig_adyen_key("XFB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
+			      key),
+		-1);
+	ck_assert_int_eq(
+		sig_adyen_key("FB1EB5485895CFA84146406857104ABB4CBCABDC8AAF103A624C8F6A3EAAB00",
+			      key),
+		-1);
 }
 END_TEST
 

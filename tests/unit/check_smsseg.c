@@ -8,10 +8,10 @@
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-#define EURO "\xe2\x82\xac"      /* U+20AC, GSM-7 extension */
-#define GA "\xea\xb0\x80"        /* U+AC00 가 */
-#define GRIN "\xf0\x9f\x98\x80"  /* U+1F600, a surrogate pair in UTF-16 */
-#define WON "\xe2\x82\xa9"       /* U+20A9 ₩ */
+#define EURO "\xe2\x82\xac"     /* U+20AC, GSM-7 extension */
+#define GA "\xea\xb0\x80"       /* U+AC00 가 */
+#define GRIN "\xf0\x9f\x98\x80" /* U+1F600, a surrogate pair in UTF-16 */
+#define WON "\xe2\x82\xa9"      /* U+20A9 ₩ */
 
 /* text = a x na + b x nb + c x nc */
 static const struct seg_case {
@@ -66,9 +66,9 @@ static const struct seg_case {
 	 1, "", 0, "", 0, SMSSEG_GSM7, 96, 96, 1},
 	/* one character outside GSM-7 makes the whole text UCS-2 */
 	{"`", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},
-	{"\xc3\xa7", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},       /* ç lower case */
-	{"\xc3\xa1", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},       /* á */
-	{"\xe2\x80\x99", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},   /* ’ smart quote */
+	{"\xc3\xa7", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},     /* ç lower case */
+	{"\xc3\xa1", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},     /* á */
+	{"\xe2\x80\x99", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1}, /* ’ smart quote */
 	{"\t", 1, "", 0, "", 0, SMSSEG_UCS2, 1, 1, 1},
 	{"a", 100, GA, 1, "", 0, SMSSEG_UCS2, 101, 101, 2},
 	{"a", 69, GA, 1, "", 0, SMSSEG_UCS2, 70, 70, 1},
@@ -131,9 +131,24 @@ START_TEST(test_count)
 END_TEST
 
 static const char *const bad_utf8[] = {
-	"\xff", "\xfe", "\x80", "a\xbf", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf",
-	"\xf0\x80\x80\xaf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80",
-	"\xf8\x88\x80\x80\x80", "\xe2\x82", "a\xc3", "\xf0\x9f\x98", "\xc3\x28", "\xe2\x28\xa1",
+	"\xff",
+	"\xfe",
+	"\x80",
+	"a\xbf",
+	"\xc0\xaf",
+	"\xc1\xbf",
+	"\xe0\x80\xaf",
+	"\xf0\x80\x80\xaf",
+	"\xed\xa0\x80",
+	"\xed\xbf\xbf",
+	"\xf4\x90\x80\x80",
+	"\xf5\x80\x80\x80",
+	"\xf8\x88\x80\x80\x80",
+	"\xe2\x82",
+	"a\xc3",
+	"\xf0\x9f\x98",
+	"\xc3\x28",
+	"\xe2\x28\xa1",
 };
 
 START_TEST(test_bad_utf8)
@@ -166,12 +181,12 @@ static const struct {
 	unsigned long cp;
 	int width;
 } widths[] = {
-	{'A', 1}, {'z', 1}, {'0', 1}, {'9', 1}, {'@', 1}, {' ', 1}, {'\n', 1}, {'\r', 1}, {'_', 1},
-	{0x00A3, 1}, {0x00E0, 1}, {0x03A9, 1}, {0x00C7, 1}, {0x00DF, 1},
-	{'^', 2}, {'{', 2}, {'}', 2}, {'\\', 2}, {'[', 2}, {']', 2}, {'~', 2}, {'|', 2},
-	{0x0C, 2}, {0x20AC, 2},
-	{'`', 0}, {'\t', 0}, {0x00, 0}, {0x7F, 0}, {0x00E7, 0}, {0x00E1, 0}, {0x2019, 0},
-	{0x03B1, 0}, {0xAC00, 0}, {0x1F600, 0}, {0x20A9, 0}, {0x00A0, 0},
+	{'A', 1},    {'z', 1},    {'0', 1},    {'9', 1},     {'@', 1},    {' ', 1},
+	{'\n', 1},   {'\r', 1},   {'_', 1},    {0x00A3, 1},  {0x00E0, 1}, {0x03A9, 1},
+	{0x00C7, 1}, {0x00DF, 1}, {'^', 2},    {'{', 2},     {'}', 2},    {'\\', 2},
+	{'[', 2},    {']', 2},    {'~', 2},    {'|', 2},     {0x0C, 2},   {0x20AC, 2},
+	{'`', 0},    {'\t', 0},   {0x00, 0},   {0x7F, 0},    {0x00E7, 0}, {0x00E1, 0},
+	{0x2019, 0}, {0x03B1, 0}, {0xAC00, 0}, {0x1F600, 0}, {0x20A9, 0}, {0x00A0, 0},
 };
 
 START_TEST(test_gsm7_width)

@@ -93,7 +93,8 @@ START_TEST(test_every_sms_template)
 	cfg.company = (char *)json_string_value(json_object_get(root, "company"));
 	cfg.brand.e = calloc(json_object_size(brand), sizeof *cfg.brand.e);
 	ck_assert(cfg.company && cfg.brand.e);
-	json_object_foreach(brand, key, v) {
+	json_object_foreach(brand, key, v)
+	{
 		struct brand_entry *be = &cfg.brand.e[cfg.brand.n++];
 		be->locale = (char *)key;
 		be->f[BRAND_NAME] = (char *)json_string_value(
@@ -130,8 +131,9 @@ START_TEST(test_every_sms_template)
 			      "%s: no brand of its own for %s", e->path, e->locale);
 		struct owed o = {.minor = forms[f].minor};
 		snprintf(o.currency, sizeof o.currency, "%s", forms[f].currency);
-		ck_assert_int_gt(owed_format_style(&o, 1, e->locale, config_money_style(c, e->locale),
-					     s.amount, sizeof s.amount),
+		ck_assert_int_gt(owed_format_style(&o, 1, e->locale,
+						   config_money_style(c, e->locale), s.amount,
+						   sizeof s.amount),
 				 0);
 		if (tz_format_date(2026, 12, 31, e->locale, s.promise, sizeof s.promise) < 0)
 			snprintf(s.promise, sizeof s.promise, "2026-12-31");
@@ -154,8 +156,8 @@ START_TEST(test_every_sms_template)
 		ck_assert_int_eq(smsseg_count(text, len, &info), 0);
 		if (info.segments > 2)
 			bad += fprintf(stderr, "%s: %zu parts (%zu %s units): %s\n", e->path,
-				       info.segments, info.units, smsseg_encoding_name(info.encoding),
-				       text) > 0;
+				       info.segments, info.units,
+				       smsseg_encoding_name(info.encoding), text) > 0;
 		free(text);
 	}
 	ck_assert_uint_ge(nsms, 40);

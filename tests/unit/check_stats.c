@@ -12,8 +12,10 @@ static const struct {
 	long k, n;
 	double lo, hi;
 } wilson[] = {
-	{30, 100, 0.218948852949, 0.395848546333}, {0, 20, 0.0, 0.161125158053},
-	{20, 20, 0.838874841947, 1.0},		   {1, 3, 0.061491944720, 0.792340399198},
+	{30, 100, 0.218948852949, 0.395848546333},
+	{0, 20, 0.0, 0.161125158053},
+	{20, 20, 0.838874841947, 1.0},
+	{1, 3, 0.061491944720, 0.792340399198},
 	{412, 1000, 0.381887311280, 0.442786198213},
 };
 
@@ -41,9 +43,8 @@ START_TEST(two_proportion_matches_scipy)
 {
 	double z, p;
 
-	ck_assert_int_eq(stats_two_prop(tests[_i].k1, tests[_i].n1, tests[_i].k2, tests[_i].n2, &z,
-					&p),
-			 0);
+	ck_assert_int_eq(
+		stats_two_prop(tests[_i].k1, tests[_i].n1, tests[_i].k2, tests[_i].n2, &z, &p), 0);
 	ck_assert_double_eq_tol(fabs(z), tests[_i].absz, 1e-9);
 	ck_assert_double_eq_tol(p, tests[_i].p, 1e-11);
 	/* The sign says which is higher: the second rate in all but the last. */

@@ -138,7 +138,8 @@ END_TEST
 /* A correctly signed payload that is not "<id>.<expires>" is refused. */
 START_TEST(test_signed_garbage_payload)
 {
-	static const char *payloads[] = {"12", "12.", "12.34x", "x.34", "12.34.56", " 12.34", "+12.34", "-12.34", "12. 34"};
+	static const char *payloads[] = {"12",     "12.",    "12.34x", "x.34",  "12.34.56",
+					 " 12.34", "+12.34", "-12.34", "12. 34"};
 	char enc[128], sig[64], tok[256];
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen;

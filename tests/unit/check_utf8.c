@@ -135,7 +135,7 @@ START_TEST(test_overlongs)
 			if (!got)
 				ck_abort_msg("out of memory");
 			ok = count_fffd(got) == (int)width && strlen(got) == 3 * width &&
-			     !utf8_valid((const char *)b, width);
+				!utf8_valid((const char *)b, width);
 			free(got);
 			if (!ok)
 				ck_abort_msg("overlong U+%04X in %zu bytes", (unsigned)cp, width);
@@ -166,26 +166,32 @@ static const struct {
 	const char *in, *want;
 } truncated[] = {
 	{"\xc3", FFFD},
-	{"\xc3" "A", FFFD "A"},
+	{"\xc3"
+	 "A",
+	 FFFD "A"},
 	{"\xe2\x82", FFFD},
-	{"\xe2\x82" "A", FFFD "A"},
+	{"\xe2\x82"
+	 "A",
+	 FFFD "A"},
 	{"\xe2", FFFD},
 	{"\xf0\x9f\x98", FFFD},
 	{"\xf0\x9f", FFFD},
 	{"\xf0", FFFD},
-	{"\xf0\x9f\x98" "\xf0\x9f\x98\x80", FFFD "\xf0\x9f\x98\x80"},
+	{"\xf0\x9f\x98"
+	 "\xf0\x9f\x98\x80",
+	 FFFD "\xf0\x9f\x98\x80"},
 	{"\xed\x9f\xbf", "\xed\x9f\xbf"},          /* U+D7FF, last before the surrogates */
-	{"\xed\xa0\x80", FFFD FFFD FFFD},           /* U+D800 */
-	{"\xee\x80\x80", "\xee\x80\x80"},           /* U+E000 */
-	{"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},   /* U+10FFFF */
-	{"\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD},  /* U+110000 */
-	{"\xe0\xa0\x80", "\xe0\xa0\x80"},           /* U+0800, first 3-byte */
-	{"\xe0\x9f\xbf", FFFD FFFD FFFD},           /* overlong U+07FF */
-	{"\xf0\x90\x80\x80", "\xf0\x90\x80\x80"},   /* U+10000 */
-	{"\xf0\x8f\xbf\xbf", FFFD FFFD FFFD FFFD},  /* overlong U+FFFF */
-	{"\xc2\x80", "\xc2\x80"},                   /* U+0080 */
-	{"\xc1\xbf", FFFD FFFD},                    /* overlong U+007F */
-	{"\xdf\xbf", "\xdf\xbf"},                   /* U+07FF */
+	{"\xed\xa0\x80", FFFD FFFD FFFD},          /* U+D800 */
+	{"\xee\x80\x80", "\xee\x80\x80"},          /* U+E000 */
+	{"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf"},  /* U+10FFFF */
+	{"\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD}, /* U+110000 */
+	{"\xe0\xa0\x80", "\xe0\xa0\x80"},          /* U+0800, first 3-byte */
+	{"\xe0\x9f\xbf", FFFD FFFD FFFD},          /* overlong U+07FF */
+	{"\xf0\x90\x80\x80", "\xf0\x90\x80\x80"},  /* U+10000 */
+	{"\xf0\x8f\xbf\xbf", FFFD FFFD FFFD FFFD}, /* overlong U+FFFF */
+	{"\xc2\x80", "\xc2\x80"},                  /* U+0080 */
+	{"\xc1\xbf", FFFD FFFD},                   /* overlong U+007F */
+	{"\xdf\xbf", "\xdf\xbf"},                  /* U+07FF */
 	{"\xfe\xff", FFFD FFFD},
 	{"\x80\xbf", FFFD FFFD},
 	{"Requ\xeate invalide", "Requ" FFFD "te invalide"},
@@ -212,7 +218,7 @@ START_TEST(test_bounds)
 	check_sanitize(ko, 9, 2, "");
 	check_sanitize(ko, 9, 0, "");
 	check_sanitize("abc", 3, 2, "ab");
-	check_sanitize("ab\xff", 3, 4, "ab");	/* U+FFFD (3 bytes) does not fit */
+	check_sanitize("ab\xff", 3, 4, "ab"); /* U+FFFD (3 bytes) does not fit */
 	check_sanitize("ab\xff", 3, 5, "ab" FFFD);
 	check_sanitize(NULL, 0, 10, "");
 	check_sanitize("", 0, 0, "");
@@ -237,8 +243,14 @@ START_TEST(test_cut)
 	ck_assert_uint_eq(utf8_cut(ko, 6, 2), 0);
 	ck_assert_uint_eq(utf8_cut(ko, 6, 0), 0);
 	ck_assert_uint_eq(utf8_cut("abc", 3, 1), 1);
-	ck_assert_uint_eq(utf8_cut("\xf0\x9f\x98\x80" "a", 5, 3), 0);
-	ck_assert_uint_eq(utf8_cut("\xf0\x9f\x98\x80" "a", 5, 4), 4);
+	ck_assert_uint_eq(utf8_cut("\xf0\x9f\x98\x80"
+				   "a",
+				   5, 3),
+			  0);
+	ck_assert_uint_eq(utf8_cut("\xf0\x9f\x98\x80"
+				   "a",
+				   5, 4),
+			  4);
 }
 END_TEST
 
@@ -251,7 +263,8 @@ START_TEST(test_into)
 	ck_assert_uint_eq(utf8_sanitize_into(buf, sizeof buf, buf, strlen(buf)), 5);
 	ck_assert_str_eq(buf, "ab" FFFD);
 	/* a Korean text longer than the field: whole syllables only */
-	ck_assert_uint_eq(utf8_sanitize_into(buf, sizeof buf, "\xea\xb0\x80\xeb\x82\x98\xeb\x8b\xa4", 9), 6);
+	ck_assert_uint_eq(
+		utf8_sanitize_into(buf, sizeof buf, "\xea\xb0\x80\xeb\x82\x98\xeb\x8b\xa4", 9), 6);
 	ck_assert_str_eq(buf, "\xea\xb0\x80\xeb\x82\x98");
 	ck_assert_uint_eq(utf8_sanitize_into(buf, 1, "abc", 3), 0);
 	ck_assert_str_eq(buf, "");
@@ -272,10 +285,12 @@ static const struct {
 	{"\x00", 1, "\\x00"},
 	{"\x01\x1f\x7f", 3, "\\x01\\x1f\\x7f"},
 	{" ~", 2, " ~"},
-	{"\xc2\x80\xc2\x9b" "2J\xc2\x9f", 8, "\\u0080\\u009b2J\\u009f"}, /* C1 CSI */
-	{"\xc2\xa0\xc3\xa9", 4, "\xc2\xa0\xc3\xa9"},                     /* NBSP, é kept */
-	{"\\x1b", 4, "\\x1b"},                                           /* not reversible */
-	{"bad\x9b", 4, "bad" FFFD},  /* a lone C1 byte is invalid, not CSI */
+	{"\xc2\x80\xc2\x9b"
+	 "2J\xc2\x9f",
+	 8, "\\u0080\\u009b2J\\u009f"},              /* C1 CSI */
+	{"\xc2\xa0\xc3\xa9", 4, "\xc2\xa0\xc3\xa9"}, /* NBSP, é kept */
+	{"\\x1b", 4, "\\x1b"},                       /* not reversible */
+	{"bad\x9b", 4, "bad" FFFD},                  /* a lone C1 byte is invalid, not CSI */
 	{"\xea\xb0\x80", 3, "\xea\xb0\x80"},
 };
 
@@ -294,10 +309,14 @@ START_TEST(test_escape_bounds)
 	char *got;
 
 	/* "a\x1b" escaped is 5 bytes: at 4 the escape is left out whole */
-	got = utf8_escape_controls("a\x1b" "b", 3, 4);
+	got = utf8_escape_controls("a\x1b"
+				   "b",
+				   3, 4);
 	ck_assert_str_eq(got, "a");
 	free(got);
-	got = utf8_escape_controls("a\x1b" "b", 3, 5);
+	got = utf8_escape_controls("a\x1b"
+				   "b",
+				   3, 5);
 	ck_assert_str_eq(got, "a\\x1b");
 	free(got);
 	got = utf8_escape_controls("\xc2\x9b", 2, 5);
@@ -325,29 +344,28 @@ END_TEST
 /* Reads lines "MODE MAX HEX" and writes, per line, the hex of what Python
  * makes of it: decode with errors="replace", NUL as U+FFFD (mode s) or
  * controls escaped (mode e), then whole characters while they fit MAX. */
-static const char *py_script =
-	"import sys\n"
-	"def esc(c):\n"
-	"    o = ord(c)\n"
-	"    if c == '\\n': return '\\\\n'\n"
-	"    if c == '\\r': return '\\\\r'\n"
-	"    if c == '\\t': return '\\\\t'\n"
-	"    if o < 0x20 or o == 0x7f: return '\\\\x%02x' % o\n"
-	"    if 0x80 <= o <= 0x9f: return '\\\\u%04x' % o\n"
-	"    return c\n"
-	"out = sys.stdout\n"
-	"for line in open(sys.argv[1]):\n"
-	"    mode, mx, hx = line.split(' ')\n"
-	"    mx = int(mx)\n"
-	"    t = bytes.fromhex(hx.strip()).decode('utf-8', 'replace')\n"
-	"    r = bytearray()\n"
-	"    for c in t:\n"
-	"        if mode == 'e': p = esc(c)\n"
-	"        else: p = '\\ufffd' if c == '\\0' else c\n"
-	"        p = p.encode('utf-8')\n"
-	"        if len(r) + len(p) > mx: break\n"
-	"        r += p\n"
-	"    out.write(r.hex() + '\\n')\n";
+static const char *py_script = "import sys\n"
+			       "def esc(c):\n"
+			       "    o = ord(c)\n"
+			       "    if c == '\\n': return '\\\\n'\n"
+			       "    if c == '\\r': return '\\\\r'\n"
+			       "    if c == '\\t': return '\\\\t'\n"
+			       "    if o < 0x20 or o == 0x7f: return '\\\\x%02x' % o\n"
+			       "    if 0x80 <= o <= 0x9f: return '\\\\u%04x' % o\n"
+			       "    return c\n"
+			       "out = sys.stdout\n"
+			       "for line in open(sys.argv[1]):\n"
+			       "    mode, mx, hx = line.split(' ')\n"
+			       "    mx = int(mx)\n"
+			       "    t = bytes.fromhex(hx.strip()).decode('utf-8', 'replace')\n"
+			       "    r = bytearray()\n"
+			       "    for c in t:\n"
+			       "        if mode == 'e': p = esc(c)\n"
+			       "        else: p = '\\ufffd' if c == '\\0' else c\n"
+			       "        p = p.encode('utf-8')\n"
+			       "        if len(r) + len(p) > mx: break\n"
+			       "        r += p\n"
+			       "    out.write(r.hex() + '\\n')\n";
 
 struct pycase {
 	unsigned char b[64];
@@ -398,8 +416,8 @@ static void against_python(const struct pycase *c, size_t n)
 	unlink(outp);
 	while (k < n && getline(&line, &cap, f) > 0) {
 		char *ours = c[k].escape
-				     ? utf8_escape_controls((const char *)c[k].b, c[k].len, c[k].max)
-				     : utf8_sanitize((const char *)c[k].b, c[k].len, c[k].max);
+			? utf8_escape_controls((const char *)c[k].b, c[k].len, c[k].max)
+			: utf8_sanitize((const char *)c[k].b, c[k].len, c[k].max);
 		char hex[64 * 6 * 2 + 2];
 		size_t hl = 0;
 
@@ -414,7 +432,8 @@ static void against_python(const struct pycase *c, size_t n)
 			size_t il = 0;
 
 			for (size_t i = 0; i < c[k].len && il + 3 < sizeof inhex; i++)
-				il += (size_t)snprintf(inhex + il, sizeof inhex - il, "%02x", c[k].b[i]);
+				il += (size_t)snprintf(inhex + il, sizeof inhex - il, "%02x",
+						       c[k].b[i]);
 			ck_abort_msg("case %zu (%c max %zu) in %s: ours %s, python %s", k,
 				     c[k].escape ? 'e' : 's', c[k].max, inhex, hex, line);
 		}
@@ -454,8 +473,8 @@ END_TEST
  * side of every range edge the decoder has. */
 START_TEST(test_edges_python)
 {
-	static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F,
-					     0xA0, 0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF4, 0xFF};
+	static const unsigned char edge[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0,
+					     0xBF, 0xC0, 0xC2, 0xE0, 0xED, 0xF4, 0xFF};
 	size_t ne = sizeof edge, n = 64 * ne * ne * (1 + ne), k = 0;
 	struct pycase *c = calloc(n, sizeof *c);
 
@@ -494,7 +513,8 @@ START_TEST(test_random_python)
 			int r = rand_r(&seed);
 
 			/* a third ASCII (controls included), the rest 0x80..0xFF */
-			c[k].b[i] = (unsigned char)(r % 3 == 0 ? (r >> 2) % 0x80 : 0x80 + (r >> 2) % 0x80);
+			c[k].b[i] = (unsigned char)(r % 3 == 0 ? (r >> 2) % 0x80
+							       : 0x80 + (r >> 2) % 0x80);
 		}
 		c[k].max = k % 4 == 0 ? SIZE_MAX / 2 : (size_t)rand_r(&seed) % 200;
 		c[k].escape = k % 2;

@@ -101,10 +101,11 @@ static const struct {
 	 "has the wrong name"},
 };
 
-static const char BAD_FMT[] = "{\"tracks\": [{\"name\": \"t\", \"steps\": [\n"
-			      "  {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"g\"%s%s%s%s},\n"
-			      "  {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"f\"}\n"
-			      "]}]}\n";
+static const char BAD_FMT[] =
+	"{\"tracks\": [{\"name\": \"t\", \"steps\": [\n"
+	"  {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"g\"%s%s%s%s},\n"
+	"  {\"after_days\": 10, \"channels\": [\"email\"], \"template\": \"f\"}\n"
+	"]}]}\n";
 
 START_TEST(loader_rejects_with_position)
 {
