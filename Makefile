@@ -31,7 +31,7 @@ WARN    = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototype
 CFLAGS  ?= -O2 -g
 # PIC everywhere: channel modules are shared objects linking lib/.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DDUNN_VERSION=\"$(VERSION)\" -DDUNN_DATADIR=\"$(DATADIR)\" -DDUNN_MODULEDIR=\"$(LIBDIR)/modules\" $(WARN) \
-          -fPIC -Ilib -Ichannels -Itests $(PKG_CFLAGS) $(CFLAGS)
+          -fPIC -Ilib -Iengine -Idaemon -Ihttp -Ictl -Ichannels -Itests $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) -lpthread -ldl -lm
 
 ifeq ($(SANITIZE),1)
@@ -51,17 +51,23 @@ ALL_CFLAGS += -Wno-format-nonliteral
 B = build-fuzz
 endif
 
-LIB_SRC   = $(wildcard lib/*.c)
+# One folder a part (README, "Layout"); each folder's sources are one
+# wildcard, so a new file joins its part by being put there.
+#   lib/      shared parsers and I/O (config, pgq, httpq, money, tz, ...)
+#   engine/   policy, templates, cases, tasks, payments, reports: no loop
+#   daemon/   dunnd's loop: poller, dispatcher, channels host, notices
+#   http/     dunnd's HTTP server: webhooks, customer page, API, console
+#   ctl/      dunnctl
+#   channels/ the channel modules, one shared object each
+LIB_SRC   = $(wildcard lib/*.c) $(wildcard engine/*.c)
 LIB_OBJ   = $(LIB_SRC:%.c=$(B)/%.o)
 MOD_SRC   = $(wildcard channels/*.c)
 MOD_SO    = $(MOD_SRC:channels/%.c=$(B)/modules/%.so)
-DUNND_SRC = daemon/dunnd.c daemon/poller.c daemon/dispatch.c daemon/channels.c daemon/nodelay.c \
-            daemon/notify.c daemon/http.c daemon/http_hook.c daemon/http_pay.c daemon/page.c daemon/page_render.c \
-            daemon/page_strings.c daemon/page_limit.c \
-            $(wildcard daemon/console*.c) \
-            daemon/api.c daemon/api_write.c daemon/api_read.c
-DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o) $(B)/daemon/api_doc.o
-CTL_SRC   = daemon/dunnctl.c $(wildcard daemon/ctl_*.c)
+DAEMON_SRC = $(wildcard daemon/*.c)
+HTTP_SRC  = $(wildcard http/*.c)
+DUNND_SRC = $(DAEMON_SRC) $(HTTP_SRC)
+DUNND_OBJ = $(DUNND_SRC:%.c=$(B)/%.o) $(B)/http/api_doc.o
+CTL_SRC   = $(wildcard ctl/*.c)
 CTL_OBJ   = $(CTL_SRC:%.c=$(B)/%.o)
 UNIT_SRC  = $(wildcard tests/unit/check_*.c)
 UNIT_BIN  = $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -78,7 +84,7 @@ $(B)/%.o: %.c
 
 # The OpenAPI document, api/openapi.json, served by dunnd from its own
 # binary: the file in the tree is the one the tests lint and validate.
-$(B)/daemon/api_doc.c: api/openapi.json
+$(B)/http/api_doc.c: api/openapi.json
 	@mkdir -p $(dir $@)
 	@{ echo '/* Generated from api/openapi.json by make. */'; \
 	  echo '#include <stddef.h>'; \
@@ -88,7 +94,7 @@ $(B)/daemon/api_doc.c: api/openapi.json
 	  od -An -v -tx1 $< | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
 	  echo '0};'; \
 	  echo 'const size_t api_openapi_len = sizeof api_openapi - 1;'; } >$@
-$(B)/daemon/api_doc.o: $(B)/daemon/api_doc.c
+$(B)/http/api_doc.o: $(B)/http/api_doc.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
 

@@ -1,6 +1,6 @@
 -- Times a customer has blocked for contact, weekly, in the account's own
 -- time zone: the canonical spec dunnd writes ("mon-fri 12:00-13:00,sun
--- 00:00-24:00", see lib/quiet.h) and its total in minutes. Set from the
+-- 00:00-24:00", see engine/quiet.h) and its total in minutes. Set from the
 -- customer's page or by dunnctl quiet; every change is also an event.
 CREATE TABLE dunning.quiet_times (
     account_id  bigint PRIMARY KEY REFERENCES dunning.accounts (id) ON DELETE CASCADE,

@@ -1,4 +1,4 @@
-/* lib/feedback: the generic webhooks' JSON bodies, reply keywords and
+/* engine/feedback: the generic webhooks' JSON bodies, reply keywords and
  * provider statuses. The first byte picks the parser. */
 #include "fuzz.h"
 #include "feedback.h"

@@ -1,4 +1,4 @@
-/* lib/policy (with jconf, jsonpos, diag): load a fuzzed policy.json, then
+/* engine/policy (with jconf, jsonpos, diag): load a fuzzed policy.json, then
  * ask the engine about one case so a loaded policy is also exercised. */
 #include <unistd.h>
 

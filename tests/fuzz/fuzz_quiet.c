@@ -1,4 +1,4 @@
-/* lib/quiet: the quiet-times spec grammar and its canonical form. */
+/* engine/quiet: the quiet-times spec grammar and its canonical form. */
 #include "fuzz.h"
 #include "quiet.h"
 

@@ -1,4 +1,4 @@
-/* lib/tmpl: parse a template, list its variables, render it raw and as
+/* engine/tmpl: parse a template, list its variables, render it raw and as
  * HTML. Input: template source, NUL, then the value every variable gets. */
 #include "fuzz.h"
 #include "tmpl.h"

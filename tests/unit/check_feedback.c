@@ -1,4 +1,4 @@
-/* Unit tests for lib/feedback: reply keywords, statuses, generic bodies. */
+/* Unit tests for engine/feedback: reply keywords, statuses, generic bodies. */
 #include <check.h>
 #include <ctype.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* lib/quiet.c: the spec grammar, the canonical form, the weekly bound, and
+/* engine/quiet.c: the spec grammar, the canonical form, the weekly bound, and
  * the next open instant checked minute by minute against a brute-force
  * model over week boundaries and DST nights (America/New_York) and in
  * zones without DST (Asia/Seoul, UTC). */

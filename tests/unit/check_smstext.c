@@ -1,6 +1,6 @@
 /* Every shipped SMS template, rendered with the shipped configuration and
  * the longest values a reminder plausibly carries, names its sender in the
- * locale's form, ends with an opt-out line whose keyword lib/feedback
+ * locale's form, ends with an opt-out line whose keyword engine/feedback
  * accepts, and costs at most two message parts. */
 #include <check.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests for lib/tmpl and lib/tmplset (locale fallback, formats). */
+/* Unit tests for engine/tmpl and engine/tmplset (locale fallback, formats). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * by default), per track, step and channel, the reminders sent,
  * delivered and failed (error rate), opt-outs, accounts that paid within
  * 7 and 30 days and the amount recovered per currency: the rows of
- * dunnctl report, from the same statement (lib/report_sql). Beside them
+ * dunnctl report, from the same statement (engine/report_sql). Beside them
  * the overdue amounts in aging buckets per currency, the outbox, and what
  * each staff member did. Charts are inline SVG drawn here: no script, no
  * outside asset. */

@@ -1,5 +1,5 @@
 /* The customer's page: GET /p/<token> shows what is owed; form POSTs to
- * /p/<token>/{promise,plan,dispute,rate,prefs} act through lib/caseops (the same
+ * /p/<token>/{promise,plan,dispute,rate,prefs} act through engine/caseops (the same
  * statements dunnctl runs) and answer 303 back to the page with a message
  * (post/redirect/get); GET /p/<token>/pay?invoice=REF sends the customer
  * on to the payment provider.

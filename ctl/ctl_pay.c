@@ -1,5 +1,5 @@
 /* dunnctl pay: record a payment in the ledger (dunning.payments) when no
- * billing system writes it, through lib/payops as the console does. */
+ * billing system writes it, through engine/payops as the console does. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * claims the oldest one nobody else holds. The task page shows the
  * customer (contact data masked until "reveal", which is audited), what
  * is overdue, the case's whole timeline, the call script, and the outcome
- * form, which runs lib/taskops: the statements of dunnctl tasks. */
+ * form, which runs engine/taskops: the statements of dunnctl tasks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,7 +3,7 @@
  * marked, and the last 30 days' resolved ones with the customer's
  * satisfaction rating when it came. A dispute's page takes it on (assign),
  * keeps investigation notes, and moves it to investigating, upheld or
- * rejected through lib/caseops (the statement of dunnctl dispute), which
+ * rejected through engine/caseops (the statement of dunnctl dispute), which
  * queues the customer's notice. Every step is an events row naming the
  * staff member. */
 #include <jansson.h>

@@ -1,7 +1,7 @@
 /* Cases: find an account by its reference, email or phone (exact), and
  * its page: the customer (contact data masked until revealed, audited),
  * what is overdue, the timeline, and pause, resume and promise (through
- * lib/caseops) and pay (lib/payops), each with the checks dunnctl makes.
+ * engine/caseops) and pay (engine/payops), each with the checks dunnctl makes.
  * Every action writes an events row naming the staff member in the same
  * transaction. */
 #include <stdio.h>
@@ -251,7 +251,7 @@ static void case_page(struct con_db *db, const struct con_in *in, const struct c
 }
 
 /* A payment on one of the account's invoices, through dunnctl pay's code
- * (lib/payops): the payment_recorded event names the staff member. */
+ * (engine/payops): the payment_recorded event names the staff member. */
 static const char *pay(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		       const char *ref, const struct form *f, char *why, size_t whylen)
 {

@@ -7,7 +7,7 @@
  * generic sms instance with its own. A signed callback whose signature was
  * seen before is a duplicate: answered, and applied only the first time.
  * Text is made valid UTF-8 before it is stored. Replies that are keywords
- * (STOP, START, HELP, in en, ko, ja, zh: lib/feedback.c) are answered at
+ * (STOP, START, HELP, in en, ko, ja, zh: engine/feedback.c) are answered at
  * once, in the language of the account the number belongs to; a
  * confirmation goes out only when the statement changed something, so a
  * repeated STOP gets an empty answer. A reply that names an opt-out word

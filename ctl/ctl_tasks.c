@@ -1,9 +1,9 @@
 /* dunnctl tasks: the call team's queue. The phone_task module (and the SMS
  * reply webhook) create dunning.phone_tasks rows; callers list, claim and
- * complete them here (or in the staff console: both run lib/taskops), and
+ * complete them here (or in the staff console: both run engine/taskops), and
  * each outcome acts on the case: a promise pauses it and a dispute opens
  * one through the statements 'dunnctl promise' and 'dunnctl dispute' use
- * (lib/caseops), a wrong number is suppressed, and "reached" is history
+ * (engine/caseops), a wrong number is suppressed, and "reached" is history
  * the poller hands to the engine (rest_after_reached). Review tasks are SMS
  * replies that named an opt-out word without being one: nobody calls on
  * them; a person decides opt_out or not_opt_out, and texts to the number

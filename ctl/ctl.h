@@ -26,7 +26,7 @@ const char *ctl_take_opt(int *argc, char **argv, const char *name);
 
 /* From here on every control character dunnctl writes to stdout or stderr
  * (but line breaks and tabs) is written as a visible escape
- * (daemon/ctl_out.c). 0, or -1 when the streams cannot be set up. */
+ * (ctl/ctl_out.c). 0, or -1 when the streams cannot be set up. */
 int ctl_out_escape(void);
 /* s with every control character escaped, line breaks and tabs too, for
  * a value printed in a table or a line: s itself when it has none, else a
@@ -39,7 +39,7 @@ int ctl_take_flag(int *argc, char **argv, const char *name);
  * 0, or 1 when doc is NULL (out of memory) or cannot be written. */
 int ctl_json_print(json_t *doc);
 
-/* Last touch (lib/report_sql.h): one definition for report, purge and the
+/* Last touch (engine/report_sql.h): one definition for report, purge and the
  * console's dashboard. */
 #define CTL_SQL_TOUCH REPORT_SQL_TOUCH
 #define CTL_SQL_LAST_TOUCH REPORT_SQL_LAST_TOUCH
@@ -64,7 +64,7 @@ int ctl_report_variants(struct ctl *c, const char *from, const char *to, int as_
 int ctl_purge(struct ctl *c, int argc, char **argv);
 int ctl_quiet(struct ctl *c, int argc, char **argv);
 int ctl_staff(struct ctl *c, int argc, char **argv);
-/* dunnctl report disputes / report page (daemon/ctl_report_page.c); ctl_report
+/* dunnctl report disputes / report page (ctl/ctl_report_page.c); ctl_report
  * calls them with argv[0] = "disputes" or "page". */
 int ctl_report_disputes(struct ctl *c, int argc, char **argv);
 int ctl_report_page(struct ctl *c, int argc, char **argv);

@@ -1,6 +1,6 @@
 /* Phone task operations shared by dunnctl tasks and the staff console:
  * claim, and every outcome of a call or a review with its effect on the
- * case (a promise pauses it and a dispute opens one through lib/caseops,
+ * case (a promise pauses it and a dispute opens one through engine/caseops,
  * a wrong number is suppressed, "reached" is history the engine reads). */
 #ifndef DUNN_TASKOPS_H
 #define DUNN_TASKOPS_H
