@@ -225,10 +225,21 @@ int config_channel_int(json_t *conf, const char *key, int def, int min, int max,
 	return (int)json_integer_value(v);
 }
 
+struct config *config_hold(struct config *c)
+{
+	c->holders++;
+	return c;
+}
+
 void config_free(struct config *c)
 {
 	if (!c)
 		return;
+	if (c->holders > 0) {
+		c->holders--;
+		return;
+	}
+	free(c->policy_text);
 	for (size_t i = 0; i < c->nchannels; i++) {
 		free(c->channels[i].name);
 		free(c->channels[i].module);
@@ -729,8 +740,34 @@ static void check_policy_refs(struct config *c, struct diag *diag)
 				  notice_templates[n]);
 	}
 	check_step_vars(c, diag, j.text);
+	/* Kept as it was read: what the console shows as the policy in force. */
+	free(c->policy_text);
+	c->policy_text = j.text;
+	j.text = NULL;
 	jconf_close(&j);
 	diag_free(&ignore);
+}
+
+struct policy *config_load_policy(const struct config *c, const char *file, struct diag *diag)
+{
+	struct config as_if = *c; /* c with file as its policy, for the same checks */
+	size_t before = diag->n;
+	struct policy *p = policy_load(file, diag);
+
+	if (!p)
+		return NULL;
+	as_if.policy = p;
+	as_if.policy_path = (char *)file;
+	as_if.policy_text = NULL;
+	check_policy_refs(&as_if, diag);
+	free(as_if.policy_text);
+	if (diag->n == before && config_bind_calls(c, p) != 0)
+		diag_add(diag, file, 0, 0, "out of memory");
+	if (diag->n != before) {
+		policy_free(p);
+		return NULL;
+	}
+	return p;
 }
 
 /* A password in the connection string would sit in a file every operator

@@ -76,10 +76,13 @@ struct config {
 	struct config_payment *payments;
 	size_t npayments;
 	struct policy *policy;
+	char *policy_text; /* the policy file as it was read, or NULL */
 	struct tmplset *templates;
 	/* locale_fallback, when set (else tmplset_default_chain); owned. */
 	struct tmplset_chain *locale_fallback;
 	size_t nlocale_fallback;
+	/* config_hold's holders beyond the first owner (loop thread only). */
+	int holders;
 };
 
 /* The brand an SMS starts with for a BCP 47 locale: the exact tag, then
@@ -93,6 +96,15 @@ int config_money_style(const struct config *c, const char *locale);
 /* Load file, its policy and templates. NULL with diag filled on any error. */
 struct config *config_load(const char *file, struct diag *diag);
 void config_free(struct config *c);
+/* One more holder of c: config_free then frees it only when the last
+ * holder lets go. Held and freed on one thread (dunnd's loop), so the
+ * count needs no lock: the console hands a held configuration to a
+ * worker for the policy page and frees it when the answer is sent. */
+struct config *config_hold(struct config *c);
+/* A candidate policy loaded from file as config_load loads the policy c
+ * names: the same checks (its channels and templates must exist in c),
+ * its call caps bound to c's channels. NULL with diag filled. */
+struct policy *config_load_policy(const struct config *c, const char *file, struct diag *diag);
 const struct config_channel *config_channel(const struct config *c, const char *name);
 const struct config_payment *config_payment(const struct config *c, const char *name);
 /* "stripe", "adyen" or "generic". */
