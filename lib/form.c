@@ -62,12 +62,17 @@ void form_free(struct form *f)
 
 enum form_error form_parse(const char *body, size_t len, struct form *f)
 {
+	return form_parse_max(body, len, FORM_MAX_BODY, f);
+}
+
+enum form_error form_parse_max(const char *body, size_t len, size_t max, struct form *f)
+{
 	enum form_error err = FORM_OK;
 	size_t i = 0, cap = 0;
 
 	f->pairs = NULL;
 	f->n = 0;
-	if (len > FORM_MAX_BODY)
+	if (len > max)
 		return FORM_ETOOBIG;
 	if (!body)
 		return len ? FORM_EESCAPE : FORM_OK;

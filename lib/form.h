@@ -32,6 +32,9 @@ struct form {
 /* Parse body[0..len). Empty fields ("a=1&&b=2") are skipped. On error
  * *f is left empty (nothing to free). */
 enum form_error form_parse(const char *body, size_t len, struct form *f);
+/* The same with another limit than FORM_MAX_BODY (a form carrying a file,
+ * as the console's policy upload). */
+enum form_error form_parse_max(const char *body, size_t len, size_t max, struct form *f);
 void form_free(struct form *f);
 /* First value of name, or NULL. */
 const char *form_get(const struct form *f, const char *name);
