@@ -9,24 +9,8 @@
 
 #include "caseops.h"
 #include "ctl.h"
+#include "report_sql.h"
 #include "tz.h"
-
-/* $1, $2: first and last UTC day of the period (disputes opened in it). */
-static const char SQL_DISPUTES[] =
-	"SELECT coalesce(reason, ''), status, count(*),\n"
-	"       count(*) FILTER (WHERE resolved_at IS NOT NULL),\n"
-	"       coalesce(round((avg(extract(epoch FROM resolved_at - opened_at))\n"
-	"                FILTER (WHERE resolved_at IS NOT NULL) / 3600)::numeric, 1)::text, '-'),\n"
-	"       coalesce(round((max(extract(epoch FROM resolved_at - opened_at))\n"
-	"                / 3600)::numeric, 1)::text, '-'),\n"
-	"       count(satisfaction),\n"
-	"       coalesce(round(avg(satisfaction), 2)::text, '-'),\n"
-	"       grouping(reason, status)\n"
-	"FROM dunning.disputes\n"
-	"WHERE opened_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
-	"  AND opened_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
-	"GROUP BY GROUPING SETS ((reason, status), ())\n"
-	"ORDER BY grouping(reason, status), reason, status";
 
 /* Page events in the period by the case's stage when they happened
  * ("-": no open case), with a total row. */
@@ -136,7 +120,7 @@ int ctl_report_disputes(struct ctl *c, int argc, char **argv)
 
 	if (rc)
 		return rc;
-	res = ctl_exec(c, SQL_DISPUTES, 2, params);
+	res = ctl_exec(c, REPORT_SQL_DISPUTES, 2, params);
 	if (!res)
 		return 1;
 	if (!as_json) {

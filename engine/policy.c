@@ -661,6 +661,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 					   "caps",
 					   "rest_after_reached",
 					   "max_promise_days",
+					   "dispute_target_days",
 					   "min_balance",
 					   "recheck_hours",
 					   "step_gap_hours",
@@ -692,6 +693,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	p->quiet_max_hours = (int)jconf_int(&c, c.root, "", "quiet_max_hours_per_week",
 					    QUIET_DEFAULT_MAX_HOURS, 0, 7 * 24 - 1);
 	p->max_promise_days = (int)jconf_int(&c, c.root, "", "max_promise_days", 30, 1, 365);
+	p->dispute_target_days = (int)jconf_int(&c, c.root, "", "dispute_target_days", 14, 1, 365);
 	p->on_broken_promise = dup_or_null(jconf_str(&c, c.root, "", "on_broken_promise", NULL, 0));
 	load_windows(&c, c.root, p);
 	load_holidays(&c, c.root, p);

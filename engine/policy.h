@@ -110,6 +110,9 @@ struct policy {
 	 * policy_bind_calls() names the channels that really make calls. */
 	int caps_default, rests_default;
 	int max_promise_days;
+	/* Days an open dispute may take before the console marks it late
+	 * (the complaint procedure's resolution target). */
+	int dispute_target_days;
 	int recheck_hours;   /* how soon a waiting case is looked at again */
 	int step_gap_hours;  /* least time between two steps of one case */
 	int quiet_max_hours; /* most a customer may block per week (quiet.h) */

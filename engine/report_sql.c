@@ -84,3 +84,21 @@ const char REPORT_SQL_FUNNEL[] =
 	"LEFT JOIN rec_g USING (track, step, channel)\n"
 	"LEFT JOIN opt_g USING (track, step, channel)\n"
 	"ORDER BY cc.track, cc.step, cc.channel";
+
+/* $1, $2: first and last UTC day of the period; the disputes opened in
+ * it, by reason and status, then a totals row. */
+const char REPORT_SQL_DISPUTES[] =
+	"SELECT coalesce(reason, ''), status, count(*),\n"
+	"       count(*) FILTER (WHERE resolved_at IS NOT NULL),\n"
+	"       coalesce(round((avg(extract(epoch FROM resolved_at - opened_at))\n"
+	"                FILTER (WHERE resolved_at IS NOT NULL) / 3600)::numeric, 1)::text, '-'),\n"
+	"       coalesce(round((max(extract(epoch FROM resolved_at - opened_at))\n"
+	"                / 3600)::numeric, 1)::text, '-'),\n"
+	"       count(satisfaction),\n"
+	"       coalesce(round(avg(satisfaction), 2)::text, '-'),\n"
+	"       grouping(reason, status)\n"
+	"FROM dunning.disputes\n"
+	"WHERE opened_at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
+	"  AND opened_at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
+	"GROUP BY GROUPING SETS ((reason, status), ())\n"
+	"ORDER BY grouping(reason, status), reason, status";

@@ -1,5 +1,5 @@
-/* The funnel report's statements, shared by dunnctl report (and purge)
- * and the console's dashboard, so both show the same figures. */
+/* The reports' statements, shared by dunnctl report (and purge) and the
+ * console's dashboard and disputes screen, so both show the same figures. */
 #ifndef DUNN_REPORT_SQL_H
 #define DUNN_REPORT_SQL_H
 
@@ -27,5 +27,12 @@
  * reminders, sent, delivered, failed, opt-outs, paid within 7 days, paid
  * within 30 days, recovered ("CUR:minor,..." or ""). */
 extern const char REPORT_SQL_FUNNEL[];
+
+/* dunnctl report disputes and the console's disputes screen. Columns:
+ * reason, status, disputes, resolved, average and longest hours to
+ * resolution ("-" when none), rated, average satisfaction ("-"), and
+ * non-zero on the totals row (0 on the others). */
+extern const char REPORT_SQL_DISPUTES[];
+#define REPORT_DISPUTES_NCOLS 9
 
 #endif

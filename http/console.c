@@ -309,6 +309,7 @@ void console_request(struct http *h, struct evhttp_request *req, const char *pat
 	j->in.absolute_s = cfg->console_absolute_timeout_s;
 	j->in.secure = cfg->console_url && strncasecmp(cfg->console_url, "https://", 8) == 0;
 	j->in.max_promise_days = cfg->policy->max_promise_days;
+	j->in.dispute_target_days = cfg->policy->dispute_target_days;
 	nc = caseops_notice_channels(cfg->policy, &chans);
 	j->in.notice_channels = dup_or_null(nc);
 	pgarr_free(&chans);

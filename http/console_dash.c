@@ -95,6 +95,13 @@ static void bars(struct con_out *o, const char *title, const char *const *labels
 	con_lit(o, "</svg>");
 }
 
+static void th(struct con_out *o, enum con_lang lang, const char *key)
+{
+	con_lit(o, "<th scope=\"col\">");
+	con_esc(o, con_t(lang, key));
+	con_lit(o, "</th>");
+}
+
 static int day_ok(const char *s)
 {
 	int64_t t;
@@ -106,11 +113,38 @@ static int day_ok(const char *s)
 	return strncmp(buf, s, 10) == 0;
 }
 
-static void th(struct con_out *o, enum con_lang lang, const char *key)
+int con_period(const struct con_in *in, char from[11], char to[11])
 {
-	con_lit(o, "<th scope=\"col\">");
-	con_esc(o, con_t(lang, key));
-	con_lit(o, "</th>");
+	char *f = con_query(in, "from"), *t = con_query(in, "to");
+	char buf[TZ_ISO8601_LEN];
+	int ok = (!f || day_ok(f)) && (!t || day_ok(t));
+
+	/* The default is dunnctl report's: the last 30 days, today included. */
+	tz_format_iso8601(in->now, buf, sizeof buf);
+	snprintf(to, 11, "%.10s", ok && t ? t : buf);
+	tz_format_iso8601(in->now - 29 * 86400, buf, sizeof buf);
+	snprintf(from, 11, "%.10s", ok && f ? f : buf);
+	free(f);
+	free(t);
+	return ok && strcmp(from, to) <= 0 ? 0 : -1;
+}
+
+void con_period_form(struct con_out *out, enum con_lang lang, const char *action, const char *from,
+		     const char *to)
+{
+	con_printf(out,
+		   "<form method=\"get\" action=\"%s\" class=\"row\"><div><label for=\"from\">",
+		   action);
+	con_esc(out, con_t(lang, "from"));
+	con_lit(out, "</label><input id=\"from\" name=\"from\" type=\"date\" value=\"");
+	con_esc(out, from);
+	con_lit(out, "\"></div><div><label for=\"to\">");
+	con_esc(out, con_t(lang, "to"));
+	con_lit(out, "</label><input id=\"to\" name=\"to\" type=\"date\" value=\"");
+	con_esc(out, to);
+	con_lit(out, "\"></div><div><button type=\"submit\">");
+	con_esc(out, con_t(lang, "show"));
+	con_lit(out, "</button></div></form>");
 }
 
 #define MAX_ROWS 200
@@ -291,39 +325,19 @@ void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_
 		   struct con_out *out)
 {
 	enum con_lang lang = s->lang;
-	char *from = con_query(in, "from"), *to = con_query(in, "to");
-	char now[TZ_ISO8601_LEN], dfrom[TZ_ISO8601_LEN], dto[TZ_ISO8601_LEN];
+	char now[TZ_ISO8601_LEN], from[11], to[11];
 
-	tz_format_iso8601(in->now, now, sizeof now);
-	tz_format_iso8601(in->now, dto, sizeof dto);
-	tz_format_iso8601(in->now - 29 * 86400, dfrom, sizeof dfrom);
-	dto[10] = dfrom[10] = '\0';
-	if ((from && !day_ok(from)) || (to && !day_ok(to)) ||
-	    (from && to && strcmp(from, to) > 0)) {
-		free(from);
-		free(to);
+	if (con_period(in, from, to) != 0)
 		return con_error_page(out, 400, lang, s, "err_form");
-	}
+	tz_format_iso8601(in->now, now, sizeof now);
 	con_head(out, lang, con_t(lang, "dashboard"), s, NULL);
 	con_lit(out, "<h1>");
 	con_esc(out, con_t(lang, "dashboard"));
-	con_lit(out,
-		"</h1><section><form method=\"get\" action=\"/console/dashboard\" "
-		"class=\"row\"><div><label for=\"from\">");
-	con_esc(out, con_t(lang, "from"));
-	con_lit(out, "</label><input id=\"from\" name=\"from\" type=\"date\" value=\"");
-	con_esc(out, from ? from : dfrom);
-	con_lit(out, "\"></div><div><label for=\"to\">");
-	con_esc(out, con_t(lang, "to"));
-	con_lit(out, "</label><input id=\"to\" name=\"to\" type=\"date\" value=\"");
-	con_esc(out, to ? to : dto);
-	con_lit(out, "\"></div><div><button type=\"submit\">");
-	con_esc(out, con_t(lang, "show"));
-	con_lit(out, "</button></div></form></section>");
-	funnel(db, out, lang, from ? from : dfrom, to ? to : dto);
+	con_lit(out, "</h1><section>");
+	con_period_form(out, lang, "/console/dashboard", from, to);
+	con_lit(out, "</section>");
+	funnel(db, out, lang, from, to);
 	aging(db, out, lang, now);
-	outbox_and_agents(db, out, lang, now, from ? from : dfrom, to ? to : dto);
+	outbox_and_agents(db, out, lang, now, from, to);
 	con_foot(out);
-	free(from);
-	free(to);
 }

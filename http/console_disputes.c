@@ -1,7 +1,9 @@
 /* Disputes for supervisors, the complaint procedure: every open one by
- * status and age, the oldest first, those past the resolution target
- * marked, and the last 30 days' resolved ones with the customer's
- * satisfaction rating when it came. A dispute's page takes it on (assign),
+ * status and age, the oldest first, those past the policy's resolution
+ * target (dispute_target_days) marked, and the last 30 days' resolved ones
+ * with the customer's satisfaction rating when it came; below them
+ * dunnctl report disputes for a period, from its statement
+ * (engine/report_sql). A dispute's page takes it on (assign),
  * keeps investigation notes, and moves it to investigating, upheld or
  * rejected through engine/caseops (the statement of dunnctl dispute), which
  * queues the customer's notice. Every step is an events row naming the
@@ -14,10 +16,8 @@
 #include "caseops.h"
 #include "console_int.h"
 #include "log.h"
+#include "report_sql.h"
 #include "tz.h"
-
-/* Days an open dispute may take before it is marked late. */
-#define DISPUTE_TARGET_DAYS 14
 
 static const char SQL_LIST[] =
 	"SELECT d.reference, d.status, i.external_ref, a.external_ref, coalesce(d.reason, ''),\n"
@@ -30,6 +30,74 @@ static const char SQL_LIST[] =
 	"WHERE d.resolved_at IS NULL OR d.resolved_at > $1::timestamptz - interval '30 days'\n"
 	"ORDER BY d.resolved_at IS NOT NULL, d.status, d.opened_at, d.id LIMIT 500";
 
+/* dunnctl report disputes for the period: a row per reason and status,
+ * then the totals; data-* attributes carry the figures as the CLI's JSON
+ * names them. */
+static void disputes_report(struct con_db *db, struct con_out *out, enum con_lang lang,
+			    const char *from, const char *to)
+{
+	static const char *const cols[] = {"reason",   "status",          "disputes",
+					   "resolved", "avg_hours",       "max_hours",
+					   "rated",    "avg_satisfaction"};
+	static const char *const keys[] = {
+		"disputes", "resolved",        "avg_hours_to_resolve", "max_hours_to_resolve",
+		"rated",    "avg_satisfaction"};
+	const char *p[2] = {from, to};
+	PGresult *res = con_q(db, REPORT_SQL_DISPUTES, 2, p);
+
+	con_lit(out, "<section><h2>");
+	con_esc(out, con_t(lang, "disputes_report"));
+	con_lit(out, "</h2>");
+	con_period_form(out, lang, "/console/disputes", from, to);
+	if (!res || PQnfields(res) != REPORT_DISPUTES_NCOLS) {
+		con_esc(out, con_t(lang, "err_db"));
+		con_lit(out, "</section>");
+		PQclear(res);
+		return;
+	}
+	con_lit(out, "<table class=\"disputes-report\"><thead><tr>");
+	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
+		con_lit(out, "<th scope=\"col\">");
+		con_esc(out, con_t(lang, cols[k]));
+		con_lit(out, "</th>");
+	}
+	con_lit(out, "</tr></thead><tbody>");
+	for (int r = 0; r < PQntuples(res); r++) {
+		int total = atoi(PQgetvalue(res, r, 8)) != 0;
+		con_lit(out, "<tr data-disputes-row=\"");
+		if (total) {
+			con_lit(out, "total");
+		} else {
+			con_esc(out, PQgetvalue(res, r, 0));
+			con_lit(out, " / ");
+			con_esc(out, PQgetvalue(res, r, 1));
+		}
+		con_lit(out, "\"");
+		for (int k = 0; k < 6; k++)
+			con_printf(out, " data-%s=\"%s\"", keys[k], PQgetvalue(res, r, 2 + k));
+		con_lit(out, ">");
+		if (total) {
+			con_lit(out, "<th scope=\"row\" colspan=\"2\">");
+			con_esc(out, con_t(lang, "total"));
+			con_lit(out, "</th>");
+		} else {
+			con_lit(out, "<td>");
+			con_esc(out, *PQgetvalue(res, r, 0) ? PQgetvalue(res, r, 0) : "-");
+			con_lit(out, "</td><td>");
+			con_esc(out, con_t(lang, PQgetvalue(res, r, 1)));
+			con_lit(out, "</td>");
+		}
+		for (int k = 2; k < 8; k++) {
+			con_lit(out, "<td class=\"num\">");
+			con_esc(out, PQgetvalue(res, r, k));
+			con_lit(out, "</td>");
+		}
+		con_lit(out, "</tr>");
+	}
+	con_lit(out, "</tbody></table></section>");
+	PQclear(res);
+}
+
 void con_disputes(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		  struct con_out *out)
 {
@@ -37,10 +105,13 @@ void con_disputes(struct con_db *db, const struct con_in *in, const struct con_s
 					   "account",  "reason",   "opened",
 					   "age_days", "resolved", "satisfaction"};
 	enum con_lang lang = s->lang;
-	char now[TZ_ISO8601_LEN];
+	char now[TZ_ISO8601_LEN], from[11], to[11];
 	const char *p[1] = {now};
+	int target = in->dispute_target_days;
 	PGresult *res;
 
+	if (con_period(in, from, to) != 0)
+		return con_error_page(out, 400, lang, s, "err_form");
 	tz_format_iso8601(in->now, now, sizeof now);
 	res = con_q(db, SQL_LIST, 1, p);
 	if (!res)
@@ -50,7 +121,8 @@ void con_disputes(struct con_db *db, const struct con_in *in, const struct con_s
 	con_esc(out, con_t(lang, "disputes"));
 	con_printf(out, "</h1><section><p class=\"muted\">");
 	con_esc(out, con_t(lang, "dispute_target"));
-	con_printf(out, ": %d</p><table><thead><tr>", DISPUTE_TARGET_DAYS);
+	con_printf(out, ": <strong data-dispute-target=\"%d\">%d</strong></p><table><thead><tr>",
+		   target, target);
 	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++) {
 		con_lit(out, "<th scope=\"col\">");
 		con_esc(out, con_t(lang, cols[k]));
@@ -59,8 +131,9 @@ void con_disputes(struct con_db *db, const struct con_in *in, const struct con_s
 	con_lit(out, "</tr></thead><tbody>");
 	for (int r = 0; r < PQntuples(res); r++) {
 		int open = !*PQgetvalue(res, r, 7);
-		int late = open && atoi(PQgetvalue(res, r, 6)) > DISPUTE_TARGET_DAYS;
-		con_lit(out, "<tr>");
+		int late = open && atoi(PQgetvalue(res, r, 6)) > target;
+		/* Marked by words as well as colour: past the target. */
+		con_lit(out, late ? "<tr class=\"late-row\" data-late=\"1\">" : "<tr>");
 		for (int k = 0; k < 9; k++) {
 			con_lit(out,
 				k == 6 && late   ? "<td class=\"num late\">"
@@ -82,13 +155,19 @@ void con_disputes(struct con_db *db, const struct con_in *in, const struct con_s
 				k == 1 ? con_t(lang, PQgetvalue(res, r, k))
 					: *PQgetvalue(res, r, k) ? PQgetvalue(res, r, k)
 								 : "-");
+			if (k == 6 && late) {
+				con_lit(out, " <span class=\"tag\">");
+				con_esc(out, con_t(lang, "past_target"));
+				con_lit(out, "</span>");
+			}
 			con_lit(out, k == 3 || k == 0 ? "</a></td>" : "</td>");
 		}
 		con_lit(out, "</tr>");
 	}
 	con_lit(out, "</tbody></table></section>");
-	con_foot(out);
 	PQclear(res);
+	disputes_report(db, out, lang, from, to);
+	con_foot(out);
 }
 
 static const char SQL_ONE[] =

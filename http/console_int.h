@@ -31,7 +31,8 @@ struct con_in {
 	/* From the configuration at the time of the request. */
 	int idle_s, absolute_s, secure;
 	int max_promise_days;
-	char *notice_channels; /* text[] literal, or NULL */
+	int dispute_target_days; /* an open dispute older is late */
+	char *notice_channels;   /* text[] literal, or NULL */
 	char *company;
 };
 
@@ -171,6 +172,12 @@ void con_case(struct con_db *db, const struct con_in *in, const struct con_sessi
 void con_disputes(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		  struct con_out *out);
 /* console_dash.c (supervisors): /console/dashboard?from=&to= */
+/* The period a report page shows: from= and to= (UTC days), by default
+ * dunnctl report's last 30 days; -1 when malformed or reversed. */
+int con_period(const struct con_in *in, char from[11], char to[11]);
+/* The GET form choosing that period, posting to action. */
+void con_period_form(struct con_out *out, enum con_lang lang, const char *action, const char *from,
+		     const char *to);
 void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		   struct con_out *out);
 /* /console/dispute/D-NNNN[/assign|/note|/investigate|/resolve]. */

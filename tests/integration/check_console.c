@@ -29,6 +29,7 @@ static const char POLICY[] =
 	"  \"channel_windows\": {\"phone\": {\"start\": \"09:00\", \"end\": \"18:00\",\n"
 	"                                    \"weekdays_only\": true}},\n"
 	"  \"step_gap_hours\": 24,\n"
+	"  \"dispute_target_days\": 4,\n"
 	"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"email\"]},\n"
 	"  \"tracks\": [{\"name\": \"calls\", \"steps\": [\n"
 	"    {\"after_days\": 3, \"channels\": [\"phone\"], \"template\": \"gentle\"}]}]\n"
@@ -779,14 +780,16 @@ END_TEST
 
 /* The value of attribute attr in the <tr> whose data-row is row (static),
  * or "" when there is none. */
-static const char *row_attr(const char *html, const char *row, const char *attr)
+/* Attribute data-ATTR of the element whose rowkey attribute is row
+ * (static), or "". */
+static const char *attr_of(const char *html, const char *rowkey, const char *row, const char *attr)
 {
 	static char v[64];
 	char key[200];
 	const char *p, *end, *a;
 
 	v[0] = '\0';
-	snprintf(key, sizeof key, "data-row=\"%s\"", row);
+	snprintf(key, sizeof key, "%s=\"%s\"", rowkey, row);
 	p = strstr(html, key);
 	if (!p)
 		return v;
@@ -797,6 +800,107 @@ static const char *row_attr(const char *html, const char *row, const char *attr)
 		snprintf(v, sizeof v, "%.*s", (int)strcspn(a + strlen(key), "\""), a + strlen(key));
 	return v;
 }
+
+static const char *row_attr(const char *html, const char *row, const char *attr)
+{
+	return attr_of(html, "data-row", row, attr);
+}
+
+/* A figure of the page against the CLI's JSON value (null: "-"). */
+static void same_figure(const char *shown, const json_t *v, const char *what)
+{
+	if (json_is_null(v)) {
+		ck_assert_msg(!strcmp(shown, "-"), "%s: console '%s', report null", what, shown);
+		return;
+	}
+	ck_assert_msg(*shown && json_is_number(v), "%s: console '%s'", what, shown);
+	ck_assert_msg(strtod(shown, NULL) == json_number_value(v), "%s: console '%s', report %g",
+		      what, shown, json_number_value(v));
+}
+
+/* The disputes screen: those past the policy's target marked, and dunnctl
+ * report disputes' figures, row for row, for the same period. */
+START_TEST(disputes_screen_matches_report)
+{
+	static const char *const keys[] = {
+		"disputes", "resolved",        "avg_hours_to_resolve", "max_hours_to_resolve",
+		"rated",    "avg_satisfaction"};
+	struct session s = {0};
+	struct tu_resp *r;
+	json_error_t err;
+	json_t *rep, *rows;
+	const char *p;
+	int checked = 0;
+
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s dispute INV-1 --reason 'charge not recognised'",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s dispute INV-2 --reason 'service not received'",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	/* D-1001 is six days old (the target is 4); D-1002 resolved in 3
+	 * hours, rated 2 by the customer. */
+	ck_assert_int_eq(tu_qint(db,
+				 "WITH u AS (UPDATE dunning.disputes SET opened_at = "
+				 "now() - interval '6 days' WHERE reference = 'D-1001' "
+				 "RETURNING 1) SELECT count(*) FROM u"),
+			 1);
+	ck_assert_int_eq(tu_qint(db,
+				 "WITH u AS (UPDATE dunning.disputes SET status = 'rejected', "
+				 "resolved_at = opened_at + interval '3 hours', satisfaction = 2 "
+				 "WHERE reference = 'D-1002' RETURNING 1) SELECT count(*) FROM u"),
+			 1);
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s report disputes --from 2000-01-01 --to 2099-12-31 "
+			       "--json",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	rep = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(rep != NULL, "%s", tu_output());
+	start(NULL);
+	login(&s, "sue");
+	r = req(admin, "GET", "/console/disputes?from=2000-01-01&to=2099-12-31", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "data-dispute-target=\"4\""));
+	/* Only the old open one is past the target, said in words. */
+	p = strstr(r->body, "data-late=\"1\"");
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(strstr(p + 1, "data-late=\"1\""));
+	ck_assert_ptr_nonnull(strstr(p, "/console/dispute/D-1001"));
+	ck_assert(strstr(p, "/console/dispute/D-1001") < strstr(p, "</tr>"));
+	ck_assert_ptr_nonnull(strstr(p, "past the target"));
+	rows = json_object_get(rep, "rows");
+	ck_assert_int_eq(json_array_size(rows), 2);
+	for (size_t i = 0; i <= json_array_size(rows); i++) {
+		json_t *row = i < json_array_size(rows) ? json_array_get(rows, i)
+							: json_object_get(rep, "totals");
+		char name[200];
+		if (i < json_array_size(rows))
+			snprintf(name, sizeof name, "%s / %s",
+				 json_string_value(json_object_get(row, "reason")),
+				 json_string_value(json_object_get(row, "status")));
+		else
+			snprintf(name, sizeof name, "total");
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			char what[300];
+			snprintf(what, sizeof what, "%s %s", name, keys[k]);
+			same_figure(attr_of(r->body, "data-disputes-row", name, keys[k]),
+				    json_object_get(row, keys[k]), what);
+			checked++;
+		}
+	}
+	ck_assert_int_eq(checked, 18);
+	ck_assert_str_eq(attr_of(r->body, "data-disputes-row", "total", "avg_satisfaction"),
+			 "2.00");
+	ck_assert_str_eq(attr_of(r->body, "data-disputes-row", "service not received / rejected",
+				 "avg_hours_to_resolve"),
+			 "3.0");
+	free(r);
+	r = req(admin, "GET", "/console/disputes?from=2026-12-02&to=2026-12-01", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 400);
+	free(r);
+	json_decref(rep);
+}
+END_TEST
 
 /* The dashboard's figures are dunnctl report's for the same period. */
 START_TEST(dashboard_matches_report)
@@ -1010,6 +1114,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, language_per_person);
 	tcase_add_test(tc, supervisor_resolves_a_dispute);
 	tcase_add_test(tc, dashboard_matches_report);
+	tcase_add_test(tc, disputes_screen_matches_report);
 	tcase_add_test(tc, browser_sign_in_claim_promise);
 	suite_add_tcase(s, tc);
 	return s;

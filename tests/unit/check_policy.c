@@ -142,6 +142,8 @@ static const struct {
 	 "\"channels\": [\"e\"], \"template\": \"x\"}]}]}",
 	 "2:2: track 'a' defined twice"},
 	{"{\"tracks\": [", "1:12: ']' expected near end of file"},
+	{"{\"dispute_target_days\": 0, \"tracks\": []}",
+	 "1:25: 'dispute_target_days' must be between 1 and 365"},
 };
 
 START_TEST(loader_reports_file_line_column)
@@ -173,6 +175,7 @@ START_TEST(loader_defaults)
 	ck_assert_int_eq((int)p->nrests, 1);
 	ck_assert_int_eq(p->rests[0].days, 7);
 	ck_assert_int_eq(p->quiet_max_hours, 28);
+	ck_assert_int_eq(p->dispute_target_days, 14);
 	policy_free(p);
 }
 END_TEST
