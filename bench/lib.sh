@@ -427,6 +427,7 @@ run_e2e() {
 	R[dunnd_util:$tag:$r]=$(calc "($u + $s) / ($t1 - $t0)")
 	R[sent:$tag:$r]=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'")
 	R[queued:$tag:$r]=$((s1[1] - s0[1]))
+	read -r R[dead:$tag:$r] R[dead_live:$tag:$r] R[dead_ratio:$tag:$r] < <(outbox_dead)
 	[ "$rc" -eq 0 ] || echo "bench: dunnd ($tag $r) exited $rc, log $log" >&2
 }
 
@@ -438,7 +439,8 @@ round_line() {
 		"(${R[planned:plan:$r]} cases, ${R[queued:plan:$r]} queued) | e2e: plan $(fmt0 "${R[plan:e2e:$r]}")/s," \
 		"email $(fmt0 "${R[email:e2e:$r]}")/s, sms $(fmt0 "${R[sms:e2e:$r]}")/s," \
 		"e2e $(fmt0 "${R[e2e:e2e:$r]}")/s in $(fmt1 "${R[wall:e2e:$r]}") s" \
-		"(${R[n_email:e2e:$r]} mails, ${R[n_sms:e2e:$r]} SMS, ${R[sent:e2e:$r]} sent rows)," \
+		"(${R[n_email:e2e:$r]} mails, ${R[n_sms:e2e:$r]} SMS, ${R[sent:e2e:$r]} sent rows," \
+		"${R[dead:e2e:$r]} dead tuples in deliveries)," \
 		"rss $(fmt1 "${R[rss:e2e:$r]}") MiB, cpu ${R[cpu:e2e:$r]} s" \
 		"| email only $(fmt0 "${R[email:email:$r]:-0}")/s (${R[n_email:email:$r]:-0} mails)," \
 		"SMS only $(fmt0 "${R[sms:sms:$r]:-0}")/s (${R[n_sms:sms:$r]:-0} SMS)"
@@ -499,6 +501,9 @@ summary() {
 		"database ceiling), email at $(mmm email:e2e)/s ($(mmm1 mix_email_ratio) of smtp-source)" \
 		"and SMS at $(mmm sms:e2e)/s ($(mmm1 mix_sms_ratio) of wrk): all three share the machine," \
 		"and both channels follow planning"
+	say "outbox after each end-to-end run: deliveries $(mmm dead:e2e) dead tuples beside" \
+		"$(mmm dead_live:e2e) live, a dead-tuple ratio of $(mmm1 dead_ratio:e2e)" \
+		"(pg_stat_user_tables over its partitions; BENCHMARKS.md, \"Queue health\")"
 	say "e2e wall $(mmm1 wall:e2e) s; CPU of each part in cores: dunnd $(mmm1 dunnd_util:e2e)," \
 		"postgres $(mmm1 pg_util:e2e), smtp-sink $(mmm1 sink_util:e2e), gateway $(mmm1 gw_util:e2e)"
 	say "planning-alone run: wall $(mmm1 wall:plan) s; cores: dunnd $(mmm1 dunnd_util:plan)," \
@@ -513,6 +518,17 @@ summary() {
 }
 
 row() { say "$(printf '%-9s %-26s %-26s %-20s %-19s %s' "$@")"; }
+
+# "dead live ratio" of deliveries, its partitions summed, as autovacuum and
+# page pruning left them at the end of a run (pg_stats waited for the
+# counters): what /metrics reports as dunnd_outbox_dead_tuples and
+# dunnd_outbox_dead_tuple_ratio.
+outbox_dead() {
+	q bench "SELECT coalesce(sum(n_dead_tup), 0), coalesce(sum(n_live_tup), 0),
+	         round(coalesce(sum(n_dead_tup)::numeric / nullif(sum(n_dead_tup + n_live_tup), 0), 0), 4)
+	         FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid FROM pg_inherits
+	         WHERE inhparent = 'dunning.deliveries'::regclass)" | tr '|' ' '
+}
 
 # Per table, its partitions summed.
 dead_tuples() {
