@@ -1,5 +1,5 @@
 /* dunnctl purge: retention. Personal data of cases resolved long ago is
- * erased, old events keep only their ids, and those cases' old deliveries
+ * erased, old events keep only their ids and stage, and those cases' old deliveries
  * are folded into per-day counts (dunning.report_daily, and the payments
  * attributed to them in report_daily_paid) before they go, so the funnel
  * report reads the same. Open cases are never touched. Whole partitions
@@ -30,10 +30,12 @@ static const char SQL_ACCOUNTS[] =
 	"  AND NOT EXISTS (SELECT 1 FROM dunning.invoices i WHERE i.account_id = a.id\n"
 	"                  AND i.paid_at IS NULL AND i.amount_due > 0)";
 
+/* $2 throughout: the partitions a dry run would have dropped, whose rows
+ * are still there (ctl_purge_partitions). */
 static const char SQL_ADDRESSES[] =
 	"UPDATE dunning.deliveries d SET address = NULL\n"
 	"FROM dunning.cases c WHERE c.id = d.case_id AND c.state = 'resolved'\n"
-	"  AND c.closed_at < $1 AND d.address IS NOT NULL";
+	"  AND c.closed_at < $1 AND d.address IS NOT NULL AND d.tableoid <> ALL ($2::oid[])";
 
 /* Replies without a case (an unknown sender) go by their own age. */
 static const char SQL_INBOUND[] =
@@ -49,15 +51,17 @@ static const char SQL_NOTES[] =
 	"FROM dunning.cases c WHERE c.id = t.case_id AND c.state = 'resolved'\n"
 	"  AND c.closed_at < $1 AND t.note IS NOT NULL";
 
+/* An event keeps its ids and the stage its case was at (a number, which
+ * the customer page's report counts by). */
 static const char SQL_EVENTS[] =
 	"UPDATE dunning.events e SET detail =\n"
 	"  (SELECT coalesce(jsonb_object_agg(k, v), '{}') FROM jsonb_each(e.detail) AS x(k, v)\n"
-	"   WHERE k = 'id' OR k LIKE '%\\_id')\n"
-	"WHERE e.at < $1 AND jsonb_typeof(e.detail) = 'object'\n"
+	"   WHERE k = 'id' OR k LIKE '%\\_id' OR k = 'stage')\n"
+	"WHERE e.at < $1 AND jsonb_typeof(e.detail) = 'object' AND e.tableoid <> ALL ($2::oid[])\n"
 	"  AND NOT EXISTS (SELECT 1 FROM dunning.cases c WHERE c.id = e.case_id\n"
 	"                  AND (c.state <> 'resolved' OR c.closed_at >= $1))\n"
 	"  AND EXISTS (SELECT 1 FROM jsonb_each(e.detail) AS x(k, v)\n"
-	"              WHERE NOT (k = 'id' OR k LIKE '%\\_id'))";
+	"              WHERE NOT (k = 'id' OR k LIKE '%\\_id' OR k = 'stage'))";
 
 /* Count what is deleted from the deleted rows themselves: nothing can
  * change between counting and deleting. Only deliveries of cases resolved
@@ -70,7 +74,8 @@ static const char SQL_EVENTS[] =
 #define PURGE_OLD_DELIVERY                                                      \
 	"FROM dunning.deliveries d JOIN dunning.cases c ON c.id = d.case_id\n"  \
 	"  WHERE d.created_at < $1 AND d.status NOT IN ('queued', 'sending')\n" \
-	"    AND c.state = 'resolved' AND c.closed_at < $1\n"
+	"    AND c.state = 'resolved' AND c.closed_at < $1\n"                   \
+	"    AND d.tableoid <> ALL ($3::oid[])\n"
 static const char SQL_DELIVERIES[] =
 	"WITH acc AS (\n"
 	"  SELECT DISTINCT account_id FROM (SELECT d.account_id " PURGE_OLD_DELIVERY
@@ -106,14 +111,15 @@ struct purge_step {
 	const char *key;
 	const char *label;
 	const char *sql;
+	int nparams; /* 2: it reads $2 */
 };
 
 static const struct purge_step steps[] = {
-	{"accounts_anonymised", "accounts anonymised", SQL_ACCOUNTS},
-	{"delivery_addresses_cleared", "delivery addresses cleared", SQL_ADDRESSES},
-	{"inbound_messages_erased", "inbound replies erased", SQL_INBOUND},
-	{"phone_task_notes_cleared", "call notes cleared", SQL_NOTES},
-	{"events_stripped", "events stripped to ids", SQL_EVENTS},
+	{"accounts_anonymised", "accounts anonymised", SQL_ACCOUNTS, 1},
+	{"delivery_addresses_cleared", "delivery addresses cleared", SQL_ADDRESSES, 2},
+	{"inbound_messages_erased", "inbound replies erased", SQL_INBOUND, 1},
+	{"phone_task_notes_cleared", "call notes cleared", SQL_NOTES, 1},
+	{"events_stripped", "events stripped to ids", SQL_EVENTS, 2},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])
 
@@ -137,16 +143,17 @@ static long long jget(json_t *out, const char *key)
  * batch (all at once for a dry run, inside its transaction), added to the
  * counts in out. 0, or -1 with what was deleted so far committed and
  * counted: each batch is whole, and the next run goes on. */
-static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
+static int purge_deliveries(struct ctl *c, const char *cutoff, const char *gone, int dry_run,
+			    json_t *out)
 {
 	char limit[16];
-	const char *params[2] = {cutoff, dry_run ? NULL : limit};
+	const char *params[3] = {cutoff, dry_run ? NULL : limit, gone};
 	long long deleted = 0, folded = 0, paid = 0, n;
 	int rc = 0;
 
 	snprintf(limit, sizeof limit, "%d", PURGE_BATCH);
 	do {
-		PGresult *res = ctl_exec(c, SQL_DELIVERIES, 2, params);
+		PGresult *res = ctl_exec(c, SQL_DELIVERIES, 3, params);
 		if (!res) {
 			rc = -1;
 			break;
@@ -174,20 +181,26 @@ static int purge_deliveries(struct ctl *c, const char *cutoff, int dry_run, json
  * -2 when it stopped part way. */
 static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
 {
-	const char *params[1] = {cutoff};
+	char *gone = NULL;
+	const char *params[2] = {cutoff, NULL};
 	PGresult *res;
+	int rc = -1;
 
 	if (dry_run && exec_simple(c, "BEGIN") != 0)
 		return -1;
-	if (ctl_purge_partitions(c, cutoff, dry_run, out) != 0) {
+	if (ctl_purge_partitions(c, cutoff, dry_run, out, &gone) != 0) {
 		if (dry_run)
 			exec_simple(c, "ROLLBACK");
+		free(gone);
 		return dry_run || jget(out, "partitions_dropped") == 0 ? -1 : -2;
 	}
-	if (!dry_run && exec_simple(c, "BEGIN") != 0)
+	params[1] = gone;
+	if (!dry_run && exec_simple(c, "BEGIN") != 0) {
+		free(gone);
 		return -2;
+	}
 	for (size_t i = 0; i < NSTEPS; i++) {
-		res = ctl_exec(c, steps[i].sql, 1, params);
+		res = ctl_exec(c, steps[i].sql, steps[i].nparams, params);
 		if (!res)
 			goto fail;
 		json_object_set_new(out, steps[i].key,
@@ -195,15 +208,20 @@ static int purge_run(struct ctl *c, const char *cutoff, int dry_run, json_t *out
 		PQclear(res);
 	}
 	if (dry_run) {
-		if (purge_deliveries(c, cutoff, 1, out) != 0)
+		if (purge_deliveries(c, cutoff, gone, 1, out) != 0)
 			goto fail;
+		free(gone);
 		return exec_simple(c, "ROLLBACK");
 	}
-	if (exec_simple(c, "COMMIT") != 0)
-		return -2;
-	return purge_deliveries(c, cutoff, 0, out) == 0 ? 0 : -2;
+	if (exec_simple(c, "COMMIT") == 0)
+		rc = purge_deliveries(c, cutoff, gone, 0, out) == 0 ? 0 : -2;
+	else
+		rc = -2;
+	free(gone);
+	return rc;
 fail:
 	exec_simple(c, "ROLLBACK");
+	free(gone);
 	return dry_run || jget(out, "partitions_dropped") == 0 ? -1 : -2;
 }
 
@@ -262,6 +280,12 @@ int ctl_purge(struct ctl *c, int argc, char **argv)
 	       jget(out, "deliveries_deleted"), jget(out, "report_daily_rows"));
 	printf("  %-28s %lld (%lld events with them)\n", "partitions dropped",
 	       jget(out, "partitions_dropped"), jget(out, "events_dropped"));
+	if (jget(out, "partitions_changed"))
+		printf("  %-28s %lld (written to while folded; the next run retries)\n",
+		       "partitions kept", jget(out, "partitions_changed"));
+	if (!dry_run)
+		printf("  %-28s %.1f ms\n", "longest exclusive lock",
+		       json_real_value(json_object_get(out, "parent_lock_ms")));
 	json_decref(out);
 	return 0;
 }

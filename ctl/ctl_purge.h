@@ -47,11 +47,16 @@
 	"  WHERE delivery_id IN (SELECT id FROM gt) RETURNING 1)"
 
 /* Drops the partitions of deliveries and events that hold nothing an open
- * case or the retention period still needs, after folding the deliveries'
- * figures; each in its own transaction unless dry_run (then inside the
- * caller's). Counts into out ("partitions_dropped", "events_dropped",
- * "deliveries_deleted", "report_daily_rows", "report_daily_paid_rows").
- * 0, or -1 with what was dropped so far committed and counted. */
-int ctl_purge_partitions(struct ctl *c, const char *cutoff, int dry_run, json_t *out);
+ * case or the retention period still needs, after folding their figures;
+ * each in its own transaction unless dry_run (then inside the caller's,
+ * with no exclusive lock and nothing dropped). Counts into out
+ * ("partitions_dropped", "partitions_changed", "events_dropped",
+ * "deliveries_deleted", "report_daily_rows", "report_daily_paid_rows",
+ * "report_page_daily_rows", "parent_lock_ms"). *gone: the oids of the
+ * partitions dropped, or that a dry run would drop, as an array literal
+ * ("{}" for none) for later statements to pass over; caller frees, also
+ * on failure. 0, or -1 with what was dropped so far committed and
+ * counted. */
+int ctl_purge_partitions(struct ctl *c, const char *cutoff, int dry_run, json_t *out, char **gone);
 
 #endif

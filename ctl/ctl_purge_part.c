@@ -9,17 +9,30 @@
  * touched, and rows cannot be moved to another partition, since a
  * delivery's partition is its case's.
  *
- * The deliveries' figures are folded into report_daily and
- * report_daily_paid in the transaction that drops them, under an ACCESS
- * EXCLUSIVE lock on the parent taken first: nothing changes in between,
- * and taking the parent before any partition keeps the lock order of
- * every other statement (no deadlock with a dispatcher's write, which
- * locks the parent and then all its partitions). A partition whose drop
- * would hand a payment's last touch to an older delivery left elsewhere
- * (the report would then count it twice) is kept as well. */
+ * A partition's figures (the deliveries' into report_daily and
+ * report_daily_paid, the customer page's events into report_page_daily)
+ * are folded in the transaction that detaches it, but before it takes
+ * the parent's ACCESS EXCLUSIVE lock: the fold reads every row, and dunnd's
+ * writes to the outbox must not wait for that. Under the lock only a
+ * counter is read: a row trigger put on the partition before the fold
+ * (migrations/0028_purge_fold.sql) counts every write to it, and the same
+ * count as the fold saw means the fold's figures are the partition's.
+ * Another count rolls the fold back and keeps the partition for the next
+ * run. The detached table is dropped after the lock, in a transaction of
+ * its own. So the lock is held for the same few milliseconds whatever the
+ * partition's size. Taking the parent before any partition keeps the
+ * lock order of every other statement (no deadlock with a dispatcher's
+ * write, which locks the parent and then all its partitions); the
+ * trigger is put and taken off in a transaction of its own, which locks
+ * only the partition. A partition whose drop would hand a payment's last
+ * touch to an older delivery left elsewhere (the report would then count
+ * it twice) is kept as well. A dry run folds and counts in the caller's
+ * transaction and takes no exclusive lock: the partitions it would drop
+ * are listed for the caller's later statements to pass over. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ctl_purge.h"
 
@@ -39,14 +52,13 @@ static const char SQL_PARTS[] =
 	"           ELSE upper::bigint <= (SELECT last_value FROM dunning.cases_id_seq) END\n"
 	"ORDER BY relname";
 
-/* @P is the partition, $1 the cutoff, $2 the partition's oid. */
+/* @P is the partition, $1 the cutoff, $2 the partition's oid; in the
+ * fold, $3 the partitions already gone in a dry run (still there). */
 #define PART_BLOCKER                                                         \
 	"SELECT 1 FROM @P d LEFT JOIN dunning.cases c ON c.id = d.case_id\n" \
 	"  WHERE d.created_at >= $1 OR d.status IN ('queued', 'sending')\n"  \
 	"     OR NOT coalesce(c.state = 'resolved' AND c.closed_at < $1, false)"
 
-/* Asked first without a lock, so a partition that must stay costs no
- * one a wait. */
 static const char SQL_PART_BUSY[] = "SELECT EXISTS (" PART_BLOCKER ") OR $2::oid IS NULL";
 
 static const char SQL_PART_FOLD[] =
@@ -67,7 +79,8 @@ static const char SQL_PART_FOLD[] =
 	"      OR EXISTS (SELECT 1 FROM (SELECT account_id, paid_at FROM touch UNION ALL\n"
 	"                                SELECT account_id, paid_at FROM rtouch) t\n"
 	"                 JOIN dunning.deliveries d ON d.account_id = t.account_id\n"
-	"                 WHERE d.tableoid <> $2::oid AND d.kind = 'reminder'\n"
+	"                 WHERE d.tableoid <> $2::oid AND d.tableoid <> ALL ($3::oid[])\n"
+	"                   AND d.kind = 'reminder'\n"
 	"                   AND d.status IN ('sent', 'delivered')\n"
 	"                   AND coalesce(d.sent_at, d.created_at) <= t.paid_at\n"
 	"                   AND t.paid_at <= coalesce(d.sent_at, d.created_at) + interval '30 days')\n"
@@ -81,18 +94,66 @@ static const char SQL_PART_FOLD[] =
 	"SELECT (SELECT b FROM blocked), (SELECT count(*) FROM gt), (SELECT count(*) FROM agg),\n"
 	"       (SELECT count(*) FROM paid)";
 
-/* Events: $1 the cutoff, $2 the oid (unused but for its type). */
-#define EVENTS_BUSY                                                                               \
-	"SELECT EXISTS (SELECT 1 FROM @P e LEFT JOIN dunning.cases c ON c.id = e.case_id\n"       \
-	"               WHERE e.at >= $1 OR (c.id IS NOT NULL\n"                                  \
-	"                 AND NOT coalesce(c.state = 'resolved' AND c.closed_at < $1, false)))\n" \
-	"       OR $2::oid IS NULL"
-static const char SQL_EVENTS_BUSY[] = EVENTS_BUSY;
-static const char SQL_EVENTS_DROP[] = EVENTS_BUSY ", (SELECT count(*) FROM @P)";
+/* Events: $1 the cutoff, $2 the oid (unused but for its type). The page's
+ * events are folded per day, stage, kind and account. */
+#define EVENTS_BLOCKER                                                       \
+	"SELECT 1 FROM @P e LEFT JOIN dunning.cases c ON c.id = e.case_id\n" \
+	"  WHERE e.at >= $1 OR (c.id IS NOT NULL\n"                          \
+	"    AND NOT coalesce(c.state = 'resolved' AND c.closed_at < $1, false))"
+static const char SQL_EVENTS_BUSY[] = "SELECT EXISTS (" EVENTS_BLOCKER ") OR $2::oid IS NULL";
+static const char SQL_EVENTS_FOLD[] =
+	"WITH blocked AS (SELECT EXISTS (" EVENTS_BLOCKER ") OR $2::oid IS NULL AS b),\n"
+	"page AS (\n"
+	"  INSERT INTO dunning.report_page_daily AS r (day, stage, kind, account_id, n)\n"
+	"  SELECT (e.at AT TIME ZONE 'UTC')::date, coalesce(e.detail->>'stage', '-'), e.kind,\n"
+	"         coalesce(e.account_id, 0), count(*)\n"
+	"  FROM @P e WHERE e.kind LIKE 'page\\_%' AND NOT (SELECT b FROM blocked)\n"
+	"  GROUP BY 1, 2, 3, 4\n"
+	"  ON CONFLICT (day, stage, kind, account_id) DO UPDATE SET n = r.n + EXCLUDED.n\n"
+	"  RETURNING 1)\n"
+	"SELECT (SELECT b FROM blocked), (SELECT count(*) FROM @P), (SELECT count(*) FROM page)";
+
+/* What a detached partition says of itself until it is dropped. */
+#define DETACHED "'dunnctl purge: detached and folded, to be dropped'"
+
+/* Tables purge detached but did not get to drop (it died in between),
+ * by their comment: their figures are in the report already. */
+static const char SQL_LEFTOVERS[] =
+	"SELECT c.oid::regclass::text FROM pg_class c\n"
+	"WHERE c.relnamespace = 'dunning'::regnamespace AND c.relkind = 'r'\n"
+	"  AND NOT c.relispartition AND obj_description(c.oid, 'pg_class') = " DETACHED;
 
 struct part_counts {
-	long long parts, events, deliveries, folded, paid;
+	long long parts, events, deliveries, folded, paid, page, changed;
+	double lock_ms; /* the longest a parent's exclusive lock was held */
+	json_t *each;   /* per partition dropped: name, rows, fold_ms, lock_ms */
 };
+
+/* The partitions dropped (or, in a dry run, that would be), as an oid
+ * array literal for the later statements: "{}" or "{16390,16412}". */
+struct gone {
+	char *oids;
+	size_t len, cap;
+};
+
+static int gone_add(struct gone *g, const char *oid)
+{
+	size_t need = g->len + strlen(oid) + 3;
+
+	if (need > g->cap) {
+		size_t cap = need * 2 > 64 ? need * 2 : 64;
+		char *o = realloc(g->oids, cap);
+		if (!o)
+			return -1;
+		g->oids = o;
+		g->cap = cap;
+	}
+	if (g->len == 0)
+		g->len = (size_t)sprintf(g->oids, "{%s}", oid);
+	else
+		g->len += (size_t)sprintf(g->oids + g->len - 1, ",%s}", oid) - 1;
+	return 0;
+}
 
 /* tmpl with every "@P" replaced by part. Caller frees. */
 static char *subst(const char *tmpl, const char *part)
@@ -127,20 +188,32 @@ static int run(struct ctl *c, const char *sql)
 	return res ? 0 : -1;
 }
 
-/* One statement of tmpl over part with the cutoff and oid; the first
- * column of its one row as a number into v0 (a boolean as 0 or 1), the
- * other columns into rest. 0 or -1. */
-static int ask(struct ctl *c, const char *tmpl, const char *part, const char *cutoff,
-	       const char *oid, long long *v0, long long *rest, int nrest)
+static double now_ms(void)
 {
-	const char *params[2] = {cutoff, oid};
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* One statement of tmpl over part with nparams of (cutoff, oid, gone);
+ * the first column of its one row as a number into v0 (a boolean as 0
+ * or 1, no row as -1), the other columns into rest. 0 or -1. */
+static int ask(struct ctl *c, const char *tmpl, const char *part, const char *const *params,
+	       int nparams, long long *v0, long long *rest, int nrest)
+{
 	char *sql = subst(tmpl, part);
-	PGresult *res = sql ? ctl_exec(c, sql, 2, params) : NULL;
+	PGresult *res = sql ? ctl_exec(c, sql, nparams, params) : NULL;
 	const char *v;
 
 	free(sql);
 	if (!res)
 		return -1;
+	if (PQntuples(res) < 1) {
+		*v0 = -1;
+		PQclear(res);
+		return 0;
+	}
 	v = PQgetvalue(res, 0, 0);
 	*v0 = *v == 't' ? 1 : *v == 'f' ? 0 : strtoll(v, NULL, 10);
 	for (int i = 0; i < nrest && i + 1 < PQnfields(res); i++)
@@ -149,40 +222,105 @@ static int ask(struct ctl *c, const char *tmpl, const char *part, const char *cu
 	return 0;
 }
 
-/* Fold (deliveries) or count (events) one partition, then detach and
- * drop it, under the parent's lock. *dropped says whether it went.
- * 0 or -1 (then nothing of it changed). */
-static int drop_one(struct ctl *c, const char *parent, int deliveries, const char *part,
-		    const char *oid, const char *cutoff, int dry_run, struct part_counts *k)
+/* The trigger that counts writes to part, put on (arm) or taken off, each
+ * in a transaction of its own that locks only the partition, and not for
+ * long: lock_timeout, since a purge waiting for a lock holds every writer
+ * of the table up behind it. An armed partition keeps its count across
+ * purges, so two purges at once cannot reset each other's. 0 or -1. */
+static int watch(struct ctl *c, const char *part, const char *oid, int arm)
 {
 	char sql[1024];
-	long long busy, v[3] = {0, 0, 0};
 
-	if (ask(c, deliveries ? SQL_PART_BUSY : SQL_EVENTS_BUSY, part, cutoff, oid, &busy, NULL,
-		0) != 0)
+	if (arm)
+		snprintf(
+			sql, sizeof sql,
+			"BEGIN; SET LOCAL lock_timeout = '5s';\n"
+			"INSERT INTO dunning.purge_watch (part) VALUES (%s) ON CONFLICT DO NOTHING;\n"
+			"CREATE OR REPLACE TRIGGER purge_watch AFTER INSERT OR UPDATE OR DELETE ON %s\n"
+			"  FOR EACH ROW EXECUTE FUNCTION dunning.purge_watch_touch();\n"
+			"COMMIT",
+			oid, part);
+	else
+		snprintf(sql, sizeof sql,
+			 "BEGIN; SET LOCAL lock_timeout = '5s';\n"
+			 "DROP TRIGGER IF EXISTS purge_watch ON %s;\n"
+			 "DELETE FROM dunning.purge_watch WHERE part = %s;\n"
+			 "COMMIT",
+			 part, oid);
+	if (run(c, sql) == 0)
+		return 0;
+	run(c, "ROLLBACK");
+	return -1;
+}
+
+/* Fold one partition (deliveries or events) and drop it; in a dry run,
+ * fold and count it only. Nothing of it changes unless it goes. 0 or -1
+ * (then nothing of it changed, or it went and was counted). */
+static int drop_one(struct ctl *c, const char *parent, int deliveries, const char *part,
+		    const char *oid, const char *cutoff, int dry_run, struct gone *g,
+		    struct part_counts *k)
+{
+	const char *params[3] = {cutoff, oid, g->len ? g->oids : "{}"};
+	const char *const watch_params[1] = {oid};
+	char sql[1024];
+	long long busy, seen = -1, now = -1, v[3] = {0, 0, 0};
+	double t0, fold0 = now_ms(), fold_ms, lock_ms;
+
+	/* Asked first without a lock or a trigger, so a partition that
+	 * must stay costs no one anything. */
+	if (ask(c, deliveries ? SQL_PART_BUSY : SQL_EVENTS_BUSY, part, params, 2, &busy, NULL, 0) !=
+	    0)
 		return -1;
 	if (busy)
 		return 0;
-	/* lock_timeout: a purge waiting for the lock would hold every
-	 * writer of the table up behind it. Better to stop and say so. */
-	snprintf(sql, sizeof sql,
-		 "%sSET LOCAL lock_timeout = '5s'; "
-		 "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE",
-		 dry_run ? "" : "BEGIN; ", parent);
-	if (run(c, sql) != 0)
+	if (!dry_run && (watch(c, part, oid, 1) != 0 || run(c, "BEGIN") != 0))
+		return -1;
+	if (!dry_run &&
+	    ask(c, "SELECT changes FROM dunning.purge_watch WHERE part = $1::oid", "", watch_params,
+		1, &seen, NULL, 0) != 0)
 		goto fail;
-	if (ask(c, deliveries ? SQL_PART_FOLD : SQL_EVENTS_DROP, part, cutoff, oid, &busy, v,
-		deliveries ? 3 : 1) != 0)
+	if (ask(c, deliveries ? SQL_PART_FOLD : SQL_EVENTS_FOLD, part, params, deliveries ? 3 : 2,
+		&busy, v, 3) != 0)
 		goto fail;
-	if (busy) {
-		if (!dry_run)
-			run(c, "ROLLBACK");
-		return 0;
+	if (busy)
+		goto keep;
+	if (!dry_run) {
+		/* The lock, and the count read and cleared under it, in one
+		 * round trip; then the detach and the commit in another. */
+		t0 = now_ms();
+		fold_ms = t0 - fold0;
+		snprintf(sql, sizeof sql,
+			 "SET LOCAL lock_timeout = '5s';\n"
+			 "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n"
+			 "DELETE FROM dunning.purge_watch WHERE part = %s RETURNING changes",
+			 parent, oid);
+		if (ask(c, sql, "", NULL, 0, &now, NULL, 0) != 0)
+			goto fail;
+		if (now != seen) {
+			k->changed++;
+			goto keep;
+		}
+		/* The commit need not wait for the WAL to reach the disk: the
+		 * drop's commit below flushes it, and a crash before loses the
+		 * fold and the detach together. The files go after the lock,
+		 * since unlinking them costs more the bigger they are; the
+		 * comment finds a detached table a dead run left behind. */
+		snprintf(sql, sizeof sql,
+			 "SET LOCAL synchronous_commit = off;\n"
+			 "ALTER TABLE %s DETACH PARTITION %s;\n"
+			 "COMMENT ON TABLE %s IS " DETACHED ";\n"
+			 "COMMIT",
+			 parent, part, part);
+		if (run(c, sql) != 0)
+			goto fail;
+		lock_ms = now_ms() - t0;
+		if (lock_ms > k->lock_ms)
+			k->lock_ms = lock_ms;
+		json_array_append_new(k->each,
+				      json_pack("{s:s, s:I, s:f, s:f}", "partition", part, "rows",
+						(json_int_t)v[0], "fold_ms", fold_ms, "lock_ms",
+						lock_ms));
 	}
-	snprintf(sql, sizeof sql, "ALTER TABLE %s DETACH PARTITION %s; DROP TABLE %s", parent, part,
-		 part);
-	if (run(c, sql) != 0 || (!dry_run && run(c, "COMMIT") != 0))
-		goto fail;
 	k->parts++;
 	if (deliveries) {
 		k->deliveries += v[0];
@@ -190,16 +328,30 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 		k->paid += v[2];
 	} else {
 		k->events += v[0];
+		k->page += v[1];
+	}
+	if (gone_add(g, oid) != 0)
+		return -1;
+	if (!dry_run) {
+		snprintf(sql, sizeof sql, "DROP TABLE %s", part);
+		if (run(c, sql) != 0)
+			return -1;
 	}
 	return 0;
+keep:
+	if (dry_run)
+		return 0;
+	return run(c, "ROLLBACK") == 0 && watch(c, part, oid, 0) == 0 ? 0 : -1;
 fail:
-	if (!dry_run)
+	if (!dry_run) {
 		run(c, "ROLLBACK");
+		watch(c, part, oid, 0);
+	}
 	return -1;
 }
 
 static int drop_parts(struct ctl *c, const char *parent, int deliveries, const char *cutoff,
-		      int dry_run, struct part_counts *k)
+		      int dry_run, struct gone *g, struct part_counts *k)
 {
 	const char *params[2] = {parent, cutoff};
 	PGresult *res = ctl_exec(c, SQL_PARTS, 2, params);
@@ -219,23 +371,51 @@ static int drop_parts(struct ctl *c, const char *parent, int deliveries, const c
 		snprintf(part, sizeof part, "dunning.%.180s", id);
 		PQfreemem(id);
 		rc = drop_one(c, parent, deliveries, part, PQgetvalue(res, r, 1), cutoff, dry_run,
-			      k);
+			      g, k);
 	}
 	PQclear(res);
 	return rc;
 }
 
-int ctl_purge_partitions(struct ctl *c, const char *cutoff, int dry_run, json_t *out)
+static int drop_leftovers(struct ctl *c)
 {
-	struct part_counts k = {0, 0, 0, 0, 0};
-	int rc = drop_parts(c, "dunning.deliveries", 1, cutoff, dry_run, &k);
+	PGresult *res = ctl_exec(c, SQL_LEFTOVERS, 0, NULL);
+	char sql[256];
+	int rc = 0;
+
+	if (!res)
+		return -1;
+	for (int r = 0; r < PQntuples(res) && rc == 0; r++) {
+		snprintf(sql, sizeof sql, "DROP TABLE %.200s", PQgetvalue(res, r, 0));
+		rc = run(c, sql);
+	}
+	PQclear(res);
+	return rc;
+}
+
+int ctl_purge_partitions(struct ctl *c, const char *cutoff, int dry_run, json_t *out, char **gone)
+{
+	struct part_counts k = {0};
+	struct gone g = {NULL, 0, 0};
+	int rc = dry_run ? 0 : drop_leftovers(c);
+
+	k.each = json_array();
+	if (rc == 0)
+		rc = drop_parts(c, "dunning.deliveries", 1, cutoff, dry_run, &g, &k);
 
 	if (rc == 0)
-		rc = drop_parts(c, "dunning.events", 0, cutoff, dry_run, &k);
+		rc = drop_parts(c, "dunning.events", 0, cutoff, dry_run, &g, &k);
 	json_object_set_new(out, "partitions_dropped", json_integer(k.parts));
+	json_object_set_new(out, "partitions_changed", json_integer(k.changed));
 	json_object_set_new(out, "events_dropped", json_integer(k.events));
 	json_object_set_new(out, "deliveries_deleted", json_integer(k.deliveries));
 	json_object_set_new(out, "report_daily_rows", json_integer(k.folded));
 	json_object_set_new(out, "report_daily_paid_rows", json_integer(k.paid));
-	return rc;
+	json_object_set_new(out, "report_page_daily_rows", json_integer(k.page));
+	json_object_set_new(out, "parent_lock_ms", json_real(k.lock_ms));
+	json_object_set_new(out, "partitions", k.each);
+	if (!g.oids)
+		g.oids = strdup("{}");
+	*gone = g.oids;
+	return rc == 0 && *gone ? 0 : -1;
 }

@@ -13,23 +13,31 @@
 #include "tz.h"
 
 /* Page events in the period by the case's stage when they happened
- * ("-": no open case), with a total row. */
+ * ("-": no open case), with a total row: the events still there and, per
+ * day, those of partitions purge dropped (report_page_daily, one row per
+ * day, stage, kind and account, so visitors count once either way). */
 static const char SQL_PAGE[] =
-	"SELECT coalesce(detail->>'stage', '-'),\n"
-	"       count(*) FILTER (WHERE kind = 'page_view'),\n"
+	"WITH ev AS (\n"
+	"  SELECT coalesce(detail->>'stage', '-') AS stage, kind, account_id, 1::bigint AS n\n"
+	"  FROM dunning.events\n"
+	"  WHERE kind LIKE 'page\\_%'\n"
+	"    AND at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
+	"    AND at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
+	"  UNION ALL\n"
+	"  SELECT stage, kind, nullif(account_id, 0), n FROM dunning.report_page_daily\n"
+	"  WHERE day >= $1::date AND day <= $2::date)\n"
+	"SELECT stage,\n"
+	"       coalesce(sum(n) FILTER (WHERE kind = 'page_view'), 0),\n"
 	"       count(DISTINCT account_id) FILTER (WHERE kind = 'page_view'),\n"
-	"       count(*) FILTER (WHERE kind = 'page_pay'),\n"
-	"       count(*) FILTER (WHERE kind = 'page_promise'),\n"
-	"       count(*) FILTER (WHERE kind = 'page_plan'),\n"
-	"       count(*) FILTER (WHERE kind = 'page_dispute'),\n"
-	"       count(*) FILTER (WHERE kind = 'page_rate'),\n"
-	"       grouping(detail->>'stage')\n"
-	"FROM dunning.events\n"
-	"WHERE kind LIKE 'page\\_%'\n"
-	"  AND at >= ($1::date)::timestamp AT TIME ZONE 'UTC'\n"
-	"  AND at < ($2::date + 1)::timestamp AT TIME ZONE 'UTC'\n"
-	"GROUP BY GROUPING SETS ((detail->>'stage'), ())\n"
-	"ORDER BY grouping(detail->>'stage'), (detail->>'stage')::int NULLS LAST";
+	"       coalesce(sum(n) FILTER (WHERE kind = 'page_pay'), 0),\n"
+	"       coalesce(sum(n) FILTER (WHERE kind = 'page_promise'), 0),\n"
+	"       coalesce(sum(n) FILTER (WHERE kind = 'page_plan'), 0),\n"
+	"       coalesce(sum(n) FILTER (WHERE kind = 'page_dispute'), 0),\n"
+	"       coalesce(sum(n) FILTER (WHERE kind = 'page_rate'), 0),\n"
+	"       grouping(stage)\n"
+	"FROM ev\n"
+	"GROUP BY GROUPING SETS ((stage), ())\n"
+	"ORDER BY grouping(stage), nullif(stage, '-')::int NULLS LAST";
 
 /* --from/--to (default: the last 30 days, today included), --json. */
 static int period(int *argc, char **argv, const char *usage, char from[11], char to[11],
