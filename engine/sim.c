@@ -54,6 +54,9 @@ const char SIM_SQL_BOOK[] =
 	"LEFT JOIN dunning.cases c ON c.account_id = a.id AND c.state <> 'resolved'\n"
 	"WHERE b.balance <> '' OR b.disputed > 0";
 
+const char SIM_SQL_BOOK_SIZE[] = "SELECT count(DISTINCT account_id) FROM dunning.invoices\n"
+				 "WHERE paid_at IS NULL AND amount_due > amount_paid";
+
 struct sim_case {
 	char *tz, *segment, *currency, *track, *key, *pause_reason;
 	struct owed owed[OWED_MAX_CURRENCIES];

@@ -17,6 +17,10 @@
  * days of history to read (sim_params), $3 the end of the simulated days. */
 extern const char SIM_SQL_BOOK[];
 
+/* At least as many rows as SIM_SQL_BOOK would return, cheaply: what a
+ * caller bounding the work (sim_work) asks before reading the book. */
+extern const char SIM_SQL_BOOK_SIZE[];
+
 #define SIM_MAX_DAYS 366
 
 struct sim_req {

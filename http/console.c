@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "caseops.h"
+#include "config.h"
 #include "console.h"
 #include "console_int.h"
 #include "log.h"
@@ -57,6 +58,9 @@ static void in_free(struct con_in *in)
 	free(in->accept_lang);
 	free(in->notice_channels);
 	free(in->company);
+	free(in->content_type);
+	/* On the loop, where the configuration is held and replaced. */
+	config_free((struct config *)in->cfg);
 }
 
 static void job_free(struct con_job *j)
@@ -314,6 +318,9 @@ void console_request(struct http *h, struct evhttp_request *req, const char *pat
 	j->in.notice_channels = dup_or_null(nc);
 	pgarr_free(&chans);
 	j->in.company = dup_or_null(cfg->company);
+	j->in.content_type = dup_or_null(evhttp_find_header(ih, "Content-Type"));
+	if (!strcmp(path, "/console/policy"))
+		j->in.cfg = config_hold(h->d->cfg);
 	if (!j->in.path || !j->in.body || !j->in.notice_channels) {
 		http_reply(req, NULL, 503, "text/plain; charset=utf-8", "out of memory\n", 14);
 		job_free(j);

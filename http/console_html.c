@@ -157,6 +157,8 @@ void con_head(struct con_out *o, enum con_lang lang, const char *title, const st
 		con_esc(o, con_t(lang, "queue"));
 		con_lit(o, "</a> &middot; <a href=\"/console/find\">");
 		con_esc(o, con_t(lang, "find"));
+		con_lit(o, "</a> &middot; <a href=\"/console/policy\">");
+		con_esc(o, con_t(lang, "policy"));
 		con_lit(o, "</a>");
 		if (s->role >= CON_SUPERVISOR) {
 			con_lit(o, " &middot; <a href=\"/console/disputes\">");

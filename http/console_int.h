@@ -3,8 +3,10 @@
  * dispatches; console_auth.c signs people in and out; console_html.c
  * writes pages; console_text.c has their words; console_queue.c is the
  * call queue and task page; console_case.c finds and steers cases;
- * console_disputes.c lists disputes). Nothing here touches libevent or the
- * daemon's configuration: the loop copies what a worker needs. */
+ * console_disputes.c lists disputes; console_policy.c shows the policy
+ * and simulates a candidate). Nothing here touches libevent or the
+ * daemon's configuration: the loop copies what a worker needs, but for
+ * the policy page, which reads the configuration the loop holds for it. */
 #ifndef DUNN_CONSOLE_INT_H
 #define DUNN_CONSOLE_INT_H
 
@@ -13,6 +15,8 @@
 #include <stdint.h>
 
 #include "form.h"
+
+struct config;
 
 enum con_method { CON_GET, CON_HEAD, CON_POST, CON_OTHER };
 enum con_role { CON_AGENT = 1, CON_SUPERVISOR = 2, CON_ADMIN = 3 };
@@ -34,6 +38,10 @@ struct con_in {
 	int dispute_target_days; /* an open dispute older is late */
 	char *notice_channels;   /* text[] literal, or NULL */
 	char *company;
+	char *content_type; /* the Content-Type header, or NULL */
+	/* The configuration in force, held for /console/policy only (else
+	 * NULL): read only here, released by the loop (config_hold). */
+	const struct config *cfg;
 };
 
 #define CON_MAX_COOKIES 2
@@ -183,5 +191,18 @@ void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_
 /* /console/dispute/D-NNNN[/assign|/note|/investigate|/resolve]. */
 void con_dispute(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		 const char *ref, const char *rest, const struct form *f, struct con_out *out);
+
+/* console_policy.c: /console/policy, the policy in force and its
+ * templates (everyone), a candidate checked and simulated (admins). */
+#define CON_POLICY_MAX_BODY (256 * 1024) /* bytes of an upload; more is 413 */
+/* Account-hours a simulation may take (sim_work): 2 policies x 30 days x
+ * 24 hours of 20k accounts, about 1.5 s of CPU and 75 MB (100k accounts
+ * for 30 days: 7.5 s and 310 MB); more is dunnctl simulate's. */
+#define CON_SIM_MAX_WORK (2LL * 30 * 24 * 20000)
+/* The upload's fields: multipart/form-data or urlencoded, up to
+ * CON_POLICY_MAX_BODY (FORM_ETOOBIG past it). */
+enum form_error con_policy_form(const struct con_in *in, struct form *f);
+void con_policy(struct con_db *db, const struct con_in *in, const struct con_session *s,
+		const struct form *f, struct con_out *out);
 
 #endif

@@ -149,6 +149,8 @@ static void signed_in(struct con_db *db, const struct con_in *in, const struct c
 			return method_not_allowed(out, s->lang, s);
 		return con_dashboard(db, in, s, out);
 	}
+	if (!strcmp(rest, "policy"))
+		return con_policy(db, in, s, f, out);
 	if (!strcmp(rest, "disputes")) {
 		if (s->role < CON_SUPERVISOR)
 			return con_error_page(out, 403, s->lang, s, "err_role");
@@ -175,9 +177,15 @@ void con_handle(struct con_db *db, const struct con_in *in, struct con_out *out)
 		con_error_page(out, 405, CON_EN, NULL, "err_method");
 		return;
 	}
-	if (in->method == CON_POST && form_parse(in->body, in->blen, &f) != FORM_OK) {
-		con_error_page(out, 400, CON_EN, NULL, "err_form");
-		return;
+	if (in->method == CON_POST) {
+		/* The policy upload carries a file: its own limit and encoding. */
+		enum form_error fe = !strcmp(rest, "policy") ? con_policy_form(in, &f)
+							     : form_parse(in->body, in->blen, &f);
+		if (fe != FORM_OK) {
+			con_error_page(out, fe == FORM_ETOOBIG ? 413 : 400, CON_EN, NULL,
+				       fe == FORM_ETOOBIG ? "err_too_large" : "err_form");
+			return;
+		}
 	}
 	if (!strcmp(rest, "login")) {
 		if (in->method == CON_POST)

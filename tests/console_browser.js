@@ -82,6 +82,11 @@ function pathOf(page) {
 		const bars = await page.$$eval('svg.chart rect', (r) => r.length);
 		if (bars < 1) fail('the dashboard draws no chart');
 		await page.screenshot({ path: path.join(outDir, 'console-dashboard-en.png'), fullPage: true });
+		// The policy in force and its templates, readable by every role.
+		await page.goto(`${base}/console/policy`, { waitUntil: 'load' });
+		await audit(page, 'policy');
+		const steps = await page.$$eval('main table tbody tr', (r) => r.length);
+		if (steps < 1) fail('the policy page shows no step');
 		// Each language, chosen in the header: the queue and the task.
 		for (const lang of ['en', 'ko', 'ja', 'zh']) {
 			await page.goto(`${base}/console/queue`, { waitUntil: 'load' });

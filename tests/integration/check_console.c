@@ -961,6 +961,214 @@ START_TEST(dashboard_matches_report)
 }
 END_TEST
 
+/* POST a multipart/form-data body of fields kv (name, value, ...; a name
+ * "policy_file" goes as a file) to /console/policy. */
+static struct tu_resp *policy_post(const struct session *s, const char *const *kv, size_t n)
+{
+	struct tu_resp *r = malloc(sizeof *r);
+	struct curl_slist *h = NULL;
+	char c[400], *body = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&body, &len);
+
+	ck_assert(r && m);
+	for (size_t i = 0; i < n; i += 2)
+		fprintf(m,
+			"--XbOuNdArY\r\nContent-Disposition: form-data; name=\"%s\"%s\r\n%s\r\n"
+			"%s\r\n",
+			kv[i], !strcmp(kv[i], "policy_file") ? "; filename=\"p.json\"" : "",
+			!strcmp(kv[i], "policy_file") ? "Content-Type: application/json\r\n" : "",
+			kv[i + 1]);
+	fprintf(m, "--XbOuNdArY--\r\n");
+	fclose(m);
+	snprintf(c, sizeof c, "Cookie: %s", s->cookie);
+	h = curl_slist_append(h, c);
+	tu_http(admin, "POST", "/console/policy", "multipart/form-data; boundary=XbOuNdArY", body,
+		len, h, r);
+	free(body);
+	return r;
+}
+
+/* The value of attribute attr of the element with id (static), or "". */
+static const char *id_attr(const char *html, const char *id, const char *attr)
+{
+	static char v[128];
+	char key[100];
+	const char *p = NULL, *end, *a;
+
+	v[0] = '\0';
+	snprintf(key, sizeof key, "id=\"%s\"", id);
+	if (html)
+		p = strstr(html, key);
+	if (!p)
+		return v;
+	end = strchr(p, '>');
+	snprintf(key, sizeof key, " data-%s=\"", attr);
+	a = strstr(p, key);
+	if (a && a < end)
+		snprintf(v, sizeof v, "%.*s", (int)strcspn(a + strlen(key), "\""), a + strlen(key));
+	return v;
+}
+
+/* The policy page: every role reads the policy in force and its templates;
+ * an admin's candidate is checked as dunnd --check-config checks (errors
+ * at line:column) and simulated against the book with the figures of
+ * dunnctl simulate --policy; nothing is put in force. Agents get 403 on
+ * upload, CSRF is required, and an upload over the limit is 413; each
+ * check is an event naming the admin. */
+START_TEST(policy_page_checks_and_simulates)
+{
+	static const char candidate[] =
+		"{\n"
+		"  \"grace_days\": 0,\n"
+		"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\"},\n"
+		"  \"channel_windows\": {\"phone\": {\"start\": \"09:00\", \"end\": \"18:00\",\n"
+		"                                    \"weekdays_only\": true}},\n"
+		"  \"step_gap_hours\": 24,\n"
+		"  \"confirmation\": {\"template\": \"payment_received\", \"channels\": [\"email\"]},\n"
+		"  \"tracks\": [{\"name\": \"calls\", \"steps\": [\n"
+		"    {\"after_days\": 3, \"channels\": [\"phone\"], \"template\": \"gentle\"},\n"
+		"    {\"after_days\": 35, \"channels\": [\"phone\"], \"template\": \"firm\"},\n"
+		"    {\"after_days\": 45, \"channels\": [\"phone\"], \"template\": \"final\"}]}]\n"
+		"}\n";
+	static const char bad[] = "{\n"
+				  "  \"tracks\": [{\"name\": \"calls\", \"steps\": [\n"
+				  "    {\"after_days\": 3, \"channels\": [\"fax\"], \"template\": "
+				  "\"gentle\"}]}]\n"
+				  "}\n";
+	struct session a = {0}, n = {0};
+	struct tu_resp *r;
+	char *big, *alt;
+	json_error_t err;
+	json_t *doc, *rows;
+	size_t i;
+
+	staff_add("ann", "admin");
+	start(NULL);
+	login(&a, "alice");
+	r = req(admin, "GET", "/console/policy", a.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_ptr_nonnull(strstr(r->body, "systemctl reload dunnd"));
+	ck_assert_ptr_nonnull(strstr(r->body, "<td>calls</td>"));
+	ck_assert_ptr_nonnull(strstr(r->body, "gentle.phone_task"));
+	ck_assert_ptr_nonnull(strstr(r->body, "&quot;tracks&quot;")); /* the source, escaped */
+	ck_assert_ptr_null(strstr(r->body, "name=\"policy\""));       /* no upload for agents */
+	free(r);
+	{
+		const char *kv[] = {"csrf", a.csrf, "policy", candidate};
+		r = policy_post(&a, kv, 4);
+		ck_assert_int_eq(r->code, 403);
+		free(r);
+	}
+	login(&n, "ann");
+	r = req(admin, "GET", "/console/policy", n.cookie, NULL);
+	ck_assert_ptr_nonnull(strstr(r->body, "enctype=\"multipart/form-data\""));
+	free(r);
+	{
+		const char *kv[] = {"policy", candidate};
+		r = policy_post(&n, kv, 2);
+		ck_assert_int_eq(r->code, 403); /* no CSRF value */
+		free(r);
+	}
+	big = malloc(300 * 1024);
+	memset(big, ' ', 300 * 1024 - 1);
+	big[300 * 1024 - 1] = '\0';
+	memcpy(big, "{}", 2);
+	{
+		const char *kv[] = {"csrf", n.csrf, "policy", big};
+		r = policy_post(&n, kv, 4);
+		ck_assert_int_eq(r->code, 413);
+		free(r);
+	}
+	free(big);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'console_policy_checked'"),
+			 0);
+	/* A bad one, urlencoded: the loader's error at its line and column. */
+	{
+		char *enc, body[2048];
+		CURL *cu = curl_easy_init();
+		enc = curl_easy_escape(cu, bad, 0);
+		snprintf(body, sizeof body, "csrf=%s&policy=%s", n.csrf, enc);
+		curl_free(enc);
+		curl_easy_cleanup(cu);
+		r = req(admin, "POST", "/console/policy", n.cookie, body);
+	}
+	ck_assert_int_eq(r->code, 422);
+	{
+		const char *e = strstr(r->body, "candidate.json:");
+		ck_assert_msg(
+			e && !strncmp(e, "candidate.json:3:36: unknown channel &#39;fax&#39;", 50),
+			"%.300s", e ? e : "no candidate.json: in the page");
+	}
+	free(r);
+	/* A good one as a file: the difference is dunnctl's. */
+	{
+		const char *kv[] = {"csrf", n.csrf, "policy", "", "policy_file", candidate};
+		r = policy_post(&n, kv, 6);
+	}
+	ck_assert_msg(r->code == 200, "%ld\n%s", r->code, r->body);
+	ck_assert_ptr_nonnull(strstr(r->body, "<svg class=\"chart\""));
+	alt = tu_file(dir, "candidate.json", candidate);
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s simulate --days 30 --at %s --policy %s --json "
+			       "2>/dev/null",
+			       tu_env("DUNN_BUILD"), cfg, id_attr(r->body, "sim-totals", "from"),
+			       alt),
+			 0);
+	doc = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(doc != NULL, "%s", tu_output());
+	ck_assert_int_gt(json_integer_value(json_object_get(doc, "new_messages")), 0);
+	{
+		static const char *const k[][2] = {{"current-messages", "current_messages"},
+						   {"new-messages", "new_messages"},
+						   {"moved", "moved_within_day"},
+						   {"accounts", "accounts"}};
+		for (size_t q = 0; q < 4; q++) {
+			char want[32];
+			snprintf(want, sizeof want, "%lld",
+				 (long long)json_integer_value(json_object_get(doc, k[q][1])));
+			ck_assert_str_eq(id_attr(r->body, "sim-totals", k[q][0]), want);
+		}
+	}
+	rows = json_object_get(doc, "rows");
+	ck_assert_int_gt(json_array_size(rows), 0);
+	for (i = 0; i < json_array_size(rows); i++) {
+		json_t *row = json_array_get(rows, i);
+		char name[300], want[32];
+		const json_t *v = json_object_get(row, "variant");
+		snprintf(name, sizeof name, "%s / %s / %lld / %s / %s / %s", tu_jstr(row, "day"),
+			 tu_jstr(row, "track"),
+			 (long long)json_integer_value(json_object_get(row, "step")),
+			 tu_jstr(row, "channel"), tu_jstr(row, "template"),
+			 v ? json_string_value(v) : "-");
+		snprintf(want, sizeof want, "%lld",
+			 (long long)json_integer_value(json_object_get(row, "new")));
+		ck_assert_msg(!strcmp(row_attr(r->body, name, "new"), want), "%s: '%s' want %s",
+			      name, row_attr(r->body, name, "new"), want);
+		snprintf(want, sizeof want, "%lld",
+			 (long long)json_integer_value(json_object_get(row, "current")));
+		ck_assert_str_eq(row_attr(r->body, name, "current"), want);
+	}
+	free(r);
+	json_decref(doc);
+	/* Nothing was put in force or sent; both checks are ann's events. */
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'console_policy_checked' AND detail->>'staff' = 'ann'"),
+			 2);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'console_policy_checked' AND detail->>'ok' = 'true' AND "
+				 "(detail->>'new_messages')::int > 0"),
+			 1);
+	r = req(admin, "GET", "/console/policy", n.cookie, NULL);
+	ck_assert_ptr_null(strstr(r->body, "<td>final</td>"));
+	free(r);
+	free(alt);
+}
+END_TEST
+
 /* The complaint procedure: a supervisor takes a dispute on, notes the
  * investigation and upholds it with a resolution; the customer's notice
  * is queued and the invoice written down, as with dunnctl dispute. An
@@ -1115,6 +1323,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, supervisor_resolves_a_dispute);
 	tcase_add_test(tc, dashboard_matches_report);
 	tcase_add_test(tc, disputes_screen_matches_report);
+	tcase_add_test(tc, policy_page_checks_and_simulates);
 	tcase_add_test(tc, browser_sign_in_claim_promise);
 	suite_add_tcase(s, tc);
 	return s;
