@@ -140,6 +140,37 @@ static const char SQL_CONFIRM[] =
 	"                  WHERE o.overdue > 0)\n"
 	"ON CONFLICT DO NOTHING";
 
+/* Late fees ($19-$26), one entry per case, step and currency the step
+ * charges in, the amount after its cap: the legal maximum ($26, NULL =
+ * none) is applied here against the case's unwaived fees, all under the
+ * claim's row lock, and the unique key makes a replayed step charge
+ * nothing more. The oldest overdue invoice of the currency names it. */
+#define SQL_RECORD_FEES                                                                         \
+	"fee AS (\n"                                                                            \
+	"  INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, currency,\n" \
+	"                            amount, base, created_at)\n"                               \
+	"  SELECT f.case_id, f.account_id,\n"                                                   \
+	"         (SELECT i.id FROM dunning.invoices i WHERE i.account_id = f.account_id\n"     \
+	"            AND i.currency = f.currency AND i.paid_at IS NULL AND NOT i.disputed\n"    \
+	"            AND i.amount_due > i.amount_paid ORDER BY i.due_date, i.id LIMIT 1),\n"    \
+	"         f.cycle, f.step, f.currency, g.amount, f.base, $1\n"                          \
+	"  FROM unnest($19::bigint[], $20::bigint[], $21::int[], $22::int[], $23::text[],\n"    \
+	"              $24::bigint[], $25::numeric[], $26::bigint[])\n"                         \
+	"       AS f(case_id, account_id, cycle, step, currency, amount, base, legal_max)\n"    \
+	"  CROSS JOIN LATERAL (SELECT CASE WHEN f.legal_max IS NULL THEN f.amount\n"            \
+	"      ELSE least(f.amount, greatest(f.legal_max - coalesce((SELECT sum(e.amount)\n"    \
+	"             FROM dunning.fees e WHERE e.case_id = f.case_id\n"                        \
+	"               AND e.currency = f.currency AND e.waived_at IS NULL), 0), 0)) END\n"    \
+	"      AS amount) g\n"                                                                  \
+	"  WHERE g.amount > 0\n"                                                                \
+	"  ON CONFLICT (case_id, step, currency) DO NOTHING\n"                                  \
+	"  RETURNING id, case_id, account_id, step, currency, amount),\n"                       \
+	"fee_ev AS (\n"                                                                         \
+	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"                \
+	"  SELECT $1, 'fee_charged', account_id, case_id,\n"                                    \
+	"         jsonb_build_object('fee_id', id, 'step', step, 'currency', currency,\n"       \
+	"                            'amount', amount) FROM fee)\n"
+
 /* $17: per case, the variants it was assigned in this decision as a JSON
  * object (experiment -> variant) or NULL; "prev" sees the cases as they
  * were before this statement, so only a first assignment is an event. */
@@ -203,7 +234,7 @@ static const char SQL_RECORD[] =
 	"  UPDATE dunning.deliveries d SET status = 'cancelled', last_error = 'case resolved',\n"
 	"         updated_at = now()\n"
 	"  FROM upd WHERE upd.state = 'resolved' AND d.case_id = upd.id\n"
-	"    AND d.kind = 'reminder' AND d.status = 'queued')\n"
+	"    AND d.kind = 'reminder' AND d.status = 'queued'),\n" SQL_RECORD_FEES
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
 	"                WHEN reason = 'step due' THEN 'step_taken'\n"
@@ -321,15 +352,17 @@ struct batch {
 	struct pgarr id, stage, track, next_at, state, reason, old_state, assign, broken;
 	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
 	struct pgarr o_experiment, o_variant;
+	struct pgarr f_case, f_account, f_cycle, f_step, f_currency, f_amount, f_base, f_legal;
 };
 
 static void batch_free(struct batch *b)
 {
-	struct pgarr *all[] = {&b->id,         &b->stage,   &b->track,        &b->next_at,
-			       &b->state,      &b->reason,  &b->old_state,    &b->o_case,
-			       &b->o_account,  &b->o_cycle, &b->o_step,       &b->o_channel,
-			       &b->o_template, &b->assign,  &b->o_experiment, &b->o_variant,
-			       &b->broken};
+	struct pgarr *all[] = {
+		&b->id,        &b->stage,      &b->track,      &b->next_at,   &b->state,
+		&b->reason,    &b->old_state,  &b->o_case,     &b->o_account, &b->o_cycle,
+		&b->o_step,    &b->o_channel,  &b->o_template, &b->assign,    &b->o_experiment,
+		&b->o_variant, &b->broken,     &b->f_case,     &b->f_account, &b->f_cycle,
+		&b->f_step,    &b->f_currency, &b->f_amount,   &b->f_base,    &b->f_legal};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
 }
@@ -380,6 +413,45 @@ static char *assignments(const struct policy_track *tr, int from, int to, const 
 		s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(o);
 	return s;
+}
+
+/* The fees of a step taken: one entry per overdue currency the step
+ * charges in, its amount before the legal maximum (SQL_RECORD_FEES). */
+static void step_fees(const struct policy *pol, const struct policy_action *a,
+		      const struct policy_case *c, int64_t case_id, int64_t account_id, int cycle,
+		      struct batch *b)
+{
+	struct owed one = {{0}, 0};
+	const struct owed *ow = c->owed;
+	size_t n = c->nowed;
+
+	if (!a->track || a->step_no < 1 || (size_t)a->step_no > a->track->nsteps ||
+	    !a->track->steps[a->step_no - 1].fee || a->nchannels == 0)
+		return;
+	if (n == 0 && c->currency && c->balance > 0) {
+		snprintf(one.currency, sizeof one.currency, "%s", c->currency);
+		one.minor = c->balance;
+		ow = &one;
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		int64_t amount = policy_step_fee(pol, a->track, a->step_no, ow[i].currency,
+						 ow[i].minor, 0, NULL);
+		int64_t legal = policy_fee_legal_max(pol, ow[i].currency);
+		if (amount <= 0)
+			continue;
+		pgarr_int(&b->f_case, case_id);
+		pgarr_int(&b->f_account, account_id);
+		pgarr_int(&b->f_cycle, cycle);
+		pgarr_int(&b->f_step, a->step_no);
+		pgarr_text(&b->f_currency, ow[i].currency);
+		pgarr_int(&b->f_amount, amount);
+		pgarr_int(&b->f_base, ow[i].minor);
+		if (legal >= 0)
+			pgarr_int(&b->f_legal, legal);
+		else
+			pgarr_text(&b->f_legal, NULL);
+	}
 }
 
 /* Decide one claimed row; appends to the batch arrays. */
@@ -460,6 +532,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 			metrics_inc("dunnd_reminders_total", "template", a.step->template,
 				    "channel", a.channels[k], NULL);
 		}
+		step_fees(pol, &a, &c, case_id, account_id, cycle, b);
 	}
 	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d state=%s reason=\"%s\"",
 		  case_id, a.verdict, a.state, a.reason);
@@ -486,7 +559,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 	struct batch b;
 	char now[32];
-	const char *params[18];
+	const char *params[26];
 	int n;
 
 	if (fail(p, res, "claim")) {
@@ -522,13 +595,21 @@ static void claim_cb(const PGresult *res, void *arg)
 	params[15] = pgarr_str(&b.o_variant);
 	params[16] = pgarr_str(&b.assign);
 	params[17] = pgarr_str(&b.broken);
-	for (int i = 1; i < 18; i++)
+	params[18] = pgarr_str(&b.f_case);
+	params[19] = pgarr_str(&b.f_account);
+	params[20] = pgarr_str(&b.f_cycle);
+	params[21] = pgarr_str(&b.f_step);
+	params[22] = pgarr_str(&b.f_currency);
+	params[23] = pgarr_str(&b.f_amount);
+	params[24] = pgarr_str(&b.f_base);
+	params[25] = pgarr_str(&b.f_legal);
+	for (int i = 1; i < 26; i++)
 		if (!params[i]) {
 			batch_free(&b);
 			abort_batch(p);
 			return;
 		}
-	if (pgq_send(p->d->db, SQL_RECORD, 18, params, record_cb, p) != 0)
+	if (pgq_send(p->d->db, SQL_RECORD, 26, params, record_cb, p) != 0)
 		cycle_done(p, 0);
 	batch_free(&b);
 }

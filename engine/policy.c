@@ -30,6 +30,7 @@ static void policy_step_free(struct policy_step *s)
 	}
 	free(s->variants);
 	free(s->experiment);
+	free(s->fee);
 }
 
 void policy_free(struct policy *p)
@@ -381,11 +382,19 @@ out:
 	free(cpath);
 }
 
+static void load_step_fee(struct jconf *c, json_t *st, const char *path, struct policy_step *s)
+{
+	char *fpath = jconf_path(path, "fee");
+
+	fee_load(c, json_object_get(st, "fee"), fpath, &s->fee);
+	free(fpath);
+}
+
 static void load_steps(struct jconf *c, json_t *track, const char *path, struct policy_track *tr)
 {
-	static const char *const keys[] = {"after_days",    "channels",    "template",
-					   "note",          "variants",    "experiment",
-					   "deadline_days", "consequence", NULL};
+	static const char *const keys[] = {
+		"after_days", "channels",      "template",    "note", "variants",
+		"experiment", "deadline_days", "consequence", "fee",  NULL};
 	json_t *arr = jconf_arr(c, track, path, "steps", 1);
 	char *spath = jconf_path(path, "steps");
 	size_t i;
@@ -423,6 +432,7 @@ static void load_steps(struct jconf *c, json_t *track, const char *path, struct 
 		load_variants(c, st, ipath, tr->name, i, s);
 		s->deadline_days = (int)jconf_int(c, st, ipath, "deadline_days", 0, 1, 365);
 		load_consequence(c, st, ipath, s);
+		load_step_fee(c, st, ipath, s);
 		free(ipath);
 	}
 	check_variant_days(c, spath, tr);
@@ -652,6 +662,33 @@ static void check_broken_promise(struct jconf *c, const struct policy *p)
 	}
 }
 
+/* Each step's fee against the policy's legal maximum. */
+static void check_fees(struct jconf *c, const struct policy *p)
+{
+	char path[96];
+
+	for (size_t t = 0; t < p->ntracks; t++)
+		for (size_t i = 0; i < p->tracks[t].nsteps; i++) {
+			snprintf(path, sizeof path, "tracks[%zu].steps[%zu].fee", t, i);
+			fee_check_limits(c, path, p->tracks[t].steps[i].fee, &p->fee_legal_max);
+		}
+}
+
+int64_t policy_fee_legal_max(const struct policy *p, const char *currency)
+{
+	return fee_lookup(p->fee_legal_max.max, p->fee_legal_max.n, currency);
+}
+
+int64_t policy_step_fee(const struct policy *p, const struct policy_track *tr, int step_no,
+			const char *currency, int64_t base, int64_t already, struct fee_calc *out)
+{
+	const struct fee_rule *r = NULL;
+
+	if (tr && step_no >= 1 && (size_t)step_no <= tr->nsteps)
+		r = tr->steps[step_no - 1].fee;
+	return fee_compute(r, currency, base, already, policy_fee_legal_max(p, currency), out);
+}
+
 struct policy *policy_load(const char *file, struct diag *diag)
 {
 	static const char *const keys[] = {"grace_days",
@@ -670,6 +707,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 					   "tracks",
 					   "on_broken_promise",
 					   "preset",
+					   "fee_legal_max",
 					   NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
@@ -699,6 +737,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	load_holidays(&c, c.root, p);
 	load_caps(&c, c.root, p);
 	load_min_balance(&c, c.root, p);
+	fee_load_limits(&c, c.root, "fee_legal_max", &p->fee_legal_max);
 	conf = jconf_obj(&c, c.root, "", "confirmation", 0);
 	if (conf) {
 		jconf_keys(&c, conf, "confirmation", confirm_keys);
@@ -725,6 +764,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	}
 	check_experiments(&c, p);
 	check_broken_promise(&c, p);
+	check_fees(&c, p);
 	preset_load(&c, file, p);
 	jconf_close(&c);
 	if (diag->n != before) {

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "fee.h"
 #include "owed.h"
 #include "quiet.h"
 #include "tmpl.h"
@@ -41,6 +42,9 @@ struct policy_step {
 	/* "consequence": per locale; none = the step threatens nothing. */
 	struct policy_text *consequence;
 	size_t nconsequence;
+	/* "fee": what taking this step charges (fee.h); NULL = nothing. A
+	 * variant's step has none of its own: its base step's applies. */
+	struct fee_rule *fee;
 	/* A variant's own step has none: the base step's apply to it. */
 };
 
@@ -124,6 +128,9 @@ struct policy {
 	struct policy_track *tracks;
 	size_t ntracks;
 	char *on_broken_promise; /* default of the tracks' own; NULL: stay */
+	/* "fee_legal_max": the most one case's unwaived fees may come to,
+	 * per currency; a currency not named has no bound but the caps. */
+	struct fee_limits fee_legal_max;
 };
 
 /* Load and validate; every problem goes to diag as file:line:col. NULL on error. */
@@ -138,6 +145,13 @@ const struct tmpl *policy_consequence(const struct policy_step *st, const char *
 const struct policy_step *policy_step_for(const struct policy *p, const char *track, int step_no,
 					  const char *template);
 void policy_free(struct policy *p);
+/* The fee taking step step_no (1-based) of track tr charges in currency
+ * on base, with `already` charged to the case (see fee_compute); 0 when
+ * the step charges none. A variant's step charges its base step's fee. */
+int64_t policy_step_fee(const struct policy *p, const struct policy_track *tr, int step_no,
+			const char *currency, int64_t base, int64_t already, struct fee_calc *out);
+/* The legal maximum of a case's fees in currency, or -1 for none. */
+int64_t policy_fee_legal_max(const struct policy *p, const char *currency);
 
 /* One earlier contact attempt of this account (the engine's history). */
 struct policy_contact {
