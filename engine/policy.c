@@ -7,6 +7,7 @@
 
 #include "jconf.h"
 #include "money.h"
+#include "policy_risk.h"
 #include "preset.h"
 #include "tmplset.h"
 #include "tz.h"
@@ -442,14 +443,17 @@ out:
 
 static void load_track(struct jconf *c, json_t *tj, const char *path, struct policy_track *tr)
 {
-	static const char *const keys[] = {"name", "when", "steps", "on_broken_promise", NULL};
-	static const char *const when_keys[] = {"segment",  "min_prior_cycles", "max_prior_cycles",
-						"currency", "min_balance",      NULL};
+	static const char *const keys[] = {"name",    "when", "steps", "on_broken_promise",
+					   "cadence", NULL};
+	static const char *const when_keys[] = {
+		"segment",     "min_prior_cycles", "max_prior_cycles", "currency",
+		"min_balance", "min_risk",         "max_risk",         NULL};
 	json_t *when;
 	char *wpath;
 
 	tr->min_prior_cycles = -1;
 	tr->max_prior_cycles = -1;
+	tr->min_risk = tr->max_risk = -1;
 	if (!json_is_object(tj)) {
 		jconf_error(c, path, 0, "a track must be an object");
 		return;
@@ -457,6 +461,7 @@ static void load_track(struct jconf *c, json_t *tj, const char *path, struct pol
 	jconf_keys(c, tj, path, keys);
 	tr->name = dup_or_null(jconf_str(c, tj, path, "name", NULL, 1));
 	tr->on_broken_promise = dup_or_null(jconf_str(c, tj, path, "on_broken_promise", NULL, 0));
+	policy_risk_load_cadence(c, tj, path, &tr->cadence);
 	when = jconf_obj(c, tj, path, "when", 0);
 	wpath = jconf_path(path, "when");
 	if (when) {
@@ -487,6 +492,7 @@ static void load_track(struct jconf *c, json_t *tj, const char *path, struct pol
 				load_amount(c, mp, mb, cur, &tr->min_balance);
 			free(mp);
 		}
+		policy_risk_load_when(c, when, wpath, tr);
 	}
 	free(wpath);
 	load_steps(c, tj, path, tr);
@@ -708,6 +714,8 @@ struct policy *policy_load(const char *file, struct diag *diag)
 					   "on_broken_promise",
 					   "preset",
 					   "fee_legal_max",
+					   "risk",
+					   "cadence",
 					   NULL};
 	static const char *const confirm_keys[] = {"template", "channels", NULL};
 	struct jconf c;
@@ -738,6 +746,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	load_caps(&c, c.root, p);
 	load_min_balance(&c, c.root, p);
 	fee_load_limits(&c, c.root, "fee_legal_max", &p->fee_legal_max);
+	policy_risk_load_cadence(&c, c.root, "", &p->cadence);
 	conf = jconf_obj(&c, c.root, "", "confirmation", 0);
 	if (conf) {
 		jconf_keys(&c, conf, "confirmation", confirm_keys);
@@ -765,6 +774,7 @@ struct policy *policy_load(const char *file, struct diag *diag)
 	check_experiments(&c, p);
 	check_broken_promise(&c, p);
 	check_fees(&c, p);
+	policy_risk_load(&c, c.root, p);
 	preset_load(&c, file, p);
 	jconf_close(&c);
 	if (diag->n != before) {
@@ -853,6 +863,8 @@ static int track_matches(const struct policy_track *t, const struct policy_case 
 	if (t->min_prior_cycles >= 0 && c->prior_cycles < t->min_prior_cycles)
 		return 0;
 	if (t->max_prior_cycles >= 0 && c->prior_cycles > t->max_prior_cycles)
+		return 0;
+	if (!policy_risk_matches(t, c->risk))
 		return 0;
 	if (t->currency[0] || t->min_balance > 0) {
 		const struct owed *v;
@@ -1110,6 +1122,8 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 
 	memset(a, 0, sizeof *a);
 	a->state = "active";
+	a->band = policy_risk_band(p, c->risk);
+	a->cadence = 1;
 	if (!c->timezone || tz_local(c->timezone, c->now, &local) != 0)
 		return -1;
 	if (!owes(c) && c->disputed > 0) {
@@ -1145,6 +1159,7 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		wait_until(a, recheck, "no track matches");
 		return 0;
 	}
+	a->cadence = policy_cadence_factor(p, tr, c->risk);
 	if (c->stage >= (int)tr->nsteps) {
 		wait_until(a, recheck, "track complete");
 		return 0;
@@ -1152,7 +1167,9 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 	st = policy_variant_for(&tr->steps[c->stage], c->account_key, &a->variant);
 	a->experiment = a->variant ? tr->steps[c->stage].experiment : NULL;
 	/* Grace is part of "overdue": no step fires before due + grace. */
-	after = st->after_days < p->grace_days ? p->grace_days : st->after_days;
+	after = policy_step_day(p, tr, (size_t)c->stage, c->account_key, c->risk);
+	if (after < p->grace_days)
+		after = p->grace_days;
 	if (tz_days_from_civil(local.year, local.month, local.day) -
 		    tz_days_from_civil(c->due_year, c->due_month, c->due_day) <
 	    after) {
@@ -1193,7 +1210,9 @@ int policy_decide(const struct policy *p, const struct policy_case *c, struct po
 		const struct policy_step *nx = policy_variant_for(&tr->steps[c->stage + 1],
 								  c->account_key, &nv);
 		int64_t gap = c->now + (int64_t)p->step_gap_hours * 3600;
-		a->next_at = step_time(p, c, nx, nx->after_days);
+		a->next_at = step_time(
+			p, c, nx,
+			policy_step_day(p, tr, (size_t)c->stage + 1, c->account_key, c->risk));
 		/* A case that fell behind catches up one step per gap, never in a burst. */
 		if (a->next_at < gap)
 			a->next_at = all_allowed(p, (const char *const *)nx->channels,

@@ -57,6 +57,13 @@ struct policy_variant {
 	struct policy_step step; /* has no variants of its own */
 };
 
+/* "cadence": the factor each risk band multiplies a track's step gaps by
+ * (see policy_step_day); set 0 = none given here. */
+struct policy_cadence {
+	int set;
+	double high, mid, low;
+};
+
 struct policy_track {
 	char *name;
 	/* match rules; empty rule matches everything */
@@ -66,7 +73,9 @@ struct policy_track {
 	int64_t min_balance; /* minor units of currency; 0 = any */
 	struct policy_step *steps;
 	size_t nsteps;
-	char *on_broken_promise; /* track a lapsed promise moves to; NULL: the policy's */
+	char *on_broken_promise;       /* track a lapsed promise moves to; NULL: the policy's */
+	double min_risk, max_risk;     /* the account's score; -1 = unbounded */
+	struct policy_cadence cadence; /* unset: the policy's */
 };
 
 struct policy_minbal {
@@ -131,6 +140,14 @@ struct policy {
 	/* "fee_legal_max": the most one case's unwaived fees may come to,
 	 * per currency; a currency not named has no bound but the caps. */
 	struct fee_limits fee_legal_max;
+	/* "risk": a score >= risk_high is the band "high", < risk_low "low",
+	 * else "mid"; the poller recomputes a score older than
+	 * risk_max_age_hours. uses_risk: some rule or cadence reads it (the
+	 * claim then asks for it). */
+	double risk_high, risk_low;
+	int risk_max_age_hours;
+	int uses_risk;
+	struct policy_cadence cadence; /* the tracks' default; unset: none */
 };
 
 /* Load and validate; every problem goes to diag as file:line:col. NULL on error. */
@@ -187,6 +204,9 @@ struct policy_case {
 	 * a step with variants. NULL: the first variant. */
 	const char *account_key;
 	const struct quiet *quiet; /* the customer's own quiet times; NULL = none */
+	/* The account's risk score in [0, 1] (dunning.risk_score; 0 = pays on
+	 * time, as an account with no history scores). */
+	double risk;
 };
 
 /* The reason of a wait for the customer's own quiet times. */
@@ -214,6 +234,10 @@ struct policy_action {
 	 * same). NULL when no promise was broken in this decision. */
 	const char *broken_from;
 	const char *reason; /* static string, why */
+	/* The case's risk band ("high", "mid", "low") and the factor its
+	 * track's cadence multiplied the step gaps by (1: none). */
+	const char *band;
+	double cadence;
 };
 
 /* Pure: same inputs, same answer. 0 ok, -1 if the case is malformed. */
@@ -231,6 +255,18 @@ int policy_variant_index(const struct policy_step *st, const char *account_key);
  * without variants (*v is then NULL). */
 const struct policy_step *policy_variant_for(const struct policy_step *st, const char *account_key,
 					     const struct policy_variant **v);
+/* The band of a risk score under p's thresholds: "high", "mid" or "low". */
+const char *policy_risk_band(const struct policy *p, double risk);
+/* What t's cadence (else the policy's) multiplies step gaps by for risk. */
+double policy_cadence_factor(const struct policy *p, const struct policy_track *t, double risk);
+/* 1 when risk is within t's min_risk and max_risk. */
+int policy_risk_matches(const struct policy_track *t, double risk);
+/* The day (past due) step idx of t comes on for account_key at risk: the
+ * first step's day as written (its variant's), each later one that many
+ * days after it times the cadence factor, rounded, and always at least a
+ * day after the step before. Without a cadence, the step's own day. */
+int policy_step_day(const struct policy *p, const struct policy_track *t, size_t idx,
+		    const char *account_key, double risk);
 /* How many days of contact history the engine needs: the longest cap or
  * rest window (at least 1). Feeding less lets a long cap overflow. */
 int policy_history_days(const struct policy *p);
