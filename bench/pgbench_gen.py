@@ -39,8 +39,9 @@ def main(srcdir, outdir):
     dispatch = open(os.path.join(srcdir, "daemon/dispatch.c")).read()
     at = "to_timestamp(:at)"
     # $3: the days of history the policy's caps and rests look back (the
-    # bench's policy: 7-day caps, as the shipped one).
-    claim = subst(c_string(poller, "SQL_CLAIM"), {1: at, 2: ":batch", 3: "7"})
+    # bench's policy: 7-day caps, as the shipped one). $4: the risk
+    # score's max age, NULL as the bench's policy reads no risk.
+    claim = subst(c_string(poller, "SQL_CLAIM"), {1: at, 2: ":batch", 3: "7", 4: "NULL"})
     # The rows this transaction holds: the same SKIP LOCKED scan finds
     # exactly them again (our own locks are not skipped).
     decide = (

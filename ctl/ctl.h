@@ -63,6 +63,7 @@ int ctl_report(struct ctl *c, int argc, char **argv);
 int ctl_report_variants(struct ctl *c, const char *from, const char *to, int as_json);
 int ctl_purge(struct ctl *c, int argc, char **argv);
 int ctl_quiet(struct ctl *c, int argc, char **argv);
+int ctl_risk(struct ctl *c, int argc, char **argv);
 int ctl_staff(struct ctl *c, int argc, char **argv);
 /* dunnctl report disputes / report page (ctl/ctl_report_page.c); ctl_report
  * calls them with argv[0] = "disputes" or "page". */

@@ -136,6 +136,13 @@ static const struct command commands[] = {
 	 "\"mon-fri 12:00-13:00,sun\". At most the policy's quiet_max_hours_per_week\n"
 	 "(default 28) may be blocked. --clear removes them; every change is written\n"
 	 "to dunning.events. The customer's page (/prefs) sets the same times."},
+	{"risk", ctl_risk, "risk ACCOUNT_REF [--refresh] [--at ISO8601] [--json]",
+	 "The account's risk score, 0 (pays on time) to 1, from its own payment\n"
+	 "history over the 12 months before --at: prior cycles, days from due date to\n"
+	 "payment, promises and plans kept and broken, bounced reminders and disputes\n"
+	 "upheld (the formula: dunnd.json(5), RISK). Shows the inputs, when it was\n"
+	 "computed and the policy's band. A score older than risk.max_age_hours, or\n"
+	 "any with --refresh, is computed again and stored, as the poller does."},
 	{"staff", ctl_staff,
 	 "staff add NAME --role agent|supervisor|admin [--locale en|ko|ja|zh] [--password-stdin]\n"
 	 "  dunnctl -c FILE staff list [--json] | staff disable NAME\n"

@@ -63,7 +63,11 @@ static const char SQL_OPEN[] =
  * reason the record below finds its cases by "id = ANY" (cases_pkey).
  * What is overdue comes per currency ("USD:1000,KRW:5000", see owed.h)
  * from dunning.account_owed: invoices not yet due never count. The
- * account's external_ref picks its variant of a step with variants. */
+ * account's external_ref picks its variant of a step with variants. The
+ * account's risk score (migrations/0026_risk.sql) is read only when the
+ * policy uses it ($4, its max age in hours; NULL: 0): a score older than
+ * that is recomputed and stored here, in the claim's transaction, so the
+ * decision and the score it used commit together. */
 static const char SQL_CLAIM[] =
 	"WITH c AS (\n"
 	"  SELECT id, account_id, cycle, stage, track, state, paused_until, pause_reason\n"
@@ -97,7 +101,9 @@ static const char SQL_CLAIM[] =
 	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h),\n"
 	"       a.external_ref,\n"
 	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = c.account_id),\n"
-	"       c.pause_reason\n"
+	"       c.pause_reason,\n"
+	"       CASE WHEN $4::int IS NULL THEN 0 ELSE\n"
+	"         dunning.account_risk_at(c.account_id, $1, $4::int * interval '1 hour') END\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
@@ -490,6 +496,7 @@ static void decide_row(struct poller *p, const PGresult *res, int r, struct batc
 	c.nhistory = histbuf ? parse_history(histbuf, hist, MAX_HISTORY) : 0;
 	c.account_key = PQgetvalue(res, r, 15);
 	c.pause_reason = PQgetisnull(res, r, 17) ? NULL : PQgetvalue(res, r, 17);
+	c.risk = strtod(PQgetvalue(res, r, 18), NULL);
 	if (*due)
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
@@ -617,8 +624,9 @@ static void claim_cb(const PGresult *res, void *arg)
 static void begin_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
-	char now[32], limit[16], hist[16];
-	const char *params[3] = {now, limit, hist};
+	const struct policy *pol = p->d->cfg->policy;
+	char now[32], limit[16], hist[16], age[16];
+	const char *params[4] = {now, limit, hist, pol->uses_risk ? age : NULL};
 
 	if (fail(p, res, "begin")) {
 		cycle_done(p, 0);
@@ -626,8 +634,9 @@ static void begin_cb(const PGresult *res, void *arg)
 	}
 	tz_format_iso8601(p->now, now, sizeof now);
 	snprintf(limit, sizeof limit, "%d", p->d->cfg->batch_size);
-	snprintf(hist, sizeof hist, "%d", policy_history_days(p->d->cfg->policy));
-	if (pgq_send(p->d->db, SQL_CLAIM, 3, params, claim_cb, p) != 0)
+	snprintf(hist, sizeof hist, "%d", policy_history_days(pol));
+	snprintf(age, sizeof age, "%d", pol->risk_max_age_hours);
+	if (pgq_send(p->d->db, SQL_CLAIM, 4, params, claim_cb, p) != 0)
 		cycle_done(p, 0);
 }
 
