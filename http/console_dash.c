@@ -5,7 +5,7 @@
  * dunnctl report, from the same statement (engine/report_sql). Beside them
  * the overdue amounts in aging buckets per currency, the outbox, and what
  * each staff member did. Charts are inline SVG drawn here: no script, no
- * outside asset. */
+ * outside asset; each carries its figures (<desc>, data-value). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,35 +51,51 @@ static const char SQL_AGENTS[] =
 	"WHERE who IS NOT NULL AND $1::text IS NOT NULL GROUP BY who ORDER BY who";
 
 /* A horizontal bar chart under its caption: n bars of values v with
- * labels, one colour; shown (NULL: v itself) is the text beside each bar. */
-static void bars(struct con_out *o, const char *title, const char *const *labels,
+ * labels, one colour; shown (NULL: v itself) is the text beside each bar.
+ * Its figures are in the SVG for whoever cannot see it: the <desc> lists
+ * them, each bar is a <g> carrying data-label and data-value (v), and id
+ * names the chart (data-chart). */
+static void bars(struct con_out *o, const char *id, const char *title, const char *const *labels,
 		 const long long *v, const char *const *shown, int n, const char *colour)
 {
-	const int w = 640, row = 22, left = 220, h = n * row + 8;
+	const int w = 420, row = 22, left = 160, h = n * row + 8;
 	long long max = 1;
+	char num[32];
 
-	con_lit(o, "<p class=\"muted\">");
+	con_lit(o, "<figure class=\"chartbox\"><figcaption class=\"muted\">");
 	con_esc(o, title);
-	con_lit(o, "</p>");
+	con_lit(o, "</figcaption>");
 
 	for (int i = 0; i < n; i++)
 		if (v[i] > max)
 			max = v[i];
 	con_printf(o,
 		   "<svg class=\"chart\" role=\"img\" viewBox=\"0 0 %d %d\" width=\"100%%\" "
-		   "aria-label=\"",
+		   "data-chart=\"",
 		   w, h);
+	con_esc(o, id);
+	con_lit(o, "\" aria-label=\"");
 	con_esc(o, title);
 	con_lit(o, "\"><title>");
 	con_esc(o, title);
-	con_lit(o, "</title>");
+	con_lit(o, "</title><desc>");
 	for (int i = 0; i < n; i++) {
-		int bw = (int)((w - left - 70) * (double)v[i] / (double)max);
+		snprintf(num, sizeof num, "%lld", v[i]);
+		con_esc(o, labels[i]);
+		con_lit(o, ": ");
+		con_esc(o, shown ? shown[i] : num);
+		con_lit(o, i + 1 < n ? "; " : "");
+	}
+	con_lit(o, "</desc>");
+	for (int i = 0; i < n; i++) {
+		int bw = (int)((w - left - 80) * (double)v[i] / (double)max);
 		int y = 4 + i * row;
+		con_lit(o, "<g data-label=\"");
+		con_esc(o, labels[i]);
 		con_printf(o,
-			   "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\" "
-			   "fill=\"#1f2328\">",
-			   left - 6, y + 14);
+			   "\" data-value=\"%lld\"><text x=\"%d\" y=\"%d\" text-anchor=\"end\" "
+			   "font-size=\"12\" fill=\"#1f2328\">",
+			   v[i], left - 6, y + 14);
 		con_esc(o, labels[i]);
 		con_printf(o,
 			   "</text><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"16\" fill=\"%s\">"
@@ -90,16 +106,9 @@ static void bars(struct con_out *o, const char *title, const char *const *labels
 			con_esc(o, shown[i]);
 		else
 			con_printf(o, "%lld", v[i]);
-		con_lit(o, "</text>");
+		con_lit(o, "</text></g>");
 	}
-	con_lit(o, "</svg>");
-}
-
-static void th(struct con_out *o, enum con_lang lang, const char *key)
-{
-	con_lit(o, "<th scope=\"col\">");
-	con_esc(o, con_t(lang, key));
-	con_lit(o, "</th>");
+	con_lit(o, "</svg></figure>");
 }
 
 static int day_ok(const char *s)
@@ -147,6 +156,13 @@ void con_period_form(struct con_out *out, enum con_lang lang, const char *action
 	con_lit(out, "</button></div></form>");
 }
 
+static void th(struct con_out *o, enum con_lang lang, const char *key)
+{
+	con_lit(o, "<th scope=\"col\">");
+	con_esc(o, con_t(lang, key));
+	con_lit(o, "</th>");
+}
+
 #define MAX_ROWS 200
 
 /* "USD:4990,KRW:120000": each in its own currency, never added up. */
@@ -167,6 +183,79 @@ static void amounts(struct con_out *out, enum con_lang lang, const char *list)
 	free(dup);
 }
 
+/* Minor units of currency cur in "USD:4990,KRW:120000" (0: none). */
+static long long amount_in(const char *list, const char *cur)
+{
+	size_t n = strlen(cur);
+
+	for (const char *p = list; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, cur, n) && p[n] == ':')
+			return strtoll(p + n + 1, NULL, 10);
+	return 0;
+}
+
+/* One chart per figure of the funnel rows (columns of REPORT_SQL_FUNNEL),
+ * the error rate as dunnctl report rounds it (basis points), and the
+ * amount recovered in each currency, each on its own. */
+static void funnel_charts(struct con_out *out, enum con_lang lang, const PGresult *res,
+			  const char *const *labels, int n)
+{
+	static const struct {
+		const char *key, *colour;
+		int col;
+	} figs[] = {{"sent", "#0969da", 4},    {"delivered", "#0550ae", 5},
+		    {"failed", "#a40e26", 6},  {"opt_outs", "#6e4c02", 7},
+		    {"paid_7d", "#116329", 8}, {"paid_30d", "#1a7f37", 9}};
+	/* On the worker's stack: two workers draw at once. */
+	long long v[MAX_ROWS];
+	char pct[MAX_ROWS][24], money[MAX_ROWS][64];
+	const char *shown[MAX_ROWS] = {0};
+	char curs[8][4], title[160];
+	int ncur = 0;
+
+	con_lit(out, "<div class=\"charts\">");
+	for (size_t f = 0; f < sizeof figs / sizeof figs[0]; f++) {
+		for (int r = 0; r < n; r++)
+			v[r] = strtoll(PQgetvalue(res, r, figs[f].col), NULL, 10);
+		bars(out, figs[f].key, con_t(lang, figs[f].key), labels, v, NULL, n,
+		     figs[f].colour);
+	}
+	for (int r = 0; r < n; r++) {
+		long long s = strtoll(PQgetvalue(res, r, 4), NULL, 10);
+		long long fl = strtoll(PQgetvalue(res, r, 6), NULL, 10);
+		v[r] = s + fl ? (fl * 10000 + (s + fl) / 2) / (s + fl) : 0;
+		snprintf(pct[r], sizeof pct[r], "%lld.%02lld%%", v[r] / 100, v[r] % 100);
+		shown[r] = pct[r];
+	}
+	bars(out, "error_rate", con_t(lang, "error_rate"), labels, v, shown, n, "#bc4c00");
+	for (int r = 0; r < n; r++) {
+		const char *p = PQgetvalue(res, r, 10);
+		for (; *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : "") {
+			int k = 0;
+			if (strcspn(p, ":") != 3)
+				continue;
+			while (k < ncur && strncmp(curs[k], p, 3))
+				k++;
+			if (k == ncur && ncur < 8)
+				snprintf(curs[ncur++], 4, "%.3s", p);
+		}
+	}
+	for (int k = 0; k < ncur; k++) {
+		char id[24];
+		for (int r = 0; r < n; r++) {
+			char minor[24];
+			v[r] = amount_in(PQgetvalue(res, r, 10), curs[k]);
+			snprintf(minor, sizeof minor, "%lld", v[r]);
+			con_money(minor, curs[k], lang, money[r], sizeof money[r]);
+			shown[r] = money[r];
+		}
+		snprintf(id, sizeof id, "recovered-%s", curs[k]);
+		snprintf(title, sizeof title, "%s (%s)", con_t(lang, "recovered"), curs[k]);
+		bars(out, id, title, labels, v, shown, n, "#8250df");
+	}
+	con_lit(out, "</div>");
+}
+
 static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, const char *from,
 		   const char *to)
 {
@@ -179,7 +268,7 @@ static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, c
 	PGresult *res = con_q(db, REPORT_SQL_FUNNEL, 2, p);
 	const char *labels[MAX_ROWS];
 	char lab[MAX_ROWS][96];
-	long long sent[MAX_ROWS], paid[MAX_ROWS];
+	long long sent[MAX_ROWS];
 	int n;
 
 	con_lit(out, "<section><h2>");
@@ -196,12 +285,9 @@ static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, c
 			 PQgetvalue(res, r, 1), PQgetvalue(res, r, 2));
 		labels[r] = lab[r];
 		sent[r] = strtoll(PQgetvalue(res, r, 4), NULL, 10);
-		paid[r] = strtoll(PQgetvalue(res, r, 9), NULL, 10);
 	}
-	if (n) {
-		bars(out, con_t(lang, "sent"), labels, sent, NULL, n, "#0969da");
-		bars(out, con_t(lang, "paid_30d"), labels, paid, NULL, n, "#1a7f37");
-	}
+	if (n)
+		funnel_charts(out, lang, res, labels, n);
 	con_lit(out, "<table class=\"funnel\"><thead><tr>");
 	for (size_t k = 0; k < sizeof cols / sizeof cols[0]; k++)
 		th(out, lang, cols[k]);
@@ -247,7 +333,7 @@ static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, co
 	con_lit(out, "</h2>");
 	for (int r = 0; res && r < PQntuples(res); r++) {
 		long long v[4];
-		char title[128], m[4][64];
+		char title[128], m[4][64], id[24];
 		const char *labels[4], *shown[4];
 		for (int k = 0; k < 4; k++) {
 			v[k] = strtoll(PQgetvalue(res, r, 1 + k), NULL, 10);
@@ -261,7 +347,8 @@ static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, co
 		con_lit(out, "<h3>");
 		con_esc(out, PQgetvalue(res, r, 0));
 		con_lit(out, "</h3>");
-		bars(out, title, labels, v, shown, 4, "#a40e26");
+		snprintf(id, sizeof id, "aging-%s", PQgetvalue(res, r, 0));
+		bars(out, id, title, labels, v, shown, 4, "#a40e26");
 		con_lit(out, "<table><thead><tr>");
 		th(out, lang, "days_late");
 		th(out, lang, "amount");
@@ -317,8 +404,19 @@ static void outbox_and_agents(struct con_db *db, struct con_out *out, enum con_l
 			con_printf(out, "<td class=\"num\">%s</td>", PQgetvalue(res, r, k));
 		con_lit(out, "</tr>");
 	}
+	con_lit(out, "</tbody></table>");
+	if (res && PQntuples(res) > 0) {
+		const char *who[MAX_ROWS];
+		long long calls[MAX_ROWS];
+		int n = PQntuples(res) < MAX_ROWS ? PQntuples(res) : MAX_ROWS;
+		for (int r = 0; r < n; r++) {
+			who[r] = PQgetvalue(res, r, 0);
+			calls[r] = strtoll(PQgetvalue(res, r, 2), NULL, 10);
+		}
+		bars(out, "calls", con_t(lang, "calls"), who, calls, NULL, n, "#0969da");
+	}
 	PQclear(res);
-	con_lit(out, "</tbody></table></section></div>");
+	con_lit(out, "</section></div>");
 }
 
 void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_session *s,

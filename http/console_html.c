@@ -28,9 +28,13 @@ static const char CSS[] =
 	"h1{font-size:1.35rem;margin:.3rem 0 .6rem}"
 	"h2{font-size:1.1rem;margin:0 0 .5rem}"
 	"section{background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:1rem;"
-	"margin:1rem 0}"
+	"margin:1rem 0;min-width:0}"
 	"table{border-collapse:collapse;width:100%}"
 	"th,td{text-align:left;padding:.4rem .5rem;border-top:1px solid #d0d7de;vertical-align:top}"
+	/* A wide table narrows to the window (a tablet's included): values
+	 * may break, headings break between words. */
+	"td{overflow-wrap:anywhere}"
+	".funnel{font-size:.9rem}.funnel th,.funnel td{padding:.3rem .35rem}"
 	"th{background:#f6f8fa}"
 	".num{text-align:right;white-space:nowrap}"
 	".muted{color:#57606a}"
@@ -47,11 +51,13 @@ static const char CSS[] =
 	"button{margin-top:.6rem;padding:.55rem 1rem;border:0;border-radius:6px;"
 	"background:#0969da;color:#fff;font:inherit;font-weight:600;cursor:pointer}"
 	".row{display:flex;flex-wrap:wrap;gap:1rem}"
-	".row>section{flex:1 1 20rem}"
+	".row>section{flex:1 1 26rem}"
 	"pre{white-space:pre-wrap;background:#f6f8fa;padding:.6rem;border-radius:6px;margin:0}"
 	"a{color:#0550ae}"
 	"h3{font-size:1rem;margin:.8rem 0 .3rem}"
-	".chart{display:block;max-width:48rem;margin:.4rem 0 .8rem}";
+	".chart{display:block;max-width:48rem;margin:.4rem 0 .8rem}"
+	".charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));gap:0 1rem}"
+	"figure{margin:0;min-width:0}";
 
 static char csp[256];
 

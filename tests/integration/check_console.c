@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "money.h"
 #include "testutil.h"
 #include "tudaemon.h"
 #include "tuhttp.h"
@@ -902,6 +903,27 @@ START_TEST(disputes_screen_matches_report)
 }
 END_TEST
 
+/* data-value of the bar labelled label in the chart named chart
+ * (static), or "". */
+static const char *chart_value(const char *html, const char *chart, const char *label)
+{
+	static char v[64];
+	char key[200];
+	const char *p, *end, *a;
+
+	v[0] = '\0';
+	snprintf(key, sizeof key, "data-chart=\"%s\"", chart);
+	p = strstr(html, key);
+	if (!p)
+		return v;
+	end = strstr(p, "</svg>");
+	snprintf(key, sizeof key, "data-label=\"%s\" data-value=\"", label);
+	a = strstr(p, key);
+	if (a && a < end)
+		snprintf(v, sizeof v, "%.*s", (int)strcspn(a + strlen(key), "\""), a + strlen(key));
+	return v;
+}
+
 /* The dashboard's figures are dunnctl report's for the same period. */
 START_TEST(dashboard_matches_report)
 {
@@ -910,9 +932,10 @@ START_TEST(dashboard_matches_report)
 	struct session a = {0}, s = {0};
 	struct tu_resp *r;
 	json_error_t err;
-	json_t *rep, *rows;
+	json_t *rep, *rows, *amt;
+	const char *cur;
 	size_t i;
-	int checked = 0;
+	int checked = 0, recovered = 0;
 
 	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s pay INV-1 --at 2026-11-06T12:00:00Z",
 			       tu_env("DUNN_BUILD"), cfg),
@@ -947,9 +970,38 @@ START_TEST(dashboard_matches_report)
 			ck_assert_msg(!strcmp(row_attr(r->body, name, keys[k]), want),
 				      "%s %s: dashboard '%s', report %s", name, keys[k],
 				      row_attr(r->body, name, keys[k]), want);
+			/* and the chart of that figure says the same */
+			if (k > 0)
+				ck_assert_msg(!strcmp(chart_value(r->body, keys[k], name), want),
+					      "%s %s: chart '%s', report %s", name, keys[k],
+					      chart_value(r->body, keys[k], name), want);
 			checked++;
 		}
+		{
+			char want[32];
+			snprintf(want, sizeof want, "%lld",
+				 (long long)(json_real_value(json_object_get(row, "error_rate")) *
+						     10000 +
+					     0.5));
+			ck_assert_str_eq(chart_value(r->body, "error_rate", name), want);
+		}
+		json_object_foreach(json_object_get(row, "recovered"), cur, amt)
+		{
+			char id[32], plain[64];
+			snprintf(id, sizeof id, "recovered-%s", cur);
+			ck_assert_int_eq(
+				money_plain(strtoll(chart_value(r->body, id, name), NULL, 10), cur,
+					    plain, sizeof plain) > 0,
+				1);
+			ck_assert_msg(!strcmp(plain, json_string_value(amt)),
+				      "%s recovered %s: chart %s, report %s", name, cur, plain,
+				      json_string_value(amt));
+			recovered++;
+		}
 	}
+	ck_assert_int_gt(recovered, 0);
+	/* Every chart says its figures in words too. */
+	ck_assert_ptr_nonnull(strstr(r->body, "<desc>calls / 1 / phone: "));
 	/* The payment counts for the call of 2026-11-04. */
 	ck_assert_str_eq(row_attr(r->body, "calls / 1 / phone", "paid_7d"), "1");
 	ck_assert_int_eq(checked, 7 * (int)json_array_size(rows));
@@ -1248,13 +1300,17 @@ START_TEST(supervisor_resolves_a_dispute)
 END_TEST
 
 /* Debian's Chromium through puppeteer-core: sign in, take the next task,
- * record a promise; axe-core finds no serious or critical violation on
- * any page; screenshots in the four languages under
- * $DUNN_BUILD/screenshots/. Skipped, saying why, without node, the npm
+ * record a promise, reject a dispute with a resolution (the customer's
+ * notice queued), read the dashboard's chart of reminders sent against
+ * the database; axe-core finds no serious or critical violation on any
+ * page; screenshots in the four languages and on a tablet (820x1180,
+ * where no page scrolls sideways) under $DUNN_BUILD/screenshots/. Skipped, saying why, without node, the npm
  * packages or Chromium. */
+#define RESOLUTION "The charge is for the October plan you used; nothing was billed twice."
+
 START_TEST(browser_sign_in_claim_promise)
 {
-	char *node_path, shots[512];
+	char *node_path, *sent, shots[512];
 	int rc;
 
 	if (access("/usr/bin/chromium", X_OK) != 0) {
@@ -1271,13 +1327,27 @@ START_TEST(browser_sign_in_claim_promise)
 		free(node_path);
 		return;
 	}
+	ck_assert_msg(tu_sh("%s/dunnctl -c %s dispute INV-2 --reason 'charge not recognised'",
+			    tu_env("DUNN_BUILD"), cfg) == 0,
+		      "%s", tu_output());
+	/* What the dashboard's chart of reminders sent must show, from the
+	 * database itself rather than from the report's statement. */
+	sent = tu_qstr(
+		db,
+		"SELECT coalesce(json_object_agg(k, n), '{}')::text FROM ("
+		"SELECT coalesce(c.track, '') || ' / ' || d.step || ' / ' || d.channel AS k, "
+		"count(*) AS n FROM dunning.deliveries d JOIN dunning.cases c ON c.id = "
+		"d.case_id WHERE d.kind = 'reminder' AND d.status IN ('sent', 'delivered') "
+		"AND d.created_at >= '2026-11-01' AND d.created_at < '2026-12-01' "
+		"GROUP BY 1) x");
 	start(NULL);
 	snprintf(shots, sizeof shots, "%s/screenshots", tu_env("DUNN_BUILD"));
 	tu_sh("mkdir -p '%s'", shots);
 	rc = tu_sh("NODE_PATH='%s' timeout 300 node %s/tests/console_browser.js "
-		   "http://127.0.0.1:%d sue '" PW "' %s '%s' 2>&1",
-		   node_path, tu_env("DUNN_SRCDIR"), admin, tud_date(2), shots);
+		   "http://127.0.0.1:%d sue '" PW "' %s '%s' D-1001 '" RESOLUTION "' '%s' 2>&1",
+		   node_path, tu_env("DUNN_SRCDIR"), admin, tud_date(2), shots, sent);
 	free(node_path);
+	free(sent);
 	ck_assert_msg(rc == 0, "console_browser.js failed (%d):\n%s", rc, tu_output());
 	fprintf(stderr, "%s", tu_output());
 	/* What the browser did is in the database. */
@@ -1289,12 +1359,28 @@ START_TEST(browser_sign_in_claim_promise)
 				 "SELECT count(*) FROM dunning.cases WHERE state = 'paused' "
 				 "AND pause_reason = 'promise'"),
 			 1);
+	/* The rejection is stored with its text and the customer's notice
+	 * is queued. */
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.disputes WHERE reference = "
+			"'D-1001' AND status = 'rejected' AND resolution_note = '" RESOLUTION "'"),
+		1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries d JOIN "
+				 "dunning.disputes x ON x.id = d.dispute_id WHERE x.reference = "
+				 "'D-1001' AND d.kind = 'dispute_outcome' AND d.template = "
+				 "'dispute_rejected'"),
+			 1);
 	for (int i = 0; i < 4; i++) {
 		static const char *const langs[] = {"en", "ko", "ja", "zh"};
 		char f[600];
 		snprintf(f, sizeof f, "%s/console-task-%s.png", shots, langs[i]);
 		ck_assert_msg(access(f, R_OK) == 0, "no screenshot %s", f);
 	}
+	snprintf(shots + strlen(shots), sizeof shots - strlen(shots),
+		 "/console-dashboard-tablet.png");
+	ck_assert_msg(access(shots, R_OK) == 0, "no screenshot %s", shots);
 }
 END_TEST
 
