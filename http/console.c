@@ -59,6 +59,7 @@ static void in_free(struct con_in *in)
 	free(in->notice_channels);
 	free(in->company);
 	free(in->content_type);
+	free(in->proxy_user);
 	/* On the loop, where the configuration is held and replaced. */
 	config_free((struct config *)in->cfg);
 }
@@ -319,6 +320,9 @@ void console_request(struct http *h, struct evhttp_request *req, const char *pat
 	pgarr_free(&chans);
 	j->in.company = dup_or_null(cfg->company);
 	j->in.content_type = dup_or_null(evhttp_find_header(ih, "Content-Type"));
+	/* The proxy's word on who this is, from the proxy alone. */
+	if (config_trusted_proxy(cfg, j->in.peer))
+		j->in.proxy_user = dup_or_null(evhttp_find_header(ih, cfg->console_user_header));
 	if (!strcmp(path, "/console/policy"))
 		j->in.cfg = config_hold(h->d->cfg);
 	if (!j->in.path || !j->in.body || !j->in.notice_channels) {

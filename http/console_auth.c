@@ -50,7 +50,7 @@ static const char SQL_LOGIN[] =
 	"      VALUES ($1::bytea, $2::bigint, $3::timestamptz, $3::timestamptz) RETURNING staff_id)\n"
 	"INSERT INTO dunning.events (at, kind, detail)\n"
 	"SELECT $3::timestamptz, 'staff_login', jsonb_build_object('staff', st.name,\n"
-	"       'replaced_session', EXISTS (SELECT 1 FROM old))\n"
+	"       'replaced_session', EXISTS (SELECT 1 FROM old), 'via', $5::text)\n"
 	"FROM s JOIN dunning.staff st ON st.id = s.staff_id";
 
 static const char SQL_LOGOUT[] =
@@ -416,8 +416,8 @@ void con_login_post(struct con_db *db, const struct con_in *in, const struct for
 	else
 		snprintf(oldp, sizeof oldp, "\\x");
 	{
-		const char *p[4] = {idp, sid, now, oldp};
-		res = con_q(db, SQL_LOGIN, 4, p);
+		const char *p[5] = {idp, sid, now, oldp, "password"};
+		res = con_q(db, SQL_LOGIN, 5, p);
 	}
 	if (!res) {
 		con_error_page(out, 503, browser_lang(in), NULL, "err_db");
@@ -434,6 +434,66 @@ void con_login_post(struct con_db *db, const struct con_in *in, const struct for
 	OPENSSL_cleanse(raw, sizeof raw);
 	log_info("console", "event=console_login staff_id=%s", sid);
 	con_redirect(out, "/console/queue");
+}
+
+void con_sso(struct con_db *db, const struct con_in *in, struct con_out *out)
+{
+	const char *user = in->proxy_user;
+	char now[TZ_ISO8601_LEN], idp[72], oldp[72], sid[24], h[65];
+	unsigned char raw[32], old[32];
+	PGresult *res;
+
+	if (!*user || strlen(user) > 64) {
+		con_error_page(out, 403, browser_lang(in), NULL, "err_sso");
+		return;
+	}
+	res = con_q(db, SQL_STAFF, 1, &user);
+	if (!res) {
+		con_error_page(out, 503, browser_lang(in), NULL, "err_db");
+		return;
+	}
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		log_warn("console", "event=console_refused reason=sso_unknown_user");
+		con_error_page(out, 403, browser_lang(in), NULL, "err_sso");
+		return;
+	}
+	snprintf(sid, sizeof sid, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		con_error_page(out, 503, browser_lang(in), NULL, "err_db");
+		return;
+	}
+	iso(in->now, now);
+	id_hash_param(raw, idp);
+	if (cookie_get(in->cookie, COOKIE, old) == 0)
+		id_hash_param(old, oldp);
+	else
+		snprintf(oldp, sizeof oldp, "\\x");
+	{
+		const char *p[5] = {idp, sid, now, oldp, "proxy"};
+		res = con_q(db, SQL_LOGIN, 5, p);
+	}
+	if (!res) {
+		con_error_page(out, 503, browser_lang(in), NULL, "err_db");
+		return;
+	}
+	PQclear(res);
+	hex(raw, 32, h);
+	out->set_cookie[0] = cookie_str(in, COOKIE, h, in->absolute_s);
+	OPENSSL_cleanse(h, sizeof h);
+	OPENSSL_cleanse(raw, sizeof raw);
+	log_info("console", "event=console_login via=proxy staff_id=%s", sid);
+	/* Back to the same page, now with the session's cookie (a form
+	 * posted on the way carried no CSRF value of this session). */
+	{
+		char *loc = NULL;
+		if (in->method == CON_GET && in->query &&
+		    asprintf(&loc, "%s?%s", in->path, in->query) < 0)
+			loc = NULL;
+		con_redirect(out, loc ? loc : in->method == CON_GET ? in->path : "/console/queue");
+		free(loc);
+	}
 }
 
 void con_logout(struct con_db *db, const struct con_in *in, const struct con_session *s,

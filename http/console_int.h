@@ -39,6 +39,9 @@ struct con_in {
 	char *notice_channels;   /* text[] literal, or NULL */
 	char *company;
 	char *content_type; /* the Content-Type header, or NULL */
+	/* console.user_header's value when the request came from one of
+	 * console.trusted_proxies (SSO), else NULL whatever it carried. */
+	char *proxy_user;
 	/* The configuration in force, held for /console/policy only (else
 	 * NULL): read only here, released by the loop (config_hold). */
 	const struct config *cfg;
@@ -96,6 +99,11 @@ void con_login_post(struct con_db *db, const struct con_in *in, const struct for
 		    struct con_out *out);
 void con_logout(struct con_db *db, const struct con_in *in, const struct con_session *s,
 		struct con_out *out);
+/* SSO: in->proxy_user names a staff member not signed in by the request's
+ * cookie: a session for them (the browser's other one ends, a staff_login
+ * event with "via": "proxy") and a 303 back to the page, or 403 when
+ * nobody enabled has that name. */
+void con_sso(struct con_db *db, const struct con_in *in, struct con_out *out);
 /* Constant-time compare of a form's csrf value with the session's. */
 int con_csrf_ok(const struct con_session *s, const struct form *f);
 /* An audit row naming the staff member: kind, then NULL or the account

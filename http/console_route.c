@@ -199,6 +199,11 @@ void con_handle(struct con_db *db, const struct con_in *in, struct con_out *out)
 		con_error_page(out, 503, CON_EN, NULL, "err_db");
 		goto done;
 	}
+	/* SSO: the proxy names someone the cookie does not sign in. */
+	if (in->proxy_user && (rc == 0 || strcmp(s.name, in->proxy_user) != 0)) {
+		con_sso(db, in, out);
+		goto done;
+	}
 	if (rc == 0) {
 		if (in->method == CON_POST) {
 			con_error_page(out, 403, CON_EN, NULL, "err_session");

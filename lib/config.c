@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
@@ -269,6 +270,10 @@ void config_free(struct config *c)
 	free(c->http_admin_listen);
 	free(c->public_url);
 	free(c->console_url);
+	free(c->console_user_header);
+	for (size_t i = 0; i < c->ntrusted_proxies; i++)
+		free(c->console_trusted_proxies[i]);
+	free(c->console_trusted_proxies);
 	free(c->policy_path);
 	free(c->templates_dir);
 	free(c->migrations_dir);
@@ -806,6 +811,78 @@ const char *config_brand(const struct config *c, const char *locale)
 	return config_brand_field(c, locale, BRAND_NAME);
 }
 
+/* console.trusted_proxies and console.user_header: both or neither. The
+ * addresses are kept in inet_ntop's form, the one config_trusted_proxy
+ * compares. */
+static void console_sso_load(struct jconf *j, json_t *console, struct config *c)
+{
+	json_t *arr = jconf_arr(j, console, "console", "trusted_proxies", 0), *v;
+	const char *h = jconf_str(j, console, "console", "user_header", NULL, 0);
+	size_t i;
+
+	if (!arr != !h) {
+		jconf_error(j, arr ? "console.trusted_proxies" : "console.user_header", 1,
+			    "console.trusted_proxies and console.user_header go together");
+		return;
+	}
+	if (!arr)
+		return;
+	if (!*h ||
+	    strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") !=
+		    strlen(h)) {
+		jconf_error(j, "console.user_header", 0,
+			    "console.user_header must be a header name");
+		return;
+	}
+	if (json_array_size(arr) == 0) {
+		jconf_error(j, "console.trusted_proxies", 0,
+			    "console.trusted_proxies needs at least one address");
+		return;
+	}
+	c->console_user_header = strdup(h);
+	c->console_trusted_proxies = calloc(json_array_size(arr), sizeof(char *));
+	if (!c->console_user_header || !c->console_trusted_proxies)
+		return;
+	json_array_foreach(arr, i, v)
+	{
+		char path[64], norm[INET6_ADDRSTRLEN];
+		snprintf(path, sizeof path, "console.trusted_proxies[%zu]", i);
+		if (!json_is_string(v) ||
+		    config_addr_norm(json_string_value(v), norm, sizeof norm)) {
+			jconf_error(j, path, 0, "not an IP address (one address, no mask)");
+			continue;
+		}
+		c->console_trusted_proxies[c->ntrusted_proxies++] = strdup(norm);
+	}
+}
+
+int config_addr_norm(const char *addr, char *out, size_t len)
+{
+	unsigned char b[16];
+
+	if (inet_pton(AF_INET, addr, b) == 1)
+		return inet_ntop(AF_INET, b, out, (socklen_t)len) ? 0 : -1;
+	if (inet_pton(AF_INET6, addr, b) == 1) {
+		/* An IPv4 client of a dual-stack socket is the IPv4 address. */
+		if (!memcmp(b, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+			return inet_ntop(AF_INET, b + 12, out, (socklen_t)len) ? 0 : -1;
+		return inet_ntop(AF_INET6, b, out, (socklen_t)len) ? 0 : -1;
+	}
+	return -1;
+}
+
+int config_trusted_proxy(const struct config *c, const char *peer)
+{
+	char norm[INET6_ADDRSTRLEN];
+
+	if (!c->console_user_header || !peer || config_addr_norm(peer, norm, sizeof norm) != 0)
+		return 0;
+	for (size_t i = 0; i < c->ntrusted_proxies; i++)
+		if (c->console_trusted_proxies[i] && !strcmp(c->console_trusted_proxies[i], norm))
+			return 1;
+	return 0;
+}
+
 struct config *config_load(const char *file, struct diag *diag)
 {
 	static const char *const keys[] = {"database",
@@ -840,8 +917,9 @@ struct config *config_load(const char *file, struct diag *diag)
 		"listen",       "public_url",        "link_secret_file", "webhook_secret_file",
 		"max_body",     "sms_help_text",     "timeout_s",        "payment_url",
 		"admin_listen", "request_timeout_s", "max_connections",  NULL};
-	static const char *const console_keys[] = {"url", "idle_timeout_s", "absolute_timeout_s",
-						   NULL};
+	static const char *const console_keys[] = {
+		"url", "idle_timeout_s", "absolute_timeout_s", "trusted_proxies", "user_header",
+		NULL};
 	static const char *const api_keys[] = {"keys_file", "max_body", "idempotency_ttl_s", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
@@ -935,6 +1013,7 @@ struct config *config_load(const char *file, struct diag *diag)
 							   1800, 60, 86400);
 		c->console_absolute_timeout_s = (int)jconf_int(
 			&j, console, "console", "absolute_timeout_s", 43200, 300, 30 * 86400);
+		console_sso_load(&j, console, c);
 	}
 	if (!c->console_url && asprintf(&c->console_url, "http://%s", c->http_admin_listen) < 0)
 		c->console_url = NULL;

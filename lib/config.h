@@ -58,6 +58,11 @@ struct config {
 	 * and a session's idle and absolute lifetimes in seconds. */
 	char *console_url;
 	int console_idle_timeout_s, console_absolute_timeout_s;
+	/* console: a reverse proxy's user header (SSO), believed only from
+	 * these addresses; NULL and 0: off. */
+	char *console_user_header;
+	char **console_trusted_proxies;
+	size_t ntrusted_proxies;
 	char *api_keys_file;       /* api: bearer keys; NULL = no /api/v1 */
 	int api_max_body;          /* api: bytes of a request body at most */
 	int api_idempotency_ttl_s; /* api: how long an answer is replayed */
@@ -96,6 +101,12 @@ int config_money_style(const struct config *c, const char *locale);
 /* Load file, its policy and templates. NULL with diag filled on any error. */
 struct config *config_load(const char *file, struct diag *diag);
 void config_free(struct config *c);
+/* addr in one textual form (an IPv4-mapped IPv6 address as IPv4); 0, or
+ * -1 when it is not an IP address. */
+int config_addr_norm(const char *addr, char *out, size_t len);
+/* 1 when the console believes console.user_header from peer (a client
+ * address as text): SSO is on and peer is one of console.trusted_proxies. */
+int config_trusted_proxy(const struct config *c, const char *peer);
 /* One more holder of c: config_free then frees it only when the last
  * holder lets go. Held and freed on one thread (dunnd's loop), so the
  * count needs no lock: the console hands a held configuration to a

@@ -1221,6 +1221,98 @@ START_TEST(policy_page_checks_and_simulates)
 }
 END_TEST
 
+/* GET path on the admin listener with the proxy's user header (NULL:
+ * none) and a cookie (NULL: none). */
+static struct tu_resp *req_proxy(const char *path, const char *cookie, const char *user)
+{
+	struct tu_resp *r = malloc(sizeof *r);
+	struct curl_slist *h = NULL;
+	char line[400];
+
+	ck_assert(r);
+	if (cookie && *cookie) {
+		snprintf(line, sizeof line, "Cookie: %s", cookie);
+		h = curl_slist_append(h, line);
+	}
+	if (user) {
+		snprintf(line, sizeof line, "X-Remote-User: %s", user);
+		h = curl_slist_append(h, line);
+	}
+	tu_http(admin, "GET", path, NULL, NULL, 0, h, r);
+	return r;
+}
+
+/* SSO from a trusted proxy: its header signs in an enabled staff member
+ * (one staff_login event a session), and names nobody else. */
+START_TEST(sso_from_trusted_proxy)
+{
+	struct tu_resp *r;
+	char cookie[300];
+
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s staff disable alice", tu_env("DUNN_BUILD"), cfg),
+			 0);
+	start("{\"trusted_proxies\": [\"127.0.0.1\", \"::1\"], \"user_header\": "
+	      "\"X-Remote-User\"}");
+	r = req_proxy("/console/queue", NULL, "sue");
+	ck_assert_msg(r->code == 303, "%ld\n%s", r->code, r->body);
+	ck_assert_str_eq(header(r, "Location"), "/console/queue");
+	snprintf(cookie, sizeof cookie, "%s", pair(set_cookie(r, "dunnd_console")));
+	ck_assert_int_eq(strlen(cookie), strlen("dunnd_console=") + 64);
+	ck_assert_ptr_nonnull(strstr(set_cookie(r, "dunnd_console"), "HttpOnly"));
+	free(r);
+	for (int i = 0; i < 2; i++) {
+		r = req_proxy("/console/queue", cookie, "sue");
+		ck_assert_int_eq(r->code, 200);
+		ck_assert_ptr_nonnull(strstr(r->body, "sue"));
+		free(r);
+	}
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'staff_login' AND detail->>'staff' = 'sue' AND "
+				 "detail->>'via' = 'proxy'"),
+			 1);
+	/* Nobody of that name, or disabled: 403, no session. */
+	r = req_proxy("/console/queue", NULL, "mallory");
+	ck_assert_int_eq(r->code, 403);
+	ck_assert_str_eq(set_cookie(r, "dunnd_console"), "");
+	free(r);
+	r = req_proxy("/console/queue", NULL, "alice");
+	ck_assert_int_eq(r->code, 403);
+	free(r);
+	/* Without the header, the password sign-in as before. */
+	r = req_proxy("/console/queue", NULL, NULL);
+	ck_assert_int_eq(r->code, 302);
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.staff_sessions"), 1);
+}
+END_TEST
+
+/* From any address but a trusted proxy the header is ignored; and the two
+ * keys go together. */
+START_TEST(sso_header_ignored_elsewhere)
+{
+	struct tu_resp *r;
+
+	start("{\"trusted_proxies\": [\"192.0.2.10\"], \"user_header\": \"X-Remote-User\"}");
+	r = req_proxy("/console/queue", NULL, "sue");
+	ck_assert_int_eq(r->code, 302);
+	ck_assert_str_eq(header(r, "Location"), "/console/login");
+	ck_assert_str_eq(set_cookie(r, "dunnd_console"), "");
+	free(r);
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.staff_sessions"), 0);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = "
+				 "'staff_login'"),
+			 0);
+	console_conf("{\"user_header\": \"X-Remote-User\"}");
+	ck_assert_int_ne(tu_sh("%s/dunnd -c %s --check-config 2>&1", tu_env("DUNN_BUILD"), cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "go together"));
+	console_conf("{\"trusted_proxies\": [\"10.0.0.0/8\"], \"user_header\": \"X-Remote-User\"}");
+	ck_assert_int_ne(tu_sh("%s/dunnd -c %s --check-config 2>&1", tu_env("DUNN_BUILD"), cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "not an IP address"));
+}
+END_TEST
+
 /* The complaint procedure: a supervisor takes a dispute on, notes the
  * investigation and upholds it with a resolution; the customer's notice
  * is queued and the invoice written down, as with dunnctl dispute. An
@@ -1410,6 +1502,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, dashboard_matches_report);
 	tcase_add_test(tc, disputes_screen_matches_report);
 	tcase_add_test(tc, policy_page_checks_and_simulates);
+	tcase_add_test(tc, sso_from_trusted_proxy);
+	tcase_add_test(tc, sso_header_ignored_elsewhere);
 	tcase_add_test(tc, browser_sign_in_claim_promise);
 	suite_add_tcase(s, tc);
 	return s;
