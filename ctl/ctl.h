@@ -65,6 +65,11 @@ int ctl_purge(struct ctl *c, int argc, char **argv);
 int ctl_quiet(struct ctl *c, int argc, char **argv);
 int ctl_risk(struct ctl *c, int argc, char **argv);
 int ctl_staff(struct ctl *c, int argc, char **argv);
+int ctl_fee(struct ctl *c, int argc, char **argv);
+/* report's late fees over the days from..to: {CUR: {charged, waived, paid}}
+ * in major units, or NULL on a database error (printed). */
+json_t *ctl_report_fees(struct ctl *c, const char *from, const char *to);
+void ctl_report_fees_print(const json_t *fees);
 /* dunnctl report disputes / report page (ctl/ctl_report_page.c); ctl_report
  * calls them with argv[0] = "disputes" or "page". */
 int ctl_report_disputes(struct ctl *c, int argc, char **argv);

@@ -226,11 +226,20 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 		return 1;
 	doc = funnel_json(res, from, to);
 	PQclear(res);
+	if (doc) {
+		json_t *fees = ctl_report_fees(c, from, to);
+		if (!fees) {
+			json_decref(doc);
+			return 1;
+		}
+		json_object_set_new(doc, "fees", fees);
+	}
 	if (as_json)
 		return ctl_json_print(doc);
 	if (!doc)
 		return 1;
 	funnel_print(doc);
+	ctl_report_fees_print(json_object_get(doc, "fees"));
 	json_decref(doc);
 	return 0;
 }

@@ -99,7 +99,8 @@ static const struct command commands[] = {
 	 "partial ones included, net of refunds). A payment counts once,\n"
 	 "for the last reminder the account got before it (last touch). Deliveries\n"
 	 "removed by 'purge' still count, with their payments (dunning.report_daily\n"
-	 "and dunning.report_daily_paid).\n"
+	 "and dunning.report_daily_paid). Late fees per currency: charged, waived\n"
+	 "and paid (dunning.fees.paid_at, as the billing system marks it) on those days.\n"
 	 "--by variant: per experiment and variant (default every case since the\n"
 	 "start; --from/--to pick the days cases joined): cases, reminders, sent,\n"
 	 "delivered, opt-outs, disputes, cases paid within 7 and 30 days of joining\n"
@@ -154,6 +155,14 @@ static const struct command commands[] = {
 	 "as a yescrypt hash. --locale is the console's language for that person (en\n"
 	 "unless given; they can change it in the console). 'disable' and 'passwd' end\n"
 	 "the person's open sessions. Every change is written to dunning.events."},
+	{"fee", ctl_fee,
+	 "fee list ACCOUNT_REF|--case CASE_ID [--json]\n"
+	 "  dunnctl -c FILE fee waive FEE_ID|--case CASE_ID --reason TEXT [--json]",
+	 "The late fees policy steps charged (dunning.fees): per fee its case, step,\n"
+	 "amount, when, and whether it is owed, paid or waived (by whom and why).\n"
+	 "'waive' waives one fee, or every unpaid fee of a case, with a reason (a\n"
+	 "fee_waived event); the next message and the page no longer count it. A\n"
+	 "dispute upheld waives the fees of its invoice's currency by itself."},
 	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601] [--json]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
 	 "sends and print per day, track, step, channel, template and variant what\n"

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "money.h"
+#include "fee_text.h"
 #include "owed.h"
 #include "pgarr.h"
 #include "texthtml.h"
@@ -116,7 +117,9 @@ static const char SQL_LEASE[] =
 	"                        'YYYY-MM-DD'), ''),\n"
 	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id),\n"
 	"       u.step, coalesce(c.track, ''),\n"
-	"       coalesce(rc.paid, '')\n"
+	"       coalesce(rc.paid, ''),\n"
+	"       coalesce(CASE WHEN u.kind = 'reminder' THEN dunning.case_fees(u.case_id) END, "
+	"'')\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
@@ -166,6 +169,7 @@ enum lease_col {
 	L_STEP,
 	L_TRACK,
 	L_RECEIPT,
+	L_FEES, /* a reminder's case's unpaid, unwaived fees (dunning.case_fees) */
 };
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
@@ -639,6 +643,7 @@ struct vars {
 	const char *brand, *legal_name, *support_phone, *privacy_url;
 	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
 	char promise_date[96], deadline[96];
+	char fee[256], amount_with_fees[256], fee_line[1024];
 	char *consequence; /* rendered from the step's text, owned */
 };
 
@@ -684,6 +689,12 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->dispute_ref;
 	if (!strcmp(name, "promise_date"))
 		return v->promise_date;
+	if (!strcmp(name, "fee"))
+		return v->fee;
+	if (!strcmp(name, "amount_with_fees"))
+		return v->amount_with_fees;
+	if (!strcmp(name, "fee_line"))
+		return v->fee_line;
 	return NULL;
 }
 
@@ -727,6 +738,45 @@ static void fill_step(struct dispatch *s, const PGresult *res, int r,
 	ct = policy_consequence(st, te->locale);
 	if (ct)
 		v->consequence = tmpl_render(ct, var_lookup, v, TMPL_RAW);
+}
+
+/* {{ fee }}: the case's fees still owed; {{ amount_with_fees }}: what is
+ * overdue plus them, per currency; {{ fee_line }}: a sentence saying both
+ * in the template's language, empty when there are no fees. Without fees
+ * {{ amount_with_fees }} is {{ amount }}. */
+static void fill_fees(const char *list, const struct owed *over, int nover, const char *tlocale,
+		      const char *locale, int style, struct vars *v)
+{
+	struct owed fees[OWED_MAX_CURRENCIES], sum[2 * OWED_MAX_CURRENCIES];
+	int nfees = owed_parse(list, fees, OWED_MAX_CURRENCIES);
+	size_t n = 0;
+
+	for (int i = 0; i < nover; i++)
+		sum[n++] = over[i];
+	for (int i = 0; i < nfees; i++) {
+		size_t k;
+		for (k = 0; k < n && strcmp(sum[k].currency, fees[i].currency) != 0; k++)
+			;
+		if (k == n)
+			sum[n++] = (struct owed){{0}, 0};
+		memcpy(sum[k].currency, fees[i].currency, 4);
+		if (owed_add(&sum[k].minor, fees[i].minor) != 0)
+			nfees = -1; /* past the bound: say nothing of fees */
+	}
+	/* Currency-code order, as every list of amounts is shown. */
+	for (size_t i = 1; i < n; i++)
+		for (size_t k = i; k > 0 && strcmp(sum[k - 1].currency, sum[k].currency) > 0; k--) {
+			struct owed t = sum[k];
+			sum[k] = sum[k - 1];
+			sum[k - 1] = t;
+		}
+	if (nfees <= 0) {
+		snprintf(v->amount_with_fees, sizeof v->amount_with_fees, "%s", v->amount);
+		return;
+	}
+	owed_format_style(fees, (size_t)nfees, locale, style, v->fee, sizeof v->fee);
+	owed_format_style(sum, n, locale, style, v->amount_with_fees, sizeof v->amount_with_fees);
+	fee_line_format(tlocale, v->fee, v->amount_with_fees, v->fee_line, sizeof v->fee_line);
 }
 
 /* Amounts and dates are formatted in locale, that of the template chosen
@@ -796,6 +846,7 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r,
 		token[0] = '\0';
 	snprintf(url, urllen, "%s/p/%s", c->public_url, token);
 	v->pay_url = url;
+	fill_fees(PQgetvalue(res, r, L_FEES), over, nover, te->locale, locale, style, v);
 	fill_step(s, res, r, te, locale, v, now);
 }
 

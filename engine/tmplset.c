@@ -9,10 +9,14 @@
 #include "channel.h"
 
 const char *const tmplset_vars[] = {
-	"name",          "account_ref",   "amount",       "balance",     "due_date",
-	"days_overdue",  "invoice_count", "pay_url",      "company",     "support",
-	"invoice_ref",   "dispute_ref",   "promise_date", "brand",       "legal_name",
-	"support_phone", "privacy_url",   "deadline",     "consequence", NULL,
+	"name",          "account_ref", "amount",
+	"balance",       "due_date",    "days_overdue",
+	"invoice_count", "pay_url",     "company",
+	"support",       "invoice_ref", "dispute_ref",
+	"promise_date",  "brand",       "legal_name",
+	"support_phone", "privacy_url", "deadline",
+	"consequence",   "fee",         "amount_with_fees",
+	"fee_line",      NULL,
 };
 
 struct tmplset {

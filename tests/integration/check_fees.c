@@ -120,6 +120,69 @@ START_TEST(dispute_upheld_waives_the_fees)
 }
 END_TEST
 
+/* The text of the last mail to addr (caller json_decref()s m). */
+static const char *last_text(const char *addr, json_t **m)
+{
+	int i = tu_mail_for(addr);
+
+	ck_assert_int_gt(i, 0);
+	*m = tu_mail(i);
+	return json_string_value(json_object_get(*m, "text"));
+}
+
+/* The reminder says the fee and the total with it; once waived, the next
+ * message counts only the fee charged since. */
+START_TEST(message_shows_the_fee_until_waived)
+{
+	json_t *m;
+	const char *t;
+
+	walk((const char *const[]){"2026-11-05T15:00:00Z", "2026-11-06T01:00:00Z", NULL});
+	t = last_text("alice@customer.test", &m);
+	ck_assert_msg(strstr(t, "a late fee of $5.00 has been added") &&
+			      strstr(t, "the total now due is $54.90."),
+		      "%s", t);
+	ck_assert_ptr_nonnull(strstr(t, "$49.90")); /* the invoice as billed */
+	json_decref(m);
+	t = last_text("minsu@customer.test", &m);
+	ck_assert_msg(strstr(t, "5,000\xec\x9b\x90") && strstr(t, "125,000\xec\x9b\x90"), "%s", t);
+	json_decref(m);
+	long long case_id = tu_qint(db,
+				    "SELECT f.case_id FROM dunning.fees f JOIN dunning.accounts a "
+				    "ON a.id = f.account_id WHERE a.external_ref = 'A-1'");
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s fee waive --case %lld --reason goodwill", cfg, case_id), 0);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events WHERE kind = 'fee_waived' "
+				 "AND detail->>'reason' = 'goodwill'"),
+			 1);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s fee waive --case %lld --reason again", cfg, case_id),
+			 1);
+	tu_mail_clear();
+	walk((const char *const[]){"2026-11-11T15:00:00Z", NULL});
+	/* Step 2: 1.00 + 10% of 49.90, capped at 4.00; the waived 5.00 is gone. */
+	t = last_text("alice@customer.test", &m);
+	ck_assert_msg(strstr(t, "a late fee of $4.00") && strstr(t, "$53.90") &&
+			      !strstr(t, "$5.00"),
+		      "%s", t);
+	json_decref(m);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s fee list A-1 --json", cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "\"waived\""));
+	/* The report: charged, waived and paid per currency. */
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s report --from 2026-11-01 --to 2026-12-31 --json", cfg), 0);
+	json_t *doc = json_loads(tu_output(), 0, NULL), *usd;
+	ck_assert_ptr_nonnull(doc);
+	usd = json_object_get(json_object_get(doc, "fees"), "USD");
+	ck_assert_str_eq(tu_jstr(usd, "charged"), "9.00");
+	ck_assert_str_eq(tu_jstr(usd, "waived"), "5.00");
+	ck_assert_str_eq(tu_jstr(usd, "paid"), "0.00");
+	ck_assert_str_eq(tu_jstr(json_object_get(json_object_get(doc, "fees"), "KRW"), "charged"),
+			 "5000");
+	json_decref(doc);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fees");
@@ -129,6 +192,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, charged_once_per_step_within_the_legal_max);
 	tcase_add_test(tc, dispute_upheld_waives_the_fees);
+	tcase_add_test(tc, message_shows_the_fee_until_waived);
 	suite_add_tcase(s, tc);
 	return s;
 }
