@@ -18,21 +18,29 @@ static const char *variant_of(const json_t *row)
 	return v ? json_string_value(v) : "-";
 }
 
+/* The risk column: the account's band, "-" when the policy reads no risk. */
+static const char *band_of(const json_t *row)
+{
+	const json_t *v = json_object_get(row, "band");
+
+	return v ? json_string_value(v) : "-";
+}
+
 static void print_one(const json_t *doc)
 {
 	json_t *row;
 	size_t i;
 
-	printf("%-10s  %-16s %4s  %-12s %-16s %-8s %8s\n", "day", "track", "step", "channel",
-	       "template", "variant", "messages");
-	json_array_foreach(json_object_get(doc, "rows"), i, row)
-		printf("%-10s  %-16s %4d  %-12s %-16s %-8s %8lld\n",
-		       json_string_value(json_object_get(row, "day")),
-		       json_string_value(json_object_get(row, "track")),
-		       (int)json_integer_value(json_object_get(row, "step")),
-		       json_string_value(json_object_get(row, "channel")),
-		       json_string_value(json_object_get(row, "template")), variant_of(row),
-		       (long long)json_integer_value(json_object_get(row, "messages")));
+	printf("%-10s  %-16s %4s  %-12s %-16s %-8s %-5s %8s\n", "day", "track", "step", "channel",
+	       "template", "variant", "risk", "messages");
+	json_array_foreach(json_object_get(doc, "rows"), i, row) printf(
+		"%-10s  %-16s %4d  %-12s %-16s %-8s %-5s %8lld\n",
+		json_string_value(json_object_get(row, "day")),
+		json_string_value(json_object_get(row, "track")),
+		(int)json_integer_value(json_object_get(row, "step")),
+		json_string_value(json_object_get(row, "channel")),
+		json_string_value(json_object_get(row, "template")), variant_of(row), band_of(row),
+		(long long)json_integer_value(json_object_get(row, "messages")));
 	if (json_array_size(json_object_get(doc, "deferred")) > 0) {
 		printf("\n%-10s  %-16s %4s  %-24s %8s\n", "deferred", "track", "step", "why",
 		       "accounts");
@@ -57,16 +65,16 @@ static void print_diff(const json_t *doc)
 	long long tb = json_integer_value(json_object_get(doc, "new_messages"));
 	long long moved = json_integer_value(json_object_get(doc, "moved_within_day"));
 
-	printf("%-10s  %-16s %4s  %-12s %-16s %-8s %8s %8s %8s\n", "day", "track", "step",
-	       "channel", "template", "variant", "current", "new", "change");
+	printf("%-10s  %-16s %4s  %-12s %-16s %-8s %-5s %8s %8s %8s\n", "day", "track", "step",
+	       "channel", "template", "variant", "risk", "current", "new", "change");
 	json_array_foreach(json_object_get(doc, "rows"), i, row)
-		printf("%-10s  %-16s %4d  %-12s %-16s %-8s %8lld %8lld %+8lld\n",
+		printf("%-10s  %-16s %4d  %-12s %-16s %-8s %-5s %8lld %8lld %+8lld\n",
 		       json_string_value(json_object_get(row, "day")),
 		       json_string_value(json_object_get(row, "track")),
 		       (int)json_integer_value(json_object_get(row, "step")),
 		       json_string_value(json_object_get(row, "channel")),
 		       json_string_value(json_object_get(row, "template")), variant_of(row),
-		       (long long)json_integer_value(json_object_get(row, "current")),
+		       band_of(row), (long long)json_integer_value(json_object_get(row, "current")),
 		       (long long)json_integer_value(json_object_get(row, "new")),
 		       (long long)json_integer_value(json_object_get(row, "change")));
 	if (moved > 0)

@@ -170,7 +170,10 @@ static const struct command commands[] = {
 	 "candidate beside the current policy and print only the differences (a\n"
 	 "template, channel, variant, day or count, and messages moved to another hour\n"
 	 "of the same day), to review a change before reloading it. Assumes nobody pays,\n"
-	 "promises or replies during the simulated days."},
+	 "promises or replies during the simulated days. A policy with risk rules\n"
+	 "(min_risk, max_risk, cadence) also splits rows by each account's risk band\n"
+	 "(its stored score, else one computed from its history; nothing is stored),\n"
+	 "on the days its cadence gives; a change of track, band or day is a difference."},
 	{NULL, NULL, NULL, NULL},
 };
 

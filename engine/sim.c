@@ -40,7 +40,13 @@ const char SIM_SQL_BOOK[] =
 	"          AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
 	"          AND d.created_at > $1::timestamptz - $2::int * interval '1 day'),\n"
 	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = a.id),\n"
-	"       a.external_ref, c.pause_reason\n"
+	"       a.external_ref, c.pause_reason,\n"
+	/* The score the claim would use: the stored one, else one computed
+	 * as of the start (read only: simulate writes nothing). */
+	"       coalesce((SELECT r.score FROM dunning.account_risk r WHERE r.account_id = a.id),\n"
+	"                (SELECT dunning.risk_score(i.cycles, i.days_late, i.promises_kept,\n"
+	"                        i.promises_broken, i.plans_kept, i.plans_broken, i.bounces,\n"
+	"                        i.disputes_upheld) FROM dunning.risk_inputs(a.id, $1) i))\n"
 	"FROM (SELECT DISTINCT account_id FROM dunning.invoices\n"
 	"      WHERE paid_at IS NULL AND amount_due > amount_paid) x\n"
 	"JOIN dunning.accounts a ON a.id = x.account_id\n"
@@ -64,6 +70,7 @@ struct sim_case {
 	int64_t disputed;
 	int due_y, due_m, due_d;
 	int open, stage, paused, prior, done;
+	double risk;
 	int64_t paused_until, next_at;
 	char *hist_channels[SIM_HISTORY];
 	struct policy_contact hist[SIM_HISTORY];
@@ -76,6 +83,7 @@ struct sim_case {
 struct sim_cell {
 	int day, step;
 	char track[48], channel[48], template[64], variant[72]; /* "" = no variants */
+	char band[8]; /* the account's risk band; "" when the policy reads no risk */
 	long n;
 };
 
@@ -91,18 +99,19 @@ struct sim_result {
 };
 
 static int same_cell(const struct sim_cell *c, int day, const char *track, int step, const char *ch,
-		     const char *tmpl, const char *var)
+		     const char *tmpl, const char *var, const char *band)
 {
 	return c->day == day && c->step == step && !strcmp(c->track, track) &&
-		!strcmp(c->channel, ch) && !strcmp(c->template, tmpl) && !strcmp(c->variant, var);
+		!strcmp(c->channel, ch) && !strcmp(c->template, tmpl) && !strcmp(c->variant, var) &&
+		!strcmp(c->band, band);
 }
 
 static void count(struct sim_result *r, int day, const char *track, int step, const char *ch,
-		  const char *tmpl, const char *var)
+		  const char *tmpl, const char *var, const char *band)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct sim_cell *c = &r->cells[i];
-		if (same_cell(c, day, track, step, ch, tmpl, var)) {
+		if (same_cell(c, day, track, step, ch, tmpl, var, band)) {
 			c->n++;
 			return;
 		}
@@ -123,6 +132,7 @@ static void count(struct sim_result *r, int day, const char *track, int step, co
 	snprintf(c->channel, sizeof c->channel, "%s", ch);
 	snprintf(c->template, sizeof c->template, "%s", tmpl);
 	snprintf(c->variant, sizeof c->variant, "%s", var);
+	snprintf(c->band, sizeof c->band, "%s", band);
 	c->n = 1;
 }
 
@@ -198,7 +208,7 @@ static long lookup(const struct sim_result *r, const struct sim_cell *k)
 {
 	for (size_t i = 0; i < r->n; i++)
 		if (same_cell(&r->cells[i], k->day, k->track, k->step, k->channel, k->template,
-			      k->variant))
+			      k->variant, k->band))
 			return r->cells[i].n;
 	return 0;
 }
@@ -218,7 +228,9 @@ static int by_cell(const void *a, const void *b)
 		return d;
 	if ((d = strcmp(x->template, y->template)) != 0)
 		return d;
-	return strcmp(x->variant, y->variant);
+	if ((d = strcmp(x->variant, y->variant)) != 0)
+		return d;
+	return strcmp(x->band, y->band);
 }
 
 static void load_case(struct sim_case *s, const PGresult *res, int r)
@@ -242,6 +254,7 @@ static void load_case(struct sim_case *s, const PGresult *res, int r)
 	s->prior = atoi(PQgetvalue(res, r, 13));
 	s->key = strdup(PQgetvalue(res, r, 16));
 	s->pause_reason = PQgetisnull(res, r, 17) ? NULL : strdup(PQgetvalue(res, r, 17));
+	s->risk = strtod(PQgetvalue(res, r, 18), NULL);
 	if (!tz_valid(s->tz)) {
 		free(s->tz);
 		s->tz = strdup("UTC");
@@ -351,6 +364,7 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		c.quiet = s->quiet;
 		c.account_key = s->key;
 		c.pause_reason = s->pause_reason;
+		c.risk = s->risk;
 		if (policy_decide(p, &c, &a) != 0) {
 			s->done = 1;
 			return;
@@ -368,7 +382,7 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 		if (a.verdict == POLICY_WAIT && out->deferred && a.track &&
 		    !strcmp(a.reason, POLICY_REASON_QUIET))
 			count(out->deferred, local_day(s->tz, t), a.track->name, s->stage + 1, "",
-			      a.reason, "");
+			      a.reason, "", p->uses_risk ? a.band : "");
 		if (a.verdict == POLICY_SEND) {
 			int day = local_day(s->tz, t);
 			char var[72] = "";
@@ -376,7 +390,7 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 				snprintf(var, sizeof var, "%s", a.variant->name);
 			for (size_t k = 0; k < a.nchannels; k++) {
 				count(out, day, a.track->name, a.step_no, a.channels[k],
-				      a.step->template, var);
+				      a.step->template, var, p->uses_risk ? a.band : "");
 				keep_msg(out, acct, t, a.track->name, a.step_no, a.channels[k],
 					 a.step->template, var);
 				add_contact(s, a.channels[k], t);
@@ -426,6 +440,8 @@ static json_t *cell_json(const struct sim_cell *c)
 		      "channel", c->channel, "template", c->template);
 	if (o && c->variant[0])
 		json_object_set_new(o, "variant", json_string(c->variant));
+	if (o && c->band[0])
+		json_object_set_new(o, "band", json_string(c->band));
 	return o;
 }
 
@@ -475,10 +491,12 @@ static json_t *diff_json(struct sim_result *a, struct sim_result *b, const char 
 
 	for (size_t i = 0; i < a->n; i++)
 		count(&all, a->cells[i].day, a->cells[i].track, a->cells[i].step,
-		      a->cells[i].channel, a->cells[i].template, a->cells[i].variant);
+		      a->cells[i].channel, a->cells[i].template, a->cells[i].variant,
+		      a->cells[i].band);
 	for (size_t i = 0; i < b->n; i++)
 		count(&all, b->cells[i].day, b->cells[i].track, b->cells[i].step,
-		      b->cells[i].channel, b->cells[i].template, b->cells[i].variant);
+		      b->cells[i].channel, b->cells[i].template, b->cells[i].variant,
+		      b->cells[i].band);
 	if (all.n)
 		qsort(all.cells, all.n, sizeof *all.cells, by_cell);
 	for (size_t i = 0; i < all.n; i++) {

@@ -427,6 +427,84 @@ START_TEST(dunnctl_shows_the_score)
 }
 END_TEST
 
+/* Does the simulation's row list hold {day, track, step, band}? */
+static int has_row(json_t *rows, const char *day, const char *track, int step, const char *band,
+		   const char *count_key, int count)
+{
+	size_t i;
+	json_t *row;
+
+	json_array_foreach(rows, i, row)
+	{
+		const json_t *b = json_object_get(row, "band");
+		if (!strcmp(json_string_value(json_object_get(row, "day")), day) &&
+		    !strcmp(json_string_value(json_object_get(row, "track")), track) &&
+		    json_integer_value(json_object_get(row, "step")) == step &&
+		    (band ? b && !strcmp(json_string_value(b), band) : !b) &&
+		    json_integer_value(json_object_get(row, count_key)) == count)
+			return 1;
+	}
+	return 0;
+}
+
+/* simulate shows each account's band and its scaled days, and the diff
+ * against a policy without risk rules shows what they change. */
+START_TEST(simulate_shows_bands_and_timing)
+{
+	static const char PLAIN[] =
+		"{\n"
+		"  \"grace_days\": 3,\n"
+		"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": "
+		"false},\n"
+		"  \"min_balance\": {\"USD\": \"1.00\"},\n"
+		"  \"tracks\": [{\"name\": \"steady\", \"steps\": [\n"
+		"      {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\"},\n"
+		"      {\"after_days\": 13, \"channels\": [\"email\"], \"template\": \"firm\"}]}]\n"
+		"}\n";
+	char *plain = tu_file(dir, "plain.json", PLAIN);
+	json_t *doc, *rows;
+
+	seed_risky_history();
+	ck_assert_msg(
+		tu_sh("dunnctl -c %s simulate --days 20 --at 2026-11-02T00:00:00Z --json 2>/dev/null",
+		      cfg) == 0,
+		"%s", tu_output());
+	doc = json_loads(tu_output(), 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	rows = json_object_get(doc, "rows");
+	ck_assert_msg(has_row(rows, "2026-11-04", "risky", 1, "high", "messages", 1) &&
+			      has_row(rows, "2026-11-09", "risky", 2, "high", "messages", 1) &&
+			      has_row(rows, "2026-11-04", "steady", 1, "low", "messages", 1) &&
+			      has_row(rows, "2026-11-19", "steady", 2, "low", "messages", 1),
+		      "%s", tu_output());
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "messages")), 4);
+	json_decref(doc);
+	/* Nothing written: the score shown came from the inputs, not stored. */
+	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.account_risk"), 0);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 20 --at 2026-11-02T00:00:00Z", cfg),
+			 0);
+	ck_assert_msg(strstr(tu_output(), " risk ") && strstr(tu_output(), " high "), "%s",
+		      tu_output());
+	/* Against the plain policy: both on steady, no bands, R-1's second
+	 * step back on day 13, G-1's too. */
+	ck_assert_msg(tu_sh("dunnctl -c %s simulate --days 20 --at 2026-11-02T00:00:00Z "
+			    "--policy %s --json 2>/dev/null",
+			    cfg, plain) == 0,
+		      "%s", tu_output());
+	doc = json_loads(tu_output(), 0, NULL);
+	ck_assert_msg(doc != NULL, "%s", tu_output());
+	rows = json_object_get(doc, "rows");
+	ck_assert(json_is_true(json_object_get(doc, "different")));
+	ck_assert_msg(has_row(rows, "2026-11-09", "risky", 2, "high", "current", 1) &&
+			      has_row(rows, "2026-11-19", "steady", 2, "low", "current", 1) &&
+			      has_row(rows, "2026-11-04", "steady", 1, NULL, "new", 2) &&
+			      has_row(rows, "2026-11-14", "steady", 2, NULL, "new", 2),
+		      "%s", tu_output());
+	json_decref(doc);
+	free(plain);
+}
+END_TEST
+
 /* A policy that reads no risk leaves the claim as it was: nothing computed. */
 START_TEST(no_risk_rule_no_score)
 {
@@ -450,6 +528,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, two_histories_two_tracks_two_timings);
 	tcase_add_test(tc, dunnctl_shows_the_score);
 	tcase_add_test(tc, no_risk_rule_no_score);
+	tcase_add_test(tc, simulate_shows_bands_and_timing);
 	suite_add_tcase(s, tc);
 	return s;
 }
