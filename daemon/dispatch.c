@@ -119,7 +119,7 @@ static const char SQL_LEASE[] =
 	"       u.step, coalesce(c.track, ''),\n"
 	"       coalesce(rc.paid, ''),\n"
 	"       coalesce(CASE WHEN u.kind = 'reminder' THEN dunning.case_fees(u.case_id) END, "
-	"'')\n"
+	"''), coalesce(dr.resolution_note, '')\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
@@ -169,7 +169,8 @@ enum lease_col {
 	L_STEP,
 	L_TRACK,
 	L_RECEIPT,
-	L_FEES, /* a reminder's case's unpaid, unwaived fees (dunning.case_fees) */
+	L_FEES,       /* a reminder's case's unpaid, unwaived fees (dunning.case_fees) */
+	L_RESOLUTION, /* a dispute's resolution text, "" for others */
 };
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
@@ -640,7 +641,7 @@ static void send_done(const struct channel_result *r, void *arg)
 /* Values a template may use, looked up by name while rendering. */
 struct vars {
 	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
-	const char *brand, *legal_name, *support_phone, *privacy_url;
+	const char *brand, *legal_name, *support_phone, *privacy_url, *resolution;
 	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
 	char promise_date[96], deadline[96];
 	char fee[256], amount_with_fees[256], fee_line[1024];
@@ -695,6 +696,8 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->amount_with_fees;
 	if (!strcmp(name, "fee_line"))
 		return v->fee_line;
+	if (!strcmp(name, "resolution"))
+		return v->resolution;
 	return NULL;
 }
 
@@ -837,6 +840,7 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r,
 	snprintf(v->invoice_count, sizeof v->invoice_count, "%s", PQgetvalue(res, r, L_COUNT));
 	v->invoice_ref = PQgetvalue(res, r, L_INV_REF);
 	v->dispute_ref = PQgetvalue(res, r, L_DISPUTE_REF);
+	v->resolution = PQgetvalue(res, r, L_RESOLUTION);
 	due = PQgetvalue(res, r, L_PROMISE_DATE);
 	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3 &&
 	    tz_format_date(y, m, d, locale, v->promise_date, sizeof v->promise_date) < 0)

@@ -16,7 +16,7 @@ const char *const tmplset_vars[] = {
 	"promise_date",  "brand",       "legal_name",
 	"support_phone", "privacy_url", "deadline",
 	"consequence",   "fee",         "amount_with_fees",
-	"fee_line",      NULL,
+	"fee_line",      "resolution",  NULL,
 };
 
 struct tmplset {

@@ -138,12 +138,22 @@ START_TEST(dispute_pauses_one_invoice_then_rejected)
 	/* INV-3 is still owed: the case goes on for it. */
 	tu_run_once(cfg, "2026-11-12T15:00:00Z");
 	ck_assert_int_eq(reminders("A-2"), 2);
-	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute reject %s --note checked "
-			       "--at 2026-11-13T12:00:00Z",
+	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute reject %s --note 'the call was made from "
+			       "your line on October 3' --at 2026-11-13T12:00:00Z",
 			       cfg, ref),
 			 0);
 	tu_run_once(cfg, "2026-11-13T15:00:00Z");
-	ck_assert_int_gt(find_subject("Your dispute D-1001: our findings"), 0);
+	{
+		/* The notice quotes the handler's resolution. */
+		int i = find_subject("Your dispute D-1001: our findings");
+		json_t *m;
+		ck_assert_int_gt(i, 0);
+		m = tu_mail(i);
+		ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(m, "text")),
+					     "Our findings: the call was made from your line on "
+					     "October 3"));
+		json_decref(m);
+	}
 	ck_assert_int_eq(tu_sh("dunnctl -c %s dispute show %s", cfg, ref), 0);
 	ck_assert_ptr_nonnull(strstr(tu_output(), "rejected"));
 	free(ref);

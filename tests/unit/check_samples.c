@@ -61,6 +61,8 @@ static const char *lookup(void *ctx, const char *var)
 		return s->brand;
 	if (!strcmp(var, "invoice_ref"))
 		return "INV-2026-0042";
+	if (!strcmp(var, "resolution"))
+		return "The charge is for the October plan; nothing was billed twice.";
 	if (!strcmp(var, "dispute_ref"))
 		return "D-2026-0007";
 	if (!strcmp(var, "promise_date"))

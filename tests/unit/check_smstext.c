@@ -46,6 +46,8 @@ static const char *sample_lookup(void *ctx, const char *name)
 		return "12";
 	if (!strcmp(name, "invoice_ref"))
 		return "INV-2026-000123";
+	if (!strcmp(name, "resolution"))
+		return "The charge is for the October plan; nothing was billed twice.";
 	if (!strcmp(name, "dispute_ref"))
 		return "D-2026-000045";
 	if (!strcmp(name, "account_ref"))
