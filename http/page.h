@@ -29,6 +29,9 @@ struct page_text {
 	const char *title, *hello, *intro, *contact;
 	const char *th_invoice, *th_due, *th_amount, *total, *pay_now, *under_review;
 	const char *nothing_due;
+	/* The case's late fees (dunning.fees) under the total, and the sum
+	 * of both: a line of their own, never added into the invoices. */
+	const char *late_fee, *with_fees;
 	const char *promise_h, *promise_p, *promise_lbl, *promise_btn, *promised;
 	const char *plan_h, *plan_p, *plan_btn, *planned;
 	const char *dispute_h, *dispute_p, *lbl_invoice, *lbl_reason, *lbl_detail, *dispute_btn;

@@ -279,6 +279,75 @@ static void case_notice(struct ctx *c)
 
 #define MAX_CUR 8
 
+struct total {
+	const char *cur;
+	int64_t sum;
+	int over; /* past the bound: shown as a dash, never wrapped */
+};
+
+/* The case's late fees, a line under the total ("Late fee: $5.00"), and
+ * the total with them; nothing when there are none. */
+static void fees(struct ctx *c, const struct total *tot, size_t ntot)
+{
+	const json_t *fl = json_object_get(c->acct, "fees"), *x;
+	struct evbuffer *b = c->b;
+	char amt[64];
+	size_t i, n = 0;
+
+	if (json_array_size(fl) == 0)
+		return;
+	lit(b, "<p class=\"fee\">");
+	esc(b, c->t->late_fee);
+	lit(b, ": ");
+	json_array_foreach(fl, i, x)
+	{
+		if (i)
+			lit(b, " + ");
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback,
+		      amt, sizeof amt);
+		esc(b, amt);
+	}
+	lit(b, "<br>");
+	esc(b, c->t->with_fees);
+	lit(b, ": ");
+	/* Per currency: the invoices' total plus the fees in it. */
+	for (size_t k = 0; k < ntot; k++) {
+		int64_t sum = tot[k].sum;
+		json_array_foreach(fl, i, x)
+		{
+			const char *fc = jstr(x, "currency");
+			if (fc && !strcmp(fc, tot[k].cur) && owed_add(&sum, jint(x, "amount")) != 0)
+				sum = -1;
+		}
+		if (sum < 0) {
+			lit(b, "&mdash;");
+			continue;
+		}
+		if (n++)
+			lit(b, " + ");
+		if (tot[k].over) {
+			lit(b, "&mdash;");
+			continue;
+		}
+		money(c->v->cfg, sum, tot[k].cur, c->locale, c->fallback, amt, sizeof amt);
+		esc(b, amt);
+	}
+	json_array_foreach(fl, i, x)
+	{
+		size_t k;
+		for (k = 0; k < ntot && strcmp(tot[k].cur, jstr(x, "currency")); k++)
+			;
+		if (k < ntot)
+			continue;
+		if (n++)
+			lit(b, " + ");
+		money(c->v->cfg, jint(x, "amount"), jstr(x, "currency"), c->locale, c->fallback,
+		      amt, sizeof amt);
+		esc(b, amt);
+	}
+	lit(b, "</p>\n");
+}
+
 /* Overdue invoices, the total per currency, "Pay now" on each one not
  * under review. Returns how many may still be disputed. */
 static int invoices(struct ctx *c)
@@ -286,11 +355,7 @@ static int invoices(struct ctx *c)
 	const json_t *inv = json_object_get(c->acct, "invoices");
 	const struct page_text *t = c->t;
 	struct evbuffer *b = c->b;
-	struct total {
-		const char *cur;
-		int64_t sum;
-		int over; /* past the bound: shown as a dash, never wrapped */
-	} tot[MAX_CUR];
+	struct total tot[MAX_CUR];
 	size_t ntot = 0, i;
 	const json_t *x;
 	char amt[64], due[128];
@@ -330,7 +395,9 @@ static int invoices(struct ctx *c)
 	}
 	if (ntot == 0)
 		lit(b, "&mdash;");
-	lit(b, "</p>\n<ul>\n");
+	lit(b, "</p>\n");
+	fees(c, tot, ntot);
+	lit(b, "<ul>\n");
 	json_array_foreach(inv, i, x)
 	{
 		const char *ref = jstr(x, "ref");

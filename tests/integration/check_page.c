@@ -331,6 +331,36 @@ START_TEST(page_reads_well_in_four_locales)
 }
 END_TEST
 
+/* A late fee is a line of its own under the total, in the page's
+ * language, with the total including it; once waived it is gone. */
+START_TEST(late_fee_line_until_waived)
+{
+	char *tok = token_for("P-KO", 0), *path = path_for(tok, NULL);
+	struct tu_resp *r;
+
+	tu_q(db,
+	     "INSERT INTO dunning.fees (case_id, account_id, cycle, step, currency, amount, "
+	     "base, created_at) SELECT c.id, c.account_id, c.cycle, 1, 'KRW', 5000, 120000, now() "
+	     "FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
+	     "WHERE a.external_ref = 'P-KO'");
+	r = http(path, NULL, NULL);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_msg(strstr(r->body, "\xec\x97\xb0\xec\xb2\xb4\xeb\xa3\x8c: 5,000\xec\x9b\x90") &&
+			      strstr(r->body, "125,000\xec\x9b\x90"),
+		      "%s", r->body); /* 연체료: 5,000원, 125,000원 */
+	ck_assert_ptr_nonnull(strstr(r->body, "120,000\xec\x9b\x90")); /* the invoice as billed */
+	free(r);
+	long long case_id = tu_qint(db, "SELECT case_id FROM dunning.fees");
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s fee waive --case %lld --reason goodwill", cfg, case_id), 0);
+	r = http(path, NULL, NULL);
+	ck_assert_ptr_null(strstr(r->body, "class=\"fee\""));
+	free(r);
+	free(path);
+	free(tok);
+}
+END_TEST
+
 START_TEST(promise_to_pay)
 {
 	char *tok = token_for("P-KO", 0), *fields = NULL, *path, *dom;
@@ -1023,6 +1053,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, page_reads_well_in_four_locales);
 	tcase_add_test(tc, promise_to_pay);
+	tcase_add_test(tc, late_fee_line_until_waived);
 	tcase_add_test(tc, payment_plan_becomes_a_task);
 	tcase_add_test(tc, dispute_follow_and_rate);
 	tcase_add_test(tc, refusals_change_nothing);
