@@ -103,7 +103,7 @@ PATHS_STAMP = $(B)/paths.stamp
 $(PATHS_STAMP): FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(DATADIR) $(LIBDIR)/modules' | cmp -s - $@ || echo '$(DATADIR) $(LIBDIR)/modules' >$@
-$(B)/lib/config.o: $(PATHS_STAMP)
+$(B)/lib/config.o $(B)/lib/config_opts.o: $(PATHS_STAMP)
 
 $(B)/libdunn.a: $(LIB_OBJ)
 	ar rcs $@ $^
@@ -220,6 +220,11 @@ install: all install-dev
 	for m in $(MAN5); do $(SUBST) $$m >$(DESTDIR)$(MANDIR)/man5/$${m#man/}; done
 	chmod 0644 $(DESTDIR)$(MANDIR)/man8/*.8 $(DESTDIR)$(MANDIR)/man5/dunnd.json.5
 
+# The option tables of man/dunnd.json.5 and README.md, from
+# dunnd --dump-options (tests/options.sh checks them in make check).
+options-doc: all
+	python3 scripts/options-doc.py $(B)/dunnd $(B)/modules
+
 clean:
 	rm -rf build build-san build-fuzz
 
@@ -230,7 +235,7 @@ format:
 format-check:
 	@clang-format --dry-run -Werror $(FORMAT_SRC) && echo "format: $(words $(FORMAT_SRC)) files match .clang-format"
 
-.PHONY: all tests deps check demo install install-dev clean format format-check fuzz fuzz-build valgrind FORCE
+.PHONY: all tests deps check demo install install-dev options-doc clean format format-check fuzz fuzz-build valgrind FORCE
 .SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

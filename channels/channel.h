@@ -10,8 +10,12 @@
 #include <stdint.h>
 
 /* 2: a module says what it is (address, opt-out list, template kind) in
- * its ops; the daemon never looks at its name to decide anything. */
-#define CHANNEL_ABI 2
+ * its ops; the daemon never looks at its name to decide anything.
+ * 3: it may also describe its options as rows (struct channel_opt) and
+ * check what rows cannot say (check). A module built for 2 still loads:
+ * its object is then checked by its init alone. */
+#define CHANNEL_ABI 3
+#define CHANNEL_ABI_MIN 2
 
 /* What a module can carry. The dispatcher renders and passes only what is
  * declared here. */
@@ -139,6 +143,56 @@ struct channel_event {
 	char body[1600];   /* inbound text, UTF-8 */
 };
 
+/* An option's type, as the daemon checks it before init. */
+enum channel_opt_type {
+	CHANNEL_OPT_BOOL = 1, /* true or false */
+	CHANNEL_OPT_INT,      /* an integer from min to max */
+	CHANNEL_OPT_SECONDS,  /* an integer number of seconds, min to max */
+	CHANNEL_OPT_MILLIS,   /* an integer number of milliseconds, min to max */
+	CHANNEL_OPT_BYTES,    /* an integer number of bytes, min to max */
+	CHANNEL_OPT_STRING,   /* a string of min to max bytes (max 0: any) */
+	CHANNEL_OPT_ENUM,     /* one of choices, "a|b|c" */
+	CHANNEL_OPT_URL,      /* an http:// or https:// URL */
+	CHANNEL_OPT_PATH,     /* a file or directory, relative to the config */
+	/* A file holding a secret, read as config_read_secret reads it
+	 * (never group or world readable): --check-config reads it. */
+	CHANNEL_OPT_SECRET_FILE,
+	CHANNEL_OPT_OBJECT, /* an object the module reads itself */
+	CHANNEL_OPT_ARRAY,  /* an array the module reads itself */
+};
+
+enum channel_opt_flag {
+	CHANNEL_OPT_REQUIRED = 1 << 0, /* must be there */
+	/* A reload may change it and the new value is used. Without it the
+	 * option is restart-only: a reload that changes it is refused, and
+	 * the old configuration stays in force. A channel's instance lives
+	 * as long as the daemon, so a module's options are restart-only. */
+	CHANNEL_OPT_RELOADABLE = 1 << 1,
+	/* The secret file verifies the provider's callbacks: when it cannot
+	 * be read, --check-config says they could never be verified. */
+	CHANNEL_OPT_VERIFIES = 1 << 2,
+};
+
+/* One option of a module's object (besides "module"), a row of a table
+ * ending with a row whose name is NULL. Before init the daemon refuses,
+ * at the option's file:line:column, an unknown key, a value of the wrong
+ * type and one out of range; init sees only values the rows allow (an
+ * absent option's default is def, which init applies itself). */
+struct channel_opt {
+	const char *name;
+	enum channel_opt_type type;
+	const char *def; /* the default as a JSON value's text ("60",
+			    "if-available", "true"); NULL: none */
+	long long min, max;
+	const char *choices; /* CHANNEL_OPT_ENUM: "required|if-available|off" */
+	unsigned flags;      /* enum channel_opt_flag */
+	const char *doc;     /* one line, for dunnd --dump-options and the man page */
+};
+
+/* What a module's check reports: one problem with the key it is about
+ * (NULL: the instance as a whole). */
+typedef void (*channel_report_fn)(void *ctx, const char *key, const char *why);
+
 struct channel_ops {
 	const char *name; /* module name, "email": for logs and loading only */
 	int abi;          /* CHANNEL_ABI */
@@ -172,6 +226,18 @@ struct channel_ops {
 	 * sender or "" for none; returns its content type. NULL (or no op):
 	 * the daemon answers in JSON, {"reply": text} or {"result": ...}. */
 	const char *(*reply)(struct channel *ch, const char *text, char *out, size_t outlen);
+
+	/* From ABI 3; a module of ABI 2 has neither. */
+	/* The options of its object, NULL-name terminated; NULL: no table,
+	 * its init checks the object alone. */
+	const struct channel_opt *opts;
+	/* Optional: what the rows cannot say (a key required when another
+	 * has some value, a callback URL a provider needs), checked by
+	 * dunnd --check-config on an object the rows accepted. env has
+	 * confdir, public_url and webhook_url; base is NULL. Reports each
+	 * problem through report and returns how many. */
+	int (*check)(const char *instance, json_t *conf, const struct channel_env *env,
+		     channel_report_fn report, void *ctx);
 };
 
 /* Every module (a shared object, <module_dir>/<name>.so) exports its ops

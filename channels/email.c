@@ -21,6 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "mime.h"
+#include "opts.h"
 #include "utf8.h"
 
 extern const struct channel_ops channel_module;
@@ -398,6 +399,27 @@ static void email_free(struct channel *ch)
 	free(ch);
 }
 
+/* The options of an email instance (channel.h, struct channel_opt). */
+static const struct channel_opt email_opts[] = {
+	{"server", CHANNEL_OPT_STRING, NULL, 1, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "the SMTP relay, host:port"},
+	{"from", CHANNEL_OPT_STRING, NULL, 3, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "the sender, addr@domain or Name <addr@domain>"},
+	{"starttls", CHANNEL_OPT_ENUM, "if-available", 0, 0, "required|if-available|off", 0,
+	 "TLS 1.2 with the certificate verified; AUTH needs required"},
+	{"ca_file", CHANNEL_OPT_PATH, NULL, 0, 0, NULL, 0,
+	 "CA certificates to verify the server with (default: the system's)"},
+	{"auth_user", CHANNEL_OPT_STRING, NULL, 1, 0, NULL, 0,
+	 "SMTP AUTH user, with password_file"},
+	{"password_file", CHANNEL_OPT_SECRET_FILE, NULL, 0, 0, NULL, 0,
+	 "SMTP AUTH password, with auth_user"},
+	{"workers", CHANNEL_OPT_INT, "2", 1, EMAIL_MAX_WORKERS, NULL, 0, "SMTP sessions at once"},
+	{"session_batch", CHANNEL_OPT_INT, "100", 1, 1024, NULL, 0, "messages per SMTP session"},
+	{"timeout_s", CHANNEL_OPT_SECONDS, "60", 1, 600, NULL, 0,
+	 "each step of a session within it"},
+	{NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
 /* Certificates are always verified, against ca_file or the system store;
  * libesmtp then checks the server's name against the certificate. */
 static int email_tls_init(struct channel *ch, json_t *conf, const struct channel_env *env,
@@ -467,9 +489,7 @@ static struct channel *email_init(const char *instance, json_t *conf, const stru
 	struct channel *ch = calloc(1, sizeof *ch);
 	const char *server = json_string_value(json_object_get(conf, "server"));
 	const char *from = json_string_value(json_object_get(conf, "from"));
-	const char *tls = json_string_value(json_object_get(conf, "starttls"));
-	json_t *w = json_object_get(conf, "workers");
-	json_t *b = json_object_get(conf, "session_batch");
+	const char *tls = opts_str(email_opts, conf, "starttls");
 
 	if (!ch)
 		return NULL;
@@ -504,16 +524,10 @@ static struct channel *email_init(const char *instance, json_t *conf, const stru
 		email_free(ch);
 		return NULL;
 	}
-	json_t *to = json_object_get(conf, "timeout_s");
-	ch->timeout_s = json_is_integer(to) ? (long)json_integer_value(to) : 60;
-	if (ch->timeout_s < 1 || ch->timeout_s > 600)
-		ch->timeout_s = 60;
-	ch->nworkers = json_is_integer(w) ? (int)json_integer_value(w) : 2;
-	if (ch->nworkers < 1 || ch->nworkers > EMAIL_MAX_WORKERS)
-		ch->nworkers = 2;
-	ch->session_batch = json_is_integer(b) ? (int)json_integer_value(b) : 100;
-	if (ch->session_batch < 1 || ch->session_batch > 1024)
-		ch->session_batch = 100;
+	/* In range: the daemon checked them against email_opts. */
+	ch->timeout_s = (long)opts_int(email_opts, conf, "timeout_s");
+	ch->nworkers = (int)opts_int(email_opts, conf, "workers");
+	ch->session_batch = (int)opts_int(email_opts, conf, "session_batch");
 	ch->ev_done = event_new(env->base, -1, 0, done_cb, ch);
 	for (int i = 0; i < ch->nworkers; i++) {
 		if (pthread_create(&ch->workers[i], NULL, worker_main, ch) != 0) {
@@ -646,6 +660,7 @@ __attribute__((destructor)) static void email_unload(void)
 const struct channel_ops channel_module = {
 	.name = "email",
 	.abi = CHANNEL_ABI,
+	.opts = email_opts,
 	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML | CHANNEL_CAP_SUBJECT_REQUIRED |
 		CHANNEL_CAP_UNSUBSCRIBE,
 	.addr = CHANNEL_ADDR_EMAIL,

@@ -202,9 +202,15 @@ static void pt_close(struct channel *ch)
 	pt_free(ch);
 }
 
+/* No options: a task goes to the daemon's own database. */
+static const struct channel_opt pt_opts[] = {
+	{NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
 const struct channel_ops channel_module = {
 	.name = "phone_task",
 	.abi = CHANNEL_ABI,
+	.opts = pt_opts,
 	.caps = 0,
 	.addr = CHANNEL_ADDR_PHONE,
 	.optout = CHANNEL_OPTOUT_CALLS,

@@ -23,6 +23,7 @@
 #include "form.h"
 #include "httpq.h"
 #include "log.h"
+#include "opts.h"
 #include "sig.h"
 #include "smsseg.h"
 #include "utf8.h"
@@ -335,6 +336,65 @@ static int setup_headers(struct channel *ch)
 	return h ? 0 : -1;
 }
 
+/* The options of an sms instance (channel.h, struct channel_opt); what
+ * depends on the provider is sms_check's. */
+static const struct channel_opt sms_opts[] = {
+	{"provider", CHANNEL_OPT_ENUM, NULL, 0, 0, "twilio|generic", CHANNEL_OPT_REQUIRED,
+	 "the gateway's protocol"},
+	{"api_base", CHANNEL_OPT_URL, NULL, 0, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "the gateway's base URL (https; http only to 127.0.0.1 or localhost)"},
+	{"account_sid", CHANNEL_OPT_STRING, NULL, 1, 63, NULL, 0,
+	 "the Twilio account (letters and digits; required when provider is twilio)"},
+	{"auth_token_file", CHANNEL_OPT_SECRET_FILE, NULL, 0, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "the gateway's API token; also verifies callbacks without webhook_secret_file"},
+	{"webhook_secret_file", CHANNEL_OPT_SECRET_FILE, NULL, 0, 0, NULL, CHANNEL_OPT_VERIFIES,
+	 "the key a generic gateway signs this instance's callbacks with (default: the token)"},
+	{"from", CHANNEL_OPT_STRING, NULL, 1, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "the sender number or ID"},
+	{"max_segments", CHANNEL_OPT_INT, "6", 1, 10, NULL, 0,
+	 "a longer text is refused, never cut"},
+	HTTPQ_OPT_ROWS(64),
+	{NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+
+/* What sms_opts cannot say: Twilio needs an account and signs the URL it
+ * called, and a callback key that cannot be read verifies nothing. */
+static int sms_check(const char *instance, json_t *conf, const struct channel_env *env,
+		     channel_report_fn report, void *ctx)
+{
+	const char *tokf = opts_str(sms_opts, conf, "auth_token_file");
+	int n = 0, twilio = opts_enum(sms_opts, conf, "provider") == 0;
+	char why[512], msg[700];
+
+	(void)instance;
+	if (twilio && !sid_ok(opts_str(sms_opts, conf, "account_sid"))) {
+		report(ctx, "account_sid", "required when provider is twilio (letters and digits)");
+		n++;
+	}
+	if (twilio && !env->public_url) {
+		report(ctx, NULL,
+		       "http.public_url is not set: Twilio signs the URL it calls, so the "
+		       "channel's callbacks could never be verified");
+		n++;
+	}
+	/* Without webhook_secret_file the token verifies the callbacks. */
+	if (!json_object_get(conf, "webhook_secret_file") && tokf) {
+		char *t = config_read_secret(env->confdir, tokf, why, sizeof why);
+		if (!t || !*t) {
+			snprintf(
+				msg, sizeof msg,
+				"it verifies the callbacks (no webhook_secret_file): the channel's "
+				"callbacks could never be verified");
+			report(ctx, "auth_token_file", msg);
+			n++;
+		}
+		if (t)
+			explicit_bzero(t, strlen(t));
+		free(t);
+	}
+	return n;
+}
+
 static struct channel *sms_init(const char *instance, json_t *conf, const struct channel_env *env,
 				char *err, size_t errlen)
 {
@@ -406,9 +466,9 @@ static struct channel *sms_init(const char *instance, json_t *conf, const struct
 	/* The daemon routes /webhooks/<instance>/status to this instance. */
 	ch->status_callback = join_url(env->webhook_url ? env->webhook_url : "", "/status");
 	ch->from = strdup(from);
-	ch->max_segments = config_channel_int(conf, "max_segments", 6, 1, 10, instance, err,
-					      errlen);
-	if (httpq_limits_read(conf, instance, 64, &lim, err, errlen) != 0 || ch->max_segments < 0)
+	/* In range: the daemon checked it against sms_opts. */
+	ch->max_segments = (int)opts_int(sms_opts, conf, "max_segments");
+	if (httpq_limits_read(conf, instance, 64, &lim, err, errlen) != 0)
 		goto fail;
 	if (!ch->instance || !ch->url || !ch->status_callback || !ch->from ||
 	    setup_headers(ch) != 0) {
@@ -628,6 +688,8 @@ static const char *sms_reply(struct channel *ch, const char *text, char *out, si
 const struct channel_ops channel_module = {
 	.name = "sms",
 	.abi = CHANNEL_ABI,
+	.opts = sms_opts,
+	.check = sms_check,
 	.caps = CHANNEL_CAP_SEGMENTS,
 	.addr = CHANNEL_ADDR_PHONE,
 	.optout = CHANNEL_OPTOUT_TEXTS,

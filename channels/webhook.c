@@ -357,27 +357,18 @@ oom:
 	return -1;
 }
 
-static const char *const KEYS[] = {"module",          "url",        "secret_file",
-				   "auth_token_file", "timeout_ms", "max_inflight",
-				   "max_queued",      "headers",    NULL};
-
-static int keys_ok(json_t *conf, const char *inst, char *err, size_t errlen)
-{
-	const char *k;
-	json_t *v;
-
-	json_object_foreach(conf, k, v)
-	{
-		size_t i = 0;
-		while (KEYS[i] && strcmp(KEYS[i], k))
-			i++;
-		if (!KEYS[i]) {
-			snprintf(err, errlen, "channel '%s': unknown key '%s'", inst, k);
-			return -1;
-		}
-	}
-	return 0;
-}
+/* The options of a webhook instance (channel.h, struct channel_opt). */
+static const struct channel_opt wh_opts[] = {
+	{"url", CHANNEL_OPT_URL, NULL, 0, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "where each message is POSTed (https; http only to 127.0.0.1 or localhost)"},
+	{"secret_file", CHANNEL_OPT_SECRET_FILE, NULL, 0, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "the HMAC key (16 bytes or more) of X-Dunn-Signature"},
+	{"auth_token_file", CHANNEL_OPT_SECRET_FILE, NULL, 0, 0, NULL, 0,
+	 "sent as Authorization: Bearer"},
+	{"headers", CHANNEL_OPT_OBJECT, NULL, 0, 0, NULL, 0, "extra static headers, name to value"},
+	HTTPQ_OPT_ROWS(16),
+	{NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
 
 static struct channel *wh_init(const char *instance, json_t *conf, const struct channel_env *env,
 			       char *err, size_t errlen)
@@ -393,8 +384,6 @@ static struct channel *wh_init(const char *instance, json_t *conf, const struct 
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (keys_ok(conf, instance, err, errlen) != 0)
-		goto fail;
 	if (!url || curlev_url_ok(url, "url", why, sizeof why) != 0) {
 		snprintf(err, errlen, "channel '%s': %s", instance,
 			 url ? why : "'url' is required");
@@ -447,6 +436,7 @@ fail:
 const struct channel_ops channel_module = {
 	.name = "webhook",
 	.abi = CHANNEL_ABI,
+	.opts = wh_opts,
 	.caps = CHANNEL_CAP_SUBJECT | CHANNEL_CAP_HTML | CHANNEL_CAP_ACCOUNT,
 	.addr = CHANNEL_ADDR_ACCOUNT,
 	.optout = CHANNEL_OPTOUT_NONE,

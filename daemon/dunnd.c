@@ -23,6 +23,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: dunnd -c FILE [--check-config | --once [--at ISO8601]]\n"
+		"       dunnd --dump-options [--json] [--module-dir DIR]\n"
 		"\n"
 		"Multi-channel dunning daemon: reminds overdue accounts by email, SMS and\n"
 		"phone tasks according to an escalation policy kept in PostgreSQL.\n"
@@ -31,6 +32,9 @@ static void usage(FILE *out)
 		"      --check-config  validate config, policy and templates; exit 0 or 1\n"
 		"      --once          run one full cycle, wait for its deliveries, exit\n"
 		"      --at ISO8601    with --once: act as if the time were this instant\n"
+		"      --dump-options  print every option: the daemon's and each module's in\n"
+		"                      --module-dir (default " DUNN_MODULEDIR ")\n"
+		"      --json          with --dump-options: as a JSON array\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       print the version\n");
 }
@@ -319,7 +323,22 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	diag_free(&diag);
-	/* Channels and the database are not reloaded: they keep their work. */
+	/* Channels, listeners and the database are not reloaded: they keep
+	 * their work. A change to what they were opened with would never
+	 * take effect (a channel added would fail every reminder on it),
+	 * so it is refused whole, and the old configuration stays. */
+	char key[160];
+	if (config_restart_diff(d->cfg, c, key, sizeof key)) {
+		log_err("config",
+			"event=reload_refused key=%s error=\"%s changes only with a restart; "
+			"previous configuration in force\"",
+			key, key);
+		config_free(c);
+		metrics_inc("dunnd_config_reloads_total", "result", "failed", NULL);
+		notify_send("READY=1\nSTATUS=reload refused (restart-only option changed), "
+			    "previous configuration in force");
+		return;
+	}
 	held = d->cfg->hold_sending;
 	config_free(d->cfg);
 	d->cfg = c;
@@ -528,6 +547,9 @@ int main(int argc, char **argv)
 		{"check-config", no_argument, NULL, 'k'},
 		{"once", no_argument, NULL, 'o'},
 		{"at", required_argument, NULL, 'a'},
+		{"dump-options", no_argument, NULL, 'D'},
+		{"json", no_argument, NULL, 'j'},
+		{"module-dir", required_argument, NULL, 'M'},
 		{"help", no_argument, NULL, 'h'},
 		{"version", no_argument, NULL, 'V'},
 		{NULL, 0, NULL, 0},
@@ -535,7 +557,8 @@ int main(int argc, char **argv)
 	struct dunnd d = {0};
 	struct diag diag = {0};
 	const char *path = NULL;
-	int check = 0, o, rc;
+	const char *module_dir = DUNN_MODULEDIR;
+	int check = 0, dump = 0, json = 0, o, rc;
 
 	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (o) {
@@ -544,6 +567,15 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			check = 1;
+			break;
+		case 'D':
+			dump = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'M':
+			module_dir = optarg;
 			break;
 		case 'o':
 			d.once = 1;
@@ -566,6 +598,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (dump && optind == argc)
+		return dunnd_dump_options(module_dir, json, stdout);
 	if (!path || optind != argc) {
 		usage(stderr);
 		return 2;

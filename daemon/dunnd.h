@@ -3,6 +3,7 @@
 #ifndef DUNN_DUNND_H
 #define DUNN_DUNND_H
 
+#include <stdio.h>
 #include <event2/event.h>
 #include <stdint.h>
 
@@ -47,6 +48,9 @@ struct dunnd {
 
 /* The clock every decision uses (unix seconds). */
 int64_t dunnd_now(const struct dunnd *d);
+/* dunnd --dump-options: every option row, the daemon's and those of each
+ * module in module_dir, as text or (json) a JSON array; 0 or 1. */
+int dunnd_dump_options(const char *module_dir, int json, FILE *out);
 const struct dunnd_chan *dunnd_chan(const struct dunnd *d, const char *name);
 /* In --once mode, end the loop when planning and dispatch are both done. */
 void dunnd_check_done(struct dunnd *d);

@@ -113,11 +113,12 @@ static void entry_read(struct jconf *j, struct brand_entry *e, json_t *v, const 
 
 void brand_load(struct jconf *j, struct config *c)
 {
-	json_t *o = jconf_obj(j, j->root, "", "brand", 0), *v;
+	/* Its type was checked with the top-level rows (config_opts.c). */
+	json_t *o = json_object_get(j->root, "brand"), *v;
 	const char *key;
 	size_t n;
 
-	if (!o)
+	if (!json_is_object(o))
 		return;
 	n = json_object_size(o);
 	c->brand.e = calloc(n ? n : 1, sizeof *c->brand.e);
@@ -202,11 +203,11 @@ const char *config_brand_field(const struct config *c, const char *locale, enum 
 
 void money_style_load(struct jconf *j, struct config *c)
 {
-	json_t *o = jconf_obj(j, j->root, "", "money_style", 0), *v;
+	json_t *o = json_object_get(j->root, "money_style"), *v;
 	const char *key;
 	size_t n;
 
-	if (!o)
+	if (!json_is_object(o))
 		return;
 	n = json_object_size(o);
 	c->mstyle_locale = calloc(n ? n : 1, sizeof *c->mstyle_locale);

@@ -19,6 +19,8 @@
 #include "jconf.h"
 #include "log.h"
 #include "module.h"
+#include "config_opts.h"
+#include "opts.h"
 
 char *config_relpath(const char *dir, const char *path)
 {
@@ -127,11 +129,59 @@ static int check_secret(const struct config *c, FILE *out, const char *key, cons
 	return bad;
 }
 
+struct check_ctx {
+	const struct config *c;
+	const struct config_channel *ch;
+	FILE *out;
+	int n;
+};
+
+static void check_report(void *arg, const char *key, const char *why)
+{
+	struct check_ctx *x = arg;
+
+	fprintf(x->out, "%s: channels.%s%s%s: %s\n", x->c->path, x->ch->name, key ? "." : "",
+		key ? key : "", why);
+	x->n++;
+}
+
+/* A channel's secret files, as its rows name them, then what only its
+ * module can tell (its check hook). */
+static int check_channel(const struct config *c, const struct config_channel *ch, FILE *out)
+{
+	struct check_ctx x = {c, ch, out, 0};
+	char key[256], def[300], *hook = NULL;
+
+	for (const struct channel_opt *r = ch->mod.opts; r && r->name; r++) {
+		const char *f = json_string_value(json_object_get(ch->conf, r->name));
+		if (r->type != CHANNEL_OPT_SECRET_FILE || !f)
+			continue;
+		snprintf(key, sizeof key, "channels.%s.%s", ch->name, r->name);
+		x.n += check_secret(c, out, key, f, 0,
+				    r->flags & CHANNEL_OPT_VERIFIES
+					    ? ": the channel's callbacks could never be verified"
+					    : NULL);
+	}
+	if (!ch->mod.check)
+		return x.n;
+	/* http.public_url unset (its default is the listen address, which
+	 * no provider calls) is told to the module as NULL. */
+	snprintf(def, sizeof def, "http://%s", c->http_listen ? c->http_listen : "");
+	if (asprintf(&hook, "%s/webhooks/%s", c->public_url ? c->public_url : "", ch->name) < 0)
+		hook = NULL;
+	struct channel_env env = {
+		.confdir = c->dir,
+		.public_url = c->public_url && strcmp(c->public_url, def) ? c->public_url : NULL,
+		.conninfo = c->conninfo,
+		.webhook_url = hook,
+	};
+	ch->mod.check(ch->name, ch->conf, &env, check_report, &x);
+	free(hook);
+	return x.n;
+}
+
 int config_check_secrets(const struct config *c, FILE *out)
 {
-	static const char *const secret_file_keys[] = {"password_file", "auth_token_file",
-						       "secret_file",   "webhook_secret_file",
-						       "api_key_file",  NULL};
 	char key[256];
 	int n = 0;
 
@@ -155,49 +205,8 @@ int config_check_secrets(const struct config *c, FILE *out)
 		free(text);
 		free(ks);
 	}
-	for (size_t i = 0; i < c->nchannels; i++) {
-		const struct config_channel *ch = &c->channels[i];
-		const char *whf = json_string_value(
-			json_object_get(ch->conf, "webhook_secret_file"));
-		const char *tokf = json_string_value(json_object_get(ch->conf, "auth_token_file"));
-
-		for (size_t k = 0; secret_file_keys[k]; k++) {
-			const char *f = json_string_value(
-				json_object_get(ch->conf, secret_file_keys[k]));
-			int hook = ch->module && !strcmp(ch->module, "sms") &&
-				(!strcmp(secret_file_keys[k], "webhook_secret_file") ||
-				 (!whf && !strcmp(secret_file_keys[k], "auth_token_file")));
-			if (!f)
-				continue;
-			snprintf(key, sizeof key, "channels.%s.%s", ch->name, secret_file_keys[k]);
-			n += check_secret(c, out, key, f, 0,
-					  hook ? ": the channel's callbacks could never be verified"
-					       : NULL);
-		}
-		/* Twilio signs the URL it called: without http.public_url (the
-		 * default is the listen address, which Twilio never calls) no
-		 * signature of this channel's callbacks could match. */
-		const char *prov = json_string_value(json_object_get(ch->conf, "provider"));
-		char def[300];
-		snprintf(def, sizeof def, "http://%s", c->http_listen ? c->http_listen : "");
-		if (ch->module && !strcmp(ch->module, "sms") && prov && !strcmp(prov, "twilio") &&
-		    (!c->public_url || !strcmp(c->public_url, def))) {
-			fprintf(out,
-				"%s: channels.%s: http.public_url is not set: Twilio signs the URL it "
-				"calls, so the channel's callbacks could never be verified\n",
-				c->path, ch->name);
-			n++;
-		}
-		/* An sms instance verifies its callbacks with a key of its own:
-		 * without one, every STOP would be refused. */
-		if (ch->module && !strcmp(ch->module, "sms") && !whf && !tokf) {
-			fprintf(out,
-				"%s: channels.%s: no auth_token_file or webhook_secret_file: the "
-				"channel's callbacks could never be verified\n",
-				c->path, ch->name);
-			n++;
-		}
-	}
+	for (size_t i = 0; i < c->nchannels; i++)
+		n += check_channel(c, &c->channels[i], out);
 	for (size_t i = 0; i < c->npayments; i++) {
 		const struct config_payment *p = &c->payments[i];
 		snprintf(key, sizeof key, "payments.%s.%s", p->name,
@@ -246,6 +255,7 @@ void config_free(struct config *c)
 		free(c->channels[i].module);
 		free(c->channels[i].template_kind);
 		json_decref(c->channels[i].conf);
+		module_unload(&c->channels[i].mod);
 	}
 	free(c->channels);
 	for (size_t i = 0; i < c->npayments; i++) {
@@ -262,6 +272,7 @@ void config_free(struct config *c)
 			free((char *)c->locale_fallback[i].to[k]);
 	}
 	free(c->locale_fallback);
+	json_decref(c->root);
 	free(c->path);
 	free(c->dir);
 	free(c->conninfo);
@@ -328,17 +339,18 @@ const char *config_pay_provider_name(enum config_pay_provider p)
  * key; the key each provider's dashboard calls it by. */
 static void load_payments(struct jconf *j, struct config *c)
 {
-	static const char *const stripe_keys[] = {"provider", "signing_secret_file",
-						  "invoice_ref_field", NULL};
-	static const char *const adyen_keys[] = {"provider", "hmac_key_file", NULL};
-	static const char *const generic_keys[] = {"provider", "secret_file", NULL};
+	static const struct channel_opt *const rows[] = {
+		[CONFIG_PAY_STRIPE] = config_opts_pay_stripe,
+		[CONFIG_PAY_ADYEN] = config_opts_pay_adyen,
+		[CONFIG_PAY_GENERIC] = config_opts_pay_generic,
+	};
 	static const char *const secret_key[] = {"signing_secret_file", "hmac_key_file",
 						 "secret_file"};
-	json_t *pays = jconf_obj(j, j->root, "", "payments", 0);
+	json_t *pays = json_object_get(j->root, "payments"); /* an object: the top rows */
 	const char *name;
 	json_t *v;
 
-	if (!pays)
+	if (!json_is_object(pays))
 		return;
 	c->payments = calloc(json_object_size(pays) + 1, sizeof *c->payments);
 	if (!c->payments)
@@ -369,35 +381,31 @@ static void load_payments(struct jconf *j, struct config *c)
 				    "payment instance name '%s' is taken by the %s "
 				    "webhooks",
 				    name, name);
-		prov = jconf_str(j, v, path, "provider", NULL, 1);
-		if (!prov) {
-			free(path);
-			continue;
-		}
-		if (!strcmp(prov, "stripe"))
-			p = CONFIG_PAY_STRIPE;
-		else if (!strcmp(prov, "adyen"))
-			p = CONFIG_PAY_ADYEN;
-		else if (!strcmp(prov, "generic"))
-			p = CONFIG_PAY_GENERIC;
-		else {
+		/* The provider picks the rows; one that is none of them is
+		 * reported by any table's provider row. */
+		prov = json_string_value(json_object_get(v, "provider"));
+		p = !prov                         ? CONFIG_PAY_GENERIC
+			: !strcmp(prov, "stripe") ? CONFIG_PAY_STRIPE
+			: !strcmp(prov, "adyen")  ? CONFIG_PAY_ADYEN
+						  : CONFIG_PAY_GENERIC;
+		if (!prov || opts_enum(rows[p], v, "provider") < 0) {
 			char *pp = jconf_path(path, "provider");
-			jconf_error(j, pp, 0, "provider must be stripe, adyen or generic");
+			if (!json_object_get(v, "provider"))
+				jconf_error(j, path, 0, "missing required key 'provider'");
+			else
+				jconf_error(j, pp, 0, "provider must be stripe, adyen or generic");
 			free(pp);
 			free(path);
 			continue;
 		}
-		jconf_keys(j, v, path,
-			   p == CONFIG_PAY_STRIPE          ? stripe_keys
-				   : p == CONFIG_PAY_ADYEN ? adyen_keys
-							   : generic_keys);
-		file = jconf_str(j, v, path, secret_key[p], NULL, 1);
+		opts_check(j, v, path, rows[p], NULL);
+		file = opts_str(rows[p], v, secret_key[p]);
 		struct config_payment *cp = &c->payments[c->npayments++];
 		cp->name = strdup(name);
 		cp->provider = p;
 		cp->secret_file = sdup(file);
 		cp->ref_field = p == CONFIG_PAY_STRIPE
-			? sdup(jconf_str(j, v, path, "invoice_ref_field", "invoice_ref", 0))
+			? sdup(opts_str(rows[p], v, "invoice_ref_field"))
 			: NULL;
 		free(path);
 	}
@@ -405,11 +413,11 @@ static void load_payments(struct jconf *j, struct config *c)
 
 static void load_channels(struct jconf *j, struct config *c)
 {
-	json_t *chans = jconf_obj(j, j->root, "", "channels", 1);
+	json_t *chans = json_object_get(j->root, "channels"); /* an object: the top rows */
 	const char *name;
 	json_t *v;
 
-	if (!chans)
+	if (!json_is_object(chans))
 		return;
 	c->channels = calloc(json_object_size(chans) + 1, sizeof *c->channels);
 	json_object_foreach(chans, name, v)
@@ -451,6 +459,10 @@ static void load_channels(struct jconf *j, struct config *c)
 		/* Secrets never inline: only *_file keys may carry them. */
 		static const char *const secret_keys[] = {"password", "auth_token", "secret",
 							  "api_key", NULL};
+		/* What the module's rows do not name but the core reads or has
+		 * just reported. */
+		static const char *const also[] = {"module", "password", "auth_token",
+						   "secret", "api_key",  NULL};
 		for (k = 0; secret_keys[k]; k++)
 			if (json_object_get(v, secret_keys[k])) {
 				char *sp = jconf_path(path, secret_keys[k]);
@@ -459,6 +471,10 @@ static void load_channels(struct jconf *j, struct config *c)
 					    secret_keys[k]);
 				free(sp);
 			}
+		/* A module with rows has its object checked here, at the
+		 * values' places; one without (ABI 2) by its init alone. */
+		if (m.opts)
+			opts_check(j, v, path, m.opts, also);
 		struct config_channel *ch = &c->channels[c->nchannels++];
 		ch->name = strdup(name);
 		ch->module = sdup(module);
@@ -466,7 +482,7 @@ static void load_channels(struct jconf *j, struct config *c)
 		ch->template_kind = sdup(kind);
 		ch->caps = caps;
 		ch->optout = optout;
-		module_unload(&m); /* after kind, which points into it, is copied */
+		ch->mod = m; /* unloaded by config_free */
 		free(path);
 	}
 }
@@ -816,10 +832,13 @@ const char *config_brand(const struct config *c, const char *locale)
  * compares. */
 static void console_sso_load(struct jconf *j, json_t *console, struct config *c)
 {
-	json_t *arr = jconf_arr(j, console, "console", "trusted_proxies", 0), *v;
-	const char *h = jconf_str(j, console, "console", "user_header", NULL, 0);
+	/* Their types were checked with the console's rows. */
+	json_t *arr = json_object_get(console, "trusted_proxies"), *v;
+	const char *h = json_string_value(json_object_get(console, "user_header"));
 	size_t i;
 
+	if (!json_is_array(arr))
+		arr = NULL;
 	if (!arr != !h) {
 		jconf_error(j, arr ? "console.trusted_proxies" : "console.user_header", 1,
 			    "console.trusted_proxies and console.user_header go together");
@@ -883,49 +902,30 @@ int config_trusted_proxy(const struct config *c, const char *peer)
 	return 0;
 }
 
+/* A string option's value or default, copied (NULL stays NULL). */
+static char *opt_dup(const struct channel_opt *rows, json_t *obj, const char *name)
+{
+	return sdup(opts_str(rows, obj, name));
+}
+
+/* A section of the top level: its rows checked; NULL when absent (the
+ * top-level rows reported one that is not an object). */
+static json_t *section(struct jconf *j, const char *name, const struct channel_opt *rows)
+{
+	json_t *o = json_object_get(j->root, name);
+
+	if (!json_is_object(o))
+		return NULL;
+	opts_check(j, o, name, rows, NULL);
+	return o;
+}
+
 struct config *config_load(const char *file, struct diag *diag)
 {
-	static const char *const keys[] = {"database",
-					   "http",
-					   "policy",
-					   "templates",
-					   "migrations",
-					   "poll_interval_ms",
-					   "batch_size",
-					   "send_batch",
-					   "lease_seconds",
-					   "max_attempts",
-					   "retry_base_s",
-					   "retry_max_s",
-					   "log_level",
-					   "company",
-					   "support",
-					   "channels",
-					   "module_dir",
-					   "shutdown_timeout_ms",
-					   "retention_days",
-					   "hold_sending",
-					   "payments",
-					   "brand",
-					   "locale_fallback",
-					   "money_style",
-					   "console",
-					   "api",
-					   NULL};
-	static const char *const db_keys[] = {"conninfo", "listen_conninfo", NULL};
-	static const char *const http_keys[] = {
-		"listen",       "public_url",        "link_secret_file", "webhook_secret_file",
-		"max_body",     "sms_help_text",     "timeout_s",        "payment_url",
-		"admin_listen", "request_timeout_s", "max_connections",  NULL};
-	static const char *const console_keys[] = {
-		"url", "idle_timeout_s", "absolute_timeout_s", "trusted_proxies", "user_header",
-		NULL};
-	static const char *const api_keys[] = {"keys_file", "max_body", "idempotency_ttl_s", NULL};
 	struct jconf j;
 	struct config *c = calloc(1, sizeof *c);
 	size_t before = diag->n;
-	json_t *db, *http, *console, *api;
-	const char *lvl;
+	json_t *db, *http, *console, *api, *root;
 	char *tmp;
 
 	if (!c)
@@ -939,112 +939,66 @@ struct config *config_load(const char *file, struct diag *diag)
 	tmp = strdup(file);
 	c->dir = strdup(dirname(tmp));
 	free(tmp);
-	jconf_keys(&j, j.root, "", keys);
-	db = jconf_obj(&j, j.root, "", "database", 1);
-	if (db) {
-		jconf_keys(&j, db, "database", db_keys);
-		c->conninfo = sdup(jconf_str(&j, db, "database", "conninfo", NULL, 1));
-		c->listen_conninfo = sdup(
-			jconf_str(&j, db, "database", "listen_conninfo", NULL, 0));
-		conninfo_check(&j, "database.conninfo", c->conninfo);
-		conninfo_check(&j, "database.listen_conninfo", c->listen_conninfo);
-	}
-	http = jconf_obj(&j, j.root, "", "http", 0);
-	c->http_listen = strdup("127.0.0.1:8080");
-	c->http_admin_listen = strdup("127.0.0.1:9180");
-	c->http_max_body = 65536;
-	c->http_timeout_s = 5;
-	c->http_request_timeout_s = 10;
-	c->http_max_connections = 1024;
-	if (http) {
-		jconf_keys(&j, http, "http", http_keys);
-		const char *l = jconf_str(&j, http, "http", "listen", NULL, 0);
-		if (l) {
-			free(c->http_listen);
-			c->http_listen = strdup(l);
-		}
-		l = jconf_str(&j, http, "http", "admin_listen", NULL, 0);
-		if (l) {
-			free(c->http_admin_listen);
-			c->http_admin_listen = strdup(l);
-		}
-		c->public_url = sdup(jconf_str(&j, http, "http", "public_url", NULL, 0));
-		c->link_secret_file = sdup(
-			jconf_str(&j, http, "http", "link_secret_file", NULL, 0));
-		c->webhook_secret_file = sdup(
-			jconf_str(&j, http, "http", "webhook_secret_file", NULL, 0));
-		c->sms_help_text = sdup(jconf_str(&j, http, "http", "sms_help_text", NULL, 0));
-		c->payment_url = sdup(jconf_str(&j, http, "http", "payment_url", NULL, 0));
-		if (c->payment_url && strncmp(c->payment_url, "https://", 8) != 0 &&
-		    strncmp(c->payment_url, "http://", 7) != 0)
-			jconf_error(&j, "http.payment_url", 0,
-				    "http.payment_url must be an http(s) URL");
-		c->http_max_body = (int)jconf_int(&j, http, "http", "max_body", 65536, 1024,
-						  16777216);
-		c->http_timeout_s = (int)jconf_int(&j, http, "http", "timeout_s", 5, 1, 300);
-		c->http_request_timeout_s = (int)jconf_int(&j, http, "http", "request_timeout_s",
-							   10, 1, 300);
-		c->http_max_connections = (int)jconf_int(&j, http, "http", "max_connections", 1024,
-							 1, 1000000);
-	}
-	c->api_max_body = 1048576;
-	c->api_idempotency_ttl_s = 86400;
-	api = jconf_obj(&j, j.root, "", "api", 0);
-	if (api) {
-		jconf_keys(&j, api, "api", api_keys);
-		c->api_keys_file = sdup(jconf_str(&j, api, "api", "keys_file", NULL, 0));
-		c->api_max_body = (int)jconf_int(&j, api, "api", "max_body", 1048576, 1024,
-						 67108864);
-		c->api_idempotency_ttl_s = (int)jconf_int(&j, api, "api", "idempotency_ttl_s",
-							  86400, 60, 30 * 86400);
-	}
+	c->root = json_incref(j.root);
+	root = j.root;
+	/* Every option is a row of config_opts.c: the rows check the
+	 * values (type, range, choices) at their file:line:column, and the
+	 * reads below take a value or its row's default. */
+	opts_check(&j, root, "", config_opts_top, NULL);
+	db = section(&j, "database", config_opts_database);
+	c->conninfo = opt_dup(config_opts_database, db, "conninfo");
+	c->listen_conninfo = opt_dup(config_opts_database, db, "listen_conninfo");
+	conninfo_check(&j, "database.conninfo", c->conninfo);
+	conninfo_check(&j, "database.listen_conninfo", c->listen_conninfo);
+
+	http = section(&j, "http", config_opts_http);
+	c->http_listen = opt_dup(config_opts_http, http, "listen");
+	c->http_admin_listen = opt_dup(config_opts_http, http, "admin_listen");
+	c->public_url = opt_dup(config_opts_http, http, "public_url");
+	c->link_secret_file = opt_dup(config_opts_http, http, "link_secret_file");
+	c->webhook_secret_file = opt_dup(config_opts_http, http, "webhook_secret_file");
+	c->sms_help_text = opt_dup(config_opts_http, http, "sms_help_text");
+	c->payment_url = opt_dup(config_opts_http, http, "payment_url");
+	c->http_max_body = (int)opts_int(config_opts_http, http, "max_body");
+	c->http_timeout_s = (int)opts_int(config_opts_http, http, "timeout_s");
+	c->http_request_timeout_s = (int)opts_int(config_opts_http, http, "request_timeout_s");
+	c->http_max_connections = (int)opts_int(config_opts_http, http, "max_connections");
+
+	api = section(&j, "api", config_opts_api);
+	c->api_keys_file = opt_dup(config_opts_api, api, "keys_file");
+	c->api_max_body = (int)opts_int(config_opts_api, api, "max_body");
+	c->api_idempotency_ttl_s = (int)opts_int(config_opts_api, api, "idempotency_ttl_s");
 	if (!c->public_url && asprintf(&c->public_url, "http://%s", c->http_listen) < 0)
 		c->public_url = NULL;
-	console = jconf_obj(&j, j.root, "", "console", 0);
-	c->console_idle_timeout_s = 1800;
-	c->console_absolute_timeout_s = 43200;
-	if (console) {
-		jconf_keys(&j, console, "console", console_keys);
-		c->console_url = sdup(jconf_str(&j, console, "console", "url", NULL, 0));
-		if (c->console_url && strncmp(c->console_url, "https://", 8) != 0 &&
-		    strncmp(c->console_url, "http://", 7) != 0)
-			jconf_error(&j, "console.url", 0, "console.url must be an http(s) URL");
-		c->console_idle_timeout_s = (int)jconf_int(&j, console, "console", "idle_timeout_s",
-							   1800, 60, 86400);
-		c->console_absolute_timeout_s = (int)jconf_int(
-			&j, console, "console", "absolute_timeout_s", 43200, 300, 30 * 86400);
-		console_sso_load(&j, console, c);
-	}
+
+	console = section(&j, "console", config_opts_console);
+	c->console_url = opt_dup(config_opts_console, console, "url");
+	c->console_idle_timeout_s = (int)opts_int(config_opts_console, console, "idle_timeout_s");
+	c->console_absolute_timeout_s = (int)opts_int(config_opts_console, console,
+						      "absolute_timeout_s");
+	console_sso_load(&j, console, c);
 	if (!c->console_url && asprintf(&c->console_url, "http://%s", c->http_admin_listen) < 0)
 		c->console_url = NULL;
-	c->policy_path = config_relpath(c->dir,
-					jconf_str(&j, j.root, "", "policy", "policy.json", 0));
-	c->templates_dir = config_relpath(c->dir,
-					  jconf_str(&j, j.root, "", "templates", "templates", 0));
-	c->migrations_dir = config_relpath(
-		c->dir, jconf_str(&j, j.root, "", "migrations", DUNN_DATADIR "/migrations", 0));
-	c->company = sdup(jconf_str(&j, j.root, "", "company", "dunnd", 0));
-	c->support = sdup(jconf_str(&j, j.root, "", "support", "", 0));
-	c->poll_interval_ms = (int)jconf_int(&j, j.root, "", "poll_interval_ms", 5000, 10, 3600000);
-	c->batch_size = (int)jconf_int(&j, j.root, "", "batch_size", 500, 1, 100000);
-	c->send_batch = (int)jconf_int(&j, j.root, "", "send_batch", 200, 1, 100000);
-	c->lease_seconds = (int)jconf_int(&j, j.root, "", "lease_seconds", 300, 5, 86400);
-	c->max_attempts = (int)jconf_int(&j, j.root, "", "max_attempts", 8, 1, 100);
-	c->retry_base_s = (int)jconf_int(&j, j.root, "", "retry_base_s", 60, 1, 86400);
-	c->retry_max_s = (int)jconf_int(&j, j.root, "", "retry_max_s", 3600, 1, 7 * 86400);
-	c->shutdown_timeout_ms = (int)jconf_int(&j, j.root, "", "shutdown_timeout_ms", 10000, 0,
-						3600000);
-	c->retention_days = (int)jconf_int(&j, j.root, "", "retention_days", 730, 1, 36500);
-	c->hold_sending = jconf_bool(&j, j.root, "", "hold_sending", 0);
-	lvl = jconf_str(&j, j.root, "", "log_level", "info", 0);
-	c->log_level = log_level_parse(lvl);
-	if (c->log_level < 0) {
-		jconf_error(&j, "log_level", 0,
-			    "log_level must be error, warning, notice, info or debug");
-		c->log_level = LOG_INFO;
-	}
-	c->module_dir = config_relpath(c->dir,
-				       jconf_str(&j, j.root, "", "module_dir", DUNN_MODULEDIR, 0));
+
+	c->policy_path = config_relpath(c->dir, opts_str(config_opts_top, root, "policy"));
+	c->templates_dir = config_relpath(c->dir, opts_str(config_opts_top, root, "templates"));
+	c->migrations_dir = config_relpath(c->dir, opts_str(config_opts_top, root, "migrations"));
+	c->company = opt_dup(config_opts_top, root, "company");
+	c->support = opt_dup(config_opts_top, root, "support");
+	c->poll_interval_ms = (int)opts_int(config_opts_top, root, "poll_interval_ms");
+	c->batch_size = (int)opts_int(config_opts_top, root, "batch_size");
+	c->send_batch = (int)opts_int(config_opts_top, root, "send_batch");
+	c->lease_seconds = (int)opts_int(config_opts_top, root, "lease_seconds");
+	c->max_attempts = (int)opts_int(config_opts_top, root, "max_attempts");
+	c->retry_base_s = (int)opts_int(config_opts_top, root, "retry_base_s");
+	c->retry_max_s = (int)opts_int(config_opts_top, root, "retry_max_s");
+	c->shutdown_timeout_ms = (int)opts_int(config_opts_top, root, "shutdown_timeout_ms");
+	c->retention_days = (int)opts_int(config_opts_top, root, "retention_days");
+	c->hold_sending = opts_bool(config_opts_top, root, "hold_sending");
+	c->log_level = log_level_parse(opts_str(config_opts_top, root, "log_level"));
+	if (c->log_level < 0)
+		c->log_level = LOG_INFO; /* reported by the rows */
+	c->module_dir = config_relpath(c->dir, opts_str(config_opts_top, root, "module_dir"));
 	load_channels(&j, c);
 	load_payments(&j, c);
 	brand_load(&j, c);
@@ -1065,4 +1019,64 @@ struct config *config_load(const char *file, struct diag *diag)
 		return NULL;
 	}
 	return c;
+}
+
+/* A section's restart-only rows, compared; 1 with its key when one differs. */
+static int section_diff(const char *name, const struct channel_opt *rows, json_t *a, json_t *b,
+			char *key, size_t keylen)
+{
+	/* The top level's objects are the sections and the channels,
+	 * compared on their own below. */
+	const struct channel_opt *r = opts_restart_diff(rows, a, b, !*name);
+
+	if (r)
+		snprintf(key, keylen, "%s%s%s", name, *name ? "." : "", r->name);
+	return r != NULL;
+}
+
+int config_restart_diff(const struct config *a, const struct config *b, char *key, size_t keylen)
+{
+	static const struct {
+		const char *name;
+		const struct channel_opt *rows;
+	} fixed[] = {{"", config_opts_top},
+		     {"database", config_opts_database},
+		     {"http", config_opts_http},
+		     {"console", config_opts_console},
+		     {"api", config_opts_api}};
+
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+		json_t *oa = *fixed[i].name ? json_object_get(a->root, fixed[i].name) : a->root;
+		json_t *ob = *fixed[i].name ? json_object_get(b->root, fixed[i].name) : b->root;
+		if (section_diff(fixed[i].name, fixed[i].rows, oa, ob, key, keylen))
+			return 1;
+	}
+	/* The channels are opened once: the same instances, each of the
+	 * same module, its restart-only options unchanged. */
+	for (size_t i = 0; i < a->nchannels + b->nchannels; i++) {
+		const struct config_channel *ca = i < a->nchannels ? &a->channels[i] : NULL;
+		const struct config_channel *cb = ca ? config_channel(b, ca->name)
+						     : &b->channels[i - a->nchannels];
+		if (!ca && config_channel(a, cb->name))
+			continue;
+		if (!ca || !cb) {
+			snprintf(key, keylen, "channels.%s", ca ? ca->name : cb->name);
+			return 1;
+		}
+		if (strcmp(ca->module ? ca->module : "", cb->module ? cb->module : "")) {
+			snprintf(key, keylen, "channels.%s.module", ca->name);
+			return 1;
+		}
+		char name[64];
+		snprintf(name, sizeof name, "channels.%s", ca->name);
+		if (ca->mod.opts) {
+			if (section_diff(name, ca->mod.opts, ca->conf, cb->conf, key, keylen))
+				return 1;
+		} else if (!json_equal(ca->conf, cb->conf)) {
+			/* No rows: any change is one the instance would not see. */
+			snprintf(key, keylen, "%s", name);
+			return 1;
+		}
+	}
+	return 0;
 }

@@ -8,6 +8,7 @@
 
 #include "brand.h"
 #include "diag.h"
+#include "module.h"
 #include "policy.h"
 #include "tmplset.h"
 
@@ -21,6 +22,9 @@ struct config_channel {
 	char *template_kind;
 	unsigned caps;
 	int optout;
+	/* The module, kept loaded while the config lives: its option rows
+	 * (mod.opts, NULL when it has none) and its check hook. */
+	struct module mod;
 };
 
 /* A payment provider's webhook instance ("payments": {"<name>": {...}}):
@@ -36,6 +40,7 @@ struct config_payment {
 
 struct config {
 	char *path, *dir;
+	json_t *root; /* the whole file, as read: what a reload compares */
 	char *conninfo, *listen_conninfo;
 	char *http_listen, *public_url;
 	char *http_admin_listen; /* http: /metrics and operator routes, never public */
@@ -141,6 +146,12 @@ int config_check_secrets(const struct config *c, FILE *out);
  * (so min must not be negative). */
 int config_channel_int(json_t *conf, const char *key, int def, int min, int max,
 		       const char *instance, char *err, size_t errlen);
+
+/* 1 when b changes an option a running daemon cannot take from a reload
+ * (a restart-only row of config_opts.c or of a channel's module, a
+ * channel added, removed or given another module), with its key
+ * ("http.listen", "channels.sms") in key; else 0. */
+int config_restart_diff(const struct config *a, const struct config *b, char *key, size_t keylen);
 
 /* Bind p's default call caps and rests to c's channels that make calls
  * (policy_bind_calls); 0 or -1 when memory ran out. */

@@ -64,6 +64,30 @@ struct httpq_limits {
 	int max_inflight, max_queued, timeout_ms;
 };
 
+/* The rows of the options httpq_limits_read reads, for a module's table
+ * (channel.h); inflight is max_inflight's default, a number. */
+#define HTTPQ_OPT_ROWS(inflight)                                                \
+	{"timeout_ms",                                                          \
+	 CHANNEL_OPT_MILLIS,                                                    \
+	 "10000",                                                               \
+	 100,                                                                   \
+	 600000,                                                                \
+	 NULL,                                                                  \
+	 0,                                                                     \
+	 "a request's whole exchange within it"},                               \
+		{"max_inflight",                                                \
+		 CHANNEL_OPT_INT,                                               \
+		 #inflight,                                                     \
+		 1,                                                             \
+		 4096,                                                          \
+		 NULL,                                                          \
+		 0,                                                             \
+		 "requests on the wire at once"},                               \
+	{                                                                       \
+		"max_queued", CHANNEL_OPT_INT, "4096", 0, 1 << 20, NULL, 0,     \
+			"messages waiting beyond those; past it send() refuses" \
+	}
+
 /* The channel's max_inflight (default def_inflight), max_queued (4096)
  * and timeout_ms (10000) keys. 0, or -1 with a reason naming instance. */
 int httpq_limits_read(json_t *conf, const char *instance, int def_inflight,

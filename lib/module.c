@@ -27,10 +27,11 @@ int module_load(const char *dir, const char *name, struct module *out, char *err
 		module_unload(out);
 		return -1;
 	}
-	if (out->ops->abi != CHANNEL_ABI || strcmp(out->ops->name, name) != 0 || !out->ops->init ||
-	    !out->ops->send || !out->ops->inflight || !out->ops->close) {
-		snprintf(err, errlen, "%s: incompatible module (ABI %d, dunnd needs %d)", path,
-			 out->ops->abi, CHANNEL_ABI);
+	if (out->ops->abi < CHANNEL_ABI_MIN || out->ops->abi > CHANNEL_ABI ||
+	    strcmp(out->ops->name, name) != 0 || !out->ops->init || !out->ops->send ||
+	    !out->ops->inflight || !out->ops->close) {
+		snprintf(err, errlen, "%s: incompatible module (ABI %d, dunnd loads %d to %d)",
+			 path, out->ops->abi, CHANNEL_ABI_MIN, CHANNEL_ABI);
 		module_unload(out);
 		return -1;
 	}
@@ -46,6 +47,11 @@ int module_load(const char *dir, const char *name, struct module *out, char *err
 			 path, (int)out->ops->addr, (int)out->ops->optout);
 		module_unload(out);
 		return -1;
+	}
+	/* An ABI 2 module's ops end before these: never read them. */
+	if (out->ops->abi >= 3) {
+		out->opts = out->ops->opts;
+		out->check = out->ops->check;
 	}
 	return 0;
 }

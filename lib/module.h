@@ -10,9 +10,14 @@
 struct module {
 	void *handle;
 	const struct channel_ops *ops;
+	/* ops->opts and ops->check when its ABI has them, else NULL. */
+	const struct channel_opt *opts;
+	int (*check)(const char *instance, json_t *conf, const struct channel_env *env,
+		     channel_report_fn report, void *ctx);
 };
 
-/* 0 ok; -1 with a reason in err (not found, no symbol, wrong ABI). */
+/* 0 ok; -1 with a reason in err (not found, no symbol, an ABI outside
+ * CHANNEL_ABI_MIN to CHANNEL_ABI). */
 int module_load(const char *dir, const char *name, struct module *out, char *err, size_t errlen);
 void module_unload(struct module *m);
 

@@ -166,7 +166,36 @@ START_TEST(old_abi_refused)
 	build_module("mods-old", "-DPUSH_ABI=1");
 	retarget("mods-old");
 	ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
-	ck_assert_msg(strstr(tu_output(), "push.so: incompatible module (ABI 1, dunnd needs 2)"),
+	ck_assert_msg(
+		strstr(tu_output(), "push.so: incompatible module (ABI 1, dunnd loads 2 to 3)"),
+		"%s", tu_output());
+}
+END_TEST
+
+/* Built for ABI 2 (no option rows), it still loads: its init alone
+ * checks its object. Built for 3, its rows refuse an unknown key at its
+ * place, before anything runs. */
+START_TEST(abi2_loads_and_rows_checked)
+{
+	json_error_t err;
+	json_t *root;
+
+	build_module("mods-abi2", "-DPUSH_ABI=2");
+	retarget("mods-abi2");
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	retarget("mods");
+	root = json_load_file(cfg, 0, &err);
+	ck_assert_ptr_nonnull(root);
+	json_object_set_new(json_object_get(json_object_get(root, "channels"), "push"), "colour",
+			    json_string("blue"));
+	ck_assert_int_eq(json_dump_file(root, cfg, JSON_INDENT(2)), 0);
+	json_decref(root);
+	ck_assert_int_eq(tu_sh("dunnd -c %s --check-config", cfg), 1);
+	ck_assert_msg(strstr(tu_output(), "dunnd.json:") &&
+			      strstr(tu_output(), ": unknown key 'colour'"),
+		      "%s", tu_output());
+	ck_assert_int_eq(tu_sh("dunnd --dump-options --module-dir %s/mods", dir), 0);
+	ck_assert_msg(strstr(tu_output(), "[channels.<name> (module push)]\noutbox_file\tpath"),
 		      "%s", tu_output());
 }
 END_TEST
@@ -192,6 +221,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, outside_module_end_to_end);
 	tcase_add_test(tc, old_abi_refused);
 	tcase_add_test(tc, undeclared_address_refused);
+	tcase_add_test(tc, abi2_loads_and_rows_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

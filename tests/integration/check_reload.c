@@ -169,6 +169,55 @@ START_TEST(hold_sending_then_release)
 }
 END_TEST
 
+/* A reload that adds a channel (or changes any restart-only option) is
+ * refused, naming the key: the running daemon never opens the new
+ * channel, so accepting it failed every reminder on it with "channel not
+ * configured". The old configuration stays, and goes on sending. */
+START_TEST(restart_only_change_refused)
+{
+	char *dir = tu_tmpdir(), *conninfo = tu_newdb("restartonly"), *cfg, *s;
+	struct tud t;
+	char body[1024];
+
+	snprintf(body, sizeof body, POLICY_FMT, "gentle");
+	cfg = tu_config(dir, conninfo, body, "\"poll_interval_ms\": 200");
+	tu_migrate(cfg);
+	tu_mail_clear();
+	tud_start(&t, dir, cfg, 1, NULL);
+	s = tud_next_state(&t, 10000);
+	ck_assert_ptr_nonnull(strstr(s, "READY=1"));
+	free(s);
+
+	free(tu_config_channels(dir, conninfo, body,
+				"{\"mail2\": {\"module\": \"email\", \"server\": \"127.0.0.1:1\", "
+				"\"from\": \"b@example.com\"}}"));
+	tud_kill(&t, SIGHUP);
+	ck_assert_int_eq(tud_wait_log(&t, "event=reload_refused key=channels.mail2", 5000), 0);
+	ck_assert_int_eq(tud_log_count(&t, "event=reloaded"), 0);
+	s = tud_next_state(&t, 5000); /* RELOADING=1 */
+	free(s);
+	s = tud_next_state(&t, 5000);
+	ck_assert_msg(s && strstr(s, "STATUS=reload refused"), "%s", s ? s : "(none)");
+	free(s);
+
+	/* The old configuration is in force: a reminder goes out. */
+	tud_book(dir, "one", 1, 1);
+	free(tu_config(dir, conninfo, body, "\"poll_interval_ms\": 200"));
+	tu_import_named(cfg, dir, "one");
+	ck_assert_int_eq(tud_until(tud_mail_count, NULL, 1, 60000), 1);
+
+	/* A reloadable change still takes over. */
+	free(tu_config(dir, conninfo, body, "\"poll_interval_ms\": 100"));
+	tud_kill(&t, SIGHUP);
+	ck_assert_int_eq(tud_wait_log(&t, "event=reloaded", 5000), 0);
+
+	tud_kill(&t, SIGTERM);
+	ck_assert_int_eq(tud_wait(&t, 15000), 0);
+	tud_cleanup(&t);
+	tu_teardown(NULL, dir, cfg, conninfo);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("reload");
@@ -177,6 +226,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, getenv("DUNN_WRAP") ? 600 : 120);
 	tcase_add_test(tc, reload_keeps_old_on_error_then_swaps);
 	tcase_add_test(tc, hold_sending_then_release);
+	tcase_add_test(tc, restart_only_change_refused);
 	suite_add_tcase(s, tc);
 	return s;
 }

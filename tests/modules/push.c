@@ -155,6 +155,17 @@ static void push_close(struct channel *ch)
 	free(ch);
 }
 
+#if PUSH_ABI >= 3
+/* Its options as rows: the daemon refuses a key not here, or a value of
+ * the wrong type, at its file:line:column before init runs. */
+static const struct channel_opt push_opts[] = {
+	{"outbox_file", CHANNEL_OPT_PATH, NULL, 0, 0, NULL, CHANNEL_OPT_REQUIRED,
+	 "where each message is written, one JSON line"},
+	{"bounce_to", CHANNEL_OPT_STRING, NULL, 1, 0, NULL, 0, "a number whose messages bounce"},
+	{NULL, 0, NULL, 0, 0, NULL, 0, NULL},
+};
+#endif
+
 const struct channel_ops channel_module = {
 	.name = "push",
 	.abi = PUSH_ABI,
@@ -166,4 +177,7 @@ const struct channel_ops channel_module = {
 	.send = push_send,
 	.inflight = push_inflight,
 	.close = push_close,
+#if PUSH_ABI >= 3
+	.opts = push_opts,
+#endif
 };
