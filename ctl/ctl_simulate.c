@@ -26,6 +26,8 @@ static const char *band_of(const json_t *row)
 	return v ? json_string_value(v) : "-";
 }
 
+static void print_fees(const json_t *doc, int diff);
+
 static void print_one(const json_t *doc)
 {
 	json_t *row;
@@ -52,9 +54,46 @@ static void print_one(const json_t *doc)
 			       json_string_value(json_object_get(row, "reason")),
 			       (long long)json_integer_value(json_object_get(row, "accounts")));
 	}
+	print_fees(doc, 0);
 	printf("days are each customer's local date\n");
 	printf("simulate: %lld messages would go out; nothing was sent\n",
 	       (long long)json_integer_value(json_object_get(doc, "messages")));
+}
+
+/* The late fees a run would charge, or how they change between two. */
+static void print_fees(const json_t *doc, int diff)
+{
+	const json_t *fees = json_object_get(doc, "fees");
+	json_t *row;
+	size_t i;
+
+	if (json_array_size(fees) == 0)
+		return;
+	if (diff)
+		printf("\nlate fees  %-16s %4s  %-4s %14s %14s %8s %8s\n", "track", "step", "cur",
+		       "current", "new", "cases", "new");
+	else
+		printf("\nlate fees  %-16s %4s  %-4s %8s %14s\n", "track", "step", "cur", "cases",
+		       "amount");
+	json_array_foreach(fees, i, row)
+	{
+		if (diff)
+			printf("           %-16s %4d  %-4s %14s %14s %8d %8d\n",
+			       json_string_value(json_object_get(row, "track")),
+			       (int)json_integer_value(json_object_get(row, "step")),
+			       json_string_value(json_object_get(row, "currency")),
+			       json_string_value(json_object_get(row, "current")),
+			       json_string_value(json_object_get(row, "new")),
+			       (int)json_integer_value(json_object_get(row, "current_cases")),
+			       (int)json_integer_value(json_object_get(row, "new_cases")));
+		else
+			printf("           %-16s %4d  %-4s %8d %14s\n",
+			       json_string_value(json_object_get(row, "track")),
+			       (int)json_integer_value(json_object_get(row, "step")),
+			       json_string_value(json_object_get(row, "currency")),
+			       (int)json_integer_value(json_object_get(row, "cases")),
+			       json_string_value(json_object_get(row, "amount")));
+	}
 }
 
 static void print_diff(const json_t *doc)
@@ -79,6 +118,7 @@ static void print_diff(const json_t *doc)
 		       (long long)json_integer_value(json_object_get(row, "change")));
 	if (moved > 0)
 		printf("%lld messages go out at another hour of the same day\n", moved);
+	print_fees(doc, 1);
 	if (!json_is_true(json_object_get(doc, "different")))
 		printf("(no difference)\n");
 	printf("days are each customer's local date\n");

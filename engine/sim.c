@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "money.h"
 #include "owed.h"
 #include "sim.h"
 #include "tz.h"
@@ -76,6 +77,10 @@ struct sim_case {
 	struct policy_contact hist[SIM_HISTORY];
 	size_t nhist;
 	struct quiet *quiet; /* the customer's quiet times, or NULL */
+	/* Fees the simulated days charged this case, per currency, for the
+	 * legal maximum (fees charged before the first day are not read). */
+	struct owed charged[OWED_MAX_CURRENCIES];
+	size_t ncharged;
 };
 
 /* One counted cell: the customer's local date (days since 1970-01-01),
@@ -87,6 +92,15 @@ struct sim_cell {
 	long n;
 };
 
+/* The late fees a step would charge: how many cases, how much in all. */
+struct sim_fee {
+	char track[48];
+	int step;
+	char currency[4];
+	long cases;
+	int64_t amount;
+};
+
 struct sim_result {
 	struct sim_cell *cells;
 	size_t n, cap;
@@ -96,6 +110,8 @@ struct sim_result {
 	/* Steps held back by the customer's quiet times, counted like
 	 * messages with the reason in place of the template, no channel. */
 	struct sim_result *deferred;
+	struct sim_fee *fees; /* per track, step and currency */
+	size_t nfees, capfees;
 };
 
 static int same_cell(const struct sim_cell *c, int day, const char *track, int step, const char *ch,
@@ -325,6 +341,57 @@ static int local_day(const char *zone, int64_t t)
 }
 
 /* Walk case number acct through [t, t + 1h): at most a few decisions. */
+static struct sim_fee *fee_cell(struct sim_result *r, const char *track, int step,
+				const char *currency)
+{
+	for (size_t i = 0; i < r->nfees; i++)
+		if (r->fees[i].step == step && !strcmp(r->fees[i].track, track) &&
+		    !strcmp(r->fees[i].currency, currency))
+			return &r->fees[i];
+	if (r->nfees == r->capfees) {
+		size_t cap = r->capfees ? r->capfees * 2 : 16;
+		struct sim_fee *nf = realloc(r->fees, cap * sizeof *nf);
+		if (!nf)
+			return NULL;
+		r->fees = nf;
+		r->capfees = cap;
+	}
+	struct sim_fee *f = &r->fees[r->nfees++];
+	memset(f, 0, sizeof *f);
+	snprintf(f->track, sizeof f->track, "%s", track);
+	f->step = step;
+	snprintf(f->currency, sizeof f->currency, "%s", currency);
+	return f;
+}
+
+/* What taking the step charges the case, as the poller would (fee.h). */
+static void charge_fees(const struct policy *p, struct sim_case *s, const struct policy_action *a,
+			struct sim_result *out)
+{
+	for (size_t i = 0; i < s->nowed; i++) {
+		size_t k;
+		for (k = 0; k < s->ncharged && strcmp(s->charged[k].currency, s->owed[i].currency);
+		     k++)
+			;
+		int64_t already = k < s->ncharged ? s->charged[k].minor : 0;
+		int64_t amt = policy_step_fee(p, a->track, a->step_no, s->owed[i].currency,
+					      s->owed[i].minor, already, NULL);
+		struct sim_fee *f;
+		if (amt <= 0 ||
+		    !(f = fee_cell(out, a->track->name, a->step_no, s->owed[i].currency)))
+			continue;
+		f->cases++;
+		f->amount += amt;
+		if (k == s->ncharged && k < OWED_MAX_CURRENCIES) {
+			s->charged[k] = s->owed[i];
+			s->charged[k].minor = 0;
+			s->ncharged++;
+		}
+		if (k < s->ncharged)
+			s->charged[k].minor += amt;
+	}
+}
+
 static void step_case(const struct policy *p, struct sim_case *s, int acct, int64_t t,
 		      struct sim_result *out)
 {
@@ -395,6 +462,8 @@ static void step_case(const struct policy *p, struct sim_case *s, int acct, int6
 					 a.step->template, var);
 				add_contact(s, a.channels[k], t);
 			}
+			if (a.nchannels > 0)
+				charge_fees(p, s, &a, out);
 			s->stage = a.step_no;
 		}
 		s->next_at = a.next_at > t ? a.next_at : t + 3600;
@@ -466,6 +535,63 @@ static json_t *deferred_json(struct sim_result *d)
 	return rows;
 }
 
+static json_t *plain_json(int64_t minor, const char *currency)
+{
+	char buf[48];
+
+	if (money_plain(minor, currency, buf, sizeof buf) < 0)
+		snprintf(buf, sizeof buf, "%lld", (long long)minor);
+	return json_string(buf);
+}
+
+/* The fees each step would charge: track, step, currency, cases, amount. */
+static json_t *fees_json(const struct sim_result *r)
+{
+	json_t *rows = json_array();
+
+	for (size_t i = 0; i < r->nfees; i++)
+		json_array_append_new(
+			rows,
+			json_pack("{s:s, s:i, s:s, s:i, s:o}", "track", r->fees[i].track, "step",
+				  r->fees[i].step, "currency", r->fees[i].currency, "cases",
+				  (int)r->fees[i].cases, "amount",
+				  plain_json(r->fees[i].amount, r->fees[i].currency)));
+	return rows;
+}
+
+/* Fees that differ between two runs: current and new amounts (and cases). */
+static json_t *fees_diff_json(struct sim_result *a, struct sim_result *b)
+{
+	json_t *rows = json_array();
+	struct sim_result *both[2] = {a, b};
+
+	for (int w = 0; w < 2; w++)
+		for (size_t i = 0; i < both[w]->nfees; i++) {
+			const struct sim_fee *f = &both[w]->fees[i], *g = NULL;
+			struct sim_result *other = both[1 - w];
+			for (size_t k = 0; k < other->nfees; k++)
+				if (other->fees[k].step == f->step &&
+				    !strcmp(other->fees[k].track, f->track) &&
+				    !strcmp(other->fees[k].currency, f->currency))
+					g = &other->fees[k];
+			if (w == 1 && g)
+				continue; /* already compared from a's side */
+			const struct sim_fee *x = w == 0 ? f : g, *y = w == 0 ? g : f;
+			int64_t xa = x ? x->amount : 0, ya = y ? y->amount : 0;
+			long xc = x ? x->cases : 0, yc = y ? y->cases : 0;
+			if (xa == ya && xc == yc)
+				continue;
+			json_array_append_new(
+				rows,
+				json_pack("{s:s, s:i, s:s, s:o, s:o, s:i, s:i}", "track", f->track,
+					  "step", f->step, "currency", f->currency, "current",
+					  plain_json(xa, f->currency), "new",
+					  plain_json(ya, f->currency), "current_cases", (int)xc,
+					  "new_cases", (int)yc));
+		}
+	return rows;
+}
+
 static json_t *one_json(const struct sim_result *r, const char *from, int days, int accounts)
 {
 	json_t *rows = json_array();
@@ -477,9 +603,10 @@ static json_t *one_json(const struct sim_result *r, const char *from, int days, 
 		json_array_append_new(rows, row);
 		total += r->cells[i].n;
 	}
-	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I, s:o}", "from", from, "days", days,
+	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I, s:o, s:o}", "from", from, "days", days,
 			 "day_basis", DAY_BASIS, "accounts", accounts, "rows", rows, "messages",
-			 (json_int_t)total, "deferred", deferred_json(r->deferred));
+			 (json_int_t)total, "deferred", deferred_json(r->deferred), "fees",
+			 fees_json(r));
 }
 
 static json_t *diff_json(struct sim_result *a, struct sim_result *b, const char *from, int days,
@@ -520,11 +647,13 @@ static json_t *diff_json(struct sim_result *a, struct sim_result *b, const char 
 		moved -= (long)(ch < 0 ? -ch : ch);
 	}
 	moved /= 2; /* each moved message is one missing and one extra */
-	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I, s:I, s:I, s:b}", "from", from, "days",
+	json_t *fees = fees_diff_json(a, b);
+	return json_pack("{s:s, s:i, s:s, s:i, s:o, s:I, s:I, s:I, s:b, s:o}", "from", from, "days",
 			 days, "day_basis", DAY_BASIS, "accounts", accounts, "rows", rows,
 			 "current_messages", (json_int_t)ta, "new_messages", (json_int_t)tb,
 			 "moved_within_day", (json_int_t)(moved > 0 ? moved : 0), "different",
-			 json_array_size(rows) > 0 || moved > 0);
+			 json_array_size(rows) > 0 || moved > 0 || json_array_size(fees) > 0,
+			 "fees", fees);
 }
 
 
@@ -575,5 +704,7 @@ json_t *sim_run(const struct sim_req *r, const PGresult *book)
 	free(deferred.cells);
 	free(cur.msgs);
 	free(alt.msgs);
+	free(cur.fees);
+	free(alt.fees);
 	return doc;
 }

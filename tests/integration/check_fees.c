@@ -183,6 +183,61 @@ START_TEST(message_shows_the_fee_until_waived)
 }
 END_TEST
 
+/* simulate shows what each step would charge, and the diff of two
+ * policies the fees that change. */
+START_TEST(simulate_shows_fees)
+{
+	json_t *doc, *row;
+
+	ck_assert_int_eq(
+		tu_sh("dunnctl -c %s simulate --days 14 --at 2026-11-04T00:00:00Z --json 2>/dev/null",
+		      cfg),
+		0);
+	doc = json_loads(tu_output(), 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	row = json_array_get(json_object_get(doc, "fees"), 0);
+	ck_assert_ptr_nonnull(row);
+	ck_assert_int_eq(json_array_size(json_object_get(doc, "fees")), 4);
+	size_t i;
+	int seen = 0;
+	json_array_foreach(json_object_get(doc, "fees"), i, row)
+	{
+		const char *cur = tu_jstr(row, "currency");
+		int step = (int)json_integer_value(json_object_get(row, "step"));
+		if (!strcmp(cur, "USD") && step == 1)
+			seen += !strcmp(tu_jstr(row, "amount"), "5.00");
+		if (!strcmp(cur, "USD") && step == 2)
+			seen += !strcmp(tu_jstr(row, "amount"), "3.00"); /* legal room */
+		if (!strcmp(cur, "KRW") && step == 2)
+			seen += !strcmp(tu_jstr(row, "amount"), "7000");
+	}
+	ck_assert_int_eq(seen, 3);
+	json_decref(doc);
+	/* The candidate charges 7.00 at step 1: only that row differs. */
+	char *alt = strdup(POLICY), *at = strstr(alt, "\"5.00\"");
+	ck_assert_ptr_nonnull(at);
+	at[1] = '7';
+	char *path = tu_file(dir, "alt.json", alt);
+	ck_assert_int_eq(tu_sh("dunnctl -c %s simulate --days 14 --at 2026-11-04T00:00:00Z "
+			       "--policy %s --json 2>/dev/null",
+			       cfg, path),
+			 0);
+	doc = json_loads(tu_output(), 0, NULL);
+	ck_assert_ptr_nonnull(doc);
+	ck_assert(json_is_true(json_object_get(doc, "different")));
+	json_array_foreach(json_object_get(doc, "fees"), i, row)
+	{
+		if (!strcmp(tu_jstr(row, "currency"), "USD") &&
+		    json_integer_value(json_object_get(row, "step")) == 1)
+			ck_assert_str_eq(tu_jstr(row, "new"), "7.00");
+	}
+	ck_assert_int_ge(json_array_size(json_object_get(doc, "fees")), 1);
+	json_decref(doc);
+	free(path);
+	free(alt);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("fees");
@@ -193,6 +248,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, charged_once_per_step_within_the_legal_max);
 	tcase_add_test(tc, dispute_upheld_waives_the_fees);
 	tcase_add_test(tc, message_shows_the_fee_until_waived);
+	tcase_add_test(tc, simulate_shows_fees);
 	suite_add_tcase(s, tc);
 	return s;
 }
