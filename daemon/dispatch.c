@@ -641,7 +641,7 @@ static void send_done(const struct channel_result *r, void *arg)
 /* Values a template may use, looked up by name while rendering. */
 struct vars {
 	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
-	const char *brand, *legal_name, *support_phone, *privacy_url, *resolution;
+	const char *brand, *legal_name, *sms_name, *support_phone, *privacy_url, *resolution;
 	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
 	char promise_date[96], deadline[96];
 	char fee[256], amount_with_fees[256], fee_line[1024];
@@ -680,6 +680,8 @@ static const char *var_lookup(void *ctx, const char *name)
 		return v->consequence;
 	if (!strcmp(name, "legal_name"))
 		return v->legal_name;
+	if (!strcmp(name, "sms_name"))
+		return v->sms_name;
 	if (!strcmp(name, "support_phone"))
 		return v->support_phone;
 	if (!strcmp(name, "privacy_url"))
@@ -821,7 +823,12 @@ static void fill_vars(struct dispatch *s, const PGresult *res, int r,
 	v->support = config_brand_field(c, locale, BRAND_SUPPORT);
 	v->brand = config_brand(c, locale);
 	v->legal_name = config_brand_field(c, locale, BRAND_LEGAL_NAME);
+	v->sms_name = config_brand_field(c, locale, BRAND_SMS_NAME);
 	v->support_phone = config_brand_field(c, locale, BRAND_SUPPORT_PHONE);
+	/* Every text closes with where to ask and stop: with no phone, the
+	 * support address is that place. */
+	if (!*v->support_phone)
+		v->support_phone = v->support;
 	v->privacy_url = config_brand_field(c, locale, BRAND_PRIVACY_URL);
 	/* handle_row refused lists that did not parse. */
 	int style = config_money_style(c, locale);

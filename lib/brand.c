@@ -10,13 +10,15 @@
 #include "money.h"
 
 static const char *const field_keys[BRAND_NFIELDS] = {
-	"name", "legal_name", "support", "support_phone", "privacy_url",
+	"name", "legal_name", "support", "support_phone", "privacy_url", "sms_name",
 };
 
-/* The most characters each field may have. The name opens every SMS: a
- * short single line, so that the text's segment count stays what the
- * templates were written for; the others sit in every message's footer. */
-static const size_t field_max[BRAND_NFIELDS] = {24, 80, 80, 32, 200};
+/* The most characters each field may have. The SMS name opens every
+ * text and the support phone closes it: short single lines, so that the
+ * text's segment count stays what the templates were written for (two
+ * parts with a 73-character link); the others sit in footers. */
+#define SMS_NAME_MAX 24
+static const size_t field_max[BRAND_NFIELDS] = {24, 80, 80, 32, 200, SMS_NAME_MAX};
 
 const char *brand_field_key(enum brand_field f)
 {
@@ -103,7 +105,7 @@ static void entry_read(struct jconf *j, struct brand_entry *e, json_t *v, const 
 		if (f == BRAND_NFIELDS)
 			jconf_error(j, p ? p : path, 1,
 				    "unknown key '%s' (name, legal_name, support, support_phone, "
-				    "privacy_url)",
+				    "privacy_url, sms_name)",
 				    key);
 		else
 			e->f[f] = field_read(j, m, p ? p : path, (enum brand_field)f);
@@ -160,6 +162,15 @@ void brand_free(struct brand *b)
 	b->n = 0;
 }
 
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 static const char *exact(const struct brand *b, const char *tag, size_t len, enum brand_field f)
 {
 	for (size_t i = 0; i < b->n; i++)
@@ -194,6 +205,13 @@ const char *config_brand_field(const struct config *c, const char *locale, enum 
 	}
 	if ((v = exact(b, "default", 7, f)))
 		return v;
+	/* A text must name who is asking; the legal name does when it is
+	 * short enough to open one. */
+	if (f == BRAND_SMS_NAME) {
+		v = config_brand_field(c, locale, BRAND_LEGAL_NAME);
+		return utf8_chars(v) <= SMS_NAME_MAX ? v
+						     : config_brand_field(c, locale, BRAND_NAME);
+	}
 	if (f == BRAND_NAME || f == BRAND_LEGAL_NAME)
 		return c->company ? c->company : "";
 	if (f == BRAND_SUPPORT)

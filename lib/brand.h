@@ -1,6 +1,6 @@
 /* The sender's identity per locale ("brand" in dunnd.json): the short
- * name an SMS opens with, the legal name, the support contact, the
- * support phone and the privacy notice's address. A locale's value is
+ * name, the legal name, the support contact, the support phone, the
+ * privacy notice's address and the legal identity an SMS opens with. A locale's value is
  * either a string (its name alone) or an object of those fields; a field
  * a locale does not set is taken from the next locale of its chain. */
 #ifndef DUNN_BRAND_H
@@ -9,11 +9,13 @@
 #include <stddef.h>
 
 enum brand_field {
-	BRAND_NAME,          /* "name": opens every SMS, at most 24 characters */
+	BRAND_NAME,          /* "name": the brand customers know, at most 24 characters */
 	BRAND_LEGAL_NAME,    /* "legal_name": the company's registered name */
 	BRAND_SUPPORT,       /* "support": where to ask (address or URL) */
 	BRAND_SUPPORT_PHONE, /* "support_phone" */
 	BRAND_PRIVACY_URL,   /* "privacy_url": http(s) */
+	BRAND_SMS_NAME,      /* "sms_name": opens every SMS, the legal name or its
+			      * lawful short form, at most 24 characters */
 	BRAND_NFIELDS
 };
 
@@ -38,7 +40,8 @@ const char *brand_field_key(enum brand_field f);
 /* field for a BCP 47 locale: the exact tag, then zh-Hant for
  * zh-TW/zh-HK/zh-MO, then the shorter tags ("ko-KR" -> "ko"), then
  * "default"; unset everywhere, the top-level "company" (name, legal
- * name), "support" (support) or "". Never NULL. */
+ * name), "support" (support), for sms_name the legal name when it has
+ * at most 24 characters and the name otherwise, or "". Never NULL. */
 const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f);
 
 /* "money_style" (config_money_style in config.h reads it). */
