@@ -1,7 +1,8 @@
 /* Every shipped SMS template, rendered with the shipped configuration and
- * the longest values a reminder plausibly carries, names its sender in the
- * locale's form, ends with an opt-out line whose keyword engine/feedback
- * accepts, and costs at most two message parts. */
+ * the longest values a reminder plausibly carries, opens with the sender's
+ * legal identity (brand.sms_name, which names the brand) in the locale's
+ * form, ends with a line naming the support contact and an opt-out word
+ * engine/feedback accepts, and costs at most two message parts. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@
 #define LONG_URL "https://payments.example-telecom.co.kr/p/AbCdEfGhIjKlMnOpQrStUvWxYz012345"
 
 struct sample {
-	const char *brand, *url;
+	const struct config *c;
+	const char *locale, *brand, *url;
 	char amount[256], promise[96];
 };
 
@@ -56,22 +58,31 @@ static const char *sample_lookup(void *ctx, const char *name)
 		return s->promise;
 	if (!strcmp(name, "support"))
 		return "support@example.com";
+	if (!strcmp(name, "sms_name"))
+		return config_brand_field(s->c, s->locale, BRAND_SMS_NAME);
+	if (!strcmp(name, "legal_name"))
+		return config_brand_field(s->c, s->locale, BRAND_LEGAL_NAME);
+	if (!strcmp(name, "support_phone"))
+		return config_brand_field(s->c, s->locale, BRAND_SUPPORT_PHONE);
 	if (!strcmp(name, "due_date") || !strcmp(name, "deadline"))
 		return s->promise;
 	return NULL;
 }
 
-/* Per language: how the brand is set off, the opt-out line, its keyword,
- * and a currency the locale bills in. */
+/* Per language: how the sender is set off, the closing line (before and after the
+ * support phone), its opt-out keyword, and a currency the locale
+ * bills in. Korea's and Japan's texts say where to ask and to stop as
+ * their bills do, at one number (a reply of the keyword works as well);
+ * the others say how to reply. */
 static const struct {
-	const char *lang, *open, *close, *optout, *keyword, *currency;
+	const char *lang, *open, *close, *before, *after, *keyword, *currency;
 	int64_t minor;
 } forms[] = {
-	{"en", "", ": ", "Reply STOP to opt out.", "STOP", "USD", 1234567890},
-	{"ko", "[", "] ", "수신거부: 거부 회신", "거부", "KRW", 123456789},
-	{"ja", "【", "】", "配信停止：停止と返信", "停止", "JPY", 123456789},
-	{"zh-Hant", "【", "】", "回覆TD退訂", "TD", "TWD", 1234567890},
-	{"zh", "【", "】", "回复TD退订", "TD", "CNY", 1234567890},
+	{"en", "", ": ", "Questions: ", ". Reply STOP to opt out.", "STOP", "USD", 1234567890},
+	{"ko", "[", "] ", "문의·수신거부 ", "", "수신거부", "KRW", 123456789},
+	{"ja", "【", "】", "お問合せ・配信停止：", "", "配信停止", "JPY", 123456789},
+	{"zh-Hant", "【", "】", "客服", "，回覆TD退訂", "TD", "TWD", 1234567890},
+	{"zh", "【", "】", "客服", "，回TD退订", "TD", "CNY", 1234567890},
 };
 
 START_TEST(test_every_sms_template)
@@ -99,6 +110,8 @@ START_TEST(test_every_sms_template)
 	{
 		struct brand_entry *be = &cfg.brand.e[cfg.brand.n++];
 		be->locale = (char *)key;
+		ck_assert_msg(json_object_get(v, "sms_name"), "%s: brand.%s sets no sms_name", path,
+			      key);
 		be->f[BRAND_NAME] = (char *)json_string_value(
 			json_is_object(v) ? json_object_get(v, "name") : v);
 		if (json_is_object(v))
@@ -115,7 +128,7 @@ START_TEST(test_every_sms_template)
 	ck_assert_uint_eq(strlen(LONG_URL), 73);
 	for (size_t i = 0; i < tmplset_count(ts); i++) {
 		const struct tmplset_entry *e = tmplset_entry_at(ts, i);
-		struct sample s = {.url = LONG_URL};
+		struct sample s = {.c = &cfg, .locale = e->locale, .url = LONG_URL};
 		struct smsseg_info info;
 		size_t f = 0, len;
 		char *text;
@@ -145,15 +158,27 @@ START_TEST(test_every_sms_template)
 		while (len > 0 && text[len - 1] == '\n')
 			text[--len] = '\0';
 
-		char head[128];
-		snprintf(head, sizeof head, "%s%s%s", forms[f].open, s.brand, forms[f].close);
+		/* The legal identity is configured for every shipped locale and
+		 * names the brand the customer knows. */
+		const char *sms_name = config_brand_field(c, e->locale, BRAND_SMS_NAME);
+		const char *phone = config_brand_field(c, e->locale, BRAND_SUPPORT_PHONE);
+		ck_assert_msg(*phone, "%s: no support_phone for %s", e->path, e->locale);
+		ck_assert_msg(strstr(sms_name, s.brand) != NULL,
+			      "%s: sms_name \"%s\" does not name the brand \"%s\"", e->path,
+			      sms_name, s.brand);
+		char head[128], tail[160];
+		snprintf(head, sizeof head, "%s%s%s", forms[f].open, sms_name, forms[f].close);
 		if (strncmp(text, head, strlen(head)) != 0)
 			bad += fprintf(stderr, "%s does not start with \"%s\": %s\n", e->path, head,
 				       text) > 0;
-		size_t ol = strlen(forms[f].optout);
-		if (len < ol || strcmp(text + len - ol, forms[f].optout) != 0)
-			bad += fprintf(stderr, "%s does not end with \"%s\": %s\n", e->path,
-				       forms[f].optout, text) > 0;
+		snprintf(tail, sizeof tail, "%s%s%s", forms[f].before, phone, forms[f].after);
+		size_t ol = strlen(tail);
+		if (len < ol || strcmp(text + len - ol, tail) != 0)
+			bad += fprintf(stderr, "%s does not end with \"%s\": %s\n", e->path, tail,
+				       text) > 0;
+		if (!strstr(tail, forms[f].keyword))
+			bad += fprintf(stderr, "%s: \"%s\" lacks \"%s\"\n", e->path, tail,
+				       forms[f].keyword) > 0;
 		ck_assert_int_eq(feedback_keyword(forms[f].keyword), FEEDBACK_KW_STOP);
 		ck_assert_int_eq(smsseg_count(text, len, &info), 0);
 		if (info.segments > 2)
@@ -199,6 +224,14 @@ START_TEST(test_brand_fallback)
 	ck_assert_str_eq(config_brand(&c, "zh-HK"), "HANT");
 	ck_assert_str_eq(config_brand(&c, "zh-Hant-TW"), "HANT");
 	ck_assert_str_eq(config_brand(&c, "ja-JP"), "JAJP");
+	/* An SMS opens with the legal name when it is short enough, else the
+	 * name; an sms_name set anywhere on the chain wins. */
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_SMS_NAME), "KO Ltd");
+	ck_assert_str_eq(config_brand_field(&c, "ja-JP", BRAND_SMS_NAME), "Co");
+	e[1].f[BRAND_LEGAL_NAME] = "KO Telecommunications Holdings Ltd";
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_SMS_NAME), "KO");
+	e[0].f[BRAND_SMS_NAME] = "Def Ltd";
+	ck_assert_str_eq(config_brand_field(&c, "ko-KR", BRAND_SMS_NAME), "Def Ltd");
 	ck_assert_str_eq(config_brand(&c, "ja"), "Def");
 	ck_assert_str_eq(config_brand(&c, "en-US"), "Def");
 	ck_assert_str_eq(config_brand(&c, NULL), "Def");
