@@ -2,7 +2,9 @@
  * review: build/samples/<locale>/<name>.<kind>.txt (and .html for email),
  * with the shipped brand, money style and policy (a step's deadline and
  * consequence) and plausible values in each language. The test asserts
- * every one was written and says something. */
+ * every one was written and says something, and that every one names
+ * who is asking: the legal name (an SMS its short legal form, sms_name) and
+ * the support contact; a call script the legal name the agent gives. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -79,6 +81,8 @@ static const char *lookup(void *ctx, const char *var)
 		return config_brand_field(s->c, s->locale, BRAND_SUPPORT_PHONE);
 	if (!strcmp(var, "privacy_url"))
 		return config_brand_field(s->c, s->locale, BRAND_PRIVACY_URL);
+	if (!strcmp(var, "sms_name"))
+		return config_brand_field(s->c, s->locale, BRAND_SMS_NAME);
 	return NULL;
 }
 
@@ -182,6 +186,22 @@ START_TEST(every_template_rendered_for_review)
 		 * would reach a customer as such. */
 		if (strstr(text, "{{") || strstr(text, "  ") || (subject && !*subject)) {
 			fprintf(stderr, "%s: reads badly:\n%s\n", e->path, text);
+			bad++;
+		}
+		/* Who is asking, and where to ask. */
+		int sms = !strcmp(e->kind, "sms"), call = !strcmp(e->kind, "phone_task");
+		const char *legal = config_brand_field(&cfg, e->locale,
+						       sms ? BRAND_SMS_NAME : BRAND_LEGAL_NAME);
+		const char *phone = config_brand_field(&cfg, e->locale, BRAND_SUPPORT_PHONE);
+		const char *support = config_brand_field(&cfg, e->locale, BRAND_SUPPORT);
+		if (!*legal || !strstr(text, legal)) {
+			fprintf(stderr, "%s: does not name \"%s\":\n%s\n", e->path, legal, text);
+			bad++;
+		}
+		if (!*phone || !strstr(text, phone) ||
+		    (!sms && !call && (!*support || !strstr(text, support)))) {
+			fprintf(stderr, "%s: does not name the support contact (%s, %s):\n%s\n",
+				e->path, phone, support, text);
 			bad++;
 		}
 		snprintf(file, sizeof file, "%s/%s/%s.%s.txt", out, e->locale, e->name, e->kind);
