@@ -123,7 +123,7 @@ static const struct page_text texts[PAGE_NLANG] = {
 			.hello = "{}님, 안녕하세요.",
 			.intro =
 				"고객님 계정의 연체 내역을 안내해 드립니다. 확인해 주셔서 감사합니다.",
-			.contact = "안내는 {}(으)로 보내 드리고 있습니다.",
+			.contact = "안내 수신처: {}",
 			.th_invoice = "청구서",
 			.th_due = "납부 기한",
 			.th_amount = "금액",
@@ -183,7 +183,7 @@ static const struct page_text texts[PAGE_NLANG] = {
 			.forged_h = "링크를 확인할 수 없습니다",
 			.refused_p =
 				"고객님의 안전을 위해 납부 링크는 일정 기간 동안만 사용하실 수 "
-				"있습니다. {}(으)로 문의해 주시면 기꺼이 도와드리겠습니다.",
+				"있습니다. 도움이 필요하시면 연락해 주세요. 문의: {}",
 			.refused_nosupport =
 				"고객님의 안전을 위해 납부 링크는 일정 기간 동안만 사용하실 수 "
 				"있습니다. 고객센터로 문의해 주시면 기꺼이 도와드리겠습니다.",
@@ -230,7 +230,7 @@ static const struct page_text texts[PAGE_NLANG] = {
 			.under_review = "確認中（{}）",
 			.nothing_due =
 				"現在、お支払い期限を過ぎたご請求はございません。ありがとうございます。",
-			.promise_h = "お支払い予定日をお知らせいただく",
+			.promise_h = "お支払い予定日のご連絡",
 			.promise_p = "お支払い予定日をお選びください（本日から{}日以内）。"
 				     "それまではご案内をお送りいたしません。",
 			.promise_lbl = "お支払い予定日",
@@ -262,7 +262,7 @@ static const struct page_text texts[PAGE_NLANG] = {
 				   "ご指摘のとおり、ご請求を取り消しました",
 				   "確認の結果、ご請求は正しいものでした", "取り下げられました"},
 			.rate_q = "今回の対応にどの程度ご満足いただけましたか。",
-			.rate_lo = "1 = 不満",
+			.rate_lo = "1 = 大変不満",
 			.rate_hi = "5 = 大変満足",
 			.rate_btn = "評価を送信する",
 			.rated = "ご評価いただきありがとうございます（{}/5）。",
@@ -344,7 +344,7 @@ static const struct page_text texts[PAGE_NLANG] = {
 			.lbl_reason = "原因",
 			.lbl_detail = "详细说明（选填，不超过1000字）",
 			.dispute_btn = "提交异议",
-			.reasons = {"我不认识这笔费用", "我已经付过款", "金额有误",
+			.reasons = {"我不清楚这笔费用的来由", "我已经付过款", "金额有误",
 				    "服务出现了问题", "其他"},
 			.disputes_h = "您的异议",
 			.dispute_on = "账单 {}",
@@ -429,7 +429,7 @@ static const struct page_text texts[PAGE_NLANG] = {
 			.lbl_reason = "原因",
 			.lbl_detail = "詳細說明（選填，最多1000字）",
 			.dispute_btn = "送出查詢",
-			.reasons = {"我不認得這筆費用", "我已經付過款了", "金額不正確",
+			.reasons = {"我不清楚這筆費用的由來", "我已經付過款了", "金額不正確",
 				    "服務出了問題", "其他"},
 			.disputes_h = "您的查詢",
 			.dispute_on = "帳單 {}",
