@@ -52,8 +52,10 @@
  * with no exclusive lock and nothing dropped). Counts into out
  * ("partitions_dropped", "partitions_changed", "events_dropped",
  * "deliveries_deleted", "report_daily_rows", "report_daily_paid_rows",
- * "report_page_daily_rows", "parent_lock_ms"). *gone: the oids of the
- * partitions dropped, or that a dry run would drop, as an array literal
+ * "report_page_daily_rows", "parent_lock_ms", "partitions"). *gone: the
+ * oids of the partitions dropped, or that a dry run would drop, and of
+ * those written to while folded (kept whole for the next run), as an
+ * array literal
  * ("{}" for none) for later statements to pass over; caller frees, also
  * on failure. 0, or -1 with what was dropped so far committed and
  * counted. */

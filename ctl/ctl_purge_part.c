@@ -113,6 +113,10 @@ static const char SQL_EVENTS_FOLD[] =
 	"  RETURNING 1)\n"
 	"SELECT (SELECT b FROM blocked), (SELECT count(*) FROM @P), (SELECT count(*) FROM page)";
 
+/* The SQLSTATE of a partition written to while it was folded (class P0,
+ * PL/pgSQL's own). */
+#define PURGE_CHANGED "P0D01"
+
 /* What a detached partition says of itself until it is dropped. */
 #define DETACHED "'dunnctl purge: detached and folded, to be dropped'"
 
@@ -129,8 +133,9 @@ struct part_counts {
 	json_t *each;   /* per partition dropped: name, rows, fold_ms, lock_ms */
 };
 
-/* The partitions dropped (or, in a dry run, that would be), as an oid
- * array literal for the later statements: "{}" or "{16390,16412}". */
+/* The partitions dropped (or, in a dry run, that would be) and those kept
+ * for the next run, as an oid array literal for the later statements to
+ * pass over: "{}" or "{16390,16412}". */
 struct gone {
 	char *oids;
 	size_t len, cap;
@@ -186,6 +191,14 @@ static int run(struct ctl *c, const char *sql)
 
 	PQclear(res);
 	return res ? 0 : -1;
+}
+
+static double wall_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
 static double now_ms(void)
@@ -260,11 +273,17 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 		    const char *oid, const char *cutoff, int dry_run, struct gone *g,
 		    struct part_counts *k)
 {
-	const char *params[3] = {cutoff, oid, g->len ? g->oids : "{}"};
+	/* The fold's $3: only a dry run's partitions are still there. */
+	const char *params[3] = {cutoff, oid, dry_run && g->len ? g->oids : "{}"};
 	const char *const watch_params[1] = {oid};
 	char sql[1024];
-	long long busy, seen = -1, now = -1, v[3] = {0, 0, 0};
+	long long busy, seen = -1, v[3] = {0, 0, 0};
 	double t0, fold0 = now_ms(), fold_ms, lock_ms;
+	PGresult *res;
+	ExecStatusType st;
+	const char *v_state;
+	double locked_at;
+	int changed;
 
 	/* Asked first without a lock or a trigger, so a partition that
 	 * must stay costs no one anything. */
@@ -285,35 +304,74 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 	if (busy)
 		goto keep;
 	if (!dry_run) {
-		/* The lock, and the count read and cleared under it, in one
-		 * round trip; then the detach and the commit in another. */
+		/* Everything under the lock in one round trip, so that no
+		 * wait for this process to be scheduled falls inside it: the
+		 * count read and cleared (another count raises PURGE_CHANGED
+		 * and rolls back), the detach and the commit. The commit need
+		 * not wait for the WAL to reach the disk: the drop's commit
+		 * below flushes it, and a crash before loses the fold and the
+		 * detach together. The files go after the lock, since
+		 * unlinking them costs more the bigger they are; the comment
+		 * finds a detached table a dead run left behind. */
 		t0 = now_ms();
 		fold_ms = t0 - fold0;
-		snprintf(sql, sizeof sql,
-			 "SET LOCAL lock_timeout = '5s';\n"
-			 "LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n"
-			 "DELETE FROM dunning.purge_watch WHERE part = %s RETURNING changes",
-			 parent, oid);
-		if (ask(c, sql, "", NULL, 0, &now, NULL, 0) != 0)
+		snprintf(
+			sql, sizeof sql,
+			"SET LOCAL lock_timeout = '5s';\n"
+			"LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n"
+			"SELECT extract(epoch FROM clock_timestamp())::float8 * 1000;\n"
+			"DO $$ BEGIN\n"
+			"  DELETE FROM dunning.purge_watch WHERE part = %s AND changes = %lld;\n"
+			"  IF NOT FOUND THEN\n"
+			"    RAISE EXCEPTION 'written to while folded' USING ERRCODE = '" PURGE_CHANGED
+			"';\n"
+			"  END IF;\n"
+			"END $$;\n"
+			"SET LOCAL synchronous_commit = off;\n"
+			"ALTER TABLE %s DETACH PARTITION %s;\n"
+			"COMMENT ON TABLE %s IS " DETACHED ";\n"
+			"COMMIT",
+			parent, oid, seen, parent, part, part);
+		/* Each statement's result: the server's clock when the lock
+		 * was granted (the wait for it is not holding it), then the
+		 * last one's status. */
+		st = PGRES_FATAL_ERROR;
+		changed = 0;
+		locked_at = 0;
+		if (!PQsendQuery(c->conn, sql)) {
+			fprintf(stderr, "dunnctl: %s", PQerrorMessage(c->conn));
 			goto fail;
-		if (now != seen) {
+		}
+		while ((res = PQgetResult(c->conn))) {
+			st = PQresultStatus(res);
+			if (st == PGRES_TUPLES_OK && PQntuples(res) == 1)
+				locked_at = strtod(PQgetvalue(res, 0, 0), NULL);
+			v_state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+			if (st == PGRES_FATAL_ERROR) {
+				changed = v_state && !strcmp(v_state, PURGE_CHANGED);
+				if (!changed)
+					fprintf(stderr, "dunnctl: %s", PQresultErrorMessage(res));
+			}
+			PQclear(res);
+			if (st == PGRES_FATAL_ERROR) {
+				while ((res = PQgetResult(c->conn)))
+					PQclear(res);
+				break;
+			}
+		}
+		/* Written to while folded: kept whole for the next run, and
+		 * passed over by this one's row-by-row deletes. */
+		if (changed) {
 			k->changed++;
+			if (gone_add(g, oid) != 0)
+				goto fail;
 			goto keep;
 		}
-		/* The commit need not wait for the WAL to reach the disk: the
-		 * drop's commit below flushes it, and a crash before loses the
-		 * fold and the detach together. The files go after the lock,
-		 * since unlinking them costs more the bigger they are; the
-		 * comment finds a detached table a dead run left behind. */
-		snprintf(sql, sizeof sql,
-			 "SET LOCAL synchronous_commit = off;\n"
-			 "ALTER TABLE %s DETACH PARTITION %s;\n"
-			 "COMMENT ON TABLE %s IS " DETACHED ";\n"
-			 "COMMIT",
-			 parent, part, part);
-		if (run(c, sql) != 0)
+		if (st != PGRES_COMMAND_OK)
 			goto fail;
-		lock_ms = now_ms() - t0;
+		lock_ms = wall_ms() - locked_at;
+		if (locked_at <= 0 || lock_ms < 0 || lock_ms > now_ms() - t0)
+			lock_ms = now_ms() - t0; /* no server clock: the wait counts */
 		if (lock_ms > k->lock_ms)
 			k->lock_ms = lock_ms;
 		json_array_append_new(k->each,
