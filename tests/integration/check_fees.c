@@ -95,7 +95,8 @@ START_TEST(charged_once_per_step_within_the_legal_max)
 				 "AND invoice_id IS NOT NULL"),
 			 2);
 	/* A step taken again (the claim's decision replayed) charges nothing. */
-	tu_q(db, "UPDATE dunning.cases SET stage = 1, next_action_at = '2026-11-13T14:00:00Z'");
+	PQclear(tu_q(
+		db, "UPDATE dunning.cases SET stage = 1, next_action_at = '2026-11-13T14:00:00Z'"));
 	walk((const char *const[]){"2026-11-13T15:00:00Z", "2026-11-14T01:00:00Z", NULL});
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.fees"), 4);
 	ck_assert_int_eq(fees_of("A-1", NULL), 800);

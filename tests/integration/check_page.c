@@ -338,11 +338,12 @@ START_TEST(late_fee_line_until_waived)
 	char *tok = token_for("P-KO", 0), *path = path_for(tok, NULL);
 	struct tu_resp *r;
 
-	tu_q(db,
-	     "INSERT INTO dunning.fees (case_id, account_id, cycle, step, currency, amount, "
-	     "base, created_at) SELECT c.id, c.account_id, c.cycle, 1, 'KRW', 5000, 120000, now() "
-	     "FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
-	     "WHERE a.external_ref = 'P-KO'");
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.fees (case_id, account_id, cycle, step, currency, amount, "
+		"base, created_at) SELECT c.id, c.account_id, c.cycle, 1, 'KRW', 5000, 120000, now() "
+		"FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
+		"WHERE a.external_ref = 'P-KO'"));
 	r = http(path, NULL, NULL);
 	ck_assert_int_eq(r->code, 200);
 	ck_assert_msg(strstr(r->body, "\xec\x97\xb0\xec\xb2\xb4\xeb\xa3\x8c: 5,000\xec\x9b\x90") &&
