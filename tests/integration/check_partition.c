@@ -34,9 +34,12 @@ static void setup(void)
 	conninfo = tu_newdb("partition");
 	cfg = tu_config(dir, conninfo, NULL, "\"retention_days\": 400");
 	/* The schema as it was before the outbox was partitioned: every
-	 * migration but 0025 and later. */
+	 * migration but 0025 and 0028, which works on its partitions. Today's
+	 * dunnd writes this history, so the later migrations it reads (0026
+	 * risk, 0027 fees) are there already; migrate applies the two
+	 * missing ones afterwards, in order. */
 	ck_assert_msg(tu_sh("mkdir %s/old && for f in %s/migrations/*.sql; do "
-			    "case $(basename $f) in 00[01]*|002[0-4]*) cp $f %s/old/;; esac; done",
+			    "case $(basename $f) in 0025*|0028*) ;; *) cp $f %s/old/;; esac; done",
 			    dir, tu_env("DUNN_SRCDIR"), dir) == 0,
 		      "%s", tu_output());
 	root = json_load_file(cfg, 0, &err);
