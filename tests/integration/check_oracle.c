@@ -454,18 +454,18 @@ static const char *const REMINDER[NCH][NLOC][NFORM] = {
 				"Test Telecom: {} on your account is overdue, the oldest part for * days. *",
 				"Test Telecom: Second reminder: {} is still overdue (* days). *",
 				"Test Telecom: Final notice. {} is still unpaid. *"},
+			/* Two parts leave ko, ja and zh room for the amount or the
+			 * deadline: the later texts name the deadline only. */
 			[KO] = {"[Test Telecom] {} 납부 기한이 지났습니다. *",
-				"[Test Telecom] {} 미납 *일째입니다. *",
-				"[Test Telecom] 재안내 {} 미납, *",
-				"[Test Telecom] 최종안내 {} 미납 *까지 납부: *"},
-			[JA] = {"【Test Telecom】{}のお支払い期限が過ぎています。*",
-				"【Test Telecom】{}のお支払いが*日遅れています。*",
-				"【Test Telecom】再度ご案内：{}を*までにお支払いください *",
-				"【Test Telecom】最終案内：{}を*までにお支払いください *"},
-			[ZH] = {"【Test Telecom】温馨提醒：您的 {} 账单已到期。*",
-				"【Test Telecom】您有 {} 已逾期（最长 * 天）*",
-				"【Test Telecom】再次提醒：{} 已逾期，*",
-				"【Test Telecom】最后通知：{} 仍未支付。*"},
+				"[Test Telecom] {}, *일째 미납입니다. *",
+				"[Test Telecom] 재안내: *", "[Test Telecom] 최종 안내: *"},
+			[JA] = {"【Test Telecom】{}のお支払いをお願いいたします。*",
+				"【Test Telecom】{}のご入金が未確認です。*",
+				"【Test Telecom】再度のご案内：*",
+				"【Test Telecom】最終のご案内：*"},
+			[ZH] = {"【Test Telecom】温馨提醒：您有{}账单已逾期，*",
+				"【Test Telecom】您有{}已逾期*天，*", "【Test Telecom】再次提醒：*",
+				"【Test Telecom】最后通知：*"},
 		},
 };
 
@@ -493,17 +493,17 @@ static const char *const OTHER[NCH][NLOC][4] = {
 				"Test Telecom: We have received your dispute *",
 				"Test Telecom: We reviewed invoice *",
 				"Test Telecom: Your dispute * is resolved in your favour. *"},
-			[KO] = {"[Test Telecom] * 납부가 확인되었습니다. *",
-				"[Test Telecom] 이의 신청(*) 접수. *",
-				"[Test Telecom] 청구서 * 검토 결과 이상이 없습니다. *",
-				"[Test Telecom] 이의 신청(*) 결과 * 청구를 취소했습니다. *"},
+			[KO] = {"[Test Telecom] * 납부 확인, 감사합니다. *",
+				"[Test Telecom] 이의 신청(*)이 접수되었습니다. *",
+				"[Test Telecom] 이의 신청 검토 결과 청구 내용에 이상이 없습니다. *",
+				"[Test Telecom] 이의 신청(*)에 따라 * 청구를 취소했습니다. *"},
 			[JA] = {"【Test Telecom】*のお支払いを確認しました。*",
 				"【Test Telecom】お問い合わせ（*）を承りました。*",
-				"【Test Telecom】請求書*のご請求内容に誤りはございませんでした。*",
+				"【Test Telecom】お問い合わせの件、ご請求に誤りはございませんでした。*",
 				"【Test Telecom】お問い合わせ（*）の結果、*のご請求を取り消しました。*"},
-			[ZH] = {"【Test Telecom】我们已收到您支付的 *",
+			[ZH] = {"【Test Telecom】已收到您支付的*",
 				"【Test Telecom】已收到您的账单异议（*",
-				"【Test Telecom】我们已核查账单 *",
+				"【Test Telecom】您的异议经核实，账单费用无误。*",
 				"【Test Telecom】您的异议（*）已核实，*"},
 		},
 };
@@ -525,11 +525,16 @@ static void check_message(int i, int ch, const char *text, long t)
 
 	at_str(t, at, sizeof at);
 	for (int f = 0; f < NFORM; f++) {
+		cap = NULL;
 		if (!match(REMINDER[ch][a->loc][f], text, &cap, &caplen))
 			continue;
 		expected(a, local_day(a, t), want, sizeof want);
 		ck_assert_msg(*want, "%s: O-%d reminded by %s with nothing overdue: %s", at, i,
 			      CH_NAME[ch], text);
+		if (!cap) { /* a text that names the deadline, not the amount */
+			seen.reminders[ch]++;
+			return;
+		}
 		ck_assert_msg(strlen(want) == caplen && !memcmp(cap, want, caplen),
 			      "%s: O-%d (%s, %s) told %.*s by %s, owes %s: %s", at, i,
 			      LOCALE[a->loc], ZONE[a->zone], (int)caplen, cap, CH_NAME[ch], want,
