@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "channel.h"
+#include "htmlesc.h"
 #include "config.h"
 #include "form.h"
 #include "httpq.h"
@@ -670,12 +671,7 @@ static const char *sms_reply(struct channel *ch, const char *text, char *out, si
 		return NULL;
 	n = (size_t)snprintf(out, outlen, "%s%s", head, *text ? "<Message>" : "");
 	for (; *text && n + 32 < outlen; text++) {
-		const char *rep = *text == '&' ? "&amp;"
-			: *text == '<'         ? "&lt;"
-			: *text == '>'         ? "&gt;"
-			: *text == '"'         ? "&quot;"
-			: *text == '\''        ? "&apos;"
-					       : NULL;
+		const char *rep = htmlesc_entity((unsigned char)*text);
 		if (rep)
 			n += (size_t)snprintf(out + n, outlen - n, "%s", rep);
 		else

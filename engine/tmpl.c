@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "htmlesc.h"
+
 /* One piece of the template: a run of literal text or a variable use. */
 struct tmpl_seg {
 	int is_var;
@@ -350,26 +352,9 @@ static int tmpl_put_html(struct tmpl_buf *b, const char *s)
 {
 	const char *run = s;
 	for (; *s; s++) {
-		const char *rep;
-		switch (*s) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
+		const char *rep = htmlesc_entity((unsigned char)*s);
+		if (!rep)
 			continue;
-		}
 		if (tmpl_buf_put(b, run, (size_t)(s - run)) || tmpl_buf_put(b, rep, strlen(rep)))
 			return -1;
 		run = s + 1;

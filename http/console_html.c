@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "console_int.h"
+#include "htmlesc.h"
 #include "csp.h"
 #include "money.h"
 #include "owed.h"
@@ -98,26 +99,11 @@ void con_lit(struct con_out *o, const char *s)
 void con_esc(struct con_out *o, const char *s)
 {
 	for (; s && *s; s++) {
-		switch (*s) {
-		case '&':
-			con_lit(o, "&amp;");
-			break;
-		case '<':
-			con_lit(o, "&lt;");
-			break;
-		case '>':
-			con_lit(o, "&gt;");
-			break;
-		case '"':
-			con_lit(o, "&quot;");
-			break;
-		case '\'':
-			con_lit(o, "&#39;");
-			break;
-		default:
+		const char *rep = htmlesc_entity((unsigned char)*s);
+		if (rep)
+			con_lit(o, rep);
+		else
 			con_add(o, s, 1);
-			break;
-		}
 	}
 }
 

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "feedback.h"
+#include "htmlesc.h"
 #include "http_int.h"
 #include "log.h"
 #include "sig.h"
@@ -235,28 +236,11 @@ static void xml_escape(const char *s, char *out, size_t len)
 	size_t n = 0;
 
 	for (; *s && n + 7 < len; s++) {
-		const char *rep = NULL;
-		switch (*s) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&apos;";
-			break;
-		default:
+		const char *rep = htmlesc_entity((unsigned char)*s);
+		if (rep)
+			n += (size_t)sprintf(out + n, "%s", rep);
+		else
 			out[n++] = *s;
-			continue;
-		}
-		n += (size_t)sprintf(out + n, "%s", rep);
 	}
 	out[n] = '\0';
 }

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "brand.h"
+#include "htmlesc.h"
 #include "config.h"
 #include "csp.h"
 #include "log.h"
@@ -87,26 +88,11 @@ const char *page_csp(void)
 static void esc_n(struct evbuffer *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n && s[i]; i++) {
-		switch (s[i]) {
-		case '&':
-			evbuffer_add(b, "&amp;", 5);
-			break;
-		case '<':
-			evbuffer_add(b, "&lt;", 4);
-			break;
-		case '>':
-			evbuffer_add(b, "&gt;", 4);
-			break;
-		case '"':
-			evbuffer_add(b, "&quot;", 6);
-			break;
-		case '\'':
-			evbuffer_add(b, "&#39;", 5);
-			break;
-		default:
+		const char *rep = htmlesc_entity((unsigned char)s[i]);
+		if (rep)
+			evbuffer_add(b, rep, strlen(rep));
+		else
 			evbuffer_add(b, &s[i], 1);
-			break;
-		}
 	}
 }
 

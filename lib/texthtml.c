@@ -1,4 +1,5 @@
 #include "texthtml.h"
+#include "htmlesc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,29 +15,9 @@ char *texthtml_from_text(const char *text)
 		return NULL;
 	n += (size_t)sprintf(out, "<!DOCTYPE html><html><body><p>");
 	for (const char *p = text; *p; p++) {
-		const char *rep = NULL;
-		switch (*p) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\r':
-			rep = "";
-			break;
-		case '\n':
-			rep = p[1] == '\n' ? "</p>\n<p>" : "<br>\n";
-			break;
-		default:
-			break;
-		}
+		const char *rep = *p == '\r' ? ""
+			: *p == '\n'         ? (p[1] == '\n' ? "</p>\n<p>" : "<br>\n")
+					     : htmlesc_entity((unsigned char)*p);
 		if (*p == '\n' && p[1] == '\n')
 			p++;
 		if (rep) {
