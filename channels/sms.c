@@ -21,6 +21,7 @@
 #include "channel.h"
 #include "htmlesc.h"
 #include "config.h"
+#include "delivery_status.h"
 #include "form.h"
 #include "httpq.h"
 #include "log.h"
@@ -73,7 +74,6 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 	const struct channel *ch = ctx;
 	const struct sms_xfer *x = (const struct sms_xfer *)it;
 	const struct channel_result *r = &it->result;
-	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
 
 	if (r->status == CHANNEL_SENT)
 		log_info("sms",
@@ -86,8 +86,9 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 		log_warn("sms",
 			 "event=%s channel=%s delivery=%" PRId64 " to=%s http=%ld "
 			 "retry_after=%d error=\"%s\"",
-			 names[r->status], ch->instance, it->delivery_id, x->to_masked, code,
-			 r->retry_after, r->error);
+			 delivery_status_name(delivery_status_from_channel(r->status)),
+			 ch->instance, it->delivery_id, x->to_masked, code, r->retry_after,
+			 r->error);
 }
 
 /* The provider's error code and message: Twilio {"code", "message"},

@@ -24,6 +24,7 @@
 
 #include "channel.h"
 #include "config.h"
+#include "delivery_status.h"
 #include "httpq.h"
 #include "log.h"
 #include "sig.h"
@@ -64,7 +65,6 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 {
 	const struct channel *ch = ctx;
 	const struct channel_result *r = &it->result;
-	static const char *const names[] = {"sent", "retry", "failed", "bounced"};
 
 	if (r->status == CHANNEL_SENT)
 		log_info("webhook",
@@ -75,8 +75,8 @@ static void log_result(void *ctx, const struct httpq_item *it, long code)
 		log_warn("webhook",
 			 "event=%s channel=%s delivery=%" PRId64 " http=%ld "
 			 "retry_after=%d error=\"%s\"",
-			 names[r->status], ch->instance, it->delivery_id, code, r->retry_after,
-			 r->error);
+			 delivery_status_name(delivery_status_from_channel(r->status)),
+			 ch->instance, it->delivery_id, code, r->retry_after, r->error);
 }
 
 /* ---- the vendor's answer ---- */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "delivery_status.h"
 #include "dunnd.h"
 #include "lease.h"
 #include "log.h"
@@ -36,7 +37,7 @@
  * lease expired). */
 struct result {
 	int64_t id;
-	const char *status; /* static */
+	enum delivery_status status;
 	char *provider, *error, *address;
 	const char *sup_channel; /* static */
 	int retry_in;
@@ -245,8 +246,8 @@ static char *dup_storable(const char *s, size_t max, int escape)
 	return escape ? utf8_escape_controls(s, strlen(s), max) : utf8_sanitize(s, strlen(s), max);
 }
 
-static void results_add(struct results *r, int64_t id, const char *status, const char *provider,
-			const char *error, int retry_in, const char *address,
+static void results_add(struct results *r, int64_t id, enum delivery_status status,
+			const char *provider, const char *error, int retry_in, const char *address,
 			const char *sup_channel)
 {
 	struct result *x;
@@ -442,7 +443,7 @@ static void results_refused(struct dispatch *s, const PGresult *res)
 		free(safe);
 		log_err("dispatch",
 			"event=result_unstorable delivery=%" PRId64 " status=%s error=\"%s\"",
-			x->id, x->status, why);
+			x->id, delivery_status_name(x->status), why);
 		free(x->provider);
 		free(x->address);
 		free(x->error);
@@ -450,7 +451,7 @@ static void results_refused(struct dispatch *s, const PGresult *res)
 		x->sup_channel = NULL;
 		x->error = strdup(why);
 		if (level == 2)
-			x->status = "failed"; /* its outcome itself could not be kept */
+			x->status = DELIVERY_FAILED; /* its outcome itself could not be kept */
 		x->unstorable = level;
 		if (s->nsplit == 0)
 			s->split[s->nsplit++] = 1; /* alone, not with what came since */
@@ -499,7 +500,7 @@ static void flush(struct dispatch *s)
 	for (size_t i = 0; i < s->writing.n; i++) {
 		const struct result *x = &s->writing.v[i];
 		pgarr_int(&a[0], x->id);
-		pgarr_text(&a[1], x->status);
+		pgarr_text(&a[1], delivery_status_name(x->status));
 		pgarr_text(&a[2], x->provider);
 		pgarr_text(&a[3], x->error);
 		pgarr_int(&a[4], x->retry_in);
@@ -528,8 +529,8 @@ static void flush(struct dispatch *s)
  * (flush_next), so batches grow with the rate and never wait for a timer.
  * A message the provider took but whose result is not stored yet goes out
  * again after a crash: the shorter that wait, the fewer it repeats. */
-static void queue_result(struct dispatch *s, int64_t id, const char *status, const char *provider,
-			 const char *error, int retry_in, const char *address,
+static void queue_result(struct dispatch *s, int64_t id, enum delivery_status status,
+			 const char *provider, const char *error, int retry_in, const char *address,
 			 const char *sup_channel)
 {
 	results_add(&s->pend, id, status, provider, error, retry_in, address, sup_channel);
@@ -598,39 +599,37 @@ static void send_done(const struct channel_result *r, void *arg)
 {
 	struct sendctx *x = arg;
 	struct dispatch *s = x->s;
-	const char *status = "sent";
+	enum delivery_status status = delivery_status_from_channel(r->status);
+	const char *error = r->error;
+	char unknown[64];
 	int retry = 0;
 
-	switch (r->status) {
-	case CHANNEL_SENT:
-		break;
-	case CHANNEL_RETRY:
-		status = "retry";
+	if (status == DELIVERY_RETRY)
 		retry = backoff_seconds(s->d->cfg, x->attempts, r->retry_after);
-		break;
-	case CHANNEL_FAILED:
-		status = "failed";
-		break;
-	case CHANNEL_BOUNCE:
-		status = "bounced";
-		break;
-	case CHANNEL_UNSENT:
-		status = "deferred"; /* written back as queued, due now */
-		break;
+	/* A status channel.h does not define: failed, and the row says why. */
+	if (status == DELIVERY_FAILED && r->status != CHANNEL_FAILED) {
+		snprintf(unknown, sizeof unknown, "module reported unknown status %d",
+			 (int)r->status);
+		log_warn("dispatch",
+			 "event=unknown_status channel=%s delivery=%" PRId64 " status=%d", x->chan,
+			 r->delivery_id, (int)r->status);
+		if (!error || !*error)
+			error = unknown;
 	}
 	s->inflight--;
-	metrics_inc("dunnd_deliveries_total", "channel", x->chan, "status", status, NULL);
-	if (r->status != CHANNEL_SENT && r->status != CHANNEL_UNSENT) {
+	metrics_inc("dunnd_deliveries_total", "channel", x->chan, "status",
+		    delivery_status_name(status), NULL);
+	if (status != DELIVERY_SENT && status != DELIVERY_DEFERRED) {
 		char reason[32];
-		error_reason(r->error, reason, sizeof reason);
+		error_reason(error, reason, sizeof reason);
 		metrics_inc("dunnd_delivery_errors_total", "channel", x->chan, "reason", reason,
 			    NULL);
 	}
 	channel_gauge(s, x->chan);
 	metrics_observe("dunnd_send_latency_seconds", metrics_now() - x->t0, "channel", x->chan,
 			NULL);
-	queue_result(s, r->delivery_id, status, r->provider_id, r->error, retry, x->address,
-		     r->status == CHANNEL_BOUNCE ? x->sup_channel : NULL);
+	queue_result(s, r->delivery_id, status, r->provider_id, error, retry, x->address,
+		     status == DELIVERY_BOUNCED ? x->sup_channel : NULL);
 	free(x->address);
 	free(x);
 	if (s->more && !s->leasing && !s->d->stopping)
@@ -886,7 +885,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	char *subject = NULL, *text = NULL, *html = NULL;
 
 	if (!ch) {
-		queue_result(s, id, "failed", NULL, "channel not configured", 0, NULL, NULL);
+		queue_result(s, id, DELIVERY_FAILED, NULL, "channel not configured", 0, NULL, NULL);
 		return;
 	}
 	/* Address, opt-out list and template come from what the module says
@@ -900,7 +899,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	if (reminder &&
 	    (!*PQgetvalue(res, r, L_OVERDUE) ||
 	     strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
-		queue_result(s, id, "cancelled", NULL, "no longer due", 0, NULL, NULL);
+		queue_result(s, id, DELIVERY_CANCELLED, NULL, "no longer due", 0, NULL, NULL);
 		return;
 	}
 	/* A total past the bound is never shown wrapped or cut. */
@@ -908,7 +907,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		struct owed chk[OWED_MAX_CURRENCIES];
 		if (owed_parse(PQgetvalue(res, r, L_OVERDUE), chk, OWED_MAX_CURRENCIES) < 0 ||
 		    owed_parse(PQgetvalue(res, r, L_BALANCE), chk, OWED_MAX_CURRENCIES) < 0) {
-			queue_result(s, id, "failed", NULL, "amount out of range", 0, NULL, NULL);
+			queue_result(s, id, DELIVERY_FAILED, NULL, "amount out of range", 0, NULL,
+				     NULL);
 			return;
 		}
 	}
@@ -918,8 +918,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		: ch->ops->optout == CHANNEL_OPTOUT_CALLS  ? L_PHONE_SUPP
 							   : -1;
 	if (!by_account && (!*addr || (supp >= 0 && PQgetvalue(res, r, supp)[0] == 't'))) {
-		queue_result(s, id, "suppressed", NULL, *addr ? "address suppressed" : "no address",
-			     0, NULL, NULL);
+		queue_result(s, id, DELIVERY_SUPPRESSED, NULL,
+			     *addr ? "address suppressed" : "no address", 0, NULL, NULL);
 		return;
 	}
 	/* Planning put the reminder inside the customer's contact window, but
@@ -943,8 +943,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		}
 		if (at > now) {
 			metrics_inc("dunnd_deliveries_total", "channel", chname, "status",
-				    "deferred", NULL);
-			queue_result(s, id, "deferred", NULL, why,
+				    delivery_status_name(DELIVERY_DEFERRED), NULL);
+			queue_result(s, id, DELIVERY_DEFERRED, NULL, why,
 				     at - now > INT_MAX ? INT_MAX : (int)(at - now), NULL, NULL);
 			return;
 		}
@@ -952,7 +952,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	te = tmplset_find(s->d->cfg->templates, PQgetvalue(res, r, L_LOCALE),
 			  PQgetvalue(res, r, L_TEMPLATE), module_template_kind(ch->ops));
 	if (!te) {
-		queue_result(s, id, "failed", NULL, "template not found", 0, NULL, NULL);
+		queue_result(s, id, DELIVERY_FAILED, NULL, "template not found", 0, NULL, NULL);
 		return;
 	}
 	fill_vars(s, res, r, te, tmplset_format_locale(te, PQgetvalue(res, r, L_LOCALE)), &v, url,
@@ -965,7 +965,7 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	x = calloc(1, sizeof *x);
 	if (!text || (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT) && !subject) || !x) {
 		free(x);
-		queue_result(s, id, "retry", NULL, "out of memory", 60, NULL, NULL);
+		queue_result(s, id, DELIVERY_RETRY, NULL, "out of memory", 60, NULL, NULL);
 		goto out;
 	}
 	msg.delivery_id = id;
@@ -995,7 +995,8 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 		s->inflight--;
 		free(x->address);
 		free(x);
-		queue_result(s, id, "retry", NULL, "channel refused the message", 60, NULL, NULL);
+		queue_result(s, id, DELIVERY_RETRY, NULL, "channel refused the message", 60, NULL,
+			     NULL);
 		goto out;
 	}
 	channel_gauge(s, chname);
@@ -1118,8 +1119,8 @@ static void release_leased(struct dispatch *s, const PGresult *res)
 	s->more = 0;
 	s->settled = 1;
 	for (int r = 0; r < n; r++)
-		results_add(&s->pend, strtoll(PQgetvalue(res, r, L_ID), NULL, 10), "deferred", NULL,
-			    NULL, 0, NULL, NULL);
+		results_add(&s->pend, strtoll(PQgetvalue(res, r, L_ID), NULL, 10),
+			    DELIVERY_DEFERRED, NULL, NULL, 0, NULL, NULL);
 	if (n > 0) {
 		log_notice("dispatch", "event=released count=%d reason=stopping", n);
 		flush(s);
