@@ -13,17 +13,13 @@
 #include "lease.h"
 #include "log.h"
 #include "metrics.h"
-#include "money.h"
-#include "fee_text.h"
 #include "owed.h"
 #include "pgarr.h"
-#include "texthtml.h"
-#include "tmplset.h"
-#include "token.h"
+#include "pgrow.h"
+#include "render.h"
 #include "tz.h"
 #include "utf8.h"
 
-#define LINK_DAYS 45
 /* Bytes of text a result may store: last_error, provider id, address. */
 #define RESULT_ERROR_MAX 1000
 #define RESULT_PROVIDER_MAX 255
@@ -104,23 +100,27 @@ static const char SQL_LEASE[] =
 	"            d.invoice_id, d.dispute_id, d.step, d.cleared_at)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
 	"       a.external_ref, a.name, a.email, a.phone, a.locale, a.timezone, c.state,\n"
-	"       coalesce(b.overdue, ''), coalesce(b.balance, ''),\n"
-	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''), coalesce(b.n, 0),\n"
+	"       coalesce(b.overdue, '') AS overdue, coalesce(b.balance, '') AS balance,\n"
+	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), '') AS oldest_due,\n"
+	"       coalesce(b.n, 0) AS invoice_count,\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
-	"               WHERE s.channel = 'email' AND s.address = lower(a.email)),\n"
+	"               WHERE s.channel = 'email' AND s.address = lower(a.email)) AS email_supp,\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
-	"               WHERE s.channel = 'sms' AND s.address = a.phone),\n"
+	"               WHERE s.channel = 'sms' AND s.address = a.phone) AS sms_supp,\n"
 	"       EXISTS (SELECT 1 FROM dunning.suppressions s\n"
-	"               WHERE s.channel = 'phone' AND s.address = a.phone),\n"
-	"       coalesce(dr.original_amount, pi.amount_due), pi.currency, pi.external_ref,\n"
-	"       dr.reference,\n"
+	"               WHERE s.channel = 'phone' AND s.address = a.phone) AS phone_supp,\n"
+	"       coalesce(dr.original_amount, pi.amount_due) AS inv_amount,\n"
+	"       pi.currency AS inv_currency, pi.external_ref AS inv_ref,\n"
+	"       dr.reference AS dispute_ref,\n"
 	"       coalesce(to_char((c.paused_until AT TIME ZONE a.timezone) - interval '1 day',\n"
-	"                        'YYYY-MM-DD'), ''),\n"
-	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id),\n"
-	"       u.step, coalesce(c.track, ''),\n"
-	"       coalesce(rc.paid, ''),\n"
+	"                        'YYYY-MM-DD'), '') AS promise_date,\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = u.account_id)\n"
+	"         AS quiet,\n"
+	"       u.step, coalesce(c.track, '') AS track,\n"
+	"       coalesce(rc.paid, '') AS receipt,\n"
 	"       coalesce(CASE WHEN u.kind = 'reminder' THEN dunning.case_fees(u.case_id) END, "
-	"''), coalesce(dr.resolution_note, '')\n"
+	"'') AS fees,\n"
+	"       coalesce(dr.resolution_note, '') AS resolution\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
 	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
 	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
@@ -140,6 +140,7 @@ static const char SQL_LEASE[] =
 	"        GROUP BY si.currency) s) rc ON true\n"
 	"ORDER BY u.id";
 
+/* SQL_LEASE's columns, found by name once a result (pgrow_columns). */
 enum lease_col {
 	L_ID,
 	L_KIND,
@@ -170,9 +171,93 @@ enum lease_col {
 	L_STEP,
 	L_TRACK,
 	L_RECEIPT,
-	L_FEES,       /* a reminder's case's unpaid, unwaived fees (dunning.case_fees) */
-	L_RESOLUTION, /* a dispute's resolution text, "" for others */
+	L_FEES,
+	L_RESOLUTION,
+	L_NCOLS
 };
+
+static const char *const lease_names[L_NCOLS] = {
+	[L_ID] = "id",
+	[L_KIND] = "kind",
+	[L_CHANNEL] = "channel",
+	[L_TEMPLATE] = "template",
+	[L_ATTEMPTS] = "attempts",
+	[L_ACCOUNT_ID] = "account_id",
+	[L_REF] = "external_ref",
+	[L_NAME] = "name",
+	[L_EMAIL] = "email",
+	[L_PHONE] = "phone",
+	[L_LOCALE] = "locale",
+	[L_TZ] = "timezone",
+	[L_STATE] = "state",
+	[L_OVERDUE] = "overdue",
+	[L_BALANCE] = "balance",
+	[L_DUE] = "oldest_due",
+	[L_COUNT] = "invoice_count",
+	[L_EMAIL_SUPP] = "email_supp",
+	[L_SMS_SUPP] = "sms_supp",
+	[L_PHONE_SUPP] = "phone_supp",
+	[L_INV_AMOUNT] = "inv_amount",
+	[L_INV_CURRENCY] = "inv_currency",
+	[L_INV_REF] = "inv_ref",
+	[L_DISPUTE_REF] = "dispute_ref",
+	[L_PROMISE_DATE] = "promise_date",
+	[L_QUIET] = "quiet",
+	[L_STEP] = "step",
+	[L_TRACK] = "track",
+	[L_RECEIPT] = "receipt",
+	[L_FEES] = "fees",
+	[L_RESOLUTION] = "resolution",
+};
+
+/* One leased row, read once. Strings live as long as the lease's
+ * PGresult; "" when NULL unless said otherwise. */
+struct lease_row {
+	int64_t id;
+	const char *kind, *channel, *email, *phone, *state;
+	const char *quiet; /* the account's quiet-times spec, NULL when none */
+	int attempts;
+	/* The address is on the opt-out list of mail, texts, calls. */
+	int email_supp, sms_supp, phone_supp;
+	struct render_row msg; /* what the message says (render.h) */
+};
+
+static void lease_row_parse(const PGresult *res, int r, const int *c, struct lease_row *x)
+{
+	memset(x, 0, sizeof *x);
+	x->id = pgrow_int64(res, r, c[L_ID]);
+	x->kind = pgrow_text(res, r, c[L_KIND]);
+	x->channel = pgrow_text(res, r, c[L_CHANNEL]);
+	x->email = pgrow_text(res, r, c[L_EMAIL]);
+	x->phone = pgrow_text(res, r, c[L_PHONE]);
+	x->state = pgrow_text(res, r, c[L_STATE]);
+	x->quiet = pgrow_text_or_null(res, r, c[L_QUIET]);
+	x->attempts = pgrow_int(res, r, c[L_ATTEMPTS]);
+	x->email_supp = pgrow_bool(res, r, c[L_EMAIL_SUPP]);
+	x->sms_supp = pgrow_bool(res, r, c[L_SMS_SUPP]);
+	x->phone_supp = pgrow_bool(res, r, c[L_PHONE_SUPP]);
+	x->msg.account_id = pgrow_int64(res, r, c[L_ACCOUNT_ID]);
+	x->msg.name = pgrow_text(res, r, c[L_NAME]);
+	x->msg.account_ref = pgrow_text(res, r, c[L_REF]);
+	x->msg.locale = pgrow_text(res, r, c[L_LOCALE]);
+	x->msg.timezone = pgrow_text(res, r, c[L_TZ]);
+	x->msg.template_name = pgrow_text(res, r, c[L_TEMPLATE]);
+	x->msg.overdue = pgrow_text(res, r, c[L_OVERDUE]);
+	x->msg.balance = pgrow_text(res, r, c[L_BALANCE]);
+	x->msg.oldest_due = pgrow_text(res, r, c[L_DUE]);
+	x->msg.invoice_count = pgrow_int64(res, r, c[L_COUNT]);
+	x->msg.has_invoice = !pgrow_null(res, r, c[L_INV_AMOUNT]);
+	x->msg.invoice_amount = pgrow_int64(res, r, c[L_INV_AMOUNT]);
+	x->msg.invoice_currency = pgrow_text(res, r, c[L_INV_CURRENCY]);
+	x->msg.invoice_ref = pgrow_text(res, r, c[L_INV_REF]);
+	x->msg.dispute_ref = pgrow_text(res, r, c[L_DISPUTE_REF]);
+	x->msg.resolution = pgrow_text(res, r, c[L_RESOLUTION]);
+	x->msg.promise_date = pgrow_text(res, r, c[L_PROMISE_DATE]);
+	x->msg.receipt = pgrow_text(res, r, c[L_RECEIPT]);
+	x->msg.fees = pgrow_text(res, r, c[L_FEES]);
+	x->msg.track = pgrow_text(res, r, c[L_TRACK]);
+	x->msg.step = pgrow_int(res, r, c[L_STEP]);
+}
 
 /* The rows are found by id (deliveries_pkey). Written as "status =
  * 'sending'", the guard would let the planner pick deliveries_due instead:
@@ -217,7 +302,7 @@ static const char SQL_RESULTS[] =
 	"            ELSE '{}' END FROM upd";
 
 static void lease(struct dispatch *s);
-static void release_leased(struct dispatch *s, const PGresult *res);
+static void release_leased(struct dispatch *s, const PGresult *res, const int *cols);
 static void flush(struct dispatch *s);
 
 static void results_init(struct results *r)
@@ -637,229 +722,6 @@ static void send_done(const struct channel_result *r, void *arg)
 	maybe_settle(s);
 }
 
-/* Values a template may use, looked up by name while rendering. */
-struct vars {
-	const char *name, *account_ref, *pay_url, *company, *support, *invoice_ref, *dispute_ref;
-	const char *brand, *legal_name, *sms_name, *support_phone, *privacy_url, *resolution;
-	char amount[256], balance[256], due_date[96], days_overdue[24], invoice_count[24];
-	char promise_date[96], deadline[96];
-	char fee[256], amount_with_fees[256], fee_line[1024];
-	char *consequence; /* rendered from the step's text, owned */
-};
-
-static const char *var_lookup(void *ctx, const char *name)
-{
-	struct vars *v = ctx;
-
-	if (!strcmp(name, "name"))
-		return v->name;
-	if (!strcmp(name, "account_ref"))
-		return v->account_ref;
-	if (!strcmp(name, "amount"))
-		return v->amount;
-	if (!strcmp(name, "balance"))
-		return v->balance;
-	if (!strcmp(name, "due_date"))
-		return v->due_date;
-	if (!strcmp(name, "days_overdue"))
-		return v->days_overdue;
-	if (!strcmp(name, "invoice_count"))
-		return v->invoice_count;
-	if (!strcmp(name, "pay_url"))
-		return v->pay_url;
-	if (!strcmp(name, "company"))
-		return v->company;
-	if (!strcmp(name, "support"))
-		return v->support;
-	if (!strcmp(name, "brand"))
-		return v->brand;
-	if (!strcmp(name, "deadline"))
-		return v->deadline;
-	if (!strcmp(name, "consequence"))
-		return v->consequence;
-	if (!strcmp(name, "legal_name"))
-		return v->legal_name;
-	if (!strcmp(name, "sms_name"))
-		return v->sms_name;
-	if (!strcmp(name, "support_phone"))
-		return v->support_phone;
-	if (!strcmp(name, "privacy_url"))
-		return v->privacy_url;
-	if (!strcmp(name, "invoice_ref"))
-		return v->invoice_ref;
-	if (!strcmp(name, "dispute_ref"))
-		return v->dispute_ref;
-	if (!strcmp(name, "promise_date"))
-		return v->promise_date;
-	if (!strcmp(name, "fee"))
-		return v->fee;
-	if (!strcmp(name, "amount_with_fees"))
-		return v->amount_with_fees;
-	if (!strcmp(name, "fee_line"))
-		return v->fee_line;
-	if (!strcmp(name, "resolution"))
-		return v->resolution;
-	return NULL;
-}
-
-static int64_t days_between(int y, int m, int d, const struct tz_local *now)
-{
-	int64_t a, b;
-
-	if (tz_from_local("UTC", y, m, d, 0, 0, 0, &a) != 0 ||
-	    tz_from_local("UTC", now->year, now->month, now->day, 0, 0, 0, &b) != 0)
-		return 0;
-	return (b - a) / 86400;
-}
-
-/* What the step that sends the message says beyond the template: its
- * deadline, a date in the customer's zone deadline_days after now, and
- * its consequence in the template's language (which may say the date).
- * --check-config made sure a template using them has them. */
-static void fill_step(struct dispatch *s, const PGresult *res, int r,
-		      const struct tmplset_entry *te, const char *locale, struct vars *v,
-		      int64_t now)
-{
-	const struct policy_step *st = policy_step_for(
-		s->d->cfg->policy, PQgetvalue(res, r, L_TRACK), atoi(PQgetvalue(res, r, L_STEP)),
-		PQgetvalue(res, r, L_TEMPLATE));
-	const struct tmpl *ct;
-	struct tz_local lt;
-
-	if (!st)
-		return;
-	if (st->deadline_days > 0) {
-		int64_t yy;
-		int m, d;
-		if (tz_local(PQgetvalue(res, r, L_TZ), now, &lt) != 0)
-			tz_local("UTC", now, &lt);
-		tz_civil_from_days(tz_days_from_civil(lt.year, lt.month, lt.day) +
-					   st->deadline_days,
-				   &yy, &m, &d);
-		if (tz_format_date((int)yy, m, d, locale, v->deadline, sizeof v->deadline) < 0)
-			snprintf(v->deadline, sizeof v->deadline, "%04d-%02d-%02d", (int)yy, m, d);
-	}
-	ct = policy_consequence(st, te->locale);
-	if (ct)
-		v->consequence = tmpl_render(ct, var_lookup, v, TMPL_RAW);
-}
-
-/* {{ fee }}: the case's fees still owed; {{ amount_with_fees }}: what is
- * overdue plus them, per currency; {{ fee_line }}: a sentence saying both
- * in the template's language, empty when there are no fees. Without fees
- * {{ amount_with_fees }} is {{ amount }}. */
-static void fill_fees(const char *list, const struct owed *over, int nover, const char *tlocale,
-		      const char *locale, int style, struct vars *v)
-{
-	struct owed fees[OWED_MAX_CURRENCIES], sum[2 * OWED_MAX_CURRENCIES];
-	int nfees = owed_parse(list, fees, OWED_MAX_CURRENCIES);
-	size_t n = 0;
-
-	for (int i = 0; i < nover; i++)
-		sum[n++] = over[i];
-	for (int i = 0; i < nfees; i++) {
-		size_t k;
-		for (k = 0; k < n && strcmp(sum[k].currency, fees[i].currency) != 0; k++)
-			;
-		if (k == n)
-			sum[n++] = (struct owed){{0}, 0};
-		memcpy(sum[k].currency, fees[i].currency, 4);
-		if (owed_add(&sum[k].minor, fees[i].minor) != 0)
-			nfees = -1; /* past the bound: say nothing of fees */
-	}
-	/* Currency-code order, as every list of amounts is shown. */
-	for (size_t i = 1; i < n; i++)
-		for (size_t k = i; k > 0 && strcmp(sum[k - 1].currency, sum[k].currency) > 0; k--) {
-			struct owed t = sum[k];
-			sum[k] = sum[k - 1];
-			sum[k - 1] = t;
-		}
-	if (nfees <= 0) {
-		snprintf(v->amount_with_fees, sizeof v->amount_with_fees, "%s", v->amount);
-		return;
-	}
-	owed_format_style(fees, (size_t)nfees, locale, style, v->fee, sizeof v->fee);
-	owed_format_style(sum, n, locale, style, v->amount_with_fees, sizeof v->amount_with_fees);
-	fee_line_format(tlocale, v->fee, v->amount_with_fees, v->fee_line, sizeof v->fee_line);
-}
-
-/* Amounts and dates are formatted in locale, that of the template chosen
- * (tmplset_format_locale), so they read like the words around them. */
-static void fill_vars(struct dispatch *s, const PGresult *res, int r,
-		      const struct tmplset_entry *te, const char *locale, struct vars *v, char *url,
-		      size_t urllen)
-{
-	const struct config *c = s->d->cfg;
-	const char *due = PQgetvalue(res, r, L_DUE);
-	struct owed over[OWED_MAX_CURRENCIES], bal[OWED_MAX_CURRENCIES];
-	int nover = owed_parse(PQgetvalue(res, r, L_OVERDUE), over, OWED_MAX_CURRENCIES);
-	int nbal = owed_parse(PQgetvalue(res, r, L_BALANCE), bal, OWED_MAX_CURRENCIES);
-	/* A notice about one invoice (a payment, a dispute) shows its amount. */
-	if (!PQgetisnull(res, r, L_INV_AMOUNT)) {
-		snprintf(over[0].currency, sizeof over[0].currency, "%s",
-			 PQgetvalue(res, r, L_INV_CURRENCY));
-		over[0].minor = strtoll(PQgetvalue(res, r, L_INV_AMOUNT), NULL, 10);
-		nover = 1;
-	}
-	if (*PQgetvalue(res, r, L_RECEIPT)) {
-		struct owed paid[OWED_MAX_CURRENCIES];
-		int npaid = owed_parse(PQgetvalue(res, r, L_RECEIPT), paid, OWED_MAX_CURRENCIES);
-		if (npaid > 0) {
-			memcpy(over, paid, sizeof paid);
-			nover = npaid;
-		}
-	}
-	int64_t account_id = strtoll(PQgetvalue(res, r, L_ACCOUNT_ID), NULL, 10);
-	int64_t now = dunnd_now(s->d);
-	char token[TOKEN_MAX];
-	struct tz_local lt;
-	int y = 0, m = 0, d = 0;
-
-	memset(v, 0, sizeof *v);
-	v->name = PQgetvalue(res, r, L_NAME);
-	v->account_ref = PQgetvalue(res, r, L_REF);
-	v->company = c->company;
-	v->support = config_brand_field(c, locale, BRAND_SUPPORT);
-	v->brand = config_brand(c, locale);
-	v->legal_name = config_brand_field(c, locale, BRAND_LEGAL_NAME);
-	v->sms_name = config_brand_field(c, locale, BRAND_SMS_NAME);
-	v->support_phone = config_brand_field(c, locale, BRAND_SUPPORT_PHONE);
-	/* Every text closes with where to ask and stop: with no phone, the
-	 * support address is that place. */
-	if (!*v->support_phone)
-		v->support_phone = v->support;
-	v->privacy_url = config_brand_field(c, locale, BRAND_PRIVACY_URL);
-	/* handle_row refused lists that did not parse. */
-	int style = config_money_style(c, locale);
-	owed_format_style(over, nover > 0 ? (size_t)nover : 0, locale, style, v->amount,
-			  sizeof v->amount);
-	owed_format_style(bal, nbal > 0 ? (size_t)nbal : 0, locale, style, v->balance,
-			  sizeof v->balance);
-	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3) {
-		if (tz_format_date(y, m, d, locale, v->due_date, sizeof v->due_date) < 0)
-			snprintf(v->due_date, sizeof v->due_date, "%s", due);
-		if (tz_local(PQgetvalue(res, r, L_TZ), now, &lt) != 0)
-			tz_local("UTC", now, &lt);
-		snprintf(v->days_overdue, sizeof v->days_overdue, "%" PRId64,
-			 days_between(y, m, d, &lt));
-	}
-	snprintf(v->invoice_count, sizeof v->invoice_count, "%s", PQgetvalue(res, r, L_COUNT));
-	v->invoice_ref = PQgetvalue(res, r, L_INV_REF);
-	v->dispute_ref = PQgetvalue(res, r, L_DISPUTE_REF);
-	v->resolution = PQgetvalue(res, r, L_RESOLUTION);
-	due = PQgetvalue(res, r, L_PROMISE_DATE);
-	if (sscanf(due, "%d-%d-%d", &y, &m, &d) == 3 &&
-	    tz_format_date(y, m, d, locale, v->promise_date, sizeof v->promise_date) < 0)
-		snprintf(v->promise_date, sizeof v->promise_date, "%s", due);
-	if (token_make(s->d->link_secret, account_id, now + LINK_DAYS * 86400, token,
-		       sizeof token) != 0)
-		token[0] = '\0';
-	snprintf(url, urllen, "%s/p/%s", c->public_url, token);
-	v->pay_url = url;
-	fill_fees(PQgetvalue(res, r, L_FEES), over, nover, te->locale, locale, style, v);
-	fill_step(s, res, r, te, locale, v, now);
-}
-
 /* Kinds that acknowledge the customer's own act, sent at once at any
  * hour; every other kind, present or future, waits for the window. */
 static int dispatch_answers_customer(const char *kind)
@@ -869,20 +731,19 @@ static int dispatch_answers_customer(const char *kind)
 }
 
 /* Render and send one leased row, or record why it must not go out. */
-static void handle_row(struct dispatch *s, const PGresult *res, int r)
+static void handle_row(struct dispatch *s, const struct lease_row *row)
 {
-	int64_t id = strtoll(PQgetvalue(res, r, L_ID), NULL, 10);
-	const char *chname = PQgetvalue(res, r, L_CHANNEL);
-	const char *kind = PQgetvalue(res, r, L_KIND);
+	int64_t id = row->id;
+	const char *chname = row->channel;
+	const char *kind = row->kind;
 	const struct dunnd_chan *ch = dunnd_chan(s->d, chname);
-	const struct tmplset_entry *te;
 	int by_account, reminder = strcmp(kind, "reminder") == 0;
 	const char *addr;
 	struct channel_msg msg = {0};
 	struct sendctx *x;
-	struct vars v;
-	char url[512], unsub[528], mask[64];
-	char *subject = NULL, *text = NULL, *html = NULL;
+	struct render_out out;
+	char unsub[RENDER_URL_MAX + 16], mask[64];
+	int rc;
 
 	if (!ch) {
 		queue_result(s, id, DELIVERY_FAILED, NULL, "channel not configured", 0, NULL, NULL);
@@ -891,33 +752,30 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	/* Address, opt-out list and template come from what the module says
 	 * it is (channel.h), never from its name. */
 	by_account = ch->ops->addr == CHANNEL_ADDR_ACCOUNT;
-	addr = PQgetvalue(res, r,
-			  ch->ops->addr == CHANNEL_ADDR_EMAIL ? L_EMAIL
-				  : by_account                ? L_REF
-							      : L_PHONE);
+	addr = ch->ops->addr == CHANNEL_ADDR_EMAIL ? row->email
+		: by_account                       ? row->msg.account_ref
+						   : row->phone;
 	/* Re-check right before sending: paid, resolved or paused since queued. */
-	if (reminder &&
-	    (!*PQgetvalue(res, r, L_OVERDUE) ||
-	     strcmp(PQgetvalue(res, r, L_STATE), "active") != 0)) {
+	if (reminder && (!*row->msg.overdue || strcmp(row->state, "active") != 0)) {
 		queue_result(s, id, DELIVERY_CANCELLED, NULL, "no longer due", 0, NULL, NULL);
 		return;
 	}
 	/* A total past the bound is never shown wrapped or cut. */
 	{
 		struct owed chk[OWED_MAX_CURRENCIES];
-		if (owed_parse(PQgetvalue(res, r, L_OVERDUE), chk, OWED_MAX_CURRENCIES) < 0 ||
-		    owed_parse(PQgetvalue(res, r, L_BALANCE), chk, OWED_MAX_CURRENCIES) < 0) {
+		if (owed_parse(row->msg.overdue, chk, OWED_MAX_CURRENCIES) < 0 ||
+		    owed_parse(row->msg.balance, chk, OWED_MAX_CURRENCIES) < 0) {
 			queue_result(s, id, DELIVERY_FAILED, NULL, "amount out of range", 0, NULL,
 				     NULL);
 			return;
 		}
 	}
 	/* Each kind of contact has its own opt-outs: mail, texts, calls. */
-	int supp = ch->ops->optout == CHANNEL_OPTOUT_EMAIL ? L_EMAIL_SUPP
-		: ch->ops->optout == CHANNEL_OPTOUT_TEXTS  ? L_SMS_SUPP
-		: ch->ops->optout == CHANNEL_OPTOUT_CALLS  ? L_PHONE_SUPP
-							   : -1;
-	if (!by_account && (!*addr || (supp >= 0 && PQgetvalue(res, r, supp)[0] == 't'))) {
+	int supp = ch->ops->optout == CHANNEL_OPTOUT_EMAIL ? row->email_supp
+		: ch->ops->optout == CHANNEL_OPTOUT_TEXTS  ? row->sms_supp
+		: ch->ops->optout == CHANNEL_OPTOUT_CALLS  ? row->phone_supp
+							   : 0;
+	if (!by_account && (!*addr || supp)) {
 		queue_result(s, id, DELIVERY_SUPPRESSED, NULL,
 			     *addr ? "address suppressed" : "no address", 0, NULL, NULL);
 		return;
@@ -931,13 +789,12 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 	/* The customer's own quiet times hold back the same messages. */
 	if (!dispatch_answers_customer(kind)) {
 		const struct policy *pol = s->d->cfg->policy;
-		const char *zone = PQgetvalue(res, r, L_TZ);
+		const char *zone = row->msg.timezone;
 		int64_t now = dunnd_now(s->d);
 		int64_t at = policy_next_allowed(pol, chname, zone, now);
 		const char *why = "outside contact window";
 		struct quiet q;
-		if (at <= now && !PQgetisnull(res, r, L_QUIET) &&
-		    quiet_parse(PQgetvalue(res, r, L_QUIET), &q, NULL, 0) == 0) {
+		if (at <= now && row->quiet && quiet_parse(row->quiet, &q, NULL, 0) == 0) {
 			at = policy_next_open(pol, chname, zone, &q, now);
 			why = POLICY_REASON_QUIET;
 		}
@@ -949,42 +806,39 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 			return;
 		}
 	}
-	te = tmplset_find(s->d->cfg->templates, PQgetvalue(res, r, L_LOCALE),
-			  PQgetvalue(res, r, L_TEMPLATE), module_template_kind(ch->ops));
-	if (!te) {
+	{
+		struct render_env env = {s->d->cfg, s->d->cfg->templates, s->d->link_secret,
+					 dunnd_now(s->d)};
+		rc = render_message(&env, &row->msg, module_template_kind(ch->ops), ch->ops->caps,
+				    &out);
+	}
+	if (rc == RENDER_NO_TEMPLATE) {
 		queue_result(s, id, DELIVERY_FAILED, NULL, "template not found", 0, NULL, NULL);
 		return;
 	}
-	fill_vars(s, res, r, te, tmplset_format_locale(te, PQgetvalue(res, r, L_LOCALE)), &v, url,
-		  sizeof url);
-	text = tmpl_render(te->body, var_lookup, &v, TMPL_RAW);
-	if (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT))
-		subject = tmpl_render(te->subject, var_lookup, &v, TMPL_RAW);
-	if (text && (ch->ops->caps & CHANNEL_CAP_HTML))
-		html = texthtml_from_text(text);
-	x = calloc(1, sizeof *x);
-	if (!text || (te->subject && (ch->ops->caps & CHANNEL_CAP_SUBJECT) && !subject) || !x) {
-		free(x);
+	x = rc == RENDER_OK ? calloc(1, sizeof *x) : NULL;
+	if (!x) {
 		queue_result(s, id, DELIVERY_RETRY, NULL, "out of memory", 60, NULL, NULL);
 		goto out;
 	}
 	msg.delivery_id = id;
 	msg.to_addr = addr;
-	msg.to_name = v.name;
-	msg.subject = subject;
-	msg.text = text;
-	msg.html = html;
+	msg.to_name = row->msg.name;
+	msg.subject = out.subject;
+	msg.text = out.text;
+	msg.html = out.html;
 	/* One-click unsubscribe (RFC 8058) for reminders, on a module that can
 	 * carry it; the link stops mail, so only where mail's opt-outs apply.
 	 * Notices about a payment or a dispute are transactional: none. */
 	if ((ch->ops->caps & CHANNEL_CAP_UNSUBSCRIBE) && ch->ops->optout == CHANNEL_OPTOUT_EMAIL &&
-	    reminder && !strncmp(url, "https://", 8) && strlen(url) + 12 < sizeof unsub) {
-		snprintf(unsub, sizeof unsub, "%s/unsubscribe", url);
+	    reminder && !strncmp(out.pay_url, "https://", 8) &&
+	    strlen(out.pay_url) + 12 < sizeof unsub) {
+		snprintf(unsub, sizeof unsub, "%s/unsubscribe", out.pay_url);
 		msg.unsubscribe_url = unsub;
 	}
 	msg.now = dunnd_now(s->d);
 	x->s = s;
-	x->attempts = atoi(PQgetvalue(res, r, L_ATTEMPTS));
+	x->attempts = row->attempts;
 	x->address = strdup(addr);
 	/* A bounce is filed on the list the message was checked against. */
 	x->sup_channel = module_optout_list(ch->ops->optout);
@@ -1005,20 +859,20 @@ static void handle_row(struct dispatch *s, const PGresult *res, int r)
 			  : by_account                ? addr
 						      : log_mask_phone(addr, mask, sizeof mask));
 out:
-	free(v.consequence);
-	free(subject);
-	free(text);
-	free(html);
+	render_out_free(&out);
 }
 
 static void lease_cb(const PGresult *res, void *arg)
 {
 	struct dispatch *s = arg;
-	int n;
+	int n, cols[L_NCOLS];
+	char why[128];
 
 	s->leasing = 0;
-	if (!pgq_ok(res)) {
-		const char *e = pgq_error(s->d->db_send, res);
+	if (!pgq_ok(res) || pgrow_columns(res, lease_names, cols, L_NCOLS, why, sizeof why) != 0) {
+		/* A column the code reads but the statement lost is a broken
+		 * build, reported as such: the rows wait out their lease. */
+		const char *e = pgq_ok(res) ? why : pgq_error(s->d->db_send, res);
 		log_err("dispatch", "event=lease_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
 		s->more = 0;
 		s->settled = 1;
@@ -1028,7 +882,7 @@ static void lease_cb(const PGresult *res, void *arg)
 		return;
 	}
 	if (s->d->stopping) {
-		release_leased(s, res);
+		release_leased(s, res, cols);
 		return;
 	}
 	n = PQntuples(res);
@@ -1037,8 +891,11 @@ static void lease_cb(const PGresult *res, void *arg)
 	 * could exit with them queued. */
 	s->more = n >= s->d->cfg->send_batch || s->again;
 	s->again = 0;
-	for (int r = 0; r < n; r++)
-		handle_row(s, res, r);
+	for (int r = 0; r < n; r++) {
+		struct lease_row row;
+		lease_row_parse(res, r, cols, &row);
+		handle_row(s, &row);
+	}
 	if (!s->more)
 		s->settled = 1;
 	if (s->pend.n > 0 && s->inflight == 0)
@@ -1112,15 +969,15 @@ int dispatch_idle(const struct dispatch *s)
  * never handed to a channel. Give them back now as a closing channel gives
  * back what never left (due at once, the attempt undone) rather than leave
  * them waiting out lease_seconds. */
-static void release_leased(struct dispatch *s, const PGresult *res)
+static void release_leased(struct dispatch *s, const PGresult *res, const int *cols)
 {
 	int n = PQntuples(res);
 
 	s->more = 0;
 	s->settled = 1;
 	for (int r = 0; r < n; r++)
-		results_add(&s->pend, strtoll(PQgetvalue(res, r, L_ID), NULL, 10),
-			    DELIVERY_DEFERRED, NULL, NULL, 0, NULL, NULL);
+		results_add(&s->pend, pgrow_int64(res, r, cols[L_ID]), DELIVERY_DEFERRED, NULL,
+			    NULL, 0, NULL, NULL);
 	if (n > 0) {
 		log_notice("dispatch", "event=released count=%d reason=stopping", n);
 		flush(s);
