@@ -28,8 +28,10 @@ static const char SQL_LIST[] =
 	"       to_char(f.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'),\n"
 	"       CASE WHEN f.waived_at IS NOT NULL THEN 'waived'\n"
 	"            WHEN f.paid_at IS NOT NULL THEN 'paid' ELSE 'owed' END,\n"
-	"       coalesce(f.waived_by, ''), coalesce(f.waive_reason, '')\n"
+	"       coalesce(f.waived_by, ''), coalesce(f.waive_reason, ''),\n"
+	"       coalesce(i.external_ref, '')\n"
 	"FROM dunning.fees f JOIN dunning.accounts a ON a.id = f.account_id\n"
+	"LEFT JOIN dunning.invoices i ON i.id = f.invoice_id\n"
 	"WHERE ($1::bigint IS NULL OR f.case_id = $1::bigint)\n"
 	"  AND ($2::text IS NULL OR a.external_ref = $2)\n"
 	"ORDER BY f.id";
@@ -118,33 +120,33 @@ static int fee_list(struct ctl *c, int argc, char **argv, int as_json)
 		return 1;
 	arr = json_array();
 	if (!as_json)
-		printf("%-6s %-6s %-12s %-4s %-14s %-16s %-7s %s\n", "id", "case", "account",
-		       "step", "amount", "charged (UTC)", "state", "waived by / why");
+		printf("%-6s %-6s %-12s %-12s %-4s %-14s %-16s %-7s %s\n", "id", "case", "account",
+		       "invoice", "step", "amount", "charged (UTC)", "state", "waived by / why");
 	for (int r = 0; r < PQntuples(res); r++) {
 		amount_text(PQgetvalue(res, r, 5), PQgetvalue(res, r, 4), amt, sizeof amt);
 		if (as_json) {
 			json_array_append_new(
 				arr,
-				json_pack("{s:I, s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}",
-					  "id",
-					  (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
-					  "case_id",
-					  (json_int_t)strtoll(PQgetvalue(res, r, 1), NULL, 10),
-					  "account_ref", PQgetvalue(res, r, 2), "step",
-					  atoi(PQgetvalue(res, r, 3)), "currency",
-					  PQgetvalue(res, r, 4), "amount", amt, "created_at",
-					  PQgetvalue(res, r, 6), "state", PQgetvalue(res, r, 7),
-					  "waived_by", PQgetvalue(res, r, 8), "waive_reason",
-					  PQgetvalue(res, r, 9)));
+				json_pack(
+					"{s:I, s:I, s:s, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}",
+					"id", (json_int_t)strtoll(PQgetvalue(res, r, 0), NULL, 10),
+					"case_id",
+					(json_int_t)strtoll(PQgetvalue(res, r, 1), NULL, 10),
+					"account_ref", PQgetvalue(res, r, 2), "invoice_ref",
+					PQgetvalue(res, r, 10), "step", atoi(PQgetvalue(res, r, 3)),
+					"currency", PQgetvalue(res, r, 4), "amount", amt,
+					"created_at", PQgetvalue(res, r, 6), "state",
+					PQgetvalue(res, r, 7), "waived_by", PQgetvalue(res, r, 8),
+					"waive_reason", PQgetvalue(res, r, 9)));
 		} else {
 			char money[64];
 			snprintf(money, sizeof money, "%s %s", amt, PQgetvalue(res, r, 4));
-			printf("%-6s %-6s %-12s %-4s %-14s %-16s %-7s %s%s%s\n",
+			printf("%-6s %-6s %-12s %-12s %-4s %-14s %-16s %-7s %s%s%s\n",
 			       PQgetvalue(res, r, 0), PQgetvalue(res, r, 1),
-			       ctl_text(PQgetvalue(res, r, 2)), PQgetvalue(res, r, 3), money,
-			       PQgetvalue(res, r, 6), PQgetvalue(res, r, 7),
-			       ctl_text(PQgetvalue(res, r, 8)), *PQgetvalue(res, r, 9) ? ": " : "",
-			       ctl_text(PQgetvalue(res, r, 9)));
+			       ctl_text(PQgetvalue(res, r, 2)), ctl_text(PQgetvalue(res, r, 10)),
+			       PQgetvalue(res, r, 3), money, PQgetvalue(res, r, 6),
+			       PQgetvalue(res, r, 7), ctl_text(PQgetvalue(res, r, 8)),
+			       *PQgetvalue(res, r, 9) ? ": " : "", ctl_text(PQgetvalue(res, r, 9)));
 		}
 	}
 	PQclear(res);

@@ -158,11 +158,12 @@ static const struct command commands[] = {
 	{"fee", ctl_fee,
 	 "fee list ACCOUNT_REF|--case CASE_ID [--json]\n"
 	 "  dunnctl -c FILE fee waive FEE_ID|--case CASE_ID --reason TEXT [--json]",
-	 "The late fees policy steps charged (dunning.fees): per fee its case, step,\n"
-	 "amount, when, and whether it is owed, paid or waived (by whom and why).\n"
+	 "The late fees policy steps charged (dunning.fees): per fee line its case,\n"
+	 "invoice, step, amount, when, and whether it is owed, paid or waived (by whom\n"
+	 "and why); a step's fee is one line per overdue invoice, split by remainder.\n"
 	 "'waive' waives one fee, or every unpaid fee of a case, with a reason (a\n"
 	 "fee_waived event); the next message and the page no longer count it. A\n"
-	 "dispute upheld waives the fees of its invoice's currency by itself."},
+	 "dispute upheld waives the fee lines of its own invoice by itself."},
 	{"simulate", ctl_simulate, "simulate [--days N] [--policy FILE] [--at ISO8601] [--json]",
 	 "Run the policy engine over the real book for N days (default 30) with no\n"
 	 "sends and print per day, track, step, channel, template and variant what\n"

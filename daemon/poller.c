@@ -146,36 +146,51 @@ static const char SQL_CONFIRM[] =
 	"                  WHERE o.overdue > 0)\n"
 	"ON CONFLICT DO NOTHING";
 
-/* Late fees ($19-$26), one entry per case, step and currency the step
+/* Late fees ($19-$28), one entry per case, step and currency the step
  * charges in, the amount after its cap: the legal maximum ($26, NULL =
  * none) is applied here against the case's unwaived fees, all under the
- * claim's row lock, and the unique key makes a replayed step charge
- * nothing more. The oldest overdue invoice of the currency names it. */
-#define SQL_RECORD_FEES                                                                         \
-	"fee AS (\n"                                                                            \
-	"  INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, currency,\n" \
-	"                            amount, base, created_at)\n"                               \
-	"  SELECT f.case_id, f.account_id,\n"                                                   \
-	"         (SELECT i.id FROM dunning.invoices i WHERE i.account_id = f.account_id\n"     \
-	"            AND i.currency = f.currency AND i.paid_at IS NULL AND NOT i.disputed\n"    \
-	"            AND i.amount_due > i.amount_paid ORDER BY i.due_date, i.id LIMIT 1),\n"    \
-	"         f.cycle, f.step, f.currency, g.amount, f.base, $1\n"                          \
-	"  FROM unnest($19::bigint[], $20::bigint[], $21::int[], $22::int[], $23::text[],\n"    \
-	"              $24::bigint[], $25::numeric[], $26::bigint[])\n"                         \
-	"       AS f(case_id, account_id, cycle, step, currency, amount, base, legal_max)\n"    \
-	"  CROSS JOIN LATERAL (SELECT CASE WHEN f.legal_max IS NULL THEN f.amount\n"            \
-	"      ELSE least(f.amount, greatest(f.legal_max - coalesce((SELECT sum(e.amount)\n"    \
-	"             FROM dunning.fees e WHERE e.case_id = f.case_id\n"                        \
-	"               AND e.currency = f.currency AND e.waived_at IS NULL), 0), 0)) END\n"    \
-	"      AS amount) g\n"                                                                  \
-	"  WHERE g.amount > 0\n"                                                                \
-	"  ON CONFLICT (case_id, step, currency) DO NOTHING\n"                                  \
-	"  RETURNING id, case_id, account_id, step, currency, amount),\n"                       \
-	"fee_ev AS (\n"                                                                         \
-	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"                \
-	"  SELECT $1, 'fee_charged', account_id, case_id,\n"                                    \
-	"         jsonb_build_object('fee_id', id, 'step', step, 'currency', currency,\n"       \
-	"                            'amount', amount) FROM fee)\n"
+ * claim's row lock. The step's fee is then written as one line per
+ * overdue, undisputed invoice of the currency (account_owed's rule),
+ * split by dunning.fee_split in proportion to each invoice's remainder
+ * (migration 0029), so a dispute upheld on one invoice waives its lines
+ * only. A step that has charged in a currency once charges nothing more
+ * there (replayed, or taken again after a refund reopened the case). */
+#define SQL_RECORD_FEES                                                                             \
+	"fee_in AS (\n"                                                                             \
+	"  SELECT f.*, g.charged\n"                                                                 \
+	"  FROM unnest($19::bigint[], $20::bigint[], $21::int[], $22::int[], $23::text[],\n"        \
+	"              $24::bigint[], $25::numeric[], $26::bigint[], $27::text[], $28::int[])\n"    \
+	"       AS f(case_id, account_id, cycle, step, currency, amount, base, legal_max,\n"        \
+	"            kind, rate)\n"                                                                 \
+	"  CROSS JOIN LATERAL (SELECT CASE WHEN f.legal_max IS NULL THEN f.amount\n"                \
+	"      ELSE least(f.amount, greatest(f.legal_max - coalesce((SELECT sum(e.amount)\n"        \
+	"             FROM dunning.fees e WHERE e.case_id = f.case_id\n"                            \
+	"               AND e.currency = f.currency AND e.waived_at IS NULL), 0), 0)) END\n"        \
+	"      ::bigint AS charged) g\n"                                                            \
+	"  WHERE g.charged > 0 AND NOT EXISTS (SELECT 1 FROM dunning.fees e\n"                      \
+	"    WHERE e.case_id = f.case_id AND e.step = f.step AND e.currency = f.currency)),\n"      \
+	"fee AS (\n"                                                                                \
+	"  INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, currency,\n"     \
+	"                            amount, base, kind, rate, per_invoice, created_at)\n"          \
+	"  SELECT f.case_id, f.account_id, s.invoice_id, f.cycle, f.step, f.currency,\n"            \
+	"         s.share, s.base, f.kind, f.rate, true, $1\n"                                      \
+	"  FROM fee_in f\n"                                                                         \
+	"  CROSS JOIN LATERAL (SELECT array_agg(i.id ORDER BY i.due_date, i.id) AS ids,\n"          \
+	"         array_agg(i.amount_due - i.amount_paid ORDER BY i.due_date, i.id) AS ws\n"        \
+	"    FROM dunning.invoices i JOIN dunning.accounts a ON a.id = i.account_id\n"              \
+	"    WHERE i.account_id = f.account_id AND i.currency = f.currency\n"                       \
+	"      AND i.paid_at IS NULL AND NOT i.disputed AND i.amount_due > i.amount_paid\n"         \
+	"      AND i.due_date < dunning.local_date($1, a.timezone)) v\n"                            \
+	"  CROSS JOIN LATERAL unnest(v.ids, v.ws, dunning.fee_split(f.charged, v.ws::numeric[]))\n" \
+	"       AS s(invoice_id, base, share)\n"                                                    \
+	"  WHERE s.share > 0\n"                                                                     \
+	"  ON CONFLICT (case_id, step, currency, invoice_id) DO NOTHING\n"                          \
+	"  RETURNING id, case_id, account_id, invoice_id, step, currency, amount),\n"               \
+	"fee_ev AS (\n"                                                                             \
+	"  INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"                    \
+	"  SELECT $1, 'fee_charged', account_id, case_id,\n"                                        \
+	"         jsonb_build_object('fee_id', id, 'invoice_id', invoice_id, 'step', step,\n"       \
+	"                            'currency', currency, 'amount', amount) FROM fee)\n"
 
 /* $17: per case, the variants it was assigned in this decision as a JSON
  * object (experiment -> variant) or NULL; "prev" sees the cases as they
@@ -359,16 +374,18 @@ struct batch {
 	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
 	struct pgarr o_experiment, o_variant;
 	struct pgarr f_case, f_account, f_cycle, f_step, f_currency, f_amount, f_base, f_legal;
+	struct pgarr f_kind, f_rate;
 };
 
 static void batch_free(struct batch *b)
 {
-	struct pgarr *all[] = {
-		&b->id,        &b->stage,      &b->track,      &b->next_at,   &b->state,
-		&b->reason,    &b->old_state,  &b->o_case,     &b->o_account, &b->o_cycle,
-		&b->o_step,    &b->o_channel,  &b->o_template, &b->assign,    &b->o_experiment,
-		&b->o_variant, &b->broken,     &b->f_case,     &b->f_account, &b->f_cycle,
-		&b->f_step,    &b->f_currency, &b->f_amount,   &b->f_base,    &b->f_legal};
+	struct pgarr *all[] = {&b->id,         &b->stage,      &b->track,        &b->next_at,
+			       &b->state,      &b->reason,     &b->old_state,    &b->o_case,
+			       &b->o_account,  &b->o_cycle,    &b->o_step,       &b->o_channel,
+			       &b->o_template, &b->assign,     &b->o_experiment, &b->o_variant,
+			       &b->broken,     &b->f_case,     &b->f_account,    &b->f_cycle,
+			       &b->f_step,     &b->f_currency, &b->f_amount,     &b->f_base,
+			       &b->f_legal,    &b->f_kind,     &b->f_rate};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
 }
@@ -444,6 +461,7 @@ static void step_fees(const struct policy *pol, const struct policy_action *a,
 		int64_t amount = policy_step_fee(pol, a->track, a->step_no, ow[i].currency,
 						 ow[i].minor, 0, NULL);
 		int64_t legal = policy_fee_legal_max(pol, ow[i].currency);
+		const struct fee_rule *rule = a->track->steps[a->step_no - 1].fee;
 		if (amount <= 0)
 			continue;
 		pgarr_int(&b->f_case, case_id);
@@ -457,6 +475,8 @@ static void step_fees(const struct policy *pol, const struct policy_action *a,
 			pgarr_int(&b->f_legal, legal);
 		else
 			pgarr_text(&b->f_legal, NULL);
+		pgarr_text(&b->f_kind, fee_kind(rule, ow[i].currency));
+		pgarr_int(&b->f_rate, rule->rate);
 	}
 }
 
@@ -566,7 +586,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 	struct batch b;
 	char now[32];
-	const char *params[26];
+	const char *params[28];
 	int n;
 
 	if (fail(p, res, "claim")) {
@@ -610,13 +630,15 @@ static void claim_cb(const PGresult *res, void *arg)
 	params[23] = pgarr_str(&b.f_amount);
 	params[24] = pgarr_str(&b.f_base);
 	params[25] = pgarr_str(&b.f_legal);
-	for (int i = 1; i < 26; i++)
+	params[26] = pgarr_str(&b.f_kind);
+	params[27] = pgarr_str(&b.f_rate);
+	for (int i = 1; i < 28; i++)
 		if (!params[i]) {
 			batch_free(&b);
 			abort_batch(p);
 			return;
 		}
-	if (pgq_send(p->d->db, SQL_RECORD, 26, params, record_cb, p) != 0)
+	if (pgq_send(p->d->db, SQL_RECORD, 28, params, record_cb, p) != 0)
 		cycle_done(p, 0);
 	batch_free(&b);
 }

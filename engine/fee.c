@@ -36,6 +36,17 @@ int fee_charges_in(const struct fee_rule *r, const char *currency)
 		 (r->rate > 0 && fee_lookup(r->cap, r->ncap, currency) >= 0));
 }
 
+const char *fee_kind(const struct fee_rule *r, const char *currency)
+{
+	int fixed, percent;
+
+	if (!fee_charges_in(r, currency))
+		return NULL;
+	fixed = fee_lookup(r->fixed, r->nfixed, currency) > 0;
+	percent = r->rate > 0 && fee_lookup(r->cap, r->ncap, currency) >= 0;
+	return fixed && percent ? "fixed+percent" : fixed ? "fixed" : "percent";
+}
+
 int64_t fee_compute(const struct fee_rule *r, const char *currency, int64_t base, int64_t already,
 		    int64_t legal_max, struct fee_calc *out)
 {

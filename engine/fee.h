@@ -59,6 +59,9 @@ int64_t fee_lookup(const struct fee_amount *list, size_t n, const char *currency
 /* 1 if r charges anything in currency: a fixed amount there, or a
  * percentage with a cap there (a percentage is never charged uncapped). */
 int fee_charges_in(const struct fee_rule *r, const char *currency);
+/* What r charges in currency, as dunning.fees.kind: "fixed", "percent",
+ * "fixed+percent", or NULL when it charges nothing there. A static string. */
+const char *fee_kind(const struct fee_rule *r, const char *currency);
 /* The fee r charges in currency on base (the overdue invoices' remainder,
  * minor units), when the case already carries `already` of unwaived fees
  * in that currency and the legal maximum is legal_max (-1: none).

@@ -340,8 +340,10 @@ START_TEST(late_fee_line_until_waived)
 
 	PQclear(tu_q(
 		db,
-		"INSERT INTO dunning.fees (case_id, account_id, cycle, step, currency, amount, "
-		"base, created_at) SELECT c.id, c.account_id, c.cycle, 1, 'KRW', 5000, 120000, now() "
+		"INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, currency, "
+		"amount, base, kind, rate, created_at) SELECT c.id, c.account_id, "
+		"(SELECT i.id FROM dunning.invoices i WHERE i.account_id = a.id AND i.currency = 'KRW' "
+		"ORDER BY i.due_date LIMIT 1), c.cycle, 1, 'KRW', 5000, 120000, 'fixed', 0, now() "
 		"FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id "
 		"WHERE a.external_ref = 'P-KO'"));
 	r = http(path, NULL, NULL);

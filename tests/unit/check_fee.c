@@ -74,6 +74,14 @@ START_TEST(cap_after_rounding_and_legal_max)
 	struct fee_rule p = rule("USD", 0, 15000, -1);
 	ck_assert_int_eq(fee_compute(&p, "USD", 100000, 0, -1, NULL), 0);
 	ck_assert_int_eq(fee_compute(NULL, "USD", 100000, 0, -1, NULL), 0);
+	/* The kind written on each fee line. */
+	ck_assert_str_eq(fee_kind(&r, "USD"), "fixed+percent");
+	ck_assert_str_eq(fee_kind(&f, "KRW"), "fixed");
+	struct fee_rule pc = rule("USD", 0, 15000, 2500);
+	ck_assert_str_eq(fee_kind(&pc, "USD"), "percent");
+	ck_assert_ptr_null(fee_kind(&p, "USD"));
+	ck_assert_ptr_null(fee_kind(&r, "EUR"));
+	ck_assert_ptr_null(fee_kind(NULL, "USD"));
 }
 END_TEST
 
