@@ -552,7 +552,12 @@ void api_route(struct http *h, struct evhttp_request *req, const char *path)
 		return;
 	}
 	if (one) {
-		char *ref = segment(path + 17);
+		/* /api/v1/accounts/{ref}/fees: the ref is the segment before. */
+		size_t rl = strlen(path + 17);
+		int fees = rl > 5 && !strcmp(path + 17 + rl - 5, "/fees");
+		char *raw = strndup(path + 17, fees ? rl - 5 : rl);
+		char *ref = raw ? segment(raw) : NULL;
+		free(raw);
 		struct api_job *j = ref ? calloc(1, sizeof *j) : NULL;
 		if (!j) {
 			free(ref);
@@ -562,7 +567,7 @@ void api_route(struct http *h, struct evhttp_request *req, const char *path)
 		j->in = json_string(ref);
 		free(ref);
 		j->req = req;
-		j->op = &api_op_account;
+		j->op = fees ? &api_op_account_fees : &api_op_account;
 		j->key_name = key;
 		snprintf(j->path, sizeof j->path, "%s", path);
 		enqueue(a, j);

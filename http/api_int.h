@@ -3,7 +3,7 @@
  *                Idempotency-Key, problem answers, the job queue
  *   api_write.c  POST accounts, invoices (bulk upserts through book.c)
  *                and payments (the ledger path of ledger.c)
- *   api_read.c   GET an account's state
+ *   api_read.c   GET an account's state and its late fee lines
  * Every request that reaches the database is a job on the API's own
  * connection, one job's statements at a time, so a write's transaction
  * (BEGIN, the idempotency claim, its statements, the stored answer,
@@ -82,6 +82,7 @@ void api_field_error(json_t **errs, const char *ptr, const char *msg);
  * (j->in) before anything reaches the database: 0, or -1 with the answer
  * set (422 with the bad fields' pointers). */
 extern const struct api_op api_op_accounts, api_op_invoices, api_op_payment, api_op_account;
+extern const struct api_op api_op_account_fees;
 int api_parse_accounts(struct api_job *j);
 int api_parse_invoices(struct api_job *j);
 int api_parse_payment(struct api_job *j);

@@ -1,7 +1,11 @@
 /* GET /api/v1/accounts/{account_ref}: what dunning knows of one account,
  * in one statement: the account, its open case, what it owes per
  * currency (dunning.account_owed, the one definition of overdue), its
- * unpaid invoices, its last contacts, disputes and promises. Money comes
+ * unpaid invoices, the open case's late fee lines, its last contacts,
+ * disputes and promises. GET /api/v1/accounts/{account_ref}/fees: every
+ * fee line of the account, all cycles. Fee lines are dunning.fees rows,
+ * one per step, currency and invoice (migration 0029); the invoices'
+ * amounts never include them. Money comes
  * from SQL as {"amount_minor", "currency"}; the major-unit "amount" is
  * added here with money.c, as every other reader formats it. */
 #include <stdio.h>
@@ -14,6 +18,22 @@
 #define MONEY(minor, cur)                                                                 \
 	"json_build_object('amount_minor', CASE WHEN abs(" minor ") <= 1e18 THEN (" minor \
 	")::bigint END, 'currency', " cur ")"
+
+/* One dunning.fees row f (with its invoice i, LEFT JOINed) as the API's
+ * FeeLine. */
+#define FEE_AMOUNT MONEY("f.amount", "f.currency::text")
+#define FEE_BASE MONEY("f.base", "f.currency::text")
+#define FEE_LINE                                                                                  \
+	"json_build_object('id', f.id, 'invoice_ref', i.external_ref, 'cycle', f.cycle,\n"        \
+	"  'step', f.step, 'kind', f.kind,\n"                                                     \
+	"  'percent', CASE WHEN f.rate > 0 THEN trim_scale(f.rate::numeric / 10000)::text END,\n" \
+	"  'amount', " FEE_AMOUNT ",\n"                                                           \
+	"  'base', " FEE_BASE ",\n"                                                               \
+	"  'state', CASE WHEN f.waived_at IS NOT NULL THEN 'waived'\n"                            \
+	"                WHEN f.paid_at IS NOT NULL THEN 'paid' ELSE 'owed' END,\n"               \
+	"  'created_at', dunning.api_time(f.created_at),\n"                                       \
+	"  'waived_at', dunning.api_time(f.waived_at), 'waived_by', f.waived_by,\n"               \
+	"  'waive_reason', f.waive_reason, 'paid_at', dunning.api_time(f.paid_at))"
 
 static const char SQL_ACCOUNT[] =
 	"WITH a AS (SELECT * FROM dunning.accounts WHERE external_ref = $1)\n"
@@ -55,6 +75,11 @@ static const char SQL_ACCOUNT[] =
 																  "          FROM dunning.invoices i WHERE i.account_id = a.id AND i.paid_at IS NULL\n"
 																  "            AND i.amount_due > i.amount_paid\n"
 																  "          ORDER BY i.due_date, i.external_ref LIMIT 100) x), '[]'),\n"
+																  " 'fees', coalesce((SELECT json_agg(" FEE_LINE
+																  " ORDER BY f.created_at, f.id)\n"
+																  "          FROM dunning.fees f JOIN dunning.cases c ON c.id = f.case_id\n"
+																  "          LEFT JOIN dunning.invoices i ON i.id = f.invoice_id\n"
+																  "          WHERE c.account_id = a.id AND c.state <> 'resolved'), '[]'),\n"
 																  " 'last_contacts', coalesce((SELECT json_agg(x.j ORDER BY x.at DESC) FROM (\n"
 																  "          SELECT coalesce(d.sent_at, d.updated_at) AS at, json_build_object(\n"
 																  "            'at', dunning.api_time(coalesce(d.sent_at, d.updated_at)), 'channel', d.channel,\n"
@@ -106,13 +131,30 @@ static void add_amounts(json_t *v)
 	json_object_foreach(v, k, m) add_amounts(m);
 }
 
-static enum api_next account_step(struct api_job *j, const PGresult *res)
+/* At most API_MAX_ROWS lines, the oldest first; truncated says more
+ * exist (their ids are higher than the last one's). */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define FEE_ROWS STR(API_MAX_ROWS)
+static const char SQL_FEES[] =
+	"WITH a AS (SELECT * FROM dunning.accounts WHERE external_ref = $1),\n"
+	"l AS (SELECT f.id FROM a JOIN dunning.fees f ON f.account_id = a.id\n"
+	"      ORDER BY f.id LIMIT " FEE_ROWS " + 1)\n"
+	"SELECT json_build_object('account_ref', a.external_ref,\n"
+	"  'fees', coalesce((SELECT json_agg(" FEE_LINE " ORDER BY f.id)\n"
+	"    FROM dunning.fees f LEFT JOIN dunning.invoices i ON i.id = f.invoice_id\n"
+	"    WHERE f.id IN (SELECT id FROM l ORDER BY id LIMIT " FEE_ROWS ")), '[]'),\n"
+	"  'truncated', (SELECT count(*) FROM l) > " FEE_ROWS ")::text FROM a";
+
+/* One statement of one row of JSON text: the answer, or 404 when no
+ * account has the ref. */
+static enum api_next one_json(struct api_job *j, const PGresult *res, const char *sql)
 {
 	const char *p[1] = {json_string_value(j->in)};
 	json_t *o;
 
 	if (!res) {
-		if (api_send(j, SQL_ACCOUNT, 1, p) != 0) {
+		if (api_send(j, sql, 1, p) != 0) {
 			api_problem(j, 503, "Service Unavailable", "the database is unavailable",
 				    NULL);
 			return API_FAIL;
@@ -133,4 +175,15 @@ static enum api_next account_step(struct api_job *j, const PGresult *res)
 	return API_DONE;
 }
 
+static enum api_next account_step(struct api_job *j, const PGresult *res)
+{
+	return one_json(j, res, SQL_ACCOUNT);
+}
+
+static enum api_next fees_step(struct api_job *j, const PGresult *res)
+{
+	return one_json(j, res, SQL_FEES);
+}
+
 const struct api_op api_op_account = {"account", 0, account_step};
+const struct api_op api_op_account_fees = {"account_fees", 0, fees_step};

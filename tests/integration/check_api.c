@@ -2,9 +2,9 @@
  * on the admin listener, bearer keys, the checks at the door (401, 413,
  * 415, 400) changing nothing, bulk upserts validated as dunnctl import
  * validates (the same messages), Idempotency-Key replays and refusals,
- * payments through the ledger, an account's state. Every answer is
- * checked against api/openapi.json by tests/apicheck.py (python3-
- * jsonschema), and the document itself by Redocly's linter from npm
+ * payments through the ledger, an account's state and its late fees.
+ * Every answer is checked against api/openapi.json by tests/apicheck.py
+ * (python3-jsonschema), and the document itself by Redocly's linter from npm
  * (tests/npm.sh openapi; without node or the registry that one test says
  * why and skips). */
 #include <check.h>
@@ -559,6 +559,77 @@ START_TEST(test_state)
 }
 END_TEST
 
+/* Late fees are ledger lines of their own the billing system reads: the
+ * open case's in the account's state, every line of the account at
+ * /fees; the invoices' amounts stay as billed. */
+START_TEST(test_fees)
+{
+	json_t *o, *l;
+
+	add_alice();
+	for (int i = 0; i < 300 && q("SELECT count(*) FROM dunning.cases") == 0; i++)
+		usleep(50000);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.cases"), 1);
+	/* what a step with a fee writes (check_fees drives the real one) */
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, "
+		"currency, amount, base, kind, rate, created_at) "
+		"SELECT c.id, c.account_id, i.id, c.cycle, 1, i.currency, "
+		"CASE i.currency WHEN 'USD' THEN 500 ELSE 1800 END, "
+		"i.amount_due, CASE i.currency WHEN 'USD' THEN 'fixed' ELSE 'percent' END, "
+		"CASE i.currency WHEN 'USD' THEN 0 ELSE 15000 END, now() "
+		"FROM dunning.cases c JOIN dunning.invoices i ON i.account_id = c.account_id"));
+	ck_assert_int_eq(tu_sh("$DUNN_BUILD/dunnctl -c '%s' fee waive %lld --reason goodwill", cfg,
+			       q("SELECT id FROM dunning.fees WHERE currency = 'KRW'")),
+			 0);
+	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-1", "/api/v1/accounts/{account_ref}",
+			      KEY_BILLING, NULL, NULL, NULL),
+			 200);
+	o = resp_json();
+	ck_assert_int_eq(json_array_size(json_object_get(o, "fees")), 2);
+	l = json_array_get(json_object_get(o, "fees"), 0);
+	ck_assert_str_eq(tu_jstr(l, "invoice_ref"), "INV-1");
+	ck_assert_str_eq(tu_jstr(l, "kind"), "fixed");
+	ck_assert_str_eq(tu_jstr(l, "state"), "owed");
+	ck_assert_str_eq(tu_jstr(json_object_get(l, "amount"), "amount"), "5.00");
+	ck_assert(json_is_null(json_object_get(l, "percent")));
+	l = json_array_get(json_object_get(o, "fees"), 1);
+	ck_assert_str_eq(tu_jstr(l, "invoice_ref"), "INV-2");
+	ck_assert_str_eq(tu_jstr(l, "percent"), "1.5");
+	ck_assert_str_eq(tu_jstr(l, "state"), "waived");
+	ck_assert_str_eq(tu_jstr(l, "waive_reason"), "goodwill");
+	ck_assert_str_eq(tu_jstr(json_object_get(l, "base"), "amount"), "120000");
+	/* the invoice as billed */
+	ck_assert_str_eq(tu_jstr(json_object_get(json_array_get(json_object_get(o, "invoices"), 0),
+						 "amount_due"),
+				 "amount"),
+			 "49.90");
+	json_decref(o);
+	/* every line of the account, in all cycles */
+	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-1/fees",
+			      "/api/v1/accounts/{account_ref}/fees", KEY_BILLING, NULL, NULL, NULL),
+			 200);
+	o = resp_json();
+	ck_assert_str_eq(tu_jstr(o, "account_ref"), "A-1");
+	ck_assert(json_is_false(json_object_get(o, "truncated")));
+	ck_assert_int_eq(json_array_size(json_object_get(o, "fees")), 2);
+	ck_assert_str_eq(tu_jstr(json_array_get(json_object_get(o, "fees"), 0), "created_at"),
+			 tu_jstr(json_array_get(json_object_get(o, "fees"), 1), "created_at"));
+	json_decref(o);
+	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-404/fees",
+			      "/api/v1/accounts/{account_ref}/fees", KEY_BILLING, NULL, NULL, NULL),
+			 404);
+	ck_assert_int_eq(call("GET", "/api/v1/accounts/A-1/fees",
+			      "/api/v1/accounts/{account_ref}/fees", NULL, NULL, NULL, NULL),
+			 401);
+	ck_assert_int_eq(call("POST", "/api/v1/accounts/A-1/fees",
+			      "/api/v1/accounts/{account_ref}/fees", KEY_BILLING, "x-1", NULL,
+			      "{}"),
+			 405);
+}
+END_TEST
+
 START_TEST(test_redocly_lint)
 {
 	int rc = tu_sh("tests/npm.sh openapi");
@@ -591,6 +662,7 @@ int main(void)
 	tcase_add_test(tc, test_idempotency);
 	tcase_add_test(tc, test_payments);
 	tcase_add_test(tc, test_state);
+	tcase_add_test(tc, test_fees);
 	suite_add_tcase(s, tc);
 	TCase *lint = tcase_create("lint");
 	tcase_set_timeout(lint, 600);
