@@ -10,7 +10,7 @@
 #   BENCH_EMAIL_WORKERS (2), BENCH_SESSION_BATCH (100), BENCH_SMS_INFLIGHT (64)
 #   BENCH_EXTRAS   (1)        queue health, long transaction, two instances,
 #                             a book a tenth the size
-#   BENCH_PERF     (0)        1: a system-wide perf profile of one more run
+#   BENCH_PERF     (0)        1: a system-wide perf profile (-g) of one more run
 #   BENCH_ONLY     ()         "api": only the billing API's bulk upsert phase
 #   BENCH_API_INVOICES (50000) invoices per pass of that phase
 #
@@ -56,6 +56,7 @@ fi
 
 say "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)," \
 	"$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
+say "command: $(bench_cmd) (at commit $(git -C "$DUNN_SRCDIR" rev-parse --short HEAD 2>/dev/null || echo unknown))"
 say "book: $N accounts, $DUE due now ($SMS_PCT% of them by SMS), $DUE more waiting; batch_size $BATCH," \
 	"send_batch $SEND_BATCH, $WORKERS SMTP workers x $SESSION messages per session, $SMS_CONN SMS in flight"
 
@@ -82,6 +83,7 @@ for round in $(seq 0 "$ROUNDS"); do
 	ceiling_db2 "$round"
 	ceiling_mail "$round"
 	ceiling_sms "$round"
+	ceiling_combined "$round"
 	run_plan "$round"
 	run_e2e "$round" e2e
 	[ "$N_EMAIL" -gt 0 ] && run_deliver "$round" email

@@ -342,6 +342,102 @@ ceiling_sms() {
 	R[sms:$r]=$(calc "($g1 - $g0) / $d")
 }
 
+# The combined ceiling: the three load generators at once, each carrying
+# its part of the end-to-end run's work, as dunnd's run loads the machine:
+# pgbench with dunnd's planning and delivery statements on two connections
+# (one each, as the poller and the dispatcher), over the seeded book until
+# every due case is planned and every reminder leased and marked sent;
+# smtp-source with the run's mails; wrk with the run's SMS. Each is timed
+# from the common start to its own end; its rate is its work over that
+# time, and the combined ceiling (mix_ceiling over these rates, in
+# summary) is the reminder rate at which the slowest of the three, put in
+# terms of the run's mix, saturates: the run's reminders over the time the
+# last of them needed.
+ceiling_combined() {
+	local r=$1 t0 s0 s1 c0 g0 p0 k0 w0 pp pd pm pw pa t_db d_cpu e g
+	reseed
+	sink_restart
+	gw_reset
+	read -r -a s0 < <(pg_stats)
+	c0=$(sink_count)
+	g0=$(gw_count)
+	p0=$(pg_cpu)
+	k0=$(proc_cpu "$SINK_PID")
+	w0=$(proc_cpu "$GW_PID")
+	rm -f "$W"/comb.*
+	t0=$(date +%s.%N)
+	/usr/bin/time -f '%U %S' -o "$W/comb.plan.cpu" "$PGBIN/pgbench" -n -M simple -c 1 \
+		-t $((DUE / BATCH + 2)) -D at="$AT_EPOCH" -D batch="$BATCH" -f "$W/plan.sql" \
+		"$PG dbname=bench application_name=bench_plan" >"$OUT/pgbench-comb-plan.$r.log" 2>&1 &
+	pp=$!
+	"$PGBIN/pgbench" -n -M simple -c 1 -T 86400 -D at="$AT_EPOCH" -D send_batch="$SEND_BATCH" \
+		-f "$W/dispatch.sql" "$PG dbname=bench application_name=bench_dispatch" \
+		>"$OUT/pgbench-comb-dispatch.$r.log" 2>&1 &
+	pd=$!
+	if [ "$N_EMAIL" -gt 0 ]; then
+		{
+			LD_LIBRARY_PATH="$PFX/usr/lib/postfix" /usr/bin/time -f '%U %S' -o "$W/comb.mail.cpu" \
+				"$PFX/usr/sbin/smtp-source" -d -s "$WORKERS" -m "$N_EMAIL" -l "$MSG_SIZE" \
+				-f billing@bench.example -t c1@bench.example "127.0.0.1:$SINK_PORT" \
+				>"$OUT/smtp-source-comb.$r.log" 2>&1
+			date +%s.%N >"$W/comb.mail.end"
+		} &
+		pm=$!
+	fi
+	if [ "$N_SMS" -gt 0 ]; then
+		{
+			BENCH_SMS_BODY="$W/sms_body.json" BENCH_SMS_TOKEN=$(cat "$W/sms_token") \
+				BENCH_SMS_COUNT=$N_SMS /usr/bin/time -f '%U %S' -o "$W/comb.sms.cpu" \
+				wrk -t 1 -c "$SMS_CONN" -d 86400s -s "$DUNN_SRCDIR/bench/sms.lua" "$GW" \
+				>"$OUT/wrk-comb.$r.log" 2>&1
+			date +%s.%N >"$W/comb.sms.end"
+		} &
+		pw=$!
+	fi
+	# dunnd refreshes the outbox's statistics once a burst has queued
+	# 10,000 rows; so does ceiling_db2, after 2 s.
+	{ sleep 2 && q bench "ANALYZE dunning.deliveries"; } &
+	pa=$!
+	wait "$pp" || { tail "$OUT/pgbench-comb-plan.$r.log" >&2; exit 1; }
+	# Planning is done; delivery is once no row is left queued or leased.
+	while [ "$(q bench "SELECT EXISTS (SELECT 1 FROM dunning.deliveries
+	                    WHERE status IN ('queued', 'sending'))")" = t ]; do
+		kill -0 "$pd" 2>/dev/null || { tail "$OUT/pgbench-comb-dispatch.$r.log" >&2; exit 1; }
+		sleep 0.1
+	done
+	t_db=$(elapsed "$t0")
+	d_cpu=$(proc_cpu "$pd")
+	kill -TERM "$pd" 2>/dev/null # an asynchronous job ignores SIGINT
+	wait "$pd" 2>/dev/null || true
+	wait "$pa" || true
+	[ -n "${pm:-}" ] && { wait "$pm" || { tail "$OUT/smtp-source-comb.$r.log" >&2; exit 1; }; }
+	[ -n "${pw:-}" ] && { wait "$pw" || { tail "$OUT/wrk-comb.$r.log" >&2; exit 1; }; }
+	e=$(date +%s.%N)
+	sleep 1 # requests wrk left in flight land before the counts
+	read -r -a s1 < <(pg_stats)
+	R[comb_db:$r]=$(calc "(${s1[2]} - ${s0[2]}) / 2 / $t_db")
+	R[comb_db_plan:$r]=$(calc "(${s1[0]} - ${s0[0]}) / $t_db")
+	R[comb_db_s:$r]=$t_db
+	R[comb_mail:$r]=0
+	R[comb_sms:$r]=0
+	if [ -n "${pm:-}" ]; then
+		R[comb_mail_s:$r]=$(calc "$(cat "$W/comb.mail.end") - $t0")
+		R[comb_mail:$r]=$(calc "($(sink_count) - $c0) / ${R[comb_mail_s:$r]}")
+	fi
+	if [ -n "${pw:-}" ]; then
+		# wrk stops at its N_SMS-th answer; a few more were in flight.
+		R[comb_sms_s:$r]=$(calc "$(cat "$W/comb.sms.end") - $t0")
+		R[comb_sms:$r]=$(calc "$N_SMS / ${R[comb_sms_s:$r]}")
+		(( $(gw_count) - g0 >= N_SMS )) || say "(combined: the gateway counted fewer than $N_SMS SMS)"
+	fi
+	R[comb_wall:$r]=$(calc "$e - $t0")
+	R[comb_pg_util:$r]=$(calc "($(pg_cpu) - $p0) / ($e - $t0)")
+	R[comb_sink_util:$r]=$(calc "($(proc_cpu "$SINK_PID") - $k0) / ($e - $t0)")
+	R[comb_gw_util:$r]=$(calc "($(proc_cpu "$GW_PID") - $w0) / ($e - $t0)")
+	g=$(cat "$W"/comb.*.cpu | awk '$1 + 0 == $1 { s += $1 + $2 } END { print s + 0 }')
+	R[comb_gen_util:$r]=$(calc "($d_cpu + $g) / ($e - $t0)")
+}
+
 # dunnd under /usr/bin/time (and maybe timeout): a child or grandchild.
 find_dunnd() {
 	local c g
@@ -359,6 +455,8 @@ sampler() {
 	while [ -e "$W/sampling" ]; do
 		pid=$(find_dunnd "$parent")
 		cpu=$([ -n "$pid" ] && proc_cpu "$pid" || echo 0)
+		# The profiled run: which processes are this run's.
+		[ -n "${PIDS_FILE:-}" ] && { echo "$pid"; pgrep -P "$PM_PID"; } >>"$PIDS_FILE"
 		echo "$(date +%s.%N) $(sink_count) $(gw_count) $cpu" >>"$file"
 		sleep 0.2
 	done
@@ -435,7 +533,9 @@ round_line() {
 	local r=$1
 	echo "db plan $(fmt0 "${R[db_plan:$r]}")/s, db lease+sent $(fmt0 "${R[db_dispatch:$r]}")/s," \
 		"db all $(fmt0 "${R[db:$r]}")/s, db 2 conns $(fmt0 "${R[db2:$r]}")/s, smtp-source $(fmt0 "${R[mail:$r]}")/s," \
-		"wrk $(fmt0 "${R[sms:$r]}")/s | dunnd planning alone $(fmt0 "${R[plan:plan:$r]}")/s" \
+		"wrk $(fmt0 "${R[sms:$r]}")/s | together: db $(fmt0 "${R[comb_db:$r]}")/s in" \
+		"$(fmt1 "${R[comb_db_s:$r]}") s, smtp-source $(fmt0 "${R[comb_mail:$r]}")/s, wrk" \
+		"$(fmt0 "${R[comb_sms:$r]}")/s | dunnd planning alone $(fmt0 "${R[plan:plan:$r]}")/s" \
 		"(${R[planned:plan:$r]} cases, ${R[queued:plan:$r]} queued) | e2e: plan $(fmt0 "${R[plan:e2e:$r]}")/s," \
 		"email $(fmt0 "${R[email:e2e:$r]}")/s, sms $(fmt0 "${R[sms:e2e:$r]}")/s," \
 		"e2e $(fmt0 "${R[e2e:e2e:$r]}")/s in $(fmt1 "${R[wall:e2e:$r]}") s" \
@@ -457,13 +557,18 @@ med() { stat3 "$1" | cut -d' ' -f1; }
 mmm() { local a; read -r -a a < <(stat3 "$1"); echo "$(fmt0 "${a[0]}") ($(fmt0 "${a[1]}")-$(fmt0 "${a[2]}"))"; }
 mmm1() { local a; read -r -a a < <(stat3 "$1"); echo "$(fmt2 "${a[0]}") ($(fmt2 "${a[1]}")-$(fmt2 "${a[2]}"))"; }
 
-# The ceiling of the whole run: the rate at which each resource alone
-# would carry this book's mix (email and SMS run side by side, the
-# database carries both), the lowest of the three.
+# The ceiling of the whole run: the rate at which each resource would
+# carry this book's mix (email and SMS run side by side, the database
+# carries both), the lowest of the three. $2-$4: the keys of the
+# database's, the mail's and the SMS rates (the solo ceilings by default;
+# the combined phase's for the combined ceiling).
 mix_ceiling() {
 	local r=$1 ne=${R[n_email:e2e:$1]} ns=${R[n_sms:e2e:$1]}
-	awk "BEGIN { m = ${R[db2:$r]}; t = ($ne + $ns) * ${R[mail:$r]} / ($ne + 0.000001); if (t < m) m = t;
-	      t = ($ne + $ns) * ${R[sms:$r]} / ($ns + 0.000001); if (t < m) m = t; printf \"%.6f\", m }"
+	awk -v db="${R[${2:-db2}:$r]}" -v mail="${R[${3:-mail}:$r]}" -v sms="${R[${4:-sms}:$r]}" \
+		-v ne="$ne" -v ns="$ns" 'BEGIN { m = db
+		if (ne > 0 && (t = (ne + ns) * mail / ne) < m) m = t
+		if (ns > 0 && (t = (ne + ns) * sms / ns) < m) m = t
+		printf "%.6f", m }'
 }
 
 summary() {
@@ -471,6 +576,9 @@ summary() {
 	for r in $(seq 1 "$ROUNDS"); do
 		R[ceil:$r]=$(mix_ceiling "$r")
 		R[ratio:$r]=$(calc "${R[e2e:e2e:$r]} / ${R[ceil:$r]}")
+		R[comb_ceil:$r]=$(mix_ceiling "$r" comb_db comb_mail comb_sms)
+		R[comb_ratio:$r]=$(calc "${R[e2e:e2e:$r]} / ${R[comb_ceil:$r]}")
+		R[comb_of_solo:$r]=$(calc "${R[comb_ceil:$r]} / ${R[ceil:$r]}")
 		R[plan_ratio:$r]=$(calc "${R[plan:plan:$r]} / ${R[db2:$r]}")
 		R[plan_alone_ratio:$r]=$(calc "${R[plan:plan:$r]} / ${R[db_plan:$r]}")
 		R[plan_serial_ratio:$r]=$(calc "${R[plan:plan:$r]} / ${R[db:$r]}")
@@ -489,6 +597,8 @@ summary() {
 	[ "$N_SMS" -gt 0 ] && row sms "$(mmm sms:sms)" "$(mmm sms) wrk" "$(mmm1 sms_ratio)" \
 		"$(mmm1 cpu10k:sms)" "$(mmm1 rss:sms)"
 	row e2e "$(mmm e2e:e2e)" "$(mmm ceil)" "$(mmm1 ratio)" "$(mmm1 cpu10k:e2e)" "$(mmm1 rss:e2e)"
+	row e2e "$(mmm e2e:e2e)" "$(mmm comb_ceil) combined" "$(mmm1 comb_ratio)" "$(mmm1 cpu10k:e2e)" \
+		"$(mmm1 rss:e2e)"
 	say "phases: each measured alone: planning from a run with hold_sending (claim + decide +" \
 		"outbox, nothing sent), email and SMS from runs that only deliver an outbox of that one" \
 		"channel (planned by the ceiling's script); each against the ceiling of what it drives"
@@ -497,6 +607,16 @@ summary() {
 		"on one connection: planning alone $(mmm db_plan)/s (dunnd's planning is" \
 		"$(mmm1 plan_alone_ratio) of it), lease + mark-sent alone $(mmm db_dispatch)/s, the whole" \
 		"path serially $(mmm db)/s ($(mmm1 plan_serial_ratio)); mail $(mmm mail)/s; sms $(mmm sms)/s"
+	say "combined ceiling: the load generators at once, each with its part of the end-to-end" \
+		"run's work: pgbench (dunnd's planning and delivery statements, one connection each)" \
+		"$(mmm comb_db)/s delivered in $(mmm1 comb_db_s) s (planning $(mmm comb_db_plan)/s)$(
+			[ "$N_EMAIL" -gt 0 ] && echo ", smtp-source $N_EMAIL mails at $(mmm comb_mail)/s in" \
+				"$(mmm1 comb_mail_s) s")$([ "$N_SMS" -gt 0 ] && echo ", wrk $N_SMS SMS at" \
+				"$(mmm comb_sms)/s in $(mmm1 comb_sms_s) s");" \
+		"the slowest, put in terms of the mix, saturates at $(mmm comb_ceil) reminders/s" \
+		"($(mmm1 comb_of_solo) of the solo ceiling $(mmm ceil)/s); wall $(mmm1 comb_wall) s; CPU in" \
+		"cores: postgres $(mmm1 comb_pg_util), smtp-sink $(mmm1 comb_sink_util), gateway" \
+		"$(mmm1 comb_gw_util), the generators $(mmm1 comb_gen_util)"
 	say "in the end-to-end run planning went at $(mmm plan:e2e)/s ($(mmm1 mix_plan_ratio) of the" \
 		"database ceiling), email at $(mmm email:e2e)/s ($(mmm1 mix_email_ratio) of smtp-source)" \
 		"and SMS at $(mmm sms:e2e)/s ($(mmm1 mix_sms_ratio) of wrk): all three share the machine," \
@@ -627,33 +747,68 @@ small_book() {
 	q postgres "DROP DATABASE bench_small WITH (FORCE)"
 }
 
+# A system-wide profile of one more end-to-end run, with call graphs. The
+# machine may be shared, so after the share of every process the report
+# keeps to this run's own (dunnd, its PostgreSQL's backends, smtp-sink, the
+# gateway, by pid): their shares, each one's top symbols (self), and
+# dunnd's symbols with what they call (children).
 profile() {
-	local f="$OUT/perf.txt"
+	local f="$OUT/perf.txt" c pids
 	run_e2e_profiled
+	pids=$({ cat "$W/perf.pids"; echo "$PM_PID $SINK_PID $GW_PID"; } | tr ' ' '\n' | grep -E '^[0-9]+$' |
+		sort -un | paste -sd, -)
 	{
-		echo "== by process and object"
-		perf report -i "$W/perf.data" --stdio -q --sort comm,dso 2>/dev/null | head -n 25 || true
-		echo "== top symbols"
-		perf report -i "$W/perf.data" --stdio -q --sort comm,dso,sym 2>/dev/null | head -n 60 || true
-		echo "== dunnd alone"
-		perf report -i "$W/perf.data" --stdio -q --comms dunnd --sort dso,sym 2>/dev/null | head -n 40 || true
+		echo "== one end-to-end run, $(fmt0 "${R[e2e:perf:1]}")/s in $(fmt1 "${R[wall:perf:1]}") s," \
+			"perf record -g -e cpu-clock -a; load before it $(cut -d' ' -f1-3 "$W/perf.load")"
+		echo "== every process on the machine, by process (% of all samples)"
+		perf report -i "$W/perf.data" --stdio -q --no-children -g none --sort comm 2>/dev/null |
+			head -n 15 || true
+		echo "== this run's processes, by process and object (% of all samples)"
+		perf report -i "$W/perf.data" --stdio -q --no-children -g none --pid "$pids" \
+			--sort comm,dso 2>/dev/null | head -n 25 || true
+		for c in $(perf report -i "$W/perf.data" --stdio -q --no-children -g none --pid "$pids" \
+			--sort comm 2>/dev/null | awk '$1 + 0 >= 0.5 { print $2 }' | head -n 6); do
+			echo "== $c (this run's): top symbols, self (% of all samples)"
+			perf report -i "$W/perf.data" --stdio -q --no-children -g none --pid "$pids" --comms "$c" \
+				--sort dso,sym 2>/dev/null | head -n 20 || true
+		done
+		echo "== dunnd: symbols with what they call (children, % of all samples)"
+		perf report -i "$W/perf.data" --stdio -q --children -g none --pid "$pids" --comms dunnd \
+			--sort sym 2>/dev/null | head -n 40 || true
 	} >"$f"
-	say "profile of one more run (perf record -e cpu-clock -a): $f"
+	say "profile of one more run (perf record -g -e cpu-clock -a; this run's processes by pid): $f"
 }
 
 run_e2e_profiled() {
-	perf record -q -e cpu-clock -a -o "$W/perf.data" -- sleep 600 >/dev/null 2>&1 &
+	cut -d' ' -f1-3 /proc/loadavg >"$W/perf.load"
+	: >"$W/perf.pids"
+	perf record -q -g -e cpu-clock -a -o "$W/perf.data" -- sleep 600 >/dev/null 2>&1 &
 	local ppid=$!
 	sleep 1
-	run_e2e 1 perf
+	PIDS_FILE="$W/perf.pids" run_e2e 1 perf
 	kill -INT "$ppid" 2>/dev/null
 	wait "$ppid" 2>/dev/null || true
 }
 
+# The command that reproduces this run: make bench with every BENCH_
+# variable it was given.
+bench_cmd() {
+	local v c="make bench"
+	for v in $(compgen -v BENCH_); do
+		c+=" $v=${!v}"
+	done
+	echo "$c"
+}
+
+# The summary: medians over the rounds (ratios are the median of each
+# round's ratio), the same figures with their min and max on the line
+# before.
 final_line() {
-	local e c
-	e=$(med e2e:e2e)
-	c=$(med ceil)
-	echo "bench: e2e_per_s=$(fmt0 "$e") ceiling_per_s=$(fmt0 "$c") ratio=$(fmt2 "$(calc "$e / $c")")" \
-		"rss_mb=$(fmt1 "$(med rss:e2e)")" | tee -a "$OUT/report.txt"
+	say "summary, median (min-max) of $ROUNDS rounds: e2e $(mmm e2e:e2e)/s, ceiling $(mmm ceil)/s," \
+		"combined ceiling $(mmm comb_ceil)/s, ratio $(mmm1 ratio), combined ratio $(mmm1 comb_ratio)," \
+		"rss $(mmm1 rss:e2e) MiB; reproduce: $(bench_cmd)"
+	echo "bench: e2e_per_s=$(fmt0 "$(med e2e:e2e)") ceiling_per_s=$(fmt0 "$(med ceil)")" \
+		"combined_ceiling_per_s=$(fmt0 "$(med comb_ceil)") ratio=$(fmt2 "$(med ratio)")" \
+		"combined_ratio=$(fmt2 "$(med comb_ratio)") rss_mb=$(fmt1 "$(med rss:e2e)")" |
+		tee -a "$OUT/report.txt"
 }
