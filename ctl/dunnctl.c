@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "ctl.h"
+#include "brand.h"
 #include "preset.h"
 #include "tz.h"
 
@@ -261,6 +262,8 @@ static int cmd_check_config(struct ctl *c, int argc, char **argv)
 	(void)argv;
 	/* Looser than the jurisdiction's preset: said, not refused. */
 	preset_warnings(c->cfg->policy, c->cfg->policy_path, &warn);
+	/* A sender every text or letter cannot name: said, not refused. */
+	brand_warnings(c->cfg, &warn);
 	diag_print(&warn, stderr);
 	diag_free(&warn);
 	printf("%s: configuration OK (%zu tracks, %zu templates, %zu channels)\n", c->config_path,

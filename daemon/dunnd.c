@@ -16,6 +16,7 @@
 #include "lease.h"
 #include "log.h"
 #include "metrics.h"
+#include "brand.h"
 #include "preset.h"
 #include "tz.h"
 
@@ -78,14 +79,19 @@ void dunnd_check_done(struct dunnd *d)
 	event_base_loopexit(d->base, NULL);
 }
 
-/* A policy looser than its preset runs, but the journal says so. */
-static void log_preset_warnings(const struct config *c)
+/* A policy looser than its preset, or a brand a text or letter cannot
+ * name in full, runs, but the journal says so. */
+static void log_config_warnings(const struct config *c)
 {
 	struct diag warn = {0};
 
 	preset_warnings(c->policy, c->policy_path, &warn);
 	for (size_t i = 0; i < warn.n; i++)
 		log_warn("config", "event=looser_than_preset detail=\"%s\"", warn.msgs[i]);
+	diag_free(&warn);
+	brand_warnings(c, &warn);
+	for (size_t i = 0; i < warn.n; i++)
+		log_warn("config", "event=brand_incomplete detail=\"%s\"", warn.msgs[i]);
 	diag_free(&warn);
 }
 
@@ -100,6 +106,8 @@ static int check_config(const char *path)
 	if (c) {
 		struct diag warn = {0};
 		preset_warnings(c->policy, c->policy_path, &warn);
+		/* A sender every text or letter cannot name: said, not refused. */
+		brand_warnings(c, &warn);
 		diag_print(&warn, stderr);
 		diag_free(&warn);
 	}
@@ -343,7 +351,7 @@ static void on_sighup(evutil_socket_t fd, short what, void *arg)
 	config_free(d->cfg);
 	d->cfg = c;
 	log_set_level((enum log_level)c->log_level);
-	log_preset_warnings(c);
+	log_config_warnings(c);
 	log_notice("config", "event=reloaded tracks=%zu templates=%zu", c->policy->ntracks,
 		   tmplset_count(c->templates));
 	if (c->hold_sending != held)
@@ -624,7 +632,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	log_set_level((enum log_level)d.cfg->log_level);
-	log_preset_warnings(d.cfg);
+	log_config_warnings(d.cfg);
 	char why[512] = "is required";
 	if (!d.cfg->link_secret_file ||
 	    !(d.link_secret = config_read_secret(d.cfg->dir, d.cfg->link_secret_file, why,

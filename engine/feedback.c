@@ -37,11 +37,13 @@ static const struct kw_word {
 	{"配信再開", FEEDBACK_KW_START, "ja"},   {"再開", FEEDBACK_KW_START, "ja"},
 	{"スタート", FEEDBACK_KW_START, "ja"},   {"ヘルプ", FEEDBACK_KW_HELP, "ja"},
 	{"案内", FEEDBACK_KW_HELP, "ja"},        {"ご案内", FEEDBACK_KW_HELP, "ja"},
-	{"退订", FEEDBACK_KW_STOP, "zh"},        {"退訂", FEEDBACK_KW_STOP, "zh"},
+	{"退订", FEEDBACK_KW_STOP, "zh"},        {"退訂", FEEDBACK_KW_STOP, "zh-Hant"},
 	{"td", FEEDBACK_KW_STOP, "zh"},          {"t", FEEDBACK_KW_STOP, "zh"},
 	{"取消订阅", FEEDBACK_KW_STOP, "zh"},    {"订阅", FEEDBACK_KW_START, "zh"},
 	{"重新订阅", FEEDBACK_KW_START, "zh"},   {"开始", FEEDBACK_KW_START, "zh"},
 	{"帮助", FEEDBACK_KW_HELP, "zh"},        {"客服", FEEDBACK_KW_HELP, "zh"},
+	{"訂閱", FEEDBACK_KW_START, "zh-Hant"},  {"重新訂閱", FEEDBACK_KW_START, "zh-Hant"},
+	{"幫助", FEEDBACK_KW_HELP, "zh-Hant"},
 };
 
 /* Opt-out words that send a longer reply to review. Latin ones must be a
@@ -53,10 +55,10 @@ static const struct kw_word review_latin[] = {
 	{"quit", 0, "en"}, {"revoke", 0, "en"},  {"optout", 0, "en"},      {"td", 0, "zh"},
 };
 static const struct kw_word review_cjk[] = {
-	{"수신거부", 0, "ko"}, {"거부", 0, "ko"},     {"수신거절", 0, "ko"}, {"수신중지", 0, "ko"},
-	{"중지", 0, "ko"},     {"그만", 0, "ko"},     {"配信停止", 0, "ja"}, {"停止", 0, "ja"},
-	{"配信解除", 0, "ja"}, {"受信拒否", 0, "ja"}, {"拒否", 0, "ja"},     {"ストップ", 0, "ja"},
-	{"退订", 0, "zh"},     {"退訂", 0, "zh"},     {"取消", 0, "zh"},     {"不要再发", 0, "zh"},
+	{"수신거부", 0, "ko"}, {"거부", 0, "ko"},      {"수신거절", 0, "ko"}, {"수신중지", 0, "ko"},
+	{"중지", 0, "ko"},     {"그만", 0, "ko"},      {"配信停止", 0, "ja"}, {"停止", 0, "ja"},
+	{"配信解除", 0, "ja"}, {"受信拒否", 0, "ja"},  {"拒否", 0, "ja"},     {"ストップ", 0, "ja"},
+	{"退订", 0, "zh"},     {"退訂", 0, "zh-Hant"}, {"取消", 0, "zh"},     {"不要再发", 0, "zh"},
 };
 
 #define FOLD_MAX_IN 4096
@@ -206,51 +208,74 @@ const char *feedback_lang(const char *locale)
 
 	for (size_t i = 0; locale && i < sizeof langs / sizeof langs[0]; i++)
 		if (!strncasecmp(locale, langs[i], 2) &&
-		    (locale[2] == '\0' || locale[2] == '-' || locale[2] == '_'))
+		    (locale[2] == '\0' || locale[2] == '-' || locale[2] == '_')) {
+			/* Taiwan, Hong Kong and Macau read Traditional characters,
+			 * as the templates' and the brand's zh-Hant do. */
+			if (i == 2 && (locale[2] == '-' || locale[2] == '_') &&
+			    (!strncasecmp(locale + 3, "Hant", 4) ||
+			     !strncasecmp(locale + 3, "TW", 2) ||
+			     !strncasecmp(locale + 3, "HK", 2) ||
+			     !strncasecmp(locale + 3, "MO", 2)) &&
+			    (locale[5] == '\0' || locale[5] == '-' || locale[5] == '_' ||
+			     !strncasecmp(locale + 3, "Hant", 4)))
+				return "zh-Hant";
 			return langs[i];
+		}
 	return "en";
 }
 
-/* Replies per language: STOP, START, HELP with support, HELP without.
- * The first %s is the company, the second (HELP) the support contact.
- * Each names the keyword to answer in its own language, and the brand
- * comes first in the form local texts use. Kept short: with a company
- * and a support address of a dozen characters each, every one fits one
- * SMS (70 UCS-2 characters; 160 GSM-7 for en). */
+/* Replies per language: STOP, START, HELP with support, HELP without,
+ * and the closing line STOP and START end with when there is a support
+ * contact. The first %s is the sender's legal identity (brand.sms_name,
+ * set off as the locale sets a sender, as the shipped SMS templates do),
+ * the second the support contact: every text must say who sent it and
+ * where to ask, the confirmations too. Each names the keyword to answer
+ * in its own language. Kept short: with a 24-character identity and a
+ * 24-character contact every one fits two SMS parts (134 UCS-2
+ * characters, which en needs too when the name is in Hangul or kana;
+ * 306 GSM-7), which check_feedback asserts. */
 static const struct {
 	const char *lang;
 	const char *text[4];
+	const char *tail;
 } replies[] = {
 	{"en",
-	 {"%s: you are unsubscribed and will get no more SMS reminders. "
-	  "Reply START to subscribe again.",
-	  "%s: you are subscribed to SMS reminders again. Reply STOP to stop.",
-	  "%s billing reminders. For help contact %s. Reply STOP to unsubscribe.",
-	  "%s billing reminders. Reply STOP to unsubscribe."}},
+	 {"%s: you are unsubscribed from SMS reminders. Reply START to resubscribe.",
+	  "%s: you are subscribed to SMS reminders again. Reply STOP to opt out.",
+	  "%s billing reminders. Questions: %s. Reply STOP to opt out.",
+	  "%s billing reminders. Reply STOP to opt out."},
+	 " Questions: %s"},
 	{"ko",
 	 {"[%s] 문자 수신거부 처리되었습니다. 다시 받으시려면 '시작'이라고 답장해 주세요.",
 	  "[%s] 문자 안내 수신이 다시 시작되었습니다. 원하지 않으시면 '수신거부'라고 답장해 "
 	  "주세요.",
-	  "[%s] 요금 납부 안내입니다. 문의: %s. 수신거부: '수신거부'로 답장",
-	  "[%s] 요금 납부 안내입니다. 수신거부: '수신거부'로 답장"}},
+	  "[%s] 요금 납부 안내입니다. 문의 %s. 수신거부는 '수신거부'라고 답장해 주세요.",
+	  "[%s] 요금 납부 안내입니다. 수신거부는 '수신거부'라고 답장해 주세요."},
+	 " 문의 %s"},
 	{"ja",
 	 {"【%s】SMSでのご案内を停止しました。今後SMSはお送りしません。"
 	  "再開をご希望の場合は「開始」とご返信ください。",
 	  "【%s】SMSでのご案内を再開しました。停止をご希望の場合は「停止」とご返信ください。",
-	  "【%s】お支払いのご案内です。お問い合わせ：%s。配信停止は「停止」とご返信ください。",
-	  "【%s】お支払いのご案内です。配信停止は「停止」とご返信ください。"}},
+	  "【%s】お支払いのご案内です。お問合せ：%s。配信停止は「停止」とご返信ください。",
+	  "【%s】お支払いのご案内です。配信停止は「停止」とご返信ください。"},
+	 "お問合せ：%s"},
 	{"zh",
 	 {"【%s】您已成功退订，今后将不再收到短信提醒。如需重新订阅，请回复“订阅”。",
 	  "【%s】您已重新订阅短信提醒。如需退订，请回复“退订”或“TD”。",
-	  "【%s】账单缴费提醒。如需帮助，请联系%s。回复“TD”退订。",
-	  "【%s】账单缴费提醒。回复“TD”退订。"}},
+	  "【%s】账单缴费提醒。客服%s。回复“TD”退订。", "【%s】账单缴费提醒。回复“TD”退订。"},
+	 "客服%s"},
+	{"zh-Hant",
+	 {"【%s】您已成功退訂，今後將不再收到簡訊提醒。如需重新訂閱，請回覆「訂閱」。",
+	  "【%s】您已重新訂閱簡訊提醒。如需退訂，請回覆「退訂」或「TD」。",
+	  "【%s】帳單繳費提醒。客服%s。回覆「TD」退訂。", "【%s】帳單繳費提醒。回覆「TD」退訂。"},
+	 "客服%s"},
 };
 
-int feedback_reply(enum feedback_keyword kw, const char *lang, const char *company,
+int feedback_reply(enum feedback_keyword kw, const char *lang, const char *sender,
 		   const char *support, char *out, size_t len)
 {
 	size_t l = 0, k;
-	int n, with_support = support && *support;
+	int n, m = 0, with_support = support && *support;
 
 	if (len == 0)
 		return -1;
@@ -271,19 +296,21 @@ int feedback_reply(enum feedback_keyword kw, const char *lang, const char *compa
 	default:
 		return -1;
 	}
-	if (!company)
-		company = "";
+	if (!sender)
+		sender = "";
 		/* The formats are the fixed table above. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-	n = k == 2 ? snprintf(out, len, replies[l].text[k], company, support)
-		   : snprintf(out, len, replies[l].text[k], company);
+	n = k == 2 ? snprintf(out, len, replies[l].text[k], sender, support)
+		   : snprintf(out, len, replies[l].text[k], sender);
+	if (n >= 0 && (size_t)n < len && k < 2 && with_support)
+		m = snprintf(out + n, len - (size_t)n, replies[l].tail, support);
 #pragma GCC diagnostic pop
-	if (n < 0 || (size_t)n >= len) {
+	if (n < 0 || m < 0 || (size_t)n + (size_t)m >= len) {
 		out[0] = '\0';
 		return -1;
 	}
-	return n;
+	return n + m;
 }
 
 const char *feedback_status(const char *s)

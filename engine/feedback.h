@@ -24,22 +24,26 @@ enum feedback_keyword {
  * keywords). Anything else that contains an opt-out word (a whole Latin
  * word, or a CJK one anywhere) is FEEDBACK_KW_REVIEW. *lang, when lang is
  * not NULL, is set to the language of the word matched ("en", "ko", "ja",
- * "zh"), or NULL for FEEDBACK_KW_NONE. Only the first 4096 bytes count;
+ * "zh", "zh-Hant" for a Traditional one such as 退訂), or NULL for
+ * FEEDBACK_KW_NONE. Only the first 4096 bytes count;
  * invalid UTF-8 counts as U+FFFD. */
 enum feedback_keyword feedback_classify(const char *body, const char **lang);
 /* feedback_classify without the language. */
 enum feedback_keyword feedback_keyword(const char *body);
 
 /* The language dunnd replies in for a BCP 47 locale: "ko", "ja", "zh" for
- * those languages (any region or script), else "en". NULL gives "en". */
+ * those languages, "zh-Hant" for Traditional Chinese (zh-Hant, zh-TW,
+ * zh-HK, zh-MO and their subtags), else "en". NULL gives "en". */
 const char *feedback_lang(const char *locale);
 
 /* The text answering a keyword (STOP, START or HELP; others give -1) in
- * lang (as feedback_lang returns; unknown ones get English), naming
- * company and, for HELP, support (NULL or "" leaves it out). Returns the
- * bytes written to out, or -1 when kw has no text or out is too small
- * (out is then ""). */
-int feedback_reply(enum feedback_keyword kw, const char *lang, const char *company,
+ * lang (as feedback_lang returns; unknown ones get English): it opens
+ * with sender, the legal identity texts open with (brand.sms_name), in
+ * the locale's form ("[(주)예시텔레콤] ", "【例示テレコム(株)】",
+ * "Example Telecom Inc.: "), and names support, the support phone or
+ * address (NULL or "" leaves it out). Returns the bytes written to out,
+ * or -1 when kw has no text or out is too small (out is then ""). */
+int feedback_reply(enum feedback_keyword kw, const char *lang, const char *sender,
 		   const char *support, char *out, size_t len);
 
 /* A provider's delivery status as a deliveries.status value: queued,

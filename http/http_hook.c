@@ -25,6 +25,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "brand.h"
 #include "feedback.h"
 #include "htmlesc.h"
 #include "http_int.h"
@@ -306,29 +307,35 @@ static void set_reply(struct http_job *j, const char *fmt, ...)
 
 /* The text to send back once a keyword's statement has run: in the
  * language of the account the number belongs to (the statement's locale
- * column), else in the keyword's own. */
+ * column), else in the keyword's own, naming that locale's legal
+ * identity (brand.sms_name) and support phone (else the support
+ * address), as every text dunnd sends does. */
 static void keyword_reply(struct http_job *j, const PGresult *res)
 {
 	const struct config *c = j->h->d->cfg;
-	const char *lang = j->lang;
+	const char *locale = j->lang, *lang, *sender, *support;
 	int rows = PQntuples(res), last = PQnfields(res) - 1;
 
 	if (rows > 0 && last >= 1 && !PQgetisnull(res, 0, last))
-		lang = feedback_lang(PQgetvalue(res, 0, last));
+		locale = PQgetvalue(res, 0, last);
+	lang = feedback_lang(locale);
+	sender = config_brand_field(c, locale, BRAND_SMS_NAME);
+	support = config_brand_field(c, locale, BRAND_SUPPORT_PHONE);
+	if (!*support)
+		support = config_brand_field(c, locale, BRAND_SUPPORT);
 	switch ((enum feedback_keyword)j->kw) {
 	case FEEDBACK_KW_STOP:
 	case FEEDBACK_KW_START:
 		if (rows > 0 &&
-		    feedback_reply(j->kw, lang, c->company, c->support, j->reply, sizeof j->reply) <
-			    0)
+		    feedback_reply(j->kw, lang, sender, support, j->reply, sizeof j->reply) < 0)
 			log_warn("http", "event=sms_reply_too_long keyword=%d", j->kw);
 		break;
 	case FEEDBACK_KW_HELP:
 		/* http.sms_help_text, when set, is the operator's own text. */
 		if (c->sms_help_text)
 			set_reply(j, "%s", c->sms_help_text);
-		else if (feedback_reply(j->kw, lang, c->company, c->support, j->reply,
-					sizeof j->reply) < 0)
+		else if (feedback_reply(j->kw, lang, sender, support, j->reply, sizeof j->reply) <
+			 0)
 			log_warn("http", "event=sms_reply_too_long keyword=%d", j->kw);
 		break;
 	default:

@@ -5,7 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "channel.h"
 #include "config.h"
+#include "diag.h"
 #include "jconf.h"
 #include "money.h"
 
@@ -217,6 +219,99 @@ const char *config_brand_field(const struct config *c, const char *locale, enum 
 	if (f == BRAND_SUPPORT)
 		return c->support ? c->support : "";
 	return "";
+}
+
+/* field as the brand sets it for locale's chain, or NULL: no fallback
+ * to the top-level company or support. */
+static const char *set_for(const struct brand *b, const char *locale, enum brand_field f)
+{
+	size_t len = strlen(locale);
+	const char *v;
+
+	if ((v = exact(b, locale, len, f)))
+		return v;
+	if (len >= 5 && !strncasecmp(locale, "zh-", 3) &&
+	    (!strncasecmp(locale + 3, "TW", 2) || !strncasecmp(locale + 3, "HK", 2) ||
+	     !strncasecmp(locale + 3, "MO", 2)) &&
+	    (locale[5] == '\0' || locale[5] == '-') && (v = exact(b, "zh-Hant", 7, f)))
+		return v;
+	while (len > 0) {
+		while (len > 0 && locale[len - 1] != '-' && locale[len - 1] != '_')
+			len--;
+		if (len > 0)
+			len--;
+		if (len > 0 && (v = exact(b, locale, len, f)))
+			return v;
+	}
+	return exact(b, "default", 7, f);
+}
+
+/* One locale's identity: where the warning points is the brand entry
+ * (or, for one the brand lacks, the brand object, else the top). */
+static void locale_warnings(const struct config *c, const char *locale, const char *what,
+			    const struct jconf *j, struct diag *warn)
+{
+	const struct brand *b = &c->brand;
+	char *jp = NULL;
+	const char *at = "";
+	int key = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!strcmp(b->e[i].locale, locale))
+			jp = jconf_path("brand", locale);
+	if (jp) {
+		at = jp;
+		key = 1;
+	} else if (json_object_get(j->root, "brand")) {
+		at = "brand";
+		key = 1;
+	} else if (json_object_get(j->root, "company")) {
+		at = "company";
+		key = 1;
+	}
+	if (!set_for(b, locale, BRAND_LEGAL_NAME))
+		diag_at(warn, c->path, j->text, at, key,
+			"warning: brand.%s sets no legal_name: every %s must name the company's "
+			"registered name (it would say '%s')",
+			locale, what, config_brand_field(c, locale, BRAND_LEGAL_NAME));
+	if (!*config_brand_field(c, locale, BRAND_SUPPORT_PHONE) &&
+	    !*config_brand_field(c, locale, BRAND_SUPPORT))
+		diag_at(warn, c->path, j->text, at, key,
+			"warning: brand.%s sets no support_phone and there is no support: every %s "
+			"must say where to ask",
+			locale, what);
+	free(jp);
+}
+
+void brand_warnings(const struct config *c, struct diag *warn)
+{
+	struct diag ignore = {0};
+	struct jconf j;
+	char what[128];
+	int texts = 0, letters = 0;
+
+	what[0] = '\0';
+	for (size_t i = 0; i < c->nchannels; i++) {
+		const struct config_channel *ch = &c->channels[i];
+		int is_text = ch->optout == CHANNEL_OPTOUT_TEXTS;
+		int is_letter = !is_text && ((ch->caps & CHANNEL_CAP_ACCOUNT) ||
+					     (ch->mod.ops && ch->mod.ops->addr == CHANNEL_ADDR_ACCOUNT));
+		if (!is_text && !is_letter)
+			continue;
+		texts |= is_text;
+		letters |= is_letter;
+	}
+	if (!texts && !letters)
+		return;
+	snprintf(what, sizeof what, "%s%s%s", texts ? "text" : "", texts && letters ? " and " : "",
+		 letters ? "letter" : "");
+	jconf_open(&j, c->path, &ignore);
+	locale_warnings(c, "default", what, &j, warn);
+	for (size_t i = 0; i < c->brand.n; i++)
+		if (strcmp(c->brand.e[i].locale, "default"))
+			locale_warnings(c, c->brand.e[i].locale, what, &j, warn);
+	jconf_close(&j);
+	diag_free(&ignore);
 }
 
 void money_style_load(struct jconf *j, struct config *c)

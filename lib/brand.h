@@ -44,6 +44,15 @@ const char *brand_field_key(enum brand_field f);
  * at most 24 characters and the name otherwise, or "". Never NULL. */
 const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f);
 
+struct diag;
+/* When a channel texts or writes letters (its module's opt-out list is
+ * texts, or it addresses the account for a vendor to deliver), every
+ * message names the company's legal name and where to ask: one
+ * "warning: ..." in warn, at the config's file:line:column, for each
+ * locale of the brand (and default) that sets no legal_name, or has no
+ * support_phone or support. */
+void brand_warnings(const struct config *c, struct diag *warn);
+
 /* "money_style" (config_money_style in config.h reads it). */
 void money_style_load(struct jconf *j, struct config *c);
 void money_style_free(struct config *c);

@@ -1,6 +1,7 @@
 /* Configuration errors: every one reported as file:line:column by both
  * `dunnd --check-config` and `dunnctl check-config`, exit status 1. */
 #include <check.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +460,95 @@ START_TEST(sms_callbacks_that_could_never_verify)
 }
 END_TEST
 
+/* A config whose channels text (sms) and write letters (webhook) beside
+ * email, with brand as given ("" for none). */
+static char *texting_config(const char *brand, int with_texts)
+{
+	char *body = NULL, *cfg;
+
+	free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
+	free(tu_file(dir, "sms_token", "sms-token-0123456789\n"));
+	ck_assert(asprintf(&body,
+			   "{\n"
+			   "  \"database\": {\"conninfo\": \"dbname=none\"},\n"
+			   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
+			   "\"link_secret\"},\n"
+			   "  \"module_dir\": \"%s/modules\",\n"
+			   "  \"company\": \"Test Telecom\",\n"
+			   "%s"
+			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
+			   "\"127.0.0.1:25\", \"from\": \"b@example.com\"}%s}\n"
+			   "}\n",
+			   tu_env("DUNN_BUILD"), brand,
+			   with_texts ? ",\n    \"sms\": {\"module\": \"sms\", \"provider\": \"generic\", "
+					"\"api_base\": \"https://sms.example\", \"from\": "
+					"\"+15550009999\", \"auth_token_file\": \"sms_token\"},\n"
+					"    \"post\": {\"module\": \"webhook\", \"url\": "
+					"\"https://letters.example/x\", \"secret_file\": \"sms_token\"}"
+				      : "") > 0);
+	cfg = tu_file(dir, "dunnd.json", body);
+	free(body);
+	return cfg;
+}
+
+/* Every text and letter names the legal name and where to ask: a brand
+ * that cannot is a warning from both tools, at its place, not an error. */
+START_TEST(brand_incomplete_warns)
+{
+	static const char brand[] =
+		"  \"brand\": {\"default\": {\"name\": \"Test Telecom\"},\n"
+		"            \"ko\": {\"legal_name\": \"(주)테스트텔레콤\", \"support_phone\": "
+		"\"1588-0000\"},\n"
+		"            \"ja\": \"テストテレコム\"},\n";
+	static const char *const want[] = {
+		"dunnd.json:6:13: warning: brand.default sets no legal_name: every text and letter "
+		"must name the company's registered name (it would say 'Test Telecom')",
+		"dunnd.json:6:13: warning: brand.default sets no support_phone and there is no "
+		"support: every text and letter must say where to ask",
+		"dunnd.json:8:13: warning: brand.ja sets no legal_name",
+		"dunnd.json:8:13: warning: brand.ja sets no support_phone",
+	};
+	static const char *const tools[] = {"dunnd", "dunnctl"};
+	char *cfg = texting_config(brand, 1), *ship = NULL, *shipped = NULL;
+	json_t *root;
+
+	for (size_t t = 0; t < 2; t++) {
+		ck_assert_msg((t == 0 ? tu_sh("dunnd -c %s --check-config", cfg)
+				      : tu_sh("dunnctl -c %s check-config", cfg)) == 0,
+			      "%s", tu_output());
+		for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+			ck_assert_msg(strstr(tu_output(), want[i]), "%s: want '%s' in:\n%s",
+				      tools[t], want[i], tu_output());
+		ck_assert_msg(!strstr(tu_output(), "brand.ko"), "%s", tu_output());
+	}
+	free(cfg);
+	/* Without texts or letters the email's footer is the template's own. */
+	cfg = texting_config(brand, 0);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_msg(!strstr(tu_output(), "warning"), "%s", tu_output());
+	free(cfg);
+	/* No brand at all: the top-level company is not a legal name. */
+	cfg = texting_config("", 1);
+	ck_assert_msg(tu_sh("dunnctl -c %s check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(), "dunnd.json:5:3: warning: brand.default sets no legal_name"),
+		      "%s", tu_output());
+	free(cfg);
+	/* The shipped brand says it all. */
+	root = json_load_file("config/dunnd.json", 0, NULL);
+	ck_assert_ptr_nonnull(root);
+	shipped = json_dumps(json_object_get(root, "brand"), JSON_COMPACT);
+	ck_assert_ptr_nonnull(shipped);
+	ck_assert(asprintf(&ship, "  \"brand\": %s,\n", shipped) > 0);
+	cfg = texting_config(ship, 1);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_msg(!strstr(tu_output(), "warning"), "%s", tu_output());
+	free(cfg);
+	free(ship);
+	free(shipped);
+	json_decref(root);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("config");
@@ -467,6 +557,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, good_config_passes);
+	tcase_add_test(tc, brand_incomplete_warns);
 	tcase_add_test(tc, unknown_key);
 	tcase_add_test(tc, locale_fallback_checked);
 	tcase_add_test(tc, wrong_type);

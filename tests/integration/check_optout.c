@@ -1,7 +1,9 @@
 /* Opt-out in every language, through the real daemon's signed SMS reply
  * webhook, the real gateway simulator and dunnctl: STOP, START and HELP
  * words in en, ko, ja and zh are understood whatever the width, case or
- * punctuation and answered in the account's language; a reply that names
+ * punctuation and answered in the account's language, naming that
+ * locale's legal identity (brand.sms_name) and support phone in two SMS
+ * parts at most; a reply that names
  * an opt-out word but is not one never becomes a call: it waits in the
  * review queue, texts to the number pause, and a person decides. */
 #include <check.h>
@@ -12,11 +14,34 @@
 #include <string.h>
 #include <time.h>
 
+#include "smsseg.h"
 #include "testutil.h"
 #include "tudaemon.h"
 #include "tuhttp.h"
 
 #define SECRET "webhook-secret-0123456789abcdef"
+
+#define EN_ID "Test Telecom Group Inc."
+#define EN_PHONE "+1 800 555 0100"
+#define KO_ID "(주)테스트텔레콤홀딩스코리아통신서비스"
+#define KO_PHONE "1588-0000"
+#define JA_ID "テストテレコムホールディングス(株)"
+#define JA_PHONE "0120-000-000"
+#define ZH_ID "测试电信控股集团中国区有限公司"
+#define ZH_PHONE "400-000-0000"
+#define TW_ID "測試電信控股股份有限公司"
+#define TW_PHONE "0800-000-000"
+#define BRAND                                                                                                                             \
+	"{\"default\": {\"name\": \"Test Telecom\", \"legal_name\": \"" EN_ID "\",\n"                                                     \
+	"             \"support_phone\": \"" EN_PHONE "\"},\n"                                                                            \
+	" \"ko\": {\"name\": \"테스트텔레콤\", \"legal_name\": \"" KO_ID "\",\n"                                                          \
+	"        \"support_phone\": \"" KO_PHONE "\"},\n"                                                                                 \
+	" \"ja\": {\"name\": \"テストテレコム\", \"legal_name\": \"テストテレコムホールディングス株式会社\",\n" \
+	"        \"sms_name\": \"" JA_ID "\", \"support_phone\": \"" JA_PHONE "\"},\n"                                                    \
+	" \"zh\": {\"name\": \"测试电信\", \"legal_name\": \"" ZH_ID "\",\n"                                                              \
+	"        \"support_phone\": \"" ZH_PHONE "\"},\n"                                                                                 \
+	" \"zh-Hant\": {\"name\": \"測試電信\", \"legal_name\": \"" TW_ID "\",\n"                                                         \
+	"             \"support_phone\": \"" TW_PHONE "\"}}"
 
 static char *dir, *cfg, *conninfo;
 static PGconn *db;
@@ -35,7 +60,8 @@ static void seed(void)
 		"  ('A-EN', 'Alice', '+12025550199', 'en-US', '%1$s'),\n"
 		"  ('A-KO', '김민수', '+821011112222', 'ko-KR', '%1$s'),\n"
 		"  ('A-JA', '佐藤花子', '+819011112222', 'ja-JP', '%1$s'),\n"
-		"  ('A-ZH', '王伟', '+8613811112222', 'zh-CN', '%1$s');\n"
+		"  ('A-ZH', '王伟', '+8613811112222', 'zh-CN', '%1$s'),\n"
+		"  ('A-TW', '陳美玲', '+886912345678', 'zh-TW', '%1$s');\n"
 		"INSERT INTO dunning.invoices (account_id, external_ref, amount_due, currency, due_date)\n"
 		"SELECT id, 'INV-' || external_ref, 10000, 'USD', current_date - 10\n"
 		"FROM dunning.accounts;\n"
@@ -77,8 +103,13 @@ static void setup(void)
 	more = json_loads(ch, 0, &err);
 	ck_assert_ptr_nonnull(more);
 	ck_assert_int_eq(json_object_update(json_object_get(root, "channels"), more), 0);
-	ck_assert_int_eq(json_dump_file(root, cfg, JSON_INDENT(2)), 0);
 	json_decref(more);
+	/* Who sends, per locale, with long legal identities: every answer
+	 * must name them and the support phone and still fit two parts. */
+	more = json_loads(BRAND, 0, &err);
+	ck_assert_msg(more != NULL, "%s", err.text);
+	ck_assert_int_eq(json_object_set_new(root, "brand", more), 0);
+	ck_assert_int_eq(json_dump_file(root, cfg, JSON_INDENT(2)), 0);
 	json_decref(root);
 	free(ch);
 	tu_migrate(cfg);
@@ -154,6 +185,20 @@ static void assert_answer_has(const struct tu_resp *r, const char *needle)
 	ck_assert_msg(strstr(a, needle) != NULL, "answer '%s' lacks '%s'", a, needle);
 }
 
+/* An answer opens with who sends it, names where to ask and fits two
+ * SMS parts. */
+static void assert_answer_signed(const struct tu_resp *r, const char *open, const char *phone)
+{
+	const char *a = answer_text(r);
+	struct smsseg_info info;
+
+	ck_assert_msg(strncmp(a, open, strlen(open)) == 0, "answer '%s' does not open with '%s'", a,
+		      open);
+	ck_assert_msg(strstr(a, phone) != NULL, "answer '%s' lacks '%s'", a, phone);
+	ck_assert_int_eq(smsseg_count(a, strlen(a), &info), 0);
+	ck_assert_msg(info.segments <= 2, "%zu parts: %s", info.segments, a);
+}
+
 static long long suppressed(const char *number, const char *reason)
 {
 	char sql[256];
@@ -172,35 +217,44 @@ START_TEST(opt_out_words_in_each_language)
 	struct tu_resp r;
 
 	reply_from("+821011112222", "수신거부", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 문자 수신거부 처리되었습니다.");
+	assert_answer_has(&r, "[" KO_ID "] 문자 수신거부 처리되었습니다.");
 	assert_answer_has(&r, "'시작'");
+	assert_answer_signed(&r, "[" KO_ID "] ", "문의 " KO_PHONE);
 	ck_assert_int_eq(suppressed("+821011112222", "opt-out"), 1);
 	/* Said again, in another form: nothing new, no second confirmation. */
 	reply_from("+821011112222", "수신 거부!", NULL, &r);
 	ck_assert_str_eq(r.body, "{\"result\":\"unchanged\"}");
 	/* The word the confirmation names brings texts back. */
 	reply_from("+821011112222", "시작", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 문자 안내 수신이 다시 시작되었습니다.");
+	assert_answer_has(&r, "[" KO_ID "] 문자 안내 수신이 다시 시작되었습니다.");
+	assert_answer_signed(&r, "[" KO_ID "] ", "문의 " KO_PHONE);
 	ck_assert_int_eq(suppressed("+821011112222", "opt-out"), 0);
 	reply_from("+821011112222", "도움말", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 요금 납부 안내입니다. 문의: help@test.example.");
+	assert_answer_has(&r, "[" KO_ID "] 요금 납부 안내입니다. 문의 " KO_PHONE ".");
+	assert_answer_signed(&r, "[" KO_ID "] ", KO_PHONE);
 
 	reply_from("+819011112222", "「配信停止」", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】SMSでのご案内を停止しました。");
+	assert_answer_has(&r, "【" JA_ID "】SMSでのご案内を停止しました。");
+	assert_answer_signed(&r, "【" JA_ID "】", "お問合せ：" JA_PHONE);
 	ck_assert_int_eq(suppressed("+819011112222", "opt-out"), 1);
 	reply_from("+819011112222", "開始", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】SMSでのご案内を再開しました。");
+	assert_answer_has(&r, "【" JA_ID "】SMSでのご案内を再開しました。");
+	assert_answer_signed(&r, "【" JA_ID "】", "お問合せ：" JA_PHONE);
 	/* Full-width Latin, as a Japanese keyboard types it. */
 	reply_from("+819011112222", "ＳＴＯＰ", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】");
+	assert_answer_has(&r, "【" JA_ID "】");
 	ck_assert_int_eq(suppressed("+819011112222", "opt-out"), 1);
 	reply_from("+819011112222", "ヘルプ", NULL, &r);
-	assert_answer_has(&r, "お問い合わせ：help@test.example");
+	assert_answer_signed(&r, "【" JA_ID "】お支払いのご案内です。", "お問合せ：" JA_PHONE);
 
 	reply_from("+8613811112222", "退订", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】您已成功退订");
+	assert_answer_has(&r, "【" ZH_ID "】您已成功退订");
+	assert_answer_signed(&r, "【" ZH_ID "】", "客服" ZH_PHONE);
 	reply_from("+8613811112222", "订阅", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】您已重新订阅短信提醒");
+	assert_answer_has(&r, "【" ZH_ID "】您已重新订阅短信提醒");
+	assert_answer_signed(&r, "【" ZH_ID "】", "客服" ZH_PHONE);
+	reply_from("+8613811112222", "帮助", NULL, &r);
+	assert_answer_signed(&r, "【" ZH_ID "】账单缴费提醒。", "客服" ZH_PHONE);
 	reply_from("+8613811112222", "TD", NULL, &r);
 	assert_answer_has(&r, "您已成功退订");
 	reply_from("+8613811112222", "订阅", NULL, &r);
@@ -210,17 +264,31 @@ START_TEST(opt_out_words_in_each_language)
 
 	/* The account's language, not the keyword's, decides the answer. */
 	reply_from("+12025550199", "配信停止", NULL, &r);
-	assert_answer_has(&r, "Test Telecom: you are unsubscribed");
+	assert_answer_has(&r, EN_ID ": you are unsubscribed");
+	assert_answer_signed(&r, EN_ID ": ", "Questions: " EN_PHONE);
+	reply_from("+12025550199", "START", NULL, &r);
+	assert_answer_signed(&r, EN_ID ": you are subscribed", "Questions: " EN_PHONE);
+	reply_from("+12025550199", "help", NULL, &r);
+	assert_answer_signed(&r, EN_ID " billing reminders.", "Questions: " EN_PHONE);
 	reply_from("+821011112222", "STOP", NULL, &r);
-	assert_answer_has(&r, "[Test Telecom] 문자 수신거부 처리되었습니다.");
+	assert_answer_has(&r, "[" KO_ID "] 문자 수신거부 처리되었습니다.");
+	/* Taiwan reads Traditional characters: its brand, its words. */
+	reply_from("+886912345678", "TD", NULL, &r);
+	assert_answer_signed(&r, "【" TW_ID "】您已成功退訂", "客服" TW_PHONE);
+	assert_answer_has(&r, "「訂閱」");
+	reply_from("+886912345678", "訂閱", NULL, &r);
+	assert_answer_signed(&r, "【" TW_ID "】您已重新訂閱簡訊提醒", "客服" TW_PHONE);
+	ck_assert_int_eq(suppressed("+886912345678", "opt-out"), 0);
 	/* A number we do not know is answered in the keyword's language. */
 	reply_from("+8613899990000", "退订", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】您已成功退订");
+	assert_answer_signed(&r, "【" ZH_ID "】您已成功退订", "客服" ZH_PHONE);
 	ck_assert_int_eq(suppressed("+8613899990000", "opt-out"), 1);
+	reply_from("+88691111222", "退訂", NULL, &r);
+	assert_answer_signed(&r, "【" TW_ID "】您已成功退訂", "客服" TW_PHONE);
 
 	/* Nobody is to be called about any of it. */
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks"), 0);
-	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_out'"), 9);
+	ck_assert_int_eq(q("SELECT count(*) FROM dunning.events WHERE kind = 'sms_opt_out'"), 11);
 }
 END_TEST
 
@@ -422,7 +490,7 @@ START_TEST(plain_stop_decides_an_open_review)
 	ck_assert_int_gt(id, 0);
 	ck_assert_int_eq(suppressed("+819011112222", "review"), 1);
 	reply_from("+819011112222", "停止", NULL, &r);
-	assert_answer_has(&r, "【Test Telecom】SMSでのご案内を停止しました。");
+	assert_answer_has(&r, "【" JA_ID "】SMSでのご案内を停止しました。");
 	ck_assert_int_eq(suppressed("+819011112222", "opt-out"), 1);
 	ck_assert_int_eq(q("SELECT count(*) FROM dunning.phone_tasks WHERE completed_at IS NULL"),
 			 0);

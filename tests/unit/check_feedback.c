@@ -67,17 +67,18 @@ START_TEST(keywords_per_language)
 		enum feedback_keyword kw;
 		const char *lang;
 	} cases[] = {
-		{"STOP", FEEDBACK_KW_STOP, "en"},   {"START", FEEDBACK_KW_START, "en"},
-		{"HELP", FEEDBACK_KW_HELP, "en"},   {"수신거부", FEEDBACK_KW_STOP, "ko"},
-		{"거부", FEEDBACK_KW_STOP, "ko"},   {"수신중지", FEEDBACK_KW_STOP, "ko"},
-		{"시작", FEEDBACK_KW_START, "ko"},  {"수신동의", FEEDBACK_KW_START, "ko"},
-		{"도움말", FEEDBACK_KW_HELP, "ko"}, {"配信停止", FEEDBACK_KW_STOP, "ja"},
-		{"停止", FEEDBACK_KW_STOP, "ja"},   {"配信解除", FEEDBACK_KW_STOP, "ja"},
-		{"開始", FEEDBACK_KW_START, "ja"},  {"再開", FEEDBACK_KW_START, "ja"},
-		{"ヘルプ", FEEDBACK_KW_HELP, "ja"}, {"退订", FEEDBACK_KW_STOP, "zh"},
-		{"退訂", FEEDBACK_KW_STOP, "zh"},   {"TD", FEEDBACK_KW_STOP, "zh"},
-		{"T", FEEDBACK_KW_STOP, "zh"},      {"t", FEEDBACK_KW_STOP, "zh"},
-		{"订阅", FEEDBACK_KW_START, "zh"},  {"帮助", FEEDBACK_KW_HELP, "zh"},
+		{"STOP", FEEDBACK_KW_STOP, "en"},       {"START", FEEDBACK_KW_START, "en"},
+		{"HELP", FEEDBACK_KW_HELP, "en"},       {"수신거부", FEEDBACK_KW_STOP, "ko"},
+		{"거부", FEEDBACK_KW_STOP, "ko"},       {"수신중지", FEEDBACK_KW_STOP, "ko"},
+		{"시작", FEEDBACK_KW_START, "ko"},      {"수신동의", FEEDBACK_KW_START, "ko"},
+		{"도움말", FEEDBACK_KW_HELP, "ko"},     {"配信停止", FEEDBACK_KW_STOP, "ja"},
+		{"停止", FEEDBACK_KW_STOP, "ja"},       {"配信解除", FEEDBACK_KW_STOP, "ja"},
+		{"開始", FEEDBACK_KW_START, "ja"},      {"再開", FEEDBACK_KW_START, "ja"},
+		{"ヘルプ", FEEDBACK_KW_HELP, "ja"},     {"退订", FEEDBACK_KW_STOP, "zh"},
+		{"退訂", FEEDBACK_KW_STOP, "zh-Hant"},  {"TD", FEEDBACK_KW_STOP, "zh"},
+		{"T", FEEDBACK_KW_STOP, "zh"},          {"t", FEEDBACK_KW_STOP, "zh"},
+		{"订阅", FEEDBACK_KW_START, "zh"},      {"帮助", FEEDBACK_KW_HELP, "zh"},
+		{"訂閱", FEEDBACK_KW_START, "zh-Hant"}, {"幫助", FEEDBACK_KW_HELP, "zh-Hant"},
 	};
 	const char *lang;
 
@@ -124,6 +125,8 @@ START_TEST(keywords_every_word_every_form)
 		{"取消订阅", FEEDBACK_KW_STOP},    {"订阅", FEEDBACK_KW_START},
 		{"重新订阅", FEEDBACK_KW_START},   {"开始", FEEDBACK_KW_START},
 		{"帮助", FEEDBACK_KW_HELP},        {"客服", FEEDBACK_KW_HELP},
+		{"訂閱", FEEDBACK_KW_START},       {"重新訂閱", FEEDBACK_KW_START},
+		{"幫助", FEEDBACK_KW_HELP},
 	};
 	static const char *const dress[] = {
 		"%s",       " %s ", "\t%s\n",         "%s.",
@@ -259,7 +262,14 @@ START_TEST(languages)
 	ck_assert_str_eq(feedback_lang("KO_kr"), "ko");
 	ck_assert_str_eq(feedback_lang("ja-JP"), "ja");
 	ck_assert_str_eq(feedback_lang("zh-Hans-CN"), "zh");
-	ck_assert_str_eq(feedback_lang("zh-TW"), "zh");
+	ck_assert_str_eq(feedback_lang("zh-CN"), "zh");
+	ck_assert_str_eq(feedback_lang("zh"), "zh");
+	ck_assert_str_eq(feedback_lang("zh-TW"), "zh-Hant");
+	ck_assert_str_eq(feedback_lang("zh-HK"), "zh-Hant");
+	ck_assert_str_eq(feedback_lang("zh-MO"), "zh-Hant");
+	ck_assert_str_eq(feedback_lang("zh-Hant"), "zh-Hant");
+	ck_assert_str_eq(feedback_lang("zh-Hant-TW"), "zh-Hant");
+	ck_assert_str_eq(feedback_lang("zh-Hans-TW"), "zh");
 	ck_assert_str_eq(feedback_lang("en-US"), "en");
 	ck_assert_str_eq(feedback_lang("fr-FR"), "en");
 	ck_assert_str_eq(feedback_lang("kok"), "en"); /* Konkani is not Korean */
@@ -268,18 +278,20 @@ START_TEST(languages)
 }
 END_TEST
 
-/* Each language's confirmation names the company and the keyword to
- * answer in that language, and that keyword is one dunnd understands. */
+/* Each language's confirmation and help text open with the sender's
+ * legal identity, name the support contact and the keyword to answer in
+ * that language, and that keyword is one dunnd understands. */
 START_TEST(replies)
 {
 	static const struct {
 		const char *lang, *stop_says, *start_says, *help_says;
 	} want[] = {
-		{"en", "START", "STOP", "STOP"},
-		{"ko", "시작", "수신거부", "수신거부"},
-		{"ja", "開始", "停止", "停止"},
-		{"zh", "订阅", "退订", "TD"},
+		{"en", "START", "STOP", "STOP"},   {"ko", "시작", "수신거부", "수신거부"},
+		{"ja", "開始", "停止", "停止"},    {"zh", "订阅", "退订", "TD"},
+		{"zh-Hant", "訂閱", "退訂", "TD"},
 	};
+	static const enum feedback_keyword kws[] = {FEEDBACK_KW_STOP, FEEDBACK_KW_START,
+						    FEEDBACK_KW_HELP};
 	char out[480], small[8];
 
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -289,44 +301,71 @@ START_TEST(replies)
 		ck_assert_ptr_nonnull(strstr(out, "Example Telecom"));
 		ck_assert_msg(strstr(out, want[i].stop_says), "%s: %s", want[i].lang, out);
 		ck_assert_int_eq(feedback_keyword(want[i].stop_says), FEEDBACK_KW_START);
-		ck_assert_ptr_null(strstr(out, "help@example.test"));
+		ck_assert_msg(strstr(out, "help@example.test"), "%s: %s", want[i].lang, out);
 		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_START, want[i].lang, "Example Telecom",
-						NULL, out, sizeof out),
+						"help@example.test", out, sizeof out),
 				 0);
 		ck_assert_msg(strstr(out, want[i].start_says), "%s: %s", want[i].lang, out);
 		ck_assert_int_eq(feedback_keyword(want[i].start_says), FEEDBACK_KW_STOP);
+		ck_assert_msg(strstr(out, "help@example.test"), "%s: %s", want[i].lang, out);
 		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_HELP, want[i].lang, "Example Telecom",
 						"help@example.test", out, sizeof out),
 				 0);
 		ck_assert_ptr_nonnull(strstr(out, "help@example.test"));
 		ck_assert_msg(strstr(out, want[i].help_says), "%s: %s", want[i].lang, out);
-		ck_assert_int_gt(feedback_reply(FEEDBACK_KW_HELP, want[i].lang, "Example Telecom",
-						"", out, sizeof out),
-				 0);
-		ck_assert_ptr_null(strstr(out, "%s"));
-		ck_assert_ptr_nonnull(strstr(out, "Example Telecom"));
-	}
-	/* One SMS each, with a company and a support address of a dozen
-	 * characters or so. */
-	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
-		static const enum feedback_keyword kws[] = {FEEDBACK_KW_STOP, FEEDBACK_KW_START,
-							    FEEDBACK_KW_HELP};
+		/* Without a support contact, nothing is left dangling. */
 		for (size_t k = 0; k < 3; k++) {
-			struct smsseg_info info;
-			ck_assert_int_gt(feedback_reply(kws[k], want[i].lang, "Test Telecom",
-							"help@test.example", out, sizeof out),
+			ck_assert_int_gt(feedback_reply(kws[k], want[i].lang, "Example Telecom", "",
+							out, sizeof out),
 					 0);
-			ck_assert_int_eq(smsseg_count(out, strlen(out), &info), 0);
-			ck_assert_msg(info.segments == 1, "%s: %zu parts: %s", want[i].lang,
-				      info.segments, out);
+			ck_assert_ptr_null(strstr(out, "%s"));
+			ck_assert_ptr_nonnull(strstr(out, "Example Telecom"));
+			ck_assert_msg(!strstr(out, "Questions") && !strstr(out, "문의") &&
+					      !strstr(out, "お問合せ") && !strstr(out, "客服"),
+				      "%s: %s", want[i].lang, out);
 		}
 	}
-	feedback_reply(FEEDBACK_KW_STOP, "ko", "예시텔레콤", NULL, out, sizeof out);
-	ck_assert_msg(strstr(out, "[예시텔레콤] ") == out, "%s", out);
-	feedback_reply(FEEDBACK_KW_STOP, "ja", "Example Telecom", NULL, out, sizeof out);
-	ck_assert_msg(strstr(out, "【Example Telecom】") == out, "%s", out);
-	feedback_reply(FEEDBACK_KW_STOP, "zh", "示例电信", NULL, out, sizeof out);
-	ck_assert_msg(strstr(out, "【示例电信】") == out, "%s", out);
+	/* Two SMS parts at most, with the longest legal identity brand.sms_name
+	 * takes (24 characters, in the script of the language, so UCS-2 for
+	 * CJK) and a 24-character support address, the fallback for a phone. */
+	static const struct {
+		const char *lang, *sender;
+	} longest[] = {
+		{"en", "Example Telecom Co. Ltd."},
+		{"en", "예시텔레콤주식회사예시텔레콤주식회사예시텔레콤주"},
+		{"ko", "(주)예시텔레콤예시텔레콤예시텔레콤예시텔레"},
+		{"ja", "例示テレコム株式会社例示テレコム株式会社例示テレ"},
+		{"zh", "示例电信有限公司示例电信有限公司示例电信有限公"},
+		{"zh-Hant", "示例電信股份有限公司示例電信股份有限公司示例電信"},
+	};
+	for (size_t i = 0; i < sizeof longest / sizeof longest[0]; i++)
+		for (size_t k = 0; k < 3; k++) {
+			struct smsseg_info info;
+			ck_assert_int_gt(feedback_reply(kws[k], longest[i].lang, longest[i].sender,
+							"billing-help@example.com", out,
+							sizeof out),
+					 0);
+			ck_assert_ptr_nonnull(strstr(out, longest[i].sender));
+			ck_assert_ptr_nonnull(strstr(out, "billing-help@example.com"));
+			ck_assert_int_eq(smsseg_count(out, strlen(out), &info), 0);
+			ck_assert_msg(info.segments <= 2, "%s: %zu parts: %s", longest[i].lang,
+				      info.segments, out);
+		}
+	feedback_reply(FEEDBACK_KW_STOP, "ko", "(주)예시텔레콤", "1588-0000", out, sizeof out);
+	ck_assert_str_eq(out,
+			 "[(주)예시텔레콤] 문자 수신거부 처리되었습니다. 다시 받으시려면 "
+			 "'시작'이라고 답장해 주세요. 문의 1588-0000");
+	feedback_reply(FEEDBACK_KW_STOP, "ja", "例示テレコム(株)", "0120-000-000", out, sizeof out);
+	ck_assert_msg(strstr(out, "【例示テレコム(株)】") == out, "%s", out);
+	ck_assert_msg(strstr(out, "お問合せ：0120-000-000"), "%s", out);
+	feedback_reply(FEEDBACK_KW_STOP, "zh", "示例电信有限公司", "400-000-0000", out, sizeof out);
+	ck_assert_msg(strstr(out, "【示例电信有限公司】") == out, "%s", out);
+	ck_assert_msg(strstr(out, "客服400-000-0000"), "%s", out);
+	feedback_reply(FEEDBACK_KW_STOP, "en", "Example Telecom Inc.", "+1 800 555 0100", out,
+		       sizeof out);
+	ck_assert_str_eq(out,
+			 "Example Telecom Inc.: you are unsubscribed from SMS reminders. Reply "
+			 "START to resubscribe. Questions: +1 800 555 0100");
 	/* Unknown languages get English; other keywords have no text. */
 	ck_assert_int_gt(feedback_reply(FEEDBACK_KW_STOP, "fr", "X", NULL, out, sizeof out), 0);
 	ck_assert_ptr_nonnull(strstr(out, "unsubscribed"));
@@ -336,6 +375,13 @@ START_TEST(replies)
 	ck_assert_int_eq(feedback_reply(FEEDBACK_KW_STOP, "en", "X", NULL, small, sizeof small),
 			 -1);
 	ck_assert_str_eq(small, "");
+	/* Room for the text but not for the closing line: nothing, never a
+	 * reply cut short of its contact. */
+	int n = feedback_reply(FEEDBACK_KW_STOP, "en", "X", NULL, out, sizeof out);
+	ck_assert_int_eq(
+		feedback_reply(FEEDBACK_KW_STOP, "en", "X", "+1 800 555 0100", out, (size_t)n + 4),
+		-1);
+	ck_assert_str_eq(out, "");
 }
 END_TEST
 
