@@ -294,8 +294,9 @@ void brand_warnings(const struct config *c, struct diag *warn)
 	for (size_t i = 0; i < c->nchannels; i++) {
 		const struct config_channel *ch = &c->channels[i];
 		int is_text = ch->optout == CHANNEL_OPTOUT_TEXTS;
-		int is_letter = !is_text && ((ch->caps & CHANNEL_CAP_ACCOUNT) ||
-					     (ch->mod.ops && ch->mod.ops->addr == CHANNEL_ADDR_ACCOUNT));
+		int is_letter = !is_text &&
+			((ch->caps & CHANNEL_CAP_ACCOUNT) ||
+			 (ch->mod.ops && ch->mod.ops->addr == CHANNEL_ADDR_ACCOUNT));
 		if (!is_text && !is_letter)
 			continue;
 		texts |= is_text;

@@ -468,24 +468,27 @@ static char *texting_config(const char *brand, int with_texts)
 
 	free(tu_file(dir, "link_secret", "0123456789abcdef0123456789abcdef\n"));
 	free(tu_file(dir, "sms_token", "sms-token-0123456789\n"));
-	ck_assert(asprintf(&body,
-			   "{\n"
-			   "  \"database\": {\"conninfo\": \"dbname=none\"},\n"
-			   "  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
-			   "\"link_secret\"},\n"
-			   "  \"module_dir\": \"%s/modules\",\n"
-			   "  \"company\": \"Test Telecom\",\n"
-			   "%s"
-			   "  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
-			   "\"127.0.0.1:25\", \"from\": \"b@example.com\"}%s}\n"
-			   "}\n",
-			   tu_env("DUNN_BUILD"), brand,
-			   with_texts ? ",\n    \"sms\": {\"module\": \"sms\", \"provider\": \"generic\", "
-					"\"api_base\": \"https://sms.example\", \"from\": "
-					"\"+15550009999\", \"auth_token_file\": \"sms_token\"},\n"
-					"    \"post\": {\"module\": \"webhook\", \"url\": "
-					"\"https://letters.example/x\", \"secret_file\": \"sms_token\"}"
-				      : "") > 0);
+	ck_assert(
+		asprintf(
+			&body,
+			"{\n"
+			"  \"database\": {\"conninfo\": \"dbname=none\"},\n"
+			"  \"http\": {\"listen\": \"127.0.0.1:0\", \"link_secret_file\": "
+			"\"link_secret\"},\n"
+			"  \"module_dir\": \"%s/modules\",\n"
+			"  \"company\": \"Test Telecom\",\n"
+			"%s"
+			"  \"channels\": {\"email\": {\"module\": \"email\", \"server\": "
+			"\"127.0.0.1:25\", \"from\": \"b@example.com\"}%s}\n"
+			"}\n",
+			tu_env("DUNN_BUILD"), brand,
+			with_texts
+				? ",\n    \"sms\": {\"module\": \"sms\", \"provider\": \"generic\", "
+				  "\"api_base\": \"https://sms.example\", \"from\": "
+				  "\"+15550009999\", \"auth_token_file\": \"sms_token\"},\n"
+				  "    \"post\": {\"module\": \"webhook\", \"url\": "
+				  "\"https://letters.example/x\", \"secret_file\": \"sms_token\"}"
+				: "") > 0);
 	cfg = tu_file(dir, "dunnd.json", body);
 	free(body);
 	return cfg;
@@ -530,8 +533,9 @@ START_TEST(brand_incomplete_warns)
 	/* No brand at all: the top-level company is not a legal name. */
 	cfg = texting_config("", 1);
 	ck_assert_msg(tu_sh("dunnctl -c %s check-config", cfg) == 0, "%s", tu_output());
-	ck_assert_msg(strstr(tu_output(), "dunnd.json:5:3: warning: brand.default sets no legal_name"),
-		      "%s", tu_output());
+	ck_assert_msg(
+		strstr(tu_output(), "dunnd.json:5:3: warning: brand.default sets no legal_name"),
+		"%s", tu_output());
 	free(cfg);
 	/* The shipped brand says it all. */
 	root = json_load_file("config/dunnd.json", 0, NULL);
