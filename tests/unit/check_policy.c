@@ -247,6 +247,16 @@ START_TEST(shipped_policy_loads)
 	ck_assert_str_eq(policy_track_for(p, &c)->name, "repeat");
 	ck_assert_int_lt(policy_track_for(p, &c)->steps[0].after_days,
 			 policy_track_named(p, "first_time")->steps[1].after_days);
+	/* Each step of a track has its own template: no message is sent
+	 * twice under one name (a "final" that is not final). */
+	for (size_t t = 0; t < p->ntracks; t++)
+		for (size_t i = 0; i < p->tracks[t].nsteps; i++)
+			for (size_t k = i + 1; k < p->tracks[t].nsteps; k++)
+				ck_assert_msg(strcmp(p->tracks[t].steps[i].template,
+						     p->tracks[t].steps[k].template) != 0,
+					      "track %s: steps %zu and %zu both send %s",
+					      p->tracks[t].name, i + 1, k + 1,
+					      p->tracks[t].steps[i].template);
 	policy_free(p);
 	diag_free(&d);
 }

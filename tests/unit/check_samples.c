@@ -165,6 +165,11 @@ START_TEST(every_template_rendered_for_review)
 						   config_money_style(&cfg, e->locale), s.amount,
 						   sizeof s.amount),
 				 0);
+		/* As local bills write their own currency (the shipped money_style). */
+		if (!strcmp(e->locale, "ko"))
+			ck_assert_str_eq(s.amount, "1,289,000원");
+		if (!strcmp(e->locale, "ja"))
+			ck_assert_str_eq(s.amount, "128,400円");
 		ck_assert_int_ge(tz_format_date(2026, 11, 10, e->locale, s.due, sizeof s.due), 0);
 		ck_assert_int_ge(
 			tz_format_date(2026, 12, 5, e->locale, s.promise, sizeof s.promise), 0);
@@ -234,6 +239,117 @@ START_TEST(every_template_rendered_for_review)
 }
 END_TEST
 
+/* A whole file's text, or NULL. Caller frees. */
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* The wording a native reader of each language flagged (issue 17) stays
+ * fixed: none of it in any shipped template or the page's words, and the
+ * replacements where they belong. Same-day deadlines on a message that may
+ * be read tomorrow, and threats no shipped step backs, are gone too. */
+START_TEST(flagged_wording_stays_fixed)
+{
+	static const char *const never[] = {
+		"本メールは破棄",
+		"延滞しております",
+		"精算が必要です",
+		"お知らせいただく",
+		"1 = 不満",
+		"(으)로",
+		"지났음을 알려 드립니다",
+		"谢谢您，请忽略",
+		"敬请谅解",
+		"我不认识这笔费用",
+		"오늘 중",
+		"本日中",
+		"请于今天",
+		"請於今天",
+		"avoid a call",
+		"询问",
+		"₩",
+		"￥",
+		"query",
+	};
+	static const struct {
+		const char *file, *says;
+	} want[] = {
+		{"http/page_strings.c", "お支払い予定日のご連絡"},
+		{"http/page_strings.c", "1 = 大変不満"},
+		{"http/page_strings.c", "我不清楚这笔费用的来由"},
+		{"config/templates/ja/gentle.email", "行き違い"},
+		{"config/templates/ja/final.email", "ご入金が確認できておりません"},
+		{"config/templates/ko/gentle.email", "지났습니다"},
+		{"config/templates/zh/gentle.email", "如您已付款，请忽略本提醒"},
+		{"config/templates/zh/dispute_upheld.email", "深表歉意"},
+		/* One word for a dispute, in the mails as on the page. */
+		{"config/templates/ko/dispute_ack.email", "이의 신청"},
+		{"http/page_strings.c", "이의 신청"},
+		{"config/templates/zh/dispute_ack.email", "异议"},
+		{"http/page_strings.c", "异议"},
+		{"config/templates/en/dispute_ack.email", "dispute"},
+	};
+	static const char *const locales[] = {"en", "ko", "ja", "zh", "zh-Hant"};
+	static const char *const names[] = {
+		"gentle",      "firm",           "urgent",           "final",
+		"dispute_ack", "dispute_upheld", "dispute_rejected", "payment_received",
+		"promise_ack",
+	};
+	static const char *const kinds[] = {"email", "sms", "phone_task", "webhook"};
+	const char *src = getenv("DUNN_SRCDIR");
+	char path[4096];
+	size_t files = 0;
+
+	if (!src)
+		src = ".";
+	for (size_t l = 0; l < sizeof locales / sizeof locales[0]; l++)
+		for (size_t n = 0; n < sizeof names / sizeof names[0]; n++)
+			for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+				snprintf(path, sizeof path, "%s/config/templates/%s/%s.%s", src,
+					 locales[l], names[n], kinds[k]);
+				char *t = slurp(path);
+				ck_assert_msg(t != NULL, "%s: %s", path, strerror(errno));
+				for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+					ck_assert_msg(!strstr(t, never[i]), "%s says \"%s\"", path,
+						      never[i]);
+				free(t);
+				files++;
+			}
+	snprintf(path, sizeof path, "%s/http/page_strings.c", src);
+	char *page = slurp(path);
+	ck_assert_ptr_nonnull(page);
+	for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+		ck_assert_msg(!strstr(page, never[i]), "%s says \"%s\"", path, never[i]);
+	free(page);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", src, want[i].file);
+		char *t = slurp(path);
+		ck_assert_msg(t != NULL, "%s: %s", path, strerror(errno));
+		ck_assert_msg(strstr(t, want[i].says), "%s does not say \"%s\"", path,
+			      want[i].says);
+		free(t);
+	}
+	ck_assert_uint_eq(files, 5 * 9 * 4);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("samples");
@@ -243,6 +359,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_template_rendered_for_review);
+	tcase_add_test(tc, flagged_wording_stays_fixed);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
