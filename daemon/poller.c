@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "owed.h"
 #include "pgarr.h"
+#include "pgrow.h"
 #include "policy.h"
 #include "tz.h"
 
@@ -76,12 +77,13 @@ static const char SQL_CLAIM[] =
 	"  ORDER BY next_action_at LIMIT $2\n"
 	"  FOR UPDATE SKIP LOCKED)\n"
 	"SELECT c.id, c.account_id, c.cycle, c.stage, c.track, c.state,\n"
-	"       coalesce(extract(epoch FROM c.paused_until)::bigint, 0),\n"
-	"       a.timezone, a.segment, coalesce(b.balance, ''), b.currency,\n"
-	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), ''),\n"
+	"       coalesce(extract(epoch FROM c.paused_until)::bigint, 0) AS paused_until,\n"
+	"       a.timezone, a.segment, coalesce(b.balance, '') AS balance, b.currency,\n"
+	"       coalesce(to_char(b.oldest_due, 'YYYY-MM-DD'), '') AS oldest_due,\n"
 	"       (SELECT count(*) FROM dunning.cases p WHERE p.account_id = c.account_id\n"
-	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months'),\n"
-	"       coalesce(b.disputed, 0),\n"
+	"          AND p.id <> c.id AND p.opened_at > $1::timestamptz - interval '12 months')\n"
+	"         AS prior_cycles,\n"
+	"       coalesce(b.disputed, 0) AS disputed,\n"
 	"       (SELECT string_agg(h.channel || ':' || extract(epoch FROM h.at)::bigint || ':' ||\n"
 	"               h.reached, ',')\n"
 	"        FROM (SELECT d.channel, coalesce(t.completed_at, d.sent_at, d.created_at) AS at,\n"
@@ -98,12 +100,15 @@ static const char SQL_CLAIM[] =
 	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
 	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
 	"                AND t.kind = 'call'\n"
-	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h),\n"
+	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h)\n"
+	"         AS history,\n"
 	"       a.external_ref,\n"
-	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = c.account_id),\n"
+	"       (SELECT q.spec FROM dunning.quiet_times q WHERE q.account_id = c.account_id)\n"
+	"         AS quiet,\n"
 	"       c.pause_reason,\n"
 	"       CASE WHEN $4::int IS NULL THEN 0 ELSE\n"
 	"         dunning.account_risk_at(c.account_id, $1, $4::int * interval '1 hour') END\n"
+	"         AS risk\n"
 	"FROM c JOIN dunning.accounts a ON a.id = c.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
@@ -112,6 +117,96 @@ static const char SQL_CLAIM[] =
 	"         min(o.currency) FILTER (WHERE o.overdue > 0) AS currency,\n"
 	"         min(o.oldest_due) AS oldest_due\n"
 	"  FROM dunning.account_owed(c.account_id, $1) o) b ON true";
+
+/* SQL_CLAIM's columns, found by name once a result (pgrow_columns). */
+enum claim_col {
+	C_ID,
+	C_ACCOUNT_ID,
+	C_CYCLE,
+	C_STAGE,
+	C_TRACK,
+	C_STATE,
+	C_PAUSED_UNTIL,
+	C_TZ,
+	C_SEGMENT,
+	C_BALANCE,
+	C_CURRENCY,
+	C_DUE,
+	C_PRIOR_CYCLES,
+	C_DISPUTED,
+	C_HISTORY,
+	C_REF,
+	C_QUIET,
+	C_PAUSE_REASON,
+	C_RISK,
+	C_NCOLS
+};
+
+static const char *const claim_names[C_NCOLS] = {
+	[C_ID] = "id",
+	[C_ACCOUNT_ID] = "account_id",
+	[C_CYCLE] = "cycle",
+	[C_STAGE] = "stage",
+	[C_TRACK] = "track",
+	[C_STATE] = "state",
+	[C_PAUSED_UNTIL] = "paused_until",
+	[C_TZ] = "timezone",
+	[C_SEGMENT] = "segment",
+	[C_BALANCE] = "balance",
+	[C_CURRENCY] = "currency",
+	[C_DUE] = "oldest_due",
+	[C_PRIOR_CYCLES] = "prior_cycles",
+	[C_DISPUTED] = "disputed",
+	[C_HISTORY] = "history",
+	[C_REF] = "external_ref",
+	[C_QUIET] = "quiet",
+	[C_PAUSE_REASON] = "pause_reason",
+	[C_RISK] = "risk",
+};
+
+/* One claimed case, read once. Strings live as long as the claim's
+ * PGresult; "" when NULL unless said otherwise. */
+struct claim_row {
+	int64_t case_id, account_id;
+	int cycle, stage;
+	const char *track; /* NULL before the case has one */
+	const char *state;
+	int64_t paused_until; /* unix seconds, 0 when not paused */
+	const char *timezone, *segment;
+	const char *balance;      /* overdue per currency, an owed list (owed.h) */
+	const char *currency;     /* the first overdue currency, NULL when none */
+	const char *oldest_due;   /* YYYY-MM-DD or "" */
+	int prior_cycles;         /* the account's other cases of the last 12 months */
+	int64_t disputed;         /* currencies with a disputed amount */
+	const char *history;      /* "channel:epoch:reached,...", "" when none */
+	const char *account_key;  /* the account's external_ref: picks variants */
+	const char *quiet;        /* the quiet-times spec, NULL when none */
+	const char *pause_reason; /* NULL when none */
+	double risk;
+};
+
+static void claim_row_parse(const PGresult *res, int r, const int *c, struct claim_row *x)
+{
+	x->case_id = pgrow_int64(res, r, c[C_ID]);
+	x->account_id = pgrow_int64(res, r, c[C_ACCOUNT_ID]);
+	x->cycle = pgrow_int(res, r, c[C_CYCLE]);
+	x->stage = pgrow_int(res, r, c[C_STAGE]);
+	x->track = pgrow_text_or_null(res, r, c[C_TRACK]);
+	x->state = pgrow_text(res, r, c[C_STATE]);
+	x->paused_until = pgrow_int64(res, r, c[C_PAUSED_UNTIL]);
+	x->timezone = pgrow_text(res, r, c[C_TZ]);
+	x->segment = pgrow_text(res, r, c[C_SEGMENT]);
+	x->balance = pgrow_text(res, r, c[C_BALANCE]);
+	x->currency = pgrow_text_or_null(res, r, c[C_CURRENCY]);
+	x->oldest_due = pgrow_text(res, r, c[C_DUE]);
+	x->prior_cycles = pgrow_int(res, r, c[C_PRIOR_CYCLES]);
+	x->disputed = pgrow_int64(res, r, c[C_DISPUTED]);
+	x->history = pgrow_text(res, r, c[C_HISTORY]);
+	x->account_key = pgrow_text(res, r, c[C_REF]);
+	x->quiet = pgrow_text_or_null(res, r, c[C_QUIET]);
+	x->pause_reason = pgrow_text_or_null(res, r, c[C_PAUSE_REASON]);
+	x->risk = pgrow_double(res, r, c[C_RISK]);
+}
 
 /* Payment confirmations (receipts): one per clearing and confirmation
  * channel. A clearing is an invoice settled while a case was open that
@@ -480,50 +575,50 @@ static void step_fees(const struct policy *pol, const struct policy_action *a,
 	}
 }
 
-/* Decide one claimed row; appends to the batch arrays. */
-static void decide_row(struct poller *p, const PGresult *res, int r, struct batch *b)
+/* Decide one claimed case; appends to the batch arrays. */
+static void decide_row(struct poller *p, const struct claim_row *row, struct batch *b)
 {
 	const struct policy *pol = p->d->cfg->policy;
 	struct policy_contact hist[MAX_HISTORY];
 	struct policy_case c = {0};
 	struct policy_action a;
-	int64_t case_id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-	int64_t account_id = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-	int cycle = atoi(PQgetvalue(res, r, 2));
-	const char *state = PQgetvalue(res, r, 5);
-	const char *due = PQgetvalue(res, r, 11);
-	char *histbuf = strdup(PQgetvalue(res, r, 14));
+	int64_t case_id = row->case_id;
+	int64_t account_id = row->account_id;
+	int cycle = row->cycle;
+	const char *state = row->state;
+	const char *due = row->oldest_due;
+	char *histbuf = strdup(row->history);
 	struct owed owed[OWED_MAX_CURRENCIES];
 	char *assign;
 	struct quiet quiet;
 	int stage, nowed;
 
 	c.now = p->now;
-	c.stage = atoi(PQgetvalue(res, r, 3));
-	c.track = PQgetisnull(res, r, 4) ? NULL : PQgetvalue(res, r, 4);
+	c.stage = row->stage;
+	c.track = row->track;
 	c.paused = strcmp(state, "paused") == 0;
-	c.paused_until = strtoll(PQgetvalue(res, r, 6), NULL, 10);
-	c.timezone = PQgetvalue(res, r, 7);
-	c.segment = PQgetvalue(res, r, 8);
-	nowed = owed_parse(PQgetvalue(res, r, 9), owed, OWED_MAX_CURRENCIES);
+	c.paused_until = row->paused_until;
+	c.timezone = row->timezone;
+	c.segment = row->segment;
+	nowed = owed_parse(row->balance, owed, OWED_MAX_CURRENCIES);
 	c.owed = owed;
 	c.nowed = nowed > 0 ? (size_t)nowed : 0;
 	c.balance = nowed > 0 ? owed[0].minor : 0;
-	c.currency = PQgetisnull(res, r, 10) ? NULL : PQgetvalue(res, r, 10);
-	c.prior_cycles = atoi(PQgetvalue(res, r, 12));
-	c.disputed = strtoll(PQgetvalue(res, r, 13), NULL, 10);
+	c.currency = row->currency;
+	c.prior_cycles = row->prior_cycles;
+	c.disputed = row->disputed;
 	c.history = hist;
 	c.nhistory = histbuf ? parse_history(histbuf, hist, MAX_HISTORY) : 0;
-	c.account_key = PQgetvalue(res, r, 15);
-	c.pause_reason = PQgetisnull(res, r, 17) ? NULL : PQgetvalue(res, r, 17);
-	c.risk = strtod(PQgetvalue(res, r, 18), NULL);
+	c.account_key = row->account_key;
+	c.pause_reason = row->pause_reason;
+	c.risk = row->risk;
 	if (*due)
 		sscanf(due, "%d-%d-%d", &c.due_year, &c.due_month, &c.due_day);
 	if (!tz_valid(c.timezone))
 		c.timezone = "UTC"; /* a bad zone must not stall the case */
 	/* Specs are written by dunnd alone; one that no longer parses is
 	 * ignored rather than stalling the case. */
-	if (!PQgetisnull(res, r, 16) && quiet_parse(PQgetvalue(res, r, 16), &quiet, NULL, 0) == 0)
+	if (row->quiet && quiet_parse(row->quiet, &quiet, NULL, 0) == 0)
 		c.quiet = &quiet;
 	if (nowed < 0) {
 		/* A total past the bound: never chase with a wrapped amount. */
@@ -585,9 +680,9 @@ static void claim_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
 	struct batch b;
-	char now[32];
+	char now[32], why[128];
 	const char *params[28];
-	int n;
+	int n, cols[C_NCOLS];
 
 	if (fail(p, res, "claim")) {
 		abort_batch(p);
@@ -600,9 +695,18 @@ static void claim_cb(const PGresult *res, void *arg)
 			cycle_done(p, 0);
 		return;
 	}
+	if (pgrow_columns(res, claim_names, cols, C_NCOLS, why, sizeof why) != 0) {
+		/* The statement and this file disagree: a broken build. */
+		log_err("poller", "event=claim_failed error=\"%s\"", why);
+		abort_batch(p);
+		return;
+	}
 	memset(&b, 0, sizeof b);
-	for (int r = 0; r < n; r++)
-		decide_row(p, res, r, &b);
+	for (int r = 0; r < n; r++) {
+		struct claim_row row;
+		claim_row_parse(res, r, cols, &row);
+		decide_row(p, &row, &b);
+	}
 	tz_format_iso8601(p->now, now, sizeof now);
 	params[0] = now;
 	params[1] = pgarr_str(&b.id);
