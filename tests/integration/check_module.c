@@ -159,6 +159,35 @@ START_TEST(outside_module_end_to_end)
 }
 END_TEST
 
+/* A result whose status channel.h does not define fails its delivery,
+ * with the reason on the row; it was once stored as sent. */
+START_TEST(unknown_status_fails)
+{
+	json_error_t err;
+	json_t *root = json_load_file(cfg, 0, &err);
+	json_t *p;
+
+	ck_assert_msg(root != NULL, "%s: %s", cfg, err.text);
+	json_object_set_new(json_object_get(json_object_get(root, "channels"), "push"), "garble_to",
+			    json_string("+12025550101"));
+	ck_assert_int_eq(json_dump_file(root, cfg, JSON_INDENT(2)), 0);
+	json_decref(root);
+	tu_run_once(cfg, T0);
+
+	p = pushed_to("+12025550101");
+	ck_assert_msg(p != NULL, "no push to P-1's number");
+	json_decref(p);
+	tu_assert_delivery(db, "P-1", "d.status", "failed");
+	tu_assert_delivery(db, "P-1", "d.last_error", "module reported unknown status 11");
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.events e JOIN dunning.accounts a "
+				 "ON a.id = e.account_id WHERE a.external_ref = 'P-1' "
+				 "AND e.kind = 'delivery_failed'"),
+			 1);
+	tu_assert_delivery(db, "P-2", "d.status", "bounced");
+}
+END_TEST
+
 /* The same source built for the first module interface is refused by name
  * and version, before anything runs. */
 START_TEST(old_abi_refused)
@@ -219,6 +248,7 @@ static Suite *suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 180);
 	tcase_add_test(tc, outside_module_end_to_end);
+	tcase_add_test(tc, unknown_status_fails);
 	tcase_add_test(tc, old_abi_refused);
 	tcase_add_test(tc, undeclared_address_refused);
 	tcase_add_test(tc, abi2_loads_and_rows_checked);
