@@ -248,7 +248,7 @@ static const char *set_for(const struct brand *b, const char *locale, enum brand
 
 /* One locale's identity: where the warning points is the brand entry
  * (or, for one the brand lacks, the brand object, else the top). */
-static void locale_warnings(const struct config *c, const char *locale, const char *what,
+static void locale_warnings(const struct config *c, const char *locale, const char *what, int texts,
 			    const struct jconf *j, struct diag *warn)
 {
 	const struct brand *b = &c->brand;
@@ -280,6 +280,17 @@ static void locale_warnings(const struct config *c, const char *locale, const ch
 			"warning: brand.%s sets no support_phone and there is no support: every %s "
 			"must say where to ask",
 			locale, what);
+	/* A text closes with the support phone, else the support address:
+	 * one longer than a phone may be breaks the two parts the shipped
+	 * texts and the STOP, START and HELP answers are written for. */
+	const char *sup = config_brand_field(c, locale, BRAND_SUPPORT);
+	if (texts && !*config_brand_field(c, locale, BRAND_SUPPORT_PHONE) &&
+	    utf8_chars(sup) > field_max[BRAND_SUPPORT_PHONE])
+		diag_at(warn, c->path, j->text, at, key,
+			"warning: brand.%s sets no support_phone: texts would close with the "
+			"support address (%zu characters, more than a phone's %zu) and may not fit "
+			"two parts",
+			locale, utf8_chars(sup), field_max[BRAND_SUPPORT_PHONE]);
 	free(jp);
 }
 
@@ -307,10 +318,10 @@ void brand_warnings(const struct config *c, struct diag *warn)
 	snprintf(what, sizeof what, "%s%s%s", texts ? "text" : "", texts && letters ? " and " : "",
 		 letters ? "letter" : "");
 	jconf_open(&j, c->path, &ignore);
-	locale_warnings(c, "default", what, &j, warn);
+	locale_warnings(c, "default", what, texts, &j, warn);
 	for (size_t i = 0; i < c->brand.n; i++)
 		if (strcmp(c->brand.e[i].locale, "default"))
-			locale_warnings(c, c->brand.e[i].locale, what, &j, warn);
+			locale_warnings(c, c->brand.e[i].locale, what, texts, &j, warn);
 	jconf_close(&j);
 	diag_free(&ignore);
 }

@@ -537,6 +537,19 @@ START_TEST(brand_incomplete_warns)
 		strstr(tu_output(), "dunnd.json:5:3: warning: brand.default sets no legal_name"),
 		"%s", tu_output());
 	free(cfg);
+	/* A text closes with the support address when no phone is set: one
+	 * longer than a phone breaks its two parts. */
+	cfg = texting_config("  \"brand\": {\"default\": {\"legal_name\": \"Test Telecom Inc.\", "
+			     "\"support\": \"customer-care-and-billing@support.example.com\"}},\n",
+			     1);
+	ck_assert_msg(tu_sh("dunnd -c %s --check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_msg(strstr(tu_output(),
+			     "dunnd.json:6:13: warning: brand.default sets no support_phone: texts "
+			     "would close with the support address (45 characters, more than a "
+			     "phone's 32) and may not fit two parts"),
+		      "%s", tu_output());
+	ck_assert_msg(!strstr(tu_output(), "legal_name"), "%s", tu_output());
+	free(cfg);
 	/* The shipped brand says it all. */
 	root = json_load_file("config/dunnd.json", 0, NULL);
 	ck_assert_ptr_nonnull(root);
