@@ -72,6 +72,16 @@ static void setup(void)
 		put(locales[i], "dispute_rejected.email",
 		    "Subject: {{ dispute_ref }}\n\n" ALL_VARS);
 	}
+	/* Every name a template may use (tmplset_vars), one a line. */
+	{
+		char body[4096];
+		size_t n = 0;
+		for (size_t i = 0; tmplset_vars[i]; i++)
+			n += (size_t)snprintf(body + n, sizeof body - n, "%s=[{{ %s }}]\n",
+					      tmplset_vars[i], tmplset_vars[i]);
+		ck_assert_uint_lt(n, sizeof body);
+		put("en", "final.push", body);
+	}
 	snprintf(path, sizeof path, "%s/policy.json", dir);
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
@@ -332,6 +342,34 @@ START_TEST(fallback_locale_formats_like_template)
 }
 END_TEST
 
+/* Each variable a template may name is filled by render.c: with a row
+ * that has something for every one, none renders empty. */
+START_TEST(every_template_variable_filled)
+{
+	struct render_row row = reminder("en", "USD:12840");
+	struct render_out out;
+	size_t i;
+
+	row.fees = "USD:1500";
+	row.has_invoice = 1;
+	row.invoice_amount = 4200;
+	row.invoice_currency = "USD";
+	row.invoice_ref = "INV-42";
+	row.dispute_ref = "D-7";
+	row.resolution = "Billed once.";
+	row.promise_date = "2026-12-05";
+	ck_assert_int_eq(render(&row, "push", 0, &out), RENDER_OK);
+	for (i = 0; tmplset_vars[i]; i++) {
+		char empty[64];
+		snprintf(empty, sizeof empty, "%s=[]", tmplset_vars[i]);
+		ck_assert_msg(strstr(out.text, empty) == NULL, "{{ %s }} rendered empty:\n%s",
+			      tmplset_vars[i], out.text);
+	}
+	ck_assert_uint_gt(i, 20);
+	render_out_free(&out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("render");
@@ -348,6 +386,7 @@ int main(void)
 	tcase_add_test(tc, dispute_notice_and_receipt);
 	tcase_add_test(tc, parts_and_missing_template);
 	tcase_add_test(tc, fallback_locale_formats_like_template);
+	tcase_add_test(tc, every_template_variable_filled);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
