@@ -11,7 +11,8 @@
 #   BENCH_EXTRAS   (1)        queue health, long transaction, two instances,
 #                             a book a tenth the size
 #   BENCH_PERF     (0)        1: a system-wide perf profile (-g) of one more run
-#   BENCH_ONLY     ()         "api": only the billing API's bulk upsert phase
+#   BENCH_ONLY     ()         "api": only the billing API's bulk upsert phase;
+#                             "perf": only the profiled end-to-end run
 #   BENCH_API_INVOICES (50000) invoices per pass of that phase
 #
 # Every server is our own, on 127.0.0.1 or a unix socket: PostgreSQL,
@@ -76,6 +77,11 @@ t=$(date +%s.%N)
 plan_books
 say "delivery books: the seeded book planned by pgbench, one with email only, one with SMS only," \
 	"in $(fmt1 "$(elapsed "$t")") s"
+
+if [ "${BENCH_ONLY:-}" = perf ]; then
+	profile
+	exit 0
+fi
 
 for round in $(seq 0 "$ROUNDS"); do
 	tag=$([ "$round" -eq 0 ] && echo "warm-up" || echo "round $round")

@@ -399,6 +399,7 @@ ceiling_combined() {
 	{ sleep 2 && q bench "ANALYZE dunning.deliveries"; } &
 	pa=$!
 	wait "$pp" || { tail "$OUT/pgbench-comb-plan.$r.log" >&2; exit 1; }
+	R[comb_plan_s:$r]=$(elapsed "$t0")
 	# Planning is done; delivery is once no row is left queued or leased.
 	while [ "$(q bench "SELECT EXISTS (SELECT 1 FROM dunning.deliveries
 	                    WHERE status IN ('queued', 'sending'))")" = t ]; do
@@ -416,7 +417,7 @@ ceiling_combined() {
 	sleep 1 # requests wrk left in flight land before the counts
 	read -r -a s1 < <(pg_stats)
 	R[comb_db:$r]=$(calc "(${s1[2]} - ${s0[2]}) / 2 / $t_db")
-	R[comb_db_plan:$r]=$(calc "(${s1[0]} - ${s0[0]}) / $t_db")
+	R[comb_db_plan:$r]=$(calc "(${s1[0]} - ${s0[0]}) / ${R[comb_plan_s:$r]}")
 	R[comb_db_s:$r]=$t_db
 	R[comb_mail:$r]=0
 	R[comb_sms:$r]=0
@@ -609,7 +610,7 @@ summary() {
 		"path serially $(mmm db)/s ($(mmm1 plan_serial_ratio)); mail $(mmm mail)/s; sms $(mmm sms)/s"
 	say "combined ceiling: the load generators at once, each with its part of the end-to-end" \
 		"run's work: pgbench (dunnd's planning and delivery statements, one connection each)" \
-		"$(mmm comb_db)/s delivered in $(mmm1 comb_db_s) s (planning $(mmm comb_db_plan)/s)$(
+		"$(mmm comb_db)/s delivered in $(mmm1 comb_db_s) s (planning $(mmm comb_db_plan)/s, done in $(mmm1 comb_plan_s) s)$(
 			[ "$N_EMAIL" -gt 0 ] && echo ", smtp-source $N_EMAIL mails at $(mmm comb_mail)/s in" \
 				"$(mmm1 comb_mail_s) s")$([ "$N_SMS" -gt 0 ] && echo ", wrk $N_SMS SMS at" \
 				"$(mmm comb_sms)/s in $(mmm1 comb_sms_s) s");" \
@@ -747,35 +748,25 @@ small_book() {
 	q postgres "DROP DATABASE bench_small WITH (FORCE)"
 }
 
-# A system-wide profile of one more end-to-end run, with call graphs. The
-# machine may be shared, so after the share of every process the report
-# keeps to this run's own (dunnd, its PostgreSQL's backends, smtp-sink, the
-# gateway, by pid): their shares, each one's top symbols (self), and
-# dunnd's symbols with what they call (children).
+# A system-wide profile of one more end-to-end run, recorded with call
+# graphs. The machine may be shared, so after the share of every process
+# the report keeps to this run's own (dunnd, its PostgreSQL's backends,
+# smtp-sink, the gateway, by pid): their shares by object and each one's
+# top symbols, self time (bench/tally.py perf, over perf script: perf
+# report's --pid filter drops most samples of processes forked during the
+# recording). perf.data stays in the results for perf report.
 profile() {
-	local f="$OUT/perf.txt" c pids
+	local f="$OUT/perf.txt" pids
 	run_e2e_profiled
 	pids=$({ cat "$W/perf.pids"; echo "$PM_PID $SINK_PID $GW_PID"; } | tr ' ' '\n' | grep -E '^[0-9]+$' |
 		sort -un | paste -sd, -)
+	perf script -i "$W/perf.data" -G -F comm,pid,ip,sym,dso 2>/dev/null >"$W/perf.script" || true
 	{
 		echo "== one end-to-end run, $(fmt0 "${R[e2e:perf:1]}")/s in $(fmt1 "${R[wall:perf:1]}") s," \
-			"perf record -g -e cpu-clock -a; load before it $(cut -d' ' -f1-3 "$W/perf.load")"
-		echo "== every process on the machine, by process (% of all samples)"
-		perf report -i "$W/perf.data" --stdio -q --no-children -g none --sort comm 2>/dev/null |
-			head -n 15 || true
-		echo "== this run's processes, by process and object (% of all samples)"
-		perf report -i "$W/perf.data" --stdio -q --no-children -g none --pid "$pids" \
-			--sort comm,dso 2>/dev/null | head -n 25 || true
-		for c in $(perf report -i "$W/perf.data" --stdio -q --no-children -g none --pid "$pids" \
-			--sort comm 2>/dev/null | awk '$1 + 0 >= 0.5 { print $2 }' | head -n 6); do
-			echo "== $c (this run's): top symbols, self (% of all samples)"
-			perf report -i "$W/perf.data" --stdio -q --no-children -g none --pid "$pids" --comms "$c" \
-				--sort dso,sym 2>/dev/null | head -n 20 || true
-		done
-		echo "== dunnd: symbols with what they call (children, % of all samples)"
-		perf report -i "$W/perf.data" --stdio -q --children -g none --pid "$pids" --comms dunnd \
-			--sort sym 2>/dev/null | head -n 40 || true
+			"perf record -g -e cpu-clock -a; load before it $(cat "$W/perf.load")"
+		/usr/bin/python3 "$DUNN_SRCDIR/bench/tally.py" perf "$W/perf.script" "$pids" || true
 	} >"$f"
+	mv "$W/perf.data" "$OUT/perf.data" 2>/dev/null || true
 	say "profile of one more run (perf record -g -e cpu-clock -a; this run's processes by pid): $f"
 }
 
