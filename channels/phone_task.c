@@ -45,8 +45,8 @@ struct channel {
 static const char SQL_TASK[] =
 	"WITH d AS (SELECT id, case_id, account_id FROM dunning.deliveries WHERE id = $1),\n"
 	"ins AS (\n"
-	"  INSERT INTO dunning.phone_tasks (case_id, delivery_id, due_at, note)\n"
-	"  SELECT d.case_id, d.id, $2, $3 FROM d\n"
+	"  INSERT INTO dunning.phone_tasks (case_id, account_id, delivery_id, due_at, note)\n"
+	"  SELECT d.case_id, d.account_id, d.id, $2, $3 FROM d\n"
 	"  ON CONFLICT (delivery_id) WHERE delivery_id IS NOT NULL DO NOTHING\n"
 	"  RETURNING id),\n"
 	"ev AS (\n"

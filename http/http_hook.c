@@ -192,8 +192,10 @@ static const char SQL_HELP[] =
  * reason. Without a case there is no task and nothing to pause. */
 static const char SQL_REVIEW[] =
 	"WITH " SEEN STORE_REPLY "task AS (\n"
-	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id, kind)\n"
-	"  SELECT case_id, now(), 'SMS reply to review (opt-out?): ' || left($3, 500), id, 'review'\n"
+	"  INSERT INTO dunning.phone_tasks (case_id, account_id, due_at, note, inbound_message_id,\n"
+	"                                   kind)\n"
+	"  SELECT case_id, account_id, now(), 'SMS reply to review (opt-out?): ' || left($3, 500),\n"
+	"         id, 'review'\n"
 	"  FROM msg WHERE case_id IS NOT NULL RETURNING id),\n"
 	"hold AS (\n"
 	"  INSERT INTO dunning.suppressions (channel, address, reason, source)\n"
@@ -210,8 +212,8 @@ static const char SQL_REVIEW[] =
  * sender's open case (else the latest one). */
 static const char SQL_INBOUND[] =
 	"WITH " SEEN STORE_REPLY "task AS (\n"
-	"  INSERT INTO dunning.phone_tasks (case_id, due_at, note, inbound_message_id)\n"
-	"  SELECT case_id, now(), 'SMS reply: ' || left($3, 500), id FROM msg\n"
+	"  INSERT INTO dunning.phone_tasks (case_id, account_id, due_at, note, inbound_message_id)\n"
+	"  SELECT case_id, account_id, now(), 'SMS reply: ' || left($3, 500), id FROM msg\n"
 	"  WHERE case_id IS NOT NULL RETURNING id),\n"
 	"ins AS (INSERT INTO dunning.events (kind, account_id, case_id, detail)\n"
 	"SELECT 'sms_inbound', account_id, case_id,\n"
