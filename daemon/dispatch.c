@@ -32,7 +32,7 @@
  * is retried, never dropped (a dropped one would be sent again once its
  * lease expired). */
 struct result {
-	int64_t id;
+	int64_t id, account_id; /* the row is found by both (its shard under Citus) */
 	enum delivery_status status;
 	char *provider, *error, *address;
 	const char *sup_channel; /* static */
@@ -75,7 +75,7 @@ struct dispatch {
  * partitions the update's join comes back in any order. */
 static const char SQL_LEASE[] =
 	"WITH lease AS (\n"
-	"  SELECT id FROM dunning.deliveries\n"
+	"  SELECT id, account_id FROM dunning.deliveries\n"
 	"  WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1\n"
 	"  ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED),\n"
 	"spent AS (\n"
@@ -83,7 +83,8 @@ static const char SQL_LEASE[] =
 	"         last_error = 'attempts exhausted (' || d.attempts || ' of ' || $4::int || ')' ||\n"
 	"           CASE WHEN d.status = 'sending' THEN ': the last attempt''s result never came back'\n"
 	"                WHEN d.last_error IS NOT NULL THEN ': ' || d.last_error ELSE '' END\n"
-	"  FROM lease WHERE d.id = lease.id AND d.attempts >= $4::int\n"
+	"  FROM lease WHERE d.id = lease.id AND d.account_id = lease.account_id\n"
+	"    AND d.attempts >= $4::int\n"
 	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.attempts),\n"
 	"spent_ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
@@ -95,7 +96,8 @@ static const char SQL_LEASE[] =
 	"         lease_until = $1::timestamptz + make_interval(secs => $3::int),\n"
 	"         next_attempt_at = $1::timestamptz + make_interval(secs => $3::int),\n"
 	"         leased_by = $5::int, updated_at = now()\n"
-	"  FROM lease WHERE d.id = lease.id AND d.attempts < $4::int\n"
+	"  FROM lease WHERE d.id = lease.id AND d.account_id = lease.account_id\n"
+	"    AND d.attempts < $4::int\n"
 	"  RETURNING d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
 	"            d.invoice_id, d.dispute_id, d.step, d.cleared_at)\n"
 	"SELECT u.id, u.kind, u.channel, u.template, u.attempts, u.account_id,\n"
@@ -122,9 +124,9 @@ static const char SQL_LEASE[] =
 	"'') AS fees,\n"
 	"       coalesce(dr.resolution_note, '') AS resolution\n"
 	"FROM upd u JOIN dunning.accounts a ON a.id = u.account_id\n"
-	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id\n"
-	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id\n"
-	"JOIN dunning.cases c ON c.id = u.case_id\n"
+	"LEFT JOIN dunning.invoices pi ON pi.id = u.invoice_id AND pi.account_id = u.account_id\n"
+	"LEFT JOIN dunning.disputes dr ON dr.id = u.dispute_id AND dr.account_id = u.account_id\n"
+	"JOIN dunning.cases c ON c.id = u.case_id AND c.account_id = u.account_id\n"
 	"LEFT JOIN LATERAL (\n"
 	"  SELECT string_agg(o.currency || ':' || o.overdue, ',' ORDER BY o.currency)\n"
 	"           FILTER (WHERE o.overdue > 0) AS overdue,\n"
@@ -269,8 +271,8 @@ static const char SQL_RESULTS[] =
 	"WITH r AS (\n"
 	"  SELECT *, 'sending'::text AS leased\n"
 	"  FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[],\n"
-	"              $7::text[], $8::text[])\n"
-	"       AS r(id, status, provider_id, error, retry_in, address, sup_channel)),\n"
+	"              $7::text[], $8::text[], $10::bigint[])\n"
+	"       AS r(id, status, provider_id, error, retry_in, address, sup_channel, account_id)),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.deliveries d SET\n"
 	"    status = CASE WHEN r.status = 'deferred' THEN 'queued'\n"
@@ -285,7 +287,8 @@ static const char SQL_RESULTS[] =
 	"         THEN $1::timestamptz + make_interval(secs => r.retry_in) ELSE d.next_attempt_at END,\n"
 	"    sent_at = CASE WHEN r.status = 'sent' THEN $1::timestamptz ELSE d.sent_at END,\n"
 	"    lease_until = NULL, updated_at = now()\n"
-	"  FROM r WHERE d.id = ANY($2::bigint[]) AND d.id = r.id AND d.status = r.leased\n"
+	"  FROM r WHERE d.id = ANY($2::bigint[]) AND d.id = r.id AND d.account_id = r.account_id\n"
+	"    AND d.status = r.leased\n"
 	"  RETURNING d.id, d.account_id, d.case_id, d.channel, d.attempts, d.next_attempt_at,\n"
 	"            CASE WHEN r.status = 'deferred' THEN 'deferred' ELSE d.status END AS status,\n"
 	"            r.error AS why),\n"
@@ -331,9 +334,9 @@ static char *dup_storable(const char *s, size_t max, int escape)
 	return escape ? utf8_escape_controls(s, strlen(s), max) : utf8_sanitize(s, strlen(s), max);
 }
 
-static void results_add(struct results *r, int64_t id, enum delivery_status status,
-			const char *provider, const char *error, int retry_in, const char *address,
-			const char *sup_channel)
+static void results_add(struct results *r, int64_t id, int64_t account_id,
+			enum delivery_status status, const char *provider, const char *error,
+			int retry_in, const char *address, const char *sup_channel)
 {
 	struct result *x;
 
@@ -350,6 +353,7 @@ static void results_add(struct results *r, int64_t id, enum delivery_status stat
 	}
 	x = &r->v[r->n++];
 	x->id = id;
+	x->account_id = account_id;
 	x->status = status;
 	x->provider = dup_storable(provider, RESULT_PROVIDER_MAX, 0);
 	x->error = dup_storable(error, RESULT_ERROR_MAX, 1);
@@ -369,8 +373,8 @@ static void results_requeue(struct results *pend, struct results *batch)
 		struct result *x = &pend->v[i];
 		size_t before = merged.n;
 
-		results_add(&merged, x->id, x->status, x->provider, x->error, x->retry_in,
-			    x->address, x->sup_channel);
+		results_add(&merged, x->id, x->account_id, x->status, x->provider, x->error,
+			    x->retry_in, x->address, x->sup_channel);
 		if (merged.n > before)
 			merged.v[before].unstorable = x->unstorable;
 	}
@@ -567,9 +571,9 @@ static void flush_cb(const PGresult *res, void *arg)
 
 static void flush(struct dispatch *s)
 {
-	struct pgarr a[7];
+	struct pgarr a[8];
 	char now[32], maxatt[16];
-	const char *params[9];
+	const char *params[10];
 	int ok = 1;
 
 	evtimer_del(s->ev_flush);
@@ -580,7 +584,7 @@ static void flush(struct dispatch *s)
 		return;
 	}
 	results_take(&s->writing, &s->pend, s->nsplit ? s->split[s->nsplit - 1] : s->pend.n);
-	for (int k = 0; k < 7; k++)
+	for (int k = 0; k < 8; k++)
 		pgarr_init(&a[k]);
 	for (size_t i = 0; i < s->writing.n; i++) {
 		const struct result *x = &s->writing.v[i];
@@ -591,6 +595,7 @@ static void flush(struct dispatch *s)
 		pgarr_int(&a[4], x->retry_in);
 		pgarr_text(&a[5], x->address);
 		pgarr_text(&a[6], x->sup_channel);
+		pgarr_int(&a[7], x->account_id);
 	}
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
 	snprintf(maxatt, sizeof maxatt, "%d", s->d->cfg->max_attempts);
@@ -599,13 +604,15 @@ static void flush(struct dispatch *s)
 		if (!(params[k + 1] = pgarr_str(&a[k])))
 			ok = 0;
 	params[8] = maxatt;
+	if (!(params[9] = pgarr_str(&a[7])))
+		ok = 0;
 	s->flushing = 1;
-	if (!ok || pgq_send(s->d->db_results, SQL_RESULTS, 9, params, flush_cb, s) != 0) {
+	if (!ok || pgq_send(s->d->db_results, SQL_RESULTS, 10, params, flush_cb, s) != 0) {
 		s->flushing = 0;
 		results_requeue(&s->pend, &s->writing);
 		retry_flush_later(s);
 	}
-	for (int k = 0; k < 7; k++)
+	for (int k = 0; k < 8; k++)
 		pgarr_free(&a[k]);
 }
 
@@ -614,11 +621,12 @@ static void flush(struct dispatch *s)
  * (flush_next), so batches grow with the rate and never wait for a timer.
  * A message the provider took but whose result is not stored yet goes out
  * again after a crash: the shorter that wait, the fewer it repeats. */
-static void queue_result(struct dispatch *s, int64_t id, enum delivery_status status,
-			 const char *provider, const char *error, int retry_in, const char *address,
-			 const char *sup_channel)
+static void queue_result(struct dispatch *s, int64_t id, int64_t account_id,
+			 enum delivery_status status, const char *provider, const char *error,
+			 int retry_in, const char *address, const char *sup_channel)
 {
-	results_add(&s->pend, id, status, provider, error, retry_in, address, sup_channel);
+	results_add(&s->pend, id, account_id, status, provider, error, retry_in, address,
+		    sup_channel);
 	if (!evtimer_pending(s->ev_flush, NULL))
 		flush(s); /* a no-op while a write is on the wire */
 }
@@ -673,6 +681,7 @@ static void channel_gauge(struct dispatch *s, const char *name)
 
 struct sendctx {
 	struct dispatch *s;
+	int64_t account_id;
 	int attempts;
 	char *address;
 	const char *sup_channel;
@@ -713,8 +722,8 @@ static void send_done(const struct channel_result *r, void *arg)
 	channel_gauge(s, x->chan);
 	metrics_observe("dunnd_send_latency_seconds", metrics_now() - x->t0, "channel", x->chan,
 			NULL);
-	queue_result(s, r->delivery_id, status, r->provider_id, error, retry, x->address,
-		     status == DELIVERY_BOUNCED ? x->sup_channel : NULL);
+	queue_result(s, r->delivery_id, x->account_id, status, r->provider_id, error, retry,
+		     x->address, status == DELIVERY_BOUNCED ? x->sup_channel : NULL);
 	free(x->address);
 	free(x);
 	if (s->more && !s->leasing && !s->d->stopping)
@@ -733,7 +742,7 @@ static int dispatch_answers_customer(const char *kind)
 /* Render and send one leased row, or record why it must not go out. */
 static void handle_row(struct dispatch *s, const struct lease_row *row)
 {
-	int64_t id = row->id;
+	int64_t id = row->id, acct = row->msg.account_id;
 	const char *chname = row->channel;
 	const char *kind = row->kind;
 	const struct dunnd_chan *ch = dunnd_chan(s->d, chname);
@@ -746,7 +755,8 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 	int rc;
 
 	if (!ch) {
-		queue_result(s, id, DELIVERY_FAILED, NULL, "channel not configured", 0, NULL, NULL);
+		queue_result(s, id, acct, DELIVERY_FAILED, NULL, "channel not configured", 0, NULL,
+			     NULL);
 		return;
 	}
 	/* Address, opt-out list and template come from what the module says
@@ -757,7 +767,7 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 						   : row->phone;
 	/* Re-check right before sending: paid, resolved or paused since queued. */
 	if (reminder && (!*row->msg.overdue || strcmp(row->state, "active") != 0)) {
-		queue_result(s, id, DELIVERY_CANCELLED, NULL, "no longer due", 0, NULL, NULL);
+		queue_result(s, id, acct, DELIVERY_CANCELLED, NULL, "no longer due", 0, NULL, NULL);
 		return;
 	}
 	/* A total past the bound is never shown wrapped or cut. */
@@ -765,8 +775,8 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 		struct owed chk[OWED_MAX_CURRENCIES];
 		if (owed_parse(row->msg.overdue, chk, OWED_MAX_CURRENCIES) < 0 ||
 		    owed_parse(row->msg.balance, chk, OWED_MAX_CURRENCIES) < 0) {
-			queue_result(s, id, DELIVERY_FAILED, NULL, "amount out of range", 0, NULL,
-				     NULL);
+			queue_result(s, id, acct, DELIVERY_FAILED, NULL, "amount out of range", 0,
+				     NULL, NULL);
 			return;
 		}
 	}
@@ -776,7 +786,7 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 		: ch->ops->optout == CHANNEL_OPTOUT_CALLS  ? row->phone_supp
 							   : 0;
 	if (!by_account && (!*addr || supp)) {
-		queue_result(s, id, DELIVERY_SUPPRESSED, NULL,
+		queue_result(s, id, acct, DELIVERY_SUPPRESSED, NULL,
 			     *addr ? "address suppressed" : "no address", 0, NULL, NULL);
 		return;
 	}
@@ -801,7 +811,7 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 		if (at > now) {
 			metrics_inc("dunnd_deliveries_total", "channel", chname, "status",
 				    delivery_status_name(DELIVERY_DEFERRED), NULL);
-			queue_result(s, id, DELIVERY_DEFERRED, NULL, why,
+			queue_result(s, id, acct, DELIVERY_DEFERRED, NULL, why,
 				     at - now > INT_MAX ? INT_MAX : (int)(at - now), NULL, NULL);
 			return;
 		}
@@ -813,12 +823,13 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 				    &out);
 	}
 	if (rc == RENDER_NO_TEMPLATE) {
-		queue_result(s, id, DELIVERY_FAILED, NULL, "template not found", 0, NULL, NULL);
+		queue_result(s, id, acct, DELIVERY_FAILED, NULL, "template not found", 0, NULL,
+			     NULL);
 		return;
 	}
 	x = rc == RENDER_OK ? calloc(1, sizeof *x) : NULL;
 	if (!x) {
-		queue_result(s, id, DELIVERY_RETRY, NULL, "out of memory", 60, NULL, NULL);
+		queue_result(s, id, acct, DELIVERY_RETRY, NULL, "out of memory", 60, NULL, NULL);
 		goto out;
 	}
 	msg.delivery_id = id;
@@ -838,6 +849,7 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 	}
 	msg.now = dunnd_now(s->d);
 	x->s = s;
+	x->account_id = acct;
 	x->attempts = row->attempts;
 	x->address = strdup(addr);
 	/* A bounce is filed on the list the message was checked against. */
@@ -849,8 +861,8 @@ static void handle_row(struct dispatch *s, const struct lease_row *row)
 		s->inflight--;
 		free(x->address);
 		free(x);
-		queue_result(s, id, DELIVERY_RETRY, NULL, "channel refused the message", 60, NULL,
-			     NULL);
+		queue_result(s, id, acct, DELIVERY_RETRY, NULL, "channel refused the message", 60,
+			     NULL, NULL);
 		goto out;
 	}
 	channel_gauge(s, chname);
@@ -976,8 +988,9 @@ static void release_leased(struct dispatch *s, const PGresult *res, const int *c
 	s->more = 0;
 	s->settled = 1;
 	for (int r = 0; r < n; r++)
-		results_add(&s->pend, pgrow_int64(res, r, cols[L_ID]), DELIVERY_DEFERRED, NULL,
-			    NULL, 0, NULL, NULL);
+		results_add(&s->pend, pgrow_int64(res, r, cols[L_ID]),
+			    pgrow_int64(res, r, cols[L_ACCOUNT_ID]), DELIVERY_DEFERRED, NULL, NULL,
+			    0, NULL, NULL);
 	if (n > 0) {
 		log_notice("dispatch", "event=released count=%d reason=stopping", n);
 		flush(s);

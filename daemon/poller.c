@@ -90,15 +90,16 @@ static const char SQL_CLAIM[] =
 	"                     coalesce(t.outcome IN ('reached', 'promise_to_pay'), false)::int AS reached\n"
 	"              FROM dunning.deliveries d\n"
 	"              LEFT JOIN dunning.phone_tasks t\n"
-	"                ON t.delivery_id = d.id AND t.completed_at IS NOT NULL\n"
+	"                ON t.delivery_id = d.id AND t.account_id = d.account_id\n"
+	"                   AND t.completed_at IS NOT NULL\n"
 	"              WHERE d.account_id = c.account_id AND d.kind = 'reminder'\n"
 	"                AND d.status IN ('queued', 'sending', 'sent', 'delivered')\n"
 	"                AND d.created_at > $1::timestamptz - $3::int * interval '1 day'\n"
 	"              UNION ALL\n"
 	"              SELECT 'phone', t.completed_at,\n"
 	"                     coalesce(t.outcome IN ('reached', 'promise_to_pay'), false)::int\n"
-	"              FROM dunning.phone_tasks t JOIN dunning.cases pc ON pc.id = t.case_id\n"
-	"              WHERE pc.account_id = c.account_id AND t.delivery_id IS NULL\n"
+	"              FROM dunning.phone_tasks t\n"
+	"              WHERE t.account_id = c.account_id AND t.delivery_id IS NULL\n"
 	"                AND t.kind = 'call'\n"
 	"                AND t.completed_at > $1::timestamptz - $3::int * interval '1 day') h)\n"
 	"         AS history,\n"
@@ -260,10 +261,12 @@ static const char SQL_CONFIRM[] =
 	"  CROSS JOIN LATERAL (SELECT CASE WHEN f.legal_max IS NULL THEN f.amount\n"                \
 	"      ELSE least(f.amount, greatest(f.legal_max - coalesce((SELECT sum(e.amount)\n"        \
 	"             FROM dunning.fees e WHERE e.case_id = f.case_id\n"                            \
+	"               AND e.account_id = f.account_id\n"                                          \
 	"               AND e.currency = f.currency AND e.waived_at IS NULL), 0), 0)) END\n"        \
 	"      ::bigint AS charged) g\n"                                                            \
 	"  WHERE g.charged > 0 AND NOT EXISTS (SELECT 1 FROM dunning.fees e\n"                      \
-	"    WHERE e.case_id = f.case_id AND e.step = f.step AND e.currency = f.currency)),\n"      \
+	"    WHERE e.case_id = f.case_id AND e.account_id = f.account_id AND e.step = f.step\n"     \
+	"      AND e.currency = f.currency)),\n"                                                    \
 	"fee AS (\n"                                                                                \
 	"  INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, currency,\n"     \
 	"                            amount, base, kind, rate, per_invoice, created_at)\n"          \
@@ -295,7 +298,8 @@ static const char SQL_RECORD[] =
 	"  SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[],\n"
 	"                       $7::text[], $14::text[], $17::jsonb[], $18::text[])\n"
 	"         AS x(id, stage, track, next_at, state, reason, old_state, assign, broken)),\n"
-	"prev AS (SELECT id, variants FROM dunning.cases WHERE id = ANY($2::bigint[])),\n"
+	"prev AS (SELECT id, variants FROM dunning.cases\n"
+	"         WHERE id = ANY($2::bigint[]) AND account_id = ANY($29::bigint[])),\n"
 	"upd AS (\n"
 	"  UPDATE dunning.cases c SET stage = x.stage, track = x.track, next_action_at = x.next_at,\n"
 	"         state = x.state, variants = c.variants || coalesce(x.assign, '{}'::jsonb),\n"
@@ -304,7 +308,8 @@ static const char SQL_RECORD[] =
 	"         pause_note = CASE WHEN x.state = 'paused' THEN c.pause_note END,\n"
 	"         closed_at = CASE WHEN x.state = 'resolved' THEN $1::timestamptz END,\n"
 	"         close_reason = CASE WHEN x.state = 'resolved' THEN x.reason END\n"
-	"  FROM x WHERE c.id = ANY($2::bigint[]) AND c.id = x.id\n"
+	"  FROM x WHERE c.id = ANY($2::bigint[]) AND c.account_id = ANY($29::bigint[])\n"
+	"    AND c.id = x.id\n"
 	"  RETURNING c.id, c.account_id, x.state, x.old_state, x.reason, x.stage, x.next_at),\n"
 	"ins AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
@@ -344,12 +349,14 @@ static const char SQL_RECORD[] =
 	"  UPDATE dunning.payment_plans pp\n"
 	"  SET status = CASE WHEN upd.state = 'resolved' THEN 'completed' ELSE 'broken' END,\n"
 	"      closed_at = $1\n"
-	"  FROM upd WHERE pp.case_id = upd.id AND pp.status = 'active'\n"
+	"  FROM upd WHERE pp.case_id = upd.id AND pp.account_id = upd.account_id\n"
+	"    AND pp.status = 'active'\n"
 	"    AND upd.old_state = 'paused' AND upd.state <> 'paused'),\n"
 	"cancel AS (\n"
 	"  UPDATE dunning.deliveries d SET status = 'cancelled', last_error = 'case resolved',\n"
 	"         updated_at = now()\n"
 	"  FROM upd WHERE upd.state = 'resolved' AND d.case_id = upd.id\n"
+	"    AND d.account_id = upd.account_id\n"
 	"    AND d.kind = 'reminder' AND d.status = 'queued'),\n" SQL_RECORD_FEES
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
@@ -465,7 +472,7 @@ static void record_cb(const PGresult *res, void *arg)
 }
 
 struct batch {
-	struct pgarr id, stage, track, next_at, state, reason, old_state, assign, broken;
+	struct pgarr id, account, stage, track, next_at, state, reason, old_state, assign, broken;
 	struct pgarr o_case, o_account, o_cycle, o_step, o_channel, o_template;
 	struct pgarr o_experiment, o_variant;
 	struct pgarr f_case, f_account, f_cycle, f_step, f_currency, f_amount, f_base, f_legal;
@@ -480,7 +487,7 @@ static void batch_free(struct batch *b)
 			       &b->o_template, &b->assign,     &b->o_experiment, &b->o_variant,
 			       &b->broken,     &b->f_case,     &b->f_account,    &b->f_cycle,
 			       &b->f_step,     &b->f_currency, &b->f_amount,     &b->f_base,
-			       &b->f_legal,    &b->f_kind,     &b->f_rate};
+			       &b->f_legal,    &b->f_kind,     &b->f_rate,       &b->account};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
 		pgarr_free(all[i]);
 }
@@ -659,6 +666,7 @@ static void decide_row(struct poller *p, const struct claim_row *row, struct bat
 	log_debug("poller", "event=decide case=%" PRId64 " verdict=%d state=%s reason=\"%s\"",
 		  case_id, a.verdict, a.state, a.reason);
 	pgarr_int(&b->id, case_id);
+	pgarr_int(&b->account, account_id);
 	pgarr_int(&b->stage, stage);
 	pgarr_text(&b->track, a.track ? a.track->name : c.track);
 	if (a.verdict == POLICY_RESOLVE)
@@ -681,7 +689,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 	struct batch b;
 	char now[32], why[128];
-	const char *params[28];
+	const char *params[29];
 	int n, cols[C_NCOLS];
 
 	if (fail(p, res, "claim")) {
@@ -736,13 +744,14 @@ static void claim_cb(const PGresult *res, void *arg)
 	params[25] = pgarr_str(&b.f_legal);
 	params[26] = pgarr_str(&b.f_kind);
 	params[27] = pgarr_str(&b.f_rate);
-	for (int i = 1; i < 28; i++)
+	params[28] = pgarr_str(&b.account); /* the cases' accounts, beside their ids */
+	for (int i = 1; i < 29; i++)
 		if (!params[i]) {
 			batch_free(&b);
 			abort_batch(p);
 			return;
 		}
-	if (pgq_send(p->d->db, SQL_RECORD, 28, params, record_cb, p) != 0)
+	if (pgq_send(p->d->db, SQL_RECORD, 29, params, record_cb, p) != 0)
 		cycle_done(p, 0);
 	batch_free(&b);
 }
