@@ -1,6 +1,8 @@
 /* Many instances: two real dunnd processes against one database share the
  * due cases through FOR UPDATE SKIP LOCKED and leases; the mail sink
- * counts every reminder exactly once. */
+ * counts every reminder exactly once. And the reports read only: dunnctl
+ * report, simulate and status run on a read replica (BENCHMARKS.md,
+ * "Past one machine"). */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +58,50 @@ START_TEST(two_instances_no_duplicates)
 }
 END_TEST
 
+/* What an operator points at a hot standby: every transaction read-only
+ * (default_transaction_read_only, as on a standby), over a book that
+ * dunnd has just worked. Nothing in these commands writes. */
+START_TEST(reports_run_on_a_read_only_connection)
+{
+	char *dir = tu_tmpdir(), *rodir = tu_tmpdir(), *conninfo = tu_newdb("scale_ro"), *cfg;
+	char *ro = NULL, *rocfg;
+	static const char *const cmds[] = {
+		"report --from 2026-01-01 --to 2027-12-31",
+		"report --from 2026-01-01 --to 2027-12-31 --json",
+		"report --by variant --from 2026-01-01 --to 2027-12-31",
+		"report page --from 2026-01-01 --to 2027-12-31",
+		"simulate --days 3",
+		"status",
+		"tasks list",
+	};
+
+	cfg = tu_config(dir, conninfo, NULL, NULL);
+	tu_migrate(cfg);
+	tud_book(dir, "book", 1, 40);
+	tu_import_named(cfg, dir, "book");
+	tu_mail_clear();
+	tu_run_once(cfg, tud_iso_now());
+	ck_assert_int_eq(tu_mail_count(), 40);
+	ck_assert(asprintf(&ro, "%s options=-cdefault_transaction_read_only=on", conninfo) > 0);
+	rocfg = tu_config(rodir, ro, NULL, NULL);
+	/* The connection does refuse writes. */
+	ck_assert_int_ne(tu_sh("dunnctl -c %s pay INV-1", rocfg), 0);
+	ck_assert_msg(strstr(tu_output(), "read-only") != NULL, "%s", tu_output());
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		ck_assert_msg(tu_sh("dunnctl -c %s %s", rocfg, cmds[i]) == 0, "%s: %s", cmds[i],
+			      tu_output());
+	/* The report saw the run. */
+	ck_assert_int_eq(tu_sh("dunnctl -c %s report --from 2026-01-01 --to 2027-12-31 --json | "
+			       "grep -q '\"reminders\": *40'",
+			       rocfg),
+			 0);
+	free(ro);
+	free(rocfg);
+	free(rodir);
+	tu_teardown(NULL, dir, cfg, conninfo);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("scale");
@@ -63,6 +109,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, two_instances_no_duplicates);
+	tcase_add_test(tc, reports_run_on_a_read_only_connection);
 	suite_add_tcase(s, tc);
 	return s;
 }
