@@ -12,7 +12,9 @@
 #                             a book a tenth the size
 #   BENCH_PERF     (0)        1: a system-wide perf profile (-g) of one more run
 #   BENCH_ONLY     ()         "api": only the billing API's bulk upsert phase;
-#                             "perf": only the profiled end-to-end run
+#                             "perf": only the profiled end-to-end run;
+#                             "instances": only 1, 2, 3 dunnd on one database
+#   BENCH_INSTANCES (1 2 3)   the instance counts of that phase
 #   BENCH_API_INVOICES (50000) invoices per pass of that phase
 #
 # Every server is our own, on 127.0.0.1 or a unix socket: PostgreSQL,
@@ -27,6 +29,7 @@ OUT="$CACHE/results"
 . "$DUNN_SRCDIR/tests/servers/lib.sh"
 . "$DUNN_SRCDIR/bench/lib.sh"
 . "$DUNN_SRCDIR/bench/api.sh"
+. "$DUNN_SRCDIR/bench/instances.sh"
 
 N=${BENCH_ACCOUNTS:-1000000}
 DUE=${BENCH_DUE:-$((N / 5))}
@@ -51,6 +54,14 @@ trap 'exit 130' INT TERM
 bench_start
 if [ "${BENCH_ONLY:-}" = api ]; then
 	api_bulk
+	exit 0
+fi
+if [ "${BENCH_ONLY:-}" = instances ]; then
+	say "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+	seed_book bench_seed "$N" "$DUE"
+	say "book: $N accounts, $DUE due now ($SMS_PCT% of them by SMS), batch_size $BATCH," \
+		"send_batch $SEND_BATCH, $WORKERS SMTP workers x $SESSION, $SMS_CONN SMS in flight"
+	instances
 	exit 0
 fi
 /usr/bin/python3 "$DUNN_SRCDIR/bench/pgbench_gen.py" "$DUNN_SRCDIR" "$W"
