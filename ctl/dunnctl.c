@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "brand.h"
 #include "preset.h"
+#include "smsfit.h"
 #include "tz.h"
 
 struct command {
@@ -264,6 +265,7 @@ static int cmd_check_config(struct ctl *c, int argc, char **argv)
 	preset_warnings(c->cfg->policy, c->cfg->policy_path, &warn);
 	/* A sender every text or letter cannot name: said, not refused. */
 	brand_warnings(c->cfg, &warn);
+	smsfit_warnings(c->cfg, &warn);
 	diag_print(&warn, stderr);
 	diag_free(&warn);
 	printf("%s: configuration OK (%zu tracks, %zu templates, %zu channels)\n", c->config_path,

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "brand.h"
 #include "preset.h"
+#include "smsfit.h"
 #include "tz.h"
 
 static void usage(FILE *out)
@@ -93,6 +94,10 @@ static void log_config_warnings(const struct config *c)
 	for (size_t i = 0; i < warn.n; i++)
 		log_warn("config", "event=brand_incomplete detail=\"%s\"", warn.msgs[i]);
 	diag_free(&warn);
+	smsfit_warnings(c, &warn);
+	for (size_t i = 0; i < warn.n; i++)
+		log_warn("config", "event=sms_over_two_parts detail=\"%s\"", warn.msgs[i]);
+	diag_free(&warn);
 }
 
 static int check_config(const char *path)
@@ -108,6 +113,7 @@ static int check_config(const char *path)
 		preset_warnings(c->policy, c->policy_path, &warn);
 		/* A sender every text or letter cannot name: said, not refused. */
 		brand_warnings(c, &warn);
+		smsfit_warnings(c, &warn);
 		diag_print(&warn, stderr);
 		diag_free(&warn);
 	}

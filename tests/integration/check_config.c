@@ -550,6 +550,22 @@ START_TEST(brand_incomplete_warns)
 		      "%s", tu_output());
 	ck_assert_msg(!strstr(tu_output(), "legal_name"), "%s", tu_output());
 	free(cfg);
+	/* A legal identity as long as sms_name may be is too long for the
+	 * Korean texts as written: said, for each text, at the sms_name. */
+	cfg = texting_config(
+		"  \"brand\": {\"default\": {\"legal_name\": \"Test Telecom Inc.\", "
+		"\"support_phone\": \"+1 800 555 0100\"},\n"
+		"            \"ko\": {\"sms_name\": \"(주)테스트텔레콤테스트텔레콤테스트텔레콤테스트\"},\n"
+		"            \"ja\": {\"sms_name\": \"テスト(株)\"}, \"zh\": {\"sms_name\": \"测试电信\"},\n"
+		"            \"zh-Hant\": {\"sms_name\": \"測試電信\"}},\n",
+		1);
+	ck_assert_msg(tu_sh("dunnctl -c %s check-config", cfg) == 0, "%s", tu_output());
+	ck_assert_msg(
+		strstr(tu_output(), "dunnd.json:7:20: warning: ") &&
+			strstr(tu_output(), "templates/ko/gentle.sms for ko takes 3 SMS parts"),
+		"%s", tu_output());
+	ck_assert_msg(!strstr(tu_output(), "templates/ja/"), "%s", tu_output());
+	free(cfg);
 	/* The shipped brand says it all. */
 	root = json_load_file("config/dunnd.json", 0, NULL);
 	ck_assert_ptr_nonnull(root);
