@@ -20,7 +20,7 @@ PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
 CC      ?= cc
 VERSION := 0.1.0
 
-PKGS     = libcurl libesmtp-1.0 libevent libevent_pthreads libpq jansson icu-i18n icu-uc libcrypto libxcrypt
+PKGS     = libcurl libesmtp-1.0 libevent libevent_pthreads libpq jansson icu-i18n icu-uc libssl libcrypto libxcrypt
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
