@@ -505,15 +505,17 @@ static int email_send(struct channel *ch, const struct channel_msg *m, channel_d
 	mm.message_id = msgid;
 	mm.list_unsubscribe_url = m->unsubscribe_url;
 	mm.date = m->now;
-	if (!m->to_addr || !*m->to_addr)
-		refused = "no recipient address";
-	else
-		refused = mime_refusal(&mm);
-	if (refused) {
-		email_refuse(ch, j, refused);
+	/* mime_build checks what mime_refusal would, so the reason is asked
+	 * for only when it refused (or ran out of memory). */
+	if (!m->to_addr || !*m->to_addr) {
+		email_refuse(ch, j, "no recipient address");
 		return 0;
 	}
 	j->message = mime_build(&mm, NULL);
+	if (!j->message && (refused = mime_refusal(&mm)) != NULL) {
+		email_refuse(ch, j, refused);
+		return 0;
+	}
 	j->to = strdup(m->to_addr);
 	if (!j->message || !j->to) {
 		job_free(j);

@@ -147,6 +147,17 @@ static int mime_utf8_ok(const char *s, size_t n)
 	size_t i = 0, l;
 
 	while (i < n) {
+		/* ASCII, the bulk of a reminder, eight octets at a time */
+		while (n - i >= 8) {
+			uint64_t w;
+
+			memcpy(&w, u + i, 8);
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+			i += 8;
+		}
+		if (i >= n)
+			break;
 		l = mime_utf8_seq(u + i, n - i);
 		if (!l)
 			return 0;
@@ -611,19 +622,30 @@ static int mime_qp_literal(unsigned char c)
 
 /* Appends s as QP with line ends canonicalised to CRLF.  Output always ends in
  * CRLF (a soft break when s does not end in a newline, so nothing is added to
- * the decoded text); empty input gives empty output. */
+ * the decoded text); empty input gives empty output.  The worst case is
+ * reserved once (every octet "=XX", a soft break every 25 of them), then
+ * written without a bounds check per octet. */
 static void mime_qp(struct mime_buf *b, const char *s)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t n = strlen(s), i = 0, col = 0, lim, tl;
 	unsigned char c, nx;
 	int enc, eol, eoi, pass;
-	char tok[3];
+	char *o;
 
-	while (i < n && !b->err) {
+	if (n > (SIZE_MAX - 16) / 4) {
+		b->err = 1;
+		return;
+	}
+	mime_reserve(b, 4 * n + 3);
+	if (b->err)
+		return;
+	o = b->p + b->len;
+	while (i < n) {
 		c = (unsigned char)s[i];
 		if (c == '\r' || c == '\n') {
-			mime_put(b, "\r\n", 2);
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 			i += (c == '\r' && s[i + 1] == '\n') ? 2 : 1;
 			continue;
@@ -644,22 +666,28 @@ static void mime_qp(struct mime_buf *b, const char *s)
 			tl = enc ? 3 : 1;
 			if (col + tl <= lim || col == 0)
 				break;
-			mime_put(b, "=\r\n", 3);
+			*o++ = '=';
+			*o++ = '\r';
+			*o++ = '\n';
 			col = 0;
 		}
 		if (enc) {
-			tok[0] = '=';
-			tok[1] = hex[c >> 4];
-			tok[2] = hex[c & 15];
-			mime_put(b, tok, 3);
+			*o++ = '=';
+			*o++ = hex[c >> 4];
+			*o++ = hex[c & 15];
 		} else {
-			mime_putc(b, (char)c);
+			*o++ = (char)c;
 		}
 		col += tl;
 		i++;
 	}
-	if (n && s[n - 1] != '\n' && s[n - 1] != '\r')
-		mime_put(b, "=\r\n", 3);
+	if (n && s[n - 1] != '\n' && s[n - 1] != '\r') {
+		*o++ = '=';
+		*o++ = '\r';
+		*o++ = '\n';
+	}
+	b->len = (size_t)(o - b->p);
+	b->p[b->len] = '\0';
 }
 
 /* ---- boundary */
