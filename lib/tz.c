@@ -137,19 +137,27 @@ static UCalendar *tz_open_new(const char *zone)
  * keeps its last TZ_CACHE calendars open: callers set the instant or the
  * fields on every use and never close them. */
 #define TZ_CACHE 16
-static _Thread_local struct {
+/* With each calendar, the last span between two of its zone's transitions
+ * that an instant was asked for, and the zone's UTC offset over it: within
+ * it local time is t + off, and the fields are the proleptic Gregorian
+ * arithmetic above (the calendar's own rules, tz_open_new), without ICU's
+ * field computation, which is most of the cost of a policy decision. */
+struct tz_entry {
 	char zone[TZ_ZONE_MAX];
 	UCalendar *cal;
-} tz_cache[TZ_CACHE];
+	int64_t from, until; /* [from, until), seconds; empty when from >= until */
+	int32_t off;
+};
+static _Thread_local struct tz_entry tz_cache[TZ_CACHE];
 static _Thread_local unsigned tz_cache_next;
 
-static UCalendar *tz_open(const char *zone)
+static struct tz_entry *tz_entry(const char *zone)
 {
 	if (zone == NULL || strlen(zone) >= TZ_ZONE_MAX)
 		return NULL;
 	for (int i = 0; i < TZ_CACHE; i++)
 		if (tz_cache[i].cal && strcmp(tz_cache[i].zone, zone) == 0)
-			return tz_cache[i].cal;
+			return &tz_cache[i];
 	UCalendar *cal = tz_open_new(zone);
 	if (cal == NULL)
 		return NULL;
@@ -157,13 +165,78 @@ static UCalendar *tz_open(const char *zone)
 	if (tz_cache[slot].cal)
 		ucal_close(tz_cache[slot].cal);
 	tz_cache[slot].cal = cal;
+	tz_cache[slot].from = tz_cache[slot].until = 0;
 	strcpy(tz_cache[slot].zone, zone);
-	return cal;
+	return &tz_cache[slot];
 }
 
-static int tz_fields(UCalendar *cal, int64_t t, struct tz_local *out)
+static UCalendar *tz_open(const char *zone)
+{
+	struct tz_entry *e = tz_entry(zone);
+
+	return e ? e->cal : NULL;
+}
+
+/* The span around t, from the calendar set to t; left empty when the
+ * zone's offset is not whole seconds or ICU says no. */
+static void tz_span(struct tz_entry *e, int64_t t)
 {
 	UErrorCode st = U_ZERO_ERROR;
+	int32_t off;
+	UDate tr;
+
+	e->from = e->until = 0;
+	off = ucal_get(e->cal, UCAL_ZONE_OFFSET, &st) + ucal_get(e->cal, UCAL_DST_OFFSET, &st);
+	if (U_FAILURE(st) || off % 1000 != 0)
+		return;
+	int64_t from = TZ_MIN_T, until = TZ_MAX_T + 1;
+	/* Transitions in ms; the first second at or after one has the new
+	 * offset: ceil to seconds. */
+	if (ucal_getTimeZoneTransitionDate(e->cal, UCAL_TZ_TRANSITION_PREVIOUS_INCLUSIVE, &tr,
+					   &st) &&
+	    U_SUCCESS(st))
+		from = -tz_floor_div(-(int64_t)tr, 1000);
+	st = U_ZERO_ERROR;
+	if (ucal_getTimeZoneTransitionDate(e->cal, UCAL_TZ_TRANSITION_NEXT, &tr, &st) &&
+	    U_SUCCESS(st))
+		until = -tz_floor_div(-(int64_t)tr, 1000);
+	if (U_FAILURE(st) || from > t || until <= t)
+		return;
+	e->from = from;
+	e->until = until;
+	e->off = off / 1000;
+}
+
+static int tz_in_span(const struct tz_entry *e, int64_t t)
+{
+	return t >= e->from && t < e->until;
+}
+
+static void tz_span_fields(const struct tz_entry *e, int64_t t, struct tz_local *out)
+{
+	int64_t local = t + e->off, days = tz_floor_div(local, TZ_DAY), y;
+	int64_t tod = local - days * TZ_DAY;
+	int m, d;
+
+	tz_civil_from_days(days, &y, &m, &d);
+	out->year = (int)y;
+	out->month = m;
+	out->day = d;
+	out->hour = (int)(tod / 3600);
+	out->minute = (int)(tod / 60 % 60);
+	out->second = (int)(tod % 60);
+	out->wday = (int)(((days + 4) % 7 + 7) % 7); /* 1970-01-01 was a Thursday */
+}
+
+static int tz_fields(struct tz_entry *e, int64_t t, struct tz_local *out)
+{
+	UCalendar *cal = e->cal;
+	UErrorCode st = U_ZERO_ERROR;
+
+	if (tz_in_span(e, t)) {
+		tz_span_fields(e, t, out);
+		return 0;
+	}
 	ucal_setMillis(cal, (UDate)t * 1000.0, &st);
 	/* EXTENDED_YEAR avoids the BC era flip for local dates in year 0. */
 	out->year = ucal_get(cal, UCAL_EXTENDED_YEAR, &st);
@@ -173,18 +246,21 @@ static int tz_fields(UCalendar *cal, int64_t t, struct tz_local *out)
 	out->minute = ucal_get(cal, UCAL_MINUTE, &st);
 	out->second = ucal_get(cal, UCAL_SECOND, &st);
 	out->wday = ucal_get(cal, UCAL_DAY_OF_WEEK, &st) - UCAL_SUNDAY;
-	return U_SUCCESS(st) ? 0 : -1;
+	if (U_FAILURE(st))
+		return -1;
+	tz_span(e, t);
+	return 0;
 }
 
 int tz_local(const char *zone, int64_t t, struct tz_local *out)
 {
 	if (out == NULL || t < TZ_MIN_T || t > TZ_MAX_T)
 		return -1;
-	UCalendar *cal = tz_open(zone);
-	if (cal == NULL)
+	struct tz_entry *e = tz_entry(zone);
+	if (e == NULL)
 		return -1;
 	struct tz_local tmp;
-	int rc = tz_fields(cal, t, &tmp);
+	int rc = tz_fields(e, t, &tmp);
 	if (rc == 0)
 		*out = tmp;
 	return rc;
@@ -224,8 +300,8 @@ int64_t tz_next_window(const char *zone, int64_t t, int start_min, int end_min, 
 		return -1;
 	if (t < TZ_MIN_T || t > TZ_MAX_T)
 		return -1;
-	UCalendar *cal = tz_open(zone);
-	if (cal == NULL)
+	struct tz_entry *e = tz_entry(zone);
+	if (e == NULL)
 		return -1;
 
 	const int64_t lo = (int64_t)start_min * 60, hi = (int64_t)end_min * 60;
@@ -236,7 +312,7 @@ int64_t tz_next_window(const char *zone, int64_t t, int start_min, int end_min, 
      * the next transition (local time jumps, possibly into the window). */
 	for (int step = 0; step < TZ_WINDOW_MAX_STEPS && x <= TZ_MAX_T; step++) {
 		struct tz_local l;
-		if (tz_fields(cal, x, &l) != 0)
+		if (tz_fields(e, x, &l) != 0)
 			break;
 		int64_t tod = (int64_t)l.hour * 3600 + l.minute * 60 + l.second;
 		int weekend = weekdays_only && (l.wday == 0 || l.wday == 6);
@@ -252,13 +328,21 @@ int64_t tz_next_window(const char *zone, int64_t t, int start_min, int end_min, 
 			if (to_start < adv)
 				adv = to_start;
 		}
-		UErrorCode st = U_ZERO_ERROR;
-		UDate tr;
-		if (ucal_getTimeZoneTransitionDate(cal, UCAL_TZ_TRANSITION_NEXT, &tr, &st) &&
-		    U_SUCCESS(st)) {
-			int64_t trs = -tz_floor_div(-(int64_t)tr, 1000); /* ceil to seconds */
-			if (trs > x && trs - x < adv)
-				adv = trs - x;
+		if (tz_in_span(e, x)) {
+			/* the span ends at the next transition */
+			if (e->until <= TZ_MAX_T && e->until - x < adv)
+				adv = e->until - x;
+		} else {
+			/* tz_fields left the calendar at x */
+			UErrorCode st = U_ZERO_ERROR;
+			UDate tr;
+			if (ucal_getTimeZoneTransitionDate(e->cal, UCAL_TZ_TRANSITION_NEXT, &tr,
+							   &st) &&
+			    U_SUCCESS(st)) {
+				int64_t trs = -tz_floor_div(-(int64_t)tr, 1000); /* ceil */
+				if (trs > x && trs - x < adv)
+					adv = trs - x;
+			}
 		}
 		x += adv;
 	}
