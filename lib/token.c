@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,11 +55,57 @@ static int b64_decode(const char *in, size_t n, unsigned char *out, size_t cap)
 
 #define SIG_B64 22 /* 16 bytes of the MAC are plenty for a link */
 
+/* HMAC() fetches the algorithm, makes a context and sets the key on every
+ * call (a link per reminder). Each thread keeps one keyed context for the
+ * last secret instead, and re-initialises it with that key. */
+static _Thread_local struct {
+	EVP_MAC_CTX *ctx;
+	char *secret;
+} mac_cache;
+
+static EVP_MAC_CTX *mac_for(const char *secret)
+{
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;
+	OSSL_PARAM params[2];
+	char digest[] = "SHA256";
+
+	if (mac_cache.ctx && strcmp(mac_cache.secret, secret) == 0)
+		return EVP_MAC_init(mac_cache.ctx, NULL, 0, NULL) == 1 ? mac_cache.ctx : NULL;
+	mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	EVP_MAC_free(mac);
+	params[0] = OSSL_PARAM_construct_utf8_string("digest", digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!ctx || EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), params) != 1) {
+		EVP_MAC_CTX_free(ctx);
+		return NULL;
+	}
+	EVP_MAC_CTX_free(mac_cache.ctx);
+	if (mac_cache.secret)
+		OPENSSL_clear_free(mac_cache.secret, strlen(mac_cache.secret));
+	mac_cache.ctx = ctx;
+	mac_cache.secret = OPENSSL_strdup(secret);
+	if (!mac_cache.secret) {
+		EVP_MAC_CTX_free(ctx);
+		mac_cache.ctx = NULL;
+		return NULL;
+	}
+	return ctx;
+}
+
 static void sign(const char *secret, const char *payload, size_t n, char *out)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
+	EVP_MAC_CTX *ctx = mac_for(secret);
+	size_t len = 0;
 
+	if (ctx && EVP_MAC_update(ctx, (const unsigned char *)payload, n) == 1 &&
+	    EVP_MAC_final(ctx, mac, &len, sizeof mac) == 1 && len >= 16) {
+		b64_encode(mac, 16, out);
+		return;
+	}
 	HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)payload, n, mac,
 	     &maclen);
 	b64_encode(mac, 16, out);
