@@ -291,11 +291,6 @@ UNKEYED = {
         "global key",
         "the invoice by its billing reference, the payment and the event by the provider's ids",
     ),
-    "http/page.c:SQL_VIEW": (
-        "disputes d, fees fees, invoices i_1",
-        "gap",
-        "disputes, fees and invoices joined by invoice or case id",
-    ),
     "http/page.c:SQL_PREFS": (
         "inbound_messages m, phone_tasks t",
         "gap",
