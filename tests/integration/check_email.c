@@ -135,9 +135,9 @@ static int sink_count(void)
 	return atoi(tu_output());
 }
 
-/* One run delivers: no retries. (Retries once hid a libesmtp stall after
- * STARTTLS when TLS 1.3 session tickets came before the EHLO was sent;
- * see email_tls_init.) */
+/* One run delivers: no retries. (Retries once hid a stall of libesmtp,
+ * dunnd's SMTP client before lib/smtp.c, after STARTTLS when TLS 1.3
+ * session tickets came before the EHLO was sent; see email_tls_init.) */
 static void run_once_delivered(const char *cfg, int want)
 {
 	ck_assert_msg(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z", cfg) == 0, "%s",
@@ -186,6 +186,50 @@ START_TEST(temporary_failure_retried)
 				 "AND attempts = 1 AND last_error LIKE 'smtp 451%'"),
 			 1);
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.suppressions"), 0);
+	free(cfg);
+}
+END_TEST
+
+/* PIPELINING offered: a session's envelopes go in groups with the data
+ * before them. Refusals in the middle (451, 550: DATA refused, the
+ * transaction reset) leave the messages after them to go through. */
+START_TEST(pipelined_session_with_refusals)
+{
+	char *cfg;
+
+	free(tu_file(dir, "a.csv",
+		     "account_ref,name,email,phone,locale,timezone,segment\n"
+		     "A-1,Alice,alice@customer.test,,en-US,America/New_York,retail\n"
+		     "A-2,Tim,tempfail-tim@customer.test,,en-US,America/New_York,retail\n"
+		     "A-3,Bob,bounce-bob@customer.test,,en-US,America/New_York,retail\n"
+		     "A-4,Dora,dora@customer.test,,en-US,America/New_York,retail\n"));
+	free(tu_file(dir, "i.csv",
+		     "invoice_ref,account_ref,amount,currency,due_date,description\n"
+		     "INV-1,A-1,49.90,USD,2026-11-01,Plan\n"
+		     "INV-2,A-2,19.90,USD,2026-11-01,Plan\n"
+		     "INV-3,A-3,29.90,USD,2026-11-01,Plan\n"
+		     "INV-4,A-4,39.90,USD,2026-11-01,Plan\n"));
+	start_sink("--pipelining");
+	cfg = config("\"starttls\": \"off\"");
+	seed(cfg);
+	ck_assert_int_eq(
+		tu_sh("sed -i 's/\"log_level\": \"info\"/\"log_level\": \"debug\"/' %s", cfg), 0);
+	ck_assert_int_eq(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z 2>&1", cfg), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "event=smtp S: \"250-PIPELINING\""));
+	ck_assert_int_eq(sink_count(), 2);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'"), 2);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = 'queued' "
+				 "AND attempts = 1 AND last_error LIKE 'smtp 451%'"),
+			 1);
+	ck_assert_int_eq(tu_qint(db,
+				 "SELECT count(*) FROM dunning.deliveries WHERE status = 'bounced' "
+				 "AND last_error LIKE 'smtp 550%'"),
+			 1);
+	ck_assert_int_eq(tu_sh("cat %s/*.json", maildir), 0);
+	ck_assert_ptr_nonnull(strstr(tu_output(), "alice@customer.test"));
+	ck_assert_ptr_nonnull(strstr(tu_output(), "dora@customer.test"));
 	free(cfg);
 }
 END_TEST
@@ -262,6 +306,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, getenv("DUNN_WRAP") ? 900 : 180);
 	tcase_add_test(tc, starttls_verified_and_auth);
 	tcase_add_test(tc, temporary_failure_retried);
+	tcase_add_test(tc, pipelined_session_with_refusals);
 	tcase_add_test(tc, untrusted_certificate_refused);
 	tcase_add_test(tc, required_tls_not_offered);
 	tcase_add_test(tc, opportunistic_uses_tls_when_offered);
