@@ -111,7 +111,7 @@ $(B)/libdunn.a: $(LIB_OBJ)
 # The binaries carry all of lib/ (whole archive) and export it (-rdynamic):
 # modules link against nothing of ours and resolve lib/ from the binary
 # that loads them, so there is one copy of every function and of the log
-# state. -rdynamic also exports the connect() interposer to libesmtp.
+# state. -rdynamic also exports the connect() interposer (daemon/nodelay.c).
 WHOLE_LIB = -Wl,--whole-archive $(B)/libdunn.a -Wl,--no-whole-archive
 
 $(B)/dunnd: $(DUNND_OBJ) $(B)/libdunn.a
