@@ -35,4 +35,13 @@ extern const char REPORT_SQL_FUNNEL[];
 extern const char REPORT_SQL_DISPUTES[];
 #define REPORT_DISPUTES_NCOLS 9
 
+/* dunnctl report --by variant and the console's dashboard: per experiment
+ * and variant, the cases that joined it. Columns: experiment, variant,
+ * cases, reminders, sent, delivered, opt-outs, disputes, paid within 7
+ * days, paid within 30 days, recovered ("CUR:minor,..." or ""); ordered
+ * by experiment, variant. engine/report_variant.h makes the report of
+ * them. */
+extern const char REPORT_SQL_VARIANTS[];
+#define REPORT_VARIANTS_NCOLS 11
+
 #endif

@@ -5,7 +5,9 @@
  * statistic is z squared and whose p-value is the two-sided z-test's. */
 #include <check.h>
 #include <math.h>
+#include <string.h>
 
+#include "report_variant.h"
 #include "stats.h"
 
 static const struct {
@@ -66,6 +68,67 @@ START_TEST(degenerate_inputs_say_nothing)
 }
 END_TEST
 
+/* The variants report from rows: the figures above, rounded to four
+ * decimals, the baseline the first variant by name without a policy, and
+ * the wording of a significant difference, of none and of no test. */
+START_TEST(variant_report_from_rows)
+{
+	/* cases, reminders, sent, delivered, opt-outs, disputes, paid 7d, 30d */
+	const struct report_variant_row rows[] = {
+		{"t/1", "A", {100, 100, 100, 90, 12, 0, 20, 30}, "USD:60000"},
+		{"t/1", "B", {100, 100, 100, 95, 11, 0, 21, 45}, "KRW:9000,USD:90000"},
+	};
+	json_t *doc = report_variant_json(NULL, rows, 2, "2026-11-01", "2026-11-30");
+	json_t *e = json_array_get(json_object_get(doc, "experiments"), 0);
+	json_t *a = json_array_get(json_object_get(e, "variants"), 0);
+	json_t *b = json_array_get(json_object_get(e, "variants"), 1);
+	json_t *r = json_object_get(json_object_get(a, "rates"), "paid_30d"), *c;
+	size_t i;
+	int seen = 0;
+
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "baseline")), "A");
+	ck_assert_double_eq(json_real_value(json_object_get(r, "rate")), 0.3);
+	ck_assert_double_eq(json_real_value(json_object_get(r, "low")), 0.2189);
+	ck_assert_double_eq(json_real_value(json_object_get(r, "high")), 0.3958);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "recovered"), "USD")),
+			 "900.00");
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(b, "recovered"), "KRW")),
+			 "9000");
+	ck_assert_int_eq(json_array_size(json_object_get(e, "comparisons")), 4);
+	json_array_foreach(json_object_get(e, "comparisons"), i, c)
+	{
+		const char *m = json_string_value(json_object_get(c, "metric"));
+		const char *v = json_string_value(json_object_get(c, "verdict"));
+		if (!strcmp(m, "paid_30d")) {
+			ck_assert(json_is_true(json_object_get(c, "significant")));
+			ck_assert_double_eq(json_real_value(json_object_get(c, "z")), 2.1909);
+			ck_assert_double_eq(json_real_value(json_object_get(c, "p")), 0.0285);
+			ck_assert_str_eq(v,
+					 "B vs A on paid_30d: 45.0% vs 30.0% (+15.0 points), "
+					 "significant at 95% (z = 2.19, p = 0.0285)");
+			seen++;
+		} else if (!strcmp(m, "paid_7d")) {
+			ck_assert(json_is_false(json_object_get(c, "significant")));
+			ck_assert_msg(strstr(v, "not significant") && strstr(v, "may be chance"),
+				      "%s", v);
+			seen++;
+		} else if (!strcmp(m, "disputes")) {
+			ck_assert(json_is_false(json_object_get(c, "significant")));
+			ck_assert_str_eq(v,
+					 "B vs A on disputes: no test possible (a side has no "
+					 "cases, or both rates are 0% or 100%)");
+			seen++;
+		}
+	}
+	ck_assert_int_eq(seen, 3);
+	json_decref(doc);
+	doc = report_variant_json(NULL, NULL, 0, "2026-11-01", "2026-11-30");
+	ck_assert_int_eq(json_array_size(json_object_get(doc, "experiments")), 0);
+	json_decref(doc);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("stats");
@@ -77,6 +140,7 @@ int main(void)
 	tcase_add_loop_test(tc, two_proportion_matches_scipy, 0,
 			    (int)(sizeof tests / sizeof tests[0]));
 	tcase_add_test(tc, degenerate_inputs_say_nothing);
+	tcase_add_test(tc, variant_report_from_rows);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
