@@ -323,7 +323,7 @@ void console_request(struct http *h, struct evhttp_request *req, const char *pat
 	/* The proxy's word on who this is, from the proxy alone. */
 	if (config_trusted_proxy(cfg, j->in.peer))
 		j->in.proxy_user = dup_or_null(evhttp_find_header(ih, cfg->console_user_header));
-	if (!strcmp(path, "/console/policy"))
+	if (!strcmp(path, "/console/policy") || !strcmp(path, "/console/dashboard"))
 		j->in.cfg = config_hold(h->d->cfg);
 	if (!j->in.path || !j->in.body || !j->in.notice_channels) {
 		http_reply(req, NULL, 503, "text/plain; charset=utf-8", "out of memory\n", 14);

@@ -4,15 +4,21 @@
  * 7 and 30 days and the amount recovered per currency: the rows of
  * dunnctl report, from the same statement (engine/report_sql). Beside them
  * the overdue amounts in aging buckets per currency, the outbox, and what
- * each staff member did. Charts are inline SVG drawn here: no script, no
- * outside asset; each carries its figures (<desc>, data-value). */
+ * each staff member did; and each experiment's variants side by side with
+ * their 95% intervals and the plain word on whether they differ, as
+ * dunnctl report --by variant gives them (engine/report_variant). Charts
+ * are inline SVG drawn here: no script, no outside asset; each carries
+ * its figures (<desc>, data-value). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "console_int.h"
 #include "report_sql.h"
+#include "report_variant.h"
+#include "stats.h"
 #include "tz.h"
 
 static const char SQL_AGING[] =
@@ -322,6 +328,186 @@ static void funnel(struct con_db *db, struct con_out *out, enum con_lang lang, c
 	PQclear(res);
 }
 
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+/* "20.0% [11.6-31.9]" of rate name of variant v. */
+static void rate_cell(struct con_out *out, const json_t *v, const char *name)
+{
+	const json_t *r = json_object_get(json_object_get(v, "rates"), name);
+
+	con_printf(out, "<br><span class=\"muted\">%.1f%% [%.1f-%.1f]</span>",
+		   json_real_value(json_object_get(r, "rate")) * 100,
+		   json_real_value(json_object_get(r, "low")) * 100,
+		   json_real_value(json_object_get(r, "high")) * 100);
+}
+
+/* The comparison c in words of lang: "B vs A, Paid in 30 days: 60.0% vs
+ * 20.0% (+40.0 points): significant at 95% (z = 4.47, p < 0.0001)". */
+static void verdict(struct con_out *out, enum con_lang lang, const json_t *e, const json_t *c)
+{
+	const char *metric = jstr(c, "metric");
+	const json_t *b = NULL, *v = NULL, *x;
+	double z = json_real_value(json_object_get(c, "z"));
+	double p = json_number_value(json_object_get(c, "p"));
+	double tz, tp;
+	int sig = json_is_true(json_object_get(c, "significant"));
+	size_t i;
+
+	json_array_foreach(json_object_get(e, "variants"), i, x)
+	{
+		if (!strcmp(jstr(x, "variant"), jstr(c, "against")))
+			b = x;
+		if (!strcmp(jstr(x, "variant"), jstr(c, "variant")))
+			v = x;
+	}
+	con_printf(out, "<li data-comparison=\"%s\" data-significant=\"%d\">", metric, sig);
+	con_esc(out, jstr(c, "variant"));
+	con_lit(out, " ");
+	con_esc(out, con_t(lang, "vs"));
+	con_lit(out, " ");
+	con_esc(out, jstr(c, "against"));
+	con_lit(out, ", ");
+	con_esc(out, con_t(lang, metric));
+	con_lit(out, ": ");
+	/* The rates and the difference, as the report rounds them; no test
+	 * when one side could say nothing (the report's own test). */
+	if (!b || !v ||
+	    stats_two_prop(json_integer_value(json_object_get(b, metric)),
+			   json_integer_value(json_object_get(b, "cases")),
+			   json_integer_value(json_object_get(v, metric)),
+			   json_integer_value(json_object_get(v, "cases")), &tz, &tp) != 0) {
+		con_esc(out, con_t(lang, "no_test"));
+		con_lit(out, "</li>");
+		return;
+	}
+	{
+		const json_t *rv = json_object_get(json_object_get(v, "rates"), metric);
+		const json_t *rb = json_object_get(json_object_get(b, "rates"), metric);
+		double r2 = json_real_value(json_object_get(rv, "rate"));
+		double r1 = json_real_value(json_object_get(rb, "rate"));
+		con_printf(out, "%.1f%% ", r2 * 100);
+		con_esc(out, con_t(lang, "vs"));
+		con_printf(out, " %.1f%% (%+.1f ", r1 * 100,
+			   json_real_value(json_object_get(c, "difference")) * 100);
+		con_esc(out, con_t(lang, "points"));
+		con_lit(out, "): <strong>");
+		con_esc(out, con_t(lang, sig ? "significant" : "not_significant"));
+		if (p < 0.0001)
+			con_printf(out, "</strong> (z = %.2f, p &lt; 0.0001)</li>", z);
+		else
+			con_printf(out, "</strong> (z = %.2f, p = %.4f)</li>", z, p);
+	}
+}
+
+static void variant_table(struct con_out *out, enum con_lang lang, const json_t *e)
+{
+	static const char *const counts[] = {"cases",    "reminders", "delivered", "opt_outs",
+					     "disputes", "paid_7d",   "paid_30d"};
+	/* Each count's rate, shown under it; NULL: a count without one. */
+	static const char *const rate_of[] = {NULL,       NULL,      "delivered", "opt_outs",
+					      "disputes", "paid_7d", "paid_30d"};
+	const char *name = jstr(e, "experiment");
+	const json_t *v, *c;
+	size_t i;
+
+	con_lit(out, "<table class=\"variants\" data-experiment=\"");
+	con_esc(out, name);
+	con_lit(out, "\"><caption>");
+	con_esc(out, con_t(lang, "experiment"));
+	con_lit(out, " ");
+	con_esc(out, name);
+	con_lit(out, " (");
+	con_esc(out, con_t(lang, "baseline"));
+	con_lit(out, " ");
+	con_esc(out, jstr(e, "baseline"));
+	con_lit(out, ")</caption><thead><tr>");
+	th(out, lang, "variant");
+	for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+		th(out, lang, counts[k]);
+	th(out, lang, "recovered");
+	con_lit(out, "</tr></thead><tbody>");
+	json_array_foreach(json_object_get(e, "variants"), i, v)
+	{
+		const char *cur;
+		json_t *amt;
+		con_lit(out, "<tr data-variant-row=\"");
+		con_esc(out, name);
+		con_lit(out, " / ");
+		con_esc(out, jstr(v, "variant"));
+		con_lit(out, "\"");
+		for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+			con_printf(out, " data-%s=\"%lld\"", counts[k],
+				   (long long)json_integer_value(json_object_get(v, counts[k])));
+		for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+			const json_t *r = json_object_get(json_object_get(v, "rates"),
+							  rate_of[k] ? rate_of[k] : "");
+			if (r)
+				con_printf(out, " data-%s-low=\"%.4f\" data-%s-high=\"%.4f\"",
+					   rate_of[k], json_real_value(json_object_get(r, "low")),
+					   rate_of[k], json_real_value(json_object_get(r, "high")));
+		}
+		con_lit(out, "><th scope=\"row\">");
+		con_esc(out, jstr(v, "variant"));
+		con_lit(out, "</th>");
+		for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+			con_printf(out, "<td class=\"num\">%lld",
+				   (long long)json_integer_value(json_object_get(v, counts[k])));
+			if (rate_of[k])
+				rate_cell(out, v, rate_of[k]);
+			con_lit(out, "</td>");
+		}
+		con_lit(out, "<td class=\"num\">");
+		json_object_foreach(json_object_get(v, "recovered"), cur, amt)
+		{
+			con_lit(out, "<span data-recovered=\"");
+			con_esc(out, cur);
+			con_lit(out, "\">");
+			con_esc(out, json_string_value(amt));
+			con_lit(out, " ");
+			con_esc(out, cur);
+			con_lit(out, "</span> ");
+		}
+		con_lit(out, "</td></tr>");
+	}
+	con_lit(out, "</tbody></table><ul class=\"verdicts\">");
+	json_array_foreach(json_object_get(e, "comparisons"), i, c) verdict(out, lang, e, c);
+	con_lit(out, "</ul>");
+}
+
+static void variants(struct con_db *db, struct con_out *out, enum con_lang lang,
+		     const struct policy *pol, const char *from, const char *to)
+{
+	const char *p[2] = {from, to};
+	PGresult *res = con_q(db, REPORT_SQL_VARIANTS, 2, p);
+	json_t *doc = res ? report_variant_from_result(pol, res, from, to) : NULL;
+	const json_t *e;
+	size_t i;
+
+	PQclear(res);
+	con_lit(out, "<section><h2>");
+	con_esc(out, con_t(lang, "variants"));
+	con_lit(out, "</h2><p class=\"muted\">");
+	if (!doc) {
+		con_esc(out, con_t(lang, "err_db"));
+		con_lit(out, "</p></section>");
+		return;
+	}
+	con_esc(out, con_t(lang, "rate_note"));
+	con_lit(out, "</p>");
+	if (json_array_size(json_object_get(doc, "experiments")) == 0) {
+		con_lit(out, "<p>");
+		con_esc(out, con_t(lang, "no_experiment"));
+		con_lit(out, "</p>");
+	}
+	json_array_foreach(json_object_get(doc, "experiments"), i, e) variant_table(out, lang, e);
+	con_lit(out, "</section>");
+	json_decref(doc);
+}
+
 static void aging(struct con_db *db, struct con_out *out, enum con_lang lang, const char *now)
 {
 	static const char *const buckets[] = {"1-30", "31-60", "61-90", "90+"};
@@ -435,6 +621,7 @@ void con_dashboard(struct con_db *db, const struct con_in *in, const struct con_
 	con_period_form(out, lang, "/console/dashboard", from, to);
 	con_lit(out, "</section>");
 	funnel(db, out, lang, from, to);
+	variants(db, out, lang, in->cfg ? in->cfg->policy : NULL, from, to);
 	aging(db, out, lang, now);
 	outbox_and_agents(db, out, lang, now, from, to);
 	con_foot(out);

@@ -36,6 +36,8 @@ static const char CSS[] =
 	 * may break, headings break between words. */
 	"td{overflow-wrap:anywhere}"
 	".funnel{font-size:.9rem}.funnel th,.funnel td{padding:.3rem .35rem}"
+	".variants{font-size:.9rem;margin-top:.6rem}.variants th,.variants td{padding:.3rem .35rem}"
+	"caption{text-align:left;font-weight:600;padding:.3rem 0}"
 	"th{background:#f6f8fa}"
 	".num{text-align:right;white-space:nowrap}"
 	".muted{color:#57606a}"

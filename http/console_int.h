@@ -42,8 +42,10 @@ struct con_in {
 	/* console.user_header's value when the request came from one of
 	 * console.trusted_proxies (SSO), else NULL whatever it carried. */
 	char *proxy_user;
-	/* The configuration in force, held for /console/policy only (else
-	 * NULL): read only here, released by the loop (config_hold). */
+	/* The configuration in force, held for /console/policy and
+	 * /console/dashboard only (else NULL; the dashboard reads the
+	 * policy's baseline variants): read only here, released by the loop
+	 * (config_hold). */
 	const struct config *cfg;
 };
 

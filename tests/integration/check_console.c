@@ -1013,6 +1013,191 @@ START_TEST(dashboard_matches_report)
 }
 END_TEST
 
+/* A book of NV accounts where an experiment's variant B recovers more
+ * than A (20% against 60% paid), for the dashboard's variant table. */
+#define NV 100
+static const char VPOLICY[] =
+	"{\n"
+	"  \"grace_days\": 3,\n"
+	"  \"contact_window\": {\"start\": \"08:00\", \"end\": \"21:00\", \"weekdays_only\": false},\n"
+	"  \"tracks\": [{\"name\": \"first_time\", \"steps\": [\n"
+	"    {\"after_days\": 3, \"channels\": [\"email\"], \"template\": \"gentle\",\n"
+	"     \"variants\": [{\"name\": \"A\", \"weight\": 50},\n"
+	"                  {\"name\": \"B\", \"weight\": 50, \"template\": \"firm\", \"after_days\": 4}]},\n"
+	"    {\"after_days\": 20, \"channels\": [\"email\"], \"template\": \"firm\"}]}]\n"
+	"}\n";
+
+static void variant_book(void)
+{
+	char *accounts = calloc(1, NV * 96 + 128), *invoices = calloc(1, NV * 96 + 128);
+	size_t a = 0, i = 0;
+
+	ck_assert(accounts && invoices);
+	tu_teardown(db, dir, cfg, conninfo);
+	dir = tu_tmpdir();
+	conninfo = tu_newdb("console_variants");
+	cfg = tu_config(dir, conninfo, VPOLICY, NULL);
+	a += (size_t)sprintf(accounts, "account_ref,name,email,phone,locale,timezone,segment\n");
+	i += (size_t)sprintf(invoices,
+			     "invoice_ref,account_ref,amount,currency,due_date,description\n");
+	for (int k = 0; k < NV; k++) {
+		a += (size_t)sprintf(accounts + a,
+				     "V-%03d,Customer %d,v%03d@customer.test,,en,UTC,\n", k, k, k);
+		i += (size_t)sprintf(invoices + i, "INV-%03d,V-%03d,20.00,USD,2026-11-01,October\n",
+				     k, k);
+	}
+	db = tu_book_db(cfg, dir, conninfo, accounts, invoices);
+	free(accounts);
+	free(invoices);
+	/* Day 3: A's reminders; day 4: B's. */
+	tu_run_once(cfg, "2026-11-04T10:00:00Z");
+	tu_run_once(cfg, "2026-11-05T10:00:00Z");
+	/* One opt-out in A and one dispute in B after joining; then 20% of
+	 * A's accounts and 60% of B's pay on day 7. */
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.suppressions (channel, address, reason, source, "
+		"created_at) SELECT 'email', a.email, 'opt-out', 'test', '2026-11-06T08:00:00Z' "
+		"FROM dunning.accounts a JOIN dunning.cases c ON c.account_id = a.id "
+		"WHERE c.variants->>'first_time/1' = 'A' ORDER BY a.external_ref DESC LIMIT 1"));
+	PQclear(tu_q(
+		db,
+		"INSERT INTO dunning.disputes (invoice_id, account_id, reason, opened_at) "
+		"SELECT i.id, i.account_id, 'not mine', '2026-11-06T08:00:00Z' "
+		"FROM dunning.invoices i JOIN dunning.cases c ON c.account_id = i.account_id "
+		"WHERE c.variants->>'first_time/1' = 'B' ORDER BY i.external_ref DESC LIMIT 1"));
+	PQclear(tu_q(
+		db,
+		"WITH arm AS (\n"
+		"  SELECT i.id AS invoice_id, i.account_id, i.amount_due, i.currency,\n"
+		"         c.variants->>'first_time/1' AS v,\n"
+		"         row_number() OVER (PARTITION BY c.variants->>'first_time/1'\n"
+		"                            ORDER BY a.external_ref) AS rn,\n"
+		"         count(*) OVER (PARTITION BY c.variants->>'first_time/1') AS n\n"
+		"  FROM dunning.cases c JOIN dunning.accounts a ON a.id = c.account_id\n"
+		"  JOIN dunning.invoices i ON i.account_id = a.id)\n"
+		"INSERT INTO dunning.payments (invoice_id, account_id, amount, currency, at,\n"
+		"                              source, source_id)\n"
+		"SELECT invoice_id, account_id, amount_due, currency, '2026-11-08T09:00:00Z',\n"
+		"       'test', invoice_id::text\n"
+		"FROM arm WHERE (v = 'A' AND rn <= floor(n * 0.2))\n"
+		"   OR (v = 'B' AND rn <= floor(n * 0.6))"));
+	tu_run_once(cfg, "2026-11-09T10:00:00Z");
+	staff_add("sue", "supervisor");
+}
+
+/* The text of the <li> of comparison metric in the dashboard (static). */
+static const char *verdict_of(const char *html, const char *metric)
+{
+	static char v[1024];
+	char key[96];
+	const char *p;
+
+	snprintf(key, sizeof key, "<li data-comparison=\"%s\"", metric);
+	p = strstr(html, key);
+	ck_assert_msg(p != NULL, "no comparison on %s", metric);
+	snprintf(v, sizeof v, "%.*s", (int)(strstr(p, "</li>") - p), p);
+	return v;
+}
+
+/* The dashboard shows each variant's figures as dunnctl report --by
+ * variant gives them, and says whether B differs from A: here it does on
+ * payments, and one opt-out against none is no evidence. */
+START_TEST(dashboard_shows_variants)
+{
+	static const char *const keys[] = {"cases",    "reminders", "delivered", "opt_outs",
+					   "disputes", "paid_7d",   "paid_30d"};
+	struct session s = {0};
+	struct tu_resp *r;
+	json_error_t err;
+	json_t *rep, *exp, *v;
+	const char *t;
+	size_t i;
+	int na, nb, checked = 0;
+	char want[64];
+
+	variant_book();
+	na = tu_qint(db,
+		     "SELECT count(*) FROM dunning.cases WHERE variants->>'first_time/1' = 'A'");
+	nb = tu_qint(db,
+		     "SELECT count(*) FROM dunning.cases WHERE variants->>'first_time/1' = 'B'");
+	ck_assert_int_eq(na + nb, NV);
+	ck_assert_msg(na > NV / 3 && nb > NV / 3, "arms %d and %d", na, nb);
+	start(NULL);
+	login(&s, "sue");
+	r = req(admin, "GET", "/console/dashboard?from=2026-11-01&to=2026-11-30", s.cookie, NULL);
+	if (r->code != 200)
+		tu_sh("tail -n 30 %s", dunnd_proc.log);
+	ck_assert_msg(r->code == 200, "%ld; dunnd's log ends:\n%s", r->code, tu_output());
+	ck_assert_int_eq(tu_sh("%s/dunnctl -c %s report --by variant --from 2026-11-01 --to "
+			       "2026-11-30 --json",
+			       tu_env("DUNN_BUILD"), cfg),
+			 0);
+	rep = json_loads(tu_output(), 0, &err);
+	ck_assert_msg(rep != NULL, "%s", tu_output());
+	exp = json_array_get(json_object_get(rep, "experiments"), 0);
+	ck_assert_ptr_nonnull(exp);
+	/* An accessible table: caption, column and row headers. */
+	t = strstr(r->body, "<table class=\"variants\" data-experiment=\"first_time/1\">");
+	ck_assert_msg(t != NULL, "%s", r->body);
+	ck_assert_ptr_nonnull(strstr(t, "<caption>Experiment first_time/1 (baseline A)</caption>"));
+	ck_assert_ptr_nonnull(strstr(t, "<th scope=\"col\">Variant</th>"));
+	ck_assert_ptr_nonnull(strstr(t, "<th scope=\"row\">B</th>"));
+	json_array_foreach(json_object_get(exp, "variants"), i, v)
+	{
+		char row[64];
+		snprintf(row, sizeof row, "first_time/1 / %s",
+			 json_string_value(json_object_get(v, "variant")));
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+			snprintf(want, sizeof want, "%lld",
+				 (long long)json_integer_value(json_object_get(v, keys[k])));
+			ck_assert_msg(
+				!strcmp(attr_of(r->body, "data-variant-row", row, keys[k]), want),
+				"%s %s: dashboard '%s', report %s", row, keys[k],
+				attr_of(r->body, "data-variant-row", row, keys[k]), want);
+			checked++;
+		}
+		/* The 95% interval of paid within 30 days, as the report has it. */
+		same_figure(
+			attr_of(r->body, "data-variant-row", row, "paid_30d-low"),
+			json_object_get(json_object_get(json_object_get(v, "rates"), "paid_30d"),
+					"low"),
+			"paid_30d low");
+		same_figure(
+			attr_of(r->body, "data-variant-row", row, "paid_30d-high"),
+			json_object_get(json_object_get(json_object_get(v, "rates"), "paid_30d"),
+					"high"),
+			"paid_30d high");
+	}
+	ck_assert_int_eq(checked, 14);
+	/* The figures themselves, from the book. */
+	snprintf(want, sizeof want, "%d", na);
+	ck_assert_str_eq(attr_of(r->body, "data-variant-row", "first_time/1 / A", "cases"), want);
+	snprintf(want, sizeof want, "%d", na / 5);
+	ck_assert_str_eq(attr_of(r->body, "data-variant-row", "first_time/1 / A", "paid_30d"),
+			 want);
+	snprintf(want, sizeof want, "%d", nb * 6 / 10);
+	ck_assert_str_eq(attr_of(r->body, "data-variant-row", "first_time/1 / B", "paid_7d"), want);
+	ck_assert_str_eq(attr_of(r->body, "data-variant-row", "first_time/1 / A", "opt_outs"), "1");
+	ck_assert_str_eq(attr_of(r->body, "data-variant-row", "first_time/1 / B", "disputes"), "1");
+	snprintf(want, sizeof want, "data-recovered=\"USD\">%d.00 USD<", nb * 6 / 10 * 20);
+	ck_assert_msg(strstr(t, want) != NULL, "no '%s' in %s", want, t);
+	/* The plain word: B differs from A on payments, not on opt-outs. */
+	t = verdict_of(r->body, "paid_30d");
+	ck_assert_msg(strstr(t, "data-significant=\"1\"") && strstr(t, "B vs A, Paid in 30 days") &&
+			      strstr(t, "significant at 95%") && !strstr(t, "not significant"),
+		      "%s", t);
+	t = verdict_of(r->body, "opt_outs");
+	ck_assert_msg(strstr(t, "data-significant=\"0\"") && strstr(t, "not significant") &&
+			      strstr(t, "may be chance"),
+		      "%s", t);
+	/* No script on the page, as everywhere in the console. */
+	ck_assert_ptr_null(strstr(r->body, "<script"));
+	free(r);
+	json_decref(rep);
+}
+END_TEST
+
 /* POST a multipart/form-data body of fields kv (name, value, ...; a name
  * "policy_file" goes as a file) to /console/policy. */
 static struct tu_resp *policy_post(const struct session *s, const char *const *kv, size_t n)
@@ -1500,6 +1685,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, language_per_person);
 	tcase_add_test(tc, supervisor_resolves_a_dispute);
 	tcase_add_test(tc, dashboard_matches_report);
+	tcase_add_test(tc, dashboard_shows_variants);
 	tcase_add_test(tc, disputes_screen_matches_report);
 	tcase_add_test(tc, policy_page_checks_and_simulates);
 	tcase_add_test(tc, sso_from_trusted_proxy);
