@@ -51,6 +51,13 @@ static const char SQL_NOTES[] =
 	"FROM dunning.cases c WHERE c.id = t.case_id AND c.state = 'resolved'\n"
 	"  AND c.closed_at < $1 AND t.note IS NOT NULL";
 
+/* Why a fee was waived is free text (what the customer told the agent);
+ * the ledger line keeps its amounts, when and by whom. */
+static const char SQL_FEE_REASONS[] =
+	"UPDATE dunning.fees f SET waive_reason = NULL\n"
+	"FROM dunning.cases c WHERE c.id = f.case_id AND c.state = 'resolved'\n"
+	"  AND c.closed_at < $1 AND f.waive_reason IS NOT NULL";
+
 /* An event keeps its ids and the stage its case was at (a number, which
  * the customer page's report counts by). */
 static const char SQL_EVENTS[] =
@@ -119,6 +126,7 @@ static const struct purge_step steps[] = {
 	{"delivery_addresses_cleared", "delivery addresses cleared", SQL_ADDRESSES, 2},
 	{"inbound_messages_erased", "inbound replies erased", SQL_INBOUND, 1},
 	{"phone_task_notes_cleared", "call notes cleared", SQL_NOTES, 1},
+	{"fee_waive_reasons_cleared", "fee waive reasons cleared", SQL_FEE_REASONS, 1},
 	{"events_stripped", "events stripped to ids", SQL_EVENTS, 2},
 };
 #define NSTEPS (sizeof steps / sizeof steps[0])

@@ -263,7 +263,7 @@ static char *figures(const json_t *doc)
 START_TEST(purge_erases_pii_and_keeps_the_figures)
 {
 	json_t *before, *doc, *after;
-	long long n, open_deliveries;
+	long long n, open_deliveries, fees_closed;
 	char *fb, *fa, *open_rows;
 
 	walk_november();
@@ -276,6 +276,18 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 		     "INSERT INTO dunning.phone_tasks (case_id, due_at, note) "
 		     "SELECT id, '2026-11-12T10:00:00Z', 'SMS reply: I paid already' "
 		     "FROM dunning.cases"));
+	/* A waived fee on every invoice, its reason in the agent's words. */
+	PQclear(tu_q(db,
+		     "INSERT INTO dunning.fees (case_id, account_id, invoice_id, cycle, step, "
+		     "currency, amount, base, created_at, waived_at, waived_by, waive_reason) "
+		     "SELECT c.id, c.account_id, i.id, c.cycle, 99, i.currency, 100, 0, "
+		     "'2026-11-10T10:00:00Z', '2026-11-11T10:00:00Z', 'sue', "
+		     "'customer was in hospital' FROM dunning.cases c "
+		     "JOIN dunning.invoices i ON i.account_id = c.account_id"));
+	fees_closed = tu_qint(db,
+			      "SELECT count(*) FROM dunning.fees f JOIN dunning.cases c "
+			      "ON c.id = f.case_id WHERE c.state = 'resolved'");
+	ck_assert_int_gt(fees_closed, 0);
 	before = ctl_json("report --from 2026-11-01 --to 2026-11-30 --json");
 	open_deliveries = tu_qint(
 		db,
@@ -307,6 +319,7 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	ck_assert_int_eq(jint(doc, "deliveries_deleted"), n);
 	ck_assert_int_eq(jint(doc, "inbound_messages_erased"), 1);
 	ck_assert_int_eq(jint(doc, "phone_task_notes_cleared"), 2);
+	ck_assert_int_eq(jint(doc, "fee_waive_reasons_cleared"), fees_closed);
 	ck_assert_int_gt(jint(doc, "events_stripped"), 0);
 	ck_assert_int_gt(jint(doc, "report_daily_rows"), 0);
 	json_decref(doc);
@@ -324,6 +337,19 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 				 "SELECT count(*) FROM dunning.inbound_messages "
 				 "WHERE body IS NOT NULL"),
 			 1);
+	/* The closed cases' fee lines keep amount, time and who, not why;
+	 * A-3's keep their reason. */
+	ck_assert_int_eq(
+		tu_qint(db,
+			"SELECT count(*) FROM dunning.fees f JOIN dunning.cases c "
+			"ON c.id = f.case_id WHERE c.state = 'resolved' AND "
+			"f.waive_reason IS NULL AND f.waived_by = 'sue' AND f.amount = 100"),
+		fees_closed);
+	ck_assert_int_gt(tu_qint(db,
+				 "SELECT count(*) FROM dunning.fees f JOIN dunning.cases c "
+				 "ON c.id = f.case_id WHERE c.state <> 'resolved' AND "
+				 "f.waive_reason = 'customer was in hospital'"),
+			 0);
 	/* A-3's case is open: its deliveries and events stay as they were. */
 	ck_assert_int_eq(tu_qint(db, "SELECT count(*) FROM dunning.deliveries"), open_deliveries);
 	fa = tu_qstr(db, OPEN_ROWS);
@@ -374,6 +400,7 @@ START_TEST(purge_erases_pii_and_keeps_the_figures)
 	ck_assert_int_eq(jint(doc, "accounts_anonymised"), 0);
 	ck_assert_int_eq(jint(doc, "deliveries_deleted"), 0);
 	ck_assert_int_eq(jint(doc, "events_stripped"), 0);
+	ck_assert_int_eq(jint(doc, "fee_waive_reasons_cleared"), 0);
 	json_decref(doc);
 	ctl_ok("purge --older-than 10 --at 2026-12-15T00:00:00Z");
 	ck_assert_ptr_nonnull(strstr(tu_output(), "deliveries deleted"));
