@@ -526,7 +526,8 @@ run_e2e() {
 	R[dunnd_util:$tag:$r]=$(calc "($u + $s) / ($t1 - $t0)")
 	R[sent:$tag:$r]=$(q bench "SELECT count(*) FROM dunning.deliveries WHERE status = 'sent'")
 	R[queued:$tag:$r]=$((s1[1] - s0[1]))
-	read -r R[dead:$tag:$r] R[dead_live:$tag:$r] R[dead_ratio:$tag:$r] < <(outbox_dead)
+	read -r R[dead:$tag:$r] R[dead_live:$tag:$r] R[dead_ratio:$tag:$r] R[upd:$tag:$r] \
+		R[hot:$tag:$r] < <(outbox_dead)
 	[ "$rc" -eq 0 ] || echo "bench: dunnd ($tag $r) exited $rc, log $log" >&2
 }
 
@@ -541,7 +542,7 @@ round_line() {
 		"email $(fmt0 "${R[email:e2e:$r]}")/s, sms $(fmt0 "${R[sms:e2e:$r]}")/s," \
 		"e2e $(fmt0 "${R[e2e:e2e:$r]}")/s in $(fmt1 "${R[wall:e2e:$r]}") s" \
 		"(${R[n_email:e2e:$r]} mails, ${R[n_sms:e2e:$r]} SMS, ${R[sent:e2e:$r]} sent rows," \
-		"${R[dead:e2e:$r]} dead tuples in deliveries)," \
+		"${R[dead:e2e:$r]} dead tuples in deliveries after ${R[upd:e2e:$r]} updates)," \
 		"rss $(fmt1 "${R[rss:e2e:$r]}") MiB, cpu ${R[cpu:e2e:$r]} s" \
 		"| email only $(fmt0 "${R[email:email:$r]:-0}")/s (${R[n_email:email:$r]:-0} mails)," \
 		"SMS only $(fmt0 "${R[sms:sms:$r]:-0}")/s (${R[n_sms:sms:$r]:-0} SMS)"
@@ -623,7 +624,8 @@ summary() {
 		"and SMS at $(mmm sms:e2e)/s ($(mmm1 mix_sms_ratio) of wrk): all three share the machine," \
 		"and both channels follow planning"
 	say "outbox after each end-to-end run: deliveries $(mmm dead:e2e) dead tuples beside" \
-		"$(mmm dead_live:e2e) live, a dead-tuple ratio of $(mmm1 dead_ratio:e2e)" \
+		"$(mmm dead_live:e2e) live, a dead-tuple ratio of $(mmm1 dead_ratio:e2e), after" \
+		"$(mmm upd:e2e) updates ($(mmm hot:e2e) of them HOT)" \
 		"(pg_stat_user_tables over its partitions; BENCHMARKS.md, \"Queue health\")"
 	say "e2e wall $(mmm1 wall:e2e) s; CPU of each part in cores: dunnd $(mmm1 dunnd_util:e2e)," \
 		"postgres $(mmm1 pg_util:e2e), smtp-sink $(mmm1 sink_util:e2e), gateway $(mmm1 gw_util:e2e)"
@@ -640,13 +642,15 @@ summary() {
 
 row() { say "$(printf '%-9s %-26s %-26s %-20s %-19s %s' "$@")"; }
 
-# "dead live ratio" of deliveries, its partitions summed, as autovacuum and
-# page pruning left them at the end of a run (pg_stats waited for the
-# counters): what /metrics reports as dunnd_outbox_dead_tuples and
-# dunnd_outbox_dead_tuple_ratio.
+# "dead live ratio updates hot" of deliveries, its partitions summed, as
+# autovacuum and page pruning left them at the end of a run (pg_stats
+# waited for the counters): what /metrics reports as
+# dunnd_outbox_dead_tuples and dunnd_outbox_dead_tuple_ratio, and the
+# updates that made them (the database is made afresh for each run).
 outbox_dead() {
 	q bench "SELECT coalesce(sum(n_dead_tup), 0), coalesce(sum(n_live_tup), 0),
-	         round(coalesce(sum(n_dead_tup)::numeric / nullif(sum(n_dead_tup + n_live_tup), 0), 0), 4)
+	         round(coalesce(sum(n_dead_tup)::numeric / nullif(sum(n_dead_tup + n_live_tup), 0), 0), 4),
+	         coalesce(sum(n_tup_upd), 0), coalesce(sum(n_tup_hot_upd), 0)
 	         FROM pg_stat_user_tables WHERE relid IN (SELECT inhrelid FROM pg_inherits
 	         WHERE inhparent = 'dunning.deliveries'::regclass)" | tr '|' ' '
 }
