@@ -36,10 +36,12 @@ struct poller {
 	int64_t *leased;
 	size_t nleased;
 	char lease_until[32];
-	/* The last batch had rows the dispatcher had no room for: the next
-	 * waits for room (ROOM_WAIT_MS at most) rather than queue more. */
-	int overflow, waiting;
+	/* The last batch recorded reminders for the dispatcher: the next
+	 * claims no more than it has room for, and waits for room
+	 * (ROOM_WAIT_MS at most) rather than queue what it cannot take. */
+	int paced, waiting;
 	struct event *ev_room;
+	size_t limit; /* the claim's LIMIT: batch_size, or the dispatcher's room */
 };
 
 #define ROOM_WAIT_MS 1000
@@ -404,7 +406,7 @@ static const char SQL_RECORD[] =
 #define ANALYZE_AFTER 10000
 
 static void cycle_done(struct poller *p, int settled);
-static void begin_batch(struct poller *p);
+static void begin_batch(struct poller *p, size_t limit);
 
 struct poller *poller_new(struct dunnd *d)
 {
@@ -465,30 +467,42 @@ static void abort_batch(struct poller *p)
 		cycle_done(p, 0);
 }
 
-/* Room the dispatcher must have before a batch that follows an overflow:
- * half of what it holds, so its channels have the other half to send
- * while the batch is claimed and recorded. */
+/* Room the dispatcher must have before a batch that follows one that
+ * recorded reminders: half of what it holds, so its channels have the
+ * other half to send while the batch is claimed and recorded. */
 static size_t room_wanted(const struct poller *p)
 {
 	return (size_t)p->d->cfg->send_batch * 2;
 }
 
-static void resume(struct poller *p)
+/* The next batch claims no more cases than the dispatcher has room for
+ * (a case makes a reminder per channel of its step, mostly one). */
+static size_t room_limit(const struct poller *p, size_t room)
+{
+	size_t all = (size_t)p->d->cfg->batch_size;
+
+	return room == DISPATCH_ROOM_NONE || room >= all ? all : room > 0 ? room : 1;
+}
+
+static void resume(struct poller *p, size_t limit)
 {
 	p->waiting = 0;
 	if (p->ev_room)
 		evtimer_del(p->ev_room);
 	if (!p->d->stopping)
-		begin_batch(p);
+		begin_batch(p, limit);
 	else
 		cycle_done(p, 1);
 }
 
 static void room_timer(evutil_socket_t fd, short what, void *arg)
 {
+	struct poller *p = arg;
+
 	(void)fd;
 	(void)what;
-	resume(arg); /* no room came: this batch queues what does not fit */
+	/* No room came: this batch queues what does not fit. */
+	resume(p, (size_t)p->d->cfg->batch_size);
 }
 
 void poller_room(struct poller *p)
@@ -499,7 +513,7 @@ void poller_room(struct poller *p)
 		return;
 	room = dispatch_room(p->d->dispatch);
 	if (room == DISPATCH_ROOM_NONE || room >= room_wanted(p))
-		resume(p);
+		resume(p, room_limit(p, room));
 }
 
 /* A burst (more due than the dispatcher holds) is planned at the pace it
@@ -513,19 +527,23 @@ static void next_batch(struct poller *p)
 	struct timeval tv = {ROOM_WAIT_MS / 1000, (ROOM_WAIT_MS % 1000) * 1000};
 	size_t room;
 
-	if (p->claimed < p->d->cfg->batch_size || p->d->stopping) {
+	if ((size_t)p->claimed < p->limit || p->d->stopping) {
 		cycle_done(p, 1);
 		return;
 	}
 	room = dispatch_room(p->d->dispatch);
-	if (!p->overflow || room == DISPATCH_ROOM_NONE || room >= room_wanted(p)) {
-		begin_batch(p);
+	if (!p->paced || room == DISPATCH_ROOM_NONE) {
+		begin_batch(p, (size_t)p->d->cfg->batch_size);
+		return;
+	}
+	if (room >= room_wanted(p)) {
+		begin_batch(p, room_limit(p, room));
 		return;
 	}
 	if (!p->ev_room)
 		p->ev_room = evtimer_new(p->d->base, room_timer, p);
 	if (!p->ev_room) {
-		begin_batch(p);
+		begin_batch(p, (size_t)p->d->cfg->batch_size);
 		return;
 	}
 	p->waiting = 1;
@@ -816,7 +834,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	}
 	n = PQntuples(res);
 	p->claimed = n;
-	p->overflow = 0;
+	p->paced = 0;
 	if (n == 0) {
 		if (pgq_send(p->d->db, "COMMIT", 0, NULL, commit_cb, p) != 0)
 			cycle_done(p, 0);
@@ -873,8 +891,7 @@ static void claim_cb(const PGresult *res, void *arg)
 	/* What the dispatcher of this process can send now is inserted
 	 * leased to it: one write of the row (its result) instead of two. */
 	p->reserved = dispatch_reserve(p->d->dispatch, b.o_case.n);
-	p->overflow = p->reserved < b.o_case.n &&
-		dispatch_room(p->d->dispatch) != DISPATCH_ROOM_NONE;
+	p->paced = b.o_case.n > 0 && dispatch_room(p->d->dispatch) != DISPATCH_ROOM_NONE;
 	tz_format_iso8601(p->now + p->d->cfg->lease_seconds, p->lease_until, sizeof p->lease_until);
 	snprintf(room, sizeof room, "%zu", p->reserved);
 	snprintf(holder, sizeof holder, "%d", (int)lease_instance_id());
@@ -900,15 +917,16 @@ static void begin_cb(const PGresult *res, void *arg)
 		return;
 	}
 	tz_format_iso8601(p->now, now, sizeof now);
-	snprintf(limit, sizeof limit, "%d", p->d->cfg->batch_size);
+	snprintf(limit, sizeof limit, "%zu", p->limit);
 	snprintf(hist, sizeof hist, "%d", policy_history_days(pol));
 	snprintf(age, sizeof age, "%d", pol->risk_max_age_hours);
 	if (pgq_send(p->d->db, SQL_CLAIM, 4, params, claim_cb, p) != 0)
 		cycle_done(p, 0);
 }
 
-static void begin_batch(struct poller *p)
+static void begin_batch(struct poller *p, size_t limit)
 {
+	p->limit = limit;
 	if (pgq_send(p->d->db, "BEGIN", 0, NULL, begin_cb, p) != 0)
 		cycle_done(p, 0);
 }
@@ -924,7 +942,7 @@ static void confirm_cb(const PGresult *res, void *arg)
 	if (atoi(PQcmdTuples((PGresult *)res)) > 0)
 		log_info("poller", "event=confirmations_queued count=%s",
 			 PQcmdTuples((PGresult *)res));
-	begin_batch(p);
+	begin_batch(p, (size_t)p->d->cfg->batch_size);
 }
 
 static void confirm_payments(struct poller *p)
@@ -935,7 +953,7 @@ static void confirm_payments(struct poller *p)
 	const char *params[3];
 
 	if (!pol->confirm_template || pol->nconfirm_channels == 0) {
-		begin_batch(p);
+		begin_batch(p, (size_t)p->d->cfg->batch_size);
 		return;
 	}
 	pgarr_init(&chans);
