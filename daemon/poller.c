@@ -468,11 +468,12 @@ static void abort_batch(struct poller *p)
 }
 
 /* Room the dispatcher must have before a batch that follows one that
- * recorded reminders: half of what it holds, so its channels have the
- * other half to send while the batch is claimed and recorded. */
+ * recorded reminders: a quarter of what it holds (one lease's worth), so
+ * its channels have the other three quarters to send while the batch is
+ * claimed and recorded. */
 static size_t room_wanted(const struct poller *p)
 {
-	return (size_t)p->d->cfg->send_batch * 2;
+	return (size_t)p->d->cfg->send_batch;
 }
 
 /* The next batch claims no more cases than the dispatcher has room for
