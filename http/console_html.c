@@ -37,6 +37,9 @@ static const char CSS[] =
 	"td{overflow-wrap:anywhere}"
 	".funnel{font-size:.9rem}.funnel th,.funnel td{padding:.3rem .35rem}"
 	".variants{font-size:.9rem;margin-top:.6rem}.variants th,.variants td{padding:.3rem .35rem}"
+	/* A count over its rate and interval: eight such columns fit a
+	 * tablet only if the interval may go to a line of its own. */
+	".variants .num{white-space:normal}"
 	"caption{text-align:left;font-weight:600;padding:.3rem 0}"
 	"th{background:#f6f8fa}"
 	".num{text-align:right;white-space:nowrap}"
