@@ -116,6 +116,10 @@ static const char SQL_EVENTS_FOLD[] =
 /* The SQLSTATE of a partition written to while it was folded (class P0,
  * PL/pgSQL's own). */
 #define PURGE_CHANGED "P0D01"
+/* lock_not_available: the lock's timeout ran out. */
+#define LOCK_NOT_AVAILABLE "55P03"
+/* Times the detach asks for its lock before the purge gives up. */
+#define LOCK_TRIES 5
 
 /* What a detached partition says of itself until it is dropped. */
 #define DETACHED "'dunnctl purge: detached and folded, to be dropped'"
@@ -283,7 +287,7 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 	ExecStatusType st;
 	const char *v_state;
 	double locked_at;
-	int changed;
+	int changed, busy_lock, tries = 0;
 
 	/* Asked first without a lock or a trigger, so a partition that
 	 * must stay costs no one anything. */
@@ -317,6 +321,7 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 		fold_ms = t0 - fold0;
 		snprintf(
 			sql, sizeof sql,
+			"SAVEPOINT purge_lock;\n"
 			"SET LOCAL lock_timeout = '5s';\n"
 			"LOCK TABLE %s IN ACCESS EXCLUSIVE MODE;\n"
 			"SELECT extract(epoch FROM clock_timestamp())::float8 * 1000;\n"
@@ -335,8 +340,10 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 		/* Each statement's result: the server's clock when the lock
 		 * was granted (the wait for it is not holding it), then the
 		 * last one's status. */
+retry:
 		st = PGRES_FATAL_ERROR;
 		changed = 0;
+		busy_lock = 0;
 		locked_at = 0;
 		if (!PQsendQuery(c->conn, sql)) {
 			fprintf(stderr, "dunnctl: %s", PQerrorMessage(c->conn));
@@ -349,7 +356,8 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 			v_state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 			if (st == PGRES_FATAL_ERROR) {
 				changed = v_state && !strcmp(v_state, PURGE_CHANGED);
-				if (!changed)
+				busy_lock = v_state && !strcmp(v_state, LOCK_NOT_AVAILABLE);
+				if (!changed && !(busy_lock && tries < LOCK_TRIES))
 					fprintf(stderr, "dunnctl: %s", PQresultErrorMessage(res));
 			}
 			PQclear(res);
@@ -358,6 +366,19 @@ static int drop_one(struct ctl *c, const char *parent, int deliveries, const cha
 					PQclear(res);
 				break;
 			}
+		}
+		/* A long reader (a report, a dump) holds the table past the
+		 * lock's timeout: the fold is kept (the savepoint), the queue
+		 * of writers behind this purge is let through, and the lock is
+		 * asked for again, a few times before the purge gives up. */
+		if (busy_lock && tries < LOCK_TRIES) {
+			tries++;
+			fprintf(stderr,
+				"dunnctl: %s is busy; asking for its lock again (%d of %d)\n",
+				parent, tries, LOCK_TRIES);
+			if (run(c, "ROLLBACK TO SAVEPOINT purge_lock") != 0)
+				goto fail;
+			goto retry;
 		}
 		/* Written to while folded: kept whole for the next run, and
 		 * passed over by this one's row-by-row deletes. */

@@ -589,6 +589,60 @@ START_TEST(purge_keeps_a_partition_written_while_folded)
 }
 END_TEST
 
+/* A reader that holds the outbox past the detach's lock timeout (a long
+ * report, a dump) does not fail the purge: the fold is kept and the lock
+ * asked for again once the writers queued behind it have gone through. */
+START_TEST(purge_waits_out_a_long_reader)
+{
+	PGconn *rd;
+	json_t *doc;
+	json_error_t err;
+	char *path;
+
+	ctl_ok(cfg, "migrate");
+	db = tu_connect(conninfo);
+	{
+		char sql[sizeof SEED_SIZED + 64];
+		PGresult *res;
+		snprintf(sql, sizeof sql, SEED_SIZED, 1, 2000);
+		res = PQexec(db, sql);
+		ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s",
+			      PQerrorMessage(db));
+		PQclear(res);
+	}
+	rd = tu_connect(conninfo);
+	PQclear(tu_q(rd, "BEGIN"));
+	PQclear(tu_q(rd, "LOCK TABLE dunning.deliveries IN ACCESS SHARE MODE"));
+	ck_assert_int_eq(
+		tu_sh("(dunnctl -c %s purge " CUTOFF " --json >%s/purge.json 2>%s/purge.err;"
+		      " echo $? >%s/purge.rc.tmp; mv %s/purge.rc.tmp %s/purge.rc) >/dev/null 2>&1 & true",
+		      cfg, dir, dir, dir, dir, dir),
+		0);
+	/* The first ask timed out behind the reader; the purge is still on. */
+	ck_assert_msg(
+		tu_sh("for i in $(seq 2400); do grep -q 'asking for its lock again' %s/purge.err"
+		      " && exit 0; [ -e %s/purge.rc ] && exit 1; sleep 0.05; done; exit 1",
+		      dir, dir) == 0,
+		"purge did not ask again: %s", tu_output());
+	PQclear(tu_q(rd, "COMMIT"));
+	PQfinish(rd);
+	ck_assert_int_eq(
+		tu_sh("while [ ! -e %s/purge.rc ]; do sleep 0.05; done; cat %s/purge.rc", dir, dir),
+		0);
+	ck_assert_msg(atoi(tu_output()) == 0, "purge exited %s", tu_output());
+	ck_assert(asprintf(&path, "%s/purge.json", dir) > 0);
+	doc = json_load_file(path, 0, &err);
+	free(path);
+	ck_assert_msg(doc != NULL, "%s", err.text);
+	ck_assert_int_eq(jint(doc, "partitions_changed"), 0);
+	ck_assert_int_ge(jint(doc, "partitions_dropped"), 2);
+	json_decref(doc);
+	ck_assert_int_eq(
+		tu_qint(db, "SELECT count(*) FROM pg_class WHERE relname = 'deliveries_legacy'"),
+		0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("partition");
@@ -600,6 +654,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, purge_drops_whole_partitions);
 	tcase_add_test(tc, purge_lock_does_not_grow_with_rows);
 	tcase_add_test(tc, purge_keeps_a_partition_written_while_folded);
+	tcase_add_test(tc, purge_waits_out_a_long_reader);
 	suite_add_tcase(s, tc);
 	return s;
 }
