@@ -20,7 +20,7 @@ PKGCONFIGDIR ?= $(PREFIX)/share/pkgconfig
 CC      ?= cc
 VERSION := 0.1.0
 
-PKGS     = libcurl libesmtp-1.0 libevent libevent_pthreads libpq jansson icu-i18n icu-uc libssl libcrypto libxcrypt
+PKGS     = libcurl libesmtp-1.0 libevent libevent_pthreads libpq jansson icu-i18n icu-uc libcrypto libxcrypt
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS))
 CHECK_CFLAGS = $(shell pkg-config --cflags check)
@@ -111,7 +111,7 @@ $(B)/libdunn.a: $(LIB_OBJ)
 # The binaries carry all of lib/ (whole archive) and export it (-rdynamic):
 # modules link against nothing of ours and resolve lib/ from the binary
 # that loads them, so there is one copy of every function and of the log
-# state. -rdynamic also exports the connect() interposer (daemon/nodelay.c).
+# state. -rdynamic also exports the connect() interposer to libesmtp.
 WHOLE_LIB = -Wl,--whole-archive $(B)/libdunn.a -Wl,--no-whole-archive
 
 $(B)/dunnd: $(DUNND_OBJ) $(B)/libdunn.a

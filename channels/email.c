@@ -1,13 +1,16 @@
-/* email: lib/smtp.c on a small pool of worker threads. Its sessions
- * block, so the loop only queues jobs; workers take batches and send each
- * batch over one SMTP session, pipelined when the server offers it. Each message's result goes back to the loop (through
+/* email: libesmtp on a small pool of worker threads. libesmtp blocks, so
+ * the loop only queues jobs; workers take batches and send each batch over
+ * one SMTP session. Each message's result goes back to the loop (through
  * an event) the moment the server has answered its data, not when the
  * session ends: a crash then repeats only what was accepted while its
  * result was on its way to the database. */
+#include <stddef.h> /* libesmtp.h uses size_t without including it */
+
 #include <errno.h>
 #include <event2/event.h>
-#include <openssl/crypto.h>
-#include <openssl/ssl.h>
+#include <openssl/ssl.h> /* before libesmtp.h: it declares smtp_starttls_set_ctx then */
+#include <auth-client.h>
+#include <libesmtp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,7 +22,6 @@
 #include "log.h"
 #include "mime.h"
 #include "opts.h"
-#include "smtp.h"
 #include "utf8.h"
 
 extern const struct channel_ops channel_module;
@@ -40,7 +42,7 @@ struct channel {
 	char *instance;
 	char *server;
 	char *from_name, *from_addr, *domain;
-	enum smtp_tls starttls;
+	enum starttls_option starttls;
 	SSL_CTX *tls; /* verifying context, shared by every session */
 	char *auth_user, *auth_pass;
 	long timeout_s;
@@ -119,6 +121,34 @@ static void set_result(struct email_job *j, int code, const char *text)
 	}
 }
 
+static void recipient_cb(smtp_recipient_t rcpt, const char *mailbox, void *arg)
+{
+	struct email_job *j = arg;
+	const smtp_status_t *st = smtp_recipient_status(rcpt);
+
+	(void)mailbox;
+	set_result(j, st ? st->code : 0, st ? st->text : NULL);
+}
+
+/* One message of a session: the job, and whether its result has gone to
+ * the loop already (the worker never touches a job after that). */
+struct email_slot {
+	struct email_job *job;
+	smtp_message_t msg;
+	int posted;
+};
+
+/* The result of m as the server gave it: the recipient's reply, then the
+ * reply to its data (recipient accepted but the data refused: failed). */
+static void message_result(struct email_slot *sl)
+{
+	const smtp_status_t *ms = smtp_message_transfer_status(sl->msg);
+
+	smtp_enumerate_recipients(sl->msg, recipient_cb, sl->job);
+	if (sl->job->result.status == CHANNEL_SENT && ms && ms->code && ms->code >= 300)
+		set_result(sl->job, ms->code, ms->text);
+}
+
 /* Hand finished jobs (a NULL-terminated list through next) to the loop. */
 static void post_done(struct channel *ch, struct email_job *first, struct email_job *last)
 {
@@ -129,48 +159,42 @@ static void post_done(struct channel *ch, struct email_job *first, struct email_
 	event_active(ch->ev_done, EV_READ, 0);
 }
 
-/* The result of a message as the server gave it: the recipient's reply,
- * then the reply to its data (recipient accepted but the data refused:
- * failed). A refused MAIL FROM says nothing about the recipient: tried
- * again later. */
-static void message_result(struct email_job *j, const struct smtp_msg *m)
+/* libesmtp reports SMTP_EV_MESSAGESENT once the server has answered a
+ * message's data (or refused it before): its result is final then, and
+ * goes to the loop at once while the session carries on. */
+static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
 {
-	if (m->mail_code && (m->mail_code < 200 || m->mail_code >= 300)) {
-		set_result(j, m->mail_code, m->mail_text);
-		j->result.status = CHANNEL_RETRY;
+	struct channel *ch = arg;
+	struct email_slot *sl;
+	smtp_message_t m;
+	va_list ap;
+
+	(void)session;
+	if (event_no != SMTP_EV_MESSAGESENT)
 		return;
-	}
-	set_result(j, m->rcpt_code, m->rcpt_code ? m->rcpt_text : NULL);
-	if (j->result.status == CHANNEL_SENT && m->data_code >= 300)
-		set_result(j, m->data_code, m->data_text);
-}
-
-/* One session of a batch: its jobs and their messages, side by side. */
-struct email_batch {
-	struct channel *ch;
-	struct email_job **jobs;
-	struct smtp_msg *msgs;
-};
-
-/* A message's result goes to the loop the moment the server has answered
- * its data (or refused its envelope), while the session carries on. */
-static void message_done(size_t i, void *arg)
-{
-	struct email_batch *b = arg;
-	struct email_job *j = b->jobs[i];
-
-	message_result(j, &b->msgs[i]);
-	j->next = NULL;
-	post_done(b->ch, j, j);
+	va_start(ap, arg);
+	m = va_arg(ap, smtp_message_t);
+	va_end(ap);
+	sl = m ? smtp_message_get_application_data(m) : NULL;
+	if (!sl || sl->posted)
+		return;
+	message_result(sl);
+	sl->posted = 1;
+	sl->job->next = NULL;
+	post_done(ch, sl->job, sl->job);
 }
 
 /* The SMTP conversation at debug level: the server's replies, and only
- * the verb of what we send (smtp.c never shows message data or AUTH). */
-static void monitor_cb(const char *buf, size_t len, int writing, void *arg)
+ * the verb of what we send (AUTH exchanges carry credentials, base64). */
+static void monitor_cb(const char *buf, int len, int writing, void *arg)
 {
-	int n = len > 512 ? 512 : (int)len;
+	int n = (int)strcspn(buf, "\r\n");
 
 	(void)arg;
+	if (writing == SMTP_CB_HEADERS || len > 512)
+		return;
+	if (n > len)
+		n = len;
 	if (writing)
 		n = (int)strcspn(buf, " :\r\n") < n ? (int)strcspn(buf, " :\r\n") : n;
 	/* The server's reply in whatever charset it speaks: escaped when it
@@ -187,56 +211,110 @@ static void monitor_cb(const char *buf, size_t len, int writing, void *arg)
 	log_debug("email", "event=smtp %s \"%.*s\"", writing ? "C:" : "S:", n, buf);
 }
 
-/* One session for the batch. Results already posted by message_done are
- * the worker's no more; the rest (never reached, the session failed) are
+/* libesmtp asks for the credentials while authenticating. */
+static int auth_interact(auth_client_request_t req, char **result, int fields, void *arg)
+{
+	struct channel *ch = arg;
+
+	for (int i = 0; i < fields; i++) {
+		if (req[i].flags & AUTH_PASS)
+			result[i] = ch->auth_pass;
+		else if (req[i].flags & AUTH_USER)
+			result[i] = ch->auth_user;
+		else
+			result[i] = NULL;
+		if (!result[i] && !(req[i].flags & AUTH_CLEARTEXT))
+			return 0;
+	}
+	return 1;
+}
+
+/* The session's settings: server, TLS, AUTH, timeouts, monitor, events.
+ * NULL when libesmtp cannot allocate one. */
+static smtp_session_t session_new(struct channel *ch, auth_context_t *actx)
+{
+	smtp_session_t s = smtp_create_session();
+	long timeout_ms = ch->timeout_s * 1000; /* libesmtp's timeouts are in milliseconds */
+
+	*actx = NULL;
+	if (!s)
+		return NULL;
+	smtp_set_server(s, ch->server);
+	smtp_set_hostname(s, ch->domain);
+	smtp_starttls_enable(s, ch->starttls);
+	if (ch->tls)
+		smtp_starttls_set_ctx(s, ch->tls);
+	if (ch->auth_user) {
+		*actx = auth_create_context();
+		if (!*actx) {
+			smtp_destroy_session(s);
+			return NULL;
+		}
+		/* PLAIN and LOGIN send the password: only over TLS. */
+		auth_set_mechanism_flags(*actx, AUTH_PLUGIN_PLAIN, 0);
+		auth_set_interact_cb(*actx, auth_interact, ch);
+		smtp_auth_set_context(s, *actx);
+	}
+	/* Never the RFC's minutes-long waits: a stuck server must not hold
+	 * a worker; the messages are retried later instead. */
+	smtp_set_timeout(s, Timeout_GREETING | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_ENVELOPE | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_DATA | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_TRANSFER | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_timeout(s, Timeout_DATA2 | Timeout_OVERRIDE_RFC2822_MINIMUM, timeout_ms);
+	smtp_set_monitorcb(s, monitor_cb, ch, 0);
+	smtp_set_eventcb(s, event_cb, ch);
+	return s;
+}
+
+/* One session for the batch. Results already posted by event_cb are the
+ * worker's no more; the rest (never reached, the session failed) are
  * posted together at the end. */
 static void send_batch(struct channel *ch, struct email_job *batch)
 {
-	struct email_job *jobs[1024];
-	struct smtp_msg *msgs = calloc(1024, sizeof *msgs);
-	struct email_batch b = {ch, jobs, msgs};
-	struct smtp_opts o = {0};
+	auth_context_t actx = NULL;
+	smtp_session_t s = session_new(ch, &actx);
+	struct email_slot slots[1024];
 	struct email_job *j, *first = NULL, *last = NULL;
-	char why[256];
+	const char *why = NULL;
+	char buf[128];
 	size_t n = 0;
-	int failed;
 
 	for (j = batch; j && n < 1024; j = j->next) {
-		jobs[n] = j;
-		msgs[n].from = ch->from_addr;
-		msgs[n].to = j->to;
-		msgs[n].data = j->message;
+		slots[n].job = j;
+		slots[n].msg = NULL;
+		slots[n].posted = 0;
 		n++;
 		/* Pre-set: a recipient never reached keeps a transient error. */
 		set_result(j, 0, "session failed before the recipient was tried");
 	}
-	if (!msgs) {
-		for (size_t i = 0; i < n; i++)
-			set_result(jobs[i], 0, "out of memory");
-		post_done(ch, batch, jobs[n - 1]);
-		return;
+	for (size_t i = 0; s && i < n; i++) {
+		smtp_message_t m = smtp_add_message(s);
+		if (!m) {
+			why = "out of memory";
+			break;
+		}
+		smtp_set_reverse_path(m, ch->from_addr);
+		smtp_set_message_str(m, slots[i].job->message);
+		smtp_add_recipient(m, slots[i].job->to);
+		smtp_message_set_application_data_release(m, &slots[i], NULL);
+		slots[i].msg = m;
 	}
-	o.server = ch->server;
-	o.helo = ch->domain;
-	o.starttls = ch->starttls;
-	o.tls = ch->tls;
-	o.auth_user = ch->auth_user;
-	o.auth_pass = ch->auth_pass;
-	/* Never the RFC's minutes-long waits: a stuck server must not hold
-	 * a worker; the messages are retried later instead. */
-	o.timeout_ms = (int)(ch->timeout_s * 1000);
-	o.monitor = monitor_cb;
-	o.done = message_done;
-	o.arg = &b;
-	failed = smtp_session(&o, msgs, n, why, sizeof why) != 0;
+	if (!s) {
+		why = "out of memory";
+	} else if (!why && !smtp_start_session(s)) {
+		why = smtp_strerror(smtp_errno(), buf, sizeof buf);
+		if (!why)
+			why = "smtp session failed";
+	}
 	for (size_t i = 0; i < n; i++) {
-		if (msgs[i].finished)
+		if (slots[i].posted)
 			continue;
-		j = jobs[i];
-		if (failed)
-			set_result(j, 0, why[0] ? why : "smtp session failed");
+		j = slots[i].job;
+		if (why)
+			set_result(j, 0, why);
 		else
-			message_result(j, &msgs[i]);
+			message_result(&slots[i]);
 		j->next = NULL;
 		if (last)
 			last->next = j;
@@ -244,7 +322,10 @@ static void send_batch(struct channel *ch, struct email_job *batch)
 			first = j;
 		last = j;
 	}
-	free(msgs);
+	if (s)
+		smtp_destroy_session(s);
+	if (actx)
+		auth_destroy_context(actx);
 	if (first)
 		post_done(ch, first, last);
 }
@@ -340,7 +421,7 @@ static const struct channel_opt email_opts[] = {
 };
 
 /* Certificates are always verified, against ca_file or the system store;
- * lib/smtp.c then checks the server's name against the certificate. */
+ * libesmtp then checks the server's name against the certificate. */
 static int email_tls_init(struct channel *ch, json_t *conf, const struct channel_env *env,
 			  char *err, size_t errlen)
 {
@@ -355,11 +436,12 @@ static int email_tls_init(struct channel *ch, json_t *conf, const struct channel
 		return -1;
 	}
 	SSL_CTX_set_min_proto_version(ch->tls, TLS1_2_VERSION);
-	/* Not TLS 1.3, as when the sessions were libesmtp's (1.1.0): its
-	 * server sends NewSessionTicket records after the handshake, which
-	 * libesmtp took for the EHLO reply and stalled on. lib/smtp.c reads
-	 * through OpenSSL, which consumes them; the limit stays until TLS 1.3
-	 * has been tested against the servers dunnd is deployed with. */
+	/* Not TLS 1.3: its server sends NewSessionTicket records after the
+	 * handshake, and when they arrive before libesmtp (1.1.0) flushes
+	 * the EHLO that follows STARTTLS, libesmtp takes them for the EHLO
+	 * reply and waits for it without ever sending the EHLO: the session
+	 * stalls for the whole timeout and is dropped. TLS 1.2 sends its
+	 * ticket inside the handshake, so nothing can arrive early. */
 	SSL_CTX_set_max_proto_version(ch->tls, TLS1_2_VERSION);
 	SSL_CTX_set_verify(ch->tls, SSL_VERIFY_PEER, NULL);
 	ok = path ? SSL_CTX_load_verify_locations(ch->tls, path, NULL)
@@ -385,7 +467,7 @@ static int email_auth_init(struct channel *ch, json_t *conf, const struct channe
 			 ch->instance);
 		return -1;
 	}
-	if (ch->starttls != SMTP_TLS_REQUIRED) {
+	if (ch->starttls != Starttls_REQUIRED) {
 		snprintf(err, errlen,
 			 "channel '%s': AUTH sends the password: set \"starttls\": \"required\"",
 			 ch->instance);
@@ -423,18 +505,18 @@ static struct channel *email_init(const char *instance, json_t *conf, const stru
 	ch->server = strdup(server);
 	ch->domain = strdup(strchr(ch->from_addr, '@') + 1);
 	if (!tls || strcmp(tls, "if-available") == 0) {
-		ch->starttls = SMTP_TLS_IF_AVAILABLE;
+		ch->starttls = Starttls_ENABLED;
 	} else if (strcmp(tls, "required") == 0) {
-		ch->starttls = SMTP_TLS_REQUIRED;
+		ch->starttls = Starttls_REQUIRED;
 	} else if (strcmp(tls, "off") == 0) {
-		ch->starttls = SMTP_TLS_OFF;
+		ch->starttls = Starttls_DISABLED;
 	} else {
 		snprintf(err, errlen,
 			 "channel '%s': starttls must be required, if-available or off", instance);
 		email_free(ch);
 		return NULL;
 	}
-	if (ch->starttls != SMTP_TLS_OFF && email_tls_init(ch, conf, env, err, errlen) != 0) {
+	if (ch->starttls != Starttls_DISABLED && email_tls_init(ch, conf, env, err, errlen) != 0) {
 		email_free(ch);
 		return NULL;
 	}
@@ -562,6 +644,19 @@ static void email_close(struct channel *ch)
 	 * leases expire and the rows go out again. */
 	done_cb(-1, 0, ch);
 	email_free(ch);
+}
+
+/* auth_client_init() once per process, before any worker starts. */
+__attribute__((constructor)) static void email_load(void)
+{
+	auth_client_init();
+}
+
+/* And auth_client_exit() when the module is unloaded: it frees the list
+ * of SASL plugins libesmtp loaded, which would be lost with libesmtp. */
+__attribute__((destructor)) static void email_unload(void)
+{
+	auth_client_exit();
 }
 
 const struct channel_ops channel_module = {
