@@ -189,9 +189,9 @@ def c_literals(text, only):
 
 
 # A statement, or a script of them that reaches one (BEGIN; SET LOCAL
-# ...; LOCK ...; SELECT): such a script cannot be prepared, so it has
+# ...; SAVEPOINT ...; LOCK ...; SELECT): such a script cannot be prepared, so it has
 # to be in DYNAMIC.
-SQL_START = re.compile(r"^\s*(?:(?:BEGIN|SET\s[^;]*|LOCK\s[^;]*|DROP\s[^;]*);\s*)*"
+SQL_START = re.compile(r"^\s*(?:(?:BEGIN|SAVEPOINT\s[^;]*|SET\s[^;]*|LOCK\s[^;]*|DROP\s[^;]*);\s*)*"
                        r"(SELECT|INSERT|UPDATE|DELETE|WITH|MERGE)\b", re.I | re.S)
 DIRS = ["daemon", "engine", "http", "channels", "ctl", "lib"]
 

@@ -376,10 +376,15 @@ UNKEYED = {
         "all accounts",
         "dunnctl report: page visits of every account",
     ),
-    "ctl/ctl_report_variant.c:SQL_VARIANTS": (
-        "cases c, deliveries d, disputes ds, events ev",
+    "engine/report_sql.c:REPORT_SQL_VARIANTS": (
+        "cases c, cases c_1, deliveries d, disputes ds, events ev",
         "all accounts",
-        "dunnctl report --by variant",
+        "dunnctl report --by variant and the console's dashboard: every account's variants",
+    ),
+    "ctl/ctl_purge.c:SQL_FEE_REASONS": (
+        "cases c, fees f",
+        "all accounts",
+        "dunnctl purge: the waive reasons of every account's cases resolved before the cutoff",
     ),
     "ctl/ctl_risk.c:SQL_RISK": (
         "accounts a",
