@@ -15,11 +15,22 @@ char *texthtml_from_text(const char *text)
 		return NULL;
 	n += (size_t)sprintf(out, "<!DOCTYPE html><html><body><p>");
 	for (const char *p = text; *p; p++) {
-		const char *rep = *p == '\r' ? ""
-			: *p == '\n'         ? (p[1] == '\n' ? "</p>\n<p>" : "<br>\n")
-					     : htmlesc_entity((unsigned char)*p);
-		if (*p == '\n' && p[1] == '\n')
-			p++;
+		const char *rep;
+
+		if (*p == '\r') {
+			rep = "";
+		} else if (*p == '\n') {
+			/* The next line empty, its end LF or CRLF: a paragraph. */
+			const char *q = p[1] == '\r' && p[2] == '\n' ? p + 2 : p + 1;
+			if (*q == '\n') {
+				rep = "</p>\n<p>";
+				p = q;
+			} else {
+				rep = "<br>\n";
+			}
+		} else {
+			rep = htmlesc_entity((unsigned char)*p);
+		}
 		if (rep) {
 			size_t l = strlen(rep);
 			memcpy(out + n, rep, l);

@@ -59,6 +59,11 @@ START_TEST(test_lines)
 	expect("a\n\n\nb", "a</p>\n<p><br>\nb");
 	expect("a\n\n\n\nb", "a</p>\n<p></p>\n<p>b");
 	expect("a\r\nb", "a<br>\nb");
+	/* A CRLF template (tmplset accepts them) has paragraphs too. */
+	expect("a\r\n\r\nb", "a</p>\n<p>b");
+	expect("a\r\n\r\n\r\nb", "a</p>\n<p><br>\nb");
+	expect("a\n\r\nb", "a</p>\n<p>b");
+	expect("a\n\rb", "a<br>\nb");
 	expect("a\n", "a<br>\n");
 	expect("\n\n", "</p>\n<p>");
 	expect("<b>&\"x'</b>", "&lt;b&gt;&amp;&quot;x&#39;&lt;/b&gt;");
