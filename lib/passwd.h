@@ -9,7 +9,7 @@
 
 #define PASSWD_HASH_MAX 384 /* CRYPT_OUTPUT_SIZE */
 #define PASSWD_MIN_LEN 10
-#define PASSWD_MAX_LEN 1024
+#define PASSWD_MAX_LEN 511 /* CRYPT_MAX_PASSPHRASE_SIZE - 1: crypt_r refuses longer */
 
 /* Hash pw with a fresh random salt into out. 0, or -1 (errno-free: the
  * library refused, e.g. no entropy). */

@@ -3,6 +3,7 @@
  * buffer is refused, and a stored value that is no crypt string never
  * matches. Each hash costs libxcrypt's default (tens of ms): few are made. */
 #include <check.h>
+#include <crypt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,25 @@ START_TEST(test_odd_passwords)
 	ck_assert_int_eq(passwd_hash("p\xc3\xa4ss$w:rd/.\"", h, sizeof h), 0);
 	ck_assert_int_eq(passwd_verify("p\xc3\xa4ss$w:rd/.\"", h), 1);
 	ck_assert_int_eq(passwd_verify("pass$w:rd/.\"", h), 0);
+}
+END_TEST
+
+START_TEST(test_longest_password)
+{
+	char h[PASSWD_HASH_MAX];
+	char *pw = malloc(PASSWD_MAX_LEN + 2);
+
+	/* The longest password dunnctl and the console accept can be hashed:
+	 * libxcrypt refuses a phrase of CRYPT_MAX_PASSPHRASE_SIZE bytes. */
+	ck_assert_int_lt(PASSWD_MAX_LEN, CRYPT_MAX_PASSPHRASE_SIZE);
+	ck_assert_ptr_nonnull(pw);
+	memset(pw, 'x', PASSWD_MAX_LEN);
+	pw[PASSWD_MAX_LEN] = '\0';
+	ck_assert_int_eq(passwd_hash(pw, h, sizeof h), 0);
+	ck_assert_int_eq(passwd_verify(pw, h), 1);
+	pw[PASSWD_MAX_LEN - 1] = 'y'; /* the last byte counts */
+	ck_assert_int_eq(passwd_verify(pw, h), 0);
+	free(pw);
 }
 END_TEST
 
@@ -116,6 +136,7 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120); /* a loaded, sanitized run */
 	tcase_add_test(tc, test_hash_verify);
 	tcase_add_test(tc, test_odd_passwords);
+	tcase_add_test(tc, test_longest_password);
 	tcase_add_test(tc, test_small_buffer);
 	tcase_add_test(tc, test_stored_not_crypt);
 	tcase_add_test(tc, test_burn);
