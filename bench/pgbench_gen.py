@@ -83,10 +83,8 @@ def main(srcdir, outdir):
         params[i] = "(SELECT a%d FROM arr)" % i
     # $19 on: the arrays of the late fees the decisions charge; the bench's
     # policy charges none, so dunnd passes them empty.
-    # $30-$32: none inserted already leased (that takes a dispatcher in
-    # the same process), so the ceiling's lease and result write them.
     # $29: the claimed cases' accounts (the cases' shard key).
-    params.update({29: "(SELECT a9 FROM arr)", 30: "0", 31: at, 32: "1"})
+    params.update({29: "(SELECT a9 FROM arr)"})
     record = strip_with(c_string(poller, "SQL_RECORD"))
     for m in re.finditer(r"\$(\d+)(::\w+\[\])?", record):
         i = int(m.group(1))

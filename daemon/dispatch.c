@@ -60,10 +60,6 @@ struct dispatch {
 	size_t split[SPLIT_MAX];
 	int nsplit;
 	struct event *ev_flush;
-	/* Rows the poller is inserting already leased to us (room kept for
-	 * them until its commit), and rows being fetched by SQL_TAKE. */
-	size_t reserved, taking;
-	char *sql_take;
 };
 
 /* Lease and gather everything needed to render and to re-check, in one
@@ -265,20 +261,6 @@ static void lease_row_parse(const PGresult *res, int r, const int *c, struct lea
 	x->msg.step = pgrow_int(res, r, c[L_STEP]);
 }
 
-/* Rows the poller inserted already leased to this process (SQL_RECORD
- * in poller.c), fetched with what the lease gathers, without writing
- * them again: the lease's own final SELECT over this upd ($1 the clock,
- * as there). Found by id; lease_until and leased_by say the lease is
- * still the one the insert made (a row whose lease ran out and was taken
- * again, or that got a result, is not ours to send). */
-static const char SQL_TAKE_ROWS[] =
-	"WITH upd AS (\n"
-	"  SELECT d.id, d.case_id, d.account_id, d.kind, d.channel, d.template, d.attempts,\n"
-	"         d.invoice_id, d.dispute_id, d.step, d.cleared_at\n"
-	"  FROM dunning.deliveries d\n"
-	"  WHERE d.id = ANY($2::bigint[]) AND d.leased_by = $3::int\n"
-	"    AND d.lease_until = $4::timestamptz)";
-
 /* The rows are found by id (deliveries_pkey). Written as "status =
  * 'sending'", the guard would let the planner pick deliveries_due instead:
  * its statistics are usually those of a nearly empty outbox, and a bitmap
@@ -323,13 +305,6 @@ static const char SQL_RESULTS[] =
 	"            ELSE '{}' END FROM upd";
 
 static void lease(struct dispatch *s);
-
-/* Rows in hand at most: leased and not yet settled by a channel. */
-static size_t lease_room(const struct dispatch *s)
-{
-	return (size_t)s->d->cfg->send_batch * 4;
-}
-
 static void release_leased(struct dispatch *s, const PGresult *res, const int *cols);
 static void flush(struct dispatch *s);
 
@@ -435,20 +410,6 @@ static void flush_timer(evutil_socket_t fd, short what, void *arg)
 	flush(arg);
 }
 
-/* SQL_TAKE_ROWS, then SQL_LEASE from its final SELECT on. */
-static char *sql_take_new(void)
-{
-	const char *tail = strstr(SQL_LEASE, "\nSELECT ");
-	size_t n = sizeof SQL_TAKE_ROWS - 1;
-	char *q;
-
-	if (!tail || !(q = malloc(n + strlen(tail) + 1)))
-		return NULL;
-	memcpy(q, SQL_TAKE_ROWS, n);
-	strcpy(q + n, tail);
-	return q;
-}
-
 struct dispatch *dispatch_new(struct dunnd *d)
 {
 	struct dispatch *s = calloc(1, sizeof *s);
@@ -456,7 +417,6 @@ struct dispatch *dispatch_new(struct dunnd *d)
 	if (!s)
 		return NULL;
 	s->d = d;
-	s->sql_take = sql_take_new(); /* NULL: nothing is inserted leased */
 	s->ev_flush = evtimer_new(d->base, flush_timer, s);
 	metrics_set("dunnd_sending_held", d->cfg->hold_sending, NULL);
 	return s;
@@ -467,7 +427,6 @@ void dispatch_free(struct dispatch *s)
 	if (!s)
 		return;
 	event_free(s->ev_flush);
-	free(s->sql_take);
 	if (s->pend.n || s->writing.n)
 		log_err("dispatch", "event=results_unwritten count=%zu", s->pend.n + s->writing.n);
 	results_free(&s->pend);
@@ -478,7 +437,7 @@ void dispatch_free(struct dispatch *s)
 int dispatch_settled(const struct dispatch *s)
 {
 	return s->settled && !s->leasing && !s->more && s->inflight == 0 && s->pend.n == 0 &&
-		!s->flushing && s->reserved == 0 && s->taking == 0;
+		!s->flushing;
 }
 
 static void maybe_settle(struct dispatch *s)
@@ -769,7 +728,6 @@ static void send_done(const struct channel_result *r, void *arg)
 	free(x);
 	if (s->more && !s->leasing && !s->d->stopping)
 		lease(s);
-	poller_room(s->d->poller);
 	maybe_settle(s);
 }
 
@@ -954,105 +912,9 @@ static void lease_cb(const PGresult *res, void *arg)
 		s->settled = 1;
 	if (s->pend.n > 0 && s->inflight == 0)
 		flush(s);
-	if (s->more && !s->d->stopping && s->inflight + s->reserved + s->taking < lease_room(s))
+	if (s->more && !s->d->stopping && s->inflight < (size_t)s->d->cfg->send_batch * 4)
 		lease(s);
 	maybe_settle(s);
-}
-
-struct take {
-	struct dispatch *s;
-	size_t n;
-};
-
-static void take_cb(const PGresult *res, void *arg)
-{
-	struct take *t = arg;
-	struct dispatch *s = t->s;
-	int n, cols[L_NCOLS];
-	char why[128];
-
-	s->taking -= t->n;
-	if (!pgq_ok(res) || pgrow_columns(res, lease_names, cols, L_NCOLS, why, sizeof why) != 0) {
-		const char *e = pgq_ok(res) ? why : pgq_error(s->d->db_send, res);
-		/* Committed leased to us: they go out when the lease runs out. */
-		log_err("dispatch", "event=take_failed count=%zu error=\"%.*s\"", t->n,
-			(int)strcspn(e, "\n"), e);
-		free(t);
-		maybe_settle(s);
-		return;
-	}
-	free(t);
-	if (s->d->stopping) {
-		release_leased(s, res, cols);
-		return;
-	}
-	n = PQntuples(res);
-	for (int r = 0; r < n; r++) {
-		struct lease_row row;
-		lease_row_parse(res, r, cols, &row);
-		handle_row(s, &row);
-	}
-	if (s->pend.n > 0 && s->inflight == 0)
-		flush(s);
-	maybe_settle(s);
-}
-
-size_t dispatch_room(const struct dispatch *s)
-{
-	size_t busy, cap;
-
-	if (!s || !s->sql_take || s->d->cfg->hold_sending || s->d->stopping ||
-	    !pgq_connected(s->d->db_send))
-		return DISPATCH_ROOM_NONE;
-	cap = lease_room(s);
-	busy = s->inflight + s->reserved + s->taking +
-		(s->leasing ? (size_t)s->d->cfg->send_batch : 0);
-	return busy < cap ? cap - busy : 0;
-}
-
-size_t dispatch_reserve(struct dispatch *s, size_t want)
-{
-	size_t n = dispatch_room(s);
-
-	if (n == DISPATCH_ROOM_NONE)
-		return 0;
-	if (n > want)
-		n = want;
-	s->reserved += n;
-	return n;
-}
-
-void dispatch_take(struct dispatch *s, size_t reserved, const int64_t *ids, size_t n,
-		   const char *lease_until)
-{
-	char now[32], holder[16];
-	const char *params[4] = {now, NULL, holder, lease_until};
-	struct pgarr a;
-	struct take *t;
-
-	s->reserved -= reserved < s->reserved ? reserved : s->reserved;
-	if (n == 0 || !ids) {
-		maybe_settle(s);
-		return;
-	}
-	pgarr_init(&a);
-	for (size_t i = 0; i < n; i++)
-		pgarr_int(&a, ids[i]);
-	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
-	snprintf(holder, sizeof holder, "%d", (int)lease_instance_id());
-	params[1] = pgarr_str(&a);
-	t = malloc(sizeof *t);
-	if (t) {
-		t->s = s;
-		t->n = n;
-	}
-	if (!t || !params[1] || pgq_send(s->d->db_send, s->sql_take, 4, params, take_cb, t) != 0) {
-		log_err("dispatch", "event=take_failed count=%zu error=\"not sent\"", n);
-		free(t);
-	} else {
-		s->taking += n;
-	}
-	pgarr_free(&a);
 }
 
 static void lease(struct dispatch *s)
@@ -1067,7 +929,7 @@ static void lease(struct dispatch *s)
 		s->settled = 1;
 		return;
 	}
-	if (s->inflight + s->reserved + s->taking >= lease_room(s))
+	if (s->inflight >= (size_t)s->d->cfg->send_batch * 4)
 		return; /* back-pressure: send_done leases again */
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
 	snprintf(limit, sizeof limit, "%d", s->d->cfg->send_batch);

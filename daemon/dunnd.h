@@ -66,8 +66,6 @@ void poller_free(struct poller *p);
 void poller_kick(struct poller *p);
 /* Finished a cycle with nothing more due. */
 int poller_settled(const struct poller *p);
-/* The dispatcher has sent something: a poller waiting for room goes on. */
-void poller_room(struct poller *p);
 
 /* dispatch.c: lease outbox rows, render, send, record results. */
 struct dispatch *dispatch_new(struct dunnd *d);
@@ -75,20 +73,6 @@ void dispatch_free(struct dispatch *s);
 void dispatch_kick(struct dispatch *s);
 /* The results connection is (back) up: write what waits. */
 void dispatch_results_ready(struct dispatch *s);
-/* How many more rows the dispatcher can take now; DISPATCH_ROOM_NONE
- * when it takes none from the poller at all (sending held, its
- * connection down, stopping): then planning need not wait for it. */
-#define DISPATCH_ROOM_NONE SIZE_MAX
-size_t dispatch_room(const struct dispatch *s);
-/* Room for up to want rows the poller inserts already leased to this
- * process: returns how many it may (0 when sending is held or the
- * dispatcher's connection is down), kept until dispatch_take. */
-size_t dispatch_reserve(struct dispatch *s, size_t want);
-/* The poller's transaction ended: give back the room of reserved rows,
- * and when it committed, send the n rows it inserted leased until
- * lease_until (ids; NULL when it did not commit). */
-void dispatch_take(struct dispatch *s, size_t reserved, const int64_t *ids, size_t n,
-		   const char *lease_until);
 /* Call after cfg->hold_sending was set at start or changed by a reload. */
 void dispatch_hold_changed(struct dispatch *s);
 int dispatch_settled(const struct dispatch *s);

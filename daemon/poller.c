@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "dunnd.h"
-#include "lease.h"
 #include "log.h"
 #include "metrics.h"
 #include "owed.h"
@@ -30,21 +29,7 @@ struct poller {
 	int analyzed;         /* statistics of deliveries refreshed in this cycle */
 	int month;            /* UTC month (year * 12 + month) partitions were made for */
 	int64_t ensure_after; /* after a failure, not asked again before this */
-	/* Rows of the current batch the dispatcher made room for (inserted
-	 * already leased), and the ids the record gave back for them. */
-	size_t reserved;
-	int64_t *leased;
-	size_t nleased;
-	char lease_until[32];
-	/* The last batch recorded reminders for the dispatcher: the next
-	 * claims no more than it has room for, and waits for room
-	 * (ROOM_WAIT_MS at most) rather than queue what it cannot take. */
-	int paced, waiting;
-	struct event *ev_room;
-	size_t limit; /* the claim's LIMIT: batch_size, or the dispatcher's room */
 };
-
-#define ROOM_WAIT_MS 1000
 
 /* A case opens when an account has something overdue past grace: an
  * unpaid, undisputed invoice whose due date is at least max(grace, 1)
@@ -307,16 +292,7 @@ static const char SQL_CONFIRM[] =
 
 /* $17: per case, the variants it was assigned in this decision as a JSON
  * object (experiment -> variant) or NULL; "prev" sees the cases as they
- * were before this statement, so only a first assignment is an event.
- * The first $30 reminders are inserted already leased, to lease holder
- * $32 until $31, as the dispatcher's lease would leave them: 'sending',
- * one attempt, due again when the lease runs out. The dispatcher made
- * room for them (dispatch_reserve) and picks them up by the ids the
- * statement returns once it has committed, so such a row is written
- * twice in all (queued+leased, then its result) where a queued one is
- * written three times, and neither of those updates can be HOT
- * (BENCHMARKS.md, "Queue health"). A crash before they are sent leaves
- * them to their lease, like any leased row. */
+ * were before this statement, so only a first assignment is an event. */
 static const char SQL_RECORD[] =
 	"WITH x AS (\n"
 	"  SELECT * FROM unnest($2::bigint[], $3::int[], $4::text[], $5::timestamptz[], $6::text[],\n"
@@ -337,27 +313,21 @@ static const char SQL_RECORD[] =
 	"  RETURNING c.id, c.account_id, x.state, x.old_state, x.reason, x.stage, x.next_at),\n"
 	"ins AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, template,\n"
-	"                                  experiment, variant, status, attempts, next_attempt_at,\n"
-	"                                  lease_until, leased_by, created_at)\n"
+	"                                  experiment, variant, status, next_attempt_at, created_at)\n"
 	"  SELECT o.case_id, o.account_id, o.cycle, o.step, o.channel, o.template,\n"
-	"         o.experiment, o.variant,\n"
-	"         CASE WHEN o.n <= $30 THEN 'sending' ELSE 'queued' END,\n"
-	"         CASE WHEN o.n <= $30 THEN 1 ELSE 0 END,\n"
-	"         CASE WHEN o.n <= $30 THEN $31::timestamptz ELSE $1 END,\n"
-	"         CASE WHEN o.n <= $30 THEN $31::timestamptz END,\n"
-	"         CASE WHEN o.n <= $30 THEN $32::int END, $1\n"
+	"         o.experiment, o.variant, 'queued', $1, $1\n"
 	"  FROM unnest($8::bigint[], $9::bigint[], $10::int[], $11::int[], $12::text[], $13::text[],\n"
-	"              $15::text[], $16::text[]) WITH ORDINALITY\n"
-	"       AS o(case_id, account_id, cycle, step, channel, template, experiment, variant, n)\n"
+	"              $15::text[], $16::text[])\n"
+	"       AS o(case_id, account_id, cycle, step, channel, template, experiment, variant)\n"
 	/* A step taken again after a refund reopened the case: its reminder,
 	 * cancelled by the payment, is queued again rather than lost. */
 	"  ON CONFLICT (case_id, cycle, step, channel) WHERE kind = 'reminder' DO UPDATE\n"
-	"    SET status = 'queued', attempts = 0, next_attempt_at = $1,\n"
+	"    SET status = 'queued', attempts = 0, next_attempt_at = EXCLUDED.next_attempt_at,\n"
 	"        template = EXCLUDED.template, experiment = EXCLUDED.experiment,\n"
 	"        variant = EXCLUDED.variant, lease_until = NULL, last_error = NULL,\n"
 	"        updated_at = now()\n"
 	"    WHERE deliveries.status = 'cancelled'\n"
-	"  RETURNING id, case_id, account_id, step, channel, experiment, variant, status),\n"
+	"  RETURNING id, case_id, account_id, step, channel, experiment, variant),\n"
 	"ev AS (\n"
 	"  INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
 	"  SELECT $1, 'reminder_queued', account_id, case_id, id,\n"
@@ -388,7 +358,6 @@ static const char SQL_RECORD[] =
 	"  FROM upd WHERE upd.state = 'resolved' AND d.case_id = upd.id\n"
 	"    AND d.account_id = upd.account_id\n"
 	"    AND d.kind = 'reminder' AND d.status = 'queued'),\n" SQL_RECORD_FEES
-	",\ndecided AS (\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, detail)\n"
 	"SELECT $1, CASE WHEN upd.state = 'resolved' THEN 'case_resolved'\n"
 	"                WHEN reason = 'step due' THEN 'step_taken'\n"
@@ -398,15 +367,14 @@ static const char SQL_RECORD[] =
 	"FROM upd\n"
 	"UNION ALL\n"
 	"SELECT $1, 'case_resumed', account_id, id, jsonb_build_object('source', 'poller')\n"
-	"FROM upd WHERE upd.old_state = 'paused' AND upd.state IN ('active', 'disputed'))\n"
-	"SELECT id FROM ins WHERE status = 'sending'";
+	"FROM upd WHERE upd.old_state = 'paused' AND upd.state IN ('active', 'disputed')";
 
 /* Rows queued in one cycle after which the outbox's statistics are
  * refreshed (see commit_cb). */
 #define ANALYZE_AFTER 10000
 
 static void cycle_done(struct poller *p, int settled);
-static void begin_batch(struct poller *p, size_t limit);
+static void begin_batch(struct poller *p);
 
 struct poller *poller_new(struct dunnd *d)
 {
@@ -419,24 +387,7 @@ struct poller *poller_new(struct dunnd *d)
 
 void poller_free(struct poller *p)
 {
-	if (p) {
-		free(p->leased);
-		if (p->ev_room)
-			event_free(p->ev_room);
-	}
 	free(p);
-}
-
-/* The batch's rows inserted leased go to the dispatcher once committed;
- * otherwise its room is given back (and rows of a commit whose outcome
- * was lost with the connection wait out their lease, as after a crash). */
-static void hand_over(struct poller *p, int committed)
-{
-	if (p->reserved > 0)
-		dispatch_take(p->d->dispatch, p->reserved, committed ? p->leased : NULL,
-			      committed ? p->nleased : 0, p->lease_until);
-	p->reserved = 0;
-	p->nleased = 0;
 }
 
 int poller_settled(const struct poller *p)
@@ -461,94 +412,17 @@ static void rollback_cb(const PGresult *res, void *arg)
 
 static void abort_batch(struct poller *p)
 {
-	hand_over(p, 0);
 	/* The connection may be gone; then the server rolled back already. */
 	if (pgq_send(p->d->db, "ROLLBACK", 0, NULL, rollback_cb, p) != 0)
 		cycle_done(p, 0);
 }
 
-/* Room the dispatcher must have before a batch that follows one that
- * recorded reminders: a quarter of what it holds (one lease's worth), so
- * its channels have the other three quarters to send while the batch is
- * claimed and recorded. */
-static size_t room_wanted(const struct poller *p)
-{
-	return (size_t)p->d->cfg->send_batch;
-}
-
-/* The next batch claims no more cases than the dispatcher has room for
- * (a case makes a reminder per channel of its step, mostly one). */
-static size_t room_limit(const struct poller *p, size_t room)
-{
-	size_t all = (size_t)p->d->cfg->batch_size;
-
-	return room == DISPATCH_ROOM_NONE || room >= all ? all : room > 0 ? room : 1;
-}
-
-static void resume(struct poller *p, size_t limit)
-{
-	p->waiting = 0;
-	if (p->ev_room)
-		evtimer_del(p->ev_room);
-	if (!p->d->stopping)
-		begin_batch(p, limit);
-	else
-		cycle_done(p, 1);
-}
-
-static void room_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct poller *p = arg;
-
-	(void)fd;
-	(void)what;
-	/* No room came: this batch queues what does not fit. */
-	resume(p, (size_t)p->d->cfg->batch_size);
-}
-
-void poller_room(struct poller *p)
-{
-	size_t room;
-
-	if (!p || !p->waiting)
-		return;
-	room = dispatch_room(p->d->dispatch);
-	if (room == DISPATCH_ROOM_NONE || room >= room_wanted(p))
-		resume(p, room_limit(p, room));
-}
-
-/* A burst (more due than the dispatcher holds) is planned at the pace it
- * is sent, so that its rows are inserted leased (SQL_RECORD) rather than
- * queued and leased by a second write. The wait is bounded: a dispatcher
- * that sends nothing never stops planning for more than ROOM_WAIT_MS a
- * batch, and without a dispatcher to wait for (sending held, its
- * connection down) planning runs ahead as before. */
 static void next_batch(struct poller *p)
 {
-	struct timeval tv = {ROOM_WAIT_MS / 1000, (ROOM_WAIT_MS % 1000) * 1000};
-	size_t room;
-
-	if ((size_t)p->claimed < p->limit || p->d->stopping) {
+	if (p->claimed >= p->d->cfg->batch_size && !p->d->stopping)
+		begin_batch(p);
+	else
 		cycle_done(p, 1);
-		return;
-	}
-	room = dispatch_room(p->d->dispatch);
-	if (!p->paced || room == DISPATCH_ROOM_NONE) {
-		begin_batch(p, (size_t)p->d->cfg->batch_size);
-		return;
-	}
-	if (room >= room_wanted(p)) {
-		begin_batch(p, room_limit(p, room));
-		return;
-	}
-	if (!p->ev_room)
-		p->ev_room = evtimer_new(p->d->base, room_timer, p);
-	if (!p->ev_room) {
-		begin_batch(p, (size_t)p->d->cfg->batch_size);
-		return;
-	}
-	p->waiting = 1;
-	evtimer_add(p->ev_room, &tv);
 }
 
 static void analyze_cb(const PGresult *res, void *arg)
@@ -568,11 +442,9 @@ static void commit_cb(const PGresult *res, void *arg)
 	struct poller *p = arg;
 
 	if (fail(p, res, "commit")) {
-		hand_over(p, 0);
 		cycle_done(p, 0);
 		return;
 	}
-	hand_over(p, 1);
 	dispatch_kick(p->d->dispatch);
 	/* A burst (a billing day) fills the outbox faster than autovacuum
 	 * notices. With statistics from an empty outbox the planner reads
@@ -590,22 +462,13 @@ static void commit_cb(const PGresult *res, void *arg)
 static void record_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
-	int n;
 
 	if (fail(p, res, "record")) {
 		abort_batch(p);
 		return;
 	}
-	n = PQntuples(res);
-	free(p->leased);
-	p->leased = n > 0 ? malloc((size_t)n * sizeof *p->leased) : NULL;
-	p->nleased = p->leased ? (size_t)n : 0;
-	for (int r = 0; r < (int)p->nleased; r++)
-		p->leased[r] = strtoll(PQgetvalue(res, r, 0), NULL, 10);
-	if (pgq_send(p->d->db, "COMMIT", 0, NULL, commit_cb, p) != 0) {
-		hand_over(p, 0);
+	if (pgq_send(p->d->db, "COMMIT", 0, NULL, commit_cb, p) != 0)
 		cycle_done(p, 0);
-	}
 }
 
 struct batch {
@@ -825,8 +688,8 @@ static void claim_cb(const PGresult *res, void *arg)
 {
 	struct poller *p = arg;
 	struct batch b;
-	char now[32], why[128], room[16], holder[16];
-	const char *params[32];
+	char now[32], why[128];
+	const char *params[29];
 	int n, cols[C_NCOLS];
 
 	if (fail(p, res, "claim")) {
@@ -835,7 +698,6 @@ static void claim_cb(const PGresult *res, void *arg)
 	}
 	n = PQntuples(res);
 	p->claimed = n;
-	p->paced = 0;
 	if (n == 0) {
 		if (pgq_send(p->d->db, "COMMIT", 0, NULL, commit_cb, p) != 0)
 			cycle_done(p, 0);
@@ -889,20 +751,8 @@ static void claim_cb(const PGresult *res, void *arg)
 			abort_batch(p);
 			return;
 		}
-	/* What the dispatcher of this process can send now is inserted
-	 * leased to it: one write of the row (its result) instead of two. */
-	p->reserved = dispatch_reserve(p->d->dispatch, b.o_case.n);
-	p->paced = b.o_case.n > 0 && dispatch_room(p->d->dispatch) != DISPATCH_ROOM_NONE;
-	tz_format_iso8601(p->now + p->d->cfg->lease_seconds, p->lease_until, sizeof p->lease_until);
-	snprintf(room, sizeof room, "%zu", p->reserved);
-	snprintf(holder, sizeof holder, "%d", (int)lease_instance_id());
-	params[29] = room;
-	params[30] = p->lease_until;
-	params[31] = holder;
-	if (pgq_send(p->d->db, SQL_RECORD, 32, params, record_cb, p) != 0) {
-		hand_over(p, 0);
+	if (pgq_send(p->d->db, SQL_RECORD, 29, params, record_cb, p) != 0)
 		cycle_done(p, 0);
-	}
 	batch_free(&b);
 }
 
@@ -918,16 +768,15 @@ static void begin_cb(const PGresult *res, void *arg)
 		return;
 	}
 	tz_format_iso8601(p->now, now, sizeof now);
-	snprintf(limit, sizeof limit, "%zu", p->limit);
+	snprintf(limit, sizeof limit, "%d", p->d->cfg->batch_size);
 	snprintf(hist, sizeof hist, "%d", policy_history_days(pol));
 	snprintf(age, sizeof age, "%d", pol->risk_max_age_hours);
 	if (pgq_send(p->d->db, SQL_CLAIM, 4, params, claim_cb, p) != 0)
 		cycle_done(p, 0);
 }
 
-static void begin_batch(struct poller *p, size_t limit)
+static void begin_batch(struct poller *p)
 {
-	p->limit = limit;
 	if (pgq_send(p->d->db, "BEGIN", 0, NULL, begin_cb, p) != 0)
 		cycle_done(p, 0);
 }
@@ -943,7 +792,7 @@ static void confirm_cb(const PGresult *res, void *arg)
 	if (atoi(PQcmdTuples((PGresult *)res)) > 0)
 		log_info("poller", "event=confirmations_queued count=%s",
 			 PQcmdTuples((PGresult *)res));
-	begin_batch(p, (size_t)p->d->cfg->batch_size);
+	begin_batch(p);
 }
 
 static void confirm_payments(struct poller *p)
@@ -954,7 +803,7 @@ static void confirm_payments(struct poller *p)
 	const char *params[3];
 
 	if (!pol->confirm_template || pol->nconfirm_channels == 0) {
-		begin_batch(p, (size_t)p->d->cfg->batch_size);
+		begin_batch(p);
 		return;
 	}
 	pgarr_init(&chans);

@@ -421,7 +421,6 @@ DYNAMIC = {
     "ctl/ctl_purge_part.c:watch()#1": "dunnctl purge's partition scripts: BEGIN; SET LOCAL; the partition named at run time",
     "ctl/ctl_purge_part.c:watch()#2": "dunnctl purge's partition scripts: BEGIN; SET LOCAL; the partition named at run time",
     "ctl/ctl_purge_part.c:drop_one()#2": "dunnctl purge's partition scripts: BEGIN; SET LOCAL; the partition named at run time",
-    "daemon/dispatch.c:SQL_TAKE_ROWS": "the head of the pick-up of rows inserted leased; its tail, SQL_LEASE's final SELECT, is joined to it at run time (sql_take_new); it finds rows by id, lease holder and lease end, not yet by account_id",
 }
 
 # What keeps the schema from distributing by account_id (tests/citus.py

@@ -22,12 +22,6 @@ static const char LEASE[] = "SELECT id FROM dunning.deliveries\n"
 			    "WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1\n"
 			    "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED";
 
-/* The dispatcher's pick-up of rows the poller inserted leased to it
- * (SQL_TAKE_ROWS, daemon/dispatch.c), the holder and lease written in. */
-static const char TAKE[] = "SELECT d.id FROM dunning.deliveries d\n"
-			   "WHERE d.id = ANY($1::bigint[]) AND d.leased_by = 7\n"
-			   "  AND d.lease_until = $2::timestamptz";
-
 /* 50,000 accounts with a case each: a fifth resolved, the open ones due
  * from ten days ago to twenty days ahead (a third due now); an outbox of
  * one row per case, nine in ten already sent. Half the cases have ids
@@ -187,52 +181,6 @@ START_TEST(lease_uses_deliveries_due)
 }
 END_TEST
 
-/* No "Seq Scan" in plan reads a table named in full (",a,b,"). */
-static int no_seq_scan_of(const char *plan, const char *full)
-{
-	const char *p = plan;
-
-	while ((p = strstr(p, "Seq Scan::")) != NULL) {
-		char name[128];
-		const char *e;
-		p += strlen("Seq Scan::");
-		e = strchr(p, ';');
-		if (!e || (size_t)(e - p) >= sizeof name - 2)
-			return 0;
-		snprintf(name, sizeof name, ",%.*s,", (int)(e - p), p);
-		if (strstr(full, name))
-			return 0;
-	}
-	return 1;
-}
-
-/* Taking a batch inserted leased reads those rows by id, through each
- * partition's primary key, never a partition that holds rows whole (an
- * empty one may be looked at by a scan of nothing). */
-START_TEST(take_finds_rows_by_id)
-{
-	char plan[4096];
-	char *names, *ids, *full;
-
-	names = tu_qstr(db,
-			"SELECT ',' || string_agg(c.relname, ',') || ',' FROM pg_inherits i "
-			"JOIN pg_class c ON c.oid = i.inhrelid "
-			"WHERE i.inhparent = 'dunning.deliveries_pkey'::regclass");
-	ids = tu_qstr(db,
-		      "SELECT array_agg(id)::text FROM (SELECT id FROM dunning.deliveries "
-		      "WHERE status = 'queued' ORDER BY id LIMIT 200) x");
-	plan_of(TAKE, ids, "2026-11-10T12:05:00Z", plan, sizeof plan);
-	ck_assert_msg(scans_only(plan, names), "take plan: %s (indexes %s)", plan, names);
-	full = tu_qstr(db,
-		       "SELECT ',' || string_agg(DISTINCT c.relname, ',') || ',' "
-		       "FROM dunning.deliveries d JOIN pg_class c ON c.oid = d.tableoid");
-	ck_assert_msg(no_seq_scan_of(plan, full), "take plan: %s (rows in %s)", plan, full);
-	free(full);
-	free(ids);
-	free(names);
-}
-END_TEST
-
 static Suite *suite(void)
 {
 	Suite *s = suite_create("plan");
@@ -242,7 +190,6 @@ static Suite *suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, claim_uses_cases_due);
 	tcase_add_test(tc, lease_uses_deliveries_due);
-	tcase_add_test(tc, take_finds_rows_by_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
