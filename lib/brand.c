@@ -181,46 +181,6 @@ static const char *exact(const struct brand *b, const char *tag, size_t len, enu
 	return NULL;
 }
 
-const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f)
-{
-	const struct brand *b = &c->brand;
-	const char *v;
-	size_t len = locale ? strlen(locale) : 0;
-
-	if (f >= BRAND_NFIELDS)
-		return "";
-	if (locale && (v = exact(b, locale, len, f)))
-		return v;
-	/* Taiwan, Hong Kong and Macau read Traditional characters. */
-	if (locale && len >= 5 && !strncasecmp(locale, "zh-", 3) &&
-	    (!strncasecmp(locale + 3, "TW", 2) || !strncasecmp(locale + 3, "HK", 2) ||
-	     !strncasecmp(locale + 3, "MO", 2)) &&
-	    (locale[5] == '\0' || locale[5] == '-') && (v = exact(b, "zh-Hant", 7, f)))
-		return v;
-	while (len > 0) {
-		while (len > 0 && locale[len - 1] != '-' && locale[len - 1] != '_')
-			len--;
-		if (len > 0)
-			len--;
-		if (len > 0 && (v = exact(b, locale, len, f)))
-			return v;
-	}
-	if ((v = exact(b, "default", 7, f)))
-		return v;
-	/* A text must name who is asking; the legal name does when it is
-	 * short enough to open one. */
-	if (f == BRAND_SMS_NAME) {
-		v = config_brand_field(c, locale, BRAND_LEGAL_NAME);
-		return utf8_chars(v) <= SMS_NAME_MAX ? v
-						     : config_brand_field(c, locale, BRAND_NAME);
-	}
-	if (f == BRAND_NAME || f == BRAND_LEGAL_NAME)
-		return c->company ? c->company : "";
-	if (f == BRAND_SUPPORT)
-		return c->support ? c->support : "";
-	return "";
-}
-
 /* field as the brand sets it for locale's chain, or NULL: no fallback
  * to the top-level company or support. */
 static const char *set_for(const struct brand *b, const char *locale, enum brand_field f)
@@ -244,6 +204,28 @@ static const char *set_for(const struct brand *b, const char *locale, enum brand
 			return v;
 	}
 	return exact(b, "default", 7, f);
+}
+
+const char *config_brand_field(const struct config *c, const char *locale, enum brand_field f)
+{
+	const char *v;
+
+	if (f >= BRAND_NFIELDS)
+		return "";
+	if ((v = set_for(&c->brand, locale ? locale : "", f)))
+		return v;
+	/* A text must name who is asking; the legal name does when it is
+	 * short enough to open one. */
+	if (f == BRAND_SMS_NAME) {
+		v = config_brand_field(c, locale, BRAND_LEGAL_NAME);
+		return utf8_chars(v) <= SMS_NAME_MAX ? v
+						     : config_brand_field(c, locale, BRAND_NAME);
+	}
+	if (f == BRAND_NAME || f == BRAND_LEGAL_NAME)
+		return c->company ? c->company : "";
+	if (f == BRAND_SUPPORT)
+		return c->support ? c->support : "";
+	return "";
 }
 
 /* One locale's identity: where the warning points is the brand entry
