@@ -515,28 +515,55 @@ static void wait_for(const char *sql)
  * the fold no longer says what the partition holds, so under the lock the
  * count differs and the partition stays whole, its rows untouched by this
  * run; the next run drops it, and the report has the write. */
-START_TEST(purge_keeps_a_partition_written_while_folded)
+/* The sized book of n closed cases in one partition-month. */
+static void seed_sized(int n)
 {
-	char *fb, *fa, *path;
-	json_t *doc;
-	json_error_t err;
+	char sql[sizeof SEED_SIZED + 64];
+	PGresult *res;
 
-	ctl_ok(cfg, "migrate");
-	db = tu_connect(conninfo);
-	{
-		char sql[sizeof SEED_SIZED + 64];
-		PGresult *res;
-		snprintf(sql, sizeof sql, SEED_SIZED, 1, 20000);
-		res = PQexec(db, sql);
-		ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s",
-			      PQerrorMessage(db));
-		PQclear(res);
-	}
+	snprintf(sql, sizeof sql, SEED_SIZED, 1, n);
+	res = PQexec(db, sql);
+	ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s", PQerrorMessage(db));
+	PQclear(res);
+}
+
+/* A purge past CUTOFF running on its own; purge_finished() waits for it
+ * to exit 0 and returns its --json answer. */
+static void purge_in_background(void)
+{
 	ck_assert_int_eq(
 		tu_sh("(dunnctl -c %s purge " CUTOFF " --json >%s/purge.json 2>%s/purge.err;"
 		      " echo $? >%s/purge.rc.tmp; mv %s/purge.rc.tmp %s/purge.rc) >/dev/null 2>&1 & true",
 		      cfg, dir, dir, dir, dir, dir),
 		0);
+}
+
+static json_t *purge_finished(void)
+{
+	json_error_t err;
+	json_t *doc;
+	char *path;
+
+	ck_assert_int_eq(
+		tu_sh("while [ ! -e %s/purge.rc ]; do sleep 0.05; done; cat %s/purge.rc", dir, dir),
+		0);
+	ck_assert_msg(atoi(tu_output()) == 0, "purge exited %s", tu_output());
+	ck_assert(asprintf(&path, "%s/purge.json", dir) > 0);
+	doc = json_load_file(path, 0, &err);
+	free(path);
+	ck_assert_msg(doc != NULL, "%s", err.text);
+	return doc;
+}
+
+START_TEST(purge_keeps_a_partition_written_while_folded)
+{
+	char *fb, *fa;
+	json_t *doc;
+
+	ctl_ok(cfg, "migrate");
+	db = tu_connect(conninfo);
+	seed_sized(20000);
+	purge_in_background();
 	/* The fold of deliveries_legacy is running: the trigger is on. */
 	wait_for("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
 		 "AND state = 'active' AND query LIKE '%paid_all AS MATERIALIZED%'");
@@ -550,14 +577,7 @@ START_TEST(purge_keeps_a_partition_written_while_folded)
 		"WHERE id = (SELECT min(id) FROM dunning.deliveries_legacy WHERE status = 'sent')"));
 	/* The fold is not committed: the report reads the rows. */
 	fb = figures("report --from 2025-01-01 --to 2025-01-31 --json");
-	ck_assert_int_eq(
-		tu_sh("while [ ! -e %s/purge.rc ]; do sleep 0.05; done; cat %s/purge.rc", dir, dir),
-		0);
-	ck_assert_msg(atoi(tu_output()) == 0, "purge exited %s", tu_output());
-	ck_assert(asprintf(&path, "%s/purge.json", dir) > 0);
-	doc = json_load_file(path, 0, &err);
-	free(path);
-	ck_assert_msg(doc != NULL, "%s", err.text);
+	doc = purge_finished();
 	ck_assert_int_eq(jint(doc, "partitions_changed"), 1);
 	ck_assert_int_eq(jint(doc, "partitions_dropped"), 1); /* events_legacy */
 	ck_assert_int_eq(jint(doc, "deliveries_deleted"), 0);
@@ -596,28 +616,14 @@ START_TEST(purge_waits_out_a_long_reader)
 {
 	PGconn *rd;
 	json_t *doc;
-	json_error_t err;
-	char *path;
 
 	ctl_ok(cfg, "migrate");
 	db = tu_connect(conninfo);
-	{
-		char sql[sizeof SEED_SIZED + 64];
-		PGresult *res;
-		snprintf(sql, sizeof sql, SEED_SIZED, 1, 2000);
-		res = PQexec(db, sql);
-		ck_assert_msg(PQresultStatus(res) == PGRES_COMMAND_OK, "seed: %s",
-			      PQerrorMessage(db));
-		PQclear(res);
-	}
+	seed_sized(2000);
 	rd = tu_connect(conninfo);
 	PQclear(tu_q(rd, "BEGIN"));
 	PQclear(tu_q(rd, "LOCK TABLE dunning.deliveries IN ACCESS SHARE MODE"));
-	ck_assert_int_eq(
-		tu_sh("(dunnctl -c %s purge " CUTOFF " --json >%s/purge.json 2>%s/purge.err;"
-		      " echo $? >%s/purge.rc.tmp; mv %s/purge.rc.tmp %s/purge.rc) >/dev/null 2>&1 & true",
-		      cfg, dir, dir, dir, dir, dir),
-		0);
+	purge_in_background();
 	/* The first ask timed out behind the reader; the purge is still on. */
 	ck_assert_msg(
 		tu_sh("for i in $(seq 2400); do grep -q 'asking for its lock again' %s/purge.err"
@@ -626,14 +632,7 @@ START_TEST(purge_waits_out_a_long_reader)
 		"purge did not ask again: %s", tu_output());
 	PQclear(tu_q(rd, "COMMIT"));
 	PQfinish(rd);
-	ck_assert_int_eq(
-		tu_sh("while [ ! -e %s/purge.rc ]; do sleep 0.05; done; cat %s/purge.rc", dir, dir),
-		0);
-	ck_assert_msg(atoi(tu_output()) == 0, "purge exited %s", tu_output());
-	ck_assert(asprintf(&path, "%s/purge.json", dir) > 0);
-	doc = json_load_file(path, 0, &err);
-	free(path);
-	ck_assert_msg(doc != NULL, "%s", err.text);
+	doc = purge_finished();
 	ck_assert_int_eq(jint(doc, "partitions_changed"), 0);
 	ck_assert_int_ge(jint(doc, "partitions_dropped"), 2);
 	json_decref(doc);
