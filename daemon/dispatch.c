@@ -52,6 +52,11 @@ struct dispatch {
 	int again; /* kicked while a lease was on the wire: lease once more */
 	size_t inflight;
 	int flushing;
+	/* The database went away (a failover, a killed primary) while rows
+	 * were leased: their leases may have run out by the time it is back,
+	 * so the lease after it waits until every one of them has its result
+	 * written, or it would hand them out and send them again. */
+	int after_loss;
 	struct results pend;    /* waiting to be written */
 	struct results writing; /* the batch on the wire */
 	/* A write the database refused for what a row holds is bisected:
@@ -562,6 +567,7 @@ static void flush_cb(const PGresult *res, void *arg)
 		const char *e = pgq_error(s->d->db_results, res);
 		log_err("dispatch", "event=results_deferred count=%zu error=\"%.*s\"", s->writing.n,
 			(int)strcspn(e, "\n"), e);
+		s->after_loss = 1;
 		results_requeue(&s->pend, &s->writing);
 		retry_flush_later(s);
 		return;
@@ -580,6 +586,7 @@ static void flush(struct dispatch *s)
 	if (s->flushing || s->pend.n == 0)
 		return;
 	if (!pgq_connected(s->d->db_results)) {
+		s->after_loss = 1;
 		retry_flush_later(s); /* kept: written once the database is back */
 		return;
 	}
@@ -886,6 +893,7 @@ static void lease_cb(const PGresult *res, void *arg)
 		 * build, reported as such: the rows wait out their lease. */
 		const char *e = pgq_ok(res) ? why : pgq_error(s->d->db_send, res);
 		log_err("dispatch", "event=lease_failed error=\"%.*s\"", (int)strcspn(e, "\n"), e);
+		s->after_loss = 1;
 		s->more = 0;
 		s->settled = 1;
 		if (s->d->once)
@@ -931,6 +939,13 @@ static void lease(struct dispatch *s)
 	}
 	if (s->inflight >= (size_t)s->d->cfg->send_batch * 4)
 		return; /* back-pressure: send_done leases again */
+	if (s->after_loss) {
+		if (s->inflight || s->pend.n || s->writing.n || s->flushing) {
+			s->more = 1; /* flush_next leases once all is written */
+			return;
+		}
+		s->after_loss = 0;
+	}
 	tz_format_iso8601(dunnd_now(s->d), now, sizeof now);
 	snprintf(limit, sizeof limit, "%d", s->d->cfg->send_batch);
 	snprintf(secs, sizeof secs, "%d", s->d->cfg->lease_seconds);

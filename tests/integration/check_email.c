@@ -135,9 +135,9 @@ static int sink_count(void)
 	return atoi(tu_output());
 }
 
-/* One run delivers: no retries. (Retries once hid a stall of libesmtp,
- * dunnd's SMTP client before lib/smtp.c, after STARTTLS when TLS 1.3
- * session tickets came before the EHLO was sent; see email_tls_init.) */
+/* One run delivers: no retries. (Retries once hid a stall of libesmtp
+ * after STARTTLS when TLS 1.3 session tickets came before the EHLO was
+ * sent; see email_tls_init.) */
 static void run_once_delivered(const char *cfg, int want)
 {
 	ck_assert_msg(tu_sh("dunnd -c %s --once --at 2026-11-10T15:00:00Z", cfg) == 0, "%s",
