@@ -14,6 +14,9 @@ export DUNND_ALLOW_ROOT=1
 export CK_DEFAULT_TIMEOUT=${CK_DEFAULT_TIMEOUT:-120}
 
 failed=()
+# What failed, kept for the end of the output: CI keeps only the tail of
+# a long log, so a failure's reason must come last, not between suites.
+details=""
 for t in "$DUNN_BUILD"/tests/check_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
@@ -31,13 +34,18 @@ for t in "$DUNN_BUILD"/tests/check_*; do
 	printf '%-22s %s (%ss)\n' "$name" "${summary:-(no summary)}" "$(($(date +%s) - t0))"
 	if [ $rc -ne 0 ]; then
 		printf '%s\n' "$out" | grep -vE '^(Running suite|[0-9]+%: Checks)' | sed 's/^/    /' | tail -n 40
+		details+="$name:"$'\n'"$(printf '%s\n' "$out" | grep -vE '^(Running suite|[0-9]+%: Checks)' | sed 's/^/    /' | tail -n 8)"$'\n'
 		failed+=("$name")
 	fi
 done
 # libFuzzer harnesses, briefly (make fuzz runs each for minutes): one
 # line per harness: name, runs, result.
 if [ -n "${DUNN_ONLY:-}" ]; then
-	[ ${#failed[@]} -gt 0 ] && { echo "check: FAILED: ${failed[*]}"; exit 1; }
+	if [ ${#failed[@]} -gt 0 ]; then
+		printf 'check: why (last lines of each failed suite):\n%s' "$details"
+		echo "check: FAILED: ${failed[*]}"
+		exit 1
+	fi
 	echo "check: the suites asked for passed"
 	exit 0
 elif [ "${DUNN_FUZZ:-1}" = 0 ]; then
@@ -60,9 +68,11 @@ rc=$?
 printf '%-22s %s\n' "install.sh" "$(printf '%s\n' "$out" | tail -n 1)"
 if [ $rc -ne 0 ]; then
 	printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/    /' | tail -n 40
+	details+="install.sh:"$'\n'"$(printf '%s\n' "$out" | grep -v '^ok ' | sed 's/^/    /' | tail -n 8)"$'\n'
 	failed+=("install.sh")
 fi
 if [ ${#failed[@]} -gt 0 ]; then
+	[ -n "$details" ] && printf 'check: why (last lines of each failed suite):\n%s' "$details"
 	echo "check: FAILED: ${failed[*]}"
 	exit 1
 fi

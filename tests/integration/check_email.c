@@ -58,7 +58,11 @@ static void start_sink(const char *opts)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100; i++) {
+	/* Python's start (aiosmtpd, ssl) can take tens of seconds on a busy
+	 * machine; a sink that died says so at once instead of timing out. */
+	for (int i = 0; i < 600; i++) {
+		int status;
+
 		f = fopen(portfile, "r");
 		if (f && fscanf(f, "%d", &port) == 1) {
 			fclose(f);
@@ -66,9 +70,13 @@ static void start_sink(const char *opts)
 		}
 		if (f)
 			fclose(f);
+		if (waitpid(sink, &status, WNOHANG) == sink) {
+			sink = -1;
+			ck_abort_msg("the TLS sink exited (status %d) before it listened", status);
+		}
 		usleep(100000);
 	}
-	ck_abort_msg("the TLS sink did not start");
+	ck_abort_msg("the TLS sink did not start within 60 s");
 }
 
 static void stop_sink(void)

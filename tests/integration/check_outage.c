@@ -35,7 +35,8 @@ static int start_sink(int port)
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
-	for (int i = 0; i < 100 && !got; i++) {
+	/* Python starts slowly on a busy machine: up to 60 s. */
+	for (int i = 0; i < 600 && !got; i++) {
 		f = fopen(portfile, "r");
 		if (f && fscanf(f, "%d", &port) == 1)
 			got = 1;
@@ -44,7 +45,7 @@ static int start_sink(int port)
 		if (!got)
 			usleep(100000);
 	}
-	ck_assert_msg(got, "the sink did not start");
+	ck_assert_msg(got, "the sink did not start within 60 s");
 	return port;
 }
 
