@@ -31,7 +31,7 @@ static const char SQL_LIST[] =
 	"       coalesce(f.waived_by, ''), coalesce(f.waive_reason, ''),\n"
 	"       coalesce(i.external_ref, '')\n"
 	"FROM dunning.fees f JOIN dunning.accounts a ON a.id = f.account_id\n"
-	"LEFT JOIN dunning.invoices i ON i.id = f.invoice_id\n"
+	"LEFT JOIN dunning.invoices i ON i.account_id = f.account_id AND i.id = f.invoice_id\n"
 	"WHERE ($1::bigint IS NULL OR f.case_id = $1::bigint)\n"
 	"  AND ($2::text IS NULL OR a.external_ref = $2)\n"
 	"ORDER BY f.id";

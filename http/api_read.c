@@ -142,7 +142,8 @@ static const char SQL_FEES[] =
 	"      ORDER BY f.id LIMIT " FEE_ROWS " + 1)\n"
 	"SELECT json_build_object('account_ref', a.external_ref,\n"
 	"  'fees', coalesce((SELECT json_agg(" FEE_LINE " ORDER BY f.id)\n"
-	"    FROM dunning.fees f LEFT JOIN dunning.invoices i ON i.id = f.invoice_id\n"
+	"    FROM dunning.fees f LEFT JOIN dunning.invoices i\n"
+	"      ON i.account_id = f.account_id AND i.id = f.invoice_id\n"
 	"    WHERE f.id IN (SELECT id FROM l ORDER BY id LIMIT " FEE_ROWS ")), '[]'),\n"
 	"  'truncated', (SELECT count(*) FROM l) > " FEE_ROWS ")::text FROM a";
 

@@ -78,7 +78,7 @@ TABLES = {
     "webhook_seen": LOCAL,
 }
 
-from citus_lists import DYNAMIC, KINDS, SCHEMA, UNKEYED  # noqa: E402
+from citus_lists import DYNAMIC, GAPS, KINDS, SCHEMA, UNKEYED  # noqa: E402
 
 
 def hot_key(table):
@@ -357,7 +357,20 @@ def check_schema(conninfo):
                        % name)
         if v[0] not in KINDS:
             bad.append("%s: kind %r is none of %s" % (name, v[0], ", ".join(KINDS)))
+    bad += gap_count("schema", sum(1 for v in SCHEMA.values() if v[0] == "gap"))
     return bad, hot, keys, fks, kinds
+
+
+def gap_count(what, n):
+    """The gaps listed against citus_lists.GAPS: more fails (a new gap),
+    fewer fails too (lower the number, it is what is left)."""
+    if n > GAPS[what]:
+        return ["%s: %d gaps listed, more than GAPS[%r] = %d: key the new statement or key by "
+                "account_id instead of listing it" % (what, n, what, GAPS[what])]
+    if n < GAPS[what]:
+        return ["%s: %d gaps listed, fewer than GAPS[%r] = %d: lower it in "
+                "tests/citus_lists.py" % (what, n, what, GAPS[what])]
+    return []
 
 
 # What the planner names in conditions.
@@ -506,6 +519,8 @@ def check_sql(conninfo, srcdir, only=None, verbose=False):
     for i, v in UNKEYED.items():
         if v[1] not in KINDS:
             bad.append("%s: kind %r is none of %s" % (i, v[1], ", ".join(KINDS)))
+    if not only:
+        bad += gap_count("sql", sum(1 for v in UNKEYED.values() if v[1] == "gap"))
     return bad, len(stmts), n_keyed, n_cold, kinds, n_dyn
 
 

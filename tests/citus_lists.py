@@ -22,14 +22,9 @@ KINDS = (
 # reason)
 UNKEYED = {
     "http/api_read.c:SQL_FEES": (
-        "accounts accounts, fees f_1, invoices i",
+        "accounts accounts, fees f_1",
         "global key",
-        "the account by its billing reference; its fees' invoices joined by id",
-    ),
-    "ctl/ctl_fee.c:SQL_LIST": (
-        "invoices i",
-        "gap",
-        "the fees' invoices joined by id",
+        "the account by its billing reference, its fees by id",
     ),
     "http/console_auth.c:SQL_LOGIN": (
         "insert events",
@@ -89,7 +84,7 @@ UNKEYED = {
     "engine/caseops.c:CASEOPS_SQL_PAUSE": (
         "phone_tasks t",
         "gap",
-        "phone_tasks has no account_id",
+        "the task not filtered by its account_id (the column exists since 0031)",
     ),
     "engine/caseops.c:CASEOPS_SQL_RESUME": (
         "accounts accounts",
@@ -144,27 +139,27 @@ UNKEYED = {
     "engine/taskops.c:TASKOPS_SQL_CLAIM": (
         "cases c, phone_tasks phone_tasks, phone_tasks phone_tasks_1, phone_tasks phone_tasks_2, phone_tasks phone_tasks_3",
         "all accounts",
-        "the call team's next task, from every account's queue; phone_tasks has no account_id",
+        "the call team's next task, from every account's queue",
     ),
     "engine/taskops.c:SQL_TASK": (
         "cases c, inbound_messages m, phone_tasks t",
         "gap",
-        "a task by its id; phone_tasks has no account_id",
+        "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "engine/taskops.c:SQL_REVIEW_CLEAR": (
         "inbound_messages m, inbound_messages m_1, phone_tasks o, phone_tasks t",
         "gap",
-        "phone_tasks has no account_id",
+        "the task not filtered by its account_id (the column exists since 0031)",
     ),
     "engine/taskops.c:SQL_COMPLETE": (
         "cases c, phone_tasks phone_tasks",
         "gap",
-        "a task by its id; phone_tasks has no account_id",
+        "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "engine/taskops.c:SQL_CALLBACK": (
         "cases c, phone_tasks phone_tasks",
         "gap",
-        "a task by its id; phone_tasks has no account_id",
+        "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "http/api_read.c:SQL_ACCOUNT": (
         "accounts accounts, disputes d_6, fees f, invoices i_2",
@@ -229,22 +224,22 @@ UNKEYED = {
     "http/console_queue.c:SQL_TASK": (
         "cases c, phone_tasks t",
         "gap",
-        "a task by its id; phone_tasks has no account_id",
+        "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "http/console_queue.c:SQL_TIMELINE": (
         "phone_tasks t",
         "gap",
-        "phone_tasks has no account_id",
+        "the task not filtered by its account_id (the column exists since 0031)",
     ),
     "http/console_queue.c:local_instant()#1": (
         "cases c, phone_tasks t",
         "gap",
-        "a task by its id; phone_tasks has no account_id",
+        "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "http/console_queue.c:outcome()#1": (
         "phone_tasks phone_tasks",
         "gap",
-        "a task by its id; phone_tasks has no account_id",
+        "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "http/http.c:SQL_OUTBOX": (
         "deliveries deliveries",
@@ -294,12 +289,12 @@ UNKEYED = {
     "http/page.c:SQL_PREFS": (
         "inbound_messages m, phone_tasks t",
         "gap",
-        "phone_tasks has no account_id; replies of the account's number by address",
+        "the task is not filtered by its account_id (the column exists since 0031); replies of the account's number by address",
     ),
     "channels/phone_task.c:SQL_TASK": (
         "deliveries deliveries, phone_tasks phone_tasks",
         "gap",
-        "the delivery by its id; phone_tasks has no account_id",
+        "the delivery by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "ctl/ctl_case.c:SQL_STATUS": (
         "cases cases, deliveries d, deliveries deliveries, disputes disputes, phone_tasks phone_tasks",
@@ -324,12 +319,12 @@ UNKEYED = {
     "ctl/ctl_plan.c:SQL_PAY": (
         "cases c, cases c_1, payment_plans payment_plans, payment_plans x, plan_instalments i, plan_instalments i_2, plan_instalments i_3",
         "gap",
-        "plan_instalments has no account_id; cases and plans by id",
+        "instalments not filtered by their account_id (the column exists since 0031); cases and plans by id",
     ),
     "ctl/ctl_plan.c:SQL_SHOW": (
         "payment_plans p, plan_instalments i",
         "gap",
-        "plan_instalments has no account_id",
+        "instalments not filtered by their account_id (the column exists since 0031)",
     ),
     "ctl/ctl_purge.c:SQL_ACCOUNTS": (
         "cases c",
@@ -407,6 +402,12 @@ UNKEYED = {
         "leases of every account left by a process that is gone",
     ),
 }
+
+# The number of "gap" entries above (sql) and in SCHEMA below (schema):
+# what is left to key. citus.py fails when the count differs, so that
+# a new gap cannot be listed without raising the number, and a gap
+# closed lowers it. The goal is 0 in both.
+GAPS = {"sql": 20, "schema": 35}
 
 # Statements that cannot be prepared as they stand: what they do is
 # checked where they are assembled.
