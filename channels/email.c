@@ -184,31 +184,68 @@ static void event_cb(smtp_session_t session, int event_no, void *arg, ...)
 	post_done(ch, sl->job, sl->job);
 }
 
-/* The SMTP conversation at debug level: the server's replies, and only
- * the verb of what we send (AUTH exchanges carry credentials, base64). */
-static void monitor_cb(const char *buf, int len, int writing, void *arg)
+/* Whether a line we send starts with a command verb. Anything else
+ * (an AUTH LOGIN answer is a bare base64 line) is credentials or data. */
+static int smtp_verb(const char *line, int n)
 {
-	int n = (int)strcspn(buf, "\r\n");
+	static const char *const verbs[] = {"EHLO", "HELO",     "MAIL", "RCPT", "DATA", "RSET",
+					    "QUIT", "STARTTLS", "AUTH", "NOOP", "BDAT", "."};
 
-	(void)arg;
-	if (writing == SMTP_CB_HEADERS || len > 512)
+	for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++) {
+		int vn = (int)strlen(verbs[i]);
+
+		if (n >= vn && memcmp(line, verbs[i], (size_t)vn) == 0 &&
+		    (n == vn || line[vn] == ' ' || line[vn] == ':'))
+			return vn;
+	}
+	return 0;
+}
+
+/* One line of the conversation: the server's reply in whatever charset
+ * it speaks, escaped when it is not plain printable ASCII. */
+static void monitor_line(const char *line, int n, int writing)
+{
+	if (writing) {
+		int vn = smtp_verb(line, n);
+
+		if (vn)
+			log_debug("email", "event=smtp C: \"%.*s\"", vn, line);
+		else
+			log_debug("email", "event=smtp C: (%d octets)", n);
 		return;
-	if (n > len)
-		n = len;
-	if (writing)
-		n = (int)strcspn(buf, " :\r\n") < n ? (int)strcspn(buf, " :\r\n") : n;
-	/* The server's reply in whatever charset it speaks: escaped when it
-	 * is not plain printable ASCII. */
+	}
 	for (int i = 0; i < n; i++) {
-		if ((unsigned char)buf[i] < 0x20 || (unsigned char)buf[i] >= 0x7F) {
+		if ((unsigned char)line[i] < 0x20 || (unsigned char)line[i] >= 0x7F) {
 			char safe[600];
 
-			utf8_escape_into(safe, sizeof safe, buf, (size_t)n);
-			log_debug("email", "event=smtp %s \"%s\"", writing ? "C:" : "S:", safe);
+			utf8_escape_into(safe, sizeof safe, line, (size_t)n);
+			log_debug("email", "event=smtp S: \"%s\"", safe);
 			return;
 		}
 	}
-	log_debug("email", "event=smtp %s \"%.*s\"", writing ? "C:" : "S:", n, buf);
+	log_debug("email", "event=smtp S: \"%.*s\"", n, line);
+}
+
+/* The SMTP conversation at debug level: the server's replies, and only
+ * the verb of what we send (AUTH exchanges carry credentials, base64).
+ * libesmtp hands over whole socket buffers, not lines: one read can hold
+ * a multi-line EHLO reply, one write a pipelined group of commands. */
+static void monitor_cb(const char *buf, int len, int writing, void *arg)
+{
+	(void)arg;
+	if (writing == SMTP_CB_HEADERS || len > 4096)
+		return;
+	while (len > 0) {
+		const char *eol = memchr(buf, '\n', (size_t)len);
+		int n = eol ? (int)(eol - buf) : len, next = eol ? n + 1 : len;
+
+		if (n > 0 && buf[n - 1] == '\r')
+			n--;
+		if (n > 0)
+			monitor_line(buf, n > 512 ? 512 : n, writing);
+		buf += next;
+		len -= next;
+	}
 }
 
 /* libesmtp asks for the credentials while authenticating. */

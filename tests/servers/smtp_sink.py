@@ -56,10 +56,11 @@ class Sink:
 
 class PipeliningSink(Sink):
     # aiosmtpd reads commands one line at a time, so it takes pipelined
-    # groups as they come; it only does not say so.
+    # groups as they come; it only does not say so. The reply leaves in
+    # one write, as Postfix sends it, so the client reads it all at once.
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
-        return responses[:1] + ["250-PIPELINING"] + responses[1:]
+        return ["\r\n".join(responses[:1] + ["250-PIPELINING"] + responses[1:])]
 
 
 def options(argv):
