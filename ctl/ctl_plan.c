@@ -106,7 +106,8 @@ static const char SQL_PAY[] =
 static const char SQL_SHOW[] =
 	"SELECT i.seq, to_char(i.due_date, 'YYYY-MM-DD'), i.amount, i.currency,\n"
 	"       coalesce(to_char(i.paid_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'), '-'), p.status\n"
-	"FROM dunning.plan_instalments i JOIN dunning.payment_plans p ON p.id = i.plan_id\n"
+	"FROM dunning.plan_instalments i\n"
+	"JOIN dunning.payment_plans p ON p.account_id = i.account_id AND p.id = i.plan_id\n"
 	"WHERE p.id = $1 ORDER BY i.seq";
 
 static int plan_create(struct ctl *c, int argc, char **argv, int64_t at)

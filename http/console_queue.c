@@ -98,8 +98,7 @@ static const char SQL_TIMELINE[] =
 	"  UNION ALL\n"
 	"  SELECT t.created_at, 'call', 'task ' || t.id || ': ' || coalesce(t.outcome, 'open') ||\n"
 	"         coalesce(' (' || t.assignee || ')', ''), t.id\n"
-	"  FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id\n"
-	"  WHERE c.account_id = $1::bigint\n"
+	"  FROM dunning.phone_tasks t WHERE t.account_id = $1::bigint\n"
 	") x ORDER BY at DESC, k DESC LIMIT 300";
 
 static void h1(struct con_out *o, enum con_lang lang, const char *key)

@@ -84,7 +84,8 @@ UNKEYED = {
     "engine/caseops.c:CASEOPS_SQL_PAUSE": (
         "phone_tasks t",
         "gap",
-        "the task not filtered by its account_id (the column exists since 0031)",
+        "the open-task test names the case's account_id, but the planner hashes the "
+        "subquery: its scan of phone_tasks keeps no condition on it",
     ),
     "engine/caseops.c:CASEOPS_SQL_RESUME": (
         "accounts accounts",
@@ -147,9 +148,9 @@ UNKEYED = {
         "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
     ),
     "engine/taskops.c:SQL_REVIEW_CLEAR": (
-        "inbound_messages m, inbound_messages m_1, phone_tasks o, phone_tasks t",
-        "gap",
-        "the task not filtered by its account_id (the column exists since 0031)",
+        "inbound_messages m, inbound_messages m_1, phone_tasks o",
+        "global key",
+        "the number's other open reviews, by its address (a hold is per address)",
     ),
     "engine/taskops.c:SQL_COMPLETE": (
         "cases c, phone_tasks phone_tasks",
@@ -225,11 +226,6 @@ UNKEYED = {
         "cases c, phone_tasks t",
         "gap",
         "a task by its id; the task not filtered by its account_id (the column exists since 0031)",
-    ),
-    "http/console_queue.c:SQL_TIMELINE": (
-        "phone_tasks t",
-        "gap",
-        "the task not filtered by its account_id (the column exists since 0031)",
     ),
     "http/console_queue.c:local_instant()#1": (
         "cases c, phone_tasks t",
@@ -321,11 +317,6 @@ UNKEYED = {
         "gap",
         "instalments not filtered by their account_id (the column exists since 0031); cases and plans by id",
     ),
-    "ctl/ctl_plan.c:SQL_SHOW": (
-        "payment_plans p, plan_instalments i",
-        "gap",
-        "instalments not filtered by their account_id (the column exists since 0031)",
-    ),
     "ctl/ctl_purge.c:SQL_ACCOUNTS": (
         "cases c",
         "all accounts",
@@ -407,7 +398,7 @@ UNKEYED = {
 # what is left to key. citus.py fails when the count differs, so that
 # a new gap cannot be listed without raising the number, and a gap
 # closed lowers it. The goal is 0 in both.
-GAPS = {"sql": 20, "schema": 35}
+GAPS = {"sql": 17, "schema": 35}
 
 # Statements that cannot be prepared as they stand: what they do is
 # checked where they are assembled.
