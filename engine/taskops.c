@@ -29,8 +29,9 @@ static const char SQL_TASK[] =
 	"SELECT t.case_id, c.account_id, a.external_ref, coalesce(a.phone, ''),\n"
 	"       t.completed_at IS NOT NULL, t.delivery_id, t.kind,\n"
 	"       coalesce(m.address, a.phone, '')\n"
-	"FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id\n"
-	"JOIN dunning.accounts a ON a.id = c.account_id\n"
+	"FROM dunning.phone_tasks t\n"
+	"JOIN dunning.cases c ON c.account_id = t.account_id AND c.id = t.case_id\n"
+	"JOIN dunning.accounts a ON a.id = t.account_id\n"
 	"LEFT JOIN dunning.inbound_messages m ON m.id = t.inbound_message_id\n"
 	"WHERE t.id = $1 FOR UPDATE OF t";
 
@@ -83,12 +84,12 @@ static const char SQL_COMPLETE[] =
 	"WITH t AS (\n"
 	"  UPDATE dunning.phone_tasks SET outcome = $2, completed_at = $3,\n"
 	"         assignee = coalesce($4, assignee)\n"
-	"  WHERE id = $1 AND completed_at IS NULL RETURNING id, case_id, delivery_id)\n"
+	"  WHERE id = $1 AND completed_at IS NULL RETURNING id, case_id, account_id, delivery_id)\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
-	"SELECT $3, 'phone_task_completed', c.account_id, t.case_id, t.delivery_id,\n"
+	"SELECT $3, 'phone_task_completed', t.account_id, t.case_id, t.delivery_id,\n"
 	"       jsonb_strip_nulls(jsonb_build_object('phone_task_id', t.id, 'outcome', $2::text,\n"
 	"                         'source', 'call', 'staff', $5::text))\n"
-	"FROM t JOIN dunning.cases c ON c.id = t.case_id RETURNING 1";
+	"FROM t RETURNING 1";
 
 /* $2 the new due time, $3 the clock, $4 who called, $5 the console's staff
  * member (or NULL). */
@@ -96,12 +97,12 @@ static const char SQL_CALLBACK[] =
 	"WITH t AS (\n"
 	"  UPDATE dunning.phone_tasks SET due_at = $2, outcome = 'callback',\n"
 	"         assignee = coalesce($4, assignee)\n"
-	"  WHERE id = $1 AND completed_at IS NULL RETURNING id, case_id, delivery_id)\n"
+	"  WHERE id = $1 AND completed_at IS NULL RETURNING id, case_id, account_id, delivery_id)\n"
 	"INSERT INTO dunning.events (at, kind, account_id, case_id, delivery_id, detail)\n"
-	"SELECT $3, 'phone_task_rescheduled', c.account_id, t.case_id, t.delivery_id,\n"
+	"SELECT $3, 'phone_task_rescheduled', t.account_id, t.case_id, t.delivery_id,\n"
 	"       jsonb_strip_nulls(jsonb_build_object('phone_task_id', t.id, 'outcome', 'callback',\n"
 	"                         'source', 'call', 'staff', $5::text))\n"
-	"FROM t JOIN dunning.cases c ON c.id = t.case_id RETURNING 1";
+	"FROM t RETURNING 1";
 
 /* The number reaches someone else: neither texts nor calls may use it. */
 static const char SQL_WRONG_NUMBER[] =

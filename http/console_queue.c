@@ -41,8 +41,9 @@ static const char SQL_TASK[] =
 	"       t.kind, coalesce(t.note, ''), a.id, a.external_ref, a.name,\n"
 	"       coalesce(a.email, ''), coalesce(a.phone, ''), a.locale, a.timezone, c.id,\n"
 	"       c.state, coalesce(b.owed, ''), c.stage\n"
-	"FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id\n"
-	"JOIN dunning.accounts a ON a.id = c.account_id\n" OWED_SQL "WHERE t.id = $2::bigint";
+	"FROM dunning.phone_tasks t\n"
+	"JOIN dunning.cases c ON c.account_id = t.account_id AND c.id = t.case_id\n"
+	"JOIN dunning.accounts a ON a.id = t.account_id\n" OWED_SQL "WHERE t.id = $2::bigint";
 enum {
 	T_ID,
 	T_DUE,
@@ -471,8 +472,8 @@ static int local_instant(struct con_db *db, const char *task, const char *local,
 	res = con_q(db,
 		    "SELECT to_char(($1::timestamp AT TIME ZONE a.timezone) AT TIME ZONE 'UTC',\n"
 		    "               'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')\n"
-		    "FROM dunning.phone_tasks t JOIN dunning.cases c ON c.id = t.case_id\n"
-		    "JOIN dunning.accounts a ON a.id = c.account_id WHERE t.id = $2::bigint",
+		    "FROM dunning.phone_tasks t JOIN dunning.accounts a ON a.id = t.account_id\n"
+		    "WHERE t.id = $2::bigint",
 		    2, p);
 	ok = res && PQntuples(res) == 1;
 	if (ok)
