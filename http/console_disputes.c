@@ -179,9 +179,11 @@ static const char SQL_ONE[] =
 	"       i.currency, d.channel,\n"
 	"       coalesce((SELECT e.detail->>'staff' FROM dunning.events e\n"
 	"                 WHERE e.kind = 'console_dispute_assigned'\n"
-	"                   AND e.detail->>'dispute_id' = d.id::text ORDER BY e.id DESC LIMIT 1), '')\n"
-	"FROM dunning.disputes d JOIN dunning.invoices i ON i.id = d.invoice_id\n"
-	"JOIN dunning.accounts a ON a.id = i.account_id WHERE d.reference = $1";
+	"                   AND e.account_id = d.account_id AND e.detail->>'dispute_id' = d.id::text\n"
+	"                 ORDER BY e.id DESC LIMIT 1), '')\n"
+	"FROM dunning.disputes d\n"
+	"JOIN dunning.invoices i ON i.account_id = d.account_id AND i.id = d.invoice_id\n"
+	"JOIN dunning.accounts a ON a.id = d.account_id WHERE d.reference = $1";
 enum {
 	D_ID,
 	D_REF,
@@ -201,12 +203,14 @@ enum {
 	D_ASSIGNEE
 };
 
-/* The dispute's own history: its events, notes included, oldest first. */
+/* The dispute's own history: its events, notes included, oldest first
+ * ($1 the dispute, $2 its account: every dispute event names it). */
 static const char SQL_HISTORY[] =
 	"SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), kind,\n"
 	"       coalesce(detail->>'staff', ''), coalesce(detail->>'note', '')\n"
 	"FROM dunning.events\n"
-	"WHERE (detail->>'dispute_id' = $1 AND (kind LIKE 'dispute%' OR kind LIKE 'console_dispute%'))\n"
+	"WHERE account_id = $2::bigint AND detail->>'dispute_id' = $1\n"
+	"  AND (kind LIKE 'dispute%' OR kind LIKE 'console_dispute%')\n"
 	"ORDER BY id";
 
 static int ref_ok(const char *s)
@@ -305,10 +309,11 @@ static void dispute_page(struct con_db *db, const struct con_in *in, const struc
 	}
 	free(f.body);
 	{
-		char id[24];
-		const char *hp[1] = {id};
+		char id[24], account[24];
+		const char *hp[2] = {id, account};
 		snprintf(id, sizeof id, "%s", PQgetvalue(d, 0, D_ID));
-		h = con_q(db, SQL_HISTORY, 1, hp);
+		snprintf(account, sizeof account, "%s", PQgetvalue(d, 0, D_ACCOUNT_ID));
+		h = con_q(db, SQL_HISTORY, 2, hp);
 	}
 	con_lit(out, "<section><h2>");
 	con_esc(out, con_t(lang, "timeline"));

@@ -1532,6 +1532,12 @@ START_TEST(supervisor_resolves_a_dispute)
 	r = req(admin, "POST", "/console/dispute/D-1001/note", s.cookie, body);
 	ck_assert_int_eq(r->code, 303);
 	free(r);
+	/* The dispute's timeline shows the note and who took it on. */
+	r = req(admin, "GET", "/console/dispute/D-1001", s.cookie, NULL);
+	ck_assert_int_eq(r->code, 200);
+	ck_assert_msg(strstr(r->body, "billing shows a double charge") != NULL, "%s", r->body);
+	ck_assert_ptr_nonnull(strstr(r->body, "console_dispute_assigned"));
+	free(r);
 	/* A resolution without its text is refused. */
 	snprintf(body, sizeof body, "csrf=%s&outcome=upheld&resolution=", s.csrf);
 	r = req(admin, "POST", "/console/dispute/D-1001/resolve", s.cookie, body);
