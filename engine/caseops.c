@@ -10,7 +10,10 @@
  * "promise" five times, a plan request while its call task is open)
  * changes nothing: no second acknowledgement, task or event. The test is
  * on the case row itself so that a concurrent second request, which waits
- * for the first one's row lock, sees the pause the first one wrote. */
+ * for the first one's row lock, sees the pause the first one wrote.
+ * The open-task test is a scalar subquery, not EXISTS: under NOT and OR
+ * the planner hashes an EXISTS over every account's open tasks, where
+ * this one reads the case's own tasks by account_id and case. */
 const char CASEOPS_SQL_PAUSE[] =
 	"WITH a AS (SELECT id, timezone FROM dunning.accounts\n"
 	"           WHERE external_ref = $1 OR id = $8::bigint),\n"
@@ -28,10 +31,10 @@ const char CASEOPS_SQL_PAUSE[] =
 	"             AND c.paused_until IS NOT DISTINCT FROM\n"
 	"                 (CASE WHEN $2::date IS NULL THEN NULL\n"
 	"                  ELSE ($2::date + 1)::timestamp AT TIME ZONE a.timezone END)\n"
-	"             AND ($9::text IS NULL OR EXISTS (\n"
-	"                  SELECT 1 FROM dunning.phone_tasks t\n"
+	"             AND ($9::text IS NULL OR coalesce((\n"
+	"                  SELECT true FROM dunning.phone_tasks t\n"
 	"                  WHERE t.account_id = c.account_id AND t.case_id = c.id\n"
-	"                  AND t.completed_at IS NULL AND t.note = $9::text)))\n"
+	"                  AND t.completed_at IS NULL AND t.note = $9::text LIMIT 1), false)))\n"
 	"  RETURNING c.id, c.account_id, c.cycle, c.stage, c.paused_until),\n"
 	"ack AS (\n"
 	"  INSERT INTO dunning.deliveries (case_id, account_id, cycle, step, channel, kind, template,\n"
