@@ -26,12 +26,10 @@ const char TASKOPS_SQL_CLAIM[] =
 	"       (SELECT completed_at IS NOT NULL FROM dunning.phone_tasks WHERE id = $1)";
 
 static const char SQL_TASK[] =
-	"SELECT t.case_id, c.account_id, a.external_ref, coalesce(a.phone, ''),\n"
+	"SELECT t.case_id, t.account_id, a.external_ref, coalesce(a.phone, ''),\n"
 	"       t.completed_at IS NOT NULL, t.delivery_id, t.kind,\n"
 	"       coalesce(m.address, a.phone, '')\n"
-	"FROM dunning.phone_tasks t\n"
-	"JOIN dunning.cases c ON c.account_id = t.account_id AND c.id = t.case_id\n"
-	"JOIN dunning.accounts a ON a.id = t.account_id\n"
+	"FROM dunning.phone_tasks t JOIN dunning.accounts a ON a.id = t.account_id\n"
 	"LEFT JOIN dunning.inbound_messages m ON m.id = t.inbound_message_id\n"
 	"WHERE t.id = $1 FOR UPDATE OF t";
 
